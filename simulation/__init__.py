@@ -1,0 +1,22 @@
+"""Omnichannel Strategy Explorer: a customer-journey simulation engine.
+
+>>> from simulation import Scenario, simulate
+>>> results = simulate(Scenario.preset("benchmark_retailer"))
+>>> results.kpis[["conversion_rate", "clv", "npv"]]
+"""
+
+from simulation.api import simulate
+from simulation.parameters import ScenarioError
+from simulation.results import Results
+from simulation.scenario import APP_VERSION, Capability, CapabilityLevels, Scenario, Strategy
+
+__all__ = [
+    "APP_VERSION",
+    "Capability",
+    "CapabilityLevels",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "Strategy",
+    "simulate",
+]

@@ -1,0 +1,367 @@
+"""Pure functions from a finished run to tidy pandas frames.
+
+Counts and money are scaled from the simulated population to the real market
+(``scenario.scale`` real people per simulated person) unless a column says ``per customer``.
+CLV is per customer and not scaled. Money is in the scenario's currency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from simulation.engine import RunOutput, StrategyState
+from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, LossCause, Tally
+from simulation.world import NEVER
+
+FLOW_LOSS_LABELS = {
+    int(code): f"lost: {cause.value}" for code, cause, _count, _value in JOURNEY_LOSSES
+}
+
+KPI_COLUMNS = (
+    "conversion_rate", "journey_conversion", "retention_12m", "repeat_rate", "repeat_12m",
+    "loyal_share", "aov", "purchases_per_customer_year", "revenue", "gross_margin",
+    "marketing_cost", "returns_cost", "integration_cost", "net_contribution", "clv", "npv",
+    "npv_gain", "roi", "payback_week", "customers", "active_customers_end",
+    "mean_satisfaction",
+)
+
+
+def _strategy_index(run: RunOutput) -> pd.Index:
+    return pd.Index([s.value for s in run.world.strategies], name="strategy")
+
+
+def customer_lifetime_values(run: RunOutput, state: StrategyState) -> NDArray[np.float64]:
+    """Per-person CLV: discounted contribution from the week they became a customer.
+
+    The engine accumulates contribution discounted to week 0; multiplying by
+    ``(1 + d) ** customer_since`` re-bases it to the acquisition week. NaN for non-customers.
+    """
+    d = run.world.scenario.weekly_discount_rate
+    since = state.customer_since.astype(np.float64)
+    clv = state.value_discounted.astype(np.float64) * (1.0 + d) ** np.maximum(since, 0)
+    return np.where(since >= 0, clv, np.nan)
+
+
+def weekly_frame(run: RunOutput) -> pd.DataFrame:
+    """One row per strategy and week; counts and money scaled to the real market."""
+    scenario = run.world.scenario
+    scale = scenario.scale
+    n_s, horizon, _ = run.weekly.shape
+    frames = []
+    discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
+    for s, strategy in enumerate(run.world.strategies):
+        w = run.weekly[s]
+        data = {t.name.lower(): w[:, t] * scale for t in Tally}
+        active = w[:, Tally.ACTIVE_CUSTOMERS]
+        data["mean_satisfaction"] = np.divide(
+            w[:, Tally.SATISFACTION_SUM], active, out=np.full(horizon, np.nan), where=active > 0
+        )
+        del data["satisfaction_sum"]
+        marketing = (w[:, Tally.REACH_COST] + w[:, Tally.CONTACT_COST] + w[:, Tally.OFFER_COST]) * scale
+        data["marketing_cost"] = marketing
+        data["integration_cost"] = run.integration_cost[s]
+        net = data["gross_margin"] - marketing - data["returns_cost"] - run.integration_cost[s]
+        data["net_contribution"] = net
+        data["cumulative_net_contribution"] = np.cumsum(net)
+        data["discounted_net_contribution"] = net * discount
+        frame = pd.DataFrame(data)
+        frame.insert(0, "week", np.arange(horizon))
+        frame.insert(0, "strategy", strategy.value)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def kaplan_meier(duration: NDArray[np.int64], event: NDArray[np.bool_], horizon: int) -> tuple[
+    NDArray[np.float64], NDArray[np.float64]
+]:
+    """Discrete-time Kaplan-Meier survival S(t) for t = 0..horizon and the number at risk.
+
+    ``duration`` is the number of weeks a customer was active (>= 1 for events); ``event`` is
+    False for customers still active at the horizon (censored).
+    """
+    d = np.bincount(duration[event], minlength=horizon + 1)[: horizon + 1].astype(float)
+    c = np.bincount(duration, minlength=horizon + 2)[: horizon + 2].astype(float)
+    at_risk = c[::-1].cumsum()[::-1][1 : horizon + 1]  # n_t = #(duration >= t), t = 1..horizon
+    hazard = np.divide(d[1:], at_risk, out=np.zeros(horizon), where=at_risk > 0)
+    survival = np.concatenate([[1.0], np.cumprod(1.0 - hazard)])
+    return survival, np.concatenate([[float(duration.size)], at_risk])
+
+
+def customer_durations(state: StrategyState, horizon: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Weeks active and lapse flag of every customer (purchase before churn in a week)."""
+    customers = state.customer_since >= 0
+    since = state.customer_since[customers].astype(np.int64)
+    lapse = state.lapse_week[customers].astype(np.int64)
+    event = lapse >= 0
+    duration = np.where(event, lapse - since + 1, horizon - since)
+    return duration, event
+
+
+def survival_frame(run: RunOutput) -> pd.DataFrame:
+    """Cohort survival of customers since they became customers, censored at the horizon."""
+    horizon = run.world.scenario.market.horizon_weeks
+    rows = []
+    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+        duration, event = customer_durations(state, horizon)
+        survival, at_risk = kaplan_meier(duration, event, horizon)
+        rows.append(pd.DataFrame({
+            "strategy": strategy.value,
+            "weeks_since_first_purchase": np.arange(horizon + 1),
+            "survival": survival,
+            "at_risk": at_risk,
+        }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def funnel_frame(run: RunOutput) -> pd.DataFrame:
+    """People at each of the five lifecycle stages at the horizon, scaled to the market."""
+    scenario = run.world.scenario
+    horizon = scenario.market.horizon_weeks
+    threshold = scenario.behaviour.loyalty_threshold_purchases
+    reached = run.world.people.aware_week < horizon
+    rows = []
+    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+        customer = state.customer_since >= 0
+        active = customer & (state.lapse_week < 0)
+        counts = {
+            "reach": np.count_nonzero(reached),
+            "acquisition": np.count_nonzero(state.engaged),
+            "conversion": np.count_nonzero(customer),
+            "retention": np.count_nonzero(active),
+            "loyalty": np.count_nonzero(active & (state.purchases >= threshold)),
+        }
+        for stage, count in counts.items():
+            rows.append({
+                "strategy": strategy.value, "stage": stage, "people": count * scenario.scale,
+                "share_of_reached": count / max(counts["reach"], 1),
+            })
+    return pd.DataFrame(rows)
+
+
+def flows_frame(run: RunOutput) -> pd.DataFrame:
+    """Journeys by start channel and where they ended (a purchase channel or a loss)."""
+    names = run.world.channels.names
+    destinations = list(names) + [
+        FLOW_LOSS_LABELS[code] for code in range(JourneyEnd.LOST_CONTEXT, JourneyEnd.ABANDONED + 1)
+    ]
+    rows = []
+    for s, strategy in enumerate(run.world.strategies):
+        for i, start in enumerate(names):
+            for j, dest in enumerate(destinations):
+                rows.append({
+                    "strategy": strategy.value, "start_channel": start, "destination": dest,
+                    "purchase": j < len(names),
+                    "journeys": run.flows[s, i, j] * run.world.scenario.scale,
+                })
+    return pd.DataFrame(rows)
+
+
+def losses_frame(run: RunOutput) -> pd.DataFrame:
+    """Lost sales by cause: journeys lost (and their expected value) and over-messaging churn."""
+    scale = run.world.scenario.scale
+    rows = []
+    for s, strategy in enumerate(run.world.strategies):
+        total = run.weekly[s].sum(axis=0)
+        journeys = max(total[Tally.JOURNEYS], 1.0)
+        for _code, cause, count_tally, value_tally in JOURNEY_LOSSES:
+            rows.append({
+                "strategy": strategy.value, "cause": cause.value, "unit": "journeys",
+                "lost": total[count_tally] * scale, "lost_value": total[value_tally] * scale,
+                "per_1000_journeys": 1000 * total[count_tally] / journeys,
+            })
+        rows.append({
+            "strategy": strategy.value, "cause": LossCause.OVER_MESSAGING_CHURN.value,
+            "unit": "customers", "lost": total[Tally.LOST_OVERMESSAGING_CHURN] * scale,
+            "lost_value": np.nan,
+            "per_1000_journeys": 1000 * total[Tally.LOST_OVERMESSAGING_CHURN] / journeys,
+        })
+    return pd.DataFrame(rows)
+
+
+MECHANISMS = (
+    ("lost context", "channel switches", Tally.SWITCHES, Tally.CONTEXT_LOSSES),
+    ("conflict in journey", "touchpoints after a switch", Tally.JOURNEY_CONFLICT_CHANCES,
+     Tally.JOURNEY_CONFLICTS),
+    ("conflicting messages", "person-weeks contacted by 2+ channels",
+     Tally.CONTACT_CONFLICT_CHANCES, Tally.CONTACT_CONFLICTS),
+    ("stock-out", "purchase attempts", Tally.BUY_ATTEMPTS, Tally.STOCKOUTS),
+    ("over-messaging", "contacts", Tally.CONTACTS, Tally.EXCESS_CONTACTS),
+    ("return friction", "returns made in another channel", Tally.CROSS_CHANNEL_RETURNS,
+     Tally.RETURN_FRICTIONS),
+    ("offer response", "offers sent", Tally.OFFERS, Tally.OFFER_JOURNEYS),
+)
+"""Each mechanism's opportunities and events: their ratio is the mechanism's rate."""
+
+
+def mechanisms_frame(run: RunOutput) -> pd.DataFrame:
+    """Per strategy and mechanism: opportunities, events and their rate (unscaled counts)."""
+    rows = []
+    for s, strategy in enumerate(run.world.strategies):
+        total = run.weekly[s].sum(axis=0)
+        for name, opportunity, chances, events in MECHANISMS:
+            rows.append({
+                "strategy": strategy.value, "mechanism": name, "opportunity": opportunity,
+                "opportunities": total[chances], "events": total[events],
+                "rate": total[events] / total[chances] if total[chances] > 0 else np.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def _mix_groups(mask: NDArray[np.uint8], physical_bits: int) -> NDArray[np.object_]:
+    n_used = np.array([bin(m).count("1") for m in range(256)])[mask]
+    return np.where(
+        n_used >= 2, "multi-channel", np.where((mask & physical_bits) > 0, "store only", "online only")
+    )
+
+
+def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
+    """Customers by mix and number of channels, and their spend per shopping occasion.
+
+    ``basis`` = ``used``: channels with any touchpoint (HBR 2017's definition);
+    ``bought``: channels with a purchase (Criteo's). Rows with ``channel`` = ``all`` sum over
+    channels; ``spend_per_occasion`` = net spend / purchases in that channel.
+    """
+    names = run.world.channels.names
+    physical_bits = int(sum(1 << i for i, p in enumerate(run.world.channels.physical) if p))
+    horizon_years = run.world.scenario.market.horizon_weeks / 52
+    count_of = np.array([bin(m).count("1") for m in range(256)])
+    rows = []
+    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+        buyers = np.flatnonzero(state.purchases_by_channel.sum(axis=0) > 0)
+        purchases = state.purchases_by_channel[:, buyers].astype(np.float64)
+        spend = state.spend_by_channel[:, buyers].astype(np.float64)
+        for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
+            groupings = {
+                "mix": _mix_groups(mask, physical_bits),
+                "channels": np.where(count_of[mask] >= 3, "3+", count_of[mask].astype(str)),
+            }
+            for kind, labels in groupings.items():
+                for group in sorted(set(labels.tolist())):
+                    members = labels == group
+                    n_members = int(members.sum())
+                    for c, channel in enumerate(("all", *names)):
+                        p = purchases[:, members].sum() if c == 0 else purchases[c - 1, members].sum()
+                        m = spend[:, members].sum() if c == 0 else spend[c - 1, members].sum()
+                        rows.append({
+                            "strategy": strategy.value, "basis": basis, "grouping": kind,
+                            "group": group, "channel": channel, "customers": n_members,
+                            "share": n_members / max(buyers.size, 1), "purchases": p,
+                            "spend": m,
+                            "spend_per_occasion": m / p if p > 0 else np.nan,
+                            "annual_spend_per_customer": m / n_members / horizon_years
+                            if n_members and c == 0 else np.nan,
+                        })
+    return pd.DataFrame(rows)
+
+
+def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
+    """The headline KPIs, one row per strategy (see :data:`KPI_COLUMNS`)."""
+    scenario = run.world.scenario
+    horizon = scenario.market.horizon_weeks
+    people = run.world.people
+    threshold = scenario.behaviour.loyalty_threshold_purchases
+    reached_new = (people.aware_week < horizon) & ~people.existing
+    rows = {}
+    base_cash: NDArray[np.float64] | None = None
+    for s, (strategy, state) in enumerate(zip(run.world.strategies, run.states, strict=True)):
+        w = weekly[weekly["strategy"] == strategy.value]
+        total = run.weekly[s].sum(axis=0)
+        customer = state.customer_since >= 0
+        new_customer = customer & ~people.existing
+        observed = customer & (state.customer_since <= horizon - 52)
+        retained = observed & ((state.lapse_week < 0) | (state.lapse_week >= state.customer_since + 52))
+        new_observed = new_customer & (state.customer_since <= horizon - 52)
+        second_in_year = new_observed & (state.second_purchase_week >= 0) & (
+            state.second_purchase_week < state.customer_since + 52
+        )
+        customer_weeks = total[Tally.ACTIVE_CUSTOMERS]
+        clv = customer_lifetime_values(run, state)
+        cash = w["net_contribution"].to_numpy()
+        npv = float(w["discounted_net_contribution"].sum())
+        discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
+        if base_cash is None:
+            base_cash, base_npv = cash, npv
+        gain = np.cumsum(cash - base_cash)
+        paid_back = np.flatnonzero(gain < 0)
+        invested = float((run.integration_cost[s] * discount).sum())
+        rows[strategy.value] = {
+            "conversion_rate": _ratio(np.count_nonzero(new_customer & reached_new), np.count_nonzero(reached_new)),
+            "journey_conversion": _ratio(total[Tally.PURCHASES], total[Tally.JOURNEYS]),
+            "retention_12m": _ratio(np.count_nonzero(retained), np.count_nonzero(observed)),
+            "repeat_rate": _ratio(np.count_nonzero(customer & (state.purchases >= 2)), np.count_nonzero(customer)),
+            "repeat_12m": _ratio(np.count_nonzero(second_in_year), np.count_nonzero(new_observed)),
+            "loyal_share": _ratio(np.count_nonzero(customer & (state.purchases >= threshold)), np.count_nonzero(customer)),
+            "aov": _ratio(total[Tally.GROSS_SALES], total[Tally.PURCHASES]),
+            "purchases_per_customer_year": _ratio(total[Tally.PURCHASES] * 52, customer_weeks),
+            "revenue": float(w["net_revenue"].sum()),
+            "gross_margin": float(w["gross_margin"].sum()),
+            "marketing_cost": float(w["marketing_cost"].sum()),
+            "returns_cost": float(w["returns_cost"].sum()),
+            "integration_cost": float(w["integration_cost"].sum()),
+            "net_contribution": float(cash.sum()),
+            "clv": float(np.nanmean(clv)) if customer.any() else np.nan,
+            "npv": npv,
+            "npv_gain": npv - base_npv,
+            "roi": (npv - base_npv) / invested if invested > 0 else np.nan,
+            "payback_week": float(paid_back[-1] + 1) if paid_back.size and paid_back[-1] + 1 < horizon
+            else (0.0 if not paid_back.size else np.nan),
+            "customers": np.count_nonzero(customer) * scenario.scale,
+            "active_customers_end": np.count_nonzero(customer & (state.lapse_week < 0)) * scenario.scale,
+            "mean_satisfaction": float(state.satisfaction[customer & (state.lapse_week < 0)].mean())
+            if (customer & (state.lapse_week < 0)).any() else np.nan,
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")[list(KPI_COLUMNS)]
+    frame.index.name = "strategy"
+    frame.loc["multichannel", ["roi", "payback_week"]] = np.nan
+    return frame
+
+
+def customers_frame(run: RunOutput) -> pd.DataFrame:
+    """One row per simulated person and strategy (unscaled), for download and analysis."""
+    people = run.world.people
+    names = run.world.channels.names
+    segments = np.array(run.world.segments.names, dtype=object)
+    horizon = run.world.scenario.market.horizon_weeks
+    threshold = run.world.scenario.behaviour.loyalty_threshold_purchases
+    frames = []
+    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+        customer = state.customer_since >= 0
+        active = customer & (state.lapse_week < 0)
+        stage = np.select(
+            [active & (state.purchases >= threshold), active, customer, state.engaged,
+             people.aware_week < horizon],
+            ["loyalty", "retention", "conversion", "acquisition", "reach"], default="not reached",
+        )
+        lapse_cause = np.where(
+            state.lapse_week < 0, "",
+            np.where(~customer, "prospect lost interest",
+                     np.where(state.lapse_overmessaging, "over-messaging", "churn")),
+        )
+        data: dict[str, object] = {
+            "strategy": strategy.value,
+            "person": np.arange(people.segment.size),
+            "segment": segments[people.segment],
+            "existing_customer": people.existing,
+            "reach_week": np.where(people.aware_week < horizon, people.aware_week, -1),
+            "stage": stage,
+            "purchases": state.purchases.astype(np.int64) - people.existing,
+            "first_purchase_week": state.customer_since,
+            "second_purchase_week": state.second_purchase_week,
+            "lapse_week": state.lapse_week,
+            "lapse_cause": lapse_cause,
+            "satisfaction": state.satisfaction,
+            "clv": customer_lifetime_values(run, state),
+        }
+        for c, name in enumerate(names):
+            data[f"purchases_{name}"] = state.purchases_by_channel[c]
+            data[f"spend_{name}"] = state.spend_by_channel[c]
+        frames.append(pd.DataFrame(data))
+    out = pd.concat(frames, ignore_index=True)
+    out.loc[out["reach_week"] == NEVER, "reach_week"] = -1
+    return out
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator) / float(denominator) if denominator > 0 else float("nan")

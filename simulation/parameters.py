@@ -1,0 +1,133 @@
+"""Declaring parameters once: value, unit, range, meaning and source.
+
+Every numeric field of the scenario is declared with :func:`param`, which stores its unit and
+source beside pydantic's bounds. The app builds its sliders from this metadata and the method
+page prints it, so there is no second hand-written list that could drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    meaning: str,
+    source: str,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+    step: float | None = None,
+) -> Any:
+    """A pydantic field carrying its unit, one-line meaning and source.
+
+    ``meaning`` becomes the field description (help text in the app); ``source`` says where
+    the default comes from (a study in ``data/evidence.csv`` or a stated assumption).
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if step is not None:
+        extra["step"] = step
+    return Field(default, ge=ge, le=le, gt=gt, lt=lt, description=meaning, json_schema_extra=extra)
+
+
+class FrozenModel(BaseModel):
+    """Immutable, strict-about-unknown-keys base for every scenario part."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class ScenarioError(ValueError):
+    """Raised for an invalid scenario; lists every bad field and why, one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid scenario:\n" + "\n".join(f"  {p}" for p in problems))
+
+    def one_line(self) -> str:
+        """The problems joined on one line, for a CLI exit message or a UI banner."""
+        return "invalid scenario: " + "; ".join(self.problems)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "scenario"
+
+
+_BOUND_WORDS = {
+    "greater_than_equal": ("ge", "is below"),
+    "greater_than": ("gt", "must be above"),
+    "less_than_equal": ("le", "is above"),
+    "less_than": ("lt", "must be below"),
+}
+
+
+def _describe(error: Any) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind in _BOUND_WORDS:
+        key, words = _BOUND_WORDS[kind]
+        return f"{value!r} {words} {ctx.get(key)}"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known parameter"
+    message = str(error.get("msg", kind))
+    message = message.removeprefix("Value error, ")
+    return f"{value!r}: {message}" if not isinstance(value, (dict, list)) else message
+
+
+def problems_from(error: ValidationError) -> list[str]:
+    """Human-readable ``path: value why`` lines from a pydantic validation error."""
+    return [f"{_location(tuple(e['loc']))}: {_describe(e)}" for e in error.errors()]
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """Metadata of one scenario field, read from its declaration."""
+
+    path: str
+    label: str
+    value: Any
+    default: Any
+    unit: str
+    meaning: str
+    source: str
+    minimum: float | None
+    maximum: float | None
+    step: float | None
+
+
+def field_info(model: BaseModel, name: str, path: str) -> ParameterInfo:
+    """Metadata for field ``name`` of ``model`` (bounds, unit, meaning, source)."""
+    field = type(model).model_fields[name]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    lo = hi = None
+    for item in field.metadata:
+        lo = getattr(item, "ge", None) if getattr(item, "ge", None) is not None else lo
+        lo = getattr(item, "gt", None) if getattr(item, "gt", None) is not None else lo
+        hi = getattr(item, "le", None) if getattr(item, "le", None) is not None else hi
+        hi = getattr(item, "lt", None) if getattr(item, "lt", None) is not None else hi
+    return ParameterInfo(
+        path=path,
+        label=name.replace("_", " ").capitalize(),
+        value=getattr(model, name),
+        default=field.default,
+        unit=str(extra.get("unit", "")),
+        meaning=field.description or "",
+        source=str(extra.get("source", "")),
+        minimum=lo,
+        maximum=hi,
+        step=extra.get("step"),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,597 @@
+"""The scenario: one typed, validated, immutable tree holding every parameter.
+
+Defaults describe the ``benchmark_retailer`` preset: a mid-sized retailer with a store network,
+a website, an app, social commerce and messaging. Each field states its unit, range, meaning and
+source; "assumption" marks a modelling choice to be tested with the sensitivity tools rather
+than a published figure. Money is in the scenario's currency; rates are per week unless named
+otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError, field_validator, model_validator
+
+from simulation.parameters import FrozenModel, ScenarioError, param, problems_from
+
+APP_VERSION = "0.1.0"
+
+
+class Capability(StrEnum):
+    """The six integration capabilities (0 = siloed, 1 = integrated), MODEL.md."""
+
+    IDENTITY = "identity"
+    CONTEXT = "context"
+    CONSISTENCY = "consistency"
+    ORCHESTRATION = "orchestration"
+    INVENTORY = "inventory"
+    SERVICE = "service"
+
+
+class Strategy(StrEnum):
+    """The three plans simulated in lockstep."""
+
+    MULTICHANNEL = "multichannel"
+    OMNICHANNEL = "omnichannel"
+    CUSTOM = "custom"
+
+
+class ChannelKind(StrEnum):
+    PHYSICAL = "physical"
+    DIGITAL = "digital"
+
+
+_ASSUMPTION = "assumption (see sensitivity)"
+
+
+class Channel(FrozenModel):
+    """One sales or marketing channel."""
+
+    name: str
+    kind: ChannelKind = ChannelKind.DIGITAL
+    conversion: float = param(
+        0.1, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance that a touchpoint in this channel ends in a purchase decision",
+        source="Baymard: ~70% of online carts abandoned; stores convert visits more often",
+    )
+    order_value_multiplier: float = param(
+        1.0, gt=0, le=5, unit="x segment order value", step=0.05,
+        meaning="order value in this channel relative to the segment's typical order",
+        source=_ASSUMPTION,
+    )
+    contact_frequency_weekly: float = param(
+        0.5, ge=0, le=14, unit="contacts/week", step=0.1,
+        meaning="messages this channel sends each person it knows, when it runs on its own",
+        source=_ASSUMPTION,
+    )
+    contact_cost: float = param(
+        0.02, ge=0, le=50, unit="currency/contact", step=0.01,
+        meaning="cost of one contact (mail, push, ad impression bundle, SMS)",
+        source=_ASSUMPTION,
+    )
+    stock_availability: float = param(
+        0.95, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance the wanted item is in this channel's own stock",
+        source="GMA/Gruen et al. 2002: 8.3% of items out of stock in store",
+    )
+    return_rate: float = param(
+        0.15, ge=0, le=1, unit="share of orders", step=0.01,
+        meaning="share of orders bought here that are returned",
+        source="NRF/Appriss 2023: 17.6% online, 10% in store",
+    )
+
+
+class Segment(FrozenModel):
+    """A group of people who shop alike."""
+
+    name: str
+    share: float = param(
+        0.33, ge=0, le=1, unit="share of market", step=0.01,
+        meaning="share of the addressable market in this segment", source=_ASSUMPTION,
+    )
+    channel_preference: dict[str, float] = {}
+    switch_probability: float = param(
+        0.2, ge=0, le=1, unit="probability/touchpoint", step=0.01,
+        meaning="chance of moving to another channel between two touchpoints of a journey",
+        source="HBR 2017: 73% of customers use several channels",
+    )
+    intent_rate_weekly: float = param(
+        0.06, ge=0, le=1, unit="journeys/week", step=0.005,
+        meaning="chance an aware person starts a shopping journey in a given week",
+        source=_ASSUMPTION,
+    )
+    order_value: float = param(
+        60.0, gt=0, le=100_000, unit="currency", step=1.0,
+        meaning="median order value", source=_ASSUMPTION,
+    )
+    order_value_dispersion: float = param(
+        0.5, ge=0, le=2, unit="lognormal sigma", step=0.05,
+        meaning="spread of order values around the median", source=_ASSUMPTION,
+    )
+    weekly_churn_hazard: float = param(
+        0.01, ge=0, le=1, unit="probability/week", step=0.001,
+        meaning="chance an average-satisfied customer lapses in a given week",
+        source="RJMetrics 2015: 32% of first-time buyers buy again within 12 months",
+    )
+    conflict_sensitivity: float = param(
+        0.4, ge=0, le=1, unit="probability", step=0.05,
+        meaning="chance a customer who meets conflicting prices or offers walks away",
+        source="Accenture 2014: 82% expect the same price online and in store",
+    )
+    contact_tolerance_weekly: float = param(
+        2.0, ge=0, le=20, unit="contacts/week", step=0.1,
+        meaning="contacts per week above which messages annoy instead of remind",
+        source="MarketingSherpa 2017: 45% of unsubscribes blame too many emails",
+    )
+
+    @field_validator("channel_preference")
+    @classmethod
+    def _weights_non_negative(cls, weights: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in weights.items() if not v >= 0}
+        if bad:
+            raise ValueError(f"weights must be >= 0, got {bad}")
+        if weights and sum(weights.values()) <= 0:
+            raise ValueError("at least one channel needs a positive weight")
+        return weights
+
+
+class Market(FrozenModel):
+    """Size, horizon, money and how the market learns about the business."""
+
+    population: int = param(
+        20_000, ge=100, le=5_000_000, unit="simulated people", step=1000,
+        meaning="people simulated; more is slower but tighter", source="engine sizing",
+    )
+    market_size: int = param(
+        500_000, ge=100, le=1_000_000_000, unit="people", step=10_000,
+        meaning="real addressable market that money figures are scaled to",
+        source=_ASSUMPTION,
+    )
+    horizon_weeks: int = param(
+        156, ge=8, le=520, unit="weeks", step=4,
+        meaning="how long the plans are simulated", source="MODEL.md: 3 years",
+    )
+    discount_rate_annual: float = param(
+        0.08, ge=0, le=0.5, unit="per year", step=0.01,
+        meaning="cost of capital used to discount cash flows, applied weekly",
+        source=_ASSUMPTION,
+    )
+    existing_customer_share: float = param(
+        0.05, ge=0, le=1, unit="share of market", step=0.01,
+        meaning="people who are already active customers at week 0",
+        source=_ASSUMPTION,
+    )
+    weekly_reach_rate: float = param(
+        0.02, ge=0, le=1, unit="probability/week", step=0.005,
+        meaning="chance an unaware person is reached by marketing in a given week",
+        source=_ASSUMPTION,
+    )
+    reach_cost: float = param(
+        1.5, ge=0, le=1000, unit="currency/person reached", step=0.1,
+        meaning="media cost of making one person aware", source=_ASSUMPTION,
+    )
+    prospect_dropout_weekly: float = param(
+        0.01, ge=0, le=1, unit="probability/week", step=0.001,
+        meaning="chance an aware person who has never bought loses interest for good",
+        source=_ASSUMPTION,
+    )
+    currency: str = "USD"
+
+
+class Behaviour(FrozenModel):
+    """How journeys, trust, contacts and satisfaction work; shared by every strategy."""
+
+    touchpoints_per_journey: int = param(
+        3, ge=1, le=8, unit="touchpoints", step=1,
+        meaning="most touchpoints one shopping journey takes before it is abandoned",
+        source=_ASSUMPTION,
+    )
+    lost_context_abandon_share: float = param(
+        0.5, ge=0, le=1, unit="probability", step=0.05,
+        meaning="when a channel switch loses the cart and history, chance of giving up "
+        "rather than starting over", source=_ASSUMPTION,
+    )
+    conflict_rate: float = param(
+        0.25, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance that a siloed channel shows a different price, promotion or message "
+        "than the one the customer saw before", source=_ASSUMPTION,
+    )
+    stockout_lost_share: float = param(
+        0.40, ge=0, le=1, unit="share of stock-outs", step=0.01,
+        meaning="stock-outs that end the journey (buy elsewhere or not at all)",
+        source="GMA/Gruen et al. 2002: 31% buy elsewhere + 9% do not buy",
+    )
+    network_fill_rate: float = param(
+        0.80, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance the rest of the network has the item and its stock record is right "
+        "(what shared inventory can offer)",
+        source="DeHoratius and Raman 2008: 65% of store stock records are wrong",
+    )
+    cross_channel_return_share: float = param(
+        0.30, ge=0, le=1, unit="share of returns", step=0.01,
+        meaning="returns and service requests customers want to make in another channel",
+        source=_ASSUMPTION,
+    )
+    return_processing_cost: float = param(
+        8.0, ge=0, le=1000, unit="currency/return", step=0.5,
+        meaning="handling cost of one return", source=_ASSUMPTION,
+    )
+    contact_cap_weekly: float = param(
+        1.5, ge=0, le=14, unit="contacts/week", step=0.1,
+        meaning="contacts per person per week an orchestrated contact policy allows",
+        source=_ASSUMPTION,
+    )
+    reminder_max_uplift: float = param(
+        0.6, ge=0, le=5, unit="x intent", step=0.05,
+        meaning="largest rise in journey intent that reminders can cause",
+        source=_ASSUMPTION,
+    )
+    reminder_half_saturation: float = param(
+        1.0, gt=0, le=20, unit="contacts/week", step=0.1,
+        meaning="contacts per week that give about 63% of the largest reminder effect",
+        source=_ASSUMPTION,
+    )
+    unsubscribe_per_excess_contact: float = param(
+        0.01, ge=0, le=1, unit="probability/contact", step=0.005,
+        meaning="chance per contact above tolerance that the person unsubscribes",
+        source="MarketingSherpa 2017",
+    )
+    churn_per_excess_contact: float = param(
+        0.002, ge=0, le=0.1, unit="probability/contact/week", step=0.0005,
+        meaning="weekly churn hazard added per contact above the person's tolerance",
+        source=_ASSUMPTION,
+    )
+    intent_heterogeneity: float = param(
+        1.0, ge=0, le=5, unit="coefficient of variation", step=0.1,
+        meaning="spread of hidden purchase propensity between people (0 = all alike)",
+        source=_ASSUMPTION,
+    )
+    loyalty_threshold_purchases: int = param(
+        4, ge=2, le=100, unit="purchases", step=1,
+        meaning="purchases that make a customer loyal", source=_ASSUMPTION,
+    )
+    loyal_hazard_multiplier: float = param(
+        0.6, gt=0, le=1, unit="x churn hazard", step=0.05,
+        meaning="churn hazard of loyal customers relative to others", source=_ASSUMPTION,
+    )
+    baseline_satisfaction: float = param(
+        0.7, ge=0, le=1, unit="score 0-1", step=0.05,
+        meaning="satisfaction of a customer with nothing to complain about",
+        source=_ASSUMPTION,
+    )
+    satisfaction_smoothing: float = param(
+        0.3, ge=0, le=1, unit="weight", step=0.05,
+        meaning="weight of this week's experience in the running satisfaction score",
+        source=_ASSUMPTION,
+    )
+    satisfaction_churn_elasticity: float = param(
+        3.0, ge=0, le=20, unit="per satisfaction point", step=0.25,
+        meaning="churn hazard is multiplied by exp(-elasticity x (satisfaction - baseline))",
+        source=_ASSUMPTION,
+    )
+    purchase_satisfaction_gain: float = param(
+        0.05, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction gained by a smooth purchase", source=_ASSUMPTION,
+    )
+    conflict_satisfaction_loss: float = param(
+        0.15, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost on meeting conflicting prices or messages",
+        source=_ASSUMPTION,
+    )
+    lost_context_satisfaction_loss: float = param(
+        0.10, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost when a channel switch loses the cart and history",
+        source=_ASSUMPTION,
+    )
+    stockout_satisfaction_loss: float = param(
+        0.10, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost on a stock-out", source=_ASSUMPTION,
+    )
+    return_friction_satisfaction_loss: float = param(
+        0.20, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost when a return or service request is refused or "
+        "redirected because it was made in another channel", source=_ASSUMPTION,
+    )
+    overmessaging_satisfaction_loss: float = param(
+        0.03, ge=0, le=1, unit="score/contact", step=0.005,
+        meaning="satisfaction lost per contact above the person's tolerance in a week",
+        source=_ASSUMPTION,
+    )
+
+
+class Economics(FrozenModel):
+    """Margins and offer economics."""
+
+    gross_margin: float = param(
+        0.35, ge=0, le=1, unit="share of revenue", step=0.01,
+        meaning="gross margin on net revenue", source=_ASSUMPTION,
+    )
+    offers_per_week_share: float = param(
+        0.02, ge=0, le=1, unit="share of known people/week", step=0.005,
+        meaning="weekly budget of targeted offers, as a share of the people the business knows",
+        source=_ASSUMPTION,
+    )
+    offer_cost: float = param(
+        1.0, ge=0, le=1000, unit="currency/offer", step=0.1,
+        meaning="cost of one targeted offer (discount budget and delivery)",
+        source=_ASSUMPTION,
+    )
+    offer_uplift: float = param(
+        1.0, ge=0, le=20, unit="x intent", step=0.1,
+        meaning="rise in the chance of a journey that week for a person who responds to offers",
+        source="McKinsey 2021: personalization lifts revenue 5-25%",
+    )
+    retrain_every_weeks: int = param(
+        13, ge=1, le=104, unit="weeks", step=1,
+        meaning="how often the targeting model is retrained", source="MODEL.md",
+    )
+
+
+class CapabilityCost(FrozenModel):
+    """What one integration capability costs at full level and how long it takes."""
+
+    one_off_cost: float = param(
+        250_000.0, ge=0, le=1e10, unit="currency", step=10_000,
+        meaning="one-off project cost at full level, spread over the ramp-up",
+        source=_ASSUMPTION,
+    )
+    running_cost_weekly: float = param(
+        2_000.0, ge=0, le=1e8, unit="currency/week", step=100,
+        meaning="running cost per week at full level once the project starts",
+        source=_ASSUMPTION,
+    )
+    ramp_weeks: int = param(
+        26, ge=0, le=260, unit="weeks", step=1,
+        meaning="weeks until the capability works at full effect (linear phase-in)",
+        source=_ASSUMPTION,
+    )
+
+
+def _cost(one_off: float, running: float, ramp: int) -> CapabilityCost:
+    return CapabilityCost(one_off_cost=one_off, running_cost_weekly=running, ramp_weeks=ramp)
+
+
+class CapabilityCosts(FrozenModel):
+    """Cost and ramp-up of each capability (IT, data, process change)."""
+
+    identity: CapabilityCost = _cost(400_000, 3_000, 39)
+    context: CapabilityCost = _cost(300_000, 2_000, 26)
+    consistency: CapabilityCost = _cost(150_000, 1_500, 13)
+    orchestration: CapabilityCost = _cost(200_000, 1_500, 26)
+    inventory: CapabilityCost = _cost(600_000, 4_000, 52)
+    service: CapabilityCost = _cost(200_000, 2_500, 26)
+
+    def of(self, capability: Capability) -> CapabilityCost:
+        return getattr(self, capability.value)  # type: ignore[no-any-return]
+
+
+def _level(meaning: str) -> Any:
+    return param(0.5, ge=0, le=1, unit="level 0-1", step=0.05, meaning=meaning,
+                 source="your plan")
+
+
+class CapabilityLevels(FrozenModel):
+    """Integration level of each capability, 0 = siloed, 1 = fully integrated."""
+
+    identity: float = _level("unified customer ID: share of customer records linked across channels")
+    context: float = _level("cart and journey continuity: chance a channel switch keeps the context")
+    consistency: float = _level("same prices, promotions and messages everywhere")
+    orchestration: float = _level("one contact policy that caps and de-duplicates messages")
+    inventory: float = _level("shared stock, click-and-collect and ship-from-store")
+    service: float = _level("returns, exchanges and support accepted in any channel")
+
+    @classmethod
+    def uniform(cls, level: float) -> CapabilityLevels:
+        return cls(**{c.value: level for c in Capability})
+
+    def of(self, capability: Capability) -> float:
+        return float(getattr(self, capability.value))
+
+
+def default_channels() -> tuple[Channel, ...]:
+    physical = ChannelKind.PHYSICAL
+    return (
+        Channel(name="store", kind=physical, conversion=0.35, order_value_multiplier=1.0,
+                contact_frequency_weekly=0.2, contact_cost=0.40, stock_availability=0.917,
+                return_rate=0.10),
+        Channel(name="web", conversion=0.12, order_value_multiplier=1.10,
+                contact_frequency_weekly=0.7, contact_cost=0.01, stock_availability=0.95,
+                return_rate=0.176),
+        Channel(name="app", conversion=0.16, order_value_multiplier=1.05,
+                contact_frequency_weekly=0.8, contact_cost=0.005, stock_availability=0.95,
+                return_rate=0.176),
+        Channel(name="social", conversion=0.06, order_value_multiplier=0.85,
+                contact_frequency_weekly=1.0, contact_cost=0.05, stock_availability=0.90,
+                return_rate=0.176),
+        Channel(name="messaging", conversion=0.08, order_value_multiplier=0.90,
+                contact_frequency_weekly=1.0, contact_cost=0.02, stock_availability=0.95,
+                return_rate=0.176),
+    )
+
+
+def default_segments() -> tuple[Segment, ...]:
+    return (
+        Segment(name="store-first", share=0.45, switch_probability=0.10,
+                channel_preference={"store": 0.75, "web": 0.10, "app": 0.05, "social": 0.05,
+                                    "messaging": 0.05},
+                intent_rate_weekly=0.05, order_value=60.0, weekly_churn_hazard=0.008,
+                conflict_sensitivity=0.3, contact_tolerance_weekly=1.5),
+        Segment(name="digital-first", share=0.30, switch_probability=0.25,
+                channel_preference={"store": 0.10, "web": 0.45, "app": 0.25, "social": 0.10,
+                                    "messaging": 0.10},
+                intent_rate_weekly=0.06, order_value=55.0, weekly_churn_hazard=0.012,
+                conflict_sensitivity=0.4, contact_tolerance_weekly=3.0),
+        Segment(name="channel hoppers", share=0.25, switch_probability=0.55,
+                channel_preference={"store": 0.30, "web": 0.25, "app": 0.20, "social": 0.15,
+                                    "messaging": 0.10},
+                intent_rate_weekly=0.08, order_value=70.0, weekly_churn_hazard=0.010,
+                conflict_sensitivity=0.5, contact_tolerance_weekly=2.5),
+    )
+
+
+class Scenario(FrozenModel):
+    """Every parameter of one what-if, validated; the input of :func:`simulation.simulate`.
+
+    Build one with :meth:`preset`, :meth:`from_json` or the constructor; derive variants with
+    :meth:`replace`. Instances are immutable and round-trip exactly through :meth:`to_json`.
+    """
+
+    name: str = "benchmark_retailer"
+    description: str = ""
+    seed: int = param(
+        20261125, ge=0, le=2**63 - 1, unit="integer", step=1,
+        meaning="random seed: the same scenario and seed give the same numbers",
+        source="reproducibility",
+    )
+    app_version: str = APP_VERSION
+    market: Market = Market()
+    behaviour: Behaviour = Behaviour()
+    economics: Economics = Economics()
+    channels: tuple[Channel, ...] = default_channels()
+    segments: tuple[Segment, ...] = default_segments()
+    capability_costs: CapabilityCosts = CapabilityCosts()
+    custom_plan: CapabilityLevels = CapabilityLevels()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        problems = []
+        names = [c.name for c in self.channels]
+        if not 1 <= len(names) <= 8:
+            problems.append(f"channels: {len(names)} channels given, 1 to 8 supported")
+        if len(set(names)) != len(names):
+            problems.append(f"channels: names must be unique, got {names}")
+        if not self.segments:
+            problems.append("segments: at least one segment is needed")
+        total = sum(s.share for s in self.segments)
+        if self.segments and abs(total - 1) > 1e-6:
+            problems.append(f"segments: shares add up to {total:.4g}, they must add up to 1")
+        for i, segment in enumerate(self.segments):
+            unknown = sorted(set(segment.channel_preference) - set(names))
+            if unknown:
+                problems.append(f"segments[{i}].channel_preference: unknown channels {unknown}")
+            elif sum(segment.channel_preference.get(n, 0.0) for n in names) <= 0:
+                problems.append(f"segments[{i}].channel_preference: no channel has weight > 0")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Construction -----------------------------------------------------------------------
+
+    @classmethod
+    def validated(cls, data: dict[str, Any]) -> Scenario:
+        """Build from plain data, raising :class:`ScenarioError` listing every problem."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise ScenarioError(_split_model_problems(problems_from(error))) from None
+
+    @classmethod
+    def preset(cls, name: str) -> Scenario:
+        """A scenario from ``data/presets/<name>.toml`` (see :func:`preset_names`)."""
+        from simulation.presets import load_preset
+
+        return load_preset(name)
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> Scenario:
+        """Read a scenario from a JSON file path or a JSON string."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            path = Path(source)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as error:
+                raise ScenarioError([f"{path}: cannot be read ({error.strerror})"]) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ScenarioError(
+                [f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"]
+            ) from None
+        if not isinstance(data, dict):
+            raise ScenarioError(["a scenario file must hold a JSON object"])
+        return cls.validated(data)
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """Canonical JSON (sorted keys); also written to ``path`` when given."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, indent=2)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def canonical_key(self) -> str:
+        """Compact canonical JSON: equal scenarios give equal keys (used for caching)."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def to_url_token(self) -> str:
+        """The scenario packed into a URL-safe string (zlib + base64)."""
+        packed = zlib.compress(self.canonical_key().encode("utf-8"), level=9)
+        return base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+
+    @classmethod
+    def from_url_token(cls, token: str) -> Scenario:
+        """Inverse of :meth:`to_url_token`; a damaged token raises :class:`ScenarioError`."""
+        try:
+            packed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            text = zlib.decompress(packed).decode("utf-8")
+        except (ValueError, zlib.error, UnicodeDecodeError):
+            raise ScenarioError(["the shared link's scenario is damaged or truncated"]) from None
+        return cls.from_json(text)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with changes; nested fields by ``__``, e.g. ``market__population=5000``.
+
+        A dict value is merged into the nested part (``custom_plan={"identity": 1}``).
+        """
+        data = self.model_dump(mode="python")
+        for key, value in changes.items():
+            target = data
+            *parents, leaf = key.split("__")
+            for part in parents:
+                if part not in target or not isinstance(target[part], dict):
+                    raise ScenarioError([f"{key.replace('__', '.')}: is not a known parameter"])
+                target = target[part]
+            if isinstance(value, FrozenModel):
+                value = value.model_dump(mode="python")
+            if isinstance(value, dict) and isinstance(target.get(leaf), dict):
+                target[leaf] = {**target[leaf], **value}
+            else:
+                target[leaf] = value
+        return Scenario.validated(data)
+
+    # Derived views ----------------------------------------------------------------------
+
+    def plan(self, strategy: Strategy) -> CapabilityLevels:
+        """Capability levels of a strategy: all 0, all 1, or the custom plan."""
+        if strategy is Strategy.MULTICHANNEL:
+            return CapabilityLevels.uniform(0.0)
+        if strategy is Strategy.OMNICHANNEL:
+            return CapabilityLevels.uniform(1.0)
+        return self.custom_plan
+
+    @property
+    def weekly_discount_rate(self) -> float:
+        return float((1 + self.market.discount_rate_annual) ** (1 / 52) - 1)
+
+    @property
+    def scale(self) -> float:
+        """Real people represented by one simulated person."""
+        return self.market.market_size / self.market.population
+
+
+def _split_model_problems(problems: list[str]) -> list[str]:
+    """Model-level checks join their findings with '; ': give each its own line."""
+    out: list[str] = []
+    for problem in problems:
+        head, _, rest = problem.partition(": ")
+        if head == "scenario" and "; " in rest:
+            out.extend(part for part in rest.split("; "))
+        else:
+            out.append(problem if head != "scenario" else rest)
+    return out
