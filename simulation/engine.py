@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from simulation.random_streams import Draw, RandomStreams
 from simulation.scenario import Capability
 from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
-from simulation.targeting import RandomTargeting, TargetingContext, TargetingPolicy
+from simulation.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
 from simulation.world import NEVER, World
 
 ProgressCallback = Callable[[float, str], None]
@@ -140,6 +140,7 @@ class Simulation:
             world.segments.order_value[:, None] * np.exp(sigma**2 / 2)[:, None]
             * world.channels.value_multiplier[None, :]
         )
+        self._bought = WeekPurchases.none()
         self.states = tuple(StrategyState.initial(world) for _ in world.strategies)
         self.weekly = np.zeros((len(world.strategies), self.horizon, len(Tally)))
         self.flows = np.zeros((len(world.strategies), n_channels, n_channels + 4))
@@ -170,9 +171,10 @@ class Simulation:
                 tally = self.weekly[s, week]
                 tally[Tally.NEW_AWARE] = new_aware
                 tally[Tally.REACH_COST] = new_aware * world.scenario.market.reach_cost
+                self._bought = WeekPurchases.none()
                 self._week(week, s, state, levels[s], tally, aware_now,
                            u_open, u_churn, u_conflict, u_unsub)
-                self.targeting.observe_week(week, s, state)
+                self.targeting.observe_week(week, s, state, self._bought)
             if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
                 progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
         return RunOutput(
@@ -310,7 +312,8 @@ class Simulation:
         start = channel.copy()
         used = np.left_shift(1, channel).astype(np.uint8)
         end = np.zeros(n_j, dtype=np.int8)
-        context_level = level[_CAP[Capability.CONTEXT]]
+        kept = behaviour.siloed_context_kept
+        keep_context = kept + (1.0 - kept) * level[_CAP[Capability.CONTEXT]]
         conflict_chance = behaviour.conflict_rate * (1 - level[_CAP[Capability.CONSISTENCY]])
         pooled = level[_CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
 
@@ -336,7 +339,7 @@ class Simulation:
                     used[sw] |= np.left_shift(1, channel[sw]).astype(np.uint8)
                     tally[Tally.SWITCHES] += sw.size
 
-                    lost = sw[streams.uniform(Draw.KEEP_CONTEXT, week, k, person[sw]) >= context_level]
+                    lost = sw[streams.uniform(Draw.KEEP_CONTEXT, week, k, person[sw]) >= keep_context]
                     tally[Tally.CONTEXT_LOSSES] += lost.size
                     experience[journey_pos[lost]] -= behaviour.lost_context_satisfaction_loss
                     touched[journey_pos[lost]] = True
@@ -445,6 +448,7 @@ class Simulation:
         state.purchases_by_channel[channel, person] += 1
         state.spend_by_channel[channel, person] += net.astype(np.float32)
         state.channels_bought[person] |= np.left_shift(1, channel).astype(np.uint8)
+        self._bought = WeekPurchases(person=person, channel=channel, net_value=net)
 
 
 def integration_cost_schedule(world: World) -> NDArray[np.float64]:

@@ -192,6 +192,12 @@ class Behaviour(FrozenModel):
         meaning="most touchpoints one shopping journey takes before it is abandoned",
         source=_ASSUMPTION,
     )
+    siloed_context_kept: float = param(
+        0.4, ge=0, le=1, unit="probability", step=0.05,
+        meaning="chance a channel switch loses nothing even in silos (the customer knows "
+        "what they want); integration raises the rest by the context level",
+        source=_ASSUMPTION,
+    )
     lost_context_abandon_share: float = param(
         0.5, ge=0, le=1, unit="probability", step=0.05,
         meaning="when a channel switch loses the cart and history, chance of giving up "
@@ -442,7 +448,7 @@ class Scenario(FrozenModel):
     :meth:`replace`. Instances are immutable and round-trip exactly through :meth:`to_json`.
     """
 
-    name: str = "benchmark_retailer"
+    name: str = "default"
     description: str = ""
     seed: int = param(
         20261125, ge=0, le=2**63 - 1, unit="integer", step=1,

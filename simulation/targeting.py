@@ -24,6 +24,21 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class WeekPurchases:
+    """The purchases one strategy recorded in one week, arrays of shape (P,)."""
+
+    person: NDArray[np.int64]
+    channel: NDArray[np.int64]
+    net_value: NDArray[np.float64]
+    """Order value after refunds, simulated currency."""
+
+    @classmethod
+    def none(cls) -> WeekPurchases:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(person=empty, channel=empty, net_value=np.zeros(0))
+
+
+@dataclass(frozen=True)
 class TargetingContext:
     """What a policy may look at when choosing offer recipients.
 
@@ -56,8 +71,9 @@ class TargetingPolicy(Protocol):
         """A boolean mask over ``context.eligible``: True = send an offer."""
         ...
 
-    def observe_week(self, week: int, strategy: int, state: StrategyState) -> None:
-        """Called at the end of each strategy-week (e.g. to record training labels)."""
+    def observe_week(self, week: int, strategy: int, state: StrategyState,
+                     purchases: WeekPurchases) -> None:
+        """Called at the end of each strategy-week with that week's purchases."""
         ...
 
 
@@ -68,5 +84,6 @@ class RandomTargeting:
         u = context.streams.uniform(Draw.TARGETING, context.week, 0, context.eligible)
         return u < context.offer_share  # type: ignore[no-any-return]
 
-    def observe_week(self, week: int, strategy: int, state: StrategyState) -> None:
+    def observe_week(self, week: int, strategy: int, state: StrategyState,
+                     purchases: WeekPurchases) -> None:
         return None

@@ -1,0 +1,152 @@
+"""Command line: ``python -m simulation run|presets ...``.
+
+Bad input (unknown preset, malformed scenario file, unwritable output folder) exits with
+code 2 and a one-line reason on standard error; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.api import simulate
+from simulation.parameters import ScenarioError
+from simulation.presets import preset_descriptions
+from simulation.scenario import APP_VERSION, Scenario
+
+EXIT_BAD_INPUT = 2
+
+SUMMARY_COLUMNS = {
+    "conversion_rate": ("Conversion (first buyers / reached)", "{:.1%}"),
+    "retention_12m": ("12-month retention", "{:.1%}"),
+    "repeat_rate": ("Repeat-purchase rate", "{:.1%}"),
+    "aov": ("Average order value", "{:,.2f}"),
+    "purchases_per_customer_year": ("Purchases per customer-year", "{:.2f}"),
+    "revenue": ("Revenue", "{:,.0f}"),
+    "integration_cost": ("Integration cost", "{:,.0f}"),
+    "net_contribution": ("Net contribution", "{:,.0f}"),
+    "clv": ("CLV per customer", "{:,.2f}"),
+    "npv": ("NPV", "{:,.0f}"),
+    "npv_gain": ("NPV gain vs multichannel", "{:,.0f}"),
+    "payback_week": ("Payback week", "{:.0f}"),
+}
+
+
+class BadInput(Exception):
+    """A problem with what the user gave us, reported in one line."""
+
+
+def comparison_table(kpis: pd.DataFrame) -> str:
+    """The headline KPIs as a fixed-width text table, strategies as columns."""
+    rows = []
+    for column, (label, fmt) in SUMMARY_COLUMNS.items():
+        cells = ["-" if pd.isna(v) else fmt.format(v) for v in kpis[column]]
+        rows.append([label, *cells])
+    header = ["", *kpis.index]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+             for r in [header, *rows]]
+    return "\n".join(lines)
+
+
+def _scenario_from(args: argparse.Namespace) -> Scenario:
+    scenario = Scenario.from_json(args.scenario) if args.scenario else Scenario.preset(args.preset)
+    changes = {}
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.population is not None:
+        changes["market__population"] = args.population
+    return scenario.replace(**changes) if changes else scenario
+
+
+def _progress(quiet: bool) -> Callable[[float, str], None] | None:
+    if quiet:
+        return None
+
+    def report(fraction: float, message: str) -> None:
+        sys.stderr.write(f"\r{fraction:6.1%}  {message:<30}")
+        if fraction >= 1:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return report
+
+
+def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, object], out: Path) -> None:
+    """Each frame as ``<name>.csv`` and the summary as ``summary.json`` in ``out``."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in results_frames.items():
+            frame.to_csv(out / f"{name}.csv", index=False)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    except OSError as error:
+        raise BadInput(f"cannot write to {out}: {error.strerror}") from None
+
+
+def command_run(args: argparse.Namespace) -> int:
+    scenario = _scenario_from(args)
+    results = simulate(scenario, progress=_progress(args.quiet))
+    frames = results.frames()
+    if not args.no_customers:
+        frames["customers"] = results.customers
+    kpis = results.kpis
+    summary = {
+        "app_version": APP_VERSION,
+        "scenario": json.loads(scenario.to_json()),
+        "kpis": json.loads(kpis.to_json(orient="index")),
+    }
+    if args.out:
+        write_outputs(frames, summary, Path(args.out))
+        (Path(args.out) / "scenario.json").write_text(scenario.to_json() + "\n")
+    print(f"Scenario {scenario.name!r}, seed {scenario.seed}, "
+          f"{scenario.market.population:,} simulated people for a market of "
+          f"{scenario.market.market_size:,}, {scenario.market.horizon_weeks} weeks "
+          f"(money in {scenario.market.currency})")
+    print(comparison_table(kpis))
+    if args.out:
+        print(f"\nWrote {len(frames)} CSV files, summary.json and scenario.json to {args.out}")
+    return 0
+
+
+def command_presets(args: argparse.Namespace) -> int:
+    for name, description in preset_descriptions().items():
+        print(f"{name:<20} {description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulation",
+        description="Omnichannel Strategy Explorer: simulate multichannel vs omnichannel plans.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="simulate a preset or scenario file and write CSVs")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--preset", default="benchmark_retailer", help="preset name (see 'presets')")
+    source.add_argument("--scenario", help="scenario JSON file (as downloaded from the app)")
+    run.add_argument("--out", help="folder for the CSV files and summary.json")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--population", type=int, help="override the simulated population")
+    run.add_argument("--no-customers", action="store_true", help="skip the per-person CSV")
+    run.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    run.set_defaults(handler=command_run)
+    presets = sub.add_parser("presets", help="list the presets")
+    presets.set_defaults(handler=command_presets)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ScenarioError as error:
+        print(f"error: {error.one_line()}", file=sys.stderr)
+    except BadInput as error:
+        print(f"error: {error}", file=sys.stderr)
+    return EXIT_BAD_INPUT
