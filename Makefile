@@ -1,0 +1,33 @@
+# The two commands of the README. Both make their own virtual environment in .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: app test install install-dev browser bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+
+## Start the app on the default scenario (http://localhost:8501).
+app: install
+	$(BIN)/streamlit run app.py
+
+## Debian's Chromium for the real-browser test and static chart export (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed (sudo apt-get install chromium); browser tests will be skipped"; fi; }
+
+## Install everything and run the whole test suite.
+test: install-dev browser
+	$(BIN)/python -m pytest
+
+bench: install-dev
+	$(BIN)/python bench/engine.py
