@@ -5,7 +5,7 @@
 >>> results.kpis[["conversion_rate", "clv", "npv"]]
 """
 
-from simulation.api import simulate
+from simulation.api import simulate, simulate_plans
 from simulation.parameters import ScenarioError
 from simulation.results import Results
 from simulation.scenario import APP_VERSION, Capability, CapabilityLevels, Scenario, Strategy
@@ -19,4 +19,5 @@ __all__ = [
     "ScenarioError",
     "Strategy",
     "simulate",
+    "simulate_plans",
 ]

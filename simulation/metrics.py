@@ -29,7 +29,7 @@ KPI_COLUMNS = (
 
 
 def _strategy_index(run: RunOutput) -> pd.Index:
-    return pd.Index([s.value for s in run.world.strategies], name="strategy")
+    return pd.Index(list(run.world.strategies), name="strategy")
 
 
 def customer_lifetime_values(run: RunOutput, state: StrategyState) -> NDArray[np.float64]:
@@ -68,7 +68,7 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
         data["discounted_net_contribution"] = net * discount
         frame = pd.DataFrame(data)
         frame.insert(0, "week", np.arange(horizon))
-        frame.insert(0, "strategy", strategy.value)
+        frame.insert(0, "strategy", strategy)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
@@ -107,7 +107,7 @@ def survival_frame(run: RunOutput) -> pd.DataFrame:
         duration, event = customer_durations(state, horizon)
         survival, at_risk = kaplan_meier(duration, event, horizon)
         rows.append(pd.DataFrame({
-            "strategy": strategy.value,
+            "strategy": strategy,
             "weeks_since_first_purchase": np.arange(horizon + 1),
             "survival": survival,
             "at_risk": at_risk,
@@ -134,7 +134,7 @@ def funnel_frame(run: RunOutput) -> pd.DataFrame:
         }
         for stage, count in counts.items():
             rows.append({
-                "strategy": strategy.value, "stage": stage, "people": count * scenario.scale,
+                "strategy": strategy, "stage": stage, "people": count * scenario.scale,
                 "share_of_reached": count / max(counts["reach"], 1),
             })
     return pd.DataFrame(rows)
@@ -151,7 +151,7 @@ def flows_frame(run: RunOutput) -> pd.DataFrame:
         for i, start in enumerate(names):
             for j, dest in enumerate(destinations):
                 rows.append({
-                    "strategy": strategy.value, "start_channel": start, "destination": dest,
+                    "strategy": strategy, "start_channel": start, "destination": dest,
                     "purchase": j < len(names),
                     "journeys": run.flows[s, i, j] * run.world.scenario.scale,
                 })
@@ -167,12 +167,12 @@ def losses_frame(run: RunOutput) -> pd.DataFrame:
         journeys = max(total[Tally.JOURNEYS], 1.0)
         for _code, cause, count_tally, value_tally in JOURNEY_LOSSES:
             rows.append({
-                "strategy": strategy.value, "cause": cause.value, "unit": "journeys",
+                "strategy": strategy, "cause": cause.value, "unit": "journeys",
                 "lost": total[count_tally] * scale, "lost_value": total[value_tally] * scale,
                 "per_1000_journeys": 1000 * total[count_tally] / journeys,
             })
         rows.append({
-            "strategy": strategy.value, "cause": LossCause.OVER_MESSAGING_CHURN.value,
+            "strategy": strategy, "cause": LossCause.OVER_MESSAGING_CHURN.value,
             "unit": "customers", "lost": total[Tally.LOST_OVERMESSAGING_CHURN] * scale,
             "lost_value": np.nan,
             "per_1000_journeys": 1000 * total[Tally.LOST_OVERMESSAGING_CHURN] / journeys,
@@ -202,7 +202,7 @@ def mechanisms_frame(run: RunOutput) -> pd.DataFrame:
         total = run.weekly[s].sum(axis=0)
         for name, opportunity, chances, events in MECHANISMS:
             rows.append({
-                "strategy": strategy.value, "mechanism": name, "opportunity": opportunity,
+                "strategy": strategy, "mechanism": name, "opportunity": opportunity,
                 "opportunities": total[chances], "events": total[events],
                 "rate": total[events] / total[chances] if total[chances] > 0 else np.nan,
             })
@@ -245,7 +245,7 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
                         p = purchases[:, members].sum() if c == 0 else purchases[c - 1, members].sum()
                         m = spend[:, members].sum() if c == 0 else spend[c - 1, members].sum()
                         rows.append({
-                            "strategy": strategy.value, "basis": basis, "grouping": kind,
+                            "strategy": strategy, "basis": basis, "grouping": kind,
                             "group": group, "channel": channel, "customers": n_members,
                             "share": n_members / max(buyers.size, 1), "purchases": p,
                             "spend": m,
@@ -266,7 +266,7 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     base_cash: NDArray[np.float64] | None = None
     for s, (strategy, state) in enumerate(zip(run.world.strategies, run.states, strict=True)):
-        w = weekly[weekly["strategy"] == strategy.value]
+        w = weekly[weekly["strategy"] == strategy]
         total = run.weekly[s].sum(axis=0)
         customer = state.customer_since >= 0
         new_customer = customer & ~people.existing
@@ -286,7 +286,7 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
         gain = np.cumsum(cash - base_cash)
         paid_back = np.flatnonzero(gain < 0)
         invested = float((run.integration_cost[s] * discount).sum())
-        rows[strategy.value] = {
+        rows[strategy] = {
             "conversion_rate": _ratio(np.count_nonzero(new_customer & reached_new), np.count_nonzero(reached_new)),
             "journey_conversion": _ratio(total[Tally.PURCHASES], total[Tally.JOURNEYS]),
             "retention_12m": _ratio(np.count_nonzero(retained), np.count_nonzero(observed)),
@@ -314,7 +314,7 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")[list(KPI_COLUMNS)]
     frame.index.name = "strategy"
-    frame.loc["multichannel", ["roi", "payback_week"]] = np.nan
+    frame.loc[frame.index[0], ["roi", "payback_week"]] = np.nan
     return frame
 
 
@@ -340,7 +340,7 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
                      np.where(state.lapse_overmessaging, "over-messaging", "churn")),
         )
         data: dict[str, object] = {
-            "strategy": strategy.value,
+            "strategy": strategy,
             "person": np.arange(people.segment.size),
             "segment": segments[people.segment],
             "existing_customer": people.existing,

@@ -5,13 +5,14 @@ Nothing here depends on the strategy: every plan is simulated on this same world
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from simulation.random_streams import Draw, RandomStreams
-from simulation.scenario import Capability, ChannelKind, Scenario, Strategy
+from simulation.scenario import Capability, CapabilityLevels, ChannelKind, Scenario, Strategy
 
 NEVER = np.iinfo(np.int16).max
 """Week stamp meaning 'never happened' (also used for people never reached)."""
@@ -67,7 +68,8 @@ class World:
     channels: ChannelTable
     segments: SegmentTable
     people: People
-    strategies: tuple[Strategy, ...]
+    strategies: tuple[str, ...]
+    """Names of the plans simulated in lockstep (by default the three :class:`Strategy`)."""
     levels: NDArray[np.float64]
     """(S, 6) planned capability levels, in :class:`Capability` order."""
     ramp_weeks: NDArray[np.float64]
@@ -153,11 +155,24 @@ def draw_people(scenario: Scenario, segments: SegmentTable, streams: RandomStrea
     )
 
 
-def build_world(scenario: Scenario, streams: RandomStreams) -> World:
-    """Everything the engine needs that does not change during a run."""
-    strategies = tuple(Strategy)
+def standard_plans(scenario: Scenario) -> dict[str, CapabilityLevels]:
+    """Multichannel (all 0), omnichannel (all 1) and the scenario's custom plan."""
+    return {s.value: scenario.plan(s) for s in Strategy}
+
+
+def build_world(scenario: Scenario, streams: RandomStreams,
+                plans: Mapping[str, CapabilityLevels] | None = None) -> World:
+    """Everything the engine needs that does not change during a run.
+
+    ``plans`` maps a name to capability levels; the first is the baseline that NPV gains, ROI
+    and payback are measured against. Defaults to :func:`standard_plans`.
+    """
+    plans = dict(plans) if plans is not None else standard_plans(scenario)
+    if not plans:
+        raise ValueError("at least one plan is needed")
+    strategies = tuple(plans)
     segments = segment_table(scenario)
-    levels = np.array([[scenario.plan(s).of(c) for c in Capability] for s in strategies])
+    levels = np.array([[plan.of(c) for c in Capability] for plan in plans.values()])
     ramps = np.array([scenario.capability_costs.of(c).ramp_weeks for c in Capability], dtype=float)
     return World(
         scenario=scenario,
