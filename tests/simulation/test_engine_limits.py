@@ -1,0 +1,57 @@
+"""Closed-form limiting cases (MODEL.md "Checks a correct engine passes")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import simulate
+from tests.simulation.limiting import constant_hazard_scenario
+
+P, M, G, H, R_ANNUAL, T, N = 0.3, 50.0, 0.4, 0.02, 0.10, 104, 20_000
+
+
+@pytest.fixture(scope="module")
+def limiting_results():
+    scenario = constant_hazard_scenario(
+        purchase_probability=P, order_value=M, margin=G, hazard=H,
+        discount_rate_annual=R_ANNUAL, population=N, horizon_weeks=T,
+    )
+    return scenario, simulate(scenario)
+
+
+def test_clv_matches_geometric_series_closed_form(limiting_results):
+    scenario, results = limiting_results
+    d = scenario.weekly_discount_rate
+    t = np.arange(T)
+    expected = float(np.sum(P * M * G * (1 - H) ** t / (1 + d) ** t))
+    clv = results.customers.query("strategy == 'multichannel'")["clv"].to_numpy()
+    standard_error = clv.std(ddof=1) / np.sqrt(clv.size)
+    assert clv.size == N
+    assert abs(clv.mean() - expected) < 4 * standard_error, (clv.mean(), expected, standard_error)
+    assert results.kpis.loc["multichannel", "clv"] == pytest.approx(clv.mean())
+
+
+def test_survival_curve_matches_constant_hazard_closed_form(limiting_results):
+    _, results = limiting_results
+    curve = results.survival.query("strategy == 'multichannel'")
+    weeks = curve["weeks_since_first_purchase"].to_numpy()
+    expected = (1 - H) ** weeks
+    standard_error = np.sqrt(expected * (1 - expected) / N)
+    assert np.all(np.abs(curve["survival"].to_numpy() - expected) <= 4 * standard_error + 1e-12)
+
+
+def test_purchases_per_active_week_match_purchase_probability(limiting_results):
+    _, results = limiting_results
+    weekly = results.weekly.query("strategy == 'multichannel'")
+    rate = weekly["purchases"].sum() / weekly["active_customers"].sum()
+    standard_error = np.sqrt(P * (1 - P) / weekly["active_customers"].sum())
+    assert abs(rate - P) < 4 * standard_error
+
+
+def test_capabilities_change_nothing_when_their_mechanisms_are_absent(limiting_results):
+    """One channel, no contacts, no stock-outs: integration has nothing to fix."""
+    _, results = limiting_results
+    kpis = results.kpis.drop(columns=["integration_cost", "net_contribution", "npv", "npv_gain",
+                                      "roi", "payback_week"])
+    assert kpis.loc["omnichannel"].equals(kpis.loc["multichannel"])
