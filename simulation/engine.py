@@ -26,7 +26,9 @@ A week, for each strategy (MODEL.md "Lifecycle"):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +44,10 @@ ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in [0, 1], message)."""
 
 _CAP = {c: i for i, c in enumerate(Capability)}
+
+PARALLEL_MIN_PEOPLE = 150_000
+"""From this population up, plans advance in parallel threads within each week (numpy releases
+the GIL in its array loops; plans share nothing mutable, so results are identical)."""
 
 
 @dataclass
@@ -67,6 +73,8 @@ class StrategyState:
     """(C, N) net spend (after refunds) by channel, simulated currency."""
     value_discounted: NDArray[np.float32]
     """Customer-level contribution discounted to week 0 (rebased to acquisition later)."""
+    hazard: NDArray[np.float32]
+    """Current weekly churn hazard (kept up to date when satisfaction or loyalty change)."""
 
     @classmethod
     def initial(cls, world: World) -> StrategyState:
@@ -90,6 +98,7 @@ class StrategyState:
             purchases_by_channel=np.zeros((n_channels, n), dtype=np.uint16),
             spend_by_channel=np.zeros((n_channels, n), dtype=np.float32),
             value_discounted=np.zeros(n, dtype=np.float32),
+            hazard=world.segments.churn_hazard[world.people.segment].astype(np.float32),
         )
         return state
 
@@ -108,6 +117,20 @@ class RunOutput:
     """(S, T) integration one-off plus running cost per week, real currency."""
 
 
+@dataclass(frozen=True)
+class WeekDraws:
+    """What every plan shares in one week: awareness and whole-population uniform draws."""
+
+    week: int
+    aware_now: NDArray[np.bool_]
+    new_aware: int
+    open_journey: NDArray[np.float32]
+    churn: NDArray[np.float32]
+    contact_conflict: NDArray[np.float32]
+    levels: NDArray[np.float64]
+    """(P, 6) capability levels in force this week."""
+
+
 def _bit_count_table(n_channels: int) -> NDArray[np.int64]:
     masks = np.arange(2**n_channels)
     return np.array([bin(m).count("1") for m in masks])
@@ -117,10 +140,12 @@ class Simulation:
     """One run of all strategies; use :func:`simulation.simulate` rather than this class."""
 
     def __init__(self, world: World, streams: RandomStreams,
-                 targeting: TargetingPolicy | None = None) -> None:
+                 targeting: TargetingPolicy | None = None, *, parallel: bool | None = None) -> None:
+        """``parallel``: advance plans in threads (None = only from PARALLEL_MIN_PEOPLE up)."""
         self.world = world
         self.streams = streams
         self.targeting: TargetingPolicy = targeting or RandomTargeting()
+        self.parallel = world.n_people >= PARALLEL_MIN_PEOPLE if parallel is None else parallel
         scenario = world.scenario
         self.behaviour = scenario.behaviour
         self.economics = scenario.economics
@@ -140,7 +165,10 @@ class Simulation:
             world.segments.order_value[:, None] * np.exp(sigma**2 / 2)[:, None]
             * world.channels.value_multiplier[None, :]
         )
-        self._bought = WeekPurchases.none()
+        n_keys = 2 * 2**n_channels
+        self.offered_key = 2**n_channels
+        self.segment_key = world.people.segment.astype(np.int32) * n_keys
+        self.segment_hazard = world.segments.churn_hazard.astype(np.float32)
         self.states = tuple(StrategyState.initial(world) for _ in world.strategies)
         self.weekly = np.zeros((len(world.strategies), self.horizon, len(Tally)))
         self.flows = np.zeros((len(world.strategies), n_channels, n_channels + 4))
@@ -152,153 +180,209 @@ class Simulation:
     def run(self, progress: ProgressCallback | None = None) -> RunOutput:
         world = self.world
         n = world.n_people
-        aware_week = world.people.aware_week
-        gen_open = self.streams.generator(Draw.OPEN_JOURNEY)
-        gen_churn = self.streams.generator(Draw.CHURN)
-        gen_conflict = self.streams.generator(Draw.CONTACT_CONFLICT)
-        gen_unsub = self.streams.generator(Draw.UNSUBSCRIBE)
+        generators = [self.streams.generator(kind)
+                      for kind in (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT)]
         report_every = max(1, self.horizon // 50)
-        for week in range(self.horizon):
-            aware_now = aware_week <= week
-            new_aware = int(np.count_nonzero(aware_week == week))
-            # Whole-population draws, shared by every strategy (common random numbers).
-            u_open = gen_open.random(n, dtype=np.float32)
-            u_churn = gen_churn.random(n)
-            u_conflict = gen_conflict.random(n, dtype=np.float32)
-            u_unsub = gen_unsub.random(n, dtype=np.float32)
-            levels = world.effective_levels(week)
-            for s, state in enumerate(self.states):
-                tally = self.weekly[s, week]
-                tally[Tally.NEW_AWARE] = new_aware
-                tally[Tally.REACH_COST] = new_aware * world.scenario.market.reach_cost
-                self._bought = WeekPurchases.none()
-                self._week(week, s, state, levels[s], tally, aware_now,
-                           u_open, u_churn, u_conflict, u_unsub)
-                self.targeting.observe_week(week, s, state, self._bought)
-            if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
-                progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
+        plans = range(len(self.states))
+        workers = min(len(self.states), os.cpu_count() or 1)
+        pool = ThreadPoolExecutor(max(workers, 2)) if self.parallel else None
+        try:
+            for week in range(self.horizon):
+                # Whole-population draws, shared by every plan (common random numbers).
+                draws = WeekDraws(
+                    week=week,
+                    aware_now=world.people.aware_week <= week,
+                    new_aware=int(np.count_nonzero(world.people.aware_week == week)),
+                    open_journey=generators[0].random(n, dtype=np.float32),
+                    churn=generators[1].random(n, dtype=np.float32),
+                    contact_conflict=generators[2].random(n, dtype=np.float32),
+                    levels=world.effective_levels(week),
+                )
+                if pool is None:
+                    for s in plans:
+                        self._advance(s, draws)
+                else:
+                    list(pool.map(lambda s, d=draws: self._advance(s, d), plans))
+                if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
+                    progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return RunOutput(
             world=world, weekly=self.weekly, flows=self.flows, states=self.states,
             integration_cost=integration_cost_schedule(world),
         )
 
+    def _advance(self, s: int, draws: WeekDraws) -> None:
+        """One week of plan ``s``; touches only that plan's state, tallies and flows."""
+        tally = self.weekly[s, draws.week]
+        tally[Tally.NEW_AWARE] = draws.new_aware
+        tally[Tally.REACH_COST] = draws.new_aware * self.world.scenario.market.reach_cost
+        bought = self._week(draws.week, s, self.states[s], draws.levels[s], tally, draws.aware_now,
+                            draws.open_journey, draws.churn, draws.contact_conflict)
+        self.targeting.observe_week(draws.week, s, self.states[s], bought)
+
+    def _contact_tables(self, level: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        """Per-key contact outcomes for this plan-week, key = (segment, offered, channel mask).
+
+        Everything about contacts depends on a person only through their segment, whether they
+        get an offer and which channels know them, so it is computed once per key (at most
+        G x 2 x 2^C values) and looked up per person.
+        """
+        behaviour, economics = self.behaviour, self.economics
+        siloed = self.siloed_contacts
+        orchestration = level[_CAP[Capability.ORCHESTRATION]]
+        contacts = siloed - orchestration * (siloed - np.minimum(siloed, behaviour.contact_cap_weekly))
+        scale = np.divide(contacts, siloed, out=np.zeros_like(contacts), where=siloed > 0)
+        offered = np.array([0.0, 1.0])[:, None]
+        contacts = contacts[None, :] + offered  # (2, M)
+        cost = self.siloed_contact_cost[None, :] * scale[None, :] + economics.offer_cost * offered
+        reminder = 1.0 - behaviour.reminder_max_uplift * np.expm1(-contacts / behaviour.reminder_half_saturation)
+        segs = self.world.segments
+        intent = (segs.intent_rate[:, None, None] * reminder[None]
+                  * (1.0 + economics.offer_uplift * offered)[None])
+        excess = np.maximum(contacts[None] - segs.contact_tolerance[:, None, None], 0.0)
+        shape = intent.shape
+        multi = np.broadcast_to(self.multi_channel_mask[None, :] & (contacts > 0), shape)
+        return {
+            "intent": intent.astype(np.float32).ravel(),
+            "excess": excess.ravel(),
+            "contacts": np.broadcast_to(contacts, shape).ravel(),
+            "cost": np.broadcast_to(cost, shape).ravel(),
+            "multi": multi.ravel(),
+            "offers": np.broadcast_to(offered, shape).ravel(),
+        }
+
     def _week(self, week: int, s: int, state: StrategyState, level: NDArray[np.float64],
               tally: NDArray[np.float64], aware_now: NDArray[np.bool_],
-              u_open: NDArray[np.float32], u_churn: NDArray[np.float64],
-              u_conflict: NDArray[np.float32], u_unsub: NDArray[np.float32]) -> None:
-        world, behaviour = self.world, self.behaviour
+              u_open: NDArray[np.float32], u_churn: NDArray[np.float32],
+              u_conflict: NDArray[np.float32]) -> WeekPurchases:
+        """Advance one plan by one week; returns the week's purchases."""
+        world, behaviour, streams = self.world, self.behaviour, self.streams
         people = world.people
         alive = np.flatnonzero(aware_now & (state.lapse_week < 0))
-        seg = people.segment[alive]
-        is_customer = state.customer_since[alive] >= 0
-        tally[Tally.ACTIVE_CUSTOMERS] = np.count_nonzero(is_customer)
-        tally[Tally.ALIVE_PROSPECTS] = alive.size - tally[Tally.ACTIVE_CUSTOMERS]
-
         experience = np.zeros(alive.size, dtype=np.float32)
         touched = np.zeros(alive.size, dtype=bool)
+        tables = self._contact_tables(level)
 
         # 2. Contacts and offers --------------------------------------------------------------
-        mask = state.channels_used[alive] * state.subscribed[alive]
-        siloed = self.siloed_contacts[mask]
-        cap = behaviour.contact_cap_weekly
-        orchestration = level[_CAP[Capability.ORCHESTRATION]]
-        capped = np.minimum(siloed, cap)
-        contacts = siloed - orchestration * (siloed - capped)
-        scale = np.divide(contacts, siloed, out=np.zeros_like(contacts), where=siloed > 0)
-        contact_cost = self.siloed_contact_cost[mask] * scale
-
-        offered = np.zeros(alive.size, dtype=bool)
+        mask = state.channels_used[alive]
+        mask *= state.subscribed[alive]
+        key = self.segment_key[alive]
+        key += mask
         eligible_pos = np.flatnonzero(mask)
+        offered_pos = eligible_pos[:0]
         if self.economics.offers_per_week_share > 0 and eligible_pos.size:
             context = TargetingContext(
                 week=week, strategy=s, identity=float(level[_CAP[Capability.IDENTITY]]),
                 eligible=alive[eligible_pos], offer_share=self.economics.offers_per_week_share,
-                state=state, world=world, streams=self.streams,
+                state=state, world=world, streams=streams,
             )
-            offered[eligible_pos[self.targeting.select(context)]] = True
-        contacts = contacts + offered
-        offer_cost = offered * self.economics.offer_cost
-        tally[Tally.CONTACTS] = contacts.sum()
-        tally[Tally.CONTACT_COST] = contact_cost.sum()
-        tally[Tally.OFFERS] = np.count_nonzero(offered)
-        tally[Tally.OFFER_COST] = offer_cost.sum()
+            offered_pos = eligible_pos[self.targeting.select(context)]
+            key[offered_pos] += self.offered_key
+        per_key = np.bincount(key, minlength=tables["intent"].size)
+        tally[Tally.CONTACTS] = per_key @ tables["contacts"]
+        tally[Tally.CONTACT_COST] = per_key @ (tables["cost"] * (1 - tables["offers"]))
+        tally[Tally.OFFERS] = offered_pos.size
+        tally[Tally.OFFER_COST] = offered_pos.size * self.economics.offer_cost
+        tally[Tally.EXCESS_CONTACTS] = per_key @ tables["excess"]
+        tally[Tally.CONTACT_CONFLICT_CHANCES] = per_key @ tables["multi"]
 
-        excess = np.maximum(contacts - world.segments.contact_tolerance[seg], 0.0)
-        annoyed = excess > 0
-        tally[Tally.EXCESS_CONTACTS] = excess.sum()
-        experience -= behaviour.overmessaging_satisfaction_loss * excess
-        touched |= annoyed
-        unsubscribe = annoyed & (u_unsub[alive] < behaviour.unsubscribe_per_excess_contact * excess)
+        annoyed_pos = np.flatnonzero(tables["excess"][key] > 0)
+        excess = tables["excess"][key[annoyed_pos]]
+        experience[annoyed_pos] -= behaviour.overmessaging_satisfaction_loss * excess
+        touched[annoyed_pos] = True
+        unsubscribe = annoyed_pos[
+            streams.uniform(Draw.UNSUBSCRIBE, week, 0, alive[annoyed_pos])
+            < behaviour.unsubscribe_per_excess_contact * excess
+        ]
         state.subscribed[alive[unsubscribe]] = False
-        tally[Tally.UNSUBSCRIBES] = np.count_nonzero(unsubscribe)
+        tally[Tally.UNSUBSCRIBES] = unsubscribe.size
 
-        multi = self.multi_channel_mask[mask] & (contacts > 0)
         conflict_chance = behaviour.conflict_rate * (1 - level[_CAP[Capability.CONSISTENCY]])
-        contact_conflict = multi & (u_conflict[alive] < conflict_chance)
-        tally[Tally.CONTACT_CONFLICT_CHANCES] = np.count_nonzero(multi)
-        tally[Tally.CONTACT_CONFLICTS] = np.count_nonzero(contact_conflict)
-        experience -= behaviour.conflict_satisfaction_loss * contact_conflict
-        touched |= contact_conflict
+        if conflict_chance > 0:
+            multi_pos = np.flatnonzero(tables["multi"][key])
+            conflicted = multi_pos[u_conflict[alive[multi_pos]] < conflict_chance]
+            experience[conflicted] -= behaviour.conflict_satisfaction_loss
+            touched[conflicted] = True
+            tally[Tally.CONTACT_CONFLICTS] = conflicted.size
 
         # 3. Journeys open --------------------------------------------------------------------
-        reminder = 1.0 + behaviour.reminder_max_uplift * -np.expm1(
-            -contacts / behaviour.reminder_half_saturation
-        )
-        intent = world.segments.intent_rate[seg] * people.propensity[alive] * reminder
-        intent *= 1.0 + self.economics.offer_uplift * offered
-        opens = u_open[alive] < intent
-        tally[Tally.OFFER_JOURNEYS] = np.count_nonzero(opens & offered)
-        journey_pos = np.flatnonzero(opens)
+        intent = tables["intent"][key]
+        intent *= people.propensity[alive]
+        journey_pos = np.flatnonzero(u_open[alive] < intent)
+        if offered_pos.size:
+            tally[Tally.OFFER_JOURNEYS] = tables["offers"][key[journey_pos]].sum()
         state.engaged[alive[journey_pos]] = True
         tally[Tally.JOURNEYS] = journey_pos.size
-
-        value = np.zeros(alive.size)
+        bought = WeekPurchases.none()
         if journey_pos.size:
-            self._journeys(week, s, state, level, tally, alive, journey_pos, experience, touched,
-                           value)
+            bought = self._journeys(week, s, state, level, tally, alive, journey_pos, experience, touched)
 
-        # CLV: contribution of people who were customers at the start of the week.
-        contribution = value - np.where(is_customer, contact_cost + offer_cost, 0.0)
-        has_value = np.flatnonzero(contribution != 0)
-        state.value_discounted[alive[has_value]] += contribution[has_value] * self.discount[week]
-
-        # 7. Satisfaction ---------------------------------------------------------------------
-        moved = np.flatnonzero(touched)
-        target = behaviour.baseline_satisfaction + experience[moved]
-        sat = state.satisfaction[alive[moved]]
-        sat += behaviour.satisfaction_smoothing * (np.clip(target, 0.0, 1.0) - sat)
-        state.satisfaction[alive[moved]] = sat
-
-        # 8. Churn of customers, drop-out of prospects -----------------------------------------
+        # 8a. Who is a customer now (including this week's first buyers).
         customer = state.customer_since[alive] >= 0
         cust_pos = np.flatnonzero(customer)
         who = alive[cust_pos]
-        hazard = world.segments.churn_hazard[seg[cust_pos]] * np.exp(
-            -behaviour.satisfaction_churn_elasticity
-            * (state.satisfaction[who] - behaviour.baseline_satisfaction)
-        )
-        loyal = state.purchases[who] >= behaviour.loyalty_threshold_purchases
-        hazard = np.where(loyal, hazard * behaviour.loyal_hazard_multiplier, hazard)
-        hazard_total = hazard + behaviour.churn_per_excess_contact * excess[cust_pos]
+        # CLV: contacts and offers to customers are costs of keeping them.
+        cost = tables["cost"][key[cust_pos]]
+        has_cost = np.flatnonzero(cost)
+        state.value_discounted[who[has_cost]] -= (cost[has_cost] * self.discount[week]).astype(np.float32)
+
+        # 7. Satisfaction and the churn hazard it drives --------------------------------------
+        moved = alive[touched]
+        target = np.clip(behaviour.baseline_satisfaction + experience[touched], 0.0, 1.0)
+        sat = state.satisfaction[moved]
+        sat += behaviour.satisfaction_smoothing * (target - sat)
+        state.satisfaction[moved] = sat
+        self._update_hazard(state, moved)
+
+        # 8b. Churn of customers (over-messaging adds to the hazard), drop-out of prospects.
         u = u_churn[who]
-        lapses = u < hazard_total
-        from_messaging = lapses & (u >= hazard)
-        state.lapse_week[who[lapses]] = week
-        state.lapse_overmessaging[who[from_messaging]] = True
-        tally[Tally.LAPSES] = np.count_nonzero(lapses)
-        tally[Tally.LOST_OVERMESSAGING_CHURN] = np.count_nonzero(from_messaging)
-        tally[Tally.LOYAL_ACTIVE] = np.count_nonzero(loyal)
-        tally[Tally.SATISFACTION_SUM] = float(state.satisfaction[who].sum())
+        lapses = u < state.hazard[who]
+        tally[Tally.ACTIVE_CUSTOMERS] = who.size
+        tally[Tally.ALIVE_PROSPECTS] = alive.size - who.size
+        tally[Tally.SATISFACTION_SUM] = float(state.satisfaction[who].sum(dtype=np.float64))
+        tally[Tally.LOYAL_ACTIVE] = np.count_nonzero(
+            state.purchases[who] >= behaviour.loyalty_threshold_purchases)
+        annoyed_customers = customer[annoyed_pos]
+        if behaviour.churn_per_excess_contact > 0 and annoyed_customers.any():
+            a_pos = annoyed_pos[annoyed_customers]
+            a_who = alive[a_pos]
+            u_a = u_churn[a_who]
+            base = state.hazard[a_who]
+            extra = behaviour.churn_per_excess_contact * excess[annoyed_customers]
+            by_messaging = a_who[(u_a >= base) & (u_a < base + extra)]
+            state.lapse_week[by_messaging] = week
+            state.lapse_overmessaging[by_messaging] = True
+            tally[Tally.LOST_OVERMESSAGING_CHURN] = by_messaging.size
+        lapsed = who[lapses]
+        state.lapse_week[lapsed] = week
+        tally[Tally.LAPSES] = lapsed.size + tally[Tally.LOST_OVERMESSAGING_CHURN]
 
         prospects = alive[~customer]
         dropouts = prospects[u_churn[prospects] < self.world.scenario.market.prospect_dropout_weekly]
         state.lapse_week[dropouts] = week
         tally[Tally.PROSPECT_DROPOUTS] = dropouts.size
+        return bought
+
+    def _update_hazard(self, state: StrategyState, person: NDArray[np.int64]) -> None:
+        """Recompute the weekly churn hazard of ``person`` from satisfaction and loyalty.
+
+        hazard = segment hazard x exp(-elasticity x (satisfaction - baseline))
+                 x (loyal multiplier if purchases >= loyalty threshold)
+        """
+        behaviour = self.behaviour
+        seg = self.world.people.segment[person]
+        gap = state.satisfaction[person] - np.float32(behaviour.baseline_satisfaction)
+        hazard = self.segment_hazard[seg] * np.exp(np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
+        loyal = state.purchases[person] >= behaviour.loyalty_threshold_purchases
+        hazard[loyal] *= np.float32(behaviour.loyal_hazard_multiplier)
+        state.hazard[person] = hazard
 
     def _journeys(self, week: int, s: int, state: StrategyState, level: NDArray[np.float64],
                   tally: NDArray[np.float64], alive: NDArray[np.int64],
                   journey_pos: NDArray[np.int64], experience: NDArray[np.float32],
-                  touched: NDArray[np.bool_], value_out: NDArray[np.float64]) -> None:
+                  touched: NDArray[np.bool_]) -> WeekPurchases:
         """Touchpoints of this week's journeys; writes purchases into ``state`` and tallies."""
         world, behaviour, streams = self.world, self.behaviour, self.streams
         chan = world.channels
@@ -321,7 +405,7 @@ class Simulation:
             pos = np.flatnonzero(end == JourneyEnd.OPEN)
             if pos.size == 0:
                 break
-            can_buy = np.ones(pos.size, dtype=bool)
+            restarting = np.zeros(n_j, dtype=bool)
             if k > 0 and n_channels > 1:
                 switch = streams.uniform(Draw.SWITCH, week, k, person[pos]) < (
                     world.segments.switch_probability[seg[pos]]
@@ -348,8 +432,7 @@ class Simulation:
                     )
                     end[lost[gives_up]] = JourneyEnd.LOST_CONTEXT
                     # Starting over spends this touchpoint on finding the way back.
-                    restart = np.isin(pos, lost[~gives_up], assume_unique=True)
-                    can_buy &= ~restart
+                    restarting[lost[~gives_up]] = True
 
                     going_on = sw[end[sw] == JourneyEnd.OPEN]
                     tally[Tally.JOURNEY_CONFLICT_CHANCES] += going_on.size
@@ -365,7 +448,7 @@ class Simulation:
                     ]
                     end[walks] = JourneyEnd.CONFLICT
 
-            ready = pos[can_buy & (end[pos] == JourneyEnd.OPEN)]
+            ready = pos[(end[pos] == JourneyEnd.OPEN) & ~restarting[pos]]
             decide = ready[
                 streams.uniform(Draw.BUY, week, k, person[ready]) < chan.conversion[channel[ready]]
             ]
@@ -396,13 +479,13 @@ class Simulation:
             tally[count_tally] = np.count_nonzero(lost)
             tally[value_tally] = self.expected_order_value[seg[lost], channel[lost]].sum()
 
-        self._purchases(week, state, tally, alive, journey_pos[end == JourneyEnd.BOUGHT],
-                        channel[end == JourneyEnd.BOUGHT], level, experience, touched, value_out)
+        return self._purchases(week, state, tally, alive, journey_pos[end == JourneyEnd.BOUGHT],
+                        channel[end == JourneyEnd.BOUGHT], level, experience, touched)
 
     def _purchases(self, week: int, state: StrategyState, tally: NDArray[np.float64],
                    alive: NDArray[np.int64], pos: NDArray[np.int64], channel: NDArray[np.int64],
                    level: NDArray[np.float64], experience: NDArray[np.float32],
-                   touched: NDArray[np.bool_], value_out: NDArray[np.float64]) -> None:
+                   touched: NDArray[np.bool_]) -> WeekPurchases:
         """Order values, returns and the purchase records of this week's buyers."""
         world, behaviour, streams = self.world, self.behaviour, self.streams
         chan, segs = world.channels, world.segments
@@ -422,7 +505,7 @@ class Simulation:
         net = np.where(returned, 0.0, order)
         margin = net * self.economics.gross_margin
         returns_cost = returned * behaviour.return_processing_cost
-        value_out[pos] = margin - returns_cost
+        state.value_discounted[person] += ((margin - returns_cost) * self.discount[week]).astype(np.float32)
 
         tally[Tally.PURCHASES] = person.size
         tally[Tally.GROSS_SALES] = order.sum()
@@ -445,10 +528,11 @@ class Simulation:
         state.purchases[person] = count
         state.second_purchase_week[person[count == 2]] = week
         state.last_purchase_week[person] = week
-        state.purchases_by_channel[channel, person] += 1
-        state.spend_by_channel[channel, person] += net.astype(np.float32)
+        flat = channel * state.purchases.size + person
+        state.purchases_by_channel.reshape(-1)[flat] += np.uint16(1)
+        state.spend_by_channel.reshape(-1)[flat] += net.astype(np.float32)
         state.channels_bought[person] |= np.left_shift(1, channel).astype(np.uint8)
-        self._bought = WeekPurchases(person=person, channel=channel, net_value=net)
+        return WeekPurchases(person=person, channel=channel, net_value=net)
 
 
 def integration_cost_schedule(world: World) -> NDArray[np.float64]:

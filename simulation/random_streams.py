@@ -53,10 +53,19 @@ class Draw(IntEnum):
     MODEL = 25
 
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT = 2.0**-53
+_M1 = np.uint32(0x7FEB352D)
+_M2 = np.uint32(0x846CA68B)
+_TO_UNIT = 2.0**-32
+
+
+def _mix32(x: int) -> int:
+    """Wellons' lowbias32 finaliser on a Python int (for scalar stream offsets)."""
+    x &= 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    return x ^ (x >> 16)
 
 
 class RandomStreams:
@@ -65,9 +74,7 @@ class RandomStreams:
     def __init__(self, seed: int) -> None:
         root = np.random.SeedSequence(seed)
         children = root.spawn(len(Draw))
-        self._keys = np.array(
-            [child.generate_state(1, dtype=np.uint64)[0] for child in children], dtype=np.uint64
-        )
+        self._keys = [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
         self._generators = {kind: np.random.default_rng(children[kind]) for kind in Draw}
 
     def generator(self, kind: Draw) -> np.random.Generator:
@@ -76,22 +83,24 @@ class RandomStreams:
 
     def seed_for(self, kind: Draw) -> int:
         """A 31-bit integer seed for a library that wants one (e.g. scikit-learn)."""
-        return int(self._keys[kind] & np.uint64(0x7FFFFFFF))
+        return self._keys[kind] & 0x7FFFFFFF
 
     def uniform(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
-        """Uniform [0, 1) draws for ``person`` at ``(week, step)``; pure function of its inputs."""
-        counter = (
-            (np.uint64(week) << np.uint64(40))
-            | (np.uint64(step) << np.uint64(32))
-            | person.astype(np.uint64, copy=False)
-        )
-        z = counter * _GOLDEN + self._keys[kind]
-        z ^= z >> np.uint64(30)
-        z *= _MIX1
-        z ^= z >> np.uint64(27)
-        z *= _MIX2
-        z ^= z >> np.uint64(31)
-        return (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        """Uniform [0, 1) draws for ``person`` at ``(week, step)``; a pure function of its inputs.
+
+        The stream offset ``mix(key, week, step)`` is XORed into the person index and the result
+        passed through the lowbias32 finaliser (a bijection with strong avalanche), so draws of
+        different people, weeks, steps and decision kinds are unrelated. 32-bit resolution.
+        """
+        offset = _mix32(_mix32(_mix32(self._keys[kind] ^ week) + 0x9E3779B9 * (step + 1)))
+        x = person.astype(np.uint32)
+        x ^= np.uint32(offset)
+        x ^= x >> np.uint32(16)
+        x *= _M1
+        x ^= x >> np.uint32(15)
+        x *= _M2
+        x ^= x >> np.uint32(16)
+        return x * _TO_UNIT  # type: ignore[no-any-return]
 
     def normal(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
         """Standard normal draws by the Box-Muller transform of two hashed uniforms."""

@@ -136,3 +136,17 @@ def test_engine_does_not_import_streamlit():
 
     code = "import sys, simulation; simulation.simulate; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_parallel_plans_give_the_same_numbers_as_sequential(small_scenario):
+    from simulation.engine import Simulation
+    from simulation.random_streams import RandomStreams
+    from simulation.results import Results
+    from simulation.world import build_world
+
+    def run(parallel: bool):
+        streams = RandomStreams(small_scenario.seed)
+        world = build_world(small_scenario, streams)
+        return Results.from_run(Simulation(world, streams, parallel=parallel).run())
+
+    _frames_equal(run(True), run(False))
