@@ -365,3 +365,34 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
 
 def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator > 0 else float("nan")
+
+
+def baseline_comparison(weekly: pd.DataFrame, *, baseline: str, weekly_discount_rate: float) -> pd.DataFrame:
+    """NPV gain, ROI and payback week of every strategy in ``weekly`` against ``baseline``.
+
+    The same definitions as :func:`kpi_frame` (NPV gain = NPV - baseline NPV; ROI = NPV gain /
+    discounted integration cost; payback = first week after which the cumulative extra cash
+    never falls below zero again), computed from weekly frames alone, so plans simulated in
+    separate runs on the same seed (common random numbers) can be compared afterwards.
+    """
+    base = weekly[weekly["strategy"] == baseline].sort_values("week")
+    base_cash = base["net_contribution"].to_numpy()
+    base_npv = float(base["discounted_net_contribution"].sum())
+    horizon = base_cash.size
+    discount = 1.0 / (1.0 + weekly_discount_rate) ** np.arange(horizon)
+    rows = {}
+    for strategy, w in weekly.groupby("strategy", sort=False):
+        w = w.sort_values("week")
+        npv = float(w["discounted_net_contribution"].sum())
+        paid_back = np.flatnonzero(np.cumsum(w["net_contribution"].to_numpy() - base_cash) < 0)
+        invested = float((w["integration_cost"].to_numpy() * discount).sum())
+        rows[strategy] = {
+            "npv_gain": npv - base_npv,
+            "roi": (npv - base_npv) / invested if invested > 0 else np.nan,
+            "payback_week": float(paid_back[-1] + 1) if paid_back.size and paid_back[-1] + 1 < horizon
+            else (0.0 if not paid_back.size else np.nan),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "strategy"
+    frame.loc[baseline, ["roi", "payback_week"]] = np.nan
+    return frame
