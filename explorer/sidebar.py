@@ -1,0 +1,303 @@
+"""The sidebar shared by every page: preset, key sliders, all assumptions, save and share.
+
+Widgets are generated from :func:`explorer.params.parameters` (label, unit, range, step and
+help come from the scenario's declarations). The session's scenario is the single source of
+truth: every run starts by applying the widget values that differ from it; a valid result
+replaces it, an invalid one is reported and the last valid scenario stays in force. Presets,
+uploads and the integration-cost slider replace the scenario in a callback and drop the widget
+states, which are then refilled from the new scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from explorer import format as fmt
+from explorer import state
+from explorer.params import Param, parameters, value_at, with_values
+from simulation import APP_VERSION, Capability, Scenario, ScenarioError
+from simulation.presets import DEFAULT_PRESET, preset_descriptions, preset_names
+
+CAPABILITY_NAMES = {
+    Capability.IDENTITY: "Unified customer ID",
+    Capability.CONTEXT: "Cart and journey continuity",
+    Capability.CONSISTENCY: "Same prices and messages everywhere",
+    Capability.ORCHESTRATION: "One contact policy",
+    Capability.INVENTORY: "Shared inventory",
+    Capability.SERVICE: "Returns and service in any channel",
+}
+PRESET_KEY = "preset"
+UPLOAD_KEY = "upload_scenario"
+COST_KEY = "integration_cost_total"
+WIDGET_PREFIX = "p__"
+_JS_SAFE_INTEGER = 2**53 - 1
+_MARKET_SIZES = [10_000 * m for m in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)]
+_COST_TOTALS = [0.0] + [1e5 * m for m in (1, 2.5, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500)]
+
+
+@dataclass(frozen=True)
+class KeySlider:
+    """A headline slider over one parameter, shown as ``scale`` x the value (100 for %)."""
+
+    keys: tuple[str, ...]
+    label: str | None = None
+    scale: int = 1
+    unit: str | None = None
+
+
+KEY_SLIDERS = (
+    KeySlider(("market", "market_size"), "Market size", unit="people"),
+    KeySlider(("market", "horizon_weeks"), "Horizon", unit="weeks"),
+    *(KeySlider(("custom_plan", c.value), CAPABILITY_NAMES[c], 100, "%") for c in Capability),
+    KeySlider(("behaviour", "contact_cap_weekly"), "Contact budget (orchestrated)",
+              unit="contacts per person per week"),
+    KeySlider(("economics", "gross_margin"), "Gross margin", 100, "% of revenue"),
+)
+
+
+def _params_by_keys(scenario: Scenario) -> dict[tuple[Any, ...], Param]:
+    return {p.keys: p for p in parameters(scenario)}
+
+
+def _to_widget(param: Param, value: Any, scale: int = 1) -> Any:
+    if param.options or param.text:
+        return value
+    if param.integer:
+        return int(value) * scale
+    return int(round(value * scale)) if scale != 1 else float(value)
+
+
+def _from_widget(param: Param, value: Any, scale: int = 1) -> Any:
+    if param.options or param.text or scale == 1:
+        return value
+    return value / scale
+
+
+def forget_widgets() -> None:
+    """Drop every scenario widget's state so it is refilled from the scenario on this run."""
+    for key in [k for k in st.session_state if str(k).startswith(WIDGET_PREFIX)]:
+        del st.session_state[key]
+
+
+def _replace(scenario: Scenario) -> None:
+    state.set_scenario(scenario)
+    forget_widgets()
+
+
+def _scales() -> dict[tuple[Any, ...], int]:
+    return {s.keys: s.scale for s in KEY_SLIDERS}
+
+
+def apply_widgets(scenario: Scenario) -> tuple[Scenario, list[str]]:
+    """``scenario`` with every widget value that differs from it; problems if invalid."""
+    scales = _scales()
+    changes = {}
+    for keys, param in _params_by_keys(scenario).items():
+        if param.widget_key not in st.session_state:
+            continue
+        scale = scales.get(keys, 1)
+        shown = st.session_state[param.widget_key]
+        if shown != _to_widget(param, param.info.value, scale):
+            changes[keys] = _from_widget(param, shown, scale)
+    try:
+        return with_values(scenario, changes), []
+    except ScenarioError as error:
+        return scenario, error.problems
+
+
+# Callbacks (run before the script, so they may replace the scenario and reset widgets) ---
+
+
+def _on_preset() -> None:
+    _replace(Scenario.preset(st.session_state[PRESET_KEY]))
+
+
+def _on_upload() -> None:
+    uploaded = st.session_state.get(UPLOAD_KEY)
+    if uploaded is None:
+        return
+    title = f"`{uploaded.name}` was not loaded; the current scenario is unchanged."
+    raw = uploaded.getvalue()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        state.tell("error", title, ["the file is not UTF-8 text (is it a scenario JSON file?)"])
+        return
+    if not text.lstrip().startswith("{"):
+        state.tell("error", title, ["a scenario file must hold one JSON object, starting with {"])
+        return
+    try:
+        scenario = Scenario.from_json(text)
+    except ScenarioError as error:
+        state.tell("error", title, error.problems)
+        return
+    _replace(scenario)
+    note = f"Restored scenario **{scenario.name}** (seed {scenario.seed})."
+    if scenario.app_version != APP_VERSION:
+        state.tell("warning", note + f" It was saved by app version {scenario.app_version}; "
+                   f"this is {APP_VERSION}, so numbers may differ from the saved run.")
+    else:
+        state.tell("success", note)
+
+
+def _cost_total(scenario: Scenario) -> float:
+    return float(sum(scenario.capability_costs.of(c).one_off_cost for c in Capability))
+
+
+def _on_cost_total() -> None:
+    scenario = state.current_scenario()
+    wanted, current = float(st.session_state[COST_KEY]), _cost_total(scenario)
+    costs = {}
+    for cap in Capability:
+        cost = scenario.capability_costs.of(cap)
+        if current > 0:
+            factor = wanted / current
+            costs[cap.value] = {"one_off_cost": cost.one_off_cost * factor,
+                                "running_cost_weekly": cost.running_cost_weekly * factor}
+        else:
+            costs[cap.value] = {"one_off_cost": wanted / len(Capability)}
+    try:
+        _replace(scenario.replace(capability_costs=costs))
+    except ScenarioError as error:
+        state.tell("error", "The integration cost was not changed.", error.problems)
+
+
+# Drawing ---------------------------------------------------------------------------------
+
+
+def _decimals(step: float | None) -> int:
+    if not step or step >= 1:
+        return 0
+    return max(0, -math.floor(math.log10(step) + 1e-9))
+
+
+def _number_input(param: Param) -> None:
+    info = param.info
+    if param.options:
+        st.selectbox(f"{info.label}", param.options, key=param.widget_key, help=param.help)
+        return
+    if param.text:
+        st.text_input(f"{info.label} ({info.unit})", key=param.widget_key, help=param.help)
+        return
+    unit = f" ({info.unit})" if info.unit else ""
+    if param.integer:
+        st.number_input(
+            f"{info.label}{unit}", key=param.widget_key, help=param.help, format="%d",
+            min_value=None if info.minimum is None else int(info.minimum),
+            max_value=None if info.maximum is None else int(min(info.maximum, _JS_SAFE_INTEGER)),
+            step=int(info.step or 1),
+        )
+        return
+    st.number_input(
+        f"{info.label}{unit}", key=param.widget_key, help=param.help,
+        min_value=None if info.minimum is None else float(info.minimum),
+        max_value=None if info.maximum is None else float(info.maximum),
+        step=float(info.step) if info.step else None, format=f"%.{_decimals(info.step)}f",
+    )
+
+
+def _key_slider(spec: KeySlider, param: Param, currency: str) -> None:
+    info = param.info
+    label = spec.label or info.label
+    key = param.widget_key
+    if spec.keys == ("market", "market_size"):
+        shown = st.session_state[key]
+        options = sorted({*_MARKET_SIZES, int(info.value), int(shown)})
+        st.select_slider(f"{label} (people)", options, key=key, help=param.help,
+                         format_func=lambda v: f"{fmt.count(v)} people")
+        return
+    if spec.scale != 1:
+        low, high = int(info.minimum or 0) * spec.scale, int(info.maximum or 1) * spec.scale
+        step = max(1, int(round((info.step or 0.01) * spec.scale)))
+        st.slider(f"{label} ({spec.unit})", low, high, key=key, step=step, help=param.help,
+                  format="%d%%")
+        return
+    if param.integer:
+        st.slider(f"{label} ({spec.unit})", int(info.minimum or 0), int(info.maximum or 1),
+                  key=key, step=int(info.step or 1), help=param.help)
+        return
+    st.slider(f"{label} ({spec.unit})", float(info.minimum or 0), float(info.maximum or 1),
+              key=key, step=float(info.step or 0.1), help=param.help,
+              format=f"%.{_decimals(info.step)}f")
+
+
+def _fill(param: Param, scale: int = 1) -> None:
+    if param.widget_key not in st.session_state:
+        st.session_state[param.widget_key] = _to_widget(param, param.info.value, scale)
+
+
+def render() -> Scenario:
+    """Draw the sidebar and return the session's (valid) scenario after this run's edits."""
+    scenario = state.current_scenario()
+    scenario, problems = apply_widgets(scenario)
+    state.set_scenario(scenario)
+    by_keys = _params_by_keys(scenario)
+    currency = scenario.market.currency
+    with st.sidebar:
+        if problems:
+            st.error("Not applied; the results still show the last valid settings:\n"
+                     + "".join(f"\n- `{p}`" for p in problems))
+        names = preset_names()
+        descriptions = preset_descriptions()
+        st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET if DEFAULT_PRESET in names else names[0])
+        st.selectbox("Preset", names, key=PRESET_KEY, on_change=_on_preset,
+                     format_func=lambda n: n.replace("_", " ").capitalize(),
+                     help=descriptions.get(st.session_state[PRESET_KEY], ""))
+        st.subheader("Key assumptions")
+        shown: set[tuple[Any, ...]] = set()
+        for spec in KEY_SLIDERS:
+            if spec.keys == ("custom_plan", Capability.IDENTITY.value):
+                st.markdown("**Your custom plan**: integration level of each capability "
+                            "(0% = siloed as today, 100% = fully integrated)")
+            param = by_keys[spec.keys]
+            _fill(param, spec.scale)
+            _key_slider(spec, param, currency)
+            shown.add(spec.keys)
+        st.session_state[COST_KEY] = _cost_total(scenario)
+        st.select_slider(
+            f"Integration cost, all six capabilities ({currency}, one-off)",
+            sorted({*_COST_TOTALS, _cost_total(scenario)}), key=COST_KEY, on_change=_on_cost_total,
+            format_func=lambda v: fmt.money(v, currency),
+            help="Total one-off cost of integrating all six capabilities fully. Moving it scales "
+                 "every capability's one-off and running cost by the same factor; set each one "
+                 "under All assumptions > Integration cost.",
+        )
+        with st.expander("Save, share, reproduce", key="group_share"):
+            seed = by_keys[("seed",)]
+            _fill(seed)
+            _number_input(seed)
+            shown.add(seed.keys)
+            st.caption(f"App version {APP_VERSION}. The same scenario and seed give the same "
+                       "numbers. The page address carries the whole scenario: copy it to share "
+                       "this exact view.")
+            st.download_button(
+                "Download scenario (JSON)", scenario.to_json(), key="download_scenario",
+                file_name=f"{_slug(scenario.name)}-seed{scenario.seed}.json",
+                mime="application/json", on_click="ignore", icon=":material/download:",
+            )
+            st.file_uploader("Restore a scenario (JSON)", type=["json"], key=UPLOAD_KEY,
+                             on_change=_on_upload)
+        st.subheader("All assumptions")
+        st.caption("Every parameter of the scenario, with its unit, range and source (hover "
+                   "the ? icon). Changes apply at once.")
+        groups: dict[str, list[Param]] = {}
+        for param in by_keys.values():
+            if param.keys not in shown:
+                groups.setdefault(param.group, []).append(param)
+        for group, members in groups.items():
+            expander = st.expander(group, key="group_" + _slug(group), on_change="rerun")
+            if expander.open:
+                with expander:
+                    for param in members:
+                        _fill(param)
+                        _number_input(param)
+    return scenario
+
+
+def _slug(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "_" for ch in text.lower()).strip("_")
+    return "_".join(filter(None, out.split("_"))) or "scenario"

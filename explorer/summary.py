@@ -1,0 +1,35 @@
+"""Plain-language sentences from results (no Streamlit), for the overview and reports."""
+
+from __future__ import annotations
+
+import math
+
+from explorer import format as fmt
+from explorer import theme
+from simulation import Strategy
+from simulation.results import Results
+
+
+def _plan_sentence(results: Results, strategy: str) -> str:
+    kpis = results.kpis.loc[strategy]
+    currency = results.scenario.market.currency
+    gain = float(kpis["npv_gain"])
+    worth = f"{fmt.money(abs(gain), currency)} {'more' if gain >= 0 else 'less'}"
+    cost = fmt.money(float(kpis["integration_cost"]), currency)
+    payback = float(kpis["payback_week"])
+    if math.isnan(payback):
+        pays = "does not pay back within the horizon"
+    elif payback == 0:
+        pays = "is ahead from the start"
+    else:
+        pays = f"pays back in {fmt.week(payback)}"
+    return (f"**{theme.strategy_label(strategy)}** is worth {worth} than multichannel "
+            f"(NPV, after {cost} of integration cost) and {pays}")
+
+
+def headline(results: Results) -> str:
+    """One or two sentences: what each plan is worth against multichannel, and when it pays."""
+    horizon = results.scenario.market.horizon_weeks
+    plans = [s for s in results.kpis.index if s != Strategy.MULTICHANNEL.value]
+    parts = [_plan_sentence(results, str(s)) for s in plans]
+    return f"Over {horizon} weeks ({horizon / 52:.1f} years): " + "; ".join(parts) + "."

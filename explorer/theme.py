@@ -1,0 +1,79 @@
+"""Colours and the plotly template: Okabe-Ito (colour-blind safe), one fixed colour per strategy."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from simulation import Strategy
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+"""Okabe and Ito (2008), the palette distinguishable with every common colour-vision deficiency."""
+
+STRATEGY_COLOURS = {
+    Strategy.MULTICHANNEL.value: OKABE_ITO["orange"],
+    Strategy.OMNICHANNEL.value: OKABE_ITO["blue"],
+    Strategy.CUSTOM.value: OKABE_ITO["bluish_green"],
+}
+STRATEGY_LABELS = {
+    Strategy.MULTICHANNEL.value: "Multichannel",
+    Strategy.OMNICHANNEL.value: "Omnichannel",
+    Strategy.CUSTOM.value: "Your custom plan",
+}
+STRATEGY_BLURBS = {
+    Strategy.MULTICHANNEL.value: "channels run separately (today)",
+    Strategy.OMNICHANNEL.value: "all six capabilities integrated",
+    Strategy.CUSTOM.value: "the levels set in the sidebar",
+}
+STRATEGY_DASHES = {
+    Strategy.MULTICHANNEL.value: "solid",
+    Strategy.OMNICHANNEL.value: "dash",
+    Strategy.CUSTOM.value: "dot",
+}
+"""Line styles as a second cue beside colour, for print and grey-scale copies."""
+
+LOSS_COLOUR = OKABE_ITO["vermillion"]
+PURCHASE_COLOUR = OKABE_ITO["sky_blue"]
+NEUTRAL_COLOUR = "#6B6B6B"
+FONT_FAMILY = "Source Sans Pro, Helvetica, Arial, sans-serif"
+
+
+def strategy_colour(strategy: str) -> str:
+    """The strategy's colour; other plan names (added by later pages) get the spare colours."""
+    if strategy in STRATEGY_COLOURS:
+        return STRATEGY_COLOURS[strategy]
+    spare = [OKABE_ITO[k] for k in ("reddish_purple", "sky_blue", "yellow", "black", "vermillion")]
+    return spare[sum(map(ord, strategy)) % len(spare)]
+
+
+def strategy_label(strategy: str) -> str:
+    return STRATEGY_LABELS.get(strategy, strategy.replace("_", " ").capitalize())
+
+
+def template() -> go.layout.Template:
+    """White background, readable fonts, legend on top, Okabe-Ito colourway."""
+    return go.layout.Template(layout=go.Layout(
+        font={"family": FONT_FAMILY, "size": 14, "color": "#262730"},
+        title={"font": {"size": 18}, "x": 0, "xanchor": "left"},
+        colorway=[STRATEGY_COLOURS[s.value] for s in Strategy]
+        + [OKABE_ITO[k] for k in ("reddish_purple", "sky_blue", "vermillion", "yellow", "black")],
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis={"showgrid": False, "linecolor": "#8C8C8C", "ticks": "outside", "zeroline": False,
+               "title": {"standoff": 8}, "automargin": True},
+        yaxis={"gridcolor": "#E6E6E6", "linecolor": "#8C8C8C", "zeroline": True,
+               "zerolinecolor": "#B0B0B0", "title": {"standoff": 8}, "automargin": True},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
+                "title": {"text": ""}},
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+        separators=".,",
+    ))

@@ -1,0 +1,91 @@
+"""Small Streamlit drawing helpers shared by the pages: headers, KPI cards, charts."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer import downloads, theme
+from explorer import format as fmt
+from simulation import Strategy
+from simulation.results import Results
+
+
+def page_header(title: str, answers: str) -> None:
+    """The page title and its one-line "what this answers"."""
+    st.title(title)
+    st.markdown(f"**What this answers:** {answers}")
+
+
+def strategy_badge(strategy: str) -> str:
+    """Markdown/HTML: a colour swatch and the strategy's name, as used in every chart."""
+    colour = theme.strategy_colour(strategy)
+    return (f'<span style="display:inline-block;width:0.9em;height:0.9em;border-radius:2px;'
+            f'background:{colour};margin-right:0.4em;vertical-align:-0.1em"></span>'
+            f"<b>{theme.strategy_label(strategy)}</b>")
+
+
+def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results) -> None:
+    """A chart with its PNG toolbar export, and HTML and CSV downloads below it."""
+    scenario = results.scenario
+    stem = downloads.file_stem(scenario.name, name, scenario.seed)
+    st.plotly_chart(fig, theme=None, key=f"chart_{name}", config=downloads.plotly_config(stem))
+    downloads.chart_downloads(fig, data, stem=stem, key=name)
+
+
+_KPI_HELP = {
+    "conversion_rate": "Share of newly reached people who bought at least once within the horizon.",
+    "retention_12m": "Share of customers still active 12 months after their first purchase "
+                     "(customers who bought at least a year before the horizon ends).",
+    "clv": "Average discounted net contribution of a customer from first purchase to the "
+           "horizon (margin minus contact, offer and return costs), per customer.",
+    "npv": "Net present value of the whole business's net cash flow over the horizon, after "
+           "marketing, returns and integration costs, at the scenario's discount rate.",
+    "payback_week": "Week after which the plan's cumulative extra cash over multichannel stays "
+                    "positive; ROI = NPV gain / discounted integration cost.",
+}
+
+
+def _delta(column: str, value: float, base: float, currency: str) -> str | None:
+    if math.isnan(value) or math.isnan(base):
+        return None
+    if column in ("conversion_rate", "retention_12m"):
+        return fmt.points(value - base) + " vs multichannel"
+    relative = f" ({fmt.percent((value - base) / abs(base), signed=True)})" if base else ""
+    return fmt.money(value - base, currency, signed=True) + relative
+
+
+def kpi_cards(results: Results) -> None:
+    """One bordered column per strategy: conversion, retention, CLV, NPV, payback, with deltas."""
+    kpis = results.kpis
+    currency = results.scenario.market.currency
+    base = kpis.loc[Strategy.MULTICHANNEL.value]
+    columns = st.columns(len(kpis.index))
+    for column, strategy in zip(columns, kpis.index, strict=True):
+        row = kpis.loc[strategy]
+        is_base = strategy == Strategy.MULTICHANNEL.value
+        with column.container(border=True, key=f"kpis-{strategy}"):
+            st.markdown(strategy_badge(strategy), unsafe_allow_html=True)
+            st.caption(theme.STRATEGY_BLURBS.get(strategy, ""))
+            values = {
+                "conversion_rate": ("Conversion", fmt.percent(row["conversion_rate"])),
+                "retention_12m": ("12-month retention", fmt.percent(row["retention_12m"])),
+                "clv": ("Customer lifetime value", fmt.money(row["clv"], currency)),
+                "npv": ("NPV after all costs", fmt.money(row["npv"], currency)),
+            }
+            for key, (label, value) in values.items():
+                delta = None if is_base else _delta(key, float(row[key]), float(base[key]), currency)
+                st.metric(label, value, delta if delta else "baseline",
+                          delta_color="normal" if delta else "off",
+                          delta_arrow="auto" if delta else "off", help=_KPI_HELP[key])
+            if is_base:
+                st.metric("Payback", "n/a", "baseline", delta_color="off", delta_arrow="off",
+                          help=_KPI_HELP["payback_week"])
+            else:
+                roi = float(row["roi"])
+                st.metric("Payback", fmt.week(row["payback_week"]),
+                          None if math.isnan(roi) else f"ROI {fmt.percent(roi, digits=0, signed=True)}",
+                          help=_KPI_HELP["payback_week"])

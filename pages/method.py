@@ -1,0 +1,80 @@
+"""Method and assumptions: the model in plain language, every parameter, the limits."""
+
+import pandas as pd
+import streamlit as st
+
+from explorer import downloads, state, ui
+from explorer.params import parameters
+from simulation import APP_VERSION
+
+ui.page_header(
+    "Method and assumptions",
+    "How are these numbers made, from which assumptions, and how far can they be trusted?",
+)
+scenario = state.current_scenario()
+
+st.subheader("How the model works")
+st.markdown(f"""
+The explorer simulates **{scenario.market.population:,} people** standing for a market of
+**{scenario.market.market_size:,}**, week by week for **{scenario.market.horizon_weeks} weeks**.
+Each week:
+
+1. **Marketing reaches** some people who did not know the business yet.
+2. **Channels send messages.** Run separately, each channel contacts the people it knows at its
+   own pace; *one contact policy* caps and de-duplicates them. A few messages remind people to
+   shop; too many annoy them, and some unsubscribe or leave.
+3. **People start shopping journeys** in the channel they prefer (store, web, app, ...). A
+   journey takes a few steps and may **switch channel**. Without *cart and journey continuity*
+   a switch can lose the cart, and the customer may give up. Without *the same prices and
+   messages everywhere* the customer may meet a conflicting offer and walk away. A purchase
+   needs the item in stock; *shared inventory* lets the rest of the network fill the order.
+4. **Orders** have random values around the segment's typical order; some are returned, and
+   returns made in another channel meet friction unless *returns and service in any channel*
+   is integrated. A *unified customer ID* lets targeted offers use all of a person's history.
+5. **Satisfaction** follows each week's experience, and less satisfied customers lapse sooner;
+   loyal customers (several purchases) lapse less.
+
+The three plans differ **only** in the six integration levels (0% = siloed, 100% = integrated);
+there is no parameter that says "omnichannel is X% better". All three run on the same people
+with the same random draws, so a difference between them is caused by integration, not luck.
+Each capability costs a one-off amount (spread over its ramp-up) and a running cost, and its
+effect phases in over the ramp-up. Money is scaled from the simulated people to the market
+size; NPV discounts weekly at the annual rate given.
+
+**Reproducibility:** seed {scenario.seed}, app version {APP_VERSION}. The scenario JSON (sidebar,
+*Save, share, reproduce*) carries both, so a saved scenario gives the same numbers again.
+""")
+
+st.subheader("Every parameter, its value and its source")
+rows = [{
+    "Group": p.group, "Parameter": p.info.label, "Value": p.info.value, "Unit": p.info.unit,
+    "Source": p.info.source, "Meaning": p.info.meaning,
+} for p in parameters(scenario)]
+table = pd.DataFrame(rows).astype({"Value": str})
+st.dataframe(table, width="stretch", hide_index=True, height=420, column_config={
+    "Meaning": st.column_config.TextColumn(width="large"),
+    "Source": st.column_config.TextColumn(width="medium"),
+})
+st.download_button(
+    "Parameters (CSV)", lambda: downloads.data_csv(table), key="csv_parameters",
+    file_name=downloads.file_stem(scenario.name, "parameters", scenario.seed) + ".csv",
+    mime="text/csv", on_click="ignore", icon=":material/download:",
+)
+st.caption("*assumption (see sensitivity)* marks a modelling choice rather than a published "
+           "figure: test how much the decision depends on it before relying on it.")
+
+st.subheader("Limits of the model")
+st.markdown("""
+- **It is a model, not a forecast.** It shows what follows from the assumptions above; most
+  are assumptions, not measurements of your business. Replace them with your own data.
+- **One run is one draw.** Small differences (a fraction of a percentage point) can be noise;
+  re-run with other seeds or more simulated people before trusting them.
+- **Mechanisms left out:** competitors' reactions, prices and assortment changes, capacity
+  limits in stores and fulfilment, seasonality, and the organisational change that
+  integration needs beyond its stated cost.
+- **Integration levels are abstract** (0% to 100%). Mapping a real project (a CRM, an order
+  management system) to a level is a judgement.
+- **Costs and ramp-ups are estimates**; payback and ROI are as uncertain as they are.
+- **Market scaling is linear**: money figures assume the simulated people are a fair sample of
+  the real market.
+""")

@@ -1,0 +1,35 @@
+"""Retention and value: cohort survival, CLV distribution, revenue and customers over time."""
+
+import streamlit as st
+
+from explorer import charts, state, ui
+
+ui.page_header(
+    "Retention and value",
+    "Do integrated channels keep customers longer, and what is a customer worth under each plan?",
+)
+results = state.results()
+
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.survival_figure(results), charts.survival_data(results),
+             name="cohort_survival", results=results)
+    st.caption("Share of customers still active by weeks since their first purchase "
+               "(Kaplan-Meier; customers who joined late are counted while observed).")
+with right:
+    ui.chart(charts.clv_distribution_figure(results), charts.clv_distribution_data(results),
+             name="clv_distribution", results=results)
+    st.caption("Discounted net contribution per customer from first purchase to the end of the "
+               "horizon; the top 1% are folded into the last bin.")
+
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.revenue_figure(results),
+             charts.weekly_data(results, ("net_revenue", "gross_margin")),
+             name="revenue_over_time", results=results)
+with right:
+    ui.chart(charts.active_customers_figure(results),
+             charts.weekly_data(results, ("active_customers", "new_customers", "lapses")),
+             name="active_customers", results=results)
+st.caption("Revenue is after returns, scaled to the market size. Integration capabilities "
+           "phase in over their ramp-up, so the gap between plans widens over the first year.")
