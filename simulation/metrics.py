@@ -209,11 +209,16 @@ def mechanisms_frame(run: RunOutput) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _mix_groups(mask: NDArray[np.uint8], physical_bits: int) -> NDArray[np.object_]:
-    n_used = np.array([bin(m).count("1") for m in range(256)])[mask]
-    return np.where(
-        n_used >= 2, "multi-channel", np.where((mask & physical_bits) > 0, "store only", "online only")
-    )
+MIX_GROUPS = ("store only", "online only", "multi-channel")
+COUNT_GROUPS = ("1", "2", "3+")
+_POPCOUNT = np.array([bin(m).count("1") for m in range(256)], dtype=np.uint8)
+
+
+def usage_groups(mask: NDArray[np.uint8], physical_bits: int) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
+    """Codes into :data:`MIX_GROUPS` and :data:`COUNT_GROUPS` for channel bit masks."""
+    count = _POPCOUNT[mask]
+    mix = np.where(count >= 2, 2, np.where((mask & physical_bits) > 0, 0, 1)).astype(np.int8)
+    return mix, (np.minimum(count, 3) - 1).astype(np.int8)
 
 
 def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
@@ -221,37 +226,43 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
 
     ``basis`` = ``used``: channels with any touchpoint (HBR 2017's definition);
     ``bought``: channels with a purchase (Criteo's). Rows with ``channel`` = ``all`` sum over
-    channels; ``spend_per_occasion`` = net spend / purchases in that channel.
+    channels; ``spend_per_occasion`` = net spend / purchases in that channel. Only people with a
+    purchase during the horizon count. Counts and money are scaled to the market.
     """
     names = run.world.channels.names
     physical_bits = int(sum(1 << i for i, p in enumerate(run.world.channels.physical) if p))
     horizon_years = run.world.scenario.market.horizon_weeks / 52
-    count_of = np.array([bin(m).count("1") for m in range(256)])
+    scale = run.world.scenario.scale
     rows = []
     for strategy, state in zip(run.world.strategies, run.states, strict=True):
-        buyers = np.flatnonzero(state.purchases_by_channel.sum(axis=0) > 0)
-        purchases = state.purchases_by_channel[:, buyers].astype(np.float64)
-        spend = state.spend_by_channel[:, buyers].astype(np.float64)
+        buyers = np.flatnonzero(state.channels_bought)
         for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
-            groupings = {
-                "mix": _mix_groups(mask, physical_bits),
-                "channels": np.where(count_of[mask] >= 3, "3+", count_of[mask].astype(str)),
-            }
-            for kind, labels in groupings.items():
-                for group in sorted(set(labels.tolist())):
-                    members = labels == group
-                    n_members = int(members.sum())
+            for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
+                                           usage_groups(mask, physical_bits), strict=True):
+                n_groups = len(labels)
+                customers = np.bincount(codes, minlength=n_groups)
+                purchases = np.array([
+                    np.bincount(codes, weights=state.purchases_by_channel[c, buyers], minlength=n_groups)
+                    for c in range(len(names))
+                ])
+                spend = np.array([
+                    np.bincount(codes, weights=state.spend_by_channel[c, buyers], minlength=n_groups)
+                    for c in range(len(names))
+                ])
+                for g, group in enumerate(labels):
+                    if customers[g] == 0:
+                        continue
                     for c, channel in enumerate(("all", *names)):
-                        p = purchases[:, members].sum() if c == 0 else purchases[c - 1, members].sum()
-                        m = spend[:, members].sum() if c == 0 else spend[c - 1, members].sum()
+                        p = purchases[:, g].sum() if c == 0 else purchases[c - 1, g]
+                        m = spend[:, g].sum() if c == 0 else spend[c - 1, g]
                         rows.append({
                             "strategy": strategy, "basis": basis, "grouping": kind,
-                            "group": group, "channel": channel, "customers": n_members,
-                            "share": n_members / max(buyers.size, 1), "purchases": p,
-                            "spend": m,
+                            "group": group, "channel": channel, "customers": customers[g] * scale,
+                            "share": customers[g] / max(buyers.size, 1), "purchases": p * scale,
+                            "spend": m * scale,
                             "spend_per_occasion": m / p if p > 0 else np.nan,
-                            "annual_spend_per_customer": m / n_members / horizon_years
-                            if n_members and c == 0 else np.nan,
+                            "annual_spend_per_customer": m / customers[g] / horizon_years
+                            if c == 0 else np.nan,
                         })
     return pd.DataFrame(rows)
 
