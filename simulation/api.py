@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from simulation.engine import ProgressCallback, Simulation
+from simulation.personalization import PersonalizedTargeting
 from simulation.random_streams import RandomStreams
 from simulation.results import Results
 from simulation.scenario import CapabilityLevels, Scenario
+from simulation.segmentation import segment_frames
 from simulation.targeting import TargetingPolicy
 from simulation.world import build_world
 
@@ -27,7 +29,11 @@ def simulate(
     progress:
         Optional ``callback(fraction_done, message)`` called about 50 times per run.
     targeting:
-        Who receives targeted offers; defaults to random targeting.
+        Who receives targeted offers; defaults to a fresh
+        :class:`~simulation.personalization.PersonalizedTargeting` (models trained on the data
+        each plan's ``identity`` level allows). Pass
+        ``PersonalizedTargeting(mode=TargetingMode.RANDOM)`` for random offers with the same
+        report, or :class:`~simulation.targeting.RandomTargeting` for random offers alone.
     """
     return simulate_plans(scenario, None, progress=progress, targeting=targeting)
 
@@ -48,5 +54,11 @@ def simulate_plans(
     """
     streams = RandomStreams(scenario.seed)
     world = build_world(scenario, streams, plans)
-    run = Simulation(world, streams, targeting).run(progress)
-    return Results.from_run(run)
+    policy = targeting if targeting is not None else PersonalizedTargeting()
+    run = Simulation(world, streams, policy).run(progress)
+    extras = {}
+    report = getattr(policy, "report", None)
+    if callable(report):
+        extras["personalization"] = report()
+    extras.update(segment_frames(run))
+    return Results.from_run(run, extras)

@@ -1,0 +1,690 @@
+"""Learned offer targeting: what unified customer data is worth (MODEL.md step 8).
+
+Every person has a hidden propensity to shop (``world.people.propensity``) that multiplies their
+journey rate in every channel. The marketer never sees it. It sees interaction histories, and
+those reveal the propensity only as well as the data is joined up:
+
+* **Siloed** (``identity`` = 0). Each channel keeps its own records. Channel *c* knows the people
+  who had a touchpoint with it and, for them, its own recency, frequency and spend. It trains a
+  model on its own records to predict a purchase *in its own channel* in the next window, and
+  scores only the people it knows. A person's score is the best of the channel scores
+  (each channel ranks its records; offers go down the merged list until the budget of distinct
+  people is spent, so a person listed by two channels gets one offer).
+* **Unified** (``identity`` = 1). One customer view: every channel's recency, frequency and spend
+  plus cross-channel features (total purchases, last purchase anywhere, channels used and
+  bought, customer tenure), one model predicting a purchase anywhere.
+* **In between.** ``identity`` is the share of customer records that are linked: a person is
+  linked when a hashed uniform draw of theirs is below the level, so raising the level links a
+  superset. Linked people are scored by the unified model, the others by the channel models.
+  The two kinds of score are not on one scale (a channel model predicts a purchase in that
+  channel only), so each group is ranked within itself and the offer budget is shared in
+  proportion to the groups' sizes; linking is random, so neither group is favoured.
+
+Model: a scikit-learn pipeline of :class:`~sklearn.preprocessing.StandardScaler` and
+:class:`~sklearn.linear_model.LogisticRegression`. Logistic regression rather than gradient
+boosting because the signal (log counts and exponential recency against a multiplicative
+propensity) is close to linear in the logit, because it fits a few thousand rows in a few
+milliseconds single-threaded (the budget is at most +50% on a run), and because its probabilities
+are calibrated, which the siloed "best channel score" merge relies on. The C channel models are
+fitted in one call on a block-diagonal design (channel *c*'s rows are non-zero only in channel
+*c*'s columns, each block with its own intercept column and no shared intercept): the loss and
+the L2 penalty split into independent per-channel parts, so the solution is exactly that of C
+separate penalized models, each seeing only its own channel's rows and columns
+(``tests/simulation/test_personalization.py`` checks this against separate fits).
+
+Schedule. A round starts every ``economics.retrain_every_weeks`` weeks (the cadence, default 13).
+At a round the policy (1) labels the people it sampled at the previous round by whether they
+bought in the weeks since (the label window equals the cadence), (2) trains on 70% of them and
+measures ROC AUC and top-decile precision on the held-out 30% against the business outcome
+(a purchase in any channel), (3) scores every eligible person, ranks them once and keeps a
+candidate list twice the weekly budget long, and (4) samples people for the next round (at most
+``sample_max``, so training cost does not grow with the population). Every week of the round
+offers go to the first ``round(offer_share x eligible)`` candidates still eligible; nobody is
+re-ranked until the next round. Until the first model exists (the first cadence weeks), or when
+a round has too little data to train, offers go to random eligible people exactly as
+:class:`~simulation.targeting.RandomTargeting` sends them.
+
+Incremental purchases. An offer multiplies the person's journey chance that week by
+(1 + ``offer_uplift``), so of the journeys offered people open, a share
+uplift / (1 + uplift) would not have happened without the offer. The report applies that share
+to the offered people's purchases and spend in the week of the offer: an expectation the
+simulator knows without peeking at anyone's draws. It is exact while the boosted journey chance
+stays below 1; it is an upper bound for people whose chance is capped at 1 and it leaves out the
+small reminder effect of the offer as one more contact.
+
+All choices are deterministic: hashed draws of :class:`~simulation.random_streams.Draw` ``MODEL``
+(sampling, hold-out, linking) and ``TARGETING`` (random offers, tie-breaks), the same
+``random_state`` for every plan, and BLAS/OpenMP limited to one thread while fitting and scoring.
+Each plan keeps its own state, so a plan's numbers do not depend on which plans run beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.stats import rankdata
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import ThreadpoolController
+
+from simulation.random_streams import Draw
+from simulation.targeting import TargetingContext, WeekPurchases
+
+if TYPE_CHECKING:
+    from simulation.engine import StrategyState
+    from simulation.random_streams import RandomStreams
+    from simulation.world import World
+
+RECENCY_SCALE_WEEKS = 13.0
+"""Recency features are exp(-weeks since the last purchase / this scale), 0 if never."""
+TEST_SHARE = 0.3
+"""Share of each round's sample held out to measure AUC and top-decile precision."""
+SAMPLE_MAX = 4000
+"""Most people sampled per plan and round (training plus held-out)."""
+CANDIDATE_MULTIPLE = 2.0
+"""Candidate list length at a round, in weekly budgets (covers people lost during the round)."""
+MIN_TRAIN_ROWS = 30
+"""Fewer training rows (or a single class) and the round falls back to random offers."""
+SCORE_CHUNK = 1 << 17
+"""People scored per block, to bound the memory of feature matrices at large N."""
+REGULARIZATION_C = 1.0
+"""Inverse L2 strength of the logistic regressions (features are standardized)."""
+
+_STEP_SAMPLE, _STEP_TEST, _STEP_LINK = 1, 2, 3
+_POPCOUNT = np.array([bin(m).count("1") for m in range(256)], dtype=np.float32)
+_THREADS = ThreadpoolController()
+
+
+class TargetingMode(StrEnum):
+    """How offers are aimed."""
+
+    LEARNED = "learned"
+    """Top-scored people by the data the plan's ``identity`` level allows."""
+    RANDOM = "random"
+    """Random eligible people; the models are still trained and measured, never used."""
+
+
+class DataRegime(StrEnum):
+    """Which models a round used."""
+
+    NONE = "none"
+    SILOED = "siloed"
+    UNIFIED = "unified"
+    BLEND = "blend"
+
+
+# --------------------------------------------------------------------------------------------
+# Features the marketer can see
+
+
+@dataclass
+class PurchaseHistory:
+    """Per-plan records the engine does not keep: week of the last purchase in each channel."""
+
+    last_purchase_week: NDArray[np.int16]
+    """(C, N) week of the person's latest purchase in the channel, -1 if none."""
+
+    @classmethod
+    def empty(cls, n_channels: int, n_people: int) -> PurchaseHistory:
+        return cls(last_purchase_week=np.full((n_channels, n_people), -1, dtype=np.int16))
+
+    def record(self, purchases: WeekPurchases, week: int) -> None:
+        self.last_purchase_week[purchases.channel, purchases.person] = week
+
+
+def recency(last_week: NDArray[np.int16], week: int) -> NDArray[np.float32]:
+    """exp(-(week - last) / RECENCY_SCALE_WEEKS) where a purchase exists, else 0."""
+    weeks_since = (week - last_week.astype(np.float32)) / RECENCY_SCALE_WEEKS
+    return np.where(last_week >= 0, np.exp(-weeks_since), 0.0).astype(np.float32)
+
+
+def channel_feature_names() -> tuple[str, ...]:
+    """Columns one siloed channel model sees (besides its intercept)."""
+    return ("recency", "log_purchases", "log_spend")
+
+
+def channel_features(state: StrategyState, history: PurchaseHistory, channel: int,
+                     people: NDArray[np.int64], week: int) -> NDArray[np.float32]:
+    """(P, 3) what channel ``channel`` knows of ``people`` from its own records only."""
+    out = np.empty((people.size, 3), dtype=np.float32)
+    out[:, 0] = recency(history.last_purchase_week[channel, people], week)
+    out[:, 1] = np.log1p(state.purchases_by_channel[channel, people].astype(np.float32))
+    out[:, 2] = np.log1p(np.maximum(state.spend_by_channel[channel, people], 0.0))
+    return out
+
+
+def unified_feature_names(channel_names: tuple[str, ...]) -> tuple[str, ...]:
+    per_channel = [f"{stem}_{name}" for name in channel_names
+                   for stem in ("recency", "log_purchases", "log_spend", "known")]
+    return (*per_channel, "log_purchases_total", "recency_any", "channels_used",
+            "channels_bought", "log_tenure_weeks", "is_customer")
+
+
+def unified_features(state: StrategyState, history: PurchaseHistory,
+                     people: NDArray[np.int64], week: int) -> NDArray[np.float32]:
+    """(P, 4 C + 6) the 360-degree view: every channel's records plus cross-channel features."""
+    n_channels = history.last_purchase_week.shape[0]
+    out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32)
+    used = state.channels_used[people]
+    for c in range(n_channels):
+        out[:, 4 * c : 4 * c + 3] = channel_features(state, history, c, people, week)
+        out[:, 4 * c + 3] = (used >> c) & 1
+    base = 4 * n_channels
+    out[:, base] = np.log1p(state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float32))
+    out[:, base + 1] = recency(state.last_purchase_week[people], week)
+    out[:, base + 2] = _POPCOUNT[used]
+    out[:, base + 3] = _POPCOUNT[state.channels_bought[people]]
+    since = state.customer_since[people]
+    out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
+    out[:, base + 5] = since >= 0
+    return out
+
+
+@dataclass(frozen=True)
+class ChannelRecords:
+    """Siloed records of a set of people: one row per (person, channel that knows them)."""
+
+    design: NDArray[np.float32]
+    """(R, 4 C) block-diagonal: channel c's row holds [1, features] in columns 4c..4c+3."""
+    person_pos: NDArray[np.int64]
+    """(R,) position of the row's person in the people array it was built from."""
+    channel: NDArray[np.int64]
+    """(R,) the channel of the row."""
+
+
+def channel_records(state: StrategyState, history: PurchaseHistory, people: NDArray[np.int64],
+                    week: int) -> ChannelRecords:
+    """Every channel's own view of the people it knows, stacked block-diagonally."""
+    n_channels = history.last_purchase_week.shape[0]
+    used = state.channels_used[people]
+    positions = [np.flatnonzero((used >> c) & 1) for c in range(n_channels)]
+    rows = sum(p.size for p in positions)
+    design = np.zeros((rows, 4 * n_channels), dtype=np.float32)
+    start = 0
+    for c, pos in enumerate(positions):
+        block = slice(start, start + pos.size)
+        design[block, 4 * c] = 1.0
+        design[block, 4 * c + 1 : 4 * c + 4] = channel_features(state, history, c, people[pos], week)
+        start += pos.size
+    channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
+    person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+    return ChannelRecords(design=design, person_pos=person_pos.astype(np.int64), channel=channel)
+
+
+def linked(streams: RandomStreams, people: NDArray[np.int64], identity: float) -> NDArray[np.bool_]:
+    """Whether each person's records are linked across channels at this ``identity`` level.
+
+    A fixed hashed draw per person below the level: the linked share is ``identity`` in
+    expectation, and a higher level links a superset of the people a lower one links.
+    """
+    if identity <= 0.0:
+        return np.zeros(people.size, dtype=bool)
+    if identity >= 1.0:
+        return np.ones(people.size, dtype=bool)
+    return streams.uniform(Draw.MODEL, 0, _STEP_LINK, people) < identity  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+
+def unified_model(random_state: int) -> Pipeline:
+    """Scaler + logistic regression (Newton-Cholesky: a handful of iterations on ~30 columns)."""
+    return make_pipeline(
+        StandardScaler(),
+        LogisticRegression(C=REGULARIZATION_C, solver="newton-cholesky", max_iter=100,
+                           random_state=random_state),
+    )
+
+
+def siloed_model(random_state: int) -> Pipeline:
+    """C channel models in one fit: no centring and no shared intercept keep the blocks apart."""
+    return make_pipeline(
+        StandardScaler(with_mean=False),
+        LogisticRegression(C=REGULARIZATION_C, solver="newton-cholesky", max_iter=100,
+                           fit_intercept=False, random_state=random_state),
+    )
+
+
+@dataclass(frozen=True)
+class LinearScorer:
+    """The fitted pipeline folded into one linear function: logit = x @ weights + offset.
+
+    Same ranking as ``pipeline.predict_proba`` (the logistic function is monotone) without
+    sklearn's per-call input validation, which dominates when scoring in many blocks.
+    """
+
+    weights: NDArray[np.float64]
+    offset: float
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> LinearScorer:
+        scaler, model = pipeline[0], pipeline[-1]
+        weights = model.coef_[0] / scaler.scale_
+        offset = float(model.intercept_[0]) if model.fit_intercept else 0.0
+        if scaler.with_mean:
+            offset -= float(scaler.mean_ @ weights)
+        return cls(weights=weights.astype(np.float64), offset=offset)
+
+    def logit(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
+        return x @ self.weights + self.offset  # type: ignore[no-any-return]
+
+
+def _fittable(labels: NDArray[np.bool_]) -> bool:
+    return labels.size >= MIN_TRAIN_ROWS and 0 < np.count_nonzero(labels) < labels.size
+
+
+def best_channel_logit(model: LinearScorer, records: ChannelRecords, n_people: int) -> NDArray[np.float64]:
+    """(P,) each person's best channel-model score (logit); -inf for people no channel knows."""
+    score = np.full(n_people, -np.inf)
+    if records.person_pos.size:
+        np.maximum.at(score, records.person_pos, model.logit(records.design))
+    return score
+
+
+def combined_scores(unified: LinearScorer | None, siloed: LinearScorer | None,
+                    unified_x: NDArray[np.float32] | None, records: ChannelRecords | None,
+                    is_linked: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """(P,) logits: linked people by the unified model, the others by their best channel model.
+
+    ``unified_x`` holds the linked people's unified features and ``records`` the unlinked
+    people's channel records (``person_pos`` counts among the unlinked), both in the order of
+    the people. The two kinds of logit are not on one scale; callers rank within the groups.
+    People without a score (no model, or no channel knows them) get -inf.
+    """
+    score = np.full(is_linked.size, -np.inf)
+    if unified is not None and unified_x is not None and unified_x.shape[0]:
+        score[is_linked] = unified.logit(unified_x)
+    if siloed is not None and records is not None:
+        unlinked = np.flatnonzero(~is_linked)
+        score[unlinked] = best_channel_logit(siloed, records, unlinked.size)
+    return score
+
+
+def roc_auc(labels: NDArray[np.bool_], score: NDArray[np.float64]) -> float:
+    """Area under the ROC curve by the Mann-Whitney rank sum (ties count one half)."""
+    positives = int(np.count_nonzero(labels))
+    negatives = labels.size - positives
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def within_group_percentile(score: NDArray[np.float64], group: NDArray[np.bool_],
+                            tie: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rank of each score within its group, scaled to (0, 1]; 1 = best of the group."""
+    out = np.empty(score.size)
+    for members in (np.flatnonzero(group), np.flatnonzero(~group)):
+        if members.size:
+            order = np.lexsort((tie[members], score[members]))
+            out[members[order]] = (np.arange(members.size) + 1) / members.size
+    return out
+
+
+def top_decile_precision(labels: NDArray[np.bool_], score: NDArray[np.float64],
+                         tie: NDArray[np.float64]) -> float:
+    """Share of buyers among the 10% best-scored (ties broken by ``tie``)."""
+    k = max(1, math.ceil(0.1 * labels.size))
+    order = np.lexsort((-tie, -score))
+    return float(labels[order[:k]].mean())
+
+
+# --------------------------------------------------------------------------------------------
+# The policy
+
+
+@dataclass
+class _Sample:
+    week: int
+    people: NDArray[np.int64]
+    test: NDArray[np.bool_]
+    unified: NDArray[np.float32]
+    records: ChannelRecords
+
+
+@dataclass
+class _Round:
+    index: int
+    week: int
+    identity: float = 0.0
+    linked_share: float = float("nan")
+    regime: DataRegime = DataRegime.NONE
+    train_people: int = 0
+    test_people: int = 0
+    base_rate: float = float("nan")
+    auc: float = float("nan")
+    top_decile_precision: float = float("nan")
+    offers: int = 0
+    offer_purchases: int = 0
+    offer_net_value: float = 0.0
+
+
+@dataclass
+class _PlanState:
+    history: PurchaseHistory
+    sample: _Sample | None = None
+    candidates: NDArray[np.int64] | None = None
+    """Ranked person indices of the current round; None = random offers."""
+    offered: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rounds: list[_Round] = field(default_factory=list)
+    next_round_week: int = 0
+
+
+class PersonalizedTargeting:
+    """Offers to the people a model trained on the plan's own data scores highest.
+
+    The default policy of :func:`simulation.simulate`; see the module docstring for the data
+    each ``identity`` level allows, the schedule and the incremental-purchase estimate. One
+    instance serves one run (all its plans); :meth:`report` gives the per-round figures.
+
+    Parameters
+    ----------
+    mode:
+        :attr:`TargetingMode.LEARNED` aims offers with the models; :attr:`TargetingMode.RANDOM`
+        sends them to random people but still trains and measures the models (a like-for-like
+        baseline for what targeting adds).
+    sample_max:
+        Most people sampled per plan and round to train and evaluate on.
+    """
+
+    def __init__(self, *, mode: TargetingMode = TargetingMode.LEARNED,
+                 sample_max: int = SAMPLE_MAX) -> None:
+        self.mode = TargetingMode(mode)
+        self.sample_max = int(sample_max)
+        self._plans: dict[int, _PlanState] = {}
+        self._world: World | None = None
+        self._scratch: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self._last_week = -1
+
+    # TargetingPolicy --------------------------------------------------------------------
+
+    def select(self, context: TargetingContext) -> NDArray[np.bool_]:
+        self._bind(context.week, context.world)
+        plan = self._plan(context.strategy, context.state)
+        if context.week >= plan.next_round_week:
+            self._start_round(plan, context)
+        eligible = context.eligible
+        budget = int(round(context.offer_share * eligible.size))
+        if plan.candidates is None or self.mode is TargetingMode.RANDOM:
+            u = context.streams.uniform(Draw.TARGETING, context.week, 0, eligible)
+            mask = u < context.offer_share
+            plan.offered = eligible[mask]
+        else:
+            scratch = self._scratch
+            scratch[eligible] = True
+            available = plan.candidates[scratch[plan.candidates]]
+            scratch[eligible] = False
+            plan.offered = available[:budget]
+            scratch[plan.offered] = True
+            mask = scratch[eligible]
+            scratch[plan.offered] = False
+        plan.rounds[-1].offers += plan.offered.size
+        return mask  # type: ignore[no-any-return]
+
+    def observe_week(self, week: int, strategy: int, state: StrategyState,
+                     purchases: WeekPurchases) -> None:
+        self._bind(week, None)
+        plan = self._plan(strategy, state)
+        plan.history.record(purchases, week)
+        if plan.offered.size and purchases.person.size:
+            scratch = self._scratch
+            scratch[plan.offered] = True
+            hit = scratch[purchases.person]
+            scratch[plan.offered] = False
+            current = plan.rounds[-1]
+            current.offer_purchases += int(np.count_nonzero(hit))
+            current.offer_net_value += float(purchases.net_value[hit].sum())
+        plan.offered = plan.offered[:0]
+
+    # Rounds -----------------------------------------------------------------------------
+
+    def _bind(self, week: int, world: World | None) -> None:
+        """A week earlier than the last one seen means a new run: forget everything."""
+        if week < self._last_week:
+            self._plans.clear()
+            self._world = None
+        self._last_week = week
+        if world is not None and self._world is None:
+            self._world = world
+
+    def _plan(self, strategy: int, state: StrategyState) -> _PlanState:
+        plan = self._plans.get(strategy)
+        if plan is None:
+            n_channels, n_people = state.purchases_by_channel.shape
+            plan = _PlanState(history=PurchaseHistory.empty(n_channels, n_people))
+            plan.rounds.append(_Round(index=0, week=0))
+            self._plans[strategy] = plan
+            if self._scratch.size != n_people:
+                self._scratch = np.zeros(n_people, dtype=bool)
+        return plan
+
+    def _start_round(self, plan: _PlanState, context: TargetingContext) -> None:
+        week = context.week
+        cadence = context.world.scenario.economics.retrain_every_weeks
+        plan.next_round_week = (week // cadence + 1) * cadence
+        current = plan.rounds[-1]
+        if plan.sample is not None:
+            current = _Round(index=current.index + 1, week=week)
+            plan.rounds.append(current)
+            current.identity = context.identity
+            with _THREADS.limit(limits=1):
+                plan.candidates = self._train_and_rank(plan, plan.sample, current, context)
+        plan.sample = self._draw_sample(plan, context)
+
+    def _draw_sample(self, plan: _PlanState, context: TargetingContext) -> _Sample:
+        eligible, week = context.eligible, context.week
+        rate = min(1.0, self.sample_max / max(eligible.size, 1))
+        people = eligible[context.streams.uniform(Draw.MODEL, week, _STEP_SAMPLE, eligible) < rate]
+        test = context.streams.uniform(Draw.MODEL, week, _STEP_TEST, people) < TEST_SHARE
+        return _Sample(
+            week=week, people=people, test=test,
+            unified=unified_features(context.state, plan.history, people, week),
+            records=channel_records(context.state, plan.history, people, week),
+        )
+
+    def _train_and_rank(self, plan: _PlanState, sample: _Sample, current: _Round,
+                        context: TargetingContext) -> NDArray[np.int64] | None:
+        """Label last round's sample, fit, evaluate on the held-out part, rank everyone now."""
+        state, streams = context.state, context.streams
+        seed = streams.seed_for(Draw.MODEL)
+        bought = state.last_purchase_week[sample.people] >= sample.week
+        records = sample.records
+        bought_here = (
+            plan.history.last_purchase_week[records.channel, sample.people[records.person_pos]]
+            >= sample.week
+        )
+        is_linked = linked(streams, sample.people, context.identity)
+        train = ~sample.test
+
+        unified: LinearScorer | None = None
+        siloed: LinearScorer | None = None
+        rows = train & is_linked
+        if rows.any() and _fittable(bought[rows]):
+            unified = LinearScorer.of(unified_model(seed).fit(sample.unified[rows], bought[rows]))
+        if not is_linked.all():
+            silo_rows = train[records.person_pos]
+            if _fittable(bought_here[silo_rows]):
+                siloed = LinearScorer.of(
+                    siloed_model(seed).fit(records.design[silo_rows], bought_here[silo_rows])
+                )
+        need_unified, need_siloed = is_linked.any(), not is_linked.all()
+        if (need_unified and unified is None) or (need_siloed and siloed is None):
+            return None  # too little data this round: random offers until the next one
+        current.regime = (DataRegime.BLEND if need_unified and need_siloed
+                          else DataRegime.UNIFIED if need_unified else DataRegime.SILOED)
+
+        test = np.flatnonzero(sample.test)
+        current.train_people = int(np.count_nonzero(train))
+        current.test_people = test.size
+        if test.size:
+            test_linked = is_linked[test]
+            score = combined_scores(unified, siloed, sample.unified[test[test_linked]],
+                                    _subset(records, test[~test_linked], sample.people.size),
+                                    test_linked)
+            labels = bought[test]
+            tie = streams.uniform(Draw.TARGETING, context.week, 1, sample.people[test])
+            if current.regime is DataRegime.BLEND:
+                score = within_group_percentile(score, test_linked, tie)
+            current.base_rate = float(labels.mean())
+            if 0 < np.count_nonzero(labels) < labels.size:
+                current.auc = roc_auc(labels, score)
+            current.top_decile_precision = top_decile_precision(labels, score, tie)
+        return self._rank(plan, unified, siloed, context, current)
+
+    def _rank(self, plan: _PlanState, unified: LinearScorer | None, siloed: LinearScorer | None,
+              context: TargetingContext, current: _Round) -> NDArray[np.int64]:
+        """Score every eligible person in blocks; keep the best ``CANDIDATE_MULTIPLE`` budgets.
+
+        Each group (linked / not) keeps its best people in proportion to its size; the lists are
+        merged by rank within the group, so the weekly budget is shared in that proportion.
+        """
+        state, streams, week = context.state, context.streams, context.week
+        eligible = context.eligible
+        is_linked = linked(streams, eligible, context.identity)
+        current.linked_share = float(is_linked.mean()) if eligible.size else float("nan")
+        score = np.empty(eligible.size)
+        for start in range(0, eligible.size, SCORE_CHUNK):
+            block = slice(start, start + SCORE_CHUNK)
+            people = eligible[block]
+            block_linked = is_linked[block]
+            unified_x = (unified_features(state, plan.history, people[block_linked], week)
+                         if block_linked.any() else None)
+            records = (channel_records(state, plan.history, people[~block_linked], week)
+                       if not block_linked.all() else None)
+            score[block] = combined_scores(unified, siloed, unified_x, records, block_linked)
+        keep = min(eligible.size,
+                   math.ceil(CANDIDATE_MULTIPLE * context.offer_share * eligible.size) + 32)
+        tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
+        keys, chosen = [], []
+        for members in (np.flatnonzero(is_linked), np.flatnonzero(~is_linked)):
+            if not members.size:
+                continue
+            m = min(members.size, math.ceil(keep * members.size / eligible.size))
+            best = members[np.argpartition(-score[members], m - 1)[:m]] if m < members.size else members
+            order = np.lexsort((-tie[best], -score[best]))
+            chosen.append(best[order])
+            keys.append((np.arange(m) + 1) / members.size)
+        merged_key = np.concatenate(keys)
+        merged = np.concatenate(chosen)
+        order = np.lexsort((-tie[merged], merged_key))
+        return eligible[merged[order]]  # type: ignore[no-any-return]
+
+    # Report -----------------------------------------------------------------------------
+
+    def report(self) -> pd.DataFrame:
+        """One row per plan and round; see :func:`report_frame`."""
+        return report_frame(self._world, self._plans)
+
+
+REPORT_COLUMNS = (
+    "strategy", "round", "week", "weeks", "identity", "linked_share", "regime", "train_people",
+    "test_people", "base_rate", "auc", "top_decile_precision", "top_decile_lift", "offers",
+    "offer_purchases", "incremental_purchases", "incremental_revenue", "incremental_margin",
+    "offer_cost", "incremental_contribution", "incremental_margin_per_offer",
+)
+
+
+def report_frame(world: World | None, plans: dict[int, Any]) -> pd.DataFrame:
+    """Per plan and training round: model quality on held-out people and what offers earned.
+
+    Round 0 is the warm-up before the first model (random offers). ``week`` is the round's
+    first week and ``weeks`` its length; offers and money cover those weeks. ``auc`` and
+    ``top_decile_precision`` are measured on the held-out people of the round's sample against
+    a purchase in any channel during the label window that ended at ``week``; ``base_rate`` is
+    that window's purchase rate and ``top_decile_lift`` = precision / base rate.
+    ``train_people`` and ``test_people`` are simulated people; offers, purchases and money are
+    scaled to the real market like :func:`simulation.metrics.weekly_frame`.
+    ``incremental_*`` use the uplift / (1 + uplift) share of offered people's purchases in the
+    offer week (module docstring); ``incremental_margin_per_offer`` is not scaled.
+    """
+    if world is None or not plans:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("strategy", "regime") else float)
+                             for c in REPORT_COLUMNS})
+    scenario = world.scenario
+    economics = scenario.economics
+    scale = scenario.scale
+    horizon = scenario.market.horizon_weeks
+    share = economics.offer_uplift / (1.0 + economics.offer_uplift)
+    rows = []
+    for s in sorted(plans):
+        rounds: list[_Round] = plans[s].rounds
+        for i, r in enumerate(rounds):
+            end = rounds[i + 1].week if i + 1 < len(rounds) else horizon
+            incremental_revenue = r.offer_net_value * share
+            margin = incremental_revenue * economics.gross_margin
+            cost = r.offers * economics.offer_cost
+            rows.append({
+                "strategy": world.strategies[s], "round": r.index, "week": r.week,
+                "weeks": end - r.week, "identity": r.identity, "linked_share": r.linked_share,
+                "regime": r.regime.value, "train_people": r.train_people,
+                "test_people": r.test_people, "base_rate": r.base_rate, "auc": r.auc,
+                "top_decile_precision": r.top_decile_precision,
+                "top_decile_lift": r.top_decile_precision / r.base_rate
+                if r.base_rate > 0 else float("nan"),
+                "offers": r.offers * scale, "offer_purchases": r.offer_purchases * scale,
+                "incremental_purchases": r.offer_purchases * share * scale,
+                "incremental_revenue": incremental_revenue * scale,
+                "incremental_margin": margin * scale, "offer_cost": cost * scale,
+                "incremental_contribution": (margin - cost) * scale,
+                "incremental_margin_per_offer": margin / r.offers if r.offers else float("nan"),
+            })
+    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+def personalization_summary(report: pd.DataFrame, kpis: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per strategy: mean AUC and precision over trained rounds, offer totals and revenue lift.
+
+    ``revenue_lift`` = incremental revenue / (revenue - incremental revenue), the emergent
+    counterpart of the 5-25% "personalization lifts revenue" range (McKinsey 2021), when
+    ``kpis`` is given.
+    """
+    trained = report[report["regime"] != DataRegime.NONE.value]
+    grouped = report.groupby("strategy", sort=False)
+    out = pd.DataFrame({
+        "auc": trained.groupby("strategy", sort=False)["auc"].mean(),
+        "top_decile_precision": trained.groupby("strategy", sort=False)["top_decile_precision"].mean(),
+        "offers": grouped["offers"].sum(),
+        "incremental_purchases": grouped["incremental_purchases"].sum(),
+        "incremental_revenue": grouped["incremental_revenue"].sum(),
+        "incremental_margin": grouped["incremental_margin"].sum(),
+        "offer_cost": grouped["offer_cost"].sum(),
+        "incremental_contribution": grouped["incremental_contribution"].sum(),
+    })
+    out["incremental_margin_per_offer"] = out["incremental_margin"] / out["offers"].where(out["offers"] > 0)
+    if kpis is not None:
+        revenue = kpis["revenue"].reindex(out.index)
+        out["revenue_lift"] = out["incremental_revenue"] / (revenue - out["incremental_revenue"])
+    out.index.name = "strategy"
+    return out
+
+
+def _subset(records: ChannelRecords, positions: NDArray[np.int64], n_people: int) -> ChannelRecords:
+    """The rows of ``records`` whose person is in ``positions``, re-indexed to that subset."""
+    new_pos = np.full(n_people, -1, dtype=np.int64)
+    new_pos[positions] = np.arange(positions.size)
+    keep = new_pos[records.person_pos] >= 0
+    return ChannelRecords(design=records.design[keep], person_pos=new_pos[records.person_pos[keep]],
+                          channel=records.channel[keep])
+
+
+__all__ = [
+    "ChannelRecords",
+    "DataRegime",
+    "PersonalizedTargeting",
+    "PurchaseHistory",
+    "TargetingMode",
+    "channel_features",
+    "channel_records",
+    "linked",
+    "personalization_summary",
+    "report_frame",
+    "unified_features",
+]
