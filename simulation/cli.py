@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation.analysis.commands import add_commands as add_analysis_commands
 from simulation.api import simulate
 from simulation.parameters import ScenarioError
 from simulation.presets import preset_descriptions
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=command_run)
     presets = sub.add_parser("presets", help="list the presets")
     presets.set_defaults(handler=command_presets)
+    add_analysis_commands(sub)
     return parser
 
 

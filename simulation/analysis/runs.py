@@ -1,0 +1,177 @@
+"""The unit of work of every analysis: a set of capability plans simulated on one scenario.
+
+A :class:`PlanTask` is small, hashable and picklable (the scenario travels as canonical JSON), so
+joblib can ship it to a worker, cache its result on disk and recognise duplicates. Because the
+engine uses common random numbers, a plan's numbers do not depend on which plans share its run:
+the 64 Shapley subsets can be split into chunks run on different cores and still give exactly
+the numbers of one 64-plan run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.analysis.parallel import (
+    CancelCheck,
+    ProgressCallback,
+    Task,
+    available_workers,
+    run_tasks,
+)
+from simulation.api import simulate_plans
+from simulation.scenario import Capability, CapabilityLevels, Scenario
+
+WEEKLY_COLUMNS = ("net_contribution", "discounted_net_contribution", "active_customers",
+                  "net_revenue")
+"""Weekly series a task keeps when asked (for fan charts and payback curves)."""
+
+PlanLevels = tuple[float, ...]
+"""Capability levels in :class:`Capability` order."""
+
+
+def levels_tuple(plan: CapabilityLevels) -> PlanLevels:
+    """A plan's six levels in :class:`Capability` order (hashable)."""
+    return tuple(plan.of(c) for c in Capability)
+
+
+def plan_from_levels(levels: Sequence[float]) -> CapabilityLevels:
+    """Inverse of :func:`levels_tuple`."""
+    return CapabilityLevels(**{c.value: float(x) for c, x in zip(Capability, levels, strict=True)})
+
+
+def standard_plan_levels(scenario: Scenario) -> dict[str, PlanLevels]:
+    """Multichannel (all 0, the baseline), omnichannel (all 1) and the scenario's custom plan."""
+    return {
+        "multichannel": levels_tuple(CapabilityLevels.uniform(0.0)),
+        "omnichannel": levels_tuple(CapabilityLevels.uniform(1.0)),
+        "custom": levels_tuple(scenario.custom_plan),
+    }
+
+
+@dataclass(frozen=True)
+class PlanTask:
+    """Simulate ``plans`` on the scenario given as canonical JSON.
+
+    Attributes
+    ----------
+    scenario_json:
+        :meth:`Scenario.canonical_key` of the scenario (seed included).
+    plans:
+        ``(name, levels)`` pairs; the first is the baseline of ``npv_gain``.
+    keep_weekly:
+        Whether to return the :data:`WEEKLY_COLUMNS` series.
+    """
+
+    scenario_json: str
+    plans: tuple[tuple[str, PlanLevels], ...]
+    keep_weekly: bool = False
+
+    @classmethod
+    def of(cls, scenario: Scenario, plans: Mapping[str, PlanLevels], *,
+           keep_weekly: bool = False) -> PlanTask:
+        return cls(scenario.canonical_key(), tuple((k, tuple(v)) for k, v in plans.items()),
+                   keep_weekly)
+
+    @property
+    def cost(self) -> float:
+        """Relative work (plans x people x weeks) for progress bars and estimates."""
+        market = Scenario.from_json(self.scenario_json).market
+        return float(len(self.plans) * market.population * market.horizon_weeks)
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """What a task returns: KPIs by plan (index ``strategy``) and optionally weekly series."""
+
+    kpis: pd.DataFrame
+    weekly: pd.DataFrame | None
+
+
+def run_plan_task(task: PlanTask) -> PlanRun:
+    """Simulate one task (a module-level function, so joblib workers can import it)."""
+    scenario = Scenario.from_json(task.scenario_json)
+    plans = {name: plan_from_levels(levels) for name, levels in task.plans}
+    results = simulate_plans(scenario, plans)
+    weekly = None
+    if task.keep_weekly:
+        weekly = results.weekly[["strategy", "week", *WEEKLY_COLUMNS]].copy()
+    return PlanRun(kpis=results.kpis.copy(), weekly=weekly)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How an analysis runs its tasks (see :func:`simulation.analysis.parallel.run_tasks`).
+
+    Attributes
+    ----------
+    n_jobs:
+        Worker processes, joblib convention (``None`` = every core, 1 = in this process).
+    progress:
+        ``callback(fraction_done, message)``.
+    should_cancel:
+        Returns True to stop between tasks (:class:`AnalysisCancelled` is raised).
+    cache_dir:
+        Folder where each task's result is cached (``joblib.Memory``); ``None`` = no cache.
+    """
+
+    n_jobs: int | None = None
+    progress: ProgressCallback | None = None
+    should_cancel: CancelCheck | None = None
+    cache_dir: str | Path | None = None
+
+
+def run_plan_tasks(tasks: Sequence[PlanTask], execution: Execution | None = None, *,
+                   label: str = "simulating") -> list[PlanRun]:
+    """Run plan tasks in parallel; results in task order (duplicates computed once)."""
+    execution = execution or Execution()
+    return run_tasks(
+        run_plan_task, [Task(t, t.cost) for t in tasks], n_jobs=execution.n_jobs,
+        progress=execution.progress, should_cancel=execution.should_cancel,
+        cache_dir=execution.cache_dir, label=label,
+    )
+
+
+_SECONDS_PER_PLAN: dict[tuple[int, int, int, int], float] = {}
+WORKER_START_SECONDS = 2.0
+"""Time for joblib's worker processes to start and import the engine (measured on 2 cores)."""
+
+
+def seconds_per_plan(scenario: Scenario) -> float:
+    """Measured seconds to simulate one plan of ``scenario`` (a timed one-plan pilot run).
+
+    The pilot is run once per population, horizon and table size in this process.
+    """
+    key = (scenario.market.population, scenario.market.horizon_weeks, len(scenario.channels),
+           len(scenario.segments))
+    if key not in _SECONDS_PER_PLAN:
+        started = time.perf_counter()
+        simulate_plans(scenario, {"multichannel": CapabilityLevels.uniform(0.0)})
+        _SECONDS_PER_PLAN[key] = time.perf_counter() - started
+    return _SECONDS_PER_PLAN[key]
+
+
+def estimate_seconds(scenario: Scenario, tasks: Sequence[PlanTask],
+                     n_jobs: int | None = None) -> float:
+    """Wall-clock seconds the tasks should take, from a timed pilot run of ``scenario``.
+
+    Parameters
+    ----------
+    scenario:
+        Sets the population and horizon of the pilot; the tasks should share them.
+    tasks:
+        The work; duplicates count once.
+    n_jobs:
+        Worker processes (joblib convention).
+    """
+    distinct = list(dict.fromkeys(tasks))
+    per_plan = seconds_per_plan(scenario)
+    size = scenario.market.population * scenario.market.horizon_weeks
+    plans = sum(t.cost for t in distinct) / size
+    workers = min(available_workers(n_jobs), max(len(distinct), 1))
+    start = WORKER_START_SECONDS if workers > 1 else 0.0
+    return plans * per_plan / workers + start
