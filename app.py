@@ -16,6 +16,7 @@ PAGES = [
     st.Page("pages/journey.py", title="Journey and funnel", icon=":material/route:"),
     st.Page("pages/value.py", title="Retention and value", icon=":material/favorite:"),
     st.Page("pages/investment.py", title="Investment", icon=":material/payments:"),
+    st.Page("pages/decisions.py", title="Decisions", icon=":material/insights:"),
     st.Page("pages/method.py", title="Method and assumptions", icon=":material/menu_book:"),
 ]
 

@@ -1,0 +1,172 @@
+"""Chart builders of the decisions page: analysis frames in, plotly figure out; no Streamlit.
+
+Fan chart (replications over time), tornado (gain at each end of each assumption's range),
+Shapley waterfall (the gain split across capabilities), payback and NPV gain against the one-off
+budget, and the interval table. Each figure has a ``*_data`` companion (the CSV download) or takes
+the tidy frame it draws; colours and template come from :mod:`explorer.theme`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from explorer import format as fmt
+from explorer import theme
+from simulation.analysis.investment import BreakEven
+
+FAN_TITLES = {
+    "cumulative_gain": "Cumulative extra cash over multichannel",
+    "cumulative_npv_gain": "NPV gain over multichannel built up week by week",
+    "active_customers": "Active customers",
+}
+INTERVAL_KPIS = {
+    "npv_gain": "NPV gain vs multichannel", "npv": "NPV", "clv": "CLV per customer",
+    "conversion_rate": "Conversion", "retention_12m": "12-month retention",
+    "revenue": "Net revenue", "payback_week": "Payback week", "roi": "ROI on integration",
+}
+_SHARES = {"conversion_rate", "retention_12m", "repeat_rate", "repeat_12m", "loyal_share",
+           "journey_conversion", "roi"}
+
+
+def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
+    fig.update_layout(template=theme.template(), title={"text": title}, height=height)
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def fan_data(fan: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of one fan metric (strategies with a flat zero gain, the baseline, dropped)."""
+    rows = fan[fan["metric"] == metric]
+    if metric != "active_customers":
+        flat = rows.groupby("strategy")["q95"].apply(lambda s: bool(np.allclose(s, 0)))
+        rows = rows[~rows["strategy"].map(flat)]
+    return rows.reset_index(drop=True)
+
+
+def fan_figure(fan: pd.DataFrame, metric: str, currency: str) -> go.Figure:
+    """Median and 50% / 90% bands over replications, one colour per strategy."""
+    data = fan_data(fan, metric)
+    money = metric != "active_customers"
+    factor, word = fmt.axis_scale(list(data[["q05", "q95"]].to_numpy().ravel())) if money else (1.0, "")
+    fig = go.Figure()
+    for strategy, rows in data.groupby("strategy", sort=False):
+        colour, label = theme.strategy_colour(str(strategy)), theme.strategy_label(str(strategy))
+        for low, high, alpha, band in (("q05", "q95", 0.15, "90%"), ("q25", "q75", 0.3, "50%")):
+            fig.add_scatter(x=rows["week"], y=rows[high] / factor, mode="lines", line={"width": 0},
+                            showlegend=False, hoverinfo="skip", legendgroup=label)
+            fig.add_scatter(x=rows["week"], y=rows[low] / factor, mode="lines", line={"width": 0},
+                            fill="tonexty", fillcolor=_rgba(colour, alpha), legendgroup=label,
+                            name=f"{label}: {band} of runs", hoverinfo="skip")
+        fig.add_scatter(x=rows["week"], y=rows["q50"] / factor, mode="lines", name=f"{label}: median",
+                        legendgroup=label, line={"color": colour, "width": 2.5,
+                                                 "dash": theme.STRATEGY_DASHES.get(str(strategy), "solid")},
+                        hovertemplate="week %{x}: %{y:,.2f}<extra>" + label + "</extra>")
+    title = FAN_TITLES.get(metric, metric)
+    y_title = fmt.money_axis_title(title, currency, word) if money else "Active customers (market)"
+    fig.update_layout(xaxis_title="Week", yaxis_title=y_title)
+    return _finish(fig, f"{title}: median and spread over replications")
+
+
+def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: str = "npv",
+                   top: int = 12) -> go.Figure:
+    """Gain at the low and high end of each assumption, largest swing on top."""
+    rows = bars.sort_values(f"{kpi}_swing", ascending=False).head(top).iloc[::-1]
+    low, high = rows[f"{kpi}_gain_low"], rows[f"{kpi}_gain_high"]
+    values = [*low, *high, base_gain]
+    factor, word = fmt.axis_scale(values) if kpi == "npv" else (1.0, "")
+    labels = [f"{lab}<br><sup>{rng}</sup>" for lab, rng in zip(rows["label"], rows["range"], strict=True)]
+    fig = go.Figure()
+    for end, series, colour in (("low end", low, theme.OKABE_ITO["vermillion"]),
+                                ("high end", high, theme.OKABE_ITO["blue"])):
+        fig.add_bar(y=labels, x=(series - base_gain) / factor, base=base_gain / factor, orientation="h",
+                    name=f"Assumption at its {end}", marker_color=colour,
+                    customdata=series, hovertemplate="%{y}<br>gain %{customdata:,.0f}<extra>"
+                    + end + "</extra>")
+    fig.add_vline(x=base_gain / factor, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot"})
+    what = "NPV gain" if kpi == "npv" else "CLV gain per customer"
+    x_title = (fmt.money_axis_title(what, currency, word) if kpi == "npv"
+               else f"{what} ({currency})")
+    fig.update_layout(barmode="overlay", xaxis_title=x_title, yaxis_title="")
+    return _finish(fig, f"Which assumptions move the {what} of omnichannel most",
+                   height=max(360, 48 * len(rows) + 160))
+
+
+def shapley_waterfall_data(values: pd.DataFrame) -> pd.DataFrame:
+    return values[["rank", "capability", "level_on", "npv_value", "clv_value", "share_of_gain",
+                   "alone", "last_in"]]
+
+
+def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: str) -> go.Figure:
+    """Each capability's Shapley value stacked from 0 to the total gain, largest first."""
+    rows = values.sort_values("npv_value", ascending=False)
+    factor, word = fmt.axis_scale([*np.cumsum(rows["npv_value"]), total_gain, 0.0])
+    fig = go.Figure(go.Waterfall(
+        x=[*rows["capability"].str.capitalize(), "All six"],
+        y=[*(rows["npv_value"] / factor), total_gain / factor],
+        measure=["relative"] * len(rows) + ["total"],
+        text=[fmt.money(v, currency, signed=True) for v in [*rows["npv_value"], total_gain]],
+        textposition="outside", cliponaxis=False,
+        increasing={"marker": {"color": theme.OKABE_ITO["blue"]}},
+        decreasing={"marker": {"color": theme.OKABE_ITO["vermillion"]}},
+        totals={"marker": {"color": theme.strategy_colour("omnichannel")}},
+        connector={"line": {"color": theme.NEUTRAL_COLOUR, "dash": "dot"}},
+        hovertemplate="%{x}: %{text}<extra></extra>",
+    ))
+    fig.update_layout(showlegend=False, xaxis_title="Capability (Shapley value)",
+                      yaxis_title=fmt.money_axis_title("NPV gain over multichannel", currency, word))
+    return _finish(fig, "What each capability adds to the NPV gain (Shapley values)")
+
+
+def payback_figure(result: BreakEven, currency: str) -> go.Figure:
+    """Payback week and NPV gain as the one-off budget grows; today's and break-even marked."""
+    curve = result.curve
+    factor, word = fmt.axis_scale([*curve["budget"], *curve["npv_gain"]])
+    fig = go.Figure()
+    colour = theme.strategy_colour(result.plan)
+    fig.add_scatter(x=curve["budget"] / factor, y=curve["payback_week"], mode="lines",
+                    name="Payback week", line={"color": colour, "width": 2.5},
+                    hovertemplate="budget %{x:,.2f}: week %{y:.0f}<extra></extra>")
+    fig.add_scatter(x=curve["budget"] / factor, y=curve["npv_gain"] / factor, mode="lines",
+                    name=f"NPV gain ({currency} {word})", yaxis="y2",
+                    line={"color": theme.NEUTRAL_COLOUR, "dash": "dash"},
+                    hovertemplate="budget %{x:,.2f}: NPV gain %{y:,.2f}<extra></extra>")
+    fig.add_vline(x=result.budget / factor, line={"color": colour, "dash": "dot"},
+                  annotation_text="planned budget", annotation_position="top left")
+    if np.isfinite(result.break_even_budget):
+        fig.add_vline(x=result.break_even_budget / factor, line={"color": theme.LOSS_COLOUR},
+                      annotation_text="break-even (NPV gain 0)", annotation_position="top right")
+    fig.update_layout(
+        xaxis_title=fmt.money_axis_title("One-off integration budget", currency, word),
+        yaxis_title="Payback week (gaps: not within the horizon)",
+        yaxis2={"title": fmt.money_axis_title("NPV gain", currency, word), "overlaying": "y",
+                "side": "right", "showgrid": False, "zeroline": True},
+    )
+    return _finish(fig, f"{theme.strategy_label(result.plan)}: payback and NPV gain against the budget")
+
+
+def interval_table(summary: pd.DataFrame, currency: str,
+                   kpis: dict[str, str] | None = None) -> pd.DataFrame:
+    """KPI x strategy: point result, 90% range of outcomes and 90% interval of the mean, as text."""
+    kpis = kpis or INTERVAL_KPIS
+    rows = []
+    for row in summary[summary["kpi"].isin(list(kpis))].itertuples():
+        if row.kpi in ("npv_gain", "payback_week", "roi") and row.strategy == "multichannel":
+            continue
+        if row.kpi == "payback_week":
+            show = lambda v: fmt.week(v)  # noqa: E731
+        elif row.kpi in _SHARES:
+            show = lambda v: fmt.percent(v)  # noqa: E731
+        else:
+            show = lambda v: fmt.money(v, currency)  # noqa: E731
+        rows.append({"KPI": kpis[row.kpi], "Plan": theme.strategy_label(row.strategy),
+                     "Point result": show(row.point),
+                     "90% range of outcomes": f"{show(row.p05)} to {show(row.p95)}",
+                     "90% interval of the mean": f"{show(row.ci_low)} to {show(row.ci_high)}"})
+    order = {label: i for i, label in enumerate(kpis.values())}
+    return pd.DataFrame(rows).sort_values("KPI", key=lambda s: s.map(order), kind="stable")

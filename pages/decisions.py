@@ -1,0 +1,146 @@
+"""Decisions: how sure the gain is, what it rests on, what each capability is worth, what to spend."""
+
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+
+import streamlit as st
+
+from explorer import decision_charts as dc
+from explorer import downloads, state, ui
+from explorer import format as fmt
+from simulation import Scenario
+from simulation.analysis import (
+    DecisionRequest,
+    Execution,
+    SwitchedOn,
+    best_plan_under_budget,
+    decision_analysis,
+    estimate_decision_seconds,
+)
+from simulation.analysis.investment import one_off_budget
+from simulation.analysis.parallel import available_workers, format_seconds
+
+CACHE_DIR = Path(tempfile.gettempdir()) / "omnichannel-analysis-cache"
+KEEP = 6
+
+
+@st.cache_resource
+def _finished() -> OrderedDict:
+    """Finished analyses by (scenario, request), shared by sessions, the last few kept."""
+    return OrderedDict()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _estimate(key: str, request: DecisionRequest) -> float:
+    return estimate_decision_seconds(Scenario.from_json(key), request)
+
+
+def _run(key: tuple, work, estimate: float, label: str):  # type: ignore[no-untyped-def]
+    """Run ``work(execution)`` with a progress bar and a cancel button; keep the result."""
+    store = _finished()
+    if key not in store:
+        st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
+        bar = st.progress(0.0, text=f"{label}: about {format_seconds(estimate)}" if estimate else label)
+        store[key] = work(Execution(progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                                    cache_dir=CACHE_DIR))
+        bar.empty()
+        while len(store) > KEEP:
+            store.popitem(last=False)
+    return store[key]
+
+
+def _chart(fig, data, name: str) -> None:  # type: ignore[no-untyped-def]
+    stem = downloads.file_stem(scenario.name, name, scenario.seed)
+    st.plotly_chart(fig, theme=None, key=f"chart_{name}", config=downloads.plotly_config(stem))
+    downloads.chart_downloads(fig, data, stem=stem, key=name)
+
+
+ui.page_header("Decisions", "How sure is the gain, which assumptions carry it, what is each "
+               "capability worth, and how much may integration cost?")
+scenario = state.current_scenario()
+currency = scenario.market.currency
+c1, c2, c3, c4 = st.columns(4)
+replications = c1.slider("Replications", 5, 100, 30, 5, key="dec_replications",
+                         help="Runs with independent seeds (and assumptions) behind each interval.")
+uncertain = c2.toggle("Uncertain assumptions", True, key="dec_uncertain",
+                      help="Each replication also draws the main assumptions from their ranges "
+                           "(Latin hypercube); off: seeds only.")
+share = c3.slider("Assumption range (+-%)", 5, 50, 25, 5, key="dec_range",
+                  help="Half-width of each assumption's range, clipped to its bounds.") / 100
+sizes = sorted({scenario.market.population, 5000, 10000, 20000})
+population = c4.selectbox("Simulated people per run", sizes, index=sizes.index(scenario.market.population),
+                          key="dec_population", help="Fewer people: faster, wider intervals.")
+split_plan = st.radio("Split the gain of", ["omnichannel (all capabilities at 1)", "your custom plan"],
+                      horizontal=True, key="dec_split")
+analysed = scenario.replace(market__population=population)
+request = DecisionRequest(replications=replications, parameter_uncertainty=uncertain,
+                          relative_range=share, switched_on=SwitchedOn.CUSTOM
+                          if split_plan.startswith("your") else SwitchedOn.FULL)
+key = (analysed.canonical_key(), request)
+if key not in _finished():
+    estimate = _estimate(analysed.canonical_key(), request)
+    st.info(f"Uncertainty, tornado, Shapley split and break-even for this scenario: about "
+            f"{format_seconds(estimate)} on {available_workers()} cores.", icon=":material/timer:")
+    if not st.button("Run the analyses", key="dec_run", type="primary"):
+        if st.session_state.get("cancel_analyses"):
+            st.warning("Cancelled; nothing was kept.")
+        st.stop()
+result = _run(key, lambda ex: decision_analysis(analysed, request, ex),
+              _estimate(analysed.canonical_key(), request), "analyses")
+
+u, t, s, omni = result.uncertainty, result.tornado, result.capability_value, result.break_even["omnichannel"]
+gain = u.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")] if u else None
+m1, m2, m3, m4 = st.columns(4)
+if u is not None and gain is not None:
+    m1.metric("P(omnichannel beats multichannel on NPV)", fmt.percent(u.probability_beats(), digits=0),
+              help=f"Share of {replications} replications with a positive NPV gain.")
+    m2.metric("Omnichannel NPV gain", fmt.money(gain["point"], currency),
+              f"90% range {fmt.money(gain['p05'], currency)} to {fmt.money(gain['p95'], currency)}",
+              delta_color="off")
+m3.metric("Break-even one-off budget", fmt.money(omni.break_even_budget, currency),
+          f"planned {fmt.money(omni.budget, currency)}", delta_color="off")
+if s is not None:
+    m4.metric("Fund first", str(s.values.iloc[0]["capability"]).capitalize())
+
+tab_u, tab_t, tab_s, tab_b = st.tabs(["Uncertainty", "Sensitivity", "Capability value", "Break-even and budget"])
+with tab_u:
+    if u is None:
+        st.write("Set replications above 0 to see intervals.")
+    else:
+        metric = st.selectbox("Over time", list(dc.FAN_TITLES), format_func=dc.FAN_TITLES.get, key="dec_fan")
+        _chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), f"fan_{metric}")
+        st.dataframe(dc.interval_table(u.summary, currency), hide_index=True, width="stretch")
+        st.caption("Range of outcomes: 5th to 95th percentile of the replications (what to plan "
+                   "for). Interval of the mean: Monte Carlo precision of the average; it narrows "
+                   "as 1/sqrt(replications).")
+        st.download_button("Intervals (CSV)", downloads.data_csv(u.summary), key="csv_intervals",
+                           file_name=downloads.file_stem(scenario.name, "intervals", scenario.seed) + ".csv",
+                           mime="text/csv", on_click="ignore", icon=":material/download:")
+with tab_t:
+    if t is not None:
+        st.markdown(t.top_drivers())
+        _chart(dc.tornado_figure(t.bars, t.base_npv_gain, currency), t.bars, "tornado_npv")
+        _chart(dc.tornado_figure(t.bars, t.base_clv_gain, currency, kpi="clv"), t.bars, "tornado_clv")
+with tab_s:
+    if s is not None:
+        st.markdown(s.fund_first())
+        _chart(dc.shapley_waterfall_figure(s.values, s.total_npv_gain, currency),
+               dc.shapley_waterfall_data(s.values), "shapley")
+        st.caption(f"Exact Shapley values over {len(s.subsets)} plans on the same people and draws; "
+                   "'alone': the capability on its own; 'last in': what dropping it from the full "
+                   "plan would cost.")
+with tab_b:
+    for item in result.break_even.values():
+        st.markdown(item.summary())
+    _chart(dc.payback_figure(omni, currency), omni.curve, "payback_vs_budget")
+    budget = st.number_input(f"One-off budget ({currency})", 0.0, 1e10,
+                             one_off_budget(scenario, scenario.custom_plan), 50_000.0, key="dec_budget")
+    if st.button("Find the best plan within this budget", key="dec_best") or (
+            (analysed.canonical_key(), budget) in _finished()):
+        best = _run((analysed.canonical_key(), budget),
+                    lambda ex: best_plan_under_budget(analysed, budget, execution=ex), 0.0, "best plan")
+        st.markdown(best.summary())
+        st.dataframe(best.evaluated.sort_values("npv", ascending=False), hide_index=True, height=260)
+st.caption(f"Analyses simulate {population:,} people per run (money scaled to the market) with "
+           "common random numbers; same seed for the tornado and the Shapley split.")

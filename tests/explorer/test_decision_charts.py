@@ -1,0 +1,86 @@
+"""Chart builders of the decisions page on small hand-made frames (no simulation, no Streamlit)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explorer import decision_charts as dc
+from simulation.analysis.investment import BreakEven
+
+
+def _fan() -> pd.DataFrame:
+    rows = []
+    for strategy, slope in (("multichannel", 0.0), ("omnichannel", 1000.0)):
+        for metric in dc.FAN_TITLES:
+            for week in range(10):
+                centre = slope * week if metric != "active_customers" else 500 + week
+                rows.append({"strategy": strategy, "metric": metric, "week": week,
+                             "q05": centre - 50, "q25": centre - 20, "q50": centre,
+                             "q75": centre + 20, "q95": centre + 50, "mean": centre})
+    fan = pd.DataFrame(rows)
+    gain = fan["metric"] != "active_customers"
+    fan.loc[gain & (fan["strategy"] == "multichannel"), ["q05", "q25", "q50", "q75", "q95", "mean"]] = 0.0
+    return fan
+
+
+def test_fan_chart_drops_the_flat_baseline_and_draws_two_bands_and_a_median():
+    fig = dc.fan_figure(_fan(), "cumulative_gain", "USD")
+    assert set(dc.fan_data(_fan(), "cumulative_gain")["strategy"]) == {"omnichannel"}
+    assert len(fig.data) == 5
+    assert fig.data[-1].name == "Omnichannel: median"
+    people = dc.fan_figure(_fan(), "active_customers", "USD")
+    assert len(people.data) == 10
+
+
+def test_tornado_puts_the_largest_swing_on_top_around_the_base_gain():
+    bars = pd.DataFrame({
+        "label": ["small", "large", "middle"], "range": ["a", "b", "c"],
+        "npv_gain_low": [90.0, -500.0, 50.0], "npv_gain_high": [110.0, 900.0, 200.0],
+        "clv_gain_low": [1.0, 2.0, 3.0], "clv_gain_high": [1.5, 5.0, 3.2],
+    })
+    bars["npv_swing"] = (bars["npv_gain_high"] - bars["npv_gain_low"]).abs()
+    bars["clv_swing"] = (bars["clv_gain_high"] - bars["clv_gain_low"]).abs()
+    fig = dc.tornado_figure(bars, 100.0, "USD")
+    assert [y.split("<br>")[0] for y in fig.data[0].y] == ["small", "middle", "large"]
+    low = fig.data[0]
+    assert list(np.asarray(low.base) + np.asarray(low.x)) == pytest.approx([90.0, 50.0, -500.0])
+    assert "CLV" in dc.tornado_figure(bars, 2.0, "USD", kpi="clv").layout.title.text
+
+
+def test_shapley_waterfall_adds_up_to_the_total_gain():
+    values = pd.DataFrame({"rank": [1, 2, 3], "capability": ["context", "inventory", "identity"],
+                           "level_on": [1.0] * 3, "npv_value": [3e6, 1e6, -0.5e6],
+                           "clv_value": [5.0, 1.0, 0.0], "share_of_gain": [0.86, 0.29, -0.14],
+                           "alone": [2e6, 0.5e6, -0.6e6], "last_in": [3e6, 1e6, -0.4e6]})
+    fig = dc.shapley_waterfall_figure(values, 3.5e6, "USD")
+    trace = fig.data[0]
+    assert list(trace.measure) == ["relative"] * 3 + ["total"]
+    assert sum(trace.y[:3]) == pytest.approx(trace.y[3])
+    assert list(dc.shapley_waterfall_data(values)["capability"]) == ["context", "inventory", "identity"]
+
+
+def test_payback_chart_marks_planned_and_break_even_budgets():
+    curve = pd.DataFrame({"factor": [0.0, 1.0, 2.0], "budget": [0.0, 1e6, 2e6],
+                          "npv_gain": [1e6, 0.5e6, 0.0], "payback_week": [10.0, 60.0, np.nan]})
+    result = BreakEven(plan="omnichannel", baseline="multichannel", budget=1e6, npv_gain=0.5e6,
+                       one_off_present_value=0.5e6, break_even_factor=2.0, break_even_budget=2e6,
+                       cash_break_even_budget=2.2e6, curve=curve)
+    fig = dc.payback_figure(result, "USD")
+    assert len(fig.data) == 2
+    assert len(fig.layout.shapes) == 2
+
+
+def test_interval_table_formats_each_kpi_and_skips_the_baselines_gain():
+    summary = pd.DataFrame([
+        {"strategy": s, "kpi": k, "point": v, "mean": v, "sd": 1.0, "ci_low": v * 0.9,
+         "ci_high": v * 1.1, "p05": v * 0.5, "p95": v * 1.5, "replications": 30}
+        for s in ("multichannel", "omnichannel") for k, v in
+        (("npv_gain", 2e6), ("conversion_rate", 0.25), ("payback_week", 80.0))
+    ])
+    table = dc.interval_table(summary, "USD")
+    assert len(table) == 4
+    gain = table[table["KPI"] == "NPV gain vs multichannel"].iloc[0]
+    assert gain["Point result"] == "$2.00M" and gain["90% range of outcomes"] == "$1.00M to $3.00M"
+    assert table[table["KPI"] == "Conversion"]["Point result"].tolist() == ["25.0%", "25.0%"]
