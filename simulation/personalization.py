@@ -281,31 +281,98 @@ def _fittable(labels: NDArray[np.bool_]) -> bool:
     return labels.size >= MIN_TRAIN_ROWS and 0 < np.count_nonzero(labels) < labels.size
 
 
-def best_channel_logit(model: LinearScorer, records: ChannelRecords, n_people: int) -> NDArray[np.float64]:
-    """(P,) each person's best channel-model score (logit); -inf for people no channel knows."""
-    score = np.full(n_people, -np.inf)
-    if records.person_pos.size:
-        np.maximum.at(score, records.person_pos, model.logit(records.design))
-    return score
+@dataclass(frozen=True)
+class ListEntries:
+    """Scored entries of the offer lists: list 0 is the unified model's (linked people), list
+    1 + c is channel c's (unlinked people it knows). One person may sit on several lists."""
+
+    list_id: NDArray[np.int64]
+    person: NDArray[np.int64]
+    """Position of the entry's person in the array of people scored."""
+    logit: NDArray[np.float64]
+
+    @classmethod
+    def concat(cls, parts: list[ListEntries]) -> ListEntries:
+        return cls(list_id=np.concatenate([p.list_id for p in parts]),
+                   person=np.concatenate([p.person for p in parts]),
+                   logit=np.concatenate([p.logit for p in parts]))
 
 
-def combined_scores(unified: LinearScorer | None, siloed: LinearScorer | None,
-                    unified_x: NDArray[np.float32] | None, records: ChannelRecords | None,
-                    is_linked: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """(P,) logits: linked people by the unified model, the others by their best channel model.
+def list_entries(unified: LinearScorer | None, siloed: LinearScorer | None,
+                 unified_x: NDArray[np.float32] | None, records: ChannelRecords | None,
+                 is_linked: NDArray[np.bool_], offset: int = 0) -> ListEntries:
+    """Entries for a block of people: the linked by the unified model, the others by each
+    channel model that knows them.
 
     ``unified_x`` holds the linked people's unified features and ``records`` the unlinked
-    people's channel records (``person_pos`` counts among the unlinked), both in the order of
-    the people. The two kinds of logit are not on one scale; callers rank within the groups.
-    People without a score (no model, or no channel knows them) get -inf.
+    people's channel records (``person_pos`` counting among the unlinked), both in the order of
+    the block; ``offset`` is added to positions (blocks of a larger array).
     """
-    score = np.full(is_linked.size, -np.inf)
+    parts = [ListEntries(list_id=np.zeros(0, dtype=np.int64), person=np.zeros(0, dtype=np.int64),
+                         logit=np.zeros(0))]
     if unified is not None and unified_x is not None and unified_x.shape[0]:
-        score[is_linked] = unified.logit(unified_x)
-    if siloed is not None and records is not None:
+        linked_pos = np.flatnonzero(is_linked)
+        parts.append(ListEntries(list_id=np.zeros(linked_pos.size, dtype=np.int64),
+                                 person=linked_pos + offset, logit=unified.logit(unified_x)))
+    if siloed is not None and records is not None and records.person_pos.size:
         unlinked = np.flatnonzero(~is_linked)
-        score[unlinked] = best_channel_logit(siloed, records, unlinked.size)
-    return score
+        parts.append(ListEntries(list_id=1 + records.channel.astype(np.int64),
+                                 person=unlinked[records.person_pos] + offset,
+                                 logit=siloed.logit(records.design)))
+    return ListEntries.concat(parts)
+
+
+def list_quotas(n_linked: int, known_unlinked: NDArray[np.int64], n_people: int) -> NDArray[np.float64]:
+    """Share of the offer budget each list spends: the linked people's share for the unified
+    list; the unlinked people's share, split in proportion to the people each channel knows,
+    for the channel lists (each siloed channel team runs its own part of the budget)."""
+    n_unlinked_share = 1.0 - n_linked / max(n_people, 1)
+    known = known_unlinked.astype(np.float64)
+    split = known / known.sum() if known.sum() > 0 else known
+    return np.concatenate([[n_linked / max(n_people, 1)], n_unlinked_share * split])
+
+
+def _top_per_list(entries: ListEntries, tie: NDArray[np.float64], limit: NDArray[np.int64]
+                  ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Row indices of each list's best ``limit[list]`` entries (best first) and their rank."""
+    rows_out, ranks_out = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for list_id in np.unique(entries.list_id):
+        rows = np.flatnonzero(entries.list_id == list_id)
+        m = int(min(rows.size, limit[list_id]))
+        if m <= 0:
+            continue
+        if m < rows.size:
+            rows = rows[np.argpartition(-entries.logit[rows], m - 1)[:m]]
+        rows = rows[np.lexsort((-tie[entries.person[rows]], -entries.logit[rows]))]
+        rows_out.append(rows)
+        ranks_out.append(np.arange(rows.size))
+    return np.concatenate(rows_out), np.concatenate(ranks_out)
+
+
+def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDArray[np.float64],
+                    n_people: int, *, keep: int | None = None
+                    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Merge the lists so each spends its quota: people best first, and each person's key.
+
+    The i-th entry (from 0) of a list with quota q gets key (i + 1) / q; walking the merged
+    list by key takes entries from each list in proportion to its quota. A person on several
+    lists keeps their best key (one offer; the next entry takes the other slot). With ``keep``
+    each list contributes at most ceil(keep x q) entries. Keys are +inf for unlisted people.
+    """
+    limit = np.full(quotas.size, np.iinfo(np.int64).max, dtype=np.int64)
+    if keep is not None:
+        limit = np.ceil(keep * quotas).astype(np.int64)
+    rows, rank = _top_per_list(entries, tie, limit)
+    person = entries.person[rows]
+    with np.errstate(divide="ignore"):
+        key = (rank + 1) / quotas[entries.list_id[rows]]
+    order = np.lexsort((-tie[person], key))
+    person, key = person[order], key[order]
+    _, first = np.unique(person, return_index=True)
+    first.sort()
+    best = np.full(n_people, np.inf)
+    best[person[first]] = key[first]
+    return person[first], best
 
 
 def roc_auc(labels: NDArray[np.bool_], score: NDArray[np.float64]) -> float:
@@ -317,16 +384,6 @@ def roc_auc(labels: NDArray[np.bool_], score: NDArray[np.float64]) -> float:
     ranks = rankdata(score)
     return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
-
-def within_group_percentile(score: NDArray[np.float64], group: NDArray[np.bool_],
-                            tie: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Rank of each score within its group, scaled to (0, 1]; 1 = best of the group."""
-    out = np.empty(score.size)
-    for members in (np.flatnonzero(group), np.flatnonzero(~group)):
-        if members.size:
-            order = np.lexsort((tie[members], score[members]))
-            out[members[order]] = (np.arange(members.size) + 1) / members.size
-    return out
 
 
 def top_decile_precision(labels: NDArray[np.bool_], score: NDArray[np.float64],
@@ -526,31 +583,42 @@ class PersonalizedTargeting:
         current.test_people = test.size
         if test.size:
             test_linked = is_linked[test]
-            score = combined_scores(unified, siloed, sample.unified[test[test_linked]],
-                                    _subset(records, test[~test_linked], sample.people.size),
-                                    test_linked)
-            labels = bought[test]
+            unlinked_records = _subset(records, test[~test_linked], sample.people.size)
+            entries = list_entries(unified, siloed, sample.unified[test[test_linked]],
+                                   unlinked_records, test_linked)
+            known = np.bincount(unlinked_records.channel,
+                                minlength=plan.history.last_purchase_week.shape[0])
+            quotas = list_quotas(int(np.count_nonzero(test_linked)), known, test.size)
             tie = streams.uniform(Draw.TARGETING, context.week, 1, sample.people[test])
-            if current.regime is DataRegime.BLEND:
-                score = within_group_percentile(score, test_linked, tie)
+            _, key = merged_priority(entries, quotas, tie, test.size)
+            score = -key
+            labels = bought[test]
             current.base_rate = float(labels.mean())
-            if 0 < np.count_nonzero(labels) < labels.size:
-                current.auc = roc_auc(labels, score)
+            current.auc = roc_auc(labels, score)
             current.top_decile_precision = top_decile_precision(labels, score, tie)
         return self._rank(plan, unified, siloed, context, current)
 
     def _rank(self, plan: _PlanState, unified: LinearScorer | None, siloed: LinearScorer | None,
               context: TargetingContext, current: _Round) -> NDArray[np.int64]:
-        """Score every eligible person in blocks; keep the best ``CANDIDATE_MULTIPLE`` budgets.
+        """Score every eligible person in blocks and keep ``CANDIDATE_MULTIPLE`` weekly budgets.
 
-        Each group (linked / not) keeps its best people in proportion to its size; the lists are
-        merged by rank within the group, so the weekly budget is shared in that proportion.
+        Each list (unified; one per channel) keeps its best entries up to its quota of the
+        candidate list; the merge shares the budget among the lists in proportion to their
+        quotas (:func:`merged_priority`), the same ordering the held-out AUC measures.
         """
         state, streams, week = context.state, context.streams, context.week
         eligible = context.eligible
+        n_channels = plan.history.last_purchase_week.shape[0]
         is_linked = linked(streams, eligible, context.identity)
         current.linked_share = float(is_linked.mean()) if eligible.size else float("nan")
-        score = np.empty(eligible.size)
+        unlinked_used = state.channels_used[eligible[~is_linked]]
+        known = np.array([np.count_nonzero((unlinked_used >> c) & 1) for c in range(n_channels)])
+        quotas = list_quotas(int(np.count_nonzero(is_linked)), known, eligible.size)
+        keep = min(eligible.size,
+                   math.ceil(CANDIDATE_MULTIPLE * context.offer_share * eligible.size) + 32)
+        limit = np.ceil(keep * quotas).astype(np.int64)
+        tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
+        kept = [list_entries(None, None, None, None, is_linked[:0])]
         for start in range(0, eligible.size, SCORE_CHUNK):
             block = slice(start, start + SCORE_CHUNK)
             people = eligible[block]
@@ -559,23 +627,12 @@ class PersonalizedTargeting:
                          if block_linked.any() else None)
             records = (channel_records(state, plan.history, people[~block_linked], week)
                        if not block_linked.all() else None)
-            score[block] = combined_scores(unified, siloed, unified_x, records, block_linked)
-        keep = min(eligible.size,
-                   math.ceil(CANDIDATE_MULTIPLE * context.offer_share * eligible.size) + 32)
-        tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
-        keys, chosen = [], []
-        for members in (np.flatnonzero(is_linked), np.flatnonzero(~is_linked)):
-            if not members.size:
-                continue
-            m = min(members.size, math.ceil(keep * members.size / eligible.size))
-            best = members[np.argpartition(-score[members], m - 1)[:m]] if m < members.size else members
-            order = np.lexsort((-tie[best], -score[best]))
-            chosen.append(best[order])
-            keys.append((np.arange(m) + 1) / members.size)
-        merged_key = np.concatenate(keys)
-        merged = np.concatenate(chosen)
-        order = np.lexsort((-tie[merged], merged_key))
-        return eligible[merged[order]]  # type: ignore[no-any-return]
+            entries = list_entries(unified, siloed, unified_x, records, block_linked, offset=start)
+            rows, _ = _top_per_list(entries, tie, limit)
+            kept.append(ListEntries(list_id=entries.list_id[rows], person=entries.person[rows],
+                                    logit=entries.logit[rows]))
+        order, _ = merged_priority(ListEntries.concat(kept), quotas, tie, eligible.size, keep=keep)
+        return eligible[order]  # type: ignore[no-any-return]
 
     # Report -----------------------------------------------------------------------------
 
