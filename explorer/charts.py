@@ -118,34 +118,58 @@ def flows_data(results: Results, strategy: str) -> pd.DataFrame:
     return data[(data["strategy"] == strategy) & (data["journeys"] > 0)].reset_index(drop=True)
 
 
+def _destination_label(destination: str) -> str:
+    if not destination.startswith("lost: "):
+        return f"buys in {destination}"
+    cause = destination.removeprefix("lost: ")
+    return cause if cause.startswith(("lost", "abandoned")) else f"lost to {cause}"
+
+
+def _stacked_positions(sizes: list[float], *, gap: float = 0.03) -> list[float]:
+    """Vertical centres (0 = top) for nodes stacked in the given order with small gaps."""
+    total = sum(sizes) or 1.0
+    span = 1.0 - gap * max(len(sizes) - 1, 0)
+    centres, top = [], 0.0
+    for size in sizes:
+        height = span * size / total
+        centres.append(min(max(top + height / 2, 0.001), 0.999))
+        top += height + gap
+    return centres
+
+
 def flows_figure(results: Results, strategy: str) -> go.Figure:
-    """Sankey of journeys: channel where they start -> channel where they buy, or the loss."""
+    """Sankey of journeys: channel where they start -> channel where they buy, or the loss.
+
+    Purchases are blue and stacked on top, losses vermillion below them; start channels grey.
+    """
     data = flows_data(results, strategy)
-    starts = list(dict.fromkeys(data["start_channel"]))
-    ends = [c.name for c in results.scenario.channels if c.name in set(data["destination"])]
+    order = [c.name for c in results.scenario.channels]
+    starts = [c for c in order if c in set(data["start_channel"])]
+    ends = [c for c in order if c in set(data["destination"])]
     ends += [d for d in FLOW_LOSS_LABELS.values() if d in set(data["destination"])]
-    labels = [f"starts in {s}" for s in starts] + [
-        d if d.startswith("lost") else f"buys in {d}" for d in ends
-    ]
-    colour = theme.strategy_colour(strategy)
-    node_colours = [theme.NEUTRAL_COLOUR] * len(starts) + [
-        theme.LOSS_COLOUR if d.startswith("lost") else colour for d in ends
-    ]
-    link_colours = ["rgba(213,94,0,0.30)" if not p else "rgba(86,180,233,0.40)"
-                    for p in data["purchase"]]
+    labels = [f"starts in {s}" for s in starts] + [_destination_label(d) for d in ends]
+    is_loss = [d.startswith("lost: ") for d in ends]
+    start_sizes = [float(data.loc[data["start_channel"] == s, "journeys"].sum()) for s in starts]
+    end_sizes = [float(data.loc[data["destination"] == d, "journeys"].sum()) for d in ends]
     fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node={"label": labels, "color": node_colours, "pad": 14, "thickness": 16,
+        arrangement="fixed",
+        node={"label": labels, "pad": 12, "thickness": 16,
+              "color": [theme.NEUTRAL_COLOUR] * len(starts)
+              + [theme.LOSS_COLOUR if loss else theme.PURCHASE_COLOUR for loss in is_loss],
+              "x": [0.001] * len(starts) + [0.999] * len(ends),
+              "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes),
               "hovertemplate": "%{label}: %{value:,.0f} journeys<extra></extra>"},
         link={"source": [starts.index(s) for s in data["start_channel"]],
               "target": [len(starts) + ends.index(d) for d in data["destination"]],
-              "value": data["journeys"], "color": link_colours,
+              "value": data["journeys"],
+              "color": ["rgba(86,180,233,0.45)" if p else "rgba(213,94,0,0.25)"
+                        for p in data["purchase"]],
               "hovertemplate": "%{source.label} → %{target.label}: %{value:,.0f} journeys"
                                "<extra></extra>"},
     ))
     horizon = results.scenario.market.horizon_weeks
     return _finish(fig, f"{theme.strategy_label(strategy)}: where {horizon} weeks of journeys "
-                        "start and how they end", height=520)
+                        "start (left) and how they end (right)", height=520)
 
 
 def losses_data(results: Results) -> pd.DataFrame:
@@ -241,9 +265,12 @@ def clv_distribution_figure(results: Results) -> go.Figure:
             hovertemplate=f"CLV about {fmt.symbol(currency)}%{{x:,.0f}}: %{{y:.1f}}% of customers"
                           "<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(xaxis_title=f"Customer lifetime value ({currency}, discounted, per customer)",
+    fig.update_layout(xaxis_title=f"Lifetime value per customer ({currency}, discounted)",
                       yaxis_title="Share of customers (%)", xaxis_tickprefix=fmt.symbol(currency))
-    return _finish(fig, "Spread of customer lifetime value")
+    _finish(fig, "Spread of customer lifetime value")
+    fig.update_layout(legend={"orientation": "v", "x": 0.98, "xanchor": "right", "y": 0.98,
+                              "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)"})
+    return fig
 
 
 def weekly_data(results: Results, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -267,8 +294,8 @@ def revenue_figure(results: Results, *, smoothing_weeks: int = 4) -> go.Figure:
             hovertemplate="week %{x}: %{customdata} per week<extra>%{fullData.name}</extra>",
         )
     fig.update_layout(xaxis_title="Week", yaxis_title=fmt.money_axis_title(
-        f"Net revenue per week, {smoothing_weeks}-week average", currency, word))
-    return _finish(fig, "Revenue over time")
+        "Net revenue per week", currency, word))
+    return _finish(fig, f"Revenue over time ({smoothing_weeks}-week average)")
 
 
 def active_customers_figure(results: Results) -> go.Figure:
@@ -358,8 +385,8 @@ def cash_gain_figure(results: Results) -> go.Figure:
                               "<extra></extra>",
             )
     fig.update_layout(xaxis_title="Week", yaxis_title=fmt.money_axis_title(
-        "Cumulative cash gained vs. multichannel", currency, word))
-    return _finish(fig, "Investment and payback against multichannel (◆ = payback week)")
+        "Extra cash vs. multichannel", currency, word))
+    return _finish(fig, "Payback against multichannel (◆ = payback)")
 
 
 def npv_data(results: Results) -> pd.DataFrame:
@@ -386,4 +413,7 @@ def npv_figure(results: Results) -> go.Figure:
     rate = results.scenario.market.discount_rate_annual
     fig.update_layout(showlegend=False, yaxis_title=fmt.money_axis_title(
         f"NPV at {fmt.percent(rate, digits=0)} a year", currency, word))
-    return _finish(fig, "Net present value after all costs (gain over multichannel in brackets)")
+    top = float(np.nanmax(data["npv"] / divisor)) if len(data) else 0.0
+    bottom = float(np.nanmin(data["npv"] / divisor)) if len(data) else 0.0
+    fig.update_yaxes(range=[min(0.0, bottom * 1.2), max(0.0, top) * 1.2 or 1.0])
+    return _finish(fig, "NPV after all costs (gain in brackets)")

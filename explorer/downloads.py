@@ -47,13 +47,13 @@ def data_csv(data: pd.DataFrame) -> bytes:
 
 def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str) -> None:
     """Two small buttons: the chart as HTML and its data as CSV."""
-    left, right, _ = st.columns([1, 1, 3])
-    left.download_button(
+    row = st.container(horizontal=True, gap="small", key=f"downloads_{key}")
+    row.download_button(
         "Chart (HTML)", lambda: figure_html(fig), file_name=f"{stem}.html", mime="text/html",
         key=f"html_{key}", on_click="ignore", icon=":material/download:",
         help="Interactive chart as a standalone web page; the camera icon on the chart saves a PNG.",
     )
-    right.download_button(
+    row.download_button(
         "Data (CSV)", lambda: data_csv(data), file_name=f"{stem}.csv", mime="text/csv",
         key=f"csv_{key}", on_click="ignore", icon=":material/download:",
         help="The numbers behind this chart.",

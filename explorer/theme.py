@@ -71,9 +71,9 @@ def template() -> go.layout.Template:
                "title": {"standoff": 8}, "automargin": True},
         yaxis={"gridcolor": "#E6E6E6", "linecolor": "#8C8C8C", "zeroline": True,
                "zerolinecolor": "#B0B0B0", "title": {"standoff": 8}, "automargin": True},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
-                "title": {"text": ""}},
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
+                "xref": "container", "x": 0, "xanchor": "left", "title": {"text": ""}},
+        margin={"l": 10, "r": 10, "t": 60, "b": 90},
         hoverlabel={"font": {"family": FONT_FAMILY}},
         separators=".,",
     ))

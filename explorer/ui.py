@@ -14,8 +14,37 @@ from simulation import Strategy
 from simulation.results import Results
 
 
+def require_entrypoint() -> None:
+    """Make sure the page runs inside ``app.py`` (its sidebar, state and navigation).
+
+    Streamlit chooses between legacy multipage mode (run a ``pages/`` script on its own) and
+    ``st.navigation`` per process: until a run has executed ``app.py``, a ``pages/`` folder
+    beside it means legacy mode. So the first request to a fresh server that opens a page URL
+    (a shared link), and every AppTest run, would run the page alone. Here the page then
+    switches legacy mode off, runs ``app.py`` in its place (which runs this page through
+    ``st.navigation``) and stops. No rerun, so a button click in this run is not lost.
+    ``PagesManager`` and the run context are internal: checked against streamlit 1.67.0.
+    """
+    import types
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if not PagesManager.uses_pages_directory or ctx is None:
+        return
+    PagesManager.uses_pages_directory = False
+    main = str(ctx.pages_manager.main_script_path)
+    module = types.ModuleType("__main__")
+    module.__dict__["__file__"] = main
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        exec(ctx.pages_manager.get_page_script_byte_code(main), module.__dict__)  # noqa: S102
+    st.stop()
+
+
 def page_header(title: str, answers: str) -> None:
-    """The page title and its one-line "what this answers"."""
+    """The page title and its one-line "what this answers" (call first on every page)."""
+    require_entrypoint()
     st.title(title)
     st.markdown(f"**What this answers:** {answers}")
 

@@ -23,8 +23,9 @@ table = pd.DataFrame({
         "Integration cost (one-off and running)": fmt.money(-row["integration_cost"], currency),
         "Net cash flow": fmt.money(row["net_contribution"], currency),
         "NPV": fmt.money(row["npv"], currency),
-        "NPV gain vs. multichannel": fmt.money(row["npv_gain"], currency, signed=True),
-        "ROI on integration": fmt.percent(row["roi"], digits=0),
+        "NPV gain vs. multichannel": fmt.money(row["npv_gain"], currency, signed=True)
+        if s != "multichannel" else "baseline",
+        "ROI on integration": fmt.percent(row["roi"], digits=0) if s != "multichannel" else "n/a",
         "Payback": fmt.week(row["payback_week"]) if s != "multichannel" else "n/a",
     }
     for s, row in kpis.iterrows()

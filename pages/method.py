@@ -48,7 +48,7 @@ size; NPV discounts weekly at the annual rate given.
 st.subheader("Every parameter, its value and its source")
 rows = [{
     "Group": p.group, "Parameter": p.info.label, "Value": p.info.value, "Unit": p.info.unit,
-    "Source": p.info.source, "Meaning": p.info.meaning,
+    "Meaning": p.info.meaning, "Source": p.info.source,
 } for p in parameters(scenario)]
 table = pd.DataFrame(rows).astype({"Value": str})
 st.dataframe(table, width="stretch", hide_index=True, height=420, column_config={
