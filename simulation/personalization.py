@@ -61,6 +61,7 @@ Each plan keeps its own state, so a plan's numbers do not depend on which plans 
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,9 @@ REGULARIZATION_C = 1.0
 _STEP_SAMPLE, _STEP_TEST, _STEP_LINK = 1, 2, 3
 _POPCOUNT = np.array([bin(m).count("1") for m in range(256)], dtype=np.float32)
 _THREADS = ThreadpoolController()
+_ROUND_LOCK = threading.Lock()
+"""The engine may advance plans in threads; BLAS/OpenMP thread limits are process-wide, so one
+plan's round (fit, evaluate, rank) runs at a time, single-threaded, and results stay exact."""
 
 
 class TargetingMode(StrEnum):
@@ -427,6 +431,8 @@ class _Round:
 @dataclass
 class _PlanState:
     history: PurchaseHistory
+    scratch: NDArray[np.bool_]
+    """(N,) all False between uses: marks people for O(size) membership tests."""
     sample: _Sample | None = None
     candidates: NDArray[np.int64] | None = None
     """Ranked person indices of the current round; None = random offers."""
@@ -458,7 +464,6 @@ class PersonalizedTargeting:
         self.sample_max = int(sample_max)
         self._plans: dict[int, _PlanState] = {}
         self._world: World | None = None
-        self._scratch: NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self._last_week = -1
 
     # TargetingPolicy --------------------------------------------------------------------
@@ -475,7 +480,7 @@ class PersonalizedTargeting:
             mask = u < context.offer_share
             plan.offered = eligible[mask]
         else:
-            scratch = self._scratch
+            scratch = plan.scratch
             scratch[eligible] = True
             available = plan.candidates[scratch[plan.candidates]]
             scratch[eligible] = False
@@ -492,7 +497,7 @@ class PersonalizedTargeting:
         plan = self._plan(strategy, state)
         plan.history.record(purchases, week)
         if plan.offered.size and purchases.person.size:
-            scratch = self._scratch
+            scratch = plan.scratch
             scratch[plan.offered] = True
             hit = scratch[purchases.person]
             scratch[plan.offered] = False
@@ -516,11 +521,10 @@ class PersonalizedTargeting:
         plan = self._plans.get(strategy)
         if plan is None:
             n_channels, n_people = state.purchases_by_channel.shape
-            plan = _PlanState(history=PurchaseHistory.empty(n_channels, n_people))
+            plan = _PlanState(history=PurchaseHistory.empty(n_channels, n_people),
+                              scratch=np.zeros(n_people, dtype=bool))
             plan.rounds.append(_Round(index=0, week=0))
             self._plans[strategy] = plan
-            if self._scratch.size != n_people:
-                self._scratch = np.zeros(n_people, dtype=bool)
         return plan
 
     def _start_round(self, plan: _PlanState, context: TargetingContext) -> None:
@@ -532,7 +536,7 @@ class PersonalizedTargeting:
             current = _Round(index=current.index + 1, week=week)
             plan.rounds.append(current)
             current.identity = context.identity
-            with _THREADS.limit(limits=1):
+            with _ROUND_LOCK, _THREADS.limit(limits=1):
                 plan.candidates = self._train_and_rank(plan, plan.sample, current, context)
         plan.sample = self._draw_sample(plan, context)
 

@@ -1,0 +1,53 @@
+"""Customer segments from RFM and channel mix (issue 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from simulation.segmentation import fit_segments, rfm_features
+
+
+def test_kmeans_recovers_planted_rfm_and_channel_mix_groups():
+    rng = np.random.default_rng(2)
+    centres = np.array([
+        [1.0, 2.5, 6.0, 0.9, 0.1],  # recent, frequent, big spenders in channel 0
+        [4.0, 0.7, 4.0, 0.9, 0.1],  # lapsed one-off buyers in channel 0
+        [1.5, 1.5, 5.0, 0.1, 0.9],  # regulars in channel 1
+    ])
+    truth = np.repeat(np.arange(3), 200)
+    x = centres[truth] + rng.normal(scale=0.08, size=(600, 5))
+    found = fit_segments(x, n_segments=3, random_state=0).predict(x)
+    assert adjusted_rand_score(truth, found) == pytest.approx(1.0)
+
+
+def test_rfm_features_cover_buyers_only_and_mix_shares_add_to_one(small_results):
+    state = small_results.run.states[0]
+    horizon = small_results.scenario.market.horizon_weeks
+    people, x = rfm_features(state, horizon)
+    assert (state.purchases_by_channel[:, people].sum(axis=0) > 0).all()
+    assert np.count_nonzero(state.purchases_by_channel.sum(axis=0)) == people.size
+    np.testing.assert_allclose(x[:, 3:].sum(axis=1), 1.0)
+
+
+def test_segment_profiles_account_for_every_buyer_of_every_plan(small_results):
+    segments = small_results.extras["segments"]
+    scale = small_results.scenario.scale
+    for s, strategy in enumerate(small_results.scenario_strategies if hasattr(small_results, "scenario_strategies")
+                                 else small_results.run.world.strategies):
+        rows = segments[segments["strategy"] == strategy]
+        buyers = np.count_nonzero(small_results.run.states[s].purchases_by_channel.sum(axis=0))
+        assert rows["customers"].sum() == pytest.approx(buyers * scale)
+        assert rows["share_of_customers"].sum() == pytest.approx(1.0)
+        assert rows["segment"].is_unique
+
+
+def test_segment_gains_follow_the_same_people_and_are_zero_for_the_baseline(small_results):
+    gains = small_results.extras["segment_gains"]
+    world = small_results.run.world
+    baseline = gains[gains["strategy"] == world.strategies[0]]
+    assert (baseline["spend_gain_per_person"].fillna(0) == 0).all()
+    for strategy in world.strategies:
+        people = gains.loc[gains["strategy"] == strategy, "people"].sum()
+        assert people == pytest.approx(world.n_people * small_results.scenario.scale)
