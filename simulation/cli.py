@@ -17,6 +17,7 @@ import pandas as pd
 from simulation.analysis.commands import add_commands as add_analysis_commands
 from simulation.api import simulate
 from simulation.parameters import ScenarioError
+from simulation.personalization import PersonalizedTargeting, TargetingMode
 from simulation.presets import preset_descriptions
 from simulation.scenario import APP_VERSION, Scenario
 
@@ -91,7 +92,8 @@ def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, ob
 
 def command_run(args: argparse.Namespace) -> int:
     scenario = _scenario_from(args)
-    results = simulate(scenario, progress=_progress(args.quiet))
+    targeting = PersonalizedTargeting(mode=TargetingMode(args.targeting))
+    results = simulate(scenario, progress=_progress(args.quiet), targeting=targeting)
     frames = results.frames()
     if not args.no_customers:
         frames["customers"] = results.customers
@@ -135,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--population", type=int, help="override the simulated population")
     run.add_argument("--no-customers", action="store_true", help="skip the per-person CSV")
     run.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    run.add_argument("--targeting", choices=[m.value for m in TargetingMode], default="learned",
+                     help="offers to the top-scored people (learned, default) or to random ones")
     run.set_defaults(handler=command_run)
     presets = sub.add_parser("presets", help="list the presets")
     presets.set_defaults(handler=command_presets)

@@ -34,8 +34,7 @@ def test_rfm_features_cover_buyers_only_and_mix_shares_add_to_one(small_results)
 def test_segment_profiles_account_for_every_buyer_of_every_plan(small_results):
     segments = small_results.extras["segments"]
     scale = small_results.scenario.scale
-    for s, strategy in enumerate(small_results.scenario_strategies if hasattr(small_results, "scenario_strategies")
-                                 else small_results.run.world.strategies):
+    for s, strategy in enumerate(small_results.run.world.strategies):
         rows = segments[segments["strategy"] == strategy]
         buyers = np.count_nonzero(small_results.run.states[s].purchases_by_channel.sum(axis=0))
         assert rows["customers"].sum() == pytest.approx(buyers * scale)
