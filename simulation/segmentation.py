@@ -1,20 +1,22 @@
 """Customer segments from behaviour: KMeans on recency, frequency, spend and channel mix.
 
-The clusters are what a marketer would find in the baseline plan's customer base at the
-horizon: a :class:`~sklearn.cluster.KMeans` fit (standardized log recency, log frequency,
-log spend and the share of purchases made in each channel) on at most ``SAMPLE_MAX`` of the
-first plan's customers. Every plan's customers are then assigned to those same clusters, so
-profiles are comparable across plans (like ``npv_gain``, they are relative to the first plan:
-running other plans beside it does not change them, running another first does).
+Each plan's customers (people with a recorded purchase) are clustered at the horizon the way a
+marketer would segment a customer base: :class:`~sklearn.cluster.KMeans` on standardized
+log recency, log frequency and log spend plus the share of purchases made in each channel (the
+channel-mix block weighs as much as the three RFM columns together). Each plan is clustered on
+its own customers with the same seed, so a plan's segments do not depend on which plans run
+beside it, and the app's split runs join exactly. Segments are named from their profile
+("high-value store-led", "lapsed multi-channel", ...), so the same kind of customer can be
+found under each plan.
 
 Two frames:
 
 * ``segments``: one row per plan and segment, the profile of the plan's customers in it
   (size, recency, frequency, spend, CLV, channel mix, and the hidden behavioural segments they
   come from, which only the simulator knows).
-* ``segment_gains``: the same people followed across plans. Each person is put in the segment
-  their baseline behaviour falls in (or "not a customer under <baseline>"), and their purchases
-  and spend under each plan are compared: who gains from integration.
+* ``segment_value``: one row per plan and hidden behavioural segment (the same people in every
+  plan): buyers, multi-channel buyers, purchases and spend per person. Compared with the first
+  plan it shows who gains from integration.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ LAPSED_AFTER_WEEKS = 52
 DOMINANT_CHANNEL_SHARE = 0.6
 """A segment buying at least this share in one channel is named after it."""
 _STEP_SAMPLE = 9
+_POPCOUNT = np.array([bin(m).count("1") for m in range(256)])
 _THREADS = ThreadpoolController()
 
 
@@ -118,7 +121,7 @@ def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.fl
         "recency_weeks": horizon - state.last_purchase_week[people].astype(np.float64),
         "purchases": state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float64),
         "spend": state.spend_by_channel[:, people].sum(axis=0, dtype=np.float64),
-        "channels_bought": np.array([bin(m).count("1") for m in range(256)])[state.channels_bought[people]],
+        "channels_bought": _POPCOUNT[state.channels_bought[people]],
         "clv": customer_lifetime_values(run, state)[people],
     })
     for c, name in enumerate(channels):
@@ -134,85 +137,77 @@ def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.fl
     return out
 
 
-def segment_frames(run: RunOutput, *, n_segments: int = N_SEGMENTS) -> dict[str, pd.DataFrame]:
-    """``segments`` (profiles per plan) and ``segment_gains`` (baseline segments followed).
+def plan_segments(run: RunOutput, s: int, *, n_segments: int = N_SEGMENTS) -> pd.DataFrame:
+    """Profiles of plan ``s``'s customers in ``n_segments`` KMeans clusters, best-spending first.
 
-    Customer counts and people are scaled to the real market; means are per customer (or per
-    person in ``segment_gains``) in simulated currency units, which need no scaling. Empty frames
-    when the baseline has fewer than 10 customers per segment.
+    The clustering is fitted on the plan's own customers (at most ``SAMPLE_MAX`` of them, a
+    hashed sample), so a plan's segments do not depend on which plans run beside it. Empty when
+    the plan has fewer than 10 buyers per segment.
     """
     world = run.world
     scenario = world.scenario
-    horizon = scenario.market.horizon_weeks
-    base_people, base_x = rfm_features(run.states[0], horizon)
-    if base_people.size < 10 * n_segments:
-        return {"segments": pd.DataFrame(), "segment_gains": pd.DataFrame()}
+    people, x = rfm_features(run.states[s], scenario.market.horizon_weeks)
+    if people.size < 10 * n_segments:
+        return pd.DataFrame()
     streams = RandomStreams(scenario.seed)
-    rate = min(1.0, SAMPLE_MAX / base_people.size)
-    fit_rows = streams.uniform(Draw.MODEL, 0, _STEP_SAMPLE, base_people) < rate
-    model = fit_segments(base_x[fit_rows], n_segments=n_segments,
+    rate = min(1.0, SAMPLE_MAX / people.size)
+    fit_rows = streams.uniform(Draw.MODEL, 0, _STEP_SAMPLE, people) < rate
+    model = fit_segments(x[fit_rows], n_segments=n_segments,
                          random_state=streams.seed_for(Draw.MODEL))
-
-    def assign(x: NDArray[np.float64]) -> NDArray[np.int64]:
-        with _THREADS.limit(limits=1):
-            return model.predict(x).astype(np.int64)  # type: ignore[no-any-return]
-
-    base_label = assign(base_x)
-    base_profile = _profile(run, 0, base_people, base_x, base_label, n_segments)
-    order = base_profile.sort_values("spend", ascending=False).index.to_numpy()
-    rank = np.empty(n_segments, dtype=np.int64)
-    rank[order] = np.arange(n_segments)
-    names = _names(base_profile.loc[order].reset_index(drop=True), world.channels.names)
-
-    membership = np.full(world.n_people, n_segments, dtype=np.int64)
-    membership[base_people] = rank[base_label]
-    profiles = []
-    for s, strategy in enumerate(world.strategies):
-        if s == 0:
-            people, x, label, profile = base_people, base_x, base_label, base_profile
-        else:
-            people, x = rfm_features(run.states[s], horizon)
-            label = assign(x) if people.size else np.zeros(0, dtype=np.int64)
-            profile = _profile(run, s, people, x, label, n_segments)
-        profile = profile.loc[order].reset_index(drop=True)
-        n_customers = max(float(profile["customers"].sum()), 1.0)
-        profile.insert(0, "strategy", strategy)
-        profile.insert(1, "segment", names)
-        profile.insert(2, "rank", np.arange(1, n_segments + 1))
-        profile.insert(4, "share_of_customers", profile["customers"] / n_customers)
-        profile["customers"] *= scenario.scale
-        profiles.append(profile)
-    segments = pd.concat(profiles, ignore_index=True)
-    return {"segments": segments, "segment_gains": _gains(run, membership, names)}
+    with _THREADS.limit(limits=1):
+        label = model.predict(x).astype(np.int64)
+    profile = _profile(run, s, people, x, label, n_segments)
+    profile = profile.sort_values("spend", ascending=False).reset_index(drop=True)
+    n_customers = max(float(profile["customers"].sum()), 1.0)
+    profile.insert(0, "strategy", world.strategies[s])
+    profile.insert(1, "segment", _names(profile, world.channels.names))
+    profile.insert(2, "rank", np.arange(1, len(profile) + 1))
+    profile.insert(4, "share_of_customers", profile["customers"] / n_customers)
+    profile["customers"] *= scenario.scale
+    return profile
 
 
-def _gains(run: RunOutput, membership: NDArray[np.int64], names: list[str]) -> pd.DataFrame:
+def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
+    """Per plan and hidden behavioural segment (store-first, ...): what its people are worth.
+
+    The hidden segments are the same people in every plan, so comparing a row with the first
+    plan's shows who gains from integration. ``people`` is scaled to the market; the rest are
+    per person (purchases, net spend in simulated currency) or shares.
+    """
     world = run.world
     scale = world.scenario.scale
-    labels = [*names, f"not a customer under {world.strategies[0]}"]
-    size = np.bincount(membership, minlength=len(labels)).astype(float)
+    segment = world.people.segment.astype(np.int64)
+    n_groups = len(world.segments.names)
+    size = np.bincount(segment, minlength=n_groups).astype(float)
+    safe = np.maximum(size, 1.0)
     rows = []
-    base_spend = None
     for s, strategy in enumerate(world.strategies):
         state = run.states[s]
-        spend = np.bincount(membership, weights=state.spend_by_channel.sum(axis=0, dtype=np.float64),
-                            minlength=len(labels))
-        purchases = np.bincount(membership, weights=state.purchases_by_channel.sum(axis=0, dtype=np.float64),
-                                minlength=len(labels))
-        customers = np.bincount(membership, weights=(state.purchases_by_channel.sum(axis=0) > 0),
-                                minlength=len(labels))
-        per_person = np.divide(spend, size, out=np.full(size.size, np.nan), where=size > 0)
-        if base_spend is None:
-            base_spend = per_person
-        for i, label in enumerate(labels):
+        purchases = state.purchases_by_channel.sum(axis=0, dtype=np.float64)
+        spend = state.spend_by_channel.sum(axis=0, dtype=np.float64)
+        buyers = np.bincount(segment, weights=purchases > 0, minlength=n_groups)
+        multi = np.bincount(segment, weights=_POPCOUNT[state.channels_bought] >= 2, minlength=n_groups)
+        per_purchases = np.bincount(segment, weights=purchases, minlength=n_groups) / safe
+        per_spend = np.bincount(segment, weights=spend, minlength=n_groups) / safe
+        for g, name in enumerate(world.segments.names):
             rows.append({
-                "strategy": strategy, "segment": label, "rank": i + 1, "people": size[i] * scale,
-                "customer_share": customers[i] / size[i] if size[i] else np.nan,
-                "purchases_per_person": purchases[i] / size[i] if size[i] else np.nan,
-                "spend_per_person": per_person[i],
-                "spend_gain_per_person": per_person[i] - base_spend[i],
+                "strategy": strategy, "behavioural_segment": name, "people": size[g] * scale,
+                "buyer_share": buyers[g] / safe[g],
+                "multi_channel_buyer_share": multi[g] / max(buyers[g], 1.0),
+                "purchases_per_person": per_purchases[g], "spend_per_person": per_spend[g],
             })
     return pd.DataFrame(rows)
 
 
-__all__ = ["N_SEGMENTS", "fit_segments", "rfm_features", "segment_frames"]
+def segment_frames(run: RunOutput, *, n_segments: int = N_SEGMENTS) -> dict[str, pd.DataFrame]:
+    """``segments`` (KMeans profiles per plan) and ``segment_value`` (hidden segments per plan)."""
+    profiles = [plan_segments(run, s, n_segments=n_segments) for s in range(len(run.states))]
+    profiles = [p for p in profiles if not p.empty]
+    return {
+        "segments": pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame(),
+        "segment_value": behavioural_segment_value(run),
+    }
+
+
+__all__ = ["N_SEGMENTS", "behavioural_segment_value", "fit_segments", "plan_segments",
+           "rfm_features", "segment_frames"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
@@ -42,11 +43,20 @@ def test_segment_profiles_account_for_every_buyer_of_every_plan(small_results):
         assert rows["segment"].is_unique
 
 
-def test_segment_gains_follow_the_same_people_and_are_zero_for_the_baseline(small_results):
-    gains = small_results.extras["segment_gains"]
+def test_behavioural_segment_value_counts_the_same_people_under_every_plan(small_results):
+    value = small_results.extras["segment_value"]
     world = small_results.run.world
-    baseline = gains[gains["strategy"] == world.strategies[0]]
-    assert (baseline["spend_gain_per_person"].fillna(0) == 0).all()
     for strategy in world.strategies:
-        people = gains.loc[gains["strategy"] == strategy, "people"].sum()
-        assert people == pytest.approx(world.n_people * small_results.scenario.scale)
+        rows = value[value["strategy"] == strategy]
+        assert rows["people"].sum() == pytest.approx(world.n_people * small_results.scenario.scale)
+        assert rows["buyer_share"].between(0, 1).all()
+
+
+def test_a_plans_segments_do_not_depend_on_the_plans_run_beside_it(small_scenario):
+    from simulation import CapabilityLevels, simulate_plans
+
+    plan = small_scenario.custom_plan
+    alone = simulate_plans(small_scenario, {"custom": plan}).extras["segments"]
+    crowd = simulate_plans(small_scenario, {"a": CapabilityLevels.uniform(0.0), "custom": plan})
+    beside = crowd.extras["segments"]
+    pd.testing.assert_frame_equal(alone, beside[beside["strategy"] == "custom"].reset_index(drop=True))
