@@ -17,6 +17,8 @@ PAGES = [
     st.Page("pages/value.py", title="Retention and value", icon=":material/favorite:"),
     st.Page("pages/investment.py", title="Investment", icon=":material/payments:"),
     st.Page("pages/decisions.py", title="Decisions", icon=":material/insights:"),
+    st.Page("pages/calibrate.py", title="Calibrate to your business", icon=":material/tune:"),
+    st.Page("pages/evidence.py", title="Evidence", icon=":material/fact_check:"),
     st.Page("pages/method.py", title="Method and assumptions", icon=":material/menu_book:"),
 ]
 

@@ -133,7 +133,8 @@ def validate_events(
             f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
             f"(columns found: {found}); map your column names to these"
         ])
-    parts, reasons = [], {}
+    parts: list[pd.DataFrame] = []
+    reasons: dict[str, list[int]] = {}
     rows_read = 0
     for chunk in _chain([first], chunks):
         chunk = chunk.rename(columns=rename)
@@ -158,9 +159,9 @@ def validate_events(
     problems = [f"{row.reason}: {row.rows} row{'s' if row.rows != 1 else ''} dropped "
                 f"(lines {row.example_lines})" for row in dropped.itertuples()]
     if events.empty:
-        raise EventLogError(problems + ["no usable rows are left after dropping the bad ones"])
+        raise EventLogError([*problems, "no usable rows are left after dropping the bad ones"])
     if not (events["event_type"] == EventType.PURCHASE).any():
-        raise EventLogError(problems + ["the log has no purchase events, so no KPI can be measured"])
+        raise EventLogError([*problems, "the log has no purchase events, so no KPI can be measured"])
     return ValidatedLog(events=events, dropped=dropped, problems=problems, rows_read=rows_read,
                         sampled_share=share, notes=notes)
 
@@ -185,7 +186,8 @@ def _read_chunks(source: Any, chunksize: int) -> Any:
         raise EventLogError([f"the file is not a readable CSV ({str(error).splitlines()[0]})"]) from None
 
 
-def _check_chunk(chunk: pd.DataFrame, lines: NDArray[np.int64]) -> tuple[pd.DataFrame, dict[str, NDArray[np.int64]]]:
+def _check_chunk(chunk: pd.DataFrame, lines: NDArray[np.int64]
+                 ) -> tuple[pd.DataFrame, dict[str, NDArray[np.int64]]]:
     """Clean rows of one chunk and, per reason, the line numbers of rows dropped."""
     text = {c: chunk[c].astype(str).str.strip() for c in REQUIRED_COLUMNS}
     ok = np.ones(len(chunk), dtype=bool)
@@ -365,6 +367,15 @@ def summarise_log(log: ValidatedLog, *, scenario: Scenario | None = None) -> Log
 # Generating logs from the simulator ----------------------------------------------------------
 
 
+def default_targeting() -> TargetingPolicy:
+    """The engine's default offer targeting (learned when available), for wrapped runs."""
+    try:
+        from simulation.personalization import PersonalizedTargeting
+    except ImportError:
+        return RandomTargeting()
+    return PersonalizedTargeting()  # type: ignore[return-value]
+
+
 class EventRecorder:
     """A targeting policy that delegates offers and records one plan's purchases per week.
 
@@ -373,7 +384,9 @@ class EventRecorder:
     """
 
     def __init__(self, scenario: Scenario, inner: TargetingPolicy | None = None, *, plan: int = 0) -> None:
-        self.inner: TargetingPolicy = inner or RandomTargeting()
+        self.inner: TargetingPolicy = inner or default_targeting()
+        if callable(getattr(self.inner, "report", None)):
+            self.report = self.inner.report  # type: ignore[attr-defined]  # the personalization report stays in Results.extras
         self.plan = plan
         self.streams = RandomStreams(scenario.seed)
         self.weeks: list[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
