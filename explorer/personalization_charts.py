@@ -1,0 +1,150 @@
+"""Charts of what data silos cost and of customer segments (results in, plotly figure out)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer import theme
+from simulation.personalization import personalization_summary
+from simulation.results import Results
+
+
+def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
+    fig.update_layout(template=theme.template(), title={"text": title}, height=height)
+    return fig
+
+
+def _empty(title: str, message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _finish(fig, title, height=300)
+
+
+def data_silos_data(results: Results) -> pd.DataFrame:
+    """Per strategy: model AUC (mean over trained rounds) and what offers earned."""
+    report = results.extras.get("personalization")
+    if report is None or report.empty:
+        return pd.DataFrame()
+    return personalization_summary(report, results.kpis).reset_index()
+
+
+def data_silos_figure(results: Results) -> go.Figure:
+    """Left: held-out AUC by training round per plan. Right: incremental margin from offers,
+    net of what the offers cost."""
+    title = "What data silos cost"
+    report = results.extras.get("personalization")
+    if report is None or report.empty:
+        return _empty(title, "No targeted offers in this scenario (offer budget is 0).")
+    trained = report[report["regime"] != "none"]
+    summary = personalization_summary(report, results.kpis)
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.12,
+        subplot_titles=("Who will buy: model AUC on held-out people",
+                        "Incremental margin from offers, after their cost"),
+    )
+    for strategy in summary.index:
+        rows = trained[trained["strategy"] == strategy]
+        colour = theme.strategy_colour(strategy)
+        fig.add_trace(go.Scatter(
+            x=rows["week"], y=rows["auc"], mode="lines+markers", name=theme.strategy_label(strategy),
+            line={"color": colour, "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
+            customdata=np.stack([rows["regime"], rows["linked_share"].fillna(0)], axis=1),
+            hovertemplate="week %{x}: AUC %{y:.3f}<br>%{customdata[0]} data, "
+                          "%{customdata[1]:.0%} of records linked<extra></extra>",
+        ), row=1, col=1)
+        fig.add_trace(go.Bar(
+            x=[theme.strategy_label(strategy)], y=[summary.loc[strategy, "incremental_contribution"]],
+            marker_color=colour, showlegend=False,
+            customdata=[[summary.loc[strategy, "incremental_margin"], summary.loc[strategy, "offer_cost"],
+                         summary.loc[strategy, "incremental_margin_per_offer"]]],
+            hovertemplate="margin %{customdata[0]:,.0f} - offer cost %{customdata[1]:,.0f}"
+                          "<br>= %{y:,.0f}<br>%{customdata[2]:.2f} margin per offer<extra></extra>",
+        ), row=1, col=2)
+    fig.add_hline(y=0.5, line_dash="dot", line_color=theme.NEUTRAL_COLOUR, row=1, col=1,
+                  annotation_text="chance", annotation_position="bottom right")
+    fig.update_xaxes(title_text="training week", row=1, col=1)
+    fig.update_yaxes(title_text="ROC AUC", row=1, col=1)
+    fig.update_yaxes(title_text=results.scenario.market.currency, row=1, col=2)
+    return _finish(fig, title)
+
+
+def segments_data(results: Results) -> pd.DataFrame:
+    return results.extras.get("segments", pd.DataFrame())
+
+
+def segments_figure(results: Results) -> go.Figure:
+    """Each plan's customer segments: share of customers (bar) and spend per customer (label)."""
+    title = "Customer segments (KMeans on recency, frequency, spend and channel mix)"
+    segments = segments_data(results)
+    if segments.empty:
+        return _empty(title, "Too few customers to segment.")
+    strategies = list(dict.fromkeys(segments["strategy"]))
+    currency = results.scenario.market.currency
+    fig = make_subplots(rows=1, cols=len(strategies), shared_xaxes=True, horizontal_spacing=0.16,
+                        subplot_titles=[theme.strategy_label(s) for s in strategies])
+    for col, strategy in enumerate(strategies, start=1):
+        rows = segments[segments["strategy"] == strategy].iloc[::-1]
+        fig.add_trace(go.Bar(
+            y=rows["segment"], x=rows["share_of_customers"], orientation="h",
+            marker_color=theme.strategy_colour(strategy), showlegend=False,
+            text=[f"{v:,.0f} {currency}" for v in rows["spend"]], textposition="auto",
+            customdata=np.stack([rows["customers"], rows["purchases"], rows["recency_weeks"],
+                                 rows["channels_bought"]], axis=1),
+            hovertemplate="<b>%{y}</b><br>%{customdata[0]:,.0f} customers (%{x:.0%})"
+                          "<br>%{customdata[1]:.1f} purchases, %{text} spend each"
+                          "<br>last bought %{customdata[2]:.0f} weeks before the end; "
+                          "%{customdata[3]:.1f} channels<extra></extra>",
+        ), row=1, col=col)
+        fig.update_xaxes(tickformat=".0%", title_text="share of customers", row=1, col=col)
+    return _finish(fig, title, height=420)
+
+
+def segment_value_data(results: Results) -> pd.DataFrame:
+    """Spend per person of each hidden behavioural segment, and its change against the first plan."""
+    value = results.extras.get("segment_value", pd.DataFrame())
+    if value.empty:
+        return value
+    base_strategy = str(results.kpis.index[0])
+    base = value[value["strategy"] == base_strategy].set_index("behavioural_segment")["spend_per_person"]
+    out = value.copy()
+    reference = out["behavioural_segment"].map(base)
+    out["spend_change"] = np.where(reference > 0, out["spend_per_person"] / reference - 1, np.nan)
+    return out
+
+
+def segment_value_figure(results: Results) -> go.Figure:
+    """Who gains: change in spend per person by behavioural segment, against the first plan."""
+    title = "Who gains from integration: spend per person by kind of shopper"
+    value = segment_value_data(results)
+    if value.empty:
+        return _empty(title, "No segment data in these results.")
+    base_strategy = str(results.kpis.index[0])
+    fig = go.Figure()
+    for strategy, rows in value.groupby("strategy", sort=False):
+        if strategy == base_strategy:
+            continue
+        fig.add_trace(go.Bar(
+            x=rows["behavioural_segment"], y=rows["spend_change"],
+            name=theme.strategy_label(str(strategy)), marker_color=theme.strategy_colour(str(strategy)),
+            customdata=np.stack([rows["spend_per_person"], rows["multi_channel_buyer_share"]], axis=1),
+            hovertemplate="%{x}: %{y:+.0%} spend per person (%{customdata[0]:,.0f})"
+                          "<br>%{customdata[1]:.0%} of buyers buy in 2+ channels<extra></extra>",
+        ))
+    fig.update_yaxes(title_text=f"change vs {theme.strategy_label(base_strategy)}", tickformat="+.0%")
+    fig.update_layout(barmode="group")
+    return _finish(fig, title, height=400)
+
+
+__all__ = [
+    "data_silos_data",
+    "data_silos_figure",
+    "segment_value_data",
+    "segment_value_figure",
+    "segments_data",
+    "segments_figure",
+]
