@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import charts, state, ui
+from explorer import charts, personalization_charts, state, ui
 
 ui.page_header(
     "Retention and value",
@@ -33,3 +33,18 @@ with right:
              name="active_customers", results=results)
 st.caption("Revenue is after returns, scaled to the market size. Integration capabilities "
            "phase in over their ramp-up, so the gap between plans widens over the first year.")
+
+st.subheader("What data silos cost")
+ui.chart(personalization_charts.data_silos_figure(results),
+         personalization_charts.data_silos_data(results), name="data_silos", results=results)
+st.caption("Every 13 weeks a model learns who will buy soon from the data the plan's identity "
+           "level allows: siloed, each channel ranks only its own customers; unified, one model "
+           "sees every channel. Offers go to the top-scored; better ranking, more margin per offer.")
+
+st.subheader("Customer segments and who gains")
+ui.chart(personalization_charts.segments_figure(results),
+         personalization_charts.segments_data(results), name="segments", results=results)
+ui.chart(personalization_charts.segment_value_figure(results),
+         personalization_charts.segment_value_data(results), name="segment_value", results=results)
+st.caption("Segments are found in each plan's own customers (KMeans); the bar chart follows the "
+           "same kinds of shopper across plans.")
