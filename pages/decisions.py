@@ -66,28 +66,31 @@ replications = c1.slider("Replications", 5, 100, 30, 5, key="dec_replications",
 uncertain = c2.toggle("Uncertain assumptions", True, key="dec_uncertain",
                       help="Each replication also draws the main assumptions from their ranges "
                            "(Latin hypercube); off: seeds only.")
+with_custom = c2.toggle("Replicate your custom plan too", False, key="dec_custom",
+                        help="Intervals for the custom plan as well (a third more runs).")
 share = c3.slider("Assumption range (+-%)", 5, 50, 25, 5, key="dec_range",
                   help="Half-width of each assumption's range, clipped to its bounds.") / 100
 sizes = sorted({scenario.market.population, 5000, 10000, 20000})
-population = c4.selectbox("Simulated people per run", sizes, index=sizes.index(scenario.market.population),
-                          key="dec_population", help="Fewer people: faster, wider intervals.")
+population = c4.selectbox(
+    "Simulated people per run", sizes, index=sizes.index(min(scenario.market.population, 10000)),
+    key="dec_population", help="Fewer people: faster runs, a little more seed-to-seed noise.")
 split_plan = st.radio("Split the gain of", ["omnichannel (all capabilities at 1)", "your custom plan"],
                       horizontal=True, key="dec_split")
 analysed = scenario.replace(market__population=population)
 request = DecisionRequest(replications=replications, parameter_uncertainty=uncertain,
-                          relative_range=share, switched_on=SwitchedOn.CUSTOM
-                          if split_plan.startswith("your") else SwitchedOn.FULL)
+                          replicate_custom=with_custom, relative_range=share,
+                          switched_on=SwitchedOn.CUSTOM if split_plan.startswith("your")
+                          else SwitchedOn.FULL)
 key = (analysed.canonical_key(), request)
+estimate = 0.0 if key in _finished() else _estimate(analysed.canonical_key(), request)
 if key not in _finished():
-    estimate = _estimate(analysed.canonical_key(), request)
     st.info(f"Uncertainty, tornado, Shapley split and break-even for this scenario: about "
             f"{format_seconds(estimate)} on {available_workers()} cores.", icon=":material/timer:")
     if not st.button("Run the analyses", key="dec_run", type="primary"):
         if st.session_state.get("cancel_analyses"):
             st.warning("Cancelled; nothing was kept.")
         st.stop()
-result = _run(key, lambda ex: decision_analysis(analysed, request, ex),
-              _estimate(analysed.canonical_key(), request), "analyses")
+result = _run(key, lambda ex: decision_analysis(analysed, request, ex), estimate, "analyses")
 
 u, t, s, omni = result.uncertainty, result.tornado, result.capability_value, result.break_even["omnichannel"]
 gain = u.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")] if u else None

@@ -40,6 +40,9 @@ class DecisionRequest:
         Runs of the uncertainty analysis (0 = skip it; break-even still runs).
     parameter_uncertainty:
         Sample the assumptions' ranges in the replications (else seeds only).
+    replicate_custom:
+        Replicate the custom plan too (default: multichannel and omnichannel only, a third less
+        work; the custom plan's point result and break-even are always computed).
     tornado, shapley:
         Whether to run the sensitivity tornado and the Shapley split.
     switched_on:
@@ -50,6 +53,7 @@ class DecisionRequest:
 
     replications: int = 30
     parameter_uncertainty: bool = True
+    replicate_custom: bool = False
     tornado: bool = True
     shapley: bool = True
     switched_on: SwitchedOn = SwitchedOn.FULL
@@ -91,9 +95,10 @@ def _build(scenario: Scenario, request: DecisionRequest):  # type: ignore[no-unt
     plans = standard_plan_levels(scenario)
     plan_design = design(scenario, replications=max(request.replications, 1),
                          ranges=ranges if request.parameter_uncertainty else ())
-    tasks = uncertainty_tasks(plan_design, plans)
-    if request.replications == 0:
-        tasks = tasks[:1]
+    replicated = plans if request.replicate_custom else dict(list(plans.items())[:2])
+    tasks = [PlanTask.of(scenario, plans, keep_weekly=True)]
+    if request.replications > 0:
+        tasks += uncertainty_tasks(plan_design, replicated)[1:]
     u = slice(0, len(tasks))
     t_plans = gain_plans()
     t = slice(len(tasks), len(tasks))
