@@ -87,7 +87,7 @@ RECENCY_SCALE_WEEKS = 13.0
 """Recency features are exp(-weeks since the last purchase / this scale), 0 if never."""
 TEST_SHARE = 0.3
 """Share of each round's sample held out to measure AUC and top-decile precision."""
-SAMPLE_MAX = 4000
+SAMPLE_MAX = 3000
 """Most people sampled per plan and round (training plus held-out)."""
 CANDIDATE_MULTIPLE = 2.0
 """Candidate list length at a round, in weekly budgets (covers people lost during the round)."""

@@ -34,7 +34,7 @@ from simulation.metrics import customer_lifetime_values
 from simulation.random_streams import Draw, RandomStreams
 
 N_SEGMENTS = 5
-SAMPLE_MAX = 20_000
+SAMPLE_MAX = 6000
 """Most baseline customers the clustering is fitted on."""
 LAPSED_AFTER_WEEKS = 52
 """A segment whose mean weeks since the last purchase exceeds this is called lapsed."""
@@ -79,7 +79,7 @@ def fit_segments(x: NDArray[np.float64], *, n_segments: int, random_state: int) 
     model = make_pipeline(
         StandardScaler(),
         FunctionTransformer(_weigh, kw_args={"weights": weights}),
-        KMeans(n_clusters=n_segments, n_init=4, random_state=random_state),
+        KMeans(n_clusters=n_segments, n_init=2, random_state=random_state),
     )
     with _THREADS.limit(limits=1):
         model.fit(x)
