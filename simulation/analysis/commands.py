@@ -91,7 +91,11 @@ def _ranges(args: argparse.Namespace, scenario: Scenario):  # type: ignore[no-un
 
 def _money_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     shown = frame[list(columns)].rename(columns=columns)
-    return shown.to_string(index=False, float_format=lambda x: f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}")
+
+    def number(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+
+    return shown.to_string(index=False, float_format=number)
 
 
 def command_uncertainty(args: argparse.Namespace) -> int:
@@ -101,9 +105,10 @@ def command_uncertainty(args: argparse.Namespace) -> int:
     ranges = () if args.seeds_only else _ranges(args, scenario)
     plans = standard_plan_levels(scenario)
     tasks = uncertainty_tasks(design(scenario, replications=args.replications, ranges=ranges), plans)
+    execution = _execution(args)
     _announce(estimate_seconds(scenario, tasks, args.jobs), args)
     result = uncertainty(scenario, replications=args.replications, ranges=ranges,
-                         execution=_execution(args))
+                         execution=execution)
     table = result.summary[result.summary["kpi"].isin(["npv", "npv_gain", "clv", "conversion_rate",
                                                         "retention_12m", "payback_week"])]
     print(f"{args.replications} replications ({'seeds only' if args.seeds_only else 'seeds and assumptions'}); "
@@ -121,8 +126,9 @@ def command_uncertainty(args: argparse.Namespace) -> int:
 def command_sensitivity(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     ranges = _ranges(args, scenario)
+    execution = _execution(args)
     _announce(estimate_seconds(scenario, tornado_tasks(scenario, ranges, gain_plans()), args.jobs), args)
-    result = tornado(scenario, ranges=ranges, execution=_execution(args))
+    result = tornado(scenario, ranges=ranges, execution=execution)
     print(_money_table(result.bars, {"rank": "rank", "label": "assumption", "range": "range",
                                      "npv_gain_low": "NPV gain at low", "npv_gain_high": "at high",
                                      "clv_gain_low": "CLV gain at low", "clv_gain_high": "at high"}))
@@ -137,8 +143,9 @@ def command_shapley(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     switched_on = SwitchedOn(args.switched_on)
     _players, _on, plans = shapley_plans(scenario, switched_on)
+    execution = _execution(args)
     _announce(estimate_seconds(scenario, shapley_tasks(scenario, plans), args.jobs), args)
-    result = capability_value(scenario, switched_on=switched_on, execution=_execution(args))
+    result = capability_value(scenario, switched_on=switched_on, execution=execution)
     print(f"Shapley split of the NPV gain over multichannel ({len(result.subsets)} plans, one seed)")
     print(_money_table(result.values, {"rank": "rank", "capability": "capability", "level_on": "level",
                                        "npv_value": "NPV value", "clv_value": "CLV value",
@@ -189,8 +196,9 @@ def command_decisions(args: argparse.Namespace) -> int:
         raise _bad(f"--range: {args.range:g} is not a share between 0 and 1")
     request = DecisionRequest(replications=args.replications, parameter_uncertainty=not args.seeds_only,
                               relative_range=args.range)
+    execution = _execution(args)
     _announce(estimate_decision_seconds(scenario, request, args.jobs), args)
-    result = decision_analysis(scenario, request, _execution(args))
+    result = decision_analysis(scenario, request, execution)
     if result.uncertainty is not None:
         p = result.uncertainty.probability_beats("omnichannel")
         gain = result.uncertainty.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")]

@@ -114,7 +114,8 @@ class UncertaintyResult:
     ----------
     summary:
         One row per strategy and KPI: point, mean, sd, ci_low, ci_high (90% CI of the mean),
-        p05, p95 (90% range of outcomes), replications.
+        p05, p95 (90% range of outcomes), replications. Undefined results (a payback week not
+        within the horizon) are left out; ``replications`` counts the runs that remain.
     replications:
         One row per replication and strategy with every KPI.
     fan:
