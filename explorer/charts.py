@@ -265,12 +265,9 @@ def clv_distribution_figure(results: Results) -> go.Figure:
             hovertemplate=f"CLV about {fmt.symbol(currency)}%{{x:,.0f}}: %{{y:.1f}}% of customers"
                           "<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(xaxis_title=f"Lifetime value per customer ({currency}, discounted)",
+    fig.update_layout(xaxis_title=f"CLV per customer ({currency}, discounted)",
                       yaxis_title="Share of customers (%)", xaxis_tickprefix=fmt.symbol(currency))
-    _finish(fig, "Spread of customer lifetime value")
-    fig.update_layout(legend={"orientation": "v", "x": 0.98, "xanchor": "right", "y": 0.98,
-                              "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)"})
-    return fig
+    return _finish(fig, "Spread of customer lifetime value")
 
 
 def weekly_data(results: Results, columns: tuple[str, ...]) -> pd.DataFrame:

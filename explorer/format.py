@@ -79,6 +79,14 @@ def week(value: float | None) -> str:
     return f"week {value:.0f} ({value / 52:.1f} years)"
 
 
+def week_short(value: float | None) -> str:
+    """A payback week for a small card: "week 86"; "never" beyond the horizon."""
+    if _missing(value):
+        return "beyond horizon"
+    assert value is not None
+    return "week 0" if value == 0 else f"week {value:.0f}"
+
+
 def axis_scale(values: list[float] | tuple[float, ...]) -> tuple[float, str]:
     """Divisor and word for a money axis: (1e6, "millions") when the largest value is 12.3M."""
     finite = [abs(v) for v in values if not _missing(float(v))]
@@ -93,3 +101,12 @@ def money_axis_title(what: str, currency: str, word: str) -> str:
     """ "Net cash flow (USD millions)"."""
     unit = f"{currency} {word}".strip()
     return f"{what} ({unit})"
+
+
+def plain(value: object) -> str:
+    """A parameter value as written in a table: 500,000; 0.35; 250,000.5; text unchanged."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.2f}"
+    return f"{value:,.0f}"

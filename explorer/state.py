@@ -23,7 +23,7 @@ from simulation.results import Results
 SCENARIO = "scenario"
 MESSAGE = "message"
 QUERY_KEY = "s"
-SECONDS_PER_PERSON_WEEK_PLAN = 1.5e-7
+SECONDS_PER_PERSON_WEEK_PLAN = 2.8e-7
 """Rough engine speed on the 2-core reference machine; decides when a progress bar is shown."""
 PROGRESS_AFTER_SECONDS = 1.0
 

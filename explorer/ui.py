@@ -114,7 +114,19 @@ def kpi_cards(results: Results) -> None:
                 st.metric("Payback", "n/a", "baseline", delta_color="off", delta_arrow="off",
                           help=_KPI_HELP["payback_week"])
             else:
-                roi = float(row["roi"])
-                st.metric("Payback", fmt.week(row["payback_week"]),
+                roi, payback = float(row["roi"]), float(row["payback_week"])
+                st.metric("Payback", fmt.week_short(payback),
                           None if math.isnan(roi) else f"ROI {fmt.percent(roi, digits=0, signed=True)}",
-                          help=_KPI_HELP["payback_week"])
+                          help=_KPI_HELP["payback_week"] + f" Here: {fmt.week(payback)}.")
+
+
+def run_facts(results: Results) -> None:
+    """One line that says what was simulated and how to reproduce it."""
+    scenario = results.scenario
+    market = scenario.market
+    st.caption(
+        f"Scenario *{scenario.name}*: {market.population:,} simulated people standing for "
+        f"{market.market_size:,}, {market.horizon_weeks} weeks, money in {market.currency}. "
+        f"Seed **{scenario.seed}**, app version {scenario.app_version}; change the seed or save "
+        "the scenario under *Save, share, reproduce* in the sidebar."
+    )

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import downloads, state, ui
+from explorer import format as fmt
 from explorer.params import parameters
 from simulation import APP_VERSION
 
@@ -47,10 +48,11 @@ size; NPV discounts weekly at the annual rate given.
 
 st.subheader("Every parameter, its value and its source")
 rows = [{
-    "Group": p.group, "Parameter": p.info.label, "Value": p.info.value, "Unit": p.info.unit,
+    "Group": p.group, "Parameter": p.info.label, "Value": str(p.info.value) if p.info.path == "seed" else fmt.plain(p.info.value),
+    "Unit": p.info.unit,
     "Meaning": p.info.meaning, "Source": p.info.source,
 } for p in parameters(scenario)]
-table = pd.DataFrame(rows).astype({"Value": str})
+table = pd.DataFrame(rows)
 st.dataframe(table, width="stretch", hide_index=True, height=420, column_config={
     "Meaning": st.column_config.TextColumn(width="large"),
     "Source": st.column_config.TextColumn(width="medium"),

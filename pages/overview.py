@@ -12,6 +12,7 @@ results = state.results()
 
 st.markdown(summary.headline(results))
 ui.kpi_cards(results)
+ui.run_facts(results)
 
 ui.chart(charts.kpi_change_figure(results), charts.kpi_change_data(results),
          name="change_vs_multichannel", results=results)

@@ -166,3 +166,15 @@ def test_damaged_link_falls_back_to_the_default_preset_with_a_message():
     assert not at.exception
     assert "could not be opened" in " ".join(e.value for e in at.error)
     assert _scenario(at) == Scenario.preset("benchmark_retailer")
+
+
+def test_extreme_settings_render_without_traceback(small: Scenario):
+    at = _open(small.replace(market__population=500))
+    at.slider(key="p__market__horizon_weeks").set_value(8).run()
+    at.slider(key="p__economics__gross_margin").set_value(0).run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+    at.switch_page("pages/overview.py").run()
+    assert _scenario(at).market.horizon_weeks == 8
+    assert _kpis(at)["custom"][1] == "n/a"  # no customer can be observed for 12 months

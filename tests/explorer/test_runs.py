@@ -16,6 +16,10 @@ def test_joined_partial_runs_equal_one_simulate_run_exactly(small_scenario: Scen
     for name in ("weekly", "survival", "funnel", "flows", "losses", "channel_usage", "mechanisms"):
         pd.testing.assert_frame_equal(getattr(joined, name), getattr(small_results, name))
     pd.testing.assert_frame_equal(joined.customers, small_results.customers)
+    assert sorted(joined.extras) == sorted(small_results.extras)
+    for name, frame in small_results.extras.items():
+        pd.testing.assert_frame_equal(joined.extras[name].reset_index(drop=True),
+                                      frame.reset_index(drop=True))
 
 
 def test_standard_key_ignores_the_custom_plan_only(small_scenario: Scenario):
