@@ -30,7 +30,12 @@ FIRST_RENDER_TIMEOUT_MS = 60_000
 
 
 def _chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+    """``$CHROMIUM`` when set (only it), else Debian's ``/usr/bin/chromium`` or one on PATH."""
+    if "CHROMIUM" in os.environ:
+        candidates: tuple[str | None, ...] = (os.environ["CHROMIUM"],)
+    else:
+        candidates = ("/usr/bin/chromium", shutil.which("chromium"))
+    for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return candidate
     return None
