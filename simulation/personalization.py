@@ -7,25 +7,29 @@ those reveal the propensity only as well as the data is joined up:
 * **Siloed** (``identity`` = 0). Each channel keeps its own records. Channel *c* knows the people
   who had a touchpoint with it and, for them, its own recency, frequency and spend. It trains a
   model on its own records to predict a purchase *in its own channel* in the next window, and
-  scores only the people it knows. A person's score is the best of the channel scores
-  (each channel ranks its records; offers go down the merged list until the budget of distinct
-  people is spent, so a person listed by two channels gets one offer).
+  scores only the people it knows. As in a business run by channel teams, each channel spends
+  its own part of the offer budget, in proportion to the people it knows, on the top of its own
+  list. A person on two channels' lists gets one offer (the engine sends at most one a week) and
+  the slot passes to the next name, so the budget is always spent on distinct people.
 * **Unified** (``identity`` = 1). One customer view: every channel's recency, frequency and spend
   plus cross-channel features (total purchases, last purchase anywhere, channels used and
   bought, customer tenure), one model predicting a purchase anywhere.
 * **In between.** ``identity`` is the share of customer records that are linked: a person is
   linked when a hashed uniform draw of theirs is below the level, so raising the level links a
-  superset. Linked people are scored by the unified model, the others by the channel models.
-  The two kinds of score are not on one scale (a channel model predicts a purchase in that
-  channel only), so each group is ranked within itself and the offer budget is shared in
-  proportion to the groups' sizes; linking is random, so neither group is favoured.
+  superset. Linked people are on the unified model's list, the others on the channel lists.
+  The budget is shared among the lists in proportion to the people on them (linked people;
+  then the unlinked, split by channel as above), so no comparison of scores from different
+  models is needed; linking is random, so neither group is favoured.
+
+The ordering that spends the budget (:func:`merged_priority`) is also what the held-out AUC and
+top-decile precision measure, so the reported model quality is the quality of the targeting.
 
 Model: a scikit-learn pipeline of :class:`~sklearn.preprocessing.StandardScaler` and
 :class:`~sklearn.linear_model.LogisticRegression`. Logistic regression rather than gradient
 boosting because the signal (log counts and exponential recency against a multiplicative
 propensity) is close to linear in the logit, because it fits a few thousand rows in a few
-milliseconds single-threaded (the budget is at most +50% on a run), and because its probabilities
-are calibrated, which the siloed "best channel score" merge relies on. The C channel models are
+milliseconds single-threaded (the budget is at most +50% on a run), and because a linear score
+is cheap to apply to a million people in blocks (:class:`LinearScorer`). The C channel models are
 fitted in one call on a block-diagonal design (channel *c*'s rows are non-zero only in channel
 *c*'s columns, each block with its own intercept column and no shared intercept): the loss and
 the L2 penalty split into independent per-channel parts, so the solution is exactly that of C
@@ -93,7 +97,7 @@ CANDIDATE_MULTIPLE = 2.0
 """Candidate list length at a round, in weekly budgets (covers people lost during the round)."""
 MIN_TRAIN_ROWS = 30
 """Fewer training rows (or a single class) and the round falls back to random offers."""
-SCORE_CHUNK = 1 << 17
+SCORE_CHUNK = 1 << 16
 """People scored per block, to bound the memory of feature matrices at large N."""
 REGULARIZATION_C = 1.0
 """Inverse L2 strength of the logistic regressions (features are standardized)."""
@@ -282,7 +286,7 @@ class LinearScorer:
 
 
 def _fittable(labels: NDArray[np.bool_]) -> bool:
-    return labels.size >= MIN_TRAIN_ROWS and 0 < np.count_nonzero(labels) < labels.size
+    return bool(labels.size >= MIN_TRAIN_ROWS and 0 < np.count_nonzero(labels) < labels.size)
 
 
 @dataclass(frozen=True)
@@ -474,7 +478,7 @@ class PersonalizedTargeting:
         if context.week >= plan.next_round_week:
             self._start_round(plan, context)
         eligible = context.eligible
-        budget = int(round(context.offer_share * eligible.size))
+        budget = round(context.offer_share * eligible.size)
         if plan.candidates is None or self.mode is TargetingMode.RANDOM:
             u = context.streams.uniform(Draw.TARGETING, context.week, 0, eligible)
             mask = u < context.offer_share

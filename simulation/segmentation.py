@@ -94,7 +94,8 @@ def _names(profile: pd.DataFrame, channels: tuple[str, ...]) -> list[str]:
     names = []
     for i, row in enumerate(profile.itertuples(index=False)):
         mix = np.array([getattr(row, f"mix_{c}") for c in channels])
-        where = f"{channels[int(mix.argmax())]}-led" if mix.max() >= DOMINANT_CHANNEL_SHARE else "multi-channel"
+        dominant = mix.max() >= DOMINANT_CHANNEL_SHARE
+        where = f"{channels[int(mix.argmax())]}-led" if dominant else "multi-channel"
         if lapsed.iloc[i]:
             tier = "lapsed"
         elif active_rank.iloc[i] == 1:

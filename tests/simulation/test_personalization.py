@@ -95,6 +95,12 @@ def test_raising_identity_alone_leaves_the_other_mechanisms_rates_unchanged(iden
             assert abs(moved["rate"] - base["rate"]) < 4 * se, (level, mechanism)
 
 
+def _purchases_per_offer(report: pd.DataFrame, strategy: str) -> tuple[float, float]:
+    """Offered people's purchases in the offer week per offer, and the offers (scaled)."""
+    rows = report[(report["strategy"] == strategy) & (report["round"] >= 1)]
+    return rows["offer_purchases"].sum() / rows["offers"].sum(), rows["offers"].sum()
+
+
 def _behaviour_free(scenario: Scenario) -> Scenario:
     """Everyone alike and memoryless: one segment, no hidden propensity spread, no reminder
     effect, churn unmoved by satisfaction, loyalty or contacts. Past behaviour then says nothing
@@ -124,11 +130,9 @@ def test_without_behavioural_signal_models_score_chance_and_targeting_adds_nothi
         se = np.sqrt(((n1 + n0 + 1) / (12 * n1 * n0)).mean() / len(rounds))
         assert abs(rounds["auc"].mean() - 0.5) < 4 * se, strategy
 
-        def purchases_per_offer(report: pd.DataFrame) -> tuple[float, float]:
-            rows = report[(report["strategy"] == strategy) & (report["round"] >= 1)]
-            return rows["offer_purchases"].sum() / rows["offers"].sum(), rows["offers"].sum()
-
-        (p_learned, n_learned), (p_random, n_random) = purchases_per_offer(learned), purchases_per_offer(random)
+        (p_learned, n_learned), (p_random, n_random) = (
+            _purchases_per_offer(report, strategy) for report in (learned, random)
+        )
         scale = scenario.scale
         se = np.hypot(_binomial_se(p_learned, n_learned / scale), _binomial_se(p_random, n_random / scale))
         assert abs(p_learned - p_random) < 4 * se, strategy
@@ -248,7 +252,8 @@ def test_linear_scorer_reproduces_the_pipeline_and_auc_matches_sklearn():
     x = rng.normal(size=(500, 6)).astype(np.float32)
     y = rng.random(500) < 1 / (1 + np.exp(-x[:, 0]))
     model = unified_model(0).fit(x, y)
-    np.testing.assert_allclose(LinearScorer.of(model).logit(x), model.decision_function(x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(LinearScorer.of(model).logit(x), model.decision_function(x),
+                               rtol=1e-5, atol=1e-5)
     score = np.round(x[:, 0], 1)  # ties count one half in both
     assert roc_auc(y, score) == pytest.approx(roc_auc_score(y, score))
 
