@@ -33,7 +33,9 @@ if targeting == "random":
     from simulation.targeting import RandomTargeting
     policy = RandomTargeting
 else:
-    policy = None
+    # The default of simulate(): learned targeting (the engine class alone defaults to random).
+    from simulation.personalization import PersonalizedTargeting
+    policy = PersonalizedTargeting
 def once():
     streams = RandomStreams(scenario.seed)
     world = build_world(scenario, streams)
