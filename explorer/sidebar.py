@@ -18,7 +18,7 @@ import streamlit as st
 
 from explorer import format as fmt
 from explorer import state
-from explorer.params import Param, parameters, value_at, with_values
+from explorer.params import Param, parameters, with_values
 from simulation import APP_VERSION, Capability, Scenario, ScenarioError
 from simulation.presets import DEFAULT_PRESET, preset_descriptions, preset_names
 
@@ -68,7 +68,7 @@ def _to_widget(param: Param, value: Any, scale: int = 1) -> Any:
         return value
     if param.integer:
         return int(value) * scale
-    return int(round(value * scale)) if scale != 1 else float(value)
+    return round(value * scale) if scale != 1 else float(value)
 
 
 def _from_widget(param: Param, value: Any, scale: int = 1) -> Any:
@@ -212,7 +212,7 @@ def _key_slider(spec: KeySlider, param: Param, currency: str) -> None:
         return
     if spec.scale != 1:
         low, high = int(info.minimum or 0) * spec.scale, int(info.maximum or 1) * spec.scale
-        step = max(1, int(round((info.step or 0.01) * spec.scale)))
+        step = max(1, round((info.step or 0.01) * spec.scale))
         st.slider(f"{label} ({spec.unit})", low, high, key=key, step=step, help=param.help,
                   format="%d%%")
         return

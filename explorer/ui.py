@@ -38,7 +38,7 @@ def require_entrypoint() -> None:
     module = types.ModuleType("__main__")
     module.__dict__["__file__"] = main
     with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
-        exec(ctx.pages_manager.get_page_script_byte_code(main), module.__dict__)  # noqa: S102
+        exec(ctx.pages_manager.get_page_script_byte_code(main), module.__dict__)
     st.stop()
 
 

@@ -48,7 +48,8 @@ size; NPV discounts weekly at the annual rate given.
 
 st.subheader("Every parameter, its value and its source")
 rows = [{
-    "Group": p.group, "Parameter": p.info.label, "Value": str(p.info.value) if p.info.path == "seed" else fmt.plain(p.info.value),
+    "Group": p.group, "Parameter": p.info.label,
+    "Value": str(p.info.value) if p.info.path == "seed" else fmt.plain(p.info.value),
     "Unit": p.info.unit,
     "Meaning": p.info.meaning, "Source": p.info.source,
 } for p in parameters(scenario)]

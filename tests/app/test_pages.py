@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from simulation import Scenario  # noqa: E402
+from simulation import Scenario
 
 PAGES = ("pages/overview.py", "pages/journey.py", "pages/value.py", "pages/investment.py",
          "pages/method.py")
