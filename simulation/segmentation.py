@@ -91,9 +91,9 @@ def _names(profile: pd.DataFrame, channels: tuple[str, ...]) -> list[str]:
     lapsed = profile["recency_weeks"] > LAPSED_AFTER_WEEKS
     active_rank = (~lapsed).cumsum()
     n_active = int((~lapsed).sum())
-    names = []
-    for i, row in enumerate(profile.itertuples(index=False)):
-        mix = np.array([getattr(row, f"mix_{c}") for c in channels])
+    names: list[str] = []
+    shares = profile[[f"mix_{c}" for c in channels]].to_numpy()
+    for i, mix in enumerate(shares):
         dominant = mix.max() >= DOMINANT_CHANNEL_SHARE
         where = f"{channels[int(mix.argmax())]}-led" if dominant else "multi-channel"
         if lapsed.iloc[i]:

@@ -60,3 +60,11 @@ def test_a_plans_segments_do_not_depend_on_the_plans_run_beside_it(small_scenari
     crowd = simulate_plans(small_scenario, {"a": CapabilityLevels.uniform(0.0), "custom": plan})
     beside = crowd.extras["segments"]
     pd.testing.assert_frame_equal(alone, beside[beside["strategy"] == "custom"].reset_index(drop=True))
+
+
+def test_channel_names_with_spaces_and_punctuation_are_segmented(default_scenario):
+    """Channel names are user text ("contact centre", "web shop"): profiles must not depend on them."""
+    from simulation import Scenario, simulate
+
+    results = simulate(Scenario.preset("banking").replace(market__population=3000, market__horizon_weeks=52))
+    assert "mix_contact centre" in results.extras["segments"].columns
