@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
-from simulation import Scenario
+from simulation import Capability, Scenario
 
 PAGES = ("pages/overview.py", "pages/journey.py", "pages/value.py", "pages/investment.py",
          "pages/method.py")
@@ -178,3 +178,17 @@ def test_extreme_settings_render_without_traceback(small: Scenario):
     at.switch_page("pages/overview.py").run()
     assert _scenario(at).market.horizon_weeks == 8
     assert _kpis(at)["custom"][1] == "n/a"  # no customer can be observed for 12 months
+
+
+def test_integration_cost_slider_scales_every_capability_cost(small: Scenario):
+    at = _open(small)
+    at.select_slider(key="integration_cost_total").set_value(4_000_000.0).run()
+    assert not at.exception
+    costs = _scenario(at).capability_costs
+    base = small.capability_costs
+    factor = 4_000_000.0 / sum(base.of(c).one_off_cost for c in Capability)
+    for cap in Capability:
+        assert costs.of(cap).one_off_cost == pytest.approx(base.of(cap).one_off_cost * factor)
+        assert costs.of(cap).running_cost_weekly == pytest.approx(
+            base.of(cap).running_cost_weekly * factor)
+    assert at.select_slider(key="integration_cost_total").value == pytest.approx(4_000_000.0)
