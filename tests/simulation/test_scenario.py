@@ -103,3 +103,15 @@ def test_every_numeric_field_declares_unit_meaning_and_source(default_scenario):
     for info in infos:
         assert info.unit and info.meaning and info.source, info.path
         assert info.minimum is not None and info.maximum is not None, info.path
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS))
+def test_every_preset_simulates_to_finite_kpis(name):
+    import numpy as np
+
+    from simulation import simulate
+
+    results = simulate(Scenario.preset(name).replace(market__population=1500, market__horizon_weeks=52))
+    money = results.kpis[["revenue", "gross_margin", "net_contribution", "npv", "clv"]].to_numpy()
+    assert np.isfinite(money).all()
+    assert (results.kpis["revenue"] > 0).all()
