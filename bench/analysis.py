@@ -19,17 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulation import Scenario  # noqa: E402
-from simulation.analysis import DecisionRequest, Execution, decision_analysis  # noqa: E402
-from simulation.analysis.decisions import _build  # noqa: E402
-from simulation.analysis.parallel import available_workers  # noqa: E402
-from simulation.analysis.runs import estimate_seconds, seconds_per_plan  # noqa: E402
+from simulation import Scenario
+from simulation.analysis import DecisionRequest, Execution, decision_analysis
+from simulation.analysis.decisions import _build
+from simulation.analysis.parallel import available_workers
+from simulation.analysis.runs import estimate_seconds, seconds_per_plan
 
 TARGET_SECONDS = 30.0
 
 
 def progress_bar(fraction: float, message: str) -> None:
-    filled = int(round(30 * fraction))
+    filled = round(30 * fraction)
     sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {message:<55.55}")
     if fraction >= 1:
         sys.stderr.write("\n")

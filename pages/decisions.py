@@ -106,7 +106,7 @@ m3.metric("Break-even one-off budget", fmt.money(omni.break_even_budget, currenc
 if s is not None:
     m4.metric("Fund first", str(s.values.iloc[0]["capability"]).capitalize())
 
-tab_u, tab_t, tab_s, tab_b = st.tabs(["Uncertainty", "Sensitivity", "Capability value", "Break-even and budget"])
+tab_u, tab_t, tab_s, tab_b = st.tabs(["Uncertainty", "Sensitivity", "Capability value", "Budget"])
 with tab_u:
     if u is None:
         st.write("Set replications above 0 to see intervals.")

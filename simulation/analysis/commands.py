@@ -44,7 +44,7 @@ def _bar(quiet: bool) -> Callable[[float, str], None] | None:
         return None
 
     def report(fraction: float, message: str) -> None:
-        filled = int(round(30 * fraction))
+        filled = round(30 * fraction)
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {message:<60.60}")
         if fraction >= 1:
             sys.stderr.write("\n")
@@ -111,15 +111,16 @@ def command_uncertainty(args: argparse.Namespace) -> int:
                          execution=execution)
     table = result.summary[result.summary["kpi"].isin(["npv", "npv_gain", "clv", "conversion_rate",
                                                         "retention_12m", "payback_week"])]
-    print(f"{args.replications} replications ({'seeds only' if args.seeds_only else 'seeds and assumptions'}); "
+    kind = "seeds only" if args.seeds_only else "seeds and assumptions"
+    print(f"{args.replications} replications ({kind}); "
           "ci = 90% interval of the expected value, p05-p95 = 90% range of outcomes")
     print(_money_table(table, {"strategy": "strategy", "kpi": "kpi", "point": "point", "mean": "mean",
                                "ci_low": "ci low", "ci_high": "ci high", "p05": "p05", "p95": "p95"}))
     for row in result.beats_baseline.itertuples():
         print(f"P({row.strategy} beats multichannel on NPV) = {row.probability:.0%} "
               f"(90% interval {row.ci_low:.0%} to {row.ci_high:.0%})")
-    _write(args, scenario, result.frames(),
-           {"probability_beats_multichannel": result.beats_baseline.set_index("strategy")["probability"].to_dict()})
+    beats = result.beats_baseline.set_index("strategy")["probability"].to_dict()
+    _write(args, scenario, result.frames(), {"probability_beats_multichannel": beats})
     return 0
 
 

@@ -168,7 +168,7 @@ def break_even_from(scenario: Scenario, plans: Mapping[str, PlanLevels], run: Pl
     cash_factor = 1.0 + cash_gain.sum() / extra.sum() if extra.sum() > 0 else float("nan")
     if factors is None:
         top = max(2.0, 2.5 * factor) if np.isfinite(factor) else 2.0
-        factors = np.linspace(0.0, top, 51)
+        factors = [float(x) for x in np.linspace(0.0, top, 51)]
     rows = []
     for k in factors:
         cumulative = np.cumsum(cash_gain - (k - 1.0) * extra)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,5 +173,7 @@ def run_tasks(
         # Closing joblib's generator abandons the tasks not yet started.
         close = getattr(stream, "close", None)
         if close is not None:
-            close()
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*have been cancelled", category=UserWarning)
+                close()
     return [results[i] for i in slot]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from simulation import Scenario  # noqa: E402
+from simulation import Scenario
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
