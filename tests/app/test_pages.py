@@ -192,3 +192,14 @@ def test_integration_cost_slider_scales_every_capability_cost(small: Scenario):
         assert costs.of(cap).running_cost_weekly == pytest.approx(
             base.of(cap).running_cost_weekly * factor)
     assert at.select_slider(key="integration_cost_total").value == pytest.approx(4_000_000.0)
+
+
+def test_choosing_a_preset_replaces_the_scenario_and_refills_the_sliders(small: Scenario):
+    at = _open(small)
+    other = next(n for n in at.selectbox(key="preset").options if n != "Benchmark retailer")
+    name = other.lower().replace(" ", "_")
+    at.selectbox(key="preset").set_value(name).run()
+    assert not at.exception
+    chosen = Scenario.preset(name)
+    assert _scenario(at) == chosen
+    assert at.slider(key="p__custom_plan__identity").value == round(chosen.custom_plan.identity * 100)
