@@ -51,8 +51,11 @@ def comparison_table(kpis: pd.DataFrame) -> str:
         rows.append([label, *cells])
     header = ["", *kpis.index]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [header, *rows]]
+    lines = [
+        "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                  for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in [header, *rows]
+    ]
     return "\n".join(lines)
 
 

@@ -237,7 +237,8 @@ class Simulation:
         offered = np.array([0.0, 1.0])[:, None]
         contacts = contacts[None, :] + offered  # (2, M)
         cost = self.siloed_contact_cost[None, :] * scale[None, :] + economics.offer_cost * offered
-        reminder = 1.0 - behaviour.reminder_max_uplift * np.expm1(-contacts / behaviour.reminder_half_saturation)
+        reminder = 1.0 - behaviour.reminder_max_uplift * np.expm1(
+            -contacts / behaviour.reminder_half_saturation)
         segs = self.world.segments
         intent = (segs.intent_rate[:, None, None] * reminder[None]
                   * (1.0 + economics.offer_uplift * offered)[None])

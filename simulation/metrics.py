@@ -48,7 +48,7 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
     """One row per strategy and week; counts and money scaled to the real market."""
     scenario = run.world.scenario
     scale = scenario.scale
-    n_s, horizon, _ = run.weekly.shape
+    horizon = run.weekly.shape[1]
     frames = []
     discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
     for s, strategy in enumerate(run.world.strategies):
@@ -125,12 +125,12 @@ def funnel_frame(run: RunOutput) -> pd.DataFrame:
     for strategy, state in zip(run.world.strategies, run.states, strict=True):
         customer = state.customer_since >= 0
         active = customer & (state.lapse_week < 0)
-        counts = {
-            "reach": np.count_nonzero(reached),
-            "acquisition": np.count_nonzero(state.engaged),
-            "conversion": np.count_nonzero(customer),
-            "retention": np.count_nonzero(active),
-            "loyalty": np.count_nonzero(active & (state.purchases >= threshold)),
+        counts: dict[str, int] = {
+            "reach": int(np.count_nonzero(reached)),
+            "acquisition": int(np.count_nonzero(state.engaged)),
+            "conversion": int(np.count_nonzero(customer)),
+            "retention": int(np.count_nonzero(active)),
+            "loyalty": int(np.count_nonzero(active & (state.purchases >= threshold))),
         }
         for stage, count in counts.items():
             rows.append({
@@ -297,13 +297,15 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
         gain = np.cumsum(cash - base_cash)
         paid_back = np.flatnonzero(gain < 0)
         invested = float((run.integration_cost[s] * discount).sum())
+        n_customers = np.count_nonzero(customer)
         rows[strategy] = {
-            "conversion_rate": _ratio(np.count_nonzero(new_customer & reached_new), np.count_nonzero(reached_new)),
+            "conversion_rate": _ratio(np.count_nonzero(new_customer & reached_new),
+                                      np.count_nonzero(reached_new)),
             "journey_conversion": _ratio(total[Tally.PURCHASES], total[Tally.JOURNEYS]),
             "retention_12m": _ratio(np.count_nonzero(retained), np.count_nonzero(observed)),
-            "repeat_rate": _ratio(np.count_nonzero(customer & (state.purchases >= 2)), np.count_nonzero(customer)),
+            "repeat_rate": _ratio(np.count_nonzero(customer & (state.purchases >= 2)), n_customers),
             "repeat_12m": _ratio(np.count_nonzero(second_in_year), np.count_nonzero(new_observed)),
-            "loyal_share": _ratio(np.count_nonzero(customer & (state.purchases >= threshold)), np.count_nonzero(customer)),
+            "loyal_share": _ratio(np.count_nonzero(customer & (state.purchases >= threshold)), n_customers),
             "aov": _ratio(total[Tally.GROSS_SALES], total[Tally.PURCHASES]),
             "purchases_per_customer_year": _ratio(total[Tally.PURCHASES] * 52, customer_weeks),
             "revenue": float(w["net_revenue"].sum()),
@@ -374,7 +376,7 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
     return out
 
 
-def _ratio(numerator: float, denominator: float) -> float:
+def _ratio(numerator: float | np.number, denominator: float | np.number) -> float:
     return float(numerator) / float(denominator) if denominator > 0 else float("nan")
 
 

@@ -100,7 +100,7 @@ class RandomStreams:
         x ^= x >> np.uint32(15)
         x *= _M2
         x ^= x >> np.uint32(16)
-        return x * _TO_UNIT  # type: ignore[no-any-return]
+        return np.multiply(x, _TO_UNIT, dtype=np.float64)
 
     def normal(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
         """Standard normal draws by the Box-Muller transform of two hashed uniforms."""

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulation.parameters import FrozenModel, ScenarioError, param, problems_from
 
@@ -95,7 +95,7 @@ class Segment(FrozenModel):
         0.33, ge=0, le=1, unit="share of market", step=0.01,
         meaning="share of the addressable market in this segment", source=_ASSUMPTION,
     )
-    channel_preference: dict[str, float] = {}
+    channel_preference: dict[str, float] = Field(default_factory=dict)
     switch_probability: float = param(
         0.2, ge=0, le=1, unit="probability/touchpoint", step=0.01,
         meaning="chance of moving to another channel between two touchpoints of a journey",

@@ -27,8 +27,8 @@ class Person:
     channels_used: int = 0
     channels_bought: int = 0
     subscribed: bool = True
-    satisfaction: np.float32 = np.float32(0.0)
-    hazard: np.float32 = np.float32(0.0)
+    satisfaction: np.float32 = field(default_factory=np.float32)
+    hazard: np.float32 = field(default_factory=np.float32)
     purchases_by_channel: list[int] = field(default_factory=list)
 
 
@@ -148,7 +148,8 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
     outcome = -1
     for k in range(b.touchpoints_per_journey):
         restarting = False
-        if k > 0 and n_channels > 1 and _draw(streams, Draw.SWITCH, week, k, i) < segments.switch_probability[seg]:
+        switching = k > 0 and n_channels > 1
+        if switching and _draw(streams, Draw.SWITCH, week, k, i) < segments.switch_probability[seg]:
             weights = segments.preference[seg].copy()
             weights[channel] = 0.0
             if weights.sum() > 0:
@@ -164,7 +165,8 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
                 if _draw(streams, Draw.CONFLICT, week, k, i) < conflict_chance:
                     experience = np.float32(experience - b.conflict_satisfaction_loss)
                     touched = True
-                    if _draw(streams, Draw.CONFLICT_WALKAWAY, week, k, i) < segments.conflict_sensitivity[seg]:
+                    walk = _draw(streams, Draw.CONFLICT_WALKAWAY, week, k, i)
+                    if walk < segments.conflict_sensitivity[seg]:
                         break
         if restarting:
             continue
@@ -186,7 +188,8 @@ def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person
     b, channels = world.scenario.behaviour, world.channels
     returned = _draw(streams, Draw.RETURN, week, 0, i) < channels.return_rate[channel]
     elsewhere = returned and _draw(streams, Draw.RETURN_ELSEWHERE, week, 0, i) < b.cross_channel_return_share
-    friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, 0, i) >= level[CAP[Capability.SERVICE]]
+    service = level[CAP[Capability.SERVICE]]
+    friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, 0, i) >= service
     experience = np.float32(experience + b.purchase_satisfaction_gain)
     experience = np.float32(np.float64(experience) - b.return_friction_satisfaction_loss * float(friction))
     if p.customer_since < 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -72,13 +74,13 @@ def test_outputs_are_finite_bounded_and_add_up(scenario):
     assert (kpis["gross_margin"] <= kpis["revenue"] + 1e-6).all()
     weekly = results.weekly
     assert (weekly[COUNT_COLUMNS].to_numpy() >= 0).all()
-    assert np.isclose(weekly.groupby("strategy")["net_contribution"].sum(),
-                      kpis.loc[weekly.groupby("strategy")["net_contribution"].sum().index, "net_contribution"]).all()
+    weekly_net = weekly.groupby("strategy")["net_contribution"].sum()
+    assert np.isclose(weekly_net, kpis.loc[weekly_net.index, "net_contribution"]).all()
     survival = results.survival["survival"].to_numpy()
     assert ((survival >= 0) & (survival <= 1)).all()
     funnel = results.funnel.pivot(index="strategy", columns="stage", values="people")
     order = ["reach", "acquisition", "conversion", "retention", "loyalty"]
-    for earlier, later in zip(order, order[1:], strict=False):
+    for earlier, later in itertools.pairwise(order):
         assert (funnel[earlier] + 1e-9 >= funnel[later]).all(), (earlier, later)
     assert (results.losses["lost"] >= 0).all()
     assert (results.flows["journeys"] >= 0).all()
