@@ -139,20 +139,3 @@ def test_engine_does_not_import_streamlit():
     code = "import sys, simulation; simulation.simulate; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
-
-def test_parallel_plans_give_the_same_numbers_as_sequential(small_scenario):
-    """Threads must not change a number, with the default (learned) targeting policy too."""
-    from simulation.engine import Simulation
-    from simulation.personalization import PersonalizedTargeting
-    from simulation.random_streams import RandomStreams
-    from simulation.results import Results
-    from simulation.world import build_world
-
-    def run(parallel: bool):
-        streams = RandomStreams(small_scenario.seed)
-        world = build_world(small_scenario, streams)
-        policy = PersonalizedTargeting()
-        run = Simulation(world, streams, policy, parallel=parallel).run()
-        return Results.from_run(run, {"personalization": policy.report()})
-
-    _frames_equal(run(True), run(False))
