@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.random_streams import Draw, RandomStreams
+from simulation.random_streams import Draw, RandomStreams, normal_from_uniforms
 from simulation.scenario import Capability
 from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
@@ -43,6 +43,13 @@ ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in [0, 1], message)."""
 
 _CAP = {c: i for i, c in enumerate(Capability)}
+
+_TOUCHPOINT_DRAWS = (Draw.SWITCH, Draw.NEXT_CHANNEL, Draw.KEEP_CONTEXT, Draw.RESTART, Draw.CONFLICT,
+                     Draw.CONFLICT_WALKAWAY, Draw.BUY, Draw.IN_STOCK, Draw.STOCKOUT_LOST)
+"""Event draws of one journey touchpoint (hashed per person, week and touchpoint)."""
+_PURCHASE_DRAWS = [(Draw.ORDER_VALUE, 0), (Draw.ORDER_VALUE, 1), (Draw.RETURN, 0),
+                   (Draw.RETURN_ELSEWHERE, 0), (Draw.RETURN_FRICTION, 0)]
+"""Event draws of one purchase: two for the order value's normal deviate, three for returns."""
 
 
 @dataclass
@@ -156,7 +163,17 @@ class Cohort:
 
 
 class Simulation:
-    """One run of all plans; use :func:`simulation.simulate` rather than this class."""
+    """One run of all plans; use :func:`simulation.simulate` rather than this class.
+
+    Besides the per-person state, the engine keeps each (plan, person)'s *contact key*: plan,
+    segment, customer or not, loyal or not, offered this week or not, and the mask of channels
+    that know and may message the person (or a sentinel for people not reached or lapsed).
+    Everything contacts do to a person (reminders, fatigue, cost, conflict exposure) depends only
+    on that key, so it is computed once per key and looked up; per-week totals come from a
+    count of keys. Rare events (opening a journey, churning, unsubscribing, meeting a conflict)
+    are found from the shared uniform draws: only people whose draw is below the largest
+    possible probability can have the event, and only they are examined.
+    """
 
     def __init__(self, world: World, streams: RandomStreams,
                  targeting: TargetingPolicy | None = None) -> None:
@@ -170,6 +187,7 @@ class Simulation:
         self.n_channels = n_channels
         self.n_plans = len(world.strategies)
         self.n_people = world.n_people
+        self.n_segments = len(world.segments.names)
         self.horizon = scenario.market.horizon_weeks
         self.discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(self.horizon)
 
@@ -184,12 +202,28 @@ class Simulation:
             world.segments.order_value[:, None] * np.exp(sigma**2 / 2)[:, None]
             * world.channels.value_multiplier[None, :]
         )
-        self.keys_per_plan = len(world.segments.names) * 2 * 2**n_channels
-        self.offered_key = 2**n_channels
-        self.segment_key = world.people.segment.astype(np.int32) * (2 * 2**n_channels)
+        # Key layout: ((((plan, segment), customer), loyal), offered), mask.
+        self.n_masks = 2**n_channels
+        self.offered_step = self.n_masks
+        self.loyal_step = 2 * self.n_masks
+        self.customer_step = 4 * self.n_masks
+        self.segment_step = 8 * self.n_masks
+        self.plan_step = self.n_segments * self.segment_step
+        self.sentinel = self.n_plans * self.plan_step
+        self.segment_key = world.people.segment.astype(np.int32) * self.segment_step
         self.segment_hazard = world.segments.churn_hazard.astype(np.float32)
+        b, e = self.behaviour, self.economics
+        # Largest journey chance a person can have (reminders and an offer at their maximum).
+        self.open_bound = (
+            world.segments.intent_rate[world.people.segment] * (1.0 + b.reminder_max_uplift)
+            * (1.0 + e.offer_uplift) * world.people.propensity * 1.0001
+        ).astype(np.float32)
         self.state = StrategyState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
+        self.key = np.full((self.n_plans, self.n_people), self.sentinel, dtype=np.int32)
+        self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
+        self._tables_for = b""
+        self._tables_cache: dict[str, NDArray[np.generic]] = {}
         self.weekly = np.zeros((self.n_plans, self.horizon, len(Tally)))
         self.flows = np.zeros((self.n_plans, n_channels, n_channels + 4))
 
@@ -198,21 +232,14 @@ class Simulation:
     def run(self, progress: ProgressCallback | None = None) -> RunOutput:
         world = self.world
         n = world.n_people
-        gen_open, gen_churn, gen_conflict = (
-            self.streams.generator(kind) for kind in (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT)
-        )
+        generators = [self.streams.generator(kind) for kind in
+                      (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE)]
         report_every = max(1, self.horizon // 50)
         for week in range(self.horizon):
             # Whole-population draws, shared by every plan (common random numbers).
-            self._week(
-                week,
-                world.effective_levels(week),
-                aware_now=world.people.aware_week <= week,
-                new_aware=int(np.count_nonzero(world.people.aware_week == week)),
-                u_open=gen_open.random(n, dtype=np.float32),
-                u_churn=gen_churn.random(n, dtype=np.float32),
-                u_conflict=gen_conflict.random(n, dtype=np.float32),
-            )
+            u_open, u_churn, u_conflict, u_unsub = (g.random(n, dtype=np.float32) for g in generators)
+            self._week(week, world.effective_levels(week), u_open=u_open, u_churn=u_churn,
+                       u_conflict=u_conflict, u_unsub=u_unsub)
             if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
                 progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
         return RunOutput(
@@ -225,14 +252,32 @@ class Simulation:
         """Add per-plan counts (or sums of ``weights``) of a cohort to this week's tally."""
         tally[:, which] += np.bincount(plan, weights=weights, minlength=self.n_plans)
 
-    def _contact_tables(self, levels: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
-        """Contact outcomes per key = (plan, segment, offered, channel mask), flattened.
+    def _all_plans(self, person: NDArray[np.int64]) -> Cohort:
+        """The cohort of ``person`` (sorted) in every plan, sorted by flat index."""
+        flat = (np.arange(self.n_plans)[:, None] * self.n_people + person[None, :]).ravel()
+        return Cohort(flat=flat, plan=np.repeat(np.arange(self.n_plans), person.size),
+                      person=np.tile(person, self.n_plans))
 
-        Everything about contacts depends on a person only through their segment, whether they
-        get an offer and which channels know them, so it is computed once per key (at most
-        P x G x 2 x 2^C values) and looked up per person.
+    def _refresh_keys(self, who: Cohort, week: int) -> None:
+        """Recompute the contact key of ``who`` from their state (sentinel if not alive)."""
+        state = self.state
+        alive = (self.world.people.aware_week[who.person] <= week) & (
+            state.flat("lapse_week")[who.flat] < 0)
+        key = (who.plan * self.plan_step).astype(np.int32)
+        key += self.segment_key[who.person]
+        key += (state.flat("customer_since")[who.flat] >= 0) * np.int32(self.customer_step)
+        key += (state.flat("purchases")[who.flat] >= self.behaviour.loyalty_threshold_purchases) * np.int32(
+            self.loyal_step)
+        key += state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat]
+        self.key.reshape(-1)[who.flat] = np.where(alive, key, self.sentinel)
+
+    def _tables(self, levels: NDArray[np.float64]) -> dict[str, NDArray[np.generic]]:
+        """Per-key outcomes of contacts this week, flattened in key order, sentinel last.
+
+        Axes before flattening: (plan P, segment G, customer 2, loyal 2, offered 2, mask M).
         """
         behaviour, economics = self.behaviour, self.economics
+        n_p, n_g, n_m = self.n_plans, self.n_segments, self.n_masks
         siloed = self.siloed_contacts[None, :]
         orchestration = levels[:, _CAP[Capability.ORCHESTRATION], None]
         contacts = siloed - orchestration * (siloed - np.minimum(siloed, behaviour.contact_cap_weekly))
@@ -246,151 +291,197 @@ class Simulation:
         intent = (segs.intent_rate[None, :, None, None] * reminder[:, None]
                   * (1.0 + economics.offer_uplift * offered)[:, None])  # (P, G, 2, M)
         excess = np.maximum(contacts[:, None] - segs.contact_tolerance[None, :, None, None], 0.0)
-        shape = intent.shape
+        full = (n_p, n_g, 2, 2, 2, n_m)
+
+        def grid(values: NDArray[np.generic], dims: str, dtype: type) -> NDArray[np.generic]:
+            """Broadcast ``values`` (axes named by ``dims`` out of 'pgclom') to the key grid."""
+            shape = [size if axis in dims else 1 for axis, size in zip("pgclom", full, strict=True)]
+            out = np.zeros(int(np.prod(full)) + 1, dtype=dtype)
+            out[:-1] = np.broadcast_to(values.reshape(shape), full).ravel()
+            return out
+
+        customer = np.array([0.0, 1.0])
+        known = (np.arange(n_m) > 0).astype(float)
         multi = self.multi_channel_mask[None, None, :] & (contacts > 0)
+        annoyance = (behaviour.overmessaging_satisfaction_loss * excess).astype(np.float32)
         return {
-            "intent": intent.astype(np.float32).ravel(),
-            "excess": excess.ravel(),
-            "contacts": np.broadcast_to(contacts[:, None], shape).ravel(),
-            "cost": np.broadcast_to(cost[:, None], shape).ravel(),
-            "multi": np.broadcast_to(multi[:, None], shape).ravel(),
-            "offers": np.broadcast_to(offered[:, None], shape).ravel(),
+            "intent": grid(intent.astype(np.float32), "pgom", np.float32),
+            "excess": grid(excess, "pgom", np.float64),
+            "annoyed": grid(excess > 0, "pgom", np.bool_),
+            "annoyance": grid(annoyance, "pgom", np.float32),
+            "contacts": grid(contacts, "pom", np.float64),
+            "contact_cost": grid(cost - economics.offer_cost * offered, "pom", np.float64),
+            "customer_cost": grid(cost[:, None, :, :] * customer[None, :, None, None], "pcom", np.float32),
+            "multi": grid(multi, "pom", np.bool_),
+            "offers": grid(np.array([0.0, 1.0]), "o", np.float64),
+            "customer": grid(customer, "c", np.float64),
+            "loyal_customer": grid(np.outer(customer, [0.0, 1.0]), "cl", np.float64),
+            "known": grid(known, "m", np.bool_),
+            "alive": grid(np.ones(1), "", np.float64),
         }
 
-    def _per_key(self, counts: NDArray[np.int64], table: NDArray[np.generic]) -> NDArray[np.float64]:
+    def _per_plan(self, counts: NDArray[np.int64], table: NDArray[np.generic]) -> NDArray[np.float64]:
         """Per-plan totals of a per-key table weighted by how many people have each key."""
-        return (counts * table).reshape(self.n_plans, -1).sum(axis=1)  # type: ignore[no-any-return]
+        return (counts[:-1] * table[:-1]).reshape(self.n_plans, -1).sum(axis=1)  # type: ignore[no-any-return]
 
-    def _week(self, week: int, levels: NDArray[np.float64], *, aware_now: NDArray[np.bool_],
-              new_aware: int, u_open: NDArray[np.float32], u_churn: NDArray[np.float32],
-              u_conflict: NDArray[np.float32]) -> None:
+    def _week(self, week: int, levels: NDArray[np.float64], *, u_open: NDArray[np.float32],
+              u_churn: NDArray[np.float32], u_conflict: NDArray[np.float32],
+              u_unsub: NDArray[np.float32]) -> None:
         """Advance every plan by one week."""
-        world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
-        n = self.n_people
+        world, behaviour, state = self.world, self.behaviour, self.state
+        people = world.people
         tally = self.weekly[:, week]
-        tally[:, Tally.NEW_AWARE] = new_aware
-        tally[:, Tally.REACH_COST] = new_aware * world.scenario.market.reach_cost
-
-        alive = Cohort.of(np.flatnonzero(aware_now[None, :] & (state.lapse_week < 0)), n)
-        experience = np.zeros(alive.size, dtype=np.float32)
-        touched = np.zeros(alive.size, dtype=bool)
-        tables = self._contact_tables(levels)
+        reached = np.flatnonzero(people.aware_week == week)
+        tally[:, Tally.NEW_AWARE] = reached.size
+        tally[:, Tally.REACH_COST] = reached.size * world.scenario.market.reach_cost
+        self._refresh_keys(self._all_plans(reached), week)
+        if self._tables_for != levels.tobytes():  # levels stop changing once every ramp is done
+            self._tables_cache, self._tables_for = self._tables(levels), levels.tobytes()
+        tables = self._tables_cache
+        key = self.key.reshape(-1)
 
         # 2. Contacts and offers --------------------------------------------------------------
-        mask = state.flat("channels_used")[alive.flat]
-        mask *= state.flat("subscribed")[alive.flat]
-        key = self.segment_key[alive.person]
-        key += mask
-        key += (alive.plan * self.keys_per_plan).astype(np.int32)
-        eligible_pos = np.flatnonzero(mask)
-        offered_pos = self._offers(week, levels, alive, eligible_pos)
-        key[offered_pos] += self.offered_key
-        per_key = np.bincount(key, minlength=self.n_plans * self.keys_per_plan)
-        tally[:, Tally.CONTACTS] = self._per_key(per_key, tables["contacts"])
-        tally[:, Tally.CONTACT_COST] = self._per_key(per_key, tables["cost"] * (1 - tables["offers"]))
-        tally[:, Tally.OFFERS] = self._per_key(per_key, tables["offers"])
+        offered = self._offers(week, levels, tables)
+        self.offered[offered.flat] = True
+        offered_key = key[offered.flat] + self.offered_step
+        per_key = np.bincount(key, minlength=tables["intent"].size)
+        if offered.size:
+            per_key -= np.bincount(key[offered.flat], minlength=per_key.size)
+            per_key += np.bincount(offered_key, minlength=per_key.size)
+        for which, table in ((Tally.CONTACTS, "contacts"), (Tally.CONTACT_COST, "contact_cost"),
+                             (Tally.OFFERS, "offers"), (Tally.EXCESS_CONTACTS, "excess"),
+                             (Tally.CONTACT_CONFLICT_CHANCES, "multi"),
+                             (Tally.ACTIVE_CUSTOMERS, "customer"), (Tally.LOYAL_ACTIVE, "loyal_customer")):
+            tally[:, which] = self._per_plan(per_key, tables[table])
         tally[:, Tally.OFFER_COST] = tally[:, Tally.OFFERS] * self.economics.offer_cost
-        tally[:, Tally.EXCESS_CONTACTS] = self._per_key(per_key, tables["excess"])
-        tally[:, Tally.CONTACT_CONFLICT_CHANCES] = self._per_key(per_key, tables["multi"])
+        tally[:, Tally.ALIVE_PROSPECTS] = self._per_plan(per_key, tables["alive"]) - tally[:, Tally.ACTIVE_CUSTOMERS]
+        satisfaction = state.flat("satisfaction")
+        tally[:, Tally.SATISFACTION_SUM] = (satisfaction * tables["customer"][key]).reshape(
+            self.n_plans, -1).sum(axis=1, dtype=np.float64)
 
-        annoyed_pos = np.flatnonzero(tables["excess"][key] > 0)
-        excess = tables["excess"][key[annoyed_pos]]
-        experience[annoyed_pos] -= behaviour.overmessaging_satisfaction_loss * excess
-        touched[annoyed_pos] = True
-        unsubscribe = annoyed_pos[
-            streams.uniform(Draw.UNSUBSCRIBE, week, 0, alive.person[annoyed_pos])
-            < behaviour.unsubscribe_per_excess_contact * excess
-        ]
-        state.flat("subscribed")[alive.flat[unsubscribe]] = False
-        self._count(tally, Tally.UNSUBSCRIBES, alive.plan[unsubscribe])
+        # CLV: contacts and offers to people who are customers at the start of the week.
+        discount = np.float32(self.discount[week])
+        value = state.flat("value_discounted")
+        value -= tables["customer_cost"][key] * discount
+        value[offered.flat] -= (tables["customer_cost"][offered_key] - tables["customer_cost"][key[offered.flat]]
+                                ) * discount
 
-        conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
-        if conflict_chance.max() > 0:
-            multi_pos = np.flatnonzero(tables["multi"][key])
-            conflicted = multi_pos[
-                u_conflict[alive.person[multi_pos]] < conflict_chance[alive.plan[multi_pos]]
-            ]
-            experience[conflicted] -= behaviour.conflict_satisfaction_loss
-            touched[conflicted] = True
-            self._count(tally, Tally.CONTACT_CONFLICTS, alive.plan[conflicted])
+        # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
+        experience = -tables["annoyance"][key]
+        touched = tables["annoyed"][key]
+        experience[offered.flat] = -tables["annoyance"][offered_key]
+        touched[offered.flat] = tables["annoyed"][offered_key]
+        unsubscribed = self._unsubscribes(tally, tables, u_unsub)
+        self._contact_conflicts(levels, tally, tables, u_conflict, experience, touched)
 
         # 3. Journeys open --------------------------------------------------------------------
-        intent = tables["intent"][key]
-        intent *= world.people.propensity[alive.person]
-        journey_pos = np.flatnonzero(u_open[alive.person] < intent)
-        journeys = alive.take(journey_pos)
-        self._count(tally, Tally.OFFER_JOURNEYS, journeys.plan, tables["offers"][key[journey_pos]])
+        could = self._all_plans(np.flatnonzero(u_open < self.open_bound))
+        could_key = key[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
+        intent = tables["intent"][could_key] * people.propensity[could.person]
+        opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
+        journeys = could.take(opens)
+        self._count(tally, Tally.OFFER_JOURNEYS, journeys.plan[self.offered[journeys.flat]])
         state.flat("engaged")[journeys.flat] = True
         self._count(tally, Tally.JOURNEYS, journeys.plan)
-        bought = self._journeys(week, levels, tally, journeys, journey_pos, experience, touched)
-
-        # 8a. Who is a customer now (including this week's first buyers).
-        customer = state.flat("customer_since")[alive.flat] >= 0
-        cust_pos = np.flatnonzero(customer)
-        customers = alive.take(cust_pos)
-        # CLV: contacts and offers to customers are costs of keeping them.
-        cost = tables["cost"][key[cust_pos]].astype(np.float32)
-        cost *= np.float32(self.discount[week])
-        state.flat("value_discounted")[customers.flat] -= cost
+        bought = self._journeys(week, levels, tally, journeys, experience, touched)
 
         # 7. Satisfaction and the churn hazard it drives --------------------------------------
-        moved = alive.take(touched)
-        target = np.clip(behaviour.baseline_satisfaction + experience[touched], 0.0, 1.0)
-        satisfaction = state.flat("satisfaction")
+        moved = Cohort.of(np.flatnonzero(touched), self.n_people)
+        target = np.clip(behaviour.baseline_satisfaction + experience[moved.flat], 0.0, 1.0)
         sat = satisfaction[moved.flat]
         sat += behaviour.satisfaction_smoothing * (target - sat)
         satisfaction[moved.flat] = sat
         self._update_hazard(moved)
 
-        # 8b. Churn of customers (over-messaging adds to the hazard), drop-out of prospects.
-        lapse_week = state.flat("lapse_week")
-        lapses = u_churn[customers.person] < state.flat("hazard")[customers.flat]
-        self._count(tally, Tally.ACTIVE_CUSTOMERS, customers.plan)
-        self._count(tally, Tally.SATISFACTION_SUM, customers.plan, satisfaction[customers.flat])
-        loyal = state.flat("purchases")[customers.flat] >= behaviour.loyalty_threshold_purchases
-        self._count(tally, Tally.LOYAL_ACTIVE, customers.plan[loyal])
-        annoyed_customers = customer[annoyed_pos]
-        if behaviour.churn_per_excess_contact > 0 and annoyed_customers.any():
-            annoyed = alive.take(annoyed_pos[annoyed_customers])
-            u = u_churn[annoyed.person]
-            base = state.flat("hazard")[annoyed.flat]
-            extra = behaviour.churn_per_excess_contact * excess[annoyed_customers]
-            by_messaging = (u >= base) & (u < base + extra)
-            lapse_week[annoyed.flat[by_messaging]] = week
-            state.flat("lapse_overmessaging")[annoyed.flat[by_messaging]] = True
-            self._count(tally, Tally.LOST_OVERMESSAGING_CHURN, annoyed.plan[by_messaging])
-        lapse_week[customers.flat[lapses]] = week
-        self._count(tally, Tally.LAPSES, customers.plan[lapses])
-        tally[:, Tally.LAPSES] += tally[:, Tally.LOST_OVERMESSAGING_CHURN]
-        tally[:, Tally.ALIVE_PROSPECTS] = np.bincount(alive.plan, minlength=self.n_plans) - (
-            tally[:, Tally.ACTIVE_CUSTOMERS])
-
-        prospects = alive.take(~customer)
-        drop = u_churn[prospects.person] < world.scenario.market.prospect_dropout_weekly
-        lapse_week[prospects.flat[drop]] = week
-        self._count(tally, Tally.PROSPECT_DROPOUTS, prospects.plan[drop])
-
+        # 8. Churn of customers (over-messaging adds to the hazard), drop-out of prospects.
+        self._churn(week, tally, tables, u_churn)
+        self.offered[offered.flat] = False
+        for changed in (journeys, unsubscribed):
+            self._refresh_keys(changed, week)
         for s, purchases in enumerate(bought):
             self.targeting.observe_week(week, s, self.states[s], purchases)
 
-    def _offers(self, week: int, levels: NDArray[np.float64], alive: Cohort,
-                eligible_pos: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Positions in ``alive`` that receive a targeted offer; the policy chooses per plan."""
-        if self.economics.offers_per_week_share <= 0 or eligible_pos.size == 0:
-            return eligible_pos[:0]
-        bounds = np.searchsorted(alive.plan[eligible_pos], np.arange(self.n_plans + 1))
+    def _unsubscribes(self, tally: NDArray[np.float64], tables: dict[str, NDArray[np.generic]],
+                      u_unsub: NDArray[np.float32]) -> Cohort:
+        """People annoyed by contacts above tolerance unsubscribe with chance per excess contact.
+
+        Returns who unsubscribed; their contact keys change from next week.
+        """
+        per_contact = self.behaviour.unsubscribe_per_excess_contact
+        largest = per_contact * float(tables["excess"].max())
+        if largest <= 0:
+            return Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
+        could = self._all_plans(np.flatnonzero(u_unsub < largest))
+        could_key = self.key.reshape(-1)[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
+        leaves = u_unsub[could.person] < per_contact * tables["excess"][could_key]
+        gone = could.take(leaves)
+        self.state.flat("subscribed")[gone.flat] = False
+        self._count(tally, Tally.UNSUBSCRIBES, gone.plan)
+        return gone
+
+    def _contact_conflicts(self, levels: NDArray[np.float64], tally: NDArray[np.float64],
+                           tables: dict[str, NDArray[np.generic]], u_conflict: NDArray[np.float32],
+                           experience: NDArray[np.float32], touched: NDArray[np.bool_]) -> None:
+        """Messages from several unaligned channels contradict each other (``consistency``)."""
+        chance = self.behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
+        if chance.max() <= 0:
+            return
+        could = self._all_plans(np.flatnonzero(u_conflict < chance.max()))
+        could_key = self.key.reshape(-1)[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
+        hit = tables["multi"][could_key] & (u_conflict[could.person] < chance[could.plan])
+        conflicted = could.take(hit)
+        experience[conflicted.flat] -= self.behaviour.conflict_satisfaction_loss
+        touched[conflicted.flat] = True
+        self._count(tally, Tally.CONTACT_CONFLICTS, conflicted.plan)
+
+    def _churn(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[np.generic]],
+               u_churn: NDArray[np.float32]) -> None:
+        """Customers lapse with their hazard plus over-messaging; prospects drop out."""
+        behaviour, state = self.behaviour, self.state
+        hazard = state.flat("hazard")
+        dropout = self.world.scenario.market.prospect_dropout_weekly
+        per_excess = behaviour.churn_per_excess_contact
+        bound = max(float(hazard.max()), dropout) + per_excess * float(tables["excess"].max())
+        could = self._all_plans(np.flatnonzero(u_churn < bound))
+        could_key = self.key.reshape(-1)[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
+        alive = could_key != self.sentinel
+        customer = state.flat("customer_since")[could.flat] >= 0
+        u = u_churn[could.person]
+        base = hazard[could.flat]
+        lapse = alive & customer & (u < base)
+        by_messaging = alive & customer & ~lapse & (u < base + per_excess * tables["excess"][could_key])
+        drops = alive & ~customer & (u < dropout)
+        lapse_week = state.flat("lapse_week")
+        for which, mask in ((Tally.LOST_OVERMESSAGING_CHURN, by_messaging), (Tally.PROSPECT_DROPOUTS, drops)):
+            lapse_week[could.flat[mask]] = week
+            self._count(tally, which, could.plan[mask])
+        lapse_week[could.flat[lapse]] = week
+        state.flat("lapse_overmessaging")[could.flat[by_messaging]] = True
+        self._count(tally, Tally.LAPSES, could.plan[lapse | by_messaging])
+        self.key.reshape(-1)[could.flat[lapse | by_messaging | drops]] = self.sentinel
+
+    def _offers(self, week: int, levels: NDArray[np.float64],
+                tables: dict[str, NDArray[np.generic]]) -> Cohort:
+        """Who receives a targeted offer this week; the policy chooses per plan."""
+        empty = Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
+        if self.economics.offers_per_week_share <= 0:
+            return empty
+        eligible = Cohort.of(np.flatnonzero(tables["known"][self.key.reshape(-1)]), self.n_people)
+        bounds = np.searchsorted(eligible.plan, np.arange(self.n_plans + 1))
         chosen = []
         for s in range(self.n_plans):
-            block = eligible_pos[bounds[s]:bounds[s + 1]]
+            block = eligible.take(slice(bounds[s], bounds[s + 1]))
             if block.size == 0:
                 continue
             context = TargetingContext(
                 week=week, strategy=s, identity=float(levels[s, _CAP[Capability.IDENTITY]]),
-                eligible=alive.person[block], offer_share=self.economics.offers_per_week_share,
+                eligible=block.person, offer_share=self.economics.offers_per_week_share,
                 state=self.states[s], world=self.world, streams=self.streams,
             )
-            chosen.append(block[self.targeting.select(context)])
-        return np.concatenate(chosen) if chosen else eligible_pos[:0]
+            chosen.append(block.flat[self.targeting.select(context)])
+        if not chosen:
+            return empty
+        return Cohort.of(np.concatenate(chosen), self.n_people)
 
     def _update_hazard(self, who: Cohort) -> None:
         """Recompute the weekly churn hazard of ``who`` from satisfaction and loyalty.
@@ -407,12 +498,12 @@ class Simulation:
         state.flat("hazard")[who.flat] = hazard
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                  journeys: Cohort, journey_pos: NDArray[np.int64], experience: NDArray[np.float32],
+                  journeys: Cohort, experience: NDArray[np.float32],
                   touched: NDArray[np.bool_]) -> list[WeekPurchases]:
         """Touchpoints of this week's journeys; writes purchases into the state and tallies.
 
-        ``journey_pos`` are the journeys' positions in the week's alive cohort (where
-        ``experience`` and ``touched`` are kept). Returns each plan's purchases.
+        ``experience`` and ``touched`` are (P x N,) and indexed by flat (plan, person) index.
+        Returns each plan's purchases.
         """
         world, behaviour, streams = self.world, self.behaviour, self.streams
         chan, segs = world.channels, world.segments
@@ -421,7 +512,11 @@ class Simulation:
         n_j = journeys.size
         n_channels = self.n_channels
 
-        u = streams.uniform(Draw.START_CHANNEL, week, 0, person)
+        draws = [(Draw.START_CHANNEL, 0)] + [
+            (kind, k) for k in range(behaviour.touchpoints_per_journey) for kind in _TOUCHPOINT_DRAWS]
+        column = {d: j for j, d in enumerate(draws)}
+        uniform = streams.uniform_block(draws, week, person)
+        u = uniform[:, 0]
         channel = (u[:, None] >= self.preference_cdf[seg, :-1]).sum(axis=1)
         start = channel.copy()
         used = np.left_shift(1, channel).astype(np.uint8)
@@ -437,7 +532,7 @@ class Simulation:
                 break
             restarting = np.zeros(n_j, dtype=bool)
             if k > 0 and n_channels > 1:
-                switch = streams.uniform(Draw.SWITCH, week, k, person[pos]) < (
+                switch = uniform[pos, column[Draw.SWITCH, k]] < (
                     segs.switch_probability[seg[pos]]
                 )
                 sw = pos[switch]
@@ -448,16 +543,16 @@ class Simulation:
                     real = total > 0
                     sw, weights, total = sw[real], weights[real], total[real]
                     cdf = np.cumsum(weights, axis=1) / total[:, None]
-                    u = streams.uniform(Draw.NEXT_CHANNEL, week, k, person[sw])
+                    u = uniform[sw, column[Draw.NEXT_CHANNEL, k]]
                     channel[sw] = (u[:, None] >= cdf[:, :-1]).sum(axis=1)
                     used[sw] |= np.left_shift(1, channel[sw]).astype(np.uint8)
                     self._count(tally, Tally.SWITCHES, plan[sw])
 
-                    lost = sw[streams.uniform(Draw.KEEP_CONTEXT, week, k, person[sw]) >= keep_context[plan[sw]]]
+                    lost = sw[uniform[sw, column[Draw.KEEP_CONTEXT, k]] >= keep_context[plan[sw]]]
                     self._count(tally, Tally.CONTEXT_LOSSES, plan[lost])
-                    experience[journey_pos[lost]] -= behaviour.lost_context_satisfaction_loss
-                    touched[journey_pos[lost]] = True
-                    gives_up = streams.uniform(Draw.RESTART, week, k, person[lost]) < (
+                    experience[journeys.flat[lost]] -= behaviour.lost_context_satisfaction_loss
+                    touched[journeys.flat[lost]] = True
+                    gives_up = uniform[lost, column[Draw.RESTART, k]] < (
                         behaviour.lost_context_abandon_share
                     )
                     end[lost[gives_up]] = JourneyEnd.LOST_CONTEXT
@@ -467,34 +562,34 @@ class Simulation:
                     going_on = sw[end[sw] == JourneyEnd.OPEN]
                     self._count(tally, Tally.JOURNEY_CONFLICT_CHANCES, plan[going_on])
                     meets = going_on[
-                        streams.uniform(Draw.CONFLICT, week, k, person[going_on])
+                        uniform[going_on, column[Draw.CONFLICT, k]]
                         < conflict_chance[plan[going_on]]
                     ]
                     self._count(tally, Tally.JOURNEY_CONFLICTS, plan[meets])
-                    experience[journey_pos[meets]] -= behaviour.conflict_satisfaction_loss
-                    touched[journey_pos[meets]] = True
+                    experience[journeys.flat[meets]] -= behaviour.conflict_satisfaction_loss
+                    touched[journeys.flat[meets]] = True
                     walks = meets[
-                        streams.uniform(Draw.CONFLICT_WALKAWAY, week, k, person[meets])
+                        uniform[meets, column[Draw.CONFLICT_WALKAWAY, k]]
                         < segs.conflict_sensitivity[seg[meets]]
                     ]
                     end[walks] = JourneyEnd.CONFLICT
 
             ready = pos[(end[pos] == JourneyEnd.OPEN) & ~restarting[pos]]
             decide = ready[
-                streams.uniform(Draw.BUY, week, k, person[ready]) < chan.conversion[channel[ready]]
+                uniform[ready, column[Draw.BUY, k]] < chan.conversion[channel[ready]]
             ]
             self._count(tally, Tally.BUY_ATTEMPTS, plan[decide])
             own = chan.availability[channel[decide]]
-            u = streams.uniform(Draw.IN_STOCK, week, k, person[decide])
+            u = uniform[decide, column[Draw.IN_STOCK, k]]
             in_stock = u < own + (1.0 - own) * pooled[plan[decide]]
             self._count(tally, Tally.NETWORK_FULFILLED, plan[decide[in_stock & (u >= own)]])
             end[decide[in_stock]] = JourneyEnd.BOUGHT
             out = decide[~in_stock]
             self._count(tally, Tally.STOCKOUTS, plan[out])
-            experience[journey_pos[out]] -= behaviour.stockout_satisfaction_loss
-            touched[journey_pos[out]] = True
+            experience[journeys.flat[out]] -= behaviour.stockout_satisfaction_loss
+            touched[journeys.flat[out]] = True
             lost_sale = out[
-                streams.uniform(Draw.STOCKOUT_LOST, week, k, person[out]) < behaviour.stockout_lost_share
+                uniform[out, column[Draw.STOCKOUT_LOST, k]] < behaviour.stockout_lost_share
             ]
             end[lost_sale] = JourneyEnd.STOCK_OUT
 
@@ -512,27 +607,28 @@ class Simulation:
             self._count(tally, value_tally, plan[lost], self.expected_order_value[seg[lost], channel[lost]])
 
         bought = end == JourneyEnd.BOUGHT
-        return self._purchases(week, levels, tally, journeys.take(bought), journey_pos[bought],
-                               channel[bought], experience, touched)
+        return self._purchases(week, levels, tally, journeys.take(bought), channel[bought],
+                               experience, touched)
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                   buyers: Cohort, pos: NDArray[np.int64], channel: NDArray[np.int64],
+                   buyers: Cohort, channel: NDArray[np.int64],
                    experience: NDArray[np.float32], touched: NDArray[np.bool_]) -> list[WeekPurchases]:
         """Order values, returns and the purchase records of this week's buyers."""
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
         person, plan = buyers.person, buyers.plan
         seg = world.people.segment[person]
-        z = streams.normal(Draw.ORDER_VALUE, week, 0, person)
+        uniform = streams.uniform_block(_PURCHASE_DRAWS, week, person)
+        z = normal_from_uniforms(uniform[:, 0], uniform[:, 1])
         order = segs.order_value[seg] * chan.value_multiplier[channel] * np.exp(
             segs.order_value_dispersion[seg] * z
         )
-        returned = streams.uniform(Draw.RETURN, week, 0, person) < chan.return_rate[channel]
+        returned = uniform[:, 2] < chan.return_rate[channel]
         elsewhere = returned & (
-            streams.uniform(Draw.RETURN_ELSEWHERE, week, 0, person) < behaviour.cross_channel_return_share
+            uniform[:, 3] < behaviour.cross_channel_return_share
         )
         friction = elsewhere & (
-            streams.uniform(Draw.RETURN_FRICTION, week, 0, person)
+            uniform[:, 4]
             >= levels[plan, _CAP[Capability.SERVICE]]
         )
         net = np.where(returned, 0.0, order)
@@ -551,9 +647,9 @@ class Simulation:
         self._count(tally, Tally.CROSS_CHANNEL_RETURNS, plan[elsewhere])
         self._count(tally, Tally.RETURN_FRICTIONS, plan[friction])
 
-        experience[pos] += behaviour.purchase_satisfaction_gain
-        experience[pos] -= behaviour.return_friction_satisfaction_loss * friction
-        touched[pos] = True
+        experience[buyers.flat] += behaviour.purchase_satisfaction_gain
+        experience[buyers.flat] -= behaviour.return_friction_satisfaction_loss * friction
+        touched[buyers.flat] = True
 
         customer_since = state.flat("customer_since")
         first = customer_since[buyers.flat] < 0

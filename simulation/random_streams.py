@@ -85,16 +85,11 @@ class RandomStreams:
         """A 31-bit integer seed for a library that wants one (e.g. scikit-learn)."""
         return self._keys[kind] & 0x7FFFFFFF
 
-    def uniform(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
-        """Uniform [0, 1) draws for ``person`` at ``(week, step)``; a pure function of its inputs.
+    def _offset(self, kind: Draw, week: int, step: int) -> int:
+        return _mix32(_mix32(_mix32(self._keys[kind] ^ week) + 0x9E3779B9 * (step + 1)))
 
-        The stream offset ``mix(key, week, step)`` is XORed into the person index and the result
-        passed through the lowbias32 finaliser (a bijection with strong avalanche), so draws of
-        different people, weeks, steps and decision kinds are unrelated. 32-bit resolution.
-        """
-        offset = _mix32(_mix32(_mix32(self._keys[kind] ^ week) + 0x9E3779B9 * (step + 1)))
-        x = person.astype(np.uint32)
-        x ^= np.uint32(offset)
+    @staticmethod
+    def _mix(x: NDArray[np.uint32]) -> NDArray[np.float64]:
         x ^= x >> np.uint32(16)
         x *= _M1
         x ^= x >> np.uint32(15)
@@ -102,8 +97,33 @@ class RandomStreams:
         x ^= x >> np.uint32(16)
         return np.multiply(x, _TO_UNIT, dtype=np.float64)
 
+    def uniform(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
+        """Uniform [0, 1) draws for ``person`` at ``(week, step)``; a pure function of its inputs.
+
+        The stream offset ``mix(key, week, step)`` is XORed into the person index and the result
+        passed through the lowbias32 finaliser (a bijection with strong avalanche), so draws of
+        different people, weeks, steps and decision kinds are unrelated. 32-bit resolution.
+        """
+        x = person.astype(np.uint32)
+        x ^= np.uint32(self._offset(kind, week, step))
+        return self._mix(x)
+
+    def uniform_block(self, draws: list[tuple[Draw, int]], week: int,
+                      person: NDArray[np.integer]) -> NDArray[np.float64]:
+        """(len(person), len(draws)) array: column j equals ``uniform(*draws[j] week, person)``.
+
+        One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
+        """
+        offsets = np.array([self._offset(kind, week, step) for kind, step in draws], dtype=np.uint32)
+        x = person.astype(np.uint32)[:, None] ^ offsets[None, :]
+        return self._mix(x)
+
     def normal(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
         """Standard normal draws by the Box-Muller transform of two hashed uniforms."""
-        u1 = self.uniform(kind, week, 2 * step, person)
-        u2 = self.uniform(kind, week, 2 * step + 1, person)
-        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+        return normal_from_uniforms(self.uniform(kind, week, 2 * step, person),
+                                    self.uniform(kind, week, 2 * step + 1, person))
+
+
+def normal_from_uniforms(u1: NDArray[np.float64], u2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Box-Muller: two independent uniforms on [0, 1) to one standard normal deviate."""
+    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)  # type: ignore[no-any-return]

@@ -65,13 +65,15 @@ def run_reference(scenario: Scenario) -> tuple[World, list[list[Person]]]:
             p.hazard = np.float32(segments.churn_hazard[world.people.segment[i]])
             people.append(p)
         plans.append(people)
-    gen_open, gen_churn, gen_conflict = (streams.generator(k) for k in
-                                         (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT))
+    gen_open, gen_churn, gen_conflict, gen_unsub = (
+        streams.generator(k)
+        for k in (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE))
     pref_cdf = np.cumsum(segments.preference, axis=1)
     for week in range(scenario.market.horizon_weeks):
         u_open = gen_open.random(n, dtype=np.float32)
         u_churn = gen_churn.random(n, dtype=np.float32)
         u_conflict = gen_conflict.random(n, dtype=np.float32)
+        u_unsub = gen_unsub.random(n, dtype=np.float32)
         levels = world.effective_levels(week)
         for s, people in enumerate(plans):
             level = levels[s]
@@ -79,13 +81,13 @@ def run_reference(scenario: Scenario) -> tuple[World, list[list[Person]]]:
                 if world.people.aware_week[i] > week or p.lapse_week >= 0:
                     continue
                 _person_week(world, streams, week, i, p, level, pref_cdf,
-                             float(u_open[i]), u_churn[i], float(u_conflict[i]))
+                             float(u_open[i]), u_churn[i], float(u_conflict[i]), u_unsub[i])
     return world, plans
 
 
 def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Person,
                  level: np.ndarray, pref_cdf: np.ndarray, u_open: float, u_churn: np.float32,
-                 u_conflict: float) -> None:
+                 u_conflict: float, u_unsub: np.float32) -> None:
     scenario = world.scenario
     b, channels, segments = scenario.behaviour, world.channels, world.segments
     seg = int(world.people.segment[i])
@@ -103,7 +105,7 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
     if excess > 0:
         experience = np.float32(np.float64(experience) - b.overmessaging_satisfaction_loss * excess)
         touched = True
-        if _draw(streams, Draw.UNSUBSCRIBE, week, 0, i) < b.unsubscribe_per_excess_contact * excess:
+        if u_unsub < b.unsubscribe_per_excess_contact * excess:
             p.subscribed = False
     conflict_chance = b.conflict_rate * (1 - level[CAP[Capability.CONSISTENCY]])
     if conflict_chance > 0 and len(known) >= 2 and contacts > 0 and u_conflict < conflict_chance:
