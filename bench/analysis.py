@@ -24,16 +24,9 @@ from simulation.analysis import DecisionRequest, Execution, decision_analysis
 from simulation.analysis.decisions import _build
 from simulation.analysis.parallel import available_workers
 from simulation.analysis.runs import estimate_seconds, seconds_per_plan
+from simulation.console import progress_bar
 
 TARGET_SECONDS = 30.0
-
-
-def progress_bar(fraction: float, message: str) -> None:
-    filled = round(30 * fraction)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {message:<55.55}")
-    if fraction >= 1:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 def main() -> None:

@@ -9,17 +9,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from simulation.analysis.commands import add_commands as add_analysis_commands
 from simulation.api import simulate
+from simulation.console import (
+    BadInput,
+    add_scenario_arguments,
+    scenario_from_args,
+    text_progress,
+    write_outputs,
+)
 from simulation.parameters import ScenarioError
 from simulation.personalization import PersonalizedTargeting, TargetingMode
 from simulation.presets import preset_descriptions
-from simulation.scenario import APP_VERSION, Scenario
+from simulation.scenario import APP_VERSION
 
 EXIT_BAD_INPUT = 2
 
@@ -39,10 +46,6 @@ SUMMARY_COLUMNS = {
 }
 
 
-class BadInput(Exception):
-    """A problem with what the user gave us, reported in one line."""
-
-
 def comparison_table(kpis: pd.DataFrame) -> str:
     """The headline KPIs as a fixed-width text table, strategies as columns."""
     rows = []
@@ -59,44 +62,10 @@ def comparison_table(kpis: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _scenario_from(args: argparse.Namespace) -> Scenario:
-    scenario = Scenario.from_json(args.scenario) if args.scenario else Scenario.preset(args.preset)
-    changes = {}
-    if args.seed is not None:
-        changes["seed"] = args.seed
-    if args.population is not None:
-        changes["market__population"] = args.population
-    return scenario.replace(**changes) if changes else scenario
-
-
-def _progress(quiet: bool) -> Callable[[float, str], None] | None:
-    if quiet:
-        return None
-
-    def report(fraction: float, message: str) -> None:
-        sys.stderr.write(f"\r{fraction:6.1%}  {message:<30}")
-        if fraction >= 1:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return report
-
-
-def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, object], out: Path) -> None:
-    """Each frame as ``<name>.csv`` and the summary as ``summary.json`` in ``out``."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame in results_frames.items():
-            frame.to_csv(out / f"{name}.csv", index=False)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    except OSError as error:
-        raise BadInput(f"cannot write to {out}: {error.strerror}") from None
-
-
 def command_run(args: argparse.Namespace) -> int:
-    scenario = _scenario_from(args)
+    scenario = scenario_from_args(args)
     targeting = PersonalizedTargeting(mode=TargetingMode(args.targeting))
-    results = simulate(scenario, progress=_progress(args.quiet), targeting=targeting)
+    results = simulate(scenario, progress=text_progress(args.quiet), targeting=targeting)
     frames = results.frames()
     if not args.no_customers:
         frames["customers"] = results.customers
@@ -132,12 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a preset or scenario file and write CSVs")
-    source = run.add_mutually_exclusive_group()
-    source.add_argument("--preset", default="benchmark_retailer", help="preset name (see 'presets')")
-    source.add_argument("--scenario", help="scenario JSON file (as downloaded from the app)")
-    run.add_argument("--out", help="folder for the CSV files and summary.json")
-    run.add_argument("--seed", type=int, help="override the scenario's seed")
-    run.add_argument("--population", type=int, help="override the simulated population")
+    add_scenario_arguments(run)
     run.add_argument("--no-customers", action="store_true", help="skip the per-person CSV")
     run.add_argument("--quiet", action="store_true", help="no progress on standard error")
     run.add_argument("--targeting", choices=[m.value for m in TargetingMode], default="learned",

@@ -27,8 +27,10 @@ A week, for each strategy (MODEL.md "Lifecycle"):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -90,7 +92,7 @@ class StrategyState:
         existing = world.people.existing
         shape = (n_plans, n)
 
-        def tiled(row: NDArray[np.generic]) -> NDArray[np.generic]:
+        def tiled(row: NDArray[Any]) -> NDArray[Any]:
             return np.repeat(row[None], n_plans, axis=0)
 
         return cls(
@@ -117,7 +119,7 @@ class StrategyState:
         """Views of plan ``s`` (writes go through to the stacked arrays)."""
         return StrategyState(**{f.name: getattr(self, f.name)[s] for f in fields(self)})
 
-    def flat(self, name: str) -> NDArray[np.generic]:
+    def flat(self, name: str) -> NDArray[Any]:
         """A (P x N,) view of a (P, N) array, indexed by plan x N + person."""
         return getattr(self, name).reshape(-1)  # type: ignore[no-any-return]
 
@@ -154,7 +156,7 @@ class Cohort:
         plan, person = np.divmod(flat, n_people)
         return cls(flat=flat, plan=plan, person=person)
 
-    def take(self, positions: NDArray[np.int64] | NDArray[np.bool_]) -> Cohort:
+    def take(self, positions: NDArray[np.int64] | NDArray[np.bool_] | slice) -> Cohort:
         return Cohort(flat=self.flat[positions], plan=self.plan[positions], person=self.person[positions])
 
     @property
@@ -223,7 +225,7 @@ class Simulation:
         self.key = np.full((self.n_plans, self.n_people), self.sentinel, dtype=np.int32)
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self._tables_for = b""
-        self._tables_cache: dict[str, NDArray[np.generic]] = {}
+        self._tables_cache: dict[str, NDArray[Any]] = {}
         self.weekly = np.zeros((self.n_plans, self.horizon, len(Tally)))
         self.flows = np.zeros((self.n_plans, n_channels, n_channels + 4))
 
@@ -271,7 +273,7 @@ class Simulation:
         key += state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat]
         self.key.reshape(-1)[who.flat] = np.where(alive, key, self.sentinel)
 
-    def _tables(self, levels: NDArray[np.float64]) -> dict[str, NDArray[np.generic]]:
+    def _tables(self, levels: NDArray[np.float64]) -> dict[str, NDArray[Any]]:
         """Per-key outcomes of contacts this week, flattened in key order, sentinel last.
 
         Axes before flattening: (plan P, segment G, customer 2, loyal 2, offered 2, mask M).
@@ -293,10 +295,10 @@ class Simulation:
         excess = np.maximum(contacts[:, None] - segs.contact_tolerance[None, :, None, None], 0.0)
         full = (n_p, n_g, 2, 2, 2, n_m)
 
-        def grid(values: NDArray[np.generic], dims: str, dtype: type) -> NDArray[np.generic]:
+        def grid(values: NDArray[Any], dims: str, dtype: type) -> NDArray[Any]:
             """Broadcast ``values`` (axes named by ``dims`` out of 'pgclom') to the key grid."""
             shape = [size if axis in dims else 1 for axis, size in zip("pgclom", full, strict=True)]
-            out = np.zeros(int(np.prod(full)) + 1, dtype=dtype)
+            out: NDArray[Any] = np.zeros(int(np.prod(full)) + 1, dtype=dtype)
             out[:-1] = np.broadcast_to(values.reshape(shape), full).ravel()
             return out
 
@@ -320,7 +322,7 @@ class Simulation:
             "alive": grid(np.ones(1), "", np.float64),
         }
 
-    def _per_plan(self, counts: NDArray[np.int64], table: NDArray[np.generic]) -> NDArray[np.float64]:
+    def _per_plan(self, counts: NDArray[np.int64], table: NDArray[Any]) -> NDArray[np.float64]:
         """Per-plan totals of a per-key table weighted by how many people have each key."""
         return (counts[:-1] * table[:-1]).reshape(self.n_plans, -1).sum(axis=1)  # type: ignore[no-any-return]
 
@@ -354,7 +356,8 @@ class Simulation:
                              (Tally.ACTIVE_CUSTOMERS, "customer"), (Tally.LOYAL_ACTIVE, "loyal_customer")):
             tally[:, which] = self._per_plan(per_key, tables[table])
         tally[:, Tally.OFFER_COST] = tally[:, Tally.OFFERS] * self.economics.offer_cost
-        tally[:, Tally.ALIVE_PROSPECTS] = self._per_plan(per_key, tables["alive"]) - tally[:, Tally.ACTIVE_CUSTOMERS]
+        alive = self._per_plan(per_key, tables["alive"])
+        tally[:, Tally.ALIVE_PROSPECTS] = alive - tally[:, Tally.ACTIVE_CUSTOMERS]
         satisfaction = state.flat("satisfaction")
         tally[:, Tally.SATISFACTION_SUM] = (satisfaction * tables["customer"][key]).reshape(
             self.n_plans, -1).sum(axis=1, dtype=np.float64)
@@ -363,8 +366,8 @@ class Simulation:
         discount = np.float32(self.discount[week])
         value = state.flat("value_discounted")
         value -= tables["customer_cost"][key] * discount
-        value[offered.flat] -= (tables["customer_cost"][offered_key] - tables["customer_cost"][key[offered.flat]]
-                                ) * discount
+        cost = tables["customer_cost"]
+        value[offered.flat] -= (cost[offered_key] - cost[key[offered.flat]]) * discount
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
         experience = -tables["annoyance"][key]
@@ -401,7 +404,7 @@ class Simulation:
         for s, purchases in enumerate(bought):
             self.targeting.observe_week(week, s, self.states[s], purchases)
 
-    def _unsubscribes(self, tally: NDArray[np.float64], tables: dict[str, NDArray[np.generic]],
+    def _unsubscribes(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
                       u_unsub: NDArray[np.float32]) -> Cohort:
         """People annoyed by contacts above tolerance unsubscribe with chance per excess contact.
 
@@ -420,7 +423,7 @@ class Simulation:
         return gone
 
     def _contact_conflicts(self, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                           tables: dict[str, NDArray[np.generic]], u_conflict: NDArray[np.float32],
+                           tables: dict[str, NDArray[Any]], u_conflict: NDArray[np.float32],
                            experience: NDArray[np.float32], touched: NDArray[np.bool_]) -> None:
         """Messages from several unaligned channels contradict each other (``consistency``)."""
         chance = self.behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
@@ -434,7 +437,7 @@ class Simulation:
         touched[conflicted.flat] = True
         self._count(tally, Tally.CONTACT_CONFLICTS, conflicted.plan)
 
-    def _churn(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[np.generic]],
+    def _churn(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
                u_churn: NDArray[np.float32]) -> None:
         """Customers lapse with their hazard plus over-messaging; prospects drop out."""
         behaviour, state = self.behaviour, self.state
@@ -461,7 +464,7 @@ class Simulation:
         self.key.reshape(-1)[could.flat[lapse | by_messaging | drops]] = self.sentinel
 
     def _offers(self, week: int, levels: NDArray[np.float64],
-                tables: dict[str, NDArray[np.generic]]) -> Cohort:
+                tables: dict[str, NDArray[Any]]) -> Cohort:
         """Who receives a targeted offer this week; the policy chooses per plan."""
         empty = Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
         if self.economics.offers_per_week_share <= 0:
@@ -668,7 +671,7 @@ class Simulation:
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
         return [
             WeekPurchases(person=person[a:b], channel=channel[a:b], net_value=net[a:b])
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            for a, b in itertools.pairwise(bounds)
         ]
 
 

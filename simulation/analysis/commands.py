@@ -26,6 +26,13 @@ from simulation.analysis.runs import Execution, estimate_seconds, standard_plan_
 from simulation.analysis.sensitivity import gain_plans, tornado, tornado_tasks
 from simulation.analysis.shapley import SwitchedOn, capability_value, shapley_plans, shapley_tasks
 from simulation.analysis.uncertainty import design, uncertainty, uncertainty_tasks
+from simulation.console import (
+    BadInput,
+    add_scenario_arguments,
+    scenario_from_args,
+    text_progress,
+    write_outputs,
+)
 from simulation.scenario import Capability, Scenario
 
 EXIT_CANCELLED = 130
@@ -34,35 +41,17 @@ ANNOUNCE_AFTER_SECONDS = 3.0
 
 
 def _bad(message: str) -> Exception:
-    from simulation.cli import BadInput  # the CLI module imports this one
-
     return BadInput(message)
 
 
-def _bar(quiet: bool) -> Callable[[float, str], None] | None:
-    if quiet:
-        return None
-
-    def report(fraction: float, message: str) -> None:
-        filled = round(30 * fraction)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {message:<60.60}")
-        if fraction >= 1:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return report
-
-
 def _scenario(args: argparse.Namespace) -> Scenario:
-    from simulation.cli import _scenario_from
-
-    return _scenario_from(args)
+    return scenario_from_args(args)
 
 
 def _execution(args: argparse.Namespace) -> Execution:
     if args.jobs == 0:
         raise _bad("--jobs: 0 workers; use a positive number, or -1 for every core")
-    return Execution(n_jobs=args.jobs, progress=_bar(args.quiet), cache_dir=args.cache)
+    return Execution(n_jobs=args.jobs, progress=text_progress(args.quiet), cache_dir=args.cache)
 
 
 def _announce(seconds: float, args: argparse.Namespace) -> None:
@@ -75,8 +64,6 @@ def _write(args: argparse.Namespace, scenario: Scenario, frames: dict[str, Any],
            summary: dict[str, Any]) -> None:
     if not args.out:
         return
-    from simulation.cli import write_outputs
-
     tables = {k: v for k, v in frames.items() if isinstance(v, pd.DataFrame)}
     write_outputs(tables, {"scenario": json.loads(scenario.to_json()), **summary}, Path(args.out))
     (Path(args.out) / "scenario.json").write_text(scenario.to_json() + "\n")
@@ -232,12 +219,7 @@ def add_commands(sub: Any) -> None:
     def command(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]
                 ) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-        source = parser.add_mutually_exclusive_group()
-        source.add_argument("--preset", default="benchmark_retailer", help="preset name (see 'presets')")
-        source.add_argument("--scenario", help="scenario JSON file (as downloaded from the app)")
-        parser.add_argument("--out", help="folder for the CSV files and summary.json")
-        parser.add_argument("--seed", type=int, help="override the scenario's seed")
-        parser.add_argument("--population", type=int, help="override the simulated population")
+        add_scenario_arguments(parser)
         parser.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: every core)")
         parser.add_argument("--cache", help="folder to cache runs in (reused by later commands)")
         parser.add_argument("--quiet", action="store_true", help="no estimate or progress bar")

@@ -1,0 +1,63 @@
+"""Shared pieces of the command lines: scenario arguments, one-line errors, a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.scenario import Scenario
+
+
+class BadInput(Exception):
+    """A problem with what the user gave us, reported in one line (exit code 2)."""
+
+
+def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--preset | --scenario``, ``--out``, ``--seed``, ``--population``."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--preset", default="benchmark_retailer", help="preset name (see 'presets')")
+    source.add_argument("--scenario", help="scenario JSON file (as downloaded from the app)")
+    parser.add_argument("--out", help="folder for the CSV files and summary.json")
+    parser.add_argument("--seed", type=int, help="override the scenario's seed")
+    parser.add_argument("--population", type=int, help="override the simulated population")
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """The scenario named by :func:`add_scenario_arguments` (raises ScenarioError if bad)."""
+    scenario = Scenario.from_json(args.scenario) if args.scenario else Scenario.preset(args.preset)
+    changes: dict[str, int] = {}
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.population is not None:
+        changes["market__population"] = args.population
+    return scenario.replace(**changes) if changes else scenario
+
+
+def progress_bar(fraction: float, message: str) -> None:
+    """Draw ``[#####.....]  50%  message`` on standard error (newline when done)."""
+    filled = round(30 * fraction)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {message:<60.60}")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def text_progress(quiet: bool) -> Callable[[float, str], None] | None:
+    """:func:`progress_bar`, or nothing when ``quiet``."""
+    return None if quiet else progress_bar
+
+
+def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, object], out: Path) -> None:
+    """Each frame as ``<name>.csv`` and the summary as ``summary.json`` in ``out``."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in results_frames.items():
+            frame.to_csv(out / f"{name}.csv", index=False)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    except OSError as error:
+        raise BadInput(f"cannot write to {out}: {error.strerror}") from None
