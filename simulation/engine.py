@@ -343,10 +343,10 @@ class Simulation:
         key = self.key.reshape(-1)
 
         # 2. Contacts and offers --------------------------------------------------------------
-        offered = self._offers(week, levels, tables)
+        per_key = np.bincount(key, minlength=tables["intent"].size)
+        offered = self._offers(week, levels, tables, per_key)
         self.offered[offered.flat] = True
         offered_key = key[offered.flat] + self.offered_step
-        per_key = np.bincount(key, minlength=tables["intent"].size)
         if offered.size:
             per_key -= np.bincount(key[offered.flat], minlength=per_key.size)
             per_key += np.bincount(offered_key, minlength=per_key.size)
@@ -463,28 +463,26 @@ class Simulation:
         self._count(tally, Tally.LAPSES, could.plan[lapse | by_messaging])
         self.key.reshape(-1)[could.flat[lapse | by_messaging | drops]] = self.sentinel
 
-    def _offers(self, week: int, levels: NDArray[np.float64],
-                tables: dict[str, NDArray[Any]]) -> Cohort:
+    def _offers(self, week: int, levels: NDArray[np.float64], tables: dict[str, NDArray[Any]],
+                per_key: NDArray[np.int64]) -> Cohort:
         """Who receives a targeted offer this week; the policy chooses per plan."""
-        empty = Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
+        n = self.n_people
         if self.economics.offers_per_week_share <= 0:
-            return empty
-        eligible = Cohort.of(np.flatnonzero(tables["known"][self.key.reshape(-1)]), self.n_people)
-        bounds = np.searchsorted(eligible.plan, np.arange(self.n_plans + 1))
+            return Cohort.of(np.zeros(0, dtype=np.int64), n)
+        known = tables["known"]
+        n_eligible = self._per_plan(per_key, known)
         chosen = []
         for s in range(self.n_plans):
-            block = eligible.take(slice(bounds[s], bounds[s + 1]))
-            if block.size == 0:
-                continue
+            plan_keys = self.key[s]
             context = TargetingContext(
                 week=week, strategy=s, identity=float(levels[s, _CAP[Capability.IDENTITY]]),
-                eligible=block.person, offer_share=self.economics.offers_per_week_share,
+                offer_share=self.economics.offers_per_week_share, n_eligible=int(n_eligible[s]),
+                is_eligible=lambda person, k=plan_keys: known[k[person]],
+                list_eligible=lambda k=plan_keys: np.flatnonzero(known[k]),
                 state=self.states[s], world=self.world, streams=self.streams,
             )
-            chosen.append(block.flat[self.targeting.select(context)])
-        if not chosen:
-            return empty
-        return Cohort.of(np.concatenate(chosen), self.n_people)
+            chosen.append(s * n + np.asarray(self.targeting.select(context), dtype=np.int64))
+        return Cohort.of(np.concatenate(chosen), n)
 
     def _update_hazard(self, who: Cohort) -> None:
         """Recompute the weekly churn hazard of ``who`` from satisfaction and loyalty.

@@ -393,7 +393,7 @@ class EventRecorder:
         self.first_touch: list[tuple[int, NDArray[np.int64], NDArray[np.int64]]] = []
         self._mask: NDArray[np.uint8] | None = None
 
-    def select(self, context: TargetingContext) -> NDArray[np.bool_]:
+    def select(self, context: TargetingContext) -> NDArray[np.int64]:
         return self.inner.select(context)
 
     def observe_week(self, week: int, strategy: int, state: StrategyState,

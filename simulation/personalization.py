@@ -80,7 +80,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import ThreadpoolController
 
 from simulation.random_streams import Draw
-from simulation.targeting import TargetingContext, WeekPurchases
+from simulation.targeting import TargetingContext, WeekPurchases, WeeklyDraw, random_recipients
 
 if TYPE_CHECKING:
     from simulation.engine import StrategyState
@@ -469,31 +469,22 @@ class PersonalizedTargeting:
         self._plans: dict[int, _PlanState] = {}
         self._world: World | None = None
         self._last_week = -1
+        self._draw = WeeklyDraw()
 
     # TargetingPolicy --------------------------------------------------------------------
 
-    def select(self, context: TargetingContext) -> NDArray[np.bool_]:
+    def select(self, context: TargetingContext) -> NDArray[np.int64]:
         self._bind(context.week, context.world)
         plan = self._plan(context.strategy, context.state)
         if context.week >= plan.next_round_week:
             self._start_round(plan, context)
-        eligible = context.eligible
-        budget = round(context.offer_share * eligible.size)
         if plan.candidates is None or self.mode is TargetingMode.RANDOM:
-            u = context.streams.uniform(Draw.TARGETING, context.week, 0, eligible)
-            mask = u < context.offer_share
-            plan.offered = eligible[mask]
+            plan.offered = random_recipients(context, self._draw)
         else:
-            scratch = plan.scratch
-            scratch[eligible] = True
-            available = plan.candidates[scratch[plan.candidates]]
-            scratch[eligible] = False
-            plan.offered = available[:budget]
-            scratch[plan.offered] = True
-            mask = scratch[eligible]
-            scratch[plan.offered] = False
+            available = plan.candidates[context.is_eligible(plan.candidates)]
+            plan.offered = available[:context.budget]
         plan.rounds[-1].offers += plan.offered.size
-        return mask  # type: ignore[no-any-return]
+        return plan.offered
 
     def observe_week(self, week: int, strategy: int, state: StrategyState,
                      purchases: WeekPurchases) -> None:

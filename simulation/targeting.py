@@ -9,7 +9,9 @@ the value of better data is zero until a learned policy (``simulation.personaliz
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -48,27 +50,45 @@ class TargetingContext:
         Current week and the strategy's index in ``world.strategies``.
     identity:
         Effective ``identity`` level this week (0 = siloed data, 1 = unified).
-    eligible:
-        (E,) person indices the business may contact this week.
     offer_share:
-        Share of ``eligible`` the weekly budget pays for.
+        Share of the eligible people the weekly budget pays for.
+    n_eligible:
+        How many people the business may contact this week (alive, known to a channel,
+        subscribed).
+    is_eligible:
+        ``is_eligible(person)`` -> bool array: may these people be contacted this week?
+    list_eligible:
+        Returns every eligible person (sorted); costs a pass over the population, so policies
+        use :attr:`eligible` only when they need the whole list (e.g. to rank everyone).
     """
 
     week: int
     strategy: int
     identity: float
-    eligible: NDArray[np.int64]
     offer_share: float
+    n_eligible: int
+    is_eligible: Callable[[NDArray[np.int64]], NDArray[np.bool_]]
+    list_eligible: Callable[[], NDArray[np.int64]]
     state: StrategyState
     world: World
     streams: RandomStreams
+
+    @cached_property
+    def eligible(self) -> NDArray[np.int64]:
+        """(E,) every person the business may contact this week."""
+        return self.list_eligible()
+
+    @property
+    def budget(self) -> int:
+        """Offers the weekly budget pays for."""
+        return round(self.offer_share * self.n_eligible)
 
 
 class TargetingPolicy(Protocol):
     """Chooses offer recipients; must be deterministic given the context."""
 
-    def select(self, context: TargetingContext) -> NDArray[np.bool_]:
-        """A boolean mask over ``context.eligible``: True = send an offer."""
+    def select(self, context: TargetingContext) -> NDArray[np.int64]:
+        """Person indices (eligible, distinct) that receive an offer this week."""
         ...
 
     def observe_week(self, week: int, strategy: int, state: StrategyState,
@@ -77,12 +97,35 @@ class TargetingPolicy(Protocol):
         ...
 
 
+class WeeklyDraw:
+    """The targeting draw of every person this week, hashed once and shared by all plans."""
+
+    def __init__(self) -> None:
+        self._week = -1
+        self._draw: NDArray[np.float64] = np.zeros(0)
+
+    def of(self, context: TargetingContext) -> NDArray[np.float64]:
+        n = context.world.n_people
+        if self._week != context.week or self._draw.size != n:
+            self._week = context.week
+            self._draw = context.streams.uniform(Draw.TARGETING, context.week, 0, np.arange(n))
+        return self._draw
+
+
+def random_recipients(context: TargetingContext, draw: WeeklyDraw) -> NDArray[np.int64]:
+    """Each eligible person independently with probability ``offer_share`` (hashed draws)."""
+    candidates = np.flatnonzero(draw.of(context) < context.offer_share)
+    return candidates[context.is_eligible(candidates)]  # type: ignore[no-any-return]
+
+
 class RandomTargeting:
     """Offers to a random ``offer_share`` of eligible people (no data used)."""
 
-    def select(self, context: TargetingContext) -> NDArray[np.bool_]:
-        u = context.streams.uniform(Draw.TARGETING, context.week, 0, context.eligible)
-        return u < context.offer_share  # type: ignore[no-any-return]
+    def __init__(self) -> None:
+        self._draw = WeeklyDraw()
+
+    def select(self, context: TargetingContext) -> NDArray[np.int64]:
+        return random_recipients(context, self._draw)
 
     def observe_week(self, week: int, strategy: int, state: StrategyState,
                      purchases: WeekPurchases) -> None:
