@@ -46,6 +46,9 @@ ProgressCallback = Callable[[float, str], None]
 
 _CAP = {c: i for i, c in enumerate(Capability)}
 
+keep = np.compress
+"""Elements of an array where a mask is true (several times faster than ``a[mask]``)."""
+
 _TOUCHPOINT_DRAWS = (Draw.SWITCH, Draw.NEXT_CHANNEL, Draw.KEEP_CONTEXT, Draw.RESTART, Draw.CONFLICT,
                      Draw.CONFLICT_WALKAWAY, Draw.BUY, Draw.IN_STOCK, Draw.STOCKOUT_LOST)
 """Event draws of one journey touchpoint (hashed per person, week and touchpoint)."""
@@ -157,7 +160,14 @@ class Cohort:
         return cls(flat=flat, plan=plan, person=person)
 
     def take(self, positions: NDArray[np.int64] | NDArray[np.bool_] | slice) -> Cohort:
-        return Cohort(flat=self.flat[positions], plan=self.plan[positions], person=self.person[positions])
+        """The members at ``positions`` (a boolean mask, integer positions or a slice)."""
+        if isinstance(positions, slice):
+            return Cohort(flat=self.flat[positions], plan=self.plan[positions], person=self.person[positions])
+        if positions.dtype == np.bool_:  # np.compress is several times faster than a[mask]
+            return Cohort(flat=np.compress(positions, self.flat), plan=np.compress(positions, self.plan),
+                          person=np.compress(positions, self.person))
+        return Cohort(flat=np.take(self.flat, positions), plan=np.take(self.plan, positions),
+                      person=np.take(self.person, positions))
 
     @property
     def size(self) -> int:
@@ -260,6 +270,19 @@ class Simulation:
         return Cohort(flat=flat, plan=np.repeat(np.arange(self.n_plans), person.size),
                       person=np.tile(person, self.n_plans))
 
+    def _below(self, u: NDArray[np.float32], bound: NDArray[np.float64]) -> Cohort:
+        """(plan, person) pairs whose shared draw ``u[person]`` is below the plan's ``bound``."""
+        parts = [s * self.n_people + np.flatnonzero(u < b) for s, b in enumerate(bound) if b > 0]
+        if not parts:
+            return Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
+        return Cohort.of(np.concatenate(parts), self.n_people)
+
+    def _current_keys(self, who: Cohort) -> NDArray[np.int32]:
+        """This week's contact keys of ``who``, counting an offer received this week."""
+        keys = np.take(self.key.reshape(-1), who.flat)
+        keys += np.take(self.offered, who.flat) * np.int32(self.offered_step)
+        return keys  # type: ignore[no-any-return]
+
     def _refresh_keys(self, who: Cohort, week: int) -> None:
         """Recompute the contact key of ``who`` from their state (sentinel if not alive)."""
         state = self.state
@@ -359,19 +382,19 @@ class Simulation:
         alive = self._per_plan(per_key, tables["alive"])
         tally[:, Tally.ALIVE_PROSPECTS] = alive - tally[:, Tally.ACTIVE_CUSTOMERS]
         satisfaction = state.flat("satisfaction")
-        tally[:, Tally.SATISFACTION_SUM] = (satisfaction * tables["customer"][key]).reshape(
-            self.n_plans, -1).sum(axis=1, dtype=np.float64)
+        is_customer = np.take(tables["customer"].astype(np.float32), key).reshape(self.n_plans, -1)
+        tally[:, Tally.SATISFACTION_SUM] = np.einsum(
+            "pn,pn->p", satisfaction.reshape(self.n_plans, -1), is_customer, dtype=np.float64)
 
         # CLV: contacts and offers to people who are customers at the start of the week.
-        discount = np.float32(self.discount[week])
+        cost = tables["customer_cost"] * np.float32(self.discount[week])
         value = state.flat("value_discounted")
-        value -= tables["customer_cost"][key] * discount
-        cost = tables["customer_cost"]
-        value[offered.flat] -= (cost[offered_key] - cost[key[offered.flat]]) * discount
+        value -= np.take(cost, key)
+        value[offered.flat] -= cost[offered_key] - cost[key[offered.flat]]
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
-        experience = -tables["annoyance"][key]
-        touched = tables["annoyed"][key]
+        experience = -np.take(tables["annoyance"], key)
+        touched = np.take(tables["annoyed"], key)
         experience[offered.flat] = -tables["annoyance"][offered_key]
         touched[offered.flat] = tables["annoyed"][offered_key]
         unsubscribed = self._unsubscribes(tally, tables, u_unsub)
@@ -379,7 +402,7 @@ class Simulation:
 
         # 3. Journeys open --------------------------------------------------------------------
         could = self._all_plans(np.flatnonzero(u_open < self.open_bound))
-        could_key = key[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
+        could_key = self._current_keys(could)
         intent = tables["intent"][could_key] * people.propensity[could.person]
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
         journeys = could.take(opens)
@@ -415,7 +438,7 @@ class Simulation:
         if largest <= 0:
             return Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
         could = self._all_plans(np.flatnonzero(u_unsub < largest))
-        could_key = self.key.reshape(-1)[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
+        could_key = self._current_keys(could)
         leaves = u_unsub[could.person] < per_contact * tables["excess"][could_key]
         gone = could.take(leaves)
         self.state.flat("subscribed")[gone.flat] = False
@@ -429,9 +452,8 @@ class Simulation:
         chance = self.behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
         if chance.max() <= 0:
             return
-        could = self._all_plans(np.flatnonzero(u_conflict < chance.max()))
-        could_key = self.key.reshape(-1)[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
-        hit = tables["multi"][could_key] & (u_conflict[could.person] < chance[could.plan])
+        could = self._below(u_conflict, chance)
+        hit = np.take(tables["multi"], self._current_keys(could))
         conflicted = could.take(hit)
         experience[conflicted.flat] -= self.behaviour.conflict_satisfaction_loss
         touched[conflicted.flat] = True
@@ -446,7 +468,7 @@ class Simulation:
         per_excess = behaviour.churn_per_excess_contact
         bound = max(float(hazard.max()), dropout) + per_excess * float(tables["excess"].max())
         could = self._all_plans(np.flatnonzero(u_churn < bound))
-        could_key = self.key.reshape(-1)[could.flat] + self.offered[could.flat] * np.int32(self.offered_step)
+        could_key = self._current_keys(could)
         alive = could_key != self.sentinel
         customer = state.flat("customer_since")[could.flat] >= 0
         u = u_churn[could.person]
@@ -456,12 +478,12 @@ class Simulation:
         drops = alive & ~customer & (u < dropout)
         lapse_week = state.flat("lapse_week")
         for which, mask in ((Tally.LOST_OVERMESSAGING_CHURN, by_messaging), (Tally.PROSPECT_DROPOUTS, drops)):
-            lapse_week[could.flat[mask]] = week
+            lapse_week[np.compress(mask, could.flat)] = week
             self._count(tally, which, could.plan[mask])
-        lapse_week[could.flat[lapse]] = week
-        state.flat("lapse_overmessaging")[could.flat[by_messaging]] = True
+        lapse_week[np.compress(lapse, could.flat)] = week
+        state.flat("lapse_overmessaging")[np.compress(by_messaging, could.flat)] = True
         self._count(tally, Tally.LAPSES, could.plan[lapse | by_messaging])
-        self.key.reshape(-1)[could.flat[lapse | by_messaging | drops]] = self.sentinel
+        self.key.reshape(-1)[np.compress(lapse | by_messaging | drops, could.flat)] = self.sentinel
 
     def _offers(self, week: int, levels: NDArray[np.float64], tables: dict[str, NDArray[Any]],
                 per_key: NDArray[np.int64]) -> Cohort:
@@ -517,7 +539,7 @@ class Simulation:
             (kind, k) for k in range(behaviour.touchpoints_per_journey) for kind in _TOUCHPOINT_DRAWS]
         column = {d: j for j, d in enumerate(draws)}
         uniform = streams.uniform_block(draws, week, person)
-        u = uniform[:, 0]
+        u = uniform[0]
         channel = (u[:, None] >= self.preference_cdf[seg, :-1]).sum(axis=1)
         start = channel.copy()
         used = np.left_shift(1, channel).astype(np.uint8)
@@ -533,65 +555,59 @@ class Simulation:
                 break
             restarting = np.zeros(n_j, dtype=bool)
             if k > 0 and n_channels > 1:
-                switch = uniform[pos, column[Draw.SWITCH, k]] < (
+                switch = uniform[column[Draw.SWITCH, k]][pos] < (
                     segs.switch_probability[seg[pos]]
                 )
-                sw = pos[switch]
+                sw = keep(switch, pos)
                 if sw.size:
                     weights = segs.preference[seg[sw]].copy()
                     weights[np.arange(sw.size), channel[sw]] = 0.0
                     total = weights.sum(axis=1)
                     real = total > 0
-                    sw, weights, total = sw[real], weights[real], total[real]
+                    sw, weights, total = keep(real, sw), weights[real], keep(real, total)
                     cdf = np.cumsum(weights, axis=1) / total[:, None]
-                    u = uniform[sw, column[Draw.NEXT_CHANNEL, k]]
+                    u = uniform[column[Draw.NEXT_CHANNEL, k]][sw]
                     channel[sw] = (u[:, None] >= cdf[:, :-1]).sum(axis=1)
                     used[sw] |= np.left_shift(1, channel[sw]).astype(np.uint8)
                     self._count(tally, Tally.SWITCHES, plan[sw])
 
-                    lost = sw[uniform[sw, column[Draw.KEEP_CONTEXT, k]] >= keep_context[plan[sw]]]
+                    lost = keep(uniform[column[Draw.KEEP_CONTEXT, k]][sw] >= keep_context[plan[sw]], sw)
                     self._count(tally, Tally.CONTEXT_LOSSES, plan[lost])
                     experience[journeys.flat[lost]] -= behaviour.lost_context_satisfaction_loss
                     touched[journeys.flat[lost]] = True
-                    gives_up = uniform[lost, column[Draw.RESTART, k]] < (
+                    gives_up = uniform[column[Draw.RESTART, k]][lost] < (
                         behaviour.lost_context_abandon_share
                     )
-                    end[lost[gives_up]] = JourneyEnd.LOST_CONTEXT
+                    end[keep(gives_up, lost)] = JourneyEnd.LOST_CONTEXT
                     # Starting over spends this touchpoint on finding the way back.
-                    restarting[lost[~gives_up]] = True
+                    restarting[keep(~gives_up, lost)] = True
 
-                    going_on = sw[end[sw] == JourneyEnd.OPEN]
+                    going_on = keep(end[sw] == JourneyEnd.OPEN, sw)
                     self._count(tally, Tally.JOURNEY_CONFLICT_CHANCES, plan[going_on])
-                    meets = going_on[
-                        uniform[going_on, column[Draw.CONFLICT, k]]
-                        < conflict_chance[plan[going_on]]
-                    ]
+                    meets = keep(
+                        uniform[column[Draw.CONFLICT, k]][going_on] < conflict_chance[plan[going_on]],
+                        going_on)
                     self._count(tally, Tally.JOURNEY_CONFLICTS, plan[meets])
                     experience[journeys.flat[meets]] -= behaviour.conflict_satisfaction_loss
                     touched[journeys.flat[meets]] = True
-                    walks = meets[
-                        uniform[meets, column[Draw.CONFLICT_WALKAWAY, k]]
-                        < segs.conflict_sensitivity[seg[meets]]
-                    ]
+                    walks = keep(
+                        uniform[column[Draw.CONFLICT_WALKAWAY, k]][meets]
+                        < segs.conflict_sensitivity[seg[meets]], meets)
                     end[walks] = JourneyEnd.CONFLICT
 
-            ready = pos[(end[pos] == JourneyEnd.OPEN) & ~restarting[pos]]
-            decide = ready[
-                uniform[ready, column[Draw.BUY, k]] < chan.conversion[channel[ready]]
-            ]
+            ready = keep((end[pos] == JourneyEnd.OPEN) & ~restarting[pos], pos)
+            decide = keep(uniform[column[Draw.BUY, k]][ready] < chan.conversion[channel[ready]], ready)
             self._count(tally, Tally.BUY_ATTEMPTS, plan[decide])
             own = chan.availability[channel[decide]]
-            u = uniform[decide, column[Draw.IN_STOCK, k]]
+            u = uniform[column[Draw.IN_STOCK, k]][decide]
             in_stock = u < own + (1.0 - own) * pooled[plan[decide]]
             self._count(tally, Tally.NETWORK_FULFILLED, plan[decide[in_stock & (u >= own)]])
-            end[decide[in_stock]] = JourneyEnd.BOUGHT
-            out = decide[~in_stock]
+            end[keep(in_stock, decide)] = JourneyEnd.BOUGHT
+            out = keep(~in_stock, decide)
             self._count(tally, Tally.STOCKOUTS, plan[out])
             experience[journeys.flat[out]] -= behaviour.stockout_satisfaction_loss
             touched[journeys.flat[out]] = True
-            lost_sale = out[
-                uniform[out, column[Draw.STOCKOUT_LOST, k]] < behaviour.stockout_lost_share
-            ]
+            lost_sale = keep(uniform[column[Draw.STOCKOUT_LOST, k]][out] < behaviour.stockout_lost_share, out)
             end[lost_sale] = JourneyEnd.STOCK_OUT
 
         end[end == JourneyEnd.OPEN] = JourneyEnd.ABANDONED
@@ -620,16 +636,16 @@ class Simulation:
         person, plan = buyers.person, buyers.plan
         seg = world.people.segment[person]
         uniform = streams.uniform_block(_PURCHASE_DRAWS, week, person)
-        z = normal_from_uniforms(uniform[:, 0], uniform[:, 1])
+        z = normal_from_uniforms(uniform[0], uniform[1])
         order = segs.order_value[seg] * chan.value_multiplier[channel] * np.exp(
             segs.order_value_dispersion[seg] * z
         )
-        returned = uniform[:, 2] < chan.return_rate[channel]
+        returned = uniform[2] < chan.return_rate[channel]
         elsewhere = returned & (
-            uniform[:, 3] < behaviour.cross_channel_return_share
+            uniform[3] < behaviour.cross_channel_return_share
         )
         friction = elsewhere & (
-            uniform[:, 4]
+            uniform[4]
             >= levels[plan, _CAP[Capability.SERVICE]]
         )
         net = np.where(returned, 0.0, order)

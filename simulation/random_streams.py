@@ -110,12 +110,12 @@ class RandomStreams:
 
     def uniform_block(self, draws: list[tuple[Draw, int]], week: int,
                       person: NDArray[np.integer]) -> NDArray[np.float64]:
-        """(len(person), len(draws)) array: column j equals ``uniform(*draws[j] week, person)``.
+        """(len(draws), len(person)) array: row j equals ``uniform(*draws[j], week, person)``.
 
         One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
         """
         offsets = np.array([self._offset(kind, week, step) for kind, step in draws], dtype=np.uint32)
-        x = person.astype(np.uint32)[:, None] ^ offsets[None, :]
+        x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
         return self._mix(x)
 
     def normal(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
