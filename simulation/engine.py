@@ -27,6 +27,7 @@ A week, for each strategy (MODEL.md "Lifecycle"):
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -141,6 +142,17 @@ class RunOutput:
     """(S, T) integration one-off plus running cost per week, real currency."""
 
 
+def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.int32],
+                    person: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of ``person`` may be contacted, given one plan's contact keys."""
+    return np.take(known, np.take(keys, person))  # type: ignore[no-any-return]
+
+
+def _all_eligible(known: NDArray[np.bool_], keys: NDArray[np.int32]) -> NDArray[np.int64]:
+    """Every person one plan may contact, sorted."""
+    return np.flatnonzero(np.take(known, keys))
+
+
 def _bit_count_table(n_channels: int) -> NDArray[np.int64]:
     masks = np.arange(2**n_channels)
     return np.array([bin(m).count("1") for m in masks])
@@ -164,8 +176,9 @@ class Cohort:
         if isinstance(positions, slice):
             return Cohort(flat=self.flat[positions], plan=self.plan[positions], person=self.person[positions])
         if positions.dtype == np.bool_:  # np.compress is several times faster than a[mask]
-            return Cohort(flat=np.compress(positions, self.flat), plan=np.compress(positions, self.plan),
-                          person=np.compress(positions, self.person))
+            mask: NDArray[np.bool_] = positions  # type: ignore[assignment]
+            return Cohort(flat=keep(mask, self.flat), plan=keep(mask, self.plan),
+                          person=keep(mask, self.person))
         return Cohort(flat=np.take(self.flat, positions), plan=np.take(self.plan, positions),
                       person=np.take(self.person, positions))
 
@@ -499,8 +512,8 @@ class Simulation:
             context = TargetingContext(
                 week=week, strategy=s, identity=float(levels[s, _CAP[Capability.IDENTITY]]),
                 offer_share=self.economics.offers_per_week_share, n_eligible=int(n_eligible[s]),
-                is_eligible=lambda person, k=plan_keys: known[k[person]],
-                list_eligible=lambda k=plan_keys: np.flatnonzero(known[k]),
+                is_eligible=functools.partial(_eligible_among, known, plan_keys),
+                list_eligible=functools.partial(_all_eligible, known, plan_keys),
                 state=self.states[s], world=self.world, streams=self.streams,
             )
             chosen.append(s * n + np.asarray(self.targeting.select(context), dtype=np.int64))
