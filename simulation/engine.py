@@ -85,8 +85,6 @@ class StrategyState:
     """(C, N) net spend (after refunds) by channel, simulated currency."""
     value_discounted: NDArray[np.float32]
     """Customer-level contribution discounted to week 0 (rebased to acquisition later)."""
-    hazard: NDArray[np.float32]
-    """Current weekly churn hazard (kept up to date when satisfaction or loyalty change)."""
 
     @classmethod
     def stacked(cls, world: World, n_plans: int) -> StrategyState:
@@ -116,7 +114,6 @@ class StrategyState:
             purchases_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.uint16),
             spend_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.float32),
             value_discounted=np.zeros(shape, dtype=np.float32),
-            hazard=tiled(world.segments.churn_hazard[world.people.segment].astype(np.float32)),
         )
 
     def plan(self, s: int) -> StrategyState:
@@ -237,6 +234,9 @@ class Simulation:
         self.sentinel = self.n_plans * self.plan_step
         self.segment_key = world.people.segment.astype(np.int32) * self.segment_step
         self.segment_hazard = world.segments.churn_hazard.astype(np.float32)
+        # Satisfaction cannot fall below 0, so no hazard exceeds this (with float32 headroom).
+        self.largest_hazard = float(self.segment_hazard.max()) * float(np.exp(
+            self.behaviour.satisfaction_churn_elasticity * self.behaviour.baseline_satisfaction)) * 1.0001
         b, e = self.behaviour, self.economics
         # Largest journey chance a person can have (reminders and an offer at their maximum).
         self.open_bound = (
@@ -430,7 +430,6 @@ class Simulation:
         sat = satisfaction[moved.flat]
         sat += behaviour.satisfaction_smoothing * (target - sat)
         satisfaction[moved.flat] = sat
-        self._update_hazard(moved)
 
         # 8. Churn of customers (over-messaging adds to the hazard), drop-out of prospects.
         self._churn(week, tally, tables, u_churn)
@@ -476,16 +475,15 @@ class Simulation:
                u_churn: NDArray[np.float32]) -> None:
         """Customers lapse with their hazard plus over-messaging; prospects drop out."""
         behaviour, state = self.behaviour, self.state
-        hazard = state.flat("hazard")
         dropout = self.world.scenario.market.prospect_dropout_weekly
         per_excess = behaviour.churn_per_excess_contact
-        bound = max(float(hazard.max()), dropout) + per_excess * float(tables["excess"].max())
+        bound = max(self.largest_hazard, dropout) + per_excess * float(tables["excess"].max())
         could = self._all_plans(np.flatnonzero(u_churn < bound))
         could_key = self._current_keys(could)
         alive = could_key != self.sentinel
         customer = state.flat("customer_since")[could.flat] >= 0
         u = u_churn[could.person]
-        base = hazard[could.flat]
+        base = self._hazard(could)
         lapse = alive & customer & (u < base)
         by_messaging = alive & customer & ~lapse & (u < base + per_excess * tables["excess"][could_key])
         drops = alive & ~customer & (u < dropout)
@@ -519,19 +517,20 @@ class Simulation:
             chosen.append(s * n + np.asarray(self.targeting.select(context), dtype=np.int64))
         return Cohort.of(np.concatenate(chosen), n)
 
-    def _update_hazard(self, who: Cohort) -> None:
-        """Recompute the weekly churn hazard of ``who`` from satisfaction and loyalty.
+    def _hazard(self, who: Cohort) -> NDArray[np.float32]:
+        """Weekly churn hazard of ``who`` from their satisfaction and loyalty now.
 
         hazard = segment hazard x exp(-elasticity x (satisfaction - baseline))
                  x (loyal multiplier if purchases >= loyalty threshold)
         """
         behaviour, state = self.behaviour, self.state
-        seg = self.world.people.segment[who.person]
-        gap = state.flat("satisfaction")[who.flat] - np.float32(behaviour.baseline_satisfaction)
-        hazard = self.segment_hazard[seg] * np.exp(np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
-        loyal = state.flat("purchases")[who.flat] >= behaviour.loyalty_threshold_purchases
+        seg = np.take(self.world.people.segment, who.person)
+        gap = np.take(state.flat("satisfaction"), who.flat) - np.float32(behaviour.baseline_satisfaction)
+        hazard = np.take(self.segment_hazard, seg) * np.exp(
+            np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
+        loyal = np.take(state.flat("purchases"), who.flat) >= behaviour.loyalty_threshold_purchases
         hazard[loyal] *= np.float32(behaviour.loyal_hazard_multiplier)
-        state.flat("hazard")[who.flat] = hazard
+        return hazard  # type: ignore[no-any-return]
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                   journeys: Cohort, experience: NDArray[np.float32],
