@@ -44,13 +44,16 @@ def simulate_plans(
     *,
     progress: ProgressCallback | None = None,
     targeting: TargetingPolicy | None = None,
+    segments: bool = True,
 ) -> Results:
     """Simulate any set of capability plans in lockstep on the same people and draws.
 
     ``plans`` maps a name to capability levels (``None``: the three standard strategies); the
     first plan is the baseline of ``npv_gain``, ``roi`` and ``payback_week``. A plan's numbers do
     not depend on which other plans run beside it (common random numbers), so e.g. the 64
-    capability subsets of a Shapley decomposition can be run as one batch.
+    capability subsets of a Shapley decomposition can be run as one batch. ``segments=False``
+    skips the customer segmentation (``extras["segments"]``), which analyses that only read
+    KPIs do not need.
     """
     streams = RandomStreams(scenario.seed)
     world = build_world(scenario, streams, plans)
@@ -60,5 +63,6 @@ def simulate_plans(
     report = getattr(policy, "report", None)
     if callable(report):
         extras["personalization"] = report()
-    extras.update(segment_frames(run))
+    if segments:
+        extras.update(segment_frames(run))
     return Results.from_run(run, extras)

@@ -96,7 +96,7 @@ def run_plan_task(task: PlanTask) -> PlanRun:
     """Simulate one task (a module-level function, so joblib workers can import it)."""
     scenario = Scenario.from_json(task.scenario_json)
     plans = {name: plan_from_levels(levels) for name, levels in task.plans}
-    results = simulate_plans(scenario, plans)
+    results = simulate_plans(scenario, plans, segments=False)
     weekly = None
     if task.keep_weekly:
         weekly = results.weekly[["strategy", "week", *WEEKLY_COLUMNS]].copy()
