@@ -80,7 +80,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import ThreadpoolController
 
 from simulation.random_streams import Draw
-from simulation.targeting import TargetingContext, WeekPurchases, WeeklyDraw, random_recipients
+from simulation.targeting import TargetingContext, WeeklyDraw, WeekPurchases, random_recipients
 
 if TYPE_CHECKING:
     from simulation.engine import StrategyState
