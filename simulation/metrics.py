@@ -275,7 +275,6 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
     threshold = scenario.behaviour.loyalty_threshold_purchases
     reached_new = (people.aware_week < horizon) & ~people.existing
     rows = {}
-    base_cash: NDArray[np.float64] | None = None
     for s, (strategy, state) in enumerate(zip(run.world.strategies, run.states, strict=True)):
         w = weekly[weekly["strategy"] == strategy]
         total = run.weekly[s].sum(axis=0)
@@ -289,14 +288,6 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
         )
         customer_weeks = total[Tally.ACTIVE_CUSTOMERS]
         clv = customer_lifetime_values(run, state)
-        cash = w["net_contribution"].to_numpy()
-        npv = float(w["discounted_net_contribution"].sum())
-        discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
-        if base_cash is None:
-            base_cash, base_npv = cash, npv
-        gain = np.cumsum(cash - base_cash)
-        paid_back = np.flatnonzero(gain < 0)
-        invested = float((run.integration_cost[s] * discount).sum())
         n_customers = np.count_nonzero(customer)
         rows[strategy] = {
             "conversion_rate": _ratio(np.count_nonzero(new_customer & reached_new),
@@ -313,21 +304,19 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             "marketing_cost": float(w["marketing_cost"].sum()),
             "returns_cost": float(w["returns_cost"].sum()),
             "integration_cost": float(w["integration_cost"].sum()),
-            "net_contribution": float(cash.sum()),
+            "net_contribution": float(w["net_contribution"].sum()),
             "clv": float(np.nanmean(clv)) if customer.any() else np.nan,
-            "npv": npv,
-            "npv_gain": npv - base_npv,
-            "roi": (npv - base_npv) / invested if invested > 0 else np.nan,
-            "payback_week": float(paid_back[-1] + 1) if paid_back.size and paid_back[-1] + 1 < horizon
-            else (0.0 if not paid_back.size else np.nan),
+            "npv": float(w["discounted_net_contribution"].sum()),
             "customers": np.count_nonzero(customer) * scenario.scale,
             "active_customers_end": np.count_nonzero(customer & (state.lapse_week < 0)) * scenario.scale,
             "mean_satisfaction": float(state.satisfaction[customer & (state.lapse_week < 0)].mean())
             if (customer & (state.lapse_week < 0)).any() else np.nan,
         }
-    frame = pd.DataFrame.from_dict(rows, orient="index")[list(KPI_COLUMNS)]
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    relative = baseline_comparison(weekly, baseline=run.world.strategies[0],
+                                   weekly_discount_rate=scenario.weekly_discount_rate)
+    frame = frame.join(relative)[list(KPI_COLUMNS)]
     frame.index.name = "strategy"
-    frame.loc[frame.index[0], ["roi", "payback_week"]] = np.nan
     return frame
 
 
