@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from simulation.analysis.commands import add_commands as add_analysis_commands
 from simulation.api import simulate
+from simulation.calibration_commands import add_commands as add_calibration_commands
 from simulation.console import (
     BadInput,
     add_scenario_arguments,
+    comparison_table,
     scenario_from_args,
     text_progress,
     write_outputs,
@@ -29,38 +29,6 @@ from simulation.presets import preset_descriptions
 from simulation.scenario import APP_VERSION
 
 EXIT_BAD_INPUT = 2
-
-SUMMARY_COLUMNS = {
-    "conversion_rate": ("Conversion (first buyers / reached)", "{:.1%}"),
-    "retention_12m": ("12-month retention", "{:.1%}"),
-    "repeat_rate": ("Repeat-purchase rate", "{:.1%}"),
-    "aov": ("Average order value", "{:,.2f}"),
-    "purchases_per_customer_year": ("Purchases per customer-year", "{:.2f}"),
-    "revenue": ("Revenue", "{:,.0f}"),
-    "integration_cost": ("Integration cost", "{:,.0f}"),
-    "net_contribution": ("Net contribution", "{:,.0f}"),
-    "clv": ("CLV per customer", "{:,.2f}"),
-    "npv": ("NPV", "{:,.0f}"),
-    "npv_gain": ("NPV gain vs multichannel", "{:,.0f}"),
-    "payback_week": ("Payback week", "{:.0f}"),
-}
-
-
-def comparison_table(kpis: pd.DataFrame) -> str:
-    """The headline KPIs as a fixed-width text table, strategies as columns."""
-    rows = []
-    for column, (label, fmt) in SUMMARY_COLUMNS.items():
-        cells = ["-" if pd.isna(v) else fmt.format(v) for v in kpis[column]]
-        rows.append([label, *cells])
-    header = ["", *kpis.index]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
-                  for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        for r in [header, *rows]
-    ]
-    return "\n".join(lines)
-
 
 def command_run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
@@ -110,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     presets = sub.add_parser("presets", help="list the presets")
     presets.set_defaults(handler=command_presets)
     add_analysis_commands(sub)
+    add_calibration_commands(sub)
     return parser
 
 

@@ -61,3 +61,37 @@ def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, ob
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     except OSError as error:
         raise BadInput(f"cannot write to {out}: {error.strerror}") from None
+
+
+SUMMARY_COLUMNS = {
+    "conversion_rate": ("Conversion (first buyers / reached)", "{:.1%}"),
+    "retention_12m": ("12-month retention", "{:.1%}"),
+    "repeat_rate": ("Repeat-purchase rate", "{:.1%}"),
+    "aov": ("Average order value", "{:,.2f}"),
+    "purchases_per_customer_year": ("Purchases per customer-year", "{:.2f}"),
+    "revenue": ("Revenue", "{:,.0f}"),
+    "integration_cost": ("Integration cost", "{:,.0f}"),
+    "net_contribution": ("Net contribution", "{:,.0f}"),
+    "clv": ("CLV per customer", "{:,.2f}"),
+    "npv": ("NPV", "{:,.0f}"),
+    "npv_gain": ("NPV gain vs multichannel", "{:,.0f}"),
+    "payback_week": ("Payback week", "{:.0f}"),
+}
+
+
+def comparison_table(kpis: pd.DataFrame) -> str:
+    """The headline KPIs as a fixed-width text table, strategies as columns."""
+    rows = []
+    baseline = str(kpis.index[0])
+    for column, (label, fmt) in SUMMARY_COLUMNS.items():
+        label = label.replace("multichannel", baseline)
+        cells = ["-" if pd.isna(v) else fmt.format(v) for v in kpis[column]]
+        rows.append([label, *cells])
+    header = ["", *kpis.index]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                  for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in [header, *rows]
+    ]
+    return "\n".join(lines)

@@ -49,3 +49,41 @@ def test_unknown_preset_and_missing_file_exit_2():
     assert _run("run", "--preset", "nope").returncode == 2
     missing = _run("run", "--scenario", "/nonexistent/scenario.json")
     assert missing.returncode == 2 and "cannot be read" in missing.stderr
+
+
+def test_calibrate_from_kpis_prints_fit_and_projection(tmp_path):
+    done = _run("calibrate", "--preset", "fashion", "--kpi", "conversion_rate=0.35", "--kpi", "aov=80",
+                "--quiet", "--population", "4000", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "Target vs fitted" in done.stdout and "NPV gain vs current" in done.stdout
+    restored = json.loads((tmp_path / "calibrated_scenario.json").read_text())
+    assert restored["name"] == "fashion"
+
+
+def test_calibrate_from_the_sample_event_log():
+    done = _run("calibrate", "--events", str(ROOT / "data" / "sample_events.csv"), "--quiet",
+                "--population", "4000")
+    assert done.returncode == 0, done.stderr
+    assert "visitors who bought" in done.stdout
+
+
+def test_calibrate_bad_input_exits_2_with_one_line(tmp_path):
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("who,when\n1,2024-01-01\n")
+    cases = {
+        ("calibrate", "--kpi", "foo=1"): "unknown KPI 'foo'",
+        ("calibrate", "--kpi", "aov=abc"): "'abc' is not a number",
+        ("calibrate", "--kpi", "retention_12m=1.5"): "12-month retention",
+        ("calibrate",): "give KPIs with --kpi",
+        ("calibrate", "--events", str(wrong)): "missing columns",
+    }
+    for args, message in cases.items():
+        done = _run(*args)
+        assert done.returncode == 2, args
+        assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_evidence_lists_every_target_row():
+    done = _run("evidence")
+    assert done.returncode == 0, done.stderr
+    assert "10 of 10 target rows within tolerance" in done.stdout

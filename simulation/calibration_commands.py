@@ -1,0 +1,121 @@
+"""Command line of calibration and evidence: ``python -m simulation calibrate|evidence``.
+
+``calibrate`` fits the hidden base parameters to KPIs given as ``--kpi name=value`` or measured
+from an event log (``--events FILE``, with ``--map standard=column`` for other column names),
+prints target vs fitted and the plans projected from there, and with ``--out`` writes the tables
+and the calibrated scenario (JSON, loadable in the app). ``evidence`` prints each published
+benchmark beside the model's figure measured the study's way. Bad input exits 2 in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulation.calibration import EVENT_TARGETS, KPI_SPECS, CalibrationError, calibrate, project
+from simulation.console import (
+    BadInput,
+    add_scenario_arguments,
+    comparison_table,
+    scenario_from_args,
+    text_progress,
+    write_outputs,
+)
+from simulation.eventlog import EventLogError, summarise_log, validate_events
+from simulation.evidence import evidence_table
+from simulation.scenario import CapabilityLevels
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise BadInput(f"{what}: {item!r} is not NAME=VALUE")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def _kpi_targets(items: list[str]) -> dict[str, float]:
+    targets = {}
+    for name, text in _pairs(items, "--kpi").items():
+        if name not in KPI_SPECS:
+            raise BadInput(f"--kpi: unknown KPI {name!r}; known: {', '.join(KPI_SPECS)}")
+        try:
+            targets[name] = float(text)
+        except ValueError:
+            raise BadInput(f"--kpi {name}: {text!r} is not a number") from None
+    return targets
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    scenario = scenario_from_args(args)
+    if not 0 <= args.level <= 1:
+        raise BadInput(f"--level: {args.level} is outside 0 to 1")
+    try:
+        if args.events:
+            log = validate_events(Path(args.events), mapping=_pairs(args.map, "--map"))
+            for line in [*log.notes, *log.problems]:
+                print(f"- {line}")
+            summary = summarise_log(log, scenario=scenario)
+            targets: dict[str, float] = {k: summary.kpis[k] for k in EVENT_TARGETS}
+            scenario = scenario.replace(market__horizon_weeks=summary.weeks)
+            basis = "events"
+        else:
+            if not args.kpi:
+                raise BadInput("give KPIs with --kpi NAME=VALUE (repeatable) or an event log with --events")
+            targets, basis = _kpi_targets(args.kpi), "kpi"
+        fit = calibrate(scenario, targets, levels=CapabilityLevels.uniform(args.level),
+                        gross_margin=args.margin, basis=basis, progress=text_progress(args.quiet))
+    except (CalibrationError, EventLogError) as error:
+        raise BadInput("; ".join(error.problems)) from None
+    table = fit.table[["label", "target", "fitted", "error", "within"]]
+    print("Target vs fitted (current plan, integration level "
+          f"{args.level:.0%}, {fit.evaluations} simulations):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    for message in fit.messages:
+        print(f"- {message}")
+    projection = project(fit)
+    print("\nProjected from your calibrated current state:")
+    print(comparison_table(projection.kpis))
+    if args.out:
+        frames: dict[str, Any] = {"calibration": fit.table, "parameters": fit.parameters,
+                                  **projection.frames()}
+        write_outputs(frames, {"factors": fit.factors, "messages": fit.messages}, Path(args.out))
+        fit.scenario.to_json(Path(args.out) / "calibrated_scenario.json")
+        print(f"\nWrote the tables and calibrated_scenario.json to {args.out}")
+    return 0
+
+
+def command_evidence(args: argparse.Namespace) -> int:
+    table = evidence_table(population=args.population)
+    shown = table[["id", "kind", "published", "model", "tolerance_low", "tolerance_high", "within"]]
+    with pd.option_context("display.width", 160, "display.max_colwidth", 40):
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    targets = table[table["use"].astype(str).str.startswith("target")]
+    print(f"\n{int(targets['within'].fillna(False).sum())} of {len(targets)} target rows within tolerance")
+    if args.out:
+        write_outputs({"evidence": table}, {}, Path(args.out))
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``calibrate`` and ``evidence`` to the CLI's subparsers."""
+    cal = sub.add_parser("calibrate", help="fit the model to your KPIs or event log, then project")
+    add_scenario_arguments(cal)
+    cal.add_argument("--kpi", action="append", default=[], metavar="NAME=VALUE",
+                     help=f"a KPI you know today (repeatable): {', '.join(KPI_SPECS)}")
+    cal.add_argument("--events", help="event log CSV: customer_id, timestamp, channel, event_type, amount")
+    cal.add_argument("--map", action="append", default=[], metavar="STANDARD=COLUMN",
+                     help="column of the log holding a standard field (repeatable)")
+    cal.add_argument("--level", type=float, default=0.0, help="your integration level today, 0 to 1")
+    cal.add_argument("--margin", type=float, help="gross margin, share of revenue")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.set_defaults(handler=command_calibrate)
+    ev = sub.add_parser("evidence", help="published benchmarks vs the model, measured the same way")
+    ev.add_argument("--population", type=int, help="people simulated per preset run")
+    ev.add_argument("--out", help="folder for evidence.csv")
+    ev.set_defaults(handler=command_evidence)
