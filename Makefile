@@ -29,5 +29,7 @@ browser:
 test: install-dev browser
 	$(BIN)/python -m pytest
 
+## Speed and memory figures (printed, never asserted): engine, then the decision-analysis set.
 bench: install-dev
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/analysis.py
