@@ -139,13 +139,13 @@ class RunOutput:
     """(S, T) integration one-off plus running cost per week, real currency."""
 
 
-def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.int32],
+def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
                     person: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which of ``person`` may be contacted, given one plan's contact keys."""
     return np.take(known, np.take(keys, person))  # type: ignore[no-any-return]
 
 
-def _all_eligible(known: NDArray[np.bool_], keys: NDArray[np.int32]) -> NDArray[np.int64]:
+def _all_eligible(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]]) -> NDArray[np.int64]:
     """Every person one plan may contact, sorted."""
     return np.flatnonzero(np.take(known, keys))
 
@@ -232,7 +232,10 @@ class Simulation:
         self.segment_step = 8 * self.n_masks
         self.plan_step = self.n_segments * self.segment_step
         self.sentinel = self.n_plans * self.plan_step
-        self.segment_key = world.people.segment.astype(np.int32) * self.segment_step
+        # Keys fit in 16 bits for the usual few plans (half the memory of 32-bit keys).
+        self.key_dtype: type[np.signedinteger[Any]] = (
+            np.int16 if self.sentinel < np.iinfo(np.int16).max else np.int32)
+        self.segment_key = (world.people.segment.astype(np.int64) * self.segment_step).astype(self.key_dtype)
         self.segment_hazard = world.segments.churn_hazard.astype(np.float32)
         # Satisfaction cannot fall below 0, so no hazard exceeds this (with float32 headroom).
         self.largest_hazard = float(self.segment_hazard.max()) * float(np.exp(
@@ -245,8 +248,10 @@ class Simulation:
         ).astype(np.float32)
         self.state = StrategyState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
-        self.key = np.full((self.n_plans, self.n_people), self.sentinel, dtype=np.int32)
+        self.key = np.full((self.n_plans, self.n_people), self.sentinel, dtype=self.key_dtype)
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
+        self.generators = {kind: streams.generator(kind) for kind in
+                           (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE)}
         self._tables_for = b""
         self._tables_cache: dict[str, NDArray[Any]] = {}
         self.weekly = np.zeros((self.n_plans, self.horizon, len(Tally)))
@@ -256,15 +261,9 @@ class Simulation:
 
     def run(self, progress: ProgressCallback | None = None) -> RunOutput:
         world = self.world
-        n = world.n_people
-        generators = [self.streams.generator(kind) for kind in
-                      (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE)]
         report_every = max(1, self.horizon // 50)
         for week in range(self.horizon):
-            # Whole-population draws, shared by every plan (common random numbers).
-            u_open, u_churn, u_conflict, u_unsub = (g.random(n, dtype=np.float32) for g in generators)
-            self._week(week, world.effective_levels(week), u_open=u_open, u_churn=u_churn,
-                       u_conflict=u_conflict, u_unsub=u_unsub)
+            self._week(week, world.effective_levels(week))
             if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
                 progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
         return RunOutput(
@@ -290,10 +289,10 @@ class Simulation:
             return Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
         return Cohort.of(np.concatenate(parts), self.n_people)
 
-    def _current_keys(self, who: Cohort) -> NDArray[np.int32]:
+    def _current_keys(self, who: Cohort) -> NDArray[np.signedinteger[Any]]:
         """This week's contact keys of ``who``, counting an offer received this week."""
         keys = np.take(self.key.reshape(-1), who.flat)
-        keys += np.take(self.offered, who.flat) * np.int32(self.offered_step)
+        keys += np.take(self.offered, who.flat) * self.key_dtype(self.offered_step)
         return keys  # type: ignore[no-any-return]
 
     def _refresh_keys(self, who: Cohort, week: int) -> None:
@@ -301,11 +300,12 @@ class Simulation:
         state = self.state
         alive = (self.world.people.aware_week[who.person] <= week) & (
             state.flat("lapse_week")[who.flat] < 0)
-        key = (who.plan * self.plan_step).astype(np.int32)
+        step = self.key_dtype
+        loyal = state.flat("purchases")[who.flat] >= self.behaviour.loyalty_threshold_purchases
+        key = (who.plan * self.plan_step).astype(self.key_dtype)
         key += self.segment_key[who.person]
-        key += (state.flat("customer_since")[who.flat] >= 0) * np.int32(self.customer_step)
-        key += (state.flat("purchases")[who.flat] >= self.behaviour.loyalty_threshold_purchases) * np.int32(
-            self.loyal_step)
+        key += (state.flat("customer_since")[who.flat] >= 0) * step(self.customer_step)
+        key += loyal * step(self.loyal_step)
         key += state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat]
         self.key.reshape(-1)[who.flat] = np.where(alive, key, self.sentinel)
 
@@ -362,9 +362,15 @@ class Simulation:
         """Per-plan totals of a per-key table weighted by how many people have each key."""
         return (counts[:-1] * table[:-1]).reshape(self.n_plans, -1).sum(axis=1)  # type: ignore[no-any-return]
 
-    def _week(self, week: int, levels: NDArray[np.float64], *, u_open: NDArray[np.float32],
-              u_churn: NDArray[np.float32], u_conflict: NDArray[np.float32],
-              u_unsub: NDArray[np.float32]) -> None:
+    def _draw(self, kind: Draw) -> NDArray[np.float32]:
+        """This week's whole-population uniform draw of ``kind``, shared by every plan.
+
+        Each kind has its own generator and is drawn exactly once a week, so draws are the same
+        whichever plans run; drawing at the point of use keeps only one array alive at a time.
+        """
+        return self.generators[kind].random(self.n_people, dtype=np.float32)
+
+    def _week(self, week: int, levels: NDArray[np.float64]) -> None:
         """Advance every plan by one week."""
         world, behaviour, state = self.world, self.behaviour, self.state
         people = world.people
@@ -410,14 +416,16 @@ class Simulation:
         touched = np.take(tables["annoyed"], key)
         experience[offered.flat] = -tables["annoyance"][offered_key]
         touched[offered.flat] = tables["annoyed"][offered_key]
-        unsubscribed = self._unsubscribes(tally, tables, u_unsub)
-        self._contact_conflicts(levels, tally, tables, u_conflict, experience, touched)
+        unsubscribed = self._unsubscribes(tally, tables)
+        self._contact_conflicts(levels, tally, tables, experience, touched)
 
         # 3. Journeys open --------------------------------------------------------------------
+        u_open = self._draw(Draw.OPEN_JOURNEY)
         could = self._all_plans(np.flatnonzero(u_open < self.open_bound))
         could_key = self._current_keys(could)
         intent = tables["intent"][could_key] * people.propensity[could.person]
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
+        del u_open
         journeys = could.take(opens)
         self._count(tally, Tally.OFFER_JOURNEYS, journeys.plan[self.offered[journeys.flat]])
         state.flat("engaged")[journeys.flat] = True
@@ -432,7 +440,7 @@ class Simulation:
         satisfaction[moved.flat] = sat
 
         # 8. Churn of customers (over-messaging adds to the hazard), drop-out of prospects.
-        self._churn(week, tally, tables, u_churn)
+        self._churn(week, tally, tables)
         self.offered[offered.flat] = False
         for changed in (journeys, unsubscribed):
             self._refresh_keys(changed, week)
@@ -440,11 +448,12 @@ class Simulation:
             self.targeting.observe_week(week, s, self.states[s], purchases)
 
     def _unsubscribes(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
-                      u_unsub: NDArray[np.float32]) -> Cohort:
+) -> Cohort:
         """People annoyed by contacts above tolerance unsubscribe with chance per excess contact.
 
         Returns who unsubscribed; their contact keys change from next week.
         """
+        u_unsub = self._draw(Draw.UNSUBSCRIBE)
         per_contact = self.behaviour.unsubscribe_per_excess_contact
         largest = per_contact * float(tables["excess"].max())
         if largest <= 0:
@@ -458,9 +467,10 @@ class Simulation:
         return gone
 
     def _contact_conflicts(self, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                           tables: dict[str, NDArray[Any]], u_conflict: NDArray[np.float32],
-                           experience: NDArray[np.float32], touched: NDArray[np.bool_]) -> None:
+                           tables: dict[str, NDArray[Any]], experience: NDArray[np.float32],
+                           touched: NDArray[np.bool_]) -> None:
         """Messages from several unaligned channels contradict each other (``consistency``)."""
+        u_conflict = self._draw(Draw.CONTACT_CONFLICT)
         chance = self.behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
         if chance.max() <= 0:
             return
@@ -471,9 +481,9 @@ class Simulation:
         touched[conflicted.flat] = True
         self._count(tally, Tally.CONTACT_CONFLICTS, conflicted.plan)
 
-    def _churn(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
-               u_churn: NDArray[np.float32]) -> None:
+    def _churn(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]]) -> None:
         """Customers lapse with their hazard plus over-messaging; prospects drop out."""
+        u_churn = self._draw(Draw.CHURN)
         behaviour, state = self.behaviour, self.state
         dropout = self.world.scenario.market.prospect_dropout_weekly
         per_excess = behaviour.churn_per_excess_contact

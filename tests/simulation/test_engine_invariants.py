@@ -139,3 +139,14 @@ def test_engine_does_not_import_streamlit():
     code = "import sys, simulation; simulation.simulate; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
+
+
+def test_many_plans_in_one_run_give_each_plan_its_own_numbers(small_scenario):
+    """45 plans need 32-bit contact keys (16 bits suffice for a few): same numbers either way."""
+    tiny = small_scenario.replace(market__population=800, market__horizon_weeks=40)
+    plan = tiny.custom_plan
+    crowd = {f"p{i}": CapabilityLevels.uniform(i / 44) for i in range(44)} | {"custom": plan}
+    many = simulate_plans(tiny, crowd).kpis.loc["custom"]
+    alone = simulate_plans(tiny, {"custom": plan}).kpis.loc["custom"]
+    columns = ["conversion_rate", "retention_12m", "revenue", "clv", "npv"]
+    assert many[columns].equals(alone[columns])
