@@ -4,7 +4,7 @@ An agent-step is one person advanced one week under one strategy (three strategi
 lockstep, so a run of N people over T weeks is 3 N T steps). Each size runs in a fresh
 process so peak memory (max RSS above the process's footprint before the run) is its own.
 
-Usage: python bench/engine.py [--sizes 20000 100000 1000000] [--repeat 3]
+Usage: python bench/engine.py [--sizes 20000 250000 1000000] [--repeat 3]
 Targets (issue 2, 2-core machine): default interactive scenario < 0.5 s; >= 30 M steps/s at
 N = 1M; <= 300 bytes per simulated person.
 """
@@ -63,14 +63,23 @@ def measure(n: int, repeat: int, targeting: str | None = None) -> dict[str, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 250_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"{'people':>10} {'engine s':>9} {'run+frames s':>13} {'M steps/s':>10} {'bytes/person':>13}")
+    rows = []
     for n in args.sizes:
         r = measure(n, args.repeat if n <= 100_000 else 1)
+        rows.append(r)
         print(f"{n:>10,} {r['engine_s']:>9.3f} {r['total_s']:>13.3f} {r['steps_per_s'] / 1e6:>10.1f} "
               f"{r['bytes_per_person']:>13.0f}")
+    if len(rows) >= 2:
+        small, large = rows[-2], rows[-1]
+        grown = large["bytes_per_person"] * large["n"] - small["bytes_per_person"] * small["n"]
+        fixed = small["bytes_per_person"] * small["n"] - grown / (large["n"] - small["n"]) * small["n"]
+        print(f"memory per additional simulated person between {small['n']:,} and {large['n']:,}: "
+              f"{grown / (large['n'] - small['n']):.0f} bytes (plus about {fixed / 2**20:.0f} MiB that "
+              "does not grow with people: interpreter, libraries, BLAS buffers)")
     base = measure(20_000, args.repeat, targeting="random")
     default = measure(20_000, args.repeat)
     print(f"\npersonalization overhead at the default scenario: learned targeting "
