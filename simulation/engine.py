@@ -432,7 +432,7 @@ class Simulation:
         self._count(tally, Tally.JOURNEYS, journeys.plan)
         bought = self._journeys(week, levels, tally, journeys, experience, touched)
 
-        # 7. Satisfaction and the churn hazard it drives --------------------------------------
+        # 7. Satisfaction (the churn hazard is computed from it when churn is decided) ---------
         moved = Cohort.of(np.flatnonzero(touched), self.n_people)
         target = np.clip(behaviour.baseline_satisfaction + experience[moved.flat], 0.0, 1.0)
         sat = satisfaction[moved.flat]
