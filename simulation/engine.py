@@ -706,7 +706,8 @@ class Simulation:
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
         return [
-            WeekPurchases(person=person[a:b], channel=channel[a:b], net_value=net[a:b])
+            WeekPurchases(person=person[a:b], channel=channel[a:b], net_value=net[a:b],
+                          order_value=order[a:b])
             for a, b in itertools.pairwise(bounds)
         ]
 

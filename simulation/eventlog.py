@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from simulation.random_streams import Draw, RandomStreams
 from simulation.scenario import CapabilityLevels, ChannelKind, Scenario
 from simulation.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
 
@@ -388,8 +387,8 @@ class EventRecorder:
         if callable(getattr(self.inner, "report", None)):
             self.report = self.inner.report  # type: ignore[attr-defined]  # the personalization report stays in Results.extras
         self.plan = plan
-        self.streams = RandomStreams(scenario.seed)
-        self.weeks: list[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+        self.weeks: list[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64],
+                               NDArray[np.float64]]] = []
         self.first_touch: list[tuple[int, NDArray[np.int64], NDArray[np.int64]]] = []
         self._mask: NDArray[np.uint8] | None = None
 
@@ -411,7 +410,8 @@ class EventRecorder:
         self._mask = mask.copy()
         if purchases.person.size:
             self.weeks.append((week, purchases.person.copy(), purchases.channel.copy(),
-                               np.asarray(purchases.net_value, dtype=float).copy()))
+                               np.asarray(purchases.net_value, dtype=float).copy(),
+                               np.asarray(purchases.order_value, dtype=float).copy()))
 
 
 def _day_offsets(person: NDArray[np.int64], week: int, salt: int) -> NDArray[np.float64]:
@@ -423,17 +423,9 @@ def _day_offsets(person: NDArray[np.int64], week: int, salt: int) -> NDArray[np.
 
 def recorded_events(recorder: EventRecorder, scenario: Scenario) -> pd.DataFrame:
     """The recorder's purchases, returns and visits as an event log (standard columns)."""
-    from simulation.world import build_world
-
-    world = build_world(scenario, RandomStreams(scenario.seed), {"x": CapabilityLevels.uniform(0)})
-    segs, chans = world.segments, world.channels
-    names = np.array([n.lower() for n in chans.names], dtype=object)
+    names = np.array([c.name.lower() for c in scenario.channels], dtype=object)
     parts = []
-    for week, person, channel, net in recorder.weeks:
-        seg = world.people.segment[person]
-        z = recorder.streams.normal(Draw.ORDER_VALUE, week, 0, person)
-        order = segs.order_value[seg] * chans.value_multiplier[channel] * np.exp(
-            segs.order_value_dispersion[seg] * z)
+    for week, person, channel, net, order in recorder.weeks:
         when = week * 7.0 + _day_offsets(person, week, 1)
         parts.append(pd.DataFrame({"person": person, "day": when, "channel": names[channel],
                                    "event_type": "purchase", "amount": order}))

@@ -32,12 +32,14 @@ class WeekPurchases:
     person: NDArray[np.int64]
     channel: NDArray[np.int64]
     net_value: NDArray[np.float64]
-    """Order value after refunds, simulated currency."""
+    """Order value after refunds (0 for a returned order), simulated currency."""
+    order_value: NDArray[np.float64]
+    """Order value before any refund, simulated currency."""
 
     @classmethod
     def none(cls) -> WeekPurchases:
         empty = np.zeros(0, dtype=np.int64)
-        return cls(person=empty, channel=empty, net_value=np.zeros(0))
+        return cls(person=empty, channel=empty, net_value=np.zeros(0), order_value=np.zeros(0))
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,8 @@ def test_channel_features_read_only_their_own_channel():
     state = _state([[3, 0], [1, 2]], [[90.0, 0.0], [20.0, 50.0]], used=[0b11, 0b10])
     history = PurchaseHistory.empty(2, 2)
     history.record(WeekPurchases(person=np.array([0, 1]), channel=np.array([1, 1]),
-                                 net_value=np.array([20.0, 25.0])), week=5)
+                                 net_value=np.array([20.0, 25.0]),
+                                 order_value=np.array([20.0, 25.0])), week=5)
     people = np.array([0, 1])
     before = channel_features(state, history, 1, people, week=6)
     state.purchases_by_channel[0] = [50, 50]
