@@ -40,7 +40,7 @@ from simulation.random_streams import Draw, RandomStreams, normal_from_uniforms
 from simulation.scenario import Capability
 from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
-from simulation.world import NEVER, World
+from simulation.world import CHANNELS_IN_MASK, NEVER, World
 
 ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in [0, 1], message)."""
@@ -150,11 +150,6 @@ def _all_eligible(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]]
     return np.flatnonzero(np.take(known, keys))
 
 
-def _bit_count_table(n_channels: int) -> NDArray[np.int64]:
-    masks = np.arange(2**n_channels)
-    return np.array([bin(m).count("1") for m in masks])
-
-
 @dataclass(frozen=True)
 class Cohort:
     """A set of (plan, person) pairs, as flat indices and their parts."""
@@ -217,7 +212,7 @@ class Simulation:
         bits = (masks[:, None] >> np.arange(n_channels)) & 1
         self.siloed_contacts = bits @ world.channels.contact_frequency
         self.siloed_contact_cost = bits @ (world.channels.contact_frequency * world.channels.contact_cost)
-        self.multi_channel_mask = _bit_count_table(n_channels) >= 2
+        self.multi_channel_mask = CHANNELS_IN_MASK[: 2**n_channels] >= 2
         self.preference_cdf = np.cumsum(world.segments.preference, axis=1)
         sigma = world.segments.order_value_dispersion
         self.expected_order_value = (

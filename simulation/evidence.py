@@ -32,6 +32,7 @@ from simulation.api import simulate_plans
 from simulation.presets import preset_names
 from simulation.results import Results
 from simulation.scenario import CapabilityLevels, ChannelKind, Scenario
+from simulation.world import CHANNELS_IN_MASK
 
 EVIDENCE_PATH = Path(__file__).resolve().parent.parent / "data" / "evidence.csv"
 HBR_WINDOW_WEEKS = 61
@@ -162,7 +163,7 @@ def _clv_multi_vs_single(results: Results, plan: str) -> float:
     state = run.states[s]
     cust = results.customers
     clv = cust.loc[cust["strategy"] == plan, "clv"].to_numpy()
-    n_used = np.array([bin(m).count("1") for m in range(256)])[state.channels_used]
+    n_used = CHANNELS_IN_MASK[state.channels_used]
     is_customer = ~np.isnan(clv)
     multi = is_customer & (n_used >= 2)
     single = is_customer & (n_used == 1)

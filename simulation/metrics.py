@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from simulation.engine import RunOutput, StrategyState
 from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, LossCause, Tally
-from simulation.world import NEVER
+from simulation.world import CHANNELS_IN_MASK, NEVER
 
 FLOW_LOSS_LABELS = {
     int(code): f"lost: {cause.value}" for code, cause, _count, _value in JOURNEY_LOSSES
@@ -211,12 +211,11 @@ def mechanisms_frame(run: RunOutput) -> pd.DataFrame:
 
 MIX_GROUPS = ("store only", "online only", "multi-channel")
 COUNT_GROUPS = ("1", "2", "3+")
-_POPCOUNT = np.array([bin(m).count("1") for m in range(256)], dtype=np.uint8)
 
 
 def usage_groups(mask: NDArray[np.uint8], physical_bits: int) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
     """Codes into :data:`MIX_GROUPS` and :data:`COUNT_GROUPS` for channel bit masks."""
-    count = _POPCOUNT[mask]
+    count = CHANNELS_IN_MASK[mask]
     mix = np.where(count >= 2, 2, np.where((mask & physical_bits) > 0, 0, 1)).astype(np.int8)
     return mix, (np.minimum(count, 3) - 1).astype(np.int8)
 

@@ -81,6 +81,7 @@ from threadpoolctl import ThreadpoolController
 
 from simulation.random_streams import Draw
 from simulation.targeting import TargetingContext, WeeklyDraw, WeekPurchases, random_recipients
+from simulation.world import CHANNELS_IN_MASK
 
 if TYPE_CHECKING:
     from simulation.engine import StrategyState
@@ -103,7 +104,6 @@ REGULARIZATION_C = 1.0
 """Inverse L2 strength of the logistic regressions (features are standardized)."""
 
 _STEP_SAMPLE, _STEP_TEST, _STEP_LINK = 1, 2, 3
-_POPCOUNT = np.array([bin(m).count("1") for m in range(256)], dtype=np.float32)
 _THREADS = ThreadpoolController()
 _ROUND_LOCK = threading.Lock()
 """The engine may advance plans in threads; BLAS/OpenMP thread limits are process-wide, so one
@@ -187,8 +187,8 @@ def unified_features(state: StrategyState, history: PurchaseHistory,
     base = 4 * n_channels
     out[:, base] = np.log1p(state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float32))
     out[:, base + 1] = recency(state.last_purchase_week[people], week)
-    out[:, base + 2] = _POPCOUNT[used]
-    out[:, base + 3] = _POPCOUNT[state.channels_bought[people]]
+    out[:, base + 2] = CHANNELS_IN_MASK[used]
+    out[:, base + 3] = CHANNELS_IN_MASK[state.channels_bought[people]]
     since = state.customer_since[people]
     out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
     out[:, base + 5] = since >= 0

@@ -32,6 +32,7 @@ from threadpoolctl import ThreadpoolController
 from simulation.engine import RunOutput, StrategyState
 from simulation.metrics import customer_lifetime_values
 from simulation.random_streams import Draw, RandomStreams
+from simulation.world import CHANNELS_IN_MASK
 
 N_SEGMENTS = 5
 SAMPLE_MAX = 6000
@@ -41,7 +42,6 @@ LAPSED_AFTER_WEEKS = 52
 DOMINANT_CHANNEL_SHARE = 0.6
 """A segment buying at least this share in one channel is named after it."""
 _STEP_SAMPLE = 9
-_POPCOUNT = np.array([bin(m).count("1") for m in range(256)])
 _THREADS = ThreadpoolController()
 
 
@@ -122,7 +122,7 @@ def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.fl
         "recency_weeks": horizon - state.last_purchase_week[people].astype(np.float64),
         "purchases": state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float64),
         "spend": state.spend_by_channel[:, people].sum(axis=0, dtype=np.float64),
-        "channels_bought": _POPCOUNT[state.channels_bought[people]],
+        "channels_bought": CHANNELS_IN_MASK[state.channels_bought[people]],
         "clv": customer_lifetime_values(run, state)[people],
     })
     for c, name in enumerate(channels):
@@ -187,7 +187,7 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
         purchases = state.purchases_by_channel.sum(axis=0, dtype=np.float64)
         spend = state.spend_by_channel.sum(axis=0, dtype=np.float64)
         buyers = np.bincount(segment, weights=purchases > 0, minlength=n_groups)
-        multi = np.bincount(segment, weights=_POPCOUNT[state.channels_bought] >= 2, minlength=n_groups)
+        multi = np.bincount(segment, weights=CHANNELS_IN_MASK[state.channels_bought] >= 2, minlength=n_groups)
         per_purchases = np.bincount(segment, weights=purchases, minlength=n_groups) / safe
         per_spend = np.bincount(segment, weights=spend, minlength=n_groups) / safe
         for g, name in enumerate(world.segments.names):

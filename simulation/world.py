@@ -17,6 +17,9 @@ from simulation.scenario import Capability, CapabilityLevels, ChannelKind, Scena
 NEVER = np.iinfo(np.int16).max
 """Week stamp meaning 'never happened' (also used for people never reached)."""
 
+CHANNELS_IN_MASK = np.array([bin(mask).count("1") for mask in range(256)], dtype=np.uint8)
+"""Number of channels in an 8-bit channel mask (bit c set = channel c): ``CHANNELS_IN_MASK[mask]``."""
+
 
 @dataclass(frozen=True)
 class ChannelTable:
