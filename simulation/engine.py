@@ -348,6 +348,7 @@ class Simulation:
             "multi": grid(multi, "pom", np.bool_),
             "offers": grid(np.array([0.0, 1.0]), "o", np.float64),
             "customer": grid(customer, "c", np.float64),
+            "customer_f32": grid(customer, "c", np.float32),
             "loyal_customer": grid(np.outer(customer, [0.0, 1.0]), "cl", np.float64),
             "known": grid(known, "m", np.bool_),
             "alive": grid(np.ones(1), "", np.float64),
@@ -396,7 +397,7 @@ class Simulation:
         alive = self._per_plan(per_key, tables["alive"])
         tally[:, Tally.ALIVE_PROSPECTS] = alive - tally[:, Tally.ACTIVE_CUSTOMERS]
         satisfaction = state.flat("satisfaction")
-        is_customer = np.take(tables["customer"].astype(np.float32), key).reshape(self.n_plans, -1)
+        is_customer = np.take(tables["customer_f32"], key).reshape(self.n_plans, -1)
         tally[:, Tally.SATISFACTION_SUM] = np.einsum(
             "pn,pn->p", satisfaction.reshape(self.n_plans, -1), is_customer, dtype=np.float64)
 

@@ -118,11 +118,6 @@ class RandomStreams:
         x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
         return self._mix(x)
 
-    def normal(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
-        """Standard normal draws by the Box-Muller transform of two hashed uniforms."""
-        return normal_from_uniforms(self.uniform(kind, week, 2 * step, person),
-                                    self.uniform(kind, week, 2 * step + 1, person))
-
 
 def normal_from_uniforms(u1: NDArray[np.float64], u2: NDArray[np.float64]) -> NDArray[np.float64]:
     """Box-Muller: two independent uniforms on [0, 1) to one standard normal deviate."""
