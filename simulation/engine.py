@@ -56,6 +56,13 @@ _TOUCHPOINT_DRAWS = (Draw.SWITCH, Draw.NEXT_CHANNEL, Draw.KEEP_CONTEXT, Draw.RES
 _PURCHASE_DRAWS = [(Draw.ORDER_VALUE, 0), (Draw.ORDER_VALUE, 1), (Draw.RETURN, 0),
                    (Draw.RETURN_ELSEWHERE, 0), (Draw.RETURN_FRICTION, 0)]
 """Event draws of one purchase: two for the order value's normal deviate, three for returns."""
+_TOUCHPOINT_TALLIES = [Tally.SWITCHES, Tally.CONTEXT_LOSSES, Tally.JOURNEY_CONFLICT_CHANCES,
+                       Tally.JOURNEY_CONFLICTS, Tally.BUY_ATTEMPTS, Tally.NETWORK_FULFILLED,
+                       Tally.STOCKOUTS]
+"""Touchpoint events counted per plan, in the order :meth:`Simulation._journeys` stacks them."""
+_LOSS_TALLIES = [t for *_, count, _ in JOURNEY_LOSSES for t in [count]] + [
+    t for *_, value in JOURNEY_LOSSES for t in [value]]
+"""Lost-journey counts, then their expected lost value, in ``JOURNEY_LOSSES`` order."""
 
 
 @dataclass
@@ -214,6 +221,13 @@ class Simulation:
         self.siloed_contact_cost = bits @ (world.channels.contact_frequency * world.channels.contact_cost)
         self.multi_channel_mask = CHANNELS_IN_MASK[: 2**n_channels] >= 2
         self.preference_cdf = np.cumsum(world.segments.preference, axis=1)
+        # Where a switching journey goes: for (segment, current channel), the cumulative
+        # preference over the other channels, and whether there is another channel at all.
+        others = np.repeat(world.segments.preference[:, None, :], n_channels, axis=1)
+        others[:, np.arange(n_channels), np.arange(n_channels)] = 0.0
+        total = others.sum(axis=2)
+        self.can_switch = total > 0
+        self.switch_cdf = np.cumsum(others, axis=2) / np.where(self.can_switch, total, 1.0)[..., None]
         sigma = world.segments.order_value_dispersion
         self.expected_order_value = (
             world.segments.order_value[:, None] * np.exp(sigma**2 / 2)[:, None]
@@ -244,6 +258,9 @@ class Simulation:
         self.state = StrategyState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
         self.key = np.full((self.n_plans, self.n_people), self.sentinel, dtype=self.key_dtype)
+        # How many (plan, person) pairs hold each key, kept up to date as keys change.
+        self.per_key = np.zeros(self.sentinel + 1, dtype=np.int64)
+        self.per_key[self.sentinel] = self.key.size
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self.generators = {kind: streams.generator(kind) for kind in
                            (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE)}
@@ -270,6 +287,18 @@ class Simulation:
                weights: NDArray[np.floating] | None = None) -> None:
         """Add per-plan counts (or sums of ``weights``) of a cohort to this week's tally."""
         tally[:, which] += np.bincount(plan, weights=weights, minlength=self.n_plans)
+
+    def _count_many(self, tally: NDArray[np.float64], which: list[Tally], plan: NDArray[np.int64],
+                    values: NDArray[Any]) -> None:
+        """Add per-plan sums of each row of ``values`` (len(which), n) to the tallies ``which``.
+
+        One bincount for all rows; within each (plan, tally) bin the values are summed in the
+        same order as a separate ``_count`` would, so the totals are identical.
+        """
+        rows = len(which)
+        index = (plan[None, :] * rows + np.arange(rows)[:, None]).ravel()
+        sums = np.bincount(index, weights=values.ravel(), minlength=self.n_plans * rows)
+        tally[:, which] += sums.reshape(self.n_plans, rows)
 
     def _all_plans(self, person: NDArray[np.int64]) -> Cohort:
         """The cohort of ``person`` (sorted) in every plan, sorted by flat index."""
@@ -302,7 +331,15 @@ class Simulation:
         key += (state.flat("customer_since")[who.flat] >= 0) * step(self.customer_step)
         key += loyal * step(self.loyal_step)
         key += state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat]
-        self.key.reshape(-1)[who.flat] = np.where(alive, key, self.sentinel)
+        self._set_keys(who.flat, np.where(alive, key, self.sentinel))
+
+    def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int) -> None:
+        """Give (plan, person) pairs ``flat`` (distinct) new contact keys, keeping the count."""
+        key = self.key.reshape(-1)
+        size = self.per_key.size
+        self.per_key -= np.bincount(np.take(key, flat), minlength=size)
+        key[flat] = keys
+        self.per_key += np.bincount(np.take(key, flat), minlength=size)
 
     def _tables(self, levels: NDArray[np.float64]) -> dict[str, NDArray[Any]]:
         """Per-key outcomes of contacts this week, flattened in key order, sentinel last.
@@ -381,7 +418,7 @@ class Simulation:
         key = self.key.reshape(-1)
 
         # 2. Contacts and offers --------------------------------------------------------------
-        per_key = np.bincount(key, minlength=tables["intent"].size)
+        per_key = self.per_key.copy()
         offered = self._offers(week, levels, tables, per_key)
         self.offered[offered.flat] = True
         offered_key = key[offered.flat] + self.offered_step
@@ -500,7 +537,7 @@ class Simulation:
         lapse_week[np.compress(lapse, could.flat)] = week
         state.flat("lapse_overmessaging")[np.compress(by_messaging, could.flat)] = True
         self._count(tally, Tally.LAPSES, could.plan[lapse | by_messaging])
-        self.key.reshape(-1)[np.compress(lapse | by_messaging | drops, could.flat)] = self.sentinel
+        self._set_keys(np.compress(lapse | by_messaging | drops, could.flat), self.sentinel)
 
     def _offers(self, week: int, levels: NDArray[np.float64], tables: dict[str, NDArray[Any]],
                 per_key: NDArray[np.int64]) -> Cohort:
@@ -543,106 +580,98 @@ class Simulation:
                   touched: NDArray[np.bool_]) -> list[WeekPurchases]:
         """Touchpoints of this week's journeys; writes purchases into the state and tallies.
 
+        Every touchpoint of every journey is evaluated at once, as (touchpoint, journey)
+        arrays: first the channel path (the only step that depends on the previous
+        touchpoint), then each event from its draw, then which touchpoint ended the journey.
+        Events after the end are masked out, so a journey ends at its first terminal event
+        exactly as if touchpoints were walked one by one (the reference loop in the tests does).
+
         ``experience`` and ``touched`` are (P x N,) and indexed by flat (plan, person) index.
         Returns each plan's purchases.
         """
-        world, behaviour, streams = self.world, self.behaviour, self.streams
+        world, behaviour = self.world, self.behaviour
         chan, segs = world.channels, world.segments
         person, plan = journeys.person, journeys.plan
-        seg = world.people.segment[person]
-        n_j = journeys.size
-        n_channels = self.n_channels
+        seg = np.take(world.people.segment, person)
+        n_j, n_touch = journeys.size, behaviour.touchpoints_per_journey
 
         draws = [(Draw.START_CHANNEL, 0)] + [
-            (kind, k) for k in range(behaviour.touchpoints_per_journey) for kind in _TOUCHPOINT_DRAWS]
-        column = {d: j for j, d in enumerate(draws)}
-        uniform = streams.uniform_block(draws, week, person)
-        u = uniform[0]
-        channel = (u[:, None] >= self.preference_cdf[seg, :-1]).sum(axis=1)
-        start = channel.copy()
-        used = np.left_shift(1, channel).astype(np.uint8)
-        end = np.zeros(n_j, dtype=np.int8)
+            (kind, k) for k in range(n_touch) for kind in _TOUCHPOINT_DRAWS]
+        uniform = self.streams.uniform_block(draws, week, person)
+        u = {kind: uniform[1 + i :: len(_TOUCHPOINT_DRAWS)] for i, kind in enumerate(_TOUCHPOINT_DRAWS)}
+
+        # Channel path: a switch goes to another channel by the segment's preferences.
+        channel = np.empty((n_touch, n_j), dtype=np.intp)
+        channel[0] = (uniform[0][:, None] >= self.preference_cdf[seg, :-1]).sum(axis=1)
+        switch = np.zeros((n_touch, n_j), dtype=bool)
+        if self.n_channels > 1:
+            switch[1:] = u[Draw.SWITCH][1:] < np.take(segs.switch_probability, seg)
+        for k in range(1, n_touch):
+            here = channel[k - 1]
+            switch[k] &= self.can_switch[seg, here]
+            channel[k] = here
+            sw = np.flatnonzero(switch[k])
+            cdf = self.switch_cdf[seg[sw], here[sw], :-1]
+            channel[k, sw] = (u[Draw.NEXT_CHANNEL][k, sw][:, None] >= cdf).sum(axis=1)
+
+        # Events at each touchpoint, as if the journey were still open there.
         kept = behaviour.siloed_context_kept
         keep_context = kept + (1.0 - kept) * levels[:, _CAP[Capability.CONTEXT]]
         conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
         pooled = levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
+        lost = switch & (u[Draw.KEEP_CONTEXT] >= np.take(keep_context, plan))
+        gives_up = lost & (u[Draw.RESTART] < behaviour.lost_context_abandon_share)
+        conflict_chance_met = switch & ~gives_up
+        meets = conflict_chance_met & (u[Draw.CONFLICT] < np.take(conflict_chance, plan))
+        walks = meets & (u[Draw.CONFLICT_WALKAWAY] < np.take(segs.conflict_sensitivity, seg))
+        # Starting over after lost context spends the touchpoint on finding the way back.
+        decide = ~(lost | walks) & (u[Draw.BUY] < np.take(chan.conversion, channel))
+        own = np.take(chan.availability, channel)
+        in_stock_draw = u[Draw.IN_STOCK]
+        bought = decide & (in_stock_draw < own + (1.0 - own) * np.take(pooled, plan))
+        network = bought & (in_stock_draw >= own)
+        stockout = decide & ~bought
+        lost_sale = stockout & (u[Draw.STOCKOUT_LOST] < behaviour.stockout_lost_share)
 
-        for k in range(behaviour.touchpoints_per_journey):
-            pos = np.flatnonzero(end == JourneyEnd.OPEN)
-            if pos.size == 0:
-                break
-            restarting = np.zeros(n_j, dtype=bool)
-            if k > 0 and n_channels > 1:
-                switch = uniform[column[Draw.SWITCH, k]][pos] < (
-                    segs.switch_probability[seg[pos]]
-                )
-                sw = keep(switch, pos)
-                if sw.size:
-                    weights = segs.preference[seg[sw]].copy()
-                    weights[np.arange(sw.size), channel[sw]] = 0.0
-                    total = weights.sum(axis=1)
-                    real = total > 0
-                    sw, weights, total = keep(real, sw), weights[real], keep(real, total)
-                    cdf = np.cumsum(weights, axis=1) / total[:, None]
-                    u = uniform[column[Draw.NEXT_CHANNEL, k]][sw]
-                    channel[sw] = (u[:, None] >= cdf[:, :-1]).sum(axis=1)
-                    used[sw] |= np.left_shift(1, channel[sw]).astype(np.uint8)
-                    self._count(tally, Tally.SWITCHES, plan[sw])
-
-                    lost = keep(uniform[column[Draw.KEEP_CONTEXT, k]][sw] >= keep_context[plan[sw]], sw)
-                    self._count(tally, Tally.CONTEXT_LOSSES, plan[lost])
-                    experience[journeys.flat[lost]] -= behaviour.lost_context_satisfaction_loss
-                    touched[journeys.flat[lost]] = True
-                    gives_up = uniform[column[Draw.RESTART, k]][lost] < (
-                        behaviour.lost_context_abandon_share
-                    )
-                    end[keep(gives_up, lost)] = JourneyEnd.LOST_CONTEXT
-                    # Starting over spends this touchpoint on finding the way back.
-                    restarting[keep(~gives_up, lost)] = True
-
-                    going_on = keep(end[sw] == JourneyEnd.OPEN, sw)
-                    self._count(tally, Tally.JOURNEY_CONFLICT_CHANCES, plan[going_on])
-                    meets = keep(
-                        uniform[column[Draw.CONFLICT, k]][going_on] < conflict_chance[plan[going_on]],
-                        going_on)
-                    self._count(tally, Tally.JOURNEY_CONFLICTS, plan[meets])
-                    experience[journeys.flat[meets]] -= behaviour.conflict_satisfaction_loss
-                    touched[journeys.flat[meets]] = True
-                    walks = keep(
-                        uniform[column[Draw.CONFLICT_WALKAWAY, k]][meets]
-                        < segs.conflict_sensitivity[seg[meets]], meets)
-                    end[walks] = JourneyEnd.CONFLICT
-
-            ready = keep((end[pos] == JourneyEnd.OPEN) & ~restarting[pos], pos)
-            decide = keep(uniform[column[Draw.BUY, k]][ready] < chan.conversion[channel[ready]], ready)
-            self._count(tally, Tally.BUY_ATTEMPTS, plan[decide])
-            own = chan.availability[channel[decide]]
-            u = uniform[column[Draw.IN_STOCK, k]][decide]
-            in_stock = u < own + (1.0 - own) * pooled[plan[decide]]
-            self._count(tally, Tally.NETWORK_FULFILLED, plan[decide[in_stock & (u >= own)]])
-            end[keep(in_stock, decide)] = JourneyEnd.BOUGHT
-            out = keep(~in_stock, decide)
-            self._count(tally, Tally.STOCKOUTS, plan[out])
-            experience[journeys.flat[out]] -= behaviour.stockout_satisfaction_loss
-            touched[journeys.flat[out]] = True
-            lost_sale = keep(uniform[column[Draw.STOCKOUT_LOST, k]][out] < behaviour.stockout_lost_share, out)
-            end[lost_sale] = JourneyEnd.STOCK_OUT
-
+        # The first terminal event ends the journey; later touchpoints never happen.
+        code = (bought * np.int8(JourneyEnd.BOUGHT) + gives_up * np.int8(JourneyEnd.LOST_CONTEXT)
+                + lost_sale * np.int8(JourneyEnd.STOCK_OUT) + walks * np.int8(JourneyEnd.CONFLICT))
+        ends = code > 0
+        reached = np.ones((n_touch, n_j), dtype=bool)
+        reached[1:] = ~np.logical_or.accumulate(ends[:-1], axis=0)
+        last = np.where(ends.any(axis=0), ends.argmax(axis=0), n_touch - 1)
+        column = np.arange(n_j)
+        end = code[last, column]
         end[end == JourneyEnd.OPEN] = JourneyEnd.ABANDONED
-        self.state.flat("channels_used")[journeys.flat] |= used
+        final = channel[last, column]
 
-        width = n_channels + 4
-        destination = np.where(end == JourneyEnd.BOUGHT, channel, n_channels + end - 2)
+        events = np.stack([switch, lost, conflict_chance_met, meets, decide, network, stockout])
+        events &= reached
+        per_journey = events.sum(axis=1, dtype=np.int32)
+        self._count_many(tally, _TOUCHPOINT_TALLIES, plan, per_journey)
+        switched, context_lost, _, conflicted, _, _, stocked_out = per_journey
+        satisfaction_loss = (
+            np.float32(behaviour.lost_context_satisfaction_loss) * context_lost
+            + np.float32(behaviour.conflict_satisfaction_loss) * conflicted
+            + np.float32(behaviour.stockout_satisfaction_loss) * stocked_out).astype(np.float32)
+        hurt = keep(satisfaction_loss > 0, journeys.flat)
+        experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
+        touched[hurt] = True
+        used = np.bitwise_or.reduce(np.left_shift(1, channel) * reached, axis=0)
+        self.state.flat("channels_used")[journeys.flat] |= used.astype(np.uint8)
+
+        width = self.n_channels + 4
+        start = channel[0]
+        destination = np.where(end == JourneyEnd.BOUGHT, final, self.n_channels + end - 2)
         self.flows += np.bincount(
-            (plan * n_channels + start) * width + destination, minlength=self.flows.size
+            (plan * self.n_channels + start) * width + destination, minlength=self.flows.size
         ).reshape(self.flows.shape)
-        for code, _cause, count_tally, value_tally in JOURNEY_LOSSES:
-            lost = end == code
-            self._count(tally, count_tally, plan[lost])
-            self._count(tally, value_tally, plan[lost], self.expected_order_value[seg[lost], channel[lost]])
+        lost_by = np.stack([end == code for code, *_ in JOURNEY_LOSSES])
+        value = self.expected_order_value[seg, final]
+        self._count_many(tally, _LOSS_TALLIES, plan, np.concatenate([lost_by, lost_by * value]))
 
-        bought = end == JourneyEnd.BOUGHT
-        return self._purchases(week, levels, tally, journeys.take(bought), channel[bought],
+        is_bought = end == JourneyEnd.BOUGHT
+        return self._purchases(week, levels, tally, journeys.take(is_bought), keep(is_bought, final),
                                experience, touched)
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
