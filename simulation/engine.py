@@ -261,6 +261,21 @@ class Simulation:
         # How many (plan, person) pairs hold each key, kept up to date as keys change.
         self.per_key = np.zeros(self.sentinel + 1, dtype=np.int64)
         self.per_key[self.sentinel] = self.key.size
+        key_ids = np.arange(self.sentinel + 1)
+        self.key_is_customer = np.where(key_ids < self.sentinel, (key_ids // self.customer_step) % 2, 0
+                                        ).astype(np.float64)
+        # Contact costs are charged per key held: contact_cost_to_date[k] is what holding key k
+        # has cost (discounted) in every week up to the next one charged. A pair is credited
+        # that amount when it takes a key and debited when it leaves it (and at the end), so
+        # the CLV needs no pass over every person each week.
+        self.contact_cost_to_date = np.zeros(self.sentinel + 1)
+        # Satisfaction summed over the pairs whose key says customer, kept up to date.
+        self.satisfaction_sum = np.zeros(self.n_plans)
+        # This week's satisfaction experience by flat (plan, person): zero, and not touched,
+        # except for the pairs listed in touched_parts during a week.
+        self.experience = np.zeros(self.n_plans * self.n_people, dtype=np.float32)
+        self.touched = np.zeros(self.n_plans * self.n_people, dtype=bool)
+        self.touched_parts: list[NDArray[np.int64]] = []
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self.generators = {kind: streams.generator(kind) for kind in
                            (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE)}
@@ -278,6 +293,8 @@ class Simulation:
             self._week(week, world.effective_levels(week))
             if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
                 progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
+        self.state.flat("value_discounted")[:] -= np.take(
+            self.contact_cost_to_date.astype(np.float32), self.key.reshape(-1))
         return RunOutput(
             world=world, weekly=self.weekly, flows=self.flows, states=self.states,
             integration_cost=integration_cost_schedule(world),
@@ -334,12 +351,28 @@ class Simulation:
         self._set_keys(who.flat, np.where(alive, key, self.sentinel))
 
     def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int) -> None:
-        """Give (plan, person) pairs ``flat`` (distinct) new contact keys, keeping the count."""
+        """Give (plan, person) pairs ``flat`` (distinct) new contact keys, keeping the key
+        counts, the contact costs charged and the customers' satisfaction sum up to date."""
         key = self.key.reshape(-1)
         size = self.per_key.size
-        self.per_key -= np.bincount(np.take(key, flat), minlength=size)
+        old = np.take(key, flat)
         key[flat] = keys
-        self.per_key += np.bincount(np.take(key, flat), minlength=size)
+        new = np.take(key, flat)
+        self.per_key -= np.bincount(old, minlength=size)
+        self.per_key += np.bincount(new, minlength=size)
+        to_date = self.contact_cost_to_date
+        self.state.flat("value_discounted")[flat] += (np.take(to_date, new) - np.take(to_date, old)
+                                                     ).astype(np.float32)
+        customer_change = np.take(self.key_is_customer, new) - np.take(self.key_is_customer, old)
+        if customer_change.any():
+            satisfaction = np.take(self.state.flat("satisfaction"), flat)
+            self.satisfaction_sum += np.bincount(flat // self.n_people, weights=customer_change * satisfaction,
+                                                 minlength=self.n_plans)
+
+    def _touch(self, flat: NDArray[np.int64]) -> None:
+        """Mark pairs whose satisfaction moves this week (their ``experience`` is set)."""
+        self.touched[flat] = True
+        self.touched_parts.append(flat)
 
     def _tables(self, levels: NDArray[np.float64]) -> dict[str, NDArray[Any]]:
         """Per-key outcomes of contacts this week, flattened in key order, sentinel last.
@@ -433,24 +466,23 @@ class Simulation:
         tally[:, Tally.OFFER_COST] = tally[:, Tally.OFFERS] * self.economics.offer_cost
         alive = self._per_plan(per_key, tables["alive"])
         tally[:, Tally.ALIVE_PROSPECTS] = alive - tally[:, Tally.ACTIVE_CUSTOMERS]
-        satisfaction = state.flat("satisfaction")
-        is_customer = np.take(tables["customer_f32"], key).reshape(self.n_plans, -1)
-        tally[:, Tally.SATISFACTION_SUM] = np.einsum(
-            "pn,pn->p", satisfaction.reshape(self.n_plans, -1), is_customer, dtype=np.float64)
+        tally[:, Tally.SATISFACTION_SUM] = self.satisfaction_sum
 
         # CLV: contacts and offers to people who are customers at the start of the week.
         cost = tables["customer_cost"] * np.float32(self.discount[week])
+        self.contact_cost_to_date += cost
         value = state.flat("value_discounted")
-        value -= np.take(cost, key)
         value[offered.flat] -= cost[offered_key] - cost[key[offered.flat]]
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
-        experience = -np.take(tables["annoyance"], key)
-        touched = np.take(tables["annoyed"], key)
+        experience = self.experience
+        annoyed = np.flatnonzero(np.take(tables["annoyed"], key))
+        experience[annoyed] = -np.take(tables["annoyance"], np.take(key, annoyed))
+        self._touch(annoyed)
         experience[offered.flat] = -tables["annoyance"][offered_key]
-        touched[offered.flat] = tables["annoyed"][offered_key]
+        self._touch(keep(tables["annoyed"][offered_key], offered.flat))
         unsubscribed = self._unsubscribes(tally, tables)
-        self._contact_conflicts(levels, tally, tables, experience, touched)
+        self._contact_conflicts(levels, tally, tables)
 
         # 3. Journeys open --------------------------------------------------------------------
         u_open = self._draw(Draw.OPEN_JOURNEY)
@@ -463,14 +495,18 @@ class Simulation:
         self._count(tally, Tally.OFFER_JOURNEYS, journeys.plan[self.offered[journeys.flat]])
         state.flat("engaged")[journeys.flat] = True
         self._count(tally, Tally.JOURNEYS, journeys.plan)
-        bought = self._journeys(week, levels, tally, journeys, experience, touched)
+        bought = self._journeys(week, levels, tally, journeys)
 
         # 7. Satisfaction (the churn hazard is computed from it when churn is decided) ---------
-        moved = Cohort.of(np.flatnonzero(touched), self.n_people)
+        moved = self._moved()
         target = np.clip(behaviour.baseline_satisfaction + experience[moved.flat], 0.0, 1.0)
-        sat = satisfaction[moved.flat]
-        sat += behaviour.satisfaction_smoothing * (target - sat)
+        experience[moved.flat] = 0.0
+        satisfaction = state.flat("satisfaction")
+        before = satisfaction[moved.flat]
+        sat = before + behaviour.satisfaction_smoothing * (target - before)
         satisfaction[moved.flat] = sat
+        change = (sat.astype(np.float64) - before) * np.take(self.key_is_customer, np.take(key, moved.flat))
+        self.satisfaction_sum += np.bincount(moved.plan, weights=change, minlength=self.n_plans)
 
         # 8. Churn of customers (over-messaging adds to the hazard), drop-out of prospects.
         self._churn(week, tally, tables)
@@ -479,6 +515,16 @@ class Simulation:
             self._refresh_keys(changed, week)
         for s, purchases in enumerate(bought):
             self.targeting.observe_week(week, s, self.states[s], purchases)
+
+    def _moved(self) -> Cohort:
+        """The pairs touched this week, each once; clears the marks for next week."""
+        parts = []
+        for part in self.touched_parts:
+            fresh = keep(np.take(self.touched, part), part)
+            self.touched[fresh] = False
+            parts.append(fresh)
+        self.touched_parts = []
+        return Cohort.of(np.concatenate(parts), self.n_people)
 
     def _unsubscribes(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
 ) -> Cohort:
@@ -500,8 +546,7 @@ class Simulation:
         return gone
 
     def _contact_conflicts(self, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                           tables: dict[str, NDArray[Any]], experience: NDArray[np.float32],
-                           touched: NDArray[np.bool_]) -> None:
+                           tables: dict[str, NDArray[Any]]) -> None:
         """Messages from several unaligned channels contradict each other (``consistency``)."""
         u_conflict = self._draw(Draw.CONTACT_CONFLICT)
         chance = self.behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
@@ -510,8 +555,8 @@ class Simulation:
         could = self._below(u_conflict, chance)
         hit = np.take(tables["multi"], self._current_keys(could))
         conflicted = could.take(hit)
-        experience[conflicted.flat] -= self.behaviour.conflict_satisfaction_loss
-        touched[conflicted.flat] = True
+        self.experience[conflicted.flat] -= self.behaviour.conflict_satisfaction_loss
+        self._touch(conflicted.flat)
         self._count(tally, Tally.CONTACT_CONFLICTS, conflicted.plan)
 
     def _churn(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]]) -> None:
@@ -576,8 +621,7 @@ class Simulation:
         return hazard  # type: ignore[no-any-return]
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                  journeys: Cohort, experience: NDArray[np.float32],
-                  touched: NDArray[np.bool_]) -> list[WeekPurchases]:
+                  journeys: Cohort) -> list[WeekPurchases]:
         """Touchpoints of this week's journeys; writes purchases into the state and tallies.
 
         Every touchpoint of every journey is evaluated at once, as (touchpoint, journey)
@@ -586,7 +630,6 @@ class Simulation:
         Events after the end are masked out, so a journey ends at its first terminal event
         exactly as if touchpoints were walked one by one (the reference loop in the tests does).
 
-        ``experience`` and ``touched`` are (P x N,) and indexed by flat (plan, person) index.
         Returns each plan's purchases.
         """
         world, behaviour = self.world, self.behaviour
@@ -655,8 +698,8 @@ class Simulation:
             + np.float32(behaviour.conflict_satisfaction_loss) * conflicted
             + np.float32(behaviour.stockout_satisfaction_loss) * stocked_out).astype(np.float32)
         hurt = keep(satisfaction_loss > 0, journeys.flat)
-        experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
-        touched[hurt] = True
+        self.experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
+        self._touch(hurt)
         used = np.bitwise_or.reduce(np.left_shift(1, channel) * reached, axis=0)
         self.state.flat("channels_used")[journeys.flat] |= used.astype(np.uint8)
 
@@ -671,12 +714,10 @@ class Simulation:
         self._count_many(tally, _LOSS_TALLIES, plan, np.concatenate([lost_by, lost_by * value]))
 
         is_bought = end == JourneyEnd.BOUGHT
-        return self._purchases(week, levels, tally, journeys.take(is_bought), keep(is_bought, final),
-                               experience, touched)
+        return self._purchases(week, levels, tally, journeys.take(is_bought), keep(is_bought, final))
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                   buyers: Cohort, channel: NDArray[np.int64],
-                   experience: NDArray[np.float32], touched: NDArray[np.bool_]) -> list[WeekPurchases]:
+                   buyers: Cohort, channel: NDArray[np.int64]) -> list[WeekPurchases]:
         """Order values, returns and the purchase records of this week's buyers."""
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
@@ -711,9 +752,10 @@ class Simulation:
         self._count(tally, Tally.CROSS_CHANNEL_RETURNS, plan[elsewhere])
         self._count(tally, Tally.RETURN_FRICTIONS, plan[friction])
 
+        experience = self.experience
         experience[buyers.flat] += behaviour.purchase_satisfaction_gain
         experience[buyers.flat] -= behaviour.return_friction_satisfaction_loss * friction
-        touched[buyers.flat] = True
+        self._touch(buyers.flat)
 
         customer_since = state.flat("customer_since")
         first = customer_since[buyers.flat] < 0
