@@ -16,6 +16,7 @@ All keys come from one ``SeedSequence(scenario.seed)``.
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 import numpy as np
@@ -75,6 +76,7 @@ class RandomStreams:
         root = np.random.SeedSequence(seed)
         children = root.spawn(len(Draw))
         self._keys = [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+        self._key_array = np.array(self._keys, dtype=np.uint32)
         self._generators = {kind: np.random.default_rng(children[kind]) for kind in Draw}
 
     def generator(self, kind: Draw) -> np.random.Generator:
@@ -88,14 +90,15 @@ class RandomStreams:
     def _offset(self, kind: Draw, week: int, step: int) -> int:
         return _mix32(_mix32(_mix32(self._keys[kind] ^ week) + 0x9E3779B9 * (step + 1)))
 
+    def _offsets(self, kinds: NDArray[np.intp], week: int, steps: NDArray[np.uint32]) -> NDArray[np.uint32]:
+        """``_offset`` of many (kind, step) pairs at once (uint32 arithmetic wraps like the mask)."""
+        x = _mix_bits(self._key_array[kinds] ^ np.uint32(week & 0xFFFFFFFF))
+        x += np.uint32(0x9E3779B9) * (steps + np.uint32(1))
+        return _mix_bits(_mix_bits(x))
+
     @staticmethod
     def _mix(x: NDArray[np.uint32]) -> NDArray[np.float64]:
-        x ^= x >> np.uint32(16)
-        x *= _M1
-        x ^= x >> np.uint32(15)
-        x *= _M2
-        x ^= x >> np.uint32(16)
-        return np.multiply(x, _TO_UNIT, dtype=np.float64)
+        return np.multiply(_mix_bits(x), _TO_UNIT, dtype=np.float64)
 
     def uniform(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
         """Uniform [0, 1) draws for ``person`` at ``(week, step)``; a pure function of its inputs.
@@ -114,9 +117,27 @@ class RandomStreams:
 
         One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
         """
-        offsets = np.array([self._offset(kind, week, step) for kind, step in draws], dtype=np.uint32)
+        kinds, steps = _draw_arrays(tuple(draws))
+        offsets = self._offsets(kinds, week, steps)
         x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
         return self._mix(x)
+
+
+def _mix_bits(x: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    """Wellons' lowbias32 finaliser, in place on a uint32 array."""
+    x ^= x >> np.uint32(16)
+    x *= _M1
+    x ^= x >> np.uint32(15)
+    x *= _M2
+    x ^= x >> np.uint32(16)
+    return x
+
+
+@functools.lru_cache(maxsize=64)
+def _draw_arrays(draws: tuple[tuple[Draw, int], ...]) -> tuple[NDArray[np.intp], NDArray[np.uint32]]:
+    """Kinds and steps of a block of draws as arrays (the same few blocks recur every week)."""
+    return (np.array([kind for kind, _ in draws], dtype=np.intp),
+            np.array([step for _, step in draws], dtype=np.uint32))
 
 
 def normal_from_uniforms(u1: NDArray[np.float64], u2: NDArray[np.float64]) -> NDArray[np.float64]:
