@@ -276,10 +276,13 @@ class LinearScorer:
     """The fitted pipeline folded into one linear function: logit = x @ weights + offset.
 
     Same ranking as ``pipeline.predict_proba`` (the logistic function is monotone) without
-    sklearn's per-call input validation, which dominates when scoring in many blocks.
+    sklearn's per-call input validation, which dominates when scoring in many blocks. The
+    weights are float32 like the features: a float32 matrix-vector product is about ten times
+    faster than one that first converts every feature to float64, and 7 significant digits
+    are plenty to rank people (equal logits are ordered by the hashed tie-break).
     """
 
-    weights: NDArray[np.float64]
+    weights: NDArray[np.float32]
     offset: float
 
     @classmethod
@@ -289,10 +292,10 @@ class LinearScorer:
         offset = float(model.intercept_[0]) if model.fit_intercept else 0.0
         if scaler.with_mean:
             offset -= float(scaler.mean_ @ weights)
-        return cls(weights=weights.astype(np.float64), offset=offset)
+        return cls(weights=weights.astype(np.float32), offset=offset)
 
     def logit(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
-        return x @ self.weights + self.offset  # type: ignore[no-any-return]
+        return (x @ self.weights).astype(np.float64) + self.offset  # type: ignore[no-any-return]
 
 
 def _fittable(labels: NDArray[np.bool_]) -> bool:
