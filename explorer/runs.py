@@ -1,10 +1,15 @@
-"""Splitting a scenario's run so moving the custom plan re-simulates only the custom plan.
+"""The app's runs: split so a slider re-simulates as little as it must.
 
-Multichannel (all capabilities 0) and omnichannel (all 1) do not depend on the custom plan, and
-with common random numbers a plan's numbers do not depend on which plans run beside it. So the
-two standard plans are run (and cached) once per scenario-without-custom-plan, the custom plan
-on its own, and the results are joined; the custom plan's NPV gain, ROI and payback are then
-measured against multichannel. ``tests/explorer/test_runs.py`` checks the join equals one
+* Multichannel (all capabilities 0) and omnichannel (all 1) do not depend on the custom plan,
+  and with common random numbers a plan's numbers do not depend on which plans run beside it.
+  So the two standard plans are run (and cached) once per scenario-without-custom-plan and the
+  custom plan on its own; the custom plan's NPV gain, ROI and payback are then measured against
+  multichannel.
+* Gross margin and capability costs only value a run (:mod:`simulation.valuation`), so runs are
+  cached on the scenario without them, and :func:`priced` values the two runs at the
+  scenario's prices without simulating again.
+
+``tests/explorer/test_runs.py`` checks that the priced, joined runs equal one
 :func:`simulation.simulate` run exactly.
 """
 
@@ -14,10 +19,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from simulation import Scenario, Strategy, simulate_plans
+from simulation import Scenario, Strategy, revalue, simulate_plans
 from simulation.metrics import baseline_comparison
 from simulation.results import Results
 from simulation.scenario import CapabilityLevels
+from simulation.valuation import simulated_part
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -26,21 +32,54 @@ _FRAMES = ("weekly", "survival", "funnel", "flows", "losses", "channel_usage", "
 _NEUTRAL_PLAN = CapabilityLevels.uniform(0.0)
 
 
+def _without_custom_plan(scenario: Scenario) -> Scenario:
+    return scenario.replace(custom_plan=_NEUTRAL_PLAN)
+
+
 def standard_key(scenario: Scenario) -> str:
-    """Canonical key of everything the standard plans depend on (the custom plan blanked)."""
-    return scenario.replace(custom_plan=_NEUTRAL_PLAN).canonical_key()
+    """Canonical key of everything the standard plans' simulation depends on (the custom plan
+    blanked, valuation parameters fixed)."""
+    return _without_custom_plan(simulated_part(scenario)).canonical_key()
+
+
+def custom_key(scenario: Scenario) -> str:
+    """Canonical key of everything the custom plan's simulation depends on."""
+    return simulated_part(scenario).canonical_key()
 
 
 def run_standard(scenario: Scenario, progress: ProgressCallback | None = None) -> Results:
-    """Multichannel and omnichannel in lockstep, per-person table kept, engine state dropped."""
+    """Multichannel and omnichannel in lockstep, with the per-person data kept for pricing."""
     plans = {s.value: scenario.plan(s) for s in STANDARD}
-    return _detached(simulate_plans(scenario, plans, progress=progress))
+    return simulate_plans(scenario, plans, progress=progress)
 
 
 def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> Results:
-    """The custom plan alone (its baseline-relative KPIs are filled in by :func:`join`)."""
+    """The custom plan alone (its baseline-relative KPIs are filled in by :func:`priced`)."""
     plans = {Strategy.CUSTOM.value: scenario.custom_plan}
-    return _detached(simulate_plans(scenario, plans, progress=progress))
+    return simulate_plans(scenario, plans, progress=progress)
+
+
+def standard_prices_key(scenario: Scenario) -> str:
+    """Canonical key of everything the valued standard plans depend on (the custom plan blanked)."""
+    return _without_custom_plan(scenario).canonical_key()
+
+
+def value_standard(standard: Results, scenario: Scenario) -> Results:
+    """The standard plans' run (from :func:`run_standard`) valued at ``scenario``'s prices,
+    engine arrays dropped and per-person table kept (smaller to cache)."""
+    return _detached(revalue(standard, _without_custom_plan(scenario)))
+
+
+def value_custom(custom: Results, scenario: Scenario) -> Results:
+    """The custom plan's run (from :func:`run_custom`) valued at ``scenario``'s prices."""
+    return revalue(custom, scenario)
+
+
+def priced(standard: Results, custom: Results, scenario: Scenario) -> Results:
+    """The three strategies of ``scenario`` from its two runs (made by :func:`run_standard` and
+    :func:`run_custom` on the scenarios of :func:`standard_key` and :func:`custom_key`), valued
+    at ``scenario``'s prices; engine arrays dropped, per-person table kept."""
+    return join(value_standard(standard, scenario), value_custom(custom, scenario))
 
 
 def join(standard: Results, custom: Results) -> Results:
@@ -63,13 +102,10 @@ def join(standard: Results, custom: Results) -> Results:
 
 
 def _detached(results: Results) -> Results:
-    """A copy without the engine's arrays (smaller to cache) that still has ``customers``."""
-    customers = results.customers
-    kept = Results(
-        scenario=results.scenario, kpis=results.kpis, extras=dict(results.extras),
-        **{name: getattr(results, name) for name in _FRAMES},
-    )
-    _prime_customers(kept, customers)
+    """A copy without the engine's arrays that still has ``customers``."""
+    kept = Results(scenario=results.scenario, kpis=results.kpis, extras=dict(results.extras),
+                   **{name: getattr(results, name) for name in _FRAMES})
+    _prime_customers(kept, results.customers)
     return kept
 
 

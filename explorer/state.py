@@ -2,10 +2,12 @@
 
 The current scenario lives in ``st.session_state`` and is always valid: widgets, uploads and
 links propose changes, and only a scenario that passes validation replaces it. Results are
-cached with ``st.cache_data`` on canonical scenario JSON, in two parts (see
-:mod:`explorer.runs`): the standard plans, keyed on the scenario without its custom plan, and
-the custom plan, keyed on the whole scenario, so moving a capability slider re-simulates one
-plan instead of three. Pages call :func:`results` and draw.
+cached with ``st.cache_data`` on canonical scenario JSON, in parts (see :mod:`explorer.runs`):
+the run of the standard plans, keyed on the scenario without its custom plan and prices, and
+that run valued at the scenario's prices; the run of the custom plan, keyed on the scenario
+without prices; and the joined results at the scenario's prices. Moving a capability slider
+re-simulates one plan instead of three, and the margin and integration-cost sliders re-simulate
+nothing. Pages call :func:`results` and draw.
 """
 
 from __future__ import annotations
@@ -93,18 +95,31 @@ def _progress(scenario: Scenario, *, plans: int, what: str) -> Iterator[Callable
         bar.empty()
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=4, show_spinner=False)
 def _standard_plans(key: str) -> Results:
     scenario = Scenario.from_json(key)
     with _progress(scenario, plans=2, what="multichannel and omnichannel") as report:
         return runs.run_standard(scenario, report)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_data(max_entries=12, show_spinner=False)
 def _custom_plan(key: str) -> Results:
     scenario = Scenario.from_json(key)
     with _progress(scenario, plans=1, what="your custom plan") as report:
         return runs.run_custom(scenario, report)
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def _standard_valued(key: str) -> Results:
+    scenario = Scenario.from_json(key)
+    return runs.value_standard(_standard_plans(runs.standard_key(scenario)), scenario)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def _priced(key: str) -> Results:
+    scenario = Scenario.from_json(key)
+    return runs.join(_standard_valued(runs.standard_prices_key(scenario)),
+                     runs.value_custom(_custom_plan(runs.custom_key(scenario)), scenario))
 
 
 def results(scenario: Scenario | None = None) -> Results:
@@ -114,8 +129,7 @@ def results(scenario: Scenario | None = None) -> Results:
     """
     scenario = scenario or current_scenario()
     try:
-        return runs.join(_standard_plans(runs.standard_key(scenario)),
-                         _custom_plan(scenario.canonical_key()))
+        return _priced(scenario.canonical_key())
     except MemoryError:
         st.error("This scenario needs more memory than the server has. Lower *Simulated "
                  "people* (All assumptions > Market) and try again.")

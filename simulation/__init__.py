@@ -5,7 +5,7 @@
 >>> results.kpis[["conversion_rate", "clv", "npv"]]
 """
 
-from simulation.api import simulate, simulate_plans
+from simulation.api import revalue, simulate, simulate_plans
 from simulation.parameters import ScenarioError
 from simulation.results import Results
 from simulation.scenario import APP_VERSION, Capability, CapabilityLevels, Scenario, Strategy
@@ -18,6 +18,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Strategy",
+    "revalue",
     "simulate",
     "simulate_plans",
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from simulation.engine import ProgressCallback, Simulation
-from simulation.personalization import PersonalizedTargeting
+from simulation.personalization import PersonalizedTargeting, price_report
 from simulation.random_streams import RandomStreams
 from simulation.results import Results
 from simulation.scenario import CapabilityLevels, Scenario
 from simulation.segmentation import segment_frames
 from simulation.targeting import TargetingPolicy
+from simulation.valuation import revalue_run
 from simulation.world import build_world
 
 
@@ -66,3 +67,25 @@ def simulate_plans(
     if segments:
         extras.update(segment_frames(run))
     return Results.from_run(run, extras)
+
+
+def revalue(results: Results, scenario: Scenario) -> Results:
+    """``results`` at the prices of ``scenario``, without simulating again.
+
+    ``scenario`` may differ from ``results.scenario`` only in valuation parameters (market size,
+    gross margin, the capabilities' one-off and running costs; :mod:`simulation.valuation`); the
+    outcome equals a fresh :func:`simulate_plans` of ``scenario`` with the same plans (to float
+    rounding where the market size changes). Needs the per-person data
+    of the run (``results.run``); raises ``ValueError`` otherwise or for any other difference.
+    """
+    if results.run is None:
+        raise ValueError("these results kept no per-person data to value again")
+    run = revalue_run(results.run, scenario)
+    extras = dict(results.extras)
+    if "personalization" in extras:
+        extras["personalization"] = price_report(extras["personalization"], scenario,
+                                                 scale_from=results.scenario.scale)
+    if "segments" in extras:
+        extras.update(segment_frames(run))
+    return Results.from_run(run, extras)
+

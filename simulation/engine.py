@@ -90,8 +90,13 @@ class StrategyState:
     purchases_by_channel: NDArray[np.uint16]
     spend_by_channel: NDArray[np.float32]
     """(C, N) net spend (after refunds) by channel, simulated currency."""
-    value_discounted: NDArray[np.float32]
-    """Customer-level contribution discounted to week 0 (rebased to acquisition later)."""
+    revenue_discounted: NDArray[np.float32]
+    """Net revenue (after refunds) discounted to week 0, simulated currency."""
+    cost_discounted: NDArray[np.float32]
+    """Contact, offer and returns-processing costs of the person as a customer, discounted to
+    week 0. CLV = gross margin x ``revenue_discounted`` - ``cost_discounted``, rebased to the
+    acquisition week (:func:`simulation.metrics.customer_lifetime_values`); the margin is applied
+    after the run because nothing a simulated person does depends on it."""
 
     @classmethod
     def stacked(cls, world: World, n_plans: int) -> StrategyState:
@@ -120,7 +125,8 @@ class StrategyState:
             subscribed=np.ones(shape, dtype=bool),
             purchases_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.uint16),
             spend_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.float32),
-            value_discounted=np.zeros(shape, dtype=np.float32),
+            revenue_discounted=np.zeros(shape, dtype=np.float32),
+            cost_discounted=np.zeros(shape, dtype=np.float32),
         )
 
     def plan(self, s: int) -> StrategyState:
@@ -142,8 +148,11 @@ class RunOutput:
     flows: NDArray[np.float64]
     """(S, C, C + 4) journeys by start channel -> purchase channel or loss (JourneyEnd 2-5)."""
     states: tuple[StrategyState, ...]
-    integration_cost: NDArray[np.float64]
-    """(S, T) integration one-off plus running cost per week, real currency."""
+
+    @property
+    def integration_cost(self) -> NDArray[np.float64]:
+        """(S, T) integration one-off plus running cost per week, real currency."""
+        return integration_cost_schedule(self.world)
 
 
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
@@ -293,12 +302,9 @@ class Simulation:
             self._week(week, world.effective_levels(week))
             if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
                 progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
-        self.state.flat("value_discounted")[:] -= np.take(
+        self.state.flat("cost_discounted")[:] += np.take(
             self.contact_cost_to_date.astype(np.float32), self.key.reshape(-1))
-        return RunOutput(
-            world=world, weekly=self.weekly, flows=self.flows, states=self.states,
-            integration_cost=integration_cost_schedule(world),
-        )
+        return RunOutput(world=world, weekly=self.weekly, flows=self.flows, states=self.states)
 
     def _count(self, tally: NDArray[np.float64], which: Tally, plan: NDArray[np.int64],
                weights: NDArray[np.floating] | None = None) -> None:
@@ -361,13 +367,13 @@ class Simulation:
         self.per_key -= np.bincount(old, minlength=size)
         self.per_key += np.bincount(new, minlength=size)
         to_date = self.contact_cost_to_date
-        self.state.flat("value_discounted")[flat] += (np.take(to_date, new) - np.take(to_date, old)
-                                                     ).astype(np.float32)
+        self.state.flat("cost_discounted")[flat] -= (np.take(to_date, new) - np.take(to_date, old)
+                                                    ).astype(np.float32)
         customer_change = np.take(self.key_is_customer, new) - np.take(self.key_is_customer, old)
         if customer_change.any():
             satisfaction = np.take(self.state.flat("satisfaction"), flat)
-            self.satisfaction_sum += np.bincount(flat // self.n_people, weights=customer_change * satisfaction,
-                                                 minlength=self.n_plans)
+            self.satisfaction_sum += np.bincount(
+                flat // self.n_people, weights=customer_change * satisfaction, minlength=self.n_plans)
 
     def _touch(self, flat: NDArray[np.int64]) -> None:
         """Mark pairs whose satisfaction moves this week (their ``experience`` is set)."""
@@ -471,8 +477,7 @@ class Simulation:
         # CLV: contacts and offers to people who are customers at the start of the week.
         cost = tables["customer_cost"] * np.float32(self.discount[week])
         self.contact_cost_to_date += cost
-        value = state.flat("value_discounted")
-        value[offered.flat] -= cost[offered_key] - cost[key[offered.flat]]
+        state.flat("cost_discounted")[offered.flat] += cost[offered_key] - cost[key[offered.flat]]
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
         experience = self.experience
@@ -692,7 +697,7 @@ class Simulation:
         events &= reached
         per_journey = events.sum(axis=1, dtype=np.int32)
         self._count_many(tally, _TOUCHPOINT_TALLIES, plan, per_journey)
-        switched, context_lost, _, conflicted, _, _, stocked_out = per_journey
+        _, context_lost, _, conflicted, _, _, stocked_out = per_journey
         satisfaction_loss = (
             np.float32(behaviour.lost_context_satisfaction_loss) * context_lost
             + np.float32(behaviour.conflict_satisfaction_loss) * conflicted
@@ -737,16 +742,14 @@ class Simulation:
             >= levels[plan, _CAP[Capability.SERVICE]]
         )
         net = np.where(returned, 0.0, order)
-        margin = net * self.economics.gross_margin
         returns_cost = returned * behaviour.return_processing_cost
-        state.flat("value_discounted")[buyers.flat] += (
-            (margin - returns_cost) * self.discount[week]).astype(np.float32)
+        state.flat("revenue_discounted")[buyers.flat] += (net * self.discount[week]).astype(np.float32)
+        state.flat("cost_discounted")[buyers.flat] += (returns_cost * self.discount[week]).astype(np.float32)
 
         self._count(tally, Tally.PURCHASES, plan)
         self._count(tally, Tally.GROSS_SALES, plan, order)
         self._count(tally, Tally.REFUNDS, plan[returned], order[returned])
         self._count(tally, Tally.NET_REVENUE, plan, net)
-        self._count(tally, Tally.GROSS_MARGIN, plan, margin)
         self._count(tally, Tally.RETURNS, plan[returned])
         self._count(tally, Tally.RETURNS_COST, plan, returns_cost)
         self._count(tally, Tally.CROSS_CHANNEL_RETURNS, plan[elsewhere])

@@ -35,12 +35,16 @@ def _strategy_index(run: RunOutput) -> pd.Index:
 def customer_lifetime_values(run: RunOutput, state: StrategyState) -> NDArray[np.float64]:
     """Per-person CLV: discounted contribution from the week they became a customer.
 
-    The engine accumulates contribution discounted to week 0; multiplying by
-    ``(1 + d) ** customer_since`` re-bases it to the acquisition week. NaN for non-customers.
+    The engine accumulates revenue and costs discounted to week 0; contribution is gross margin
+    x revenue - costs, and multiplying by ``(1 + d) ** customer_since`` re-bases it to the
+    acquisition week. NaN for non-customers.
     """
-    d = run.world.scenario.weekly_discount_rate
+    scenario = run.world.scenario
+    d = scenario.weekly_discount_rate
     since = state.customer_since.astype(np.float64)
-    clv = state.value_discounted.astype(np.float64) * (1.0 + d) ** np.maximum(since, 0)
+    contribution = (scenario.economics.gross_margin * state.revenue_discounted.astype(np.float64)
+                    - state.cost_discounted)
+    clv = contribution * (1.0 + d) ** np.maximum(since, 0)
     return np.where(since >= 0, clv, np.nan)
 
 
@@ -51,9 +55,14 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
     horizon = run.weekly.shape[1]
     frames = []
     discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
+    integration_cost = run.integration_cost
     for s, strategy in enumerate(run.world.strategies):
         w = run.weekly[s]
-        data = {t.name.lower(): w[:, t] * scale for t in Tally}
+        data = {}
+        for t in Tally:
+            data[t.name.lower()] = w[:, t] * scale
+            if t is Tally.NET_REVENUE:  # the margin is applied here, after the run
+                data["gross_margin"] = data["net_revenue"] * scenario.economics.gross_margin
         active = w[:, Tally.ACTIVE_CUSTOMERS]
         data["mean_satisfaction"] = np.divide(
             w[:, Tally.SATISFACTION_SUM], active, out=np.full(horizon, np.nan), where=active > 0
@@ -61,8 +70,8 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
         del data["satisfaction_sum"]
         marketing = (w[:, Tally.REACH_COST] + w[:, Tally.CONTACT_COST] + w[:, Tally.OFFER_COST]) * scale
         data["marketing_cost"] = marketing
-        data["integration_cost"] = run.integration_cost[s]
-        net = data["gross_margin"] - marketing - data["returns_cost"] - run.integration_cost[s]
+        data["integration_cost"] = integration_cost[s]
+        net = data["gross_margin"] - marketing - data["returns_cost"] - integration_cost[s]
         data["net_contribution"] = net
         data["cumulative_net_contribution"] = np.cumsum(net)
         data["discounted_net_contribution"] = net * discount

@@ -88,6 +88,7 @@ from simulation.world import CHANNELS_IN_MASK
 if TYPE_CHECKING:
     from simulation.engine import StrategyState
     from simulation.random_streams import RandomStreams
+    from simulation.scenario import Scenario
     from simulation.world import World
 
 RECENCY_SCALE_WEEKS = 13.0
@@ -679,7 +680,6 @@ def report_frame(world: World | None, plans: dict[int, Any]) -> pd.DataFrame:
                              for c in REPORT_COLUMNS})
     scenario = world.scenario
     economics = scenario.economics
-    scale = scenario.scale
     horizon = scenario.market.horizon_weeks
     share = economics.offer_uplift / (1.0 + economics.offer_uplift)
     rows = []
@@ -688,7 +688,6 @@ def report_frame(world: World | None, plans: dict[int, Any]) -> pd.DataFrame:
         for i, r in enumerate(rounds):
             end = rounds[i + 1].week if i + 1 < len(rounds) else horizon
             incremental_revenue = r.offer_net_value * share
-            margin = incremental_revenue * economics.gross_margin
             cost = r.offers * economics.offer_cost
             rows.append({
                 "strategy": world.strategies[s], "round": r.index, "week": r.week,
@@ -698,14 +697,32 @@ def report_frame(world: World | None, plans: dict[int, Any]) -> pd.DataFrame:
                 "top_decile_precision": r.top_decile_precision,
                 "top_decile_lift": r.top_decile_precision / r.base_rate
                 if r.base_rate > 0 else float("nan"),
-                "offers": r.offers * scale, "offer_purchases": r.offer_purchases * scale,
-                "incremental_purchases": r.offer_purchases * share * scale,
-                "incremental_revenue": incremental_revenue * scale,
-                "incremental_margin": margin * scale, "offer_cost": cost * scale,
-                "incremental_contribution": (margin - cost) * scale,
-                "incremental_margin_per_offer": margin / r.offers if r.offers else float("nan"),
+                "offers": r.offers, "offer_purchases": r.offer_purchases,
+                "incremental_purchases": r.offer_purchases * share,
+                "incremental_revenue": incremental_revenue, "offer_cost": cost,
             })
-    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+    return price_report(pd.DataFrame(rows), scenario)
+
+
+_SCALED_COLUMNS = ["offers", "offer_purchases", "incremental_purchases", "incremental_revenue",
+                   "offer_cost"]
+
+
+def price_report(report: pd.DataFrame, scenario: Scenario, *, scale_from: float = 1.0) -> pd.DataFrame:
+    """The report scaled to ``scenario``'s market and with margin columns at its gross margin:
+    the two things a report needs that the run itself does not fix (:mod:`simulation.valuation`).
+
+    ``scale_from`` is the scale the counts and money of ``report`` are at (1: simulated people).
+    """
+    priced = report.copy()
+    if scenario.scale != scale_from:
+        priced[_SCALED_COLUMNS] = priced[_SCALED_COLUMNS] * (scenario.scale / scale_from)
+    margin = priced["incremental_revenue"] * scenario.economics.gross_margin
+    priced["incremental_margin"] = margin
+    priced["incremental_contribution"] = margin - priced["offer_cost"]
+    # Per offer, not scaled: scaling cancels between margin and offers.
+    priced["incremental_margin_per_offer"] = margin / priced["offers"].where(priced["offers"] > 0)
+    return priced.reindex(columns=list(REPORT_COLUMNS))
 
 
 def personalization_summary(report: pd.DataFrame, kpis: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -9,16 +9,17 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explorer import charts, runs, theme
+from explorer import charts, theme
 from simulation import Scenario, Strategy
 from simulation.results import Results
+from tests.explorer.split_runs import split_results
 
 STRATEGIES = [s.value for s in Strategy]
 
 
 @pytest.fixture(scope="module")
 def results(small_scenario: Scenario) -> Results:
-    return runs.join(runs.run_standard(small_scenario), runs.run_custom(small_scenario))
+    return split_results(small_scenario)
 
 
 def _values(array: object) -> np.ndarray:
@@ -120,6 +121,6 @@ def test_payback_markers_sit_at_the_kpi_payback_week(results: Results):
 
 def test_charts_survive_a_horizon_too_short_for_retention(small_scenario: Scenario):
     short = small_scenario.replace(market__horizon_weeks=8, market__population=500)
-    results = runs.join(runs.run_standard(short), runs.run_custom(short))
+    results = split_results(short)
     for build in [*STRATEGY_FIGURES, charts.npv_figure]:
         build(results).to_json()

@@ -1,0 +1,52 @@
+"""Valuation parameters only value a run: revaluing a run equals simulating at the new prices."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from simulation import Scenario, revalue, simulate
+from simulation.valuation import VALUATION_PARAMETERS, simulated_part
+
+
+@pytest.fixture(scope="module")
+def tiny(default_scenario: Scenario) -> Scenario:
+    return default_scenario.replace(market__population=3000, market__horizon_weeks=60)
+
+
+def test_revalued_run_equals_a_fresh_run_at_the_new_prices(tiny: Scenario):
+    repriced = tiny.replace(market__market_size=2_345_000, economics__gross_margin=0.52,
+                            capability_costs__inventory__one_off_cost=3_000_000.0,
+                            capability_costs__service__running_cost_weekly=12_000.0)
+    again = revalue(simulate(tiny), repriced)
+    fresh = simulate(repriced)
+    assert again.scenario == repriced
+    for name, frame in fresh.frames().items():
+        pd.testing.assert_frame_equal(again.frames()[name], frame, rtol=1e-12, obj=name)
+    pd.testing.assert_frame_equal(again.customers, fresh.customers, rtol=1e-12)
+
+
+def test_prices_change_money_but_not_behaviour(tiny: Scenario):
+    base = simulate(tiny)
+    cheaper = revalue(base, tiny.replace(economics__gross_margin=tiny.economics.gross_margin / 2))
+    pd.testing.assert_series_equal(cheaper.kpis["conversion_rate"], base.kpis["conversion_rate"])
+    pd.testing.assert_series_equal(cheaper.kpis["revenue"], base.kpis["revenue"])
+    assert (cheaper.kpis["gross_margin"] < base.kpis["gross_margin"]).all()
+    assert (cheaper.kpis["clv"] < base.kpis["clv"]).all()
+
+
+def test_only_valuation_parameters_can_be_revalued(tiny: Scenario):
+    results = simulate(tiny)
+    with pytest.raises(ValueError, match="simulate it instead"):
+        revalue(results, tiny.replace(economics__offer_cost=tiny.economics.offer_cost + 1))
+    with pytest.raises(ValueError, match="simulate it instead"):
+        revalue(results, tiny.replace(capability_costs__context__ramp_weeks=3))
+
+
+def test_simulated_part_fixes_exactly_the_valuation_parameters(tiny: Scenario):
+    assert len(VALUATION_PARAMETERS) == 2 + 2 * 6
+    changed = tiny.replace(**{name: 777 if name.endswith("market_size") else 0.25
+                              for name in VALUATION_PARAMETERS})
+    assert changed != tiny
+    assert simulated_part(changed) == simulated_part(tiny)
+    assert simulated_part(tiny.replace(seed=tiny.seed + 1)) != simulated_part(tiny)
