@@ -3,11 +3,11 @@
 The current scenario lives in ``st.session_state`` and is always valid: widgets, uploads and
 links propose changes, and only a scenario that passes validation replaces it. Results are
 cached with ``st.cache_data`` on canonical scenario JSON, in parts (see :mod:`explorer.runs`):
-the run of the standard plans, keyed on the scenario without its custom plan and prices, and
-that run valued at the scenario's prices; the run of the custom plan, keyed on the scenario
-without prices; and the joined results at the scenario's prices. Moving a capability slider
-re-simulates one plan instead of three, and the margin and integration-cost sliders re-simulate
-nothing. Pages call :func:`results` and draw.
+the standard plans' run, keyed on the scenario without its custom plan and prices (made in
+lockstep with the current custom plan); the custom plan's run alone, keyed on the scenario
+without prices, for when the custom plan moves; and the joined results at the scenario's prices.
+Moving a capability slider re-simulates one plan instead of three, and the market-size, margin
+and integration-cost sliders re-simulate nothing. Pages call :func:`results` and draw.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from explorer import runs
-from simulation import APP_VERSION, Scenario, ScenarioError
+from simulation import APP_VERSION, CapabilityLevels, Scenario, ScenarioError
 from simulation.presets import DEFAULT_PRESET
 from simulation.results import Results
 
@@ -96,10 +96,12 @@ def _progress(scenario: Scenario, *, plans: int, what: str) -> Iterator[Callable
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _standard_plans(key: str) -> Results:
+def _standard_plans(key: str, _custom_plan: CapabilityLevels) -> runs.LockstepRun:
+    # ``_custom_plan`` is not part of the cache key: it rides along in the run when the standard
+    # plans must be simulated anyway (see explorer.runs).
     scenario = Scenario.from_json(key)
-    with _progress(scenario, plans=2, what="multichannel and omnichannel") as report:
-        return runs.run_standard(scenario, report)
+    with _progress(scenario, plans=3, what="the three plans") as report:
+        return runs.run_standard(scenario, _custom_plan, report)
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
@@ -110,16 +112,19 @@ def _custom_plan(key: str) -> Results:
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
-def _standard_valued(key: str) -> Results:
+def _standard_valued(key: str, _custom_plan: CapabilityLevels) -> Results:
     scenario = Scenario.from_json(key)
-    return runs.value_standard(_standard_plans(runs.standard_key(scenario)), scenario)
+    lockstep = _standard_plans(runs.standard_key(scenario), _custom_plan)
+    return runs.value_standard(lockstep.standard, scenario)
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _priced(key: str) -> Results:
     scenario = Scenario.from_json(key)
-    return runs.join(_standard_valued(runs.standard_prices_key(scenario)),
-                     runs.value_custom(_custom_plan(runs.custom_key(scenario)), scenario))
+    standard = _standard_valued(runs.standard_prices_key(scenario), scenario.custom_plan)
+    lockstep = _standard_plans(runs.standard_key(scenario), scenario.custom_plan)
+    custom = runs.custom_part(lockstep, scenario) or _custom_plan(runs.custom_key(scenario))
+    return runs.join(standard, runs.value_custom(custom, scenario))
 
 
 def results(scenario: Scenario | None = None) -> Results:

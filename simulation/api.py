@@ -9,7 +9,7 @@ from simulation.personalization import PersonalizedTargeting, price_report
 from simulation.random_streams import RandomStreams
 from simulation.results import Results
 from simulation.scenario import CapabilityLevels, Scenario
-from simulation.segmentation import segment_frames
+from simulation.segmentation import SEGMENT_FRAMES, segment_frames
 from simulation.targeting import TargetingPolicy
 from simulation.valuation import revalue_run
 from simulation.world import build_world
@@ -69,23 +69,25 @@ def simulate_plans(
     return Results.from_run(run, extras)
 
 
-def revalue(results: Results, scenario: Scenario) -> Results:
+def revalue(results: Results, scenario: Scenario, *, segments: bool | None = None) -> Results:
     """``results`` at the prices of ``scenario``, without simulating again.
 
     ``scenario`` may differ from ``results.scenario`` only in valuation parameters (market size,
     gross margin, the capabilities' one-off and running costs; :mod:`simulation.valuation`); the
     outcome equals a fresh :func:`simulate_plans` of ``scenario`` with the same plans (to float
-    rounding where the market size changes). Needs the per-person data
-    of the run (``results.run``); raises ``ValueError`` otherwise or for any other difference.
+    rounding where the market size changes). Needs the per-person data of the run
+    (``results.run``); raises ``ValueError`` otherwise or for any other difference.
+    ``segments``: recompute the customer segmentation if ``results`` has one (``None``), always
+    (``True``) or never (``False``).
     """
     if results.run is None:
         raise ValueError("these results kept no per-person data to value again")
     run = revalue_run(results.run, scenario)
-    extras = dict(results.extras)
+    extras = {name: frame for name, frame in results.extras.items()
+              if name not in SEGMENT_FRAMES}
     if "personalization" in extras:
         extras["personalization"] = price_report(extras["personalization"], scenario,
                                                  scale_from=results.scenario.scale)
-    if "segments" in extras:
+    if segments or (segments is None and SEGMENT_FRAMES[0] in results.extras):
         extras.update(segment_frames(run))
     return Results.from_run(run, extras)
-

@@ -27,6 +27,7 @@ A week, for each strategy (MODEL.md "Lifecycle"):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Callable
@@ -153,6 +154,13 @@ class RunOutput:
     def integration_cost(self) -> NDArray[np.float64]:
         """(S, T) integration one-off plus running cost per week, real currency."""
         return integration_cost_schedule(self.world)
+
+    def plans(self, names: list[str]) -> RunOutput:
+        """The run of the plans ``names`` only (a plan's numbers do not depend on the others)."""
+        index = [self.world.strategies.index(name) for name in names]
+        world = dataclasses.replace(self.world, strategies=tuple(names), levels=self.world.levels[index])
+        return RunOutput(world=world, weekly=self.weekly[index], flows=self.flows[index],
+                         states=tuple(self.states[i] for i in index))
 
 
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],

@@ -200,15 +200,17 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SEGMENT_FRAMES = ("segments", "segment_value")
+"""Names of the frames :func:`segment_frames` returns (``Results.extras`` keys)."""
+
+
 def segment_frames(run: RunOutput, *, n_segments: int = N_SEGMENTS) -> dict[str, pd.DataFrame]:
     """``segments`` (KMeans profiles per plan) and ``segment_value`` (hidden segments per plan)."""
     profiles = [plan_segments(run, s, n_segments=n_segments) for s in range(len(run.states))]
     profiles = [p for p in profiles if not p.empty]
-    return {
-        "segments": pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame(),
-        "segment_value": behavioural_segment_value(run),
-    }
+    segments = pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame()
+    return dict(zip(SEGMENT_FRAMES, (segments, behavioural_segment_value(run)), strict=True))
 
 
-__all__ = ["N_SEGMENTS", "behavioural_segment_value", "fit_segments", "plan_segments",
+__all__ = ["N_SEGMENTS", "SEGMENT_FRAMES", "behavioural_segment_value", "fit_segments", "plan_segments",
            "rfm_features", "segment_frames"]

@@ -35,6 +35,18 @@ def simulated_part(scenario: Scenario) -> Scenario:
     return scenario.replace(**_FIXED_PRICES)
 
 
+def with_prices_of(scenario: Scenario, priced: Scenario) -> Scenario:
+    """``scenario`` with the valuation parameters of ``priced``."""
+    return scenario.replace(**{name: _value_at(priced, name) for name in VALUATION_PARAMETERS})
+
+
+def _value_at(scenario: Scenario, path: str) -> float | int:
+    value: object = scenario
+    for part in path.split("__"):
+        value = getattr(value, part)
+    return value  # type: ignore[return-value]
+
+
 def revalue_run(run: RunOutput, scenario: Scenario) -> RunOutput:
     """``run`` valued at ``scenario``'s prices.
 
@@ -47,4 +59,4 @@ def revalue_run(run: RunOutput, scenario: Scenario) -> RunOutput:
     return dataclasses.replace(run, world=dataclasses.replace(run.world, scenario=scenario))
 
 
-__all__ = ["VALUATION_PARAMETERS", "revalue_run", "simulated_part"]
+__all__ = ["VALUATION_PARAMETERS", "revalue_run", "simulated_part", "with_prices_of"]

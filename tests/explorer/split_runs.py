@@ -1,4 +1,4 @@
-"""The app's split path without Streamlit's caches: the two runs it caches, priced."""
+"""The app's split path without Streamlit's caches: the runs it caches, priced."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from simulation import Scenario
 from simulation.results import Results
 
 
-def split_runs(scenario: Scenario) -> tuple[Results, Results]:
-    """The standard and custom runs the app caches for ``scenario`` (simulated at fixed prices)."""
-    return (runs.run_standard(Scenario.from_json(runs.standard_key(scenario))),
-            runs.run_custom(Scenario.from_json(runs.custom_key(scenario))))
+def lockstep_run(scenario: Scenario) -> runs.LockstepRun:
+    """The standard plans' run the app caches for ``scenario`` (with its custom plan beside)."""
+    return runs.run_standard(Scenario.from_json(runs.standard_key(scenario)), scenario.custom_plan)
+
+
+def custom_run(scenario: Scenario) -> Results:
+    """The custom plan's run alone, as the app runs it when only the custom plan moved."""
+    return runs.run_custom(Scenario.from_json(runs.custom_key(scenario)))
 
 
 def split_results(scenario: Scenario) -> Results:
-    """What the app shows for ``scenario``: its two runs valued at its prices and joined."""
-    return runs.priced(*split_runs(scenario), scenario)
+    """What the app shows for ``scenario`` after simulating it from scratch."""
+    return runs.priced(lockstep_run(scenario), None, scenario)

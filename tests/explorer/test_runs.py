@@ -1,5 +1,5 @@
-"""The app's split runs (standard plans cached apart from the custom plan, both at fixed prices
-and valued afterwards) equal one run."""
+"""The app's split runs equal one run: the standard plans (run in lockstep with a custom plan),
+the custom plan run alone when it moves, both simulated at fixed prices and valued afterwards."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from explorer import runs
 from simulation import Scenario, simulate
 from simulation.results import Results
-from tests.explorer.split_runs import split_results, split_runs
+from tests.explorer.split_runs import custom_run, lockstep_run, split_results
 
 
 def _assert_same(joined: Results, expected: Results) -> None:
@@ -24,47 +24,49 @@ def _assert_same(joined: Results, expected: Results) -> None:
                                       frame.reset_index(drop=True))
 
 
-def test_priced_partial_runs_equal_one_simulate_run_exactly(small_scenario: Scenario, small_results):
+def test_priced_lockstep_run_equals_one_simulate_run_exactly(small_scenario: Scenario, small_results):
     _assert_same(split_results(small_scenario), small_results)
 
 
+def test_a_moved_custom_plan_runs_alone_and_joins_exactly(small_scenario: Scenario):
+    lockstep = lockstep_run(small_scenario)
+    moved = small_scenario.replace(custom_plan={"inventory": 1.0, "service": 0.5})
+    assert runs.standard_key(moved) == runs.standard_key(small_scenario)
+    assert runs.custom_key(moved) != runs.custom_key(small_scenario)
+    after = runs.priced(lockstep, custom_run(moved), moved)
+    _assert_same(after, simulate(moved))
+    before = runs.priced(lockstep, None, small_scenario)
+    pd.testing.assert_frame_equal(before.kpis.loc[["multichannel", "omnichannel"]],
+                                  after.kpis.loc[["multichannel", "omnichannel"]])
+    assert not before.kpis.loc["custom"].equals(after.kpis.loc["custom"])
+
+
 def test_new_prices_reuse_the_runs_and_equal_a_fresh_run(small_scenario: Scenario):
-    standard, custom = split_runs(small_scenario)
+    lockstep = lockstep_run(small_scenario)
     repriced = small_scenario.replace(economics__gross_margin=0.21, market__market_size=900_000,
                                       capability_costs__context__one_off_cost=2_000_000.0,
                                       capability_costs__identity__running_cost_weekly=9_000.0)
     assert runs.standard_key(repriced) == runs.standard_key(small_scenario)
     assert runs.custom_key(repriced) == runs.custom_key(small_scenario)
     fresh = simulate(repriced)
-    _assert_same(runs.priced(standard, custom, repriced), fresh)
+    _assert_same(runs.priced(lockstep, None, repriced), fresh)
     assert fresh.kpis.loc["omnichannel", "npv"] != simulate(small_scenario).kpis.loc["omnichannel", "npv"]
 
 
 def test_keys_separate_what_each_run_depends_on(small_scenario: Scenario):
-    moved = small_scenario.replace(custom_plan={"inventory": 1.0})
-    assert runs.standard_key(moved) == runs.standard_key(small_scenario)
-    assert runs.custom_key(moved) != runs.custom_key(small_scenario)
     for behavioural in (small_scenario.replace(seed=1),
                         small_scenario.replace(capability_costs__context__ramp_weeks=5)):
         assert runs.standard_key(behavioural) != runs.standard_key(small_scenario)
         assert runs.custom_key(behavioural) != runs.custom_key(small_scenario)
+    priced_only = small_scenario.replace(economics__gross_margin=0.5)
+    assert runs.standard_prices_key(priced_only) != runs.standard_prices_key(small_scenario)
 
 
-def test_moving_the_custom_plan_changes_only_custom(small_scenario: Scenario):
-    standard, custom = split_runs(small_scenario)
-    moved = small_scenario.replace(custom_plan={"inventory": 1.0})
-    before = runs.priced(standard, custom, small_scenario)
-    after = runs.priced(standard, runs.run_custom(Scenario.from_json(runs.custom_key(moved))), moved)
-    pd.testing.assert_frame_equal(before.kpis.loc[["multichannel", "omnichannel"]],
-                                  after.kpis.loc[["multichannel", "omnichannel"]])
-    assert not before.kpis.loc["custom"].equals(after.kpis.loc["custom"])
-    assert after.kpis.loc["custom"].equals(simulate(moved).kpis.loc["custom"])
-
-
-def test_cached_results_survive_pickling_with_their_customer_table(small_scenario: Scenario):
+def test_cached_parts_survive_pickling(small_scenario: Scenario):
     shown = split_results(small_scenario)
     copy = pickle.loads(pickle.dumps(shown))
     pd.testing.assert_frame_equal(copy.customers, shown.customers)
     assert copy.run is None
-    for part in split_runs(small_scenario):  # the cached runs keep their per-person data
-        assert pickle.loads(pickle.dumps(part)).run is not None
+    lockstep = pickle.loads(pickle.dumps(lockstep_run(small_scenario)))
+    assert lockstep.standard.run is not None and lockstep.custom.run is not None
+    _assert_same(runs.priced(lockstep, None, small_scenario), shown)
