@@ -293,6 +293,10 @@ class Simulation:
         self.experience = np.zeros(self.n_plans * self.n_people, dtype=np.float32)
         self.touched = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self.touched_parts: list[NDArray[np.int64]] = []
+        # Whether each pair's contacts exceed their tolerance (this week's "annoyed" table at
+        # their key), kept up to date as keys change; recomputed only when the table changes.
+        self.annoyed_by_key = np.zeros(self.sentinel + 1, dtype=bool)
+        self.annoyed = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self.generators = {kind: streams.generator(kind) for kind in
                            (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE)}
@@ -374,6 +378,7 @@ class Simulation:
         new = np.take(key, flat)
         self.per_key -= np.bincount(old, minlength=size)
         self.per_key += np.bincount(new, minlength=size)
+        self.annoyed[flat] = np.take(self.annoyed_by_key, new)
         to_date = self.contact_cost_to_date
         self.state.flat("cost_discounted")[flat] -= (np.take(to_date, new) - np.take(to_date, old)
                                                     ).astype(np.float32)
@@ -455,13 +460,16 @@ class Simulation:
         world, behaviour, state = self.world, self.behaviour, self.state
         people = world.people
         tally = self.weekly[:, week]
+        if self._tables_for != levels.tobytes():  # levels stop changing once every ramp is done
+            self._tables_cache, self._tables_for = self._tables(levels), levels.tobytes()
+            if not np.array_equal(self._tables_cache["annoyed"], self.annoyed_by_key):
+                self.annoyed_by_key = self._tables_cache["annoyed"]
+                self.annoyed = np.take(self.annoyed_by_key, self.key.reshape(-1))
+        tables = self._tables_cache
         reached = np.flatnonzero(people.aware_week == week)
         tally[:, Tally.NEW_AWARE] = reached.size
         tally[:, Tally.REACH_COST] = reached.size * world.scenario.market.reach_cost
         self._refresh_keys(self._all_plans(reached), week)
-        if self._tables_for != levels.tobytes():  # levels stop changing once every ramp is done
-            self._tables_cache, self._tables_for = self._tables(levels), levels.tobytes()
-        tables = self._tables_cache
         key = self.key.reshape(-1)
 
         # 2. Contacts and offers --------------------------------------------------------------
@@ -489,7 +497,7 @@ class Simulation:
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
         experience = self.experience
-        annoyed = np.flatnonzero(np.take(tables["annoyed"], key))
+        annoyed = np.flatnonzero(self.annoyed)
         experience[annoyed] = -np.take(tables["annoyance"], np.take(key, annoyed))
         self._touch(annoyed)
         experience[offered.flat] = -tables["annoyance"][offered_key]
