@@ -64,6 +64,10 @@ _TOUCHPOINT_TALLIES = [Tally.SWITCHES, Tally.CONTEXT_LOSSES, Tally.JOURNEY_CONFL
 _LOSS_TALLIES = [t for *_, count, _ in JOURNEY_LOSSES for t in [count]] + [
     t for *_, value in JOURNEY_LOSSES for t in [value]]
 """Lost-journey counts, then their expected lost value, in ``JOURNEY_LOSSES`` order."""
+_PURCHASE_TALLIES = [Tally.PURCHASES, Tally.GROSS_SALES, Tally.REFUNDS, Tally.NET_REVENUE,
+                     Tally.RETURNS, Tally.RETURNS_COST, Tally.CROSS_CHANNEL_RETURNS,
+                     Tally.RETURN_FRICTIONS, Tally.NEW_CUSTOMERS]
+"""What :meth:`Simulation._purchases` counts per plan, in the order it stacks them."""
 
 
 @dataclass
@@ -323,17 +327,16 @@ class Simulation:
         """Add per-plan counts (or sums of ``weights``) of a cohort to this week's tally."""
         tally[:, which] += np.bincount(plan, weights=weights, minlength=self.n_plans)
 
-    def _count_many(self, tally: NDArray[np.float64], which: list[Tally], plan: NDArray[np.int64],
+    def _count_many(self, tally: NDArray[np.float64], which: list[Tally], who: Cohort,
                     values: NDArray[Any]) -> None:
-        """Add per-plan sums of each row of ``values`` (len(which), n) to the tallies ``which``.
+        """Add per-plan sums of each row of ``values`` (len(which), who.size) to ``which``.
 
-        One bincount for all rows; within each (plan, tally) bin the values are summed in the
-        same order as a separate ``_count`` would, so the totals are identical.
+        A cohort is sorted by plan, so each plan's columns are one slice (summing slices is
+        many times faster than a bincount over a (row, member) index).
         """
-        rows = len(which)
-        index = (plan[None, :] * rows + np.arange(rows)[:, None]).ravel()
-        sums = np.bincount(index, weights=values.ravel(), minlength=self.n_plans * rows)
-        tally[:, which] += sums.reshape(self.n_plans, rows)
+        bounds = np.searchsorted(who.plan, np.arange(self.n_plans + 1))
+        for s in range(self.n_plans):
+            tally[s, which] += values[:, bounds[s]:bounds[s + 1]].sum(axis=1)
 
     def _all_plans(self, person: NDArray[np.int64]) -> Cohort:
         """The cohort of ``person`` (sorted) in every plan, sorted by flat index."""
@@ -513,9 +516,9 @@ class Simulation:
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
         del u_open
         journeys = could.take(opens)
-        self._count(tally, Tally.OFFER_JOURNEYS, journeys.plan[self.offered[journeys.flat]])
+        self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
+                         np.stack([np.ones(journeys.size, dtype=bool), np.take(self.offered, journeys.flat)]))
         state.flat("engaged")[journeys.flat] = True
-        self._count(tally, Tally.JOURNEYS, journeys.plan)
         bought = self._journeys(week, levels, tally, journeys)
 
         # 7. Satisfaction (the churn hazard is computed from it when churn is decided) ---------
@@ -712,7 +715,7 @@ class Simulation:
         events = np.stack([switch, lost, conflict_chance_met, meets, decide, network, stockout])
         events &= reached
         per_journey = events.sum(axis=1, dtype=np.int32)
-        self._count_many(tally, _TOUCHPOINT_TALLIES, plan, per_journey)
+        self._count_many(tally, _TOUCHPOINT_TALLIES, journeys, per_journey)
         _, context_lost, _, conflicted, _, _, stocked_out = per_journey
         satisfaction_loss = (
             np.float32(behaviour.lost_context_satisfaction_loss) * context_lost
@@ -732,7 +735,7 @@ class Simulation:
         ).reshape(self.flows.shape)
         lost_by = np.stack([end == code for code, *_ in JOURNEY_LOSSES])
         value = self.expected_order_value[seg, final]
-        self._count_many(tally, _LOSS_TALLIES, plan, np.concatenate([lost_by, lost_by * value]))
+        self._count_many(tally, _LOSS_TALLIES, journeys, np.concatenate([lost_by, lost_by * value]))
 
         is_bought = end == JourneyEnd.BOUGHT
         return self._purchases(week, levels, tally, journeys.take(is_bought), keep(is_bought, final))
@@ -762,24 +765,18 @@ class Simulation:
         state.flat("revenue_discounted")[buyers.flat] += (net * self.discount[week]).astype(np.float32)
         state.flat("cost_discounted")[buyers.flat] += (returns_cost * self.discount[week]).astype(np.float32)
 
-        self._count(tally, Tally.PURCHASES, plan)
-        self._count(tally, Tally.GROSS_SALES, plan, order)
-        self._count(tally, Tally.REFUNDS, plan[returned], order[returned])
-        self._count(tally, Tally.NET_REVENUE, plan, net)
-        self._count(tally, Tally.RETURNS, plan[returned])
-        self._count(tally, Tally.RETURNS_COST, plan, returns_cost)
-        self._count(tally, Tally.CROSS_CHANNEL_RETURNS, plan[elsewhere])
-        self._count(tally, Tally.RETURN_FRICTIONS, plan[friction])
+        customer_since = state.flat("customer_since")
+        first = customer_since[buyers.flat] < 0
+        self._count_many(tally, _PURCHASE_TALLIES, buyers, np.stack([
+            np.ones(buyers.size), order, order * returned, net, returned, returns_cost, elsewhere,
+            friction, first]))
 
         experience = self.experience
         experience[buyers.flat] += behaviour.purchase_satisfaction_gain
         experience[buyers.flat] -= behaviour.return_friction_satisfaction_loss * friction
         self._touch(buyers.flat)
 
-        customer_since = state.flat("customer_since")
-        first = customer_since[buyers.flat] < 0
         customer_since[buyers.flat[first]] = week
-        self._count(tally, Tally.NEW_CUSTOMERS, plan[first])
         purchases = state.flat("purchases")
         count = purchases[buyers.flat] + 1
         purchases[buyers.flat] = count
