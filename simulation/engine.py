@@ -267,9 +267,6 @@ class Simulation:
             np.int16 if self.sentinel < np.iinfo(np.int16).max else np.int32)
         self.segment_key = (world.people.segment.astype(np.int64) * self.segment_step).astype(self.key_dtype)
         self.segment_hazard = world.segments.churn_hazard.astype(np.float32)
-        # Satisfaction cannot fall below 0, so no hazard exceeds this (with float32 headroom).
-        self.largest_hazard = float(self.segment_hazard.max()) * float(np.exp(
-            self.behaviour.satisfaction_churn_elasticity * self.behaviour.baseline_satisfaction)) * 1.0001
         b, e = self.behaviour, self.economics
         # Largest journey chance a person can have (reminders and an offer at their maximum).
         self.open_bound = (
@@ -589,7 +586,7 @@ class Simulation:
         behaviour, state = self.behaviour, self.state
         dropout = self.world.scenario.market.prospect_dropout_weekly
         per_excess = behaviour.churn_per_excess_contact
-        bound = max(self.largest_hazard, dropout) + per_excess * float(tables["excess"].max())
+        bound = max(self._largest_hazard(), dropout) + per_excess * float(tables["excess"].max())
         could = self._all_plans(np.flatnonzero(u_churn < bound))
         could_key = self._current_keys(could)
         alive = could_key != self.sentinel
@@ -628,6 +625,14 @@ class Simulation:
             )
             chosen.append(s * n + np.asarray(self.targeting.select(context), dtype=np.int64))
         return Cohort.of(np.concatenate(chosen), n)
+
+    def _largest_hazard(self) -> float:
+        """No customer's hazard this week exceeds this: the riskiest segment at the lowest
+        satisfaction anyone has now (loyalty only lowers it), with float32 headroom."""
+        b = self.behaviour
+        lowest = float(self.state.satisfaction.min())
+        return float(self.segment_hazard.max()) * float(np.exp(
+            b.satisfaction_churn_elasticity * (b.baseline_satisfaction - lowest))) * 1.0001
 
     def _hazard(self, who: Cohort) -> NDArray[np.float32]:
         """Weekly churn hazard of ``who`` from their satisfaction and loyalty now.
