@@ -100,24 +100,49 @@ class TargetingPolicy(Protocol):
 
 
 class WeeklyDraw:
-    """The targeting draw of every person this week, hashed once and shared by all plans."""
+    """Who this week's random offers may go to: each person independently with probability
+    ``offer_share``, drawn once a week and shared by all plans.
+
+    The chosen people are found by geometric gaps between them (drawn from hashed uniforms of
+    ``(TARGETING, week, gap number)``), which is the same Bernoulli process as a draw per person
+    but costs a draw per chosen person rather than per person.
+    """
 
     def __init__(self) -> None:
-        self._week = -1
-        self._draw: NDArray[np.float64] = np.zeros(0)
+        self._key: tuple[int, int, float] = (-1, -1, -1.0)
+        self._chosen: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
-    def of(self, context: TargetingContext) -> NDArray[np.float64]:
-        n = context.world.n_people
-        if self._week != context.week or self._draw.size != n:
-            self._week = context.week
-            self._draw = context.streams.uniform(Draw.TARGETING, context.week, 0, np.arange(n))
-        return self._draw
+    def chosen(self, context: TargetingContext) -> NDArray[np.int64]:
+        key = (context.week, context.world.n_people, context.offer_share)
+        if key != self._key:
+            self._key = key
+            self._chosen = bernoulli_positions(context.streams, context.week, key[1], key[2])
+        return self._chosen
+
+
+def bernoulli_positions(streams: RandomStreams, week: int, n: int, p: float) -> NDArray[np.int64]:
+    """Sorted positions in ``range(n)`` of independent Bernoulli(``p``) successes."""
+    if p <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(n)
+    expected = n * p
+    parts, position, drawn = [], -1, 0
+    while position < n:
+        size = int(expected + 6 * np.sqrt(expected) + 16)
+        u = streams.uniform(Draw.TARGETING, week, 0, np.arange(drawn, drawn + size))
+        gaps = np.floor(np.log1p(-u) / np.log1p(-p)).astype(np.int64) + 1
+        positions = position + np.cumsum(gaps)
+        parts.append(positions)
+        position, drawn = int(positions[-1]), drawn + size
+    found = np.concatenate(parts)
+    return found[found < n]
 
 
 def random_recipients(context: TargetingContext, draw: WeeklyDraw) -> NDArray[np.int64]:
     """Each eligible person independently with probability ``offer_share`` (hashed draws)."""
-    candidates = np.flatnonzero(draw.of(context) < context.offer_share)
-    return candidates[context.is_eligible(candidates)]  # type: ignore[no-any-return]
+    candidates = draw.chosen(context)
+    return candidates[context.is_eligible(candidates)]
 
 
 class RandomTargeting:
