@@ -86,6 +86,8 @@ def parameters(scenario: Scenario) -> list[Param]:
         "currency of every money figure", "your accounts")))
     out += _fields(scenario.economics, ("economics",), "Economics", "economics")
     out += _fields(scenario.custom_plan, ("custom_plan",), "Your custom plan", "custom_plan")
+    out += _fields(scenario.existing_capabilities, ("existing_capabilities",),
+                   "Integration already in place", "existing_capabilities")
     for cap in Capability:
         out += _fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
                        f"Integration cost: {cap.value}", f"capability_costs.{cap.value}")

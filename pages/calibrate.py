@@ -6,7 +6,14 @@ from explorer import calibration_charts as cc
 from explorer import state, ui
 from explorer.downloads import data_csv
 from simulation import CapabilityLevels, Scenario
-from simulation.calibration import EVENT_TARGETS, Calibration, CalibrationError, calibrate, project
+from simulation.calibration import (
+    EVENT_TARGETS,
+    Calibration,
+    CalibrationError,
+    calibrate,
+    project,
+    projected_scenario,
+)
 from simulation.eventlog import (
     REQUIRED_COLUMNS,
     SAMPLE_LOG_PATH,
@@ -57,10 +64,11 @@ def show(calibration: Calibration, projection: Results, name: str) -> None:
     st.dataframe(cc.projection_table(projection), width="stretch")
     ui.chart(cc.projection_figure(projection), cc.projection_data(projection),
              name=f"{name}_projection", results=projection)
-    st.caption("Every plan is simulated from silos with its ramp-up and its integration cost "
-               "counted from zero; the current plan's levels are in force from week 0 only in the fit.")
+    st.caption("Every plan starts from your current levels, which are already in place (no "
+               "ramp-up and no one-off cost to keep them); it ramps to its own levels and pays "
+               "one-off costs only for what it adds. Going back to silos costs nothing.")
     if st.button("Use the calibrated scenario on every page", key=f"{name}_use"):
-        state.set_scenario(calibration.scenario)
+        state.set_scenario(projected_scenario(calibration))
         state.tell("success", "The calibrated scenario is now the explorer's scenario.")
         st.rerun()
 

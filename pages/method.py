@@ -39,8 +39,11 @@ The three plans differ **only** in the six integration levels (0% = siloed, 100%
 there is no parameter that says "omnichannel is X% better". All three run on the same people
 with the same random draws, so a difference between them is caused by integration, not luck.
 Each capability costs a one-off amount (spread over its ramp-up) and a running cost, and its
-effect phases in over the ramp-up. Money is scaled from the simulated people to the market
-size; NPV discounts weekly at the annual rate given.
+effect phases in over the ramp-up. Plans start from the integration already in place (none,
+unless you set it or calibrate to your current state) and pay one-off costs only for what they
+add. Money is scaled from the simulated people to the market size; NPV discounts weekly at the
+annual rate given. Market size, margin and integration costs only value what the simulated
+people do, so changing them re-values the same run instantly.
 
 **Reproducibility:** seed {scenario.seed}, app version {APP_VERSION}. The scenario JSON (sidebar,
 *Save, share, reproduce*) carries both, so a saved scenario gives the same numbers again.

@@ -419,13 +419,20 @@ def parameter_table(before: Scenario, after: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def projected_scenario(calibration: Calibration) -> Scenario:
+    """The calibrated scenario with the current levels as what is already in place."""
+    return calibration.scenario.replace(existing_capabilities=calibration.levels)
+
+
 def project(calibration: Calibration) -> Results:
     """Current plan, multichannel, omnichannel and the custom plan from the calibrated state.
 
-    Every plan is simulated by the engine from silos, with its ramp-up and integration costs
-    counted from zero (the engine has no 'already built' state), on the calibrated scenario.
+    The current levels are what is already in place (``existing_capabilities``): the current
+    plan keeps them from week 0 at no one-off cost, and every other plan ramps from them to its
+    own levels, paying one-off costs only for what it adds (going back to silos costs nothing
+    and loses the capabilities over their ramp).
     """
-    scenario = calibration.scenario
+    scenario = projected_scenario(calibration)
     plans = {
         "current": calibration.levels,
         "multichannel": CapabilityLevels.uniform(0.0),

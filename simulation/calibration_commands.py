@@ -15,7 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from simulation.calibration import EVENT_TARGETS, KPI_SPECS, CalibrationError, calibrate, project
+from simulation.calibration import (
+    EVENT_TARGETS,
+    KPI_SPECS,
+    CalibrationError,
+    calibrate,
+    project,
+    projected_scenario,
+)
 from simulation.console import (
     BadInput,
     add_scenario_arguments,
@@ -85,7 +92,8 @@ def command_calibrate(args: argparse.Namespace) -> int:
         frames: dict[str, Any] = {"calibration": fit.table, "parameters": fit.parameters,
                                   **projection.frames()}
         write_outputs(frames, {"factors": fit.factors, "messages": fit.messages}, Path(args.out))
-        fit.scenario.to_json(Path(args.out) / "calibrated_scenario.json")
+        # With the current levels as what is in place, so it reproduces the projection.
+        projected_scenario(fit).to_json(Path(args.out) / "calibrated_scenario.json")
         print(f"\nWrote the tables and calibrated_scenario.json to {args.out}")
     return 0
 

@@ -803,8 +803,9 @@ class Simulation:
 def integration_cost_schedule(world: World) -> NDArray[np.float64]:
     """(S, T) integration spend per week in real currency.
 
-    One-off cost x level is spread evenly over the capability's ramp-up (paid in week 0 when the
-    ramp is 0); running cost x level is paid every week from week 0.
+    One-off cost x (level - level already in place, if positive) is spread evenly over the
+    capability's ramp-up (paid in week 0 when the ramp is 0); running cost x level is paid every
+    week from week 0.
     """
     scenario = world.scenario
     horizon = scenario.market.horizon_weeks
@@ -814,8 +815,8 @@ def integration_cost_schedule(world: World) -> NDArray[np.float64]:
         price = scenario.capability_costs.of(capability)
         ramp = price.ramp_weeks
         one_off = np.where(weeks < max(ramp, 1), price.one_off_cost / max(ramp, 1), 0.0)
-        weekly = one_off + price.running_cost_weekly
-        cost += world.levels[:, i : i + 1] * weekly[None, :]
+        built = np.maximum(world.levels[:, i : i + 1] - world.existing[i], 0.0)
+        cost += built * one_off[None, :] + world.levels[:, i : i + 1] * price.running_cost_weekly
     return cost
 
 

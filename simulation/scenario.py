@@ -379,7 +379,7 @@ class CapabilityCosts(FrozenModel):
 
 def _level(meaning: str) -> Any:
     return param(0.5, ge=0, le=1, unit="level 0-1", step=0.05, meaning=meaning,
-                 source="your plan")
+                 source="your choice")
 
 
 class CapabilityLevels(FrozenModel):
@@ -463,6 +463,10 @@ class Scenario(FrozenModel):
     segments: tuple[Segment, ...] = default_segments()
     capability_costs: CapabilityCosts = CapabilityCosts()
     custom_plan: CapabilityLevels = CapabilityLevels()
+    existing_capabilities: CapabilityLevels = CapabilityLevels.uniform(0.0)
+    """Integration already in place at week 0: every plan starts from these levels, ramps from
+    them to its own, and pays one-off costs only for the part above them (0 = starting from
+    silos, as the preset strategies assume; calibration sets them to the current state)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

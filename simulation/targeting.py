@@ -131,7 +131,9 @@ def bernoulli_positions(streams: RandomStreams, week: int, n: int, p: float) -> 
     while position < n:
         size = int(expected + 6 * np.sqrt(expected) + 16)
         u = streams.uniform(Draw.TARGETING, week, 0, np.arange(drawn, drawn + size))
-        gaps = np.floor(np.log1p(-u) / np.log1p(-p)).astype(np.int64) + 1
+        # A gap longer than the population ends the draw; capping first keeps tiny p finite.
+        with np.errstate(over="ignore", divide="ignore"):
+            gaps = np.minimum(np.floor(np.log1p(-u) / np.log1p(-p)), n).astype(np.int64) + 1
         positions = position + np.cumsum(gaps)
         parts.append(positions)
         position, drawn = int(positions[-1]), drawn + size

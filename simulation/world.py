@@ -75,6 +75,8 @@ class World:
     """Names of the plans simulated in lockstep (by default the three :class:`Strategy`)."""
     levels: NDArray[np.float64]
     """(S, 6) planned capability levels, in :class:`Capability` order."""
+    existing: NDArray[np.float64]
+    """(6,) levels already in place at week 0 (``scenario.existing_capabilities``)."""
     ramp_weeks: NDArray[np.float64]
     """(6,) ramp-up of each capability in weeks."""
 
@@ -83,9 +85,10 @@ class World:
         return int(self.people.segment.shape[0])
 
     def effective_levels(self, week: int) -> NDArray[np.float64]:
-        """(S, 6) levels in force in ``week``: the plan phased in linearly over each ramp."""
+        """(S, 6) levels in force in ``week``: from the levels in place to the plan's, phased in
+        linearly over each capability's ramp."""
         phase = np.where(self.ramp_weeks > 0, np.minimum(1.0, week / np.maximum(self.ramp_weeks, 1)), 1.0)
-        return self.levels * phase
+        return self.existing + (self.levels - self.existing) * phase
 
 
 def channel_table(scenario: Scenario) -> ChannelTable:
@@ -177,6 +180,7 @@ def build_world(scenario: Scenario, streams: RandomStreams,
     segments = segment_table(scenario)
     levels = np.array([[plan.of(c) for c in Capability] for plan in plans.values()])
     ramps = np.array([scenario.capability_costs.of(c).ramp_weeks for c in Capability], dtype=float)
+    existing = np.array([scenario.existing_capabilities.of(c) for c in Capability])
     return World(
         scenario=scenario,
         channels=channel_table(scenario),
@@ -184,5 +188,6 @@ def build_world(scenario: Scenario, streams: RandomStreams,
         people=draw_people(scenario, segments, streams),
         strategies=strategies,
         levels=levels,
+        existing=existing,
         ramp_weeks=ramps,
     )

@@ -62,8 +62,11 @@ def payback_week(cumulative_gain: NDArray[np.float64]) -> float:
 
 
 def one_off_budget(scenario: Scenario, plan: CapabilityLevels) -> float:
-    """Undiscounted one-off cost of a plan: sum of one-off cost x level (currency)."""
-    return float(sum(plan.of(c) * scenario.capability_costs.of(c).one_off_cost for c in Capability))
+    """Undiscounted one-off cost of a plan: sum of one-off cost x the level it adds to what is
+    already in place (currency)."""
+    existing = scenario.existing_capabilities
+    return float(sum(max(plan.of(c) - existing.of(c), 0.0) * scenario.capability_costs.of(c).one_off_cost
+                     for c in Capability))
 
 
 def one_off_schedules(scenario: Scenario, plans: Mapping[str, PlanLevels]) -> NDArray[np.float64]:
@@ -275,7 +278,8 @@ def best_plan_under_budget(
     if 0.0 not in grid or not all(0.0 <= x <= 1.0 for x in grid):
         raise ValueError(f"grid levels must lie in 0..1 and include 0, got {grid}")
     prices = np.array([scenario.capability_costs.of(c).one_off_cost for c in Capability])
-    cost_of = lambda levels: float(np.dot(prices, levels))  # noqa: E731
+    existing = np.array([scenario.existing_capabilities.of(c) for c in Capability])
+    cost_of = lambda levels: float(np.dot(prices, np.maximum(np.asarray(levels) - existing, 0.0)))  # noqa: E731
     tolerance = 1e-9 * max(budget, 1.0)
     npv: dict[PlanLevels, float] = {}
     step_of: dict[PlanLevels, str] = {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
-from simulation import CapabilityLevels, Scenario
+from simulation import Capability, CapabilityLevels, Scenario
 from simulation.calibration import (
     KPI_TARGETS,
     CalibrationError,
@@ -14,6 +15,7 @@ from simulation.calibration import (
     calibrate,
     current_state_scenario,
     measure_kpis,
+    project,
 )
 
 POPULATION = 3000
@@ -51,6 +53,18 @@ def test_round_trip_at_a_hybrid_integration_level_matches_targets(base: Scenario
     assert fit.ok, fit.table.to_string()
     assert fit.scenario.economics.gross_margin == 0.4
     assert fit.scenario.market.population == base.market.population
+
+    # Projections start from what is in place: the current plan builds nothing, and a plan
+    # pays one-off costs only for the levels it adds.
+    small = fit.scenario.replace(market__population=POPULATION)
+    projection = project(dataclasses.replace(fit, scenario=small))
+    costs = small.capability_costs
+    one_off = sum(costs.of(c).one_off_cost for c in Capability)
+    running = sum(costs.of(c).running_cost_weekly for c in Capability) * small.market.horizon_weeks
+    spent = projection.kpis["integration_cost"]
+    assert spent["current"] == pytest.approx(running * 0.5)
+    assert spent["omnichannel"] == pytest.approx(one_off * 0.5 + running)
+    assert spent["multichannel"] == 0.0
 
 
 def test_retention_above_what_zero_churn_allows_is_reported_as_needing_negative_hazard(

@@ -32,4 +32,5 @@ def test_draws_depend_only_on_seed_week_and_size():
     assert np.array_equal(week3, bernoulli_positions(two, 3, 10_000, 0.05))
     assert not np.array_equal(week3, bernoulli_positions(one, 4, 10_000, 0.05))
     assert bernoulli_positions(one, 0, 100, 0.0).size == 0
+    assert bernoulli_positions(one, 0, 100, 4e-275).size == 0  # no overflow on a vanishing rate
     assert np.array_equal(bernoulli_positions(one, 0, 100, 1.0), np.arange(100))
