@@ -158,10 +158,14 @@ class PurchaseHistory:
         self.last_purchase_week[purchases.channel, purchases.person] = week
 
 
-def recency(last_week: NDArray[np.int16], week: int) -> NDArray[np.float32]:
+def recency(last_week: NDArray[np.int16], week: int,
+            out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
     """exp(-(week - last) / RECENCY_SCALE_WEEKS) where a purchase exists, else 0."""
-    weeks_since = (week - last_week.astype(np.float32)) / RECENCY_SCALE_WEEKS
-    return np.where(last_week >= 0, np.exp(-weeks_since), 0.0).astype(np.float32)
+    scaled = (last_week.astype(np.float32) - np.float32(week)) / np.float32(RECENCY_SCALE_WEEKS)
+    if out is None:
+        out = np.empty(last_week.shape, dtype=np.float32)
+    out[...] = 0.0
+    return np.exp(scaled, out=out, where=last_week >= 0)
 
 
 def channel_feature_names() -> tuple[str, ...]:
@@ -170,12 +174,19 @@ def channel_feature_names() -> tuple[str, ...]:
 
 
 def channel_features(state: StrategyState, history: PurchaseHistory, channel: int,
-                     people: NDArray[np.int64], week: int) -> NDArray[np.float32]:
-    """(P, 3) what channel ``channel`` knows of ``people`` from its own records only."""
-    out = np.empty((people.size, 3), dtype=np.float32)
-    out[:, 0] = recency(history.last_purchase_week[channel, people], week)
-    out[:, 1] = np.log1p(state.purchases_by_channel[channel, people].astype(np.float32))
-    out[:, 2] = np.log1p(np.maximum(state.spend_by_channel[channel, people], 0.0))
+                     people: NDArray[np.int64], week: int,
+                     out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
+    """(P, 3) what channel ``channel`` knows of ``people`` from its own records only.
+
+    ``out``: where to write them (a (P, 3) view, e.g. columns of a larger column-major matrix,
+    where each column is contiguous and cheap to fill).
+    """
+    if out is None:
+        out = np.empty((people.size, 3), dtype=np.float32, order="F")
+    recency(np.take(history.last_purchase_week[channel], people), week, out=out[:, 0])
+    np.log1p(np.take(state.purchases_by_channel[channel], people), out=out[:, 1], dtype=np.float32)
+    spend = np.take(state.spend_by_channel[channel], people)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
     return out
 
 
@@ -190,17 +201,18 @@ def unified_features(state: StrategyState, history: PurchaseHistory,
                      people: NDArray[np.int64], week: int) -> NDArray[np.float32]:
     """(P, 4 C + 6) the 360-degree view: every channel's records plus cross-channel features."""
     n_channels = history.last_purchase_week.shape[0]
-    out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32)
-    used = state.channels_used[people]
+    # Column-major: every feature is written as one contiguous column.
+    out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
+    used = np.take(state.channels_used, people)
     for c in range(n_channels):
-        out[:, 4 * c : 4 * c + 3] = channel_features(state, history, c, people, week)
+        channel_features(state, history, c, people, week, out=out[:, 4 * c : 4 * c + 3])
         out[:, 4 * c + 3] = (used >> c) & 1
     base = 4 * n_channels
     out[:, base] = np.log1p(state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float32))
-    out[:, base + 1] = recency(state.last_purchase_week[people], week)
-    out[:, base + 2] = CHANNELS_IN_MASK[used]
-    out[:, base + 3] = CHANNELS_IN_MASK[state.channels_bought[people]]
-    since = state.customer_since[people]
+    recency(np.take(state.last_purchase_week, people), week, out=out[:, base + 1])
+    out[:, base + 2] = np.take(CHANNELS_IN_MASK, used)
+    out[:, base + 3] = np.take(CHANNELS_IN_MASK, np.take(state.channels_bought, people))
+    since = np.take(state.customer_since, people)
     out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
     out[:, base + 5] = since >= 0
     return out
@@ -225,12 +237,13 @@ def channel_records(state: StrategyState, history: PurchaseHistory, people: NDAr
     used = state.channels_used[people]
     positions = [np.flatnonzero((used >> c) & 1) for c in range(n_channels)]
     rows = sum(p.size for p in positions)
-    design = np.zeros((rows, 4 * n_channels), dtype=np.float32)
+    design = np.zeros((rows, 4 * n_channels), dtype=np.float32, order="F")
     start = 0
     for c, pos in enumerate(positions):
         block = slice(start, start + pos.size)
         design[block, 4 * c] = 1.0
-        design[block, 4 * c + 1 : 4 * c + 4] = channel_features(state, history, c, people[pos], week)
+        channel_features(state, history, c, np.take(people, pos), week,
+                         out=design[block, 4 * c + 1 : 4 * c + 4])
         start += pos.size
     channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
     person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
