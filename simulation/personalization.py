@@ -371,7 +371,7 @@ def _top_per_list(entries: ListEntries, tie: NDArray[np.float64], limit: NDArray
                   ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Row indices of each list's best ``limit[list]`` entries (best first) and their rank."""
     rows_out, ranks_out = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for list_id in np.unique(entries.list_id):
+    for list_id in np.flatnonzero(np.bincount(entries.list_id, minlength=limit.size)):
         rows = np.flatnonzero(entries.list_id == list_id)
         m = int(min(rows.size, limit[list_id]))
         if m <= 0:
