@@ -136,23 +136,43 @@ def run_plan_tasks(tasks: Sequence[PlanTask], execution: Execution | None = None
     )
 
 
-_SECONDS_PER_PLAN: dict[tuple[int, int, int, int], float] = {}
+@dataclass(frozen=True)
+class RunSeconds:
+    """Measured cost of one run of a scenario's size: a fixed part and a part per plan."""
+
+    fixed: float
+    per_plan: float
+
+    def of(self, plans: int) -> float:
+        """Seconds for a run of ``plans`` plans in lockstep."""
+        return self.fixed + self.per_plan * plans
+
+
+_RUN_SECONDS: dict[tuple[int, int, int, int], RunSeconds] = {}
 WORKER_START_SECONDS = 2.0
 """Time for joblib's worker processes to start and import the engine (measured on 2 cores)."""
 
 
-def seconds_per_plan(scenario: Scenario) -> float:
-    """Measured seconds to simulate one plan of ``scenario`` (a timed one-plan pilot run).
+def run_seconds(scenario: Scenario) -> RunSeconds:
+    """Seconds to simulate plans of ``scenario``, from timed pilot runs of one and two plans.
 
-    The pilot is run once per population, horizon and table size in this process.
+    Plans in lockstep share the weekly loop, training rounds and draws, so a run of p plans
+    costs much less than p one-plan runs; the two pilots measure the fixed and per-plan parts.
+    The pilots are run once per population, horizon and table size in this process.
     """
     key = (scenario.market.population, scenario.market.horizon_weeks, len(scenario.channels),
            len(scenario.segments))
-    if key not in _SECONDS_PER_PLAN:
-        started = time.perf_counter()
-        simulate_plans(scenario, {"multichannel": CapabilityLevels.uniform(0.0)})
-        _SECONDS_PER_PLAN[key] = time.perf_counter() - started
-    return _SECONDS_PER_PLAN[key]
+    if key not in _RUN_SECONDS:
+        seconds = []
+        for plans in (1, 2):
+            started = time.perf_counter()
+            simulate_plans(scenario, {f"pilot {i}": CapabilityLevels.uniform(i / 2)
+                                      for i in range(plans)})
+            seconds.append(time.perf_counter() - started)
+        one, two = seconds
+        per_plan = min(max(two - one, 0.2 * one), one)
+        _RUN_SECONDS[key] = RunSeconds(fixed=one - per_plan, per_plan=per_plan)
+    return _RUN_SECONDS[key]
 
 
 def estimate_seconds(scenario: Scenario, tasks: Sequence[PlanTask],
@@ -169,9 +189,10 @@ def estimate_seconds(scenario: Scenario, tasks: Sequence[PlanTask],
         Worker processes (joblib convention).
     """
     distinct = list(dict.fromkeys(tasks))
-    per_plan = seconds_per_plan(scenario)
+    seconds = run_seconds(scenario)
     size = scenario.market.population * scenario.market.horizon_weeks
-    plans = sum(t.cost for t in distinct) / size
+    # A task's size relative to the pilots' (people x weeks) scales its cost.
+    work = sum(seconds.of(len(t.plans)) * t.cost / len(t.plans) / size for t in distinct if t.plans)
     workers = min(available_workers(n_jobs), max(len(distinct), 1))
     start = WORKER_START_SECONDS if workers > 1 else 0.0
-    return plans * per_plan / workers + start
+    return work / workers + start
