@@ -23,6 +23,10 @@ A week, for each strategy (MODEL.md "Lifecycle"):
    unless ``service`` integrates returns.
 6. Satisfaction moves towards this week's experience; the churn hazard falls with satisfaction and
    loyalty and rises with over-messaging. Purchase happens before churn within a week.
+
+The engine keeps each person's discounted net revenue and costs, never reading the parameters
+that only value behaviour (market size, gross margin, capability costs): :mod:`simulation.metrics`
+applies them after the run (:mod:`simulation.valuation`).
 """
 
 from __future__ import annotations
@@ -436,8 +440,7 @@ class Simulation:
             "customer_cost": grid(cost[:, None, :, :] * customer[None, :, None, None], "pcom", np.float32),
             "multi": grid(multi, "pom", np.bool_),
             "offers": grid(np.array([0.0, 1.0]), "o", np.float64),
-            "customer": grid(customer, "c", np.float64),
-            "customer_f32": grid(customer, "c", np.float32),
+            "customer": self.key_is_customer,
             "loyal_customer": grid(np.outer(customer, [0.0, 1.0]), "cl", np.float64),
             "known": grid(known, "m", np.bool_),
             "alive": grid(np.ones(1), "", np.float64),
