@@ -1,4 +1,5 @@
-"""The app in a real browser: open, move a slider, see a KPI change, download, screenshot.
+"""The app in a real browser: open, move a slider, see a KPI change, download, screenshot;
+cancel a running decision analysis.
 
 Prints the measured time from a slider key press to the changed KPI on screen (reported in
 the README, not asserted: timing depends on the machine).
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from simulation import Scenario
 from tests.browser.conftest import FIRST_RENDER_TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
@@ -110,3 +112,23 @@ def test_open_move_slider_download_and_screenshot(page: Page, app_url: str, arti
     page.wait_for_timeout(1000)
     page.screenshot(path=artifacts / "overview.png", full_page=True)
     assert (artifacts / "overview.png").stat().st_size > 10_000
+
+
+def test_cancel_stops_the_decision_analyses_and_keeps_nothing(page: Page, app_url: str):
+    """Start the decision analyses, press Cancel while they run: the page says nothing was
+    kept and offers to run them again. A fresh seed keeps the on-disk task cache cold."""
+    scenario = Scenario.preset("benchmark_retailer").replace(
+        seed=time.time_ns() % 1_000_000_000, market__population=5000)
+    page.goto(f"{app_url}/decisions?s={scenario.to_url_token()}")
+    run = page.get_by_role("button", name="Run the analyses")
+    expect(run).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    run.click()
+    cancel = page.locator(".st-key-cancel_analyses").get_by_role("button", name="Cancel")
+    expect(cancel).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    expect(page.get_by_text("decision analyses:", exact=False).first).to_be_visible(
+        timeout=FIRST_RENDER_TIMEOUT_MS)
+    cancel.click()
+    expect(page.get_by_text("Cancelled; nothing was kept.")).to_be_visible(
+        timeout=FIRST_RENDER_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Run the analyses")).to_be_visible()
+    expect(page.get_by_text("P(omnichannel beats multichannel on NPV)")).to_have_count(0)
