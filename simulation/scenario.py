@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulation.parameters import FrozenModel, ScenarioError, param, problems_from
 
-APP_VERSION = "0.1.0"
+APP_VERSION = "0.2.0"
 
 
 class Capability(StrEnum):
