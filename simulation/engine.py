@@ -459,23 +459,44 @@ class Simulation:
         return self.generators[kind].random(self.n_people, dtype=np.float32)
 
     def _week(self, week: int, levels: NDArray[np.float64]) -> None:
-        """Advance every plan by one week."""
-        world, behaviour, state = self.world, self.behaviour, self.state
-        people = world.people
+        """Advance every plan by one week (the numbered steps of the module docstring)."""
         tally = self.weekly[:, week]
-        if self._tables_for != levels.tobytes():  # levels stop changing once every ramp is done
+        tables = self._tables_for_levels(levels)
+        self._reach(week, tally)
+        offered = self._contacts(week, levels, tally, tables)
+        unsubscribed = self._unsubscribes(tally, tables)
+        self._contact_conflicts(levels, tally, tables)
+        journeys = self._open_journeys(tally, tables)
+        bought = self._journeys(week, levels, tally, journeys)
+        self._update_satisfaction()
+        self._churn(week, tally, tables)
+        self.offered[offered.flat] = False
+        for changed in (journeys, unsubscribed):
+            self._refresh_keys(changed, week)
+        for s, purchases in enumerate(bought):
+            self.targeting.observe_week(week, s, self.states[s], purchases)
+
+    def _tables_for_levels(self, levels: NDArray[np.float64]) -> dict[str, NDArray[Any]]:
+        """This week's per-key tables (recomputed only while some capability ramps up)."""
+        if self._tables_for != levels.tobytes():
             self._tables_cache, self._tables_for = self._tables(levels), levels.tobytes()
             if not np.array_equal(self._tables_cache["annoyed"], self.annoyed_by_key):
                 self.annoyed_by_key = self._tables_cache["annoyed"]
                 self.annoyed = np.take(self.annoyed_by_key, self.key.reshape(-1))
-        tables = self._tables_cache
-        reached = np.flatnonzero(people.aware_week == week)
-        tally[:, Tally.NEW_AWARE] = reached.size
-        tally[:, Tally.REACH_COST] = reached.size * world.scenario.market.reach_cost
-        self._refresh_keys(self._all_plans(reached), week)
-        key = self.key.reshape(-1)
+        return self._tables_cache
 
-        # 2. Contacts and offers --------------------------------------------------------------
+    def _reach(self, week: int, tally: NDArray[np.float64]) -> None:
+        """1. People whose reach week has come become aware (and contactable)."""
+        reached = np.flatnonzero(self.world.people.aware_week == week)
+        tally[:, Tally.NEW_AWARE] = reached.size
+        tally[:, Tally.REACH_COST] = reached.size * self.world.scenario.market.reach_cost
+        self._refresh_keys(self._all_plans(reached), week)
+
+    def _contacts(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
+                  tables: dict[str, NDArray[Any]]) -> Cohort:
+        """2. Contacts and targeted offers: their counts, their cost to customers' CLV and the
+        fatigue of those contacted above tolerance. Returns who got an offer this week."""
+        key = self.key.reshape(-1)
         per_key = self.per_key.copy()
         offered = self._offers(week, levels, tables, per_key)
         self.offered[offered.flat] = True
@@ -496,7 +517,7 @@ class Simulation:
         # CLV: contacts and offers to people who are customers at the start of the week.
         cost = tables["customer_cost"] * np.float32(self.discount[week])
         self.contact_cost_to_date += cost
-        state.flat("cost_discounted")[offered.flat] += cost[offered_key] - cost[key[offered.flat]]
+        self.state.flat("cost_discounted")[offered.flat] += cost[offered_key] - cost[key[offered.flat]]
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
         experience = self.experience
@@ -505,40 +526,35 @@ class Simulation:
         self._touch(annoyed)
         experience[offered.flat] = -tables["annoyance"][offered_key]
         self._touch(keep(tables["annoyed"][offered_key], offered.flat))
-        unsubscribed = self._unsubscribes(tally, tables)
-        self._contact_conflicts(levels, tally, tables)
+        return offered
 
-        # 3. Journeys open --------------------------------------------------------------------
+    def _open_journeys(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]]) -> Cohort:
+        """3. Journeys open at each person's intent rate (reminders and offers raise it)."""
         u_open = self._draw(Draw.OPEN_JOURNEY)
         could = self._all_plans(np.flatnonzero(u_open < self.open_bound))
         could_key = self._current_keys(could)
-        intent = tables["intent"][could_key] * people.propensity[could.person]
+        intent = tables["intent"][could_key] * self.world.people.propensity[could.person]
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
-        del u_open
         journeys = could.take(opens)
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
                          np.stack([np.ones(journeys.size, dtype=bool), np.take(self.offered, journeys.flat)]))
-        state.flat("engaged")[journeys.flat] = True
-        bought = self._journeys(week, levels, tally, journeys)
+        self.state.flat("engaged")[journeys.flat] = True
+        return journeys
 
-        # 7. Satisfaction (the churn hazard is computed from it when churn is decided) ---------
+    def _update_satisfaction(self) -> None:
+        """6. Satisfaction of the pairs touched this week moves towards their experience (the
+        churn hazard is computed from it when churn is decided)."""
+        behaviour, experience = self.behaviour, self.experience
         moved = self._moved()
         target = np.clip(behaviour.baseline_satisfaction + experience[moved.flat], 0.0, 1.0)
         experience[moved.flat] = 0.0
-        satisfaction = state.flat("satisfaction")
+        satisfaction = self.state.flat("satisfaction")
         before = satisfaction[moved.flat]
         sat = before + behaviour.satisfaction_smoothing * (target - before)
         satisfaction[moved.flat] = sat
-        change = (sat.astype(np.float64) - before) * np.take(self.key_is_customer, np.take(key, moved.flat))
+        is_customer = np.take(self.key_is_customer, np.take(self.key.reshape(-1), moved.flat))
+        change = (sat.astype(np.float64) - before) * is_customer
         self.satisfaction_sum += np.bincount(moved.plan, weights=change, minlength=self.n_plans)
-
-        # 8. Churn of customers (over-messaging adds to the hazard), drop-out of prospects.
-        self._churn(week, tally, tables)
-        self.offered[offered.flat] = False
-        for changed in (journeys, unsubscribed):
-            self._refresh_keys(changed, week)
-        for s, purchases in enumerate(bought):
-            self.targeting.observe_week(week, s, self.states[s], purchases)
 
     def _moved(self) -> Cohort:
         """The pairs touched this week, each once; clears the marks for next week."""
@@ -584,7 +600,7 @@ class Simulation:
         self._count(tally, Tally.CONTACT_CONFLICTS, conflicted.plan)
 
     def _churn(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]]) -> None:
-        """Customers lapse with their hazard plus over-messaging; prospects drop out."""
+        """6. Customers lapse with their hazard plus over-messaging; prospects drop out."""
         u_churn = self._draw(Draw.CHURN)
         behaviour, state = self.behaviour, self.state
         dropout = self.world.scenario.market.prospect_dropout_weekly
@@ -654,7 +670,7 @@ class Simulation:
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                   journeys: Cohort) -> list[WeekPurchases]:
-        """Touchpoints of this week's journeys; writes purchases into the state and tallies.
+        """4. Touchpoints of this week's journeys; writes purchases into the state and tallies.
 
         Every touchpoint of every journey is evaluated at once, as (touchpoint, journey)
         arrays: first the channel path (the only step that depends on the previous
@@ -750,7 +766,7 @@ class Simulation:
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                    buyers: Cohort, channel: NDArray[np.int64]) -> list[WeekPurchases]:
-        """Order values, returns and the purchase records of this week's buyers."""
+        """5. Order values, returns and the purchase records of this week's buyers."""
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
         person, plan = buyers.person, buyers.plan
