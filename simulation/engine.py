@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.random_streams import Draw, RandomStreams, normal_from_uniforms
+from simulation.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
 from simulation.scenario import Capability
 from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
@@ -55,6 +55,11 @@ _CAP = {c: i for i, c in enumerate(Capability)}
 keep = np.compress
 """Elements of an array where a mask is true (several times faster than ``a[mask]``)."""
 
+_POPULATION_DRAWS = (Draw.UNSUBSCRIBE, Draw.CONTACT_CONFLICT, Draw.OPEN_JOURNEY, Draw.CHURN)
+"""Whole-population draws of a week, in the order the week takes them."""
+DRAW_AHEAD_FROM_PEOPLE = 200_000
+"""From this population on, each whole-population draw is prepared in a background thread while
+the week works on the step before (below it, handing over costs more than the draw)."""
 _TOUCHPOINT_DRAWS = (Draw.SWITCH, Draw.NEXT_CHANNEL, Draw.KEEP_CONTEXT, Draw.RESTART, Draw.CONFLICT,
                      Draw.CONFLICT_WALKAWAY, Draw.BUY, Draw.IN_STOCK, Draw.STOCKOUT_LOST)
 """Event draws of one journey touchpoint (hashed per person, week and touchpoint)."""
@@ -269,7 +274,6 @@ class Simulation:
         # Keys fit in 16 bits for the usual few plans (half the memory of 32-bit keys).
         self.key_dtype: type[np.signedinteger[Any]] = (
             np.int16 if self.sentinel < np.iinfo(np.int16).max else np.int32)
-        self.segment_key = (world.people.segment.astype(np.int64) * self.segment_step).astype(self.key_dtype)
         self.segment_hazard = world.segments.churn_hazard.astype(np.float32)
         b, e = self.behaviour, self.economics
         # Largest journey chance a person can have (reminders and an offer at their maximum).
@@ -303,8 +307,6 @@ class Simulation:
         self.annoyed_by_key = np.zeros(self.sentinel + 1, dtype=bool)
         self.annoyed = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
-        self.generators = {kind: streams.generator(kind) for kind in
-                           (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE)}
         self._tables_for = b""
         self._tables_cache: dict[str, NDArray[Any]] = {}
         self.weekly = np.zeros((self.n_plans, self.horizon, len(Tally)))
@@ -315,10 +317,15 @@ class Simulation:
     def run(self, progress: ProgressCallback | None = None) -> RunOutput:
         world = self.world
         report_every = max(1, self.horizon // 50)
-        for week in range(self.horizon):
-            self._week(week, world.effective_levels(week))
-            if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
-                progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
+        self.draws = PopulationDraws(self.streams, _POPULATION_DRAWS, self.n_people, self.horizon,
+                                     ahead=self.n_people >= DRAW_AHEAD_FROM_PEOPLE)
+        try:
+            for week in range(self.horizon):
+                self._week(week, world.effective_levels(week))
+                if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
+                    progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
+        finally:
+            self.draws.close()
         self.state.flat("cost_discounted")[:] += np.take(
             self.contact_cost_to_date.astype(np.float32), self.key.reshape(-1))
         return RunOutput(world=world, weekly=self.weekly, flows=self.flows, states=self.states)
@@ -366,7 +373,7 @@ class Simulation:
         step = self.key_dtype
         loyal = state.flat("purchases")[who.flat] >= self.behaviour.loyalty_threshold_purchases
         key = (who.plan * self.plan_step).astype(self.key_dtype)
-        key += self.segment_key[who.person]
+        key += np.take(self.world.people.segment, who.person) * self.key_dtype(self.segment_step)
         key += (state.flat("customer_since")[who.flat] >= 0) * step(self.customer_step)
         key += loyal * step(self.loyal_step)
         key += state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat]
@@ -453,10 +460,11 @@ class Simulation:
     def _draw(self, kind: Draw) -> NDArray[np.float32]:
         """This week's whole-population uniform draw of ``kind``, shared by every plan.
 
-        Each kind has its own generator and is drawn exactly once a week, so draws are the same
-        whichever plans run; drawing at the point of use keeps only one array alive at a time.
+        Each kind has its own generator and is drawn exactly once a week, in the order of
+        ``_POPULATION_DRAWS``, so draws are the same whichever plans run; at most the next draw
+        is prepared ahead, so only one or two such arrays are alive at a time.
         """
-        return self.generators[kind].random(self.n_people, dtype=np.float32)
+        return self.draws.take(kind)
 
     def _week(self, week: int, levels: NDArray[np.float64]) -> None:
         """Advance every plan by one week (the numbered steps of the module docstring)."""

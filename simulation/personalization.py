@@ -101,7 +101,7 @@ CANDIDATE_MULTIPLE = 2.0
 """Candidate list length at a round, in weekly budgets (covers people lost during the round)."""
 MIN_TRAIN_ROWS = 30
 """Fewer training rows (or a single class) and the round falls back to random offers."""
-SCORE_CHUNK = 1 << 16
+SCORE_CHUNK = 1 << 14
 """People scored per block, to bound the memory of feature matrices at large N."""
 REGULARIZATION_C = 1.0
 """Inverse L2 strength of the logistic regressions (features are standardized)."""
@@ -462,8 +462,6 @@ class _Round:
 @dataclass
 class _PlanState:
     history: PurchaseHistory
-    scratch: NDArray[np.bool_]
-    """(N,) all False between uses: marks people for O(size) membership tests."""
     sample: _Sample | None = None
     candidates: NDArray[np.int64] | None = None
     """Ranked person indices of the current round; None = random offers."""
@@ -519,10 +517,7 @@ class PersonalizedTargeting:
         plan = self._plan(strategy, state)
         plan.history.record(purchases, week)
         if plan.offered.size and purchases.person.size:
-            scratch = plan.scratch
-            scratch[plan.offered] = True
-            hit = scratch[purchases.person]
-            scratch[plan.offered] = False
+            hit = np.isin(purchases.person, plan.offered, kind="table")
             current = plan.rounds[-1]
             current.offer_purchases += int(np.count_nonzero(hit))
             current.offer_net_value += float(purchases.net_value[hit].sum())
@@ -543,8 +538,7 @@ class PersonalizedTargeting:
         plan = self._plans.get(strategy)
         if plan is None:
             n_channels, n_people = state.purchases_by_channel.shape
-            plan = _PlanState(history=PurchaseHistory.empty(n_channels, n_people),
-                              scratch=np.zeros(n_people, dtype=bool))
+            plan = _PlanState(history=PurchaseHistory.empty(n_channels, n_people))
             plan.rounds.append(_Round(index=0, week=0))
             self._plans[strategy] = plan
         return plan

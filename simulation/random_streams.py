@@ -17,6 +17,7 @@ All keys come from one ``SeedSequence(scenario.seed)``.
 from __future__ import annotations
 
 import functools
+from concurrent.futures import Future, ThreadPoolExecutor
 from enum import IntEnum
 
 import numpy as np
@@ -121,6 +122,47 @@ class RandomStreams:
         offsets = self._offsets(kinds, week, steps)
         x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
         return self._mix(x)
+
+
+class PopulationDraws:
+    """A run's whole-population uniform draws, taken in a fixed order (one generator per kind).
+
+    With ``ahead``, each draw is prepared in a background thread while the engine works on the
+    step before it (numpy fills the array without holding the GIL), which pays at large N. The
+    numbers are the same either way: every generator is used in the same order, by one thread
+    at a time, and nothing is drawn beyond the last draw of the run.
+    """
+
+    def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int,
+                 weeks: int, *, ahead: bool) -> None:
+        self._generators = {kind: streams.generator(kind) for kind in order}
+        self._order, self._n, self._total, self._taken = order, n_people, weeks * len(order), 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws") if ahead else None
+        self._pending: Future[NDArray[np.float32]] | None = (
+            self._pool.submit(self._make, 0) if self._pool is not None and self._total else None)
+
+    def _make(self, index: int) -> NDArray[np.float32]:
+        kind = self._order[index % len(self._order)]
+        return self._generators[kind].random(self._n, dtype=np.float32)
+
+    def take(self, kind: Draw) -> NDArray[np.float32]:
+        """The next draw, which must be of ``kind`` (the order is fixed for the run)."""
+        expected = self._order[self._taken % len(self._order)]
+        if kind is not expected:
+            raise RuntimeError(f"draw {kind.name} taken where {expected.name} comes next")
+        if self._pending is None:
+            drawn = self._make(self._taken)
+        else:
+            drawn = self._pending.result()
+            following = self._taken + 1
+            self._pending = (self._pool.submit(self._make, following)
+                             if self._pool is not None and following < self._total else None)
+        self._taken += 1
+        return drawn
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 def _mix_bits(x: NDArray[np.uint32]) -> NDArray[np.uint32]:
