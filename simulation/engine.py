@@ -461,8 +461,8 @@ class Simulation:
         """This week's whole-population uniform draw of ``kind``, shared by every plan.
 
         Each kind has its own generator and is drawn exactly once a week, in the order of
-        ``_POPULATION_DRAWS``, so draws are the same whichever plans run; at most the next draw
-        is prepared ahead, so only one or two such arrays are alive at a time.
+        ``_POPULATION_DRAWS``, so draws are the same whichever plans run. The array is reused
+        two draws later, so each step uses its draw before the next step takes one.
         """
         return self.draws.take(kind)
 

@@ -367,7 +367,7 @@ def list_quotas(n_linked: int, known_unlinked: NDArray[np.int64], n_people: int)
     return np.concatenate([[n_linked / max(n_people, 1)], n_unlinked_share * split])
 
 
-def _top_per_list(entries: ListEntries, tie: NDArray[np.float64], limit: NDArray[np.int64]
+def _top_per_list(entries: ListEntries, tie: NDArray[np.floating], limit: NDArray[np.int64]
                   ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Row indices of each list's best ``limit[list]`` entries (best first) and their rank."""
     rows_out, ranks_out = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
@@ -384,7 +384,7 @@ def _top_per_list(entries: ListEntries, tie: NDArray[np.float64], limit: NDArray
     return np.concatenate(rows_out), np.concatenate(ranks_out)
 
 
-def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDArray[np.float64],
+def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDArray[np.floating],
                     n_people: int, *, keep: int | None = None
                     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Merge the lists so each spends its quota: people best first, and each person's key.
@@ -422,7 +422,7 @@ def roc_auc(labels: NDArray[np.bool_], score: NDArray[np.float64]) -> float:
 
 
 def top_decile_precision(labels: NDArray[np.bool_], score: NDArray[np.float64],
-                         tie: NDArray[np.float64]) -> float:
+                         tie: NDArray[np.floating]) -> float:
     """Share of buyers among the 10% best-scored (ties broken by ``tie``)."""
     k = max(1, math.ceil(0.1 * labels.size))
     order = np.lexsort((-tie, -score))

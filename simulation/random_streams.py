@@ -57,7 +57,7 @@ class Draw(IntEnum):
 
 _M1 = np.uint32(0x7FEB352D)
 _M2 = np.uint32(0x846CA68B)
-_TO_UNIT = 2.0**-32
+_TO_UNIT = np.float32(2.0**-24)
 
 
 def _mix32(x: int) -> int:
@@ -98,22 +98,24 @@ class RandomStreams:
         return _mix_bits(_mix_bits(x))
 
     @staticmethod
-    def _mix(x: NDArray[np.uint32]) -> NDArray[np.float64]:
-        return np.multiply(_mix_bits(x), _TO_UNIT, dtype=np.float64)
+    def _mix(x: NDArray[np.uint32]) -> NDArray[np.float32]:
+        # The top 24 bits: exactly representable in float32, half the memory of float64.
+        return np.multiply(_mix_bits(x) >> np.uint32(8), _TO_UNIT, dtype=np.float32)
 
-    def uniform(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float64]:
+    def uniform(self, kind: Draw, week: int, step: int, person: NDArray[np.integer]) -> NDArray[np.float32]:
         """Uniform [0, 1) draws for ``person`` at ``(week, step)``; a pure function of its inputs.
 
         The stream offset ``mix(key, week, step)`` is XORed into the person index and the result
         passed through the lowbias32 finaliser (a bijection with strong avalanche), so draws of
-        different people, weeks, steps and decision kinds are unrelated. 32-bit resolution.
+        different people, weeks, steps and decision kinds are unrelated. 24-bit resolution (the
+        top bits of the hash), float32.
         """
         x = person.astype(np.uint32)
         x ^= np.uint32(self._offset(kind, week, step))
         return self._mix(x)
 
     def uniform_block(self, draws: list[tuple[Draw, int]], week: int,
-                      person: NDArray[np.integer]) -> NDArray[np.float64]:
+                      person: NDArray[np.integer]) -> NDArray[np.float32]:
         """(len(draws), len(person)) array: row j equals ``uniform(*draws[j], week, person)``.
 
         One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
@@ -127,23 +129,26 @@ class RandomStreams:
 class PopulationDraws:
     """A run's whole-population uniform draws, taken in a fixed order (one generator per kind).
 
-    With ``ahead``, each draw is prepared in a background thread while the engine works on the
-    step before it (numpy fills the array without holding the GIL), which pays at large N. The
-    numbers are the same either way: every generator is used in the same order, by one thread
-    at a time, and nothing is drawn beyond the last draw of the run.
+    Draws are written into two buffers in turn, so a draw stays valid until the draw after the
+    next one is taken (each step of the week uses its draw before the next step). With
+    ``ahead``, each draw is prepared in a background thread while the engine works on the step
+    before it (numpy fills the buffer without holding the GIL, and the thread allocates
+    nothing), which pays at large N. The numbers are the same either way: every generator is
+    used in the same order, by one thread at a time, and nothing is drawn beyond the run.
     """
 
     def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int,
                  weeks: int, *, ahead: bool) -> None:
         self._generators = {kind: streams.generator(kind) for kind in order}
-        self._order, self._n, self._total, self._taken = order, n_people, weeks * len(order), 0
+        self._order, self._total, self._taken = order, weeks * len(order), 0
+        self._buffers = (np.empty(n_people, dtype=np.float32), np.empty(n_people, dtype=np.float32))
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws") if ahead else None
         self._pending: Future[NDArray[np.float32]] | None = (
-            self._pool.submit(self._make, 0) if self._pool is not None and self._total else None)
+            self._pool.submit(self._fill, 0) if self._pool is not None and self._total else None)
 
-    def _make(self, index: int) -> NDArray[np.float32]:
+    def _fill(self, index: int) -> NDArray[np.float32]:
         kind = self._order[index % len(self._order)]
-        return self._generators[kind].random(self._n, dtype=np.float32)
+        return self._generators[kind].random(dtype=np.float32, out=self._buffers[index % 2])
 
     def take(self, kind: Draw) -> NDArray[np.float32]:
         """The next draw, which must be of ``kind`` (the order is fixed for the run)."""
@@ -151,11 +156,11 @@ class PopulationDraws:
         if kind is not expected:
             raise RuntimeError(f"draw {kind.name} taken where {expected.name} comes next")
         if self._pending is None:
-            drawn = self._make(self._taken)
+            drawn = self._fill(self._taken)
         else:
             drawn = self._pending.result()
             following = self._taken + 1
-            self._pending = (self._pool.submit(self._make, following)
+            self._pending = (self._pool.submit(self._fill, following)
                              if self._pool is not None and following < self._total else None)
         self._taken += 1
         return drawn
@@ -182,6 +187,6 @@ def _draw_arrays(draws: tuple[tuple[Draw, int], ...]) -> tuple[NDArray[np.intp],
             np.array([step for _, step in draws], dtype=np.uint32))
 
 
-def normal_from_uniforms(u1: NDArray[np.float64], u2: NDArray[np.float64]) -> NDArray[np.float64]:
+def normal_from_uniforms(u1: NDArray[np.floating], u2: NDArray[np.floating]) -> NDArray[np.floating]:
     """Box-Muller: two independent uniforms on [0, 1) to one standard normal deviate."""
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)  # type: ignore[no-any-return]

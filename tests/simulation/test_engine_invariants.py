@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import Capability, CapabilityLevels, Scenario, simulate, simulate_plans
+from simulation import Capability, CapabilityLevels, Scenario, engine, simulate, simulate_plans
 
 OWN_MECHANISMS = {
     Capability.CONTEXT: ["lost context"],
@@ -58,6 +58,15 @@ def test_custom_plan_at_uniform_level_reproduces_its_twin_bit_for_bit(small_scen
 
 def test_same_scenario_and_seed_give_identical_numbers(small_scenario):
     _frames_equal(simulate(small_scenario), simulate(small_scenario))
+
+
+def test_drawing_ahead_in_a_thread_gives_identical_numbers(small_scenario, monkeypatch):
+    """At large N the whole-population draws are prepared in a background thread."""
+    alone = simulate(small_scenario)
+    monkeypatch.setattr(engine, "DRAW_AHEAD_FROM_PEOPLE", 1)
+    ahead = simulate(small_scenario)
+    pd.testing.assert_frame_equal(ahead.weekly, alone.weekly)
+    pd.testing.assert_frame_equal(ahead.customers, alone.customers)
 
 
 def test_plan_results_do_not_depend_on_the_plans_run_beside_it(small_scenario):
