@@ -92,7 +92,6 @@ class StrategyState:
     lapse_week: NDArray[np.int16]
     """Week the person lapsed (customer churn or prospect drop-out), -1 if still alive."""
     lapse_overmessaging: NDArray[np.bool_]
-    engaged: NDArray[np.bool_]
     purchases: NDArray[np.uint16]
     second_purchase_week: NDArray[np.int16]
     last_purchase_week: NDArray[np.int16]
@@ -127,7 +126,6 @@ class StrategyState:
             customer_since=tiled(np.where(existing, 0, -1).astype(np.int16)),
             lapse_week=np.full(shape, -1, dtype=np.int16),
             lapse_overmessaging=np.zeros(shape, dtype=bool),
-            engaged=tiled(existing),
             purchases=tiled(existing.astype(np.uint16)),
             second_purchase_week=np.full(shape, -1, dtype=np.int16),
             last_purchase_week=np.full(shape, -1, dtype=np.int16),
@@ -142,6 +140,11 @@ class StrategyState:
             revenue_discounted=np.zeros(shape, dtype=np.float32),
             cost_discounted=np.zeros(shape, dtype=np.float32),
         )
+
+    @property
+    def engaged(self) -> NDArray[np.bool_]:
+        """Had a journey (or is an existing customer): a channel knows them."""
+        return self.channels_used != 0  # type: ignore[no-any-return]
 
     def plan(self, s: int) -> StrategyState:
         """Views of plan ``s`` (writes go through to the stacked arrays)."""
@@ -546,7 +549,6 @@ class Simulation:
         journeys = could.take(opens)
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
                          np.stack([np.ones(journeys.size, dtype=bool), np.take(self.offered, journeys.flat)]))
-        self.state.flat("engaged")[journeys.flat] = True
         return journeys
 
     def _update_satisfaction(self) -> None:
