@@ -7,8 +7,10 @@
   run, the current custom plan runs in the same lockstep run (one run of three plans costs less
   than a run of two and a run of one) and is kept beside them.
 * Market size, gross margin and capability costs only value a run (:mod:`simulation.valuation`),
-  so runs are cached on the scenario without them and valued at the scenario's prices
-  afterwards, without simulating again.
+  so runs are cached raw, on the scenario without them, and valued at the scenario's prices
+  afterwards, without simulating again. Valuing computes the result frames once per part.
+* The per-person outputs (the customers table, the customer segmentation) are computed apart
+  (:func:`details`), only for the pages that show them.
 
 The custom plan's NPV gain, ROI and payback are measured against multichannel when the parts
 are joined. ``tests/explorer/test_runs.py`` checks that the joined parts equal one
@@ -22,11 +24,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulation import Scenario, Strategy, revalue, simulate_plans
-from simulation.metrics import baseline_comparison
+from simulation import Scenario, Strategy
+from simulation.api import PlanRun, run_plans, valued
+from simulation.metrics import baseline_comparison, customers_frame
 from simulation.results import Results
 from simulation.scenario import CapabilityLevels
-from simulation.valuation import simulated_part, with_prices_of
+from simulation.segmentation import segment_frames
+from simulation.valuation import revalue_run, simulated_part, with_prices_of
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -58,65 +62,73 @@ def standard_prices_key(scenario: Scenario) -> str:
 
 @dataclass(frozen=True)
 class LockstepRun:
-    """The standard plans' run, and the custom plan that ran in lockstep with them."""
+    """The standard plans' run, and the custom plan that ran in lockstep with them (raw runs:
+    result frames are computed once, when a part is valued)."""
 
-    standard: Results
-    custom: Results
+    standard: PlanRun
+    custom: PlanRun
     custom_key: str
     """:func:`custom_key` of the scenario the custom plan ran in."""
+
+
+@dataclass(frozen=True)
+class Details:
+    """The per-person outputs only some pages show: the ``customers`` table and the customer
+    segmentation (``Results.extras`` ``segments`` and ``segment_value``), for all three plans."""
+
+    customers: pd.DataFrame
+    extras: dict[str, pd.DataFrame]
 
 
 def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
                  progress: ProgressCallback | None = None) -> LockstepRun:
     """Multichannel, omnichannel and ``custom_plan`` in one lockstep run, split into the standard
-    part and the custom part (per-person data kept for pricing; segmentation left to pricing)."""
+    part and the custom part."""
     with_custom = scenario.replace(custom_plan=custom_plan)
-    results = simulate_plans(with_custom, None, progress=progress, segments=False)
-    return LockstepRun(standard=_select(results, STANDARD), custom=_select(results, CUSTOM),
+    run = run_plans(with_custom, None, progress=progress)
+    return LockstepRun(standard=run.plans(STANDARD), custom=run.plans(CUSTOM),
                        custom_key=custom_key(with_custom))
 
 
-def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> Results:
+def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:
     """The custom plan alone (its baseline-relative KPIs are filled in by :func:`join`)."""
-    return simulate_plans(scenario, {CUSTOM[0]: scenario.custom_plan}, progress=progress,
-                          segments=False)
+    return run_plans(scenario, {CUSTOM[0]: scenario.custom_plan}, progress=progress)
 
 
-def value_standard(standard: Results, scenario: Scenario) -> Results:
-    """The standard plans' run valued at ``scenario``'s prices, engine arrays dropped and
-    per-person table kept (smaller to cache)."""
-    return _detached(revalue(standard, with_prices_of(standard.scenario, scenario), segments=True))
+def value(part: PlanRun, scenario: Scenario) -> Results:
+    """A part valued at ``scenario``'s prices: frames and KPIs only, engine arrays dropped
+    (small to cache; :func:`details` has the per-person outputs)."""
+    results = valued(part, _prices_for(part, scenario), segments=False)
+    return Results(scenario=results.scenario, kpis=results.kpis, extras=dict(results.extras),
+                   **{name: getattr(results, name) for name in _FRAMES})
 
 
-def value_custom(custom: Results, scenario: Scenario) -> Results:
-    """The custom plan's run valued at ``scenario``'s prices."""
-    return revalue(custom, with_prices_of(custom.scenario, scenario), segments=True)
+def details(standard: PlanRun, custom: PlanRun, scenario: Scenario) -> Details:
+    """Customers table and segmentation of the three plans at ``scenario``'s prices."""
+    runs = [revalue_run(part.run, _prices_for(part, scenario)) for part in (standard, custom)]
+    segments = [segment_frames(run) for run in runs]
+    return Details(
+        customers=pd.concat([customers_frame(run) for run in runs], ignore_index=True),
+        extras={name: pd.concat([s[name] for s in segments], ignore_index=True)
+                for name in segments[0]},
+    )
 
 
-def custom_part(lockstep: LockstepRun, scenario: Scenario) -> Results | None:
+def custom_part(lockstep: LockstepRun, scenario: Scenario) -> PlanRun | None:
     """The custom plan's run from ``lockstep`` if it ran ``scenario``'s custom plan, else None
     (then :func:`run_custom` runs it alone)."""
     return lockstep.custom if lockstep.custom_key == custom_key(scenario) else None
 
 
-def priced(lockstep: LockstepRun, custom: Results | None, scenario: Scenario) -> Results:
-    """The three strategies of ``scenario`` at its prices, uncached: the standard plans from
-    ``lockstep``, the custom plan from it too when it ran ``scenario``'s, else ``custom`` (from
-    :func:`run_custom`). Engine arrays dropped, per-person table kept."""
+def priced(lockstep: LockstepRun, custom: PlanRun | None, scenario: Scenario) -> Results:
+    """The three strategies of ``scenario`` at its prices with every output, uncached: the
+    standard plans from ``lockstep``, the custom plan from it too when it ran ``scenario``'s,
+    else ``custom`` (from :func:`run_custom`)."""
     custom = custom_part(lockstep, scenario) or custom
     if custom is None:
         raise ValueError("the custom plan of this scenario has not been run")
-    return join(value_standard(lockstep.standard, scenario), value_custom(custom, scenario))
-
-
-def _select(results: Results, names: list[str]) -> Results:
-    """The plans ``names`` of a run, as if they had run alone."""
-    assert results.run is not None
-    extras = {}
-    report = results.extras.get("personalization")
-    if report is not None:
-        extras["personalization"] = report[report["strategy"].isin(names)].reset_index(drop=True)
-    return Results.from_run(results.run.plans(names), extras)
+    joined = join(value(lockstep.standard, scenario), value(custom, scenario))
+    return with_details(joined, details(lockstep.standard, custom, scenario))
 
 
 def join(standard: Results, custom: Results) -> Results:
@@ -133,21 +145,20 @@ def join(standard: Results, custom: Results) -> Results:
         name: pd.concat([standard.extras[name], frame], ignore_index=True)
         for name, frame in custom.extras.items() if name in standard.extras
     }
-    joined = Results(scenario=custom.scenario, kpis=kpis, extras=extras, **frames)
-    _prime_customers(joined, pd.concat([standard.customers, custom.customers], ignore_index=True))
-    return joined
+    return Results(scenario=custom.scenario, kpis=kpis, extras=extras, **frames)
 
 
-def _detached(results: Results) -> Results:
-    """A copy without the engine's arrays that still has ``customers``."""
-    kept = Results(scenario=results.scenario, kpis=results.kpis, extras=dict(results.extras),
-                   **{name: getattr(results, name) for name in _FRAMES})
-    _prime_customers(kept, results.customers)
-    return kept
-
-
-def _prime_customers(results: Results, customers: pd.DataFrame) -> None:
+def with_details(results: Results, found: Details) -> Results:
+    """``results`` with the per-person outputs of ``found`` (extras and ``customers``)."""
+    out = Results(scenario=results.scenario, kpis=results.kpis,
+                  extras={**results.extras, **found.extras},
+                  **{name: getattr(results, name) for name in _FRAMES})
     # ``Results.customers`` is a cached_property computed from the engine state; storing the
     # table in the instance dict is how a cached_property is pre-filled (frozen only blocks
     # attribute assignment).
-    vars(results)["customers"] = customers
+    vars(out)["customers"] = found.customers
+    return out
+
+
+def _prices_for(part: PlanRun, scenario: Scenario) -> Scenario:
+    return with_prices_of(part.run.world.scenario, scenario)

@@ -5,9 +5,10 @@ links propose changes, and only a scenario that passes validation replaces it. R
 cached with ``st.cache_data`` on canonical scenario JSON, in parts (see :mod:`explorer.runs`):
 the standard plans' run, keyed on the scenario without its custom plan and prices (made in
 lockstep with the current custom plan); the custom plan's run alone, keyed on the scenario
-without prices, for when the custom plan moves; and the joined results at the scenario's prices.
-Moving a capability slider re-simulates one plan instead of three, and the market-size, margin
-and integration-cost sliders re-simulate nothing. Pages call :func:`results` and draw.
+without prices, for when the custom plan moves; the joined results at the scenario's prices;
+and, apart, the per-person outputs for the pages that show them. Moving a capability slider
+re-simulates one plan instead of three, and the market-size, margin and integration-cost
+sliders re-simulate nothing. Pages call :func:`results` and draw.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import streamlit as st
 
 from explorer import runs
 from simulation import APP_VERSION, CapabilityLevels, Scenario, ScenarioError
+from simulation.api import PlanRun
 from simulation.presets import DEFAULT_PRESET
 from simulation.results import Results
 
@@ -106,36 +108,54 @@ def _standard_plans(key: str, _custom_plan: CapabilityLevels) -> runs.LockstepRu
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
-def _custom_plan(key: str) -> Results:
+def _custom_plan(key: str) -> PlanRun:
     scenario = Scenario.from_json(key)
     with _progress(scenario, plans=1, what="your custom plan") as report:
         return runs.run_custom(scenario, report)
+
+
+def _runs(scenario: Scenario) -> tuple[runs.LockstepRun, PlanRun]:
+    """The cached standard plans' run and the run of ``scenario``'s custom plan."""
+    lockstep = _standard_plans(runs.standard_key(scenario), scenario.custom_plan)
+    custom = runs.custom_part(lockstep, scenario) or _custom_plan(runs.custom_key(scenario))
+    return lockstep, custom
 
 
 @st.cache_data(max_entries=12, show_spinner=False)
 def _standard_valued(key: str, _custom_plan: CapabilityLevels) -> Results:
     scenario = Scenario.from_json(key)
     lockstep = _standard_plans(runs.standard_key(scenario), _custom_plan)
-    return runs.value_standard(lockstep.standard, scenario)
+    return runs.value(lockstep.standard, scenario)
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def _priced(key: str) -> Results:
     scenario = Scenario.from_json(key)
     standard = _standard_valued(runs.standard_prices_key(scenario), scenario.custom_plan)
-    lockstep = _standard_plans(runs.standard_key(scenario), scenario.custom_plan)
-    custom = runs.custom_part(lockstep, scenario) or _custom_plan(runs.custom_key(scenario))
-    return runs.join(standard, runs.value_custom(custom, scenario))
+    _, custom = _runs(scenario)
+    return runs.join(standard, runs.value(custom, scenario))
 
 
-def results(scenario: Scenario | None = None) -> Results:
+@st.cache_data(max_entries=8, show_spinner=False)
+def _details(key: str) -> runs.Details:
+    scenario = Scenario.from_json(key)
+    lockstep, custom = _runs(scenario)
+    return runs.details(lockstep.standard, custom, scenario)
+
+
+def results(scenario: Scenario | None = None, *, details: bool = False) -> Results:
     """Results of the three strategies for ``scenario`` (default: the session's), cached.
 
-    A failure inside the engine is shown as a message and stops the page, never a traceback.
+    ``details``: include the per-person outputs (``customers``, the customer segmentation),
+    which cost more and only some pages show. A failure inside the engine is shown as a
+    message and stops the page, never a traceback.
     """
     scenario = scenario or current_scenario()
     try:
-        return _priced(scenario.canonical_key())
+        shown = _priced(scenario.canonical_key())
+        if details:
+            shown = runs.with_details(shown, _details(scenario.canonical_key()))
+        return shown
     except MemoryError:
         st.error("This scenario needs more memory than the server has. Lower *Simulated "
                  "people* (All assumptions > Market) and try again.")

@@ -8,7 +8,7 @@ ui.page_header(
     "Retention and value",
     "Do integrated channels keep customers longer, and what is a customer worth under each plan?",
 )
-results = state.results()
+results = state.results(details=True)
 
 left, right = st.columns(2)
 with left:

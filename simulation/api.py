@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from simulation.engine import ProgressCallback, Simulation
+import pandas as pd
+
+from simulation.engine import ProgressCallback, RunOutput, Simulation
 from simulation.personalization import PersonalizedTargeting, price_report
 from simulation.random_streams import RandomStreams
 from simulation.results import Results
@@ -56,14 +59,56 @@ def simulate_plans(
     skips the customer segmentation (``extras["segments"]``), which analyses that only read
     KPIs do not need.
     """
+    part = run_plans(scenario, plans, progress=progress, targeting=targeting)
+    return valued(part, scenario, segments=segments)
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """A finished run and the policy's report, before any result frame is computed.
+
+    What :func:`valued` turns into :class:`Results` at any prices; apps that value one run at
+    several prices, or split it by plan (:meth:`plans`), keep this instead of ``Results``.
+    """
+
+    run: RunOutput
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """The targeting policy's report (``"personalization"``), if it gives one."""
+
+    def plans(self, names: list[str]) -> PlanRun:
+        """The plans ``names`` only, as if they had run alone."""
+        extras = dict(self.extras)
+        report = extras.get("personalization")
+        if report is not None:
+            extras["personalization"] = report[report["strategy"].isin(names)].reset_index(drop=True)
+        return PlanRun(run=self.run.plans(names), extras=extras)
+
+
+def run_plans(
+    scenario: Scenario,
+    plans: Mapping[str, CapabilityLevels] | None,
+    *,
+    progress: ProgressCallback | None = None,
+    targeting: TargetingPolicy | None = None,
+) -> PlanRun:
+    """The simulation of :func:`simulate_plans` alone: the run and the policy's report."""
     streams = RandomStreams(scenario.seed)
     world = build_world(scenario, streams, plans)
     policy = targeting if targeting is not None else PersonalizedTargeting()
     run = Simulation(world, streams, policy).run(progress)
-    extras = {}
     report = getattr(policy, "report", None)
-    if callable(report):
-        extras["personalization"] = report()
+    return PlanRun(run=run, extras={"personalization": report()} if callable(report) else {})
+
+
+def valued(part: PlanRun, scenario: Scenario, *, segments: bool = True) -> Results:
+    """The result frames of ``part`` at the prices of ``scenario`` (which may differ from the
+    run's only in valuation parameters; see :func:`revalue`), with the customer segmentation
+    if ``segments``."""
+    run = revalue_run(part.run, scenario)
+    extras = dict(part.extras)
+    if "personalization" in extras:
+        extras["personalization"] = price_report(extras["personalization"], scenario,
+                                                 scale_from=part.run.world.scenario.scale)
     if segments:
         extras.update(segment_frames(run))
     return Results.from_run(run, extras)
@@ -82,12 +127,8 @@ def revalue(results: Results, scenario: Scenario, *, segments: bool | None = Non
     """
     if results.run is None:
         raise ValueError("these results kept no per-person data to value again")
-    run = revalue_run(results.run, scenario)
     extras = {name: frame for name, frame in results.extras.items()
               if name not in SEGMENT_FRAMES}
-    if "personalization" in extras:
-        extras["personalization"] = price_report(extras["personalization"], scenario,
-                                                 scale_from=results.scenario.scale)
-    if segments or (segments is None and SEGMENT_FRAMES[0] in results.extras):
-        extras.update(segment_frames(run))
-    return Results.from_run(run, extras)
+    if segments is None:
+        segments = SEGMENT_FRAMES[0] in results.extras
+    return valued(PlanRun(run=results.run, extras=extras), scenario, segments=segments)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from explorer import runs
 from simulation import Scenario
+from simulation.api import PlanRun
 from simulation.results import Results
 
 
@@ -12,11 +13,11 @@ def lockstep_run(scenario: Scenario) -> runs.LockstepRun:
     return runs.run_standard(Scenario.from_json(runs.standard_key(scenario)), scenario.custom_plan)
 
 
-def custom_run(scenario: Scenario) -> Results:
+def custom_run(scenario: Scenario) -> PlanRun:
     """The custom plan's run alone, as the app runs it when only the custom plan moved."""
     return runs.run_custom(Scenario.from_json(runs.custom_key(scenario)))
 
 
 def split_results(scenario: Scenario) -> Results:
-    """What the app shows for ``scenario`` after simulating it from scratch."""
+    """What the app shows for ``scenario`` (with every output) after simulating it from scratch."""
     return runs.priced(lockstep_run(scenario), None, scenario)

@@ -70,3 +70,14 @@ def test_cached_parts_survive_pickling(small_scenario: Scenario):
     lockstep = pickle.loads(pickle.dumps(lockstep_run(small_scenario)))
     assert lockstep.standard.run is not None and lockstep.custom.run is not None
     _assert_same(runs.priced(lockstep, None, small_scenario), shown)
+
+
+def test_pages_without_details_get_the_same_numbers_without_per_person_outputs(
+        small_scenario: Scenario):
+    lockstep = lockstep_run(small_scenario)
+    plain = runs.join(runs.value(lockstep.standard, small_scenario),
+                      runs.value(lockstep.custom, small_scenario))
+    full = runs.priced(lockstep, None, small_scenario)
+    pd.testing.assert_frame_equal(plain.kpis, full.kpis)
+    assert "segments" not in plain.extras and "segments" in full.extras
+    assert plain.run is None and "customers" not in vars(plain)
