@@ -822,9 +822,10 @@ class Simulation:
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
+        offered = np.take(self.offered, buyers.flat)
         return [
             WeekPurchases(person=person[a:b], channel=channel[a:b], net_value=net[a:b],
-                          order_value=order[a:b])
+                          order_value=order[a:b], offered=offered[a:b])
             for a, b in itertools.pairwise(bounds)
         ]
 

@@ -82,6 +82,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import ThreadpoolController
 
 from simulation.random_streams import Draw
+from simulation.scenario import Capability
 from simulation.targeting import TargetingContext, WeeklyDraw, WeekPurchases, random_recipients
 from simulation.world import CHANNELS_IN_MASK
 
@@ -107,6 +108,7 @@ REGULARIZATION_C = 1.0
 """Inverse L2 strength of the logistic regressions (features are standardized)."""
 
 _STEP_SAMPLE, _STEP_TEST, _STEP_LINK = 1, 2, 3
+_IDENTITY = list(Capability).index(Capability.IDENTITY)
 _THREADS = ThreadpoolController()
 
 
@@ -438,8 +440,10 @@ class _Sample:
     week: int
     people: NDArray[np.int64]
     test: NDArray[np.bool_]
-    unified: NDArray[np.float32]
-    records: ChannelRecords
+    unified: NDArray[np.float32] | None
+    """Unified features; None when nobody will be linked at the round that trains on them."""
+    records: ChannelRecords | None
+    """Channel records; None when everybody will be linked at that round."""
 
 
 @dataclass
@@ -517,7 +521,8 @@ class PersonalizedTargeting:
         plan = self._plan(strategy, state)
         plan.history.record(purchases, week)
         if plan.offered.size and purchases.person.size:
-            hit = np.isin(purchases.person, plan.offered, kind="table")
+            hit = (purchases.offered if purchases.offered is not None
+                   else np.isin(purchases.person, plan.offered, kind="table"))
             current = plan.rounds[-1]
             current.offer_purchases += int(np.count_nonzero(hit))
             current.offer_net_value += float(purchases.net_value[hit].sum())
@@ -556,15 +561,22 @@ class PersonalizedTargeting:
                 plan.candidates = self._train_and_rank(plan, plan.sample, current, context)
         plan.sample = self._draw_sample(plan, context)
 
-    def _draw_sample(self, plan: _PlanState, context: TargetingContext) -> _Sample:
-        eligible, week = context.eligible, context.week
+    def _draw_sample(self, plan: _PlanState, context: TargetingContext) -> _Sample | None:
+        """The people the next round labels and trains on, with what the marketer sees of
+        them now: only the features the next round's ``identity`` level will use (linking is
+        all or nothing at 1 and 0), none if there is no next round."""
+        eligible, week, state = context.eligible, context.week, context.state
+        world = context.world
+        if plan.next_round_week >= world.scenario.market.horizon_weeks:
+            return None
+        identity = float(world.effective_levels(plan.next_round_week)[context.strategy, _IDENTITY])
         rate = min(1.0, self.sample_max / max(eligible.size, 1))
         people = eligible[context.streams.uniform(Draw.MODEL, week, _STEP_SAMPLE, eligible) < rate]
         test = context.streams.uniform(Draw.MODEL, week, _STEP_TEST, people) < TEST_SHARE
         return _Sample(
             week=week, people=people, test=test,
-            unified=unified_features(context.state, plan.history, people, week),
-            records=channel_records(context.state, plan.history, people, week),
+            unified=unified_features(state, plan.history, people, week) if identity > 0 else None,
+            records=channel_records(state, plan.history, people, week) if identity < 1 else None,
         )
 
     def _train_and_rank(self, plan: _PlanState, sample: _Sample, current: _Round,
@@ -573,20 +585,20 @@ class PersonalizedTargeting:
         state, streams = context.state, context.streams
         seed = streams.seed_for(Draw.MODEL)
         bought = state.last_purchase_week[sample.people] >= sample.week
-        records = sample.records
-        bought_here = (
-            plan.history.last_purchase_week[records.channel, sample.people[records.person_pos]]
-            >= sample.week
-        )
         is_linked = linked(streams, sample.people, context.identity)
         train = ~sample.test
 
         unified: LinearScorer | None = None
         siloed: LinearScorer | None = None
         rows = train & is_linked
-        if rows.any() and _fittable(bought[rows]):
+        if sample.unified is not None and rows.any() and _fittable(bought[rows]):
             unified = LinearScorer.of(unified_model(seed).fit(sample.unified[rows], bought[rows]))
-        if not is_linked.all():
+        records = sample.records
+        if records is not None and not is_linked.all():
+            bought_here = (
+                plan.history.last_purchase_week[records.channel, sample.people[records.person_pos]]
+                >= sample.week
+            )
             silo_rows = train[records.person_pos]
             if _fittable(bought_here[silo_rows]):
                 siloed = LinearScorer.of(
@@ -603,11 +615,15 @@ class PersonalizedTargeting:
         current.test_people = test.size
         if test.size:
             test_linked = is_linked[test]
-            unlinked_records = _subset(records, test[~test_linked], sample.people.size)
-            entries = list_entries(unified, siloed, sample.unified[test[test_linked]],
-                                   unlinked_records, test_linked)
-            known = np.bincount(unlinked_records.channel,
-                                minlength=plan.history.last_purchase_week.shape[0])
+            unlinked_records = (_subset(records, test[~test_linked], sample.people.size)
+                                if records is not None else None)
+            entries = list_entries(
+                unified, siloed,
+                sample.unified[test[test_linked]] if sample.unified is not None else None,
+                unlinked_records, test_linked)
+            known = np.bincount(
+                unlinked_records.channel if unlinked_records is not None else np.zeros(0, np.int64),
+                minlength=plan.history.last_purchase_week.shape[0])
             quotas = list_quotas(int(np.count_nonzero(test_linked)), known, test.size)
             tie = streams.uniform(Draw.TARGETING, context.week, 1, sample.people[test])
             _, key = merged_priority(entries, quotas, tie, test.size)

@@ -35,11 +35,14 @@ class WeekPurchases:
     """Order value after refunds (0 for a returned order), simulated currency."""
     order_value: NDArray[np.float64]
     """Order value before any refund, simulated currency."""
+    offered: NDArray[np.bool_] | None = None
+    """Whether the buyer received a targeted offer this week (None: not recorded)."""
 
     @classmethod
     def none(cls) -> WeekPurchases:
         empty = np.zeros(0, dtype=np.int64)
-        return cls(person=empty, channel=empty, net_value=np.zeros(0), order_value=np.zeros(0))
+        return cls(person=empty, channel=empty, net_value=np.zeros(0), order_value=np.zeros(0),
+                   offered=np.zeros(0, dtype=bool))
 
 
 @dataclass(frozen=True)
