@@ -19,7 +19,9 @@ are joined. ``tests/explorer/test_runs.py`` checks that the joined parts equal o
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -81,18 +83,67 @@ class Details:
 
 
 def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
-                 progress: ProgressCallback | None = None) -> LockstepRun:
+                 progress: ProgressCallback | None = None, *,
+                 helper: Executor | None = None) -> LockstepRun:
     """Multichannel, omnichannel and ``custom_plan`` in one lockstep run, split into the standard
-    part and the custom part."""
+    part and the custom part.
+
+    With a ``helper`` process the custom plan runs there while this process runs the standard
+    plans: the same numbers (a plan's numbers do not depend on the plans beside it), in about
+    the time of the two-plan run instead of the three-plan one on a machine with two cores.
+    ``progress`` then reports the standard plans only. If the helper has died, the custom plan
+    runs here.
+    """
     with_custom = scenario.replace(custom_plan=custom_plan)
-    run = run_plans(with_custom, None, progress=progress)
-    return LockstepRun(standard=run.plans(STANDARD), custom=run.plans(CUSTOM),
-                       custom_key=custom_key(with_custom))
+    key = custom_key(with_custom)
+    if helper is None:
+        run = run_plans(with_custom, None, progress=progress)
+        return LockstepRun(standard=run.plans(STANDARD), custom=run.plans(CUSTOM), custom_key=key)
+    try:
+        custom: Future[PlanRun] | None = helper.submit(run_custom_of, key)
+    except (BrokenExecutor, RuntimeError):  # RuntimeError: the helper was shut down
+        custom = None
+    standard = run_plans(with_custom, {name: with_custom.plan(Strategy(name)) for name in STANDARD},
+                         progress=progress)
+    try:
+        custom_run = custom.result() if custom is not None else None
+    except BrokenExecutor:
+        custom_run = None
+    return LockstepRun(standard=standard, custom=custom_run or run_custom_of(key), custom_key=key)
 
 
 def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:
     """The custom plan alone (its baseline-relative KPIs are filled in by :func:`join`)."""
     return run_plans(scenario, {CUSTOM[0]: scenario.custom_plan}, progress=progress)
+
+
+def run_custom_of(key: str) -> PlanRun:
+    """:func:`run_custom` of the scenario with canonical JSON ``key`` (what a helper process
+    is sent: a string pickles small and fast)."""
+    return run_custom(Scenario.from_json(key))
+
+
+class Helper:
+    """A process that runs a custom plan beside the standard plans (:func:`run_standard`).
+
+    Started with ``spawn`` (the app server has threads, which ``fork`` does not copy safely) and
+    asked at once to import the engine; :meth:`ready` offers it only once that is done, so no
+    run ever waits for the helper to start.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._warm = self._pool.submit(_warm_up)
+
+    def ready(self) -> Executor | None:
+        """The helper if it has started and imported the engine, else None."""
+        if self._warm.done() and self._warm.exception() is None:
+            return self._pool
+        return None
+
+
+def _warm_up() -> None:
+    import simulation.api  # noqa: F401  (imports numpy, pandas and scikit-learn in the helper)
 
 
 def value(part: PlanRun, scenario: Scenario) -> Results:

@@ -20,6 +20,7 @@ import streamlit as st
 
 from explorer import runs
 from simulation import APP_VERSION, CapabilityLevels, Scenario, ScenarioError
+from simulation.analysis.parallel import available_workers
 from simulation.api import PlanRun
 from simulation.presets import DEFAULT_PRESET
 from simulation.results import Results
@@ -104,7 +105,17 @@ def _standard_plans(key: str, _custom_plan: CapabilityLevels) -> runs.LockstepRu
     # plans must be simulated anyway (see explorer.runs).
     scenario = Scenario.from_json(key)
     with _progress(scenario, plans=3, what="the three plans") as report:
-        return runs.run_standard(scenario, _custom_plan, report)
+        # Runs short enough to need no progress bar are the interactive ones: the custom plan
+        # goes to the helper process (one progress bar cannot follow two processes).
+        helper = _helper() if report is None else None
+        return runs.run_standard(scenario, _custom_plan, report,
+                                 helper=helper.ready() if helper is not None else None)
+
+
+@st.cache_resource(show_spinner=False)
+def _helper() -> runs.Helper | None:
+    """The app's helper process (one per server), when the machine has a core to spare."""
+    return runs.Helper() if available_workers() >= 2 else None
 
 
 @st.cache_data(max_entries=12, show_spinner=False)

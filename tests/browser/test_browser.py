@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 
 CUSTOM_KPIS = ".st-key-kpis-custom [data-testid=stMetricValue]"
 MULTICHANNEL_KPIS = ".st-key-kpis-multichannel [data-testid=stMetricValue]"
+OMNICHANNEL_KPIS = ".st-key-kpis-omnichannel [data-testid=stMetricValue]"
 
 
 def _texts(page: Page, selector: str) -> list[str]:
@@ -73,12 +74,20 @@ def test_open_move_slider_download_and_screenshot(page: Page, app_url: str, arti
     assert _texts(page, MULTICHANNEL_KPIS) == multichannel_before
     margin = _move(page, "p__economics__gross_margin", MULTICHANNEL_KPIS)
     _settle(page)
-    horizon = _move(page, "p__market__horizon_weeks", MULTICHANNEL_KPIS)
-    _settle(page)
+    behavioural = []
+    # The contact cap binds only where channels are orchestrated: omnichannel's KPIs move.
+    for slider_key, kpis in (("p__market__horizon_weeks", MULTICHANNEL_KPIS),
+                             ("p__market__horizon_weeks", MULTICHANNEL_KPIS),
+                             ("p__behaviour__contact_cap_weekly", OMNICHANNEL_KPIS),
+                             ("p__market__horizon_weeks", MULTICHANNEL_KPIS)):
+        behavioural.append(_move(page, slider_key, kpis))
+        _settle(page)
     print(f"capability slider -> custom KPI updated: {', '.join(f'{t:.2f}' for t in times)} s "
           f"(median {statistics.median(times):.2f} s; re-simulates the custom plan only)")
     print(f"margin slider -> all KPIs updated: {margin:.2f} s (cached runs valued again, no simulation)")
-    print(f"horizon slider -> all KPIs updated: {horizon:.2f} s (re-simulates all three plans)")
+    print(f"horizon and contact-cap sliders -> all KPIs updated: "
+          f"{', '.join(f'{t:.2f}' for t in behavioural)} s (median "
+          f"{statistics.median(behavioural):.2f} s; re-simulates all three plans)")
     assert "s=" in page.url  # the scenario travels in the link
 
     chart = page.locator("[data-testid=stPlotlyChart]").first

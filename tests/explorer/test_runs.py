@@ -4,6 +4,8 @@ the custom plan run alone when it moves, both simulated at fixed prices and valu
 from __future__ import annotations
 
 import pickle
+import time
+from concurrent.futures import Executor
 
 import pandas as pd
 
@@ -81,3 +83,24 @@ def test_pages_without_details_get_the_same_numbers_without_per_person_outputs(
     pd.testing.assert_frame_equal(plain.kpis, full.kpis)
     assert "segments" not in plain.extras and "segments" in full.extras
     assert plain.run is None and "customers" not in vars(plain)
+
+
+def _started(helper: runs.Helper) -> Executor:
+    deadline = time.monotonic() + 120
+    while (ready := helper.ready()) is None:
+        assert time.monotonic() < deadline, "the helper process did not start"
+        time.sleep(0.1)
+    return ready
+
+
+def test_a_helper_process_runs_the_custom_plan_beside_with_the_same_numbers(small_scenario: Scenario):
+    helper = runs.Helper()
+    pool = _started(helper)
+    scenario = Scenario.from_json(runs.standard_key(small_scenario))
+    beside = runs.run_standard(scenario, small_scenario.custom_plan, helper=pool)
+    assert beside.custom_key == runs.custom_key(small_scenario)
+    _assert_same(runs.priced(beside, None, small_scenario), split_results(small_scenario))
+
+    pool.shutdown()  # a helper that is gone: the custom plan runs in this process instead
+    alone = runs.run_standard(scenario, small_scenario.custom_plan, helper=pool)
+    _assert_same(runs.priced(alone, None, small_scenario), split_results(small_scenario))
