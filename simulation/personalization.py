@@ -206,11 +206,14 @@ def unified_features(state: StrategyState, history: PurchaseHistory,
     # Column-major: every feature is written as one contiguous column.
     out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
     used = np.take(state.channels_used, people)
+    base = 4 * n_channels
+    total = out[:, base]
+    total[:] = 0.0
     for c in range(n_channels):
         channel_features(state, history, c, people, week, out=out[:, 4 * c : 4 * c + 3])
         out[:, 4 * c + 3] = (used >> c) & 1
-    base = 4 * n_channels
-    out[:, base] = np.log1p(state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float32))
+        total += np.take(state.purchases_by_channel[c], people)
+    np.log1p(total, out=total)
     recency(np.take(state.last_purchase_week, people), week, out=out[:, base + 1])
     out[:, base + 2] = np.take(CHANNELS_IN_MASK, used)
     out[:, base + 3] = np.take(CHANNELS_IN_MASK, np.take(state.channels_bought, people))
