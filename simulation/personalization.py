@@ -443,10 +443,75 @@ class _Sample:
     week: int
     people: NDArray[np.int64]
     test: NDArray[np.bool_]
-    unified: NDArray[np.float32] | None
-    """Unified features; None when nobody will be linked at the round that trains on them."""
-    records: ChannelRecords | None
-    """Channel records; None when everybody will be linked at that round."""
+    needs_unified: bool
+    """Whether anybody will be linked at the round that trains on the sample."""
+    needs_records: bool
+    """Whether anybody will be unlinked then."""
+    unified: NDArray[np.float32] | None = None
+    """Unified features of ``people`` when the sample was drawn, if needed."""
+    records: ChannelRecords | None = None
+    """Channel records of ``people`` when the sample was drawn, if needed."""
+
+    def fill(self, state: StrategyState, history: PurchaseHistory) -> None:
+        """Compute the features needed and not yet taken from the ranking."""
+        if self.needs_unified and self.unified is None:
+            self.unified = unified_features(state, history, self.people, self.week)
+        if self.needs_records and self.records is None:
+            self.records = channel_records(state, history, self.people, self.week)
+
+
+@dataclass
+class _SampleRows:
+    """The rows of a sample's people in the features :meth:`PersonalizedTargeting._rank`
+    computes block by block, when those are the features the sample needs (everyone linked:
+    unified features; nobody linked: channel records)."""
+
+    positions: NDArray[np.int64]
+    """Sorted positions of the sample's people among the people ranked."""
+    unified: bool
+    unified_parts: list[NDArray[np.float32]] = field(default_factory=list)
+    record_parts: list[ChannelRecords] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, sample: _Sample | None, ranked: NDArray[np.int64],
+           is_linked: NDArray[np.bool_]) -> _SampleRows | None:
+        if sample is None or not ranked.size:
+            return None
+        if sample.needs_unified and is_linked.all():
+            unified = True
+        elif sample.needs_records and not is_linked.any():
+            unified = False
+        else:
+            return None
+        return cls(positions=np.searchsorted(ranked, sample.people), unified=unified)
+
+    def take(self, start: int, size: int, unified_x: NDArray[np.float32] | None,
+             records: ChannelRecords | None) -> None:
+        """Keep the sample's rows of one block (people ``start`` to ``start + size``)."""
+        lo, hi = np.searchsorted(self.positions, [start, start + size])
+        in_block = self.positions[lo:hi] - start
+        if self.unified and unified_x is not None:
+            self.unified_parts.append(unified_x[in_block])
+        elif not self.unified and records is not None:
+            sample_index = np.full(size, -1, dtype=np.int64)
+            sample_index[in_block] = np.arange(lo, hi)
+            index = sample_index[records.person_pos]
+            keep = index >= 0
+            self.record_parts.append(ChannelRecords(
+                design=records.design[keep], person_pos=index[keep], channel=records.channel[keep]))
+
+    def give(self, sample: _Sample) -> None:
+        """Hand the rows kept to ``sample``, laid out as if computed for it alone."""
+        if self.unified:
+            sample.unified = np.asfortranarray(np.concatenate(self.unified_parts))
+            return
+        channel = np.concatenate([r.channel for r in self.record_parts])
+        person_pos = np.concatenate([r.person_pos for r in self.record_parts])
+        # channel_records orders rows by channel, then by person.
+        order = np.lexsort((person_pos, channel))
+        design = np.concatenate([r.design for r in self.record_parts])[order]
+        sample.records = ChannelRecords(design=np.asfortranarray(design),
+                                        person_pos=person_pos[order], channel=channel[order])
 
 
 @dataclass
@@ -556,34 +621,37 @@ class PersonalizedTargeting:
         cadence = context.world.scenario.economics.retrain_every_weeks
         plan.next_round_week = (week // cadence + 1) * cadence
         current = plan.rounds[-1]
+        upcoming = self._next_sample(plan, context)
         if plan.sample is not None:
             current = _Round(index=current.index + 1, week=week)
             plan.rounds.append(current)
             current.identity = context.identity
             with _ROUND_LOCK, _THREADS.limit(limits=1), _trusted_input():
-                plan.candidates = self._train_and_rank(plan, plan.sample, current, context)
-        plan.sample = self._draw_sample(plan, context)
+                plan.candidates = self._train_and_rank(plan, plan.sample, current, context, upcoming)
+        if upcoming is not None:
+            upcoming.fill(context.state, plan.history)
+        plan.sample = upcoming
 
-    def _draw_sample(self, plan: _PlanState, context: TargetingContext) -> _Sample | None:
-        """The people the next round labels and trains on, with what the marketer sees of
-        them now: only the features the next round's ``identity`` level will use (linking is
-        all or nothing at 1 and 0), none if there is no next round."""
-        eligible, week, state = context.eligible, context.week, context.state
-        world = context.world
+    def _next_sample(self, plan: _PlanState, context: TargetingContext) -> _Sample | None:
+        """The people the next round labels and trains on (None if there is no next round).
+
+        Their features are what the marketer sees of them now, and only those the next round's
+        ``identity`` level will use (linking is all or nothing at 1 and 0); ranking fills them
+        in when it computes them for everyone anyway, :meth:`_Sample.fill` the rest.
+        """
+        eligible, week, world = context.eligible, context.week, context.world
         if plan.next_round_week >= world.scenario.market.horizon_weeks:
             return None
         identity = float(world.effective_levels(plan.next_round_week)[context.strategy, _IDENTITY])
         rate = min(1.0, self.sample_max / max(eligible.size, 1))
         people = eligible[context.streams.uniform(Draw.MODEL, week, _STEP_SAMPLE, eligible) < rate]
         test = context.streams.uniform(Draw.MODEL, week, _STEP_TEST, people) < TEST_SHARE
-        return _Sample(
-            week=week, people=people, test=test,
-            unified=unified_features(state, plan.history, people, week) if identity > 0 else None,
-            records=channel_records(state, plan.history, people, week) if identity < 1 else None,
-        )
+        return _Sample(week=week, people=people, test=test,
+                       needs_unified=identity > 0, needs_records=identity < 1)
 
     def _train_and_rank(self, plan: _PlanState, sample: _Sample, current: _Round,
-                        context: TargetingContext) -> NDArray[np.int64] | None:
+                        context: TargetingContext, upcoming: _Sample | None
+                        ) -> NDArray[np.int64] | None:
         """Label last round's sample, fit, evaluate on the held-out part, rank everyone now."""
         state, streams = context.state, context.streams
         seed = streams.seed_for(Draw.MODEL)
@@ -635,15 +703,18 @@ class PersonalizedTargeting:
             current.base_rate = float(labels.mean())
             current.auc = roc_auc(labels, score)
             current.top_decile_precision = top_decile_precision(labels, score, tie)
-        return self._rank(plan, unified, siloed, context, current)
+        return self._rank(plan, unified, siloed, context, current, upcoming)
 
     def _rank(self, plan: _PlanState, unified: LinearScorer | None, siloed: LinearScorer | None,
-              context: TargetingContext, current: _Round) -> NDArray[np.int64]:
+              context: TargetingContext, current: _Round, upcoming: _Sample | None = None
+              ) -> NDArray[np.int64]:
         """Score every eligible person in blocks and keep ``CANDIDATE_MULTIPLE`` weekly budgets.
 
         Each list (unified; one per channel) keeps its best entries up to its quota of the
         candidate list; the merge shares the budget among the lists in proportion to their
         quotas (:func:`merged_priority`), the same ordering the held-out AUC measures.
+        When everyone is linked (or nobody is), the features computed here cover the
+        ``upcoming`` sample too (drawn from the same people this week), which keeps its rows.
         """
         state, streams, week = context.state, context.streams, context.week
         eligible = context.eligible
@@ -658,6 +729,7 @@ class PersonalizedTargeting:
         limit = np.ceil(keep * quotas).astype(np.int64)
         tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
         kept = [list_entries(None, None, None, None, is_linked[:0])]
+        sampled = _SampleRows.of(upcoming, eligible, is_linked)
         for start in range(0, eligible.size, SCORE_CHUNK):
             block = slice(start, start + SCORE_CHUNK)
             people = eligible[block]
@@ -666,10 +738,14 @@ class PersonalizedTargeting:
                          if block_linked.any() else None)
             records = (channel_records(state, plan.history, people[~block_linked], week)
                        if not block_linked.all() else None)
+            if sampled is not None:
+                sampled.take(start, people.size, unified_x, records)
             entries = list_entries(unified, siloed, unified_x, records, block_linked, offset=start)
             rows, _ = _top_per_list(entries, tie, limit)
             kept.append(ListEntries(list_id=entries.list_id[rows], person=entries.person[rows],
                                     logit=entries.logit[rows]))
+        if sampled is not None and upcoming is not None:
+            sampled.give(upcoming)
         order, _ = merged_priority(ListEntries.concat(kept), quotas, tie, eligible.size, keep=keep)
         return eligible[order]  # type: ignore[no-any-return]
 
