@@ -462,56 +462,32 @@ class _Sample:
 
 @dataclass
 class _SampleRows:
-    """The rows of a sample's people in the features :meth:`PersonalizedTargeting._rank`
-    computes block by block, when those are the features the sample needs (everyone linked:
-    unified features; nobody linked: channel records)."""
+    """The rows of a sample's people in the unified features
+    :meth:`PersonalizedTargeting._rank` computes block by block when everyone is linked.
+
+    (Channel records are not shared the same way: putting the sample's rows back in the order
+    :func:`channel_records` gives costs more than computing them again.)
+    """
 
     positions: NDArray[np.int64]
     """Sorted positions of the sample's people among the people ranked."""
-    unified: bool
-    unified_parts: list[NDArray[np.float32]] = field(default_factory=list)
-    record_parts: list[ChannelRecords] = field(default_factory=list)
+    parts: list[NDArray[np.float32]] = field(default_factory=list)
 
     @classmethod
     def of(cls, sample: _Sample | None, ranked: NDArray[np.int64],
            is_linked: NDArray[np.bool_]) -> _SampleRows | None:
-        if sample is None or not ranked.size:
+        if sample is None or not ranked.size or not sample.needs_unified or not is_linked.all():
             return None
-        if sample.needs_unified and is_linked.all():
-            unified = True
-        elif sample.needs_records and not is_linked.any():
-            unified = False
-        else:
-            return None
-        return cls(positions=np.searchsorted(ranked, sample.people), unified=unified)
+        return cls(positions=np.searchsorted(ranked, sample.people))
 
-    def take(self, start: int, size: int, unified_x: NDArray[np.float32] | None,
-             records: ChannelRecords | None) -> None:
-        """Keep the sample's rows of one block (people ``start`` to ``start + size``)."""
-        lo, hi = np.searchsorted(self.positions, [start, start + size])
-        in_block = self.positions[lo:hi] - start
-        if self.unified and unified_x is not None:
-            self.unified_parts.append(unified_x[in_block])
-        elif not self.unified and records is not None:
-            sample_index = np.full(size, -1, dtype=np.int64)
-            sample_index[in_block] = np.arange(lo, hi)
-            index = sample_index[records.person_pos]
-            keep = index >= 0
-            self.record_parts.append(ChannelRecords(
-                design=records.design[keep], person_pos=index[keep], channel=records.channel[keep]))
+    def take(self, start: int, unified_x: NDArray[np.float32]) -> None:
+        """Keep the sample's rows of one block (its people from ``start`` on, all linked)."""
+        lo, hi = np.searchsorted(self.positions, [start, start + unified_x.shape[0]])
+        self.parts.append(unified_x[self.positions[lo:hi] - start])
 
     def give(self, sample: _Sample) -> None:
         """Hand the rows kept to ``sample``, laid out as if computed for it alone."""
-        if self.unified:
-            sample.unified = np.asfortranarray(np.concatenate(self.unified_parts))
-            return
-        channel = np.concatenate([r.channel for r in self.record_parts])
-        person_pos = np.concatenate([r.person_pos for r in self.record_parts])
-        # channel_records orders rows by channel, then by person.
-        order = np.lexsort((person_pos, channel))
-        design = np.concatenate([r.design for r in self.record_parts])[order]
-        sample.records = ChannelRecords(design=np.asfortranarray(design),
-                                        person_pos=person_pos[order], channel=channel[order])
+        sample.unified = np.asfortranarray(np.concatenate(self.parts))
 
 
 @dataclass
@@ -636,8 +612,9 @@ class PersonalizedTargeting:
         """The people the next round labels and trains on (None if there is no next round).
 
         Their features are what the marketer sees of them now, and only those the next round's
-        ``identity`` level will use (linking is all or nothing at 1 and 0); ranking fills them
-        in when it computes them for everyone anyway, :meth:`_Sample.fill` the rest.
+        ``identity`` level will use (linking is all or nothing at 1 and 0); ranking hands over
+        the unified features when it computes them for everyone anyway, :meth:`_Sample.fill`
+        computes the rest.
         """
         eligible, week, world = context.eligible, context.week, context.world
         if plan.next_round_week >= world.scenario.market.horizon_weeks:
@@ -713,8 +690,8 @@ class PersonalizedTargeting:
         Each list (unified; one per channel) keeps its best entries up to its quota of the
         candidate list; the merge shares the budget among the lists in proportion to their
         quotas (:func:`merged_priority`), the same ordering the held-out AUC measures.
-        When everyone is linked (or nobody is), the features computed here cover the
-        ``upcoming`` sample too (drawn from the same people this week), which keeps its rows.
+        When everyone is linked, the unified features computed here cover the ``upcoming``
+        sample too (drawn from the same people this week), which keeps its rows.
         """
         state, streams, week = context.state, context.streams, context.week
         eligible = context.eligible
@@ -738,8 +715,8 @@ class PersonalizedTargeting:
                          if block_linked.any() else None)
             records = (channel_records(state, plan.history, people[~block_linked], week)
                        if not block_linked.all() else None)
-            if sampled is not None:
-                sampled.take(start, people.size, unified_x, records)
+            if sampled is not None and unified_x is not None:
+                sampled.take(start, unified_x)
             entries = list_entries(unified, siloed, unified_x, records, block_linked, offset=start)
             rows, _ = _top_per_list(entries, tie, limit)
             kept.append(ListEntries(list_id=entries.list_id[rows], person=entries.person[rows],
