@@ -73,6 +73,7 @@ _TOUCHPOINT_TALLIES = [Tally.SWITCHES, Tally.CONTEXT_LOSSES, Tally.JOURNEY_CONFL
 _LOSS_TALLIES = [t for *_, count, _ in JOURNEY_LOSSES for t in [count]] + [
     t for *_, value in JOURNEY_LOSSES for t in [value]]
 """Lost-journey counts, then their expected lost value, in ``JOURNEY_LOSSES`` order."""
+_LOSS_ENDS = np.array([end for end, *_ in JOURNEY_LOSSES], dtype=np.int8)
 _PURCHASE_TALLIES = [Tally.PURCHASES, Tally.GROSS_SALES, Tally.REFUNDS, Tally.NET_REVENUE,
                      Tally.RETURNS, Tally.RETURNS_COST, Tally.CROSS_CHANNEL_RETURNS,
                      Tally.RETURN_FRICTIONS, Tally.NEW_CUSTOMERS]
@@ -253,14 +254,17 @@ class Simulation:
         self.siloed_contacts = bits @ world.channels.contact_frequency
         self.siloed_contact_cost = bits @ (world.channels.contact_frequency * world.channels.contact_cost)
         self.multi_channel_mask = CHANNELS_IN_MASK[: 2**n_channels] >= 2
-        self.preference_cdf = np.cumsum(world.segments.preference, axis=1)
+        # Cumulative preferences with the last column +inf: a channel is drawn as the first
+        # column above the uniform draw (argmax finds it without counting every column).
+        self.preference_cdf = _open_last(np.cumsum(world.segments.preference, axis=1))
         # Where a switching journey goes: for (segment, current channel), the cumulative
         # preference over the other channels, and whether there is another channel at all.
         others = np.repeat(world.segments.preference[:, None, :], n_channels, axis=1)
         others[:, np.arange(n_channels), np.arange(n_channels)] = 0.0
         total = others.sum(axis=2)
         self.can_switch = total > 0
-        self.switch_cdf = np.cumsum(others, axis=2) / np.where(self.can_switch, total, 1.0)[..., None]
+        self.switch_cdf = _open_last(
+            np.cumsum(others, axis=2) / np.where(self.can_switch, total, 1.0)[..., None])
         sigma = world.segments.order_value_dispersion
         self.expected_order_value = (
             world.segments.order_value[:, None] * np.exp(sigma**2 / 2)[:, None]
@@ -703,7 +707,7 @@ class Simulation:
 
         # Channel path: a switch goes to another channel by the segment's preferences.
         channel = np.empty((n_touch, n_j), dtype=np.intp)
-        channel[0] = (uniform[0][:, None] >= self.preference_cdf[seg, :-1]).sum(axis=1)
+        channel[0] = np.argmax(uniform[0][:, None] < np.take(self.preference_cdf, seg, axis=0), axis=1)
         switch = np.zeros((n_touch, n_j), dtype=bool)
         if self.n_channels > 1:
             switch[1:] = u[Draw.SWITCH][1:] < np.take(segs.switch_probability, seg)
@@ -712,8 +716,8 @@ class Simulation:
             switch[k] &= self.can_switch[seg, here]
             channel[k] = here
             sw = np.flatnonzero(switch[k])
-            cdf = self.switch_cdf[seg[sw], here[sw], :-1]
-            channel[k, sw] = (u[Draw.NEXT_CHANNEL][k, sw][:, None] >= cdf).sum(axis=1)
+            cdf = self.switch_cdf[seg[sw], here[sw]]
+            channel[k, sw] = np.argmax(u[Draw.NEXT_CHANNEL][k, sw][:, None] < cdf, axis=1)
 
         # Events at each touchpoint, as if the journey were still open there.
         kept = behaviour.siloed_context_kept
@@ -740,7 +744,10 @@ class Simulation:
         ends = code > 0
         reached = np.ones((n_touch, n_j), dtype=bool)
         reached[1:] = ~np.logical_or.accumulate(ends[:-1], axis=0)
-        last = np.where(ends.any(axis=0), ends.argmax(axis=0), n_touch - 1)
+        # The ending touchpoint, or the last one for a journey that never ends (abandoned).
+        stop = ends.copy()
+        stop[-1] = True
+        last = stop.argmax(axis=0)
         column = np.arange(n_j)
         end = code[last, column]
         end[end == JourneyEnd.OPEN] = JourneyEnd.ABANDONED
@@ -767,7 +774,7 @@ class Simulation:
         self.flows += np.bincount(
             (plan * self.n_channels + start) * width + destination, minlength=self.flows.size
         ).reshape(self.flows.shape)
-        lost_by = np.stack([end == code for code, *_ in JOURNEY_LOSSES])
+        lost_by = end[None, :] == _LOSS_ENDS[:, None]
         value = self.expected_order_value[seg, final]
         self._count_many(tally, _LOSS_TALLIES, journeys, np.concatenate([lost_by, lost_by * value]))
 
@@ -828,6 +835,13 @@ class Simulation:
                           order_value=order[a:b], offered=offered[a:b])
             for a, b in itertools.pairwise(bounds)
         ]
+
+
+def _open_last(cdf: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``cdf`` with its last column (the total, 1 up to rounding) set to +inf."""
+    cdf = cdf.copy()
+    cdf[..., -1] = np.inf
+    return cdf
 
 
 def integration_cost_schedule(world: World) -> NDArray[np.float64]:
