@@ -84,7 +84,7 @@ def main() -> None:
         print(f"memory per additional simulated person between {small['n']:,} and {large['n']:,}: "
               f"{grown / (large['n'] - small['n']):.0f} bytes (plus about {fixed / 2**20:.0f} MiB that "
               "does not grow with people: interpreter, libraries, BLAS buffers)")
-    largest = rows[-1]["n"]
+    largest = int(rows[-1]["n"])
     engine_only = measure(largest, 1, targeting="random")
     print(f"\n{largest:,} people with random offers (the engine without model training): "
           f"{engine_only['engine_s']:.3f} s, {engine_only['steps_per_s'] / 1e6:.1f} M steps/s, "

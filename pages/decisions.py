@@ -42,8 +42,11 @@ def _run(key: tuple, work, estimate: float, label: str):  # type: ignore[no-unty
     if key not in store:
         st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
         bar = st.progress(0.0, text=f"{label}: about {format_seconds(estimate)}" if estimate else label)
-        store[key] = work(Execution(progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                                    cache_dir=CACHE_DIR))
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(fraction, 1.0), text=message)
+
+        store[key] = work(Execution(progress=progress, cache_dir=CACHE_DIR))
         bar.empty()
         while len(store) > KEEP:
             store.popitem(last=False)
@@ -111,7 +114,9 @@ with tab_u:
     if u is None:
         st.write("Set replications above 0 to see intervals.")
     else:
-        metric = st.selectbox("Over time", list(dc.FAN_TITLES), format_func=dc.FAN_TITLES.get, key="dec_fan")
+        metrics: list[str] = list(dc.FAN_TITLES)
+        metric = st.selectbox("Over time", metrics, format_func=lambda m: dc.FAN_TITLES[m],
+                              key="dec_fan") or metrics[0]
         _chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), f"fan_{metric}")
         st.dataframe(dc.interval_table(u.summary, currency), hide_index=True, width="stretch")
         st.caption("Range of outcomes: 5th to 95th percentile of the replications (what to plan "
