@@ -88,28 +88,32 @@ def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
     """Multichannel, omnichannel and ``custom_plan`` in one lockstep run, split into the standard
     part and the custom part.
 
-    With a ``helper`` process the custom plan runs there while this process runs the standard
-    plans: the same numbers (a plan's numbers do not depend on the plans beside it), in about
-    the time of the two-plan run instead of the three-plan one on a machine with two cores.
-    ``progress`` then reports the standard plans only. If the helper has died, the custom plan
-    runs here.
+    With a ``helper`` process, multichannel runs there while this process runs omnichannel and
+    the custom plan: the same numbers (a plan's numbers do not depend on the plans beside it),
+    in about the time of a two-plan run instead of a three-plan one on a machine with two
+    cores. (Multichannel goes to the helper because it costs the most alone: its siloed
+    channel models take the longest to fit.) ``progress`` then reports this process's plans.
+    If the helper has died, everything runs here.
     """
     with_custom = scenario.replace(custom_plan=custom_plan)
     key = custom_key(with_custom)
     if helper is None:
         run = run_plans(with_custom, None, progress=progress)
         return LockstepRun(standard=run.plans(STANDARD), custom=run.plans(CUSTOM), custom_key=key)
+    baseline = STANDARD[:1]
     try:
-        custom: Future[PlanRun] | None = helper.submit(run_custom_of, key)
+        elsewhere: Future[PlanRun] | None = helper.submit(run_named, key, baseline)
     except (BrokenExecutor, RuntimeError):  # RuntimeError: the helper was shut down
-        custom = None
-    standard = run_plans(with_custom, {name: with_custom.plan(Strategy(name)) for name in STANDARD},
-                         progress=progress)
+        elsewhere = None
+    here = run_plans(with_custom, {name: with_custom.plan(Strategy(name))
+                                   for name in [*STANDARD[1:], *CUSTOM]}, progress=progress)
     try:
-        custom_run = custom.result() if custom is not None else None
+        first = elsewhere.result() if elsewhere is not None else None
     except BrokenExecutor:
-        custom_run = None
-    return LockstepRun(standard=standard, custom=custom_run or run_custom_of(key), custom_key=key)
+        first = None
+    first = first or run_named(key, baseline)
+    return LockstepRun(standard=first.joined(here.plans(STANDARD[1:])), custom=here.plans(CUSTOM),
+                       custom_key=key)
 
 
 def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:
@@ -117,14 +121,15 @@ def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> 
     return run_plans(scenario, {CUSTOM[0]: scenario.custom_plan}, progress=progress)
 
 
-def run_custom_of(key: str) -> PlanRun:
-    """:func:`run_custom` of the scenario with canonical JSON ``key`` (what a helper process
-    is sent: a string pickles small and fast)."""
-    return run_custom(Scenario.from_json(key))
+def run_named(key: str, names: list[str]) -> PlanRun:
+    """The plans ``names`` (strategy names) of the scenario with canonical JSON ``key``, run
+    together (what a helper process is sent: strings pickle small and fast)."""
+    scenario = Scenario.from_json(key)
+    return run_plans(scenario, {name: scenario.plan(Strategy(name)) for name in names})
 
 
 class Helper:
-    """A process that runs a custom plan beside the standard plans (:func:`run_standard`).
+    """A process that runs a plan beside the others (:func:`run_standard`).
 
     Started with ``spawn`` (the app server has threads, which ``fork`` does not copy safely) and
     asked at once to import the engine; :meth:`ready` offers it only once that is done, so no

@@ -83,6 +83,14 @@ class PlanRun:
             extras["personalization"] = report[report["strategy"].isin(names)].reset_index(drop=True)
         return PlanRun(run=self.run.plans(names), extras=extras)
 
+    def joined(self, other: PlanRun) -> PlanRun:
+        """This run's plans then ``other``'s (same scenario), as if they had run together."""
+        extras = dict(self.extras)
+        for name, frame in other.extras.items():
+            extras[name] = (pd.concat([extras[name], frame], ignore_index=True)
+                            if name in extras else frame)
+        return PlanRun(run=self.run.joined(other.run), extras=extras)
+
 
 def run_plans(
     scenario: Scenario,

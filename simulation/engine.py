@@ -179,6 +179,18 @@ class RunOutput:
         return RunOutput(world=world, weekly=self.weekly[index], flows=self.flows[index],
                          states=tuple(self.states[i] for i in index))
 
+    def joined(self, other: RunOutput) -> RunOutput:
+        """This run's plans then ``other``'s, as one run: what a lockstep run of them all
+        gives, since ``other`` ran the same scenario (common random numbers)."""
+        if other.world.scenario != self.world.scenario:
+            raise ValueError("runs of different scenarios cannot be joined")
+        world = dataclasses.replace(
+            self.world, strategies=self.world.strategies + other.world.strategies,
+            levels=np.concatenate([self.world.levels, other.world.levels]))
+        return RunOutput(world=world, weekly=np.concatenate([self.weekly, other.weekly]),
+                         flows=np.concatenate([self.flows, other.flows]),
+                         states=self.states + other.states)
+
 
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
                     person: NDArray[np.int64]) -> NDArray[np.bool_]:

@@ -93,7 +93,7 @@ def _started(helper: runs.Helper) -> Executor:
     return ready
 
 
-def test_a_helper_process_runs_the_custom_plan_beside_with_the_same_numbers(small_scenario: Scenario):
+def test_a_helper_process_runs_a_plan_beside_with_the_same_numbers(small_scenario: Scenario):
     helper = runs.Helper()
     pool = _started(helper)
     scenario = Scenario.from_json(runs.standard_key(small_scenario))
@@ -101,6 +101,6 @@ def test_a_helper_process_runs_the_custom_plan_beside_with_the_same_numbers(smal
     assert beside.custom_key == runs.custom_key(small_scenario)
     _assert_same(runs.priced(beside, None, small_scenario), split_results(small_scenario))
 
-    pool.shutdown()  # a helper that is gone: the custom plan runs in this process instead
+    pool.shutdown()  # a helper that is gone: every plan runs in this process instead
     alone = runs.run_standard(scenario, small_scenario.custom_plan, helper=pool)
     _assert_same(runs.priced(alone, None, small_scenario), split_results(small_scenario))
