@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from simulation import Scenario, revalue, simulate
+from simulation.api import run_plans, valued
 from simulation.valuation import VALUATION_PARAMETERS, simulated_part
 
 
@@ -50,3 +51,16 @@ def test_simulated_part_fixes_exactly_the_valuation_parameters(tiny: Scenario):
     assert changed != tiny
     assert simulated_part(changed) == simulated_part(tiny)
     assert simulated_part(tiny.replace(seed=tiny.seed + 1)) != simulated_part(tiny)
+
+
+def test_plans_split_and_joined_again_value_like_the_whole_run(tiny: Scenario):
+    whole = run_plans(tiny, None)
+    names = list(whole.run.world.strategies)
+    again = whole.plans(names[:1]).joined(whole.plans(names[1:]))
+    expected, joined = valued(whole, tiny), valued(again, tiny)
+    pd.testing.assert_frame_equal(joined.kpis, expected.kpis)
+    pd.testing.assert_frame_equal(joined.weekly, expected.weekly)
+    for name, frame in expected.extras.items():
+        pd.testing.assert_frame_equal(joined.extras[name], frame)
+    with pytest.raises(ValueError, match="different scenarios"):
+        whole.plans(names[:1]).joined(run_plans(tiny.replace(seed=tiny.seed + 1), None))
