@@ -105,8 +105,8 @@ def _standard_plans(key: str, _custom_plan: CapabilityLevels) -> runs.LockstepRu
     # plans must be simulated anyway (see explorer.runs).
     scenario = Scenario.from_json(key)
     with _progress(scenario, plans=3, what="the three plans") as report:
-        # Runs short enough to need no progress bar are the interactive ones: the custom plan
-        # goes to the helper process (one progress bar cannot follow two processes).
+        # Runs short enough to need no progress bar are the interactive ones: one plan goes
+        # to the helper process (one progress bar cannot follow two processes).
         helper = _helper() if report is None else None
         return runs.run_standard(scenario, _custom_plan, report,
                                  helper=helper.ready() if helper is not None else None)
