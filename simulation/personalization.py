@@ -207,13 +207,16 @@ def unified_features(state: StrategyState, history: PurchaseHistory,
     out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
     used = np.take(state.channels_used, people)
     base = 4 * n_channels
-    total = out[:, base]
-    total[:] = 0.0
-    for c in range(n_channels):
-        channel_features(state, history, c, people, week, out=out[:, 4 * c : 4 * c + 3])
-        out[:, 4 * c + 3] = (used >> c) & 1
-        total += np.take(state.purchases_by_channel[c], people)
-    np.log1p(total, out=total)
+    # Every channel's four columns at once: channel_features' columns plus "known", as a
+    # (channel, feature, person) view of the first 4 C columns.
+    blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
+    recency(np.take(history.last_purchase_week, people, axis=1), week, out=blocks[:, 0])
+    counts = np.take(state.purchases_by_channel, people, axis=1)
+    np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
+    spend = np.take(state.spend_by_channel, people, axis=1)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
+    blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
+    np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
     recency(np.take(state.last_purchase_week, people), week, out=out[:, base + 1])
     out[:, base + 2] = np.take(CHANNELS_IN_MASK, used)
     out[:, base + 3] = np.take(CHANNELS_IN_MASK, np.take(state.channels_bought, people))
