@@ -407,8 +407,14 @@ def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDAr
         limit = np.ceil(keep * quotas).astype(np.int64)
     rows, rank = _top_per_list(entries, tie, limit)
     person = entries.person[rows]
+    lists = entries.list_id[rows]
     with np.errstate(divide="ignore"):
-        key = (rank + 1) / quotas[entries.list_id[rows]]
+        key = (rank + 1) / quotas[lists]
+    if lists.size and quotas[lists[0]] > 0 and (lists == lists[0]).all():
+        # One list: keys rise along it and nobody is on it twice, so it is already merged.
+        best = np.full(n_people, np.inf)
+        best[person] = key
+        return person, best
     order = np.lexsort((-tie[person], key))
     person, key = person[order], key[order]
     _, first = np.unique(person, return_index=True)
