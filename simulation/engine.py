@@ -52,9 +52,6 @@ ProgressCallback = Callable[[float, str], None]
 
 _CAP = {c: i for i, c in enumerate(Capability)}
 
-keep = np.compress
-"""Elements of an array where a mask is true (several times faster than ``a[mask]``)."""
-
 _POPULATION_DRAWS = (Draw.UNSUBSCRIBE, Draw.CONTACT_CONFLICT, Draw.OPEN_JOURNEY, Draw.CHURN)
 """Whole-population draws of a week, in the order the week takes them."""
 DRAW_AHEAD_FROM_PEOPLE = 200_000
@@ -195,12 +192,12 @@ class RunOutput:
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
                     person: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which of ``person`` may be contacted, given one plan's contact keys."""
-    return np.take(known, np.take(keys, person))  # type: ignore[no-any-return]
+    return known.take(keys.take(person))  # type: ignore[no-any-return]
 
 
 def _all_eligible(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]]) -> NDArray[np.int64]:
     """Every person one plan may contact, sorted."""
-    return np.flatnonzero(np.take(known, keys))
+    return known.take(keys).nonzero()[0]
 
 
 @dataclass(frozen=True)
@@ -222,10 +219,10 @@ class Cohort:
             return Cohort(flat=self.flat[positions], plan=self.plan[positions], person=self.person[positions])
         if positions.dtype == np.bool_:  # np.compress is several times faster than a[mask]
             mask: NDArray[np.bool_] = positions  # type: ignore[assignment]
-            return Cohort(flat=keep(mask, self.flat), plan=keep(mask, self.plan),
-                          person=keep(mask, self.person))
-        return Cohort(flat=np.take(self.flat, positions), plan=np.take(self.plan, positions),
-                      person=np.take(self.person, positions))
+            return Cohort(flat=self.flat.compress(mask), plan=self.plan.compress(mask),
+                          person=self.person.compress(mask))
+        return Cohort(flat=self.flat.take(positions), plan=self.plan.take(positions),
+                      person=self.person.take(positions))
 
     @property
     def size(self) -> int:
@@ -345,8 +342,8 @@ class Simulation:
                     progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
         finally:
             self.draws.close()
-        self.state.flat("cost_discounted")[:] += np.take(
-            self.contact_cost_to_date.astype(np.float32), self.key.reshape(-1))
+        charged = self.contact_cost_to_date.astype(np.float32)
+        self.state.flat("cost_discounted")[:] += charged.take(self.key.reshape(-1))
         return RunOutput(world=world, weekly=self.weekly, flows=self.flows, states=self.states)
 
     def _count(self, tally: NDArray[np.float64], which: Tally, plan: NDArray[np.int64],
@@ -373,15 +370,15 @@ class Simulation:
 
     def _below(self, u: NDArray[np.float32], bound: NDArray[np.float64]) -> Cohort:
         """(plan, person) pairs whose shared draw ``u[person]`` is below the plan's ``bound``."""
-        parts = [s * self.n_people + np.flatnonzero(u < b) for s, b in enumerate(bound) if b > 0]
+        parts = [s * self.n_people + (u < b).nonzero()[0] for s, b in enumerate(bound) if b > 0]
         if not parts:
             return Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
         return Cohort.of(np.concatenate(parts), self.n_people)
 
     def _current_keys(self, who: Cohort) -> NDArray[np.signedinteger[Any]]:
         """This week's contact keys of ``who``, counting an offer received this week."""
-        keys = np.take(self.key.reshape(-1), who.flat)
-        keys += np.take(self.offered, who.flat) * self.key_dtype(self.offered_step)
+        keys = self.key.reshape(-1).take(who.flat)
+        keys += self.offered.take(who.flat) * self.key_dtype(self.offered_step)
         return keys  # type: ignore[no-any-return]
 
     def _refresh_keys(self, who: Cohort, week: int) -> None:
@@ -392,7 +389,7 @@ class Simulation:
         step = self.key_dtype
         loyal = state.flat("purchases")[who.flat] >= self.behaviour.loyalty_threshold_purchases
         key = (who.plan * self.plan_step).astype(self.key_dtype)
-        key += np.take(self.world.people.segment, who.person) * self.key_dtype(self.segment_step)
+        key += self.world.people.segment.take(who.person) * self.key_dtype(self.segment_step)
         key += (state.flat("customer_since")[who.flat] >= 0) * step(self.customer_step)
         key += loyal * step(self.loyal_step)
         key += state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat]
@@ -403,18 +400,18 @@ class Simulation:
         counts, the contact costs charged and the customers' satisfaction sum up to date."""
         key = self.key.reshape(-1)
         size = self.per_key.size
-        old = np.take(key, flat)
+        old = key.take(flat)
         key[flat] = keys
-        new = np.take(key, flat)
+        new = key.take(flat)
         self.per_key -= np.bincount(old, minlength=size)
         self.per_key += np.bincount(new, minlength=size)
-        self.annoyed[flat] = np.take(self.annoyed_by_key, new)
+        self.annoyed[flat] = self.annoyed_by_key.take(new)
         to_date = self.contact_cost_to_date
-        self.state.flat("cost_discounted")[flat] -= (np.take(to_date, new) - np.take(to_date, old)
+        self.state.flat("cost_discounted")[flat] -= (to_date.take(new) - to_date.take(old)
                                                     ).astype(np.float32)
-        customer_change = np.take(self.key_is_customer, new) - np.take(self.key_is_customer, old)
+        customer_change = self.key_is_customer.take(new) - self.key_is_customer.take(old)
         if customer_change.any():
-            satisfaction = np.take(self.state.flat("satisfaction"), flat)
+            satisfaction = self.state.flat("satisfaction").take(flat)
             self.satisfaction_sum += np.bincount(
                 flat // self.n_people, weights=customer_change * satisfaction, minlength=self.n_plans)
 
@@ -509,12 +506,12 @@ class Simulation:
             self._tables_cache, self._tables_for = self._tables(levels), levels.tobytes()
             if not np.array_equal(self._tables_cache["annoyed"], self.annoyed_by_key):
                 self.annoyed_by_key = self._tables_cache["annoyed"]
-                self.annoyed = np.take(self.annoyed_by_key, self.key.reshape(-1))
+                self.annoyed = self.annoyed_by_key.take(self.key.reshape(-1))
         return self._tables_cache
 
     def _reach(self, week: int, tally: NDArray[np.float64]) -> None:
         """1. People whose reach week has come become aware (and contactable)."""
-        reached = np.flatnonzero(self.world.people.aware_week == week)
+        reached = (self.world.people.aware_week == week).nonzero()[0]
         tally[:, Tally.NEW_AWARE] = reached.size
         tally[:, Tally.REACH_COST] = reached.size * self.world.scenario.market.reach_cost
         self._refresh_keys(self._all_plans(reached), week)
@@ -548,23 +545,23 @@ class Simulation:
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
         experience = self.experience
-        annoyed = np.flatnonzero(self.annoyed)
-        experience[annoyed] = -np.take(tables["annoyance"], np.take(key, annoyed))
+        annoyed = self.annoyed.nonzero()[0]
+        experience[annoyed] = -tables["annoyance"].take(key.take(annoyed))
         self._touch(annoyed)
         experience[offered.flat] = -tables["annoyance"][offered_key]
-        self._touch(keep(tables["annoyed"][offered_key], offered.flat))
+        self._touch(offered.flat.compress(tables["annoyed"][offered_key]))
         return offered
 
     def _open_journeys(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]]) -> Cohort:
         """3. Journeys open at each person's intent rate (reminders and offers raise it)."""
         u_open = self._draw(Draw.OPEN_JOURNEY)
-        could = self._all_plans(np.flatnonzero(u_open < self.open_bound))
+        could = self._all_plans((u_open < self.open_bound).nonzero()[0])
         could_key = self._current_keys(could)
         intent = tables["intent"][could_key] * self.world.people.propensity[could.person]
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
         journeys = could.take(opens)
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
-                         np.stack([np.ones(journeys.size, dtype=bool), np.take(self.offered, journeys.flat)]))
+                         np.stack([np.ones(journeys.size, dtype=bool), self.offered.take(journeys.flat)]))
         return journeys
 
     def _update_satisfaction(self) -> None:
@@ -578,7 +575,7 @@ class Simulation:
         before = satisfaction[moved.flat]
         sat = before + behaviour.satisfaction_smoothing * (target - before)
         satisfaction[moved.flat] = sat
-        is_customer = np.take(self.key_is_customer, np.take(self.key.reshape(-1), moved.flat))
+        is_customer = self.key_is_customer.take(self.key.reshape(-1).take(moved.flat))
         change = (sat.astype(np.float64) - before) * is_customer
         self.satisfaction_sum += np.bincount(moved.plan, weights=change, minlength=self.n_plans)
 
@@ -586,7 +583,7 @@ class Simulation:
         """The pairs touched this week, each once; clears the marks for next week."""
         parts = []
         for part in self.touched_parts:
-            fresh = keep(np.take(self.touched, part), part)
+            fresh = part.compress(self.touched.take(part))
             self.touched[fresh] = False
             parts.append(fresh)
         self.touched_parts = []
@@ -603,7 +600,7 @@ class Simulation:
         largest = per_contact * float(tables["excess"].max())
         if largest <= 0:
             return Cohort.of(np.zeros(0, dtype=np.int64), self.n_people)
-        could = self._all_plans(np.flatnonzero(u_unsub < largest))
+        could = self._all_plans((u_unsub < largest).nonzero()[0])
         could_key = self._current_keys(could)
         leaves = u_unsub[could.person] < per_contact * tables["excess"][could_key]
         gone = could.take(leaves)
@@ -619,7 +616,7 @@ class Simulation:
         if chance.max() <= 0:
             return
         could = self._below(u_conflict, chance)
-        hit = np.take(tables["multi"], self._current_keys(could))
+        hit = tables["multi"].take(self._current_keys(could))
         conflicted = could.take(hit)
         self.experience[conflicted.flat] -= self.behaviour.conflict_satisfaction_loss
         self._touch(conflicted.flat)
@@ -632,7 +629,7 @@ class Simulation:
         dropout = self.world.scenario.market.prospect_dropout_weekly
         per_excess = behaviour.churn_per_excess_contact
         bound = max(self._largest_hazard(), dropout) + per_excess * float(tables["excess"].max())
-        could = self._all_plans(np.flatnonzero(u_churn < bound))
+        could = self._all_plans((u_churn < bound).nonzero()[0])
         could_key = self._current_keys(could)
         alive = could_key != self.sentinel
         customer = state.flat("customer_since")[could.flat] >= 0
@@ -643,12 +640,12 @@ class Simulation:
         drops = alive & ~customer & (u < dropout)
         lapse_week = state.flat("lapse_week")
         for which, mask in ((Tally.LOST_OVERMESSAGING_CHURN, by_messaging), (Tally.PROSPECT_DROPOUTS, drops)):
-            lapse_week[np.compress(mask, could.flat)] = week
+            lapse_week[could.flat.compress(mask)] = week
             self._count(tally, which, could.plan[mask])
-        lapse_week[np.compress(lapse, could.flat)] = week
-        state.flat("lapse_overmessaging")[np.compress(by_messaging, could.flat)] = True
+        lapse_week[could.flat.compress(lapse)] = week
+        state.flat("lapse_overmessaging")[could.flat.compress(by_messaging)] = True
         self._count(tally, Tally.LAPSES, could.plan[lapse | by_messaging])
-        self._set_keys(np.compress(lapse | by_messaging | drops, could.flat), self.sentinel)
+        self._set_keys(could.flat.compress(lapse | by_messaging | drops), self.sentinel)
 
     def _offers(self, week: int, levels: NDArray[np.float64], tables: dict[str, NDArray[Any]],
                 per_key: NDArray[np.int64]) -> Cohort:
@@ -686,11 +683,11 @@ class Simulation:
                  x (loyal multiplier if purchases >= loyalty threshold)
         """
         behaviour, state = self.behaviour, self.state
-        seg = np.take(self.world.people.segment, who.person)
-        gap = np.take(state.flat("satisfaction"), who.flat) - np.float32(behaviour.baseline_satisfaction)
-        hazard = np.take(self.segment_hazard, seg) * np.exp(
+        seg = self.world.people.segment.take(who.person)
+        gap = state.flat("satisfaction").take(who.flat) - np.float32(behaviour.baseline_satisfaction)
+        hazard = self.segment_hazard.take(seg) * np.exp(
             np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
-        loyal = np.take(state.flat("purchases"), who.flat) >= behaviour.loyalty_threshold_purchases
+        loyal = state.flat("purchases").take(who.flat) >= behaviour.loyalty_threshold_purchases
         hazard[loyal] *= np.float32(behaviour.loyal_hazard_multiplier)
         return hazard  # type: ignore[no-any-return]
 
@@ -709,7 +706,7 @@ class Simulation:
         world, behaviour = self.world, self.behaviour
         chan, segs = world.channels, world.segments
         person, plan = journeys.person, journeys.plan
-        seg = np.take(world.people.segment, person)
+        seg = world.people.segment.take(person)
         n_j, n_touch = journeys.size, behaviour.touchpoints_per_journey
 
         draws = [(Draw.START_CHANNEL, 0)] + [
@@ -719,15 +716,15 @@ class Simulation:
 
         # Channel path: a switch goes to another channel by the segment's preferences.
         channel = np.empty((n_touch, n_j), dtype=np.intp)
-        channel[0] = np.argmax(uniform[0][:, None] < np.take(self.preference_cdf, seg, axis=0), axis=1)
+        channel[0] = np.argmax(uniform[0][:, None] < self.preference_cdf.take(seg, axis=0), axis=1)
         switch = np.zeros((n_touch, n_j), dtype=bool)
         if self.n_channels > 1:
-            switch[1:] = u[Draw.SWITCH][1:] < np.take(segs.switch_probability, seg)
+            switch[1:] = u[Draw.SWITCH][1:] < segs.switch_probability.take(seg)
         for k in range(1, n_touch):
             here = channel[k - 1]
             switch[k] &= self.can_switch[seg, here]
             channel[k] = here
-            sw = np.flatnonzero(switch[k])
+            sw = switch[k].nonzero()[0]
             cdf = self.switch_cdf[seg[sw], here[sw]]
             channel[k, sw] = np.argmax(u[Draw.NEXT_CHANNEL][k, sw][:, None] < cdf, axis=1)
 
@@ -736,16 +733,16 @@ class Simulation:
         keep_context = kept + (1.0 - kept) * levels[:, _CAP[Capability.CONTEXT]]
         conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
         pooled = levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
-        lost = switch & (u[Draw.KEEP_CONTEXT] >= np.take(keep_context, plan))
+        lost = switch & (u[Draw.KEEP_CONTEXT] >= keep_context.take(plan))
         gives_up = lost & (u[Draw.RESTART] < behaviour.lost_context_abandon_share)
         conflict_chance_met = switch & ~gives_up
-        meets = conflict_chance_met & (u[Draw.CONFLICT] < np.take(conflict_chance, plan))
-        walks = meets & (u[Draw.CONFLICT_WALKAWAY] < np.take(segs.conflict_sensitivity, seg))
+        meets = conflict_chance_met & (u[Draw.CONFLICT] < conflict_chance.take(plan))
+        walks = meets & (u[Draw.CONFLICT_WALKAWAY] < segs.conflict_sensitivity.take(seg))
         # Starting over after lost context spends the touchpoint on finding the way back.
-        decide = ~(lost | walks) & (u[Draw.BUY] < np.take(chan.conversion, channel))
-        own = np.take(chan.availability, channel)
+        decide = ~(lost | walks) & (u[Draw.BUY] < chan.conversion.take(channel))
+        own = chan.availability.take(channel)
         in_stock_draw = u[Draw.IN_STOCK]
-        bought = decide & (in_stock_draw < own + (1.0 - own) * np.take(pooled, plan))
+        bought = decide & (in_stock_draw < own + (1.0 - own) * pooled.take(plan))
         network = bought & (in_stock_draw >= own)
         stockout = decide & ~bought
         lost_sale = stockout & (u[Draw.STOCKOUT_LOST] < behaviour.stockout_lost_share)
@@ -774,7 +771,7 @@ class Simulation:
             np.float32(behaviour.lost_context_satisfaction_loss) * context_lost
             + np.float32(behaviour.conflict_satisfaction_loss) * conflicted
             + np.float32(behaviour.stockout_satisfaction_loss) * stocked_out).astype(np.float32)
-        hurt = keep(satisfaction_loss > 0, journeys.flat)
+        hurt = journeys.flat.compress(satisfaction_loss > 0)
         self.experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
         self._touch(hurt)
         used = np.bitwise_or.reduce(np.left_shift(1, channel) * reached, axis=0)
@@ -791,7 +788,7 @@ class Simulation:
         self._count_many(tally, _LOSS_TALLIES, journeys, np.concatenate([lost_by, lost_by * value]))
 
         is_bought = end == JourneyEnd.BOUGHT
-        return self._purchases(week, levels, tally, journeys.take(is_bought), keep(is_bought, final))
+        return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought))
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                    buyers: Cohort, channel: NDArray[np.int64]) -> list[WeekPurchases]:
@@ -841,7 +838,7 @@ class Simulation:
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
-        offered = np.take(self.offered, buyers.flat)
+        offered = self.offered.take(buyers.flat)
         return [
             WeekPurchases(person=person[a:b], channel=channel[a:b], net_value=net[a:b],
                           order_value=order[a:b], offered=offered[a:b])
