@@ -105,8 +105,7 @@ def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
         elsewhere: Future[PlanRun] | None = helper.submit(run_named, key, baseline)
     except (BrokenExecutor, RuntimeError):  # RuntimeError: the helper was shut down
         elsewhere = None
-    here = run_plans(with_custom, {name: with_custom.plan(Strategy(name))
-                                   for name in [*STANDARD[1:], *CUSTOM]}, progress=progress)
+    here = _run_named(with_custom, [*STANDARD[1:], *CUSTOM], progress)
     try:
         first = elsewhere.result() if elsewhere is not None else None
     except BrokenExecutor:
@@ -118,14 +117,19 @@ def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
 
 def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:
     """The custom plan alone (its baseline-relative KPIs are filled in by :func:`join`)."""
-    return run_plans(scenario, {CUSTOM[0]: scenario.custom_plan}, progress=progress)
+    return _run_named(scenario, CUSTOM, progress)
 
 
 def run_named(key: str, names: list[str]) -> PlanRun:
     """The plans ``names`` (strategy names) of the scenario with canonical JSON ``key``, run
     together (what a helper process is sent: strings pickle small and fast)."""
-    scenario = Scenario.from_json(key)
-    return run_plans(scenario, {name: scenario.plan(Strategy(name)) for name in names})
+    return _run_named(Scenario.from_json(key), names)
+
+
+def _run_named(scenario: Scenario, names: list[str],
+               progress: ProgressCallback | None = None) -> PlanRun:
+    return run_plans(scenario, {name: scenario.plan(Strategy(name)) for name in names},
+                     progress=progress)
 
 
 class Helper:
