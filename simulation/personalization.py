@@ -574,8 +574,7 @@ class PersonalizedTargeting:
         plan = self._plan(strategy, state)
         plan.history.record(purchases, week)
         if plan.offered.size and purchases.person.size:
-            hit = (purchases.offered if purchases.offered is not None
-                   else np.isin(purchases.person, plan.offered, kind="table"))
+            hit = purchases.offered
             current = plan.rounds[-1]
             current.offer_purchases += int(np.count_nonzero(hit))
             current.offer_net_value += float(purchases.net_value[hit].sum())

@@ -35,8 +35,8 @@ class WeekPurchases:
     """Order value after refunds (0 for a returned order), simulated currency."""
     order_value: NDArray[np.float64]
     """Order value before any refund, simulated currency."""
-    offered: NDArray[np.bool_] | None = None
-    """Whether the buyer received a targeted offer this week (None: not recorded)."""
+    offered: NDArray[np.bool_]
+    """Whether the buyer received a targeted offer this week."""
 
     @classmethod
     def none(cls) -> WeekPurchases:

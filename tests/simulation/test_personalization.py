@@ -160,7 +160,8 @@ def test_channel_features_read_only_their_own_channel():
     history = PurchaseHistory.empty(2, 2)
     history.record(WeekPurchases(person=np.array([0, 1]), channel=np.array([1, 1]),
                                  net_value=np.array([20.0, 25.0]),
-                                 order_value=np.array([20.0, 25.0])), week=5)
+                                 order_value=np.array([20.0, 25.0]),
+                                 offered=np.zeros(2, dtype=bool)), week=5)
     people = np.array([0, 1])
     before = channel_features(state, history, 1, people, week=6)
     state.purchases_by_channel[0] = [50, 50]
