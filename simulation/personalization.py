@@ -452,51 +452,11 @@ class _Sample:
     week: int
     people: NDArray[np.int64]
     test: NDArray[np.bool_]
-    needs_unified: bool
-    """Whether anybody will be linked at the round that trains on the sample."""
-    needs_records: bool
-    """Whether anybody will be unlinked then."""
-    unified: NDArray[np.float32] | None = None
-    """Unified features of ``people`` when the sample was drawn, if needed."""
-    records: ChannelRecords | None = None
-    """Channel records of ``people`` when the sample was drawn, if needed."""
-
-    def fill(self, state: StrategyState, history: PurchaseHistory) -> None:
-        """Compute the features needed and not yet taken from the ranking."""
-        if self.needs_unified and self.unified is None:
-            self.unified = unified_features(state, history, self.people, self.week)
-        if self.needs_records and self.records is None:
-            self.records = channel_records(state, history, self.people, self.week)
-
-
-@dataclass
-class _SampleRows:
-    """The rows of a sample's people in the unified features
-    :meth:`PersonalizedTargeting._rank` computes block by block when everyone is linked.
-
-    (Channel records are not shared the same way: putting the sample's rows back in the order
-    :func:`channel_records` gives costs more than computing them again.)
-    """
-
-    positions: NDArray[np.int64]
-    """Sorted positions of the sample's people among the people ranked."""
-    parts: list[NDArray[np.float32]] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, sample: _Sample | None, ranked: NDArray[np.int64],
-           is_linked: NDArray[np.bool_]) -> _SampleRows | None:
-        if sample is None or not ranked.size or not sample.needs_unified or not is_linked.all():
-            return None
-        return cls(positions=np.searchsorted(ranked, sample.people))
-
-    def take(self, start: int, unified_x: NDArray[np.float32]) -> None:
-        """Keep the sample's rows of one block (its people from ``start`` on, all linked)."""
-        lo, hi = np.searchsorted(self.positions, [start, start + unified_x.shape[0]])
-        self.parts.append(unified_x[self.positions[lo:hi] - start])
-
-    def give(self, sample: _Sample) -> None:
-        """Hand the rows kept to ``sample``, laid out as if computed for it alone."""
-        sample.unified = np.asfortranarray(np.concatenate(self.parts))
+    unified: NDArray[np.float32] | None
+    """Unified features of ``people`` when drawn; None if nobody will be linked at the round
+    that trains on the sample."""
+    records: ChannelRecords | None
+    """Channel records of ``people`` when drawn; None if everybody will be linked then."""
 
 
 @dataclass
@@ -605,24 +565,19 @@ class PersonalizedTargeting:
         cadence = context.world.scenario.economics.retrain_every_weeks
         plan.next_round_week = (week // cadence + 1) * cadence
         current = plan.rounds[-1]
-        upcoming = self._next_sample(plan, context)
         if plan.sample is not None:
             current = _Round(index=current.index + 1, week=week)
             plan.rounds.append(current)
             current.identity = context.identity
             with _ROUND_LOCK, _THREADS.limit(limits=1), _trusted_input():
-                plan.candidates = self._train_and_rank(plan, plan.sample, current, context, upcoming)
-        if upcoming is not None:
-            upcoming.fill(context.state, plan.history)
-        plan.sample = upcoming
+                plan.candidates = self._train_and_rank(plan, plan.sample, current, context)
+        plan.sample = self._next_sample(plan, context)
 
     def _next_sample(self, plan: _PlanState, context: TargetingContext) -> _Sample | None:
         """The people the next round labels and trains on (None if there is no next round).
 
         Their features are what the marketer sees of them now, and only those the next round's
-        ``identity`` level will use (linking is all or nothing at 1 and 0); ranking hands over
-        the unified features when it computes them for everyone anyway, :meth:`_Sample.fill`
-        computes the rest.
+        ``identity`` level will use (linking is all or nothing at 1 and 0).
         """
         eligible, week, world = context.eligible, context.week, context.world
         if plan.next_round_week >= world.scenario.market.horizon_weeks:
@@ -631,12 +586,15 @@ class PersonalizedTargeting:
         rate = min(1.0, self.sample_max / max(eligible.size, 1))
         people = eligible[context.streams.uniform(Draw.MODEL, week, _STEP_SAMPLE, eligible) < rate]
         test = context.streams.uniform(Draw.MODEL, week, _STEP_TEST, people) < TEST_SHARE
-        return _Sample(week=week, people=people, test=test,
-                       needs_unified=identity > 0, needs_records=identity < 1)
+        state, history = context.state, plan.history
+        return _Sample(
+            week=week, people=people, test=test,
+            unified=unified_features(state, history, people, week) if identity > 0 else None,
+            records=channel_records(state, history, people, week) if identity < 1 else None,
+        )
 
     def _train_and_rank(self, plan: _PlanState, sample: _Sample, current: _Round,
-                        context: TargetingContext, upcoming: _Sample | None
-                        ) -> NDArray[np.int64] | None:
+                        context: TargetingContext) -> NDArray[np.int64] | None:
         """Label last round's sample, fit, evaluate on the held-out part, rank everyone now."""
         state, streams = context.state, context.streams
         seed = streams.seed_for(Draw.MODEL)
@@ -688,18 +646,15 @@ class PersonalizedTargeting:
             current.base_rate = float(labels.mean())
             current.auc = roc_auc(labels, score)
             current.top_decile_precision = top_decile_precision(labels, score, tie)
-        return self._rank(plan, unified, siloed, context, current, upcoming)
+        return self._rank(plan, unified, siloed, context, current)
 
     def _rank(self, plan: _PlanState, unified: LinearScorer | None, siloed: LinearScorer | None,
-              context: TargetingContext, current: _Round, upcoming: _Sample | None = None
-              ) -> NDArray[np.int64]:
+              context: TargetingContext, current: _Round) -> NDArray[np.int64]:
         """Score every eligible person in blocks and keep ``CANDIDATE_MULTIPLE`` weekly budgets.
 
         Each list (unified; one per channel) keeps its best entries up to its quota of the
         candidate list; the merge shares the budget among the lists in proportion to their
         quotas (:func:`merged_priority`), the same ordering the held-out AUC measures.
-        When everyone is linked, the unified features computed here cover the ``upcoming``
-        sample too (drawn from the same people this week), which keeps its rows.
         """
         state, streams, week = context.state, context.streams, context.week
         eligible = context.eligible
@@ -714,7 +669,6 @@ class PersonalizedTargeting:
         limit = np.ceil(keep * quotas).astype(np.int64)
         tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
         kept = [list_entries(None, None, None, None, is_linked[:0])]
-        sampled = _SampleRows.of(upcoming, eligible, is_linked)
         for start in range(0, eligible.size, SCORE_CHUNK):
             block = slice(start, start + SCORE_CHUNK)
             people = eligible[block]
@@ -723,14 +677,10 @@ class PersonalizedTargeting:
                          if block_linked.any() else None)
             records = (channel_records(state, plan.history, people[~block_linked], week)
                        if not block_linked.all() else None)
-            if sampled is not None and unified_x is not None:
-                sampled.take(start, unified_x)
             entries = list_entries(unified, siloed, unified_x, records, block_linked, offset=start)
             rows, _ = _top_per_list(entries, tie, limit)
             kept.append(ListEntries(list_id=entries.list_id[rows], person=entries.person[rows],
                                     logit=entries.logit[rows]))
-        if sampled is not None and upcoming is not None:
-            sampled.give(upcoming)
         order, _ = merged_priority(ListEntries.concat(kept), quotas, tie, eligible.size, keep=keep)
         return eligible[order]  # type: ignore[no-any-return]
 
