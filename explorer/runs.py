@@ -159,8 +159,7 @@ def value(part: PlanRun, scenario: Scenario) -> Results:
     """A part valued at ``scenario``'s prices: frames and KPIs only, engine arrays dropped
     (small to cache; :func:`details` has the per-person outputs)."""
     results = valued(part, _prices_for(part, scenario), segments=False)
-    return Results(scenario=results.scenario, kpis=results.kpis, extras=dict(results.extras),
-                   **{name: getattr(results, name) for name in _FRAMES})
+    return _frames_only(results, results.extras)
 
 
 def details(standard: PlanRun, custom: PlanRun, scenario: Scenario) -> Details:
@@ -210,14 +209,18 @@ def join(standard: Results, custom: Results) -> Results:
 
 def with_details(results: Results, found: Details) -> Results:
     """``results`` with the per-person outputs of ``found`` (extras and ``customers``)."""
-    out = Results(scenario=results.scenario, kpis=results.kpis,
-                  extras={**results.extras, **found.extras},
-                  **{name: getattr(results, name) for name in _FRAMES})
+    out = _frames_only(results, {**results.extras, **found.extras})
     # ``Results.customers`` is a cached_property computed from the engine state; storing the
     # table in the instance dict is how a cached_property is pre-filled (frozen only blocks
     # attribute assignment).
     vars(out)["customers"] = found.customers
     return out
+
+
+def _frames_only(results: Results, extras: dict[str, pd.DataFrame]) -> Results:
+    """``results``' frames and KPIs with ``extras``, without the engine's arrays."""
+    return Results(scenario=results.scenario, kpis=results.kpis, extras=dict(extras),
+                   **{name: getattr(results, name) for name in _FRAMES})
 
 
 def _prices_for(part: PlanRun, scenario: Scenario) -> Scenario:
