@@ -110,3 +110,14 @@ def plain(value: object) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.2f}"
     return f"{value:,.0f}"
+
+
+_MARKDOWN_SPECIALS = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]<>|~$:"})
+
+
+def escaped(text: object) -> str:
+    """User text (a scenario, file or channel name) made safe to show inside Markdown: every
+    Markdown, HTML and LaTeX control character escaped and line breaks flattened, so the text
+    is shown as typed and can never become a link, a tag or a formula."""
+    flat = " ".join(str(text).split())
+    return flat.translate(_MARKDOWN_SPECIALS)

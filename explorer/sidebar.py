@@ -120,23 +120,14 @@ def _on_upload() -> None:
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded is None:
         return
-    title = f"`{uploaded.name}` was not loaded; the current scenario is unchanged."
-    raw = uploaded.getvalue()
+    title = f"{fmt.escaped(uploaded.name)} was not loaded; the current scenario is unchanged."
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        state.tell("error", title, ["the file is not UTF-8 text (is it a scenario JSON file?)"])
-        return
-    if not text.lstrip().startswith("{"):
-        state.tell("error", title, ["a scenario file must hold one JSON object, starting with {"])
-        return
-    try:
-        scenario = Scenario.from_json(text)
+        scenario = Scenario.from_json(uploaded.getvalue())
     except ScenarioError as error:
         state.tell("error", title, error.problems)
         return
     _replace(scenario)
-    note = f"Restored scenario **{scenario.name}** (seed {scenario.seed})."
+    note = f"Restored scenario **{fmt.escaped(scenario.name)}** (seed {scenario.seed})."
     if scenario.app_version != APP_VERSION:
         state.tell("warning", note + f" It was saved by app version {scenario.app_version}; "
                    f"this is {APP_VERSION}, so numbers may differ from the saved run.")
@@ -240,7 +231,7 @@ def render() -> Scenario:
     with st.sidebar:
         if problems:
             st.error("Not applied; the results still show the last valid settings:\n"
-                     + "".join(f"\n- `{p}`" for p in problems))
+                     + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
         names = preset_names()
         descriptions = preset_descriptions()
         st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET if DEFAULT_PRESET in names else names[0])

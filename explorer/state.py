@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from explorer import format as fmt
 from explorer import runs
 from simulation import APP_VERSION, CapabilityLevels, Scenario, ScenarioError
 from simulation.analysis.parallel import available_workers
@@ -68,7 +69,7 @@ def show_messages() -> None:
     if message is None:
         return
     kind, title, details = message
-    body = title + "".join(f"\n- `{d}`" for d in details)
+    body = title + "".join(f"\n- {fmt.escaped(d)}" for d in details)
     {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(body)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -54,7 +55,7 @@ def strategy_badge(strategy: str) -> str:
     colour = theme.strategy_colour(strategy)
     return (f'<span style="display:inline-block;width:0.9em;height:0.9em;border-radius:2px;'
             f'background:{colour};margin-right:0.4em;vertical-align:-0.1em"></span>'
-            f"<b>{theme.strategy_label(strategy)}</b>")
+            f"<b>{html.escape(theme.strategy_label(strategy))}</b>")
 
 
 def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results) -> None:
@@ -125,7 +126,8 @@ def run_facts(results: Results) -> None:
     scenario = results.scenario
     market = scenario.market
     st.caption(
-        f"Scenario *{scenario.name}*: {market.population:,} simulated people standing for "
+        f"Scenario *{fmt.escaped(scenario.name)}*: {market.population:,} simulated people "
+        "standing for "
         f"{market.market_size:,}, {market.horizon_weeks} weeks, money in {market.currency}. "
         f"Seed **{scenario.seed}**, app version {scenario.app_version}; change the seed or save "
         "the scenario under *Save, share, reproduce* in the sidebar."

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation.inputs import write_safe_csv
 from simulation.scenario import Scenario
 
 
@@ -29,7 +30,7 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """The scenario named by :func:`add_scenario_arguments` (raises ScenarioError if bad)."""
-    scenario = Scenario.from_json(args.scenario) if args.scenario else Scenario.preset(args.preset)
+    scenario = Scenario.from_file(args.scenario) if args.scenario else Scenario.preset(args.preset)
     changes: dict[str, int] = {}
     if args.seed is not None:
         changes["seed"] = args.seed
@@ -57,7 +58,7 @@ def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, ob
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in results_frames.items():
-            frame.to_csv(out / f"{name}.csv", index=False)
+            write_safe_csv(frame, out / f"{name}.csv")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     except OSError as error:
         raise BadInput(f"cannot write to {out}: {error.strerror}") from None

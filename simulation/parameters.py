@@ -8,9 +8,11 @@ page prints it, so there is no second hand-written list that could drift.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from simulation.inputs import InputError
 
 
 def param(
@@ -36,18 +38,48 @@ def param(
     return Field(default, ge=ge, le=le, gt=gt, lt=lt, description=meaning, json_schema_extra=extra)
 
 
+def _printable(text: str) -> str:
+    if any(not ch.isprintable() for ch in text):
+        raise ValueError("must not hold control characters (tabs, line breaks)")
+    return text
+
+
+def _label(text: str) -> str:
+    _printable(text)
+    if "<" in text or ">" in text:
+        raise ValueError("must not hold < or > (names label charts, which read them as markup)")
+    return text
+
+
+def _one_line(text: str) -> str:
+    if any(not ch.isprintable() and ch not in "\n\t" for ch in text):
+        raise ValueError("must not hold control characters")
+    return text
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+                 AfterValidator(_label)]
+"""A channel or segment name: 1-40 printable characters (it labels charts and CSV columns)."""
+Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120), AfterValidator(_printable)]
+"""A scenario name: at most 120 printable characters."""
+Description = Annotated[str, StringConstraints(max_length=4000), AfterValidator(_one_line)]
+"""Free text of at most 4,000 characters."""
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 code such as ``USD``, ``THB``, ``VND`` or ``MYR``."""
+
+
 class FrozenModel(BaseModel):
     """Immutable, strict-about-unknown-keys base for every scenario part."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """Raised for an invalid scenario; lists every bad field and why, one per line."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("invalid scenario:\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(problems)
+        self.args = ("invalid scenario:\n" + "\n".join(f"  {p}" for p in self.problems),)
 
     def one_line(self) -> str:
         """The problems joined on one line, for a CLI exit message or a UI banner."""

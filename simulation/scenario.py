@@ -9,16 +9,24 @@ otherwise.
 
 from __future__ import annotations
 
-import base64
 import json
-import zlib
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from simulation.parameters import FrozenModel, ScenarioError, param, problems_from
+from simulation.inputs import InputError, json_input
+from simulation.parameters import (
+    CurrencyCode,
+    Description,
+    FrozenModel,
+    Name,
+    ScenarioError,
+    Title,
+    param,
+    problems_from,
+)
 
 APP_VERSION = "0.2.0"
 
@@ -53,7 +61,7 @@ _ASSUMPTION = "assumption (see sensitivity)"
 class Channel(FrozenModel):
     """One sales or marketing channel."""
 
-    name: str
+    name: Name
     kind: ChannelKind = ChannelKind.DIGITAL
     conversion: float = param(
         0.1, ge=0, le=1, unit="probability", step=0.01,
@@ -90,7 +98,7 @@ class Channel(FrozenModel):
 class Segment(FrozenModel):
     """A group of people who shop alike."""
 
-    name: str
+    name: Name
     share: float = param(
         0.33, ge=0, le=1, unit="share of market", step=0.01,
         meaning="share of the addressable market in this segment", source=_ASSUMPTION,
@@ -181,7 +189,7 @@ class Market(FrozenModel):
         meaning="chance an aware person who has never bought loses interest for good",
         source=_ASSUMPTION,
     )
-    currency: str = "USD"
+    currency: CurrencyCode = "USD"
 
 
 class Behaviour(FrozenModel):
@@ -448,8 +456,8 @@ class Scenario(FrozenModel):
     :meth:`replace`. Instances are immutable and round-trip exactly through :meth:`to_json`.
     """
 
-    name: str = "default"
-    description: str = ""
+    name: Title = "default"
+    description: Description = ""
     seed: int = param(
         20261125, ge=0, le=2**63 - 1, unit="integer", step=1,
         meaning="random seed: the same scenario and seed give the same numbers",
@@ -509,23 +517,37 @@ class Scenario(FrozenModel):
         return load_preset(name)
 
     @classmethod
-    def from_json(cls, source: str | Path) -> Scenario:
-        """Read a scenario from a JSON file path or a JSON string."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            path = Path(source)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except OSError as error:
-                raise ScenarioError([f"{path}: cannot be read ({error.strerror})"]) from None
+    def from_json(cls, text: str | bytes | Path) -> Scenario:
+        """A scenario from JSON text (or its bytes, in any common encoding).
+
+        Only data: a string is never taken as a path (pass a :class:`~pathlib.Path`, or use
+        :meth:`from_file`, for a file). Size and nesting are limited (:mod:`simulation.inputs`);
+        every problem is reported.
+
+        Raises
+        ------
+        ScenarioError
+            Not JSON, too large or too deep, or an invalid scenario (each bad field named).
+        """
+        if isinstance(text, Path):
+            return cls.from_file(text)
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ScenarioError(
-                [f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"]
-            ) from None
-        if not isinstance(data, dict):
-            raise ScenarioError(["a scenario file must hold a JSON object"])
+            if isinstance(text, bytes):
+                data = json_input.json_from_bytes(text)
+            else:
+                data = json_input.parse_json_object(text)
+        except InputError as error:
+            raise ScenarioError(_as_text_hint(error.problems, text)) from None
+        return cls.validated(data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Scenario:
+        """A scenario from a JSON file (as downloaded from the app); only regular files up to
+        :data:`~simulation.inputs.problems.MAX_SCENARIO_BYTES` are read."""
+        try:
+            data = json_input.json_from_file(path)
+        except InputError as error:
+            raise ScenarioError(error.problems) from None
         return cls.validated(data)
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -541,18 +563,17 @@ class Scenario(FrozenModel):
 
     def to_url_token(self) -> str:
         """The scenario packed into a URL-safe string (zlib + base64)."""
-        packed = zlib.compress(self.canonical_key().encode("utf-8"), level=9)
-        return base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+        return json_input.link_token(self.canonical_key())
 
     @classmethod
     def from_url_token(cls, token: str) -> Scenario:
-        """Inverse of :meth:`to_url_token`; a damaged token raises :class:`ScenarioError`."""
+        """Inverse of :meth:`to_url_token`: the token carries data only, never a path; its
+        length and inflated size are limited. A bad token raises :class:`ScenarioError`."""
         try:
-            packed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            text = zlib.decompress(packed).decode("utf-8")
-        except (ValueError, zlib.error, UnicodeDecodeError):
-            raise ScenarioError(["the shared link's scenario is damaged or truncated"]) from None
-        return cls.from_json(text)
+            data = json_input.json_from_link(token)
+        except InputError as error:
+            raise ScenarioError(error.problems) from None
+        return cls.validated(data)
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with changes; nested fields by ``__``, e.g. ``market__population=5000``.
@@ -593,6 +614,14 @@ class Scenario(FrozenModel):
     def scale(self) -> float:
         """Real people represented by one simulated person."""
         return self.market.market_size / self.market.population
+
+
+def _as_text_hint(problems: list[str], text: str | bytes) -> list[str]:
+    """Point a caller who passed a path where JSON text is expected to :meth:`Scenario.from_file`."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if stripped and not stripped.startswith(("{", "[", "\ufeff")) and len(stripped) < 4096:
+        return [*problems, "to read a scenario file, use Scenario.from_file(path)"]
+    return problems
 
 
 def _split_model_problems(problems: list[str]) -> list[str]:

@@ -1,0 +1,332 @@
+"""Delimited tables (event logs, order exports) read in chunks, whatever their dialect.
+
+Exports from shop systems and spreadsheets differ in encoding, delimiter (comma, semicolon,
+tab, pipe, space) and decimal separator (``10.50`` or ``10,50``, ``1,234.56`` or
+``1.234,56``). :func:`open_table` finds all three from the file itself (or takes them as
+given), reports what it found, and refuses with the reason what stays ambiguous. Rows are then
+read in chunks: memory is bounded by the chunk, never by the file. A row with more fields than
+the header is not parsed into wrong columns: it is set aside with its line number for the
+caller to report.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from simulation.inputs.problems import InputError, quoted
+from simulation.inputs.text import ENCODING_NAMES, check_text, detect_encoding
+
+DELIMITERS = (",", ";", "\t", "|", " ")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "space"}
+MAX_COLUMNS = 200
+MAX_FIELD_CHARACTERS = 10_000
+_SNIFF_BYTES = 256 * 1024
+_SNIFF_LINES = 400
+_BLOCK = 1 << 20
+
+# Numbers as exports write them; the class each shape is evidence for.
+_POINT = re.compile(r"^[-+]?(\d+\.\d{1,2}|\d+\.\d{4,}|\d{1,3}(,\d{3})+\.\d+|\d{1,3}(,\d{3}){2,})$")
+_COMMA = re.compile(r"^[-+]?(\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(\.\d{3})+,\d+|\d{1,3}(\.\d{3}){2,})$")
+_AMBIGUOUS = re.compile(r"^[-+]?\d{1,3}[.,]\d{3}$")
+_CURRENCY = re.compile(r"^\s*(?:[A-Z]{2,3}\.?|[$€£¥฿₫])?\s*(.*?)\s*(?:[A-Z]{2,3}|[$€£¥฿₫đ])?\s*$")
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    """How a table file is written."""
+
+    encoding: str
+    delimiter: str
+    decimal: str
+    sniffed: bool = True
+
+    def describe(self) -> str:
+        """E.g. ``UTF-8, semicolon-separated, decimal comma``."""
+        return (f"{ENCODING_NAMES.get(self.encoding, self.encoding)}, "
+                f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}-separated, "
+                f"decimal {'comma' if self.decimal == ',' else 'point'}")
+
+
+@dataclass
+class TableChunk:
+    """Rows of one chunk as text columns, with each row's line number in the file."""
+
+    frame: pd.DataFrame
+    lines: NDArray[np.int64]
+    wrong_width: list[int] = field(default_factory=list)
+    """Line numbers of rows with more fields than the header (not in ``frame``)."""
+
+
+class TableReader:
+    """An open table: its format, header and a chunk iterator (use :func:`open_table`)."""
+
+    def __init__(self, lines: Iterator[str], table_format: TableFormat, header: list[str],
+                 first_line: int) -> None:
+        self.format = table_format
+        self.header = header
+        self._lines = lines
+        self._first_line = first_line
+
+    def chunks(self, rows: int = 100_000) -> Iterator[TableChunk]:
+        """The data rows, ``rows`` at a time.
+
+        Raises
+        ------
+        InputError
+            A line the CSV parser cannot read, or bytes not valid in the file's encoding.
+        """
+        width = len(self.header)
+        reader = csv.reader(self._lines, delimiter=self.format.delimiter,
+                            skipinitialspace=self.format.delimiter != " ")
+        batch: list[list[str]] = []
+        lines: list[int] = []
+        wrong: list[int] = []
+        while True:
+            try:
+                row = next(reader, None)
+            except csv.Error as error:
+                raise InputError([f"line {reader.line_num + self._first_line}: the CSV cannot be "
+                                  f"read ({error})"]) from None
+            except UnicodeDecodeError:
+                raise InputError([f"after line {reader.line_num + self._first_line}: bytes that are not "
+                                  f"valid {ENCODING_NAMES.get(self.format.encoding)}; save the file "
+                                  "in one encoding (UTF-8)"]) from None
+            if row is None:
+                break
+            line = reader.line_num + self._first_line
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) > width:
+                if any(cell.strip() for cell in row[width:]):
+                    wrong.append(line)
+                    continue
+                row = row[:width]
+            elif len(row) < width:
+                row = row + [""] * (width - len(row))
+            batch.append(row)
+            lines.append(line)
+            if len(batch) >= rows:
+                yield self._chunk(batch, lines, wrong)
+                batch, lines, wrong = [], [], []
+        if batch or wrong:
+            yield self._chunk(batch, lines, wrong)
+
+    def _chunk(self, batch: list[list[str]], lines: list[int], wrong: list[int]) -> TableChunk:
+        columns = list(zip(*batch, strict=True)) if batch else [() for _ in self.header]
+        frame = pd.DataFrame({i: pd.Series(col, dtype=object) for i, col in enumerate(columns)})
+        frame.columns = self.header
+        return TableChunk(frame=frame, lines=np.asarray(lines, dtype=np.int64), wrong_width=wrong)
+
+
+def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = None,
+               decimal: str | None = None, numeric_columns: Sequence[str] = (),
+               expected_columns: Sequence[str] = ()) -> TableReader:
+    """Open a delimited table, finding its encoding, delimiter and decimal separator.
+
+    Parameters
+    ----------
+    source:
+        A path, the file's bytes, or a binary or text file-like object.
+    delimiter, decimal:
+        Given by the user (skip sniffing), or None to find them from the file.
+    numeric_columns:
+        Header names whose values decide the decimal separator.
+    expected_columns:
+        Header names the caller looks for: they break a tie between delimiters.
+
+    Raises
+    ------
+    InputError
+        Unreadable, empty, binary, or a delimiter or decimal separator that stays ambiguous.
+    """
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise InputError([f"delimiter {quoted(delimiter)} is not one of comma, semicolon, tab, "
+                          "pipe or space"])
+    if decimal is not None and decimal not in (".", ","):
+        raise InputError([f"decimal separator {quoted(decimal)} must be '.' or ','"])
+    stream, encoding = _text_stream(source)
+    head = stream.read(_SNIFF_BYTES)
+    check_text(head)
+    if not head.strip():
+        raise InputError(["the file is empty"])
+    head_lines = _complete_lines(head)
+    found = delimiter or sniff_delimiter(head_lines, expected_columns)
+    sample = [row for row in csv.reader(io.StringIO("\n".join(head_lines)), delimiter=found,
+                                        skipinitialspace=found != " ") if row]
+    header = [cell.strip().lstrip("\ufeff") for cell in sample[0]] if sample else []
+    if len(header) > MAX_COLUMNS:
+        raise InputError([f"the header has {len(header)} columns; at most {MAX_COLUMNS} are read "
+                          "(is this a table with a header row?)"])
+    blank = [i + 1 for i, name in enumerate(header) if not name]
+    if blank and len(header) > 1:
+        raise InputError([f"the header's column {blank[0]} has no name"])
+    wanted = [header.index(c) for c in numeric_columns if c in header]
+    values = [row[i].strip() for row in sample[1:] for i in wanted if i < len(row)]
+    found_decimal = decimal or sniff_decimal(values, found)
+    text_format = TableFormat(encoding=encoding, delimiter=found, decimal=found_decimal,
+                              sniffed=delimiter is None or decimal is None)
+    lines = _rejoined(head, stream)
+    reader = csv.reader(lines, delimiter=found, skipinitialspace=found != " ")
+    try:
+        first = next(reader, None)
+        while first is not None and not any(cell.strip() for cell in first):
+            first = next(reader, None)
+    except csv.Error as error:
+        raise InputError([f"line 1: the CSV cannot be read ({error})"]) from None
+    return TableReader(lines, text_format, header, first_line=reader.line_num)
+
+
+def _rejoined(head: str, stream: IO[str]) -> Iterator[str]:
+    """The lines of ``head`` (already read) followed by the rest of ``stream``, the line cut by
+    the end of ``head`` joined again."""
+    cut = max(head.rfind("\n"), head.rfind("\r")) + 1
+    yield from io.StringIO(head[:cut], newline="")
+    rest = head[cut:] + stream.readline()
+    if rest:
+        yield rest
+    yield from stream
+
+
+def _text_stream(source: str | Path | bytes | IO[Any]) -> tuple[IO[str], str]:
+    """A text stream over ``source`` and the encoding found (see :mod:`simulation.inputs.text`)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            reason = "does not exist" if not path.exists() else "is not a regular file"
+            raise InputError([f"{path}: {reason}"])
+        try:
+            binary: IO[bytes] = path.open("rb")
+        except OSError as error:
+            raise InputError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+    elif isinstance(source, (bytes, bytearray)):
+        binary = io.BytesIO(bytes(source))
+    elif isinstance(source, io.TextIOBase):
+        return source, "utf-8"
+    else:
+        binary = source if source.seekable() else io.BytesIO(source.read())
+    encoding = _stream_encoding(binary)
+    return io.TextIOWrapper(binary, encoding=encoding, newline=""), encoding  # type: ignore[arg-type]
+
+
+def _stream_encoding(binary: IO[bytes]) -> str:
+    """The encoding of a seekable binary stream: its start, then a streaming check that the
+    whole file is valid UTF-8, else Windows-1252, else Latin-1. Leaves the stream at 0."""
+    codec = detect_encoding(binary.read(65536))
+    binary.seek(0)
+    if codec != "utf-8":
+        return codec
+    for candidate in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(candidate)()
+        try:
+            while block := binary.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        finally:
+            binary.seek(0)
+        return candidate
+    return "latin-1"
+
+
+def _complete_lines(head: str) -> list[str]:
+    lines = head.splitlines()
+    if len(lines) > 1 and not head.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line may be cut by the sample's end
+    return [line for line in lines[:_SNIFF_LINES] if line.strip()]
+
+
+def sniff_delimiter(lines: list[str], expected_columns: Sequence[str] = ()) -> str:
+    """The delimiter that splits every sampled line into as many fields as the header.
+
+    Raises
+    ------
+    InputError
+        No candidate splits the lines evenly, or two do and the header does not decide.
+    """
+    if not lines:
+        raise InputError(["the file has no rows"])
+    fits: list[tuple[int, int, str]] = []
+    for candidate in DELIMITERS:
+        rows = [row for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate,
+                                          skipinitialspace=candidate != " ") if row]
+        width = len(rows[0])
+        if width < 2:
+            continue
+        # Rows may be short (a visit without an amount) or carry a stray extra field; most
+        # must split into exactly the header's width.
+        even = sum(len(row) == width for row in rows) / len(rows)
+        if even >= 0.8:
+            named = sum(cell.strip() in expected_columns for cell in rows[0])
+            fits.append((named, width, candidate))
+    if not fits:
+        names = ", ".join(DELIMITER_NAMES[d] for d in DELIMITERS)
+        raise InputError([f"no delimiter ({names}) splits the lines into the same number of "
+                          "columns as the header; is this a table with one row per event and a "
+                          "header row?"])
+    fits.sort(reverse=True)
+    if len(fits) > 1 and fits[0][:2] == fits[1][:2]:
+        pair = " and ".join(DELIMITER_NAMES[f[2]] for f in fits[:2])
+        raise InputError([f"the delimiter is ambiguous: {pair} both split every line evenly; "
+                          "say which one the file uses"])
+    return fits[0][2]
+
+
+def sniff_decimal(values: Sequence[str], delimiter: str) -> str:
+    """``'.'`` or ``','``: the decimal separator the numbers in ``values`` use.
+
+    Raises
+    ------
+    InputError
+        Some numbers use a decimal point and others a decimal comma, or every number could be
+        read either way (``1,234``) and the delimiter does not decide.
+    """
+    point = comma = ambiguous = None
+    for value in values:
+        bare = _bare_number(value)
+        if _POINT.match(bare):
+            point = point or value
+        elif _COMMA.match(bare):
+            comma = comma or value
+        elif _AMBIGUOUS.match(bare):
+            ambiguous = ambiguous or value
+    if point and comma:
+        raise InputError([f"the amounts mix a decimal point ({quoted(point)}) and a decimal comma "
+                          f"({quoted(comma)}); say which one the file uses"])
+    if comma:
+        return ","
+    if point or not ambiguous or delimiter == ",":
+        return "."
+    raise InputError([f"amounts like {quoted(ambiguous)} could mean a thousand or a decimal; say "
+                      "which decimal separator the file uses"])
+
+
+def _bare_number(value: str) -> str:
+    match = _CURRENCY.match(value)
+    inner = match.group(1) if match else value
+    return _SPACES.sub("", inner)
+
+
+def to_numbers(values: pd.Series, decimal: str) -> pd.Series:
+    """Text amounts as floats (NaN where not a finite number), thousands separators, spaces and
+    a currency symbol or code around the number removed."""
+    text = values.astype(str).str.strip().str.extract(_CURRENCY, expand=False).fillna("")
+    text = text.str.replace(_SPACES, "", regex=True)
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce")
+    return numbers.where(np.isfinite(numbers))
