@@ -265,10 +265,11 @@ def sniff_delimiter(lines: list[str], expected_columns: Sequence[str] = ()) -> s
         width = len(rows[0])
         if width < 2:
             continue
-        # Rows may be short (a visit without an amount) or carry a stray extra field; most
-        # must split into exactly the header's width.
-        even = sum(len(row) == width for row in rows) / len(rows)
-        if even >= 0.8:
+        # Rows may be short (a visit without an amount) or carry a stray extra field; nearly
+        # all must split into about the header's width, most into exactly that.
+        near = sum(width - 1 <= len(row) <= width + 2 for row in rows) / len(rows)
+        exact = sum(len(row) == width for row in rows) / len(rows)
+        if near >= 0.9 and exact >= 0.5:
             named = sum(cell.strip() in expected_columns for cell in rows[0])
             fits.append((named, width, candidate))
     if not fits:
