@@ -11,6 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from simulation.inputs import safe_csv_bytes
+
 PNG_SCALE = 3
 PNG_SIZE = (1200, 675)
 """16:9 at 1200x675 CSS pixels, times 3: a 3600x2025 image, sharp on a projector or in print."""
@@ -42,7 +44,8 @@ def figure_html(fig: go.Figure) -> str:
 
 
 def data_csv(data: pd.DataFrame) -> bytes:
-    return data.to_csv(index=False).encode("utf-8")
+    """``data`` as UTF-8 CSV, text cells that a spreadsheet would run as formulas neutralised."""
+    return safe_csv_bytes(data)
 
 
 def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str) -> None:

@@ -3,13 +3,13 @@
 import streamlit as st
 
 from explorer import calibration_charts as cc
+from explorer import format as fmt
 from explorer import state, ui
 from explorer.downloads import data_csv
 from simulation import CapabilityLevels, Scenario
 from simulation.calibration import (
     EVENT_TARGETS,
     Calibration,
-    CalibrationError,
     calibrate,
     project,
     projected_scenario,
@@ -17,11 +17,11 @@ from simulation.calibration import (
 from simulation.eventlog import (
     REQUIRED_COLUMNS,
     SAMPLE_LOG_PATH,
-    EventLogError,
     file_digest,
     summarise_log,
     validate_events,
 )
+from simulation.inputs import InputError
 from simulation.results import Results
 
 ui.page_header("Calibrate to your business", "Where am I today, and what would each plan do "
@@ -98,8 +98,9 @@ with from_kpis:
         goal, lvl, gm = st.session_state["calib_kpi_args"]
         try:
             show(*fitted(scenario.canonical_key(), goal, lvl, gm, "kpi", None), "calibration_kpis")
-        except CalibrationError as error:
-            st.error("These targets cannot be used:\n" + "".join(f"\n- {p}" for p in error.problems))
+        except InputError as error:  # targets out of range, or a scenario they make invalid
+            st.error("These targets cannot be used:\n"
+                     + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
 
 with from_log:
     st.markdown(f"A CSV with one row per event and the columns {', '.join(REQUIRED_COLUMNS)} "
@@ -114,14 +115,15 @@ with from_log:
     if data is not None:
         try:
             log, summary = read_log(file_digest(data), data, mapping, scenario.canonical_key())
-        except EventLogError as error:
-            st.error("This file cannot be used:" + "".join(f"\n- {p}" for p in error.problems))
+        except InputError as error:
+            st.error("This file cannot be used; the explorer's scenario and results are unchanged:"
+                     + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
             st.stop()
         for note in log.notes:
-            st.info(note)
+            st.info(fmt.escaped(note))
         if log.problems:
             st.warning(f"{int(log.dropped['rows'].sum())} of {log.rows_read} rows dropped:"
-                       + "".join(f"\n- {p}" for p in log.problems))
+                       + "".join(f"\n- {fmt.escaped(p)}" for p in log.problems))
             st.download_button("Dropped rows by reason (CSV)", data_csv(log.dropped),
                                file_name="dropped_rows.csv", key="calib_dropped_csv", on_click="ignore")
         st.subheader("What the log shows")
@@ -141,5 +143,6 @@ with from_log:
             goal, lvl, weeks = st.session_state["calib_log_args"]
             try:
                 show(*fitted(scenario.canonical_key(), goal, lvl, None, "events", weeks), "calibration_log")
-            except CalibrationError as error:
-                st.error("The log's KPIs cannot be used:" + "".join(f"\n- {p}" for p in error.problems))
+            except InputError as error:
+                st.error("The log's KPIs cannot be used:"
+                         + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))

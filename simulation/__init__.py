@@ -6,6 +6,7 @@
 """
 
 from simulation.api import revalue, simulate, simulate_plans
+from simulation.inputs import InputError
 from simulation.parameters import ScenarioError
 from simulation.results import Results
 from simulation.scenario import APP_VERSION, Capability, CapabilityLevels, Scenario, Strategy
@@ -14,6 +15,7 @@ __all__ = [
     "APP_VERSION",
     "Capability",
     "CapabilityLevels",
+    "InputError",
     "Results",
     "Scenario",
     "ScenarioError",

@@ -39,6 +39,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from simulation.api import simulate_plans
+from simulation.inputs import InputError
 from simulation.results import Results
 from simulation.scenario import Capability, CapabilityLevels, ChannelKind, Scenario
 
@@ -96,12 +97,8 @@ PRIOR_WEIGHT = 0.1
 """Residual (in tolerance units) per unit of log factor: a weak pull towards the preset."""
 
 
-class CalibrationError(ValueError):
+class CalibrationError(InputError):
     """Targets that cannot be used at all (out of range, none given); one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 def apply_factors(scenario: Scenario, factors: Mapping[str, float]) -> Scenario:

@@ -46,6 +46,9 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
+_DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "space": " "}
+
+
 def _kpi_targets(items: list[str]) -> dict[str, float]:
     targets = {}
     for name, text in _pairs(items, "--kpi").items():
@@ -64,7 +67,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
         raise BadInput(f"--level: {args.level} is outside 0 to 1")
     try:
         if args.events:
-            log = validate_events(Path(args.events), mapping=_pairs(args.map, "--map"))
+            log = validate_events(Path(args.events), mapping=_pairs(args.map, "--map"),
+                                  delimiter=_DELIMITERS.get(args.delimiter, args.delimiter),
+                                  decimal=args.decimal, day_first=args.day_first)
             for line in [*log.notes, *log.problems]:
                 print(f"- {line}")
             summary = summarise_log(log, scenario=scenario)
@@ -119,6 +124,15 @@ def add_commands(sub: Any) -> None:
     cal.add_argument("--events", help="event log CSV: customer_id, timestamp, channel, event_type, amount")
     cal.add_argument("--map", action="append", default=[], metavar="STANDARD=COLUMN",
                      help="column of the log holding a standard field (repeatable)")
+    cal.add_argument("--delimiter", choices=list(_DELIMITERS),
+                     help="the log's delimiter, if it cannot be told from the file")
+    cal.add_argument("--decimal", choices=[".", ","],
+                     help="the log's decimal separator, if it cannot be told from the file")
+    order = cal.add_mutually_exclusive_group()
+    order.add_argument("--day-first", dest="day_first", action="store_true", default=None,
+                       help="dates like 03/04/2024 are 3 April")
+    order.add_argument("--month-first", dest="day_first", action="store_false",
+                       help="dates like 03/04/2024 are 4 March")
     cal.add_argument("--level", type=float, default=0.0, help="your integration level today, 0 to 1")
     cal.add_argument("--margin", type=float, help="gross margin, share of revenue")
     cal.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -23,7 +23,7 @@ from simulation.console import (
     text_progress,
     write_outputs,
 )
-from simulation.parameters import ScenarioError
+from simulation.inputs import InputError
 from simulation.personalization import PersonalizedTargeting, TargetingMode
 from simulation.presets import preset_descriptions
 from simulation.scenario import APP_VERSION
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except ScenarioError as error:
+    except InputError as error:  # scenarios, event logs: every input boundary's one type
         print(f"error: {error.one_line()}", file=sys.stderr)
     except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
