@@ -119,7 +119,7 @@ with from_log:
             st.error("This file cannot be used; the explorer's scenario and results are unchanged:"
                      + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
             st.stop()
-        for note in log.notes:
+        for note in [*log.notes, *summary.notes]:
             st.info(fmt.escaped(note))
         if log.problems:
             st.warning(f"{int(log.dropped['rows'].sum())} of {log.rows_read} rows dropped:"

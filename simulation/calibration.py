@@ -208,7 +208,11 @@ def check_targets(targets: Mapping[str, float | None]) -> dict[str, float]:
             problems.append(f"{name}: is not a KPI the calibration knows")
             continue
         spec = KPI_SPECS[name]
-        if spec.rate and not 0.0 < value < 1.0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"{spec.label}: {value!r} is not a number")
+        elif not math.isfinite(value):
+            problems.append(f"{spec.label}: {value:g} is not a finite number")
+        elif spec.rate and not 0.0 < value < 1.0:
             problems.append(f"{spec.label}: {value:g} must be a share between 0 and 1 (exclusive)")
         elif not spec.rate and not value > 0:
             problems.append(f"{spec.label}: {value:g} must be above 0")

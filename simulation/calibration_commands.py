@@ -10,6 +10,7 @@ benchmark beside the model's figure measured the study's way. Bad input exits 2 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ def _kpi_targets(items: list[str]) -> dict[str, float]:
             targets[name] = float(text)
         except ValueError:
             raise BadInput(f"--kpi {name}: {text!r} is not a number") from None
+        if not math.isfinite(targets[name]):
+            raise BadInput(f"--kpi {name}: {text!r} is not a finite number")
     return targets
 
 
@@ -70,9 +73,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
             log = validate_events(Path(args.events), mapping=_pairs(args.map, "--map"),
                                   delimiter=_DELIMITERS.get(args.delimiter, args.delimiter),
                                   decimal=args.decimal, day_first=args.day_first)
-            for line in [*log.notes, *log.problems]:
-                print(f"- {line}")
             summary = summarise_log(log, scenario=scenario)
+            for line in [*log.notes, *summary.notes, *log.problems]:
+                print(f"- {line}")
             targets: dict[str, float] = {k: summary.kpis[k] for k in EVENT_TARGETS}
             scenario = scenario.replace(market__horizon_weeks=summary.weeks)
             basis = "events"

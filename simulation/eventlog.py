@@ -304,13 +304,32 @@ def _check_chunk(chunk: pd.DataFrame, lines: NDArray[np.int64], *, dates: DateFo
 
 def physical_channels_of(channels: Iterable[str], scenario: Scenario | None = None) -> set[str]:
     """Channels taken as physical: the scenario's physical channels, else names like 'store'."""
+    return classify_channels(channels, scenario)[0]
+
+
+def classify_channels(channels: Iterable[str], scenario: Scenario | None = None
+                      ) -> tuple[set[str], list[str]]:
+    """Physical channels of a log, and a note for each channel the scenario does not name
+    (classified by its name: words like 'store' or 'branch' mean physical, else digital)."""
     known = {c.name.lower(): c.kind for c in scenario.channels} if scenario else {}
-    out = set()
+    physical: set[str] = set()
+    guessed: dict[str, list[str]] = {"physical": [], "digital": []}
     for name in channels:
         kind = known.get(name.lower())
-        if kind is ChannelKind.PHYSICAL or (kind is None and any(w in name.lower() for w in PHYSICAL_WORDS)):
-            out.add(name)
-    return out
+        if kind is None:
+            kind = (ChannelKind.PHYSICAL if any(w in name.lower() for w in PHYSICAL_WORDS)
+                    else ChannelKind.DIGITAL)
+            guessed[kind.value].append(name)
+        if kind is ChannelKind.PHYSICAL:
+            physical.add(name)
+    notes = []
+    for taken_as, names in guessed.items():
+        if names and scenario is not None:
+            shown = ", ".join(quoted(n) for n in sorted(names)[:8])
+            notes.append(f"channel{'s' if len(names) > 1 else ''} {shown} "
+                         f"{'are' if len(names) > 1 else 'is'} not in the scenario; taken as "
+                         f"{taken_as} by name (store, shop, branch, outlet, kiosk... mean physical)")
+    return physical, notes
 
 
 EVENT_KPIS = {
@@ -430,16 +449,18 @@ class LogSummary:
     physical: set[str]
     weeks: int
     """Span of the log in whole weeks."""
+    notes: list[str] = field(default_factory=list)
+    """How the log's channels were classified where the scenario does not name them."""
 
 
 def summarise_log(log: ValidatedLog, *, scenario: Scenario | None = None) -> LogSummary:
     """KPIs, channel mix and segments of a validated log."""
     ev = log.events
-    physical = physical_channels_of(ev["channel"].unique(), scenario)
+    physical, notes = classify_channels(ev["channel"].unique(), scenario)
     span = (ev["timestamp"].max() - ev["timestamp"].min()).days
     _, segments = segment_customers(ev, physical=physical)
     return LogSummary(kpis=event_kpis(ev, physical=physical), mix=channel_mix(ev, physical=physical),
-                      segments=segments, physical=physical, weeks=max(8, round(span / 7)))
+                      segments=segments, physical=physical, weeks=max(8, round(span / 7)), notes=notes)
 
 
 # Generating logs from the simulator ----------------------------------------------------------
