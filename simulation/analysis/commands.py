@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from simulation.analysis.cluster import SCHEDULER_ENV, dask_runner, scheduler_from_environment
 from simulation.analysis.decisions import DecisionRequest, decision_analysis, estimate_decision_seconds
 from simulation.analysis.investment import best_plan_under_budget, break_even
 from simulation.analysis.parallel import AnalysisCancelled, available_workers, format_seconds
@@ -205,7 +206,13 @@ def command_decisions(args: argparse.Namespace) -> int:
 def _cancellable(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
-            return handler(args)
+            address = args.scheduler or scheduler_from_environment()
+            if address is None:
+                return handler(args)
+            if not args.quiet:
+                print(f"Running the analysis on the Dask cluster at {address}.", file=sys.stderr)
+            with dask_runner(address):
+                return handler(args)
         except (KeyboardInterrupt, AnalysisCancelled):
             print("\ncancelled", file=sys.stderr)
             return EXIT_CANCELLED
@@ -223,6 +230,10 @@ def add_commands(sub: Any) -> None:
         parser.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: every core)")
         parser.add_argument("--cache", help="folder to cache runs in (reused by later commands)")
         parser.add_argument("--quiet", action="store_true", help="no estimate or progress bar")
+        parser.add_argument("--scheduler", metavar="ADDRESS",
+                            help="run the tasks on a Dask cluster: a scheduler address such as "
+                                 "tcp://host:8786, or 'local' for a cluster on this machine "
+                                 f"(default: ${SCHEDULER_ENV} if set)")
         parser.set_defaults(handler=_cancellable(handler))
         return parser
 

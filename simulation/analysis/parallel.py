@@ -14,9 +14,11 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from joblib import Memory, Parallel, delayed
 
@@ -71,8 +73,46 @@ def _indexed(function: Callable[[T], R], index: int, argument: T) -> tuple[int, 
     return index, function(argument)
 
 
+class TaskRunner(Protocol):
+    """Somewhere else to run an analysis's tasks (e.g. a Dask cluster,
+    :class:`simulation.analysis.cluster.DaskRunner`), installed with :func:`use_runner`."""
+
+    @property
+    def workers(self) -> int:
+        """How many tasks run at once."""
+        ...
+
+    def as_completed(self, function: Callable[[Any], Any], arguments: Sequence[Any]
+                     ) -> Iterator[tuple[int, Any]]:
+        """``(index, function(arguments[index]))`` as each finishes; closing the iterator
+        cancels what has not finished."""
+        ...
+
+
+_RUNNER: ContextVar[TaskRunner | None] = ContextVar("task_runner", default=None)
+
+
+@contextmanager
+def use_runner(runner: TaskRunner | None) -> Iterator[None]:
+    """Run the analyses started inside this block on ``runner`` (None: joblib, as usual)."""
+    token = _RUNNER.set(runner)
+    try:
+        yield
+    finally:
+        _RUNNER.reset(token)
+
+
+def current_runner() -> TaskRunner | None:
+    """The runner installed by :func:`use_runner`, if any."""
+    return _RUNNER.get()
+
+
 def _results_as_completed(function: Callable[[T], R], tasks: Sequence[Task[T]],
                           n_jobs: int) -> Iterator[tuple[int, R]]:
+    runner = current_runner()
+    if runner is not None:
+        yield from runner.as_completed(function, [task.argument for task in tasks])
+        return
     if n_jobs == 1 or len(tasks) == 1:
         # In-process: no worker start-up, and cancellation can stop between any two tasks.
         for index, task in enumerate(tasks):
@@ -132,7 +172,9 @@ def run_tasks(
     if cache_dir is not None:
         work = Memory(str(cache_dir), verbose=0).cache(function)
     total = float(sum(t.cost for t in distinct)) or 1.0
-    workers = min(available_workers(n_jobs), max(len(distinct), 1))
+    runner = current_runner()
+    workers = min(runner.workers if runner is not None else available_workers(n_jobs),
+                  max(len(distinct), 1))
 
     first: list[float] = []  # time and cost done when the first wave of results was in
 
