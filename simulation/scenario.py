@@ -153,7 +153,7 @@ class Market(FrozenModel):
     """Size, horizon, money and how the market learns about the business."""
 
     population: int = param(
-        20_000, ge=100, le=5_000_000, unit="simulated people", step=1000,
+        20_000, ge=100, le=20_000_000, unit="simulated people", step=1000,
         meaning="people simulated; more is slower but tighter", source="engine sizing",
     )
     market_size: int = param(

@@ -1,0 +1,127 @@
+"""Scale: 1M and 10M people in one run, and an analysis on a Dask cluster vs joblib.
+
+Prints, never asserts (issue 19's figures; the README's "Scaling out" section quotes them):
+
+* one run of the default preset at each ``--sizes`` population (learned targeting, three plans
+  in lockstep, in a fresh process): seconds, agent-steps per second and peak bytes per person
+  (max RSS above the process's footprint before the run, over the population);
+* ``--replications`` replications of the uncertainty analysis at ``--analysis-population``
+  people on a Dask ``LocalCluster`` of 1 and of 2 workers (speed-up), and through joblib with
+  the same number of workers for comparison; each also checks its summary equals the others'.
+
+Usage: python bench/scale.py [--sizes 1000000 10000000] [--replications 100]
+                             [--analysis-population 1000000]
+Targets (issue 19, 2-core machine): 10M people within 300 bytes per person; 50 M steps/s with
+learned targeting at 1M. The issue's full analysis (100 replications at 1M) takes about an hour
+on two cores; pass smaller numbers for a quick look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RUN = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from simulation import Scenario
+from simulation.engine import Simulation
+from simulation.personalization import PersonalizedTargeting
+from simulation.random_streams import RandomStreams
+from simulation.world import build_world
+n = {n}
+scenario = Scenario.preset("benchmark_retailer").replace(market__population=n)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+streams = RandomStreams(scenario.seed)
+world = build_world(scenario, streams)
+started = time.perf_counter()
+last = [0.0]
+def progress(done, message):
+    if done - last[0] >= 0.1 or done >= 1:
+        last[0] = done
+        elapsed = time.perf_counter() - started
+        left = elapsed / done * (1 - done) if done > 0 else float("nan")
+        print(f"  {{done:4.0%}} {{message}}, about {{left:.0f}} s left", file=sys.stderr, flush=True)
+Simulation(world, streams, PersonalizedTargeting()).run(progress)
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+steps = len(world.strategies) * n * scenario.market.horizon_weeks
+print(json.dumps(dict(n=n, seconds=seconds, steps_per_s=steps / seconds,
+                      bytes_per_person=(peak - before) / n)))
+"""
+
+ANALYSIS = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from simulation import Scenario
+from simulation.analysis.cluster import dask_runner
+from simulation.analysis.runs import Execution
+from simulation.analysis.uncertainty import uncertainty
+if __name__ == "__main__":
+    scenario = Scenario.preset("benchmark_retailer").replace(market__population={n})
+    backend, workers = {backend!r}, {workers}
+    started = time.perf_counter()
+    if backend == "dask":
+        with dask_runner("local", n_workers=workers):
+            ready = time.perf_counter()
+            result = uncertainty(scenario, replications={reps}, execution=Execution(n_jobs=1))
+    else:
+        ready = started
+        result = uncertainty(scenario, replications={reps}, execution=Execution(n_jobs=workers))
+    done = time.perf_counter()
+    summary = result.frames()["uncertainty_summary"]
+    print(json.dumps(dict(backend=backend, workers=workers, seconds=done - ready,
+                          with_start=done - started, summary=summary.to_json())))
+"""
+
+
+def _child(code: str) -> dict[str, object]:
+    path = ROOT / "bench" / f"_scale_child_{time.time_ns()}.py"
+    path.write_text(code)  # a file, so Dask's spawned workers can import the main module
+    try:
+        out = subprocess.run([sys.executable, str(path)], capture_output=False, text=True,
+                             stdout=subprocess.PIPE, check=True, cwd=ROOT)
+    finally:
+        path.unlink(missing_ok=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument("--replications", type=int, default=100)
+    parser.add_argument("--analysis-population", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    if args.sizes:
+        print(f"{'people':>12} {'seconds':>9} {'M steps/s':>10} {'bytes/person':>13}")
+        for n in args.sizes:
+            r = _child(RUN.format(root=str(ROOT), n=n))
+            print(f"{n:>12,} {r['seconds']:>9.1f} {float(r['steps_per_s']) / 1e6:>10.1f} "  # type: ignore[arg-type]
+                  f"{r['bytes_per_person']:>13.0f}", flush=True)
+        print("targets: <= 300 bytes per person at 10M; >= 50 M steps/s at 1M (learned targeting)")
+
+    if args.replications:
+        print(f"\n{args.replications} replications at {args.analysis_population:,} people "
+              "(uncertainty analysis):")
+        print(f"{'backend':>8} {'workers':>8} {'seconds':>9} {'with start-up':>14} {'speed-up':>9}")
+        runs = []
+        for backend, workers in (("dask", 1), ("dask", 2), ("joblib", 1), ("joblib", 2)):
+            r = _child(ANALYSIS.format(root=str(ROOT), n=args.analysis_population, backend=backend,
+                                       workers=workers, reps=args.replications))
+            runs.append(r)
+            base = next(x for x in runs if x["backend"] == backend)
+            print(f"{backend:>8} {workers:>8} {r['seconds']:>9.1f} {r['with_start']:>14.1f} "
+                  f"{float(base['seconds']) / float(r['seconds']):>8.2f}x", flush=True)  # type: ignore[arg-type]
+        same = len({r["summary"] for r in runs}) == 1
+        print(f"same numbers on every backend: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
