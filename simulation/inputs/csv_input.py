@@ -157,7 +157,11 @@ def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = 
     if decimal is not None and decimal not in (".", ","):
         raise InputError([f"decimal separator {quoted(decimal)} must be '.' or ','"])
     stream, encoding = _text_stream(source)
-    head = stream.read(_SNIFF_BYTES)
+    try:
+        head = stream.read(_SNIFF_BYTES)
+    except UnicodeDecodeError as error:  # e.g. a UTF-16/32 byte-order mark, then other bytes
+        raise InputError([f"the start of the file is not valid {ENCODING_NAMES.get(encoding, encoding)} "
+                          f"({error.reason}); save the file in one encoding (UTF-8)"]) from None
     check_text(head)
     if not head.strip():
         raise InputError(["the file is empty"])
@@ -185,6 +189,9 @@ def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = 
             first = next(reader, None)
     except csv.Error as error:
         raise InputError([f"line 1: the CSV cannot be read ({error})"]) from None
+    except UnicodeDecodeError:
+        raise InputError([f"line 1: bytes that are not valid {ENCODING_NAMES.get(encoding, encoding)}; "
+                          "save the file in one encoding (UTF-8)"]) from None
     return TableReader(lines, text_format, header, first_line=reader.line_num)
 
 
