@@ -219,7 +219,7 @@ def build() -> dict[str, tuple[Case, bytes]]:
         _csv([]).encode())
     unknown = [[*r[:2], "fax" if i % 7 == 0 else r[2], *r[3:]] for i, r in enumerate(rows)]
     add(Case("log_unknown_channel.csv", "log", "a channel nobody configured ('fax')", "accepted",
-             "fax"), _csv(unknown).encode())
+             "'fax' is not in the scenario"), _csv(unknown).encode())
     ambiguous = [[r[0], f"{int(r[1][8:10]) % 12 + 1:02d}/{r[1][5:7]}/{r[1][:4]}", *r[2:]] for r in rows]
     add(Case("log_ambiguous_dates.csv", "log", "dates like 03/04/2024 with no day above 12",
              "refused", "day-first or month-first"), _csv(ambiguous).encode())

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from simulation.eventlog import REQUIRED_COLUMNS, EventLogError, validate_events
@@ -152,29 +152,55 @@ def test_a_valid_scenario_with_random_values_in_random_fields_validates_or_refus
 # CSV grids ---------------------------------------------------------------------------------
 
 CP1252_SAFE = string.ascii_letters + string.digits + " éàüñçÑ€–"
-ids = st.one_of(st.from_regex(r"C\d{3}", fullmatch=True), st.sampled_from(
-    ["=1+1", "+C001", "-C002", "@C003", '=HYPERLINK("http://x.example")', "", " ", "C 001", "ñandú"]))
-dates = st.one_of(
-    st.dates(min_value=pd.Timestamp("2020-01-01").date(), max_value=pd.Timestamp("2024-12-31").date()).flatmap(
-        lambda d: st.sampled_from([d.isoformat(), d.strftime("%Y%m%d"), d.strftime("%d/%m/%Y"),
-                                   d.strftime("%m/%d/%Y"), d.isoformat() + " 14:22:10", d.strftime("%d.%m.%Y")])),
-    st.sampled_from(["1800-01-01", "2999-12-31", "31/02/2024", "", "0000-00-00", "2024-13-45",
-                     "yesterday", "1e9", "2024-03-05T14:22:10+07:00"]))
-channels = st.sampled_from(["store", "web", "app", "fax", "boutique café", "", "=cmd|' /C calc'!A0", "Store "])
-kinds = st.sampled_from(["visit", "purchase", "return", "PURCHASE", "refund", ""])
-amounts = st.one_of(
-    st.floats(0, 5000, allow_nan=False).flatmap(lambda v: st.sampled_from(
-        [f"{v:.2f}", f"{v:.2f}".replace(".", ","), f"{v:,.2f}", f"{v:,.2f}".replace(",", " ").replace(".", ","),
-         f"{v:.0f}", f"$ {v:.2f}", f"{v:.2f} THB"])),
-    st.sampled_from(["", "inf", "-inf", "nan", "1e400", "-5", "1.234,56", "1,234", "=1+1", "abc"]))
-row = st.tuples(ids, dates, channels, kinds, amounts).map(list).flatmap(lambda r: st.sampled_from(
-    [r, r, r, r[:4], r + ["extra"], r + [""], r[:2]]))
-grids = st.tuples(
-    st.lists(row, min_size=0, max_size=40),
-    st.sampled_from([",", ";", "\t", "|", " "]),
-    st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
-    st.sampled_from([list(REQUIRED_COLUMNS), list(REQUIRED_COLUMNS)[::-1], ["cust", "when", "chan", "type", "amt"]]),
-)
+ODD_IDS = ["=1+1", "+C001", "-C002", "@C003", '=HYPERLINK("http://x.example")', "", " ", "ñandú"]
+ODD_DATES = ["1800-01-01", "2999-12-31", "31/02/2024", "", "0000-00-00", "2024-13-45", "yesterday",
+             "1e9", "2024-03-05T14:22:10+07:00"]
+ODD_AMOUNTS = ["", "inf", "-inf", "nan", "1e400", "-5", "1.234,56", "1,234", "=1+1", "abc"]
+DATE_STYLES = {"iso": "%Y-%m-%d", "iso time": "%Y-%m-%d %H:%M:%S", "compact": "%Y%m%d",
+               "day first": "%d/%m/%Y", "month first": "%m/%d/%Y", "dotted": "%d.%m.%Y %H:%M"}
+AMOUNT_STYLES = {"point": lambda v: f"{v:.2f}", "comma": lambda v: f"{v:.2f}".replace(".", ","),
+                 "thousands": lambda v: f"{v:,.2f}",
+                 "european": lambda v: f"{v:,.2f}".replace(",", " ").replace(".", ","),
+                 "currency": lambda v: f"$ {v:.2f}", "code": lambda v: f"{v:.2f} THB"}
+
+
+@st.composite
+def event_rows(draw: st.DrawFn, date_style: str, amount_style: str) -> list[str]:
+    """One row in the file's styles; about one in six has something odd about it."""
+    when = pd.Timestamp("2021-01-01") + pd.Timedelta(minutes=draw(st.integers(0, 3 * 525_600)))
+    cells = [f"C{draw(st.integers(0, 30)):03d}", when.strftime(DATE_STYLES[date_style]),
+             draw(st.sampled_from(["store", "web", "app", "Store ", "boutique café", "fax"])),
+             draw(st.sampled_from(["visit", "purchase", "purchase", "return", "PURCHASE"])),
+             AMOUNT_STYLES[amount_style](draw(st.floats(0.01, 5000)))]
+    odd = draw(st.integers(0, 11))
+    if odd == 0:
+        cells[0] = draw(st.sampled_from(ODD_IDS))
+    elif odd == 1:
+        cells[1] = draw(st.sampled_from(ODD_DATES))
+    elif odd == 2:
+        cells[4] = draw(st.sampled_from(ODD_AMOUNTS))
+    elif odd == 3:
+        cells[2:4] = [draw(st.sampled_from(["", "=cmd|' /C calc'!A0"])), draw(st.sampled_from(["", "refund"]))]
+    elif odd == 4:
+        cells = cells + draw(st.sampled_from([["extra"], [""], ["a", "b"]]))
+    elif odd == 5:
+        cells = cells[: draw(st.integers(1, 4))]
+    return cells
+
+
+@st.composite
+def grids(draw: st.DrawFn) -> tuple[list[list[str]], str, str, list[str]]:
+    """A whole file: rows in one date and amount style, a delimiter, an encoding, a header."""
+    date_style = draw(st.sampled_from(sorted(DATE_STYLES)))
+    amount_style = draw(st.sampled_from(sorted(AMOUNT_STYLES)))
+    rows = draw(st.lists(event_rows(date_style, amount_style), min_size=1, max_size=40))
+    order = draw(st.permutations(range(len(REQUIRED_COLUMNS))))  # columns in any order
+    names = draw(st.sampled_from([list(REQUIRED_COLUMNS), list(REQUIRED_COLUMNS),
+                                  ["cust", "when", "chan", "type", "amt"]]))
+    header = [names[i] for i in order]
+    rows = [[r[i] for i in order if i < len(r)] + r[len(order):] for r in rows]
+    return (rows, draw(st.sampled_from([",", ";", "\t", "|", " "])),
+            draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"])), header)
 
 
 def _encode(rows: list[list[str]], delimiter: str, encoding: str, header: list[str]) -> bytes:
@@ -201,18 +227,22 @@ def _check_log(log: Any) -> None:
 
 
 @FEW
-@given(grids, st.sampled_from([None, True, False]), st.sampled_from([None, "given"]),
+@given(grids(), st.sampled_from([None, True, False]), st.sampled_from([None, "given"]),
        st.sampled_from([5, 1_000_000]))
 def test_random_csv_grids_validate_or_raise_event_log_error(
         grid: tuple, day_first: bool | None, given_delimiter: str | None, max_rows: int):
     rows, delimiter, encoding, header = grid
     raw = _encode(rows, delimiter, encoding, header)
+    mapping = dict(zip(REQUIRED_COLUMNS, ["cust", "when", "chan", "type", "amt"], strict=True))
     try:
         log = validate_events(raw, day_first=day_first, chunksize=7, max_rows=max_rows,
-                              delimiter=delimiter if given_delimiter else None)
+                              delimiter=delimiter if given_delimiter else None,
+                              mapping=mapping if "cust" in header else None)
     except EventLogError as error:
         assert error.problems and all(p for p in error.problems)
+        event("refused")
         return
+    event("accepted")
     _check_log(log)
 
 
@@ -225,14 +255,14 @@ def test_random_bytes_as_an_event_log_validate_or_raise_event_log_error(raw: byt
         assert error.problems
 
 
-@pytest.mark.parametrize("max_rows", [40, 150, 10_000])
+@pytest.mark.parametrize("max_rows", [40, 10_000])
 def test_sampling_keeps_whole_customer_histories_whatever_the_chunking(max_rows: int):
     rng = np.random.default_rng(3)
-    customers = rng.integers(0, 40, 400)
+    customers = rng.integers(0, 30, 200)
     text = "customer_id,timestamp,channel,event_type,amount\n" + "".join(
         f"C{c:03d},2024-01-{1 + i % 28:02d},web,purchase,{i % 50 + 1}.00\n" for i, c in enumerate(customers))
     full = validate_events(text.encode(), chunksize=1_000)
-    for chunksize in (1, 17, 1_000):
+    for chunksize in (7, 1_000):
         log = validate_events(text.encode(), max_rows=max_rows, chunksize=chunksize)
         kept = set(log.events["customer_id"])
         whole = full.events[full.events["customer_id"].isin(kept)]
