@@ -145,7 +145,7 @@ def validate_events(
     *,
     mapping: Mapping[str, str] | None = None,
     max_rows: int = MAX_ROWS_DEFAULT,
-    chunksize: int = 100_000,
+    chunksize: int = 25_000,
     delimiter: str | None = None,
     decimal: str | None = None,
     day_first: bool | None = None,

@@ -7,7 +7,10 @@ the reader found said on the page."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
+import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -17,9 +20,11 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
-from simulation import Scenario
+from explorer.downloads import data_csv
+from simulation import Scenario, simulate
 from simulation.inputs.json_input import link_token
 from simulation.inputs.problems import InputError
+from simulation.inputs.safe_output import FORMULA_STARTS
 from simulation.inputs.text import decode_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,9 +65,13 @@ def _shown(at: AppTest) -> list[str]:
     return [e.value for kind in kinds for e in at.get(kind)]
 
 
+USER_HTML = re.compile(r"(?<!\\)<(script>alert|b>bold|img src=x)")
+"""HTML the corpus puts in names: it must reach the page escaped (``\\<``), never as markup."""
+
+
 def _no_raw_html(at: AppTest) -> None:
     for value in _shown(at):
-        assert "<script>" not in value and "<img" not in value and "<b>" not in value, value
+        assert not USER_HTML.search(value), value
 
 
 @pytest.mark.parametrize("case", _of("scenario", "link"))
@@ -79,6 +88,8 @@ def test_scenario_upload_of_every_corpus_file(case: dict[str, Any], small: Scena
         expected = Scenario.from_file(CORPUS / case["file"])
         assert at.session_state["scenario"] == expected
         assert "Restored scenario" in _text(at.success) + _text(at.warning)
+        if "<" in expected.name:  # shown, and shown as typed
+            assert any("\\<script\\>" in value for value in _shown(at))
         return
     errors = _text(at.error)
     phrase = "not valid JSON" if case["kind"] == "link" else case["phrase"]
@@ -143,3 +154,16 @@ def test_calibrate_page_log_upload_of_every_corpus_file(case: dict[str, Any], ca
     assert not at.error, _text(at.error)
     assert case["phrase"] in said, said
     assert "What the log shows" in _text(at.subheader)
+
+
+def test_the_apps_csv_downloads_neutralise_formula_names():
+    scenario = Scenario.from_file(CORPUS / "formula_channel_name.json")
+    frames = simulate(scenario).frames()
+    seen = set()
+    for frame in frames.values():
+        for row in csv.reader(io.StringIO(data_csv(frame).decode("utf-8"))):
+            for cell in row:
+                seen.add(cell)
+                if cell.startswith(FORMULA_STARTS):
+                    float(cell)  # only numbers may start with - or +
+    assert "'=HYPERLINK(\"http://x.example\",\"y\")" in seen and "'=SUM(A1:A9)" in seen

@@ -175,8 +175,8 @@ def test_devices_folders_and_missing_scenario_files_exit_2_in_one_line(path: str
 
 @pytest.mark.parametrize("case", _cases("log", outcome="refused"))
 def test_refused_logs_exit_2_with_one_specific_line(case: dict[str, Any], capsys):
-    code, out, err = _cli(capsys, "calibrate", "--events", str(CORPUS / case["file"]), "--quiet",
-                          "--population", "200")
+    code, _, err = _cli(capsys, "calibrate", "--events", str(CORPUS / case["file"]), "--quiet",
+                        "--population", "200")
     assert code == 2
     assert case["phrase"] in _one_error_line(err)
 

@@ -111,7 +111,8 @@ def test_rows_wider_than_the_header_are_set_aside_with_their_line_numbers():
 
 
 def test_trailing_empty_fields_and_short_rows_are_kept_and_padded():
-    text = "customer_id,timestamp,channel,event_type,amount\nC1,2024-01-01,web,visit,,,\nC2,2024-01-02,web,visit\n"
+    text = ("customer_id,timestamp,channel,event_type,amount\n"
+            "C1,2024-01-01,web,visit,,,\nC2,2024-01-02,web,visit\n")
     frame, lines, wrong, _ = _read(text.encode(), delimiter=",")
     assert wrong == [] and lines == [2, 3]
     assert frame.to_numpy().tolist() == [["C1", "2024-01-01", "web", "visit", ""],
@@ -119,13 +120,15 @@ def test_trailing_empty_fields_and_short_rows_are_kept_and_padded():
 
 
 def test_blank_lines_are_skipped_and_line_numbers_stay_those_of_the_file():
-    text = "customer_id,timestamp,channel,event_type,amount\n\nC1,2024-01-01,web,visit,\n\n\nC2,2024-01-02,web,purchase,5\n"
+    text = ("customer_id,timestamp,channel,event_type,amount\n\n"
+            "C1,2024-01-01,web,visit,\n\n\nC2,2024-01-02,web,purchase,5\n")
     _, lines, _, _ = _read(text.encode())
     assert lines == [3, 6]
 
 
 def test_quoted_cells_with_delimiters_and_line_breaks_stay_whole():
-    text = 'customer_id,timestamp,channel,event_type,amount\nC1,2024-01-01,"web, new\nsite",purchase,"10,50"\nC2,2024-01-02,web,purchase,"1,00"\n'
+    text = ('customer_id,timestamp,channel,event_type,amount\n'
+            'C1,2024-01-01,"web, new\nsite",purchase,"10,50"\nC2,2024-01-02,web,purchase,"1,00"\n')
     frame, lines, _, fmt = _read(text.encode())
     assert frame["channel"].tolist() == ["web, new\nsite", "web"]
     assert fmt.decimal == ","
@@ -181,8 +184,10 @@ def test_a_decimal_comma_file_is_read_as_such_and_given_separators_win():
 
 
 @pytest.mark.parametrize(("text", "decimal", "expected"), [
-    (["10.50", "1,234.56", "$ 59.90", "59.90 THB", "-3.5", "+2"], ".", [10.5, 1234.56, 59.9, 59.9, -3.5, 2.0]),
-    (["10,50", "1.234,56", "1 234,56", "€12,00", "1\u00a0234,5", "7"], ",", [10.5, 1234.56, 1234.56, 12.0, 1234.5, 7.0]),
+    (["10.50", "1,234.56", "$ 59.90", "59.90 THB", "-3.5", "+2"], ".",
+     [10.5, 1234.56, 59.9, 59.9, -3.5, 2.0]),
+    (["10,50", "1.234,56", "1 234,56", "€12,00", "1\u00a0234,5", "7"], ",",
+     [10.5, 1234.56, 1234.56, 12.0, 1234.5, 7.0]),
 ])
 def test_amounts_become_the_numbers_they_mean(text: list[str], decimal: str, expected: list[float]):
     assert to_numbers(pd.Series(text), decimal).tolist() == pytest.approx(expected)

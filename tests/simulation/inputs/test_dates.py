@@ -86,6 +86,6 @@ def test_descriptions_name_the_format_for_people():
 
 
 def test_plausible_range_runs_from_1990_to_a_year_from_now():
-    assert EARLIEST == T("1990-01-01")
+    assert T("1990-01-01") == EARLIEST
     latest = latest_plausible()
     assert pd.Timestamp.now() + pd.Timedelta(days=360) < latest < pd.Timestamp.now() + pd.Timedelta(days=368)
