@@ -546,9 +546,11 @@ class Scenario(FrozenModel):
         :data:`~simulation.inputs.problems.MAX_SCENARIO_BYTES` are read."""
         try:
             data = json_input.json_from_file(path)
+            return cls.validated(data)
         except InputError as error:
-            raise ScenarioError(error.problems) from None
-        return cls.validated(data)
+            name = Path(path).name
+            raise ScenarioError([p if p.startswith(name) else f"{name}: {p}"
+                                 for p in error.problems]) from None
 
     def to_json(self, path: str | Path | None = None) -> str:
         """Canonical JSON (sorted keys); also written to ``path`` when given."""

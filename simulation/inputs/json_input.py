@@ -158,7 +158,7 @@ def json_from_link(token: str, *, max_characters: int = MAX_LINK_CHARACTERS,
         raise damaged from None
     if len(raw) > max_bytes or inflater.unconsumed_tail:
         raise InputError([f"the shared link's scenario inflates to more than {max_bytes:,} bytes"])
-    if not inflater.eof:
+    if not inflater.eof or inflater.unused_data:  # cut short, or something appended
         raise damaged
     try:
         text = raw.decode("utf-8")
