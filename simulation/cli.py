@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simulation.analysis.commands import add_commands as add_analysis_commands
+from simulation.analysis.parallel import format_seconds
 from simulation.api import simulate
 from simulation.calibration_commands import add_commands as add_calibration_commands
 from simulation.console import (
@@ -26,13 +27,27 @@ from simulation.console import (
 from simulation.inputs import InputError
 from simulation.personalization import PersonalizedTargeting, TargetingMode
 from simulation.presets import preset_descriptions
-from simulation.scenario import APP_VERSION
+from simulation.scenario import APP_VERSION, Scenario
 
 EXIT_BAD_INPUT = 2
+ANNOUNCE_AFTER_SECONDS = 3.0
+SECONDS_PER_AGENT_STEP = 3.0e-8
+"""One person advanced one week under one plan with learned targeting, at 1M people on the
+2-core reference machine (README, Speed and memory); smaller runs cost a little more per step."""
+
+
+def expected_run_seconds(scenario: Scenario) -> float:
+    """Rough wall-clock seconds of :func:`simulate` for ``scenario`` (three plans)."""
+    market = scenario.market
+    return 0.3 + 3 * market.population * market.horizon_weeks * SECONDS_PER_AGENT_STEP
 
 def command_run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     targeting = PersonalizedTargeting(mode=TargetingMode(args.targeting))
+    seconds = expected_run_seconds(scenario)
+    if seconds > ANNOUNCE_AFTER_SECONDS and not args.quiet:
+        print(f"Estimated time: about {format_seconds(seconds)} on an idle 2-core machine "
+              f"({scenario.market.population:,} people); Ctrl-C stops.", file=sys.stderr)
     results = simulate(scenario, progress=text_progress(args.quiet), targeting=targeting)
     frames = results.frames()
     if not args.no_customers:
