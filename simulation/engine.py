@@ -106,8 +106,13 @@ class StrategyState:
     cost_discounted: NDArray[np.float32]
     """Contact, offer and returns-processing costs of the person as a customer, discounted to
     week 0. CLV = gross margin x ``revenue_discounted`` - ``cost_discounted``, rebased to the
-    acquisition week (:func:`simulation.metrics.customer_lifetime_values`); the margin is applied
-    after the run because nothing a simulated person does depends on it."""
+    acquisition week (:func:`simulation.metrics.horizon_values`); the margin and the costs to
+    serve are applied after the run because nothing a simulated person does depends on them."""
+    orders_discounted: NDArray[np.float32]
+    """(C, N) orders by channel discounted to week 0 (their cost to serve is a valuation
+    parameter, applied by :mod:`simulation.metrics`)."""
+    network_discounted: NDArray[np.float32]
+    """Orders served from another location's stock (shared inventory), discounted to week 0."""
 
     @classmethod
     def stacked(cls, world: World, n_plans: int) -> StrategyState:
@@ -137,6 +142,8 @@ class StrategyState:
             spend_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.float32),
             revenue_discounted=np.zeros(shape, dtype=np.float32),
             cost_discounted=np.zeros(shape, dtype=np.float32),
+            orders_discounted=np.zeros((n_plans, n_channels, n), dtype=np.float32),
+            network_discounted=np.zeros(shape, dtype=np.float32),
         )
 
     @property
@@ -163,18 +170,21 @@ class RunOutput:
     flows: NDArray[np.float64]
     """(S, C, C + 4) journeys by start channel -> purchase channel or loss (JourneyEnd 2-5)."""
     states: tuple[StrategyState, ...]
+    channel_weekly: NDArray[np.float64]
+    """(S, T, 2, C) orders and net revenue by week and purchase channel (simulated units)."""
 
     @property
     def integration_cost(self) -> NDArray[np.float64]:
         """(S, T) integration one-off plus running cost per week, real currency."""
-        return integration_cost_schedule(self.world)
+        return integration_cost_schedule(self.world, self.weekly)
 
     def plans(self, names: list[str]) -> RunOutput:
         """The run of the plans ``names`` only (a plan's numbers do not depend on the others)."""
         index = [self.world.strategies.index(name) for name in names]
         world = dataclasses.replace(self.world, strategies=tuple(names), levels=self.world.levels[index])
         return RunOutput(world=world, weekly=self.weekly[index], flows=self.flows[index],
-                         states=tuple(self.states[i] for i in index))
+                         states=tuple(self.states[i] for i in index),
+                         channel_weekly=self.channel_weekly[index])
 
     def joined(self, other: RunOutput) -> RunOutput:
         """This run's plans then ``other``'s, as one run: what a lockstep run of them all
@@ -186,7 +196,8 @@ class RunOutput:
             levels=np.concatenate([self.world.levels, other.world.levels]))
         return RunOutput(world=world, weekly=np.concatenate([self.weekly, other.weekly]),
                          flows=np.concatenate([self.flows, other.flows]),
-                         states=self.states + other.states)
+                         states=self.states + other.states,
+                         channel_weekly=np.concatenate([self.channel_weekly, other.channel_weekly]))
 
 
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
@@ -327,6 +338,7 @@ class Simulation:
         self._tables_cache: dict[str, NDArray[Any]] = {}
         self.weekly = np.zeros((self.n_plans, self.horizon, len(Tally)))
         self.flows = np.zeros((self.n_plans, n_channels, n_channels + 4))
+        self.channel_weekly = np.zeros((self.n_plans, self.horizon, 2, n_channels))
 
     # ---------------------------------------------------------------------------------------
 
@@ -344,7 +356,8 @@ class Simulation:
             self.draws.close()
         charged = self.contact_cost_to_date.astype(np.float32)
         self.state.flat("cost_discounted")[:] += charged.take(self.key.reshape(-1))
-        return RunOutput(world=world, weekly=self.weekly, flows=self.flows, states=self.states)
+        return RunOutput(world=world, weekly=self.weekly, flows=self.flows, states=self.states,
+                         channel_weekly=self.channel_weekly)
 
     def _count(self, tally: NDArray[np.float64], which: Tally, plan: NDArray[np.int64],
                weights: NDArray[np.floating] | None = None) -> None:
@@ -788,11 +801,16 @@ class Simulation:
         self._count_many(tally, _LOSS_TALLIES, journeys, np.concatenate([lost_by, lost_by * value]))
 
         is_bought = end == JourneyEnd.BOUGHT
-        return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought))
+        from_network = events[5].any(axis=0).compress(is_bought)
+        return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought),
+                               from_network)
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                   buyers: Cohort, channel: NDArray[np.int64]) -> list[WeekPurchases]:
-        """5. Order values, returns and the purchase records of this week's buyers."""
+                   buyers: Cohort, channel: NDArray[np.int64],
+                   from_network: NDArray[np.bool_]) -> list[WeekPurchases]:
+        """5. Order values, returns and the purchase records of this week's buyers.
+
+        ``from_network``: which orders are served from another location's stock."""
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
         person, plan = buyers.person, buyers.plan
@@ -835,6 +853,14 @@ class Simulation:
         by_channel = (plan * self.n_channels + channel) * self.n_people + person
         state.purchases_by_channel.reshape(-1)[by_channel] += np.uint16(1)
         state.spend_by_channel.reshape(-1)[by_channel] += net.astype(np.float32)
+        discount = np.float32(self.discount[week])
+        state.orders_discounted.reshape(-1)[by_channel] += discount
+        state.flat("network_discounted")[buyers.flat.compress(from_network)] += discount
+        n_c = self.n_channels
+        self.channel_weekly[:, week, 0] += np.bincount(
+            plan * n_c + channel, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
+        self.channel_weekly[:, week, 1] += np.bincount(
+            plan * n_c + channel, weights=net, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
@@ -853,24 +879,55 @@ def _open_last(cdf: NDArray[np.float64]) -> NDArray[np.float64]:
     return cdf
 
 
-def integration_cost_schedule(world: World) -> NDArray[np.float64]:
-    """(S, T) integration spend per week in real currency.
+def one_off_cost_schedule(world: World) -> NDArray[np.float64]:
+    """(S, T) one-off integration spend per week in real currency.
 
-    One-off cost x (level - level already in place, if positive) is spread evenly over the
-    capability's ramp-up (paid in week 0 when the ramp is 0); running cost x level is paid every
-    week from week 0.
+    A capability's one-off cost at full level is fixed + per store x stores, times 1 + the
+    programme's overrun; a plan pays it x (level - level already in place, if positive), spread
+    evenly over the implementation delay and the capability's ramp-up (paid in the first week
+    when both are 0).
     """
     scenario = world.scenario
     horizon = scenario.market.horizon_weeks
     weeks = np.arange(horizon)
+    stores = scenario.business.stores
+    overrun = 1.0 + scenario.implementation_risk.one_off_overrun
+    delay = scenario.implementation_risk.delay_weeks
     cost = np.zeros((len(world.strategies), horizon))
     for i, capability in enumerate(Capability):
         price = scenario.capability_costs.of(capability)
-        ramp = price.ramp_weeks
-        one_off = np.where(weeks < max(ramp, 1), price.one_off_cost / max(ramp, 1), 0.0)
+        span = max(delay + price.ramp_weeks, 1)
+        total = (price.one_off_cost + price.one_off_per_store * stores) * overrun
+        one_off = np.where(weeks < span, total / span, 0.0)
         built = np.maximum(world.levels[:, i : i + 1] - world.existing[i], 0.0)
-        cost += built * one_off[None, :] + world.levels[:, i : i + 1] * price.running_cost_weekly
+        cost += built * one_off[None, :]
     return cost
+
+
+def running_cost_schedule(world: World, weekly: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(S, T) running integration cost per week in real currency, from week 0.
+
+    Per capability at full level: fixed + per store x stores every week, + per order x the
+    plan's orders that week, + per profile / 52 x its active customers that week; a plan pays
+    it x its level. ``weekly`` is the run's (S, T, tallies) counters (simulated people, scaled
+    here to the market).
+    """
+    scenario = world.scenario
+    stores = scenario.business.stores
+    orders = weekly[:, :, Tally.PURCHASES] * scenario.scale
+    profiles = weekly[:, :, Tally.ACTIVE_CUSTOMERS] * scenario.scale
+    cost = np.zeros(orders.shape)
+    for i, capability in enumerate(Capability):
+        price = scenario.capability_costs.of(capability)
+        per_week = (price.running_cost_weekly + price.running_per_store_weekly * stores
+                    + price.cost_per_order * orders + price.cost_per_profile_yearly / 52 * profiles)
+        cost += world.levels[:, i : i + 1] * per_week
+    return cost
+
+
+def integration_cost_schedule(world: World, weekly: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(S, T) integration spend per week in real currency: one-off plus running."""
+    return one_off_cost_schedule(world) + running_cost_schedule(world, weekly)
 
 
 __all__ = ["NEVER", "ProgressCallback", "RunOutput", "Simulation", "StrategyState"]

@@ -3,6 +3,16 @@
 Counts and money are scaled from the simulated population to the real market
 (``scenario.scale`` real people per simulated person) unless a column says ``per customer``.
 CLV is per customer and not scaled. Money is in the scenario's currency.
+
+Lifetime value (docs/MODEL.md "Lifetime value"): ``clv`` is the expected discounted
+contribution over each customer's remaining lifetime, from the acquisition week: what they
+contributed within the horizon (``clv_horizon``) plus, for customers still active at the
+horizon, a geometric tail: their weekly contribution rate and their churn hazard at the horizon
+carried forward for ever, ``rate / (1 - (1 - hazard) / (1 + d))`` discounted back from the
+horizon. The rate is the customer's own repeat contribution per discounted week as a customer,
+credibility-weighted towards the pooled rate of their segment in the plan
+(:data:`CREDIBILITY_WEEKS`). In the closed-form limit (constant purchase chance p, value m,
+margin g, hazard h) this is the infinite series ``p m g (1 + d) / (d + h)``.
 """
 
 from __future__ import annotations
@@ -13,7 +23,8 @@ from numpy.typing import NDArray
 
 from simulation.engine import RunOutput, StrategyState
 from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, LossCause, Tally
-from simulation.world import CHANNELS_IN_MASK, NEVER
+from simulation.scenario import Capability
+from simulation.world import CHANNELS_IN_MASK, NEVER, churn_hazard
 
 FLOW_LOSS_LABELS = {
     int(code): f"lost: {cause.value}" for code, cause, _count, _value in JOURNEY_LOSSES
@@ -22,30 +33,120 @@ FLOW_LOSS_LABELS = {
 KPI_COLUMNS = (
     "conversion_rate", "journey_conversion", "retention_12m", "repeat_rate", "repeat_12m",
     "loyal_share", "aov", "purchases_per_customer_year", "revenue", "gross_margin",
-    "marketing_cost", "returns_cost", "integration_cost", "net_contribution", "clv", "npv",
-    "npv_gain", "roi", "payback_week", "customers", "active_customers_end",
-    "mean_satisfaction",
+    "marketing_cost", "returns_cost", "fulfilment_cost", "harmonisation_cost", "integration_cost",
+    "net_contribution", "clv", "clv_horizon", "terminal_value", "npv", "npv_gain", "roi",
+    "payback_week", "migrated_purchases", "incremental_purchases", "migrated_revenue",
+    "incremental_revenue", "customers", "active_customers_end", "mean_satisfaction",
 )
+
+CREDIBILITY_WEEKS = 26.0
+"""Weight, in discounted weeks as a customer, of the segment's pooled contribution rate in a
+customer's own rate for the lifetime-CLV tail (a customer with 26 weeks of history counts half
+their own rate and half their segment's)."""
+
+_CONSISTENCY = list(Capability).index(Capability.CONSISTENCY)
 
 
 def _strategy_index(run: RunOutput) -> pd.Index:
     return pd.Index(list(run.world.strategies), name="strategy")
 
 
-def customer_lifetime_values(run: RunOutput, state: StrategyState) -> NDArray[np.float64]:
-    """Per-person CLV: discounted contribution from the week they became a customer.
+def plan_margin(run: RunOutput, s: int) -> float:
+    """Gross margin of plan ``s`` after harmonising prices: the scenario's gross margin minus
+    consistency level x conflict rate x margin cost of harmonisation (share of revenue).
 
-    The engine accumulates revenue and costs discounted to week 0; contribution is gross margin
-    x revenue - costs, and multiplying by ``(1 + d) ** customer_since`` re-bases it to the
-    acquisition week. NaN for non-customers.
+    Offers differ between siloed channels on the ``conflict_rate`` share of occasions; a plan
+    that aligns them (``consistency``) gives up margin on that share, from week 0 (a pricing
+    decision needs no ramp-up; the conflicts it removes phase in with the capability). A single
+    channel has no other channel's offer to differ from, so nothing to harmonise.
     """
     scenario = run.world.scenario
-    d = scenario.weekly_discount_rate
+    if len(scenario.channels) < 2:
+        return scenario.economics.gross_margin
+    level = float(run.world.levels[s, _CONSISTENCY])
+    return scenario.economics.gross_margin - level * scenario.behaviour.conflict_rate * (
+        scenario.economics.harmonisation_margin_cost)
+
+
+def _serve_cost_discounted(run: RunOutput, state: StrategyState) -> NDArray[np.float64]:
+    """Per-person cost to serve (channel fulfilment + network fulfilment), discounted to week 0."""
+    scenario = run.world.scenario
+    per_order = np.array([c.fulfilment_cost for c in scenario.channels])
+    cost = per_order @ state.orders_discounted.astype(np.float64)
+    return cost + scenario.economics.network_fulfilment_cost * state.network_discounted  # type: ignore[no-any-return]
+
+
+def _contribution(run: RunOutput, s: int) -> NDArray[np.float64]:
+    """Per-person contribution discounted to week 0: margin x revenue - costs of the customer."""
+    state = run.states[s]
+    return (plan_margin(run, s) * state.revenue_discounted.astype(np.float64)
+            - state.cost_discounted - _serve_cost_discounted(run, state))
+
+
+def horizon_values(run: RunOutput, s: int) -> NDArray[np.float64]:
+    """Per-person value within the horizon: discounted contribution from the acquisition week
+    to the end of the horizon (NaN for non-customers).
+
+    The engine accumulates revenue and costs discounted to week 0; multiplying by
+    ``(1 + d) ** customer_since`` re-bases them to the acquisition week.
+    """
+    state = run.states[s]
+    d = run.world.scenario.weekly_discount_rate
     since = state.customer_since.astype(np.float64)
-    contribution = (scenario.economics.gross_margin * state.revenue_discounted.astype(np.float64)
-                    - state.cost_discounted)
-    clv = contribution * (1.0 + d) ** np.maximum(since, 0)
-    return np.where(since >= 0, clv, np.nan)
+    value = _contribution(run, s) * (1.0 + d) ** np.maximum(since, 0)
+    return np.where(since >= 0, value, np.nan)
+
+
+def _tail(run: RunOutput, s: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each person's expected discounted contribution after the horizon, valued at the
+    acquisition week and at week 0 (0 for lapsed customers and non-customers)."""
+    state, world = run.states[s], run.world
+    scenario = world.scenario
+    horizon = scenario.market.horizon_weeks
+    v = 1.0 / (1.0 + scenario.weekly_discount_rate)
+    customer = state.customer_since >= 0
+    since = np.where(customer, state.customer_since, 0).astype(np.float64)
+    existing = world.people.existing
+    lapsed = state.lapse_week >= 0
+    end = np.where(lapsed, state.lapse_week + 1, horizon).astype(np.float64)
+    weeks = np.maximum(end - since, 0.0)
+    # Repeat contribution: a new customer's first week holds the purchase that made them one,
+    # so their repeat share of revenue is (n - 1) / n of n purchases; existing customers had
+    # no forced purchase. Exposure: discounted weeks as a customer after that first week.
+    bought = state.purchases.astype(np.float64) - existing
+    repeat_share = np.where(existing, 1.0, np.divide(bought - 1, bought, out=np.zeros_like(bought),
+                                                     where=bought > 0))
+    rebase = (1.0 + scenario.weekly_discount_rate) ** since
+    margin = plan_margin(run, s)
+    revenue = state.revenue_discounted.astype(np.float64) * rebase
+    serve = _serve_cost_discounted(run, state) * rebase
+    repeat = repeat_share * (margin * revenue - serve) - state.cost_discounted * rebase
+    first = np.where(existing, 0.0, 1.0)
+    exposure = np.where(v < 1.0, (v**first - v**weeks) / (1.0 - v), weeks - first).clip(min=0.0)
+    segment = world.people.segment
+    n_seg = len(world.segments.names)
+    pooled_value = np.bincount(segment[customer], weights=repeat[customer], minlength=n_seg)
+    pooled_weeks = np.bincount(segment[customer], weights=exposure[customer], minlength=n_seg)
+    pooled = np.divide(pooled_value, pooled_weeks, out=np.zeros(n_seg), where=pooled_weeks > 0)
+    k = CREDIBILITY_WEEKS
+    rate = (np.where(customer, repeat, 0.0) + k * pooled[segment]) / (exposure * customer + k)
+    survivor = customer & ~lapsed
+    hazard = churn_hazard(world, segment, state.satisfaction, state.purchases)
+    annuity = 1.0 / (1.0 - (1.0 - hazard) * v)
+    at_horizon = np.where(survivor, rate * annuity, 0.0)
+    return at_horizon * v ** (horizon - since), at_horizon * v**horizon
+
+
+def lifetime_values(run: RunOutput, s: int) -> NDArray[np.float64]:
+    """Per-person lifetime CLV from the acquisition week: value within the horizon plus the
+    geometric tail of customers still active at the horizon (NaN for non-customers)."""
+    return horizon_values(run, s) + _tail(run, s)[0]
+
+
+def terminal_value(run: RunOutput, s: int) -> float:
+    """Value after the horizon of plan ``s``'s active customers, discounted to week 0 and
+    scaled to the market (what NPV adds at ``economics.terminal_value_share`` = 1)."""
+    return float(_tail(run, s)[1].sum()) * run.world.scenario.scale
 
 
 def weekly_frame(run: RunOutput) -> pd.DataFrame:
@@ -56,6 +157,10 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
     frames = []
     discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
     integration_cost = run.integration_cost
+    economics = scenario.economics
+    names = run.world.channels.names
+    fulfilment = np.array([c.fulfilment_cost for c in scenario.channels])
+    network_cost = economics.network_fulfilment_cost
     for s, strategy in enumerate(run.world.strategies):
         w = run.weekly[s]
         data = {}
@@ -70,11 +175,22 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
         del data["satisfaction_sum"]
         marketing = (w[:, Tally.REACH_COST] + w[:, Tally.CONTACT_COST] + w[:, Tally.OFFER_COST]) * scale
         data["marketing_cost"] = marketing
+        orders, revenue = run.channel_weekly[s, :, 0], run.channel_weekly[s, :, 1]
+        for c, name in enumerate(names):
+            data[f"orders[{name}]"] = orders[:, c] * scale
+            data[f"net_revenue[{name}]"] = revenue[:, c] * scale
+        data["fulfilment_cost"] = (orders @ fulfilment + network_cost * w[:, Tally.NETWORK_FULFILLED]) * scale
+        data["harmonisation_cost"] = data["net_revenue"] * (economics.gross_margin - plan_margin(run, s))
         data["integration_cost"] = integration_cost[s]
-        net = data["gross_margin"] - marketing - data["returns_cost"] - integration_cost[s]
+        net = (data["gross_margin"] - data["harmonisation_cost"] - marketing - data["returns_cost"]
+               - data["fulfilment_cost"] - integration_cost[s])
         data["net_contribution"] = net
         data["cumulative_net_contribution"] = np.cumsum(net)
         data["discounted_net_contribution"] = net * discount
+        terminal = np.zeros(horizon)
+        if economics.terminal_value_share > 0:
+            terminal[-1] = economics.terminal_value_share * terminal_value(run, s)
+        data["discounted_terminal_value"] = terminal
         frame = pd.DataFrame(data)
         frame.insert(0, "week", np.arange(horizon))
         frame.insert(0, "strategy", strategy)
@@ -295,7 +411,7 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             state.second_purchase_week < state.customer_since + 52
         )
         customer_weeks = total[Tally.ACTIVE_CUSTOMERS]
-        clv = customer_lifetime_values(run, state)
+        clv = lifetime_values(run, s)
         n_customers = np.count_nonzero(customer)
         rows[strategy] = {
             "conversion_rate": _ratio(np.count_nonzero(new_customer & reached_new),
@@ -311,10 +427,14 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             "gross_margin": float(w["gross_margin"].sum()),
             "marketing_cost": float(w["marketing_cost"].sum()),
             "returns_cost": float(w["returns_cost"].sum()),
+            "fulfilment_cost": float(w["fulfilment_cost"].sum()),
+            "harmonisation_cost": float(w["harmonisation_cost"].sum()),
             "integration_cost": float(w["integration_cost"].sum()),
             "net_contribution": float(w["net_contribution"].sum()),
             "clv": float(np.nanmean(clv)) if customer.any() else np.nan,
-            "npv": float(w["discounted_net_contribution"].sum()),
+            "clv_horizon": float(np.nanmean(horizon_values(run, s))) if customer.any() else np.nan,
+            "terminal_value": terminal_value(run, s),
+            "npv": float(w["discounted_net_contribution"].sum() + w["discounted_terminal_value"].sum()),
             "customers": np.count_nonzero(customer) * scenario.scale,
             "active_customers_end": np.count_nonzero(customer & (state.lapse_week < 0)) * scenario.scale,
             "mean_satisfaction": float(state.satisfaction[customer & (state.lapse_week < 0)].mean())
@@ -336,7 +456,7 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
     horizon = run.world.scenario.market.horizon_weeks
     threshold = run.world.scenario.behaviour.loyalty_threshold_purchases
     frames = []
-    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+    for s, (strategy, state) in enumerate(zip(run.world.strategies, run.states, strict=True)):
         customer = state.customer_since >= 0
         active = customer & (state.lapse_week < 0)
         stage = np.select(
@@ -362,7 +482,8 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
             "lapse_week": state.lapse_week,
             "lapse_cause": lapse_cause,
             "satisfaction": state.satisfaction,
-            "clv": customer_lifetime_values(run, state),
+            "clv": lifetime_values(run, s),
+            "clv_horizon": horizon_values(run, s),
         }
         for c, name in enumerate(names):
             data[f"purchases_{name}"] = state.purchases_by_channel[c]
@@ -387,16 +508,22 @@ def baseline_comparison(weekly: pd.DataFrame, *, baseline: str, weekly_discount_
     """
     base = weekly[weekly["strategy"] == baseline].sort_values("week")
     base_cash = base["net_contribution"].to_numpy()
-    base_npv = float(base["discounted_net_contribution"].sum())
+    base_npv = _npv(base)
     horizon = base_cash.size
     discount = 1.0 / (1.0 + weekly_discount_rate) ** np.arange(horizon)
+    by_channel = [(f"orders[{c[7:-1]}]", c) for c in weekly.columns
+                  if c.startswith("orders[") and c.endswith("]")]
     rows = {}
     for strategy, w in weekly.groupby("strategy", sort=False):
         w = w.sort_values("week")
-        npv = float(w["discounted_net_contribution"].sum())
+        npv = _npv(w)
         paid_back = np.flatnonzero(np.cumsum(w["net_contribution"].to_numpy() - base_cash) < 0)
         invested = float((w["integration_cost"].to_numpy() * discount).sum())
+        orders = _migration(w, base, [c for c, _ in by_channel])
+        revenue = _migration(w, base, [f"net_revenue[{c[7:-1]}]" for c, _ in by_channel])
         rows[strategy] = {
+            "migrated_purchases": orders[0], "incremental_purchases": orders[1],
+            "migrated_revenue": revenue[0], "incremental_revenue": revenue[1],
             "npv_gain": npv - base_npv,
             "roi": (npv - base_npv) / invested if invested > 0 else np.nan,
             "payback_week": float(paid_back[-1] + 1) if paid_back.size and paid_back[-1] + 1 < horizon
@@ -406,3 +533,26 @@ def baseline_comparison(weekly: pd.DataFrame, *, baseline: str, weekly_discount_
     frame.index.name = "strategy"
     frame.loc[baseline, ["roi", "payback_week"]] = np.nan
     return frame
+
+
+def _npv(weekly: pd.DataFrame) -> float:
+    """Discounted net contribution plus the terminal value counted (0 unless the setting is on)."""
+    terminal = weekly["discounted_terminal_value"].sum() if "discounted_terminal_value" in weekly else 0.0
+    return float(weekly["discounted_net_contribution"].sum() + terminal)
+
+
+def _migration(plan: pd.DataFrame, base: pd.DataFrame, columns: list[str]) -> tuple[float, float]:
+    """(migrated, incremental) purchases or revenue of ``plan`` against ``base`` (real market).
+
+    Week by week and channel by channel, a plan's change against the baseline splits into a net
+    change (incremental: sales that would not have happened) and the part of the gross
+    movements that cancels out (migrated: sales that moved from one channel to another),
+    ``migrated = (sum |delta_c| - |sum delta_c|) / 2``. The split is measured on channel totals
+    with common random numbers, so it is a lower bound of the moves individual customers make.
+    """
+    if not columns:
+        return float("nan"), float("nan")
+    delta = plan[columns].to_numpy() - base[columns].to_numpy()
+    net = delta.sum(axis=1)
+    migrated = (np.abs(delta).sum(axis=1) - np.abs(net)) / 2
+    return float(migrated.sum()), float(net.sum())

@@ -93,6 +93,14 @@ class Channel(FrozenModel):
         meaning="share of orders bought here that are returned",
         source="NRF/Appriss 2023: 17.6% online, 10% in store",
     )
+    fulfilment_cost: float = param(
+        0.0, ge=0, le=1000, unit="currency/order", step=0.5,
+        meaning="cost to serve one order bought here beyond the product: picking, packing and "
+        "delivery for remote orders, handling at the till for store sales (valuation only)",
+        source="assumption, range 0-15: 3PL pick and pack about 1.2-1.8 EUR an order plus a "
+        "parcel of about 4-6 (fastfulfill.ro public price grid 2026); store service sits in "
+        "the gross margin",
+    )
 
 
 class Segment(FrozenModel):
@@ -214,7 +222,10 @@ class Behaviour(FrozenModel):
     conflict_rate: float = param(
         0.25, ge=0, le=1, unit="probability", step=0.01,
         meaning="chance that a siloed channel shows a different price, promotion or message "
-        "than the one the customer saw before", source=_ASSUMPTION,
+        "than the one the customer saw before; the same share of revenue is what "
+        "harmonising offers reprices (economics.harmonisation_margin_cost)",
+        source="Cavallo 2017 (AER): online and store prices of 56 multichannel retailers "
+        "identical 72% of the time, so about 28% differ; plausible range 0.1-0.4",
     )
     stockout_lost_share: float = param(
         0.40, ge=0, le=1, unit="share of stock-outs", step=0.01,
@@ -341,6 +352,30 @@ class Economics(FrozenModel):
         meaning="rise in the chance of a journey that week for a person who responds to offers",
         source="McKinsey 2021: personalization lifts revenue 5-25%",
     )
+    network_fulfilment_cost: float = param(
+        3.0, ge=0, le=1000, unit="currency/order", step=0.5,
+        meaning="extra cost of an order served from another location's stock (ship-from-store "
+        "picking and transfer, click-and-collect handling) on top of the channel's own cost "
+        "to serve (valuation only)",
+        source="assumption, range 1-8: store picking is slower than a warehouse's; "
+        "pick and pack 1.2-1.8 EUR plus a transfer or parcel (fastfulfill.ro 2026)",
+    )
+    harmonisation_margin_cost: float = param(
+        0.02, ge=0, le=0.5, unit="share of revenue", step=0.005,
+        meaning="gross margin given up on revenue whose offers differed across channels, when "
+        "consistency harmonises prices and promotions to one (lower) offer; applied at the "
+        "plan's consistency level x conflict rate (valuation only)",
+        source="assumption, range 0-0.05: where online and store prices differ the gap is a "
+        "few per cent (Cavallo 2017); matching the lower price gives up about half of it; "
+        "Kireyev, Kumar and Ofek 2017 on self-matching",
+    )
+    terminal_value_share: float = param(
+        0.0, ge=0, le=1, unit="share", step=0.5,
+        meaning="share of the customer base's value after the horizon counted in NPV (0 = off, "
+        "the default; 1 = every customer active at the horizon valued with the lifetime-CLV "
+        "tail; outputs that use it say so)",
+        source="setting; the tail method is docs/MODEL.md 'Lifetime value'",
+    )
     retrain_every_weeks: int = param(
         13, ge=1, le=104, unit="weeks", step=1,
         meaning="how often the targeting model is retrained", source="MODEL.md",
@@ -348,16 +383,45 @@ class Economics(FrozenModel):
 
 
 class CapabilityCost(FrozenModel):
-    """What one integration capability costs at full level and how long it takes."""
+    """What one integration capability costs at full level and how long it takes.
+
+    Cost = fixed + per store (location) + per order or per active customer profile, each
+    multiplied by the plan's level of the capability. One-off parts are spread over the project
+    (implementation delay plus ramp-up); running parts are paid every week from week 0.
+    """
 
     one_off_cost: float = param(
         250_000.0, ge=0, le=1e10, unit="currency", step=10_000,
-        meaning="one-off project cost at full level, spread over the ramp-up",
+        meaning="fixed one-off project cost at full level (licences, integration, change), "
+        "spread over the delay and ramp-up",
+        source=_ASSUMPTION,
+    )
+    one_off_per_store: float = param(
+        0.0, ge=0, le=1e8, unit="currency/store", step=500,
+        meaning="one-off cost per physical location at full level (devices, fitting, training)",
         source=_ASSUMPTION,
     )
     running_cost_weekly: float = param(
         2_000.0, ge=0, le=1e8, unit="currency/week", step=100,
-        meaning="running cost per week at full level once the project starts",
+        meaning="fixed running cost per week at full level once the project starts",
+        source=_ASSUMPTION,
+    )
+    running_per_store_weekly: float = param(
+        0.0, ge=0, le=1e6, unit="currency/store/week", step=5,
+        meaning="running cost per physical location per week at full level (per-location "
+        "licences such as a POS add-on, store staff time)",
+        source=_ASSUMPTION,
+    )
+    cost_per_order: float = param(
+        0.0, ge=0, le=100, unit="currency/order", step=0.01,
+        meaning="running cost per order of any channel at full level (usage-priced order "
+        "management, payment or routing fees)",
+        source=_ASSUMPTION,
+    )
+    cost_per_profile_yearly: float = param(
+        0.0, ge=0, le=100, unit="currency/active customer/year", step=0.01,
+        meaning="running cost per active customer profile per year at full level "
+        "(profile-priced customer data platforms and messaging tools)",
         source=_ASSUMPTION,
     )
     ramp_weeks: int = param(
@@ -367,22 +431,104 @@ class CapabilityCost(FrozenModel):
     )
 
 
-def _cost(one_off: float, running: float, ramp: int) -> CapabilityCost:
-    return CapabilityCost(one_off_cost=one_off, running_cost_weekly=running, ramp_weeks=ramp)
+def _cost(one_off: float, running: float, ramp: int, **scaled: float) -> CapabilityCost:
+    return CapabilityCost(one_off_cost=one_off, running_cost_weekly=running, ramp_weeks=ramp,
+                          **scaled)
 
 
 class CapabilityCosts(FrozenModel):
     """Cost and ramp-up of each capability (IT, data, process change)."""
 
-    identity: CapabilityCost = _cost(400_000, 3_000, 39)
-    context: CapabilityCost = _cost(300_000, 2_000, 26)
-    consistency: CapabilityCost = _cost(150_000, 1_500, 13)
-    orchestration: CapabilityCost = _cost(200_000, 1_500, 26)
-    inventory: CapabilityCost = _cost(600_000, 4_000, 52)
-    service: CapabilityCost = _cost(200_000, 2_500, 26)
+    # Mid-market tools for a chain of about a dozen stores (data/presets/benchmark_retailer.toml
+    # gives the sources of each figure).
+    identity: CapabilityCost = _cost(60_000, 800, 26, cost_per_profile_yearly=0.20)
+    context: CapabilityCost = _cost(80_000, 500, 26, one_off_per_store=1_500,
+                                    running_per_store_weekly=20.5)
+    consistency: CapabilityCost = _cost(30_000, 300, 13)
+    orchestration: CapabilityCost = _cost(40_000, 400, 13, cost_per_profile_yearly=0.10)
+    inventory: CapabilityCost = _cost(250_000, 1_000, 39, one_off_per_store=5_000,
+                                      running_per_store_weekly=25.0, cost_per_order=0.10)
+    service: CapabilityCost = _cost(40_000, 300, 13, one_off_per_store=1_000)
 
     def of(self, capability: Capability) -> CapabilityCost:
         return getattr(self, capability.value)  # type: ignore[no-any-return]
+
+
+class Business(FrozenModel):
+    """The size of the business the scenario describes, as its owner would state it.
+
+    ``stores`` prices the per-location costs; revenue and orders are what the business reports
+    today, and the multichannel plan's simulated figures are checked against them (a preset
+    whose market size does not reproduce its stated size fails its test).
+    """
+
+    stores: int = param(
+        12, ge=0, le=100_000, unit="locations", step=1,
+        meaning="physical stores (locations) that per-store costs are paid for (valuation only)",
+        source="stated by the business (preset)",
+    )
+    annual_revenue: float = param(
+        10_000_000.0, ge=0, le=1e12, unit="currency/year", step=100_000,
+        meaning="net revenue a year the business reports today, siloed (multichannel)",
+        source="stated by the business (preset)",
+    )
+    orders_per_year: float = param(
+        150_000.0, ge=0, le=1e10, unit="orders/year", step=1000,
+        meaning="orders a year the business reports today, all channels",
+        source="stated by the business (preset)",
+    )
+
+
+class ImplementationRisk(FrozenModel):
+    """How far an integration programme overruns its budget and time: the point plan is on
+    budget and on time unless set otherwise; the uncertainty analysis draws both from their
+    ranges (one overrun and one delay for the whole programme)."""
+
+    one_off_overrun: float = param(
+        0.0, ge=0, le=5, unit="share of one-off cost", step=0.05,
+        meaning="extra one-off spend over the quoted cost (0.3 = 30% over budget)",
+        source="Budzier and Flyvbjerg 2011: 8 in 10 IT projects miss their cost estimate by "
+        "over 10%; Flyvbjerg and Gardner 2023: 18% overrun by over 50%",
+    )
+    overrun_low: float = param(
+        0.0, ge=0, le=5, unit="share of one-off cost", step=0.05,
+        meaning="low end of the overrun range the uncertainty analysis draws from",
+        source="on budget",
+    )
+    overrun_high: float = param(
+        0.6, ge=0, le=5, unit="share of one-off cost", step=0.05,
+        meaning="high end of the overrun range (uniform draws; mean 30%, near the 27% "
+        "average IT overrun reported by Flyvbjerg and Budzier 2011, HBR)",
+        source="Flyvbjerg and Budzier 2011 (HBR, 1,471 IT projects): average overrun 27%",
+    )
+    delay_weeks: int = param(
+        0, ge=0, le=104, unit="weeks", step=1,
+        meaning="weeks every capability starts late: its effect phases in after the delay, "
+        "and its one-off cost is spread over the delay and the ramp",
+        source=_ASSUMPTION,
+    )
+    delay_low_weeks: int = param(
+        0, ge=0, le=104, unit="weeks", step=1,
+        meaning="low end of the delay range the uncertainty analysis draws from",
+        source="on time",
+    )
+    delay_high_weeks: int = param(
+        26, ge=0, le=104, unit="weeks", step=1,
+        meaning="high end of the delay range (uniform draws)",
+        source="assumption: half a year late; schedule overruns of IT projects are common "
+        "(Budzier and Flyvbjerg 2011)",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ImplementationRisk:
+        problems = []
+        if self.overrun_low > self.overrun_high:
+            problems.append("implementation_risk: overrun_low is above overrun_high")
+        if self.delay_low_weeks > self.delay_high_weeks:
+            problems.append("implementation_risk: delay_low_weeks is above delay_high_weeks")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 def _level(meaning: str) -> Any:
@@ -413,19 +559,19 @@ def default_channels() -> tuple[Channel, ...]:
     return (
         Channel(name="store", kind=physical, conversion=0.35, order_value_multiplier=1.0,
                 contact_frequency_weekly=0.2, contact_cost=0.40, stock_availability=0.917,
-                return_rate=0.10),
+                return_rate=0.10, fulfilment_cost=0.0),
         Channel(name="web", conversion=0.12, order_value_multiplier=1.10,
                 contact_frequency_weekly=0.7, contact_cost=0.01, stock_availability=0.95,
-                return_rate=0.176),
+                return_rate=0.176, fulfilment_cost=7.0),
         Channel(name="app", conversion=0.16, order_value_multiplier=1.05,
                 contact_frequency_weekly=0.8, contact_cost=0.005, stock_availability=0.95,
-                return_rate=0.176),
+                return_rate=0.176, fulfilment_cost=7.0),
         Channel(name="social", conversion=0.06, order_value_multiplier=0.85,
                 contact_frequency_weekly=1.0, contact_cost=0.05, stock_availability=0.90,
-                return_rate=0.176),
+                return_rate=0.176, fulfilment_cost=7.0),
         Channel(name="messaging", conversion=0.08, order_value_multiplier=0.90,
                 contact_frequency_weekly=1.0, contact_cost=0.02, stock_availability=0.95,
-                return_rate=0.176),
+                return_rate=0.176, fulfilment_cost=7.0),
     )
 
 
@@ -469,7 +615,9 @@ class Scenario(FrozenModel):
     economics: Economics = Economics()
     channels: tuple[Channel, ...] = default_channels()
     segments: tuple[Segment, ...] = default_segments()
+    business: Business = Business()
     capability_costs: CapabilityCosts = CapabilityCosts()
+    implementation_risk: ImplementationRisk = ImplementationRisk()
     custom_plan: CapabilityLevels = CapabilityLevels()
     existing_capabilities: CapabilityLevels = CapabilityLevels.uniform(0.0)
     """Integration already in place at week 0: every plan starts from these levels, ramps from

@@ -30,7 +30,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import ThreadpoolController
 
 from simulation.engine import RunOutput, StrategyState
-from simulation.metrics import customer_lifetime_values
+from simulation.metrics import lifetime_values
 from simulation.random_streams import Draw, RandomStreams
 from simulation.world import CHANNELS_IN_MASK
 
@@ -123,7 +123,7 @@ def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.fl
         "purchases": state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float64),
         "spend": state.spend_by_channel[:, people].sum(axis=0, dtype=np.float64),
         "channels_bought": CHANNELS_IN_MASK[state.channels_bought[people]],
-        "clv": customer_lifetime_values(run, state)[people],
+        "clv": lifetime_values(run, s)[people],
     })
     for c, name in enumerate(channels):
         frame[f"mix_{name}"] = x[:, 3 + c]

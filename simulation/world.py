@@ -79,6 +79,8 @@ class World:
     """(6,) levels already in place at week 0 (``scenario.existing_capabilities``)."""
     ramp_weeks: NDArray[np.float64]
     """(6,) ramp-up of each capability in weeks."""
+    delay_weeks: int = 0
+    """Weeks every capability's phase-in starts late (``implementation_risk.delay_weeks``)."""
 
     @property
     def n_people(self) -> int:
@@ -86,8 +88,11 @@ class World:
 
     def effective_levels(self, week: int) -> NDArray[np.float64]:
         """(S, 6) levels in force in ``week``: from the levels in place to the plan's, phased in
-        linearly over each capability's ramp."""
-        phase = np.where(self.ramp_weeks > 0, np.minimum(1.0, week / np.maximum(self.ramp_weeks, 1)), 1.0)
+        linearly over each capability's ramp once the implementation delay has passed."""
+        since = week - self.delay_weeks
+        if since < 0:
+            return np.broadcast_to(self.existing, self.levels.shape).copy()
+        phase = np.where(self.ramp_weeks > 0, np.minimum(1.0, since / np.maximum(self.ramp_weeks, 1)), 1.0)
         return self.existing + (self.levels - self.existing) * phase
 
 
@@ -161,6 +166,20 @@ def draw_people(scenario: Scenario, segments: SegmentTable, streams: RandomStrea
     )
 
 
+def churn_hazard(world: World, segment: NDArray[np.integer], satisfaction: NDArray[np.floating],
+                 purchases: NDArray[np.integer]) -> NDArray[np.float64]:
+    """Weekly churn hazard from satisfaction and loyalty (the engine's formula, in float64).
+
+    hazard = segment hazard x exp(-elasticity x (satisfaction - baseline))
+             x (loyal multiplier if purchases >= loyalty threshold)
+    """
+    b = world.scenario.behaviour
+    hazard = world.segments.churn_hazard[segment] * np.exp(
+        -b.satisfaction_churn_elasticity * (satisfaction.astype(np.float64) - b.baseline_satisfaction))
+    loyal = purchases >= b.loyalty_threshold_purchases
+    return np.where(loyal, hazard * b.loyal_hazard_multiplier, hazard)  # type: ignore[no-any-return]
+
+
 def standard_plans(scenario: Scenario) -> dict[str, CapabilityLevels]:
     """Multichannel (all 0), omnichannel (all 1) and the scenario's custom plan."""
     return {s.value: scenario.plan(s) for s in Strategy}
@@ -190,4 +209,5 @@ def build_world(scenario: Scenario, streams: RandomStreams,
         levels=levels,
         existing=existing,
         ramp_weeks=ramps,
+        delay_weeks=scenario.implementation_risk.delay_weeks,
     )

@@ -43,7 +43,7 @@ from simulation.analysis.runs import (
     run_plan_tasks,
 )
 from simulation.analysis.wording import money
-from simulation.engine import integration_cost_schedule
+from simulation.engine import one_off_cost_schedule
 from simulation.random_streams import RandomStreams
 from simulation.scenario import Capability, CapabilityLevels, Scenario
 from simulation.world import build_world
@@ -61,25 +61,26 @@ def payback_week(cumulative_gain: NDArray[np.float64]) -> float:
     return float(week) if week < cumulative_gain.size else float("nan")
 
 
+def full_one_off(scenario: Scenario, capability: Capability) -> float:
+    """One-off cost of a capability at full level: (fixed + per store x stores) x (1 + overrun)."""
+    price = scenario.capability_costs.of(capability)
+    return ((price.one_off_cost + price.one_off_per_store * scenario.business.stores)
+            * (1.0 + scenario.implementation_risk.one_off_overrun))
+
+
 def one_off_budget(scenario: Scenario, plan: CapabilityLevels) -> float:
-    """Undiscounted one-off cost of a plan: sum of one-off cost x the level it adds to what is
-    already in place (currency)."""
+    """Undiscounted one-off cost of a plan: sum of the full one-off cost (:func:`full_one_off`)
+    x the level it adds to what is already in place (currency)."""
     existing = scenario.existing_capabilities
-    return float(sum(max(plan.of(c) - existing.of(c), 0.0) * scenario.capability_costs.of(c).one_off_cost
+    return float(sum(max(plan.of(c) - existing.of(c), 0.0) * full_one_off(scenario, c)
                      for c in Capability))
 
 
 def one_off_schedules(scenario: Scenario, plans: Mapping[str, PlanLevels]) -> NDArray[np.float64]:
-    """(S, T) weekly one-off integration spend of each plan, by the engine's own schedule.
-
-    The engine's cost schedule is evaluated with running costs set to 0, so what remains is the
-    one-off part exactly as the engine spreads it over each ramp-up.
-    """
-    no_running = {f"capability_costs__{c.value}__running_cost_weekly": 0.0 for c in Capability}
-    one_off_only = scenario.replace(**no_running)
-    world = build_world(one_off_only, RandomStreams(scenario.seed),
+    """(S, T) weekly one-off integration spend of each plan, by the engine's own schedule."""
+    world = build_world(scenario, RandomStreams(scenario.seed),
                         {name: plan_from_levels(levels) for name, levels in plans.items()})
-    return integration_cost_schedule(world)
+    return one_off_cost_schedule(world)
 
 
 @dataclass(frozen=True)
@@ -196,11 +197,13 @@ def break_even(scenario: Scenario, *, target: CapabilityLevels | None = None) ->
 
 
 def scaled_one_off_costs(scenario: Scenario, factor: float) -> Scenario:
-    """``scenario`` with every capability's one-off cost multiplied by ``factor``."""
-    return scenario.replace(**{
-        f"capability_costs__{c.value}__one_off_cost": scenario.capability_costs.of(c).one_off_cost * factor
-        for c in Capability
-    })
+    """``scenario`` with every capability's one-off cost (fixed and per store) x ``factor``."""
+    changes: dict[str, float] = {}
+    for c in Capability:
+        price = scenario.capability_costs.of(c)
+        changes[f"capability_costs__{c.value}__one_off_cost"] = price.one_off_cost * factor
+        changes[f"capability_costs__{c.value}__one_off_per_store"] = price.one_off_per_store * factor
+    return scenario.replace(**changes)
 
 
 # Best plan under a budget ----------------------------------------------------------------------
@@ -277,7 +280,7 @@ def best_plan_under_budget(
     grid = sorted({float(x) for x in grid})
     if 0.0 not in grid or not all(0.0 <= x <= 1.0 for x in grid):
         raise ValueError(f"grid levels must lie in 0..1 and include 0, got {grid}")
-    prices = np.array([scenario.capability_costs.of(c).one_off_cost for c in Capability])
+    prices = np.array([full_one_off(scenario, c) for c in Capability])
     existing = np.array([scenario.existing_capabilities.of(c) for c in Capability])
     cost_of = lambda levels: float(np.dot(prices, np.maximum(np.asarray(levels) - existing, 0.0)))  # noqa: E731
     tolerance = 1e-9 * max(budget, 1.0)

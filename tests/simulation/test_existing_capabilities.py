@@ -10,6 +10,7 @@ from simulation import Capability, CapabilityLevels, Scenario, simulate_plans
 from simulation.analysis.investment import one_off_budget
 from simulation.engine import integration_cost_schedule
 from simulation.random_streams import RandomStreams
+from simulation.tallies import Tally
 from simulation.world import World, build_world
 
 IN_PLACE = CapabilityLevels(identity=0.6, context=0.4, consistency=0.0, orchestration=1.0,
@@ -42,11 +43,16 @@ def test_one_off_costs_only_for_what_a_plan_adds(tiny: Scenario):
     prices = {c: scenario.capability_costs.of(c) for c in Capability}
     plans = {"keep": IN_PLACE, "all": CapabilityLevels.uniform(1.0),
              "silos": CapabilityLevels.uniform(0.0)}
-    cost = integration_cost_schedule(_world(scenario, plans)).sum(axis=1)
     weeks = scenario.market.horizon_weeks
-    running_kept = sum(prices[c].running_cost_weekly * IN_PLACE.of(c) for c in Capability)
-    added = sum(prices[c].one_off_cost * (1 - IN_PLACE.of(c)) for c in Capability)
-    running_all = sum(prices[c].running_cost_weekly for c in Capability)
+    no_orders = np.zeros((len(plans), weeks, len(Tally)))  # per-order and per-profile parts: 0
+    cost = integration_cost_schedule(_world(scenario, plans), no_orders).sum(axis=1)
+    stores = scenario.business.stores
+    fixed_running = {c: prices[c].running_cost_weekly + prices[c].running_per_store_weekly * stores
+                     for c in Capability}
+    running_kept = sum(fixed_running[c] * IN_PLACE.of(c) for c in Capability)
+    added = sum((prices[c].one_off_cost + prices[c].one_off_per_store * stores) * (1 - IN_PLACE.of(c))
+                for c in Capability)
+    running_all = sum(fixed_running.values())
     assert cost[0] == pytest.approx(running_kept * weeks)  # keeping: running costs only
     assert cost[1] == pytest.approx(added + running_all * weeks)
     assert cost[2] == 0.0  # back to silos: nothing to build or run

@@ -18,7 +18,17 @@ def tiny(default_scenario: Scenario) -> Scenario:
 def test_revalued_run_equals_a_fresh_run_at_the_new_prices(tiny: Scenario):
     repriced = tiny.replace(market__market_size=2_345_000, economics__gross_margin=0.52,
                             capability_costs__inventory__one_off_cost=3_000_000.0,
-                            capability_costs__service__running_cost_weekly=12_000.0)
+                            capability_costs__service__running_cost_weekly=12_000.0,
+                            capability_costs__inventory__cost_per_order=0.4,
+                            capability_costs__identity__cost_per_profile_yearly=1.5,
+                            capability_costs__context__one_off_per_store=9_000.0,
+                            business__stores=40, implementation_risk__one_off_overrun=0.5,
+                            economics__network_fulfilment_cost=6.0,
+                            economics__harmonisation_margin_cost=0.04,
+                            economics__terminal_value_share=1.0)
+    data = repriced.model_dump(mode="python")
+    data["channels"][1]["fulfilment_cost"] = 11.0
+    repriced = Scenario.validated(data)
     again = revalue(simulate(tiny), repriced)
     fresh = simulate(repriced)
     assert again.scenario == repriced
@@ -44,10 +54,23 @@ def test_only_valuation_parameters_can_be_revalued(tiny: Scenario):
         revalue(results, tiny.replace(capability_costs__context__ramp_weeks=3))
 
 
+def _set_every_valuation_parameter(scenario: Scenario) -> Scenario:
+    data = scenario.model_dump(mode="python")
+    for name in VALUATION_PARAMETERS:
+        *parents, leaf = name.split("__")
+        targets = [data]
+        for part in parents:
+            targets = [x for t in targets for x in t] if part == "*" else [t[part] for t in targets]
+        for target in targets:
+            target[leaf] = 77 if isinstance(target[leaf], int) else 0.25
+    return Scenario.validated(data)
+
+
 def test_simulated_part_fixes_exactly_the_valuation_parameters(tiny: Scenario):
-    assert len(VALUATION_PARAMETERS) == 2 + 2 * 6
-    changed = tiny.replace(**{name: 777 if name.endswith("market_size") else 0.25
-                              for name in VALUATION_PARAMETERS})
+    assert "capability_costs__inventory__cost_per_order" in VALUATION_PARAMETERS
+    assert "channels__*__fulfilment_cost" in VALUATION_PARAMETERS
+    assert "implementation_risk__delay_weeks" not in VALUATION_PARAMETERS  # it moves behaviour
+    changed = _set_every_valuation_parameter(tiny)
     assert changed != tiny
     assert simulated_part(changed) == simulated_part(tiny)
     assert simulated_part(tiny.replace(seed=tiny.seed + 1)) != simulated_part(tiny)
