@@ -62,7 +62,7 @@ def _set_every_valuation_parameter(scenario: Scenario) -> Scenario:
         for part in parents:
             targets = [x for t in targets for x in t] if part == "*" else [t[part] for t in targets]
         for target in targets:
-            target[leaf] = 77 if isinstance(target[leaf], int) else 0.25
+            target[leaf] = (777 if leaf == "market_size" else 77) if isinstance(target[leaf], int) else 0.25
     return Scenario.validated(data)
 
 
