@@ -23,7 +23,7 @@ from simulation.analysis.parallel import (
     available_workers,
     run_tasks,
 )
-from simulation.api import simulate_plans
+from simulation.api import revalue, simulate_plans
 from simulation.scenario import Capability, CapabilityLevels, Scenario
 
 WEEKLY_COLUMNS = ("net_contribution", "discounted_net_contribution", "active_customers",
@@ -70,12 +70,15 @@ class PlanTask:
     scenario_json: str
     plans: tuple[tuple[str, PlanLevels], ...]
     keep_weekly: bool = False
+    size_factors: tuple[float, ...] = ()
+    """Business sizes (x the scenario's) at which to value the run again, without simulating
+    (:func:`simulation.analysis.believe.at_size`); their KPIs come back in ``by_size``."""
 
     @classmethod
     def of(cls, scenario: Scenario, plans: Mapping[str, PlanLevels], *,
-           keep_weekly: bool = False) -> PlanTask:
+           keep_weekly: bool = False, size_factors: Sequence[float] = ()) -> PlanTask:
         return cls(scenario.canonical_key(), tuple((k, tuple(v)) for k, v in plans.items()),
-                   keep_weekly)
+                   keep_weekly, tuple(float(f) for f in size_factors))
 
     @property
     def cost(self) -> float:
@@ -90,17 +93,30 @@ class PlanRun:
 
     kpis: pd.DataFrame
     weekly: pd.DataFrame | None
+    by_size: pd.DataFrame | None = None
+    """One row per size factor and plan: size_factor, strategy, npv, npv_gain, revenue."""
 
 
 def run_plan_task(task: PlanTask) -> PlanRun:
     """Simulate one task (a module-level function, so joblib workers can import it)."""
+    from simulation.analysis.believe import at_size
+
     scenario = Scenario.from_json(task.scenario_json)
     plans = {name: plan_from_levels(levels) for name, levels in task.plans}
     results = simulate_plans(scenario, plans, segments=False)
     weekly = None
     if task.keep_weekly:
         weekly = results.weekly[["strategy", "week", *WEEKLY_COLUMNS]].copy()
-    return PlanRun(kpis=results.kpis.copy(), weekly=weekly)
+    by_size = None
+    if task.size_factors:
+        parts = []
+        for factor in task.size_factors:
+            kpis = revalue(results, at_size(scenario, factor), segments=False).kpis
+            part = kpis[["npv", "npv_gain", "revenue"]].reset_index()
+            part.insert(0, "size_factor", factor)
+            parts.append(part)
+        by_size = pd.concat(parts, ignore_index=True)
+    return PlanRun(kpis=results.kpis.copy(), weekly=weekly, by_size=by_size)
 
 
 @dataclass(frozen=True)

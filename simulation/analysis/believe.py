@@ -1,0 +1,305 @@
+"""What you would have to believe: where integration stops paying, and for which business size.
+
+For every assumption the gain of integrating hangs on (the siloed-channel penalties, the
+mechanisms' strengths, the costs to serve, harmonised prices, the programme's overrun), each with
+a plausible range (:data:`GAIN_ASSUMPTIONS`), this finds the value at which omnichannel, and the
+best hybrid plan, stop paying: NPV gain over multichannel = 0. Every other parameter and the seed
+stay as they are (common random numbers: the gain is a smooth function of the assumption, not
+noise).
+
+Search: the gain is evaluated at :data:`GRID_POINTS` evenly spaced values across the range; a
+sign change brackets the threshold (the one nearest today's value when there are several), and
+regula falsi (linear interpolation, the bracket end with the same sign replaced) narrows it
+until the gain is within :data:`TOLERANCE_SHARE` of the gain's swing across the range, or
+:data:`MAX_ROUNDS` rounds have run (the row then says ``converged`` = False). Valuation-only
+assumptions make the gain linear, so one round is exact. Each round is one parallel batch.
+
+The best hybrid is the plan with the highest NPV at today's values among the custom plan, each
+capability alone and each "all but one" plan; its thresholds are for that fixed plan.
+
+Break-even map: the NPV gain over business size x the assumption with the largest swing of the
+omnichannel gain. Size scales the market, the stores and the stated revenue and orders
+together (:func:`at_size`); each value of the assumption is simulated once and valued at every
+size without simulating again (size is a valuation parameter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulation.analysis.ranges import ParameterRange, RangeSpec, resolve_ranges, with_values
+from simulation.analysis.runs import (
+    Execution,
+    PlanLevels,
+    PlanRun,
+    PlanTask,
+    levels_tuple,
+    run_plan_tasks,
+)
+from simulation.analysis.wording import money
+from simulation.scenario import Capability, CapabilityLevels, Scenario
+
+GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
+    RangeSpec("behaviour.siloed_context_kept", 0.2, 1.0),
+    RangeSpec("behaviour.lost_context_abandon_share", 0.0, 0.8),
+    RangeSpec("behaviour.conflict_rate", 0.0, 0.4),
+    RangeSpec("segments[*].conflict_sensitivity", relative=0.5),
+    RangeSpec("behaviour.network_fill_rate", 0.3, 0.95),
+    RangeSpec("behaviour.cross_channel_return_share", 0.1, 0.5),
+    RangeSpec("behaviour.satisfaction_churn_elasticity", 0.0, 6.0),
+    RangeSpec("segments[*].switch_probability", relative=0.5),
+    RangeSpec("economics.harmonisation_margin_cost", 0.0, 0.05),
+    RangeSpec("economics.network_fulfilment_cost", 1.0, 8.0),
+    RangeSpec("implementation_risk.one_off_overrun", 0.0, 2.0),
+)
+"""The assumptions the gain hangs on and their plausible ranges (sources in each parameter's
+declaration and docs/MODEL.md): context kept and abandonment on lost context (no study measured
+them; the range runs up to 'no penalty'), the rate of differing offers (Cavallo 2017: 28%),
+sensitivity to conflicts, what shared stock can supply (DeHoratius and Raman 2008), returns
+made elsewhere, the satisfaction-churn link, channel hopping, the margin cost of harmonised
+prices, the cost of an order served from another location, and the overrun (Flyvbjerg: fat
+tail, 18% of IT projects over 50%)."""
+
+GRID_POINTS = 5
+MAX_ROUNDS = 4
+TOLERANCE_SHARE = 0.01
+"""A threshold is reported as converged when the NPV gain there is within 1% of the gain's
+swing across the range (and within 0.1% of the plan's NPV)."""
+
+REVENUE_POINTS = (0.25e6, 0.5e6, 1e6, 2.5e6, 5e6, 10e6, 25e6, 50e6, 100e6)
+"""Annual revenues (currency) of the break-even map's sizes."""
+
+
+def at_size(scenario: Scenario, factor: float) -> Scenario:
+    """``scenario``'s business scaled by ``factor``: market size, stores (at least one if it has
+    any), stated revenue and orders. Behaviour is unchanged, so a run values at any size."""
+    business = scenario.business
+    stores = max(1, round(business.stores * factor)) if business.stores > 0 else 0
+    return scenario.replace(
+        market__market_size=max(100, round(scenario.market.market_size * factor)),
+        business__stores=stores, business__annual_revenue=business.annual_revenue * factor,
+        business__orders_per_year=business.orders_per_year * factor)
+
+
+def hybrid_candidates(scenario: Scenario) -> dict[str, PlanLevels]:
+    """Partial plans: the custom plan, each capability alone, each 'all but one'."""
+    out = {"custom": levels_tuple(scenario.custom_plan)}
+    for c in Capability:
+        alone = tuple(1.0 if d is c else 0.0 for d in Capability)
+        but = tuple(0.0 if d is c else 1.0 for d in Capability)
+        out[f"{c.value} alone"] = alone
+        out[f"all but {c.value}"] = but
+    full, none = (1.0,) * len(Capability), (0.0,) * len(Capability)
+    return {name: levels for name, levels in out.items() if levels not in (full, none)}
+
+
+@dataclass(frozen=True)
+class BeliefResult:
+    """Thresholds and the break-even map.
+
+    Attributes
+    ----------
+    thresholds:
+        One row per assumption and plan: parameter, label, unit, plan, base, low, high,
+        gain_low, gain_base, gain_high, threshold (NaN: the plan's gain keeps its sign across
+        the range), gain_at_threshold, converged, pays_above (True: the plan pays above the
+        threshold), sentence.
+    curves:
+        Every evaluation: parameter, value, plan, npv_gain.
+    size_map:
+        One row per size, assumption value and plan: size_factor, annual_revenue, parameter,
+        value, strategy, npv_gain.
+    map_parameter, map_label:
+        The assumption on the map's other axis (largest swing of the omnichannel gain).
+    hybrid, hybrid_levels:
+        Name and levels of the best hybrid plan at today's values.
+    base_gain:
+        NPV gain of each plan at today's values.
+    base_annual_revenue:
+        The multichannel plan's simulated net revenue a year at today's size.
+    """
+
+    thresholds: pd.DataFrame
+    curves: pd.DataFrame
+    size_map: pd.DataFrame
+    map_parameter: str
+    map_label: str
+    hybrid: str
+    hybrid_levels: PlanLevels
+    base_gain: dict[str, float]
+    base_annual_revenue: float
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {"believe_thresholds": self.thresholds, "believe_curves": self.curves,
+                "believe_size_map": self.size_map}
+
+    def summary(self) -> str:
+        """The assumptions whose threshold lies closest to today's value, in a sentence."""
+        found = self.thresholds[self.thresholds["plan"] == "omnichannel"].dropna(subset=["threshold"])
+        if found.empty:
+            return ("Omnichannel keeps the sign of its gain across every plausible range: no single "
+                    "assumption turns the answer on its own.")
+        distance = ((found["threshold"] - found["base"]).abs() / (found["high"] - found["low"]))
+        nearest = found.loc[distance.sort_values().index[:2]]
+        return " ".join(nearest["sentence"])
+
+
+def _sentence(label: str, plan: str, base: float, threshold: float, pays_above: bool,
+              unit: str, gain: float, low: float, high: float) -> str:
+    if np.isnan(threshold):
+        verdict = "pays" if gain > 0 else "does not pay"
+        return f"{plan.capitalize()} {verdict} across the whole range of {label.lower()} ({low:.3g} to {high:.3g})."
+    side = "above" if pays_above else "below"
+    return (f"{plan.capitalize()} pays only if {label.lower()} is {side} {threshold:.3g} {unit} "
+            f"(today {base:.3g}; NPV gain today {money(gain)}).")
+
+
+def _gain(run: PlanRun, plan: str) -> float:
+    return float(run.kpis.loc[plan, "npv_gain"])
+
+
+def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS,
+            execution: Execution | None = None) -> BeliefResult:
+    """Thresholds of every assumption in ``specs`` and the break-even map (module docstring)."""
+    ranges = resolve_ranges(scenario, specs)
+    baseline = {"multichannel": levels_tuple(CapabilityLevels.uniform(0.0)),
+                "omnichannel": levels_tuple(CapabilityLevels.uniform(1.0))}
+    candidates = hybrid_candidates(scenario)
+    base_run = run_plan_tasks([PlanTask.of(scenario, {**baseline, **candidates})], execution,
+                              label="best hybrid")[0]
+    hybrid = str(base_run.kpis.loc[list(candidates), "npv"].idxmax())
+    plans = {**baseline, hybrid: candidates[hybrid]}
+    base_gain = {p: _gain(base_run, p) for p in list(plans)[1:]}
+    years = scenario.market.horizon_weeks / 52
+    base_revenue = float(base_run.kpis.loc["multichannel", "revenue"]) / years
+
+    # The grid: every range at GRID_POINTS positions, one batch.
+    positions = np.linspace(0.0, 1.0, GRID_POINTS)
+    tasks = [PlanTask.of(with_values(scenario, [(r, float(u))]), plans) for r in ranges for u in positions]
+    runs = run_plan_tasks(tasks, execution, label="what you would have to believe")
+    curve: dict[tuple[int, str], dict[float, float]] = {}
+    for i, r in enumerate(ranges):
+        for j, u in enumerate(positions):
+            for p in base_gain:
+                curve.setdefault((i, p), {})[float(u)] = _gain(runs[i * GRID_POINTS + j], p)
+    base_u = [_position(r) for r in ranges]
+    for i in range(len(ranges)):
+        for p in base_gain:
+            curve[(i, p)].setdefault(base_u[i], base_gain[p])
+
+    brackets = {key: _bracket(points, base_u[key[0]]) for key, points in curve.items()}
+    for _ in range(MAX_ROUNDS):
+        todo = {key: _interpolate(curve[key], b) for key, b in brackets.items()
+                if b is not None and not _converged(curve[key], b)}
+        if not todo:
+            break
+        keys = list(todo)
+        tasks = [PlanTask.of(with_values(scenario, [(ranges[i], todo[(i, p)])]), plans) for i, p in keys]
+        for (i, p), run in zip(keys, run_plan_tasks(tasks, execution, label="narrowing thresholds"),
+                               strict=True):
+            u = todo[(i, p)]
+            for q in base_gain:  # every plan's gain at this value comes with the run
+                curve[(i, q)][u] = _gain(run, q)
+            brackets[(i, p)] = _narrow(curve[(i, p)], brackets[(i, p)], u)
+
+    rows, curve_rows = [], []
+    for (i, p), points in curve.items():
+        r = ranges[i]
+        for u, g in sorted(points.items()):
+            curve_rows.append({"parameter": r.spec_path, "label": r.label, "position": u,
+                               "value": _value(r, u), "plan": p, "npv_gain": g})
+        b = brackets[(i, p)]
+        threshold = gain_there = np.nan
+        converged, pays_above = False, False
+        if b is not None:
+            u_best = min(b, key=lambda x: abs(points[x]))
+            threshold, gain_there = _value(r, u_best), points[u_best]
+            converged = _converged(points, b)
+            pays_above = points[max(b)] > 0
+        rows.append({
+            "parameter": r.spec_path, "label": r.label, "unit": r.unit, "plan": p,
+            "base": r.base[0], "low": r.low[0], "high": r.high[0],
+            "gain_low": points[0.0], "gain_base": base_gain[p], "gain_high": points[1.0],
+            "threshold": threshold, "gain_at_threshold": gain_there, "converged": converged,
+            "pays_above": pays_above,
+            "sentence": _sentence(r.label, p, r.base[0], threshold, pays_above, r.unit,
+                                  base_gain[p], r.low[0], r.high[0]),
+        })
+    thresholds = pd.DataFrame(rows)
+    swing = (thresholds.query("plan == 'omnichannel'")
+             .assign(swing=lambda f: (f["gain_high"] - f["gain_low"]).abs())
+             .sort_values("swing", ascending=False))
+    top = int(ranges.index(next(r for r in ranges if r.spec_path == swing["parameter"].iloc[0])))
+    size_map = _size_map(scenario, ranges[top], plans, base_revenue, execution)
+    return BeliefResult(thresholds=thresholds, curves=pd.DataFrame(curve_rows), size_map=size_map,
+                        map_parameter=ranges[top].spec_path, map_label=ranges[top].label,
+                        hybrid=hybrid, hybrid_levels=candidates[hybrid], base_gain=base_gain,
+                        base_annual_revenue=base_revenue)
+
+
+def _size_map(scenario: Scenario, r: ParameterRange, plans: dict[str, PlanLevels],
+              base_revenue: float, execution: Execution | None) -> pd.DataFrame:
+    factors = tuple(x / base_revenue for x in REVENUE_POINTS) if base_revenue > 0 else (1.0,)
+    positions = np.linspace(0.0, 1.0, GRID_POINTS)
+    tasks = [PlanTask.of(with_values(scenario, [(r, float(u))]), plans, size_factors=factors)
+             for u in positions]
+    parts = []
+    for u, run in zip(positions, run_plan_tasks(tasks, execution, label="break-even map"), strict=True):
+        assert run.by_size is not None
+        part = run.by_size.assign(parameter=r.spec_path, value=_value(r, float(u)),
+                                  annual_revenue=lambda f: f["size_factor"] * base_revenue)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    return out[out["strategy"] != "multichannel"].reset_index(drop=True)
+
+
+def _position(r: ParameterRange) -> float:
+    """Where today's value lies in the range, 0 to 1 (first field)."""
+    width = r.high[0] - r.low[0]
+    return float(np.clip((r.base[0] - r.low[0]) / width, 0.0, 1.0)) if width > 0 else 0.0
+
+
+def _value(r: ParameterRange, u: float) -> float:
+    return r.values_at(u)[0]
+
+
+def _bracket(points: dict[float, float], base_u: float) -> tuple[float, float] | None:
+    """The adjacent pair of positions whose gains change sign, nearest to today's value."""
+    xs = sorted(points)
+    pairs = [(a, b) for a, b in zip(xs, xs[1:], strict=False) if np.sign(points[a]) != np.sign(points[b])]
+    if not pairs:
+        return None
+    return min(pairs, key=lambda ab: min(abs(ab[0] - base_u), abs(ab[1] - base_u)))
+
+
+def _tolerance(points: dict[float, float]) -> float:
+    values = np.array(list(points.values()))
+    return TOLERANCE_SHARE * float(values.max() - values.min())
+
+
+def _converged(points: dict[float, float], bracket: tuple[float, float]) -> bool:
+    return min(abs(points[bracket[0]]), abs(points[bracket[1]])) <= _tolerance(points)
+
+
+def _interpolate(points: dict[float, float], bracket: tuple[float, float]) -> float:
+    a, b = bracket
+    ga, gb = points[a], points[b]
+    u = a - ga * (b - a) / (gb - ga)
+    return float(np.clip(u, min(a, b), max(a, b)))
+
+
+def _narrow(points: dict[float, float], bracket: tuple[float, float] | None,
+            u: float) -> tuple[float, float] | None:
+    if bracket is None:
+        return None
+    a, b = bracket
+    if np.sign(points[u]) == np.sign(points[a]):
+        return (u, b)
+    return (a, u)
+
+
+__all__ = ["GAIN_ASSUMPTIONS", "BeliefResult", "at_size", "believe", "hybrid_candidates"]
