@@ -1,0 +1,83 @@
+"""What you would have to believe: thresholds where the gain is 0, and the break-even map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation import Scenario, simulate
+from simulation.analysis.believe import at_size, believe, hybrid_candidates
+from simulation.analysis.ranges import RangeSpec, resolve_range, with_values
+from simulation.analysis.runs import Execution, PlanTask, run_plan_task
+
+SPECS = (RangeSpec("behaviour.siloed_context_kept", 0.2, 1.0),
+         RangeSpec("implementation_risk.one_off_overrun", 0.0, 2.0))
+
+
+@pytest.fixture(scope="module")
+def marginal(default_scenario: Scenario) -> Scenario:
+    """A business small enough that integrating is a close call."""
+    scenario = default_scenario.replace(market__population=2500, market__horizon_weeks=104)
+    return at_size(scenario, 0.35)
+
+
+@pytest.fixture(scope="module")
+def result(marginal: Scenario):
+    return believe(marginal, specs=SPECS, execution=Execution(n_jobs=1))
+
+
+def test_the_npv_gain_at_each_reported_threshold_is_zero_within_tolerance(result, marginal):
+    found = result.thresholds.dropna(subset=["threshold"])
+    assert len(found) >= 2, result.thresholds[["label", "plan", "gain_low", "gain_high"]]
+    plans = {"multichannel": (0.0,) * 6, "omnichannel": (1.0,) * 6, result.hybrid: result.hybrid_levels}
+    for row in found.itertuples():
+        assert row.converged, row
+        r = resolve_range(marginal, next(s for s in SPECS if s.path == row.parameter))
+        u = (row.threshold - r.low[0]) / (r.high[0] - r.low[0])
+        run = run_plan_task(PlanTask.of(with_values(marginal, [(r, u)]), plans))
+        gain = float(run.kpis.loc[row.plan, "npv_gain"])
+        tolerance = 0.01 * abs(row.gain_high - row.gain_low)
+        assert abs(gain) <= tolerance + 1e-6, (row.label, row.plan, row.threshold, gain, tolerance)
+        # The threshold separates the two signs of the gain.
+        assert np.sign(row.gain_low) != np.sign(row.gain_high)
+
+
+def test_the_break_even_map_spans_sizes_on_both_sides_of_the_line(result):
+    omni = result.size_map.query("strategy == 'omnichannel'")
+    assert set(omni["value"]) and omni["annual_revenue"].nunique() >= 5
+    smallest = omni[omni["annual_revenue"] == omni["annual_revenue"].min()]
+    largest = omni[omni["annual_revenue"] == omni["annual_revenue"].max()]
+    assert (smallest["npv_gain"] < 0).all()  # fixed costs: a small shop does not integrate
+    assert (largest["npv_gain"] > 0).all()
+    # Larger businesses gain more at every value of the assumption.
+    for _, rows in omni.groupby("value"):
+        gains = rows.sort_values("annual_revenue")["npv_gain"].to_numpy()
+        assert np.all(np.diff(gains) > 0)
+
+
+def test_hybrids_are_partial_plans(marginal: Scenario):
+    for levels in hybrid_candidates(marginal).values():
+        assert 0 < sum(levels) < 6
+
+
+def test_penalties_shrinking_to_none_lower_the_omnichannel_gain_monotonically(default_scenario):
+    """Context kept -> 1, abandonment on lost context -> 0, differing offers -> 0 together."""
+    scenario = default_scenario.replace(market__population=4000, market__horizon_weeks=104)
+    b = scenario.behaviour
+    gains, frames = [], []
+    for t in (0.0, 1 / 3, 2 / 3, 1.0):
+        penalised = scenario.replace(
+            behaviour__siloed_context_kept=b.siloed_context_kept + t * (1 - b.siloed_context_kept),
+            behaviour__lost_context_abandon_share=b.lost_context_abandon_share * (1 - t),
+            behaviour__conflict_rate=b.conflict_rate * (1 - t))
+
+        results = simulate(penalised)
+        gains.append(float(results.kpis.loc["omnichannel", "npv_gain"]))
+        frames.append(results.mechanisms)
+    assert np.all(np.diff(gains) < 0), gains
+    # With no penalty left, the siloed mechanisms report no lost context or conflicts, and the
+    # remaining gain is carried by the others (stock-outs, over-messaging, returns, offers).
+    none = frames[-1].set_index(["strategy", "mechanism"])["events"]
+    assert none[("multichannel", "lost context")] == 0
+    assert none[("multichannel", "conflict in journey")] == 0
+    assert none[("multichannel", "stock-out")] > none[("omnichannel", "stock-out")]
