@@ -170,3 +170,66 @@ def interval_table(summary: pd.DataFrame, currency: str,
                      "90% interval of the mean": f"{show(row.ci_low)} to {show(row.ci_high)}"})
     order = {label: i for i, label in enumerate(kpis.values())}
     return pd.DataFrame(rows).sort_values("KPI", key=lambda s: s.map(order), kind="stable")
+
+
+def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
+                          today: tuple[float, float] | None = None,
+                          strategy: str = "omnichannel") -> go.Figure:
+    """NPV gain of ``strategy`` over multichannel by annual revenue (log axis) x an assumption,
+    with the break-even line (gain 0) and today's business marked."""
+    rows = size_map[size_map["strategy"] == strategy]
+    grid = rows.pivot_table(index="value", columns="annual_revenue", values="npv_gain")
+    factor, word = fmt.axis_scale(list(grid.to_numpy().ravel()))
+    z = grid.to_numpy() / factor
+    limit = float(np.nanmax(np.abs(z))) or 1.0
+    x = np.log10(grid.columns.to_numpy(dtype=float))
+    fig = go.Figure(go.Contour(
+        x=x, y=grid.index.to_numpy(dtype=float), z=z, zmin=-limit, zmax=limit, zmid=0.0,
+        colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
+                                    "showlabels": False},
+        line={"width": 3, "color": "black"},
+        colorbar={"title": {"text": f"NPV gain ({currency} {word})".replace(" )", ")")}},
+        hovertemplate=f"revenue 10^%{{x:.2f}} {currency}/yr<br>{label}: %{{y:.3g}}<br>"
+                      f"NPV gain %{{z:,.2f}} {word}<extra></extra>"))
+    if today is not None:
+        fig.add_trace(go.Scatter(x=[np.log10(today[0])], y=[today[1]], mode="markers+text",
+                                 text=["today"], textposition="top center", showlegend=False,
+                                 marker={"size": 12, "color": "black", "symbol": "x"}))
+    ticks = grid.columns.to_numpy(dtype=float)
+    fig.update_xaxes(title=f"Annual revenue ({currency})", tickvals=np.log10(ticks),
+                     ticktext=[fmt.money(t, currency) for t in ticks])
+    fig.update_yaxes(title=label)
+    return _finish(fig, f"Where {theme.strategy_label(strategy).lower()} pays: black line = break-even")
+
+
+THRESHOLD_COLUMNS = {
+    "label": "Assumption", "plan": "Plan", "base": "Today", "low": "Plausible low",
+    "high": "Plausible high", "threshold": "Stops paying at", "gain_base": "NPV gain today",
+    "gain_low": "NPV gain at low", "gain_high": "NPV gain at high",
+}
+
+
+def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The 'what you would have to believe' rows for display: money formatted, the threshold
+    blank where the plan keeps the sign of its gain across the range."""
+    out = thresholds[list(THRESHOLD_COLUMNS)].copy()
+    for column in ("gain_base", "gain_low", "gain_high"):
+        out[column] = [fmt.money(v, currency) for v in out[column]]
+    out["threshold"] = [f"{v:.3g}" if np.isfinite(v) else "never in range" for v in out["threshold"]]
+    return out.rename(columns=THRESHOLD_COLUMNS)
+
+
+INTERVAL_NOTE = ("Range of outcomes: 5th to 95th percentile of the replications (what to plan for). "
+                 "Interval of the mean: Monte Carlo precision of the average; it narrows as "
+                 "1/sqrt(replications).")
+CRN_NOTE = "common random numbers; same seed for the tornado and the Shapley split."
+BELIEVE_NOTE = ("Each assumption moved alone across its plausible range (sources in the Method page "
+                "and docs/MODEL.md), all else and the seed fixed; 'stops paying at': the value where "
+                "the plan's NPV gain over multichannel is 0 (within 1% of its swing). The map values "
+                "each run at other business sizes: market, stores and per-order costs scale, fixed "
+                "costs do not.")
+
+
+def shapley_note(subsets: int) -> str:
+    return (f"Exact Shapley values over {subsets} plans on the same people and draws; 'alone': the "
+            "capability on its own; 'last in': what dropping it from the full plan would cost.")

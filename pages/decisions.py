@@ -18,6 +18,7 @@ from simulation.analysis import (
     decision_analysis,
     estimate_decision_seconds,
 )
+from simulation.analysis.believe import believe
 from simulation.analysis.investment import one_off_budget
 from simulation.analysis.parallel import available_workers, format_seconds
 
@@ -109,7 +110,8 @@ m3.metric("Break-even one-off budget", fmt.money(omni.break_even_budget, currenc
 if s is not None:
     m4.metric("Fund first", str(s.values.iloc[0]["capability"]).capitalize())
 
-tab_u, tab_t, tab_s, tab_b = st.tabs(["Uncertainty", "Sensitivity", "Capability value", "Budget"])
+tab_u, tab_t, tab_s, tab_b, tab_w = st.tabs(
+    ["Uncertainty", "Sensitivity", "Capability value", "Budget", "What you would have to believe"])
 with tab_u:
     if u is None:
         st.write("Set replications above 0 to see intervals.")
@@ -119,9 +121,7 @@ with tab_u:
                               key="dec_fan") or metrics[0]
         _chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), f"fan_{metric}")
         st.dataframe(dc.interval_table(u.summary, currency), hide_index=True, width="stretch")
-        st.caption("Range of outcomes: 5th to 95th percentile of the replications (what to plan "
-                   "for). Interval of the mean: Monte Carlo precision of the average; it narrows "
-                   "as 1/sqrt(replications).")
+        st.caption(dc.INTERVAL_NOTE)
         st.download_button("Intervals (CSV)", downloads.data_csv(u.summary), key="csv_intervals",
                            file_name=downloads.file_stem(scenario.name, "intervals", scenario.seed) + ".csv",
                            mime="text/csv", on_click="ignore", icon=":material/download:")
@@ -135,20 +135,25 @@ with tab_s:
         st.markdown(s.fund_first())
         _chart(dc.shapley_waterfall_figure(s.values, s.total_npv_gain, currency),
                dc.shapley_waterfall_data(s.values), "shapley")
-        st.caption(f"Exact Shapley values over {len(s.subsets)} plans on the same people and draws; "
-                   "'alone': the capability on its own; 'last in': what dropping it from the full "
-                   "plan would cost.")
+        st.caption(dc.shapley_note(len(s.subsets)))
 with tab_b:
-    for item in result.break_even.values():
-        st.markdown(item.summary())
+    st.markdown("\n\n".join(item.summary() for item in result.break_even.values()))
     _chart(dc.payback_figure(omni, currency), omni.curve, "payback_vs_budget")
-    budget = st.number_input(f"One-off budget ({currency})", 0.0, 1e10,
-                             one_off_budget(scenario, scenario.custom_plan), 50_000.0, key="dec_budget")
+    planned = one_off_budget(scenario, scenario.custom_plan)
+    budget = st.number_input(f"One-off budget ({currency})", 0.0, 1e10, planned, 50_000.0, key="dec_budget")
     if st.button("Find the best plan within this budget", key="dec_best") or (
             (analysed.canonical_key(), budget) in _finished()):
         best = _run((analysed.canonical_key(), budget),
                     lambda ex: best_plan_under_budget(analysed, budget, execution=ex), 0.0, "best plan")
         st.markdown(best.summary())
         st.dataframe(best.evaluated.sort_values("npv", ascending=False), hide_index=True, height=260)
-st.caption(f"Analyses simulate {population:,} people per run (money scaled to the market) with "
-           "common random numbers; same seed for the tornado and the Shapley split.")
+with tab_w:
+    w_key = (analysed.canonical_key(), "believe")
+    if st.button("Find where integration stops paying", key="dec_believe") or w_key in _finished():
+        w = _run(w_key, lambda ex: believe(analysed, execution=ex), 0.0, "what you would have to believe")
+        st.markdown(w.summary())
+        _chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
+               w.size_map, "break_even_map")
+        st.dataframe(dc.threshold_table(w.thresholds, currency), hide_index=True, width="stretch")
+        st.caption(dc.BELIEVE_NOTE)
+st.caption(f"Analyses simulate {population:,} people per run (money scaled to the market); {dc.CRN_NOTE}")

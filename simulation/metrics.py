@@ -22,8 +22,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from simulation.engine import RunOutput, StrategyState
-from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, LossCause, Tally
 from simulation.scenario import Capability
+from simulation.tallies import JOURNEY_LOSSES, JourneyEnd, LossCause, Tally
 from simulation.world import CHANNELS_IN_MASK, NEVER, churn_hazard
 
 FLOW_LOSS_LABELS = {

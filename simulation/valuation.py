@@ -44,7 +44,7 @@ VALUATION_PARAMETERS: tuple[str, ...] = (
 """Scenario parameters (``Scenario.replace`` paths; ``*`` = every element of a list) that only
 value a run."""
 
-_FIXED: dict[str, float | int] = {name: 0 for name in VALUATION_PARAMETERS} | {
+_FIXED: dict[str, Any] = {name: 0 for name in VALUATION_PARAMETERS} | {
     "market__market_size": 1_000_000}
 
 
@@ -62,10 +62,10 @@ def _paths(data: dict[str, Any], path: str) -> list[tuple[Any, str]]:
 
 def _with(scenario: Scenario, values: dict[str, Any] | Scenario) -> Scenario:
     data = scenario.model_dump(mode="python")
-    source = values.model_dump(mode="python") if isinstance(values, Scenario) else None
+    source = values.model_dump(mode="python") if isinstance(values, Scenario) else {}
     for path in VALUATION_PARAMETERS:
         places = _paths(data, path)
-        if source is not None:
+        if isinstance(values, Scenario):
             if len(_paths(source, path)) != len(places):
                 return Scenario.validated(source)  # another channel list: nothing to keep
             for (target, leaf), (origin, _) in zip(places, _paths(source, path), strict=True):

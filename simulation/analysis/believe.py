@@ -25,6 +25,7 @@ size without simulating again (size is a valuation parameter).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -133,26 +134,35 @@ class BeliefResult:
     base_gain: dict[str, float]
     base_annual_revenue: float
 
+    @property
+    def today(self) -> tuple[float, float]:
+        """Today's point on the break-even map: (annual revenue, value of the map's assumption)."""
+        rows = self.thresholds[self.thresholds["parameter"] == self.map_parameter]
+        return self.base_annual_revenue, float(rows["base"].iloc[0])
+
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"believe_thresholds": self.thresholds, "believe_curves": self.curves,
                 "believe_size_map": self.size_map}
 
     def summary(self) -> str:
         """The assumptions whose threshold lies closest to today's value, in a sentence."""
+        head = (f"Best hybrid at today's values: {self.hybrid} (NPV gain "
+                f"{money(self.base_gain[self.hybrid])}; omnichannel {money(self.base_gain['omnichannel'])}).")
         found = self.thresholds[self.thresholds["plan"] == "omnichannel"].dropna(subset=["threshold"])
         if found.empty:
-            return ("Omnichannel keeps the sign of its gain across every plausible range: no single "
-                    "assumption turns the answer on its own.")
+            return (f"{head} Omnichannel keeps the sign of its gain across every plausible range: no "
+                    "single assumption turns the answer on its own; business size may (map below).")
         distance = ((found["threshold"] - found["base"]).abs() / (found["high"] - found["low"]))
         nearest = found.loc[distance.sort_values().index[:2]]
-        return " ".join(nearest["sentence"])
+        return " ".join([head, *nearest["sentence"]])
 
 
 def _sentence(label: str, plan: str, base: float, threshold: float, pays_above: bool,
               unit: str, gain: float, low: float, high: float) -> str:
     if np.isnan(threshold):
         verdict = "pays" if gain > 0 else "does not pay"
-        return f"{plan.capitalize()} {verdict} across the whole range of {label.lower()} ({low:.3g} to {high:.3g})."
+        return (f"{plan.capitalize()} {verdict} across the whole range of {label.lower()} "
+                f"({low:.3g} to {high:.3g}).")
     side = "above" if pays_above else "below"
     return (f"{plan.capitalize()} pays only if {label.lower()} is {side} {threshold:.3g} {unit} "
             f"(today {base:.3g}; NPV gain today {money(gain)}).")
@@ -182,7 +192,7 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
     tasks = [PlanTask.of(with_values(scenario, [(r, float(u))]), plans) for r in ranges for u in positions]
     runs = run_plan_tasks(tasks, execution, label="what you would have to believe")
     curve: dict[tuple[int, str], dict[float, float]] = {}
-    for i, r in enumerate(ranges):
+    for i in range(len(ranges)):
         for j, u in enumerate(positions):
             for p in base_gain:
                 curve.setdefault((i, p), {})[float(u)] = _gain(runs[i * GRID_POINTS + j], p)
@@ -198,7 +208,8 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
         if not todo:
             break
         keys = list(todo)
-        tasks = [PlanTask.of(with_values(scenario, [(ranges[i], todo[(i, p)])]), plans) for i, p in keys]
+        tasks = [PlanTask.of(with_values(scenario, [(ranges[i], todo[(i, p)])]), plans)
+                 for i, p in keys]
         for (i, p), run in zip(keys, run_plan_tasks(tasks, execution, label="narrowing thresholds"),
                                strict=True):
             u = todo[(i, p)]
@@ -270,7 +281,7 @@ def _value(r: ParameterRange, u: float) -> float:
 def _bracket(points: dict[float, float], base_u: float) -> tuple[float, float] | None:
     """The adjacent pair of positions whose gains change sign, nearest to today's value."""
     xs = sorted(points)
-    pairs = [(a, b) for a, b in zip(xs, xs[1:], strict=False) if np.sign(points[a]) != np.sign(points[b])]
+    pairs = [(a, b) for a, b in itertools.pairwise(xs) if np.sign(points[a]) != np.sign(points[b])]
     if not pairs:
         return None
     return min(pairs, key=lambda ab: min(abs(ab[0] - base_u), abs(ab[1] - base_u)))

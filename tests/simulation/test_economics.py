@@ -89,8 +89,9 @@ def test_harmonised_prices_cost_margin_only_where_offers_differ(base, small_scen
     assert kpis.loc["multichannel", "harmonisation_cost"] == 0.0
     level = small_scenario.custom_plan.consistency
     rate = small_scenario.behaviour.conflict_rate * small_scenario.economics.harmonisation_margin_cost
-    assert kpis.loc["omnichannel", "harmonisation_cost"] == pytest.approx(rate * kpis.loc["omnichannel", "revenue"])
-    assert kpis.loc["custom", "harmonisation_cost"] == pytest.approx(level * rate * kpis.loc["custom", "revenue"])
+    cost, revenue = kpis["harmonisation_cost"], kpis["revenue"]
+    assert cost["omnichannel"] == pytest.approx(rate * revenue["omnichannel"])
+    assert cost["custom"] == pytest.approx(level * rate * revenue["custom"])
     free = revalue(base, small_scenario.replace(economics__harmonisation_margin_cost=0.0))
     _behaviour_unchanged(kpis, free.kpis)
     assert (free.kpis["harmonisation_cost"] == 0).all()
