@@ -22,7 +22,7 @@ from simulation.analysis.cluster import SCHEDULER_ENV, dask_runner, scheduler_fr
 from simulation.analysis.decisions import DecisionRequest, decision_analysis, estimate_decision_seconds
 from simulation.analysis.investment import best_plan_under_budget, break_even
 from simulation.analysis.parallel import AnalysisCancelled, available_workers, format_seconds
-from simulation.analysis.ranges import MAIN_ASSUMPTIONS, RangeSpec, resolve_ranges
+from simulation.analysis.ranges import main_assumptions, resolve_ranges
 from simulation.analysis.runs import Execution, estimate_seconds, standard_plan_levels
 from simulation.analysis.sensitivity import gain_plans, tornado, tornado_tasks
 from simulation.analysis.shapley import SwitchedOn, capability_value, shapley_plans, shapley_tasks
@@ -74,7 +74,7 @@ def _write(args: argparse.Namespace, scenario: Scenario, frames: dict[str, Any],
 def _ranges(args: argparse.Namespace, scenario: Scenario):  # type: ignore[no-untyped-def]
     if not 0 <= args.range <= 1:
         raise _bad(f"--range: {args.range:g} is not a share between 0 and 1")
-    return resolve_ranges(scenario, [RangeSpec(s.path, relative=args.range) for s in MAIN_ASSUMPTIONS])
+    return resolve_ranges(scenario, main_assumptions(scenario, args.range))
 
 
 def _money_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulation.analysis.investment import BreakEven, break_even_from
-from simulation.analysis.ranges import MAIN_ASSUMPTIONS, RangeSpec, resolve_ranges
+from simulation.analysis.ranges import main_assumptions, resolve_ranges
 from simulation.analysis.runs import (
     Execution,
     PlanTask,
@@ -90,8 +90,7 @@ class _Plan:
 def _build(scenario: Scenario, request: DecisionRequest):  # type: ignore[no-untyped-def]
     if request.replications < 0:
         raise ValueError(f"replications must be >= 0, got {request.replications}")
-    specs = [RangeSpec(s.path, relative=request.relative_range) for s in MAIN_ASSUMPTIONS]
-    ranges = resolve_ranges(scenario, specs)
+    ranges = resolve_ranges(scenario, main_assumptions(scenario, request.relative_range))
     plans = standard_plan_levels(scenario)
     plan_design = design(scenario, replications=max(request.replications, 1),
                          ranges=ranges if request.parameter_uncertainty else ())

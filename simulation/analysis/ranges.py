@@ -68,6 +68,17 @@ MAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
 satisfaction-to-churn link, how much customers hop between channels, margin and project cost."""
 
 
+def main_assumptions(scenario: Scenario, relative: float = DEFAULT_RELATIVE_RANGE
+                     ) -> tuple[RangeSpec, ...]:
+    """:data:`MAIN_ASSUMPTIONS` at +-``relative``, then the implementation risk: the one-off
+    overrun and the delay over the ranges the scenario states (``implementation_risk``), so the
+    uncertainty analysis and the tornado draw integration that overruns and starts late."""
+    risk = scenario.implementation_risk
+    return (*(RangeSpec(s.path, relative=relative) for s in MAIN_ASSUMPTIONS),
+            RangeSpec("implementation_risk.one_off_overrun", risk.overrun_low, risk.overrun_high),
+            RangeSpec("implementation_risk.delay_weeks", risk.delay_low_weeks, risk.delay_high_weeks))
+
+
 @dataclass(frozen=True)
 class ParameterRange:
     """A resolved range: the concrete fields it moves and each one's low, base and high value.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulation.analysis.ranges import MAIN_ASSUMPTIONS, ParameterRange, resolve_ranges, with_values
+from simulation.analysis.ranges import ParameterRange, main_assumptions, resolve_ranges, with_values
 from simulation.analysis.runs import (
     Execution,
     PlanLevels,
@@ -146,7 +146,7 @@ def tornado(
         Workers, progress, cancellation and cache.
     """
     if ranges is None:
-        ranges = resolve_ranges(scenario, MAIN_ASSUMPTIONS)
+        ranges = resolve_ranges(scenario, main_assumptions(scenario))
     plans = gain_plans(target)
     plan = list(plans)[1]
     runs = run_plan_tasks(tornado_tasks(scenario, ranges, plans), execution, label="tornado")

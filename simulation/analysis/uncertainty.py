@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from scipy import stats
 from scipy.stats import qmc
 
-from simulation.analysis.ranges import MAIN_ASSUMPTIONS, ParameterRange, resolve_ranges, with_values
+from simulation.analysis.ranges import ParameterRange, main_assumptions, resolve_ranges, with_values
 from simulation.analysis.runs import (
     Execution,
     PlanLevels,
@@ -272,7 +272,7 @@ def uncertainty(
         Workers, progress, cancellation and cache.
     """
     if ranges is None:
-        ranges = resolve_ranges(scenario, MAIN_ASSUMPTIONS)
+        ranges = resolve_ranges(scenario, main_assumptions(scenario))
     plans = plans or standard_plan_levels(scenario)
     plan_design = design(scenario, replications=replications, ranges=ranges)
     tasks = uncertainty_tasks(plan_design, plans)

@@ -59,6 +59,7 @@ def service_switched_off(tiny_scenario: Scenario) -> Scenario:
     return tiny_scenario.replace(
         behaviour__cross_channel_return_share=0.0,
         capability_costs__service__one_off_cost=0.0,
+        capability_costs__service__one_off_per_store=0.0,
         capability_costs__service__running_cost_weekly=0.0,
     )
 
