@@ -56,7 +56,10 @@ def test_round_trip_at_a_hybrid_integration_level_matches_targets(base: Scenario
 
     # Projections start from what is in place: the current plan builds nothing, and a plan
     # pays one-off costs only for the levels it adds.
-    small = fit.scenario.replace(market__population=POPULATION)
+    # Usage-priced parts (per order, per profile) and per-store parts set aside: fixed costs only.
+    small = fit.scenario.replace(market__population=POPULATION, business__stores=0, **{
+        f"capability_costs__{c.value}__{part}": 0.0
+        for c in Capability for part in ("cost_per_order", "cost_per_profile_yearly")})
     projection = project(dataclasses.replace(fit, scenario=small))
     costs = small.capability_costs
     one_off = sum(costs.of(c).one_off_cost for c in Capability)

@@ -61,14 +61,16 @@ def scenarios(draw) -> Scenario:
 def test_outputs_are_finite_bounded_and_add_up(scenario):
     results = simulate(scenario)
     kpis = results.kpis
-    money = ["revenue", "gross_margin", "marketing_cost", "returns_cost", "integration_cost",
-             "net_contribution", "npv"]
+    money = ["revenue", "gross_margin", "marketing_cost", "returns_cost", "fulfilment_cost",
+             "harmonisation_cost", "integration_cost", "net_contribution", "npv",
+             "terminal_value"]
     assert np.isfinite(kpis[money].to_numpy()).all()
     for column in RATE_COLUMNS:
         values = kpis[column].dropna().to_numpy()
         assert ((values >= 0) & (values <= 1 + 1e-9)).all(), column
     assert np.allclose(
-        kpis["gross_margin"] - kpis["marketing_cost"] - kpis["returns_cost"] - kpis["integration_cost"],
+        kpis["gross_margin"] - kpis["harmonisation_cost"] - kpis["marketing_cost"] - kpis["returns_cost"]
+        - kpis["fulfilment_cost"] - kpis["integration_cost"],
         kpis["net_contribution"], rtol=1e-9, atol=1e-6,
     )
     assert (kpis["gross_margin"] <= kpis["revenue"] + 1e-6).all()
