@@ -30,6 +30,10 @@ class Person:
     satisfaction: np.float32 = field(default_factory=np.float32)
     hazard: np.float32 = field(default_factory=np.float32)
     purchases_by_channel: list[int] = field(default_factory=list)
+    orders_discounted: list[float] = field(default_factory=list)
+    """Orders by channel, each weighted by its week's discount factor (cost to serve)."""
+    network_discounted: float = 0.0
+    """Orders served from another location's stock, discounted the same way."""
 
 
 def _draw(streams: RandomStreams, kind: Draw, week: int, step: int, person: int) -> float:
@@ -58,7 +62,7 @@ def run_reference(scenario: Scenario) -> tuple[World, list[list[Person]]]:
         people = []
         for i in range(n):
             p = Person(satisfaction=np.float32(b.baseline_satisfaction),
-                       purchases_by_channel=[0] * n_channels)
+                       purchases_by_channel=[0] * n_channels, orders_discounted=[0.0] * n_channels)
             if world.people.existing[i]:
                 p.customer_since, p.purchases = 0, 1
                 p.channels_used = 1 << int(world.people.favourite_channel[i])
@@ -114,13 +118,16 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
 
     reminder = 1.0 - b.reminder_max_uplift * np.expm1(-contacts / b.reminder_half_saturation)
     intent = np.float32(segments.intent_rate[seg] * reminder) * world.people.propensity[i]
-    bought_channel = -1
+    bought_channel, from_network = -1, False
     if u_open < intent:
-        bought_channel, experience, touched = _journey(world, streams, week, i, p, level,
-                                                       pref_cdf, experience, touched)
+        bought_channel, experience, touched, from_network = _journey(
+            world, streams, week, i, p, level, pref_cdf, experience, touched)
     if bought_channel >= 0:
         experience, touched = _purchase(world, streams, week, i, p, level, bought_channel,
                                         experience)
+        discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
+        p.orders_discounted[bought_channel] += discount
+        p.network_discounted += discount * from_network
     if touched:
         target = b.baseline_satisfaction + experience
         target = min(max(target, np.float32(0.0)), np.float32(1.0))
@@ -136,7 +143,7 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
 
 def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
              level: np.ndarray, pref_cdf: np.ndarray, experience: np.float32,
-             touched: bool) -> tuple[int, np.float32, bool]:
+             touched: bool) -> tuple[int, np.float32, bool, bool]:
     b, channels, segments = world.scenario.behaviour, world.channels, world.segments
     seg = int(world.people.segment[i])
     n_channels = len(channels.names)
@@ -147,7 +154,7 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
     keep_context = kept + (1.0 - kept) * level[CAP[Capability.CONTEXT]]
     conflict_chance = b.conflict_rate * (1 - level[CAP[Capability.CONSISTENCY]])
     pooled = level[CAP[Capability.INVENTORY]] * b.network_fill_rate
-    outcome = -1
+    outcome, from_network = -1, False
     for k in range(b.touchpoints_per_journey):
         restarting = False
         switching = k > 0 and n_channels > 1
@@ -174,15 +181,16 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
             continue
         if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel]:
             own = channels.availability[channel]
-            if _draw(streams, Draw.IN_STOCK, week, k, i) < own + (1.0 - own) * pooled:
-                outcome = channel
+            in_stock = _draw(streams, Draw.IN_STOCK, week, k, i)
+            if in_stock < own + (1.0 - own) * pooled:
+                outcome, from_network = channel, in_stock >= own  # served from another location
                 break
             experience = np.float32(experience - b.stockout_satisfaction_loss)
             touched = True
             if _draw(streams, Draw.STOCKOUT_LOST, week, k, i) < b.stockout_lost_share:
                 break
     p.channels_used |= used
-    return outcome, experience, touched
+    return outcome, experience, touched, from_network
 
 
 def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person,

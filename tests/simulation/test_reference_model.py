@@ -34,4 +34,23 @@ def test_vectorized_engine_matches_the_per_person_reference_loop(tiny_scenario):
         np.testing.assert_array_equal(
             state.purchases_by_channel.T, np.array([p.purchases_by_channel for p in people]))
         np.testing.assert_allclose(state.satisfaction, [p.satisfaction for p in people], rtol=1e-6)
+        np.testing.assert_allclose(state.orders_discounted.T, [p.orders_discounted for p in people],
+                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(state.network_discounted, [p.network_discounted for p in people],
+                                   rtol=1e-5, atol=1e-6)
     assert sum(p.purchases for p in reference[0]) > 200  # the comparison covers real activity
+    assert sum(p.network_discounted for p in reference[1]) > 1  # shared stock served some orders
+
+
+def test_engine_matches_the_reference_loop_with_a_late_programme(tiny_scenario):
+    """An implementation delay postpones every capability's phase-in in both."""
+    late = tiny_scenario.replace(implementation_risk__delay_weeks=12)
+    _, reference = run_reference(late)
+    streams = RandomStreams(late.seed)
+    run = Simulation(build_world(late, streams), streams, RandomTargeting()).run()
+    for people, state in zip(reference, run.states, strict=True):
+        for name in ("customer_since", "lapse_week", "purchases", "channels_used"):
+            expected = np.array([getattr(p, name) for p in people])
+            np.testing.assert_array_equal(getattr(state, name).astype(expected.dtype), expected, err_msg=name)
+        np.testing.assert_allclose(state.network_discounted, [p.network_discounted for p in people],
+                                   rtol=1e-5, atol=1e-6)
