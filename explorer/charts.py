@@ -386,9 +386,19 @@ def cash_gain_figure(results: Results) -> go.Figure:
     return _finish(fig, "Payback against multichannel (◆ = payback)")
 
 
+def npv_label(results: Results) -> str:
+    """``NPV``, saying so when it includes the customer base's terminal value."""
+    share = results.scenario.economics.terminal_value_share
+    if share <= 0:
+        return "NPV"
+    return "NPV incl. terminal value" + ("" if share == 1 else f" ({fmt.percent(share, digits=0)} of it)")
+
+
 def npv_data(results: Results) -> pd.DataFrame:
-    columns = ["revenue", "gross_margin", "marketing_cost", "returns_cost", "integration_cost",
-               "net_contribution", "npv", "npv_gain", "roi", "payback_week"]
+    columns = ["revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
+               "fulfilment_cost", "integration_cost", "net_contribution", "terminal_value", "npv",
+               "npv_gain", "roi", "payback_week", "migrated_purchases", "incremental_purchases",
+               "migrated_revenue", "incremental_revenue"]
     return results.kpis[columns].reset_index()
 
 
@@ -413,4 +423,4 @@ def npv_figure(results: Results) -> go.Figure:
     top = float(np.nanmax(data["npv"] / divisor)) if len(data) else 0.0
     bottom = float(np.nanmin(data["npv"] / divisor)) if len(data) else 0.0
     fig.update_yaxes(range=[min(0.0, bottom * 1.2), max(0.0, top) * 1.2 or 1.0])
-    return _finish(fig, "NPV after all costs (gain in brackets)")
+    return _finish(fig, f"{npv_label(results)} after all costs (gain in brackets)")

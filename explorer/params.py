@@ -84,6 +84,7 @@ def parameters(scenario: Scenario) -> list[Param]:
     out.append(Param(keys=("market", "currency"), group="Market", text=True, info=_plain(
         "market.currency", "Currency", scenario.market.currency, "ISO 4217 code",
         "currency of every money figure", "your accounts")))
+    out += _fields(scenario.business, ("business",), "Business size", "business")
     out += _fields(scenario.economics, ("economics",), "Economics", "economics")
     out += _fields(scenario.custom_plan, ("custom_plan",), "Your custom plan", "custom_plan")
     out += _fields(scenario.existing_capabilities, ("existing_capabilities",),
@@ -91,6 +92,8 @@ def parameters(scenario: Scenario) -> list[Param]:
     for cap in Capability:
         out += _fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
                        f"Integration cost: {cap.value}", f"capability_costs.{cap.value}")
+    out += _fields(scenario.implementation_risk, ("implementation_risk",), "Implementation risk",
+                   "implementation_risk")
     for i, channel in enumerate(scenario.channels):
         group = f"Channel: {channel.name}"
         out.append(Param(keys=("channels", i, "kind"), group=group,

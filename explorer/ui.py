@@ -70,10 +70,15 @@ _KPI_HELP = {
     "conversion_rate": "Share of newly reached people who bought at least once within the horizon.",
     "retention_12m": "Share of customers still active 12 months after their first purchase "
                      "(customers who bought at least a year before the horizon ends).",
-    "clv": "Average discounted net contribution of a customer from first purchase to the "
-           "horizon (margin minus contact, offer and return costs), per customer.",
+    "clv": "Expected discounted net contribution of a customer over their whole remaining "
+           "lifetime, from first purchase (margin minus contact, offer, return and cost-to-serve "
+           "costs); past the horizon each active customer's weekly contribution and churn hazard "
+           "are carried forward (docs/MODEL.md). The value within the horizon alone is the "
+           "clv_horizon column of the KPI download.",
     "npv": "Net present value of the whole business's net cash flow over the horizon, after "
-           "marketing, returns and integration costs, at the scenario's discount rate.",
+           "marketing, returns, cost to serve and integration costs, at the scenario's discount "
+           "rate; it adds the customer base's terminal value only when that setting is on, and "
+           "then says so.",
     "payback_week": "Week after which the plan's cumulative extra cash over multichannel stays "
                     "positive; ROI = NPV gain / discounted integration cost.",
 }
@@ -104,7 +109,8 @@ def kpi_cards(results: Results) -> None:
                 "conversion_rate": ("Conversion", fmt.percent(row["conversion_rate"])),
                 "retention_12m": ("12-month retention", fmt.percent(row["retention_12m"])),
                 "clv": ("Customer lifetime value", fmt.money(row["clv"], currency)),
-                "npv": ("NPV after all costs", fmt.money(row["npv"], currency)),
+                "npv": (("NPV incl. terminal value" if results.scenario.economics.terminal_value_share
+                         else "NPV after all costs"), fmt.money(row["npv"], currency)),
             }
             for key, (label, value) in values.items():
                 delta = None if is_base else _delta(key, float(row[key]), float(base[key]), currency)

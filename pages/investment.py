@@ -18,11 +18,16 @@ table = pd.DataFrame({
     theme.strategy_label(s): {
         "Net revenue": fmt.money(row["revenue"], currency),
         "Gross margin": fmt.money(row["gross_margin"], currency),
+        "Margin given up by harmonised prices": fmt.money(-row["harmonisation_cost"], currency),
         "Marketing cost (reach, contacts, offers)": fmt.money(-row["marketing_cost"], currency),
         "Returns cost": fmt.money(-row["returns_cost"], currency),
+        "Cost to serve (picking, delivery, ship-from-store)": fmt.money(-row["fulfilment_cost"], currency),
         "Integration cost (one-off and running)": fmt.money(-row["integration_cost"], currency),
         "Net cash flow": fmt.money(row["net_contribution"], currency),
-        "NPV": fmt.money(row["npv"], currency),
+        charts.npv_label(results): fmt.money(row["npv"], currency),
+        "Terminal value of the customer base": fmt.money(row["terminal_value"], currency),
+        "Purchases moved between channels": fmt.count(row["migrated_purchases"]),
+        "Purchases that would not have happened": fmt.count(row["incremental_purchases"]),
         "NPV gain vs. multichannel": fmt.money(row["npv_gain"], currency, signed=True)
         if s != "multichannel" else "baseline",
         "ROI on integration": fmt.percent(row["roi"], digits=0) if s != "multichannel" else "n/a",
@@ -32,8 +37,11 @@ table = pd.DataFrame({
 })
 st.subheader(f"Totals over {results.scenario.market.horizon_weeks} weeks")
 st.dataframe(table, width="stretch")
-st.caption(f"Money in {currency}, scaled to the market size, not discounted except NPV "
-           f"({fmt.percent(results.scenario.market.discount_rate_annual, digits=0)} a year).")
+st.caption(f"Money in {currency}, scaled to the market size, not discounted except NPV and terminal "
+           f"value ({fmt.percent(results.scenario.market.discount_rate_annual, digits=0)} a year). "
+           "Terminal value: what the customers active at the horizon are still worth (lifetime CLV "
+           "tail); NPV counts it only when the setting is on. Moved vs would not have happened: the "
+           "change in purchases against multichannel, channel by channel and week by week.")
 
 ui.chart(charts.cumulative_cash_figure(results), charts.weekly_data(
     results, ("net_contribution", "cumulative_net_contribution", "integration_cost")),

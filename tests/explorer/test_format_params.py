@@ -38,13 +38,13 @@ def test_parameters_cover_every_declared_field_once(default_scenario: Scenario):
     keys = [p.widget_key for p in params]
     assert len(keys) == len(set(keys))
     paths = {p.info.path for p in params}
-    for section in ("market", "behaviour", "economics"):
+    for section in ("market", "behaviour", "economics", "business", "implementation_risk"):
         model = getattr(default_scenario, section)
         for name, field in type(model).model_fields.items():
             if isinstance(field.json_schema_extra, dict) and "unit" in field.json_schema_extra:
                 assert f"{section}.{name}" in paths
     n_channels, n_segments = len(default_scenario.channels), len(default_scenario.segments)
-    assert sum(p.group.startswith("Channel:") for p in params) == n_channels * 7
+    assert sum(p.group.startswith("Channel:") for p in params) == n_channels * 8
     assert sum("channel_preference" in p.info.path for p in params) == n_channels * n_segments
 
 
