@@ -468,12 +468,12 @@ class Business(FrozenModel):
         source="stated by the business (preset)",
     )
     annual_revenue: float = param(
-        10_000_000.0, ge=0, le=1e12, unit="currency/year", step=100_000,
+        10_900_000.0, ge=0, le=1e12, unit="currency/year", step=100_000,
         meaning="net revenue a year the business reports today, siloed (multichannel)",
         source="stated by the business (preset)",
     )
     orders_per_year: float = param(
-        150_000.0, ge=0, le=1e10, unit="orders/year", step=1000,
+        175_000.0, ge=0, le=1e10, unit="orders/year", step=1000,
         meaning="orders a year the business reports today, all channels",
         source="stated by the business (preset)",
     )

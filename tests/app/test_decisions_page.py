@@ -34,3 +34,10 @@ def test_decisions_page_estimates_then_runs_and_offers_downloads():
     download_keys = {b.key for b in at.get("download_button")}
     assert {"html_tornado_npv", "csv_tornado_npv", "html_shapley", "csv_shapley",
             "html_payback_vs_budget", "csv_intervals"} <= download_keys
+    # What you would have to believe: thresholds and the break-even map over business size.
+    at.button(key="dec_believe").click().run()
+    assert not at.exception, at.exception
+    assert any("Best hybrid at today's values" in m.value for m in at.markdown)
+    download_keys = {b.key for b in at.get("download_button")}
+    assert {"html_break_even_map", "csv_break_even_map"} <= download_keys
+    assert any("Stops paying at" in d.value.columns for d in at.dataframe)

@@ -84,3 +84,34 @@ def test_interval_table_formats_each_kpi_and_skips_the_baselines_gain():
     gain = table[table["KPI"] == "NPV gain vs multichannel"].iloc[0]
     assert gain["Point result"] == "$2.00M" and gain["90% range of outcomes"] == "$1.00M to $3.00M"
     assert table[table["KPI"] == "Conversion"]["Point result"].tolist() == ["25.0%", "25.0%"]
+
+
+def _size_map() -> pd.DataFrame:
+    rows = []
+    for value in (0.2, 0.6, 1.0):
+        for revenue in (0.5e6, 5e6, 50e6):
+            rows.append({"strategy": "omnichannel", "value": value, "annual_revenue": revenue,
+                         "npv_gain": revenue * 0.05 - 400_000 * (1 + value)})
+    return pd.DataFrame(rows)
+
+
+def test_break_even_map_draws_gain_over_size_with_the_zero_line_and_today():
+    fig = dc.break_even_map_figure(_size_map(), "USD", label="Siloed context kept", today=(5e6, 0.4))
+    contour, marker = fig.data
+    assert contour.type == "contour" and contour.contours.start == 0.0 == contour.contours.end
+    assert contour.z.shape == (3, 3)
+    assert contour.zmid == 0.0  # red below break-even, blue above, whatever the scale
+    np.testing.assert_allclose(contour.x, np.log10([0.5e6, 5e6, 50e6]))
+    assert list(fig.layout.xaxis.ticktext) == ["$500k", "$5.00M", "$50.0M"]
+    assert marker.text == ("today",)
+
+
+def test_threshold_table_formats_money_and_says_when_a_plan_never_stops_paying():
+    thresholds = pd.DataFrame([{
+        "label": "Conflict rate", "plan": "omnichannel", "base": 0.25, "low": 0.0, "high": 0.4,
+        "threshold": np.nan, "gain_base": 1e6, "gain_low": 8e5, "gain_high": 1.2e6}, {
+        "label": "Siloed context kept", "plan": "omnichannel", "base": 0.4, "low": 0.2, "high": 1.0,
+        "threshold": 0.7123, "gain_base": 1e6, "gain_low": 2e6, "gain_high": -5e5}])
+    table = dc.threshold_table(thresholds, "USD")
+    assert list(table["Stops paying at"]) == ["never in range", "0.712"]
+    assert table["NPV gain at high"].iloc[1].startswith("-")
