@@ -45,6 +45,7 @@ customer's own rate for the lifetime-CLV tail (a customer with 26 weeks of histo
 their own rate and half their segment's)."""
 
 _CONSISTENCY = list(Capability).index(Capability.CONSISTENCY)
+_INVENTORY = list(Capability).index(Capability.INVENTORY)
 
 
 def _strategy_index(run: RunOutput) -> pd.Index:
@@ -68,11 +69,30 @@ def plan_margin(run: RunOutput, s: int) -> float:
         scenario.economics.harmonisation_margin_cost)
 
 
-def _serve_cost_discounted(run: RunOutput, state: StrategyState) -> NDArray[np.float64]:
+def serve_cost_per_order(run: RunOutput, s: int) -> NDArray[np.float64]:
+    """(C,) cost to serve an order in each channel under plan ``s``.
+
+    A remote (digital) order is picked and delivered at its channel's ``fulfilment_cost``,
+    except the share a plan with shared inventory has collected in a store instead
+    (``economics.click_collect_share`` x the plan's inventory level), which costs
+    ``economics.click_collect_cost`` to hand over. Like harmonised prices, it applies at the
+    plan's level from week 0.
+    """
+    scenario = run.world.scenario
+    economics = scenario.economics
+    cost = np.array([c.fulfilment_cost for c in scenario.channels])
+    remote = np.array([c.kind.value == "digital" for c in scenario.channels])
+    if not any(c.kind.value == "physical" for c in scenario.channels):
+        return cost  # no store to collect from
+    collected = economics.click_collect_share * float(run.world.levels[s, _INVENTORY])
+    return np.where(remote, cost * (1 - collected) + economics.click_collect_cost * collected, cost)
+
+
+def _serve_cost_discounted(run: RunOutput, s: int) -> NDArray[np.float64]:
     """Per-person cost to serve (channel fulfilment + network fulfilment), discounted to week 0."""
     scenario = run.world.scenario
-    per_order = np.array([c.fulfilment_cost for c in scenario.channels])
-    cost = per_order @ state.orders_discounted.astype(np.float64)
+    state = run.states[s]
+    cost = serve_cost_per_order(run, s) @ state.orders_discounted.astype(np.float64)
     return cost + scenario.economics.network_fulfilment_cost * state.network_discounted  # type: ignore[no-any-return]
 
 
@@ -80,7 +100,7 @@ def _contribution(run: RunOutput, s: int) -> NDArray[np.float64]:
     """Per-person contribution discounted to week 0: margin x revenue - costs of the customer."""
     state = run.states[s]
     return (plan_margin(run, s) * state.revenue_discounted.astype(np.float64)
-            - state.cost_discounted - _serve_cost_discounted(run, state))
+            - state.cost_discounted - _serve_cost_discounted(run, s))
 
 
 def horizon_values(run: RunOutput, s: int) -> NDArray[np.float64]:
@@ -119,7 +139,7 @@ def _tail(run: RunOutput, s: int) -> tuple[NDArray[np.float64], NDArray[np.float
     rebase = (1.0 + scenario.weekly_discount_rate) ** since
     margin = plan_margin(run, s)
     revenue = state.revenue_discounted.astype(np.float64) * rebase
-    serve = _serve_cost_discounted(run, state) * rebase
+    serve = _serve_cost_discounted(run, s) * rebase
     repeat = repeat_share * (margin * revenue - serve) - state.cost_discounted * rebase
     first = np.where(existing, 0.0, 1.0)
     exposure = np.where(v < 1.0, (v**first - v**weeks) / (1.0 - v), weeks - first).clip(min=0.0)
@@ -159,7 +179,6 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
     integration_cost = run.integration_cost
     economics = scenario.economics
     names = run.world.channels.names
-    fulfilment = np.array([c.fulfilment_cost for c in scenario.channels])
     network_cost = economics.network_fulfilment_cost
     for s, strategy in enumerate(run.world.strategies):
         w = run.weekly[s]
@@ -179,7 +198,8 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
         for c, name in enumerate(names):
             data[f"orders[{name}]"] = orders[:, c] * scale
             data[f"net_revenue[{name}]"] = revenue[:, c] * scale
-        data["fulfilment_cost"] = (orders @ fulfilment + network_cost * w[:, Tally.NETWORK_FULFILLED]) * scale
+        data["fulfilment_cost"] = (orders @ serve_cost_per_order(run, s)
+                                   + network_cost * w[:, Tally.NETWORK_FULFILLED]) * scale
         data["harmonisation_cost"] = data["net_revenue"] * (economics.gross_margin - plan_margin(run, s))
         data["integration_cost"] = integration_cost[s]
         net = (data["gross_margin"] - data["harmonisation_cost"] - marketing - data["returns_cost"]

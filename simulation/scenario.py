@@ -360,6 +360,20 @@ class Economics(FrozenModel):
         source="assumption, range 1-8: store picking is slower than a warehouse's; "
         "pick and pack 1.2-1.8 EUR plus a transfer or parcel (fastfulfill.ro 2026)",
     )
+    click_collect_share: float = param(
+        0.25, ge=0, le=1, unit="share of remote orders", step=0.05,
+        meaning="share of remote orders customers collect in a store instead of having them "
+        "delivered, once shared inventory offers it (x the plan's inventory level; valuation "
+        "only); Gallino and Moreno 2014: buy-online-pick-up-in-store moved sales into stores",
+        source="assumption, range 0-0.5: 68% of UK shoppers used click and collect in 2024 "
+        "(helmwms.com glossary), a minority of their orders",
+    )
+    click_collect_cost: float = param(
+        2.0, ge=0, le=1000, unit="currency/order", step=0.5,
+        meaning="cost of handing over a collected order in store (instead of the channel's "
+        "delivery cost; valuation only)",
+        source="assumption, range 1-4: store staff time to stage and hand over a parcel",
+    )
     harmonisation_margin_cost: float = param(
         0.02, ge=0, le=0.5, unit="share of revenue", step=0.005,
         meaning="gross margin given up on revenue whose offers differed across channels, when "

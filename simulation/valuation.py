@@ -27,6 +27,8 @@ VALUATION_PARAMETERS: tuple[str, ...] = (
     "market__market_size",
     "economics__gross_margin",
     "economics__network_fulfilment_cost",
+    "economics__click_collect_share",
+    "economics__click_collect_cost",
     "economics__harmonisation_margin_cost",
     "economics__terminal_value_share",
     "business__stores",

@@ -68,7 +68,9 @@ def test_cost_to_serve_moves_contribution_not_behaviour(base, small_scenario):
     _behaviour_unchanged(base.kpis, dearer.kpis)
     purchases = base.weekly.groupby("strategy")["purchases"].sum()
     extra = dearer.kpis["fulfilment_cost"] - base.kpis["fulfilment_cost"]
-    np.testing.assert_allclose(extra.to_numpy(), 5.0 * purchases[extra.index].to_numpy())
+    assert extra["multichannel"] == pytest.approx(5.0 * purchases["multichannel"])
+    # Plans with shared stock have part of their remote orders collected instead of delivered.
+    assert 0 < extra["omnichannel"] < 5.0 * purchases["omnichannel"]
     assert (dearer.kpis["clv"] < base.kpis["clv"]).all()
     assert (dearer.kpis["integration_cost"] == base.kpis["integration_cost"]).all()
 
@@ -82,6 +84,20 @@ def test_network_fulfilment_is_paid_only_by_plans_that_share_stock(base, small_s
     assert network["omnichannel"] > 0
     assert extra["omnichannel"] == pytest.approx((50.0 - small_scenario.economics.network_fulfilment_cost)
                                                  * network["omnichannel"])
+
+
+def test_click_and_collect_lowers_only_the_cost_to_serve_of_plans_with_shared_stock(base, small_scenario):
+    more = revalue(base, small_scenario.replace(economics__click_collect_share=0.5))
+    _behaviour_unchanged(base.kpis, more.kpis)
+    saved = base.kpis["fulfilment_cost"] - more.kpis["fulfilment_cost"]
+    assert saved["multichannel"] == 0.0
+    assert saved["omnichannel"] > 0
+    weekly = base.weekly.query("strategy == 'omnichannel'")
+    economics = small_scenario.economics
+    remote = [c for c in small_scenario.channels if c.kind.value == "digital"]
+    expected = sum((c.fulfilment_cost - economics.click_collect_cost) * weekly[f"orders[{c.name}]"].sum()
+                   for c in remote) * (0.5 - economics.click_collect_share)
+    assert saved["omnichannel"] == pytest.approx(expected)
 
 
 def test_harmonised_prices_cost_margin_only_where_offers_differ(base, small_scenario):
