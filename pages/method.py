@@ -1,5 +1,7 @@
 """Method and assumptions: the model in plain language, every parameter, the limits."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -38,16 +40,25 @@ Each week:
 The three plans differ **only** in the six integration levels (0% = siloed, 100% = integrated);
 there is no parameter that says "omnichannel is X% better". All three run on the same people
 with the same random draws, so a difference between them is caused by integration, not luck.
-Each capability costs a one-off amount (spread over its ramp-up) and a running cost, and its
-effect phases in over the ramp-up. Plans start from the integration already in place (none,
-unless you set it or calibrate to your current state) and pay one-off costs only for what they
-add. Money is scaled from the simulated people to the market size; NPV discounts weekly at the
-annual rate given. Market size, margin and integration costs only value what the simulated
-people do, so changing them re-values the same run instantly.
+Each capability costs a fixed amount plus a part per store, per order or per customer profile,
+so costs scale with the business ({scenario.business.stores:,} stores here); one-off costs are
+spread over the implementation delay and ramp-up and can overrun (the uncertainty analysis draws
+both), and the effect phases in over the ramp-up. Integration also changes the cost of serving
+an order (ship-from-store costs more, click-and-collect saves delivery) and harmonised prices give
+up margin where channels priced differently. Plans start from the integration already in place
+and pay one-off costs only for what they add. Money is scaled from the simulated people to the
+market size; NPV discounts weekly at the annual rate given. **Customer lifetime value** runs past
+the horizon: each customer still active at the end keeps their weekly contribution and churn
+hazard (a geometric tail); *value within the horizon* is reported beside it. Prices, costs and
+market size only value what the simulated people do, so changing them re-values the same run
+instantly.
 
 **Reproducibility:** seed {scenario.seed}, app version {APP_VERSION}. The scenario JSON (sidebar,
 *Save, share, reproduce*) carries both, so a saved scenario gives the same numbers again.
 """)
+
+with st.expander("The full model: every step, equation, source and what is left out (docs/MODEL.md)"):
+    st.markdown((Path(__file__).resolve().parents[1] / "docs" / "MODEL.md").read_text(encoding="utf-8"))
 
 st.subheader("Every parameter, its value and its source")
 rows = [{
@@ -75,12 +86,14 @@ st.markdown("""
   are assumptions, not measurements of your business. Replace them with your own data.
 - **One run is one draw.** Small differences (a fraction of a percentage point) can be noise;
   re-run with other seeds or more simulated people before trusting them.
-- **Mechanisms left out:** competitors' reactions, prices and assortment changes, capacity
-  limits in stores and fulfilment, seasonality, and the organisational change that
-  integration needs beyond its stated cost.
+- **Mechanisms left out:** competitors' reactions, price elasticity, assortment changes,
+  capacity limits in stores and fulfilment, seasonality, customers learning channels over time,
+  and the organisational change that integration needs beyond its stated cost (docs/MODEL.md,
+  "What is not modelled").
 - **Integration levels are abstract** (0% to 100%). Mapping a real project (a CRM, an order
   management system) to a level is a judgement.
-- **Costs and ramp-ups are estimates**; payback and ROI are as uncertain as they are.
+- **Costs and ramp-ups are estimates** from public price lists or stated assumptions; IT
+  programmes overrun often (the Decisions page shows where integration stops paying).
 - **Market scaling is linear**: money figures assume the simulated people are a fair sample of
   the real market.
 """)
