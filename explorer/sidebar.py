@@ -135,8 +135,15 @@ def _on_upload() -> None:
         state.tell("success", note)
 
 
+_SCALED_COSTS = ("one_off_cost", "one_off_per_store", "running_cost_weekly",
+                 "running_per_store_weekly", "cost_per_order", "cost_per_profile_yearly")
+
+
 def _cost_total(scenario: Scenario) -> float:
-    return float(sum(scenario.capability_costs.of(c).one_off_cost for c in Capability))
+    """One-off cost of all six capabilities at full level: fixed + per store x stores."""
+    stores = scenario.business.stores
+    return float(sum(scenario.capability_costs.of(c).one_off_cost
+                     + scenario.capability_costs.of(c).one_off_per_store * stores for c in Capability))
 
 
 def _on_cost_total() -> None:
@@ -147,8 +154,7 @@ def _on_cost_total() -> None:
         cost = scenario.capability_costs.of(cap)
         if current > 0:
             factor = wanted / current
-            costs[cap.value] = {"one_off_cost": cost.one_off_cost * factor,
-                                "running_cost_weekly": cost.running_cost_weekly * factor}
+            costs[cap.value] = {part: getattr(cost, part) * factor for part in _SCALED_COSTS}
         else:
             costs[cap.value] = {"one_off_cost": wanted / len(Capability)}
     try:
@@ -253,9 +259,10 @@ def render() -> Scenario:
             f"Integration cost, all six capabilities ({currency}, one-off)",
             sorted({*_COST_TOTALS, _cost_total(scenario)}), key=COST_KEY, on_change=_on_cost_total,
             format_func=lambda v: fmt.money(v, currency),
-            help="Total one-off cost of integrating all six capabilities fully. Moving it scales "
-                 "every capability's one-off and running cost by the same factor; set each one "
-                 "under All assumptions > Integration cost.",
+            help="Total one-off cost of integrating all six capabilities fully (fixed and per "
+                 "store). Moving it scales every capability's one-off, running, per-store, "
+                 "per-order and per-profile cost by the same factor; set each one under All "
+                 "assumptions > Integration cost.",
         )
         with st.expander("Save, share, reproduce", key="group_share"):
             seed = by_keys[("seed",)]

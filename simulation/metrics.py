@@ -17,6 +17,8 @@ margin g, hazard h) this is the infinite series ``p m g (1 + d) / (d + h)``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -88,85 +90,99 @@ def serve_cost_per_order(run: RunOutput, s: int) -> NDArray[np.float64]:
     return np.where(remote, cost * (1 - collected) + economics.click_collect_cost * collected, cost)
 
 
-def _serve_cost_discounted(run: RunOutput, s: int) -> NDArray[np.float64]:
-    """Per-person cost to serve (channel fulfilment + network fulfilment), discounted to week 0."""
+def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Cost to serve (channel fulfilment + network fulfilment) of people ``who``, discounted to
+    week 0."""
     scenario = run.world.scenario
     state = run.states[s]
-    cost = serve_cost_per_order(run, s) @ state.orders_discounted.astype(np.float64)
-    return cost + scenario.economics.network_fulfilment_cost * state.network_discounted  # type: ignore[no-any-return]
+    per_order = serve_cost_per_order(run, s).astype(np.float32)
+    cost = (per_order @ state.orders_discounted[:, who]).astype(np.float64)
+    return cost + scenario.economics.network_fulfilment_cost * state.network_discounted[who]  # type: ignore[no-any-return]
 
 
-def _contribution(run: RunOutput, s: int) -> NDArray[np.float64]:
-    """Per-person contribution discounted to week 0: margin x revenue - costs of the customer."""
-    state = run.states[s]
-    return (plan_margin(run, s) * state.revenue_discounted.astype(np.float64)
-            - state.cost_discounted - _serve_cost_discounted(run, s))
+@dataclass(frozen=True)
+class CustomerValues:
+    """Per-customer values of one plan (arrays over the plan's customers, ``who``)."""
+
+    who: NDArray[np.int64]
+    """Indices of the people who are customers."""
+    horizon: NDArray[np.float64]
+    """Value within the horizon, at the acquisition week."""
+    tail: NDArray[np.float64]
+    """Expected value after the horizon, at the acquisition week (0 for lapsed customers)."""
+    terminal: float
+    """Sum of the tails discounted to week 0 (simulated people, not scaled)."""
+
+    def per_person(self, n: int, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.full(n, np.nan)
+        out[self.who] = values
+        return out
 
 
-def horizon_values(run: RunOutput, s: int) -> NDArray[np.float64]:
-    """Per-person value within the horizon: discounted contribution from the acquisition week
-    to the end of the horizon (NaN for non-customers).
+def customer_values(run: RunOutput, s: int) -> CustomerValues:
+    """Value within the horizon and the lifetime tail of plan ``s``'s customers.
 
-    The engine accumulates revenue and costs discounted to week 0; multiplying by
-    ``(1 + d) ** customer_since`` re-bases them to the acquisition week.
+    Within the horizon: margin after harmonised prices x revenue - contact, offer and return
+    costs - cost to serve, accumulated discounted to week 0 by the engine and re-based to the
+    acquisition week by ``(1 + d) ** customer_since``. The tail (module docstring): the
+    customer's repeat contribution per discounted week, credibility-weighted with the segment's
+    pooled rate, carried forward with their churn hazard at the horizon.
     """
-    state = run.states[s]
-    d = run.world.scenario.weekly_discount_rate
-    since = state.customer_since.astype(np.float64)
-    value = _contribution(run, s) * (1.0 + d) ** np.maximum(since, 0)
-    return np.where(since >= 0, value, np.nan)
-
-
-def _tail(run: RunOutput, s: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Each person's expected discounted contribution after the horizon, valued at the
-    acquisition week and at week 0 (0 for lapsed customers and non-customers)."""
     state, world = run.states[s], run.world
     scenario = world.scenario
     horizon = scenario.market.horizon_weeks
-    v = 1.0 / (1.0 + scenario.weekly_discount_rate)
-    customer = state.customer_since >= 0
-    since = np.where(customer, state.customer_since, 0).astype(np.float64)
-    existing = world.people.existing
-    lapsed = state.lapse_week >= 0
-    end = np.where(lapsed, state.lapse_week + 1, horizon).astype(np.float64)
-    weeks = np.maximum(end - since, 0.0)
+    d = scenario.weekly_discount_rate
+    v = 1.0 / (1.0 + d)
+    who = np.flatnonzero(state.customer_since >= 0)
+    since = state.customer_since[who].astype(np.float64)
+    rebase = (1.0 + d) ** since
+    margin = plan_margin(run, s)
+    revenue = state.revenue_discounted[who].astype(np.float64) * rebase
+    serve = _serve_cost_discounted(run, s, who) * rebase
+    costs = state.cost_discounted[who].astype(np.float64) * rebase
+    value = margin * revenue - costs - serve
     # Repeat contribution: a new customer's first week holds the purchase that made them one,
     # so their repeat share of revenue is (n - 1) / n of n purchases; existing customers had
     # no forced purchase. Exposure: discounted weeks as a customer after that first week.
-    bought = state.purchases.astype(np.float64) - existing
+    existing = world.people.existing[who]
+    bought = state.purchases[who].astype(np.float64) - existing
     repeat_share = np.where(existing, 1.0, np.divide(bought - 1, bought, out=np.zeros_like(bought),
                                                      where=bought > 0))
-    rebase = (1.0 + scenario.weekly_discount_rate) ** since
-    margin = plan_margin(run, s)
-    revenue = state.revenue_discounted.astype(np.float64) * rebase
-    serve = _serve_cost_discounted(run, s) * rebase
-    repeat = repeat_share * (margin * revenue - serve) - state.cost_discounted * rebase
+    repeat = repeat_share * (margin * revenue - serve) - costs
+    lapse = state.lapse_week[who]
+    weeks = np.maximum(np.where(lapse >= 0, lapse + 1, horizon) - since, 0.0)
     first = np.where(existing, 0.0, 1.0)
-    exposure = np.where(v < 1.0, (v**first - v**weeks) / (1.0 - v), weeks - first).clip(min=0.0)
-    segment = world.people.segment
+    exposure = (np.where(v < 1.0, (v**first - v**weeks) / (1.0 - v), weeks - first)).clip(min=0.0)
+    segment = world.people.segment[who]
     n_seg = len(world.segments.names)
-    pooled_value = np.bincount(segment[customer], weights=repeat[customer], minlength=n_seg)
-    pooled_weeks = np.bincount(segment[customer], weights=exposure[customer], minlength=n_seg)
+    pooled_value = np.bincount(segment, weights=repeat, minlength=n_seg)
+    pooled_weeks = np.bincount(segment, weights=exposure, minlength=n_seg)
     pooled = np.divide(pooled_value, pooled_weeks, out=np.zeros(n_seg), where=pooled_weeks > 0)
     k = CREDIBILITY_WEEKS
-    rate = (np.where(customer, repeat, 0.0) + k * pooled[segment]) / (exposure * customer + k)
-    survivor = customer & ~lapsed
-    hazard = churn_hazard(world, segment, state.satisfaction, state.purchases)
-    annuity = 1.0 / (1.0 - (1.0 - hazard) * v)
-    at_horizon = np.where(survivor, rate * annuity, 0.0)
-    return at_horizon * v ** (horizon - since), at_horizon * v**horizon
+    rate = (repeat + k * pooled[segment]) / (exposure + k)
+    hazard = churn_hazard(world, segment, state.satisfaction[who], state.purchases[who])
+    at_horizon = np.where(lapse < 0, rate / (1.0 - (1.0 - hazard) * v), 0.0)
+    return CustomerValues(who=who, horizon=value, tail=at_horizon * v ** (horizon - since),
+                          terminal=float((at_horizon * v**horizon).sum()))
+
+
+def horizon_values(run: RunOutput, s: int) -> NDArray[np.float64]:
+    """Per-person value within the horizon (``clv_horizon``; NaN for non-customers)."""
+    values = customer_values(run, s)
+    return values.per_person(run.world.n_people, values.horizon)
 
 
 def lifetime_values(run: RunOutput, s: int) -> NDArray[np.float64]:
     """Per-person lifetime CLV from the acquisition week: value within the horizon plus the
     geometric tail of customers still active at the horizon (NaN for non-customers)."""
-    return horizon_values(run, s) + _tail(run, s)[0]
+    values = customer_values(run, s)
+    return values.per_person(run.world.n_people, values.horizon + values.tail)
 
 
 def terminal_value(run: RunOutput, s: int) -> float:
     """Value after the horizon of plan ``s``'s active customers, discounted to week 0 and
     scaled to the market (what NPV adds at ``economics.terminal_value_share`` = 1)."""
-    return float(_tail(run, s)[1].sum()) * run.world.scenario.scale
+    return customer_values(run, s).terminal * run.world.scenario.scale
 
 
 def weekly_frame(run: RunOutput) -> pd.DataFrame:
@@ -431,7 +447,7 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             state.second_purchase_week < state.customer_since + 52
         )
         customer_weeks = total[Tally.ACTIVE_CUSTOMERS]
-        clv = lifetime_values(run, s)
+        values = customer_values(run, s)
         n_customers = np.count_nonzero(customer)
         rows[strategy] = {
             "conversion_rate": _ratio(np.count_nonzero(new_customer & reached_new),
@@ -451,9 +467,9 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             "harmonisation_cost": float(w["harmonisation_cost"].sum()),
             "integration_cost": float(w["integration_cost"].sum()),
             "net_contribution": float(w["net_contribution"].sum()),
-            "clv": float(np.nanmean(clv)) if customer.any() else np.nan,
-            "clv_horizon": float(np.nanmean(horizon_values(run, s))) if customer.any() else np.nan,
-            "terminal_value": terminal_value(run, s),
+            "clv": float(np.mean(values.horizon + values.tail)) if customer.any() else np.nan,
+            "clv_horizon": float(np.mean(values.horizon)) if customer.any() else np.nan,
+            "terminal_value": values.terminal * scenario.scale,
             "npv": float(w["discounted_net_contribution"].sum() + w["discounted_terminal_value"].sum()),
             "customers": np.count_nonzero(customer) * scenario.scale,
             "active_customers_end": np.count_nonzero(customer & (state.lapse_week < 0)) * scenario.scale,
@@ -477,6 +493,7 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
     threshold = run.world.scenario.behaviour.loyalty_threshold_purchases
     frames = []
     for s, (strategy, state) in enumerate(zip(run.world.strategies, run.states, strict=True)):
+        values = customer_values(run, s)
         customer = state.customer_since >= 0
         active = customer & (state.lapse_week < 0)
         stage = np.select(
@@ -502,8 +519,8 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
             "lapse_week": state.lapse_week,
             "lapse_cause": lapse_cause,
             "satisfaction": state.satisfaction,
-            "clv": lifetime_values(run, s),
-            "clv_horizon": horizon_values(run, s),
+            "clv": values.per_person(people.segment.size, values.horizon + values.tail),
+            "clv_horizon": values.per_person(people.segment.size, values.horizon),
         }
         for c, name in enumerate(names):
             data[f"purchases_{name}"] = state.purchases_by_channel[c]

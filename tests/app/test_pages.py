@@ -188,11 +188,12 @@ def test_integration_cost_slider_scales_every_capability_cost(small: Scenario):
     assert not at.exception
     costs = _scenario(at).capability_costs
     base = small.capability_costs
-    factor = 4_000_000.0 / sum(base.of(c).one_off_cost for c in Capability)
+    stores = small.business.stores
+    factor = 4_000_000.0 / sum(base.of(c).one_off_cost + base.of(c).one_off_per_store * stores
+                               for c in Capability)
     for cap in Capability:
-        assert costs.of(cap).one_off_cost == pytest.approx(base.of(cap).one_off_cost * factor)
-        assert costs.of(cap).running_cost_weekly == pytest.approx(
-            base.of(cap).running_cost_weekly * factor)
+        for part in ("one_off_cost", "one_off_per_store", "running_cost_weekly", "cost_per_order"):
+            assert getattr(costs.of(cap), part) == pytest.approx(getattr(base.of(cap), part) * factor)
     assert at.select_slider(key="integration_cost_total").value == pytest.approx(4_000_000.0)
 
 
