@@ -256,10 +256,12 @@ def clv_distribution_figure(results: Results) -> go.Figure:
     for strategy in _strategies(results):
         rows = data[data["strategy"] == strategy]
         mean = results.kpis.loc[strategy, "clv"]
+        within = results.kpis.loc[strategy, "clv_horizon"]
         middle = (rows["clv_from"] + rows["clv_to"]) / 2
         fig.add_scatter(
             x=middle, y=rows["share_of_customers"] * 100, mode="lines", line_shape="hvh",
-            name=f"{theme.strategy_label(strategy)} (mean {fmt.money(mean, currency)})",
+            name=f"{theme.strategy_label(strategy)} (mean {fmt.money(mean, currency)}; "
+                 f"within the horizon {fmt.money(within, currency)})",
             line={"color": theme.strategy_colour(strategy), "width": 2.5,
                   "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
             hovertemplate=f"CLV about {fmt.symbol(currency)}%{{x:,.0f}}: %{{y:.1f}}% of customers"
@@ -267,7 +269,7 @@ def clv_distribution_figure(results: Results) -> go.Figure:
         )
     fig.update_layout(xaxis_title=f"CLV per customer ({currency}, discounted)",
                       yaxis_title="Share of customers (%)", xaxis_tickprefix=fmt.symbol(currency))
-    return _finish(fig, "Spread of customer lifetime value")
+    return _finish(fig, "Spread of customer lifetime value (whole lifetime, past the horizon)")
 
 
 def weekly_data(results: Results, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -454,15 +454,15 @@ class CapabilityCosts(FrozenModel):
     """Cost and ramp-up of each capability (IT, data, process change)."""
 
     # Mid-market tools for a chain of about a dozen stores (data/presets/benchmark_retailer.toml
-    # gives the sources of each figure).
-    identity: CapabilityCost = _cost(60_000, 800, 26, cost_per_profile_yearly=0.20)
+    # gives the sources of each figure); ramp-ups as before (they move behaviour, not cost).
+    identity: CapabilityCost = _cost(60_000, 800, 39, cost_per_profile_yearly=0.20)
     context: CapabilityCost = _cost(80_000, 500, 26, one_off_per_store=1_500,
                                     running_per_store_weekly=20.5)
     consistency: CapabilityCost = _cost(30_000, 300, 13)
-    orchestration: CapabilityCost = _cost(40_000, 400, 13, cost_per_profile_yearly=0.10)
-    inventory: CapabilityCost = _cost(250_000, 1_000, 39, one_off_per_store=5_000,
+    orchestration: CapabilityCost = _cost(40_000, 400, 26, cost_per_profile_yearly=0.10)
+    inventory: CapabilityCost = _cost(250_000, 1_000, 52, one_off_per_store=5_000,
                                       running_per_store_weekly=25.0, cost_per_order=0.10)
-    service: CapabilityCost = _cost(40_000, 300, 13, one_off_per_store=1_000)
+    service: CapabilityCost = _cost(40_000, 300, 26, one_off_per_store=1_000)
 
     def of(self, capability: Capability) -> CapabilityCost:
         return getattr(self, capability.value)  # type: ignore[no-any-return]

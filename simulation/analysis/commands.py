@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from simulation.analysis.believe import believe
 from simulation.analysis.cluster import SCHEDULER_ENV, dask_runner, scheduler_from_environment
 from simulation.analysis.decisions import DecisionRequest, decision_analysis, estimate_decision_seconds
 from simulation.analysis.investment import best_plan_under_budget, break_even
@@ -203,6 +204,18 @@ def command_decisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_believe(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    result = believe(scenario, execution=_execution(args))
+    print(result.summary())
+    table = result.thresholds[["label", "plan", "base", "low", "high", "threshold", "gain_base"]]
+    print(table.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
+    print(f"Break-even map: omnichannel NPV gain over annual revenue x {result.map_label} "
+          "(CSV with --out).")
+    _write(args, scenario, result.frames(), {"summary": result.summary(), "hybrid": result.hybrid})
+    return 0
+
+
 def _cancellable(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -257,6 +270,8 @@ def add_commands(sub: Any) -> None:
                 command_bestplan)
     p.add_argument("--budget", type=float, required=True, help="one-off budget (currency)")
     p.add_argument("--levels", default="0,0.5,1", help="levels a capability may take")
+    command("believe", "what you would have to believe: where integration stops paying, and a "
+            "break-even map over business size", command_believe)
     d = command("decisions", "the default set: uncertainty, tornado, Shapley, break-even",
                 command_decisions)
     d.add_argument("--replications", type=int, default=30)
