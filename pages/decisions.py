@@ -18,7 +18,7 @@ from simulation.analysis import (
     decision_analysis,
     estimate_decision_seconds,
 )
-from simulation.analysis.believe import believe
+from simulation.analysis.believe import believe, estimate_believe_seconds
 from simulation.analysis.investment import one_off_budget
 from simulation.analysis.parallel import available_workers, format_seconds
 
@@ -148,9 +148,9 @@ with tab_b:
         st.markdown(best.summary())
         st.dataframe(best.evaluated.sort_values("npv", ascending=False), hide_index=True, height=260)
 with tab_w:
-    w_key = (analysed.canonical_key(), "believe")
-    if st.button("Find where integration stops paying", key="dec_believe") or w_key in _finished():
-        w = _run(w_key, lambda ex: believe(analysed, execution=ex), 0.0, "what you would have to believe")
+    wk = (analysed.canonical_key(), "believe")
+    if st.button("Find where integration stops paying", key="dec_believe") or wk in _finished():
+        w = _run(wk, lambda e: believe(analysed, execution=e), estimate_believe_seconds(analysed), "beliefs")
         st.markdown(w.summary())
         _chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
                w.size_map, "break_even_map")

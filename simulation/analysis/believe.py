@@ -38,6 +38,7 @@ from simulation.analysis.runs import (
     PlanLevels,
     PlanRun,
     PlanTask,
+    estimate_seconds,
     levels_tuple,
     run_plan_tasks,
 )
@@ -252,6 +253,17 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
                         base_annual_revenue=base_revenue)
 
 
+def estimate_believe_seconds(scenario: Scenario, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS,
+                             n_jobs: int | None = None) -> float:
+    """Seconds :func:`believe` should take here: the hybrid search, the grid, two narrowing
+    rounds for every assumption (typical; at most :data:`MAX_ROUNDS`) and the map's runs."""
+    three = {"multichannel": (0.0,) * 6, "omnichannel": (1.0,) * 6, "hybrid": (0.5,) * 6}
+    n_runs = len(specs) * (GRID_POINTS + 2) + GRID_POINTS
+    tasks = [PlanTask.of(scenario.replace(seed=scenario.seed + i), three) for i in range(n_runs)]
+    tasks.append(PlanTask.of(scenario, {**three, **hybrid_candidates(scenario)}))
+    return estimate_seconds(scenario, tasks, n_jobs)
+
+
 def _size_map(scenario: Scenario, r: ParameterRange, plans: dict[str, PlanLevels],
               base_revenue: float, execution: Execution | None) -> pd.DataFrame:
     factors = tuple(x / base_revenue for x in REVENUE_POINTS) if base_revenue > 0 else (1.0,)
@@ -313,4 +325,5 @@ def _narrow(points: dict[float, float], bracket: tuple[float, float] | None,
     return (a, u)
 
 
-__all__ = ["GAIN_ASSUMPTIONS", "BeliefResult", "at_size", "believe", "hybrid_candidates"]
+__all__ = ["GAIN_ASSUMPTIONS", "BeliefResult", "at_size", "believe", "estimate_believe_seconds",
+           "hybrid_candidates"]
