@@ -81,3 +81,28 @@ def test_penalties_shrinking_to_none_lower_the_omnichannel_gain_monotonically(de
     assert none[("multichannel", "lost context")] == 0
     assert none[("multichannel", "conflict in journey")] == 0
     assert none[("multichannel", "stock-out")] > none[("omnichannel", "stock-out")]
+
+
+def test_estimate_is_a_positive_number_of_seconds(marginal: Scenario):
+    from simulation.analysis.believe import estimate_believe_seconds
+
+    seconds = estimate_believe_seconds(marginal, SPECS, n_jobs=1)
+    assert 0 < seconds < 3600
+
+
+def test_believe_command_prints_thresholds_and_writes_the_map(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scenario = tmp_path / "shop.json"
+    Scenario.preset("small_business").replace(
+        market__population=500, market__horizon_weeks=40).to_json(scenario)
+    done = subprocess.run(
+        [sys.executable, "-m", "simulation", "believe", "--scenario", str(scenario), "--quiet",
+         "--jobs", "1", "--out", str(tmp_path / "out")],
+        cwd=Path(__file__).resolve().parents[3], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Best hybrid at today's values" in done.stdout
+    assert (tmp_path / "out" / "believe_size_map.csv").stat().st_size > 0
+    assert (tmp_path / "out" / "believe_thresholds.csv").stat().st_size > 0
