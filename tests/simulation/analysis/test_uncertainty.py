@@ -39,3 +39,19 @@ def test_intervals_shrink_as_one_over_sqrt_of_replications(tiny_scenario: Scenar
     # sqrt(32 / 8) = 2 from the standard error; the t quantile adds 1.89 / 1.70 = 1.11.
     assert np.median(ratio) == pytest.approx(2 * 1.895 / 1.696, rel=0.35)
     assert (ratio > 1).all()
+
+
+def test_replications_draw_the_programmes_overrun_and_delay_from_the_scenarios_ranges(tiny_scenario):
+    from simulation.analysis.ranges import main_assumptions, resolve_ranges
+    from simulation.analysis.uncertainty import design
+
+    risky = tiny_scenario.replace(implementation_risk__overrun_high=1.5,
+                                  implementation_risk__delay_high_weeks=20)
+    ranges = resolve_ranges(risky, main_assumptions(risky))
+    plan = design(risky, replications=12, ranges=ranges)
+    sample = plan.sample.set_index("parameter")
+    overrun = sample.loc["implementation_risk.one_off_overrun", "value"]
+    delay = sample.loc["implementation_risk.delay_weeks", "value"]
+    assert overrun.between(0.0, 1.5).all() and overrun.max() > 1.0
+    assert delay.between(0, 20).all() and (delay == delay.round()).all() and delay.max() > 10
+    assert {s.implementation_risk.delay_weeks for s in plan.scenarios} == set(delay.astype(int))
