@@ -166,3 +166,14 @@ def test_a_twentieth_of_the_business_gains_less_per_customer_and_a_small_one_doe
     _, tiny = gain_per_customer(at_size(small_scenario, 1 / 400))
     best = tiny["npv"].idxmax()
     assert best != "omnichannel", tiny["npv"]
+
+
+def test_lifetime_value_stays_finite_for_customers_who_never_churn_at_no_discount(small_scenario):
+    data = small_scenario.replace(market__population=1500, market__horizon_weeks=30,
+                                  market__discount_rate_annual=0.0,
+                                  economics__terminal_value_share=1.0).model_dump(mode="python")
+    for segment in data["segments"]:
+        segment["weekly_churn_hazard"] = 0.0
+    kpis = simulate(Scenario.validated(data)).kpis
+    assert np.isfinite(kpis[["clv", "clv_horizon", "terminal_value", "npv"]].to_numpy()).all()
+    assert (kpis["clv"] > kpis["clv_horizon"]).all()  # the capped tail still counts
