@@ -56,6 +56,7 @@ GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
     RangeSpec("segments[*].switch_probability", relative=0.5),
     RangeSpec("economics.harmonisation_margin_cost", 0.0, 0.05),
     RangeSpec("economics.network_fulfilment_cost", 1.0, 8.0),
+    RangeSpec("economics.click_collect_share", 0.0, 0.5),
     RangeSpec("implementation_risk.one_off_overrun", 0.0, 2.0),
 )
 """The assumptions the gain hangs on and their plausible ranges (sources in each parameter's
@@ -63,8 +64,8 @@ declaration and docs/MODEL.md): context kept and abandonment on lost context (no
 them; the range runs up to 'no penalty'), the rate of differing offers (Cavallo 2017: 28%),
 sensitivity to conflicts, what shared stock can supply (DeHoratius and Raman 2008), returns
 made elsewhere, the satisfaction-churn link, channel hopping, the margin cost of harmonised
-prices, the cost of an order served from another location, and the overrun (Flyvbjerg: fat
-tail, 18% of IT projects over 50%)."""
+prices, the cost of an order served from another location, the share of remote orders
+collected in store, and the overrun (Flyvbjerg: fat tail, 18% of IT projects over 50%)."""
 
 GRID_POINTS = 5
 MAX_ROUNDS = 4
