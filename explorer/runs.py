@@ -19,6 +19,7 @@ are joined. ``tests/explorer/test_runs.py`` checks that the joined parts equal o
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
@@ -113,6 +114,49 @@ def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
     first = first or run_named(key, baseline)
     return LockstepRun(standard=first.joined(here.plans(STANDARD[1:])), custom=here.plans(CUSTOM),
                        custom_key=key)
+
+
+PlanKey = tuple[str, str, str]
+"""``("plan", key, strategy name)``: one plan's raw run, cached apart (see :func:`plan_key`)."""
+
+
+def plan_key(scenario: Scenario, name: str) -> PlanKey:
+    """Cache key of plan ``name``'s raw run in ``scenario``: a standard plan is keyed on
+    :func:`standard_key` (it does not depend on the custom plan), the custom plan on
+    :func:`custom_key`."""
+    return ("plan", custom_key(scenario) if name in CUSTOM else standard_key(scenario), name)
+
+
+def plan_keys(scenario: Scenario) -> list[PlanKey]:
+    """The keys of the three plans' runs a page of ``scenario`` needs, multichannel first."""
+    return [plan_key(scenario, name) for name in [*STANDARD, *CUSTOM]]
+
+
+def run_plan_parts(key: str, names: list[str]) -> dict[PlanKey, PlanRun]:
+    """The plans ``names`` of the scenario with :func:`custom_key` ``key``, run in lockstep
+    and split into one run per plan, by :func:`plan_key` (what a pool worker is sent).
+
+    A standard plan's part is labelled with the scenario without its custom plan, as if it had
+    run there: its numbers are the same (common random numbers), and parts of different
+    custom plans' runs can then be joined (:meth:`PlanRun.joined` compares the scenarios).
+    """
+    scenario = Scenario.from_json(key)
+    run = _run_named(scenario, names)
+    blank = _without_custom_plan(scenario)
+    parts = {}
+    for name in names:
+        part = run.plans([name])
+        if name not in CUSTOM:
+            world = dataclasses.replace(part.run.world, scenario=blank)
+            part = PlanRun(run=dataclasses.replace(part.run, world=world), extras=part.extras)
+        parts[plan_key(scenario, name)] = part
+    return parts
+
+
+def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, PlanRun]) -> LockstepRun:
+    """The standard plans' run and ``scenario``'s custom plan from per-plan parts."""
+    multi, omni, custom = (parts[k] for k in plan_keys(scenario))
+    return LockstepRun(standard=multi.joined(omni), custom=custom, custom_key=custom_key(scenario))
 
 
 def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:

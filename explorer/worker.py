@@ -1,0 +1,96 @@
+"""Entry module of a simulation worker process: ``python -m explorer.worker FD``.
+
+Started by :class:`explorer.pool.WorkerPool` with one end of a socket pair as ``FD``. It
+imports the engine (never the app script or Streamlit), says it is ready, then runs the jobs
+it is sent one at a time and sends back each result pickled, or the exception it raised. It
+exits when the socket closes or its parent process goes away.
+
+Messages in: ``("run", seq, function, args, kwargs, wants_progress, provides)``. Out:
+``("ready",)``, ``("progress", seq, fraction, message)``, ``("done", seq, [payload, ...])`` (one
+pickled value, or one per key of ``provides`` from the dict the function returned) and
+``("error", seq, text, pickled exception or None)``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+PROGRESS_EVERY_SECONDS = 0.2
+
+
+def _watch_parent(parent: int) -> None:
+    """End this process when the server that started it has gone (it is then re-parented)."""
+    while True:
+        time.sleep(2.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _progress_sender(connection: Connection, lock: threading.Lock, seq: int):  # type: ignore[no-untyped-def]
+    last = [0.0]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY_SECONDS and fraction < 1.0:
+            return
+        last[0] = now
+        with lock:
+            connection.send(("progress", seq, float(fraction), str(message)))
+
+    return report
+
+
+def _payloads(value: Any, provides: tuple[Any, ...]) -> list[bytes]:
+    if not provides:
+        return [pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)]
+    return [pickle.dumps(value[key], protocol=pickle.HIGHEST_PROTOCOL) for key in provides]
+
+
+def _error_payload(error: BaseException) -> bytes | None:
+    try:
+        return pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - the text is sent anyway
+        return None
+
+
+def serve(connection: Connection) -> None:
+    """Answer jobs until the connection closes."""
+    import simulation.api  # noqa: F401  (numpy, pandas, scikit-learn: paid once, before "ready")
+
+    lock = threading.Lock()
+    connection.send(("ready",))
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        _, seq, function, args, kwargs, wants_progress, provides = message
+        if wants_progress:
+            kwargs = {**kwargs, "progress": _progress_sender(connection, lock, seq)}
+        try:
+            reply: tuple[Any, ...] = ("done", seq, _payloads(function(*args, **kwargs), provides))
+        except Exception as error:  # noqa: BLE001 - every failure goes back to the waiting session
+            text = "".join(traceback.format_exception_only(type(error), error)).strip()
+            reply = ("error", seq, text, _error_payload(error))
+        with lock:
+            connection.send(reply)
+
+
+def main(argv: list[str]) -> None:
+    connection = Connection(int(argv[1]))
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    try:
+        serve(connection)
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass
+
+
+if __name__ == "__main__":
+    main(sys.argv)
