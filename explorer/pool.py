@@ -30,6 +30,7 @@ replicas behind a load balancer (README, "Deployment"), not by one server reachi
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import enum
 import itertools
@@ -146,10 +147,8 @@ class PoolSettings:
 
 def release_freed_memory() -> None:
     """Hand freed heap pages back to the operating system (glibc keeps them otherwise)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 class ResultCache:
@@ -275,6 +274,7 @@ class Job:
     state: str = "queued"
     progress: tuple[float, str] | None = None
     attempts: int = 0
+    keep: bool = True
     _values: dict[Hashable, Any] = field(default_factory=dict)
     _error: BaseException | None = None
     _done: threading.Event = field(default_factory=threading.Event)
@@ -343,10 +343,8 @@ class _Worker:
             return False
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def _read(self) -> None:
         try:
@@ -393,12 +391,13 @@ class WorkerPool:
 
     def submit(self, key: Hashable, function: Callable[..., Any], *args: Any,
                priority: Priority = Priority.INTERACTIVE, provides: Sequence[Hashable] = (),
-               cancel_running: bool = False, progress: bool = False,
+               cancel_running: bool = False, progress: bool = False, keep: bool = True,
                **kwargs: Any) -> Job:
         """The job computing ``function(*args, **kwargs)`` in a worker, cached under ``key``.
 
-        If ``key`` is cached, the returned job has already finished; if a job computing it is
-        queued or running, that job is returned (with one more waiter). Each call must be
+        If ``key`` (every key of ``provides``) is cached, the returned job has already
+        finished; if a queued or running job will provide every missing one, that job is
+        returned (with one more waiter). Each call must be
         matched by one :meth:`Job.release` once the caller no longer waits.
 
         Parameters
@@ -416,6 +415,8 @@ class WorkerPool:
         progress:
             Pass ``progress=callback(fraction, message)`` to the function; the latest report is
             :attr:`Job.progress`.
+        keep:
+            Cache the result (False: only the job's waiters get it).
         """
         keys = tuple(provides) or (key,)
         with self._lock:
@@ -427,20 +428,30 @@ class WorkerPool:
                           progress, next(self._seq))
                 job._finish(cached, None)
                 return job
-            for k in keys:
-                running = self._inflight.get(k)
-                if running is not None and not running.done():
-                    running.waiters += 1
-                    if priority < running.priority and running.state == "queued":
-                        running.priority = priority  # an interactive waiter lifts a background job
-                    return running
+            missing = [k for k in keys if cached[k] is _MISSING]
+            running = self._inflight.get(missing[0])
+            if running is not None and set(missing) <= set(running.provides or (running.key,)):
+                running.waiters += 1
+                if priority < running.priority and running.state == "queued":
+                    running.priority = priority  # an interactive waiter lifts a background job
+                return running
             job = Job(key, function, args, kwargs, priority, tuple(provides), cancel_running,
-                      progress, next(self._seq), _pool=self)
+                      progress, next(self._seq), keep=keep, _pool=self)
             for k in keys:
                 self._inflight[k] = job
             self._queue.append(job)
             self._dispatch()
         return job
+
+    def join(self, key: Hashable) -> Job | None:
+        """The queued or running job that will provide ``key``, with one more waiter (to
+        :meth:`Job.release`), or None if there is none."""
+        with self._lock:
+            job = self._inflight.get(key)
+            if job is None or job.done():
+                return None
+            job.waiters += 1
+            return job
 
     def peek(self, key: Hashable) -> Any:
         """The cached value of ``key`` or None, without submitting anything."""
@@ -562,7 +573,8 @@ class WorkerPool:
                 values = {}
                 for k, payload in zip(job.provides or (job.key,), message[2], strict=True):
                     values[k] = pickle.loads(payload)
-                    self.cache.put(k, values[k], len(payload))
+                    if job.keep:
+                        self.cache.put(k, values[k], len(payload))
                 self._forget(job)
                 job._finish(values, None)
             else:  # "error": the function raised; the worker is fine
@@ -621,7 +633,7 @@ def _exception(text: str, payload: bytes | None) -> BaseException:
             error = pickle.loads(payload)
             if isinstance(error, Exception):
                 return error
-        except Exception:  # noqa: BLE001 - any unpicklable exception is reported by its text
+        except Exception:
             pass
     return JobFailed(text)
 

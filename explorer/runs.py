@@ -5,7 +5,9 @@
   So the standard plans are cached per scenario-without-custom-plan and the custom plan apart;
   moving a capability slider then runs the custom plan alone. When the standard plans must be
   run, the current custom plan runs in the same lockstep run (one run of three plans costs less
-  than a run of two and a run of one) and is kept beside them.
+  than a run of two and a run of one). The app's worker pool runs them as per-plan parts
+  (:func:`run_plan_parts`, keyed by :func:`plan_key`), so any session's cached plan serves
+  every other session whose scenario needs it.
 * Market size, gross margin and capability costs only value a run (:mod:`simulation.valuation`),
   so runs are cached raw, on the scenario without them, and valued at the scenario's prices
   afterwards, without simulating again. Valuing computes the result frames once per part.
@@ -20,14 +22,14 @@ are joined. ``tests/explorer/test_runs.py`` checks that the joined parts equal o
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from simulation import Scenario, Strategy
+from simulation.analysis.runs import Execution
 from simulation.api import PlanRun, run_plans, valued
 from simulation.metrics import baseline_comparison, customers_frame
 from simulation.results import Results
@@ -36,6 +38,7 @@ from simulation.segmentation import segment_frames
 from simulation.valuation import revalue_run, simulated_part, with_prices_of
 
 ProgressCallback = Callable[[float, str], None]
+T = TypeVar("T")
 
 STANDARD = [Strategy.MULTICHANNEL.value, Strategy.OMNICHANNEL.value]
 CUSTOM = [Strategy.CUSTOM.value]
@@ -84,36 +87,14 @@ class Details:
 
 
 def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
-                 progress: ProgressCallback | None = None, *,
-                 helper: Executor | None = None) -> LockstepRun:
+                 progress: ProgressCallback | None = None) -> LockstepRun:
     """Multichannel, omnichannel and ``custom_plan`` in one lockstep run, split into the standard
-    part and the custom part.
-
-    With a ``helper`` process, multichannel runs there while this process runs omnichannel and
-    the custom plan: the same numbers (a plan's numbers do not depend on the plans beside it),
-    in about the time of a two-plan run instead of a three-plan one on a machine with two
-    cores. (Multichannel goes to the helper because it costs the most alone: its siloed
-    channel models take the longest to fit.) ``progress`` then reports this process's plans.
-    If the helper has died, everything runs here.
-    """
+    part and the custom part (in this process; the app runs per-plan parts in its worker pool,
+    :func:`run_plan_parts`)."""
     with_custom = scenario.replace(custom_plan=custom_plan)
-    key = custom_key(with_custom)
-    if helper is None:
-        run = run_plans(with_custom, None, progress=progress)
-        return LockstepRun(standard=run.plans(STANDARD), custom=run.plans(CUSTOM), custom_key=key)
-    baseline = STANDARD[:1]
-    try:
-        elsewhere: Future[PlanRun] | None = helper.submit(run_named, key, baseline)
-    except (BrokenExecutor, RuntimeError):  # RuntimeError: the helper was shut down
-        elsewhere = None
-    here = _run_named(with_custom, [*STANDARD[1:], *CUSTOM], progress)
-    try:
-        first = elsewhere.result() if elsewhere is not None else None
-    except BrokenExecutor:
-        first = None
-    first = first or run_named(key, baseline)
-    return LockstepRun(standard=first.joined(here.plans(STANDARD[1:])), custom=here.plans(CUSTOM),
-                       custom_key=key)
+    run = run_plans(with_custom, None, progress=progress)
+    return LockstepRun(standard=run.plans(STANDARD), custom=run.plans(CUSTOM),
+                       custom_key=custom_key(with_custom))
 
 
 PlanKey = tuple[str, str, str]
@@ -132,7 +113,8 @@ def plan_keys(scenario: Scenario) -> list[PlanKey]:
     return [plan_key(scenario, name) for name in [*STANDARD, *CUSTOM]]
 
 
-def run_plan_parts(key: str, names: list[str]) -> dict[PlanKey, PlanRun]:
+def run_plan_parts(key: str, names: list[str],
+                   progress: ProgressCallback | None = None) -> dict[PlanKey, PlanRun]:
     """The plans ``names`` of the scenario with :func:`custom_key` ``key``, run in lockstep
     and split into one run per plan, by :func:`plan_key` (what a pool worker is sent).
 
@@ -141,7 +123,7 @@ def run_plan_parts(key: str, names: list[str]) -> dict[PlanKey, PlanRun]:
     custom plans' runs can then be joined (:meth:`PlanRun.joined` compares the scenarios).
     """
     scenario = Scenario.from_json(key)
-    run = _run_named(scenario, names)
+    run = _run_named(scenario, names, progress)
     blank = _without_custom_plan(scenario)
     parts = {}
     for name in names:
@@ -159,44 +141,23 @@ def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, PlanRun]) -> Lo
     return LockstepRun(standard=multi.joined(omni), custom=custom, custom_key=custom_key(scenario))
 
 
+def run_analysis(work: Callable[..., T], args: tuple[Any, ...], cache_dir: str | None = None,
+                 progress: ProgressCallback | None = None) -> T:
+    """``work(*args, execution=...)``, one analysis of :mod:`simulation.analysis`, run in this
+    process (what a pool worker is sent: the analysis takes one worker of the app's bounded
+    share, and ending that worker cancels it), reporting ``progress``."""
+    return work(*args, execution=Execution(n_jobs=1, progress=progress, cache_dir=cache_dir))
+
+
 def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:
     """The custom plan alone (its baseline-relative KPIs are filled in by :func:`join`)."""
     return _run_named(scenario, CUSTOM, progress)
-
-
-def run_named(key: str, names: list[str]) -> PlanRun:
-    """The plans ``names`` (strategy names) of the scenario with canonical JSON ``key``, run
-    together (what a helper process is sent: strings pickle small and fast)."""
-    return _run_named(Scenario.from_json(key), names)
 
 
 def _run_named(scenario: Scenario, names: list[str],
                progress: ProgressCallback | None = None) -> PlanRun:
     return run_plans(scenario, {name: scenario.plan(Strategy(name)) for name in names},
                      progress=progress)
-
-
-class Helper:
-    """A process that runs a plan beside the others (:func:`run_standard`).
-
-    Started with ``spawn`` (the app server has threads, which ``fork`` does not copy safely) and
-    asked at once to import the engine; :meth:`ready` offers it only once that is done, so no
-    run ever waits for the helper to start.
-    """
-
-    def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        self._warm = self._pool.submit(_warm_up)
-
-    def ready(self) -> Executor | None:
-        """The helper if it has started and imported the engine, else None."""
-        if self._warm.done() and self._warm.exception() is None:
-            return self._pool
-        return None
-
-
-def _warm_up() -> None:
-    import simulation.api  # noqa: F401  (imports numpy, pandas and scikit-learn in the helper)
 
 
 def value(part: PlanRun, scenario: Scenario) -> Results:

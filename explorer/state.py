@@ -1,27 +1,29 @@
 """The session's scenario, the cached simulation and the shareable URL.
 
 The current scenario lives in ``st.session_state`` and is always valid: widgets, uploads and
-links propose changes, and only a scenario that passes validation replaces it. Results are
-cached with ``st.cache_data`` on canonical scenario JSON, in parts (see :mod:`explorer.runs`):
-the standard plans' run, keyed on the scenario without its custom plan and prices (made in
-lockstep with the current custom plan); the custom plan's run alone, keyed on the scenario
-without prices, for when the custom plan moves; the joined results at the scenario's prices;
-and, apart, the per-person outputs for the pages that show them. Moving a capability slider
-re-simulates one plan instead of three, and the market-size, margin and integration-cost
-sliders re-simulate nothing. Pages call :func:`results` and draw.
+links propose changes, and only a scenario that passes validation replaces it. Simulations run
+in the server's pool of worker processes (:func:`pool`, :mod:`explorer.pool`), shared by every
+session: the same run asked for by several sessions is simulated once. Results are cached
+across sessions in the pool's cache (bounded in bytes, emptied of what nobody uses), in parts
+(see :mod:`explorer.runs`): each plan's raw run, the standard plans keyed on the scenario
+without its custom plan and prices, the custom plan on the scenario without prices; the
+standard plans valued at the scenario's prices; the joined results; and, apart, the per-person
+outputs for the pages that show them. Moving a capability slider re-simulates one plan instead
+of three, and the market-size, margin and integration-cost sliders re-simulate nothing. While a
+page waits it shows whether its runs are queued or running. Pages call :func:`results` and draw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
 from explorer import format as fmt
 from explorer import runs
-from simulation import APP_VERSION, CapabilityLevels, Scenario, ScenarioError
-from simulation.analysis.parallel import available_workers
+from explorer.pool import Job, JobCancelled, JobFailed, PoolSettings, WorkerPool
+from simulation import APP_VERSION, Scenario, ScenarioError
 from simulation.api import PlanRun
 from simulation.presets import DEFAULT_PRESET
 from simulation.results import Results
@@ -33,6 +35,8 @@ SECONDS_PER_PERSON_WEEK_PLAN = 8e-8
 """Engine speed on the 2-core reference machine with learned targeting (0.75 s for the default
 20k people x 156 weeks x 3 plans, README); decides when a progress bar is shown."""
 PROGRESS_AFTER_SECONDS = 1.0
+POLL_SECONDS = 0.1
+"""How often a waiting page checks its jobs and whether the user has moved on."""
 
 
 def current_scenario() -> Scenario:
@@ -80,93 +84,159 @@ def sync_link(scenario: Scenario) -> None:
         st.query_params[QUERY_KEY] = token
 
 
-@contextmanager
-def _progress(scenario: Scenario, *, plans: int, what: str) -> Iterator[Callable[[float, str], None] | None]:
-    """A progress bar for runs expected to take more than a second (shown inside the cached
-    function, so it is replayed, already finished and emptied, on cache hits)."""
-    market = scenario.market
-    expected = market.population * market.horizon_weeks * plans * SECONDS_PER_PERSON_WEEK_PLAN
-    if expected < PROGRESS_AFTER_SECONDS:
-        yield None
-        return
-    bar = st.progress(0.0, text=f"Simulating {what}: about {expected:.0f} s")
-
-    def report(fraction: float, message: str) -> None:
-        bar.progress(min(max(fraction, 0.0), 1.0), text=f"Simulating {what}: {message}")
-
-    try:
-        yield report
-    finally:
-        bar.empty()
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _standard_plans(key: str, _custom_plan: CapabilityLevels) -> runs.LockstepRun:
-    # ``_custom_plan`` is not part of the cache key: it rides along in the run when the standard
-    # plans must be simulated anyway (see explorer.runs).
-    scenario = Scenario.from_json(key)
-    with _progress(scenario, plans=3, what="the three plans") as report:
-        # Runs short enough to need no progress bar are the interactive ones: one plan goes
-        # to the helper process (one progress bar cannot follow two processes).
-        helper = _helper() if report is None else None
-        return runs.run_standard(scenario, _custom_plan, report,
-                                 helper=helper.ready() if helper is not None else None)
-
-
 @st.cache_resource(show_spinner=False)
-def _helper() -> runs.Helper | None:
-    """The app's helper process (one per server), when the machine has a core to spare."""
-    return runs.Helper() if available_workers() >= 2 else None
+def pool() -> WorkerPool:
+    """The server's one pool of simulation workers, shared by every session.
+
+    Sized by ``EXPLORER_WORKERS`` etc. (:class:`explorer.pool.PoolSettings`), or by a
+    ``[pool]`` table in ``.streamlit/secrets.toml`` (``workers``, ``analysis_workers``,
+    ``cache_mb``, ``idle_seconds``), which wins.
+
+    Background work for every session (once per scenario): ``pool().submit(("verdict", key),
+    function, *args, priority=Priority.BACKGROUND)`` then :func:`wait_for` the job, or
+    ``pool().peek(key)`` on later runs to show it only once it is ready.
+    """
+    overrides: dict[str, object] = {}
+    if st.secrets.load_if_toml_exists() and "pool" in st.secrets:
+        overrides = dict(st.secrets["pool"])
+    return WorkerPool(PoolSettings.from_environment(overrides))
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
-def _custom_plan(key: str) -> PlanRun:
-    scenario = Scenario.from_json(key)
-    with _progress(scenario, plans=1, what="your custom plan") as report:
-        return runs.run_custom(scenario, report)
+def _expected_seconds(scenario: Scenario, plans: int) -> float:
+    market = scenario.market
+    return market.population * market.horizon_weeks * plans * SECONDS_PER_PERSON_WEEK_PLAN
 
 
-def _runs(scenario: Scenario) -> tuple[runs.LockstepRun, PlanRun]:
-    """The cached standard plans' run and the run of ``scenario``'s custom plan."""
-    lockstep = _standard_plans(runs.standard_key(scenario), scenario.custom_plan)
-    custom = runs.custom_part(lockstep, scenario) or _custom_plan(runs.custom_key(scenario))
-    return lockstep, custom
+def wait_for(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> None:
+    """Wait for ``jobs`` with the page alive: a spinner that says whether they are queued
+    (and behind how many runs) or running, or a progress bar for runs expected to take more
+    than a second. A rerun (another slider move) or the session closing ends the wait
+    (Streamlit's exception passes through), and the jobs are released either way: a job
+    nobody waits for any more is dropped from the queue."""
+    check = get_run_yield_check() or (lambda: None)
+    placeholder = st.empty()
+    try:
+        while pending := [job for job in jobs if not job.done()]:
+            kind, text = _view(pending, what, expected_seconds)
+            if kind == "bar" and (progress := pending[0].progress) is not None:
+                placeholder.progress(min(max(progress[0], 0.0), 1.0), text=text)
+                _wait_while(pending, check, text=text)
+            else:
+                with placeholder.container(), st.spinner(text):
+                    _wait_while(pending, check)
+    finally:
+        for job in jobs:
+            job.release()
+    placeholder.empty()
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
-def _standard_valued(key: str, _custom_plan: CapabilityLevels) -> Results:
-    scenario = Scenario.from_json(key)
-    lockstep = _standard_plans(runs.standard_key(scenario), _custom_plan)
-    return runs.value(lockstep.standard, scenario)
+def _view(pending: list[Job], what: str, expected_seconds: float) -> tuple[str, str]:
+    ahead = max(job.ahead() for job in pending)
+    workers = pool().settings.workers
+    if ahead:
+        return "spinner", (f"Queued: {ahead} run{'s' * (ahead != 1)} ahead of {what} "
+                           f"({workers} workers serve everyone)")
+    if all(job.state == "queued" for job in pending):
+        return "spinner", f"Queued: {what} start as soon as a worker is free"
+    progress = next((job.progress for job in pending if job.progress), None)
+    if expected_seconds >= PROGRESS_AFTER_SECONDS and progress is not None:
+        return "bar", f"Simulating {what}: {progress[1]}"
+    return "spinner", f"Simulating {what}"
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def _priced(key: str) -> Results:
-    scenario = Scenario.from_json(key)
-    standard = _standard_valued(runs.standard_prices_key(scenario), scenario.custom_plan)
-    _, custom = _runs(scenario)
-    return runs.join(standard, runs.value(custom, scenario))
+def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None = None) -> None:
+    """Wait until the jobs finish or what the page says about them would change; ``check``
+    (Streamlit's) raises when the user has moved on."""
+    before = [(job.state, job.ahead(), job.progress) for job in jobs]
+    while not all(job.done() for job in jobs):
+        next(job for job in jobs if not job.done()).wait(POLL_SECONDS)
+        check()
+        if [(job.state, job.ahead(), job.progress) for job in jobs] != before:
+            return
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _details(key: str) -> runs.Details:
-    scenario = Scenario.from_json(key)
-    lockstep, custom = _runs(scenario)
-    return runs.details(lockstep.standard, custom, scenario)
+def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, PlanRun]:
+    """The three plans' raw runs of ``scenario`` from the shared cache, simulating the missing
+    ones in the pool (joining a run another session has already asked for)."""
+    workers = pool()
+    keys = runs.plan_keys(scenario)
+    parts = {key: workers.peek(key) for key in keys}
+    missing = [key for key, part in parts.items() if part is None]
+    if not missing:
+        return parts
+    jobs = []
+    try:
+        names = []
+        for key in missing:
+            job = workers.join(key)
+            if job is None:
+                names.append(key[2])
+            elif job not in jobs:
+                jobs.append(job)
+            else:
+                job.release()
+        stats = workers.stats()
+        idle = stats["ready"] - stats["running"] - stats["queued"]
+        # Split a full run in two when two workers are free (about the time of a two-plan run);
+        # under load one lockstep run of the three costs less CPU than two runs.
+        groups = [names[:1], names[1:]] if len(names) == 3 and idle >= 2 else [names]
+        for group in filter(None, groups):
+            provides = [runs.plan_key(scenario, name) for name in group]
+            jobs.append(workers.submit(("run", *provides), runs.run_plan_parts,
+                                       runs.custom_key(scenario), group, provides=provides,
+                                       progress=True))
+    except BaseException:
+        for job in jobs:
+            job.release()
+        raise
+    what = "the three plans" if len(missing) == 3 else "your custom plan" if missing == keys[2:] \
+        else "the standard plans"
+    wait_for(jobs, what, expected_seconds=_expected_seconds(scenario, len(missing)))
+    for job in jobs:
+        for provided in job.provides:
+            if provided in parts:
+                parts[provided] = job.result(provided)  # type: ignore[index]
+    return parts
+
+
+def _lockstep(scenario: Scenario) -> runs.LockstepRun:
+    return runs.lockstep_from_parts(scenario, _plan_parts(scenario))
+
+
+def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
+    """The three plans valued at ``scenario``'s prices; the standard plans' valuation is shared
+    by every custom plan (cached in the pool's byte-bounded cache, computed once)."""
+    cache = pool().cache
+    standard = cache.compute(("valued", runs.standard_prices_key(scenario)),
+                             lambda: runs.value(lockstep.standard, scenario))
+    return cache.compute(("priced", scenario.canonical_key()),
+                         lambda: runs.join(standard, runs.value(lockstep.custom, scenario)))
 
 
 def results(scenario: Scenario | None = None, *, details: bool = False) -> Results:
     """Results of the three strategies for ``scenario`` (default: the session's), cached.
 
+    Runs are simulated in the shared worker pool (:func:`pool`) and cached across sessions.
     ``details``: include the per-person outputs (``customers``, the customer segmentation),
     which cost more and only some pages show. A failure inside the engine is shown as a
     message and stops the page, never a traceback.
     """
     scenario = scenario or current_scenario()
     try:
-        shown = _priced(scenario.canonical_key())
+        key = scenario.canonical_key()
+        cache = pool().cache
+        shown = cache.get(("priced", key))
+        lockstep = None
+        if shown is None:
+            lockstep = _lockstep(scenario)
+            shown = _priced(scenario, lockstep)
         if details:
-            shown = runs.with_details(shown, _details(scenario.canonical_key()))
+            found = cache.get(("details", key))
+            if found is None:
+                lockstep = lockstep or _lockstep(scenario)
+                found = cache.compute(("details", key), lambda: runs.details(
+                    lockstep.standard, lockstep.custom, scenario))
+            shown = runs.with_details(shown, found)
         return shown
     except MemoryError:
         st.error("This scenario needs more memory than the server has. Lower *Simulated "
@@ -174,6 +244,8 @@ def results(scenario: Scenario | None = None, *, details: bool = False) -> Resul
     except (ValueError, ArithmeticError) as error:
         st.error(f"The simulation could not finish with these settings: {error}. "
                  "Undo the last change or pick a preset.")
+    except (JobFailed, JobCancelled) as error:
+        st.error(f"The simulation did not finish: {error}.")
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 

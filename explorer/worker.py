@@ -13,6 +13,7 @@ pickled value, or one per key of ``provides`` from the dict the function returne
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import sys
@@ -56,7 +57,7 @@ def _payloads(value: Any, provides: tuple[Any, ...]) -> list[bytes]:
 def _error_payload(error: BaseException) -> bytes | None:
     try:
         return pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - the text is sent anyway
+    except Exception:
         return None
 
 
@@ -76,7 +77,7 @@ def serve(connection: Connection) -> None:
             kwargs = {**kwargs, "progress": _progress_sender(connection, lock, seq)}
         try:
             reply: tuple[Any, ...] = ("done", seq, _payloads(function(*args, **kwargs), provides))
-        except Exception as error:  # noqa: BLE001 - every failure goes back to the waiting session
+        except Exception as error:
             text = "".join(traceback.format_exception_only(type(error), error)).strip()
             reply = ("error", seq, text, _error_payload(error))
         with lock:
@@ -86,10 +87,8 @@ def serve(connection: Connection) -> None:
 def main(argv: list[str]) -> None:
     connection = Connection(int(argv[1]))
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    try:
+    with contextlib.suppress(EOFError, OSError, KeyboardInterrupt):
         serve(connection)
-    except (EOFError, OSError, KeyboardInterrupt):
-        pass
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import decision_charts as dc
-from explorer import downloads, state, ui
+from explorer import downloads, runs, state, ui
 from explorer import format as fmt
+from explorer.pool import Priority
+from explorer.state import PROGRESS_AFTER_SECONDS
 from simulation import Scenario
 from simulation.analysis import (
     DecisionRequest,
-    Execution,
     SwitchedOn,
     best_plan_under_budget,
     decision_analysis,
@@ -20,7 +21,7 @@ from simulation.analysis import (
 )
 from simulation.analysis.believe import believe, estimate_believe_seconds
 from simulation.analysis.investment import one_off_budget
-from simulation.analysis.parallel import available_workers, format_seconds
+from simulation.analysis.parallel import format_seconds
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "omnichannel-analysis-cache"
 KEEP = 6
@@ -34,21 +35,21 @@ def _finished() -> OrderedDict:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _estimate(key: str, request: DecisionRequest) -> float:
-    return estimate_decision_seconds(Scenario.from_json(key), request)
+    return estimate_decision_seconds(Scenario.from_json(key), request, n_jobs=1)
 
 
-def _run(key: tuple, work, estimate: float, label: str):  # type: ignore[no-untyped-def]
-    """Run ``work(execution)`` with a progress bar and a cancel button; keep the result."""
+def _run(key: tuple, work, args: tuple, estimate: float, label: str):  # type: ignore[no-untyped-def]
+    """Run ``work(*args, execution=...)`` in the shared worker pool (behind the sliders'
+    runs, on a bounded share of the workers) with a progress bar and a cancel button; keep
+    the result. Cancel, or leaving the page, stops the run and its worker."""
     store = _finished()
     if key not in store:
         st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
-        bar = st.progress(0.0, text=f"{label}: about {format_seconds(estimate)}" if estimate else label)
-
-        def progress(fraction: float, message: str) -> None:
-            bar.progress(min(fraction, 1.0), text=message)
-
-        store[key] = work(Execution(progress=progress, cache_dir=CACHE_DIR))
-        bar.empty()
+        job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, str(CACHE_DIR),
+                                  priority=Priority.ANALYSIS, cancel_running=True,
+                                  progress=True, keep=False)
+        state.wait_for([job], label, expected_seconds=max(estimate, PROGRESS_AFTER_SECONDS))
+        store[key] = job.result()
         while len(store) > KEEP:
             store.popitem(last=False)
     return store[key]
@@ -89,12 +90,12 @@ key = (analysed.canonical_key(), request)
 estimate = 0.0 if key in _finished() else _estimate(analysed.canonical_key(), request)
 if key not in _finished():
     st.info(f"Uncertainty, tornado, Shapley split and break-even for this scenario: about "
-            f"{format_seconds(estimate)} on {available_workers()} cores.", icon=":material/timer:")
+            f"{format_seconds(estimate)} on one of the server's workers.", icon=":material/timer:")
     if not st.button("Run the analyses", key="dec_run", type="primary"):
         if st.session_state.get("cancel_analyses"):
             st.warning("Cancelled; nothing was kept.")
         st.stop()
-result = _run(key, lambda ex: decision_analysis(analysed, request, ex), estimate, "analyses")
+result = _run(key, decision_analysis, (analysed, request), estimate, "analyses")
 
 u, t, s, omni = result.uncertainty, result.tornado, result.capability_value, result.break_even["omnichannel"]
 gain = u.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")] if u else None
@@ -143,8 +144,8 @@ with tab_b:
     budget = st.number_input(f"One-off budget ({currency})", 0.0, 1e10, planned, 50_000.0, key="dec_budget")
     if st.button("Find the best plan within this budget", key="dec_best") or (
             (analysed.canonical_key(), budget) in _finished()):
-        best = _run((analysed.canonical_key(), budget),
-                    lambda ex: best_plan_under_budget(analysed, budget, execution=ex), 0.0, "best plan")
+        best = _run((analysed.canonical_key(), budget), best_plan_under_budget, (analysed, budget),
+                    0.0, "best plan")
         st.markdown(best.summary())
         st.dataframe(best.evaluated.sort_values("npv", ascending=False), hide_index=True, height=260)
 with tab_w:

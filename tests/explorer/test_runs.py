@@ -4,8 +4,6 @@ the custom plan run alone when it moves, both simulated at fixed prices and valu
 from __future__ import annotations
 
 import pickle
-import time
-from concurrent.futures import Executor
 
 import pandas as pd
 
@@ -85,22 +83,16 @@ def test_pages_without_details_get_the_same_numbers_without_per_person_outputs(
     assert plain.run is None and "customers" not in vars(plain)
 
 
-def _started(helper: runs.Helper) -> Executor:
-    deadline = time.monotonic() + 120
-    while (ready := helper.ready()) is None:
-        assert time.monotonic() < deadline, "the helper process did not start"
-        time.sleep(0.1)
-    return ready
-
-
-def test_a_helper_process_runs_a_plan_beside_with_the_same_numbers(small_scenario: Scenario):
-    helper = runs.Helper()
-    pool = _started(helper)
-    scenario = Scenario.from_json(runs.standard_key(small_scenario))
-    beside = runs.run_standard(scenario, small_scenario.custom_plan, helper=pool)
-    assert beside.custom_key == runs.custom_key(small_scenario)
-    _assert_same(runs.priced(beside, None, small_scenario), split_results(small_scenario))
-
-    pool.shutdown()  # a helper that is gone: every plan runs in this process instead
-    alone = runs.run_standard(scenario, small_scenario.custom_plan, helper=pool)
-    _assert_same(runs.priced(alone, None, small_scenario), split_results(small_scenario))
+def test_per_plan_parts_of_different_runs_join_exactly(small_scenario: Scenario):
+    """What the app's worker pool caches: multichannel from one run, omnichannel and the custom
+    plan from another, a moved custom plan from a third; joined, each equals one run."""
+    key = runs.custom_key(small_scenario)
+    parts = {**runs.run_plan_parts(key, ["multichannel"]),
+             **runs.run_plan_parts(key, ["omnichannel", "custom"])}
+    assert sorted(parts) == sorted(runs.plan_keys(small_scenario))
+    lockstep = runs.lockstep_from_parts(small_scenario, parts)
+    _assert_same(runs.priced(lockstep, None, small_scenario), split_results(small_scenario))
+    moved = small_scenario.replace(custom_plan={"identity": 1.0, "context": 0.25})
+    assert runs.plan_keys(moved)[:2] == runs.plan_keys(small_scenario)[:2]
+    parts.update(runs.run_plan_parts(runs.custom_key(moved), ["custom"]))
+    _assert_same(runs.priced(runs.lockstep_from_parts(moved, parts), None, moved), simulate(moved))

@@ -1,0 +1,46 @@
+"""Small module-level jobs for the worker-pool tests (workers import them by reference)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def square_slowly(x: int, seconds: float) -> int:
+    time.sleep(seconds)
+    return x * x
+
+
+def die_once(marker: str) -> str:
+    """Ends its worker abruptly the first time (as an out-of-memory kill would), then works."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("died")
+        os._exit(137)
+    return "finished on a fresh worker"
+
+
+def always_die() -> None:
+    os._exit(137)
+
+
+def sleep_with_a_child(pid_file: str) -> None:
+    """Starts a grandchild process (as joblib's workers would), records both pids, sleeps."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    Path(pid_file).write_text(f"{os.getpid()} {child.pid}")
+    time.sleep(600)
+
+
+def refuse(message: str) -> None:
+    raise ValueError(message)
+
+
+def report_progress(steps: int, progress=None) -> int:  # type: ignore[no-untyped-def]
+    for step in range(steps):
+        if progress is not None:
+            progress((step + 1) / steps, f"step {step + 1}")
+        time.sleep(0.05)
+    return steps
