@@ -113,26 +113,47 @@ def plan_keys(scenario: Scenario) -> list[PlanKey]:
     return [plan_key(scenario, name) for name in [*STANDARD, *CUSTOM]]
 
 
-def run_plan_parts(key: str, names: list[str],
-                   progress: ProgressCallback | None = None) -> dict[PlanKey, PlanRun]:
+def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None = None, *,
+                   prices: str | None = None) -> dict[Any, Any]:
     """The plans ``names`` of the scenario with :func:`custom_key` ``key``, run in lockstep
     and split into one run per plan, by :func:`plan_key` (what a pool worker is sent).
 
     A standard plan's part is labelled with the scenario without its custom plan, as if it had
     run there: its numbers are the same (common random numbers), and parts of different
     custom plans' runs can then be joined (:meth:`PlanRun.joined` compares the scenarios).
+
+    ``prices``: canonical JSON of the scenario a page shows; the parts are then also valued at
+    its prices, by :func:`valued_keys` (the standard plans if both ran, the custom plan if it
+    ran), so the app process, which serves every session on one core, need not.
     """
     scenario = Scenario.from_json(key)
     run = _run_named(scenario, names, progress)
     blank = _without_custom_plan(scenario)
-    parts = {}
+    parts: dict[Any, Any] = {}
     for name in names:
         part = run.plans([name])
         if name not in CUSTOM:
             world = dataclasses.replace(part.run.world, scenario=blank)
             part = PlanRun(run=dataclasses.replace(part.run, world=world), extras=part.extras)
         parts[plan_key(scenario, name)] = part
+    if prices is not None:
+        shown = Scenario.from_json(prices)
+        standard_valued, custom_valued = valued_keys(shown, names)
+        if standard_valued is not None:
+            multi, omni = (parts[plan_key(scenario, name)] for name in STANDARD)
+            parts[standard_valued] = value(multi.joined(omni), shown)
+        if custom_valued is not None:
+            parts[custom_valued] = value(parts[plan_key(scenario, CUSTOM[0])], shown)
     return parts
+
+
+def valued_keys(scenario: Scenario, names: list[str]) -> tuple[tuple[str, str] | None,
+                                                                tuple[str, str] | None]:
+    """Cache keys of the standard plans valued at ``scenario``'s prices (if ``names`` has both)
+    and of its custom plan valued (if ``names`` has it)."""
+    standard = ("valued", standard_prices_key(scenario)) if set(STANDARD) <= set(names) else None
+    custom = ("valued-custom", scenario.canonical_key()) if CUSTOM[0] in names else None
+    return standard, custom
 
 
 def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, PlanRun]) -> LockstepRun:

@@ -15,7 +15,8 @@ page waits it shows whether its runs are queued or running. Pages call :func:`re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
@@ -37,6 +38,9 @@ SECONDS_PER_PERSON_WEEK_PLAN = 8e-8
 PROGRESS_AFTER_SECONDS = 1.0
 POLL_SECONDS = 0.1
 """How often a waiting page checks its jobs and whether the user has moved on."""
+REDRAW_SECONDS = 1.0
+"""How often a waiting page may redraw its queue position or progress (each redraw is a
+message to the browser, and twenty waiting sessions would otherwise redraw at every start)."""
 
 
 def current_scenario() -> Scenario:
@@ -145,13 +149,19 @@ def _view(pending: list[Job], what: str, expected_seconds: float) -> tuple[str, 
 
 
 def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None = None) -> None:
-    """Wait until the jobs finish or what the page says about them would change; ``check``
-    (Streamlit's) raises when the user has moved on."""
-    before = [(job.state, job.ahead(), job.progress) for job in jobs]
+    """Wait until the jobs finish or what the page says about them would change (a job
+    starts, or, at most once a second, the queue ahead moves or progress is reported);
+    ``check`` (Streamlit's) raises when the user has moved on."""
+    states = [job.state for job in jobs]
+    seen = [(job.ahead(), job.progress) for job in jobs]
+    since = time.monotonic()
     while not all(job.done() for job in jobs):
         next(job for job in jobs if not job.done()).wait(POLL_SECONDS)
         check()
-        if [(job.state, job.ahead(), job.progress) for job in jobs] != before:
+        if [job.state for job in jobs] != states:
+            return
+        if time.monotonic() - since >= REDRAW_SECONDS and [
+                (job.ahead(), job.progress) for job in jobs] != seen:
             return
 
 
@@ -181,10 +191,11 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, PlanRun]:
         # under load one lockstep run of the three costs less CPU than two runs.
         groups = [names[:1], names[1:]] if len(names) == 3 and idle >= 2 else [names]
         for group in filter(None, groups):
-            provides = [runs.plan_key(scenario, name) for name in group]
+            provides: list[Hashable] = [runs.plan_key(scenario, name) for name in group]
+            provides += [k for k in runs.valued_keys(scenario, group) if k is not None]
             jobs.append(workers.submit(("run", *provides), runs.run_plan_parts,
                                        runs.custom_key(scenario), group, provides=provides,
-                                       progress=True))
+                                       progress=True, prices=scenario.canonical_key()))
     except BaseException:
         for job in jobs:
             job.release()
@@ -207,10 +218,10 @@ def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
     """The three plans valued at ``scenario``'s prices; the standard plans' valuation is shared
     by every custom plan (cached in the pool's byte-bounded cache, computed once)."""
     cache = pool().cache
-    standard = cache.compute(("valued", runs.standard_prices_key(scenario)),
-                             lambda: runs.value(lockstep.standard, scenario))
-    return cache.compute(("priced", scenario.canonical_key()),
-                         lambda: runs.join(standard, runs.value(lockstep.custom, scenario)))
+    standard_key, custom_key = runs.valued_keys(scenario, [*runs.STANDARD, *runs.CUSTOM])
+    standard = cache.compute(standard_key, lambda: runs.value(lockstep.standard, scenario))
+    custom = cache.compute(custom_key, lambda: runs.value(lockstep.custom, scenario))
+    return cache.compute(("priced", scenario.canonical_key()), lambda: runs.join(standard, custom))
 
 
 def results(scenario: Scenario | None = None, *, details: bool = False) -> Results:

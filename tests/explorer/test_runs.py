@@ -96,3 +96,17 @@ def test_per_plan_parts_of_different_runs_join_exactly(small_scenario: Scenario)
     assert runs.plan_keys(moved)[:2] == runs.plan_keys(small_scenario)[:2]
     parts.update(runs.run_plan_parts(runs.custom_key(moved), ["custom"]))
     _assert_same(runs.priced(runs.lockstep_from_parts(moved, parts), None, moved), simulate(moved))
+
+
+def test_parts_valued_in_the_worker_equal_the_app_valuing_them(small_scenario: Scenario):
+    shown = small_scenario.replace(economics__gross_margin=0.3)
+    key = runs.custom_key(shown)
+    parts = runs.run_plan_parts(key, ["multichannel", "omnichannel", "custom"],
+                                prices=shown.canonical_key())
+    standard, custom = runs.valued_keys(shown, ["multichannel", "omnichannel", "custom"])
+    joined = runs.join(parts[standard], parts[custom])
+    lockstep = runs.lockstep_from_parts(shown, parts)
+    expected = runs.join(runs.value(lockstep.standard, shown), runs.value(lockstep.custom, shown))
+    pd.testing.assert_frame_equal(joined.kpis, expected.kpis)
+    pd.testing.assert_frame_equal(joined.weekly, expected.weekly)
+    assert runs.valued_keys(shown, ["custom"])[0] is None
