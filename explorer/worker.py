@@ -64,6 +64,7 @@ def _error_payload(error: BaseException) -> bytes | None:
 def serve(connection: Connection) -> None:
     """Answer jobs until the connection closes."""
     import simulation.api  # noqa: F401  (numpy, pandas, scikit-learn: paid once, before "ready")
+    from explorer.pool import release_freed_memory
 
     lock = threading.Lock()
     connection.send(("ready",))
@@ -82,6 +83,8 @@ def serve(connection: Connection) -> None:
             reply = ("error", seq, text, _error_payload(error))
         with lock:
             connection.send(reply)
+        del reply, function, args, kwargs, message
+        release_freed_memory()  # the run's arrays are gone: give their pages back
 
 
 def main(argv: list[str]) -> None:
