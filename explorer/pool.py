@@ -14,8 +14,8 @@ scripts shares about one core. :class:`WorkerPool` runs that work in separate pr
   (the pickled size the worker sent), least recently used first out, and entries nobody asked
   for within ``idle_seconds`` are dropped too, so memory returns once the users have gone.
 * **Priorities and shares.** The queue is ordered by :class:`Priority` (interactive first),
-  then by cost (smallest first), then by arrival. At most ``analysis_workers`` workers run
-  ANALYSIS jobs at once, so the others stay free for the sliders.
+  then by arrival. At most ``analysis_workers`` workers run ANALYSIS jobs at once, so the
+  others stay free for the sliders.
 * **Cancellation.** A job counts its waiters; when the last one :meth:`Job.release` s it, a
   queued job is dropped and a running job submitted with ``cancel_running=True`` is stopped
   by ending its worker's process group (with any processes it started); a fresh worker takes
@@ -275,7 +275,6 @@ class Job:
     progress: tuple[float, str] | None = None
     attempts: int = 0
     keep: bool = True
-    cost: float = 1.0
     _values: dict[Hashable, Any] = field(default_factory=dict)
     _error: BaseException | None = None
     _done: threading.Event = field(default_factory=threading.Event)
@@ -393,7 +392,7 @@ class WorkerPool:
     def submit(self, key: Hashable, function: Callable[..., Any], *args: Any,
                priority: Priority = Priority.INTERACTIVE, provides: Sequence[Hashable] = (),
                cancel_running: bool = False, progress: bool = False, keep: bool = True,
-               cost: float = 1.0, **kwargs: Any) -> Job:
+               **kwargs: Any) -> Job:
         """The job computing ``function(*args, **kwargs)`` in a worker, cached under ``key``.
 
         If ``key`` (every key of ``provides``) is cached, the returned job has already
@@ -418,10 +417,6 @@ class WorkerPool:
             :attr:`Job.progress`.
         keep:
             Cache the result (False: only the job's waiters get it).
-        cost:
-            Relative size (e.g. plans simulated); within a priority, smaller jobs go first,
-            which shortens the average wait (a capability move, one plan, does not queue
-            behind other sessions' three-plan runs).
         """
         keys = tuple(provides) or (key,)
         with self._lock:
@@ -441,7 +436,7 @@ class WorkerPool:
                     running.priority = priority  # an interactive waiter lifts a background job
                 return running
             job = Job(key, function, args, kwargs, priority, tuple(provides), cancel_running,
-                      progress, next(self._seq), keep=keep, cost=cost, _pool=self)
+                      progress, next(self._seq), keep=keep, _pool=self)
             for k in keys:
                 self._inflight[k] = job
             self._queue.append(job)
@@ -643,5 +638,5 @@ def _exception(text: str, payload: bytes | None) -> BaseException:
     return JobFailed(text)
 
 
-def _order(job: Job) -> tuple[int, float, int]:
-    return (int(job.priority), job.cost, job.seq)
+def _order(job: Job) -> tuple[int, int]:
+    return (int(job.priority), job.seq)

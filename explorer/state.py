@@ -195,8 +195,7 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, PlanRun]:
             provides += [k for k in runs.valued_keys(scenario, group) if k is not None]
             jobs.append(workers.submit(("run", *provides), runs.run_plan_parts,
                                        runs.custom_key(scenario), group, provides=provides,
-                                       progress=True, prices=scenario.canonical_key(),
-                                       cost=len(group)))
+                                       progress=True, prices=scenario.canonical_key()))
     except BaseException:
         for job in jobs:
             job.release()
