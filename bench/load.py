@@ -1,0 +1,282 @@
+"""Many sessions at once against a local ``streamlit run app.py`` (prints, never asserts).
+
+    python bench/load.py [--sessions 1 5 10 20] [--settle 180] [--root DIR] [--port N]
+
+Starts the app of ``--root`` (default: this checkout) on 127.0.0.1 and drives it with
+protocol-level clients: each speaks Streamlit's own websocket protocol (``/_stcore/stream``,
+protobuf ``BackMsg``/``ForwardMsg`` from ``streamlit.proto``), so no browser runs and the times
+are the server's alone. For each number of sessions, that many clients connect at once; each
+waits for its first render (the default scenario), then moves the horizon slider to its own
+value (all three plans re-simulated) and then a capability slider to its own value (the custom
+plan re-simulated), waiting each time for the script run to finish. Horizons are distinct
+across sessions and levels, so no update is served from another session's cache.
+
+Printed per level: first-render and slider-update median, p90 and max. Memory: the server's
+resident set (the app process plus every process it started, e.g. simulation workers) when
+idle after one warm-up session, its peak under load, and ``--settle`` seconds after the last
+sessions closed (the issue asks for three minutes; pass less for a quick run).
+
+Clients are bounded (at most 50, loopback only, each run waits at most ``--timeout`` s).
+The machine may be shared: timings are noisy, compare runs side by side (``--root`` of a
+``git worktree`` of the old commit) and quote ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+MAX_SESSIONS = 50
+HORIZON_KEY = "p__market__horizon_weeks"
+CAPABILITY_KEY = "p__custom_plan__inventory"
+DEFAULT_HORIZON = 156
+HORIZONS = [h for h in range(88, 236, 4) if h != DEFAULT_HORIZON]
+"""36 horizons around the default (cost per run about the default's on average)."""
+
+
+@dataclass
+class Session:
+    """One protocol-level client: its widget ids, query string and measured times."""
+
+    number: int
+    widgets: dict[str, str] = field(default_factory=dict)
+    query: str = ""
+    first_render: float = float("nan")
+    updates: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _rerun(session: Session, widget: str | None = None, value: float | None = None) -> bytes:
+    msg = BackMsg()
+    state = msg.rerun_script
+    state.query_string = session.query
+    if widget is not None and value is not None:
+        ws = state.widget_states.widgets.add()
+        ws.id = session.widgets[widget]
+        ws.double_array_value.data[:] = [value]
+    return msg.SerializeToString()
+
+
+async def _until_finished(ws, session: Session, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    """Read ForwardMsgs until the script run finishes; note widget ids and the query string."""
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), timeout)
+        msg = ForwardMsg.FromString(raw)
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            if element.WhichOneof("type") == "slider":
+                for key in (HORIZON_KEY, CAPABILITY_KEY):
+                    if element.slider.id.endswith(key):
+                        session.widgets[key] = element.slider.id
+            elif element.WhichOneof("type") == "exception":
+                session.errors.append(element.exception.message)
+        elif kind == "page_info_changed":
+            session.query = msg.page_info_changed.query_string
+        elif kind == "script_finished":
+            status = msg.script_finished
+            if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                continue
+            if status != ForwardMsg.FINISHED_SUCCESSFULLY:
+                session.errors.append(f"script finished with status {status}")
+            return
+
+
+async def _run_session(url: str, session: Session, level: int, timeout: float) -> None:
+    horizon = HORIZONS[(level + session.number) % len(HORIZONS)]
+    capability = 5 * (1 + session.number % 20)
+    async with connect(url, subprotocols=["streamlit"], max_size=None,  # type: ignore[list-item]
+                       open_timeout=timeout) as ws:
+        started = time.perf_counter()
+        await ws.send(_rerun(session))
+        await _until_finished(ws, session, timeout)
+        session.first_render = time.perf_counter() - started
+        for key, value in ((HORIZON_KEY, horizon), (CAPABILITY_KEY, capability)):
+            if key not in session.widgets:
+                session.errors.append(f"no slider {key} on the page")
+                return
+            started = time.perf_counter()
+            await ws.send(_rerun(session, key, value))
+            await _until_finished(ws, session, timeout)
+            session.updates.append(time.perf_counter() - started)
+
+
+async def _level(url: str, sessions: int, level: int, timeout: float) -> list[Session]:
+    clients = [Session(i) for i in range(sessions)]
+    done = await asyncio.gather(*(_run_session(url, c, level, timeout) for c in clients),
+                                return_exceptions=True)
+    for client, outcome in zip(clients, done, strict=True):
+        if isinstance(outcome, BaseException):
+            client.errors.append(f"{type(outcome).__name__}: {outcome}")
+    return clients
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident set of ``pid`` and all its descendants, MB."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        stack.extend(children.get(current, []))
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+class MemorySampler:
+    """Samples the server's tree RSS every 0.2 s in a thread; ``peak`` is the largest seen."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, _tree_rss_mb(self.pid))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    launcher = os.environ.get("LOAD_SERVER_LAUNCHER")  # e.g. a profiling wrapper of streamlit
+    command = [sys.executable, launcher] if launcher else [sys.executable, "-m", "streamlit", "run", "app.py"]
+    server = subprocess.Popen(
+        [*command, "--server.port", str(port),
+         "--server.address", HOST, "--server.headless", "true",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=root, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+                f"http://{HOST}:{port}/_stcore/health", timeout=2) as answer:
+            if answer.read() == b"ok":
+                return server
+        if server.poll() is not None:
+            break
+        time.sleep(0.3)
+    server.kill()
+    raise SystemExit(f"streamlit did not start; see {log}")
+
+
+def _stats(values: list[float]) -> str:
+    values = [v for v in values if v == v]
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]  # nearest rank
+    return f"{statistics.median(ordered):5.2f} / {p90:5.2f} / {ordered[-1]:5.2f} s"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of ``pid`` (its own threads; finished children included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 10, 20])
+    parser.add_argument("--settle", type=float, default=180.0,
+                        help="seconds to wait after the sessions close before the last memory "
+                             "reading (default 180)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app.py to serve")
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per script run")
+    args = parser.parse_args()
+    if max(args.sessions) > MAX_SESSIONS or min(args.sessions) < 1:
+        parser.error(f"sessions must be between 1 and {MAX_SESSIONS}")
+    root = args.root.resolve()
+    port = args.port or _free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"load-streamlit-{port}.log"
+    url = f"ws://{HOST}:{port}/_stcore/stream"
+    print(f"app: {root} (commit {_commit(root)}), {os.cpu_count()} cores; log {log}")
+    print("Timings are noisy when the machine is shared: compare runs side by side, quote ratios.")
+    server = _start_server(root, port, log)
+    try:
+        warm = asyncio.run(_level(url, 1, len(HORIZONS) - 1, args.timeout))
+        if warm[0].errors:
+            print(f"warm-up errors: {warm[0].errors}")
+        time.sleep(5)
+        idle = _tree_rss_mb(server.pid)
+        print(f"idle after one warm-up session: {idle:.0f} MB")
+        print(f"{'sessions':>8}  {'first render med / p90 / max':>30}  "
+              f"{'update med / p90 / max':>26}  {'wall':>6}  {'app CPU':>7}  errors")
+        sampler = MemorySampler(server.pid)
+        for level, sessions in enumerate(args.sessions):
+            cpu = _cpu_seconds(server.pid)
+            started = time.perf_counter()
+            clients = asyncio.run(_level(url, sessions, sum(args.sessions[:level]), args.timeout))
+            wall = time.perf_counter() - started
+            errors = [e for c in clients for e in c.errors]
+            print(f"{sessions:>8}  {_stats([c.first_render for c in clients]):>30}  "
+                  f"{_stats([u for c in clients for u in c.updates]):>26}  {wall:5.1f}s  "
+                  f"{_cpu_seconds(server.pid) - cpu:6.1f}s  {len(errors)}"
+                  + (f" (first: {errors[0][:120]})" if errors else ""), flush=True)
+        sampler.stop()
+        closed = _tree_rss_mb(server.pid)
+        print(f"memory: idle {idle:.0f} MB, peak {sampler.peak:.0f} MB, "
+              f"just after the sessions closed {closed:.0f} MB", flush=True)
+        time.sleep(args.settle)
+        after = _tree_rss_mb(server.pid)
+        print(f"memory {args.settle:.0f} s after the sessions closed: {after:.0f} MB "
+              f"({after / idle - 1:+.0%} vs idle)")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    lines = log.read_text(errors="replace").splitlines()
+    warnings = [line for line in lines if "warn" in line.lower() or "error" in line.lower()]
+    print(f"server log: {len(lines)} lines, {len(warnings)} with a warning or error"
+          + (f" (first: {warnings[0][:120]})" if warnings else ""))
+
+
+def _commit(root: Path) -> str:
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "?"
+
+
+if __name__ == "__main__":
+    main()
