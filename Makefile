@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: app test install install-dev browser bench
+.PHONY: app test install install-dev browser bench bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ test: install-dev browser
 bench: install-dev
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/analysis.py
+
+## Twenty sessions at once against a local server (about 5 minutes; --settle 10 for a quick run).
+bench-load: install-dev
+	$(BIN)/python bench/load.py

@@ -129,8 +129,8 @@ async def _level(url: str, sessions: int, level: int, timeout: float) -> list[Se
     return clients
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident set of ``pid`` and all its descendants, MB."""
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -139,10 +139,18 @@ def _tree_rss_mb(pid: int) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    total, stack = 0, [pid]
+    found, stack = [], [pid]
     while stack:
         current = stack.pop()
+        found.append(current)
         stack.extend(children.get(current, []))
+    return found
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident set of ``pid`` and all its descendants, MB."""
+    total = 0
+    for current in _descendants(pid):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -208,9 +216,15 @@ def _stats(values: list[float]) -> str:
 
 def _cpu_seconds(pid: int) -> float:
     """User+system CPU seconds of ``pid`` (its own threads; finished children included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def _cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds of the app process and of the processes it started (workers)."""
+    return _cpu_seconds(pid), sum(_cpu_seconds(p) for p in _descendants(pid)[1:])
 
 
 def main() -> None:
@@ -240,17 +254,18 @@ def main() -> None:
         idle = _tree_rss_mb(server.pid)
         print(f"idle after one warm-up session: {idle:.0f} MB")
         print(f"{'sessions':>8}  {'first render med / p90 / max':>30}  "
-              f"{'update med / p90 / max':>26}  {'wall':>6}  {'app CPU':>7}  errors")
+              f"{'update med / p90 / max':>26}  {'wall':>6}  {'app CPU':>7}  {'workers':>7}  errors")
         sampler = MemorySampler(server.pid)
         for level, sessions in enumerate(args.sessions):
-            cpu = _cpu_seconds(server.pid)
+            app_cpu, workers_cpu = _cpu(server.pid)
             started = time.perf_counter()
             clients = asyncio.run(_level(url, sessions, sum(args.sessions[:level]), args.timeout))
             wall = time.perf_counter() - started
             errors = [e for c in clients for e in c.errors]
             print(f"{sessions:>8}  {_stats([c.first_render for c in clients]):>30}  "
                   f"{_stats([u for c in clients for u in c.updates]):>26}  {wall:5.1f}s  "
-                  f"{_cpu_seconds(server.pid) - cpu:6.1f}s  {len(errors)}"
+                  f"{_cpu(server.pid)[0] - app_cpu:6.1f}s  {_cpu(server.pid)[1] - workers_cpu:6.1f}s  "
+                  f"{len(errors)}"
                   + (f" (first: {errors[0][:120]})" if errors else ""), flush=True)
         sampler.stop()
         closed = _tree_rss_mb(server.pid)
