@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from simulation import Scenario, Strategy
+from simulation.analysis.cluster import dask_runner, scheduler_from_environment
 from simulation.analysis.runs import Execution
 from simulation.api import PlanRun, run_plans, valued
 from simulation.metrics import baseline_comparison, customers_frame
@@ -164,10 +165,21 @@ def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, PlanRun]) -> Lo
 
 def run_analysis(work: Callable[..., T], args: tuple[Any, ...], cache_dir: str | None = None,
                  progress: ProgressCallback | None = None) -> T:
-    """``work(*args, execution=...)``, one analysis of :mod:`simulation.analysis`, run in this
-    process (what a pool worker is sent: the analysis takes one worker of the app's bounded
-    share, and ending that worker cancels it), reporting ``progress``."""
-    return work(*args, execution=Execution(n_jobs=1, progress=progress, cache_dir=cache_dir))
+    """``work(*args, execution=...)``, one analysis of :mod:`simulation.analysis`, reporting
+    ``progress`` (what a pool worker is sent: the analysis takes one worker of the app's
+    bounded share, and ending that worker cancels it).
+
+    Its tasks run in this process, or, when the operator names a running Dask scheduler in
+    ``OMNICHANNEL_DASK_SCHEDULER`` (:mod:`simulation.analysis.cluster`), on that cluster with
+    this process as its client. ``local`` is not honoured here: a local cluster would take
+    every core of the server, which the sessions' slider runs share.
+    """
+    execution = Execution(n_jobs=1, progress=progress, cache_dir=cache_dir)
+    address = scheduler_from_environment()
+    if address is None or address == "local":
+        return work(*args, execution=execution)
+    with dask_runner(address):
+        return work(*args, execution=execution)
 
 
 def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:

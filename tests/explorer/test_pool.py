@@ -3,6 +3,7 @@ share, cancellation without processes left behind, dead workers replaced, a quie
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -244,3 +245,23 @@ def test_starting_the_pool_and_running_a_simulation_writes_nothing_to_the_log(sm
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ran"
     assert done.stderr == ""
+
+
+def test_an_analysis_goes_to_the_operators_dask_scheduler_but_never_to_a_local_cluster(
+        monkeypatch: pytest.MonkeyPatch):
+    used: list[str] = []
+
+    @contextlib.contextmanager
+    def fake_runner(address: str):  # type: ignore[no-untyped-def]
+        used.append(address)
+        yield
+
+    def work(x: int, *, execution) -> int:  # type: ignore[no-untyped-def]
+        assert execution.n_jobs == 1
+        return x + 1
+
+    monkeypatch.setattr(runs, "dask_runner", fake_runner)
+    monkeypatch.setenv("OMNICHANNEL_DASK_SCHEDULER", "tcp://scheduler:8786")
+    assert runs.run_analysis(work, (1,)) == 2 and used == ["tcp://scheduler:8786"]
+    monkeypatch.setenv("OMNICHANNEL_DASK_SCHEDULER", "local")
+    assert runs.run_analysis(work, (2,)) == 3 and used == ["tcp://scheduler:8786"]
