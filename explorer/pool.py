@@ -17,9 +17,9 @@ scripts shares about one core. :class:`WorkerPool` runs that work in separate pr
   then by arrival. At most ``analysis_workers`` workers run ANALYSIS jobs at once, so the
   others stay free for the sliders.
 * **Cancellation.** A job counts its waiters; when the last one :meth:`Job.release` s it, a
-  queued job is dropped and a running job submitted with ``cancel_running=True`` is stopped
-  by ending its worker's process group (with any processes it started); a fresh worker takes
-  its place.
+  queued job is dropped (unless BACKGROUND: sessions poll for those), and a running job
+  submitted with ``cancel_running=True`` is stopped by ending its worker's process group (with
+  any processes it started); a fresh worker takes its place.
 
 This module does not import Streamlit; :mod:`explorer.state` holds the app's one pool.
 Why processes and not Dask: the work is a few CPU-bound tasks of 0.1-1 s on one machine, and a
@@ -71,7 +71,8 @@ class Priority(enum.IntEnum):
     INTERACTIVE = 0
     """A page waiting for a run to draw (sliders, first render)."""
     BACKGROUND = 1
-    """Work computed once per scenario for every session that shows it (e.g. a verdict)."""
+    """Work computed once per scenario for every session that shows it (e.g. a verdict); it
+    stays queued when nobody waits (sessions poll for it) and its result is cached."""
     ANALYSIS = 2
     """Long analyses (Decisions page); limited to ``analysis_workers`` workers at once."""
 
@@ -476,7 +477,7 @@ class WorkerPool:
             job.waiters -= 1
             if job.waiters > 0:
                 return
-            if job.state == "queued":
+            if job.state == "queued" and job.priority != Priority.BACKGROUND:
                 self._queue.remove(job)
                 self._forget(job)
                 job._finish(None, JobCancelled("cancelled before it started"))

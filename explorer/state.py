@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
 from explorer import format as fmt
 from explorer import runs
-from explorer.pool import Job, JobCancelled, JobFailed, PoolSettings, WorkerPool
+from explorer.pool import Job, JobCancelled, JobFailed, PoolSettings, Priority, WorkerPool
 from simulation import APP_VERSION, Scenario, ScenarioError
 from simulation.api import PlanRun
 from simulation.presets import DEFAULT_PRESET
 from simulation.results import Results
 
+T = TypeVar("T")
 SCENARIO = "scenario"
 MESSAGE = "message"
 QUERY_KEY = "s"
@@ -96,14 +98,26 @@ def pool() -> WorkerPool:
     ``[pool]`` table in ``.streamlit/secrets.toml`` (``workers``, ``analysis_workers``,
     ``cache_mb``, ``idle_seconds``), which wins.
 
-    Background work for every session (once per scenario): ``pool().submit(("verdict", key),
-    function, *args, priority=Priority.BACKGROUND)`` then :func:`wait_for` the job, or
-    ``pool().peek(key)`` on later runs to show it only once it is ready.
+    Background work for every session (once per scenario): :func:`background` polls without
+    waiting; ``pool().submit(key, function, *args, priority=Priority.BACKGROUND)`` then
+    :func:`wait_for` the job waits with a spinner (release is done by :func:`wait_for`).
     """
     overrides: dict[str, object] = {}
     if st.secrets.load_if_toml_exists() and "pool" in st.secrets:
         overrides = dict(st.secrets["pool"])
     return WorkerPool(PoolSettings.from_environment(overrides))
+
+
+def background(key: Hashable, function: Callable[..., T], *args: Any) -> T | None:
+    """``function(*args)`` computed once in the worker pool for every session that asks with
+    the same ``key`` (e.g. ``("verdict", scenario.canonical_key())``), behind the sessions'
+    slider runs: its value if ready, else None (it is queued or running; ask again on a later
+    run, e.g. from an ``st.fragment(run_every=...)``). Never waits; raises what the function
+    raised (a later call tries again).
+    """
+    job = pool().submit(key, function, *args, priority=Priority.BACKGROUND)
+    job.release()  # a background job stays queued without waiters
+    return job.result() if job.done() else None
 
 
 def _expected_seconds(scenario: Scenario, plans: int) -> float:

@@ -265,3 +265,17 @@ def test_an_analysis_goes_to_the_operators_dask_scheduler_but_never_to_a_local_c
     assert runs.run_analysis(work, (1,)) == 2 and used == ["tcp://scheduler:8786"]
     monkeypatch.setenv("OMNICHANNEL_DASK_SCHEDULER", "local")
     assert runs.run_analysis(work, (2,)) == 3 and used == ["tcp://scheduler:8786"]
+
+
+def test_a_background_job_is_computed_once_for_every_session_polling_for_it(pool: WorkerPool):
+    started = pool.stats()["started_jobs"]
+    polls = []
+    for _ in range(3):  # three sessions ask and leave at once (they poll, never wait)
+        job = pool.submit(("verdict", "k"), pool_jobs.square_slowly, 6, 0.5, priority=Priority.BACKGROUND)
+        polls.append(job)
+        job.release()
+    assert polls[0] is polls[1] is polls[2]
+    assert not polls[0].done()  # still queued or running although nobody waits
+    assert polls[0].wait(30) and polls[0].result() == 36
+    assert pool.peek(("verdict", "k")) == 36
+    assert pool.stats()["started_jobs"] == started + 1
