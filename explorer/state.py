@@ -90,7 +90,11 @@ def sync_link(scenario: Scenario) -> None:
         st.query_params[QUERY_KEY] = token
 
 
-@st.cache_resource(show_spinner=False)
+def _close_pool(workers: WorkerPool) -> None:
+    workers.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close_pool)  # "Clear cache" stops the workers
 def pool() -> WorkerPool:
     """The server's one pool of simulation workers, shared by every session.
 
