@@ -151,7 +151,7 @@ with tab_b:
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
     if st.button("Find where integration stops paying", key="dec_believe") or wk in _finished():
-        w = _run(wk, lambda e: believe(analysed, execution=e), estimate_believe_seconds(analysed), "beliefs")
+        w = _run(wk, believe, (analysed,), estimate_believe_seconds(analysed), "beliefs")
         st.markdown(w.summary())
         _chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
                w.size_map, "break_even_map")
