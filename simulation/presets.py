@@ -7,6 +7,7 @@ replaced whole when a preset gives them; tables are merged key by key.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,10 @@ def preset_data(name: str) -> dict[str, Any]:
         raise ScenarioError([f"preset {name!r}: {error}"]) from None
 
 
+@functools.lru_cache(maxsize=32)
 def load_preset(name: str) -> Scenario:
-    """The default scenario with preset ``name`` laid over it, validated."""
+    """The default scenario with preset ``name`` laid over it, validated (read once per process:
+    scenarios are immutable and the shipped files do not change while the app runs)."""
     data = deep_merge(Scenario().model_dump(mode="python"), preset_data(name))
     data.setdefault("name", name)
     return Scenario.validated(data)
@@ -58,4 +61,9 @@ def load_preset(name: str) -> Scenario:
 
 def preset_descriptions() -> dict[str, str]:
     """Preset name -> its one-paragraph description."""
-    return {name: str(preset_data(name).get("description", "")) for name in preset_names()}
+    return dict(_descriptions())
+
+
+@functools.lru_cache(maxsize=1)
+def _descriptions() -> tuple[tuple[str, str], ...]:
+    return tuple((name, str(preset_data(name).get("description", ""))) for name in preset_names())
