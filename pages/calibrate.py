@@ -93,7 +93,7 @@ with from_kpis:
 with from_log:
     st.markdown("An orders export is enough: customer_id, timestamp, amount; channel and event_type "
                 "(visit, purchase, return) are optional. Comma, semicolon, tab or space separated; "
-                "dates ISO, YYYYMMDD or day-first. Large files are sampled by customer.")
+                "dates ISO, YYYYMMDD, day- or month-first. Large files are sampled by customer.")
     upload = st.file_uploader("Event log or orders export", type=["csv", "txt", "tsv"], key="calib_upload")
     use_sample = st.checkbox("Use the sample log (simulated from a known scenario)", key="calib_sample")
     use_cdnow = cdnow_available() and st.checkbox(

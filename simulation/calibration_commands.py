@@ -161,8 +161,8 @@ def add_commands(sub: Any) -> None:
     add_scenario_arguments(cal)
     cal.add_argument("--kpi", action="append", default=[], metavar="NAME=VALUE",
                      help=f"a KPI you know today (repeatable): {', '.join(KPI_SPECS)}")
-    cal.add_argument("--events", help="event log or orders export (CSV, semicolon, tab or space "
-                     "separated): customer_id, timestamp, amount; channel and event_type optional")
+    cal.add_argument("--events", help="event log or orders export: customer_id, timestamp, amount; "
+                     "channel and event_type optional")
     cal.add_argument("--map", action="append", default=[], metavar="STANDARD=COLUMN",
                      help="column of the log holding a standard field, or const:VALUE for a "
                      "constant, e.g. channel=const:web (repeatable)")
