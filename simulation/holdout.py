@@ -171,7 +171,7 @@ def holdout_check(
     split = default_split(bw) if split is None else split
     fit_part = bw.before(split)
     targets, notes = log_targets(fit_part, kinds=kinds, extra=extra_targets)
-    calibration = calibrate(scenario, targets, levels=levels, population=population,
+    calibration = calibrate(scenario, targets, levels=levels, population=population, basis="cohort",
                             skip_unusable=True, max_evaluations=max_evaluations,
                             progress=progress, acquisition=cohorts.Acquisition.of(fit_part),
                             lapse=lapse)

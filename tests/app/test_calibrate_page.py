@@ -35,7 +35,7 @@ def test_an_orders_only_single_channel_export_calibrates_with_a_holdout_check() 
     at.checkbox(key="calib_cdnow").check().run()
     assert not at.exception and not at.error
     text = _texts(at)
-    assert "no event_type column" in text and "every row is 'web'" in text
+    assert "(an orders export)" in text and "every row is 'web'" in text
     segments = next(d.value for d in at.dataframe if "label" in d.value.columns)
     labels = " ".join(segments["label"].astype(str))
     assert "occasional" in labels and "online-led, frequent (1.2" not in labels
