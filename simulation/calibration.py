@@ -139,18 +139,21 @@ for _w in cohorts.WINDOWS:
 KPI_SPECS["recent_repeat"] = KpiSpec(
     f"repeat purchases per customer in the log's last {cohorts.RECENT_WEEKS} weeks", 0.03, True,
     Lever.PURCHASE_DROPOUT, rate=False)
+KPI_SPECS["recent_active"] = KpiSpec(
+    f"customers with a repeat purchase in the log's last {cohorts.RECENT_WEEKS} weeks", 0.01, False,
+    Lever.PURCHASE_DROPOUT)
 for _i in (2, 3):
     KPI_SPECS[f"repeat_block_{_i}"] = KpiSpec(
         f"repeat purchases per customer in the log's weeks {_i - 1}-{_i} x {cohorts.RECENT_WEEKS} "
         "before its end", 0.03, True, Lever.INTENT, rate=False)
-COHORT_KINDS = ("purchases", "share_3plus", "active_late", "recent_repeat", "repeat_block_2",
-                "repeat_block_3")
+COHORT_KINDS = ("purchases", "share_3plus", "recent_repeat", "repeat_block_2", "repeat_block_3",
+                "recent_active")
 """What a log is fitted to by default: purchases per customer and the share with 3+ in the
-first window, buying late in it, and repeat buying in the log's last three blocks of 13 weeks
-(the tracking curve, cohort-matched). The repeat rate
+first window (frequency), repeat buying in the log's last three blocks of 13 weeks (the
+tracking curve) and the share of customers buying again in the last block (recency), all
+cohort-matched. The repeat rate
 (second purchase) can be chosen too; it is left out by default because the simulator has no
 burst of buying right after a first purchase, which the repeat rate mostly counts."""
-"""Windowed KPIs fitted from a log by default (revenue follows from them and the order value)."""
 KPI_TARGETS = ("conversion_rate", "retention_12m", "aov", "purchases_per_customer_year", "online_share")
 EVENT_TARGETS = ("visitor_conversion", "repeat_12m", "active_second_year", "aov",
                  "purchases_per_buyer_year", "online_share")

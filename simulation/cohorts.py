@@ -271,6 +271,18 @@ class Acquisition:
             start = np.clip(a - 1 - self.weeks, -1, top) + 1
             out[name] = float((self.customers * (mean[rows, upto] - mean[rows, start])).sum()
                               / self.customers.sum())
+        if "recent_repeat" in out:  # recency: who bought again in the last block
+            a, b = blocks(self.end)["recent_repeat"]
+            matched = self.simulated_week(window)
+            padded = np.concatenate([np.zeros((tc.counts.shape[0], 1)), tc.counts], axis=1)
+            active = np.empty(self.weeks.size)
+            for i, g in enumerate(matched):
+                sel = tc.first == g
+                own = padded[sel] if sel.any() else padded
+                u = int(np.clip(b - 1 - self.weeks[i], -1, top)) + 1
+                v = int(np.clip(a - 1 - self.weeks[i], -1, top)) + 1
+                active[i] = float(np.mean(own[:, u] - own[:, v] > 0))
+            out["recent_active"] = float((self.customers * active).sum() / self.customers.sum())
         return out
 
 
@@ -293,5 +305,10 @@ def block_repeat(bw: BuyingWeeks) -> dict[str, float]:
     first = bw.first
     repeat = bw.week > first[bw.customer]
     n = max(bw.n_customers, 1)
-    return {name: float((repeat & (bw.week >= a) & (bw.week < b)).sum() / n)
-            for name, (a, b) in blocks(bw.weeks).items()}
+    out = {name: float((repeat & (bw.week >= a) & (bw.week < b)).sum() / n)
+           for name, (a, b) in blocks(bw.weeks).items()}
+    if "recent_repeat" in out:
+        a, b = blocks(bw.weeks)["recent_repeat"]
+        rows = repeat & (bw.week >= a) & (bw.week < b)
+        out["recent_active"] = float(np.unique(bw.customer[rows]).size / n)
+    return out
