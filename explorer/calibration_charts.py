@@ -8,16 +8,22 @@ import plotly.graph_objects as go
 from explorer import format as fmt
 from explorer import theme
 from simulation.calibration import KPI_SPECS, Calibration
+from simulation.holdout import Holdout
 from simulation.results import Results
 
 PROJECTION_KPIS = {
     "conversion_rate": "Conversion",
-    "retention_12m": "12-month retention",
+    "repeat_12m": "Second purchase within 12 months",
+    "retention_12m": "Not lapsed 12 months on (model-only)",
     "aov": "Average order value",
-    "purchases_per_customer_year": "Purchases per customer-year",
+    "purchases_per_customer_year": "Purchases per active customer-year (model)",
     "clv": "Customer lifetime value",
     "npv": "NPV after all costs",
 }
+
+KPI_DEFAULTS = {"aov": 70.0, "repeat_52w": 45.0, "purchases_52w": 2.3, "share_3plus_52w": 25.0,
+                "active_late_52w": 17.0, "online_share": 35.0, "conversion_rate": 45.0}
+"""Starting values of the KPI route's inputs (percent for shares)."""
 
 
 def _value(kpi: str, value: float) -> str:
@@ -69,9 +75,10 @@ def projection_table(results: Results) -> pd.DataFrame:
     for plan, row in results.kpis.iterrows():
         rows[theme.strategy_label(str(plan))] = {
             "Conversion": fmt.percent(row["conversion_rate"]),
-            "12-month retention": fmt.percent(row["retention_12m"]),
+            "Second purchase within 12 months": fmt.percent(row["repeat_12m"]),
+            "Not lapsed 12 months on (model-only)": fmt.percent(row["retention_12m"]),
             "Average order value": fmt.money(row["aov"], currency, exact=True),
-            "Purchases per customer-year": f"{row['purchases_per_customer_year']:.2f}",
+            "Purchases per active customer-year (model)": f"{row['purchases_per_customer_year']:.2f}",
             "Customer lifetime value": fmt.money(row["clv"], currency),
             "NPV after all costs": fmt.money(row["npv"], currency),
             "NPV gain vs. current": fmt.money(row["npv_gain"], currency, signed=True),
@@ -85,8 +92,8 @@ def projection_figure(results: Results) -> go.Figure:
     base = k.iloc[0]
     fig = go.Figure()
     for plan in k.index:
-        rel = [k.loc[plan, c] / base[c] - 1 for c in ("conversion_rate", "retention_12m", "clv")]
-        fig.add_bar(x=["Conversion", "12-month retention", "Customer lifetime value"], y=rel,
+        rel = [k.loc[plan, c] / base[c] - 1 for c in ("conversion_rate", "repeat_12m", "clv")]
+        fig.add_bar(x=["Conversion", "Second purchase within 12 months", "Customer lifetime value"], y=rel,
                     name=theme.strategy_label(str(plan)), marker_color=theme.strategy_colour(str(plan)))
     fig.update_layout(template=theme.template(), barmode="group", height=400,
                       title="Each plan against your calibrated current state",
@@ -100,11 +107,54 @@ def mix_table(mix: pd.DataFrame) -> pd.DataFrame:
 
 
 def log_kpi_table(kpis: dict[str, float]) -> pd.DataFrame:
-    """The event log's KPIs with their definitions."""
+    """The event log's KPIs with their definitions (one meaning: the calibration's)."""
     from simulation.eventlog import EVENT_KPIS
+
+    def meaning(k: str) -> str:
+        return EVENT_KPIS.get(k) or KPI_SPECS[k].label
 
     return pd.DataFrame({
         "KPI": list(kpis),
-        "Value": [_value(k, v) if k in KPI_SPECS else fmt.percent(v) for k, v in kpis.items()],
-        "Definition": [EVENT_KPIS[k] for k in kpis],
+        "Value": ["-" if pd.isna(v) else _value(k, v) if k in KPI_SPECS else f"{v:.3g}"
+                  for k, v in kpis.items()],
+        "Definition": [meaning(k) for k in kpis],
     })
+
+
+def holdout_table(check: Holdout) -> pd.DataFrame:
+    """Predicted vs actual in the holdout, with the relative error."""
+    s = check.summary
+    money = s["metric"] == "revenue"
+    return pd.DataFrame({
+        "In the holdout": s["label"],
+        "Actual": [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["actual"], money, strict=True)],
+        "Predicted": [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["predicted"], money, strict=True)],
+        "Error": [fmt.percent(v, signed=True) for v in s["relative_error"]],
+    })
+
+
+def holdout_figure(check: Holdout) -> go.Figure:
+    """The calibration/holdout chart: weekly repeat purchases per customer, actual vs predicted,
+    with the split marked; cumulative holdout purchases per customer as a second panel."""
+    from plotly.subplots import make_subplots
+
+    w = check.weekly
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(
+        "Repeat purchases per customer, week by week",
+        "Since the split: purchases and active share per customer"))
+    fig.add_scatter(x=w["week"], y=w["actual_repeat"], name="actual", row=1, col=1,
+                    line={"color": theme.NEUTRAL_COLOUR})
+    fig.add_scatter(x=w["week"], y=w["predicted_repeat"], name="predicted (calibrated model)",
+                    row=1, col=1, line={"color": theme.PURCHASE_COLOUR, "dash": "dash"})
+    hold = w[w["part"] == "holdout"]
+    for col, label, dash in (("purchases", "purchases", "solid"), ("active", "bought at least once", "dot")):
+        fig.add_scatter(x=hold["week"], y=hold[f"actual_{col}"], name=f"actual {label}", row=1, col=2,
+                        line={"color": theme.NEUTRAL_COLOUR, "dash": dash})
+        fig.add_scatter(x=hold["week"], y=hold[f"predicted_{col}"], name=f"predicted {label}", row=1,
+                        col=2, line={"color": theme.PURCHASE_COLOUR,
+                                     "dash": "dash" if dash == "solid" else dash})
+    fig.add_vline(x=check.split - 0.5, line_dash="dot", row=1, col=1)
+    fig.update_layout(template=theme.template(), height=420,
+                      title=f"Fitted on weeks 1-{check.split}, predicted to week {check.weeks}")
+    fig.update_xaxes(title="week of the log")
+    return fig

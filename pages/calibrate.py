@@ -3,24 +3,21 @@
 import streamlit as st
 
 from explorer import calibration_charts as cc
+from explorer import calibration_inputs as inputs
 from explorer import format as fmt
 from explorer import state, ui
 from explorer.downloads import data_csv
 from simulation import CapabilityLevels, Scenario
-from simulation.calibration import (
-    EVENT_TARGETS,
-    Calibration,
-    calibrate,
-    project,
-    projected_scenario,
-)
+from simulation.calibration import KPI_SPECS, Calibration, projected_scenario
+from simulation.datasets import CDNOW_MAPPING, cdnow_available, cdnow_csv
 from simulation.eventlog import (
-    REQUIRED_COLUMNS,
     SAMPLE_LOG_PATH,
+    STANDARD_COLUMNS,
     file_digest,
     summarise_log,
     validate_events,
 )
+from simulation.holdout import Holdout, fit_and_project, holdout_check, targets_from_log
 from simulation.inputs import InputError
 from simulation.results import Results
 
@@ -30,15 +27,17 @@ ui.page_header("Calibrate to your business", "Where am I today, and what would e
 scenario = state.current_scenario()
 
 
-@st.cache_data(max_entries=8, show_spinner="Fitting the hidden parameters (a few seconds)...")
-def fitted(key: str, targets: tuple, level: float, margin: float | None, basis: str,
-           weeks: int | None) -> tuple[Calibration, Results]:
-    base = Scenario.from_json(key)
-    if weeks is not None:
-        base = base.replace(market__horizon_weeks=weeks)
-    calibration = calibrate(base, dict(targets), levels=CapabilityLevels.uniform(level),
-                            gross_margin=margin, basis=basis)
-    return calibration, project(calibration)
+def fitted(key: str, targets: tuple, level: float, margin: float | None, digest: str | None,
+           _log=None, _progress=None) -> tuple[Calibration, Results]:
+    return inputs.remembered(("fit", key, targets, level, margin, digest), lambda: fit_and_project(
+        Scenario.from_json(key), dict(targets), levels=CapabilityLevels.uniform(level), gross_margin=margin,
+        log=_log.purchases if digest else None, progress=_progress))
+
+
+def checked(digest: str, key: str, level: float, split: int, _log=None, _progress=None) -> Holdout:
+    return inputs.remembered(("holdout", digest, key, level, split), lambda: holdout_check(
+        _log.purchases, Scenario.from_json(key), levels=CapabilityLevels.uniform(level), split=split,
+        progress=_progress))
 
 
 @st.cache_data(max_entries=4, show_spinner="Checking the event log...")
@@ -48,6 +47,8 @@ def read_log(digest: str, data: bytes, mapping: tuple, key: str):
 
 
 def show(calibration: Calibration, projection: Results, name: str) -> None:
+    for note in calibration.skipped:
+        st.info(note)
     st.subheader("Target vs fitted")
     st.dataframe(cc.target_table(calibration), hide_index=True, width="stretch")
     for message in calibration.messages:
@@ -58,8 +59,7 @@ def show(calibration: Calibration, projection: Results, name: str) -> None:
     with st.expander("Fitted hidden parameters (preset vs calibrated)"):
         st.dataframe(calibration.parameters, hide_index=True, width="stretch")
         st.download_button("Parameters (CSV)", data_csv(calibration.parameters),
-                           file_name=f"{name}_parameters.csv", key=f"{name}_params_csv",
-                           on_click="ignore")
+                           file_name=f"{name}_parameters.csv", key=f"{name}_params_csv", on_click="ignore")
     st.subheader("Projection from your current state")
     st.dataframe(cc.projection_table(projection), width="stretch")
     ui.chart(cc.projection_figure(projection), cc.projection_data(projection),
@@ -78,40 +78,33 @@ level = st.slider("Your current integration level (0 = channels run apart, 1 = f
 from_kpis, from_log = st.tabs(["From KPIs", "From an event log"])
 
 with from_kpis:
-    a, b, c = st.columns(3)
-    targets = {
-        "conversion_rate": a.number_input("Conversion rate (first buyers / reached), %", 1.0, 99.0, 55.0,
-                                          key="calib_conv") / 100,
-        "retention_12m": b.number_input("12-month retention, %", 1.0, 99.9, 55.0, key="calib_ret") / 100,
-        "aov": c.number_input(f"Average order value, {scenario.market.currency}", 0.5, 100_000.0, 70.0,
-                              key="calib_aov"),
-        "purchases_per_customer_year": a.number_input("Purchases per customer per year", 0.05, 200.0,
-                                                      3.0, key="calib_freq"),
-        "online_share": b.number_input("Channel mix: share of purchases online, %", 0.0, 100.0, 35.0,
-                                       key="calib_online") / 100,
-    }
-    margin = c.number_input("Gross margin, %", 0.0, 100.0, scenario.economics.gross_margin * 100,
-                            key="calib_margin") / 100
+    targets, margin = inputs.kpi_targets(scenario)
     if st.button("Calibrate", type="primary", key="calib_run"):
         st.session_state["calib_kpi_args"] = (tuple(targets.items()), level, margin)
     if "calib_kpi_args" in st.session_state:
         goal, lvl, gm = st.session_state["calib_kpi_args"]
         try:
-            show(*fitted(scenario.canonical_key(), goal, lvl, gm, "kpi", None), "calibration_kpis")
-        except InputError as error:  # targets out of range, or a scenario they make invalid
+            bar = inputs.progress_bar("Fitting")
+            show(*fitted(scenario.canonical_key(), goal, lvl, gm, None, _progress=bar), "calibration_kpis")
+        except InputError as error:
             st.error("These targets cannot be used:\n"
                      + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
 
 with from_log:
-    st.markdown(f"A CSV with one row per event and the columns {', '.join(REQUIRED_COLUMNS)} "
-                "(event types visit, purchase, return). Large files are sampled by customer.")
-    upload = st.file_uploader("Event log (CSV)", type=["csv"], key="calib_upload")
+    st.markdown("An orders export is enough: customer_id, timestamp, amount; channel and event_type "
+                "(visit, purchase, return) are optional. Comma, semicolon, tab or space separated; "
+                "dates ISO, YYYYMMDD, day- or month-first. Large files are sampled by customer.")
+    upload = st.file_uploader("Event log or orders export", type=["csv", "txt", "tsv"], key="calib_upload")
     use_sample = st.checkbox("Use the sample log (simulated from a known scenario)", key="calib_sample")
-    with st.expander("Column names in your file"):
-        cols = st.columns(len(REQUIRED_COLUMNS))
+    use_cdnow = cdnow_available() and st.checkbox(
+        "Use the CDNOW orders export (real: 23,570 customers, 78 weeks)", key="calib_cdnow")
+    with st.expander("Column names in your file (const:VALUE sets a constant, e.g. const:web)"):
+        cols = st.columns(len(STANDARD_COLUMNS))
         mapping = tuple((name, col.text_input(name, name, key=f"calib_map_{name}"))
-                        for name, col in zip(REQUIRED_COLUMNS, cols, strict=True))
+                        for name, col in zip(STANDARD_COLUMNS, cols, strict=True))
     data = upload.getvalue() if upload is not None else (SAMPLE_LOG_PATH.read_bytes() if use_sample else None)
+    if data is None and use_cdnow:
+        data, mapping = cdnow_csv(), tuple(CDNOW_MAPPING.items())
     if data is not None:
         try:
             log, summary = read_log(file_digest(data), data, mapping, scenario.canonical_key())
@@ -126,6 +119,8 @@ with from_log:
                        + "".join(f"\n- {fmt.escaped(p)}" for p in log.problems))
             st.download_button("Dropped rows by reason (CSV)", data_csv(log.dropped),
                                file_name="dropped_rows.csv", key="calib_dropped_csv", on_click="ignore")
+        st.caption("Parsed first rows:")
+        st.dataframe(log.events.head(5), hide_index=True, width="stretch")
         st.subheader("What the log shows")
         kpi_frame = cc.log_kpi_table(summary.kpis)
         st.dataframe(kpi_frame, hide_index=True, width="stretch")
@@ -134,15 +129,27 @@ with from_log:
         right.dataframe(summary.segments, hide_index=True, width="stretch")
         st.download_button("Log KPIs (CSV)", data_csv(kpi_frame), file_name="log_kpis.csv",
                            key="calib_log_csv", on_click="ignore")
-        st.download_button("Segments (CSV)", data_csv(summary.segments), file_name="log_segments.csv",
-                           key="calib_seg_csv", on_click="ignore")
+        offer = targets_from_log(summary.kpis, summary.purchases)
+        picked = st.multiselect("Targets to fit", list(offer), list(offer), key="calib_log_targets",
+                                format_func=lambda k: KPI_SPECS[k].label)
+        split = st.slider("Holdout check: fit on the first weeks, predict the rest", 8,
+                          max(9, summary.purchases.weeks - 4), max(8, summary.purchases.weeks // 2),
+                          key="calib_split")
         if st.button("Calibrate from this log", type="primary", key="calib_log_run"):
-            goal = tuple((k, summary.kpis[k]) for k in EVENT_TARGETS)
-            st.session_state["calib_log_args"] = (goal, level, summary.weeks)
+            st.session_state["calib_log_args"] = (tuple((k, offer[k]) for k in picked), level, split)
         if "calib_log_args" in st.session_state:
-            goal, lvl, weeks = st.session_state["calib_log_args"]
+            goal, lvl, cut = st.session_state["calib_log_args"]
+            key, digest = scenario.canonical_key(), file_digest(data)
             try:
-                show(*fitted(scenario.canonical_key(), goal, lvl, None, "events", weeks), "calibration_log")
+                bar = inputs.progress_bar("Fitting")
+                fit, projection = fitted(key, goal, lvl, None, digest, _log=summary, _progress=bar)
+                check = checked(digest, key, lvl, cut, _log=summary,
+                                _progress=inputs.progress_bar("Holdout check"))
+                st.subheader("Holdout check: predicted vs actual")
+                st.dataframe(cc.holdout_table(check), hide_index=True, width="stretch")
+                ui.chart(cc.holdout_figure(check), check.weekly, name="calibration_holdout",
+                         results=projection)
+                show(fit, projection, "calibration_log")
             except InputError as error:
                 st.error("The log's KPIs cannot be used:"
                          + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))

@@ -66,10 +66,10 @@ def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, ob
 
 SUMMARY_COLUMNS = {
     "conversion_rate": ("Conversion (first buyers / reached)", "{:.1%}"),
-    "retention_12m": ("12-month retention", "{:.1%}"),
+    "retention_12m": ("Not lapsed 12 months on (model-only)", "{:.1%}"),
     "repeat_rate": ("Repeat-purchase rate", "{:.1%}"),
     "aov": ("Average order value", "{:,.2f}"),
-    "purchases_per_customer_year": ("Purchases per customer-year", "{:.2f}"),
+    "purchases_per_customer_year": ("Purchases per active customer-year (model)", "{:.2f}"),
     "revenue": ("Revenue", "{:,.0f}"),
     "integration_cost": ("Integration cost", "{:,.0f}"),
     "net_contribution": ("Net contribution", "{:,.0f}"),

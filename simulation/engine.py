@@ -22,7 +22,9 @@ A week, for each strategy (MODEL.md "Lifecycle"):
 5. Orders get lognormal values; some are returned; a return in another channel meets friction
    unless ``service`` integrates returns.
 6. Satisfaction moves towards this week's experience; the churn hazard falls with satisfaction and
-   loyalty and rises with over-messaging. Purchase happens before churn within a week.
+   loyalty and rises with over-messaging. Purchase happens before churn within a week. With
+   ``dropout_after_purchase`` above 0 (BG/NBD), a buyer may also become inactive right after
+   the purchase, with their own Beta-distributed chance.
 
 The engine keeps each person's discounted net revenue and costs, never reading the parameters
 that only value behaviour (market size, gross margin, capability costs): :mod:`simulation.metrics`
@@ -40,6 +42,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import betaincinv
 
 from simulation.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
 from simulation.scenario import Capability
@@ -862,6 +865,7 @@ class Simulation:
         self.channel_weekly[:, week, 1] += np.bincount(
             plan * n_c + channel, weights=net, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
+        self._dropout_after_purchase(week, tally, buyers)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
         offered = self.offered.take(buyers.flat)
@@ -870,6 +874,31 @@ class Simulation:
                           order_value=order[a:b], offered=offered[a:b])
             for a, b in itertools.pairwise(bounds)
         ]
+
+    def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort) -> None:
+        """BG/NBD drop-out: after a purchase a customer becomes inactive for good with their own
+        probability, Beta distributed with mean ``behaviour.dropout_after_purchase`` (no draw at
+        0, so results stay as without it)."""
+        b = self.behaviour
+        if b.dropout_after_purchase <= 0 or buyers.size == 0:
+            return
+        quits = (self.streams.uniform(Draw.PURCHASE_DROPOUT, week, 0, buyers.person)
+                 < dropout_chance(b.dropout_after_purchase, b.dropout_after_purchase_concentration,
+                                  self.streams, buyers.person))
+        if quits.any():
+            gone = buyers.flat[quits]
+            self.state.flat("lapse_week")[gone] = week
+            self._count(tally, Tally.LAPSES, buyers.plan[quits])
+            self._set_keys(gone, self.sentinel)
+            self.offered[gone] = False  # this week's offer is spent; the key stays the sentinel
+
+
+def dropout_chance(mean: float, concentration: float, streams: RandomStreams,
+                   person: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Each person's drop-out chance after a purchase: the Beta(mean x c, (1 - mean) x c)
+    quantile of a uniform fixed per person (week 0, step 1 of the drop-out stream)."""
+    u = streams.uniform(Draw.PURCHASE_DROPOUT, 0, 1, person).astype(np.float64)
+    return betaincinv(mean * concentration, (1.0 - mean) * concentration, u)  # type: ignore[no-any-return]
 
 
 def _open_last(cdf: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -1,8 +1,12 @@
 """Event logs: validate an uploaded CSV, measure its KPIs and segments, and make sample logs.
 
-An event log has one row per event: ``customer_id``, ``timestamp``, ``channel``, ``event_type``
-(``visit``, ``purchase``, ``return``) and ``amount`` (order value for purchases and returns; may be
-empty for visits). Column names that differ are mapped with ``mapping={"customer_id": "cust"}``.
+An event log has one row per event: ``customer_id``, ``timestamp`` and ``amount`` are needed;
+``channel`` and ``event_type`` (``visit``, ``purchase``, ``return``) are optional. An orders
+export is enough: without ``event_type`` every row is a purchase. Column names that differ are
+mapped with ``mapping={"customer_id": "cust"}``; ``mapping={"channel": "const:web"}`` sets a
+constant (e.g. the one channel of an online-only business; without a channel column the channel
+is ``unknown``). The file itself (encoding, delimiter, decimals, date format) is read by the
+input boundary, :mod:`simulation.inputs`.
 
 KPIs are measured the way the engine defines them where an event log can see them
 (:func:`event_kpis`); the calibration (:mod:`simulation.calibration`) measures the simulated log
@@ -27,6 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from simulation.cohorts import BuyingWeeks, buying_weeks, order_kpis, tenure_kpis, widest_window
 from simulation.inputs import InputError
 from simulation.inputs.csv_input import TableChunk, open_table, to_numbers
 from simulation.inputs.dates import EARLIEST, DateFormat, infer_date_format, latest_plausible
@@ -38,7 +43,11 @@ from simulation.targeting import RandomTargeting, TargetingContext, TargetingPol
 if TYPE_CHECKING:
     from simulation.engine import StrategyState
 
-REQUIRED_COLUMNS = ("customer_id", "timestamp", "channel", "event_type", "amount")
+STANDARD_COLUMNS = ("customer_id", "timestamp", "channel", "event_type", "amount")
+REQUIRED_COLUMNS = ("customer_id", "timestamp", "amount")
+OPTIONAL_DEFAULTS = {"channel": "unknown", "event_type": "purchase"}
+"""What an optional column is when the file has none (and no constant is mapped)."""
+CONSTANT_PREFIX = "const:"
 SAMPLE_LOG_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_events.csv"
 LOG_START = pd.Timestamp("2024-01-01")
 MAX_ROWS_DEFAULT = 1_000_000
@@ -65,7 +74,7 @@ class ValidatedLog:
     Attributes
     ----------
     events:
-        Clean rows, columns :data:`REQUIRED_COLUMNS` (``timestamp`` as datetime, ``amount`` float).
+        Clean rows, columns :data:`STANDARD_COLUMNS` (``timestamp`` as datetime, ``amount`` float).
     dropped:
         One row per reason: ``reason``, ``rows`` dropped, ``example_lines`` (file line numbers).
     problems:
@@ -136,7 +145,7 @@ class _CustomerSample:
         frames = [frame for frame, _ in self.parts]
         self.parts = []
         if not frames:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in REQUIRED_COLUMNS})
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in STANDARD_COLUMNS})
         return pd.concat(frames, ignore_index=True)
 
 
@@ -176,8 +185,10 @@ def validate_events(
         or lacks required columns (the message lists them and says how the file was read).
     """
     mapping = dict(mapping or {})
-    rename = {v: k for k, v in mapping.items() if v and v != k}
-    in_file = {k: mapping.get(k, k) for k in REQUIRED_COLUMNS}
+    constants = {k: v[len(CONSTANT_PREFIX):] for k, v in mapping.items()
+                 if v and v.startswith(CONSTANT_PREFIX)}
+    rename = {v: k for k, v in mapping.items() if v and v != k and k not in constants}
+    in_file = {k: mapping.get(k, k) for k in STANDARD_COLUMNS if k not in constants}
     try:
         if isinstance(source, pd.DataFrame):
             header = [str(c) for c in source.columns]
@@ -193,13 +204,21 @@ def validate_events(
             chunks = reader.chunks(chunksize)
         read_as = f" (the file was read as {table_format.describe()})" if table_format else ""
         found = [rename.get(c, c) for c in header]
-        missing = [c for c in REQUIRED_COLUMNS if c not in found]
+        missing = [c for c in REQUIRED_COLUMNS if c not in found and c not in constants]
         if missing:
             shown = ", ".join(quoted(c) for c in header[:12]) or "none"
             more = f" and {len(header) - 12} more" if len(header) > 12 else ""
             raise EventLogError([
                 f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
                 f"(columns found: {shown}{more}){read_as}; map your column names to these"])
+        notes: list[str] = []
+        for name, default in OPTIONAL_DEFAULTS.items():
+            if name in constants:
+                notes.append(f"{name}: every row is {quoted(constants[name])} (a constant from the mapping)")
+            elif name not in found:
+                constants[name] = default
+                notes.append(f"no {name} column: every row is {quoted(default)}"
+                             + (" (an orders export)" if name == "event_type" else ""))
         reasons: dict[str, list[int]] = {}
         sample = _CustomerSample(max_rows)
         rows_read = 0
@@ -212,7 +231,7 @@ def validate_events(
                                    "inside an unquoted value?)", []).extend(chunk.wrong_width)
             if not len(chunk.frame):
                 continue
-            frame = chunk.frame.rename(columns=rename)
+            frame = chunk.frame.rename(columns=rename).assign(**constants)
             if dates is None:
                 dates = infer_date_format(frame["timestamp"], day_first=day_first)
             clean, bad = _check_chunk(frame, chunk.lines, dates=dates,
@@ -228,9 +247,9 @@ def validate_events(
     if rows_read == 0:
         raise EventLogError(["the file has no rows"])
     events = sample.frame()
-    share, notes = sample.share, []
+    share = sample.share
     if table_format is not None:
-        notes.append(f"read as {table_format.describe()}"
+        notes.insert(0, f"read as {table_format.describe()}"
                      + (f"; dates as {dates.description}" if dates else ""))
     if share < 1.0:
         notes.append(f"the log has {rows_read:,} rows; a sample of {share:.0%} of customers "
@@ -264,7 +283,7 @@ def validate_events(
 def _check_chunk(chunk: pd.DataFrame, lines: NDArray[np.int64], *, dates: DateFormat,
                  decimal: str) -> tuple[pd.DataFrame, dict[str, NDArray[np.int64]]]:
     """Clean rows of one chunk and, per reason, the line numbers of rows dropped."""
-    text = {c: chunk[c].astype(str).str.strip() for c in REQUIRED_COLUMNS}
+    text = {c: chunk[c].astype(str).str.strip() for c in STANDARD_COLUMNS}
     ok = np.ones(len(chunk), dtype=bool)
     bad: dict[str, NDArray[np.int64]] = {}
 
@@ -338,10 +357,11 @@ EVENT_KPIS = {
                   "least 12 months before the log ends)",
     "active_second_year": "buyers who bought again 12-24 months after their first purchase (first "
                           "purchase at least 24 months before the log ends)",
-    "aov": "mean gross order value of purchases",
+    "aov": "mean gross order value of purchases (orders as listed)",
     "purchases_per_buyer_year": "purchases per buyer per year from first purchase to log end",
     "online_share": "share of purchases made in digital channels",
     "return_rate": "returns per purchase",
+    "orders_per_purchase": "orders per buying week (a customer's orders in one week are one purchase)",
 }
 
 
@@ -432,11 +452,17 @@ def segment_customers(events: pd.DataFrame, *, physical: set[str], n_segments: i
         physical_share=("physical_share", "mean"),
     )
     summary["share"] = summary["customers"] / summary["customers"].sum()
-    median_f = feats["frequency"].median()
+    # Frequency named against the log's own tertiles of purchases per customer, by each
+    # segment's median (a median of 1 for the whole log would call 1.2 purchases "frequent").
+    low, high = feats["frequency"].quantile([1 / 3, 2 / 3])
+    median = feats.groupby("segment")["frequency"].median().to_numpy()
+    one_kind = feats["physical_share"].isin([0.0, 1.0]).all() and feats["physical_share"].nunique() == 1
     summary["label"] = [
-        ("store-led" if p > 0.66 else "online-led" if p < 0.33 else "mixed-channel")
-        + (", frequent" if f > median_f else ", occasional")
-        for p, f in zip(summary["physical_share"], summary["purchases"], strict=True)
+        ("single-channel" if one_kind else
+         "store-led" if p > 0.66 else "online-led" if p < 0.33 else "mixed-channel")
+        + (", frequent" if m > high else ", regular" if m > low else ", occasional")
+        + f" ({f:.1f} purchases)"
+        for p, f, m in zip(summary["physical_share"], summary["purchases"], median, strict=True)
     ]
     return feats, summary.reset_index()
 
@@ -449,18 +475,42 @@ class LogSummary:
     physical: set[str]
     weeks: int
     """Span of the log in whole weeks."""
+    purchases: BuyingWeeks
+    """The log's purchases as buying weeks (:mod:`simulation.cohorts`)."""
+    window: int | None
+    """Longest tenure window (weeks) over which most customers are watched; None if < 13."""
     notes: list[str] = field(default_factory=list)
     """How the log's channels were classified where the scenario does not name them."""
 
 
+def log_buying_weeks(events: pd.DataFrame) -> BuyingWeeks:
+    """The log's purchases as buying weeks, weeks counted from its first event."""
+    start = events["timestamp"].min().normalize()
+    buys = events[events["event_type"] == EventType.PURCHASE]
+    day = (buys["timestamp"] - start).dt.total_seconds().to_numpy() / 86400.0
+    span = int((events["timestamp"].max() - start).days // 7) + 1
+    return buying_weeks(buys["customer_id"], day, buys["amount"].to_numpy(float), weeks=span)
+
+
 def summarise_log(log: ValidatedLog, *, scenario: Scenario | None = None) -> LogSummary:
-    """KPIs, channel mix and segments of a validated log."""
+    """KPIs (:data:`EVENT_KPIS` and the tenure KPIs of :mod:`simulation.cohorts` over the
+    widest window the log allows), channel mix and segments of a validated log."""
     ev = log.events
     physical, notes = classify_channels(ev["channel"].unique(), scenario)
+    if set(ev["channel"].unique()) <= {"unknown"}:
+        notes = []  # no channel in the log: nothing was classified
     span = (ev["timestamp"].max() - ev["timestamp"].min()).days
     _, segments = segment_customers(ev, physical=physical)
-    return LogSummary(kpis=event_kpis(ev, physical=physical), mix=channel_mix(ev, physical=physical),
-                      segments=segments, physical=physical, weeks=max(8, round(span / 7)), notes=notes)
+    bw = log_buying_weeks(ev)
+    window = widest_window(bw)
+    kpis = event_kpis(ev, physical=physical) | order_kpis(bw)
+    if window is not None:
+        kpis |= tenure_kpis(bw, window)
+    # One meaning everywhere: a second purchase within 52 weeks of the first, in buying weeks.
+    kpis["repeat_12m"] = tenure_kpis(bw, 52)["repeat_52w"]
+    return LogSummary(kpis=kpis, mix=channel_mix(ev, physical=physical), segments=segments,
+                      physical=physical, weeks=max(8, round(span / 7)), purchases=bw, window=window,
+                      notes=notes)
 
 
 # Generating logs from the simulator ----------------------------------------------------------
@@ -540,7 +590,7 @@ def recorded_events(recorder: EventRecorder, scenario: Scenario) -> pd.DataFrame
         parts.append(pd.DataFrame({"person": person, "day": week * 7.0 + _day_offsets(person, week, 3),
                                    "channel": names[channel], "event_type": "visit", "amount": np.nan}))
     if not parts:
-        return pd.DataFrame(columns=REQUIRED_COLUMNS)
+        return pd.DataFrame(columns=STANDARD_COLUMNS)
     ev = pd.concat(parts, ignore_index=True)
     ev = ev[ev["day"] < scenario.market.horizon_weeks * 7.0]
     ev = ev.sort_values(["day", "person", "event_type"], kind="stable").reset_index(drop=True)

@@ -53,6 +53,7 @@ class Draw(IntEnum):
     RETURN_FRICTION = 23
     TARGETING = 24
     MODEL = 25
+    PURCHASE_DROPOUT = 26
 
 
 _M1 = np.uint32(0x7FEB352D)

@@ -277,6 +277,19 @@ class Behaviour(FrozenModel):
         meaning="spread of hidden purchase propensity between people (0 = all alike)",
         source=_ASSUMPTION,
     )
+    dropout_after_purchase: float = param(
+        0.0, ge=0, le=0.9, unit="probability/purchase", step=0.01,
+        meaning="chance that a customer becomes inactive for good right after a purchase "
+                "(BG/NBD drop-out; 0 = lapses come only from the weekly churn hazard)",
+        source="Fader, Hardie & Lee 2005 (BG/NBD): CDNOW fit E[p] = a/(a+b) = 0.79/3.22 = 0.25; "
+               "0 by default (the presets model lapse by the weekly hazard); fitted by calibration",
+    )
+    dropout_after_purchase_concentration: float = param(
+        3.2, ge=0.5, le=10_000, unit="Beta a + b", step=0.1,
+        meaning="how alike customers' drop-out chances are: each customer's chance is Beta "
+                "distributed around dropout_after_purchase with this a + b (large = all alike)",
+        source="Fader, Hardie & Lee 2005 (BG/NBD), CDNOW: a = 0.79, b = 2.43, a + b = 3.2",
+    )
     loyalty_threshold_purchases: int = param(
         4, ge=2, le=100, unit="purchases", step=1,
         meaning="purchases that make a customer loyal", source=_ASSUMPTION,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import betaincinv
 
 from simulation.random_streams import Draw, RandomStreams
 from simulation.scenario import Capability, Scenario
@@ -128,11 +129,18 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
         discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
         p.orders_discounted[bought_channel] += discount
         p.network_discounted += discount * from_network
+        mean, c = b.dropout_after_purchase, b.dropout_after_purchase_concentration
+        if mean > 0:
+            own = betaincinv(mean * c, (1 - mean) * c, _draw(streams, Draw.PURCHASE_DROPOUT, 0, 1, i))
+            if _draw(streams, Draw.PURCHASE_DROPOUT, week, 0, i) < own:
+                p.lapse_week = week  # inactive for good; the week's churn step no longer applies
     if touched:
         target = b.baseline_satisfaction + experience
         target = min(max(target, np.float32(0.0)), np.float32(1.0))
         p.satisfaction = p.satisfaction + b.satisfaction_smoothing * (target - p.satisfaction)
         p.hazard = _hazard(world, i, p)
+    if p.lapse_week >= 0:
+        return
     if p.customer_since >= 0:
         extra = b.churn_per_excess_contact * excess
         if u_churn < p.hazard or (excess > 0 and u_churn < p.hazard + extra):

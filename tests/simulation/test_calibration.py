@@ -79,7 +79,7 @@ def test_retention_above_what_zero_churn_allows_is_reported_as_needing_negative_
                     max_evaluations=15)
     assert not fit.ok
     assert len(fit.messages) == 1
-    assert "12-month retention" in fit.messages[0]
+    assert "not lapsed 12 months" in fit.messages[0]
     assert "negative churn hazard" in fit.messages[0]
 
 
@@ -91,7 +91,7 @@ def test_conversion_above_the_funnel_limit_is_reported(base: Scenario) -> None:
 
 
 @pytest.mark.parametrize(("targets", "message"), [
-    ({"retention_12m": 1.4}, "12-month retention: 1.4 must be a share between 0 and 1"),
+    ({"retention_12m": 1.4}, r"not lapsed 12 months after the first purchase \(model-only\): 1.4 must"),
     ({"aov": -5.0}, "average order value: -5 must be above 0"),
     ({"happiness": 0.5}, "happiness: is not a KPI"),
     ({"aov": None}, "no target given"),

@@ -73,7 +73,7 @@ def test_calibrate_bad_input_exits_2_with_one_line(tmp_path):
     cases = {
         ("calibrate", "--kpi", "foo=1"): "unknown KPI 'foo'",
         ("calibrate", "--kpi", "aov=abc"): "'abc' is not a number",
-        ("calibrate", "--kpi", "retention_12m=1.5"): "12-month retention",
+        ("calibrate", "--kpi", "retention_12m=1.5"): "not lapsed 12 months",
         ("calibrate",): "give KPIs with --kpi",
         ("calibrate", "--events", str(wrong)): "missing columns",
     }

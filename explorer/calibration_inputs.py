@@ -1,0 +1,54 @@
+"""Calibration page inputs: the KPI route's optional targets and a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from explorer.calibration_charts import KPI_DEFAULTS
+from simulation.calibration import KPI_ROUTE_TARGETS, KPI_SPECS
+from simulation.scenario import Scenario
+
+T = TypeVar("T")
+
+
+def progress_bar(label: str) -> Callable[[float, str], None]:
+    """A Streamlit progress bar drawn while a fit runs (the calibration's progress callback)."""
+    slot = st.empty()  # drawn on the first update only: a remembered result draws nothing
+
+    def update(done: float, text: str) -> None:
+        slot.progress(min(done, 1.0), text=f"{label}: {text}")
+
+    return update
+
+
+def kpi_targets(scenario: Scenario) -> tuple[dict[str, float], float]:
+    """The KPIs the user chose to fit (observable definitions, each optional) and the margin."""
+    st.caption("Enter the KPIs you know, defined as a log would count them; leave out the rest.")
+    chosen = st.multiselect("KPIs to fit", KPI_ROUTE_TARGETS, ["aov", "repeat_52w", "purchases_52w"],
+                            format_func=lambda k: KPI_SPECS[k].label, key="calib_chosen")
+    cols = st.columns(3)
+    targets = {}
+    for i, k in enumerate(chosen):
+        spec = KPI_SPECS[k]
+        unit = "%" if spec.rate else (scenario.market.currency if k == "aov" else "per customer")
+        value = cols[i % 3].number_input(f"{spec.label}, {unit}", 0.0, 100_000.0, KPI_DEFAULTS[k],
+                                         key=f"calib_{k}")
+        targets[k] = value / 100 if spec.rate else value
+    margin = cols[len(chosen) % 3].number_input(
+        "Gross margin, %", 0.0, 100.0, scenario.economics.gross_margin * 100, key="calib_margin") / 100
+    return targets, margin
+
+
+def remembered(key: tuple[Any, ...], compute: Callable[[], T], *, keep: int = 4) -> T:
+    """``compute()`` once per ``key`` in this session (the last ``keep`` kept). Not st.cache_data:
+    a fit draws its progress bar while it runs, and cached element calls cannot be replayed
+    onto a bar from an earlier run."""
+    store: dict[tuple[Any, ...], Any] = st.session_state.setdefault("calib_results", {})
+    if key not in store:
+        store[key] = compute()
+        while len(store) > keep:
+            store.pop(next(iter(store)))
+    return store[key]  # type: ignore[no-any-return]
