@@ -89,7 +89,7 @@ class TableReader:
         """
         width = len(self.header)
         reader = csv.reader(self._lines, delimiter=self.format.delimiter,
-                            skipinitialspace=self.format.delimiter != " ")
+                            skipinitialspace=True)
         batch: list[list[str]] = []
         lines: list[int] = []
         wrong: list[int] = []
@@ -167,8 +167,8 @@ def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = 
         raise InputError(["the file is empty"])
     head_lines = _complete_lines(head)
     found = delimiter or sniff_delimiter(head_lines, expected_columns)
-    sample = [row for row in csv.reader(io.StringIO("\n".join(head_lines)), delimiter=found,
-                                        skipinitialspace=found != " ") if row]
+    sample = [row for row in csv.reader(_aligned(head_lines, found), delimiter=found,
+                                        skipinitialspace=True) if row]
     header = [cell.strip().lstrip("\ufeff") for cell in sample[0]] if sample else []
     if len(header) > MAX_COLUMNS:
         raise InputError([f"the header has {len(header)} columns; at most {MAX_COLUMNS} are read "
@@ -182,7 +182,9 @@ def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = 
     text_format = TableFormat(encoding=encoding, delimiter=found, decimal=found_decimal,
                               sniffed=delimiter is None or decimal is None)
     lines = _rejoined(head, stream)
-    reader = csv.reader(lines, delimiter=found, skipinitialspace=found != " ")
+    if found == " ":  # columns aligned with runs of spaces: leading spaces are not a field
+        lines = (line.lstrip(" ") for line in lines)
+    reader = csv.reader(lines, delimiter=found, skipinitialspace=True)
     try:
         first = next(reader, None)
         while first is not None and not any(cell.strip() for cell in first):
@@ -248,6 +250,12 @@ def _stream_encoding(binary: IO[bytes]) -> str:
     return "latin-1"
 
 
+def _aligned(lines: list[str], delimiter: str) -> list[str]:
+    """``lines`` as the parser sees them: a space-delimited file may align its columns with
+    runs of spaces, so leading spaces are not an empty first field."""
+    return [line.lstrip(" ") for line in lines] if delimiter == " " else lines
+
+
 def _complete_lines(head: str) -> list[str]:
     lines = head.splitlines()
     if len(lines) > 1 and not head.endswith(("\n", "\r")):
@@ -267,8 +275,8 @@ def sniff_delimiter(lines: list[str], expected_columns: Sequence[str] = ()) -> s
         raise InputError(["the file has no rows"])
     fits: list[tuple[int, int, str]] = []
     for candidate in DELIMITERS:
-        rows = [row for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate,
-                                          skipinitialspace=candidate != " ") if row]
+        rows = [row for row in csv.reader(_aligned(lines, candidate), delimiter=candidate,
+                                          skipinitialspace=True) if row]
         width = len(rows[0])
         if width < 2:
             continue

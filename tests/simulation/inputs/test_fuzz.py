@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simulation.eventlog import REQUIRED_COLUMNS, EventLogError, validate_events
+from simulation.eventlog import STANDARD_COLUMNS, EventLogError, validate_events
 from simulation.inputs.dates import EARLIEST, latest_plausible
 from simulation.inputs.json_input import json_from_bytes, json_from_link, link_token, parse_json_object
 from simulation.inputs.problems import InputError
@@ -195,8 +195,8 @@ def grids(draw: st.DrawFn) -> tuple[list[list[str]], str, str, list[str]]:
     date_style = draw(st.sampled_from(sorted(DATE_STYLES)))
     amount_style = draw(st.sampled_from(sorted(AMOUNT_STYLES)))
     rows = draw(st.lists(event_rows(date_style, amount_style), min_size=1, max_size=40))
-    order = draw(st.permutations(range(len(REQUIRED_COLUMNS))))  # columns in any order
-    names = draw(st.sampled_from([list(REQUIRED_COLUMNS), list(REQUIRED_COLUMNS),
+    order = draw(st.permutations(range(len(STANDARD_COLUMNS))))  # columns in any order
+    names = draw(st.sampled_from([list(STANDARD_COLUMNS), list(STANDARD_COLUMNS),
                                   ["cust", "when", "chan", "type", "amt"]]))
     header = [names[i] for i in order]
     rows = [[r[i] for i in order if i < len(r)] + r[len(order):] for r in rows]
@@ -217,7 +217,7 @@ def _encode(rows: list[list[str]], delimiter: str, encoding: str, header: list[s
 
 def _check_log(log: Any) -> None:
     events = log.events
-    assert list(events.columns) == list(REQUIRED_COLUMNS)
+    assert list(events.columns) == list(STANDARD_COLUMNS)
     assert len(events) > 0
     assert np.isfinite(events["amount"].to_numpy()).all() and (events["amount"] >= 0).all()
     assert events["timestamp"].between(EARLIEST, latest_plausible()).all()
@@ -234,7 +234,7 @@ def test_random_csv_grids_validate_or_raise_event_log_error(
         grid: tuple, day_first: bool | None, given_delimiter: str | None, max_rows: int):
     rows, delimiter, encoding, header = grid
     raw = _encode(rows, delimiter, encoding, header)
-    mapping = dict(zip(REQUIRED_COLUMNS, ["cust", "when", "chan", "type", "amt"], strict=True))
+    mapping = dict(zip(STANDARD_COLUMNS, ["cust", "when", "chan", "type", "amt"], strict=True))
     try:
         log = validate_events(raw, day_first=day_first, chunksize=7, max_rows=max_rows,
                               delimiter=delimiter if given_delimiter else None,
