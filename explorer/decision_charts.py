@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from explorer import format as fmt
 from explorer import theme
 from simulation.analysis.investment import BreakEven
+from simulation.report.labels import capability_name
 
 FAN_TITLES = {
     "cumulative_gain": "Cumulative extra cash over multichannel",
@@ -68,9 +69,11 @@ def fan_figure(fan: pd.DataFrame, metric: str, currency: str) -> go.Figure:
                                                  "dash": theme.STRATEGY_DASHES.get(str(strategy), "solid")},
                         hovertemplate="week %{x}: %{y:,.2f}<extra>" + label + "</extra>")
     title = FAN_TITLES.get(metric, metric)
-    y_title = fmt.money_axis_title(title, currency, word) if money else "Active customers (market)"
+    # A short axis title (the unit): the chart title says what is drawn, and a long vertical
+    # title ran over the chart title and the legend.
+    y_title = f"{currency} {word}".strip() if money else "People (market)"
     fig.update_layout(xaxis_title="Week", yaxis_title=y_title)
-    return _finish(fig, f"{title}: median and spread over replications")
+    return _finish(fig, f"{title}<br><sup>median, and the middle 50% and 90% of runs</sup>")
 
 
 def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: str = "npv",
@@ -107,7 +110,8 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
     rows = values.sort_values("npv_value", ascending=False)
     factor, word = fmt.axis_scale([*np.cumsum(rows["npv_value"]), total_gain, 0.0])
     fig = go.Figure(go.Waterfall(
-        x=[*rows["capability"].str.capitalize(), "All six"],
+        x=[*(capability_name(str(c)).replace(" ", "<br>", 1) if len(capability_name(str(c))) > 14
+             else capability_name(str(c)) for c in rows["capability"]), "All six"],
         y=[*(rows["npv_value"] / factor), total_gain / factor],
         measure=["relative"] * len(rows) + ["total"],
         text=[fmt.money(v, currency, signed=True) for v in [*rows["npv_value"], total_gain]],
@@ -118,36 +122,42 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
         connector={"line": {"color": theme.NEUTRAL_COLOUR, "dash": "dot"}},
         hovertemplate="%{x}: %{text}<extra></extra>",
     ))
-    fig.update_layout(showlegend=False, xaxis_title="Capability (Shapley value)",
-                      yaxis_title=fmt.money_axis_title("NPV gain over multichannel", currency, word))
-    return _finish(fig, "What each capability adds to the NPV gain (Shapley values)")
+    fig.update_layout(showlegend=False, xaxis_title="",
+                      yaxis_title=fmt.money_axis_title("NPV gain", currency, word))
+    return _finish(fig, "What each capability adds to the NPV gain<br><sup>averaged over every order "
+                        "of adding them (Shapley values)</sup>", height=480)
 
 
 def payback_figure(result: BreakEven, currency: str) -> go.Figure:
-    """Payback week and NPV gain as the one-off budget grows; today's and break-even marked."""
+    """NPV gain against the one-off budget on one axis; planned and break-even budgets marked,
+    the payback week in the hover label (one axis: two axes made ticks like -18.3)."""
     curve = result.curve
     factor, word = fmt.axis_scale([*curve["budget"], *curve["npv_gain"]])
     fig = go.Figure()
     colour = theme.strategy_colour(result.plan)
-    fig.add_scatter(x=curve["budget"] / factor, y=curve["payback_week"], mode="lines",
-                    name="Payback week", line={"color": colour, "width": 2.5},
-                    hovertemplate="budget %{x:,.2f}: week %{y:.0f}<extra></extra>")
+    payback = [fmt.week(w) for w in curve["payback_week"]]
     fig.add_scatter(x=curve["budget"] / factor, y=curve["npv_gain"] / factor, mode="lines",
-                    name=f"NPV gain ({currency} {word})", yaxis="y2",
-                    line={"color": theme.NEUTRAL_COLOUR, "dash": "dash"},
-                    hovertemplate="budget %{x:,.2f}: NPV gain %{y:,.2f}<extra></extra>")
+                    name="NPV gain over multichannel", line={"color": colour, "width": 2.5},
+                    customdata=np.column_stack([
+                        [fmt.money(b, currency) for b in curve["budget"]],
+                        [fmt.money(g, currency, signed=True) for g in curve["npv_gain"]], payback]),
+                    hovertemplate="one-off budget %{customdata[0]}: NPV gain %{customdata[1]}, "
+                                  "pays back %{customdata[2]}<extra></extra>")
+    fig.add_hline(y=0, line={"color": theme.NEUTRAL_COLOUR, "width": 1})
     fig.add_vline(x=result.budget / factor, line={"color": colour, "dash": "dot"},
-                  annotation_text="planned budget", annotation_position="top left")
+                  annotation_text=f"planned {fmt.money(result.budget, currency)}",
+                  annotation_position="top left")
     if np.isfinite(result.break_even_budget):
         fig.add_vline(x=result.break_even_budget / factor, line={"color": theme.LOSS_COLOUR},
-                      annotation_text="break-even (NPV gain 0)", annotation_position="top right")
+                      annotation_text=f"break-even {fmt.money(result.break_even_budget, currency)}",
+                      annotation_position="top right")
     fig.update_layout(
+        showlegend=False,
         xaxis_title=fmt.money_axis_title("One-off integration budget", currency, word),
-        yaxis_title="Payback week (gaps: not within the horizon)",
-        yaxis2={"title": fmt.money_axis_title("NPV gain", currency, word), "overlaying": "y",
-                "side": "right", "showgrid": False, "zeroline": True},
+        yaxis_title=fmt.money_axis_title("NPV gain", currency, word),
     )
-    return _finish(fig, f"{theme.strategy_label(result.plan)}: payback and NPV gain against the budget")
+    return _finish(fig, f"{theme.strategy_label(result.plan)}: NPV gain against the one-off budget"
+                        "<br><sup>it pays back while the line is above zero</sup>")
 
 
 def interval_table(summary: pd.DataFrame, currency: str,

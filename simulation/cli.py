@@ -27,6 +27,7 @@ from simulation.console import (
 from simulation.inputs import InputError
 from simulation.personalization import PersonalizedTargeting, TargetingMode
 from simulation.presets import preset_descriptions
+from simulation.report.command import add_commands as add_report_commands
 from simulation.scenario import APP_VERSION, Scenario
 
 EXIT_BAD_INPUT = 2
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     presets.set_defaults(handler=command_presets)
     add_analysis_commands(sub)
     add_calibration_commands(sub)
+    add_report_commands(sub)
     return parser
 
 
