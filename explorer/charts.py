@@ -21,12 +21,12 @@ from simulation.results import Results
 STAGE_LABELS = {
     "reach": "Reached by marketing",
     "acquisition": "Opened a shopping journey",
-    "conversion": "Bought at least once",
+    "conversion": "Bought at least once (new and existing customers)",
     "retention": "Still active at the end",
     "loyalty": "Loyal (repeat buyers)",
 }
 HEADLINE_KPIS = {
-    "conversion_rate": "Conversion",
+    "conversion_rate": "Conversion (newly reached)",
     "retention_12m": "12-month retention",
     "clv": "Customer lifetime value",
     "npv": "NPV after cost",

@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 
 from explorer import format as fmt
 from explorer import theme
-from simulation.analysis.investment import BreakEven
-from simulation.report.labels import capability_name
+from simulation.analysis.investment import BestPlan, BreakEven
+from simulation.report.labels import capability_name, levels_description
+from simulation.scenario import Capability
 
 FAN_TITLES = {
     "cumulative_gain": "Cumulative extra cash over multichannel",
@@ -243,3 +244,50 @@ BELIEVE_NOTE = ("Each assumption moved alone across its plausible range (sources
 def shapley_note(subsets: int) -> str:
     return (f"Exact Shapley values over {subsets} plans on the same people and draws; 'alone': the "
             "capability on its own; 'last in': what dropping it from the full plan would cost.")
+
+
+def break_even_sentence(result: BreakEven, currency: str) -> str:
+    """The break-even budget of a plan in a sentence, money formatted as everywhere else."""
+    plan = theme.strategy_label(result.plan)
+    if not np.isfinite(result.break_even_budget):
+        return (f"**{plan}** does not pay back at any one-off budget: its running costs outweigh "
+                "its gain over multichannel.")
+    head = "room to spare" if result.break_even_budget >= result.budget else "over budget"
+    return (f"**{plan}** pays back (NPV gain over multichannel at least 0) up to a one-off budget of "
+            f"**{fmt.money(result.break_even_budget, currency)}**; planned one-off budget "
+            f"{fmt.money(result.budget, currency)} ({head}: "
+            f"{fmt.money(abs(result.break_even_budget - result.budget), currency)}). Without "
+            f"discounting, up to {fmt.money(result.cash_break_even_budget, currency)}.")
+
+
+def budget_options(result: BreakEven, current: float) -> list[float]:
+    """Budgets to choose from: a round grid up to twice the break-even (or the full plan's
+    budget), plus today's plan and the break-even itself."""
+    top = max(result.budget, result.break_even_budget if np.isfinite(result.break_even_budget) else 0.0,
+              current, 1.0) * 2
+    step = 10 ** np.floor(np.log10(top / 20)) if top > 0 else 1.0
+    step = float(step * (5 if top / step > 100 else 2 if top / step > 40 else 1))
+    grid = [float(x) for x in np.arange(0.0, top + step, step)]
+    return sorted({*grid, float(current), float(result.budget)})
+
+
+def best_plan_sentence(best: BestPlan, currency: str) -> str:
+    levels = tuple(best.levels.of(c) for c in Capability)
+    return (f"Best plan within a one-off budget of **{fmt.money(best.budget, currency)}**: "
+            f"**{levels_description(levels)}** (one-off cost {fmt.money(best.one_off_cost, currency)}, "
+            f"NPV gain {fmt.money(best.npv_gain, currency, signed=True)} over multichannel; "
+            f"{len(best.evaluated)} plans simulated on the same people).")
+
+
+def best_plan_table(best: BestPlan, currency: str) -> pd.DataFrame:
+    """The plans the search simulated, best NPV first, with readable columns and money."""
+    rows = best.evaluated.sort_values("npv", ascending=False)
+    levels = rows[[c.value for c in Capability]].to_numpy()
+    return pd.DataFrame({
+        "Plan": [levels_description(tuple(x)) for x in levels],
+        f"One-off cost ({currency})": [fmt.money(v, currency) for v in rows["one_off_cost"]],
+        f"NPV ({currency})": [fmt.money(v, currency) for v in rows["npv"]],
+        "NPV gain over multichannel": [fmt.money(v, currency, signed=True) for v in rows["npv_gain"]],
+        "Found in": rows["step"].str.replace("single", "one capability at a time").tolist(),
+        "Best": ["✓" if b else "" for b in rows["best"]],
+    })

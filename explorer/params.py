@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from simulation import Capability, Scenario
 from simulation.parameters import ParameterInfo, ScenarioError, field_info
+from simulation.report.labels import capability_name
 from simulation.scenario import ChannelKind
 
 Keys = tuple[str | int, ...]
@@ -91,7 +92,7 @@ def parameters(scenario: Scenario) -> list[Param]:
                    "Integration already in place", "existing_capabilities")
     for cap in Capability:
         out += _fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
-                       f"Integration cost: {cap.value}", f"capability_costs.{cap.value}")
+                       f"Integration cost: {capability_name(cap)}", f"capability_costs.{cap.value}")
     out += _fields(scenario.implementation_risk, ("implementation_risk",), "Implementation risk",
                    "implementation_risk")
     for i, channel in enumerate(scenario.channels):

@@ -10,6 +10,7 @@ states, which are then refilled from the new scenario.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -20,15 +21,11 @@ from explorer import format as fmt
 from explorer import state
 from explorer.params import Param, parameters, with_values
 from simulation import APP_VERSION, Capability, Scenario, ScenarioError
-from simulation.presets import DEFAULT_PRESET, preset_descriptions, preset_names
+from simulation.presets import preset_descriptions, preset_names
+from simulation.report.labels import capability_name
 
 CAPABILITY_NAMES = {
-    Capability.IDENTITY: "Unified customer ID",
-    Capability.CONTEXT: "Cart and journey continuity",
-    Capability.CONSISTENCY: "Same prices and messages everywhere",
-    Capability.ORCHESTRATION: "One contact policy",
-    Capability.INVENTORY: "Shared inventory",
-    Capability.SERVICE: "Returns and service in any channel",
+    c: capability_name(c) for c in Capability
 }
 PRESET_KEY = "preset"
 UPLOAD_KEY = "upload_scenario"
@@ -112,8 +109,26 @@ def apply_widgets(scenario: Scenario) -> tuple[Scenario, list[str]]:
 # Callbacks (run before the script, so they may replace the scenario and reset widgets) ---
 
 
+CUSTOM_PRESET = "__custom__"
+
+
+@functools.lru_cache(maxsize=64)
+def matching_preset(key: str) -> str | None:
+    """The preset whose scenario is exactly ``key`` (canonical JSON), else None."""
+    for name in preset_names():
+        if _preset_key(name) == key:
+            return name
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _preset_key(name: str) -> str:
+    return Scenario.preset(name).canonical_key()
+
+
 def _on_preset() -> None:
-    _replace(Scenario.preset(st.session_state[PRESET_KEY]))
+    if st.session_state[PRESET_KEY] != CUSTOM_PRESET:
+        _replace(Scenario.preset(st.session_state[PRESET_KEY]))
 
 
 def _on_upload() -> None:
@@ -240,10 +255,16 @@ def render() -> Scenario:
                      + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
         names = preset_names()
         descriptions = preset_descriptions()
-        st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET if DEFAULT_PRESET in names else names[0])
-        st.selectbox("Preset", names, key=PRESET_KEY, on_change=_on_preset,
-                     format_func=lambda n: n.replace("_", " ").capitalize(),
-                     help=descriptions.get(st.session_state[PRESET_KEY], ""))
+        # The box names the preset only while the scenario is that preset exactly; after a
+        # link, an upload or an edit it says so (it used to keep showing the default).
+        shown_preset = matching_preset(scenario.canonical_key())
+        st.session_state[PRESET_KEY] = shown_preset or CUSTOM_PRESET
+        options = [*names, CUSTOM_PRESET] if shown_preset is None else names
+        st.selectbox("Preset", options, key=PRESET_KEY, on_change=_on_preset,
+                     format_func=lambda n: (f"Custom: {scenario.name} (from link, file or edits)"
+                                            if n == CUSTOM_PRESET else n.replace("_", " ").capitalize()),
+                     help=descriptions.get(st.session_state[PRESET_KEY], "The scenario differs "
+                                           "from every preset; pick one to start again."))
         st.subheader("Key assumptions")
         shown: set[tuple[Any, ...]] = set()
         for spec in KEY_SLIDERS:

@@ -6,7 +6,7 @@ import math
 
 from explorer import format as fmt
 from explorer import theme
-from simulation import Strategy
+from simulation import Capability, Strategy
 from simulation.results import Results
 
 
@@ -14,6 +14,9 @@ def _plan_sentence(results: Results, strategy: str) -> str:
     kpis = results.kpis.loc[strategy]
     currency = results.scenario.market.currency
     gain = float(kpis["npv_gain"])
+    if same_as_multichannel(results, strategy):
+        return (f"**{theme.strategy_label(strategy)}** integrates nothing, so it is the same as "
+                "multichannel")
     worth = f"{fmt.money(abs(gain), currency)} {'more' if gain >= 0 else 'less'}"
     cost = fmt.money(float(kpis["integration_cost"]), currency)
     payback = float(kpis["payback_week"])
@@ -24,7 +27,17 @@ def _plan_sentence(results: Results, strategy: str) -> str:
     else:
         pays = f"pays back in {fmt.week(payback)}"
     return (f"**{theme.strategy_label(strategy)}** is worth {worth} than multichannel "
-            f"(NPV, after {cost} of integration cost) and {pays}")
+            f"(NPV, after {cost} of integration cost, one-off and running) and {pays}")
+
+
+def same_as_multichannel(results: Results, strategy: str) -> bool:
+    """True for a plan with every capability at 0 (it equals multichannel bit for bit)."""
+    if strategy == Strategy.MULTICHANNEL.value:
+        return True
+    if strategy == Strategy.CUSTOM.value:
+        plan = results.scenario.custom_plan
+        return all(plan.of(c) == 0 for c in Capability)
+    return False
 
 
 def headline(results: Results) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import downloads, theme
+from explorer import downloads, summary, theme
 from explorer import format as fmt
 from simulation import Strategy
 from simulation.results import Results
@@ -67,7 +67,9 @@ def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results) ->
 
 
 _KPI_HELP = {
-    "conversion_rate": "Share of newly reached people who bought at least once within the horizon.",
+    "conversion_rate": "Share of the people marketing newly reached who bought at least once within "
+                       "the horizon. Existing customers are not counted here (the funnel on the "
+                       "Journey page counts them, so its 'bought at least once' share is higher).",
     "retention_12m": "Share of customers still active 12 months after their first purchase "
                      "(customers who bought at least a year before the horizon ends).",
     "clv": "Expected discounted net contribution of a customer over their whole remaining "
@@ -85,7 +87,7 @@ _KPI_HELP = {
 
 
 def _delta(column: str, value: float, base: float, currency: str) -> str | None:
-    if math.isnan(value) or math.isnan(base):
+    if math.isnan(value) or math.isnan(base) or value == base:
         return None
     if column in ("conversion_rate", "retention_12m"):
         return fmt.points(value - base) + " vs multichannel"
@@ -102,11 +104,13 @@ def kpi_cards(results: Results) -> None:
     for column, strategy in zip(columns, kpis.index, strict=True):
         row = kpis.loc[strategy]
         is_base = strategy == Strategy.MULTICHANNEL.value
+        same = summary.same_as_multichannel(results, str(strategy))
         with column.container(border=True, key=f"kpis-{strategy}"):
             st.markdown(strategy_badge(strategy), unsafe_allow_html=True)
-            st.caption(theme.STRATEGY_BLURBS.get(strategy, ""))
+            st.caption("nothing integrated: the same as multichannel" if same and not is_base
+                       else theme.STRATEGY_BLURBS.get(strategy, ""))
             values = {
-                "conversion_rate": ("Conversion", fmt.percent(row["conversion_rate"])),
+                "conversion_rate": ("Conversion (newly reached)", fmt.percent(row["conversion_rate"])),
                 "retention_12m": ("12-month retention", fmt.percent(row["retention_12m"])),
                 "clv": ("Customer lifetime value", fmt.money(row["clv"], currency)),
                 "npv": (("NPV incl. terminal value" if results.scenario.economics.terminal_value_share
@@ -114,12 +118,12 @@ def kpi_cards(results: Results) -> None:
             }
             for key, (label, value) in values.items():
                 delta = None if is_base else _delta(key, float(row[key]), float(base[key]), currency)
-                st.metric(label, value, delta if delta else "baseline",
+                st.metric(label, value, delta if delta else ("baseline" if is_base else "no change"),
                           delta_color="normal" if delta else "off",
                           delta_arrow="auto" if delta else "off", help=_KPI_HELP[key])
-            if is_base:
-                st.metric("Payback", "n/a", "baseline", delta_color="off", delta_arrow="off",
-                          help=_KPI_HELP["payback_week"])
+            if is_base or same:
+                st.metric("Payback", "n/a", "baseline" if is_base else "nothing invested",
+                          delta_color="off", delta_arrow="off", help=_KPI_HELP["payback_week"])
             else:
                 roi, payback = float(row["roi"]), float(row["payback_week"])
                 st.metric("Payback", fmt.week_short(payback),

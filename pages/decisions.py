@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from explorer import background, downloads, runs, state, ui, verdict_view
 from explorer import decision_charts as dc
-from explorer import downloads, runs, state, ui
 from explorer import format as fmt
 from explorer.pool import Priority
 from explorer.state import PROGRESS_AFTER_SECONDS
@@ -22,6 +22,7 @@ from simulation.analysis import (
 from simulation.analysis.believe import believe, estimate_believe_seconds
 from simulation.analysis.investment import one_off_budget
 from simulation.analysis.parallel import format_seconds
+from simulation.report.labels import explain, plain_capabilities
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "omnichannel-analysis-cache"
 KEEP = 6
@@ -43,13 +44,18 @@ def _run(key: tuple, work, args: tuple, estimate: float, label: str):  # type: i
     runs, on a bounded share of the workers) with a progress bar and a cancel button; keep
     the result. Cancel, or leaving the page, stops the run and its worker."""
     store = _finished()
+    if key not in store and background.finished(key) is not None:  # the Overview's verdict ran it
+        store[key] = background.finished(key)
     if key not in store:
-        st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
-        job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, str(CACHE_DIR),
-                                  priority=Priority.ANALYSIS, cancel_running=True,
-                                  progress=True, keep=False)
-        state.wait_for([job], label, expected_seconds=max(estimate, PROGRESS_AFTER_SECONDS))
+        with (controls := st.empty()).container():  # cleared when done
+            st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
+            job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, str(CACHE_DIR),
+                                      priority=Priority.ANALYSIS, cancel_running=True,
+                                      progress=True, keep=False)
+            state.wait_for([job], label, expected_seconds=max(estimate, PROGRESS_AFTER_SECONDS))
         store[key] = job.result()
+        background.put(key, store[key])
+        controls.empty()
         while len(store) > KEEP:
             store.popitem(last=False)
     return store[key]
@@ -58,7 +64,7 @@ def _run(key: tuple, work, args: tuple, estimate: float, label: str):  # type: i
 def _chart(fig, data, name: str) -> None:  # type: ignore[no-untyped-def]
     stem = downloads.file_stem(scenario.name, name, scenario.seed)
     st.plotly_chart(fig, theme=None, key=f"chart_{name}", config=downloads.plotly_config(stem))
-    downloads.chart_downloads(fig, data, stem=stem, key=name)
+    downloads.chart_downloads(fig, data, stem=stem, key=name, scenario=scenario)
 
 
 ui.page_header("Decisions", "How sure is the gain, which assumptions carry it, what is each "
@@ -77,8 +83,10 @@ share = c3.slider("Assumption range (+-%)", 5, 50, 25, 5, key="dec_range",
                   help="Half-width of each assumption's range, clipped to its bounds.") / 100
 sizes = sorted({scenario.market.population, 5000, 10000, 20000})
 population = c4.selectbox(
-    "Simulated people per run", sizes, index=sizes.index(min(scenario.market.population, 10000)),
-    key="dec_population", help="Fewer people: faster runs, a little more seed-to-seed noise.")
+    "Simulated people per run", sizes, index=sizes.index(scenario.market.population), key="dec_population",
+    format_func=lambda n: f"{n:,}" + (" (as on the Overview)" if n == scenario.market.population else ""),
+    help="The scenario's own number gives the Overview's numbers (same people and seeds); fewer: "
+         "faster runs, other numbers, a little more noise.")
 split_plan = st.radio("Split the gain of", ["omnichannel (all capabilities at 1)", "your custom plan"],
                       horizontal=True, key="dec_split")
 analysed = scenario.replace(market__population=population)
@@ -87,32 +95,26 @@ request = DecisionRequest(replications=replications, parameter_uncertainty=uncer
                           switched_on=SwitchedOn.CUSTOM if split_plan.startswith("your")
                           else SwitchedOn.FULL)
 key = (analysed.canonical_key(), request)
-estimate = 0.0 if key in _finished() else _estimate(analysed.canonical_key(), request)
-if key not in _finished():
-    st.info(f"Uncertainty, tornado, Shapley split and break-even for this scenario: about "
-            f"{format_seconds(estimate)} on one of the server's workers.", icon=":material/timer:")
-    if not st.button("Run the analyses", key="dec_run", type="primary"):
+verdict_view.wait_if_running(key, known := key in _finished() or background.finished(key) is not None)
+estimate = 0.0 if known else _estimate(analysed.canonical_key(), request)
+if not known:
+    with (slot := st.empty()).container():
+        st.info(f"Uncertainty, tornado, Shapley split and break-even for this scenario: about "
+                f"{format_seconds(estimate)} on one of the server's workers.", icon=":material/timer:")
+        clicked = st.button("Run the analyses", key="dec_run", type="primary")
+    if not clicked:
         if st.session_state.get("cancel_analyses"):
             st.warning("Cancelled; nothing was kept.")
         st.stop()
+    slot.empty()
 result = _run(key, decision_analysis, (analysed, request), estimate, "analyses")
+verdict_view.decisions_sentence(scenario, analysed, key, result)
 
 u, t, s, omni = result.uncertainty, result.tornado, result.capability_value, result.break_even["omnichannel"]
-gain = u.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")] if u else None
-m1, m2, m3, m4 = st.columns(4)
-if u is not None and gain is not None:
-    m1.metric("P(omnichannel beats multichannel on NPV)", fmt.percent(u.probability_beats(), digits=0),
-              help=f"Share of {replications} replications with a positive NPV gain.")
-    m2.metric("Omnichannel NPV gain", fmt.money(gain["point"], currency),
-              f"90% range {fmt.money(gain['p05'], currency)} to {fmt.money(gain['p95'], currency)}",
-              delta_color="off")
-m3.metric("Break-even one-off budget", fmt.money(omni.break_even_budget, currency),
-          f"planned {fmt.money(omni.budget, currency)}", delta_color="off")
-if s is not None:
-    m4.metric("Fund first", str(s.values.iloc[0]["capability"]).capitalize())
 
-tab_u, tab_t, tab_s, tab_b, tab_w = st.tabs(
-    ["Uncertainty", "Sensitivity", "Capability value", "Budget", "What you would have to believe"])
+tab_u, tab_t, tab_s, tab_b, tab_w = st.tabs(  # keyed: a rerun keeps the open tab
+    ["Uncertainty", "Sensitivity", "Capability value", "Budget", "What you would have to believe"],
+    key="dec_tabs", on_change="rerun")
 with tab_u:
     if u is None:
         st.write("Set replications above 0 to see intervals.")
@@ -131,23 +133,25 @@ with tab_t:
         st.markdown(t.top_drivers())
         _chart(dc.tornado_figure(t.bars, t.base_npv_gain, currency), t.bars, "tornado_npv")
         _chart(dc.tornado_figure(t.bars, t.base_clv_gain, currency, kpi="clv"), t.bars, "tornado_clv")
+        st.caption(explain(t.bars["label"]) + " All terms: the glossary on the Method page.")
 with tab_s:
     if s is not None:
-        st.markdown(s.fund_first())
+        st.markdown(plain_capabilities(s.fund_first()))
         _chart(dc.shapley_waterfall_figure(s.values, s.total_npv_gain, currency),
                dc.shapley_waterfall_data(s.values), "shapley")
         st.caption(dc.shapley_note(len(s.subsets)))
 with tab_b:
-    st.markdown("\n\n".join(item.summary() for item in result.break_even.values()))
+    st.markdown("\n\n".join(dc.break_even_sentence(item, currency) for item in result.break_even.values()))
     _chart(dc.payback_figure(omni, currency), omni.curve, "payback_vs_budget")
     planned = one_off_budget(scenario, scenario.custom_plan)
-    budget = st.number_input(f"One-off budget ({currency})", 0.0, 1e10, planned, 50_000.0, key="dec_budget")
+    budget = st.select_slider(f"One-off budget ({currency})", dc.budget_options(omni, planned), planned,
+                              format_func=lambda v: fmt.money(v, currency), key="dec_budget")
     if st.button("Find the best plan within this budget", key="dec_best") or (
             (analysed.canonical_key(), budget) in _finished()):
         best = _run((analysed.canonical_key(), budget), best_plan_under_budget, (analysed, budget),
                     0.0, "best plan")
-        st.markdown(best.summary())
-        st.dataframe(best.evaluated.sort_values("npv", ascending=False), hide_index=True, height=260)
+        st.markdown(dc.best_plan_sentence(best, currency))
+        st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260)
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
     if st.button("Find where integration stops paying", key="dec_believe") or wk in _finished():

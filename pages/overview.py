@@ -1,14 +1,17 @@
-"""Overview: headline KPIs of multichannel, omnichannel and the custom plan."""
+"""Overview: the verdict first, then the headline KPIs of the three plans."""
 
 import streamlit as st
 
-from explorer import charts, state, summary, ui
+from explorer import charts, report_view, state, summary, ui, verdict_view
 
 ui.page_header(
     "Omnichannel Strategy Explorer",
     "Is integrating our sales and marketing channels worth it, and how much of it should we do?",
 )
 results = state.results()
+
+verdict, stage, analysis = verdict_view.panel_with_analysis(results)
+report_view.buttons(results, analysis, verdict_view.request_of(stage), key="overview_report")
 
 st.markdown(summary.headline(results))
 ui.kpi_cards(results)

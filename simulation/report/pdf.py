@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -34,7 +35,16 @@ def chromium_path() -> str | None:
 
 
 def html_to_pdf(html: str, *, timeout_ms: int = 60_000) -> bytes:
-    """Print ``html`` to an A4 PDF with page numbers in the footer."""
+    """Print ``html`` to an A4 PDF with page numbers in the footer.
+
+    Runs on a thread of its own: Playwright's sync API refuses a thread with a running asyncio
+    loop (as a web server's may be).
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_print, html, timeout_ms).result()
+
+
+def _print(html: str, timeout_ms: int) -> bytes:
     executable = chromium_path()
     if executable is None:
         raise PdfError("printing the PDF needs Chromium (apt-get install chromium)")

@@ -19,7 +19,7 @@ from simulation import Capability, Scenario
 
 PAGES = ("pages/overview.py", "pages/journey.py", "pages/value.py", "pages/investment.py",
          "pages/method.py")
-KPI_LABELS = ["Conversion", "12-month retention", "Customer lifetime value", "NPV after all costs",
+KPI_LABELS = ["Conversion (newly reached)", "12-month retention", "Customer lifetime value", "NPV after all costs",
               "Payback"]
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -41,6 +41,8 @@ def _open(scenario: Scenario) -> AppTest:
 def _kpis(at: AppTest) -> dict[str, list[str]]:
     """Metric values per strategy column, in card order (multichannel, omnichannel, custom)."""
     metrics = list(at.metric)
+    start = next(i for i, m in enumerate(metrics) if m.label == KPI_LABELS[0])
+    metrics = metrics[start:]
     assert [m.label for m in metrics[:5]] == KPI_LABELS
     return {strategy: [m.value for m in metrics[5 * i: 5 * i + 5]]
             for i, strategy in enumerate(("multichannel", "omnichannel", "custom"))}

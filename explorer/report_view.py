@@ -1,0 +1,69 @@
+"""Hand-over buttons: the board report (PDF, HTML) and the run bundle, built only when clicked."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import streamlit as st
+
+from explorer import downloads
+from simulation.analysis import DecisionAnalysis, DecisionRequest
+from simulation.report.build import build_report
+from simulation.report.bundle import bundle_bytes
+from simulation.report.document import ReportInputs
+from simulation.report.figures import ExportError
+from simulation.report.pdf import PdfError
+from simulation.results import Results
+
+
+def _off_thread(function, *args):  # type: ignore[no-untyped-def]
+    # kaleido and Playwright start browsers; keep them off the server's own threads.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
+def report_pdf(inputs: ReportInputs) -> bytes:
+    return bytes(_off_thread(build_report, inputs)[1])
+
+
+def report_page(inputs: ReportInputs) -> str:
+    return str(_off_thread(build_report, inputs)[0])
+
+
+def buttons(results: Results, analysis: DecisionAnalysis | None, request: DecisionRequest,
+            *, key: str = "report") -> None:
+    """Report (PDF and HTML) and run bundle downloads; disabled until an analysis is in."""
+    scenario = results.scenario
+    row = st.container(horizontal=True, gap="small", key=f"handover_{key}")
+    if analysis is None:
+        row.button("Board report (PDF)", disabled=True, key=f"{key}_pdf_wait",
+                   help="Available as soon as the first estimate is in (see the progress bar).")
+        return
+    inputs = ReportInputs(scenario=scenario, results=results, analysis=analysis, request=request,
+                          analysed=scenario if request.tornado else _quick(scenario))
+    stem = downloads.file_stem(scenario.name, "board_report", scenario.seed)
+
+    def pdf() -> bytes:
+        try:
+            return report_pdf(inputs)
+        except (ExportError, PdfError) as error:
+            return f"The PDF could not be made: {error}".encode()
+
+    row.download_button("Board report (PDF)", pdf, file_name=f"{stem}.pdf", mime="application/pdf",
+                        key=f"{key}_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
+                        type="primary", help="2-4 A4 pages: the question, the verdict, key numbers "
+                        "with intervals, charts, drivers, assumptions with sources and caveats.")
+    row.download_button("Board report (HTML)", lambda: report_page(inputs), file_name=f"{stem}.html",
+                        mime="text/html", key=f"{key}_html", on_click="ignore", icon=":material/download:")
+    row.download_button("Run bundle (zip)", lambda: _off_thread(bundle_bytes, inputs),
+                        file_name=downloads.file_stem(scenario.name, "bundle", scenario.seed) + ".zip",
+                        mime="application/zip", key=f"{key}_bundle", on_click="ignore",
+                        icon=":material/folder_zip:",
+                        help="Scenario JSON, every table as CSV, every chart as PNG, SVG and HTML, "
+                             "the report, version and seed, and a README describing each file.")
+
+
+def _quick(scenario):  # type: ignore[no-untyped-def]
+    from simulation.report.verdict import quick_scenario
+
+    return quick_scenario(scenario)

@@ -1,0 +1,178 @@
+"""The verdict panel of the Overview and the Decisions page, and its background refinement.
+
+Instantly: the gain and the break-even budget of the scenario's own run (the numbers on the KPI
+cards). Then a quick estimate (few runs, 2,000 people) and the full analysis (the Decisions
+page's defaults on the scenario's own people and seeds) arrive from :mod:`explorer.background`,
+computed once per scenario for every session; a progress bar polls while they run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from explorer import background
+from explorer import format as fmt
+from simulation import Scenario
+from simulation.analysis import DecisionAnalysis, DecisionRequest, decision_analysis
+from simulation.analysis.investment import break_even_from
+from simulation.analysis.runs import PlanRun, standard_plan_levels
+from simulation.report.verdict import (
+    Verdict,
+    full_request,
+    point_verdict,
+    quick_request,
+    quick_scenario,
+    verdict_from,
+)
+from simulation.results import Results
+
+CACHE_DIR = str(Path(tempfile.gettempdir()) / "omnichannel-analysis-cache")
+POLL_SECONDS = 2.0
+DRAWN = "verdict_drawn"
+
+
+def full_key(scenario: Scenario, request: DecisionRequest | None = None) -> tuple[str, DecisionRequest]:
+    """Registry key of the analysis the Decisions page runs with its defaults."""
+    return scenario.canonical_key(), request or full_request()
+
+
+def _quick_key(scenario: Scenario) -> tuple[str, DecisionRequest]:
+    return quick_scenario(scenario).canonical_key(), quick_request()
+
+
+def start(scenario: Scenario) -> None:
+    """Queue the quick estimate, then the full analysis (no-ops when already known)."""
+    quick = quick_scenario(scenario)
+    background.submit(_quick_key(scenario), lambda ex: decision_analysis(quick, quick_request(), ex),
+                      label="quick estimate", cache_dir=CACHE_DIR)
+    background.submit(full_key(scenario), lambda ex: decision_analysis(scenario, full_request(), ex),
+                      label="full analysis", cache_dir=CACHE_DIR)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _point(key: str, _results: Results) -> Verdict:
+    scenario = Scenario.from_json(key)
+    run = PlanRun(kpis=_results.kpis, weekly=_results.weekly)
+    omni = break_even_from(scenario, standard_plan_levels(scenario), run, plan="omnichannel")
+    return point_verdict(scenario, omni.npv_gain, omni.break_even_budget, omni.budget)
+
+
+def best(scenario: Scenario, results: Results) -> tuple[Verdict, str, DecisionAnalysis | None]:
+    """The best verdict known now, which stage it is ("full", "quick", "point") and its analysis."""
+    full = background.finished(full_key(scenario))
+    if full is not None:
+        return verdict_from(scenario, full), "full", full
+    quick = background.finished(_quick_key(scenario))
+    if quick is not None:
+        q = quick_scenario(scenario)
+        rough = verdict_from(q, quick)
+        # Gain and break-even from the scenario's own run (the cards' numbers), the rest rough.
+        point = _point(scenario.canonical_key(), results)
+        return dataclasses.replace(rough, npv_gain=point.npv_gain,
+                                   break_even_budget=point.break_even_budget,
+                                   planned_budget=point.planned_budget), "quick", quick
+    return _point(scenario.canonical_key(), results), "point", None
+
+
+def request_of(stage: str) -> DecisionRequest:
+    return quick_request() if stage == "quick" else full_request()
+
+
+def panel(results: Results) -> Verdict:
+    """Draw the verdict (sentence and four numbers) and keep it refining; returns what it shows."""
+    return panel_with_analysis(results)[0]
+
+
+def panel_with_analysis(results: Results) -> tuple[Verdict, str, DecisionAnalysis | None]:
+    """:func:`panel`, also returning the stage and the analysis behind it (for the report)."""
+    scenario = results.scenario
+    start(scenario)
+    verdict, stage, analysis = best(scenario, results)
+    st.session_state[DRAWN] = (scenario.canonical_key(), stage)
+    currency = scenario.market.currency
+    with st.container(border=True, key="verdict"):
+        st.markdown(f"#### {verdict.sentence()}")
+        metrics(verdict, currency)
+        stages = {"full": "Final: " + verdict.basis(),
+                  "quick": f"Quick estimate ({verdict.basis()}) while the full analysis runs; the "
+                           "gain and budget are from this scenario's own run.",
+                  "point": "From this scenario's own run; the runs behind the probability are going."}
+        st.caption(stages[stage] + " The Decisions page shows the detail of the same analysis.")
+        if stage != "full":
+            _progress(scenario.canonical_key())
+    return verdict, stage, analysis
+
+
+def metrics(verdict: Verdict, currency: str) -> None:
+    """The verdict's four numbers in a row (the Overview and the Decisions page)."""
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("P(omnichannel beats multichannel on NPV)",
+              fmt.percent(verdict.probability, digits=0) if verdict.settled else "…",
+              help="Share of the runs (independent seeds, assumptions drawn from their ranges) "
+                   "in which omnichannel's NPV is above multichannel's.")
+    gain_range = (f"{fmt.money(verdict.gain_p05, currency, signed=True)} to "
+                  f"{fmt.money(verdict.gain_p95, currency, signed=True)}") if verdict.settled else "…"
+    c2.metric("NPV gain, 90% of runs", gain_range,
+              help="5th to 95th percentile of omnichannel's NPV gain over the runs. This "
+                   f"scenario's own run: {fmt.money(verdict.npv_gain, currency, signed=True)}.")
+    c3.metric("Fund first", verdict.fund_first or "…",
+              help="The capability that adds the most to the gain, averaged over every order "
+                   "of adding capabilities (its Shapley value).")
+    planned = fmt.money(verdict.planned_budget, currency)
+    c4.metric("Largest one-off budget that pays back", fmt.money(verdict.break_even_budget, currency),
+              help="One-off integration budget at which omnichannel's NPV gain falls to zero "
+                   f"within the horizon (planned one-off: {planned}).")
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _progress(key: str) -> None:
+    scenario = Scenario.from_json(key)
+    full = background.get(full_key(scenario))
+    quick = background.get(_quick_key(scenario))
+    stage = "full" if full and full.done else "quick" if quick and quick.done else "point"
+    if st.session_state.get(DRAWN) != (key, stage):
+        st.rerun(scope="app")
+    job = quick if stage == "point" and quick is not None else full
+    if job is None:
+        return
+    if job.error:
+        st.error(f"The {job.label} stopped: {job.error}")
+        return
+    st.progress(job.fraction, text=f"Refining the verdict ({job.label}): {job.message}")
+
+
+def wait_if_running(key: tuple[str, DecisionRequest], known: bool) -> None:
+    """On the Decisions page: when the background is already running this exact analysis, show
+    its progress and stop the page instead of offering a second run."""
+    job = background.get(key)
+    if known or job is None or job.done:
+        return
+    st.info("The Overview's verdict is running exactly these analyses in the background; they "
+            "appear here when done.", icon=":material/timer:")
+    _job_progress(key)
+    st.stop()
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _job_progress(key: tuple[str, DecisionRequest]) -> None:
+    job = background.get(key)
+    if job is None or job.done:
+        st.rerun(scope="app")
+    assert job is not None
+    st.progress(job.fraction, text=f"{job.label}: {job.message}")
+
+
+def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, DecisionRequest],
+                       analysis: DecisionAnalysis) -> None:
+    """The verdict sentence on the Decisions page, and whether it is the Overview's analysis."""
+    verdict = verdict_from(analysed, analysis)
+    st.markdown(f"#### {verdict.sentence()}")
+    metrics(verdict, scenario.market.currency)
+    st.caption("The same analysis as the Overview's verdict (same people, seeds and runs)."
+               if key == full_key(scenario) else
+               "Settings differ from the Overview's verdict (30 runs, assumptions ±25%, the "
+               "scenario's own people), so the numbers here differ from it.")
