@@ -6,18 +6,18 @@ same scenario, it is analysed once, and each session polls the job's progress. N
 imports Streamlit. The interface is small (:func:`submit`, :func:`get`, :class:`Job`) so the
 jobs can move onto a shared worker pool without touching the pages.
 
-Jobs run one at a time on one thread (the analyses use every core through joblib themselves).
+Jobs run one at a time on one daemon thread (the analyses use every core through joblib themselves).
 A job nobody has looked at for :data:`ABANDON_AFTER_SECONDS` is skipped before it starts or
 cancelled between its runs, so moving a slider ten times does not queue ten analyses.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +53,24 @@ class Job:
 
 _lock = threading.Lock()
 _jobs: OrderedDict[Hashable, Job] = OrderedDict()
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnichannel-background")
+_queue: queue.SimpleQueue[tuple[Job, Work, str | None]] = queue.SimpleQueue()
+_worker: threading.Thread | None = None
+
+
+def _serve() -> None:
+    while True:
+        job, work, cache_dir = _queue.get()
+        _run(job, work, cache_dir)
+
+
+def _enqueue(job: Job, work: Work, cache_dir: str | None) -> None:
+    # A daemon thread: a server (or a test run) that exits does not wait for an analysis.
+    global _worker
+    with _lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_serve, name="omnichannel-background", daemon=True)
+            _worker.start()
+    _queue.put((job, work, cache_dir))
 
 
 def _run(job: Job, work: Work, cache_dir: str | None) -> None:
@@ -90,7 +107,7 @@ def submit(key: Hashable, work: Work, *, label: str = "analyses", cache_dir: str
             return job
         job = Job(key=key, label=label)
         _jobs[key] = job
-    _executor.submit(_run, job, work, cache_dir)
+    _enqueue(job, work, cache_dir)
     return job
 
 

@@ -1,0 +1,104 @@
+"""The verdict on the Overview, its agreement with the Decisions page, and the board report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest
+
+from explorer import background, verdict_view
+from simulation import Scenario
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+VERDICT_LABELS = ["P(omnichannel beats multichannel on NPV)", "NPV gain, 90% of runs", "Fund first",
+                  "Largest one-off budget that pays back"]
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Scenario:
+    return Scenario.preset("fashion").replace(market__population=1000, market__horizon_weeks=52, seed=4242)
+
+
+def _open(scenario: Scenario) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["s"] = scenario.to_url_token()
+    return at.run()
+
+
+def _verdict(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric if m.label in VERDICT_LABELS}
+
+
+def _wait_for_full(scenario: Scenario, seconds: float = 420) -> None:
+    deadline = time.monotonic() + seconds
+    while background.finished(verdict_view.full_key(scenario)) is None:
+        job = background.get(verdict_view.full_key(scenario))
+        assert job is None or job.error is None, job.error
+        assert time.monotonic() < deadline, "the background analysis did not finish"
+        time.sleep(0.5)
+
+
+def test_overview_shows_the_verdict_at_once_and_refines_it(tiny: Scenario):
+    at = _open(tiny)
+    assert not at.exception
+    first = _verdict(at)
+    assert list(first) == VERDICT_LABELS
+    sentence = at.get("markdown")
+    assert any("multichannel" in m.value and m.value.startswith("####") for m in sentence)
+    assert first["Largest one-off budget that pays back"].startswith("$")
+    _wait_for_full(tiny)
+    at.run()
+    final = _verdict(at)
+    assert final["P(omnichannel beats multichannel on NPV)"].endswith("%")
+    assert final["Fund first"] not in ("…", "")
+    assert any("Final:" in c.value for c in at.caption)
+
+
+def test_overview_and_decisions_agree(tiny: Scenario):
+    at = _open(tiny)
+    _wait_for_full(tiny)
+    at.run()
+    overview = _verdict(at)
+    overview_sentence = next(m.value for m in at.markdown if m.value.startswith("####"))
+    gain_card = [m.value for m in at.metric if m.label == "NPV after all costs"]
+    at.switch_page("pages/decisions.py").run()
+    assert not at.exception
+    assert not at.button(key="dec_run") if "dec_run" in [b.key for b in at.button] else True
+    assert _verdict(at) == overview
+    assert overview_sentence in [m.value for m in at.markdown]
+    assert any("same analysis as the Overview" in c.value for c in at.caption)
+    assert gain_card  # the Overview's KPI cards were drawn from the same scenario
+
+
+def test_report_downloads_from_the_overview(tiny: Scenario):
+    pypdf = pytest.importorskip("pypdf")
+    from explorer import report_view
+    from simulation.report.pdf import chromium_path
+
+    at = _open(tiny)
+    _wait_for_full(tiny)
+    at.run()
+    keys = [b.key for b in at.get("download_button")]
+    assert {"overview_report_pdf", "overview_report_html", "overview_report_bundle"} <= set(keys)
+    if chromium_path() is None:
+        pytest.skip("Chromium is not installed: the PDF cannot be printed")
+    import io
+
+    from simulation.api import simulate
+    from simulation.report.document import ReportInputs
+    from simulation.report.verdict import full_request
+
+    analysis = background.finished(verdict_view.full_key(tiny))
+    inputs = ReportInputs(scenario=tiny, results=simulate(tiny), analysis=analysis,
+                          request=full_request(), analysed=tiny)
+    pdf = report_view.report_pdf(inputs)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert 2 <= len(reader.pages) <= 4
+    text = " ".join(p.extract_text() for p in reader.pages)
+    overview_p = _verdict(at)["P(omnichannel beats multichannel on NPV)"]
+    assert overview_p in text
+    assert "The verdict" in text and "Caveats" in text
