@@ -19,7 +19,7 @@ install-dev: $(BIN)/python
 app: install
 	$(BIN)/streamlit run app.py
 
-## Debian's Chromium for the real-browser test and static chart export (no browser download).
+## Debian's Chromium for the real-browser test, static chart export and the report's PDF (no browser download).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \

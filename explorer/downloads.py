@@ -7,11 +7,16 @@ does not rerun the page, so large files never sit in server memory for every ses
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from simulation import Scenario
 from simulation.inputs import safe_csv_bytes
+from simulation.report import figures
+from simulation.report.labels import readable_columns
 
 PNG_SCALE = 3
 PNG_SIZE = (1200, 675)
@@ -37,27 +42,47 @@ def plotly_config(stem: str) -> dict[str, object]:
     }
 
 
-def figure_html(fig: go.Figure) -> str:
-    """The chart as one self-contained interactive HTML page (plotly.js embedded, works offline)."""
-    return fig.to_html(include_plotlyjs=True, full_html=True,
-                       config={"displaylogo": False, "responsive": True})
+def figure_html(fig: go.Figure, title: str = "Omnichannel Strategy Explorer chart") -> str:
+    """The chart as one self-contained interactive HTML page (plotly.js embedded, works offline)
+    with ``title`` as the page title."""
+    return figures.page_html(fig, title)
 
 
-def data_csv(data: pd.DataFrame) -> bytes:
-    """``data`` as UTF-8 CSV, text cells that a spreadsheet would run as formulas neutralised."""
-    return safe_csv_bytes(data)
+def data_csv(data: pd.DataFrame, currency: str | None = None) -> bytes:
+    """The table as UTF-8 CSV with readable column names and units (plan and capability names
+    too), text cells that a spreadsheet would run as formulas neutralised."""
+    return safe_csv_bytes(readable_columns(data, currency))
 
 
-def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str) -> None:
-    """Two small buttons: the chart as HTML and its data as CSV."""
+def _image(fig: go.Figure, fmt: str) -> bytes:
+    try:
+        with figures.exporting():
+            return figures.image(fig, fmt, size=PNG_SIZE)
+    except figures.ExportError as error:
+        return str(error).encode()
+
+
+def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
+                    scenario: Scenario | None = None) -> None:
+    """Small buttons: the chart as HTML, PNG and SVG (with the scenario, date and source on the
+    image when ``scenario`` is given) and its data as CSV."""
     row = st.container(horizontal=True, gap="small", key=f"downloads_{key}")
+    shown = figures.stamped(fig, scenario) if scenario is not None else fig
+    title = stem.replace("-", " ").replace("_", " ")
     row.download_button(
-        "Chart (HTML)", lambda: figure_html(fig), file_name=f"{stem}.html", mime="text/html",
+        "Chart (HTML)", lambda: figure_html(shown, title), file_name=f"{stem}.html", mime="text/html",
         key=f"html_{key}", on_click="ignore", icon=":material/download:",
         help="Interactive chart as a standalone web page; the camera icon on the chart saves a PNG.",
     )
+    for kind, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
+        row.download_button(
+            f"{kind.upper()}", functools.partial(_image, shown, kind), file_name=f"{stem}.{kind}",
+            mime=mime, key=f"{kind}_{key}", on_click="ignore", icon=":material/image:",
+            help=f"The chart as {kind.upper()} with the scenario, date and source on it.",
+        )
+    currency = scenario.market.currency if scenario is not None else None
     row.download_button(
-        "Data (CSV)", lambda: data_csv(data), file_name=f"{stem}.csv", mime="text/csv",
+        "Data (CSV)", lambda: data_csv(data, currency), file_name=f"{stem}.csv", mime="text/csv",
         key=f"csv_{key}", on_click="ignore", icon=":material/download:",
         help="The numbers behind this chart.",
     )

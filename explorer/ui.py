@@ -63,7 +63,7 @@ def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results) ->
     scenario = results.scenario
     stem = downloads.file_stem(scenario.name, name, scenario.seed)
     st.plotly_chart(fig, theme=None, key=f"chart_{name}", config=downloads.plotly_config(stem))
-    downloads.chart_downloads(fig, data, stem=stem, key=name)
+    downloads.chart_downloads(fig, data, stem=stem, key=name, scenario=scenario)
 
 
 _KPI_HELP = {

@@ -19,8 +19,8 @@ from simulation import Capability, Scenario
 
 PAGES = ("pages/overview.py", "pages/journey.py", "pages/value.py", "pages/investment.py",
          "pages/method.py")
-KPI_LABELS = ["Conversion (newly reached)", "12-month retention", "Customer lifetime value", "NPV after all costs",
-              "Payback"]
+KPI_LABELS = ["Conversion (newly reached)", "12-month retention", "Customer lifetime value",
+              "NPV after all costs", "Payback"]
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

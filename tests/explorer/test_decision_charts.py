@@ -68,8 +68,46 @@ def test_payback_chart_marks_planned_and_break_even_budgets():
                        one_off_present_value=0.5e6, break_even_factor=2.0, break_even_budget=2e6,
                        cash_break_even_budget=2.2e6, curve=curve)
     fig = dc.payback_figure(result, "USD")
-    assert len(fig.data) == 2
-    assert len(fig.layout.shapes) == 2
+    assert len(fig.data) == 1  # one axis: NPV gain against the budget, payback week in the hover
+    assert "yaxis2" not in fig.to_plotly_json()["layout"]
+    assert len(fig.layout.shapes) == 3  # zero line, planned budget, break-even
+    labels = [a.text for a in fig.layout.annotations]
+    assert "planned $1.00M" in labels and "break-even $2.00M" in labels
+    assert list(fig.data[0].customdata[0]) == ["$0", "+$1.00M", "week 10 (0.2 years)"]
+
+
+def test_fan_chart_axis_title_is_short_so_it_cannot_run_over_the_title():
+    weeks = np.arange(10)
+    fan = pd.DataFrame({"strategy": "omnichannel", "metric": "cumulative_npv_gain", "week": weeks,
+                        **{q: weeks * 1e5 * (i + 1)
+                           for i, q in enumerate(("q05", "q25", "q50", "q75", "q95"))},
+                        "mean": weeks * 3e5})
+    fig = dc.fan_figure(fan, "cumulative_npv_gain", "USD")
+    assert fig.layout.yaxis.title.text == "USD millions"
+
+
+def test_best_plan_table_has_readable_columns_and_money():
+    from simulation.analysis.investment import BestPlan
+    from simulation.scenario import CapabilityLevels
+
+    evaluated = pd.DataFrame([
+        {"plan": "none", "identity": 0.0, "context": 0.0, "consistency": 0.0, "orchestration": 0.0,
+         "inventory": 0.0, "service": 0.0, "one_off_cost": 0.0, "npv": 1e7, "npv_gain": 0.0,
+         "step": "baseline", "best": False},
+        {"plan": "context 1", "identity": 0.0, "context": 1.0, "consistency": 0.0, "orchestration": 0.0,
+         "inventory": 1.0, "service": 0.0, "one_off_cost": 900_000.0, "npv": 33889902.5113,
+         "npv_gain": 23889902.5, "step": "single", "best": True},
+    ])
+    best = BestPlan(levels=CapabilityLevels(**{"context": 1.0, "inventory": 1.0, "identity": 0.0,
+                                                "consistency": 0.0, "orchestration": 0.0, "service": 0.0}),
+                    budget=1e6, one_off_cost=9e5, npv=33889902.5113, npv_gain=23889902.5,
+                    evaluated=evaluated)
+    table = dc.best_plan_table(best, "USD")
+    assert "one_off_cost" not in table.columns
+    top = table.iloc[0]
+    assert top["Plan"] == "Cart and journey continuity 100%, Shared inventory 100%"
+    assert top["NPV (USD)"] == "$33.9M" and top["One-off cost (USD)"] == "$900k"
+    assert "context 1" not in dc.best_plan_sentence(best, "USD")
 
 
 def test_interval_table_formats_each_kpi_and_skips_the_baselines_gain():
