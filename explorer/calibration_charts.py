@@ -114,7 +114,8 @@ def log_kpi_table(kpis: dict[str, float]) -> pd.DataFrame:
         return EVENT_KPIS.get(k) or KPI_SPECS[k].label
 
     return pd.DataFrame({
-        "KPI": list(kpis),
+        "KPI": [KPI_SPECS[k].label.capitalize() if k in KPI_SPECS else k.replace("_", " ").capitalize()
+                for k in kpis],
         "Value": ["-" if pd.isna(v) else _value(k, v) if k in KPI_SPECS else f"{v:.3g}"
                   for k, v in kpis.items()],
         "Definition": [meaning(k) for k in kpis],

@@ -44,8 +44,8 @@ def data_silos_figure(results: Results) -> go.Figure:
     summary = personalization_summary(report, results.kpis)
     fig = make_subplots(
         rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.12,
-        subplot_titles=("Who will buy: model AUC on held-out people",
-                        "Incremental margin from offers, after their cost"),
+        subplot_titles=("How well the model ranks who will buy<br><sup>AUC on held-out people: "
+                        "0.5 = chance, 1 = perfect</sup>", "Extra margin from offers,<br>after their cost"),
     )
     for strategy in summary.index:
         rows = trained[trained["strategy"] == strategy]
@@ -68,7 +68,7 @@ def data_silos_figure(results: Results) -> go.Figure:
     fig.add_hline(y=0.5, line_dash="dot", line_color=theme.NEUTRAL_COLOUR, row=1, col=1,
                   annotation_text="chance", annotation_position="bottom right")
     fig.update_xaxes(title_text="training week", row=1, col=1)
-    fig.update_yaxes(title_text="ROC AUC", row=1, col=1)
+    fig.update_yaxes(title_text="Ranking quality (AUC)", row=1, col=1)
     fig.update_yaxes(title_text=results.scenario.market.currency, row=1, col=2)
     return _finish(fig, title)
 
@@ -79,7 +79,7 @@ def segments_data(results: Results) -> pd.DataFrame:
 
 def segments_figure(results: Results) -> go.Figure:
     """Each plan's customer segments: share of customers (bar) and spend per customer (label)."""
-    title = "Customer segments (KMeans on recency, frequency, spend and channel mix)"
+    title = "Customer segments<br><sup>groups of similar customers (KMeans clustering)</sup>"
     segments = segments_data(results)
     if segments.empty:
         return _empty(title, "Too few customers to segment.")

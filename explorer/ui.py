@@ -142,3 +142,29 @@ def run_facts(results: Results) -> None:
         f"Seed **{scenario.seed}**, app version {scenario.app_version}; change the seed or save "
         "the scenario under *Save, share, reproduce* in the sidebar."
     )
+
+
+PHONE_CSS = """
+<style>
+@media (max-width: 640px) {
+  /* The sliders' drawer takes the lower part of the screen, so the results it moves stay
+     visible above it instead of being covered. */
+  section[data-testid="stSidebar"] { top: auto !important; bottom: 0; height: 52vh !important;
+    width: 100vw !important; min-width: 100vw !important; max-width: 100vw !important;
+    box-shadow: 0 -4px 12px rgba(0,0,0,0.2); }
+  [data-testid="stMain"] { padding-bottom: 4rem; }
+  /* Chart titles, subplot titles and labels at phone size; the toolbar only on touch. */
+  .js-plotly-plot .gtitle { font-size: 13px !important; }
+  .js-plotly-plot .annotation-text { font-size: 10px !important; }
+  .js-plotly-plot .xtick text, .js-plotly-plot .ytick text { font-size: 10px !important; }
+  .js-plotly-plot .legendtext { font-size: 11px !important; }
+  .js-plotly-plot .modebar-container { top: auto !important; bottom: 0 !important; }
+  [data-testid="stMetricValue"] { font-size: 1.4rem; }
+}
+</style>
+"""
+
+
+def phone_layout() -> None:
+    """Styles for screens up to 640 px wide (a phone held upright is 390 px)."""
+    st.html(PHONE_CSS)

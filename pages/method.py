@@ -9,6 +9,7 @@ from explorer import downloads, state, ui
 from explorer import format as fmt
 from explorer.params import parameters
 from simulation import APP_VERSION
+from simulation.report.labels import GLOSSARY
 
 ui.page_header(
     "Method and assumptions",
@@ -79,6 +80,11 @@ st.download_button(
 )
 st.caption("*assumption (see sensitivity)* marks a modelling choice rather than a published "
            "figure: test how much the decision depends on it before relying on it.")
+
+st.subheader("Glossary")
+st.dataframe(pd.DataFrame({"Term": list(GLOSSARY), "Meaning": list(GLOSSARY.values())}),
+             hide_index=True, width="stretch", key="glossary",
+             column_config={"Meaning": st.column_config.TextColumn(width="large")})
 
 st.subheader("Limits of the model")
 st.markdown("""

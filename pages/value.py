@@ -15,7 +15,7 @@ with left:
     ui.chart(charts.survival_figure(results), charts.survival_data(results),
              name="cohort_survival", results=results)
     st.caption("Share of customers still active by weeks since their first purchase "
-               "(Kaplan-Meier; customers who joined late are counted while observed).")
+               "(Kaplan-Meier estimate: customers who joined late are counted only while observed).")
 with right:
     ui.chart(charts.clv_distribution_figure(results), charts.clv_distribution_data(results),
              name="clv_distribution", results=results)
@@ -46,5 +46,6 @@ ui.chart(personalization_charts.segments_figure(results),
          personalization_charts.segments_data(results), name="segments", results=results)
 ui.chart(personalization_charts.segment_value_figure(results),
          personalization_charts.segment_value_data(results), name="segment_value", results=results)
-st.caption("Segments are found in each plan's own customers (KMeans); the bar chart follows the "
+st.caption("Segments are groups of similar customers found in each plan's own customers (KMeans "
+           "clustering on recency, frequency, spend and channel mix); the bar chart follows the "
            "same kinds of shopper across plans.")

@@ -169,3 +169,62 @@ def plain_capabilities(text: str) -> str:
     for code, name in CAPABILITY_NAMES.items():
         text = re.sub(rf"\b{code}\b", name, text)
     return text
+
+
+GLOSSARY: dict[str, str] = {
+    "Multichannel": "Every channel (store, web, app, ...) runs on its own: all six capabilities at 0%. "
+                    "The baseline every gain is measured against.",
+    "Omnichannel": "All six capabilities fully integrated (100%).",
+    "Your custom plan": "The integration level of each capability set in the sidebar (a hybrid).",
+    **{name: meaning for name, meaning in (
+        ("Unified customer ID", "Customer records linked across channels, so offers and service "
+                                "use everything a person did."),
+        ("Cart and journey continuity", "A journey that switches channel keeps its cart and "
+                                        "context instead of starting again."),
+        ("Same prices and messages everywhere", "Prices, promotions and messages agree across "
+                                                "channels, so customers do not meet conflicting offers."),
+        ("One contact policy", "One plan caps and de-duplicates the messages all channels send."),
+        ("Shared inventory", "Any channel can sell stock held anywhere (click-and-collect, "
+                             "ship-from-store), so fewer sales are lost to stock-outs."),
+        ("Returns and service in any channel", "Returns, exchanges and support accepted wherever "
+                                               "the customer turns up."),
+    )},
+    "NPV (net present value)": "All future net cash flows of the horizon, discounted to today at the "
+                               "scenario's annual rate, after marketing, returns and integration costs.",
+    "CLV (customer lifetime value)": "A customer's discounted net contribution from the first "
+                                     "purchase to the end of the horizon.",
+    "Conversion (newly reached)": "Share of the people marketing newly reached who bought at least "
+                                  "once; existing customers are not counted.",
+    "12-month retention": "Share of customers still active 12 months after their first purchase.",
+    "Payback week": "The week after which a plan's cumulative extra cash over multichannel stays "
+                    "above zero.",
+    "ROI on integration": "NPV gain divided by the discounted integration cost.",
+    "Integration cost": "One-off project cost (spread over the ramp-up) plus running cost per week. "
+                        "Budgets are one-off only; totals over the horizon include running costs.",
+    "Break-even budget": "The largest one-off integration budget at which the NPV gain is still "
+                         "zero or more within the horizon.",
+    "Run (replication)": "One simulation with its own seed and, for the intervals, its own draw of "
+                         "the uncertain assumptions.",
+    "90% range of runs": "5th to 95th percentile of a result over the runs: the range to plan for.",
+    "Interval of the mean": "How precisely the runs pin down the average; it narrows with more runs.",
+    "P(omnichannel beats multichannel)": "Share of the runs in which omnichannel's NPV is higher.",
+    "Sensitivity (tornado)": "Each assumption moved alone to the low and high end of its range, "
+                             "to see which moves the gain most.",
+    "Shapley value": "A fair split of a joint gain: each capability's extra value, averaged over "
+                     "every order in which the capabilities could be added.",
+    "Common random numbers": "All plans meet the same simulated people and random draws, so "
+                             "differences between them come from integration, not luck.",
+    "Seed": "The number that fixes every random draw: the same scenario and seed give the same numbers.",
+    "Latin hypercube": "A way of drawing the uncertain assumptions so that a few runs still cover "
+                       "each assumption's whole range evenly.",
+    "Kaplan-Meier": "The standard estimate of how many customers are still active after so many "
+                    "weeks, counting customers who joined late only while they were observed.",
+    "KMeans": "A clustering method: it groups customers with similar behaviour (recency, "
+              "frequency, spend, channel mix) into segments.",
+    "ROC AUC": "How well a model ranks who will buy: 0.5 is chance, 1.0 is perfect.",
+    "Network fill rate": "Share of out-of-stock requests that shared inventory can fill from "
+                         "elsewhere in the network.",
+    "Satisfaction churn elasticity": "How strongly a drop in satisfaction raises the chance that "
+                                     "a customer lapses.",
+}
+"""Plain explanations of the terms the app and the report cannot avoid (Method page)."""
