@@ -24,7 +24,8 @@ from typing import Any
 from simulation.analysis.parallel import AnalysisCancelled
 from simulation.analysis.runs import Execution
 
-ABANDON_AFTER_SECONDS = 60.0
+ABANDON_AFTER_SECONDS = 15.0
+"""Pages showing a job poll it every few seconds; a job unpolled this long is not wanted."""
 KEEP_FINISHED = 16
 
 Work = Callable[[Execution], Any]

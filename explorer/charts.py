@@ -19,11 +19,11 @@ from simulation.metrics import FLOW_LOSS_LABELS
 from simulation.results import Results
 
 STAGE_LABELS = {
-    "reach": "Reached by marketing",
-    "acquisition": "Opened a shopping journey",
-    "conversion": "Bought at least once (new and existing customers)",
-    "retention": "Still active at the end",
-    "loyalty": "Loyal (repeat buyers)",
+    "reach": "Reached by<br>marketing",
+    "acquisition": "Opened a<br>shopping journey",
+    "conversion": "Bought at least once<br>(new and existing)",
+    "retention": "Still active<br>at the end",
+    "loyalty": "Loyal<br>(repeat buyers)",
 }
 HEADLINE_KPIS = {
     "conversion_rate": "Conversion (newly reached)",
@@ -42,8 +42,7 @@ def _currency(results: Results) -> str:
 
 
 def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
-    fig.update_layout(template=theme.template(), title={"text": title}, height=height)
-    return fig
+    return theme.finish(fig, title, height=height)
 
 
 # Overview ------------------------------------------------------------------------------
@@ -88,7 +87,7 @@ def kpi_change_figure(results: Results) -> go.Figure:
 
 def funnel_data(results: Results) -> pd.DataFrame:
     data = results.funnel.copy()
-    data["stage_label"] = data["stage"].map(STAGE_LABELS)
+    data["stage_label"] = data["stage"].map(lambda s: STAGE_LABELS[s].replace("<br>", " "))
     return data
 
 
@@ -99,11 +98,11 @@ def funnel_figure(results: Results) -> go.Figure:
     for strategy in _strategies(results):
         rows = data[data["strategy"] == strategy]
         fig.add_trace(go.Funnel(
-            y=rows["stage_label"], x=rows["people"], name=theme.strategy_label(strategy),
+            y=rows["stage"].map(STAGE_LABELS), x=rows["people"], name=theme.strategy_label(strategy),
             marker={"color": theme.strategy_colour(strategy)},
             text=[f"{fmt.count(p)} ({fmt.percent(s, digits=0)})"
                   for p, s in zip(rows["people"], rows["share_of_reached"], strict=True)],
-            textinfo="text", textposition="inside", insidetextfont={"color": "white"},
+            textinfo="text", textposition="auto", insidetextfont={"color": "white"},
             connector={"visible": False},
             hovertemplate="%{y}: %{text} of reached<extra>%{fullData.name}</extra>",
         ))

@@ -33,8 +33,7 @@ _SHARES = {"conversion_rate", "retention_12m", "repeat_rate", "repeat_12m", "loy
 
 
 def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
-    fig.update_layout(template=theme.template(), title={"text": title}, height=height)
-    return fig
+    return theme.finish(fig, title, height=height)
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -13,8 +13,7 @@ from simulation.results import Results
 
 
 def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
-    fig.update_layout(template=theme.template(), title={"text": title}, height=height)
-    return fig
+    return theme.finish(fig, title, height=height)
 
 
 def _empty(title: str, message: str) -> go.Figure:
@@ -85,23 +84,29 @@ def segments_figure(results: Results) -> go.Figure:
         return _empty(title, "Too few customers to segment.")
     strategies = list(dict.fromkeys(segments["strategy"]))
     currency = results.scenario.market.currency
-    fig = make_subplots(rows=1, cols=len(strategies), shared_xaxes=True, horizontal_spacing=0.16,
+    # One plan per row (not per column): side by side, segment names and spend labels collided
+    # on narrow screens.
+    fig = make_subplots(rows=len(strategies), cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=[theme.strategy_label(s) for s in strategies])
-    for col, strategy in enumerate(strategies, start=1):
+    for row_number, strategy in enumerate(strategies, start=1):
         rows = segments[segments["strategy"] == strategy].iloc[::-1]
         fig.add_trace(go.Bar(
             y=rows["segment"], x=rows["share_of_customers"], orientation="h",
             marker_color=theme.strategy_colour(strategy), showlegend=False,
-            text=[f"{v:,.0f} {currency}" for v in rows["spend"]], textposition="auto",
+            text=[f"{v:,.0f} {currency}" for v in rows["spend"]], textposition="outside",
+            cliponaxis=False,
             customdata=np.stack([rows["customers"], rows["purchases"], rows["recency_weeks"],
                                  rows["channels_bought"]], axis=1),
             hovertemplate="<b>%{y}</b><br>%{customdata[0]:,.0f} customers (%{x:.0%})"
                           "<br>%{customdata[1]:.1f} purchases, %{text} spend each"
                           "<br>last bought %{customdata[2]:.0f} weeks before the end; "
                           "%{customdata[3]:.1f} channels<extra></extra>",
-        ), row=1, col=col)
-        fig.update_xaxes(tickformat=".0%", title_text="share of customers", row=1, col=col)
-    return _finish(fig, title, height=420)
+        ), row=row_number, col=1)
+        fig.update_xaxes(tickformat=".0%", row=row_number, col=1)
+    fig.update_xaxes(title_text="share of customers (label: spend per customer)", row=len(strategies), col=1)
+    top = float(segments["share_of_customers"].max()) if len(segments) else 1.0
+    fig.update_xaxes(range=[0, top * 1.35])
+    return _finish(fig, title, height=170 * len(strategies) + 160)
 
 
 def segment_value_data(results: Results) -> pd.DataFrame:

@@ -77,3 +77,29 @@ def template() -> go.layout.Template:
         hoverlabel={"font": {"family": FONT_FAMILY}},
         separators=".,",
     ))
+
+
+TITLE_LINE = 52
+"""Characters per title line: longer titles wrap (plotly never wraps, and a long title ran off a
+phone screen or under the toolbar)."""
+
+
+def wrap_title(title: str, width: int = TITLE_LINE) -> str:
+    """``title`` with ``<br>`` between words so no line of its main part exceeds ``width``."""
+    main, sep, rest = title.partition("<br>")
+    lines: list[str] = []
+    for word in main.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines) + sep + rest
+
+
+def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
+    """Template, wrapped title (top margin grown to fit it) and height."""
+    wrapped = wrap_title(title)
+    lines = wrapped.count("<br>") + 1
+    fig.update_layout(template=template(), title={"text": wrapped}, height=height + 22 * (lines - 1),
+                      margin={"t": 40 + 24 * lines})
+    return fig

@@ -147,11 +147,11 @@ def run_facts(results: Results) -> None:
 PHONE_CSS = """
 <style>
 @media (max-width: 640px) {
-  /* The sliders' drawer takes the lower part of the screen, so the results it moves stay
-     visible above it instead of being covered. */
-  section[data-testid="stSidebar"] { top: auto !important; bottom: 0; height: 52vh !important;
+  /* The open sliders' drawer takes the upper half of the screen (it scrolls on its own), so
+     the results it moves stay visible below it instead of being covered. */
+  section[data-testid="stSidebar"][data-collapsed="false"] { height: 50vh !important;
     width: 100vw !important; min-width: 100vw !important; max-width: 100vw !important;
-    box-shadow: 0 -4px 12px rgba(0,0,0,0.2); }
+    box-shadow: 0 4px 12px rgba(0,0,0,0.2); }
   [data-testid="stMain"] { padding-bottom: 4rem; }
   /* Chart titles, subplot titles and labels at phone size; the toolbar only on touch. */
   .js-plotly-plot .gtitle { font-size: 13px !important; }

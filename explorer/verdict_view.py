@@ -176,3 +176,19 @@ def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, D
                if key == full_key(scenario) else
                "Settings differ from the Overview's verdict (30 runs, assumptions ±25%, the "
                "scenario's own people), so the numbers here differ from it.")
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def poll_many(keys: list[str]) -> None:
+    """Keep the analyses of several scenarios (canonical keys) alive and rerun the page when
+    one finishes (the Compare page)."""
+    jobs = [background.get(full_key(Scenario.from_json(k))) for k in keys]
+    running = [j for j in jobs if j is not None and not j.done]
+    done = sum(1 for j in jobs if j is not None and j.done)
+    if st.session_state.get("poll_many_done", done) != done:
+        st.session_state["poll_many_done"] = done
+        st.rerun(scope="app")
+    st.session_state["poll_many_done"] = done
+    if running:
+        fraction = sum(j.fraction for j in running) / len(running)
+        st.progress(fraction, text=f"Working out how sure the verdicts are: {done} of {len(keys)} done")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import compare, state, ui, verdict_view
+from explorer import background, compare, state, ui, verdict_view
 from simulation import Scenario, ScenarioError
 
 ui.page_header("Compare scenarios", "How do the answer and the numbers change between the "
@@ -67,6 +67,8 @@ st.dataframe(
 st.caption(f"Highlighted: differs from **{picked[0]}** (the first picked); brackets give the "
            "difference. Each scenario is simulated with its own seed and people. The link in the "
            "address bar carries this comparison.")
+if any(background.get(verdict_view.full_key(i.results.scenario)) for i in items):
+    verdict_view.poll_many([i.results.scenario.canonical_key() for i in items])
 if any(i.stage != "full" for i in items) and st.button(
         "Work out how sure each verdict is", key="compare_refine", icon=":material/hourglass_top:",
         help="Runs the analyses behind each verdict in the background (once per scenario)."):

@@ -106,7 +106,7 @@ def test_open_move_slider_download_and_screenshot(page: Page, app_url: str, arti
     data = csv_download.value
     data.save_as(artifacts / data.suggested_filename)
     rows = list(csv.DictReader(io.StringIO((artifacts / data.suggested_filename).read_text())))
-    assert {r["strategy"] for r in rows} == {"multichannel", "omnichannel", "custom"}
+    assert {r["Plan"] for r in rows} == {"Multichannel", "Omnichannel", "Your custom plan"}
 
     chart.hover()
     with page.expect_download() as png_download:

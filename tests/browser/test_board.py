@@ -1,0 +1,115 @@
+"""The board-facing features in a real browser: the report PDF from the Overview, every page at
+phone width without overlapping text, and two saved scenarios compared."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from simulation import Scenario
+from tests.browser.conftest import FIRST_RENDER_TIMEOUT_MS
+
+pypdf = pytest.importorskip("pypdf")
+pytestmark = pytest.mark.browser
+
+SMALL = Scenario.preset("fashion").replace(market__population=1000, market__horizon_weeks=52, seed=515)
+PAGES = ["", "journey", "value", "investment", "decisions", "compare", "calibrate", "evidence", "method"]
+ANALYSIS_TIMEOUT_MS = 600_000
+
+# Text boxes (DOM text blocks and plotly SVG text) that overlap by more than a few pixels.
+OVERLAPS_JS = """
+() => {
+  const boxes = [];
+  const add = (el, group) => {
+    const r = el.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) return;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none' || +style.opacity === 0) return;
+    boxes.push({group, text: (el.textContent || '').trim().slice(0, 40), x: r.left, y: r.top,
+                w: r.width, h: r.height});
+  };
+  document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').forEach((plot, i) => {
+    plot.querySelectorAll('text').forEach(t => { if ((t.textContent || '').trim()) add(t, 'chart' + i); });
+  });
+  document.querySelectorAll('[data-testid=stMain] [data-testid=stMetricLabel], ' +
+      '[data-testid=stMain] [data-testid=stMetricValue], [data-testid=stMain] h1, ' +
+      '[data-testid=stMain] h2, [data-testid=stMain] h3, [data-testid=stMain] h4')
+    .forEach(el => add(el, 'page'));
+  const out = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.group !== b.group) continue;
+    const dx = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+    const dy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+    if (dx > 3 && dy > 3) out.push(a.group + ': "' + a.text + '" / "' + b.text + '"');
+  }
+  return out;
+}
+"""
+
+
+def _settle(page: Page) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget] [data-testid=stSpinner],"
+        " [data-testid=stStatusWidgetRunningIcon]')", timeout=FIRST_RENDER_TIMEOUT_MS)
+    page.wait_for_timeout(800)
+
+
+def test_report_pdf_from_the_overview_has_the_verdict(page: Page, app_url: str, artifacts: Path):
+    page.goto(f"{app_url}/?s={SMALL.to_url_token()}")
+    expect(page.locator(".st-key-verdict")).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    # The quick estimate, then the final verdict, arrive without a click (a progress bar polls).
+    expect(page.get_by_text("Final:", exact=False)).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
+    sentence = page.locator(".st-key-verdict h4").inner_text()
+    button = page.locator(".st-key-overview_report_pdf").get_by_role("button")
+    with page.expect_download(timeout=FIRST_RENDER_TIMEOUT_MS * 2) as download:
+        button.click()
+    path = artifacts / "board_report.pdf"
+    download.value.save_as(path)
+    reader = pypdf.PdfReader(io.BytesIO(path.read_bytes()))
+    assert 2 <= len(reader.pages) <= 4
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert " ".join(sentence.split()) in text
+
+
+def test_every_page_at_phone_width_has_no_overlapping_text(page: Page, app_url: str, artifacts: Path):
+    page.set_viewport_size({"width": 390, "height": 844})
+    problems = {}
+    for name in PAGES:
+        page.goto(f"{app_url}/{name}?s={SMALL.to_url_token()}")
+        expect(page.locator("h1").first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+        _settle(page)
+        overlaps = page.evaluate(OVERLAPS_JS)
+        if overlaps:
+            problems[name or "overview"] = overlaps[:5]
+        height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+        page.set_viewport_size({"width": 390, "height": max(844, min(int(height), 16000))})
+        page.wait_for_timeout(500)
+        page.screenshot(path=artifacts / f"phone-{name or 'overview'}.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+    assert not problems, problems
+
+
+def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, artifacts: Path):
+    other = SMALL.replace(seed=516)
+    page.goto(f"{app_url}/compare?s={SMALL.to_url_token()}")
+    save = page.locator(".st-key-compare_save").get_by_role("button")
+    expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    save.click()
+    expect(page.get_by_text("Saved as", exact=False)).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    page.goto(f"{app_url}/compare?s={other.to_url_token()}&c={page.url.split('c=')[-1].split('&')[0]}"
+              if "c=" in page.url else f"{app_url}/compare?s={other.to_url_token()}")
+    save = page.locator(".st-key-compare_save").get_by_role("button")
+    expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    page.locator(".st-key-compare_name input").fill("Other seed")
+    page.locator(".st-key-compare_name input").press("Enter")
+    _settle(page)
+    save.click()
+    table = page.locator("[data-testid=stDataFrame]")
+    expect(table).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    _settle(page)
+    assert "c=" in page.url
+    page.screenshot(path=artifacts / "compare.png", full_page=True)
