@@ -41,10 +41,11 @@ def data_silos_figure(results: Results) -> go.Figure:
         return _empty(title, "No targeted offers in this scenario (offer budget is 0).")
     trained = report[report["regime"] != "none"]
     summary = personalization_summary(report, results.kpis)
+    # Stacked, not side by side: two columns of titles collided on a phone.
     fig = make_subplots(
-        rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.12,
-        subplot_titles=("How well the model ranks who will buy<br><sup>AUC on held-out people: "
-                        "0.5 = chance, 1 = perfect</sup>", "Extra margin from offers,<br>after their cost"),
+        rows=2, cols=1, row_heights=[0.6, 0.4], vertical_spacing=0.2,
+        subplot_titles=("How well the model ranks who will buy (AUC: 0.5 = chance, 1 = perfect)",
+                        "Extra margin from offers, after their cost"),
     )
     for strategy in summary.index:
         rows = trained[trained["strategy"] == strategy]
@@ -57,19 +58,21 @@ def data_silos_figure(results: Results) -> go.Figure:
                           "%{customdata[1]:.0%} of records linked<extra></extra>",
         ), row=1, col=1)
         fig.add_trace(go.Bar(
-            x=[theme.strategy_label(strategy)], y=[summary.loc[strategy, "incremental_contribution"]],
-            marker_color=colour, showlegend=False,
+            y=[theme.strategy_label(strategy)], x=[summary.loc[strategy, "incremental_contribution"]],
+            orientation="h", marker_color=colour, showlegend=False,
             customdata=[[summary.loc[strategy, "incremental_margin"], summary.loc[strategy, "offer_cost"],
                          summary.loc[strategy, "incremental_margin_per_offer"]]],
             hovertemplate="margin %{customdata[0]:,.0f} - offer cost %{customdata[1]:,.0f}"
-                          "<br>= %{y:,.0f}<br>%{customdata[2]:.2f} margin per offer<extra></extra>",
-        ), row=1, col=2)
+                          "<br>= %{x:,.0f}<br>%{customdata[2]:.2f} margin per offer<extra></extra>",
+        ), row=2, col=1)
     fig.add_hline(y=0.5, line_dash="dot", line_color=theme.NEUTRAL_COLOUR, row=1, col=1,
                   annotation_text="chance", annotation_position="bottom right")
     fig.update_xaxes(title_text="training week", row=1, col=1)
-    fig.update_yaxes(title_text="Ranking quality (AUC)", row=1, col=1)
-    fig.update_yaxes(title_text=results.scenario.market.currency, row=1, col=2)
-    return _finish(fig, title)
+    fig.update_yaxes(title_text="AUC", row=1, col=1)
+    fig.update_xaxes(title_text=results.scenario.market.currency, row=2, col=1)
+    fig.update_yaxes(autorange="reversed", row=2, col=1)
+    fig.update_annotations(font_size=13)
+    return _finish(fig, title, height=640)
 
 
 def segments_data(results: Results) -> pd.DataFrame:
