@@ -15,8 +15,8 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 
-## Start the app on the default scenario (http://localhost:8501).
-app: install
+## Start the app on the default scenario (http://localhost:8501); Chromium prints the report PDF.
+app: install browser
 	$(BIN)/streamlit run app.py
 
 ## Debian's Chromium for the real-browser test, static chart export and the report's PDF (no browser download).

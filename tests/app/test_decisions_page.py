@@ -30,6 +30,9 @@ def test_decisions_page_estimates_then_runs_and_offers_downloads():
     assert "about" in at.info[0].value
     at.button(key="dec_run").click().run()
     assert not at.exception, at.exception
+    # The estimate, Run and Cancel are gone once the results are in.
+    assert {"dec_run", "cancel_analyses"}.isdisjoint({b.key for b in at.button})
+    assert not any("about" in i.value for i in at.info)
     labels = [m.label for m in at.metric]
     assert "P(omnichannel beats multichannel on NPV)" in labels
     assert "Fund first" in labels
