@@ -6,29 +6,35 @@ same scenario, it is analysed once, and each session polls the job's progress. N
 imports Streamlit. The interface is small (:func:`submit`, :func:`get`, :class:`Job`) so the
 jobs can move onto a shared worker pool without touching the pages.
 
-Jobs run one at a time on one daemon thread (the analyses use every core through joblib themselves).
-A job nobody has looked at for :data:`ABANDON_AFTER_SECONDS` is skipped before it starts or
-cancelled between its runs, so moving a slider ten times does not queue ten analyses.
+Jobs run one at a time, each in a process of its own started by a daemon thread, at a lower
+priority (:data:`NICENESS`) so that the pages people are using keep the CPU first (the analyses
+use every core through joblib). A job nobody has looked at for :data:`ABANDON_AFTER_SECONDS` is
+skipped before it starts or its process is stopped, so moving a slider ten times does not queue
+ten analyses.
 """
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
+import os
 import queue
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from typing import Any
 
-from simulation.analysis.parallel import AnalysisCancelled
 from simulation.analysis.runs import Execution
 
 ABANDON_AFTER_SECONDS = 15.0
 """Pages showing a job poll it every few seconds; a job unpolled this long is not wanted."""
 KEEP_FINISHED = 16
 
-Work = Callable[[Execution], Any]
+NICENESS = 10
+"""How much lower the jobs' processes run than the server (Unix ``nice``)."""
 
 
 @dataclass
@@ -54,44 +60,78 @@ class Job:
 
 _lock = threading.Lock()
 _jobs: OrderedDict[Hashable, Job] = OrderedDict()
-_queue: queue.SimpleQueue[tuple[Job, Work, str | None]] = queue.SimpleQueue()
+_queue: queue.SimpleQueue[tuple[Job, Callable[..., Any], tuple[Any, ...], str | None]] = queue.SimpleQueue()
 _worker: threading.Thread | None = None
+_running: list[BaseProcess] = []
 
 
 def _serve() -> None:
     while True:
-        job, work, cache_dir = _queue.get()
-        _run(job, work, cache_dir)
+        job, function, args, cache_dir = _queue.get()
+        _run(job, function, args, cache_dir)
 
 
-def _enqueue(job: Job, work: Work, cache_dir: str | None) -> None:
+def _enqueue(job: Job, function: Callable[..., Any], args: tuple[Any, ...], cache_dir: str | None) -> None:
     # A daemon thread: a server (or a test run) that exits does not wait for an analysis.
     global _worker
     with _lock:
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_serve, name="omnichannel-background", daemon=True)
             _worker.start()
-    _queue.put((job, work, cache_dir))
+    _queue.put((job, function, args, cache_dir))
 
 
-def _run(job: Job, work: Work, cache_dir: str | None) -> None:
-    if job._abandoned():
-        with _lock:
-            _jobs.pop(job.key, None)
-        return
+def _child(function: Callable[..., Any], args: tuple[Any, ...], cache_dir: str | None,
+           messages: Any) -> None:
+    """In the job's own process: lower priority (its joblib workers inherit it), then run."""
+    os.nice(NICENESS)
 
     def progress(fraction: float, message: str) -> None:
-        job.fraction, job.message = min(max(fraction, 0.0), 1.0), message
+        messages.put(("progress", fraction, message))
 
     try:
-        job.result = work(Execution(progress=progress, should_cancel=job._abandoned, cache_dir=cache_dir))
-        job.fraction, job.message = 1.0, "done"
-    except AnalysisCancelled:
-        with _lock:
-            _jobs.pop(job.key, None)
-        return
+        messages.put(("done", function(*args, Execution(progress=progress, cache_dir=cache_dir))))
     except Exception as error:
-        job.error = f"{type(error).__name__}: {error}"
+        messages.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _run(job: Job, function: Callable[..., Any], args: tuple[Any, ...], cache_dir: str | None) -> None:
+    """Run the job in a spawned process at lower priority, so the pages people are using keep
+    the CPU first; follow its progress; stop it when nobody is looking any more."""
+    if job._abandoned():
+        _forget(job)
+        return
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    process = context.Process(target=_child, args=(function, args, cache_dir, messages),
+                              name=f"omnichannel-{job.label}")
+    process.start()
+    _running.append(process)
+    try:
+        while True:
+            try:
+                message = messages.get(timeout=0.5)
+            except queue.Empty:
+                if job._abandoned():
+                    _forget(job)
+                    return
+                if not process.is_alive():
+                    job.error = "the analysis process stopped unexpectedly"
+                    break
+                continue
+            if message[0] == "progress":
+                job.fraction, job.message = min(max(message[1], 0.0), 1.0), message[2]
+                continue
+            if message[0] == "done":
+                job.result, job.fraction, job.message = message[1], 1.0, "done"
+            else:
+                job.error = message[1]
+            break
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=5)
+        _running.remove(process)
     job.done = True
     with _lock:
         finished = [k for k, j in _jobs.items() if j.done]
@@ -99,8 +139,23 @@ def _run(job: Job, work: Work, cache_dir: str | None) -> None:
             _jobs.pop(k, None)
 
 
-def submit(key: Hashable, work: Work, *, label: str = "analyses", cache_dir: str | None = None) -> Job:
-    """The job for ``key``: the existing one (touched), or ``work`` started in the background."""
+def _forget(job: Job) -> None:
+    with _lock:
+        if _jobs.get(job.key) is job:
+            _jobs.pop(job.key, None)
+
+
+@atexit.register
+def _stop_running() -> None:
+    # Before multiprocessing's own exit handler, which would wait for the job to finish.
+    for process in list(_running):
+        process.terminate()
+
+
+def submit(key: Hashable, function: Callable[..., Any], *args: Any, label: str = "analyses",
+           cache_dir: str | None = None) -> Job:
+    """The job for ``key``: the existing one (touched), or ``function(*args, execution)`` started
+    in the background (``function`` and ``args`` must pickle: the job runs in its own process)."""
     with _lock:
         job = _jobs.get(key)
         if job is not None and job.error is None:
@@ -108,7 +163,7 @@ def submit(key: Hashable, work: Work, *, label: str = "analyses", cache_dir: str
             return job
         job = Job(key=key, label=label)
         _jobs[key] = job
-    _enqueue(job, work, cache_dir)
+    _enqueue(job, function, args, cache_dir)
     return job
 
 

@@ -17,11 +17,12 @@ import streamlit as st
 from explorer import background
 from explorer import format as fmt
 from simulation import Scenario
-from simulation.analysis import DecisionAnalysis, DecisionRequest, decision_analysis
+from simulation.analysis import DecisionAnalysis, DecisionRequest
 from simulation.analysis.investment import break_even_from
 from simulation.analysis.runs import PlanRun, standard_plan_levels
 from simulation.report.verdict import (
     Verdict,
+    analyse,
     full_request,
     point_verdict,
     quick_request,
@@ -47,9 +48,9 @@ def _quick_key(scenario: Scenario) -> tuple[str, DecisionRequest]:
 def start(scenario: Scenario) -> None:
     """Queue the quick estimate, then the full analysis (no-ops when already known)."""
     quick = quick_scenario(scenario)
-    background.submit(_quick_key(scenario), lambda ex: decision_analysis(quick, quick_request(), ex),
+    background.submit(_quick_key(scenario), analyse, quick.canonical_key(), quick_request(),
                       label="quick estimate", cache_dir=CACHE_DIR)
-    background.submit(full_key(scenario), lambda ex: decision_analysis(scenario, full_request(), ex),
+    background.submit(full_key(scenario), analyse, scenario.canonical_key(), full_request(),
                       label="full analysis", cache_dir=CACHE_DIR)
 
 

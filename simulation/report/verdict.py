@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from explorer import format as fmt
-from simulation.analysis.decisions import DecisionAnalysis, DecisionRequest
+from simulation.analysis.decisions import DecisionAnalysis, DecisionRequest, decision_analysis
+from simulation.analysis.runs import Execution
 from simulation.report.labels import capability_name
 from simulation.scenario import Scenario
 
@@ -32,6 +33,12 @@ def full_request() -> DecisionRequest:
 def quick_request() -> DecisionRequest:
     """A rough first estimate, on :data:`QUICK_POPULATION` people (labelled as such)."""
     return DecisionRequest(replications=QUICK_REPLICATIONS, tornado=False)
+
+
+def analyse(key: str, request: DecisionRequest, execution: Execution | None = None) -> DecisionAnalysis:
+    """The decision analyses of the scenario with canonical JSON ``key`` (what a background job
+    runs in its own process: a module-level function of picklable arguments)."""
+    return decision_analysis(Scenario.from_json(key), request, execution)
 
 
 def quick_scenario(scenario: Scenario) -> Scenario:
