@@ -228,3 +228,14 @@ GLOSSARY: dict[str, str] = {
                                      "a customer lapses.",
 }
 """Plain explanations of the terms the app and the report cannot avoid (Method page)."""
+
+
+def explain(terms: Iterable[str]) -> str:
+    """One sentence per glossary term among ``terms`` (matched case-insensitively at the start,
+    so "Network fill rate" explains "Network fill rate (all segments)"); empty if none."""
+    found = []
+    for term in terms:
+        for name, meaning in GLOSSARY.items():
+            if str(term).lower().startswith(name.lower()) and name not in [f[0] for f in found]:
+                found.append((name, meaning))
+    return " ".join(f"*{name}*: {meaning[:1].lower()}{meaning[1:]}" for name, meaning in found)

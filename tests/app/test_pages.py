@@ -208,3 +208,32 @@ def test_choosing_a_preset_replaces_the_scenario_and_refills_the_sliders(small: 
     chosen = Scenario.preset(name)
     assert _scenario(at) == chosen
     assert at.slider(key="p__custom_plan__identity").value == round(chosen.custom_plan.identity * 100)
+
+
+def test_custom_plan_with_nothing_integrated_is_called_the_same_as_multichannel(small: Scenario):
+    at = _open(small.replace(custom_plan={c.value: 0.0 for c in Capability}))
+    assert not at.exception
+    headline = " ".join(m.value for m in at.markdown)
+    assert "integrates nothing, so it is the same as multichannel" in headline
+    assert "pays back in week 0" not in headline
+    custom = list(at.metric)[-5:]  # the custom plan's card comes last
+    assert [m.label for m in custom] == KPI_LABELS
+    assert custom[-1].value == "n/a"
+    # No "+0.0" with a green arrow: every delta says there is no change.
+    assert [m.delta for m in custom] == ["no change"] * 4 + ["nothing invested"]
+
+
+@pytest.mark.parametrize(("edit", "shows_custom"), [(False, False), (True, True)])
+def test_preset_box_names_the_preset_only_while_the_scenario_is_that_preset(edit: bool, shows_custom: bool):
+    scenario = Scenario.preset("fashion")
+    if edit:
+        scenario = scenario.replace(seed=99)
+    at = _open(scenario)
+    box = at.selectbox(key="preset")
+    if shows_custom:
+        assert box.value == "__custom__"
+        assert "Custom: fashion" in box.format_func(box.value)
+    else:
+        assert box.value == "fashion"
+    at.switch_page("pages/method.py").run()
+    assert (at.selectbox(key="preset").value == "__custom__") == shows_custom
