@@ -233,7 +233,7 @@ GLOSSARY: dict[str, str] = {
 def explain(terms: Iterable[str]) -> str:
     """One sentence per glossary term among ``terms`` (matched case-insensitively at the start,
     so "Network fill rate" explains "Network fill rate (all segments)"); empty if none."""
-    found = []
+    found: list[tuple[str, str]] = []
     for term in terms:
         for name, meaning in GLOSSARY.items():
             if str(term).lower().startswith(name.lower()) and name not in [f[0] for f in found]:
