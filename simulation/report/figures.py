@@ -33,17 +33,23 @@ def provenance(scenario: Scenario, when: dt.date | None = None) -> str:
 
 
 def stamped(fig: go.Figure, scenario: Scenario, when: dt.date | None = None) -> go.Figure:
-    """A copy of ``fig`` with the scenario, date and source written under the plot."""
+    """A copy of ``fig`` with the scenario, date and source as the last lines of its title
+    (the title area grows to fit them; under the plot they collided with the legend)."""
     out = go.Figure(fig)
-    margin = out.layout.margin
-    bottom = max(int(margin.b or 0), 90) + 28
-    out.update_layout(margin={"b": bottom})
-    out.add_annotation(
-        text=f"{html.escape(provenance(scenario, when))}<br>{html.escape(SOURCE)}",
-        xref="paper", yref="paper", x=0, y=0, yshift=-bottom + 4, xanchor="left", yanchor="bottom",
-        showarrow=False, align="left", font={"size": 10, "color": "#6B6B6B"},
+    title = out.layout.title.text or ""
+    line = f"{_plain(provenance(scenario, when))}<br>{_plain(SOURCE)}"
+    out.update_layout(
+        title={"text": f"{title}<br><span style='font-size:11px;color:#6B6B6B'>{line}</span>"},
+        margin={"t": int(out.layout.margin.t or 60) + 30},
     )
+    if out.layout.height:
+        out.update_layout(height=int(out.layout.height) + 30)
     return out
+
+
+def _plain(text: str) -> str:
+    # plotly reads a small HTML subset: escape only what would start a tag or an entity.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def page_html(fig: go.Figure, title: str, *, plotly_js: bool | str = True) -> str:
