@@ -1,0 +1,22 @@
+"""Module-level work for the background-job tests (a job's process must import it)."""
+
+from __future__ import annotations
+
+import time
+
+from simulation.analysis.runs import Execution
+
+
+def add(a: int, b: int, execution: Execution) -> int:
+    if execution.progress is not None:
+        execution.progress(0.5, "half way")
+    return a + b
+
+
+def slow(seconds: float, execution: Execution) -> str:
+    time.sleep(seconds)
+    return "slept"
+
+
+def fail(execution: Execution) -> None:
+    raise ValueError("no such thing")
