@@ -113,3 +113,29 @@ def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, a
     _settle(page)
     assert "c=" in page.url
     page.screenshot(path=artifacts / "compare.png", full_page=True)
+
+
+def test_decisions_run_controls_go_and_the_budget_tab_stays(page: Page, app_url: str):
+    """After a run the estimate, Run and Cancel are gone; finding the best plan keeps the Budget
+    tab in view (it used to jump back to Uncertainty)."""
+    tiny = SMALL.replace(market__population=600, seed=517)
+    page.goto(f"{app_url}/decisions?s={tiny.to_url_token()}")
+    replications = page.locator(".st-key-dec_replications input[type=range]")
+    expect(replications).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    replications.focus()
+    for _ in range(5):  # 30 -> 5 replications
+        replications.press("ArrowLeft")
+        _settle(page)
+    page.get_by_role("button", name="Run the analyses").click()
+    budget_tab = page.get_by_role("tab", name="Budget")
+    expect(budget_tab).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
+    _settle(page)
+    assert page.get_by_role("button", name="Run the analyses").count() == 0
+    assert page.get_by_role("button", name="Cancel").count() == 0
+    budget_tab.click()
+    _settle(page)
+    page.get_by_role("button", name="Find the best plan within this budget").click()
+    expect(page.get_by_text("Best plan within a one-off budget", exact=False)).to_be_visible(
+        timeout=ANALYSIS_TIMEOUT_MS)
+    _settle(page)
+    expect(page.locator("[role=tab][aria-selected=true]")).to_have_text("Budget")
