@@ -16,6 +16,7 @@ ten analyses.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import multiprocessing
 import os
 import queue
@@ -60,28 +61,28 @@ class Job:
 
 _lock = threading.Lock()
 _jobs: OrderedDict[Hashable, Job] = OrderedDict()
-_queue: queue.SimpleQueue[tuple[Job, Callable[..., Any], tuple[Any, ...], str | None]] = queue.SimpleQueue()
+_queue: queue.SimpleQueue[tuple[Job, Callable[..., Any], tuple[Any, ...], Execution]] = queue.SimpleQueue()
 _worker: threading.Thread | None = None
 _running: list[BaseProcess] = []
 
 
 def _serve() -> None:
     while True:
-        job, function, args, cache_dir = _queue.get()
-        _run(job, function, args, cache_dir)
+        job, function, args, execution = _queue.get()
+        _run(job, function, args, execution)
 
 
-def _enqueue(job: Job, function: Callable[..., Any], args: tuple[Any, ...], cache_dir: str | None) -> None:
+def _enqueue(job: Job, function: Callable[..., Any], args: tuple[Any, ...], execution: Execution) -> None:
     # A daemon thread: a server (or a test run) that exits does not wait for an analysis.
     global _worker
     with _lock:
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_serve, name="omnichannel-background", daemon=True)
             _worker.start()
-    _queue.put((job, function, args, cache_dir))
+    _queue.put((job, function, args, execution))
 
 
-def _child(function: Callable[..., Any], args: tuple[Any, ...], cache_dir: str | None,
+def _child(function: Callable[..., Any], args: tuple[Any, ...], execution: Execution,
            messages: Any) -> None:
     """In the job's own process: lower priority (its joblib workers inherit it), then run."""
     os.nice(NICENESS)
@@ -90,12 +91,12 @@ def _child(function: Callable[..., Any], args: tuple[Any, ...], cache_dir: str |
         messages.put(("progress", fraction, message))
 
     try:
-        messages.put(("done", function(*args, Execution(progress=progress, cache_dir=cache_dir))))
+        messages.put(("done", function(*args, dataclasses.replace(execution, progress=progress))))
     except Exception as error:
         messages.put(("error", f"{type(error).__name__}: {error}"))
 
 
-def _run(job: Job, function: Callable[..., Any], args: tuple[Any, ...], cache_dir: str | None) -> None:
+def _run(job: Job, function: Callable[..., Any], args: tuple[Any, ...], execution: Execution) -> None:
     """Run the job in a spawned process at lower priority, so the pages people are using keep
     the CPU first; follow its progress; stop it when nobody is looking any more."""
     if job._abandoned():
@@ -103,7 +104,7 @@ def _run(job: Job, function: Callable[..., Any], args: tuple[Any, ...], cache_di
         return
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
-    process = context.Process(target=_child, args=(function, args, cache_dir, messages),
+    process = context.Process(target=_child, args=(function, args, execution, messages),
                               name=f"omnichannel-{job.label}")
     process.start()
     _running.append(process)
@@ -153,9 +154,10 @@ def _stop_running() -> None:
 
 
 def submit(key: Hashable, function: Callable[..., Any], *args: Any, label: str = "analyses",
-           cache_dir: str | None = None) -> Job:
+           cache_dir: str | None = None, n_jobs: int | None = None) -> Job:
     """The job for ``key``: the existing one (touched), or ``function(*args, execution)`` started
-    in the background (``function`` and ``args`` must pickle: the job runs in its own process)."""
+    in the background (``function`` and ``args`` must pickle: the job runs in its own process;
+    ``execution`` carries ``cache_dir``, ``n_jobs`` and a progress callback)."""
     with _lock:
         job = _jobs.get(key)
         if job is not None and job.error is None:
@@ -163,7 +165,7 @@ def submit(key: Hashable, function: Callable[..., Any], *args: Any, label: str =
             return job
         job = Job(key=key, label=label)
         _jobs[key] = job
-    _enqueue(job, function, args, cache_dir)
+    _enqueue(job, function, args, Execution(n_jobs=n_jobs, cache_dir=cache_dir))
     return job
 
 

@@ -17,6 +17,7 @@ from simulation import Scenario
 from simulation.inputs import safe_csv_bytes
 from simulation.report import figures
 from simulation.report.labels import readable_columns
+from simulation.report.pdf import chromium_path
 
 PNG_SCALE = 3
 PNG_SIZE = (1200, 675)
@@ -74,11 +75,15 @@ def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
         key=f"html_{key}", on_click="ignore", icon=":material/download:",
         help="Interactive chart as a standalone web page; the camera icon on the chart saves a PNG.",
     )
+    images = chromium_path() is not None
     for kind, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
         row.download_button(
             f"{kind.upper()}", functools.partial(_image, shown, kind), file_name=f"{stem}.{kind}",
             mime=mime, key=f"{kind}_{key}", on_click="ignore", icon=":material/image:",
-            help=f"The chart as {kind.upper()} with the scenario, date and source on it.",
+            disabled=not images,
+            help=f"The chart as {kind.upper()} with the scenario, date and source on it." if images
+            else "Needs Chromium on the server (apt-get install chromium); the camera icon on the "
+                 "chart saves a PNG without it.",
         )
     currency = scenario.market.currency if scenario is not None else None
     row.download_button(

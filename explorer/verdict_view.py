@@ -49,7 +49,7 @@ def start(scenario: Scenario) -> None:
     """Queue the quick estimate, then the full analysis (no-ops when already known)."""
     quick = quick_scenario(scenario)
     background.submit(_quick_key(scenario), analyse, quick.canonical_key(), quick_request(),
-                      label="quick estimate", cache_dir=CACHE_DIR)
+                      label="quick estimate", cache_dir=CACHE_DIR, n_jobs=1)  # no worker start-up
     background.submit(full_key(scenario), analyse, scenario.canonical_key(), full_request(),
                       label="full analysis", cache_dir=CACHE_DIR)
 
