@@ -120,7 +120,7 @@ def metrics(verdict: Verdict, currency: str) -> None:
     c2.metric("NPV gain, 90% of runs", gain_range,
               help="5th to 95th percentile of omnichannel's NPV gain over the runs. This "
                    f"scenario's own run: {fmt.money(verdict.npv_gain, currency, signed=True)}.")
-    c3.metric("Fund first", verdict.fund_first or "…",
+    c3.metric("Fund first", verdict.fund_first or "… (full analysis)",
               help="The capability that adds the most to the gain, averaged over every order "
                    "of adding capabilities (its Shapley value).")
     planned = fmt.money(verdict.planned_budget, currency)
