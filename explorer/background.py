@@ -69,7 +69,10 @@ _running: list[BaseProcess] = []
 def _serve() -> None:
     while True:
         job, function, args, execution = _queue.get()
-        _run(job, function, args, execution)
+        try:
+            _run(job, function, args, execution)
+        except Exception as error:  # e.g. a process that cannot start: keep serving
+            job.error, job.done = f"{type(error).__name__}: {error}", True
 
 
 def _enqueue(job: Job, function: Callable[..., Any], args: tuple[Any, ...], execution: Execution) -> None:
