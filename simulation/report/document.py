@@ -228,7 +228,8 @@ th { background: #F4F4F4; } table.small { font-size: 9pt; }
 .page { break-before: page; page-break-before: always; }
 ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.8mm 0; }
 .last { font-size: 8.5pt; } .last table.small { font-size: 8pt; }
-.last th, .last td { padding: 0.7mm 1.5mm; } .last h2 { margin-top: 2mm; } .last li { margin: 0.3mm 0; } .last h2 { font-size: 12pt; }
+.last th, .last td { padding: 0.7mm 1.5mm; } .last li { margin: 0.3mm 0; }
+.last h2 { font-size: 12pt; margin-top: 2mm; }
 """
 
 
