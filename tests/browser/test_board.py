@@ -24,6 +24,8 @@ OVERLAPS_JS = """
 () => {
   const boxes = [];
   const add = (el, group) => {
+    if (el.closest('details:not([open])')) return;  // inside a closed expander: not shown
+    if (el.checkVisibility && !el.checkVisibility({visibilityProperty: true, opacityProperty: true})) return;
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return;
     const style = getComputedStyle(el);
