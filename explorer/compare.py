@@ -41,7 +41,7 @@ def saved() -> dict[str, Scenario]:
 def save(name: str, scenario: Scenario) -> str:
     """Save ``scenario`` under ``name`` (made unique); returns the name used."""
     store = saved()
-    base, n = name.strip() or scenario.name, 2
+    base, n = " ".join(name.split())[:120] or scenario.name, 2
     name = base
     while name in store and store[name] != scenario:
         name, n = f"{base} ({n})", n + 1
@@ -64,7 +64,8 @@ def read_link() -> list[str]:
             continue
         names.append(save(scenario.name, scenario))
     if problems:
-        st.error("Some scenarios in this link could not be opened:" + "".join(f"\n- {p}" for p in problems))
+        st.error("Some scenarios in this link could not be opened:"
+                 + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
     return names
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from explorer import downloads, summary, theme
 from explorer import format as fmt
-from simulation import Strategy
+from simulation import Scenario, Strategy
 from simulation.results import Results
 
 
@@ -58,9 +58,13 @@ def strategy_badge(strategy: str) -> str:
             f"<b>{html.escape(theme.strategy_label(strategy))}</b>")
 
 
-def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results) -> None:
-    """A chart with its PNG toolbar export, and HTML and CSV downloads below it."""
-    scenario = results.scenario
+def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results | None = None,
+          scenario: Scenario | None = None) -> None:
+    """A chart with its PNG toolbar export, and HTML and CSV downloads below it (file names and
+    the provenance line from ``scenario``, or from the scenario of ``results``)."""
+    scenario = scenario or (results.scenario if results is not None else None)
+    if scenario is None:
+        raise ValueError("ui.chart needs the results or the scenario it shows")
     stem = downloads.file_stem(scenario.name, name, scenario.seed)
     st.plotly_chart(fig, theme=None, key=f"chart_{name}", config=downloads.plotly_config(stem))
     downloads.chart_downloads(fig, data, stem=stem, key=name, scenario=scenario)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer import background, compare, state, ui, verdict_view
+from explorer import format as fmt
 from simulation import Scenario, ScenarioError
 
 ui.page_header("Compare scenarios", "How do the answer and the numbers change between the "
@@ -19,16 +20,15 @@ with left:
         saved_as = compare.save(name, scenario)
         st.session_state["compare_pick"] = [*st.session_state.get("compare_pick", []), saved_as][
             -compare.MAX_COMPARED:]
-        st.success(f"Saved as **{saved_as}**.")
+        st.success(f"Saved as **{fmt.escaped(saved_as)}**.")
 with right:
     files = st.file_uploader("Add saved scenario files (JSON)", type=["json"], accept_multiple_files=True,
                              key="compare_upload")
     for file in files or []:
         try:
-            loaded = Scenario.from_json(file.getvalue().decode("utf-8-sig"))
-        except (ScenarioError, UnicodeDecodeError) as error:
-            detail = error.one_line() if isinstance(error, ScenarioError) else "not UTF-8 text"
-            st.error(f"`{file.name}` was not added: {detail}")
+            loaded = Scenario.from_json(file.getvalue())
+        except ScenarioError as error:
+            st.error(f"{fmt.escaped(file.name)} was not added: {fmt.escaped(error.one_line())}")
             continue
         compare.save(file.name.removesuffix(".json"), loaded)
 
@@ -64,7 +64,7 @@ st.dataframe(
                                    for d in differs[col.name]], axis=0),
     width="stretch", height=560, key="compare_table",
 )
-st.caption(f"Highlighted: differs from **{picked[0]}** (the first picked); brackets give the "
+st.caption(f"Highlighted: differs from **{fmt.escaped(picked[0])}** (the first picked); brackets give the "
            "difference. Each scenario is simulated with its own seed and people. The link in the "
            "address bar carries this comparison.")
 if any(background.get(verdict_view.full_key(i.results.scenario)) for i in items):

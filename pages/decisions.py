@@ -62,9 +62,7 @@ def _run(key: tuple, work, args: tuple, estimate: float, label: str):  # type: i
 
 
 def _chart(fig, data, name: str) -> None:  # type: ignore[no-untyped-def]
-    stem = downloads.file_stem(scenario.name, name, scenario.seed)
-    st.plotly_chart(fig, theme=None, key=f"chart_{name}", config=downloads.plotly_config(stem))
-    downloads.chart_downloads(fig, data, stem=stem, key=name, scenario=scenario)
+    ui.chart(fig, data, name=name, scenario=scenario)
 
 
 ui.page_header("Decisions", "How sure is the gain, which assumptions carry it, what is each "
@@ -116,9 +114,7 @@ tab_u, tab_t, tab_s, tab_b, tab_w = st.tabs(  # keyed: a rerun keeps the open ta
     ["Uncertainty", "Sensitivity", "Capability value", "Budget", "What you would have to believe"],
     key="dec_tabs", on_change="rerun")
 with tab_u:
-    if u is None:
-        st.write("Set replications above 0 to see intervals.")
-    else:
+    if u is not None:  # the replications slider starts at 5
         metrics: list[str] = list(dc.FAN_TITLES)
         metric = st.selectbox("Over time", metrics, format_func=lambda m: dc.FAN_TITLES[m],
                               key="dec_fan") or metrics[0]

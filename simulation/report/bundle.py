@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from explorer import charts
+from simulation.inputs import safe_csv_bytes
 from simulation.report import figures
 from simulation.report.document import ReportInputs, report_figures, report_html
 from simulation.report.labels import readable_columns
@@ -25,8 +26,9 @@ from simulation.scenario import APP_VERSION
 
 
 def table_csv(frame: pd.DataFrame, currency: str | None = None) -> bytes:
-    """A table as UTF-8 CSV with readable column names and units."""
-    return readable_columns(frame, currency).to_csv(index=False).encode("utf-8")
+    """A table as UTF-8 CSV with readable column names and units, formula-like cells
+    neutralised (:mod:`simulation.inputs.safe_output`)."""
+    return safe_csv_bytes(readable_columns(frame, currency))
 
 
 def bundle_figures(inputs: ReportInputs) -> dict[str, go.Figure]:
