@@ -52,3 +52,22 @@ def remembered(key: tuple[Any, ...], compute: Callable[[], T], *, keep: int = 4)
         while len(store) > keep:
             store.pop(next(iter(store)))
     return store[key]  # type: ignore[no-any-return]
+
+
+_DELIMITERS = {"found from the file": None, "comma": ",", "semicolon": ";", "tab": "\t",
+               "pipe": "|", "space": " "}
+_DECIMALS = {"found from the file": None, "point (10.50)": ".", "comma (10,50)": ","}
+_DATE_ORDERS = {"found from the file": None, "day first (31/03/2024)": True,
+                "month first (03/31/2024)": False}
+
+
+def file_format() -> tuple[tuple[str, Any], ...]:
+    """How the uploaded file is written, where the reader cannot tell: delimiter, decimal
+    separator and date order (each 'found from the file' unless chosen), as keyword arguments
+    of :func:`simulation.eventlog.validate_events`."""
+    a, b, c = st.columns(3)
+    delimiter = a.selectbox("Delimiter", list(_DELIMITERS), key="calib_delimiter")
+    decimal = b.selectbox("Decimal separator", list(_DECIMALS), key="calib_decimal")
+    order = c.selectbox("Dates like 03/04/2024", list(_DATE_ORDERS), key="calib_date_order")
+    return (("delimiter", _DELIMITERS[delimiter]), ("decimal", _DECIMALS[decimal]),
+            ("day_first", _DATE_ORDERS[order]))

@@ -41,8 +41,8 @@ def checked(digest: str, key: str, level: float, split: int, _log=None, _progres
 
 
 @st.cache_data(max_entries=4, show_spinner="Checking the event log...")
-def read_log(digest: str, data: bytes, mapping: tuple, key: str):
-    log = validate_events(data, mapping=dict(mapping))
+def read_log(digest: str, data: bytes, mapping: tuple, key: str, reading: tuple = ()):
+    log = validate_events(data, mapping=dict(mapping), **dict(reading))
     return log, summarise_log(log, scenario=Scenario.from_json(key))
 
 
@@ -98,7 +98,9 @@ with from_log:
     use_sample = st.checkbox("Use the sample log (simulated from a known scenario)", key="calib_sample")
     use_cdnow = cdnow_available() and st.checkbox(
         "Use the CDNOW orders export (real: 23,570 customers, 78 weeks)", key="calib_cdnow")
-    with st.expander("Column names in your file (const:VALUE sets a constant, e.g. const:web)"):
+    with st.expander("Column names in your file (const:VALUE sets a constant, e.g. const:web), "
+                     "delimiter, decimals and date order"):
+        reading = inputs.file_format()
         cols = st.columns(len(STANDARD_COLUMNS))
         mapping = tuple((name, col.text_input(name, name, key=f"calib_map_{name}"))
                         for name, col in zip(STANDARD_COLUMNS, cols, strict=True))
@@ -107,7 +109,7 @@ with from_log:
         data, mapping = cdnow_csv(), tuple(CDNOW_MAPPING.items())
     if data is not None:
         try:
-            log, summary = read_log(file_digest(data), data, mapping, scenario.canonical_key())
+            log, summary = read_log(file_digest(data), data, mapping, scenario.canonical_key(), reading)
         except InputError as error:
             st.error("This file cannot be used; the explorer's scenario and results are unchanged:"
                      + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))

@@ -167,3 +167,19 @@ def test_the_apps_csv_downloads_neutralise_formula_names():
                 if cell.startswith(FORMULA_STARTS):
                     float(cell)  # only numbers may start with - or +
     assert "'=HYPERLINK(\"http://x.example\",\"y\")" in seen and "'=SUM(A1:A9)" in seen
+
+
+def test_a_person_states_what_the_reader_cannot_tell_and_the_log_is_then_read(small: Scenario):
+    """Dates like 03/04/2024 throughout are refused with the reason; choosing the date order on
+    the page (as --day-first does in the CLI) reads the same file."""
+    at = _open(small)
+    at.switch_page("pages/calibrate.py").run()
+    lines = ["customer_id;timestamp;channel;event_type;amount"] + [
+        f"C{i};0{1 + i % 9}/0{1 + i % 8}/2024;web;purchase;{10 + i},50" for i in range(40)]
+    at.file_uploader(key="calib_upload").set_value(("ambiguous.csv", "\n".join(lines).encode(), "text/csv"))
+    at.run()
+    assert "day-first or month-first" in _text(at.error)
+    at.selectbox(key="calib_date_order").set_value("day first (31/03/2024)").run()
+    assert not at.exception and not at.error, _text(at.error)
+    assert "dates as day/month/year" in _text(at.info)
+    assert at.session_state["scenario"] == small
