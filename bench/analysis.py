@@ -24,7 +24,7 @@ from simulation.analysis import DecisionRequest, Execution, decision_analysis
 from simulation.analysis.decisions import _build
 from simulation.analysis.parallel import available_workers
 from simulation.analysis.runs import estimate_seconds, run_seconds
-from simulation.console import progress_bar
+from simulation.cli.console import progress_bar
 
 TARGET_SECONDS = 30.0
 

@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulation import CapabilityLevels, Scenario
-from simulation.datasets import CDNOW_MAPPING, cdnow_csv
-from simulation.eventlog import summarise_log, validate_events
-from simulation.holdout import holdout_check
+from simulation.calibration.datasets import CDNOW_MAPPING, cdnow_csv
+from simulation.calibration.eventlog import summarise_log, validate_events
+from simulation.calibration.holdout import holdout_check
 
 
 def main() -> None:

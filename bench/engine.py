@@ -23,18 +23,18 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from simulation import Scenario, simulate
-from simulation.random_streams import RandomStreams
-from simulation.world import build_world
-from simulation.engine import Simulation
-from simulation.results import Results
+from simulation.core.random_streams import RandomStreams
+from simulation.core.world import build_world
+from simulation.core.engine import Simulation
+from simulation.core.results import Results
 n, repeat, targeting = {n}, {repeat}, {targeting!r}
 scenario = Scenario.preset("benchmark_retailer").replace(market__population=n)
 if targeting == "random":
-    from simulation.targeting import RandomTargeting
+    from simulation.core.targeting import RandomTargeting
     policy = RandomTargeting
 else:
     # The default of simulate(): learned targeting (the engine class alone defaults to random).
-    from simulation.personalization import PersonalizedTargeting
+    from simulation.core.personalization import PersonalizedTargeting
     policy = PersonalizedTargeting
 def once():
     streams = RandomStreams(scenario.seed)

@@ -32,7 +32,7 @@ CHANNELS = np.array(["store", "web", "app", "social", "messaging"])
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from simulation.eventlog import validate_events
+from simulation.calibration.eventlog import validate_events
 footprint = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 log = validate_events({path!r}, **{options!r})

@@ -31,10 +31,10 @@ RUN = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from simulation import Scenario
-from simulation.engine import Simulation
-from simulation.personalization import PersonalizedTargeting
-from simulation.random_streams import RandomStreams
-from simulation.world import build_world
+from simulation.core.engine import Simulation
+from simulation.core.personalization import PersonalizedTargeting
+from simulation.core.random_streams import RandomStreams
+from simulation.core.world import build_world
 n = {n}
 scenario = Scenario.preset("benchmark_retailer").replace(market__population=n)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

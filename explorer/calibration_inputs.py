@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from explorer.calibration_charts import KPI_DEFAULTS
-from simulation.calibration import KPI_ROUTE_TARGETS, KPI_SPECS
-from simulation.scenario import Scenario
+from simulation.calibration.fitting import KPI_ROUTE_TARGETS, KPI_SPECS
+from simulation.core.scenario import Scenario
+from simulation.display.calibration_charts import KPI_DEFAULTS
 
 T = TypeVar("T")
 
@@ -64,7 +64,7 @@ _DATE_ORDERS = {"found from the file": None, "day first (31/03/2024)": True,
 def file_format() -> tuple[tuple[str, Any], ...]:
     """How the uploaded file is written, where the reader cannot tell: delimiter, decimal
     separator and date order (each 'found from the file' unless chosen), as keyword arguments
-    of :func:`simulation.eventlog.validate_events`."""
+    of :func:`simulation.calibration.eventlog.validate_events`."""
     a, b, c = st.columns(3)
     delimiter = a.selectbox("Delimiter", list(_DELIMITERS), key="calib_delimiter")
     decimal = b.selectbox("Decimal separator", list(_DECIMALS), key="calib_decimal")

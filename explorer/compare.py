@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from explorer import format as fmt
 from simulation import Scenario, ScenarioError
+from simulation.core.results import Results
+from simulation.display import format as fmt
 from simulation.report.verdict import Verdict
-from simulation.results import Results
 
 SAVED = "saved_scenarios"
 LINK_KEY = "c"

@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from simulation import Scenario
+from simulation.display.labels import readable_columns
 from simulation.inputs import safe_csv_bytes
 from simulation.report import figures
-from simulation.report.labels import readable_columns
 from simulation.report.pdf import chromium_path
 
 PNG_SCALE = 3

@@ -8,12 +8,12 @@ import streamlit as st
 
 from explorer import downloads
 from simulation.analysis import DecisionAnalysis, DecisionRequest
+from simulation.core.results import Results
 from simulation.report.build import build_report
 from simulation.report.bundle import bundle_bytes
 from simulation.report.document import ReportInputs
 from simulation.report.figures import ExportError
 from simulation.report.pdf import PdfError
-from simulation.results import Results
 
 
 def _off_thread(function, *args):  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@
   than a run of two and a run of one). The app's worker pool runs them as per-plan parts
   (:func:`run_plan_parts`, keyed by :func:`plan_key`), so any session's cached plan serves
   every other session whose scenario needs it.
-* Market size, gross margin and capability costs only value a run (:mod:`simulation.valuation`),
+* Market size, gross margin and capability costs only value a run (:mod:`simulation.core.valuation`),
   so runs are cached raw, on the scenario without them, and valued at the scenario's prices
   afterwards, without simulating again. Valuing computes the result frames once per part.
 * The per-person outputs (the customers table, the customer segmentation) are computed apart
@@ -28,21 +28,21 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from simulation import Scenario, Strategy
+from simulation import Plan, Scenario
 from simulation.analysis.cluster import dask_runner, scheduler_from_environment
 from simulation.analysis.runs import Execution
-from simulation.api import PlanRun, run_plans, valued
-from simulation.metrics import baseline_comparison, customers_frame
-from simulation.results import Results
-from simulation.scenario import CapabilityLevels
-from simulation.segmentation import segment_frames
-from simulation.valuation import revalue_run, simulated_part, with_prices_of
+from simulation.core.api import UnvaluedRun, run_plans, valued
+from simulation.core.metrics import baseline_comparison, customers_frame
+from simulation.core.results import Results
+from simulation.core.scenario import CapabilityLevels
+from simulation.core.segmentation import segment_frames
+from simulation.core.valuation import revalue_run, simulated_part, with_prices_of
 
 ProgressCallback = Callable[[float, str], None]
 T = TypeVar("T")
 
-STANDARD = [Strategy.MULTICHANNEL.value, Strategy.OMNICHANNEL.value]
-CUSTOM = [Strategy.CUSTOM.value]
+STANDARD = [Plan.MULTICHANNEL.value, Plan.OMNICHANNEL.value]
+CUSTOM = [Plan.CUSTOM.value]
 _FRAMES = ("weekly", "survival", "funnel", "flows", "losses", "channel_usage", "mechanisms")
 _NEUTRAL_PLAN = CapabilityLevels.uniform(0.0)
 
@@ -72,8 +72,8 @@ class LockstepRun:
     """The standard plans' run, and the custom plan that ran in lockstep with them (raw runs:
     result frames are computed once, when a part is valued)."""
 
-    standard: PlanRun
-    custom: PlanRun
+    standard: UnvaluedRun
+    custom: UnvaluedRun
     custom_key: str
     """:func:`custom_key` of the scenario the custom plan ran in."""
 
@@ -121,7 +121,7 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
 
     A standard plan's part is labelled with the scenario without its custom plan, as if it had
     run there: its numbers are the same (common random numbers), and parts of different
-    custom plans' runs can then be joined (:meth:`PlanRun.joined` compares the scenarios).
+    custom plans' runs can then be joined (:meth:`UnvaluedRun.joined` compares the scenarios).
 
     ``prices``: canonical JSON of the scenario a page shows; the parts are then also valued at
     its prices, by :func:`valued_keys` (the standard plans if both ran, the custom plan if it
@@ -135,7 +135,7 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
         part = run.plans([name])
         if name not in CUSTOM:
             world = dataclasses.replace(part.run.world, scenario=blank)
-            part = PlanRun(run=dataclasses.replace(part.run, world=world), extras=part.extras)
+            part = UnvaluedRun(run=dataclasses.replace(part.run, world=world), extras=part.extras)
         parts[plan_key(scenario, name)] = part
     if prices is not None:
         shown = Scenario.from_json(prices)
@@ -157,7 +157,7 @@ def valued_keys(scenario: Scenario, names: list[str]) -> tuple[tuple[str, str] |
     return standard, custom
 
 
-def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, PlanRun]) -> LockstepRun:
+def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, UnvaluedRun]) -> LockstepRun:
     """The standard plans' run and ``scenario``'s custom plan from per-plan parts."""
     multi, omni, custom = (parts[k] for k in plan_keys(scenario))
     return LockstepRun(standard=multi.joined(omni), custom=custom, custom_key=custom_key(scenario))
@@ -182,25 +182,25 @@ def run_analysis(work: Callable[..., T], args: tuple[Any, ...], cache_dir: str |
         return work(*args, execution=execution)
 
 
-def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> PlanRun:
+def run_custom(scenario: Scenario, progress: ProgressCallback | None = None) -> UnvaluedRun:
     """The custom plan alone (its baseline-relative KPIs are filled in by :func:`join`)."""
     return _run_named(scenario, CUSTOM, progress)
 
 
 def _run_named(scenario: Scenario, names: list[str],
-               progress: ProgressCallback | None = None) -> PlanRun:
-    return run_plans(scenario, {name: scenario.plan(Strategy(name)) for name in names},
+               progress: ProgressCallback | None = None) -> UnvaluedRun:
+    return run_plans(scenario, {name: scenario.plan(Plan(name)) for name in names},
                      progress=progress)
 
 
-def value(part: PlanRun, scenario: Scenario) -> Results:
+def value(part: UnvaluedRun, scenario: Scenario) -> Results:
     """A part valued at ``scenario``'s prices: frames and KPIs only, engine arrays dropped
     (small to cache; :func:`details` has the per-person outputs)."""
     results = valued(part, _prices_for(part, scenario), segments=False)
     return _frames_only(results, results.extras)
 
 
-def details(standard: PlanRun, custom: PlanRun, scenario: Scenario) -> Details:
+def details(standard: UnvaluedRun, custom: UnvaluedRun, scenario: Scenario) -> Details:
     """Customers table and segmentation of the three plans at ``scenario``'s prices."""
     runs = [revalue_run(part.run, _prices_for(part, scenario)) for part in (standard, custom)]
     segments = [segment_frames(run) for run in runs]
@@ -211,13 +211,13 @@ def details(standard: PlanRun, custom: PlanRun, scenario: Scenario) -> Details:
     )
 
 
-def custom_part(lockstep: LockstepRun, scenario: Scenario) -> PlanRun | None:
+def custom_part(lockstep: LockstepRun, scenario: Scenario) -> UnvaluedRun | None:
     """The custom plan's run from ``lockstep`` if it ran ``scenario``'s custom plan, else None
     (then :func:`run_custom` runs it alone)."""
     return lockstep.custom if lockstep.custom_key == custom_key(scenario) else None
 
 
-def priced(lockstep: LockstepRun, custom: PlanRun | None, scenario: Scenario) -> Results:
+def priced(lockstep: LockstepRun, custom: UnvaluedRun | None, scenario: Scenario) -> Results:
     """The three strategies of ``scenario`` at its prices with every output, uncached: the
     standard plans from ``lockstep``, the custom plan from it too when it ran ``scenario``'s,
     else ``custom`` (from :func:`run_custom`)."""
@@ -234,10 +234,10 @@ def join(standard: Results, custom: Results) -> Results:
               for name in _FRAMES}
     kpis = pd.concat([standard.kpis, custom.kpis])
     relative = baseline_comparison(
-        frames["weekly"], baseline=Strategy.MULTICHANNEL.value,
+        frames["weekly"], baseline=Plan.MULTICHANNEL.value,
         weekly_discount_rate=custom.scenario.weekly_discount_rate,
     )
-    kpis.loc[Strategy.CUSTOM.value, relative.columns] = relative.loc[Strategy.CUSTOM.value]
+    kpis.loc[Plan.CUSTOM.value, relative.columns] = relative.loc[Plan.CUSTOM.value]
     extras = {
         name: pd.concat([standard.extras[name], frame], ignore_index=True)
         for name, frame in custom.extras.items() if name in standard.extras
@@ -261,5 +261,5 @@ def _frames_only(results: Results, extras: dict[str, pd.DataFrame]) -> Results:
                    **{name: getattr(results, name) for name in _FRAMES})
 
 
-def _prices_for(part: PlanRun, scenario: Scenario) -> Scenario:
+def _prices_for(part: UnvaluedRun, scenario: Scenario) -> Scenario:
     return with_prices_of(part.run.world.scenario, scenario)

@@ -1,6 +1,6 @@
 """The sidebar shared by every page: preset, key sliders, all assumptions, save and share.
 
-Widgets are generated from :func:`explorer.params.parameters` (label, unit, range, step and
+Widgets are generated from :func:`simulation.display.params.parameters` (label, unit, range, step and
 help come from the scenario's declarations). The session's scenario is the single source of
 truth: every run starts by applying the widget values that differ from it; a valid result
 replaces it, an invalid one is reported and the last valid scenario stays in force. Presets,
@@ -17,12 +17,12 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import format as fmt
 from explorer import state
-from explorer.params import Param, parameters, with_values
 from simulation import APP_VERSION, Capability, Scenario, ScenarioError
-from simulation.presets import preset_descriptions, preset_names
-from simulation.report.labels import capability_name
+from simulation.core.presets import preset_descriptions, preset_names
+from simulation.display import format as fmt
+from simulation.display.labels import capability_name
+from simulation.display.params import Param, parameters, with_values
 
 CAPABILITY_NAMES = {
     c: capability_name(c) for c in Capability

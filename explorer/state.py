@@ -22,13 +22,13 @@ from typing import Any, TypeVar
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
-from explorer import format as fmt
 from explorer import runs
 from explorer.pool import Job, JobCancelled, JobFailed, PoolSettings, Priority, WorkerPool
 from simulation import APP_VERSION, Scenario, ScenarioError
-from simulation.api import PlanRun
-from simulation.presets import DEFAULT_PRESET
-from simulation.results import Results
+from simulation.core.api import UnvaluedRun
+from simulation.core.presets import DEFAULT_PRESET
+from simulation.core.results import Results
+from simulation.display import format as fmt
 
 T = TypeVar("T")
 SCENARIO = "scenario"
@@ -183,7 +183,7 @@ def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None 
             return
 
 
-def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, PlanRun]:
+def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
     """The three plans' raw runs of ``scenario`` from the shared cache, simulating the missing
     ones in the pool (joining a run another session has already asked for)."""
     workers = pool()

@@ -9,10 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import downloads, summary, theme
-from explorer import format as fmt
-from simulation import Scenario, Strategy
-from simulation.results import Results
+from explorer import downloads
+from simulation import Plan, Scenario
+from simulation.core.results import Results
+from simulation.display import format as fmt
+from simulation.display import summary, theme
 
 
 def require_entrypoint() -> None:
@@ -50,12 +51,12 @@ def page_header(title: str, answers: str) -> None:
     st.markdown(f"**What this answers:** {answers}")
 
 
-def strategy_badge(strategy: str) -> str:
+def plan_badge(strategy: str) -> str:
     """Markdown/HTML: a colour swatch and the strategy's name, as used in every chart."""
-    colour = theme.strategy_colour(strategy)
+    colour = theme.plan_colour(strategy)
     return (f'<span style="display:inline-block;width:0.9em;height:0.9em;border-radius:2px;'
             f'background:{colour};margin-right:0.4em;vertical-align:-0.1em"></span>'
-            f"<b>{html.escape(theme.strategy_label(strategy))}</b>")
+            f"<b>{html.escape(theme.plan_label(strategy))}</b>")
 
 
 def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results | None = None,
@@ -103,14 +104,14 @@ def kpi_cards(results: Results) -> None:
     """One bordered column per strategy: conversion, retention, CLV, NPV, payback, with deltas."""
     kpis = results.kpis
     currency = results.scenario.market.currency
-    base = kpis.loc[Strategy.MULTICHANNEL.value]
+    base = kpis.loc[Plan.MULTICHANNEL.value]
     columns = st.columns(len(kpis.index))
     for column, strategy in zip(columns, kpis.index, strict=True):
         row = kpis.loc[strategy]
-        is_base = strategy == Strategy.MULTICHANNEL.value
+        is_base = strategy == Plan.MULTICHANNEL.value
         same = summary.same_as_multichannel(results, str(strategy))
         with column.container(border=True, key=f"kpis-{strategy}"):
-            st.markdown(strategy_badge(strategy), unsafe_allow_html=True)
+            st.markdown(plan_badge(strategy), unsafe_allow_html=True)
             st.caption("nothing integrated: the same as multichannel" if same and not is_base
                        else theme.STRATEGY_BLURBS.get(strategy, ""))
             values = {

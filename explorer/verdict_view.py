@@ -15,11 +15,12 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import background
-from explorer import format as fmt
 from simulation import Scenario
 from simulation.analysis import DecisionAnalysis, DecisionRequest
 from simulation.analysis.investment import break_even_from
-from simulation.analysis.runs import PlanRun, standard_plan_levels
+from simulation.analysis.runs import PlanOutcome, standard_plan_levels
+from simulation.core.results import Results
+from simulation.display import format as fmt
 from simulation.report.verdict import (
     Verdict,
     analyse,
@@ -29,7 +30,6 @@ from simulation.report.verdict import (
     quick_scenario,
     verdict_from,
 )
-from simulation.results import Results
 
 CACHE_DIR = str(Path(tempfile.gettempdir()) / "omnichannel-analysis-cache")
 POLL_SECONDS = 2.0
@@ -57,7 +57,7 @@ def start(scenario: Scenario) -> None:
 @st.cache_data(max_entries=16, show_spinner=False)
 def _point(key: str, _results: Results) -> Verdict:
     scenario = Scenario.from_json(key)
-    run = PlanRun(kpis=_results.kpis, weekly=_results.weekly)
+    run = PlanOutcome(kpis=_results.kpis, weekly=_results.weekly)
     omni = break_even_from(scenario, standard_plan_levels(scenario), run, plan="omnichannel")
     return point_verdict(scenario, omni.npv_gain, omni.break_even_budget, omni.budget)
 

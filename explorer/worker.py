@@ -63,7 +63,7 @@ def _error_payload(error: BaseException) -> bytes | None:
 
 def serve(connection: Connection) -> None:
     """Answer jobs until the connection closes."""
-    import simulation.api  # noqa: F401  (numpy, pandas, scikit-learn: paid once, before "ready")
+    import simulation.core.api  # noqa: F401  (numpy, pandas, scikit-learn: paid once, before "ready")
     from explorer.pool import release_freed_memory
 
     lock = threading.Lock()

@@ -2,24 +2,24 @@
 
 import streamlit as st
 
-from explorer import calibration_charts as cc
 from explorer import calibration_inputs as inputs
-from explorer import format as fmt
 from explorer import state, ui
 from explorer.downloads import data_csv
 from simulation import CapabilityLevels, Scenario
-from simulation.calibration import KPI_SPECS, Calibration, projected_scenario
-from simulation.datasets import CDNOW_MAPPING, cdnow_available, cdnow_csv
-from simulation.eventlog import (
+from simulation.calibration.datasets import CDNOW_MAPPING, cdnow_available, cdnow_csv
+from simulation.calibration.eventlog import (
     SAMPLE_LOG_PATH,
     STANDARD_COLUMNS,
     file_digest,
     summarise_log,
     validate_events,
 )
-from simulation.holdout import Holdout, fit_and_project, holdout_check, targets_from_log
+from simulation.calibration.fitting import KPI_SPECS, Calibration, projected_scenario
+from simulation.calibration.holdout import Holdout, fit_and_project, holdout_check, targets_from_log
+from simulation.core.results import Results
+from simulation.display import calibration_charts as cc
+from simulation.display import format as fmt
 from simulation.inputs import InputError
-from simulation.results import Results
 
 ui.page_header("Calibrate to your business", "Where am I today, and what would each plan do "
                "from there? Enter your KPIs or upload an event log; the simulator fits its "

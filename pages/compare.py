@@ -3,8 +3,8 @@
 import streamlit as st
 
 from explorer import background, compare, state, ui, verdict_view
-from explorer import format as fmt
 from simulation import Scenario, ScenarioError
+from simulation.display import format as fmt
 
 ui.page_header("Compare scenarios", "How do the answer and the numbers change between the "
                "scenarios we considered, and where exactly do they differ?")

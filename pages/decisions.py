@@ -7,8 +7,6 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import background, downloads, runs, state, ui, verdict_view
-from explorer import decision_charts as dc
-from explorer import format as fmt
 from explorer.pool import Priority
 from explorer.state import PROGRESS_AFTER_SECONDS
 from simulation import Scenario
@@ -22,7 +20,9 @@ from simulation.analysis import (
 from simulation.analysis.believe import believe, estimate_believe_seconds
 from simulation.analysis.investment import one_off_budget
 from simulation.analysis.parallel import format_seconds
-from simulation.report.labels import explain, plain_capabilities
+from simulation.display import decision_charts as dc
+from simulation.display import format as fmt
+from simulation.display.labels import explain, plain_capabilities
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "omnichannel-analysis-cache"
 KEEP = 6

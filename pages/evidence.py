@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from explorer import evidence_view as ev
 from explorer import ui
 from explorer.downloads import chart_downloads, data_csv, plotly_config
-from simulation.evidence import evidence_table, targets_missed
+from simulation.calibration.evidence import evidence_table, targets_missed
+from simulation.display import evidence_view as ev
 
 ui.page_header("Evidence", "Does the model match published figures, measured with the same "
                "definition and denominator, and what do those studies actually show?")

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from explorer import charts, state, theme, ui
-from explorer import format as fmt
+from explorer import state, ui
+from simulation.display import charts, theme
+from simulation.display import format as fmt
 
 ui.page_header(
     "Investment",
@@ -15,7 +16,7 @@ currency = results.scenario.market.currency
 kpis = results.kpis
 
 table = pd.DataFrame({
-    theme.strategy_label(s): {
+    theme.plan_label(s): {
         "Net revenue": fmt.money(row["revenue"], currency),
         "Gross margin": fmt.money(row["gross_margin"], currency),
         "Margin given up by harmonised prices": fmt.money(-row["harmonisation_cost"], currency),

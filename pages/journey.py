@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from explorer import charts, state, theme, ui
-from explorer import format as fmt
+from explorer import state, ui
+from simulation.display import charts, theme
+from simulation.display import format as fmt
 
 ui.page_header(
     "Journey and funnel",
@@ -20,7 +21,7 @@ st.caption("Counts of people in the real market at the end of the horizon; perce
            "media plan runs in all three); it changes what happens after.")
 
 st.subheader("Channel flows: where journeys start and where they buy")
-tabs = st.tabs([theme.strategy_label(s) for s in strategies])
+tabs = st.tabs([theme.plan_label(s) for s in strategies])
 for tab, strategy in zip(tabs, strategies, strict=True):
     with tab:
         ui.chart(charts.flows_figure(results, strategy), charts.flows_data(results, strategy),
@@ -36,5 +37,5 @@ st.caption(
     "Value of the orders journeys would have led to. *Abandoned* journeys run out of "
     "touchpoints without buying; it can rise with integration because journeys that would "
     "have been lost earlier now stay open. Customers lost to over-messaging churn: "
-    + "; ".join(f"{theme.strategy_label(s)} {fmt.count(churn.get(s))}" for s in strategies) + "."
+    + "; ".join(f"{theme.plan_label(s)} {fmt.count(churn.get(s))}" for s in strategies) + "."
 )

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from explorer import downloads, state, ui
-from explorer import format as fmt
-from explorer.params import parameters
 from simulation import APP_VERSION
-from simulation.report.labels import GLOSSARY
+from simulation.display import format as fmt
+from simulation.display.labels import GLOSSARY
+from simulation.display.params import parameters
 
 ui.page_header(
     "Method and assumptions",

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from explorer import charts, report_view, state, summary, ui, verdict_view
+from explorer import report_view, state, ui, verdict_view
+from simulation.display import charts, summary
 
 ui.page_header(
     "Omnichannel Strategy Explorer",

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from explorer import charts, personalization_charts, state, ui
+from explorer import state, ui
+from simulation.display import charts, personalization_charts
 
 ui.page_header(
     "Retention and value",

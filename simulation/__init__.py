@@ -14,23 +14,35 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simulation.api import revalue, simulate, simulate_plans
+    from simulation.core.api import revalue, simulate, simulate_plans
+    from simulation.core.parameters import ScenarioError
+    from simulation.core.results import Results
+    from simulation.core.scenario import APP_VERSION, Capability, CapabilityLevels, Plan, Scenario
     from simulation.inputs import InputError
-    from simulation.parameters import ScenarioError
-    from simulation.results import Results
-    from simulation.scenario import APP_VERSION, Capability, CapabilityLevels, Scenario, Strategy
 
 _HOMES = {
-    "revalue": "simulation.api", "simulate": "simulation.api", "simulate_plans": "simulation.api",
-    "InputError": "simulation.inputs", "ScenarioError": "simulation.parameters",
-    "Results": "simulation.results", "APP_VERSION": "simulation.scenario",
-    "Capability": "simulation.scenario", "CapabilityLevels": "simulation.scenario",
-    "Scenario": "simulation.scenario", "Strategy": "simulation.scenario",
+    "revalue": "simulation.core.api", "simulate": "simulation.core.api",
+    "simulate_plans": "simulation.core.api",
+    "InputError": "simulation.inputs", "ScenarioError": "simulation.core.parameters",
+    "Results": "simulation.core.results", "APP_VERSION": "simulation.core.scenario",
+    "Capability": "simulation.core.scenario", "CapabilityLevels": "simulation.core.scenario",
+    "Scenario": "simulation.core.scenario", "Plan": "simulation.core.scenario",
+    "Strategy": "simulation.core.scenario",
 }
 
 __all__ = [
-    "APP_VERSION", "Capability", "CapabilityLevels", "InputError", "Results", "Scenario",
-    "ScenarioError", "Strategy", "revalue", "simulate", "simulate_plans",
+    "APP_VERSION",
+    "Capability",
+    "CapabilityLevels",
+    "InputError",
+    "Plan",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "Strategy",
+    "revalue",
+    "simulate",
+    "simulate_plans",
 ]
 
 

@@ -1,5 +1,5 @@
 import sys
 
-from simulation.cli import main
+from simulation.cli.main import main
 
 sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulation import Scenario, simulate
-from simulation.results import Results
+from simulation.core.results import Results
 
 
 @pytest.fixture(scope="session")

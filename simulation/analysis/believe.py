@@ -36,14 +36,15 @@ from simulation.analysis.ranges import ParameterRange, RangeSpec, resolve_ranges
 from simulation.analysis.runs import (
     Execution,
     PlanLevels,
-    PlanRun,
+    PlanOutcome,
     PlanTask,
+    at_size,
     estimate_seconds,
     levels_tuple,
     run_plan_tasks,
 )
 from simulation.analysis.wording import money
-from simulation.scenario import Capability, CapabilityLevels, Scenario
+from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 
 GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
     RangeSpec("behaviour.siloed_context_kept", 0.2, 1.0),
@@ -75,17 +76,6 @@ swing across the range (and within 0.1% of the plan's NPV)."""
 
 REVENUE_POINTS = (0.25e6, 0.5e6, 1e6, 2.5e6, 5e6, 10e6, 25e6, 50e6, 100e6)
 """Annual revenues (currency) of the break-even map's sizes."""
-
-
-def at_size(scenario: Scenario, factor: float) -> Scenario:
-    """``scenario``'s business scaled by ``factor``: market size, stores (at least one if it has
-    any), stated revenue and orders. Behaviour is unchanged, so a run values at any size."""
-    business = scenario.business
-    stores = max(1, round(business.stores * factor)) if business.stores > 0 else 0
-    return scenario.replace(
-        market__market_size=max(100, round(scenario.market.market_size * factor)),
-        business__stores=stores, business__annual_revenue=business.annual_revenue * factor,
-        business__orders_per_year=business.orders_per_year * factor)
 
 
 def hybrid_candidates(scenario: Scenario) -> dict[str, PlanLevels]:
@@ -170,7 +160,7 @@ def _sentence(label: str, plan: str, base: float, threshold: float, pays_above: 
             f"(today {base:.3g}; NPV gain today {money(gain)}).")
 
 
-def _gain(run: PlanRun, plan: str) -> float:
+def _gain(run: PlanOutcome, plan: str) -> float:
     return float(run.kpis.loc[plan, "npv_gain"])
 
 

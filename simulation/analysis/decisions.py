@@ -27,7 +27,7 @@ from simulation.analysis.shapley import (
     shapley_tasks,
 )
 from simulation.analysis.uncertainty import UncertaintyResult, design, summarize, uncertainty_tasks
-from simulation.scenario import Scenario
+from simulation.core.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from simulation.analysis.runs import (
     Execution,
     PlanLevels,
-    PlanRun,
+    PlanOutcome,
     PlanTask,
     levels_tuple,
     plan_from_levels,
@@ -43,10 +43,10 @@ from simulation.analysis.runs import (
     run_plan_tasks,
 )
 from simulation.analysis.wording import money
-from simulation.engine import one_off_cost_schedule
-from simulation.random_streams import RandomStreams
-from simulation.scenario import Capability, CapabilityLevels, Scenario
-from simulation.world import build_world
+from simulation.core.engine import one_off_cost_schedule
+from simulation.core.random_streams import RandomStreams
+from simulation.core.scenario import Capability, CapabilityLevels, Scenario
+from simulation.core.world import build_world
 
 
 def payback_week(cumulative_gain: NDArray[np.float64]) -> float:
@@ -132,7 +132,7 @@ class BreakEven:
         return {"break_even": pd.DataFrame([row]), "payback_curve": self.curve}
 
 
-def break_even_from(scenario: Scenario, plans: Mapping[str, PlanLevels], run: PlanRun, *,
+def break_even_from(scenario: Scenario, plans: Mapping[str, PlanLevels], run: PlanOutcome, *,
                     plan: str = "omnichannel", factors: Sequence[float] | None = None) -> BreakEven:
     """Break-even budget and payback-vs-investment curve from one finished run.
 

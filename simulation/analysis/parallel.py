@@ -22,8 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from joblib import Memory, Parallel, delayed
 
-ProgressCallback = Callable[[float, str], None]
-"""Called with (fraction of the work done in [0, 1], message)."""
+from simulation.core.engine import ProgressCallback
 
 CancelCheck = Callable[[], bool]
 """Returns True when the user asked to stop."""

@@ -2,8 +2,8 @@
 
 A range is declared by a parameter path and, optionally, its low and high values. Without
 explicit values the range is the scenario's value plus or minus :data:`DEFAULT_RELATIVE_RANGE`
-(25%), clipped to the bounds the parameter declares in :mod:`simulation.scenario` (read with
-:func:`~simulation.parameters.field_info`, never copied). 25% is a conventional one-at-a-time band
+(25%), clipped to the bounds the parameter declares in :mod:`simulation.core.scenario` (read with
+:func:`~simulation.core.parameters.field_info`, never copied). 25% is a conventional one-at-a-time band
 for assumptions that have no published spread; give explicit values where evidence has one.
 
 Paths use the scenario's own names: ``behaviour.conflict_rate``, ``channels[0].conversion``;
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from simulation.parameters import ScenarioError, field_info
-from simulation.scenario import Scenario
+from simulation.core.parameters import ScenarioError, field_info
+from simulation.core.scenario import Scenario
 
 DEFAULT_RELATIVE_RANGE = 0.25
 """Default half-width of a range, as a share of the scenario's value (+-25%)."""

@@ -23,8 +23,8 @@ from simulation.analysis.parallel import (
     available_workers,
     run_tasks,
 )
-from simulation.api import revalue, simulate_plans
-from simulation.scenario import Capability, CapabilityLevels, Scenario
+from simulation.core.api import revalue, simulate_plans
+from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 
 WEEKLY_COLUMNS = ("net_contribution", "discounted_net_contribution", "active_customers",
                   "net_revenue")
@@ -72,7 +72,7 @@ class PlanTask:
     keep_weekly: bool = False
     size_factors: tuple[float, ...] = ()
     """Business sizes (x the scenario's) at which to value the run again, without simulating
-    (:func:`simulation.analysis.believe.at_size`); their KPIs come back in ``by_size``."""
+    (:func:`at_size`); their KPIs come back in ``by_size``."""
 
     @classmethod
     def of(cls, scenario: Scenario, plans: Mapping[str, PlanLevels], *,
@@ -88,7 +88,7 @@ class PlanTask:
 
 
 @dataclass(frozen=True)
-class PlanRun:
+class PlanOutcome:
     """What a task returns: KPIs by plan (index ``strategy``) and optionally weekly series."""
 
     kpis: pd.DataFrame
@@ -97,10 +97,19 @@ class PlanRun:
     """One row per size factor and plan: size_factor, strategy, npv, npv_gain, revenue."""
 
 
-def run_plan_task(task: PlanTask) -> PlanRun:
-    """Simulate one task (a module-level function, so joblib workers can import it)."""
-    from simulation.analysis.believe import at_size
+def at_size(scenario: Scenario, factor: float) -> Scenario:
+    """``scenario``'s business scaled by ``factor``: market size, stores (at least one if it has
+    any), stated revenue and orders. Behaviour is unchanged, so a run values at any size."""
+    business = scenario.business
+    stores = max(1, round(business.stores * factor)) if business.stores > 0 else 0
+    return scenario.replace(
+        market__market_size=max(100, round(scenario.market.market_size * factor)),
+        business__stores=stores, business__annual_revenue=business.annual_revenue * factor,
+        business__orders_per_year=business.orders_per_year * factor)
 
+
+def run_plan_task(task: PlanTask) -> PlanOutcome:
+    """Simulate one task (a module-level function, so joblib workers can import it)."""
     scenario = Scenario.from_json(task.scenario_json)
     plans = {name: plan_from_levels(levels) for name, levels in task.plans}
     results = simulate_plans(scenario, plans, segments=False)
@@ -116,7 +125,7 @@ def run_plan_task(task: PlanTask) -> PlanRun:
             part.insert(0, "size_factor", factor)
             parts.append(part)
         by_size = pd.concat(parts, ignore_index=True)
-    return PlanRun(kpis=results.kpis.copy(), weekly=weekly, by_size=by_size)
+    return PlanOutcome(kpis=results.kpis.copy(), weekly=weekly, by_size=by_size)
 
 
 @dataclass(frozen=True)
@@ -142,7 +151,7 @@ class Execution:
 
 
 def run_plan_tasks(tasks: Sequence[PlanTask], execution: Execution | None = None, *,
-                   label: str = "simulating") -> list[PlanRun]:
+                   label: str = "simulating") -> list[PlanOutcome]:
     """Run plan tasks in parallel; results in task order (duplicates computed once)."""
     execution = execution or Execution()
     return run_tasks(

@@ -17,13 +17,13 @@ from simulation.analysis.ranges import ParameterRange, main_assumptions, resolve
 from simulation.analysis.runs import (
     Execution,
     PlanLevels,
-    PlanRun,
+    PlanOutcome,
     PlanTask,
     levels_tuple,
     run_plan_tasks,
 )
 from simulation.analysis.wording import money
-from simulation.scenario import CapabilityLevels, Scenario
+from simulation.core.scenario import CapabilityLevels, Scenario
 
 
 def gain_plans(target: CapabilityLevels | None = None) -> dict[str, PlanLevels]:
@@ -73,11 +73,11 @@ class TornadoResult:
         return {"tornado": self.bars}
 
 
-def _gain(run: PlanRun, plan: str, kpi: str) -> float:
+def _gain(run: PlanOutcome, plan: str, kpi: str) -> float:
     return float(run.kpis.loc[plan, kpi] - run.kpis[kpi].iloc[0])
 
 
-def tornado_frame(ranges: Sequence[ParameterRange], runs: Sequence[PlanRun], plan: str) -> pd.DataFrame:
+def tornado_frame(ranges: Sequence[ParameterRange], runs: Sequence[PlanOutcome], plan: str) -> pd.DataFrame:
     """Bars of the tornado from the low/high runs (``runs`` without the base run)."""
     rows = []
     for i, r in enumerate(ranges):

@@ -33,13 +33,13 @@ import pandas as pd
 from simulation.analysis.runs import (
     Execution,
     PlanLevels,
-    PlanRun,
+    PlanOutcome,
     PlanTask,
     levels_tuple,
     run_plan_tasks,
 )
 from simulation.analysis.wording import money
-from simulation.scenario import Capability, CapabilityLevels, Scenario
+from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 
 
 class SwitchedOn(StrEnum):
@@ -202,7 +202,7 @@ def shapley_plans(scenario: Scenario, switched_on: SwitchedOn = SwitchedOn.FULL
 
 
 def capability_value_from(players: Sequence[str], on: CapabilityLevels,
-                          runs: Sequence[PlanRun]) -> CapabilityValue:
+                          runs: Sequence[PlanOutcome]) -> CapabilityValue:
     """Shapley values from the runs of :func:`shapley_tasks` (plans named by :func:`subset_name`)."""
     kpis = pd.concat([r.kpis for r in runs])
     none = kpis.loc["none"]

@@ -29,13 +29,13 @@ from simulation.analysis.ranges import ParameterRange, main_assumptions, resolve
 from simulation.analysis.runs import (
     Execution,
     PlanLevels,
-    PlanRun,
+    PlanOutcome,
     PlanTask,
     run_plan_tasks,
     standard_plan_levels,
 )
-from simulation.metrics import KPI_COLUMNS
-from simulation.scenario import Scenario
+from simulation.core.metrics import KPI_COLUMNS
+from simulation.core.scenario import Scenario
 
 CONFIDENCE = 0.90
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -218,7 +218,7 @@ def fan_frame(weekly: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def summarize(point_run: PlanRun, runs: Sequence[PlanRun], plan_design: UncertaintyDesign,
+def summarize(point_run: PlanOutcome, runs: Sequence[PlanOutcome], plan_design: UncertaintyDesign,
               baseline: str) -> UncertaintyResult:
     """Assemble replication outputs into an :class:`UncertaintyResult`."""
     seeds = [s.seed for s in plan_design.scenarios]

@@ -16,8 +16,8 @@ class InputError(ValueError):
     """Bad input: ``problems`` lists each one as ``where: why`` in plain words.
 
     Every boundary of :mod:`simulation.inputs` raises this (or a subclass, such as
-    :class:`~simulation.parameters.ScenarioError` and
-    :class:`~simulation.calibration.eventlog.EventLogError`), so callers catch one type.
+    :class:`~simulation.core.parameters.ScenarioError` and
+    :class:`~simulation.calibration.fitting.eventlog.EventLogError`), so callers catch one type.
     """
 
     def __init__(self, problems: list[str]) -> None:

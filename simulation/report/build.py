@@ -6,11 +6,11 @@ from pathlib import Path
 
 from simulation.analysis.decisions import DecisionRequest, decision_analysis
 from simulation.analysis.runs import Execution
-from simulation.api import simulate
+from simulation.core.api import simulate
+from simulation.core.scenario import Scenario
 from simulation.report.document import ReportInputs, render_charts, report_html
 from simulation.report.pdf import html_to_pdf
 from simulation.report.verdict import full_request
-from simulation.scenario import Scenario
 
 
 def prepare(scenario: Scenario, request: DecisionRequest | None = None, *,

@@ -16,13 +16,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from explorer import charts
+from simulation.core.scenario import APP_VERSION
+from simulation.display import charts
+from simulation.display.labels import readable_columns
 from simulation.inputs import safe_csv_bytes
 from simulation.report import figures
 from simulation.report.document import ReportInputs, report_figures, report_html
-from simulation.report.labels import readable_columns
 from simulation.report.pdf import PdfError, html_to_pdf
-from simulation.scenario import APP_VERSION
 
 
 def table_csv(frame: pd.DataFrame, currency: str | None = None) -> bytes:

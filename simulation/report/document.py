@@ -16,23 +16,23 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from explorer import charts
-from explorer import decision_charts as dc
-from explorer import format as fmt
-from explorer.params import parameters
 from simulation.analysis.decisions import DecisionAnalysis, DecisionRequest
 from simulation.analysis.ranges import MAIN_ASSUMPTIONS, RangeSpec, resolve_ranges
 from simulation.analysis.runs import levels_tuple
-from simulation.report import figures
-from simulation.report.labels import (
+from simulation.core.results import Results
+from simulation.core.scenario import APP_VERSION, Capability, Scenario
+from simulation.display import charts
+from simulation.display import decision_charts as dc
+from simulation.display import format as fmt
+from simulation.display.labels import (
     capability_name,
     join_names,
     levels_description,
     plain_capabilities,
 )
+from simulation.display.params import parameters
+from simulation.report import figures
 from simulation.report.verdict import Verdict, verdict_from
-from simulation.results import Results
-from simulation.scenario import APP_VERSION, Capability, Scenario
 
 TITLE = "Omnichannel or multichannel: board report"
 CAVEATS = (

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import plotly.graph_objects as go
 
-from simulation.scenario import APP_VERSION, Scenario
+from simulation.core.scenario import APP_VERSION, Scenario
 
 SOURCE = "Source: Omnichannel Strategy Explorer simulation (model output, not observed data)"
 PRINT_SIZE = (900, 390)

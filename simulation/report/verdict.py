@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer import format as fmt
 from simulation.analysis.decisions import DecisionAnalysis, DecisionRequest, decision_analysis
 from simulation.analysis.runs import Execution
-from simulation.report.labels import capability_name
-from simulation.scenario import Scenario
+from simulation.core.scenario import Scenario
+from simulation.display import format as fmt
+from simulation.display.labels import capability_name
 
 VERY_SURE, SURE = 0.90, 0.70
 """Probabilities of beating multichannel read as "very likely" and "likely"; between 30% and

@@ -88,7 +88,7 @@ def test_report_downloads_from_the_overview(tiny: Scenario):
         pytest.skip("Chromium is not installed: the PDF cannot be printed")
     import io
 
-    from simulation.api import simulate
+    from simulation.core.api import simulate
     from simulation.report.document import ReportInputs
     from simulation.report.verdict import full_request
 

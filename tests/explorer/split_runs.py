@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from explorer import runs
 from simulation import Scenario
-from simulation.api import PlanRun
-from simulation.results import Results
+from simulation.core.api import UnvaluedRun
+from simulation.core.results import Results
 
 
 def lockstep_run(scenario: Scenario) -> runs.LockstepRun:
@@ -13,7 +13,7 @@ def lockstep_run(scenario: Scenario) -> runs.LockstepRun:
     return runs.run_standard(Scenario.from_json(runs.standard_key(scenario)), scenario.custom_plan)
 
 
-def custom_run(scenario: Scenario) -> PlanRun:
+def custom_run(scenario: Scenario) -> UnvaluedRun:
     """The custom plan's run alone, as the app runs it when only the custom plan moved."""
     return runs.run_custom(Scenario.from_json(runs.custom_key(scenario)))
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from explorer import runs
 from simulation import Scenario, simulate
-from simulation.results import Results
+from simulation.core.results import Results
 from tests.explorer.split_runs import custom_run, lockstep_run, split_results
 
 

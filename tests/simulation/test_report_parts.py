@@ -8,8 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from simulation import Capability, Scenario
-from simulation.report import figures
-from simulation.report.labels import (
+from simulation.display.labels import (
     CAPABILITY_NAMES,
     GLOSSARY,
     explain,
@@ -17,6 +16,7 @@ from simulation.report.labels import (
     plain_capabilities,
     readable_columns,
 )
+from simulation.report import figures
 from simulation.report.verdict import Verdict
 
 

@@ -12,7 +12,7 @@ from simulation.analysis.investment import (
     scaled_one_off_costs,
 )
 from simulation.analysis.runs import Execution
-from simulation.scenario import CapabilityLevels
+from simulation.core.scenario import CapabilityLevels
 
 
 def test_npv_gain_is_zero_at_the_break_even_budget(tiny_scenario: Scenario):

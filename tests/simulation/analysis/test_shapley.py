@@ -9,7 +9,7 @@ import pytest
 from simulation import Capability, Scenario, simulate
 from simulation.analysis.runs import Execution
 from simulation.analysis.shapley import SwitchedOn, capability_value, shapley_values, subset_plans
-from simulation.scenario import CapabilityLevels
+from simulation.core.scenario import CapabilityLevels
 
 PLAYERS = ["a", "b", "c", "d"]
 

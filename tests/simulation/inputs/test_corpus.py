@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from simulation.cli import main
-from simulation.eventlog import EventLogError, summarise_log, validate_events
+from simulation.calibration.eventlog import EventLogError, summarise_log, validate_events
+from simulation.cli.main import main
+from simulation.core.parameters import ScenarioError
+from simulation.core.scenario import Scenario
 from simulation.inputs.problems import InputError
 from simulation.inputs.safe_output import FORMULA_STARTS
-from simulation.parameters import ScenarioError
-from simulation.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "tests" / "data" / "bad_inputs"

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from simulation.eventlog import STANDARD_COLUMNS, EventLogError, validate_events
+from simulation.calibration.eventlog import STANDARD_COLUMNS, EventLogError, validate_events
+from simulation.core.parameters import ScenarioError
+from simulation.core.scenario import Scenario
 from simulation.inputs.dates import EARLIEST, latest_plausible
 from simulation.inputs.json_input import json_from_bytes, json_from_link, link_token, parse_json_object
 from simulation.inputs.problems import InputError
 from simulation.inputs.text import decode_bytes
-from simulation.parameters import ScenarioError
-from simulation.scenario import Scenario
 
 FUZZ = settings(deadline=None, max_examples=60, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

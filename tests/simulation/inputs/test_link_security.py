@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from simulation.core.parameters import ScenarioError
+from simulation.core.scenario import Scenario
 from simulation.inputs.json_input import json_from_link, link_token
 from simulation.inputs.problems import MAX_LINK_CHARACTERS, MAX_SCENARIO_BYTES, InputError
-from simulation.parameters import ScenarioError
-from simulation.scenario import Scenario
 
 PATHS = ["/etc/passwd", "/etc/shadow", "etc/passwd", "../../../../etc/passwd", "./secret.json",
          "~/.ssh/id_rsa", "file:///etc/passwd", "file://localhost/etc/passwd", "/dev/zero",

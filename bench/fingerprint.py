@@ -1,0 +1,55 @@
+"""Fingerprint every frame of the six presets and of a 60k-person run (sha256 per frame).
+
+Usage: python bench/fingerprint.py [--out FILE]   (run from the project root)
+Two commits that print the same digests give bit-for-bit identical outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path.cwd()))
+
+from simulation import Scenario, simulate  # noqa: E402
+
+PRESETS = ["banking", "benchmark_retailer", "electronics", "fashion", "grocery", "small_business"]
+
+
+def digest(frame: pd.DataFrame) -> str:
+    values = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy()
+    head = "|".join(map(str, frame.columns)) + "|" + "|".join(map(str, frame.dtypes))
+    return hashlib.sha256(head.encode() + values.tobytes()).hexdigest()[:16]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    cases = {name: Scenario.preset(name) for name in PRESETS}
+    cases["benchmark_retailer_60k"] = Scenario.preset("benchmark_retailer").replace(
+        market__population=60_000)
+    out = {}
+    for name, scenario in cases.items():
+        results = simulate(scenario)
+        frames = dict(results.frames())
+        frames["customers"] = results.customers
+        for key, frame in sorted(results.extras.items()):
+            if isinstance(frame, pd.DataFrame):
+                frames["extras." + key] = frame
+        out[name] = {key: digest(frame) for key, frame in sorted(frames.items())}
+        print(name, len(frames), "frames", flush=True)
+    text = json.dumps(out, indent=1, sort_keys=True)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""Observable purchase KPIs by tenure, one definition for an uploaded log and the simulator.
+
+Everything here reads a table of *buying weeks*: one row per customer and week with at least one
+purchase (``customer``, ``week`` counted from the start of the observation, ``amount`` spent that
+week, ``orders`` placed that week). A customer's several orders in one week count as one
+purchase: the simulator lets a person buy at most once a week, so this is the unit both sides
+can count. ``orders`` keeps the log's own count so orders per purchase can be reported.
+
+Tenure is weeks since the customer's first purchase. A KPI over a window of ``W`` weeks counts
+only customers whose first purchase is at least ``W`` weeks before the end of the observation,
+so every counted customer was watched for the whole window (cohort-matched: the simulated
+customers are measured over the same tenure windows as the log's).
+
+When a customer was acquired matters too: in the simulator (as in life) people who buy soon
+after they are reached are the keener ones. So simulated customers are weighted to the log's
+acquisition weeks (:class:`Acquisition`): a log customer acquired in week ``f`` is matched with
+the simulated customers acquired in the same week of the calibration run (weeks scaled into the
+run's acquisition window when the log's acquisition spans longer).
+
+=========================  ===================================================================
+KPI (``W`` = window)       definition
+=========================  ===================================================================
+``repeat_{W}w``            share of customers with a second purchase within ``W`` weeks of
+                           the first
+``purchases_{W}w``         purchases per customer in their first ``W`` weeks (the first
+                           included)
+``share_3plus_{W}w``       share of customers with 3 or more purchases in their first ``W``
+                           weeks (with ``repeat``: the frequency distribution 1 / 2 / 3+)
+``active_late_{W}w``       share of customers buying in the last quarter of their first ``W``
+                           weeks (weeks 40-52 for 52: "months 10-12")
+``revenue_{W}w``           revenue (gross order value) per customer in their first ``W`` weeks
+``aov``                    gross order value per purchase
+=========================  ===================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+WINDOWS = (52, 39, 26, 13)
+"""Tenure windows in weeks, longest first; 52 weeks is the first year."""
+WINDOW_KINDS = ("repeat", "purchases", "share_3plus", "active_late", "revenue")
+
+
+def kpi_name(kind: str, window: int) -> str:
+    return f"{kind}_{window}w"
+
+
+def window_label(kind: str, window: int) -> str:
+    """Plain-language name of a windowed KPI (what it counts)."""
+    span = "12 months" if window == 52 else f"{window} weeks"
+    late = window - window // 4
+    return {
+        "repeat": f"second purchase within {span} of the first",
+        "purchases": f"purchases per customer in their first {span}",
+        "share_3plus": f"customers with 3+ purchases in their first {span}",
+        "active_late": ("customers buying in months 10-12 after their first purchase" if window == 52
+                        else f"customers buying in weeks {late + 1}-{window} after their first purchase"),
+        "revenue": f"revenue per customer in their first {span}",
+    }[kind]
+
+
+def windowed_kpis(window: int) -> list[str]:
+    return [kpi_name(k, window) for k in WINDOW_KINDS]
+
+
+@dataclass(frozen=True)
+class BuyingWeeks:
+    """Purchases as buying weeks (see the module docstring), customers coded 0..n-1."""
+
+    customer: NDArray[np.int64]
+    week: NDArray[np.int64]
+    amount: NDArray[np.float64]
+    orders: NDArray[np.int64]
+    n_customers: int
+    weeks: int
+    """Weeks observed: purchases fall in weeks 0 .. weeks - 1."""
+
+    @property
+    def first(self) -> NDArray[np.int64]:
+        """First purchase week of each customer."""
+        first = np.full(self.n_customers, np.iinfo(np.int64).max)
+        np.minimum.at(first, self.customer, self.week)
+        return first
+
+    def before(self, week: int) -> BuyingWeeks:
+        """The observation cut at ``week``: customers who bought before it, their purchases before it."""
+        keep = self.week < week
+        codes, customer = np.unique(self.customer[keep], return_inverse=True)
+        return BuyingWeeks(customer=customer.astype(np.int64), week=self.week[keep],
+                           amount=self.amount[keep], orders=self.orders[keep],
+                           n_customers=codes.size, weeks=week)
+
+
+def buying_weeks(customer: Iterable[object], day: NDArray[np.float64], amount: NDArray[np.float64],
+                 *, weeks: int | None = None) -> BuyingWeeks:
+    """Collapse purchases (``day``: days since the start of the observation) into buying weeks."""
+    frame = pd.DataFrame({"customer": pd.Series(list(customer) if not isinstance(customer, pd.Series)
+                                                else customer.to_numpy()),
+                          "week": np.floor(np.asarray(day, dtype=float) / 7.0).astype(np.int64),
+                          "amount": np.asarray(amount, dtype=float)})
+    codes = pd.factorize(frame["customer"])[0]
+    grouped = frame.assign(code=codes).groupby(["code", "week"], sort=True).agg(
+        amount=("amount", "sum"), orders=("amount", "size")).reset_index()
+    span = int(grouped["week"].max()) + 1 if len(grouped) else 0
+    return BuyingWeeks(customer=grouped["code"].to_numpy(np.int64), week=grouped["week"].to_numpy(np.int64),
+                       amount=grouped["amount"].to_numpy(float), orders=grouped["orders"].to_numpy(np.int64),
+                       n_customers=int(codes.max()) + 1 if len(codes) else 0,
+                       weeks=span if weeks is None else weeks)
+
+
+def widest_window(bw: BuyingWeeks, *, min_share: float = 0.5) -> int | None:
+    """The longest of :data:`WINDOWS` over which at least ``min_share`` of customers were watched."""
+    first = bw.first
+    for w in WINDOWS:
+        if first.size and np.mean(first <= bw.weeks - w) >= min_share:
+            return w
+    return None
+
+
+def tenure_kpis(bw: BuyingWeeks, window: int, weights: NDArray[np.float64] | None = None
+                ) -> dict[str, float]:
+    """The windowed KPIs of the module docstring for one window (NaN if no customer qualifies).
+
+    ``weights``: one per customer (e.g. :meth:`Acquisition.weights`); equal if not given.
+    """
+    first = bw.first
+    w = np.ones(bw.n_customers) if weights is None else weights
+    eligible = (first <= bw.weeks - window) & (w > 0)
+    names = windowed_kpis(window)
+    if not eligible.any():
+        return dict.fromkeys(names, float("nan"))
+    tenure = bw.week - first[bw.customer]
+    inside = eligible[bw.customer] & (tenure < window)
+    count = np.bincount(bw.customer[inside], minlength=bw.n_customers)[eligible]
+    late = inside & (tenure >= window - window // 4)
+    active_late = np.bincount(bw.customer[late], minlength=bw.n_customers)[eligible] > 0
+    revenue = np.bincount(bw.customer[inside], weights=bw.amount[inside], minlength=bw.n_customers)
+    we = w[eligible]
+    return dict(zip(names, [float(np.average(count >= 2, weights=we)), float(np.average(count, weights=we)),
+                            float(np.average(count >= 3, weights=we)),
+                            float(np.average(active_late, weights=we)),
+                            float(np.average(revenue[eligible], weights=we))], strict=True))
+
+
+def order_kpis(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None) -> dict[str, float]:
+    """Gross value per purchase (buying week) and the log's orders per purchase."""
+    n = bw.week.size
+    if not n:
+        return {"aov": float("nan"), "orders_per_purchase": float("nan")}
+    w = np.ones(n) if weights is None else weights[bw.customer]
+    return {"aov": float(np.average(bw.amount, weights=w)) if w.sum() > 0 else float("nan"),
+            "orders_per_purchase": float(bw.orders.sum() / n)}
+
+
+@dataclass(frozen=True)
+class TenureCurves:
+    """Customers watched for ``max_tenure`` weeks: cumulative repeat purchases and revenue in
+    tenure weeks 1 .. k, ``(customers, max_tenure + 1)``, and each one's first purchase week."""
+
+    counts: NDArray[np.float64]
+    spend: NDArray[np.float64]
+    first: NDArray[np.int64]
+
+
+def tenure_curves(bw: BuyingWeeks, max_tenure: int) -> TenureCurves:
+    """:class:`TenureCurves` of the customers of ``bw`` watched for ``max_tenure`` weeks."""
+    counts, spend = cumulative_by_tenure(bw, max_tenure)
+    first = bw.first
+    return TenureCurves(counts=counts, spend=spend, first=first[first <= bw.weeks - 1 - max_tenure])
+
+
+def cumulative_by_tenure(bw: BuyingWeeks, max_tenure: int, *, complete: bool = True
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per customer, purchases and revenue in tenure weeks 1 .. k (repeat buying), k = 0..max_tenure.
+
+    Returns two ``(customers, max_tenure + 1)`` arrays; with ``complete`` only customers watched
+    for ``max_tenure`` weeks after their first purchase are kept.
+    """
+    first = bw.first
+    tenure = bw.week - first[bw.customer]
+    keep = (tenure >= 1) & (tenure <= max_tenure)
+    counts = np.zeros((bw.n_customers, max_tenure + 1))
+    spend = np.zeros((bw.n_customers, max_tenure + 1))
+    np.add.at(counts, (bw.customer[keep], tenure[keep]), 1.0)
+    np.add.at(spend, (bw.customer[keep], tenure[keep]), bw.amount[keep])
+    rows = first <= bw.weeks - 1 - max_tenure if complete else np.ones(bw.n_customers, dtype=bool)
+    return np.cumsum(counts[rows], axis=1), np.cumsum(spend[rows], axis=1)
+
+
+def lifetime_kpis(bw: BuyingWeeks) -> dict[str, float]:
+    """The event-log KPIs of :data:`simulation.calibration.eventlog.EVENT_KPIS` that count purchases only,
+    on buying weeks (``repeat_12m`` is ``repeat_52w``)."""
+    first = bw.first
+    tenure = bw.week - first[bw.customer]
+    nan = float("nan")
+    observed2 = first <= bw.weeks - 104
+    second_year = (tenure >= 52) & (tenure < 104)
+    active2 = np.bincount(bw.customer[second_year], minlength=bw.n_customers) > 0
+    exposure_years = np.clip(bw.weeks - first, 1, None).sum() * 7 / 365.25
+    return {
+        "repeat_12m": tenure_kpis(bw, 52)["repeat_52w"],
+        "active_second_year": float(active2[observed2].mean()) if observed2.any() else nan,
+        "purchases_per_buyer_year": float(bw.week.size / exposure_years) if bw.n_customers else nan,
+    }
+
+
+RECENT_WEEKS = 13
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """When a log's customers made their first purchase: what a simulated cohort is matched to."""
+
+    weeks: NDArray[np.int64]
+    """Distinct first-purchase weeks."""
+    customers: NDArray[np.int64]
+    """Customers acquired in each of them."""
+    end: int
+    """Weeks observed."""
+
+    @classmethod
+    def of(cls, bw: BuyingWeeks) -> Acquisition:
+        weeks, customers = np.unique(bw.first, return_counts=True)
+        return cls(weeks=weeks.astype(np.int64), customers=customers.astype(np.int64), end=bw.weeks)
+
+    def simulated_week(self, window: int) -> NDArray[np.int64]:
+        """The calibration run's acquisition week matched with each of :attr:`weeks`."""
+        scale = min(1.0, window / (int(self.weeks.max()) + 1)) if self.weeks.size else 1.0
+        return np.minimum(window - 1, np.floor(self.weeks * scale)).astype(np.int64)
+
+    def weights(self, first: NDArray[np.int64], window: int) -> NDArray[np.float64]:
+        """Weight of each simulated customer (first purchase week ``first``) so that the
+        simulated acquisition weeks match the log's; 0 outside the matched weeks."""
+        target = np.bincount(self.simulated_week(window), weights=self.customers, minlength=window)
+        inside = (first >= 0) & (first < window)
+        have = np.bincount(first[inside], minlength=window).astype(float)
+        per_week = np.divide(target, have, out=np.zeros(window), where=have > 0)
+        out = np.zeros(first.size)
+        out[inside] = per_week[first[inside]]
+        return out
+
+    def curves(self, tc: TenureCurves, window: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Mean simulated cumulative counts and spend for each of :attr:`weeks`, from the
+        simulated customers acquired in the matched week (all of them where none was)."""
+        matched = self.simulated_week(window)
+        pooled_c, pooled_s = tc.counts.mean(axis=0), tc.spend.mean(axis=0)
+        counts = np.empty((matched.size, tc.counts.shape[1]))
+        spend = np.empty_like(counts)
+        for i, g in enumerate(matched):
+            rows = tc.first == g
+            counts[i] = tc.counts[rows].mean(axis=0) if rows.any() else pooled_c
+            spend[i] = tc.spend[rows].mean(axis=0) if rows.any() else pooled_s
+        return counts, spend
+
+    def block_repeat(self, tc: TenureCurves, window: int) -> dict[str, float]:
+        """Repeat purchases per customer in each block of the log (:func:`block_repeat`),
+        expected from the simulated customers matched to each acquisition week."""
+        counts, _ = self.curves(tc, window)
+        mean = np.concatenate([np.zeros((counts.shape[0], 1)), counts], axis=1)
+        top = counts.shape[1] - 1
+        rows = np.arange(self.weeks.size)
+        out = {}
+        for name, (a, b) in blocks(self.end).items():
+            upto = np.clip(b - 1 - self.weeks, -1, top) + 1
+            start = np.clip(a - 1 - self.weeks, -1, top) + 1
+            out[name] = float((self.customers * (mean[rows, upto] - mean[rows, start])).sum()
+                              / self.customers.sum())
+        if "recent_repeat" in out:  # recency: who bought again in the last block
+            a, b = blocks(self.end)["recent_repeat"]
+            matched = self.simulated_week(window)
+            padded = np.concatenate([np.zeros((tc.counts.shape[0], 1)), tc.counts], axis=1)
+            active = np.empty(self.weeks.size)
+            for i, g in enumerate(matched):
+                sel = tc.first == g
+                own = padded[sel] if sel.any() else padded
+                u = int(np.clip(b - 1 - self.weeks[i], -1, top)) + 1
+                v = int(np.clip(a - 1 - self.weeks[i], -1, top)) + 1
+                active[i] = float(np.mean(own[:, u] - own[:, v] > 0))
+            out["recent_active"] = float((self.customers * active).sum() / self.customers.sum())
+        return out
+
+
+def blocks(weeks: int) -> dict[str, tuple[int, int]]:
+    """The log cut from its end into up to three blocks of :data:`RECENT_WEEKS` weeks:
+    ``recent_repeat`` (the last), ``repeat_block_2`` and ``repeat_block_3`` before it."""
+    names = ("recent_repeat", "repeat_block_2", "repeat_block_3")
+    out = {}
+    for i, name in enumerate(names):
+        b = weeks - i * RECENT_WEEKS
+        if b - RECENT_WEEKS < 1:
+            break
+        out[name] = (b - RECENT_WEEKS, b)
+    return out
+
+
+def block_repeat(bw: BuyingWeeks) -> dict[str, float]:
+    """The log's repeat purchases per customer in each of :func:`blocks` (the calibration/
+    holdout tracking curve of the fitting part, in three sums)."""
+    first = bw.first
+    repeat = bw.week > first[bw.customer]
+    n = max(bw.n_customers, 1)
+    out = {name: float((repeat & (bw.week >= a) & (bw.week < b)).sum() / n)
+           for name, (a, b) in blocks(bw.weeks).items()}
+    if "recent_repeat" in out:
+        a, b = blocks(bw.weeks)["recent_repeat"]
+        rows = repeat & (bw.week >= a) & (bw.week < b)
+        out["recent_active"] = float(np.unique(bw.customer[rows]).size / n)
+    return out

@@ -1,0 +1,279 @@
+"""Command line of the analyses: ``python -m simulation uncertainty|sensitivity|shapley|...``.
+
+Each command simulates a preset or scenario file, prints what a board would read (intervals, top
+drivers, which capability to fund first, break-even budget) and, with ``--out``, writes every
+frame as CSV plus ``summary.json``. Before a run longer than a few seconds it prints the
+estimated time; a text progress bar follows on standard error; Ctrl-C cancels (exit 130). Bad
+input exits 2 with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulation.analysis.believe import believe
+from simulation.analysis.cluster import SCHEDULER_ENV, dask_runner, scheduler_from_environment
+from simulation.analysis.decisions import DecisionRequest, decision_analysis, estimate_decision_seconds
+from simulation.analysis.investment import best_plan_under_budget, break_even
+from simulation.analysis.parallel import AnalysisCancelled, available_workers, format_seconds
+from simulation.analysis.ranges import main_assumptions, resolve_ranges
+from simulation.analysis.runs import Execution, estimate_seconds, standard_plan_levels
+from simulation.analysis.sensitivity import gain_plans, tornado, tornado_tasks
+from simulation.analysis.shapley import SwitchedOn, capability_value, shapley_plans, shapley_tasks
+from simulation.analysis.uncertainty import design, uncertainty, uncertainty_tasks
+from simulation.cli.console import (
+    BadInput,
+    add_scenario_arguments,
+    scenario_from_args,
+    text_progress,
+    write_outputs,
+)
+from simulation.core.scenario import Capability, Scenario
+
+EXIT_CANCELLED = 130
+ANNOUNCE_AFTER_SECONDS = 3.0
+"""Runs estimated to take longer than this say so before they start."""
+
+
+def _bad(message: str) -> Exception:
+    return BadInput(message)
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    return scenario_from_args(args)
+
+
+def _execution(args: argparse.Namespace) -> Execution:
+    if args.jobs == 0:
+        raise _bad("--jobs: 0 workers; use a positive number, or -1 for every core")
+    return Execution(n_jobs=args.jobs, progress=text_progress(args.quiet), cache_dir=args.cache)
+
+
+def _announce(seconds: float, args: argparse.Namespace) -> None:
+    if seconds > ANNOUNCE_AFTER_SECONDS and not args.quiet:
+        print(f"Estimated time: about {format_seconds(seconds)} on "
+              f"{available_workers(args.jobs)} worker(s); Ctrl-C cancels.", file=sys.stderr)
+
+
+def _write(args: argparse.Namespace, scenario: Scenario, frames: dict[str, Any],
+           summary: dict[str, Any]) -> None:
+    if not args.out:
+        return
+    tables = {k: v for k, v in frames.items() if isinstance(v, pd.DataFrame)}
+    write_outputs(tables, {"scenario": json.loads(scenario.to_json()), **summary}, Path(args.out))
+    (Path(args.out) / "scenario.json").write_text(scenario.to_json() + "\n")
+    print(f"\nWrote {len(tables)} CSV files, summary.json and scenario.json to {args.out}")
+
+
+def _ranges(args: argparse.Namespace, scenario: Scenario):  # type: ignore[no-untyped-def]
+    if not 0 <= args.range <= 1:
+        raise _bad(f"--range: {args.range:g} is not a share between 0 and 1")
+    return resolve_ranges(scenario, main_assumptions(scenario, args.range))
+
+
+def _money_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
+    shown = frame[list(columns)].rename(columns=columns)
+
+    def number(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+
+    return shown.to_string(index=False, float_format=number)
+
+
+def command_uncertainty(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    if not 1 <= args.replications <= 10_000:
+        raise _bad(f"--replications: {args.replications} is not between 1 and 10000")
+    ranges = () if args.seeds_only else _ranges(args, scenario)
+    plans = standard_plan_levels(scenario)
+    tasks = uncertainty_tasks(design(scenario, replications=args.replications, ranges=ranges), plans)
+    execution = _execution(args)
+    _announce(estimate_seconds(scenario, tasks, args.jobs), args)
+    result = uncertainty(scenario, replications=args.replications, ranges=ranges,
+                         execution=execution)
+    table = result.summary[result.summary["kpi"].isin(["npv", "npv_gain", "clv", "conversion_rate",
+                                                        "retention_12m", "payback_week"])]
+    kind = "seeds only" if args.seeds_only else "seeds and assumptions"
+    print(f"{args.replications} replications ({kind}); "
+          "ci = 90% interval of the expected value, p05-p95 = 90% range of outcomes")
+    print(_money_table(table, {"strategy": "strategy", "kpi": "kpi", "point": "point", "mean": "mean",
+                               "ci_low": "ci low", "ci_high": "ci high", "p05": "p05", "p95": "p95"}))
+    for row in result.beats_baseline.itertuples():
+        print(f"P({row.strategy} beats multichannel on NPV) = {row.probability:.0%} "
+              f"(90% interval {row.ci_low:.0%} to {row.ci_high:.0%})")
+    beats = result.beats_baseline.set_index("strategy")["probability"].to_dict()
+    _write(args, scenario, result.frames(), {"probability_beats_multichannel": beats})
+    return 0
+
+
+def command_sensitivity(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    ranges = _ranges(args, scenario)
+    execution = _execution(args)
+    _announce(estimate_seconds(scenario, tornado_tasks(scenario, ranges, gain_plans()), args.jobs), args)
+    result = tornado(scenario, ranges=ranges, execution=execution)
+    print(_money_table(result.bars, {"rank": "rank", "label": "assumption", "range": "range",
+                                     "npv_gain_low": "NPV gain at low", "npv_gain_high": "at high",
+                                     "clv_gain_low": "CLV gain at low", "clv_gain_high": "at high"}))
+    print()
+    print(result.top_drivers())
+    _write(args, scenario, result.frames(), {"top_drivers": result.top_drivers(),
+                                             "base_npv_gain": result.base_npv_gain})
+    return 0
+
+
+def command_shapley(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    switched_on = SwitchedOn(args.switched_on)
+    _players, _on, plans = shapley_plans(scenario, switched_on)
+    execution = _execution(args)
+    _announce(estimate_seconds(scenario, shapley_tasks(scenario, plans), args.jobs), args)
+    result = capability_value(scenario, switched_on=switched_on, execution=execution)
+    print(f"Shapley split of the NPV gain over multichannel ({len(result.subsets)} plans, one seed)")
+    print(_money_table(result.values, {"rank": "rank", "capability": "capability", "level_on": "level",
+                                       "npv_value": "NPV value", "clv_value": "CLV value",
+                                       "alone": "alone", "last_in": "last in"}))
+    print(f"Sum of values {result.values['npv_value'].sum():,.0f} = total gain "
+          f"{result.total_npv_gain:,.0f}")
+    print(result.fund_first())
+    _write(args, scenario, result.frames(), {"fund_first": result.fund_first(),
+                                             "total_npv_gain": result.total_npv_gain})
+    return 0
+
+
+def command_breakeven(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    target = None if args.plan == "omnichannel" else scenario.custom_plan
+    result = break_even(scenario, target=target)
+    print(result.summary())
+    curve = result.curve.iloc[:: max(1, len(result.curve) // 10)]
+    print(_money_table(curve, {"factor": "x today's one-off costs", "budget": "one-off budget",
+                               "npv_gain": "NPV gain", "payback_week": "payback week"}))
+    _write(args, scenario, result.frames(), {"summary": result.summary()})
+    return 0
+
+
+def command_bestplan(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    if args.budget < 0:
+        raise _bad(f"--budget: {args.budget:g} is negative")
+    try:
+        grid = sorted({float(x) for x in args.levels.split(",")})
+    except ValueError:
+        raise _bad(f"--levels: {args.levels!r} is not a comma-separated list of numbers") from None
+    if 0.0 not in grid or not all(0 <= x <= 1 for x in grid):
+        raise _bad(f"--levels: {args.levels} must lie in 0..1 and include 0")
+    result = best_plan_under_budget(scenario, args.budget, grid=grid, execution=_execution(args))
+    print(result.summary())
+    print(", ".join(f"{c.value} {result.levels.of(c):g}" for c in Capability))
+    _write(args, scenario, result.frames(), {"summary": result.summary(),
+                                             "levels": result.levels.model_dump()})
+    return 0
+
+
+def command_decisions(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    if not 0 <= args.replications <= 10_000:
+        raise _bad(f"--replications: {args.replications} is not between 0 and 10000")
+    if not 0 <= args.range <= 1:
+        raise _bad(f"--range: {args.range:g} is not a share between 0 and 1")
+    request = DecisionRequest(replications=args.replications, parameter_uncertainty=not args.seeds_only,
+                              relative_range=args.range)
+    execution = _execution(args)
+    _announce(estimate_decision_seconds(scenario, request, args.jobs), args)
+    result = decision_analysis(scenario, request, execution)
+    if result.uncertainty is not None:
+        p = result.uncertainty.probability_beats("omnichannel")
+        gain = result.uncertainty.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")]
+        print(f"Omnichannel NPV gain {gain['point']:,.0f} (90% range {gain['p05']:,.0f} to "
+              f"{gain['p95']:,.0f}); P(omnichannel beats multichannel on NPV) = {p:.0%}")
+    if result.tornado is not None:
+        print(result.tornado.top_drivers())
+    if result.capability_value is not None:
+        print(result.capability_value.fund_first())
+    for item in result.break_even.values():
+        print(item.summary())
+    _write(args, scenario, result.frames(), {})
+    return 0
+
+
+def command_believe(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    result = believe(scenario, execution=_execution(args))
+    print(result.summary())
+    table = result.thresholds[["label", "plan", "base", "low", "high", "threshold", "gain_base"]]
+    print(table.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
+    print(f"Break-even map: omnichannel NPV gain over annual revenue x {result.map_label} "
+          "(CSV with --out).")
+    _write(args, scenario, result.frames(), {"summary": result.summary(), "hybrid": result.hybrid})
+    return 0
+
+
+def _cancellable(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            address = args.scheduler or scheduler_from_environment()
+            if address is None:
+                return handler(args)
+            if not args.quiet:
+                print(f"Running the analysis on the Dask cluster at {address}.", file=sys.stderr)
+            with dask_runner(address):
+                return handler(args)
+        except (KeyboardInterrupt, AnalysisCancelled):
+            print("\ncancelled", file=sys.stderr)
+            return EXIT_CANCELLED
+
+    return run
+
+
+def add_commands(sub: Any) -> None:
+    """Add the analysis subcommands to the CLI's subparsers."""
+
+    def command(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]
+                ) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+        add_scenario_arguments(parser)
+        parser.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: every core)")
+        parser.add_argument("--cache", help="folder to cache runs in (reused by later commands)")
+        parser.add_argument("--quiet", action="store_true", help="no estimate or progress bar")
+        parser.add_argument("--scheduler", metavar="ADDRESS",
+                            help="run the tasks on a Dask cluster: a scheduler address such as "
+                                 "tcp://host:8786, or 'local' for a cluster on this machine "
+                                 f"(default: ${SCHEDULER_ENV} if set)")
+        parser.set_defaults(handler=_cancellable(handler))
+        return parser
+
+    def assumptions(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--range", type=float, default=0.25,
+                            help="half-width of each assumption's range, share of its value (0.25)")
+
+    u = command("uncertainty", "replications and uncertain assumptions: 90%% intervals",
+                command_uncertainty)
+    u.add_argument("--replications", type=int, default=30)
+    u.add_argument("--seeds-only", action="store_true", help="no parameter uncertainty")
+    assumptions(u)
+    assumptions(command("sensitivity", "tornado of the omnichannel gain over each assumption",
+                        command_sensitivity))
+    s = command("shapley", "split of the gain across the six capabilities (Shapley)", command_shapley)
+    s.add_argument("--switched-on", choices=[m.value for m in SwitchedOn], default="full",
+                   help="'on' level of a capability: 1 (full) or the custom plan's level")
+    b = command("breakeven", "largest one-off budget that still pays back", command_breakeven)
+    b.add_argument("--plan", choices=["omnichannel", "custom"], default="omnichannel")
+    p = command("bestplan", "capability levels with the highest NPV within a one-off budget",
+                command_bestplan)
+    p.add_argument("--budget", type=float, required=True, help="one-off budget (currency)")
+    p.add_argument("--levels", default="0,0.5,1", help="levels a capability may take")
+    command("believe", "what you would have to believe: where integration stops paying, and a "
+            "break-even map over business size", command_believe)
+    d = command("decisions", "the default set: uncertainty, tornado, Shapley, break-even",
+                command_decisions)
+    d.add_argument("--replications", type=int, default=30)
+    d.add_argument("--seeds-only", action="store_true", help="no parameter uncertainty")
+    assumptions(d)

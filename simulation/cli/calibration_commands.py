@@ -1,0 +1,196 @@
+"""Command line of calibration and evidence: ``python -m simulation calibrate|evidence``.
+
+``calibrate`` fits the hidden base parameters to KPIs given as ``--kpi name=value`` or measured
+from an event log or orders export (``--events FILE``, with ``--map standard=column`` for other
+column names and ``--map channel=const:web`` for a constant), with the targets chosen by
+``--target`` (a target the log cannot give is skipped with a note), prints target vs fitted and
+the plans projected from there over the scenario's horizon; ``--holdout`` first fits on the
+log's first part and prints predicted vs actual for the rest. ``--out`` writes the tables and the
+calibrated scenario (JSON, loadable in the app). ``evidence`` prints each published
+benchmark beside the model's figure measured the study's way. Bad input exits 2 in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulation.calibration import cohorts
+from simulation.calibration.eventlog import EventLogError, summarise_log, validate_events
+from simulation.calibration.evidence import evidence_table
+from simulation.calibration.fitting import (
+    KPI_SPECS,
+    CalibrationError,
+    calibrate,
+    project,
+    projected_scenario,
+)
+from simulation.calibration.holdout import Holdout, holdout_check, targets_from_log
+from simulation.cli.console import (
+    BadInput,
+    add_scenario_arguments,
+    comparison_table,
+    scenario_from_args,
+    text_progress,
+    write_outputs,
+)
+from simulation.core.scenario import CapabilityLevels
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise BadInput(f"{what}: {item!r} is not NAME=VALUE")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+_DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "space": " "}
+
+
+def _kpi_targets(items: list[str]) -> dict[str, float]:
+    targets = {}
+    for name, text in _pairs(items, "--kpi").items():
+        if name not in KPI_SPECS:
+            raise BadInput(f"--kpi: unknown KPI {name!r}; known: {', '.join(KPI_SPECS)}")
+        try:
+            targets[name] = float(text)
+        except ValueError:
+            raise BadInput(f"--kpi {name}: {text!r} is not a number") from None
+        if not math.isfinite(targets[name]):
+            raise BadInput(f"--kpi {name}: {text!r} is not a finite number")
+    return targets
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    scenario = scenario_from_args(args)
+    if not 0 <= args.level <= 1:
+        raise BadInput(f"--level: {args.level} is outside 0 to 1")
+    levels = CapabilityLevels.uniform(args.level)
+    if args.events and args.lapse is None:
+        args.lapse = "purchase"
+    try:
+        if args.events:
+            try:
+                log = validate_events(Path(args.events), mapping=_pairs(args.map, "--map"),
+                                      delimiter=_DELIMITERS.get(args.delimiter, args.delimiter),
+                                      decimal=args.decimal, day_first=args.day_first)
+            except OSError as error:
+                raise BadInput(f"--events: cannot read {args.events}: {error.strerror}") from None
+            summary = summarise_log(log, scenario=scenario)
+            for line in [*log.notes, *summary.notes, *log.problems]:
+                print(f"- {line}")
+            unknown = [t for t in args.target if t not in KPI_SPECS and t not in cohorts.WINDOW_KINDS]
+            if unknown:
+                raise BadInput(f"--target: unknown {', '.join(unknown)}; known: "
+                               f"{', '.join([*cohorts.WINDOW_KINDS, *KPI_SPECS])}")
+            if args.holdout is not None:
+                check = holdout_check(summary.purchases, scenario, levels=levels,
+                                      split=args.holdout or None, progress=text_progress(args.quiet),
+                                      lapse=args.lapse)
+                _print_holdout(check)
+            targets: dict[str, float | None] = targets_from_log(summary.kpis, summary.purchases,
+                                                                args.target or None)
+            fit = calibrate(scenario, targets, levels=levels, gross_margin=args.margin,
+                            skip_unusable=True, progress=text_progress(args.quiet), basis="cohort",
+                            acquisition=cohorts.Acquisition.of(summary.purchases), lapse=args.lapse)
+        else:
+            if not args.kpi:
+                raise BadInput("give KPIs with --kpi NAME=VALUE (repeatable) or an event log with --events")
+            fit = calibrate(scenario, _kpi_targets(args.kpi), levels=levels, gross_margin=args.margin,
+                            progress=text_progress(args.quiet), basis="cohort",
+                            lapse="hazard" if args.lapse is None else args.lapse)
+    except (CalibrationError, EventLogError) as error:
+        raise BadInput("; ".join(error.problems)) from None
+    for note in fit.skipped:
+        print(f"- {note}")
+    table = fit.table[["label", "target", "fitted", "error", "within"]]
+    print("Target vs fitted (current plan, integration level "
+          f"{args.level:.0%}, {fit.evaluations} simulations):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    for message in fit.messages:
+        print(f"- {message}")
+    projection = project(fit)
+    print("\nProjected from your calibrated current state:")
+    print(comparison_table(projection.kpis))
+    if args.out:
+        frames: dict[str, Any] = {"calibration": fit.table, "parameters": fit.parameters,
+                                  **projection.frames()}
+        write_outputs(frames, {"factors": fit.factors, "messages": fit.messages}, Path(args.out))
+        # With the current levels as what is in place, so it reproduces the projection.
+        projected_scenario(fit).to_json(Path(args.out) / "calibrated_scenario.json")
+        print(f"\nWrote the tables and calibrated_scenario.json to {args.out}")
+    return 0
+
+
+def _print_holdout(check: Holdout) -> None:
+    print(f"Holdout check: fitted on weeks 1-{check.split}, predicted weeks {check.split + 1}-"
+          f"{check.weeks} for the {check.customers:,} customers who bought in the fitting part")
+    table = check.summary[["label", "actual", "predicted", "relative_error"]]
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    print("Week by week (cumulative since the split, per customer):")
+    weekly = check.weekly[check.weekly["part"] == "holdout"]
+    shown = weekly.iloc[::max(1, len(weekly) // 8)][
+        ["week", "actual_purchases", "predicted_purchases", "actual_revenue", "predicted_revenue",
+         "actual_active", "predicted_active"]]
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    print()
+
+
+def command_evidence(args: argparse.Namespace) -> int:
+    table = evidence_table(population=args.population)
+    shown = table[["id", "kind", "published", "model", "tolerance_low", "tolerance_high", "within"]]
+    with pd.option_context("display.width", 160, "display.max_colwidth", 40):
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    targets = table[table["use"].astype(str).str.startswith("target")]
+    print(f"\n{int(targets['within'].fillna(False).sum())} of {len(targets)} target rows within tolerance")
+    if args.out:
+        write_outputs({"evidence": table}, {}, Path(args.out))
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``calibrate`` and ``evidence`` to the CLI's subparsers."""
+    cal = sub.add_parser("calibrate", help="fit the model to your KPIs or event log, then project")
+    add_scenario_arguments(cal)
+    cal.add_argument("--kpi", action="append", default=[], metavar="NAME=VALUE",
+                     help=f"a KPI you know today (repeatable): {', '.join(KPI_SPECS)}")
+    cal.add_argument("--events", help="event log or orders export: customer_id, timestamp, amount; "
+                     "channel and event_type optional")
+    cal.add_argument("--map", action="append", default=[], metavar="STANDARD=COLUMN",
+                     help="column of the log holding a standard field, or const:VALUE for a "
+                     "constant, e.g. channel=const:web (repeatable)")
+    cal.add_argument("--delimiter", choices=list(_DELIMITERS),
+                     help="the log's delimiter, if it cannot be told from the file")
+    cal.add_argument("--decimal", choices=[".", ","],
+                     help="the log's decimal separator, if it cannot be told from the file")
+    order = cal.add_mutually_exclusive_group()
+    order.add_argument("--day-first", dest="day_first", action="store_true", default=None,
+                       help="dates like 03/04/2024 are 3 April")
+    order.add_argument("--month-first", dest="day_first", action="store_false",
+                       help="dates like 03/04/2024 are 4 March")
+    cal.add_argument("--target", action="append", default=[], metavar="NAME",
+                     help="with --events: a KPI of the log to fit (repeatable; default: all it "
+                     "gives): repeat, purchases, share_3plus, active_late, revenue (the log's "
+                     "widest tenure window), aov, recent_repeat, online_share, visitor_conversion")
+    cal.add_argument("--holdout", type=int, nargs="?", const=0, metavar="WEEKS",
+                     help="with --events: first fit on the log's first WEEKS weeks (default half) "
+                     "and print predicted vs actual for the rest")
+    cal.add_argument("--lapse", choices=["purchase", "hazard"],
+                     help="how customers lapse: 'purchase' (buy-till-you-die: only right after a "
+                     "purchase; default for --events) or 'hazard' (the scenario's weekly churn "
+                     "hazard; default for --kpi)")
+    cal.add_argument("--level", type=float, default=0.0, help="your integration level today, 0 to 1")
+    cal.add_argument("--margin", type=float, help="gross margin, share of revenue")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.set_defaults(handler=command_calibrate)
+    ev = sub.add_parser("evidence", help="published benchmarks vs the model, measured the same way")
+    ev.add_argument("--population", type=int, help="people simulated per preset run")
+    ev.add_argument("--out", help="folder for evidence.csv")
+    ev.set_defaults(handler=command_evidence)

@@ -1,0 +1,111 @@
+"""Command line: ``python -m simulation run|presets ...``.
+
+Bad input (unknown preset, malformed scenario file, unwritable output folder) exits with
+code 2 and a one-line reason on standard error; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from simulation.analysis.parallel import format_seconds
+from simulation.cli.analysis_commands import add_commands as add_analysis_commands
+from simulation.cli.calibration_commands import add_commands as add_calibration_commands
+from simulation.cli.console import (
+    BadInput,
+    add_scenario_arguments,
+    comparison_table,
+    scenario_from_args,
+    text_progress,
+    write_outputs,
+)
+from simulation.cli.report_commands import add_commands as add_report_commands
+from simulation.core.api import simulate
+from simulation.core.personalization import PersonalizedTargeting, TargetingMode
+from simulation.core.presets import preset_descriptions
+from simulation.core.scenario import APP_VERSION, Scenario
+from simulation.inputs import InputError
+
+EXIT_BAD_INPUT = 2
+ANNOUNCE_AFTER_SECONDS = 3.0
+SECONDS_PER_AGENT_STEP = 3.0e-8
+"""One person advanced one week under one plan with learned targeting, at 1M people on the
+2-core reference machine (README, Speed and memory); smaller runs cost a little more per step."""
+
+
+def expected_run_seconds(scenario: Scenario) -> float:
+    """Rough wall-clock seconds of :func:`simulate` for ``scenario`` (three plans)."""
+    market = scenario.market
+    return 0.3 + 3 * market.population * market.horizon_weeks * SECONDS_PER_AGENT_STEP
+
+def command_run(args: argparse.Namespace) -> int:
+    scenario = scenario_from_args(args)
+    targeting = PersonalizedTargeting(mode=TargetingMode(args.targeting))
+    seconds = expected_run_seconds(scenario)
+    if seconds > ANNOUNCE_AFTER_SECONDS and not args.quiet:
+        print(f"Estimated time: about {format_seconds(seconds)} on an idle 2-core machine "
+              f"({scenario.market.population:,} people); Ctrl-C stops.", file=sys.stderr)
+    results = simulate(scenario, progress=text_progress(args.quiet), targeting=targeting)
+    frames = results.frames()
+    if not args.no_customers:
+        frames["customers"] = results.customers
+    kpis = results.kpis
+    summary = {
+        "app_version": APP_VERSION,
+        "scenario": json.loads(scenario.to_json()),
+        "kpis": json.loads(kpis.to_json(orient="index")),
+    }
+    if args.out:
+        write_outputs(frames, summary, Path(args.out))
+        (Path(args.out) / "scenario.json").write_text(scenario.to_json() + "\n")
+    print(f"Scenario {scenario.name!r}, seed {scenario.seed}, "
+          f"{scenario.market.population:,} simulated people for a market of "
+          f"{scenario.market.market_size:,}, {scenario.market.horizon_weeks} weeks "
+          f"(money in {scenario.market.currency})")
+    print(comparison_table(kpis))
+    if args.out:
+        print(f"\nWrote {len(frames)} CSV files, summary.json and scenario.json to {args.out}")
+    return 0
+
+
+def command_presets(args: argparse.Namespace) -> int:
+    for name, description in preset_descriptions().items():
+        print(f"{name:<20} {description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulation",
+        description="Omnichannel Strategy Explorer: simulate multichannel vs omnichannel plans.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="simulate a preset or scenario file and write CSVs")
+    add_scenario_arguments(run)
+    run.add_argument("--no-customers", action="store_true", help="skip the per-person CSV")
+    run.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    run.add_argument("--targeting", choices=[m.value for m in TargetingMode], default="learned",
+                     help="offers to the top-scored people (learned, default) or to random ones")
+    run.set_defaults(handler=command_run)
+    presets = sub.add_parser("presets", help="list the presets")
+    presets.set_defaults(handler=command_presets)
+    add_analysis_commands(sub)
+    add_calibration_commands(sub)
+    add_report_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except InputError as error:  # scenarios, event logs: every input boundary's one type
+        print(f"error: {error.one_line()}", file=sys.stderr)
+    except BadInput as error:
+        print(f"error: {error}", file=sys.stderr)
+    return EXIT_BAD_INPUT

@@ -1,0 +1,70 @@
+"""``python -m simulation report`` and ``bundle``: the board report and the run bundle from the
+command line (registered in :mod:`simulation.cli.main` by :func:`add_commands`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from simulation.analysis.decisions import DecisionRequest
+from simulation.analysis.runs import Execution
+from simulation.cli.console import BadInput, add_scenario_arguments, scenario_from_args, text_progress
+from simulation.report.figures import ExportError
+from simulation.report.pdf import PdfError
+
+
+def _inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from simulation.report.build import prepare
+
+    if args.replications < 1:
+        raise BadInput(f"--replications: {args.replications} runs; use at least 1")
+    if not args.out:
+        raise BadInput("--out: say which folder to write to")
+    scenario = scenario_from_args(args)
+    request = DecisionRequest(replications=args.replications)
+    execution = Execution(n_jobs=args.jobs, progress=text_progress(args.quiet))
+    return prepare(scenario, request, analysis_population=args.analysis_population, execution=execution)
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from simulation.report.build import write_report
+
+    inputs = _inputs(args)
+    try:
+        html_path, pdf_path = write_report(inputs, Path(args.out))
+    except (ExportError, PdfError) as error:
+        raise BadInput(str(error)) from None
+    except OSError as error:
+        raise BadInput(f"cannot write to {args.out}: {error.strerror}") from None
+    print(inputs.verdict.sentence())
+    print(f"Wrote {html_path} and {pdf_path}")
+    return 0
+
+
+def command_bundle(args: argparse.Namespace) -> int:
+    from simulation.report.bundle import write_bundle
+
+    inputs = _inputs(args)
+    try:
+        path = write_bundle(inputs, Path(args.out))
+    except OSError as error:
+        raise BadInput(f"cannot write to {args.out}: {error.strerror}") from None
+    print(inputs.verdict.sentence())
+    print(f"Wrote {path}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for name, handler, what in (
+        ("report", command_report, "write report.html and report.pdf (2-4 A4 pages) for a board"),
+        ("bundle", command_bundle, "write one zip: scenario, every table as CSV, charts, report"),
+    ):
+        parser = sub.add_parser(name, help=what)
+        add_scenario_arguments(parser)
+        parser.add_argument("--replications", type=int, default=30,
+                            help="runs behind the intervals (default 30, as in the app)")
+        parser.add_argument("--analysis-population", type=int,
+                            help="simulated people per analysis run (default: the scenario's own)")
+        parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+        parser.add_argument("--quiet", action="store_true", help="no progress on standard error")
+        parser.set_defaults(handler=handler)

@@ -1,0 +1,1 @@
+"""The engine core: parameters, scenario, presets, world, random streams, engine, metrics and the API."""

@@ -1,0 +1,826 @@
+"""The scenario: one typed, validated, immutable tree holding every parameter.
+
+Defaults describe the ``benchmark_retailer`` preset: a mid-sized retailer with a store network,
+a website, an app, social commerce and messaging. Each field states its unit, range, meaning and
+source; "assumption" marks a modelling choice to be tested with the sensitivity tools rather
+than a published figure. Money is in the scenario's currency; rates are per week unless named
+otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from simulation.core import presets
+from simulation.core.parameters import (
+    CurrencyCode,
+    Description,
+    FrozenModel,
+    Name,
+    ScenarioError,
+    Title,
+    param,
+    problems_from,
+)
+from simulation.inputs import InputError, json_input
+
+APP_VERSION = "0.2.0"
+
+
+class Capability(StrEnum):
+    """The six integration capabilities (0 = siloed, 1 = integrated), MODEL.md."""
+
+    IDENTITY = "identity"
+    CONTEXT = "context"
+    CONSISTENCY = "consistency"
+    ORCHESTRATION = "orchestration"
+    INVENTORY = "inventory"
+    SERVICE = "service"
+
+
+class Plan(StrEnum):
+    """The three plans simulated in lockstep."""
+
+    MULTICHANNEL = "multichannel"
+    OMNICHANNEL = "omnichannel"
+    CUSTOM = "custom"
+
+
+#: The name of :class:`Plan` before 1.0, kept so code written against it keeps working.
+Strategy = Plan
+
+
+class ChannelKind(StrEnum):
+    PHYSICAL = "physical"
+    DIGITAL = "digital"
+
+
+_ASSUMPTION = "assumption (see sensitivity)"
+
+
+class Channel(FrozenModel):
+    """One sales or marketing channel."""
+
+    name: Name
+    kind: ChannelKind = ChannelKind.DIGITAL
+    conversion: float = param(
+        0.1, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance that a touchpoint in this channel ends in a purchase decision",
+        source="Baymard: ~70% of online carts abandoned; stores convert visits more often",
+    )
+    order_value_multiplier: float = param(
+        1.0, gt=0, le=5, unit="x segment order value", step=0.05,
+        meaning="order value in this channel relative to the segment's typical order",
+        source=_ASSUMPTION,
+    )
+    contact_frequency_weekly: float = param(
+        0.5, ge=0, le=14, unit="contacts/week", step=0.1,
+        meaning="messages this channel sends each person it knows, when it runs on its own",
+        source=_ASSUMPTION,
+    )
+    contact_cost: float = param(
+        0.02, ge=0, le=50, unit="currency/contact", step=0.01,
+        meaning="cost of one contact (mail, push, ad impression bundle, SMS)",
+        source=_ASSUMPTION,
+    )
+    stock_availability: float = param(
+        0.95, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance the wanted item is in this channel's own stock",
+        source="GMA/Gruen et al. 2002: 8.3% of items out of stock in store",
+    )
+    return_rate: float = param(
+        0.15, ge=0, le=1, unit="share of orders", step=0.01,
+        meaning="share of orders bought here that are returned",
+        source="NRF/Appriss 2023: 17.6% online, 10% in store",
+    )
+    fulfilment_cost: float = param(
+        0.0, ge=0, le=1000, unit="currency/order", step=0.5,
+        meaning="cost to serve one order bought here beyond the product: picking, packing and "
+        "delivery for remote orders, handling at the till for store sales (valuation only)",
+        source="assumption, range 0-15: 3PL pick and pack about 1.2-1.8 EUR an order plus a "
+        "parcel of about 4-6 (fastfulfill.ro public price grid 2026); store service sits in "
+        "the gross margin",
+    )
+
+
+class Segment(FrozenModel):
+    """A group of people who shop alike."""
+
+    name: Name
+    share: float = param(
+        0.33, ge=0, le=1, unit="share of market", step=0.01,
+        meaning="share of the addressable market in this segment", source=_ASSUMPTION,
+    )
+    channel_preference: dict[str, float] = Field(default_factory=dict)
+    switch_probability: float = param(
+        0.2, ge=0, le=1, unit="probability/touchpoint", step=0.01,
+        meaning="chance of moving to another channel between two touchpoints of a journey",
+        source="HBR 2017: 73% of customers use several channels",
+    )
+    intent_rate_weekly: float = param(
+        0.06, ge=0, le=1, unit="journeys/week", step=0.005,
+        meaning="chance an aware person starts a shopping journey in a given week",
+        source=_ASSUMPTION,
+    )
+    order_value: float = param(
+        60.0, gt=0, le=100_000, unit="currency", step=1.0,
+        meaning="median order value", source=_ASSUMPTION,
+    )
+    order_value_dispersion: float = param(
+        0.5, ge=0, le=2, unit="lognormal sigma", step=0.05,
+        meaning="spread of order values around the median", source=_ASSUMPTION,
+    )
+    weekly_churn_hazard: float = param(
+        0.01, ge=0, le=1, unit="probability/week", step=0.001,
+        meaning="chance an average-satisfied customer lapses in a given week",
+        source="RJMetrics 2015: 32% of first-time buyers buy again within 12 months",
+    )
+    conflict_sensitivity: float = param(
+        0.4, ge=0, le=1, unit="probability", step=0.05,
+        meaning="chance a customer who meets conflicting prices or offers walks away",
+        source="Accenture 2014: 82% expect the same price online and in store",
+    )
+    contact_tolerance_weekly: float = param(
+        2.0, ge=0, le=20, unit="contacts/week", step=0.1,
+        meaning="contacts per week above which messages annoy instead of remind",
+        source="MarketingSherpa 2017: 45% of unsubscribes blame too many emails",
+    )
+
+    @field_validator("channel_preference")
+    @classmethod
+    def _weights_non_negative(cls, weights: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in weights.items() if not v >= 0}
+        if bad:
+            raise ValueError(f"weights must be >= 0, got {bad}")
+        if weights and sum(weights.values()) <= 0:
+            raise ValueError("at least one channel needs a positive weight")
+        return weights
+
+
+class Market(FrozenModel):
+    """Size, horizon, money and how the market learns about the business."""
+
+    population: int = param(
+        20_000, ge=100, le=20_000_000, unit="simulated people", step=1000,
+        meaning="people simulated; more is slower but tighter", source="engine sizing",
+    )
+    market_size: int = param(
+        500_000, ge=100, le=1_000_000_000, unit="people", step=10_000,
+        meaning="real addressable market that money figures are scaled to",
+        source=_ASSUMPTION,
+    )
+    horizon_weeks: int = param(
+        156, ge=8, le=520, unit="weeks", step=4,
+        meaning="how long the plans are simulated", source="MODEL.md: 3 years",
+    )
+    discount_rate_annual: float = param(
+        0.08, ge=0, le=0.5, unit="per year", step=0.01,
+        meaning="cost of capital used to discount cash flows, applied weekly",
+        source=_ASSUMPTION,
+    )
+    existing_customer_share: float = param(
+        0.05, ge=0, le=1, unit="share of market", step=0.01,
+        meaning="people who are already active customers at week 0",
+        source=_ASSUMPTION,
+    )
+    weekly_reach_rate: float = param(
+        0.02, ge=0, le=1, unit="probability/week", step=0.005,
+        meaning="chance an unaware person is reached by marketing in a given week",
+        source=_ASSUMPTION,
+    )
+    reach_cost: float = param(
+        1.5, ge=0, le=1000, unit="currency/person reached", step=0.1,
+        meaning="media cost of making one person aware", source=_ASSUMPTION,
+    )
+    prospect_dropout_weekly: float = param(
+        0.01, ge=0, le=1, unit="probability/week", step=0.001,
+        meaning="chance an aware person who has never bought loses interest for good",
+        source=_ASSUMPTION,
+    )
+    currency: CurrencyCode = "USD"
+
+
+class Behaviour(FrozenModel):
+    """How journeys, trust, contacts and satisfaction work; shared by every strategy."""
+
+    touchpoints_per_journey: int = param(
+        3, ge=1, le=8, unit="touchpoints", step=1,
+        meaning="most touchpoints one shopping journey takes before it is abandoned",
+        source=_ASSUMPTION,
+    )
+    siloed_context_kept: float = param(
+        0.4, ge=0, le=1, unit="probability", step=0.05,
+        meaning="chance a channel switch loses nothing even in silos (the customer knows "
+        "what they want); integration raises the rest by the context level",
+        source=_ASSUMPTION,
+    )
+    lost_context_abandon_share: float = param(
+        0.5, ge=0, le=1, unit="probability", step=0.05,
+        meaning="when a channel switch loses the cart and history, chance of giving up "
+        "rather than starting over", source=_ASSUMPTION,
+    )
+    conflict_rate: float = param(
+        0.25, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance that a siloed channel shows a different price, promotion or message "
+        "than the one the customer saw before; the same share of revenue is what "
+        "harmonising offers reprices (economics.harmonisation_margin_cost)",
+        source="Cavallo 2017 (AER): online and store prices of 56 multichannel retailers "
+        "identical 72% of the time, so about 28% differ; plausible range 0.1-0.4",
+    )
+    stockout_lost_share: float = param(
+        0.40, ge=0, le=1, unit="share of stock-outs", step=0.01,
+        meaning="stock-outs that end the journey (buy elsewhere or not at all)",
+        source="GMA/Gruen et al. 2002: 31% buy elsewhere + 9% do not buy",
+    )
+    network_fill_rate: float = param(
+        0.80, ge=0, le=1, unit="probability", step=0.01,
+        meaning="chance the rest of the network has the item and its stock record is right "
+        "(what shared inventory can offer)",
+        source="DeHoratius and Raman 2008: 65% of store stock records are wrong",
+    )
+    cross_channel_return_share: float = param(
+        0.30, ge=0, le=1, unit="share of returns", step=0.01,
+        meaning="returns and service requests customers want to make in another channel",
+        source=_ASSUMPTION,
+    )
+    return_processing_cost: float = param(
+        8.0, ge=0, le=1000, unit="currency/return", step=0.5,
+        meaning="handling cost of one return", source=_ASSUMPTION,
+    )
+    contact_cap_weekly: float = param(
+        1.5, ge=0, le=14, unit="contacts/week", step=0.1,
+        meaning="contacts per person per week an orchestrated contact policy allows",
+        source=_ASSUMPTION,
+    )
+    reminder_max_uplift: float = param(
+        0.6, ge=0, le=5, unit="x intent", step=0.05,
+        meaning="largest rise in journey intent that reminders can cause",
+        source=_ASSUMPTION,
+    )
+    reminder_half_saturation: float = param(
+        1.0, gt=0, le=20, unit="contacts/week", step=0.1,
+        meaning="contacts per week that give about 63% of the largest reminder effect",
+        source=_ASSUMPTION,
+    )
+    unsubscribe_per_excess_contact: float = param(
+        0.01, ge=0, le=1, unit="probability/contact", step=0.005,
+        meaning="chance per contact above tolerance that the person unsubscribes",
+        source="MarketingSherpa 2017",
+    )
+    churn_per_excess_contact: float = param(
+        0.002, ge=0, le=0.1, unit="probability/contact/week", step=0.0005,
+        meaning="weekly churn hazard added per contact above the person's tolerance",
+        source=_ASSUMPTION,
+    )
+    intent_heterogeneity: float = param(
+        1.0, ge=0, le=5, unit="coefficient of variation", step=0.1,
+        meaning="spread of hidden purchase propensity between people (0 = all alike)",
+        source=_ASSUMPTION,
+    )
+    dropout_after_purchase: float = param(
+        0.0, ge=0, le=0.9, unit="probability/purchase", step=0.01,
+        meaning="chance that a customer becomes inactive for good right after a purchase "
+                "(BG/NBD drop-out; 0 = lapses come only from the weekly churn hazard)",
+        source="Fader, Hardie & Lee 2005 (BG/NBD): CDNOW fit E[p] = a/(a+b) = 0.79/3.22 = 0.25; "
+               "0 by default (the presets model lapse by the weekly hazard); fitted by calibration",
+    )
+    dropout_after_purchase_concentration: float = param(
+        3.2, ge=0.5, le=10_000, unit="Beta a + b", step=0.1,
+        meaning="how alike customers' drop-out chances are: each customer's chance is Beta "
+                "distributed around dropout_after_purchase with this a + b (large = all alike)",
+        source="Fader, Hardie & Lee 2005 (BG/NBD), CDNOW: a = 0.79, b = 2.43, a + b = 3.2",
+    )
+    loyalty_threshold_purchases: int = param(
+        4, ge=2, le=100, unit="purchases", step=1,
+        meaning="purchases that make a customer loyal", source=_ASSUMPTION,
+    )
+    loyal_hazard_multiplier: float = param(
+        0.6, gt=0, le=1, unit="x churn hazard", step=0.05,
+        meaning="churn hazard of loyal customers relative to others", source=_ASSUMPTION,
+    )
+    baseline_satisfaction: float = param(
+        0.7, ge=0, le=1, unit="score 0-1", step=0.05,
+        meaning="satisfaction of a customer with nothing to complain about",
+        source=_ASSUMPTION,
+    )
+    satisfaction_smoothing: float = param(
+        0.3, ge=0, le=1, unit="weight", step=0.05,
+        meaning="weight of this week's experience in the running satisfaction score",
+        source=_ASSUMPTION,
+    )
+    satisfaction_churn_elasticity: float = param(
+        3.0, ge=0, le=20, unit="per satisfaction point", step=0.25,
+        meaning="churn hazard is multiplied by exp(-elasticity x (satisfaction - baseline))",
+        source=_ASSUMPTION,
+    )
+    purchase_satisfaction_gain: float = param(
+        0.05, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction gained by a smooth purchase", source=_ASSUMPTION,
+    )
+    conflict_satisfaction_loss: float = param(
+        0.15, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost on meeting conflicting prices or messages",
+        source=_ASSUMPTION,
+    )
+    lost_context_satisfaction_loss: float = param(
+        0.10, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost when a channel switch loses the cart and history",
+        source=_ASSUMPTION,
+    )
+    stockout_satisfaction_loss: float = param(
+        0.10, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost on a stock-out", source=_ASSUMPTION,
+    )
+    return_friction_satisfaction_loss: float = param(
+        0.20, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost when a return or service request is refused or "
+        "redirected because it was made in another channel", source=_ASSUMPTION,
+    )
+    overmessaging_satisfaction_loss: float = param(
+        0.03, ge=0, le=1, unit="score/contact", step=0.005,
+        meaning="satisfaction lost per contact above the person's tolerance in a week",
+        source=_ASSUMPTION,
+    )
+
+
+class Economics(FrozenModel):
+    """Margins and offer economics."""
+
+    gross_margin: float = param(
+        0.35, ge=0, le=1, unit="share of revenue", step=0.01,
+        meaning="gross margin on net revenue", source=_ASSUMPTION,
+    )
+    offers_per_week_share: float = param(
+        0.02, ge=0, le=1, unit="share of known people/week", step=0.005,
+        meaning="weekly budget of targeted offers, as a share of the people the business knows",
+        source=_ASSUMPTION,
+    )
+    offer_cost: float = param(
+        1.0, ge=0, le=1000, unit="currency/offer", step=0.1,
+        meaning="cost of one targeted offer (discount budget and delivery)",
+        source=_ASSUMPTION,
+    )
+    offer_uplift: float = param(
+        1.0, ge=0, le=20, unit="x intent", step=0.1,
+        meaning="rise in the chance of a journey that week for a person who responds to offers",
+        source="McKinsey 2021: personalization lifts revenue 5-25%",
+    )
+    network_fulfilment_cost: float = param(
+        3.0, ge=0, le=1000, unit="currency/order", step=0.5,
+        meaning="extra cost of an order served from another location's stock (ship-from-store "
+        "picking and transfer, click-and-collect handling) on top of the channel's own cost "
+        "to serve (valuation only)",
+        source="assumption, range 1-8: store picking is slower than a warehouse's; "
+        "pick and pack 1.2-1.8 EUR plus a transfer or parcel (fastfulfill.ro 2026)",
+    )
+    click_collect_share: float = param(
+        0.25, ge=0, le=1, unit="share of remote orders", step=0.05,
+        meaning="share of remote orders customers collect in a store instead of having them "
+        "delivered, once shared inventory offers it (x the plan's inventory level; valuation "
+        "only); Gallino and Moreno 2014: buy-online-pick-up-in-store moved sales into stores",
+        source="assumption, range 0-0.5: 68% of UK shoppers used click and collect in 2024 "
+        "(helmwms.com glossary), a minority of their orders",
+    )
+    click_collect_cost: float = param(
+        2.0, ge=0, le=1000, unit="currency/order", step=0.5,
+        meaning="cost of handing over a collected order in store (instead of the channel's "
+        "delivery cost; valuation only)",
+        source="assumption, range 1-4: store staff time to stage and hand over a parcel",
+    )
+    harmonisation_margin_cost: float = param(
+        0.02, ge=0, le=0.5, unit="share of revenue", step=0.005,
+        meaning="gross margin given up on revenue whose offers differed across channels, when "
+        "consistency harmonises prices and promotions to one (lower) offer; applied at the "
+        "plan's consistency level x conflict rate (valuation only)",
+        source="assumption, range 0-0.05: where online and store prices differ the gap is a "
+        "few per cent (Cavallo 2017); matching the lower price gives up about half of it; "
+        "Kireyev, Kumar and Ofek 2017 on self-matching",
+    )
+    terminal_value_share: float = param(
+        0.0, ge=0, le=1, unit="share", step=0.5,
+        meaning="share of the customer base's value after the horizon counted in NPV (0 = off, "
+        "the default; 1 = every customer active at the horizon valued with the lifetime-CLV "
+        "tail; outputs that use it say so)",
+        source="setting; the tail method is docs/MODEL.md 'Lifetime value'",
+    )
+    retrain_every_weeks: int = param(
+        13, ge=1, le=104, unit="weeks", step=1,
+        meaning="how often the targeting model is retrained", source="MODEL.md",
+    )
+
+
+class CapabilityCost(FrozenModel):
+    """What one integration capability costs at full level and how long it takes.
+
+    Cost = fixed + per store (location) + per order or per active customer profile, each
+    multiplied by the plan's level of the capability. One-off parts are spread over the project
+    (implementation delay plus ramp-up); running parts are paid every week from week 0.
+    """
+
+    one_off_cost: float = param(
+        250_000.0, ge=0, le=1e10, unit="currency", step=10_000,
+        meaning="fixed one-off project cost at full level (licences, integration, change), "
+        "spread over the delay and ramp-up",
+        source=_ASSUMPTION,
+    )
+    one_off_per_store: float = param(
+        0.0, ge=0, le=1e8, unit="currency/store", step=500,
+        meaning="one-off cost per physical location at full level (devices, fitting, training)",
+        source=_ASSUMPTION,
+    )
+    running_cost_weekly: float = param(
+        2_000.0, ge=0, le=1e8, unit="currency/week", step=100,
+        meaning="fixed running cost per week at full level once the project starts",
+        source=_ASSUMPTION,
+    )
+    running_per_store_weekly: float = param(
+        0.0, ge=0, le=1e6, unit="currency/store/week", step=5,
+        meaning="running cost per physical location per week at full level (per-location "
+        "licences such as a POS add-on, store staff time)",
+        source=_ASSUMPTION,
+    )
+    cost_per_order: float = param(
+        0.0, ge=0, le=100, unit="currency/order", step=0.01,
+        meaning="running cost per order of any channel at full level (usage-priced order "
+        "management, payment or routing fees)",
+        source=_ASSUMPTION,
+    )
+    cost_per_profile_yearly: float = param(
+        0.0, ge=0, le=100, unit="currency/active customer/year", step=0.01,
+        meaning="running cost per active customer profile per year at full level "
+        "(profile-priced customer data platforms and messaging tools)",
+        source=_ASSUMPTION,
+    )
+    ramp_weeks: int = param(
+        26, ge=0, le=260, unit="weeks", step=1,
+        meaning="weeks until the capability works at full effect (linear phase-in)",
+        source=_ASSUMPTION,
+    )
+
+
+def _cost(one_off: float, running: float, ramp: int, **scaled: float) -> CapabilityCost:
+    return CapabilityCost(one_off_cost=one_off, running_cost_weekly=running, ramp_weeks=ramp,
+                          **scaled)
+
+
+class CapabilityCosts(FrozenModel):
+    """Cost and ramp-up of each capability (IT, data, process change)."""
+
+    # Mid-market tools for a chain of about a dozen stores (data/presets/benchmark_retailer.toml
+    # gives the sources of each figure); ramp-ups as before (they move behaviour, not cost).
+    identity: CapabilityCost = _cost(60_000, 800, 39, cost_per_profile_yearly=0.20)
+    context: CapabilityCost = _cost(80_000, 500, 26, one_off_per_store=1_500,
+                                    running_per_store_weekly=20.5)
+    consistency: CapabilityCost = _cost(30_000, 300, 13)
+    orchestration: CapabilityCost = _cost(40_000, 400, 26, cost_per_profile_yearly=0.10)
+    inventory: CapabilityCost = _cost(250_000, 1_000, 52, one_off_per_store=5_000,
+                                      running_per_store_weekly=25.0, cost_per_order=0.10)
+    service: CapabilityCost = _cost(40_000, 300, 26, one_off_per_store=1_000)
+
+    def of(self, capability: Capability) -> CapabilityCost:
+        return getattr(self, capability.value)  # type: ignore[no-any-return]
+
+
+class Business(FrozenModel):
+    """The size of the business the scenario describes, as its owner would state it.
+
+    ``stores`` prices the per-location costs; revenue and orders are what the business reports
+    today, and the multichannel plan's simulated figures are checked against them (a preset
+    whose market size does not reproduce its stated size fails its test).
+    """
+
+    stores: int = param(
+        12, ge=0, le=100_000, unit="locations", step=1,
+        meaning="physical stores (locations) that per-store costs are paid for (valuation only)",
+        source="stated by the business (preset)",
+    )
+    annual_revenue: float = param(
+        10_900_000.0, ge=0, le=1e12, unit="currency/year", step=100_000,
+        meaning="net revenue a year the business reports today, siloed (multichannel)",
+        source="stated by the business (preset)",
+    )
+    orders_per_year: float = param(
+        175_000.0, ge=0, le=1e10, unit="orders/year", step=1000,
+        meaning="orders a year the business reports today, all channels",
+        source="stated by the business (preset)",
+    )
+
+
+class ImplementationRisk(FrozenModel):
+    """How far an integration programme overruns its budget and time: the point plan is on
+    budget and on time unless set otherwise; the uncertainty analysis draws both from their
+    ranges (one overrun and one delay for the whole programme)."""
+
+    one_off_overrun: float = param(
+        0.0, ge=0, le=5, unit="share of one-off cost", step=0.05,
+        meaning="extra one-off spend over the quoted cost (0.3 = 30% over budget)",
+        source="Budzier and Flyvbjerg 2011: 8 in 10 IT projects miss their cost estimate by "
+        "over 10%; Flyvbjerg and Gardner 2023: 18% overrun by over 50%",
+    )
+    overrun_low: float = param(
+        0.0, ge=0, le=5, unit="share of one-off cost", step=0.05,
+        meaning="low end of the overrun range the uncertainty analysis draws from",
+        source="on budget",
+    )
+    overrun_high: float = param(
+        0.6, ge=0, le=5, unit="share of one-off cost", step=0.05,
+        meaning="high end of the overrun range (uniform draws; mean 30%, near the 27% "
+        "average IT overrun reported by Flyvbjerg and Budzier 2011, HBR)",
+        source="Flyvbjerg and Budzier 2011 (HBR, 1,471 IT projects): average overrun 27%",
+    )
+    delay_weeks: int = param(
+        0, ge=0, le=104, unit="weeks", step=1,
+        meaning="weeks every capability starts late: its effect phases in after the delay, "
+        "and its one-off cost is spread over the delay and the ramp",
+        source=_ASSUMPTION,
+    )
+    delay_low_weeks: int = param(
+        0, ge=0, le=104, unit="weeks", step=1,
+        meaning="low end of the delay range the uncertainty analysis draws from",
+        source="on time",
+    )
+    delay_high_weeks: int = param(
+        26, ge=0, le=104, unit="weeks", step=1,
+        meaning="high end of the delay range (uniform draws)",
+        source="assumption: half a year late; schedule overruns of IT projects are common "
+        "(Budzier and Flyvbjerg 2011)",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ImplementationRisk:
+        problems = []
+        if self.overrun_low > self.overrun_high:
+            problems.append("implementation_risk: overrun_low is above overrun_high")
+        if self.delay_low_weeks > self.delay_high_weeks:
+            problems.append("implementation_risk: delay_low_weeks is above delay_high_weeks")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _level(meaning: str) -> Any:
+    return param(0.5, ge=0, le=1, unit="level 0-1", step=0.05, meaning=meaning,
+                 source="your choice")
+
+
+class CapabilityLevels(FrozenModel):
+    """Integration level of each capability, 0 = siloed, 1 = fully integrated."""
+
+    identity: float = _level("unified customer ID: share of customer records linked across channels")
+    context: float = _level("cart and journey continuity: chance a channel switch keeps the context")
+    consistency: float = _level("same prices, promotions and messages everywhere")
+    orchestration: float = _level("one contact policy that caps and de-duplicates messages")
+    inventory: float = _level("shared stock, click-and-collect and ship-from-store")
+    service: float = _level("returns, exchanges and support accepted in any channel")
+
+    @classmethod
+    def uniform(cls, level: float) -> CapabilityLevels:
+        return cls(**{c.value: level for c in Capability})
+
+    def of(self, capability: Capability) -> float:
+        return float(getattr(self, capability.value))
+
+
+def default_channels() -> tuple[Channel, ...]:
+    physical = ChannelKind.PHYSICAL
+    return (
+        Channel(name="store", kind=physical, conversion=0.35, order_value_multiplier=1.0,
+                contact_frequency_weekly=0.2, contact_cost=0.40, stock_availability=0.917,
+                return_rate=0.10, fulfilment_cost=0.0),
+        Channel(name="web", conversion=0.12, order_value_multiplier=1.10,
+                contact_frequency_weekly=0.7, contact_cost=0.01, stock_availability=0.95,
+                return_rate=0.176, fulfilment_cost=7.0),
+        Channel(name="app", conversion=0.16, order_value_multiplier=1.05,
+                contact_frequency_weekly=0.8, contact_cost=0.005, stock_availability=0.95,
+                return_rate=0.176, fulfilment_cost=7.0),
+        Channel(name="social", conversion=0.06, order_value_multiplier=0.85,
+                contact_frequency_weekly=1.0, contact_cost=0.05, stock_availability=0.90,
+                return_rate=0.176, fulfilment_cost=7.0),
+        Channel(name="messaging", conversion=0.08, order_value_multiplier=0.90,
+                contact_frequency_weekly=1.0, contact_cost=0.02, stock_availability=0.95,
+                return_rate=0.176, fulfilment_cost=7.0),
+    )
+
+
+def default_segments() -> tuple[Segment, ...]:
+    return (
+        Segment(name="store-first", share=0.45, switch_probability=0.10,
+                channel_preference={"store": 0.75, "web": 0.10, "app": 0.05, "social": 0.05,
+                                    "messaging": 0.05},
+                intent_rate_weekly=0.05, order_value=60.0, weekly_churn_hazard=0.008,
+                conflict_sensitivity=0.3, contact_tolerance_weekly=1.5),
+        Segment(name="digital-first", share=0.30, switch_probability=0.25,
+                channel_preference={"store": 0.10, "web": 0.45, "app": 0.25, "social": 0.10,
+                                    "messaging": 0.10},
+                intent_rate_weekly=0.06, order_value=55.0, weekly_churn_hazard=0.012,
+                conflict_sensitivity=0.4, contact_tolerance_weekly=3.0),
+        Segment(name="channel hoppers", share=0.25, switch_probability=0.55,
+                channel_preference={"store": 0.30, "web": 0.25, "app": 0.20, "social": 0.15,
+                                    "messaging": 0.10},
+                intent_rate_weekly=0.08, order_value=70.0, weekly_churn_hazard=0.010,
+                conflict_sensitivity=0.5, contact_tolerance_weekly=2.5),
+    )
+
+
+class Scenario(FrozenModel):
+    """Every parameter of one what-if, validated; the input of :func:`simulation.simulate`.
+
+    Build one with :meth:`preset`, :meth:`from_json` or the constructor; derive variants with
+    :meth:`replace`. Instances are immutable and round-trip exactly through :meth:`to_json`.
+    """
+
+    name: Title = "default"
+    description: Description = ""
+    seed: int = param(
+        20261125, ge=0, le=2**63 - 1, unit="integer", step=1,
+        meaning="random seed: the same scenario and seed give the same numbers",
+        source="reproducibility",
+    )
+    app_version: str = APP_VERSION
+    market: Market = Market()
+    behaviour: Behaviour = Behaviour()
+    economics: Economics = Economics()
+    channels: tuple[Channel, ...] = default_channels()
+    segments: tuple[Segment, ...] = default_segments()
+    business: Business = Business()
+    capability_costs: CapabilityCosts = CapabilityCosts()
+    implementation_risk: ImplementationRisk = ImplementationRisk()
+    custom_plan: CapabilityLevels = CapabilityLevels()
+    existing_capabilities: CapabilityLevels = CapabilityLevels.uniform(0.0)
+    """Integration already in place at week 0: every plan starts from these levels, ramps from
+    them to its own, and pays one-off costs only for the part above them (0 = starting from
+    silos, as the preset strategies assume; calibration sets them to the current state)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        problems = []
+        names = [c.name for c in self.channels]
+        if not 1 <= len(names) <= 8:
+            problems.append(f"channels: {len(names)} channels given, 1 to 8 supported")
+        if len(set(names)) != len(names):
+            problems.append(f"channels: names must be unique, got {names}")
+        if not self.segments:
+            problems.append("segments: at least one segment is needed")
+        total = sum(s.share for s in self.segments)
+        if self.segments and abs(total - 1) > 1e-6:
+            problems.append(f"segments: shares add up to {total:.4g}, they must add up to 1")
+        for i, segment in enumerate(self.segments):
+            unknown = sorted(set(segment.channel_preference) - set(names))
+            if unknown:
+                problems.append(f"segments[{i}].channel_preference: unknown channels {unknown}")
+            elif sum(segment.channel_preference.get(n, 0.0) for n in names) <= 0:
+                problems.append(f"segments[{i}].channel_preference: no channel has weight > 0")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Construction -----------------------------------------------------------------------
+
+    @classmethod
+    def validated(cls, data: dict[str, Any]) -> Scenario:
+        """Build from plain data, raising :class:`ScenarioError` listing every problem."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise ScenarioError(_split_model_problems(problems_from(error))) from None
+
+    @classmethod
+    def preset(cls, name: str) -> Scenario:
+        """A scenario from ``data/presets/<name>.toml`` (see :func:`preset_names`)."""
+        return _preset(name)
+
+    @classmethod
+    def from_json(cls, text: str | bytes | Path) -> Scenario:
+        """A scenario from JSON text (or its bytes, in any common encoding).
+
+        Only data: a string is never taken as a path (pass a :class:`~pathlib.Path`, or use
+        :meth:`from_file`, for a file). Size and nesting are limited (:mod:`simulation.inputs`);
+        every problem is reported.
+
+        Raises
+        ------
+        ScenarioError
+            Not JSON, too large or too deep, or an invalid scenario (each bad field named).
+        """
+        if isinstance(text, Path):
+            return cls.from_file(text)
+        try:
+            if isinstance(text, bytes):
+                data = json_input.json_from_bytes(text)
+            else:
+                data = json_input.parse_json_object(text)
+        except InputError as error:
+            raise ScenarioError(_as_text_hint(error.problems, text)) from None
+        return cls.validated(data)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Scenario:
+        """A scenario from a JSON file (as downloaded from the app); only regular files up to
+        :data:`~simulation.inputs.problems.MAX_SCENARIO_BYTES` are read."""
+        try:
+            data = json_input.json_from_file(path)
+            return cls.validated(data)
+        except InputError as error:
+            name = Path(path).name
+            raise ScenarioError([p if p.startswith(name) else f"{name}: {p}"
+                                 for p in error.problems]) from None
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """Canonical JSON (sorted keys); also written to ``path`` when given."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, indent=2)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def canonical_key(self) -> str:
+        """Compact canonical JSON: equal scenarios give equal keys (used for caching)."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def to_url_token(self) -> str:
+        """The scenario packed into a URL-safe string (zlib + base64)."""
+        return json_input.link_token(self.canonical_key())
+
+    @classmethod
+    def from_url_token(cls, token: str) -> Scenario:
+        """Inverse of :meth:`to_url_token`: the token carries data only, never a path; its
+        length and inflated size are limited. A bad token raises :class:`ScenarioError`."""
+        try:
+            data = json_input.json_from_link(token)
+        except InputError as error:
+            raise ScenarioError(error.problems) from None
+        return cls.validated(data)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with changes; nested fields by ``__``, e.g. ``market__population=5000``.
+
+        A dict value is merged into the nested part (``custom_plan={"identity": 1}``).
+        """
+        data = self.model_dump(mode="python")
+        for key, value in changes.items():
+            target = data
+            *parents, leaf = key.split("__")
+            for part in parents:
+                if part not in target or not isinstance(target[part], dict):
+                    raise ScenarioError([f"{key.replace('__', '.')}: is not a known parameter"])
+                target = target[part]
+            if isinstance(value, FrozenModel):
+                value = value.model_dump(mode="python")
+            if isinstance(value, dict) and isinstance(target.get(leaf), dict):
+                target[leaf] = {**target[leaf], **value}
+            else:
+                target[leaf] = value
+        return Scenario.validated(data)
+
+    # Derived views ----------------------------------------------------------------------
+
+    def plan(self, strategy: Plan) -> CapabilityLevels:
+        """Capability levels of a strategy: all 0, all 1, or the custom plan."""
+        if strategy is Plan.MULTICHANNEL:
+            return CapabilityLevels.uniform(0.0)
+        if strategy is Plan.OMNICHANNEL:
+            return CapabilityLevels.uniform(1.0)
+        return self.custom_plan
+
+    @property
+    def weekly_discount_rate(self) -> float:
+        return float((1 + self.market.discount_rate_annual) ** (1 / 52) - 1)
+
+    @property
+    def scale(self) -> float:
+        """Real people represented by one simulated person."""
+        return self.market.market_size / self.market.population
+
+
+def _as_text_hint(problems: list[str], text: str | bytes) -> list[str]:
+    """Point a caller who passed a path where JSON text is expected to :meth:`Scenario.from_file`."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if stripped and not stripped.startswith(("{", "[", "\ufeff")) and len(stripped) < 4096:
+        return [*problems, "to read a scenario file, use Scenario.from_file(path)"]
+    return problems
+
+
+def _split_model_problems(problems: list[str]) -> list[str]:
+    """Model-level checks join their findings with '; ': give each its own line."""
+    out: list[str] = []
+    for problem in problems:
+        head, _, rest = problem.partition(": ")
+        if head == "scenario" and "; " in rest:
+            out.extend(part for part in rest.split("; "))
+        else:
+            out.append(problem if head != "scenario" else rest)
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _preset(name: str) -> Scenario:
+    """The default scenario with preset ``name`` laid over it, validated (read once per process:
+    scenarios are immutable and the shipped files do not change while the app runs)."""
+    data = presets.deep_merge(Scenario().model_dump(mode="python"), presets.preset_data(name))
+    data.setdefault("name", name)
+    return Scenario.validated(data)

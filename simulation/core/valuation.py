@@ -1,0 +1,105 @@
+"""Valuation parameters: what a run is valued at, which no simulated decision depends on.
+
+The real market size (how many real people a simulated person stands for), gross margin, the
+margin given up by harmonised prices, the costs to serve an order, the business's size (stores)
+and the one-off, per-store, per-order and per-profile costs of the integration capabilities and
+their budget overrun turn what the simulated people did into market totals and money; none of
+them changes what anybody does (capability ramp-up weeks and implementation delay do, so they
+are not among them). The engine therefore never reads them: it keeps each person's
+discounted net revenue and costs, and :mod:`simulation.core.metrics` applies the scale, the margin
+and the integration-cost schedule afterwards. A finished run can thus be valued at other
+prices without simulating again (:func:`revalue_run`), which is exact: the numbers equal a
+fresh run at those prices. The app answers the margin and integration-cost sliders this way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from simulation.core.engine import RunOutput
+from simulation.core.scenario import Capability, Scenario
+
+_CAPABILITY_PRICES = ("one_off_cost", "one_off_per_store", "running_cost_weekly",
+                      "running_per_store_weekly", "cost_per_order", "cost_per_profile_yearly")
+
+VALUATION_PARAMETERS: tuple[str, ...] = (
+    "market__market_size",
+    "economics__gross_margin",
+    "economics__network_fulfilment_cost",
+    "economics__click_collect_share",
+    "economics__click_collect_cost",
+    "economics__harmonisation_margin_cost",
+    "economics__terminal_value_share",
+    "business__stores",
+    "business__annual_revenue",
+    "business__orders_per_year",
+    "implementation_risk__one_off_overrun",
+    "implementation_risk__overrun_low",
+    "implementation_risk__overrun_high",
+    "implementation_risk__delay_low_weeks",
+    "implementation_risk__delay_high_weeks",
+    "channels__*__fulfilment_cost",
+    *(f"capability_costs__{capability.value}__{cost}"
+      for capability in Capability for cost in _CAPABILITY_PRICES),
+)
+"""Scenario parameters (``Scenario.replace`` paths; ``*`` = every element of a list) that only
+value a run."""
+
+_FIXED: dict[str, Any] = {name: 0 for name in VALUATION_PARAMETERS} | {
+    "market__market_size": 1_000_000}
+
+
+def _paths(data: dict[str, Any], path: str) -> list[tuple[Any, str]]:
+    """(container, key) of every value ``path`` names in dumped scenario ``data``."""
+    *parents, leaf = path.split("__")
+    targets: list[Any] = [data]
+    for part in parents:
+        if part == "*":
+            targets = [item for target in targets for item in target]
+        else:
+            targets = [target[part] for target in targets]
+    return [(target, leaf) for target in targets]
+
+
+def _with(scenario: Scenario, values: dict[str, Any] | Scenario) -> Scenario:
+    data = scenario.model_dump(mode="python")
+    source = values.model_dump(mode="python") if isinstance(values, Scenario) else {}
+    for path in VALUATION_PARAMETERS:
+        places = _paths(data, path)
+        if isinstance(values, Scenario):
+            if len(_paths(source, path)) != len(places):
+                return Scenario.validated(source)  # another channel list: nothing to keep
+            for (target, leaf), (origin, _) in zip(places, _paths(source, path), strict=True):
+                target[leaf] = origin[leaf]
+        else:
+            for target, leaf in places:
+                target[leaf] = values[path]
+    return Scenario.validated(data)
+
+
+def simulated_part(scenario: Scenario) -> Scenario:
+    """``scenario`` with every valuation parameter at a fixed value: two scenarios that differ
+    only in valuation parameters have the same simulated part (and simulate identically)."""
+    return _with(scenario, _FIXED)
+
+
+def with_prices_of(scenario: Scenario, priced: Scenario) -> Scenario:
+    """``scenario`` with the valuation parameters of ``priced``."""
+    return _with(scenario, priced)
+
+
+def revalue_run(run: RunOutput, scenario: Scenario) -> RunOutput:
+    """``run`` valued at ``scenario``'s prices.
+
+    Raises ``ValueError`` unless ``scenario`` differs from the run's own scenario only in
+    valuation parameters.
+    """
+    if simulated_part(scenario) != simulated_part(run.world.scenario):
+        raise ValueError("the scenario differs from the run's in more than its valuation "
+                         "parameters (market size, margins, costs to serve, capability costs, "
+                         "business size); simulate it instead")
+    return dataclasses.replace(run, world=dataclasses.replace(run.world, scenario=scenario))
+
+
+__all__ = ["VALUATION_PARAMETERS", "revalue_run", "simulated_part", "with_prices_of"]

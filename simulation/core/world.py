@@ -1,0 +1,213 @@
+"""The scenario turned into arrays: channel and segment tables and the fixed traits of people.
+
+Nothing here depends on the strategy: every plan is simulated on this same world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.core.random_streams import Draw, RandomStreams
+from simulation.core.scenario import Capability, CapabilityLevels, ChannelKind, Plan, Scenario
+
+NEVER = np.iinfo(np.int16).max
+"""Week stamp meaning 'never happened' (also used for people never reached)."""
+
+CHANNELS_IN_MASK = np.array([bin(mask).count("1") for mask in range(256)], dtype=np.uint8)
+"""Number of channels in an 8-bit channel mask (bit c set = channel c): ``CHANNELS_IN_MASK[mask]``."""
+
+
+@dataclass(frozen=True)
+class ChannelTable:
+    """Per-channel parameters as arrays of shape (C,)."""
+
+    names: tuple[str, ...]
+    physical: NDArray[np.bool_]
+    conversion: NDArray[np.float64]
+    value_multiplier: NDArray[np.float64]
+    contact_frequency: NDArray[np.float64]
+    contact_cost: NDArray[np.float64]
+    availability: NDArray[np.float64]
+    return_rate: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Per-segment parameters as arrays of shape (G,) or (G, C)."""
+
+    names: tuple[str, ...]
+    share: NDArray[np.float64]
+    preference: NDArray[np.float64]
+    """(G, C) channel choice probabilities, rows sum to 1."""
+    switch_probability: NDArray[np.float64]
+    intent_rate: NDArray[np.float64]
+    order_value: NDArray[np.float64]
+    order_value_dispersion: NDArray[np.float64]
+    churn_hazard: NDArray[np.float64]
+    conflict_sensitivity: NDArray[np.float64]
+    contact_tolerance: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class People:
+    """Fixed traits of the N simulated people, shape (N,)."""
+
+    segment: NDArray[np.int8]
+    propensity: NDArray[np.float32]
+    """Hidden multiplier of the segment's journey rate (mean 1); the marketer never sees it."""
+    aware_week: NDArray[np.int16]
+    """Week the person is reached by marketing (0 for existing customers, NEVER if not)."""
+    existing: NDArray[np.bool_]
+    favourite_channel: NDArray[np.int8]
+
+
+@dataclass(frozen=True)
+class World:
+    scenario: Scenario
+    channels: ChannelTable
+    segments: SegmentTable
+    people: People
+    strategies: tuple[str, ...]
+    """Names of the plans simulated in lockstep (by default the three :class:`Strategy`)."""
+    levels: NDArray[np.float64]
+    """(S, 6) planned capability levels, in :class:`Capability` order."""
+    existing: NDArray[np.float64]
+    """(6,) levels already in place at week 0 (``scenario.existing_capabilities``)."""
+    ramp_weeks: NDArray[np.float64]
+    """(6,) ramp-up of each capability in weeks."""
+    delay_weeks: int = 0
+    """Weeks every capability's phase-in starts late (``implementation_risk.delay_weeks``)."""
+
+    @property
+    def n_people(self) -> int:
+        return int(self.people.segment.shape[0])
+
+    def effective_levels(self, week: int) -> NDArray[np.float64]:
+        """(S, 6) levels in force in ``week``: from the levels in place to the plan's, phased in
+        linearly over each capability's ramp once the implementation delay has passed."""
+        since = week - self.delay_weeks
+        if since < 0:
+            return np.broadcast_to(self.existing, self.levels.shape).copy()
+        phase = np.where(self.ramp_weeks > 0, np.minimum(1.0, since / np.maximum(self.ramp_weeks, 1)), 1.0)
+        return self.existing + (self.levels - self.existing) * phase
+
+
+def channel_table(scenario: Scenario) -> ChannelTable:
+    chans = scenario.channels
+    return ChannelTable(
+        names=tuple(c.name for c in chans),
+        physical=np.array([c.kind is ChannelKind.PHYSICAL for c in chans]),
+        conversion=np.array([c.conversion for c in chans]),
+        value_multiplier=np.array([c.order_value_multiplier for c in chans]),
+        contact_frequency=np.array([c.contact_frequency_weekly for c in chans]),
+        contact_cost=np.array([c.contact_cost for c in chans]),
+        availability=np.array([c.stock_availability for c in chans]),
+        return_rate=np.array([c.return_rate for c in chans]),
+    )
+
+
+def segment_table(scenario: Scenario) -> SegmentTable:
+    segs = scenario.segments
+    names = [c.name for c in scenario.channels]
+    pref = np.array([[s.channel_preference.get(n, 0.0) for n in names] for s in segs], dtype=float)
+    pref /= pref.sum(axis=1, keepdims=True)
+    return SegmentTable(
+        names=tuple(s.name for s in segs),
+        share=np.array([s.share for s in segs]),
+        preference=pref,
+        switch_probability=np.array([s.switch_probability for s in segs]),
+        intent_rate=np.array([s.intent_rate_weekly for s in segs]),
+        order_value=np.array([s.order_value for s in segs]),
+        order_value_dispersion=np.array([s.order_value_dispersion for s in segs]),
+        churn_hazard=np.array([s.weekly_churn_hazard for s in segs]),
+        conflict_sensitivity=np.array([s.conflict_sensitivity for s in segs]),
+        contact_tolerance=np.array([s.contact_tolerance_weekly for s in segs]),
+    )
+
+
+def draw_people(scenario: Scenario, segments: SegmentTable, streams: RandomStreams) -> People:
+    """Segments, hidden propensities, reach week and existing customers of N people.
+
+    Propensity is gamma distributed with mean 1 and the scenario's coefficient of variation
+    (``behaviour.intent_heterogeneity``); 0 makes everyone alike.
+    """
+    n = scenario.market.population
+    segment = np.searchsorted(
+        np.cumsum(segments.share), streams.generator(Draw.SEGMENT).random(n), side="right"
+    ).clip(max=len(segments.share) - 1).astype(np.int8)
+
+    cv = scenario.behaviour.intent_heterogeneity
+    if cv > 0:
+        shape = 1.0 / cv**2
+        propensity = streams.generator(Draw.PROPENSITY).gamma(shape, 1.0 / shape, n)
+    else:
+        propensity = np.ones(n)
+
+    existing = streams.generator(Draw.EXISTING).random(n) < scenario.market.existing_customer_share
+    reach = scenario.market.weekly_reach_rate
+    if reach > 0:
+        # Week of first reach: geometric waiting time (week 0 is the first chance).
+        aware = streams.generator(Draw.AWARENESS).geometric(reach, n) - 1
+        aware_week = np.minimum(aware, NEVER).astype(np.int16)
+    else:
+        aware_week = np.full(n, NEVER, dtype=np.int16)
+    aware_week[existing] = 0
+    favourite = segments.preference.argmax(axis=1)[segment].astype(np.int8)
+    return People(
+        segment=segment,
+        propensity=propensity.astype(np.float32),
+        aware_week=aware_week,
+        existing=existing,
+        favourite_channel=favourite,
+    )
+
+
+def churn_hazard(world: World, segment: NDArray[np.integer], satisfaction: NDArray[np.floating],
+                 purchases: NDArray[np.integer]) -> NDArray[np.float64]:
+    """Weekly churn hazard from satisfaction and loyalty (the engine's formula, in float64).
+
+    hazard = segment hazard x exp(-elasticity x (satisfaction - baseline))
+             x (loyal multiplier if purchases >= loyalty threshold)
+    """
+    b = world.scenario.behaviour
+    hazard = world.segments.churn_hazard[segment] * np.exp(
+        -b.satisfaction_churn_elasticity * (satisfaction.astype(np.float64) - b.baseline_satisfaction))
+    loyal = purchases >= b.loyalty_threshold_purchases
+    return np.where(loyal, hazard * b.loyal_hazard_multiplier, hazard)  # type: ignore[no-any-return]
+
+
+def standard_plans(scenario: Scenario) -> dict[str, CapabilityLevels]:
+    """Multichannel (all 0), omnichannel (all 1) and the scenario's custom plan."""
+    return {s.value: scenario.plan(s) for s in Plan}
+
+
+def build_world(scenario: Scenario, streams: RandomStreams,
+                plans: Mapping[str, CapabilityLevels] | None = None) -> World:
+    """Everything the engine needs that does not change during a run.
+
+    ``plans`` maps a name to capability levels; the first is the baseline that NPV gains, ROI
+    and payback are measured against. Defaults to :func:`standard_plans`.
+    """
+    plans = dict(plans) if plans is not None else standard_plans(scenario)
+    if not plans:
+        raise ValueError("at least one plan is needed")
+    strategies = tuple(plans)
+    segments = segment_table(scenario)
+    levels = np.array([[plan.of(c) for c in Capability] for plan in plans.values()])
+    ramps = np.array([scenario.capability_costs.of(c).ramp_weeks for c in Capability], dtype=float)
+    existing = np.array([scenario.existing_capabilities.of(c) for c in Capability])
+    return World(
+        scenario=scenario,
+        channels=channel_table(scenario),
+        segments=segments,
+        people=draw_people(scenario, segments, streams),
+        strategies=strategies,
+        levels=levels,
+        existing=existing,
+        ramp_weeks=ramps,
+        delay_weeks=scenario.implementation_risk.delay_weeks,
+    )

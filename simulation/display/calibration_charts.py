@@ -1,0 +1,161 @@
+"""Calibration page helpers: plain functions, results in, tables and plotly figures out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from simulation.calibration.fitting import KPI_SPECS, Calibration
+from simulation.calibration.holdout import Holdout
+from simulation.core.results import Results
+from simulation.display import format as fmt
+from simulation.display import theme
+
+PROJECTION_KPIS = {
+    "conversion_rate": "Conversion",
+    "repeat_12m": "Second purchase within 12 months",
+    "retention_12m": "Not lapsed 12 months on (model-only)",
+    "aov": "Average order value",
+    "purchases_per_customer_year": "Purchases per active customer-year (model)",
+    "clv": "Customer lifetime value",
+    "npv": "NPV after all costs",
+}
+
+KPI_DEFAULTS = {"aov": 70.0, "repeat_52w": 45.0, "purchases_52w": 2.3, "share_3plus_52w": 25.0,
+                "active_late_52w": 17.0, "online_share": 35.0, "conversion_rate": 45.0}
+"""Starting values of the KPI route's inputs (percent for shares)."""
+
+
+def _value(kpi: str, value: float) -> str:
+    spec = KPI_SPECS.get(kpi)
+    if spec is not None and spec.rate:
+        return fmt.percent(value)
+    return f"{value:,.2f}"
+
+
+def target_table(calibration: Calibration) -> pd.DataFrame:
+    """Target vs fitted with the error, formatted for display."""
+    t = calibration.table
+    return pd.DataFrame({
+        "KPI": t["label"],
+        "Target": [_value(k, v) for k, v in zip(t["kpi"], t["target"], strict=True)],
+        "Fitted": [_value(k, v) for k, v in zip(t["kpi"], t["fitted"], strict=True)],
+        "Error": [_value(k, v) if KPI_SPECS[k].rate else f"{v:+,.2f}"
+                  for k, v in zip(t["kpi"], t["error"], strict=True)],
+        "Relative error": [fmt.percent(v, signed=True) for v in t["relative_error"]],
+        "Within tolerance": ["yes" if w else "no" for w in t["within"]],
+    })
+
+
+def target_figure(calibration: Calibration) -> go.Figure:
+    """Fitted as a share of target per KPI, with each KPI's tolerance as an error bar."""
+    t = calibration.table
+    ratio = t["fitted"] / t["target"]
+    tol = t["tolerance"] / t["target"]
+    fig = go.Figure()
+    fig.add_bar(x=t["label"], y=[1.0] * len(t), name="Target", marker_color=theme.NEUTRAL_COLOUR,
+                error_y={"type": "data", "array": tol, "visible": True})
+    fig.add_bar(x=t["label"], y=ratio, name="Fitted (current plan, simulated)",
+                marker_color=theme.PURCHASE_COLOUR)
+    fig.update_layout(template=theme.template(), barmode="group", height=380,
+                      title="Fitted KPIs relative to your targets (bar on the target: tolerance)",
+                      yaxis={"tickformat": ".0%", "title": "share of target"})
+    return fig
+
+
+def projection_data(results: Results) -> pd.DataFrame:
+    k = results.kpis[list(PROJECTION_KPIS)].copy()
+    k.index.name = "plan"
+    return k.reset_index()
+
+
+def projection_table(results: Results) -> pd.DataFrame:
+    currency = results.scenario.market.currency
+    rows = {}
+    for plan, row in results.kpis.iterrows():
+        rows[theme.plan_label(str(plan))] = {
+            "Conversion": fmt.percent(row["conversion_rate"]),
+            "Second purchase within 12 months": fmt.percent(row["repeat_12m"]),
+            "Not lapsed 12 months on (model-only)": fmt.percent(row["retention_12m"]),
+            "Average order value": fmt.money(row["aov"], currency, exact=True),
+            "Purchases per active customer-year (model)": f"{row['purchases_per_customer_year']:.2f}",
+            "Customer lifetime value": fmt.money(row["clv"], currency),
+            "NPV after all costs": fmt.money(row["npv"], currency),
+            "NPV gain vs. current": fmt.money(row["npv_gain"], currency, signed=True),
+        }
+    return pd.DataFrame(rows)
+
+
+def projection_figure(results: Results) -> go.Figure:
+    """Conversion, retention and CLV of each plan relative to the current plan."""
+    k = results.kpis
+    base = k.iloc[0]
+    fig = go.Figure()
+    for plan in k.index:
+        rel = [k.loc[plan, c] / base[c] - 1 for c in ("conversion_rate", "repeat_12m", "clv")]
+        fig.add_bar(x=["Conversion", "Second purchase within 12 months", "Customer lifetime value"], y=rel,
+                    name=theme.plan_label(str(plan)), marker_color=theme.plan_colour(str(plan)))
+    fig.update_layout(template=theme.template(), barmode="group", height=400,
+                      title="Each plan against your calibrated current state",
+                      yaxis={"tickformat": "+.0%", "title": "change vs. current"})
+    return fig
+
+
+def mix_table(mix: pd.DataFrame) -> pd.DataFrame:
+    wide = mix.pivot(index="group", columns="basis", values="share")
+    return wide.rename(columns={"used": "by channels used", "bought": "by channels bought"}).reset_index()
+
+
+def log_kpi_table(kpis: dict[str, float]) -> pd.DataFrame:
+    """The event log's KPIs with their definitions (one meaning: the calibration's)."""
+    from simulation.calibration.eventlog import EVENT_KPIS
+
+    def meaning(k: str) -> str:
+        return EVENT_KPIS.get(k) or KPI_SPECS[k].label
+
+    return pd.DataFrame({
+        "KPI": [KPI_SPECS[k].label.capitalize() if k in KPI_SPECS else k.replace("_", " ").capitalize()
+                for k in kpis],
+        "Value": ["-" if pd.isna(v) else _value(k, v) if k in KPI_SPECS else f"{v:.3g}"
+                  for k, v in kpis.items()],
+        "Definition": [meaning(k) for k in kpis],
+    })
+
+
+def holdout_table(check: Holdout) -> pd.DataFrame:
+    """Predicted vs actual in the holdout, with the relative error."""
+    s = check.summary
+    money = s["metric"] == "revenue"
+    return pd.DataFrame({
+        "In the holdout": s["label"],
+        "Actual": [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["actual"], money, strict=True)],
+        "Predicted": [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["predicted"], money, strict=True)],
+        "Error": [fmt.percent(v, signed=True) for v in s["relative_error"]],
+    })
+
+
+def holdout_figure(check: Holdout) -> go.Figure:
+    """The calibration/holdout chart: weekly repeat purchases per customer, actual vs predicted,
+    with the split marked; cumulative holdout purchases per customer as a second panel."""
+    from plotly.subplots import make_subplots
+
+    w = check.weekly
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(
+        "Repeat purchases per customer, week by week",
+        "Since the split: purchases and active share per customer"))
+    fig.add_scatter(x=w["week"], y=w["actual_repeat"], name="actual", row=1, col=1,
+                    line={"color": theme.NEUTRAL_COLOUR})
+    fig.add_scatter(x=w["week"], y=w["predicted_repeat"], name="predicted (calibrated model)",
+                    row=1, col=1, line={"color": theme.PURCHASE_COLOUR, "dash": "dash"})
+    hold = w[w["part"] == "holdout"]
+    for col, label, dash in (("purchases", "purchases", "solid"), ("active", "bought at least once", "dot")):
+        fig.add_scatter(x=hold["week"], y=hold[f"actual_{col}"], name=f"actual {label}", row=1, col=2,
+                        line={"color": theme.NEUTRAL_COLOUR, "dash": dash})
+        fig.add_scatter(x=hold["week"], y=hold[f"predicted_{col}"], name=f"predicted {label}", row=1,
+                        col=2, line={"color": theme.PURCHASE_COLOUR,
+                                     "dash": "dash" if dash == "solid" else dash})
+    fig.add_vline(x=check.split - 0.5, line_dash="dot", row=1, col=1)
+    fig.update_layout(template=theme.template(), height=420,
+                      title=f"Fitted on weeks 1-{check.split}, predicted to week {check.weeks}")
+    fig.update_xaxes(title="week of the log")
+    return fig

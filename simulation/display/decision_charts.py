@@ -1,0 +1,292 @@
+"""Chart builders of the decisions page: analysis frames in, plotly figure out; no Streamlit.
+
+Fan chart (replications over time), tornado (gain at each end of each assumption's range),
+Shapley waterfall (the gain split across capabilities), payback and NPV gain against the one-off
+budget, and the interval table. Each figure has a ``*_data`` companion (the CSV download) or takes
+the tidy frame it draws; colours and template come from :mod:`simulation.display.theme`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from simulation.analysis.investment import BestPlan, BreakEven
+from simulation.core.scenario import Capability
+from simulation.display import format as fmt
+from simulation.display import theme
+from simulation.display.labels import capability_name, levels_description
+
+FAN_TITLES = {
+    "cumulative_gain": "Cumulative extra cash over multichannel",
+    "cumulative_npv_gain": "NPV gain over multichannel built up week by week",
+    "active_customers": "Active customers",
+}
+INTERVAL_KPIS = {
+    "npv_gain": "NPV gain vs multichannel", "npv": "NPV", "clv": "CLV per customer",
+    "conversion_rate": "Conversion", "retention_12m": "12-month retention",
+    "revenue": "Net revenue", "payback_week": "Payback week", "roi": "ROI on integration",
+}
+_SHARES = {"conversion_rate", "retention_12m", "repeat_rate", "repeat_12m", "loyal_share",
+           "journey_conversion", "roi"}
+
+
+def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
+    return theme.finish(fig, title, height=height)
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def fan_data(fan: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of one fan metric (strategies with a flat zero gain, the baseline, dropped)."""
+    rows = fan[fan["metric"] == metric]
+    if metric != "active_customers":
+        flat = rows.groupby("strategy")["q95"].apply(lambda s: bool(np.allclose(s, 0)))
+        rows = rows[~rows["strategy"].map(flat)]
+    return rows.reset_index(drop=True)
+
+
+def fan_figure(fan: pd.DataFrame, metric: str, currency: str) -> go.Figure:
+    """Median and 50% / 90% bands over replications, one colour per strategy."""
+    data = fan_data(fan, metric)
+    money = metric != "active_customers"
+    factor, word = fmt.axis_scale(list(data[["q05", "q95"]].to_numpy().ravel())) if money else (1.0, "")
+    fig = go.Figure()
+    for strategy, rows in data.groupby("strategy", sort=False):
+        colour, label = theme.plan_colour(str(strategy)), theme.plan_label(str(strategy))
+        for low, high, alpha, band in (("q05", "q95", 0.15, "90%"), ("q25", "q75", 0.3, "50%")):
+            fig.add_scatter(x=rows["week"], y=rows[high] / factor, mode="lines", line={"width": 0},
+                            showlegend=False, hoverinfo="skip", legendgroup=label)
+            fig.add_scatter(x=rows["week"], y=rows[low] / factor, mode="lines", line={"width": 0},
+                            fill="tonexty", fillcolor=_rgba(colour, alpha), legendgroup=label,
+                            name=f"{label}: {band} of runs", hoverinfo="skip")
+        fig.add_scatter(x=rows["week"], y=rows["q50"] / factor, mode="lines", name=f"{label}: median",
+                        legendgroup=label, line={"color": colour, "width": 2.5,
+                                                 "dash": theme.STRATEGY_DASHES.get(str(strategy), "solid")},
+                        hovertemplate="week %{x}: %{y:,.2f}<extra>" + label + "</extra>")
+    title = FAN_TITLES.get(metric, metric)
+    # A short axis title (the unit): the chart title says what is drawn, and a long vertical
+    # title ran over the chart title and the legend.
+    y_title = f"{currency} {word}".strip() if money else "People (market)"
+    fig.update_layout(xaxis_title="Week", yaxis_title=y_title)
+    return _finish(fig, f"{title}<br><sup>median, and the middle 50% and 90% of runs</sup>")
+
+
+def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: str = "npv",
+                   top: int = 12) -> go.Figure:
+    """Gain at the low and high end of each assumption, largest swing on top."""
+    rows = bars.sort_values(f"{kpi}_swing", ascending=False).head(top).iloc[::-1]
+    low, high = rows[f"{kpi}_gain_low"], rows[f"{kpi}_gain_high"]
+    values = [*low, *high, base_gain]
+    factor, word = fmt.axis_scale(values) if kpi == "npv" else (1.0, "")
+    labels = [f"{lab}<br><sup>{rng}</sup>" for lab, rng in zip(rows["label"], rows["range"], strict=True)]
+    fig = go.Figure()
+    for end, series, colour in (("low end", low, theme.OKABE_ITO["vermillion"]),
+                                ("high end", high, theme.OKABE_ITO["blue"])):
+        fig.add_bar(y=labels, x=(series - base_gain) / factor, base=base_gain / factor, orientation="h",
+                    name=f"Assumption at its {end}", marker_color=colour,
+                    customdata=series, hovertemplate="%{y}<br>gain %{customdata:,.0f}<extra>"
+                    + end + "</extra>")
+    fig.add_vline(x=base_gain / factor, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot"})
+    what = "NPV gain" if kpi == "npv" else "CLV gain per customer"
+    x_title = (fmt.money_axis_title(what, currency, word) if kpi == "npv"
+               else f"{what} ({currency})")
+    fig.update_layout(barmode="overlay", xaxis_title=x_title, yaxis_title="")
+    return _finish(fig, f"Which assumptions move the {what} of omnichannel most",
+                   height=max(360, 48 * len(rows) + 160))
+
+
+def shapley_waterfall_data(values: pd.DataFrame) -> pd.DataFrame:
+    return values[["rank", "capability", "level_on", "npv_value", "clv_value", "share_of_gain",
+                   "alone", "last_in"]]
+
+
+def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: str) -> go.Figure:
+    """Each capability's Shapley value stacked from 0 to the total gain, largest first."""
+    rows = values.sort_values("npv_value", ascending=False)
+    factor, word = fmt.axis_scale([*np.cumsum(rows["npv_value"]), total_gain, 0.0])
+    fig = go.Figure(go.Waterfall(
+        x=[*(capability_name(str(c)).replace(" ", "<br>", 1) if len(capability_name(str(c))) > 14
+             else capability_name(str(c)) for c in rows["capability"]), "All six"],
+        y=[*(rows["npv_value"] / factor), total_gain / factor],
+        measure=["relative"] * len(rows) + ["total"],
+        text=[fmt.money(v, currency, signed=True) for v in [*rows["npv_value"], total_gain]],
+        textposition="outside", cliponaxis=False,
+        increasing={"marker": {"color": theme.OKABE_ITO["blue"]}},
+        decreasing={"marker": {"color": theme.OKABE_ITO["vermillion"]}},
+        totals={"marker": {"color": theme.plan_colour("omnichannel")}},
+        connector={"line": {"color": theme.NEUTRAL_COLOUR, "dash": "dot"}},
+        hovertemplate="%{x}: %{text}<extra></extra>",
+    ))
+    fig.update_layout(showlegend=False, xaxis_title="",
+                      yaxis_title=fmt.money_axis_title("NPV gain", currency, word))
+    return _finish(fig, "What each capability adds to the NPV gain<br><sup>averaged over every order "
+                        "of adding them (Shapley values)</sup>", height=480)
+
+
+def payback_figure(result: BreakEven, currency: str) -> go.Figure:
+    """NPV gain against the one-off budget on one axis; planned and break-even budgets marked,
+    the payback week in the hover label (one axis: two axes made ticks like -18.3)."""
+    curve = result.curve
+    factor, word = fmt.axis_scale([*curve["budget"], *curve["npv_gain"]])
+    fig = go.Figure()
+    colour = theme.plan_colour(result.plan)
+    payback = [fmt.week(w) for w in curve["payback_week"]]
+    fig.add_scatter(x=curve["budget"] / factor, y=curve["npv_gain"] / factor, mode="lines",
+                    name="NPV gain over multichannel", line={"color": colour, "width": 2.5},
+                    customdata=np.column_stack([
+                        [fmt.money(b, currency) for b in curve["budget"]],
+                        [fmt.money(g, currency, signed=True) for g in curve["npv_gain"]], payback]),
+                    hovertemplate="one-off budget %{customdata[0]}: NPV gain %{customdata[1]}, "
+                                  "pays back %{customdata[2]}<extra></extra>")
+    fig.add_hline(y=0, line={"color": theme.NEUTRAL_COLOUR, "width": 1})
+    fig.add_vline(x=result.budget / factor, line={"color": colour, "dash": "dot"},
+                  annotation_text=f"planned {fmt.money(result.budget, currency)}",
+                  annotation_position="top left")
+    if np.isfinite(result.break_even_budget):
+        fig.add_vline(x=result.break_even_budget / factor, line={"color": theme.LOSS_COLOUR},
+                      annotation_text=f"break-even {fmt.money(result.break_even_budget, currency)}",
+                      annotation_position="top right")
+    fig.update_layout(
+        showlegend=False,
+        xaxis_title=fmt.money_axis_title("One-off integration budget", currency, word),
+        yaxis_title=fmt.money_axis_title("NPV gain", currency, word),
+    )
+    return _finish(fig, f"{theme.plan_label(result.plan)}: NPV gain against the one-off budget"
+                        "<br><sup>it pays back while the line is above zero</sup>")
+
+
+def interval_table(summary: pd.DataFrame, currency: str,
+                   kpis: dict[str, str] | None = None) -> pd.DataFrame:
+    """KPI x strategy: point result, 90% range of outcomes and 90% interval of the mean, as text."""
+    kpis = kpis or INTERVAL_KPIS
+    rows = []
+    for row in summary[summary["kpi"].isin(list(kpis))].itertuples():
+        if row.kpi in ("npv_gain", "payback_week", "roi") and row.strategy == "multichannel":
+            continue
+        if row.kpi == "payback_week":
+            show = lambda v: fmt.week(v)  # noqa: E731
+        elif row.kpi in _SHARES:
+            show = lambda v: fmt.percent(v)  # noqa: E731
+        else:
+            show = lambda v: fmt.money(v, currency)  # noqa: E731
+        rows.append({"KPI": kpis[row.kpi], "Plan": theme.plan_label(row.strategy),
+                     "Point result": show(row.point),
+                     "90% range of outcomes": f"{show(row.p05)} to {show(row.p95)}",
+                     "90% interval of the mean": f"{show(row.ci_low)} to {show(row.ci_high)}"})
+    order = {label: i for i, label in enumerate(kpis.values())}
+    return pd.DataFrame(rows).sort_values("KPI", key=lambda s: s.map(order), kind="stable")
+
+
+def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
+                          today: tuple[float, float] | None = None,
+                          strategy: str = "omnichannel") -> go.Figure:
+    """NPV gain of ``strategy`` over multichannel by annual revenue (log axis) x an assumption,
+    with the break-even line (gain 0) and today's business marked."""
+    rows = size_map[size_map["strategy"] == strategy]
+    grid = rows.pivot_table(index="value", columns="annual_revenue", values="npv_gain")
+    factor, word = fmt.axis_scale(list(grid.to_numpy().ravel()))
+    z = grid.to_numpy() / factor
+    limit = float(np.nanmax(np.abs(z))) or 1.0
+    x = np.log10(grid.columns.to_numpy(dtype=float))
+    fig = go.Figure(go.Contour(
+        x=x, y=grid.index.to_numpy(dtype=float), z=z, zmin=-limit, zmax=limit, zmid=0.0,
+        colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
+                                    "showlabels": False},
+        line={"width": 3, "color": "black"},
+        colorbar={"title": {"text": f"NPV gain ({currency} {word})".replace(" )", ")")}},
+        hovertemplate=f"revenue 10^%{{x:.2f}} {currency}/yr<br>{label}: %{{y:.3g}}<br>"
+                      f"NPV gain %{{z:,.2f}} {word}<extra></extra>"))
+    if today is not None:
+        fig.add_trace(go.Scatter(x=[np.log10(today[0])], y=[today[1]], mode="markers+text",
+                                 text=["today"], textposition="top center", showlegend=False,
+                                 marker={"size": 12, "color": "black", "symbol": "x"}))
+    ticks = grid.columns.to_numpy(dtype=float)
+    fig.update_xaxes(title=f"Annual revenue ({currency})", tickvals=np.log10(ticks),
+                     ticktext=[fmt.money(t, currency) for t in ticks])
+    fig.update_yaxes(title=label)
+    return _finish(fig, f"Where {theme.plan_label(strategy).lower()} pays: black line = break-even")
+
+
+THRESHOLD_COLUMNS = {
+    "label": "Assumption", "plan": "Plan", "base": "Today", "low": "Plausible low",
+    "high": "Plausible high", "threshold": "Stops paying at", "gain_base": "NPV gain today",
+    "gain_low": "NPV gain at low", "gain_high": "NPV gain at high",
+}
+
+
+def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The 'what you would have to believe' rows for display: money formatted, the threshold
+    blank where the plan keeps the sign of its gain across the range."""
+    out = thresholds[list(THRESHOLD_COLUMNS)].copy()
+    for column in ("gain_base", "gain_low", "gain_high"):
+        out[column] = [fmt.money(v, currency) for v in out[column]]
+    out["threshold"] = [f"{v:.3g}" if np.isfinite(v) else "never in range" for v in out["threshold"]]
+    return out.rename(columns=THRESHOLD_COLUMNS)
+
+
+INTERVAL_NOTE = ("Range of outcomes: 5th to 95th percentile of the replications (what to plan for). "
+                 "Interval of the mean: Monte Carlo precision of the average; it narrows as "
+                 "1/sqrt(replications).")
+CRN_NOTE = "common random numbers; same seed for the tornado and the Shapley split."
+BELIEVE_NOTE = ("Each assumption moved alone across its plausible range (sources in the Method page "
+                "and docs/MODEL.md), all else and the seed fixed; 'stops paying at': the value where "
+                "the plan's NPV gain over multichannel is 0 (within 1% of its swing). The map values "
+                "each run at other business sizes: market, stores and per-order costs scale, fixed "
+                "costs do not.")
+
+
+def shapley_note(subsets: int) -> str:
+    return (f"Exact Shapley values over {subsets} plans on the same people and draws; 'alone': the "
+            "capability on its own; 'last in': what dropping it from the full plan would cost.")
+
+
+def break_even_sentence(result: BreakEven, currency: str) -> str:
+    """The break-even budget of a plan in a sentence, money formatted as everywhere else."""
+    plan = theme.plan_label(result.plan)
+    if not np.isfinite(result.break_even_budget):
+        return (f"**{plan}** does not pay back at any one-off budget: its running costs outweigh "
+                "its gain over multichannel.")
+    head = "room to spare" if result.break_even_budget >= result.budget else "over budget"
+    return (f"**{plan}** pays back (NPV gain over multichannel at least 0) up to a one-off budget of "
+            f"**{fmt.money(result.break_even_budget, currency)}**; planned one-off budget "
+            f"{fmt.money(result.budget, currency)} ({head}: "
+            f"{fmt.money(abs(result.break_even_budget - result.budget), currency)}). Without "
+            f"discounting, up to {fmt.money(result.cash_break_even_budget, currency)}.")
+
+
+def budget_options(result: BreakEven, current: float) -> list[float]:
+    """Budgets to choose from: a round grid up to twice the break-even (or the full plan's
+    budget), plus today's plan and the break-even itself."""
+    top = max(result.budget, result.break_even_budget if np.isfinite(result.break_even_budget) else 0.0,
+              current, 1.0) * 2
+    step = 10 ** np.floor(np.log10(top / 20)) if top > 0 else 1.0
+    step = float(step * (5 if top / step > 100 else 2 if top / step > 40 else 1))
+    grid = [float(x) for x in np.arange(0.0, top + step, step)]
+    return sorted({*grid, float(current), float(result.budget)})
+
+
+def best_plan_sentence(best: BestPlan, currency: str) -> str:
+    levels = tuple(best.levels.of(c) for c in Capability)
+    return (f"Best plan within a one-off budget of **{fmt.money(best.budget, currency)}**: "
+            f"**{levels_description(levels)}** (one-off cost {fmt.money(best.one_off_cost, currency)}, "
+            f"NPV gain {fmt.money(best.npv_gain, currency, signed=True)} over multichannel; "
+            f"{len(best.evaluated)} plans simulated on the same people).")
+
+
+def best_plan_table(best: BestPlan, currency: str) -> pd.DataFrame:
+    """The plans the search simulated, best NPV first, with readable columns and money."""
+    rows = best.evaluated.sort_values("npv", ascending=False)
+    levels = rows[[c.value for c in Capability]].to_numpy()
+    return pd.DataFrame({
+        "Plan": [levels_description(tuple(x)) for x in levels],
+        f"One-off cost ({currency})": [fmt.money(v, currency) for v in rows["one_off_cost"]],
+        f"NPV ({currency})": [fmt.money(v, currency) for v in rows["npv"]],
+        "NPV gain over multichannel": [fmt.money(v, currency, signed=True) for v in rows["npv_gain"]],
+        "Found in": rows["step"].str.replace("single", "one capability at a time").tolist(),
+        "Best": ["✓" if b else "" for b in rows["best"]],
+    })

@@ -1,0 +1,142 @@
+"""Every scenario parameter as a flat list, read from the scenario's own declarations.
+
+The sidebar's "all assumptions" widgets and the method page's table are both generated from
+:func:`parameters`, which walks the scenario tree and asks :func:`simulation.core.parameters.field_info`
+for label, unit, range, meaning and source. Nothing here restates a bound or a unit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from simulation import Capability, Scenario
+from simulation.core.parameters import ParameterInfo, ScenarioError, field_info
+from simulation.core.scenario import ChannelKind
+from simulation.display.labels import capability_name
+
+Keys = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One editable scenario value: where it lives, which group it belongs to, its metadata."""
+
+    keys: Keys
+    """Location in ``scenario.model_dump(mode="json")``, e.g. ``("channels", 1, "conversion")``."""
+    group: str
+    info: ParameterInfo
+    integer: bool = False
+    options: tuple[str, ...] = ()
+    """Allowed values of a choice (e.g. channel kind); empty for numbers and free text."""
+    text: bool = False
+
+    @property
+    def widget_key(self) -> str:
+        """A unique, CSS-safe widget key, e.g. ``p__channels__1__conversion``."""
+        parts = [re.sub(r"[^a-z0-9]+", "_", str(k).lower()) for k in self.keys]
+        return "p__" + "__".join(parts)
+
+    @property
+    def help(self) -> str:
+        """Help text: meaning, unit, range and source."""
+        info = self.info
+        bounds = ""
+        if info.minimum is not None or info.maximum is not None:
+            lo = "" if info.minimum is None else f"{info.minimum:g}"
+            hi = "" if info.maximum is None else f"{info.maximum:g}"
+            bounds = f" Range {lo} to {hi}." if hi else f" At least {lo}."
+        unit = f" Unit: {info.unit}." if info.unit else ""
+        source = f"\n\nSource: {info.source}." if info.source else ""
+        return f"{info.meaning[:1].upper()}{info.meaning[1:]}.{unit}{bounds}{source}"
+
+
+_PREFERENCE_MEANING = (
+    "relative weight of this channel when a person of this segment starts a shopping journey"
+)
+
+
+def _fields(model: BaseModel, keys: Keys, group: str, path: str) -> list[Param]:
+    out = []
+    for name, field in type(model).model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if "unit" not in extra:
+            continue
+        info = field_info(model, name, f"{path}.{name}" if path else name)
+        integer = field.annotation is int
+        out.append(Param(keys=(*keys, name), group=group, info=info, integer=integer))
+    return out
+
+
+def _plain(path: str, label: str, value: Any, unit: str, meaning: str, source: str,
+           minimum: float | None = None, step: float | None = None) -> ParameterInfo:
+    return ParameterInfo(path=path, label=label, value=value, default=None, unit=unit,
+                         meaning=meaning, source=source, minimum=minimum, maximum=None, step=step)
+
+
+def parameters(scenario: Scenario) -> list[Param]:
+    """Every parameter of ``scenario`` in display order, grouped for the sidebar and tables."""
+    out: list[Param] = []
+    out += _fields(scenario, (), "Reproducibility", "")
+    out += _fields(scenario.market, ("market",), "Market", "market")
+    out.append(Param(keys=("market", "currency"), group="Market", text=True, info=_plain(
+        "market.currency", "Currency", scenario.market.currency, "ISO 4217 code",
+        "currency of every money figure", "your accounts")))
+    out += _fields(scenario.business, ("business",), "Business size", "business")
+    out += _fields(scenario.economics, ("economics",), "Economics", "economics")
+    out += _fields(scenario.custom_plan, ("custom_plan",), "Your custom plan", "custom_plan")
+    out += _fields(scenario.existing_capabilities, ("existing_capabilities",),
+                   "Integration already in place", "existing_capabilities")
+    for cap in Capability:
+        out += _fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
+                       f"Integration cost: {capability_name(cap)}", f"capability_costs.{cap.value}")
+    out += _fields(scenario.implementation_risk, ("implementation_risk",), "Implementation risk",
+                   "implementation_risk")
+    for i, channel in enumerate(scenario.channels):
+        group = f"Channel: {channel.name}"
+        out.append(Param(keys=("channels", i, "kind"), group=group,
+                         options=tuple(k.value for k in ChannelKind), info=_plain(
+                             f"channels[{i}].kind", "Kind", channel.kind.value, "",
+                             "physical (a store) or digital", "your channel list")))
+        out += _fields(channel, ("channels", i), group, f"channels[{i}]")
+    for i, segment in enumerate(scenario.segments):
+        group = f"Segment: {segment.name}"
+        out += _fields(segment, ("segments", i), group, f"segments[{i}]")
+        for channel in scenario.channels:
+            weight = segment.channel_preference.get(channel.name, 0.0)
+            out.append(Param(
+                keys=("segments", i, "channel_preference", channel.name), group=group,
+                info=_plain(f"segments[{i}].channel_preference.{channel.name}",
+                            f"Preference for {channel.name}", weight, "relative weight",
+                            _PREFERENCE_MEANING, "assumption (see sensitivity)", 0.0, 0.05)))
+    out += _fields(scenario.behaviour, ("behaviour",), "Behaviour", "behaviour")
+    return out
+
+
+def with_values(scenario: Scenario, values: dict[Keys, Any]) -> Scenario:
+    """``scenario`` with the values at the given locations; raises :class:`ScenarioError`."""
+    if not values:
+        return scenario
+    data = scenario.model_dump(mode="json")
+    for keys, value in values.items():
+        target: Any = data
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+    return Scenario.validated(data)
+
+
+def value_at(scenario: Scenario, keys: Keys) -> Any:
+    """The current value at ``keys`` in JSON form (enums as strings; a missing weight is 0)."""
+    target: Any = scenario.model_dump(mode="json")
+    for key in keys:
+        if isinstance(target, dict) and key not in target:
+            return 0.0
+        target = target[key]
+    return target
+
+
+__all__ = ["Param", "ScenarioError", "parameters", "value_at", "with_values"]

@@ -1,0 +1,158 @@
+"""Charts of what data silos cost and of customer segments (results in, plotly figure out)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from simulation.core.personalization import personalization_summary
+from simulation.core.results import Results
+from simulation.display import theme
+
+
+def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
+    return theme.finish(fig, title, height=height)
+
+
+def _empty(title: str, message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _finish(fig, title, height=300)
+
+
+def data_silos_data(results: Results) -> pd.DataFrame:
+    """Per strategy: model AUC (mean over trained rounds) and what offers earned."""
+    report = results.extras.get("personalization")
+    if report is None or report.empty:
+        return pd.DataFrame()
+    return personalization_summary(report, results.kpis).reset_index()
+
+
+def data_silos_figure(results: Results) -> go.Figure:
+    """Left: held-out AUC by training round per plan. Right: incremental margin from offers,
+    net of what the offers cost."""
+    title = "What data silos cost"
+    report = results.extras.get("personalization")
+    if report is None or report.empty:
+        return _empty(title, "No targeted offers in this scenario (offer budget is 0).")
+    trained = report[report["regime"] != "none"]
+    summary = personalization_summary(report, results.kpis)
+    # Stacked, not side by side: two columns of titles collided on a phone.
+    fig = make_subplots(
+        rows=2, cols=1, row_heights=[0.6, 0.4], vertical_spacing=0.2,
+        subplot_titles=("How well the model ranks who will buy (AUC: 0.5 = chance, 1 = perfect)",
+                        "Extra margin from offers, after their cost"),
+    )
+    for strategy in summary.index:
+        rows = trained[trained["strategy"] == strategy]
+        colour = theme.plan_colour(strategy)
+        fig.add_trace(go.Scatter(
+            x=rows["week"], y=rows["auc"], mode="lines+markers", name=theme.plan_label(strategy),
+            line={"color": colour, "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
+            customdata=np.stack([rows["regime"], rows["linked_share"].fillna(0)], axis=1),
+            hovertemplate="week %{x}: AUC %{y:.3f}<br>%{customdata[0]} data, "
+                          "%{customdata[1]:.0%} of records linked<extra></extra>",
+        ), row=1, col=1)
+        fig.add_trace(go.Bar(
+            y=[theme.plan_label(strategy)], x=[summary.loc[strategy, "incremental_contribution"]],
+            orientation="h", marker_color=colour, showlegend=False,
+            customdata=[[summary.loc[strategy, "incremental_margin"], summary.loc[strategy, "offer_cost"],
+                         summary.loc[strategy, "incremental_margin_per_offer"]]],
+            hovertemplate="margin %{customdata[0]:,.0f} - offer cost %{customdata[1]:,.0f}"
+                          "<br>= %{x:,.0f}<br>%{customdata[2]:.2f} margin per offer<extra></extra>",
+        ), row=2, col=1)
+    fig.add_hline(y=0.5, line_dash="dot", line_color=theme.NEUTRAL_COLOUR, row=1, col=1,
+                  annotation_text="chance", annotation_position="bottom right")
+    fig.update_xaxes(title_text="training week", row=1, col=1)
+    fig.update_yaxes(title_text="AUC", row=1, col=1)
+    fig.update_xaxes(title_text=results.scenario.market.currency, row=2, col=1)
+    fig.update_yaxes(autorange="reversed", row=2, col=1)
+    fig.update_annotations(font_size=13)
+    return _finish(fig, title, height=640)
+
+
+def segments_data(results: Results) -> pd.DataFrame:
+    return results.extras.get("segments", pd.DataFrame())
+
+
+def segments_figure(results: Results) -> go.Figure:
+    """Each plan's customer segments: share of customers (bar) and spend per customer (label)."""
+    title = "Customer segments<br><sup>groups of similar customers (KMeans clustering)</sup>"
+    segments = segments_data(results)
+    if segments.empty:
+        return _empty(title, "Too few customers to segment.")
+    strategies = list(dict.fromkeys(segments["strategy"]))
+    currency = results.scenario.market.currency
+    # One plan per row (not per column): side by side, segment names and spend labels collided
+    # on narrow screens.
+    fig = make_subplots(rows=len(strategies), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[theme.plan_label(s) for s in strategies])
+    for row_number, strategy in enumerate(strategies, start=1):
+        rows = segments[segments["strategy"] == strategy].iloc[::-1]
+        fig.add_trace(go.Bar(
+            y=rows["segment"], x=rows["share_of_customers"], orientation="h",
+            marker_color=theme.plan_colour(strategy), showlegend=False,
+            text=[f"{v:,.0f} {currency}" for v in rows["spend"]], textposition="outside",
+            cliponaxis=False,
+            customdata=np.stack([rows["customers"], rows["purchases"], rows["recency_weeks"],
+                                 rows["channels_bought"]], axis=1),
+            hovertemplate="<b>%{y}</b><br>%{customdata[0]:,.0f} customers (%{x:.0%})"
+                          "<br>%{customdata[1]:.1f} purchases, %{text} spend each"
+                          "<br>last bought %{customdata[2]:.0f} weeks before the end; "
+                          "%{customdata[3]:.1f} channels<extra></extra>",
+        ), row=row_number, col=1)
+        fig.update_xaxes(tickformat=".0%", row=row_number, col=1)
+    fig.update_xaxes(title_text="share of customers (label: spend per customer)", row=len(strategies), col=1)
+    top = float(segments["share_of_customers"].max()) if len(segments) else 1.0
+    fig.update_xaxes(range=[0, top * 1.35])
+    return _finish(fig, title, height=170 * len(strategies) + 160)
+
+
+def segment_value_data(results: Results) -> pd.DataFrame:
+    """Spend per person of each hidden behavioural segment, and its change against the first plan."""
+    value = results.extras.get("segment_value", pd.DataFrame())
+    if value.empty:
+        return value
+    base_plan = str(results.kpis.index[0])
+    base = value[value["strategy"] == base_plan].set_index("behavioural_segment")["spend_per_person"]
+    out = value.copy()
+    reference = out["behavioural_segment"].map(base)
+    out["spend_change"] = np.where(reference > 0, out["spend_per_person"] / reference - 1, np.nan)
+    return out
+
+
+def segment_value_figure(results: Results) -> go.Figure:
+    """Who gains: change in spend per person by behavioural segment, against the first plan."""
+    title = "Who gains from integration: spend per person by kind of shopper"
+    value = segment_value_data(results)
+    if value.empty:
+        return _empty(title, "No segment data in these results.")
+    base_plan = str(results.kpis.index[0])
+    fig = go.Figure()
+    for strategy, rows in value.groupby("strategy", sort=False):
+        if strategy == base_plan:
+            continue
+        fig.add_trace(go.Bar(
+            x=rows["behavioural_segment"], y=rows["spend_change"],
+            name=theme.plan_label(str(strategy)), marker_color=theme.plan_colour(str(strategy)),
+            customdata=np.stack([rows["spend_per_person"], rows["multi_channel_buyer_share"]], axis=1),
+            hovertemplate="%{x}: %{y:+.0%} spend per person (%{customdata[0]:,.0f})"
+                          "<br>%{customdata[1]:.0%} of buyers buy in 2+ channels<extra></extra>",
+        ))
+    fig.update_yaxes(title_text=f"change vs {theme.plan_label(base_plan)}", tickformat="+.0%")
+    fig.update_layout(barmode="group")
+    return _finish(fig, title, height=400)
+
+
+__all__ = [
+    "data_silos_data",
+    "data_silos_figure",
+    "segment_value_data",
+    "segment_value_figure",
+    "segments_data",
+    "segments_figure",
+]

@@ -1,0 +1,48 @@
+"""Plain-language sentences from results (no Streamlit), for the overview and reports."""
+
+from __future__ import annotations
+
+import math
+
+from simulation import Capability, Plan
+from simulation.core.results import Results
+from simulation.display import format as fmt
+from simulation.display import theme
+
+
+def _plan_sentence(results: Results, strategy: str) -> str:
+    kpis = results.kpis.loc[strategy]
+    currency = results.scenario.market.currency
+    gain = float(kpis["npv_gain"])
+    if same_as_multichannel(results, strategy):
+        return (f"**{theme.plan_label(strategy)}** integrates nothing, so it is the same as "
+                "multichannel")
+    worth = f"{fmt.money(abs(gain), currency)} {'more' if gain >= 0 else 'less'}"
+    cost = fmt.money(float(kpis["integration_cost"]), currency)
+    payback = float(kpis["payback_week"])
+    if math.isnan(payback):
+        pays = "does not pay back within the horizon"
+    elif payback == 0:
+        pays = "is ahead from the start"
+    else:
+        pays = f"pays back in {fmt.week(payback)}"
+    return (f"**{theme.plan_label(strategy)}** is worth {worth} than multichannel "
+            f"(NPV, after {cost} of integration cost, one-off and running) and {pays}")
+
+
+def same_as_multichannel(results: Results, strategy: str) -> bool:
+    """True for a plan with every capability at 0 (it equals multichannel bit for bit)."""
+    if strategy == Plan.MULTICHANNEL.value:
+        return True
+    if strategy == Plan.CUSTOM.value:
+        plan = results.scenario.custom_plan
+        return all(plan.of(c) == 0 for c in Capability)
+    return False
+
+
+def headline(results: Results) -> str:
+    """One or two sentences: what each plan is worth against multichannel, and when it pays."""
+    horizon = results.scenario.market.horizon_weeks
+    plans = [s for s in results.kpis.index if s != Plan.MULTICHANNEL.value]
+    parts = [_plan_sentence(results, str(s)) for s in plans]
+    return f"Over {horizon} weeks ({horizon / 52:.1f} years): " + "; ".join(parts) + "."

@@ -1,0 +1,105 @@
+"""Colours and the plotly template: Okabe-Ito (colour-blind safe), one fixed colour per strategy."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from simulation import Plan
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "black": "#000000",
+}
+"""Okabe and Ito (2008), the palette distinguishable with every common colour-vision deficiency."""
+
+STRATEGY_COLOURS = {
+    Plan.MULTICHANNEL.value: OKABE_ITO["orange"],
+    Plan.OMNICHANNEL.value: OKABE_ITO["blue"],
+    Plan.CUSTOM.value: OKABE_ITO["bluish_green"],
+}
+STRATEGY_LABELS = {
+    Plan.MULTICHANNEL.value: "Multichannel",
+    Plan.OMNICHANNEL.value: "Omnichannel",
+    Plan.CUSTOM.value: "Your custom plan",
+}
+STRATEGY_BLURBS = {
+    Plan.MULTICHANNEL.value: "channels run separately (today)",
+    Plan.OMNICHANNEL.value: "all six capabilities integrated",
+    Plan.CUSTOM.value: "the levels set in the sidebar",
+}
+STRATEGY_DASHES = {
+    Plan.MULTICHANNEL.value: "solid",
+    Plan.OMNICHANNEL.value: "dash",
+    Plan.CUSTOM.value: "dot",
+}
+"""Line styles as a second cue beside colour, for print and grey-scale copies."""
+
+LOSS_COLOUR = OKABE_ITO["vermillion"]
+PURCHASE_COLOUR = OKABE_ITO["sky_blue"]
+NEUTRAL_COLOUR = "#6B6B6B"
+FONT_FAMILY = "Source Sans Pro, Helvetica, Arial, sans-serif"
+
+
+def plan_colour(strategy: str) -> str:
+    """The strategy's colour; other plan names (added by later pages) get the spare colours."""
+    if strategy in STRATEGY_COLOURS:
+        return STRATEGY_COLOURS[strategy]
+    spare = [OKABE_ITO[k] for k in ("reddish_purple", "sky_blue", "yellow", "black", "vermillion")]
+    return spare[sum(map(ord, strategy)) % len(spare)]
+
+
+def plan_label(strategy: str) -> str:
+    return STRATEGY_LABELS.get(strategy, strategy.replace("_", " ").capitalize())
+
+
+def template() -> go.layout.Template:
+    """White background, readable fonts, legend on top, Okabe-Ito colourway."""
+    return go.layout.Template(layout=go.Layout(
+        font={"family": FONT_FAMILY, "size": 14, "color": "#262730"},
+        title={"font": {"size": 18}, "x": 0, "xanchor": "left"},
+        colorway=[STRATEGY_COLOURS[s.value] for s in Plan]
+        + [OKABE_ITO[k] for k in ("reddish_purple", "sky_blue", "vermillion", "yellow", "black")],
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis={"showgrid": False, "linecolor": "#8C8C8C", "ticks": "outside", "zeroline": False,
+               "title": {"standoff": 8}, "automargin": True},
+        yaxis={"gridcolor": "#E6E6E6", "linecolor": "#8C8C8C", "zeroline": True,
+               "zerolinecolor": "#B0B0B0", "title": {"standoff": 8}, "automargin": True},
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
+                "xref": "container", "x": 0, "xanchor": "left", "title": {"text": ""}},
+        margin={"l": 10, "r": 10, "t": 60, "b": 90},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+        separators=".,",
+    ))
+
+
+TITLE_LINE = 52
+"""Characters per title line: longer titles wrap (plotly never wraps, and a long title ran off a
+phone screen or under the toolbar)."""
+
+
+def wrap_title(title: str, width: int = TITLE_LINE) -> str:
+    """``title`` with ``<br>`` between words so no line of its main part exceeds ``width``."""
+    main, sep, rest = title.partition("<br>")
+    lines: list[str] = []
+    for word in main.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines) + sep + rest
+
+
+def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
+    """Template, wrapped title (top margin grown to fit it) and height."""
+    wrapped = wrap_title(title)
+    lines = wrapped.count("<br>") + 1
+    fig.update_layout(template=template(), title={"text": wrapped}, height=height + 22 * (lines - 1),
+                      margin={"t": 40 + 24 * lines})
+    return fig

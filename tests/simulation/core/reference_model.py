@@ -1,0 +1,218 @@
+"""A deliberately plain, one-person-at-a-time version of the weekly loop.
+
+It reads the same world and the same random draws as :mod:`simulation.core.engine` but advances each
+person with scalar Python, in the order MODEL.md describes. The vectorized engine must agree
+with it person by person (tests/simulation/test_reference_model.py). Targeted offers are not
+modelled here: use it with ``economics.offers_per_week_share = 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import betaincinv
+
+from simulation.core.random_streams import Draw, RandomStreams
+from simulation.core.scenario import Capability, Scenario
+from simulation.core.world import World, build_world
+
+CAP = {c: i for i, c in enumerate(Capability)}
+
+
+@dataclass
+class Person:
+    customer_since: int = -1
+    lapse_week: int = -1
+    purchases: int = 0
+    channels_used: int = 0
+    channels_bought: int = 0
+    subscribed: bool = True
+    satisfaction: np.float32 = field(default_factory=np.float32)
+    hazard: np.float32 = field(default_factory=np.float32)
+    purchases_by_channel: list[int] = field(default_factory=list)
+    orders_discounted: list[float] = field(default_factory=list)
+    """Orders by channel, each weighted by its week's discount factor (cost to serve)."""
+    network_discounted: float = 0.0
+    """Orders served from another location's stock, discounted the same way."""
+
+
+def _draw(streams: RandomStreams, kind: Draw, week: int, step: int, person: int) -> float:
+    return float(streams.uniform(kind, week, step, np.array([person]))[0])
+
+
+def _hazard(world: World, person: int, p: Person) -> np.float32:
+    b = world.scenario.behaviour
+    gap = p.satisfaction - np.float32(b.baseline_satisfaction)
+    segment = world.people.segment[person]
+    hazard = np.float32(world.segments.churn_hazard[segment]) * np.exp(
+        np.float32(-b.satisfaction_churn_elasticity) * gap)
+    if p.purchases >= b.loyalty_threshold_purchases:
+        hazard *= np.float32(b.loyal_hazard_multiplier)
+    return np.float32(hazard)
+
+
+def run_reference(scenario: Scenario) -> tuple[World, list[list[Person]]]:
+    """People of every standard plan after the horizon, advanced one at a time."""
+    streams = RandomStreams(scenario.seed)
+    world = build_world(scenario, streams)
+    b, channels, segments = scenario.behaviour, world.channels, world.segments
+    n, n_channels = world.n_people, len(channels.names)
+    plans: list[list[Person]] = []
+    for _ in world.strategies:
+        people = []
+        for i in range(n):
+            p = Person(satisfaction=np.float32(b.baseline_satisfaction),
+                       purchases_by_channel=[0] * n_channels, orders_discounted=[0.0] * n_channels)
+            if world.people.existing[i]:
+                p.customer_since, p.purchases = 0, 1
+                p.channels_used = 1 << int(world.people.favourite_channel[i])
+            p.hazard = np.float32(segments.churn_hazard[world.people.segment[i]])
+            people.append(p)
+        plans.append(people)
+    gen_open, gen_churn, gen_conflict, gen_unsub = (
+        streams.generator(k)
+        for k in (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE))
+    pref_cdf = np.cumsum(segments.preference, axis=1)
+    for week in range(scenario.market.horizon_weeks):
+        u_open = gen_open.random(n, dtype=np.float32)
+        u_churn = gen_churn.random(n, dtype=np.float32)
+        u_conflict = gen_conflict.random(n, dtype=np.float32)
+        u_unsub = gen_unsub.random(n, dtype=np.float32)
+        levels = world.effective_levels(week)
+        for s, people in enumerate(plans):
+            level = levels[s]
+            for i, p in enumerate(people):
+                if world.people.aware_week[i] > week or p.lapse_week >= 0:
+                    continue
+                _person_week(world, streams, week, i, p, level, pref_cdf,
+                             float(u_open[i]), u_churn[i], float(u_conflict[i]), u_unsub[i])
+    return world, plans
+
+
+def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Person,
+                 level: np.ndarray, pref_cdf: np.ndarray, u_open: float, u_churn: np.float32,
+                 u_conflict: float, u_unsub: np.float32) -> None:
+    scenario = world.scenario
+    b, channels, segments = scenario.behaviour, world.channels, world.segments
+    seg = int(world.people.segment[i])
+    n_channels = len(channels.names)
+    experience = np.float32(0.0)
+    touched = False
+
+    # Contacts: every channel that knows the person messages them; orchestration caps.
+    mask = p.channels_used if p.subscribed else 0
+    known = [c for c in range(n_channels) if mask >> c & 1]
+    siloed = float(sum(channels.contact_frequency[c] for c in known))
+    o = level[CAP[Capability.ORCHESTRATION]]
+    contacts = siloed - o * (siloed - min(siloed, b.contact_cap_weekly))
+    excess = max(contacts - segments.contact_tolerance[seg], 0.0)
+    if excess > 0:
+        experience = np.float32(np.float64(experience) - b.overmessaging_satisfaction_loss * excess)
+        touched = True
+        if u_unsub < b.unsubscribe_per_excess_contact * excess:
+            p.subscribed = False
+    conflict_chance = b.conflict_rate * (1 - level[CAP[Capability.CONSISTENCY]])
+    if conflict_chance > 0 and len(known) >= 2 and contacts > 0 and u_conflict < conflict_chance:
+        experience = np.float32(experience - b.conflict_satisfaction_loss)
+        touched = True
+
+    reminder = 1.0 - b.reminder_max_uplift * np.expm1(-contacts / b.reminder_half_saturation)
+    intent = np.float32(segments.intent_rate[seg] * reminder) * world.people.propensity[i]
+    bought_channel, from_network = -1, False
+    if u_open < intent:
+        bought_channel, experience, touched, from_network = _journey(
+            world, streams, week, i, p, level, pref_cdf, experience, touched)
+    if bought_channel >= 0:
+        experience, touched = _purchase(world, streams, week, i, p, level, bought_channel,
+                                        experience)
+        discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
+        p.orders_discounted[bought_channel] += discount
+        p.network_discounted += discount * from_network
+        mean, c = b.dropout_after_purchase, b.dropout_after_purchase_concentration
+        if mean > 0:
+            own = betaincinv(mean * c, (1 - mean) * c, _draw(streams, Draw.PURCHASE_DROPOUT, 0, 1, i))
+            if _draw(streams, Draw.PURCHASE_DROPOUT, week, 0, i) < own:
+                p.lapse_week = week  # inactive for good; the week's churn step no longer applies
+    if touched:
+        target = b.baseline_satisfaction + experience
+        target = min(max(target, np.float32(0.0)), np.float32(1.0))
+        p.satisfaction = p.satisfaction + b.satisfaction_smoothing * (target - p.satisfaction)
+        p.hazard = _hazard(world, i, p)
+    if p.lapse_week >= 0:
+        return
+    if p.customer_since >= 0:
+        extra = b.churn_per_excess_contact * excess
+        if u_churn < p.hazard or (excess > 0 and u_churn < p.hazard + extra):
+            p.lapse_week = week
+    elif u_churn < scenario.market.prospect_dropout_weekly:
+        p.lapse_week = week
+
+
+def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
+             level: np.ndarray, pref_cdf: np.ndarray, experience: np.float32,
+             touched: bool) -> tuple[int, np.float32, bool, bool]:
+    b, channels, segments = world.scenario.behaviour, world.channels, world.segments
+    seg = int(world.people.segment[i])
+    n_channels = len(channels.names)
+    u = _draw(streams, Draw.START_CHANNEL, week, 0, i)
+    channel = int((u >= pref_cdf[seg, :-1]).sum())
+    used = 1 << channel
+    kept = b.siloed_context_kept
+    keep_context = kept + (1.0 - kept) * level[CAP[Capability.CONTEXT]]
+    conflict_chance = b.conflict_rate * (1 - level[CAP[Capability.CONSISTENCY]])
+    pooled = level[CAP[Capability.INVENTORY]] * b.network_fill_rate
+    outcome, from_network = -1, False
+    for k in range(b.touchpoints_per_journey):
+        restarting = False
+        switching = k > 0 and n_channels > 1
+        if switching and _draw(streams, Draw.SWITCH, week, k, i) < segments.switch_probability[seg]:
+            weights = segments.preference[seg].copy()
+            weights[channel] = 0.0
+            if weights.sum() > 0:
+                cdf = np.cumsum(weights) / weights.sum()
+                channel = int((_draw(streams, Draw.NEXT_CHANNEL, week, k, i) >= cdf[:-1]).sum())
+                used |= 1 << channel
+                if _draw(streams, Draw.KEEP_CONTEXT, week, k, i) >= keep_context:
+                    experience = np.float32(experience - b.lost_context_satisfaction_loss)
+                    touched = True
+                    if _draw(streams, Draw.RESTART, week, k, i) < b.lost_context_abandon_share:
+                        break
+                    restarting = True
+                if _draw(streams, Draw.CONFLICT, week, k, i) < conflict_chance:
+                    experience = np.float32(experience - b.conflict_satisfaction_loss)
+                    touched = True
+                    walk = _draw(streams, Draw.CONFLICT_WALKAWAY, week, k, i)
+                    if walk < segments.conflict_sensitivity[seg]:
+                        break
+        if restarting:
+            continue
+        if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel]:
+            own = channels.availability[channel]
+            in_stock = _draw(streams, Draw.IN_STOCK, week, k, i)
+            if in_stock < own + (1.0 - own) * pooled:
+                outcome, from_network = channel, in_stock >= own  # served from another location
+                break
+            experience = np.float32(experience - b.stockout_satisfaction_loss)
+            touched = True
+            if _draw(streams, Draw.STOCKOUT_LOST, week, k, i) < b.stockout_lost_share:
+                break
+    p.channels_used |= used
+    return outcome, experience, touched, from_network
+
+
+def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person,
+              level: np.ndarray, channel: int, experience: np.float32) -> tuple[np.float32, bool]:
+    b, channels = world.scenario.behaviour, world.channels
+    returned = _draw(streams, Draw.RETURN, week, 0, i) < channels.return_rate[channel]
+    elsewhere = returned and _draw(streams, Draw.RETURN_ELSEWHERE, week, 0, i) < b.cross_channel_return_share
+    service = level[CAP[Capability.SERVICE]]
+    friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, 0, i) >= service
+    experience = np.float32(experience + b.purchase_satisfaction_gain)
+    experience = np.float32(np.float64(experience) - b.return_friction_satisfaction_loss * float(friction))
+    if p.customer_since < 0:
+        p.customer_since = week
+    p.purchases += 1
+    p.purchases_by_channel[channel] += 1
+    p.channels_bought |= 1 << channel
+    return experience, True

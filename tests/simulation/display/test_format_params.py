@@ -1,0 +1,64 @@
+"""Formatting for people, and the parameter list the sidebar and method page are built from."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simulation import Scenario, ScenarioError
+from simulation.core.parameters import field_info
+from simulation.display import format as fmt
+from simulation.display.params import parameters, value_at, with_values
+
+
+@pytest.mark.parametrize(("value", "currency", "expected"), [
+    (17_722_470, "USD", "$17.7M"), (-2_680_000, "USD", "-$2.68M"), (999_400, "EUR", "€999k"),
+    (64.58, "GBP", "£64.58"), (2.5e9, "USD", "$2.50bn"), (1500, "SEK", "SEK 1.50k"),
+    (math.nan, "USD", "n/a"), (0, "USD", "$0"),
+])
+def test_money(value, currency, expected):
+    assert fmt.money(value, currency) == expected
+
+
+def test_percent_points_counts_and_weeks():
+    assert fmt.percent(0.5571) == "55.7%"
+    assert fmt.percent(0.047, signed=True) == "+4.7%"
+    assert fmt.points(0.0281) == "+2.8 pp"
+    assert fmt.count(278_325) == "278k"
+    assert fmt.count(278_325, exact=True) == "278,325"
+    assert fmt.week(92) == "week 92 (1.8 years)"
+    assert fmt.week(math.nan) == "not within horizon"
+    assert fmt.axis_scale([1.7e7, -3e6]) == (1e6, "millions")
+    assert fmt.money_axis_title("NPV", "EUR", "millions") == "NPV (EUR millions)"
+
+
+def test_parameters_cover_every_declared_field_once(default_scenario: Scenario):
+    params = parameters(default_scenario)
+    keys = [p.widget_key for p in params]
+    assert len(keys) == len(set(keys))
+    paths = {p.info.path for p in params}
+    for section in ("market", "behaviour", "economics", "business", "implementation_risk"):
+        model = getattr(default_scenario, section)
+        for name, field in type(model).model_fields.items():
+            if isinstance(field.json_schema_extra, dict) and "unit" in field.json_schema_extra:
+                assert f"{section}.{name}" in paths
+    n_channels, n_segments = len(default_scenario.channels), len(default_scenario.segments)
+    assert sum(p.group.startswith("Channel:") for p in params) == n_channels * 8
+    assert sum("channel_preference" in p.info.path for p in params) == n_channels * n_segments
+
+
+def test_parameter_metadata_comes_from_the_declaration(default_scenario: Scenario):
+    param = next(p for p in parameters(default_scenario) if p.info.path == "market.horizon_weeks")
+    assert param.info == field_info(default_scenario.market, "horizon_weeks", "market.horizon_weeks")
+    assert param.integer and "Source:" in param.help and "Unit: weeks" in param.help
+
+
+def test_with_values_edits_nested_values_and_validates(default_scenario: Scenario):
+    edited = with_values(default_scenario, {("channels", 1, "conversion"): 0.2,
+                                            ("segments", 0, "channel_preference", "web"): 0.3})
+    assert edited.channels[1].conversion == 0.2
+    assert edited.segments[0].channel_preference["web"] == 0.3
+    assert value_at(edited, ("channels", 1, "conversion")) == 0.2
+    with pytest.raises(ScenarioError, match="shares add up to"):
+        with_values(default_scenario, {("segments", 0, "share"): 0.9})

@@ -1,0 +1,36 @@
+"""Chart builders of the personalization and segment outputs: results in, figure out."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+
+from simulation.display import personalization_charts as charts
+from simulation.display import theme
+
+
+@pytest.mark.parametrize("builder", [charts.data_silos_figure, charts.segments_figure,
+                                     charts.segment_value_figure])
+def test_builders_return_a_figure_with_data(small_results, builder):
+    fig = builder(small_results)
+    assert isinstance(fig, go.Figure) and fig.data
+
+
+def test_data_silos_chart_has_one_auc_line_per_strategy_in_its_colour(small_results):
+    lines = [t for t in charts.data_silos_figure(small_results).data if isinstance(t, go.Scatter)]
+    assert [t.line.color for t in lines] == [theme.plan_colour(s) for s in small_results.kpis.index]
+
+
+def test_segment_value_change_is_zero_for_the_baseline(small_results):
+    data = charts.segment_value_data(small_results)
+    base = data[data["strategy"] == small_results.kpis.index[0]]
+    assert (base["spend_change"].fillna(0) == 0).all()
+
+
+def test_without_offers_the_silo_chart_says_so(small_scenario):
+    from simulation import simulate
+
+    results = simulate(small_scenario.replace(economics__offers_per_week_share=0.0,
+                                              market__population=1000))
+    fig = charts.data_silos_figure(results)
+    assert not fig.data and "offer budget is 0" in fig.layout.annotations[0].text
