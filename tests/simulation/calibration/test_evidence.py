@@ -11,7 +11,7 @@ import pytest
 
 from simulation.calibration.evidence import EVIDENCE_PATH, evidence_table, load_evidence, targets_missed
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "evidence.csv"
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "evidence.csv"
 
 
 @pytest.fixture(scope="module")

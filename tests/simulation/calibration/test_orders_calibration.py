@@ -161,7 +161,7 @@ def test_cli_orders_only_export_with_a_holdout_and_the_kpi_route(tmp_path) -> No
                                    zip(orders["customer_id"], orders["timestamp"], orders["amount"],
                                        strict=True)]
     path.write_text("\n".join(lines) + "\n")
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "simulation", "calibrate", "--quiet",
