@@ -25,22 +25,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from simulation.core.engine import PlanState, RunOutput
-from simulation.core.scenario import Capability
-from simulation.core.tallies import JOURNEY_LOSSES, JourneyEnd, LossCause, Tally
+from simulation.core.capabilities import MECHANISMS, Capability
+from simulation.core.kpis import KPI_COLUMNS
+from simulation.core.tallies import JOURNEY_LOSSES, LOSS_PREFIX, JourneyEnd, LossCause, Tally
 from simulation.core.world import CHANNELS_IN_MASK, NEVER, churn_hazard
 
-FLOW_LOSS_LABELS = {
-    int(code): f"lost: {cause.value}" for code, cause, _count, _value in JOURNEY_LOSSES
+FLOW_LOSSES = {
+    int(code): f"{LOSS_PREFIX}{cause.value}" for code, cause, _count, _value in JOURNEY_LOSSES
 }
-
-KPI_COLUMNS = (
-    "conversion_rate", "journey_conversion", "retention_12m", "repeat_rate", "repeat_12m",
-    "loyal_share", "aov", "purchases_per_customer_year", "revenue", "gross_margin",
-    "marketing_cost", "returns_cost", "fulfilment_cost", "harmonisation_cost", "integration_cost",
-    "net_contribution", "clv", "clv_horizon", "terminal_value", "npv", "npv_gain", "roi",
-    "payback_week", "migrated_purchases", "incremental_purchases", "migrated_revenue",
-    "incremental_revenue", "customers", "active_customers_end", "mean_satisfaction",
-)
+"""Journey end code -> the flows frame's ``destination`` key of that loss (``lost:stock_out``)."""
 
 CREDIBILITY_WEEKS = 26.0
 """Weight, in discounted weeks as a customer, of the segment's pooled contribution rate in a
@@ -314,7 +307,7 @@ def flows_frame(run: RunOutput) -> pd.DataFrame:
     """Journeys by start channel and where they ended (a purchase channel or a loss)."""
     names = run.world.channels.names
     destinations = list(names) + [
-        FLOW_LOSS_LABELS[code] for code in range(JourneyEnd.LOST_CONTEXT, JourneyEnd.ABANDONED + 1)
+        FLOW_LOSSES[code] for code in range(JourneyEnd.LOST_CONTEXT, JourneyEnd.ABANDONED + 1)
     ]
     rows = []
     for s, strategy in enumerate(run.world.strategies):
@@ -350,31 +343,21 @@ def losses_frame(run: RunOutput) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-MECHANISMS = (
-    ("lost context", "channel switches", Tally.SWITCHES, Tally.CONTEXT_LOSSES),
-    ("conflict in journey", "touchpoints after a switch", Tally.JOURNEY_CONFLICT_CHANCES,
-     Tally.JOURNEY_CONFLICTS),
-    ("conflicting messages", "person-weeks contacted by 2+ channels",
-     Tally.CONTACT_CONFLICT_CHANCES, Tally.CONTACT_CONFLICTS),
-    ("stock-out", "purchase attempts", Tally.BUY_ATTEMPTS, Tally.STOCKOUTS),
-    ("over-messaging", "contacts", Tally.CONTACTS, Tally.EXCESS_CONTACTS),
-    ("return friction", "returns made in another channel", Tally.CROSS_CHANNEL_RETURNS,
-     Tally.RETURN_FRICTIONS),
-    ("offer response", "offers sent", Tally.OFFERS, Tally.OFFER_JOURNEYS),
-)
-"""Each mechanism's opportunities and events: their ratio is the mechanism's rate."""
-
-
 def mechanisms_frame(run: RunOutput) -> pd.DataFrame:
-    """Per strategy and mechanism: opportunities, events and their rate (unscaled counts)."""
+    """Per strategy and mechanism: opportunities, events and their rate (unscaled counts).
+
+    ``mechanism`` and ``opportunity`` hold keys (:data:`~simulation.core.capabilities.MECHANISMS`;
+    the opportunity is the weekly frame's column of its tally)."""
     rows = []
     for s, strategy in enumerate(run.world.strategies):
         total = run.weekly[s].sum(axis=0)
-        for name, opportunity, chances, events in MECHANISMS:
+        for mechanism in MECHANISMS:
+            chances, events = total[mechanism.opportunity], total[mechanism.event]
             rows.append({
-                "strategy": strategy, "mechanism": name, "opportunity": opportunity,
-                "opportunities": total[chances], "events": total[events],
-                "rate": total[events] / total[chances] if total[chances] > 0 else np.nan,
+                "strategy": strategy, "mechanism": mechanism.key,
+                "opportunity": mechanism.opportunity_key,
+                "opportunities": chances, "events": events,
+                "rate": events / chances if chances > 0 else np.nan,
             })
     return pd.DataFrame(rows)
 
@@ -508,12 +491,12 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
         stage = np.select(
             [active & (state.purchases >= threshold), active, customer, state.engaged,
              people.aware_week < horizon],
-            ["loyalty", "retention", "conversion", "acquisition", "reach"], default="not reached",
+            ["loyalty", "retention", "conversion", "acquisition", "reach"], default="not_reached",
         )
         lapse_cause = np.where(
             state.lapse_week < 0, "",
-            np.where(~customer, "prospect lost interest",
-                     np.where(state.lapse_overmessaging, "over-messaging", "churn")),
+            np.where(~customer, "prospect_dropout",
+                     np.where(state.lapse_overmessaging, "over_messaging", "churn")),
         )
         data: dict[str, object] = {
             "strategy": strategy,

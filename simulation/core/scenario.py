@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulation.core import presets
+from simulation.core.capabilities import CAPABILITIES, Capability, spec
 from simulation.core.parameters import (
     CurrencyCode,
     Description,
@@ -31,17 +32,6 @@ from simulation.core.parameters import (
 from simulation.inputs import InputError, json_input
 
 APP_VERSION = "0.2.0"
-
-
-class Capability(StrEnum):
-    """The six integration capabilities (0 = siloed, 1 = integrated), MODEL.md."""
-
-    IDENTITY = "identity"
-    CONTEXT = "context"
-    CONSISTENCY = "consistency"
-    ORCHESTRATION = "orchestration"
-    INVENTORY = "inventory"
-    SERVICE = "service"
 
 
 class Plan(StrEnum):
@@ -464,24 +454,25 @@ class CapabilityCost(FrozenModel):
     )
 
 
-def _cost(one_off: float, running: float, ramp: int, **scaled: float) -> CapabilityCost:
-    return CapabilityCost(one_off_cost=one_off, running_cost_weekly=running, ramp_weeks=ramp,
-                          **scaled)
+def _default_cost(capability: Capability) -> CapabilityCost:
+    """The registry's default cost of ``capability`` (simulation.core.capabilities)."""
+    return CapabilityCost(**spec(capability).default_cost)
 
 
 class CapabilityCosts(FrozenModel):
-    """Cost and ramp-up of each capability (IT, data, process change)."""
+    """Cost and ramp-up of each capability (IT, data, process change).
 
-    # Mid-market tools for a chain of about a dozen stores (data/presets/benchmark_retailer.toml
-    # gives the sources of each figure); ramp-ups as before (they move behaviour, not cost).
-    identity: CapabilityCost = _cost(60_000, 800, 39, cost_per_profile_yearly=0.20)
-    context: CapabilityCost = _cost(80_000, 500, 26, one_off_per_store=1_500,
-                                    running_per_store_weekly=20.5)
-    consistency: CapabilityCost = _cost(30_000, 300, 13)
-    orchestration: CapabilityCost = _cost(40_000, 400, 26, cost_per_profile_yearly=0.10)
-    inventory: CapabilityCost = _cost(250_000, 1_000, 52, one_off_per_store=5_000,
-                                      running_per_store_weekly=25.0, cost_per_order=0.10)
-    service: CapabilityCost = _cost(40_000, 300, 26, one_off_per_store=1_000)
+    One field per entry of :data:`~simulation.core.capabilities.CAPABILITIES`, written out for
+    pydantic (a test checks they match); the default figures are the registry's (mid-market
+    tools for a chain of about a dozen stores, sourced in data/presets/benchmark_retailer.toml).
+    """
+
+    identity: CapabilityCost = _default_cost(Capability.IDENTITY)
+    context: CapabilityCost = _default_cost(Capability.CONTEXT)
+    consistency: CapabilityCost = _default_cost(Capability.CONSISTENCY)
+    orchestration: CapabilityCost = _default_cost(Capability.ORCHESTRATION)
+    inventory: CapabilityCost = _default_cost(Capability.INVENTORY)
+    service: CapabilityCost = _default_cost(Capability.SERVICE)
 
     def of(self, capability: Capability) -> CapabilityCost:
         return getattr(self, capability.value)  # type: ignore[no-any-return]
@@ -564,24 +555,29 @@ class ImplementationRisk(FrozenModel):
         return self
 
 
-def _level(meaning: str) -> Any:
-    return param(0.5, ge=0, le=1, unit="level 0-1", step=0.05, meaning=meaning,
+def _level(capability: Capability) -> Any:
+    return param(0.5, ge=0, le=1, unit="level 0-1", step=0.05,
+                 meaning=f"integration level of the {capability.value} capability",
                  source="your choice")
 
 
 class CapabilityLevels(FrozenModel):
-    """Integration level of each capability, 0 = siloed, 1 = fully integrated."""
+    """Integration level of each capability, 0 = siloed, 1 = fully integrated.
 
-    identity: float = _level("unified customer ID: share of customer records linked across channels")
-    context: float = _level("cart and journey continuity: chance a channel switch keeps the context")
-    consistency: float = _level("same prices, promotions and messages everywhere")
-    orchestration: float = _level("one contact policy that caps and de-duplicates messages")
-    inventory: float = _level("shared stock, click-and-collect and ship-from-store")
-    service: float = _level("returns, exchanges and support accepted in any channel")
+    One field per entry of :data:`~simulation.core.capabilities.CAPABILITIES` (a test checks
+    they match); what each capability means is display text (``capability.<key>.meaning``).
+    """
+
+    identity: float = _level(Capability.IDENTITY)
+    context: float = _level(Capability.CONTEXT)
+    consistency: float = _level(Capability.CONSISTENCY)
+    orchestration: float = _level(Capability.ORCHESTRATION)
+    inventory: float = _level(Capability.INVENTORY)
+    service: float = _level(Capability.SERVICE)
 
     @classmethod
     def uniform(cls, level: float) -> CapabilityLevels:
-        return cls(**{c.value: level for c in Capability})
+        return cls(**{c.key.value: level for c in CAPABILITIES})
 
     def of(self, capability: Capability) -> float:
         return float(getattr(self, capability.value))

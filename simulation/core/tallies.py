@@ -1,4 +1,4 @@
-"""Names of the weekly counters the engine keeps for each strategy, and of lost-sale causes."""
+"""Names of the weekly counters the engine keeps for each strategy, and keys of lost-sale causes."""
 
 from __future__ import annotations
 
@@ -54,13 +54,19 @@ class Tally(IntEnum):
 
 
 class LossCause(StrEnum):
-    """Why a journey or a customer was lost (MODEL.md outputs)."""
+    """Why a journey or a customer was lost (MODEL.md outputs): the ``cause`` key of
+    ``Results.losses``; its text is ``cause.<key>`` in the display catalog."""
 
-    LOST_CONTEXT = "lost context on channel switch"
-    STOCK_OUT = "stock-out"
-    CONFLICT = "conflicting prices or messages"
-    OVER_MESSAGING_CHURN = "over-messaging churn"
-    ABANDONMENT = "abandoned journey"
+    LOST_CONTEXT = "lost_context"
+    STOCK_OUT = "stock_out"
+    CONFLICT = "conflict"
+    OVER_MESSAGING_CHURN = "over_messaging_churn"
+    ABANDONMENT = "abandoned"
+
+
+LOSS_PREFIX = "lost:"
+"""Prefix of a loss in the flows frame's ``destination`` (``lost:stock_out``), which otherwise
+holds channel names."""
 
 
 class JourneyEnd(IntEnum):

@@ -1,160 +1,175 @@
-"""Plain names for what the app and the reports show: capabilities, plans and table columns.
+"""Plain names for what the app and the reports show: capabilities, plans, KPIs and columns.
 
-Declared once here and used by the sidebar, the charts, the reports, the CSV exports and the
-glossary, so a capability is called the same thing everywhere.
+Every name is looked up in the text catalog (:func:`simulation.display.text.text`) from the
+registries' keys (:mod:`simulation.core.capabilities`, :mod:`simulation.core.kpis`), so a
+capability, a KPI or a loss cause is called the same thing in the sidebar, the charts, the
+reports, the CSV exports, the command line and the glossary.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from simulation.core.scenario import Capability
-
-CAPABILITY_NAMES: dict[str, str] = {
-    Capability.IDENTITY.value: "Unified customer ID",
-    Capability.CONTEXT.value: "Cart and journey continuity",
-    Capability.CONSISTENCY.value: "Same prices and messages everywhere",
-    Capability.ORCHESTRATION.value: "One contact policy",
-    Capability.INVENTORY.value: "Shared inventory",
-    Capability.SERVICE.value: "Returns and service in any channel",
-}
-PLAN_NAMES = {"multichannel": "Multichannel", "omnichannel": "Omnichannel",
-              "custom": "Your custom plan"}
+from simulation.core.capabilities import CAPABILITIES, N_CAPABILITIES, Capability
+from simulation.core.kpis import KPI_BY_KEY, KPIS
+from simulation.core.tallies import LOSS_PREFIX
+from simulation.display.text import catalog, has_text, text
 
 
 def capability_name(capability: str | Capability) -> str:
     """``"Shared inventory"`` for ``"inventory"``; unknown names are returned tidied."""
-    key = capability.value if isinstance(capability, Capability) else str(capability)
-    return CAPABILITY_NAMES.get(key, key.replace("_", " ").capitalize())
+    key = str(capability)
+    if has_text(f"capability.{key}.name"):
+        return text(f"capability.{key}.name")
+    return key.replace("_", " ").capitalize()
+
+
+def capability_meaning(capability: str | Capability) -> str:
+    """The capability's one-line meaning (sidebar help, glossary)."""
+    return text(f"capability.{capability}.meaning")
+
+
+def capability_names() -> dict[str, str]:
+    """Key -> plain name of every capability, in registry order."""
+    return {c.key.value: capability_name(c.key) for c in CAPABILITIES}
+
+
+def all_capabilities(*, short: bool = False) -> str:
+    """``"all six capabilities"`` (``"All 6"`` when ``short``), counted from the registry."""
+    count: object = N_CAPABILITIES if short else _number_word(N_CAPABILITIES)
+    return text("capabilities.all_short" if short else "capabilities.all", count=count)
+
+
+def _number_word(n: int) -> str:
+    key = f"number.{n}"
+    return text(key) if has_text(key) else str(n)
 
 
 def plan_name(strategy: str) -> str:
-    return PLAN_NAMES.get(strategy, strategy.replace("_", " ").capitalize())
+    """``"Your custom plan"`` for ``"custom"``; other plan names are returned tidied."""
+    if has_text(f"plan.{strategy}.name"):
+        return text(f"plan.{strategy}.name")
+    return strategy.replace("_", " ").capitalize()
+
+
+def plan_blurb(strategy: str) -> str:
+    """A few words on what a standard plan is (a KPI card's caption); empty for others."""
+    key = f"plan.{strategy}.blurb"
+    return text(key, count=_number_word(N_CAPABILITIES)) if has_text(key) else ""
 
 
 def levels_description(levels: Sequence[float]) -> str:
     """``"Shared inventory 100%, One contact policy 50%"``; ``"nothing integrated"`` if all 0."""
-    parts = [f"{capability_name(c)} {x:.0%}" for c, x in zip(Capability, levels, strict=True) if x > 0]
-    return ", ".join(parts) if parts else "nothing integrated (multichannel)"
+    parts = [text("capabilities.level", name=capability_name(c), level=f"{x:.0%}")
+             for c, x in zip(Capability, levels, strict=True) if x > 0]
+    return ", ".join(parts) if parts else text("capabilities.none")
 
 
-# Columns of the exported tables: plain name and unit. "share" columns hold fractions 0-1.
-COLUMN_LABELS: dict[str, str] = {
-    "strategy": "Plan",
-    "kpi": "KPI",
-    "week": "Week",
-    "conversion_rate": "Conversion of newly reached people (share 0-1)",
-    "journey_conversion": "Journeys ending in a purchase (share 0-1)",
-    "retention_12m": "12-month retention (share 0-1)",
-    "repeat_rate": "Repeat-purchase rate (share 0-1)",
-    "repeat_12m": "Second purchase within 12 months (share 0-1)",
-    "loyal_share": "Loyal customers (share 0-1)",
-    "aov": "Average order value (currency)",
-    "purchases_per_customer_year": "Purchases per customer-year",
-    "revenue": "Net revenue (currency)",
-    "net_revenue": "Net revenue (currency)",
-    "gross_margin": "Gross margin (currency)",
-    "marketing_cost": "Marketing cost (currency)",
-    "returns_cost": "Returns cost (currency)",
-    "integration_cost": "Integration cost, one-off and running (currency)",
-    "net_contribution": "Net cash flow (currency)",
-    "cumulative_net_contribution": "Cumulative net cash flow (currency)",
-    "discounted_net_contribution": "Discounted net cash flow (currency)",
-    "clv": "Customer lifetime value per customer (currency)",
-    "npv": "NPV (currency)",
-    "npv_gain": "NPV gain vs multichannel (currency)",
-    "roi": "ROI on integration (share, 1 = 100%)",
-    "payback_week": "Payback week (week number)",
-    "active_customers": "Active customers (people)",
-    "new_customers": "New customers (people)",
-    "lapses": "Customers lapsed (people)",
-    "people": "People (market)",
-    "share_of_reached": "Share of people reached (share 0-1)",
-    "stage": "Stage",
-    "stage_label": "Stage (plain)",
-    "value": "Value",
-    "multichannel_value": "Multichannel value",
-    "change_vs_multichannel": "Change vs multichannel (share, 0.1 = +10%)",
-    "cumulative_gain_vs_multichannel": "Cumulative extra cash vs multichannel (currency)",
-    "capability": "Capability",
-    "level_on": "Level when switched on (0-1)",
-    "npv_value": "Shapley value: NPV added (currency)",
-    "clv_value": "Shapley value: CLV added per customer (currency)",
-    "share_of_gain": "Share of the NPV gain (share 0-1)",
-    "alone": "NPV gain on its own (currency)",
-    "last_in": "NPV lost if dropped last (currency)",
-    "rank": "Rank",
-    "point": "Point result",
-    "mean": "Mean over runs",
-    "sd": "Standard deviation over runs",
-    "ci_low": "90% interval of the mean, low",
-    "ci_high": "90% interval of the mean, high",
-    "p05": "5th percentile of runs",
-    "p95": "95th percentile of runs",
-    "replications": "Runs",
-    "budget": "One-off budget (currency)",
-    "factor": "Multiple of today's one-off costs",
-    "one_off_cost": "One-off cost (currency)",
-    "probability": "Probability (share 0-1)",
-    "label": "Assumption",
-    "unit": "Unit",
-    "range": "Range tested",
-    "low": "Low end",
-    "high": "High end",
-    "npv_gain_low": "NPV gain at the low end (currency)",
-    "npv_gain_high": "NPV gain at the high end (currency)",
-    "clv_gain_low": "CLV gain per customer at the low end (currency)",
-    "clv_gain_high": "CLV gain per customer at the high end (currency)",
-    "npv_swing": "Swing of the NPV gain (currency)",
-    "clv_swing": "Swing of the CLV gain per customer (currency)",
-    "parameter": "Parameter path",
-    "plan": "Plan",
-    "step": "Search step",
-    "best": "Best plan",
-    "lost_value": "Value of lost sales (currency)",
-    "lost": "Lost (count)",
-    "cause": "Cause",
-    "survival": "Still active (share 0-1)",
-    "weeks_since_first_purchase": "Weeks since first purchase",
-    "at_risk": "Customers observed (people)",
-    "journeys": "Journeys",
-    "start_channel": "Channel the journey starts in",
-    "destination": "Where the journey ends",
-    "purchase": "Ended in a purchase",
-    "customers": "Customers",
-    "share_of_customers": "Share of customers (share 0-1)",
-    "clv_from": "CLV from (currency)",
-    "clv_to": "CLV to (currency)",
-}
-_QUANTILES = {f"q{q:02d}": f"{q}th percentile of runs" for q in (5, 25, 50, 75, 95)}
+def kpi_label(key: str, *, baseline: str = "multichannel") -> str:
+    """The one label of KPI ``key`` (cards, axes, table rows); ``baseline`` names the plan a
+    gain is measured against."""
+    return text(f"kpi.{key}.label", baseline=baseline)
+
+
+def kpi_help(key: str, *, baseline: str = "multichannel") -> str:
+    """The help text of KPI ``key``."""
+    return text(f"kpi.{key}.help", baseline=baseline)
+
+
+def kpi_unit(key: str, currency: str | None = None) -> str:
+    """The unit a header states for KPI ``key``: ``share 0-1``, the currency, ``people``..."""
+    own = f"kpi.{key}.unit"
+    if has_text(own):
+        return text(own)
+    return text(f"unit.{KPI_BY_KEY[key].kind.value}", currency=currency or "currency")
+
+
+def kpi_header(key: str, currency: str | None = None, *, baseline: str = "multichannel") -> str:
+    """``"Net revenue (USD)"``: label and unit, for CSV headers and exported tables."""
+    unit = kpi_unit(key, currency)
+    label = kpi_label(key, baseline=baseline)
+    return f"{label} ({unit})" if unit else label
+
+
+def cause_name(cause: str) -> str:
+    """Plain words for a loss cause key (``Results.losses["cause"]``)."""
+    return text(f"cause.{cause}")
+
+
+def destination_name(destination: str) -> str:
+    """Plain words for a flows ``destination``: ``buys in web`` or ``lost to stock-out``."""
+    if not destination.startswith(LOSS_PREFIX):
+        return text("flow.buys_in", channel=destination)
+    cause = destination.removeprefix(LOSS_PREFIX)
+    own = f"flow.{cause}"
+    return text(own if has_text(own) else "flow.lost_to", cause=cause_name(cause))
+
+
+def mechanism_name(mechanism: str) -> str:
+    """Plain words for a mechanism key (``Results.mechanisms["mechanism"]``)."""
+    return text(f"mechanism.{mechanism}")
+
+
+def stage_name(stage: str) -> str:
+    """Plain words for a lifecycle stage key (funnel, customers frame)."""
+    return text(f"stage.{stage}")
+
+
+def segment_role(tier: str, lead: str | None) -> str:
+    """``"high-value store-led"``: a KMeans segment's role from its tier key and the channel it
+    is led by (None: several channels)."""
+    where = text("segment_lead.multi_channel") if lead is None else text("segment_lead.channel",
+                                                                         channel=lead)
+    return text("segment_lead.role", tier=text(f"segment_tier.{tier}"), lead=where)
 
 
 def column_label(column: str, currency: str | None = None) -> str:
-    """Readable column name with its unit (``currency`` replaces the word "currency")."""
-    label = COLUMN_LABELS.get(column) or _QUANTILES.get(column)
-    if label is None:
-        label = column.replace("_", " ").capitalize()
-        if column in CAPABILITY_NAMES:
-            label = f"{CAPABILITY_NAMES[column]} (level 0-1)"
-    return label.replace("(currency)", f"({currency})") if currency else label
+    """Readable column name with its unit (the currency code where the unit is money)."""
+    cur = currency or "currency"
+    if column in KPI_BY_KEY:
+        return kpi_header(column, cur)
+    if has_text(f"column.{column}"):
+        return text(f"column.{column}", currency=cur)
+    quantile = re.fullmatch(r"q(\d\d)", column)
+    if quantile:
+        return text("column.quantile", q=int(quantile.group(1)))
+    if has_text(f"capability.{column}.name"):
+        return text("capabilities.level_column", name=capability_name(column))
+    return column.replace("_", " ").capitalize()
 
 
 def readable_columns(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
     """``frame`` with readable column names (duplicates kept distinct with the raw name) and
-    plan names in the plan column."""
+    plain text for the keys in its category columns (plan, capability, cause, mechanism, stage)."""
     out = frame.copy()
     labels: list[str] = []
     for column in out.columns:
         label = column_label(str(column), currency)
         labels.append(label if label not in labels else f"{label} [{column}]")
-    if "strategy" in out.columns:
-        out["strategy"] = out["strategy"].map(lambda s: plan_name(str(s)))
-    if "capability" in out.columns:
-        out["capability"] = out["capability"].map(lambda c: capability_name(str(c)))
+    for column, name in _KEY_COLUMNS.items():
+        if column in out.columns:
+            out[column] = out[column].map(lambda k, name=name: name(str(k)))  # type: ignore[misc]
     out.columns = pd.Index(labels)
     return out
+
+
+def _opportunity_name(key: str) -> str:
+    return text(f"opportunity.{key}")
+
+
+def _lapse_name(key: str) -> str:
+    return text(f"lapse.{key}") if key else ""
+
+
+_KEY_COLUMNS = {
+    "strategy": plan_name, "capability": capability_name, "cause": cause_name,
+    "mechanism": mechanism_name, "opportunity": _opportunity_name, "stage": stage_name,
+    "destination": destination_name, "lapse_cause": _lapse_name,
+}
+"""Category columns that hold keys, and the lookup that turns a key into text."""
 
 
 def join_names(names: Iterable[str]) -> str:
@@ -162,80 +177,27 @@ def join_names(names: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def plain_capabilities(text: str) -> str:
-    """``text`` with every capability's code name (``inventory``) replaced by its plain name."""
-    import re
-
-    for code, name in CAPABILITY_NAMES.items():
-        text = re.sub(rf"\b{code}\b", name, text)
-    return text
-
-
-GLOSSARY: dict[str, str] = {
-    "Multichannel": "Every channel (store, web, app, ...) runs on its own: all six capabilities at 0%. "
-                    "The baseline every gain is measured against.",
-    "Omnichannel": "All six capabilities fully integrated (100%).",
-    "Your custom plan": "The integration level of each capability set in the sidebar (a hybrid).",
-    **{name: meaning for name, meaning in (
-        ("Unified customer ID", "Customer records linked across channels, so offers and service "
-                                "use everything a person did."),
-        ("Cart and journey continuity", "A journey that switches channel keeps its cart and "
-                                        "context instead of starting again."),
-        ("Same prices and messages everywhere", "Prices, promotions and messages agree across "
-                                                "channels, so customers do not meet conflicting offers."),
-        ("One contact policy", "One plan caps and de-duplicates the messages all channels send."),
-        ("Shared inventory", "Any channel can sell stock held anywhere (click-and-collect, "
-                             "ship-from-store), so fewer sales are lost to stock-outs."),
-        ("Returns and service in any channel", "Returns, exchanges and support accepted wherever "
-                                               "the customer turns up."),
-    )},
-    "NPV (net present value)": "All future net cash flows of the horizon, discounted to today at the "
-                               "scenario's annual rate, after marketing, returns and integration costs.",
-    "CLV (customer lifetime value)": "A customer's discounted net contribution from the first "
-                                     "purchase to the end of the horizon.",
-    "Conversion (newly reached)": "Share of the people marketing newly reached who bought at least "
-                                  "once; existing customers are not counted.",
-    "12-month retention": "Share of customers still active 12 months after their first purchase.",
-    "Payback week": "The week after which a plan's cumulative extra cash over multichannel stays "
-                    "above zero.",
-    "ROI on integration": "NPV gain divided by the discounted integration cost.",
-    "Integration cost": "One-off project cost (spread over the ramp-up) plus running cost per week. "
-                        "Budgets are one-off only; totals over the horizon include running costs.",
-    "Break-even budget": "The largest one-off integration budget at which the NPV gain is still "
-                         "zero or more within the horizon.",
-    "Run (replication)": "One simulation with its own seed and, for the intervals, its own draw of "
-                         "the uncertain assumptions.",
-    "90% range of runs": "5th to 95th percentile of a result over the runs: the range to plan for.",
-    "Interval of the mean": "How precisely the runs pin down the average; it narrows with more runs.",
-    "P(omnichannel beats multichannel)": "Share of the runs in which omnichannel's NPV is higher.",
-    "Sensitivity (tornado)": "Each assumption moved alone to the low and high end of its range, "
-                             "to see which moves the gain most.",
-    "Shapley value": "A fair split of a joint gain: each capability's extra value, averaged over "
-                     "every order in which the capabilities could be added.",
-    "Common random numbers": "All plans meet the same simulated people and random draws, so "
-                             "differences between them come from integration, not luck.",
-    "Seed": "The number that fixes every random draw: the same scenario and seed give the same numbers.",
-    "Latin hypercube": "A way of drawing the uncertain assumptions so that a few runs still cover "
-                       "each assumption's whole range evenly.",
-    "Kaplan-Meier": "The standard estimate of how many customers are still active after so many "
-                    "weeks, counting customers who joined late only while they were observed.",
-    "KMeans": "A clustering method: it groups customers with similar behaviour (recency, "
-              "frequency, spend, channel mix) into segments.",
-    "ROC AUC": "How well a model ranks who will buy: 0.5 is chance, 1.0 is perfect.",
-    "Network fill rate": "Share of out-of-stock requests that shared inventory can fill from "
-                         "elsewhere in the network.",
-    "Satisfaction churn elasticity": "How strongly a drop in satisfaction raises the chance that "
-                                     "a customer lapses.",
-}
-"""Plain explanations of the terms the app and the report cannot avoid (Method page)."""
+def glossary() -> dict[str, str]:
+    """Term -> plain explanation of every term the app and the report cannot avoid (Method
+    page): the plans, the capabilities, the KPIs that have a glossary entry, then the rest."""
+    count = _number_word(N_CAPABILITIES)
+    out = {plan_name(p): text(f"plan.{p}.meaning", count=count)
+           for p in ("multichannel", "omnichannel", "custom")}
+    out |= {capability_name(c.key): capability_meaning(c.key) for c in CAPABILITIES}
+    out |= {kpi_label(k.key): text(f"kpi.{k.key}.glossary") for k in KPIS
+            if has_text(f"kpi.{k.key}.glossary")}
+    entries = dict.fromkeys(k.split(".")[1] for k in catalog() if k.startswith("glossary."))
+    out |= {text(f"glossary.{e}.term"): text(f"glossary.{e}.meaning") for e in entries}
+    return out
 
 
 def explain(terms: Iterable[str]) -> str:
     """One sentence per glossary term among ``terms`` (matched case-insensitively at the start,
     so "Network fill rate" explains "Network fill rate (all segments)"); empty if none."""
     found: list[tuple[str, str]] = []
+    entries = glossary()
     for term in terms:
-        for name, meaning in GLOSSARY.items():
+        for name, meaning in entries.items():
             if str(term).lower().startswith(name.lower()) and name not in [f[0] for f in found]:
                 found.append((name, meaning))
     return " ".join(f"*{name}*: {meaning[:1].lower()}{meaning[1:]}" for name, meaning in found)
