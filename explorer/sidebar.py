@@ -21,12 +21,9 @@ from explorer import state
 from simulation import APP_VERSION, Capability, Scenario, ScenarioError
 from simulation.core.presets import preset_descriptions, preset_names
 from simulation.display import format as fmt
-from simulation.display.labels import capability_name
+from simulation.display.labels import all_capabilities
 from simulation.display.params import Param, parameters, with_values
 
-CAPABILITY_NAMES = {
-    c: capability_name(c) for c in Capability
-}
 PRESET_KEY = "preset"
 UPLOAD_KEY = "upload_scenario"
 COST_KEY = "integration_cost_total"
@@ -49,7 +46,7 @@ class KeySlider:
 KEY_SLIDERS = (
     KeySlider(("market", "market_size"), "Market size", unit="people"),
     KeySlider(("market", "horizon_weeks"), "Horizon", unit="weeks"),
-    *(KeySlider(("custom_plan", c.value), CAPABILITY_NAMES[c], 100, "%") for c in Capability),
+    *(KeySlider(("custom_plan", c.value), None, 100, "%") for c in Capability),  # label: its name
     KeySlider(("behaviour", "contact_cap_weekly"), "Contact budget (orchestrated)",
               unit="contacts per person per week"),
     KeySlider(("economics", "gross_margin"), "Gross margin", 100, "% of revenue"),
@@ -155,7 +152,7 @@ _SCALED_COSTS = ("one_off_cost", "one_off_per_store", "running_cost_weekly",
 
 
 def _cost_total(scenario: Scenario) -> float:
-    """One-off cost of all six capabilities at full level: fixed + per store x stores."""
+    """One-off cost of every capability at full level: fixed + per store x stores."""
     stores = scenario.business.stores
     return float(sum(scenario.capability_costs.of(c).one_off_cost
                      + scenario.capability_costs.of(c).one_off_per_store * stores for c in Capability))
@@ -277,10 +274,10 @@ def render() -> Scenario:
             shown.add(spec.keys)
         st.session_state[COST_KEY] = _cost_total(scenario)
         st.select_slider(
-            f"Integration cost, all six capabilities ({currency}, one-off)",
+            f"Integration cost, {all_capabilities()} ({currency}, one-off)",
             sorted({*_COST_TOTALS, _cost_total(scenario)}), key=COST_KEY, on_change=_on_cost_total,
             format_func=lambda v: fmt.money(v, currency),
-            help="Total one-off cost of integrating all six capabilities fully (fixed and per "
+            help=f"Total one-off cost of integrating {all_capabilities()} fully (fixed and per "
                  "store). Moving it scales every capability's one-off, running, per-store, "
                  "per-order and per-profile cost by the same factor; set each one under All "
                  "assumptions > Integration cost.",

@@ -11,9 +11,12 @@ import streamlit as st
 
 from explorer import downloads
 from simulation import Plan, Scenario
+from simulation.core.kpis import HEADLINE, KPI_BY_KEY, Kind
 from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display import summary, theme
+from simulation.display.labels import kpi_help, kpi_label, npv_label, plan_blurb, plan_name
+from simulation.display.text import text
 
 
 def require_entrypoint() -> None:
@@ -71,33 +74,11 @@ def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results | N
     downloads.chart_downloads(fig, data, stem=stem, key=name, scenario=scenario)
 
 
-_KPI_HELP = {
-    "conversion_rate": "Share of the people marketing newly reached who bought at least once within "
-                       "the horizon. Existing customers are not counted here (the funnel on the "
-                       "Journey page counts them, so its 'bought at least once' share is higher).",
-    "retention_12m": "Share of customers still active 12 months after their first purchase "
-                     "(customers who bought at least a year before the horizon ends).",
-    "clv": "Expected discounted net contribution of a customer over their whole remaining "
-           "lifetime, from first purchase (margin minus contact, offer, return and cost-to-serve "
-           "costs); past the horizon each active customer's weekly contribution and churn hazard "
-           "are carried forward (docs/MODEL.md). The value within the horizon alone is the "
-           "clv_horizon column of the KPI download.",
-    "npv": "Net present value of the whole business's net cash flow over the horizon, after "
-           "marketing, returns, cost to serve and integration costs, at the scenario's discount "
-           "rate; it adds the customer base's terminal value only when that setting is on, and "
-           "then says so.",
-    "payback_week": "Week after which the plan's cumulative extra cash over multichannel stays "
-                    "positive; ROI = NPV gain / discounted integration cost.",
-}
-
-
 def _delta(column: str, value: float, base: float, currency: str) -> str | None:
-    if math.isnan(value) or math.isnan(base) or value == base:
-        return None
-    if column in ("conversion_rate", "retention_12m"):
-        return fmt.points(value - base) + " vs multichannel"
-    relative = f" ({fmt.percent((value - base) / abs(base), signed=True)})" if base else ""
-    return fmt.money(value - base, currency, signed=True) + relative
+    change = fmt.kpi_change(column, value, base, currency)
+    if change is not None and KPI_BY_KEY[column].kind is Kind.SHARE:
+        return text("kpis.points_delta", points=change, baseline=plan_name(Plan.MULTICHANNEL.value).lower())
+    return change
 
 
 def kpi_cards(results: Results) -> None:
@@ -113,27 +94,27 @@ def kpi_cards(results: Results) -> None:
         with column.container(border=True, key=f"kpis-{strategy}"):
             st.markdown(plan_badge(strategy), unsafe_allow_html=True)
             st.caption("nothing integrated: the same as multichannel" if same and not is_base
-                       else theme.STRATEGY_BLURBS.get(strategy, ""))
-            values = {
-                "conversion_rate": ("Conversion (newly reached)", fmt.percent(row["conversion_rate"])),
-                "retention_12m": ("12-month retention", fmt.percent(row["retention_12m"])),
-                "clv": ("Customer lifetime value", fmt.money(row["clv"], currency)),
-                "npv": (("NPV incl. terminal value" if results.scenario.economics.terminal_value_share
-                         else "NPV after all costs"), fmt.money(row["npv"], currency)),
-            }
-            for key, (label, value) in values.items():
+                       else plan_blurb(str(strategy)))
+            for key in HEADLINE:
+                label = npv_label(results) if key == "npv" else kpi_label(key)
+                value = fmt.kpi(key, float(row[key]), currency)
                 delta = None if is_base else _delta(key, float(row[key]), float(base[key]), currency)
-                st.metric(label, value, delta if delta else ("baseline" if is_base else "no change"),
+                no_delta = text("kpis.baseline" if is_base else "kpis.no_change")
+                st.metric(label, value, delta if delta else no_delta,
                           delta_color="normal" if delta else "off",
-                          delta_arrow="auto" if delta else "off", help=_KPI_HELP[key])
+                          delta_arrow="auto" if delta else "off", help=kpi_help(key))
+            payback_help = kpi_help("payback_week")
             if is_base or same:
-                st.metric("Payback", "n/a", "baseline" if is_base else "nothing invested",
-                          delta_color="off", delta_arrow="off", help=_KPI_HELP["payback_week"])
+                st.metric(text("kpis.payback"), fmt.NOT_AVAILABLE,
+                          text("kpis.baseline" if is_base else "kpis.nothing_invested"),
+                          delta_color="off", delta_arrow="off", help=payback_help)
             else:
                 roi, payback = float(row["roi"]), float(row["payback_week"])
-                st.metric("Payback", fmt.week_short(payback),
-                          None if math.isnan(roi) else f"ROI {fmt.percent(roi, digits=0, signed=True)}",
-                          help=_KPI_HELP["payback_week"] + f" Here: {fmt.week(payback)}.")
+                st.metric(text("kpis.payback"), fmt.kpi("payback_week", payback, currency),
+                          None if math.isnan(roi) else text("kpis.roi_delta", roi=fmt.kpi(
+                              "roi", roi, currency, signed=True)),
+                          help=payback_help + " " + text("kpis.here", payback=fmt.kpi(
+                              "payback_week", payback, currency, exact=True)))
 
 
 def run_facts(results: Results) -> None:

@@ -22,7 +22,8 @@ from simulation.analysis.investment import one_off_budget
 from simulation.analysis.parallel import format_seconds
 from simulation.display import decision_charts as dc
 from simulation.display import format as fmt
-from simulation.display.labels import explain, plain_capabilities
+from simulation.display import wording
+from simulation.display.labels import explain
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "omnichannel-analysis-cache"
 KEEP = 6
@@ -126,13 +127,13 @@ with tab_u:
                            mime="text/csv", on_click="ignore", icon=":material/download:")
 with tab_t:
     if t is not None:
-        st.markdown(t.top_drivers())
+        st.markdown(wording.top_drivers(t, currency))
         _chart(dc.tornado_figure(t.bars, t.base_npv_gain, currency), t.bars, "tornado_npv")
         _chart(dc.tornado_figure(t.bars, t.base_clv_gain, currency, kpi="clv"), t.bars, "tornado_clv")
         st.caption(explain(t.bars["label"]) + " All terms: the glossary on the Method page.")
 with tab_s:
     if s is not None:
-        st.markdown(plain_capabilities(s.fund_first()))
+        st.markdown(wording.fund_first(s, currency))
         _chart(dc.shapley_waterfall_figure(s.values, s.total_npv_gain, currency),
                dc.shapley_waterfall_data(s.values), "shapley")
         st.caption(dc.shapley_note(len(s.subsets)))
@@ -152,7 +153,7 @@ with tab_w:
     wk = (analysed.canonical_key(), "believe")
     if st.button("Find where integration stops paying", key="dec_believe") or wk in _finished():
         w = _run(wk, believe, (analysed,), estimate_believe_seconds(analysed), "beliefs")
-        st.markdown(w.summary())
+        st.markdown(wording.believe(w, currency))
         _chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
                w.size_map, "break_even_map")
         st.dataframe(dc.threshold_table(w.thresholds, currency), hide_index=True, width="stretch")

@@ -1,10 +1,9 @@
 """Investment: cumulative cash, NPV, ROI and payback of each strategy."""
 
-import pandas as pd
 import streamlit as st
 
 from explorer import state, ui
-from simulation.display import charts, theme
+from simulation.display import charts, summary
 from simulation.display import format as fmt
 
 ui.page_header(
@@ -15,27 +14,10 @@ results = state.results()
 currency = results.scenario.market.currency
 kpis = results.kpis
 
-table = pd.DataFrame({
-    theme.plan_label(s): {
-        "Net revenue": fmt.money(row["revenue"], currency),
-        "Gross margin": fmt.money(row["gross_margin"], currency),
-        "Margin given up by harmonised prices": fmt.money(-row["harmonisation_cost"], currency),
-        "Marketing cost (reach, contacts, offers)": fmt.money(-row["marketing_cost"], currency),
-        "Returns cost": fmt.money(-row["returns_cost"], currency),
-        "Cost to serve (picking, delivery, ship-from-store)": fmt.money(-row["fulfilment_cost"], currency),
-        "Integration cost (one-off and running)": fmt.money(-row["integration_cost"], currency),
-        "Net cash flow": fmt.money(row["net_contribution"], currency),
-        charts.npv_label(results): fmt.money(row["npv"], currency),
-        "Terminal value of the customer base": fmt.money(row["terminal_value"], currency),
-        "Purchases moved between channels": fmt.count(row["migrated_purchases"]),
-        "Purchases that would not have happened": fmt.count(row["incremental_purchases"]),
-        "NPV gain vs. multichannel": fmt.money(row["npv_gain"], currency, signed=True)
-        if s != "multichannel" else "baseline",
-        "ROI on integration": fmt.percent(row["roi"], digits=0) if s != "multichannel" else "n/a",
-        "Payback": fmt.week(row["payback_week"]) if s != "multichannel" else "n/a",
-    }
-    for s, row in kpis.iterrows()
-})
+table = summary.kpi_table(results, (
+    "revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
+    "fulfilment_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
+    "migrated_purchases", "incremental_purchases", "npv_gain", "roi", "payback_week"))
 st.subheader(f"Totals over {results.scenario.market.horizon_weeks} weeks")
 st.dataframe(table, width="stretch")
 st.caption(f"Money in {currency}, scaled to the market size, not discounted except NPV and terminal "

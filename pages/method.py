@@ -8,7 +8,7 @@ import streamlit as st
 from explorer import downloads, state, ui
 from simulation import APP_VERSION
 from simulation.display import format as fmt
-from simulation.display.labels import GLOSSARY
+from simulation.display.labels import capability_count, glossary
 from simulation.display.params import parameters
 
 ui.page_header(
@@ -38,9 +38,10 @@ Each week:
 5. **Satisfaction** follows each week's experience, and less satisfied customers lapse sooner;
    loyal customers (several purchases) lapse less.
 
-The three plans differ **only** in the six integration levels (0% = siloed, 100% = integrated);
-there is no parameter that says "omnichannel is X% better". All three run on the same people
-with the same random draws, so a difference between them is caused by integration, not luck.
+The three plans differ **only** in the {capability_count()} integration levels (0% = siloed,
+100% = integrated); there is no parameter that says "omnichannel is X% better". All three run
+on the same people with the same random draws, so a difference between them is caused by
+integration, not luck.
 Each capability costs a fixed amount plus a part per store, per order or per customer profile,
 so costs scale with the business ({scenario.business.stores:,} stores here); one-off costs are
 spread over the implementation delay and ramp-up and can overrun (the uncertainty analysis draws
@@ -82,7 +83,7 @@ st.caption("*assumption (see sensitivity)* marks a modelling choice rather than 
            "figure: test how much the decision depends on it before relying on it.")
 
 st.subheader("Glossary")
-st.dataframe(pd.DataFrame({"Term": list(GLOSSARY), "Meaning": list(GLOSSARY.values())}),
+st.dataframe(pd.DataFrame({"Term": list(glossary()), "Meaning": list(glossary().values())}),
              hide_index=True, width="stretch", key="glossary",
              column_config={"Meaning": st.column_config.TextColumn(width="large")})
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer import report_view, state, ui, verdict_view
 from simulation.display import charts, summary
+from simulation.display.labels import all_capabilities, capability_count
 
 ui.page_header(
     "Omnichannel Strategy Explorer",
@@ -21,8 +22,8 @@ ui.run_facts(results)
 ui.chart(charts.kpi_change_figure(results), charts.kpi_change_data(results),
          name="change_vs_multichannel", results=results)
 st.caption(
-    "Multichannel: every channel runs on its own (all six capabilities at 0%). Omnichannel: all "
-    "six integrated (100%). Your custom plan: the levels in the sidebar. All three are "
+    f"Multichannel: every channel runs on its own ({all_capabilities()} at 0%). Omnichannel: all "
+    f"{capability_count()} integrated (100%). Your custom plan: the levels in the sidebar. All three are "
     "simulated on the same people with the same random draws, so differences come from "
     "integration alone. Money is scaled to the market size; CLV is per customer."
 )

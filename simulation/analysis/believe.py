@@ -43,7 +43,6 @@ from simulation.analysis.runs import (
     levels_tuple,
     run_plan_tasks,
 )
-from simulation.analysis.wording import money
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 
 GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
@@ -78,14 +77,20 @@ REVENUE_POINTS = (0.25e6, 0.5e6, 1e6, 2.5e6, 5e6, 10e6, 25e6, 50e6, 100e6)
 """Annual revenues (currency) of the break-even map's sizes."""
 
 
+def hybrid_key(kind: str, capability: Capability) -> str:
+    """The plan name of a hybrid: ``alone:context`` (only that capability) or
+    ``all_but:context`` (every capability but that one); its text is the display layer's."""
+    return f"{kind}:{capability.value}"
+
+
 def hybrid_candidates(scenario: Scenario) -> dict[str, PlanLevels]:
     """Partial plans: the custom plan, each capability alone, each 'all but one'."""
     out = {"custom": levels_tuple(scenario.custom_plan)}
     for c in Capability:
         alone = tuple(1.0 if d is c else 0.0 for d in Capability)
         but = tuple(0.0 if d is c else 1.0 for d in Capability)
-        out[f"{c.value} alone"] = alone
-        out[f"all but {c.value}"] = but
+        out[hybrid_key("alone", c)] = alone
+        out[hybrid_key("all_but", c)] = but
     full, none = (1.0,) * len(Capability), (0.0,) * len(Capability)
     return {name: levels for name, levels in out.items() if levels not in (full, none)}
 
@@ -100,7 +105,7 @@ class BeliefResult:
         One row per assumption and plan: parameter, label, unit, plan, base, low, high,
         gain_low, gain_base, gain_high, threshold (NaN: the plan's gain keeps its sign across
         the range), gain_at_threshold, converged, pays_above (True: the plan pays above the
-        threshold), sentence.
+        threshold; simulation.display.wording.threshold_sentence says it in words).
     curves:
         Every evaluation: parameter, value, plan, npv_gain.
     size_map:
@@ -135,30 +140,6 @@ class BeliefResult:
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"believe_thresholds": self.thresholds, "believe_curves": self.curves,
                 "believe_size_map": self.size_map}
-
-    def summary(self) -> str:
-        """The assumptions whose threshold lies closest to today's value, in a sentence."""
-        head = (f"Best hybrid at today's values: {self.hybrid} (NPV gain "
-                f"{money(self.base_gain[self.hybrid])}; omnichannel {money(self.base_gain['omnichannel'])}).")
-        found = self.thresholds[self.thresholds["plan"] == "omnichannel"].dropna(subset=["threshold"])
-        if found.empty:
-            return (f"{head} Omnichannel keeps the sign of its gain across every plausible range: no "
-                    "single assumption turns the answer on its own; business size may (map below).")
-        distance = ((found["threshold"] - found["base"]).abs() / (found["high"] - found["low"]))
-        nearest = found.loc[distance.sort_values().index[:2]]
-        return " ".join([head, *nearest["sentence"]])
-
-
-def _sentence(label: str, plan: str, base: float, threshold: float, pays_above: bool,
-              unit: str, gain: float, low: float, high: float) -> str:
-    if np.isnan(threshold):
-        verdict = "pays" if gain > 0 else "does not pay"
-        return (f"{plan.capitalize()} {verdict} across the whole range of {label.lower()} "
-                f"({low:.3g} to {high:.3g}).")
-    side = "above" if pays_above else "below"
-    return (f"{plan.capitalize()} pays only if {label.lower()} is {side} {threshold:.3g} {unit} "
-            f"(today {base:.3g}; NPV gain today {money(gain)}).")
-
 
 def _gain(run: PlanOutcome, plan: str) -> float:
     return float(run.kpis.loc[plan, "npv_gain"])
@@ -229,8 +210,6 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
             "gain_low": points[0.0], "gain_base": base_gain[p], "gain_high": points[1.0],
             "threshold": threshold, "gain_at_threshold": gain_there, "converged": converged,
             "pays_above": pays_above,
-            "sentence": _sentence(r.label, p, r.base[0], threshold, pays_above, r.unit,
-                                  base_gain[p], r.low[0], r.high[0]),
         })
     thresholds = pd.DataFrame(rows)
     swing = (thresholds.query("plan == 'omnichannel'")

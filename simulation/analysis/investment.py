@@ -42,7 +42,6 @@ from simulation.analysis.runs import (
     run_plan_task,
     run_plan_tasks,
 )
-from simulation.analysis.wording import money
 from simulation.core.engine import one_off_cost_schedule
 from simulation.core.random_streams import RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
@@ -115,17 +114,6 @@ class BreakEven:
     break_even_budget: float
     cash_break_even_budget: float
     curve: pd.DataFrame
-
-    def summary(self) -> str:
-        """The break-even budget in a sentence."""
-        if not np.isfinite(self.break_even_budget):
-            return (f"{self.plan} does not pay back at any one-off budget: its running costs "
-                    f"outweigh its gain over {self.baseline}.")
-        head = "headroom" if self.break_even_budget >= self.budget else "overrun"
-        return (f"{self.plan} breaks even (NPV gain 0 over {self.baseline}) at a one-off budget of "
-                f"{money(self.break_even_budget)}, against {money(self.budget)} planned "
-                f"({head} of {money(abs(self.break_even_budget - self.budget))}); without "
-                f"discounting it pays back within the horizon up to {money(self.cash_break_even_budget)}.")
 
     def frames(self) -> dict[str, pd.DataFrame]:
         row = {k: v for k, v in dataclasses.asdict(self).items() if k != "curve"}
@@ -238,12 +226,6 @@ class BestPlan:
     npv: float
     npv_gain: float
     evaluated: pd.DataFrame
-
-    def summary(self) -> str:
-        label = plan_label(levels_tuple(self.levels))
-        return (f"Best plan within a one-off budget of {money(self.budget)}: {label} "
-                f"(one-off cost {money(self.one_off_cost)}, NPV gain {money(self.npv_gain)} over "
-                f"multichannel; {len(self.evaluated)} plans simulated).")
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"best_plan_search": self.evaluated}

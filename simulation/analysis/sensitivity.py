@@ -22,7 +22,6 @@ from simulation.analysis.runs import (
     levels_tuple,
     run_plan_tasks,
 )
-from simulation.analysis.wording import money
 from simulation.core.scenario import CapabilityLevels, Scenario
 
 
@@ -65,10 +64,6 @@ class TornadoResult:
     base_clv_gain: float
     plan: str
 
-    def top_drivers(self, n: int = 3) -> str:
-        """The ``n`` assumptions that move the NPV gain most, in one or two sentences."""
-        return top_drivers_text(self.bars, self.base_npv_gain, n=n, plan=self.plan)
-
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"tornado": self.bars}
 
@@ -98,31 +93,6 @@ def tornado_frame(ranges: Sequence[ParameterRange], runs: Sequence[PlanOutcome],
     bars = bars.sort_values("npv_swing", ascending=False, kind="stable").reset_index(drop=True)
     bars["rank"] = range(1, len(bars) + 1)
     return bars
-
-
-def top_drivers_text(bars: pd.DataFrame, base_npv_gain: float, *, n: int = 3,
-                     plan: str = "omnichannel") -> str:
-    """E.g. "The NPV gain of omnichannel (2.7M) depends most on Conflict rate (1.9M to 3.4M
-    across 0.1875 to 0.3125 probability), then ..."."""
-    top = bars.head(n)
-    if top.empty:
-        return "No assumption was varied."
-    parts = [
-        f"{row.label} ({money(row.npv_gain_low)} to {money(row.npv_gain_high)} across "
-        f"{row.range})"
-        for row in top.itertuples()
-    ]
-    lead = f"The NPV gain of {plan} over multichannel ({money(base_npv_gain)}) depends most on "
-    text = lead + parts[0]
-    if len(parts) > 1:
-        text += ", then " + "; ".join(parts[1:])
-    flips = bars[(bars[["npv_gain_low", "npv_gain_high"]].min(axis=1) < 0)
-                 & (bars[["npv_gain_low", "npv_gain_high"]].max(axis=1) > 0)]
-    text += "."
-    if not flips.empty:
-        text += (" The sign of the gain changes within the range of: "
-                 + ", ".join(flips["label"]) + ".")
-    return text
 
 
 def tornado(

@@ -38,7 +38,6 @@ from simulation.analysis.runs import (
     levels_tuple,
     run_plan_tasks,
 )
-from simulation.analysis.wording import money
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 
 
@@ -119,7 +118,7 @@ class CapabilityValue:
     Attributes
     ----------
     values:
-        One row per capability (all six): level_on, npv_value, clv_value (Shapley values in
+        One row per capability (every one in the registry): level_on, npv_value, clv_value (Shapley values in
         currency and currency per customer), share_of_gain, alone (NPV gain of that capability
         on its own), last_in (NPV lost if it alone were dropped), rank (1 = largest npv_value).
     subsets:
@@ -132,10 +131,6 @@ class CapabilityValue:
     subsets: pd.DataFrame
     total_npv_gain: float
     total_clv_gain: float
-
-    def fund_first(self) -> str:
-        """Which capability to fund first, and why, in a sentence or two."""
-        return fund_first_text(self.values, self.total_npv_gain)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"shapley_values": self.values, "shapley_subsets": self.subsets}
@@ -170,27 +165,6 @@ def capability_value_frame(players: Sequence[str], on: CapabilityLevels, subsets
     values = pd.DataFrame(rows).sort_values("npv_value", ascending=False, kind="stable")
     values["rank"] = range(1, len(values) + 1)
     return values.reset_index(drop=True), total_npv, total_clv
-
-
-def fund_first_text(values: pd.DataFrame, total_npv_gain: float) -> str:
-    """E.g. "Fund inventory first: it carries 1.2M of the 2.7M NPV gain (44%) ..."."""
-    best = values.iloc[0]
-    if best["npv_value"] <= 0:
-        return ("No capability adds NPV on average: at these costs none pays for itself; "
-                "start with the least negative, " + str(best["capability"]) + ".")
-    text = (f"Fund {best['capability']} first: averaged over every order of adding capabilities "
-            f"it adds {money(best['npv_value'])} of NPV (all six together: {money(total_npv_gain)})")
-    alone = values.sort_values("alone", ascending=False).iloc[0]
-    if alone["capability"] == best["capability"]:
-        text += f", and it is also worth the most on its own ({money(alone['alone'])})."
-    else:
-        text += (f"; on its own {alone['capability']} is worth more ({money(alone['alone'])} "
-                 f"against {money(best['alone'])}), so it is the better first step if only one "
-                 "capability will ever be funded.")
-    losers = values[values["npv_value"] < 0]["capability"].tolist()
-    if losers:
-        text += " Not worth its cost here: " + ", ".join(losers) + "."
-    return text
 
 
 def shapley_plans(scenario: Scenario, switched_on: SwitchedOn = SwitchedOn.FULL

@@ -36,6 +36,8 @@ from simulation.cli.console import (
     write_outputs,
 )
 from simulation.core.scenario import Capability, Scenario
+from simulation.display import decision_charts as dc
+from simulation.display import wording
 
 EXIT_CANCELLED = 130
 ANNOUNCE_AFTER_SECONDS = 3.0
@@ -122,10 +124,10 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     print(_money_table(result.bars, {"rank": "rank", "label": "assumption", "range": "range",
                                      "npv_gain_low": "NPV gain at low", "npv_gain_high": "at high",
                                      "clv_gain_low": "CLV gain at low", "clv_gain_high": "at high"}))
+    drivers = wording.top_drivers(result, scenario.market.currency)
     print()
-    print(result.top_drivers())
-    _write(args, scenario, result.frames(), {"top_drivers": result.top_drivers(),
-                                             "base_npv_gain": result.base_npv_gain})
+    print(drivers)
+    _write(args, scenario, result.frames(), {"top_drivers": drivers, "base_npv_gain": result.base_npv_gain})
     return 0
 
 
@@ -142,9 +144,9 @@ def command_shapley(args: argparse.Namespace) -> int:
                                        "alone": "alone", "last_in": "last in"}))
     print(f"Sum of values {result.values['npv_value'].sum():,.0f} = total gain "
           f"{result.total_npv_gain:,.0f}")
-    print(result.fund_first())
-    _write(args, scenario, result.frames(), {"fund_first": result.fund_first(),
-                                             "total_npv_gain": result.total_npv_gain})
+    fund = wording.fund_first(result, scenario.market.currency)
+    print(fund)
+    _write(args, scenario, result.frames(), {"fund_first": fund, "total_npv_gain": result.total_npv_gain})
     return 0
 
 
@@ -152,11 +154,12 @@ def command_breakeven(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     target = None if args.plan == "omnichannel" else scenario.custom_plan
     result = break_even(scenario, target=target)
-    print(result.summary())
+    summary = wording.plain(dc.break_even_sentence(result, scenario.market.currency))
+    print(summary)
     curve = result.curve.iloc[:: max(1, len(result.curve) // 10)]
     print(_money_table(curve, {"factor": "x today's one-off costs", "budget": "one-off budget",
                                "npv_gain": "NPV gain", "payback_week": "payback week"}))
-    _write(args, scenario, result.frames(), {"summary": result.summary()})
+    _write(args, scenario, result.frames(), {"summary": summary})
     return 0
 
 
@@ -171,9 +174,10 @@ def command_bestplan(args: argparse.Namespace) -> int:
     if 0.0 not in grid or not all(0 <= x <= 1 for x in grid):
         raise _bad(f"--levels: {args.levels} must lie in 0..1 and include 0")
     result = best_plan_under_budget(scenario, args.budget, grid=grid, execution=_execution(args))
-    print(result.summary())
+    summary = wording.plain(dc.best_plan_sentence(result, scenario.market.currency))
+    print(summary)
     print(", ".join(f"{c.value} {result.levels.of(c):g}" for c in Capability))
-    _write(args, scenario, result.frames(), {"summary": result.summary(),
+    _write(args, scenario, result.frames(), {"summary": summary,
                                              "levels": result.levels.model_dump()})
     return 0
 
@@ -194,12 +198,13 @@ def command_decisions(args: argparse.Namespace) -> int:
         gain = result.uncertainty.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")]
         print(f"Omnichannel NPV gain {gain['point']:,.0f} (90% range {gain['p05']:,.0f} to "
               f"{gain['p95']:,.0f}); P(omnichannel beats multichannel on NPV) = {p:.0%}")
+    currency = scenario.market.currency
     if result.tornado is not None:
-        print(result.tornado.top_drivers())
+        print(wording.top_drivers(result.tornado, currency))
     if result.capability_value is not None:
-        print(result.capability_value.fund_first())
+        print(wording.fund_first(result.capability_value, currency))
     for item in result.break_even.values():
-        print(item.summary())
+        print(wording.plain(dc.break_even_sentence(item, currency)))
     _write(args, scenario, result.frames(), {})
     return 0
 
@@ -207,12 +212,13 @@ def command_decisions(args: argparse.Namespace) -> int:
 def command_believe(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     result = believe(scenario, execution=_execution(args))
-    print(result.summary())
+    summary = wording.believe(result, scenario.market.currency)
+    print(summary)
     table = result.thresholds[["label", "plan", "base", "low", "high", "threshold", "gain_base"]]
     print(table.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
     print(f"Break-even map: omnichannel NPV gain over annual revenue x {result.map_label} "
           "(CSV with --out).")
-    _write(args, scenario, result.frames(), {"summary": result.summary(), "hybrid": result.hybrid})
+    _write(args, scenario, result.frames(), {"summary": summary, "hybrid": result.hybrid})
     return 0
 
 

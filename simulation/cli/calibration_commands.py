@@ -118,7 +118,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         print(f"- {message}")
     projection = project(fit)
     print("\nProjected from your calibrated current state:")
-    print(comparison_table(projection.kpis))
+    print(comparison_table(projection.kpis, scenario.market.currency))
     if args.out:
         frames: dict[str, Any] = {"calibration": fit.table, "parameters": fit.parameters,
                                   **projection.frames()}

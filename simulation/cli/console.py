@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation.core.kpis import SUMMARY
 from simulation.core.scenario import Scenario
+from simulation.display import format as fmt
+from simulation.display.labels import kpi_label, plan_name
 from simulation.inputs import write_safe_csv
 
 
@@ -64,31 +67,15 @@ def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, ob
         raise BadInput(f"cannot write to {out}: {error.strerror}") from None
 
 
-SUMMARY_COLUMNS = {
-    "conversion_rate": ("Conversion (first buyers / reached)", "{:.1%}"),
-    "retention_12m": ("Not lapsed 12 months on (model-only)", "{:.1%}"),
-    "repeat_rate": ("Repeat-purchase rate", "{:.1%}"),
-    "aov": ("Average order value", "{:,.2f}"),
-    "purchases_per_customer_year": ("Purchases per active customer-year (model)", "{:.2f}"),
-    "revenue": ("Revenue", "{:,.0f}"),
-    "integration_cost": ("Integration cost", "{:,.0f}"),
-    "net_contribution": ("Net contribution", "{:,.0f}"),
-    "clv": ("CLV per customer", "{:,.2f}"),
-    "npv": ("NPV", "{:,.0f}"),
-    "npv_gain": ("NPV gain vs multichannel", "{:,.0f}"),
-    "payback_week": ("Payback week", "{:.0f}"),
-}
-
-
-def comparison_table(kpis: pd.DataFrame) -> str:
-    """The headline KPIs as a fixed-width text table, strategies as columns."""
+def comparison_table(kpis: pd.DataFrame, currency: str) -> str:
+    """The command line's KPIs (:data:`simulation.core.kpis.SUMMARY`) as a fixed-width text
+    table, plans as columns: each row's label and value from the KPI registry's one formatter."""
     rows = []
     baseline = str(kpis.index[0])
-    for column, (label, fmt) in SUMMARY_COLUMNS.items():
-        label = label.replace("multichannel", baseline)
-        cells = ["-" if pd.isna(v) else fmt.format(v) for v in kpis[column]]
-        rows.append([label, *cells])
-    header = ["", *kpis.index]
+    for column in SUMMARY:
+        cells = [fmt.kpi(column, float(v), currency, exact=True) for v in kpis[column]]
+        rows.append([kpi_label(column, baseline=baseline), *cells])
+    header = ["", *(plan_name(str(p)) for p in kpis.index)]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = [
         "  ".join(str(c).rjust(w) if i else str(c).ljust(w)

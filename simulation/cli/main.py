@@ -66,7 +66,7 @@ def command_run(args: argparse.Namespace) -> int:
           f"{scenario.market.population:,} simulated people for a market of "
           f"{scenario.market.market_size:,}, {scenario.market.horizon_weeks} weeks "
           f"(money in {scenario.market.currency})")
-    print(comparison_table(kpis))
+    print(comparison_table(kpis, scenario.market.currency))
     if args.out:
         print(f"\nWrote {len(frames)} CSV files, summary.json and scenario.json to {args.out}")
     return 0

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from simulation.core.engine import PlanState, RunOutput
 from simulation.core.capabilities import MECHANISMS, Capability
+from simulation.core.engine import PlanState, RunOutput
 from simulation.core.kpis import KPI_COLUMNS
 from simulation.core.tallies import JOURNEY_LOSSES, LOSS_PREFIX, JourneyEnd, LossCause, Tally
 from simulation.core.world import CHANNELS_IN_MASK, NEVER, churn_hazard

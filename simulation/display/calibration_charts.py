@@ -10,16 +10,11 @@ from simulation.calibration.holdout import Holdout
 from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display import theme
+from simulation.display.labels import kpi_label
 
-PROJECTION_KPIS = {
-    "conversion_rate": "Conversion",
-    "repeat_12m": "Second purchase within 12 months",
-    "retention_12m": "Not lapsed 12 months on (model-only)",
-    "aov": "Average order value",
-    "purchases_per_customer_year": "Purchases per active customer-year (model)",
-    "clv": "Customer lifetime value",
-    "npv": "NPV after all costs",
-}
+PROJECTION_KPIS = ("conversion_rate", "repeat_12m", "retention_12m", "aov",
+                   "purchases_per_customer_year", "clv", "npv")
+"""The KPIs projected from a calibrated current state (labels from the KPI registry)."""
 
 KPI_DEFAULTS = {"aov": 70.0, "repeat_52w": 45.0, "purchases_52w": 2.3, "share_3plus_52w": 25.0,
                 "active_late_52w": 17.0, "online_share": 35.0, "conversion_rate": 45.0}
@@ -70,18 +65,15 @@ def projection_data(results: Results) -> pd.DataFrame:
 
 
 def projection_table(results: Results) -> pd.DataFrame:
+    """Each plan's projected KPIs (columns: plans), labelled and formatted from the registry."""
     currency = results.scenario.market.currency
+    baseline = str(results.kpis.index[0])
     rows = {}
     for plan, row in results.kpis.iterrows():
         rows[theme.plan_label(str(plan))] = {
-            "Conversion": fmt.percent(row["conversion_rate"]),
-            "Second purchase within 12 months": fmt.percent(row["repeat_12m"]),
-            "Not lapsed 12 months on (model-only)": fmt.percent(row["retention_12m"]),
-            "Average order value": fmt.money(row["aov"], currency, exact=True),
-            "Purchases per active customer-year (model)": f"{row['purchases_per_customer_year']:.2f}",
-            "Customer lifetime value": fmt.money(row["clv"], currency),
-            "NPV after all costs": fmt.money(row["npv"], currency),
-            "NPV gain vs. current": fmt.money(row["npv_gain"], currency, signed=True),
+            kpi_label(k, baseline=baseline): fmt.kpi(k, float(row[k]), currency, exact=k == "aov",
+                                                      signed=k == "npv_gain")
+            for k in (*PROJECTION_KPIS, "npv_gain")
         }
     return pd.DataFrame(rows)
 
@@ -91,9 +83,10 @@ def projection_figure(results: Results) -> go.Figure:
     k = results.kpis
     base = k.iloc[0]
     fig = go.Figure()
+    shown = ("conversion_rate", "repeat_12m", "clv")
     for plan in k.index:
-        rel = [k.loc[plan, c] / base[c] - 1 for c in ("conversion_rate", "repeat_12m", "clv")]
-        fig.add_bar(x=["Conversion", "Second purchase within 12 months", "Customer lifetime value"], y=rel,
+        rel = [k.loc[plan, c] / base[c] - 1 for c in shown]
+        fig.add_bar(x=[kpi_label(c) for c in shown], y=rel,
                     name=theme.plan_label(str(plan)), marker_color=theme.plan_colour(str(plan)))
     fig.update_layout(template=theme.template(), barmode="group", height=400,
                       title="Each plan against your calibrated current state",

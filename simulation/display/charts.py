@@ -13,24 +13,31 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from simulation import Plan
-from simulation.core.metrics import FLOW_LOSS_LABELS
+from simulation.core.kpis import HEADLINE
+from simulation.core.metrics import FLOW_LOSSES
 from simulation.core.results import Results
+from simulation.core.tallies import LOSS_PREFIX
 from simulation.display import format as fmt
 from simulation.display import theme
+from simulation.display.labels import cause_name, destination_name, kpi_label, npv_label, stage_name
+from simulation.display.text import text
 
-STAGE_LABELS = {
-    "reach": "Reached by<br>marketing",
-    "acquisition": "Opened a<br>shopping journey",
-    "conversion": "Bought at least once<br>(new and existing)",
-    "retention": "Still active<br>at the end",
-    "loyalty": "Loyal<br>(repeat buyers)",
-}
-HEADLINE_KPIS = {
-    "conversion_rate": "Conversion (newly reached)",
-    "retention_12m": "12-month retention",
-    "clv": "Customer lifetime value",
-    "npv": "NPV after cost",
-}
+STAGES = ("reach", "acquisition", "conversion", "retention", "loyalty")
+"""The funnel's stages (``Results.funnel["stage"]`` keys), top to bottom."""
+
+
+def _stage_label(stage: str) -> str:
+    """A stage's name broken over two lines for the funnel's axis: before a bracket, or where
+    the two halves are most even."""
+    name = stage_name(stage)
+    if " (" in name:
+        head, tail = name.split(" (", 1)
+        return f"{head}<br>({tail}"
+    words = name.split(" ")
+    if len(words) < 3:
+        return name
+    cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return " ".join(words[:cut]) + "<br>" + " ".join(words[cut:])
 
 
 def _strategies(results: Results) -> list[str]:
@@ -54,10 +61,10 @@ def kpi_change_data(results: Results) -> pd.DataFrame:
     base = kpis.loc[Plan.MULTICHANNEL.value]
     rows = []
     for strategy in _strategies(results):
-        for column, label in HEADLINE_KPIS.items():
+        for column in HEADLINE:
             value, reference = float(kpis.loc[strategy, column]), float(base[column])
             change = (value - reference) / abs(reference) if reference else np.nan
-            rows.append({"strategy": strategy, "kpi": label, "value": value,
+            rows.append({"strategy": strategy, "kpi": kpi_label(column), "value": value,
                          "multichannel_value": reference, "change_vs_multichannel": change})
     return pd.DataFrame(rows)
 
@@ -87,7 +94,7 @@ def kpi_change_figure(results: Results) -> go.Figure:
 
 def funnel_data(results: Results) -> pd.DataFrame:
     data = results.funnel.copy()
-    data["stage_label"] = data["stage"].map(lambda s: STAGE_LABELS[s].replace("<br>", " "))
+    data["stage_label"] = data["stage"].map(stage_name)
     return data
 
 
@@ -98,7 +105,7 @@ def funnel_figure(results: Results) -> go.Figure:
     for strategy in _strategies(results):
         rows = data[data["strategy"] == strategy]
         fig.add_trace(go.Funnel(
-            y=rows["stage"].map(STAGE_LABELS), x=rows["people"], name=theme.plan_label(strategy),
+            y=rows["stage"].map(_stage_label), x=rows["people"], name=theme.plan_label(strategy),
             marker={"color": theme.plan_colour(strategy)},
             text=[f"{fmt.count(p)} ({fmt.percent(s, digits=0)})"
                   for p, s in zip(rows["people"], rows["share_of_reached"], strict=True)],
@@ -107,7 +114,7 @@ def funnel_figure(results: Results) -> go.Figure:
             hovertemplate="%{y}: %{text} of reached<extra>%{fullData.name}</extra>",
         ))
     fig.update_layout(funnelmode="group", xaxis_title="People in the market (share of those reached)",
-                      yaxis={"categoryorder": "array", "categoryarray": list(STAGE_LABELS.values())})
+                      yaxis={"categoryorder": "array", "categoryarray": [_stage_label(s) for s in STAGES]})
     horizon = results.scenario.market.horizon_weeks
     return _finish(fig, f"Customer funnel after {horizon} weeks", height=500)
 
@@ -115,13 +122,6 @@ def funnel_figure(results: Results) -> go.Figure:
 def flows_data(results: Results, strategy: str) -> pd.DataFrame:
     data = results.flows
     return data[(data["strategy"] == strategy) & (data["journeys"] > 0)].reset_index(drop=True)
-
-
-def _destination_label(destination: str) -> str:
-    if not destination.startswith("lost: "):
-        return f"buys in {destination}"
-    cause = destination.removeprefix("lost: ")
-    return cause if cause.startswith(("lost", "abandoned")) else f"lost to {cause}"
 
 
 def _stacked_positions(sizes: list[float], *, gap: float = 0.03) -> list[float]:
@@ -145,9 +145,9 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
     order = [c.name for c in results.scenario.channels]
     starts = [c for c in order if c in set(data["start_channel"])]
     ends = [c for c in order if c in set(data["destination"])]
-    ends += [d for d in FLOW_LOSS_LABELS.values() if d in set(data["destination"])]
-    labels = [f"starts in {s}" for s in starts] + [_destination_label(d) for d in ends]
-    is_loss = [d.startswith("lost: ") for d in ends]
+    ends += [d for d in FLOW_LOSSES.values() if d in set(data["destination"])]
+    labels = [text("flow.starts_in", channel=s) for s in starts] + [destination_name(d) for d in ends]
+    is_loss = [d.startswith(LOSS_PREFIX) for d in ends]
     start_sizes = [float(data.loc[data["start_channel"] == s, "journeys"].sum()) for s in starts]
     end_sizes = [float(data.loc[data["destination"] == d, "journeys"].sum()) for d in ends]
     fig = go.Figure(go.Sankey(
@@ -185,7 +185,7 @@ def losses_figure(results: Results) -> go.Figure:
     for strategy in _strategies(results):
         rows = data[data["strategy"] == strategy]
         fig.add_bar(
-            y=rows["cause"], x=rows["lost_value"] / divisor, orientation="h",
+            y=rows["cause"].map(cause_name), x=rows["lost_value"] / divisor, orientation="h",
             name=theme.plan_label(strategy), marker_color=theme.plan_colour(strategy),
             customdata=np.column_stack([
                 [fmt.money(v, currency) for v in rows["lost_value"]],
@@ -387,14 +387,6 @@ def cash_gain_figure(results: Results) -> go.Figure:
     return _finish(fig, "Payback against multichannel (◆ = payback)")
 
 
-def npv_label(results: Results) -> str:
-    """``NPV``, saying so when it includes the customer base's terminal value."""
-    share = results.scenario.economics.terminal_value_share
-    if share <= 0:
-        return "NPV"
-    return "NPV incl. terminal value" + ("" if share == 1 else f" ({fmt.percent(share, digits=0)} of it)")
-
-
 def npv_data(results: Results) -> pd.DataFrame:
     columns = ["revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
                "fulfilment_cost", "integration_cost", "net_contribution", "terminal_value", "npv",
@@ -424,4 +416,4 @@ def npv_figure(results: Results) -> go.Figure:
     top = float(np.nanmax(data["npv"] / divisor)) if len(data) else 0.0
     bottom = float(np.nanmin(data["npv"] / divisor)) if len(data) else 0.0
     fig.update_yaxes(range=[min(0.0, bottom * 1.2), max(0.0, top) * 1.2 or 1.0])
-    return _finish(fig, f"{npv_label(results)} after all costs (gain in brackets)")
+    return _finish(fig, f"{npv_label(results)} (gain in brackets)")

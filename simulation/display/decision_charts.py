@@ -8,30 +8,30 @@ the tidy frame it draws; colours and template come from :mod:`simulation.display
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from simulation.analysis.investment import BestPlan, BreakEven
+from simulation.core.kpis import INTERVALS, KPI_BY_KEY, Kind
 from simulation.core.scenario import Capability
 from simulation.display import format as fmt
 from simulation.display import theme
-from simulation.display.labels import capability_name, levels_description
+from simulation.display.labels import (
+    all_capabilities,
+    capability_name,
+    kpi_header,
+    kpi_label,
+    levels_description,
+)
 
 FAN_TITLES = {
     "cumulative_gain": "Cumulative extra cash over multichannel",
     "cumulative_npv_gain": "NPV gain over multichannel built up week by week",
     "active_customers": "Active customers",
 }
-INTERVAL_KPIS = {
-    "npv_gain": "NPV gain vs multichannel", "npv": "NPV", "clv": "CLV per customer",
-    "conversion_rate": "Conversion", "retention_12m": "12-month retention",
-    "revenue": "Net revenue", "payback_week": "Payback week", "roi": "ROI on integration",
-}
-_SHARES = {"conversion_rate", "retention_12m", "repeat_rate", "repeat_12m", "loyal_share",
-           "journey_conversion", "roi"}
-
-
 def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     return theme.finish(fig, title, height=height)
 
@@ -111,7 +111,7 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
     factor, word = fmt.axis_scale([*np.cumsum(rows["npv_value"]), total_gain, 0.0])
     fig = go.Figure(go.Waterfall(
         x=[*(capability_name(str(c)).replace(" ", "<br>", 1) if len(capability_name(str(c))) > 14
-             else capability_name(str(c)) for c in rows["capability"]), "All six"],
+             else capability_name(str(c)) for c in rows["capability"]), all_capabilities(short=True)],
         y=[*(rows["npv_value"] / factor), total_gain / factor],
         measure=["relative"] * len(rows) + ["total"],
         text=[fmt.money(v, currency, signed=True) for v in [*rows["npv_value"], total_gain]],
@@ -161,24 +161,25 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
 
 
 def interval_table(summary: pd.DataFrame, currency: str,
-                   kpis: dict[str, str] | None = None) -> pd.DataFrame:
-    """KPI x strategy: point result, 90% range of outcomes and 90% interval of the mean, as text."""
-    kpis = kpis or INTERVAL_KPIS
+                   kpis: Sequence[str] = INTERVALS) -> pd.DataFrame:
+    """KPI x strategy: point result, 90% range of outcomes and 90% interval of the mean, as text
+    (labels and formats from the KPI registry; the baseline's own gain, ROI and payback skipped)."""
     rows = []
+    baseline = str(summary["strategy"].iloc[0]) if len(summary) else "multichannel"
     for row in summary[summary["kpi"].isin(list(kpis))].itertuples():
-        if row.kpi in ("npv_gain", "payback_week", "roi") and row.strategy == "multichannel":
+        key = str(row.kpi)
+        if KPI_BY_KEY[key].vs_baseline and row.strategy == baseline:
             continue
-        if row.kpi == "payback_week":
-            show = lambda v: fmt.week(v)  # noqa: E731
-        elif row.kpi in _SHARES:
-            show = lambda v: fmt.percent(v)  # noqa: E731
-        else:
-            show = lambda v: fmt.money(v, currency)  # noqa: E731
-        rows.append({"KPI": kpis[row.kpi], "Plan": theme.plan_label(row.strategy),
+        long = KPI_BY_KEY[key].kind is Kind.WEEKS
+
+        def show(v: float, key: str = key, long: bool = long) -> str:
+            return fmt.kpi(key, v, currency, exact=long)
+
+        rows.append({"KPI": kpi_label(key, baseline=baseline), "Plan": theme.plan_label(row.strategy),
                      "Point result": show(row.point),
                      "90% range of outcomes": f"{show(row.p05)} to {show(row.p95)}",
                      "90% interval of the mean": f"{show(row.ci_low)} to {show(row.ci_high)}"})
-    order = {label: i for i, label in enumerate(kpis.values())}
+    order = {kpi_label(k, baseline=baseline): i for i, k in enumerate(kpis)}
     return pd.DataFrame(rows).sort_values("KPI", key=lambda s: s.map(order), kind="stable")
 
 
@@ -285,8 +286,8 @@ def best_plan_table(best: BestPlan, currency: str) -> pd.DataFrame:
     return pd.DataFrame({
         "Plan": [levels_description(tuple(x)) for x in levels],
         f"One-off cost ({currency})": [fmt.money(v, currency) for v in rows["one_off_cost"]],
-        f"NPV ({currency})": [fmt.money(v, currency) for v in rows["npv"]],
-        "NPV gain over multichannel": [fmt.money(v, currency, signed=True) for v in rows["npv_gain"]],
+        kpi_header("npv", currency): [fmt.kpi("npv", v, currency) for v in rows["npv"]],
+        kpi_label("npv_gain"): [fmt.kpi("npv_gain", v, currency, signed=True) for v in rows["npv_gain"]],
         "Found in": rows["step"].str.replace("single", "one capability at a time").tolist(),
         "Best": ["✓" if b else "" for b in rows["best"]],
     })

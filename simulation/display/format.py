@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from simulation.core.kpis import KPI_BY_KEY, Kind
+
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥",
                     "AUD": "A$", "CAD": "C$", "CHF": "CHF ", "SEK": "SEK ", "NOK": "NOK ",
                     "DKK": "DKK ", "BRL": "R$"}
@@ -34,14 +36,15 @@ def compact(value: float, *, digits: int = 3) -> str:
 
 
 def money(value: float | None, currency: str, *, exact: bool = False, signed: bool = False) -> str:
-    """Money with the currency symbol: "$17.7M", "-$250k", or "$17,722,470" when ``exact``."""
+    """Money with the currency symbol: "$17.7M", "-$250k", or "$17,722,470" when ``exact``;
+    amounts under 100 (under 1,000 when ``exact``) keep their cents: "$85.82"."""
     if _missing(value):
         return NOT_AVAILABLE
     assert value is not None
     sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
     body = f"{abs(value):,.0f}" if exact else compact(abs(value))
-    if not exact and abs(value) < 100 and value != int(value):
-        body = f"{abs(value):,.2f}"
+    if abs(value) < (1000 if exact else 100) and value != int(value):
+        body = f"{abs(value):,.2f}"  # a price or a value per customer keeps its cents
     return f"{sign}{symbol(currency)}{body}"
 
 
@@ -85,6 +88,40 @@ def week_short(value: float | None) -> str:
         return "beyond horizon"
     assert value is not None
     return "week 0" if value == 0 else f"week {value:.0f}"
+
+
+def kpi(key: str, value: float | None, currency: str, *, exact: bool = False,
+        signed: bool = False) -> str:
+    """KPI ``key``'s value as shown everywhere (cards, tables, the command line), by its kind in
+    :data:`simulation.core.kpis.KPIS`: a share as a percentage, money with the currency,
+    a count of people, a payback week, a return as a percentage."""
+    kind = KPI_BY_KEY[key].kind
+    if kind is Kind.SHARE:
+        return percent(value, signed=signed)
+    if kind is Kind.MONEY:
+        return money(value, currency, exact=exact, signed=signed)
+    if kind is Kind.COUNT:
+        return count(value, exact=exact)
+    if kind is Kind.WEEKS:
+        return week(value) if exact else week_short(value)
+    if kind is Kind.RATIO:
+        return percent(value, digits=0, signed=signed)
+    if _missing(value):
+        return NOT_AVAILABLE
+    assert value is not None
+    return f"{value:{'+' if signed else ''},.2f}"
+
+
+def kpi_change(key: str, value: float, base: float, currency: str) -> str | None:
+    """The change of KPI ``key`` against the baseline's value: percentage points for a share,
+    otherwise the difference and, for money, the relative change; None when there is none."""
+    if _missing(value) or _missing(base) or value == base:
+        return None
+    kind = KPI_BY_KEY[key].kind
+    if kind is Kind.SHARE:
+        return points(value - base)
+    relative = f" ({percent((value - base) / abs(base), signed=True)})" if base and kind is Kind.MONEY else ""
+    return kpi(key, value - base, currency, signed=True) + relative
 
 
 def axis_scale(values: list[float] | tuple[float, ...]) -> tuple[float, str]:

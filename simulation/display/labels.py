@@ -15,7 +15,9 @@ import pandas as pd
 
 from simulation.core.capabilities import CAPABILITIES, N_CAPABILITIES, Capability
 from simulation.core.kpis import KPI_BY_KEY, KPIS
+from simulation.core.results import Results
 from simulation.core.tallies import LOSS_PREFIX
+from simulation.display import format as fmt
 from simulation.display.text import catalog, has_text, text
 
 
@@ -41,6 +43,11 @@ def all_capabilities(*, short: bool = False) -> str:
     """``"all six capabilities"`` (``"All 6"`` when ``short``), counted from the registry."""
     count: object = N_CAPABILITIES if short else _number_word(N_CAPABILITIES)
     return text("capabilities.all_short" if short else "capabilities.all", count=count)
+
+
+def capability_count() -> str:
+    """How many capabilities there are, in words for a sentence ("six")."""
+    return _number_word(N_CAPABILITIES)
 
 
 def _number_word(n: int) -> str:
@@ -92,6 +99,15 @@ def kpi_header(key: str, currency: str | None = None, *, baseline: str = "multic
     unit = kpi_unit(key, currency)
     label = kpi_label(key, baseline=baseline)
     return f"{label} ({unit})" if unit else label
+
+
+def npv_label(results: Results) -> str:
+    """NPV's label, saying so when it includes the customer base's terminal value."""
+    share = results.scenario.economics.terminal_value_share
+    if share <= 0:
+        return kpi_label("npv")
+    part = "" if share == 1 else " " + text("kpis.share_of_it", share=fmt.percent(share, digits=0))
+    return text("kpi.npv.label_terminal") + part
 
 
 def cause_name(cause: str) -> str:

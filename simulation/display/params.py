@@ -7,6 +7,7 @@ for label, unit, range, meaning and source. Nothing here restates a bound or a u
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,9 @@ from pydantic import BaseModel
 
 from simulation import Capability, Scenario
 from simulation.core.parameters import ParameterInfo, ScenarioError, field_info
-from simulation.core.scenario import ChannelKind
-from simulation.display.labels import capability_name
+from simulation.core.scenario import CapabilityLevels, ChannelKind
+from simulation.display.labels import capability_meaning, capability_name
+from simulation.display.text import param_text, text
 
 Keys = tuple[str | int, ...]
 
@@ -65,10 +67,22 @@ def _fields(model: BaseModel, keys: Keys, group: str, path: str) -> list[Param]:
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         if "unit" not in extra:
             continue
-        info = field_info(model, name, f"{path}.{name}" if path else name)
+        info = _described(model, name, field_info(model, name, f"{path}.{name}" if path else name))
         integer = field.annotation is int
         out.append(Param(keys=(*keys, name), group=group, info=info, integer=integer))
     return out
+
+
+def _described(model: BaseModel, name: str, info: ParameterInfo) -> ParameterInfo:
+    """``info`` with its meaning and source from the text lookup (the declaration in English);
+    a capability level is labelled with the capability's name and explained by its meaning."""
+    kind = type(model)
+    meaning = param_text(kind, name, "meaning", info.meaning)
+    source = param_text(kind, name, "source", info.source)
+    label = info.label
+    if isinstance(model, CapabilityLevels):
+        label, meaning = capability_name(name), capability_meaning(name).rstrip(".")
+    return dataclasses.replace(info, label=label, meaning=meaning, source=source)
 
 
 def _plain(path: str, label: str, value: Any, unit: str, meaning: str, source: str,
@@ -92,7 +106,8 @@ def parameters(scenario: Scenario) -> list[Param]:
                    "Integration already in place", "existing_capabilities")
     for cap in Capability:
         out += _fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
-                       f"Integration cost: {capability_name(cap)}", f"capability_costs.{cap.value}")
+                       text("capabilities.cost_group", name=capability_name(cap)),
+                       f"capability_costs.{cap.value}")
     out += _fields(scenario.implementation_risk, ("implementation_risk",), "Implementation risk",
                    "implementation_risk")
     for i, channel in enumerate(scenario.channels):

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+import pandas as pd
 
 from simulation import Capability, Plan
+from simulation.core.kpis import KPI_BY_KEY, Kind
 from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display import theme
+from simulation.display.labels import kpi_label, npv_label
+from simulation.display.text import text
 
 
 def _plan_sentence(results: Results, strategy: str) -> str:
@@ -46,3 +52,26 @@ def headline(results: Results) -> str:
     plans = [s for s in results.kpis.index if s != Plan.MULTICHANNEL.value]
     parts = [_plan_sentence(results, str(s)) for s in plans]
     return f"Over {horizon} weeks ({horizon / 52:.1f} years): " + "; ".join(parts) + "."
+
+
+def kpi_table(results: Results, keys: Sequence[str]) -> pd.DataFrame:
+    """KPIs ``keys`` (rows) of each plan (columns), labelled and formatted from the KPI
+    registry; costs shown as negative amounts, and the baseline's own gain, ROI and payback as
+    "baseline" or "n/a"."""
+    currency = results.scenario.market.currency
+    baseline = str(results.kpis.index[0])
+    columns = {}
+    for strategy, row in results.kpis.iterrows():
+        cells = {}
+        for key in keys:
+            spec = KPI_BY_KEY[key]
+            label = npv_label(results) if key == "npv" else kpi_label(key, baseline=baseline)
+            value = float(row[key])
+            if spec.vs_baseline and strategy == baseline and spec.kind is not Kind.COUNT:
+                cells[label] = text("kpis.baseline") if key == "npv_gain" else fmt.NOT_AVAILABLE
+                continue
+            cost = spec.kind is Kind.MONEY and spec.higher_is_better is False
+            cells[label] = fmt.kpi(key, -value if cost else value, currency, signed=key == "npv_gain",
+                                   exact=spec.kind is Kind.WEEKS)
+        columns[theme.plan_label(str(strategy))] = cells
+    return pd.DataFrame(columns)

@@ -146,8 +146,9 @@ def param_keys() -> dict[str, str]:
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             if "unit" not in extra:
                 continue
-            out[param_key(model, name, "meaning")] = param_text(model, name, "meaning", field.description or "")
-            out[param_key(model, name, "source")] = param_text(model, name, "source", str(extra.get("source", "")))
+            declared = {"meaning": field.description or "", "source": str(extra.get("source", ""))}
+            for what, default in declared.items():
+                out[param_key(model, name, what)] = param_text(model, name, what, default)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from simulation import Plan
+from simulation.display.labels import plan_name
 
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -22,16 +23,6 @@ STRATEGY_COLOURS = {
     Plan.MULTICHANNEL.value: OKABE_ITO["orange"],
     Plan.OMNICHANNEL.value: OKABE_ITO["blue"],
     Plan.CUSTOM.value: OKABE_ITO["bluish_green"],
-}
-STRATEGY_LABELS = {
-    Plan.MULTICHANNEL.value: "Multichannel",
-    Plan.OMNICHANNEL.value: "Omnichannel",
-    Plan.CUSTOM.value: "Your custom plan",
-}
-STRATEGY_BLURBS = {
-    Plan.MULTICHANNEL.value: "channels run separately (today)",
-    Plan.OMNICHANNEL.value: "all six capabilities integrated",
-    Plan.CUSTOM.value: "the levels set in the sidebar",
 }
 STRATEGY_DASHES = {
     Plan.MULTICHANNEL.value: "solid",
@@ -55,7 +46,8 @@ def plan_colour(strategy: str) -> str:
 
 
 def plan_label(strategy: str) -> str:
-    return STRATEGY_LABELS.get(strategy, strategy.replace("_", " ").capitalize())
+    """The plan's name as shown (:func:`simulation.display.labels.plan_name`)."""
+    return plan_name(strategy)
 
 
 def template() -> go.layout.Template:

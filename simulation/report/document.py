@@ -21,15 +21,10 @@ from simulation.analysis.ranges import MAIN_ASSUMPTIONS, RangeSpec, resolve_rang
 from simulation.analysis.runs import levels_tuple
 from simulation.core.results import Results
 from simulation.core.scenario import APP_VERSION, Capability, Scenario
-from simulation.display import charts
+from simulation.display import charts, wording
 from simulation.display import decision_charts as dc
 from simulation.display import format as fmt
-from simulation.display.labels import (
-    capability_name,
-    join_names,
-    levels_description,
-    plain_capabilities,
-)
+from simulation.display.labels import capability_name, join_names, kpi_label, levels_description
 from simulation.display.params import parameters
 from simulation.report import figures
 from simulation.report.verdict import Verdict, verdict_from
@@ -95,17 +90,13 @@ def key_numbers(inputs: ReportInputs) -> list[list[str]]:
     kpis = inputs.results.kpis
     u = inputs.analysis.uncertainty
     summary = u.summary.set_index(["strategy", "kpi"]) if u is not None else None
-    money = lambda x: fmt.money(x, cur)  # noqa: E731
-    signed = lambda x: fmt.money(x, cur, signed=True)  # noqa: E731
     rows = []
-    for kpi, label, show in (
-        ("npv", "NPV after all costs", money),
-        ("npv_gain", "NPV gain over multichannel", signed),
-        ("conversion_rate", "Conversion of newly reached people", fmt.percent),
-        ("retention_12m", "12-month retention", fmt.percent),
-        ("clv", "Customer lifetime value (per customer)", money),
-        ("integration_cost", "Integration cost, one-off and running", money),
-    ):
+    for kpi in ("npv", "npv_gain", "conversion_rate", "retention_12m", "clv", "integration_cost"):
+        label = kpi_label(kpi)
+
+        def show(x: float, kpi: str = kpi) -> str:
+            return fmt.kpi(kpi, x, cur, signed=kpi == "npv_gain")
+
         spread = "not replicated"
         if summary is not None and ("omnichannel", kpi) in summary.index:
             row = summary.loc[("omnichannel", kpi)]
@@ -243,8 +234,8 @@ def report_html(inputs: ReportInputs, *, svgs: dict[str, str] | None = None) -> 
                      for k, svg in svgs.items() if k in ("npv_gain_over_time", "capability_value"))
     later = "".join(f'<div class="chart">{svg}</div>'
                     for k, svg in svgs.items() if k in ("drivers", "budget"))
-    drivers = _e(a.tornado.top_drivers()) if a.tornado is not None else "Not run."
-    fund = _e(plain_capabilities(a.capability_value.fund_first())) if a.capability_value else ""
+    drivers = _e(wording.top_drivers(a.tornado, cur)) if a.tornado is not None else "Not run."
+    fund = _e(wording.fund_first(a.capability_value, cur)) if a.capability_value else ""
     parts = [
         f"<h1>{_e(TITLE)}</h1>",
         f'<p class="meta">{_e(figures.provenance(s, inputs.day))}; {s.market.population:,} simulated '
