@@ -49,7 +49,7 @@ KEY_SLIDERS = (
     *(KeySlider(("custom_plan", c.value), None, 100, "%") for c in Capability),  # label: its name
     KeySlider(("behaviour", "contact_cap_weekly"), "Contact budget (orchestrated)",
               unit="contacts per person per week"),
-    KeySlider(("economics", "gross_margin"), "Gross margin", 100, "% of revenue"),
+    KeySlider(("economics", "gross_margin"), None, 100, "% of revenue"),  # its declared label
 )
 
 

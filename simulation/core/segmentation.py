@@ -5,9 +5,9 @@ marketer would segment a customer base: :class:`~sklearn.cluster.KMeans` on stan
 log recency, log frequency and log spend plus the share of purchases made in each channel (the
 channel-mix block weighs as much as the three RFM columns together). Each plan is clustered on
 its own customers with the same seed, so a plan's segments do not depend on which plans run
-beside it, and the app's split runs join exactly. Segments are named from their profile
-("high-value store-led", "lapsed multi-channel", ...), so the same kind of customer can be
-found under each plan.
+beside it, and the app's split runs join exactly. Segments are keyed by their role in the
+profile (``high_value:store``, ``lapsed:`` for lapsed multi-channel buyers, ...; the display
+layer words them), so the same kind of customer can be found under each plan.
 
 Two frames:
 
@@ -87,7 +87,10 @@ def fit_segments(x: NDArray[np.float64], *, n_segments: int, random_state: int) 
 
 
 def _names(profile: pd.DataFrame, channels: tuple[str, ...]) -> list[str]:
-    """Readable names from a baseline profile sorted by spend per customer (best first)."""
+    """Role keys from a baseline profile sorted by spend per customer (best first):
+    ``tier:channel`` (``high_value:store``; the channel empty when no channel dominates), a
+    ``+`` after the tier for each earlier segment with the same role. The display layer words
+    them ("high-value store-led"); see :func:`segment_role_parts`."""
     lapsed = profile["recency_weeks"] > LAPSED_AFTER_WEEKS
     active_rank = (~lapsed).cumsum()
     n_active = int((~lapsed).sum())
@@ -95,20 +98,26 @@ def _names(profile: pd.DataFrame, channels: tuple[str, ...]) -> list[str]:
     shares = profile[[f"mix_{c}" for c in channels]].to_numpy()
     for i, mix in enumerate(shares):
         dominant = mix.max() >= DOMINANT_CHANNEL_SHARE
-        where = f"{channels[int(mix.argmax())]}-led" if dominant else "multi-channel"
+        lead = channels[int(mix.argmax())] if dominant else ""
         if lapsed.iloc[i]:
             tier = "lapsed"
         elif active_rank.iloc[i] == 1:
-            tier = "high-value"
+            tier = "high_value"
         elif active_rank.iloc[i] == n_active:
             tier = "occasional"
         else:
             tier = "regular"
-        name = f"{tier} {where}"
-        while name in names:
-            name += " +"
-        names.append(name)
+        while f"{tier}:{lead}" in names:
+            tier += "+"
+        names.append(f"{tier}:{lead}")
     return names
+
+
+def segment_role_parts(key: str) -> tuple[str, str | None, int]:
+    """``(tier, leading channel or None, repeats)`` of a segment role key from :func:`_names`."""
+    head, _, lead = key.partition(":")
+    tier = head.rstrip("+")
+    return tier, lead or None, len(head) - len(tier)
 
 
 def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.float64],
@@ -213,4 +222,4 @@ def segment_frames(run: RunOutput, *, n_segments: int = N_SEGMENTS) -> dict[str,
 
 
 __all__ = ["N_SEGMENTS", "SEGMENT_FRAMES", "behavioural_segment_value", "fit_segments", "plan_segments",
-           "rfm_features", "segment_frames"]
+           "rfm_features", "segment_frames", "segment_role_parts"]

@@ -137,7 +137,7 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
     colour = theme.plan_colour(result.plan)
     payback = [fmt.week(w) for w in curve["payback_week"]]
     fig.add_scatter(x=curve["budget"] / factor, y=curve["npv_gain"] / factor, mode="lines",
-                    name="NPV gain over multichannel", line={"color": colour, "width": 2.5},
+                    name=kpi_label("npv_gain"), line={"color": colour, "width": 2.5},
                     customdata=np.column_stack([
                         [fmt.money(b, currency) for b in curve["budget"]],
                         [fmt.money(g, currency, signed=True) for g in curve["npv_gain"]], payback]),

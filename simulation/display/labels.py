@@ -16,6 +16,7 @@ import pandas as pd
 from simulation.core.capabilities import CAPABILITIES, N_CAPABILITIES, Capability
 from simulation.core.kpis import KPI_BY_KEY, KPIS
 from simulation.core.results import Results
+from simulation.core.segmentation import segment_role_parts
 from simulation.core.tallies import LOSS_PREFIX
 from simulation.display import format as fmt
 from simulation.display.text import catalog, has_text, text
@@ -134,12 +135,12 @@ def stage_name(stage: str) -> str:
     return text(f"stage.{stage}")
 
 
-def segment_role(tier: str, lead: str | None) -> str:
-    """``"high-value store-led"``: a KMeans segment's role from its tier key and the channel it
-    is led by (None: several channels)."""
-    where = text("segment_lead.multi_channel") if lead is None else text("segment_lead.channel",
-                                                                         channel=lead)
-    return text("segment_lead.role", tier=text(f"segment_tier.{tier}"), lead=where)
+def segment_name(key: str) -> str:
+    """``"high-value store-led"`` for the segment role key ``high_value:store``."""
+    tier, lead, repeats = segment_role_parts(key)
+    where = (text("segment_lead.multi_channel") if lead is None
+             else text("segment_lead.channel", channel=lead))
+    return text("segment_lead.role", tier=text(f"segment_tier.{tier}"), lead=where) + " +" * repeats
 
 
 def column_label(column: str, currency: str | None = None) -> str:
@@ -185,7 +186,9 @@ _KEY_COLUMNS = {
     "mechanism": mechanism_name, "opportunity": _opportunity_name, "stage": stage_name,
     "destination": destination_name, "lapse_cause": _lapse_name,
 }
-"""Category columns that hold keys, and the lookup that turns a key into text."""
+"""Category columns that hold keys, and the lookup that turns a key into text (the segments
+frame's role keys are worded by its chart's data function: ``segment`` names the scenario's own
+segments elsewhere)."""
 
 
 def join_names(names: Iterable[str]) -> str:

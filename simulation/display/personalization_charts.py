@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 from simulation.core.personalization import personalization_summary
 from simulation.core.results import Results
 from simulation.display import theme
+from simulation.display.labels import segment_name
 
 
 def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
@@ -76,7 +77,11 @@ def data_silos_figure(results: Results) -> go.Figure:
 
 
 def segments_data(results: Results) -> pd.DataFrame:
-    return results.extras.get("segments", pd.DataFrame())
+    """The KMeans segments of each plan, their role keys worded (the CSV download)."""
+    segments = results.extras.get("segments", pd.DataFrame())
+    if segments.empty:
+        return segments
+    return segments.assign(segment=segments["segment"].map(segment_name))
 
 
 def segments_figure(results: Results) -> go.Figure:

@@ -101,13 +101,6 @@ def text(key: str, /, **values: object) -> str:
     return template.format(**values) if values else template
 
 
-def text_or(key: str, default: str, /, **values: object) -> str:
-    """:func:`text` of ``key``, or ``default`` (formatted the same way) when it has none."""
-    if not has_text(key) and key not in catalog(language()):
-        return default.format(**values) if values else default
-    return text(key, **values)
-
-
 def placeholders(template: str) -> set[str]:
     """Names of the ``{placeholders}`` in ``template``."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -158,6 +151,21 @@ def catalog_keys() -> dict[str, str]:
         return {**catalog(ENGLISH), **param_keys()}
 
 
-__all__ = ["CATALOG_DIR", "ENGLISH", "catalog", "catalog_keys", "has_text", "language", "languages",
-           "param_key", "param_keys", "param_text", "placeholders", "text", "text_or",
-           "use_language"]
+def missing(lang: str) -> list[str]:
+    """Keys of :func:`catalog_keys` that ``lang``'s own catalog lacks (English: its declared
+    parameter metadata counts as present)."""
+    own = catalog(lang)
+    needed = catalog(ENGLISH) if lang == ENGLISH else catalog_keys()
+    return [key for key in needed if key not in own]
+
+
+def broken_placeholders(lang: str) -> list[str]:
+    """Keys whose ``lang`` text has other placeholders than the English text."""
+    english = catalog_keys()
+    return [key for key, value in catalog(lang).items()
+            if key in english and placeholders(value) != placeholders(english[key])]
+
+
+__all__ = ["CATALOG_DIR", "ENGLISH", "broken_placeholders", "catalog", "catalog_keys", "has_text",
+           "language", "languages", "missing", "param_key", "param_keys", "param_text",
+           "placeholders", "text", "use_language"]

@@ -9,11 +9,10 @@ import plotly.graph_objects as go
 
 from simulation import Capability, Scenario
 from simulation.display.labels import (
-    CAPABILITY_NAMES,
-    GLOSSARY,
+    capability_names,
     explain,
+    glossary,
     levels_description,
-    plain_capabilities,
     readable_columns,
 )
 from simulation.report import figures
@@ -28,21 +27,24 @@ def _verdict(p: float | None) -> Verdict:
 
 
 def test_every_capability_has_one_plain_name_and_a_glossary_entry():
-    assert set(CAPABILITY_NAMES) == {c.value for c in Capability}
-    assert all(name in GLOSSARY for name in CAPABILITY_NAMES.values())
+    names = capability_names()
+    assert list(names) == [c.value for c in Capability]
+    assert len(set(names.values())) == len(names)
+    assert all(name in glossary() for name in names.values())
     described = levels_description((0, 1, 0, 0, 0.5, 0))
     assert described == "Cart and journey continuity 100%, Shared inventory 50%"
-    assert plain_capabilities("Fund inventory first") == "Fund Shared inventory first"
     assert explain(["Network fill rate", "Gross margin"]).startswith("*Network fill rate*: share")
 
 
 def test_csv_columns_are_readable_with_units_and_plan_names():
     frame = pd.DataFrame({"strategy": ["multichannel"], "conversion_rate": [0.4], "npv": [1.0],
-                          "capability": ["identity"], "q05": [1.0]})
+                          "capability": ["identity"], "q05": [1.0], "cause": ["stock_out"]})
     out = readable_columns(frame, "EUR")
-    assert list(out.columns) == ["Plan", "Conversion of newly reached people (share 0-1)", "NPV (EUR)",
-                                 "Capability", "5th percentile of runs"]
+    assert list(out.columns) == ["Plan", "Conversion (newly reached) (share 0-1)",
+                                 "NPV after all costs (EUR)", "Capability", "5th percentile of runs",
+                                 "Cause"]
     assert out.iloc[0]["Plan"] == "Multichannel" and out.iloc[0]["Capability"] == "Unified customer ID"
+    assert out.iloc[0]["Cause"] == "stock-out"
 
 
 def test_verdict_says_which_plan_and_how_sure():

@@ -78,9 +78,9 @@ def test_penalties_shrinking_to_none_lower_the_omnichannel_gain_monotonically(de
     # With no penalty left, the siloed mechanisms report no lost context or conflicts, and the
     # remaining gain is carried by the others (stock-outs, over-messaging, returns, offers).
     none = frames[-1].set_index(["strategy", "mechanism"])["events"]
-    assert none[("multichannel", "lost context")] == 0
-    assert none[("multichannel", "conflict in journey")] == 0
-    assert none[("multichannel", "stock-out")] > none[("omnichannel", "stock-out")]
+    assert none[("multichannel", "lost_context")] == 0
+    assert none[("multichannel", "journey_conflict")] == 0
+    assert none[("multichannel", "stock_out")] > none[("omnichannel", "stock_out")]
 
 
 def test_estimate_is_a_positive_number_of_seconds(marginal: Scenario):

@@ -118,8 +118,8 @@ def test_no_differing_offers_means_no_conflicts_and_nothing_to_harmonise(small_s
     same = simulate(small_scenario.replace(behaviour__conflict_rate=0.0))
     assert (same.kpis["harmonisation_cost"] == 0).all()
     conflicts = same.mechanisms.set_index(["strategy", "mechanism"])["events"]
-    assert conflicts.xs("conflict in journey", level="mechanism").sum() == 0
-    assert conflicts.xs("conflicting messages", level="mechanism").sum() == 0
+    assert conflicts.xs("journey_conflict", level="mechanism").sum() == 0
+    assert conflicts.xs("contact_conflict", level="mechanism").sum() == 0
 
 
 def test_implementation_delay_postpones_every_effect(small_scenario):

@@ -8,17 +8,15 @@ import pytest
 
 from simulation import Capability, CapabilityLevels, Scenario, simulate, simulate_plans
 from simulation.core import engine
+from simulation.core.capabilities import MECHANISMS, own_mechanisms
+from simulation.core.tallies import LossCause
 
-OWN_MECHANISMS = {
-    Capability.CONTEXT: ["lost context"],
-    Capability.CONSISTENCY: ["conflict in journey", "conflicting messages"],
-    Capability.ORCHESTRATION: ["over-messaging"],
-    Capability.INVENTORY: ["stock-out"],
-    Capability.SERVICE: ["return friction"],
-    Capability.IDENTITY: [],  # drives targeting: tests/simulation/test_personalization.py
-}
-BINOMIAL_MECHANISMS = ["lost context", "conflict in journey", "conflicting messages", "stock-out",
-                       "return friction"]
+OWN_MECHANISMS = {c: own_mechanisms(c) for c in Capability}
+"""The mechanisms each capability lowers, from the registry (identity drives targeting instead:
+tests/simulation/core/test_personalization.py)."""
+BINOMIAL_MECHANISMS = [m.key for m in MECHANISMS if m.loss and m.key != "over_messaging"]
+"""Loss mechanisms whose events are binomial draws per opportunity (over-messaging counts the
+contacts above the cap, so its rate is checked apart)."""
 
 
 @pytest.fixture(scope="module")
@@ -124,15 +122,15 @@ def test_each_capability_moves_only_its_own_mechanism(one_at_a_time, capability)
                       _binomial_se(moved["rate"], moved["opportunities"]))
         assert abs(moved["rate"] - base["rate"]) < 4 * se + 1e-9, (capability, mechanism)
     if capability is not Capability.ORCHESTRATION:
-        base = table.loc[("none", "over-messaging"), "rate"]
-        assert table.loc[(capability.value, "over-messaging"), "rate"] == pytest.approx(base, rel=0.05)
+        base = table.loc[("none", "over_messaging"), "rate"]
+        assert table.loc[(capability.value, "over_messaging"), "rate"] == pytest.approx(base, rel=0.05)
 
 
 @pytest.mark.parametrize("capability, cause", [
-    (Capability.CONTEXT, "lost context on channel switch"),
-    (Capability.INVENTORY, "stock-out"),
-    (Capability.CONSISTENCY, "conflicting prices or messages"),
-    (Capability.ORCHESTRATION, "over-messaging churn"),
+    (Capability.CONTEXT, LossCause.LOST_CONTEXT),
+    (Capability.INVENTORY, LossCause.STOCK_OUT),
+    (Capability.CONSISTENCY, LossCause.CONFLICT),
+    (Capability.ORCHESTRATION, LossCause.OVER_MESSAGING_CHURN),
 ])
 def test_capability_lowers_the_lost_sales_it_is_meant_to_prevent(small_scenario, capability, cause):
     zero = CapabilityLevels.uniform(0.0)

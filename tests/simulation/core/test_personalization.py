@@ -33,7 +33,7 @@ from simulation.core.random_streams import RandomStreams
 from simulation.core.targeting import WeekPurchases
 
 ZERO = CapabilityLevels.uniform(0.0)
-OTHER_RATES = ["lost context", "stock-out", "conflicting messages"]
+OTHER_RATES = ["lost_context", "stock_out", "contact_conflict"]
 """Lost context per channel switch, stock-outs per purchase attempt, conflicts per contact."""
 
 

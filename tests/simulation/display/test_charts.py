@@ -12,6 +12,7 @@ import pytest
 from simulation import Plan, Scenario
 from simulation.core.results import Results
 from simulation.display import charts, theme
+from simulation.display.labels import kpi_label, stage_name
 from tests.explorer.split_runs import split_results
 
 STRATEGIES = [s.value for s in Plan]
@@ -73,7 +74,7 @@ def test_money_axes_name_currency_and_scale(results: Results):
 def test_kpi_change_is_relative_to_multichannel(results: Results):
     data = charts.kpi_change_data(results)
     kpis = results.kpis
-    row = data[(data["strategy"] == "omnichannel") & (data["kpi"] == "NPV after cost")].iloc[0]
+    row = data[(data["strategy"] == "omnichannel") & (data["kpi"] == kpi_label("npv"))].iloc[0]
     expected = (kpis.loc["omnichannel", "npv"] - kpis.loc["multichannel", "npv"]) / abs(
         kpis.loc["multichannel", "npv"])
     assert math.isclose(row["change_vs_multichannel"], expected)
@@ -83,7 +84,7 @@ def test_kpi_change_is_relative_to_multichannel(results: Results):
 def test_funnel_stages_are_in_lifecycle_order_and_shrink(results: Results):
     fig = charts.funnel_figure(results)
     for trace in fig.data:
-        assert list(trace.y) == list(charts.STAGE_LABELS.values())
+        assert [label.replace("<br>", " ") for label in trace.y] == [stage_name(s) for s in charts.STAGES]
         people = _values(trace.x)
         assert (np.diff(people) <= 0).all()
 

@@ -8,6 +8,7 @@ import pytest
 
 from simulation.analysis.investment import BreakEven
 from simulation.display import decision_charts as dc
+from simulation.display.labels import kpi_header, kpi_label
 
 
 def _fan() -> pd.DataFrame:
@@ -106,7 +107,7 @@ def test_best_plan_table_has_readable_columns_and_money():
     assert "one_off_cost" not in table.columns
     top = table.iloc[0]
     assert top["Plan"] == "Cart and journey continuity 100%, Shared inventory 100%"
-    assert top["NPV (USD)"] == "$33.9M" and top["One-off cost (USD)"] == "$900k"
+    assert top[kpi_header("npv", "USD")] == "$33.9M" and top["One-off cost (USD)"] == "$900k"
     assert "context 1" not in dc.best_plan_sentence(best, "USD")
 
 
@@ -119,9 +120,9 @@ def test_interval_table_formats_each_kpi_and_skips_the_baselines_gain():
     ])
     table = dc.interval_table(summary, "USD")
     assert len(table) == 4
-    gain = table[table["KPI"] == "NPV gain vs multichannel"].iloc[0]
+    gain = table[table["KPI"] == kpi_label("npv_gain")].iloc[0]
     assert gain["Point result"] == "$2.00M" and gain["90% range of outcomes"] == "$1.00M to $3.00M"
-    assert table[table["KPI"] == "Conversion"]["Point result"].tolist() == ["25.0%", "25.0%"]
+    assert table[table["KPI"] == kpi_label("conversion_rate")]["Point result"].tolist() == ["25.0%", "25.0%"]
 
 
 def _size_map() -> pd.DataFrame:
