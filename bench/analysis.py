@@ -25,6 +25,8 @@ from simulation.analysis.decisions import _build
 from simulation.analysis.parallel import available_workers
 from simulation.analysis.runs import estimate_seconds, run_seconds
 from simulation.cli.console import progress_bar
+from simulation.display import wording
+from simulation.display.decision_charts import break_even_sentence
 
 TARGET_SECONDS = 30.0
 
@@ -71,10 +73,11 @@ def main() -> None:
             f"{r.capability} {r.npv_value:,.0f}" for r in values.itertuples())
             + f" (sum {values['npv_value'].sum():,.0f} = total "
             f"{result.capability_value.total_npv_gain:,.0f})")
+    currency = scenario.market.currency
     if result.tornado is not None:
-        print(result.tornado.top_drivers())
+        print(wording.top_drivers(result.tornado, currency))
     for item in result.break_even.values():
-        print(item.summary())
+        print(wording.plain(break_even_sentence(item, currency)))
 
 
 if __name__ == "__main__":

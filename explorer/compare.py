@@ -14,8 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from simulation import Scenario, ScenarioError
+from simulation.core.kpis import KPI_BY_KEY, Kind
 from simulation.core.results import Results
 from simulation.display import format as fmt
+from simulation.display.labels import kpi_label, plan_name
 from simulation.report.verdict import Verdict
 
 SAVED = "saved_scenarios"
@@ -79,30 +81,36 @@ def write_link(names: list[str]) -> None:
         del st.query_params[LINK_KEY]
 
 
-def _rows(item: Compared) -> dict[str, tuple[float | str, str]]:
-    """Row label -> (value for comparing, text shown)."""
+_Row = tuple[float | str, str, str | None]
+"""(value for comparing, text shown, KPI key or "share" that says how a difference reads)."""
+
+
+def _rows(item: Compared) -> dict[str, _Row]:
+    """Row label -> (value for comparing, text shown, how a difference is shown)."""
     k, v = item.results.kpis, item.verdict
     cur = item.results.scenario.market.currency
-    money = lambda x: (float(x), fmt.money(float(x), cur))  # noqa: E731
-    share = lambda x: (float(x), fmt.percent(float(x)))  # noqa: E731
     p = v.probability
-    return {
-        "Verdict": (v.plan, v.sentence()),
-        "How sure (basis)": (item.stage, f"{v.how_sure()} ({item.stage} estimate)"),
-        "P(omnichannel beats multichannel)": ((p, fmt.percent(p, digits=0)) if p is not None
-                                              else (math.nan, "not yet known")),
-        "NPV: multichannel": money(k.loc["multichannel", "npv"]),
-        "NPV: omnichannel": money(k.loc["omnichannel", "npv"]),
-        "NPV gain of omnichannel": money(k.loc["omnichannel", "npv_gain"]),
-        "NPV gain of your custom plan": money(k.loc["custom", "npv_gain"]),
-        "Conversion (newly reached), omnichannel": share(k.loc["omnichannel", "conversion_rate"]),
-        "12-month retention, omnichannel": share(k.loc["omnichannel", "retention_12m"]),
-        "CLV per customer, omnichannel": money(k.loc["omnichannel", "clv"]),
-        "Planned one-off integration budget": money(v.planned_budget),
-        "Largest one-off budget that pays back": money(v.break_even_budget),
-        "Fund first": (v.fund_first or "", v.fund_first or "not yet known"),
-        "Seed": (item.results.scenario.seed, str(item.results.scenario.seed)),
-    }
+
+    def kpi(key: str, plan: str, label: str | None = None) -> tuple[str, _Row]:
+        value = float(k.loc[plan, key])
+        name = label or f"{kpi_label(key)}, {plan_name(plan).lower()}"
+        return name, (value, fmt.kpi(key, value, cur), key)
+
+    money = lambda x: (float(x), fmt.money(float(x), cur), "npv")  # noqa: E731
+    return dict([
+        ("Verdict", (v.plan, v.sentence(), None)),
+        ("How sure (basis)", (item.stage, f"{v.how_sure()} ({item.stage} estimate)", None)),
+        ("P(omnichannel beats multichannel)", ((p, fmt.percent(p, digits=0), "share")
+                                               if p is not None else (math.nan, "not yet known", None))),
+        kpi("npv", "multichannel"), kpi("npv", "omnichannel"),
+        kpi("npv_gain", "omnichannel"), kpi("npv_gain", "custom"),
+        kpi("conversion_rate", "omnichannel"), kpi("retention_12m", "omnichannel"),
+        kpi("clv", "omnichannel"),
+        ("Planned one-off integration budget", money(v.planned_budget)),
+        ("Largest one-off budget that pays back", money(v.break_even_budget)),
+        ("Fund first", (v.fund_first or "", v.fund_first or "not yet known", None)),
+        ("Seed", (item.results.scenario.seed, str(item.results.scenario.seed), None)),
+    ])
 
 
 def comparison_table(items: list[Compared]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -110,20 +118,22 @@ def comparison_table(items: list[Compared]) -> tuple[pd.DataFrame, pd.DataFrame]
     booleans: True where a scenario differs from the first one."""
     columns = {i.name: _rows(i) for i in items}
     first = next(iter(columns.values()))
-    shown = pd.DataFrame({name: {r: t for r, (_, t) in rows.items()} for name, rows in columns.items()})
+    shown = pd.DataFrame({name: {r: t for r, (_, t, _k) in rows.items()} for name, rows in columns.items()})
     differs = pd.DataFrame({
-        name: {r: not _same(v, first[r][0]) for r, (v, _) in rows.items()}
+        name: {r: not _same(v, first[r][0]) for r, (v, _t, _k) in rows.items()}
         for name, rows in columns.items()
     })
+    currency = items[0].results.scenario.market.currency
     for name, rows in list(columns.items())[1:]:
-        for r, (value, text) in rows.items():
+        for r, (value, text, key) in rows.items():
             base = first[r][0]
-            if isinstance(value, float) and isinstance(base, float) and not _same(value, base) \
-                    and math.isfinite(value) and math.isfinite(base) and r != "Seed":
-                delta = value - base
-                unit = (fmt.points(delta) if "Conversion" in r or "retention" in r or r.startswith("P(")
-                        else fmt.money(delta, items[0].results.scenario.market.currency, signed=True))
-                shown.loc[r, name] = f"{text} ({unit})"
+            if key is not None and isinstance(value, float) and isinstance(base, float) \
+                    and not _same(value, base) and math.isfinite(value) and math.isfinite(base):
+                if key == "share" or KPI_BY_KEY[key].kind is Kind.SHARE:
+                    change = fmt.points(value - base)
+                else:
+                    change = fmt.kpi(key, value - base, currency, signed=True)
+                shown.loc[r, name] = f"{text} ({change})"
     return shown, differs
 
 

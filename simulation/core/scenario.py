@@ -456,7 +456,7 @@ class CapabilityCost(FrozenModel):
 
 def _default_cost(capability: Capability) -> CapabilityCost:
     """The registry's default cost of ``capability`` (simulation.core.capabilities)."""
-    return CapabilityCost(**spec(capability).default_cost)
+    return CapabilityCost.model_validate(dict(spec(capability).default_cost))
 
 
 class CapabilityCosts(FrozenModel):

@@ -10,6 +10,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
 from simulation import Scenario
+from simulation.display.labels import kpi_label
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -31,8 +32,9 @@ def test_two_saved_scenarios_side_by_side_with_differences_marked_and_linked():
     table = at.dataframe[0].value
     assert list(table.columns) == ["Plan A", "Plan B, dearer"]
     # Dearer integration: same simulated behaviour, a smaller NPV gain, marked with the difference.
-    assert table.loc["NPV: multichannel", "Plan A"] == table.loc["NPV: multichannel", "Plan B, dearer"]
-    assert "(-$" in table.loc["NPV gain of omnichannel", "Plan B, dearer"]
+    npv, gain = f"{kpi_label('npv')}, multichannel", f"{kpi_label('npv_gain')}, omnichannel"
+    assert table.loc[npv, "Plan A"] == table.loc[npv, "Plan B, dearer"]
+    assert "(-$" in table.loc[gain, "Plan B, dearer"]
     link = at.query_params["c"]
     link = link[0] if isinstance(link, list) else link
     assert len(link.split(".")) == 2
