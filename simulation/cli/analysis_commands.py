@@ -38,6 +38,7 @@ from simulation.cli.console import (
 from simulation.core.scenario import Capability, Scenario
 from simulation.display import decision_charts as dc
 from simulation.display import wording
+from simulation.display.labels import all_capabilities
 
 EXIT_CANCELLED = 130
 ANNOUNCE_AFTER_SECONDS = 3.0
@@ -267,7 +268,7 @@ def add_commands(sub: Any) -> None:
     assumptions(u)
     assumptions(command("sensitivity", "tornado of the omnichannel gain over each assumption",
                         command_sensitivity))
-    s = command("shapley", "split of the gain across the six capabilities (Shapley)", command_shapley)
+    s = command("shapley", f"split of the gain across {all_capabilities()} (Shapley)", command_shapley)
     s.add_argument("--switched-on", choices=[m.value for m in SwitchedOn], default="full",
                    help="'on' level of a capability: 1 (full) or the custom plan's level")
     b = command("breakeven", "largest one-off budget that still pays back", command_breakeven)

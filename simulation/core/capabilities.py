@@ -6,7 +6,7 @@ it moves and its default costs. Each mechanism is a :class:`Mechanism`: the week
 count its opportunities and events (their ratio is its rate, ``Results.mechanisms``).
 
 What a capability or mechanism is *called* is display text: it lives in the text catalog
-(``simulation/display/text/en.toml``, keys ``capability.<key>.name`` and ``.meaning``,
+(``simulation/display/catalogs/en.toml``, keys ``capability.<key>.name`` and ``.meaning``,
 ``mechanism.<key>``), never here, so the engine emits keys only.
 """
 

@@ -5,7 +5,7 @@ of number the column holds (so one formatter, :func:`simulation.display.format.k
 whether more is better, and whether it is measured against the baseline plan (NaN for the
 baseline itself where it is a ratio or a week). What a KPI is *called* and its help text are
 display text: ``kpi.<key>.label`` and ``kpi.<key>.help`` in the text catalog
-(``simulation/display/text/en.toml``).
+(``simulation/display/catalogs/en.toml``).
 """
 
 from __future__ import annotations

@@ -74,11 +74,11 @@ class World:
     strategies: tuple[str, ...]
     """Names of the plans simulated in lockstep (by default the three :class:`Strategy`)."""
     levels: NDArray[np.float64]
-    """(S, 6) planned capability levels, in :class:`Capability` order."""
+    """(S, K) planned capability levels, in :class:`Capability` order (K capabilities)."""
     existing: NDArray[np.float64]
-    """(6,) levels already in place at week 0 (``scenario.existing_capabilities``)."""
+    """(K,) levels already in place at week 0 (``scenario.existing_capabilities``)."""
     ramp_weeks: NDArray[np.float64]
-    """(6,) ramp-up of each capability in weeks."""
+    """(K,) ramp-up of each capability in weeks."""
     delay_weeks: int = 0
     """Weeks every capability's phase-in starts late (``implementation_risk.delay_weeks``)."""
 

@@ -92,7 +92,8 @@ def kpi_unit(key: str, currency: str | None = None) -> str:
     own = f"kpi.{key}.unit"
     if has_text(own):
         return text(own)
-    return text(f"unit.{KPI_BY_KEY[key].kind.value}", currency=currency or "currency")
+    kind = f"unit.{KPI_BY_KEY[key].kind.value}"
+    return text(kind, currency=currency or "currency") if has_text(kind) else ""  # a plain number
 
 
 def kpi_header(key: str, currency: str | None = None, *, baseline: str = "multichannel") -> str:

@@ -2,15 +2,21 @@
 
 The engine and the analyses emit keys (``capability`` ``"context"``, loss ``cause``
 ``"stock_out"``, ``mechanism`` ``"lost_context"``, KPI columns, stages, plans); everything shown
-to a user is looked up here, ``text("capability.context.name")``, from one catalog file per
-language in ``simulation/display/text/`` (``en.toml`` today). A key is the dotted path of an
+to a user is looked up here, ``text("capability.context.name")``. A key is the dotted path of an
 entry; placeholders are ``{name}`` fields filled from the keyword arguments.
+
+Catalogs live in ``simulation/display/catalogs/``. English, the source, is ``en.toml``. Another
+language is a gettext catalog ``<code>.po`` whose entries carry the key as ``msgctxt`` and the
+English text as ``msgid`` (so a translator reads the English, and gettext tools see which
+translations went stale when the English changed): :func:`write_template` writes the
+``messages.pot`` template that Babel's ``pybabel init``/``update`` turn into ``<code>.po``. A
+language could also be written as ``<code>.toml`` with the English file's keys.
 
 Languages: :func:`use_language` sets the language of the current context (a Streamlit session's
 script thread, a CLI run) and :func:`language` reads it; a key missing from another language's
 catalog falls back to English, and a key missing from English is a bug (``KeyError``).
-:func:`catalog_keys` lists every key a complete catalog holds, parameter keys included, so a
-test can check that each language has them all with the same placeholders.
+:func:`catalog_keys` lists every key a complete catalog holds, parameter keys included;
+:func:`missing`, :func:`stale` and :func:`broken_placeholders` find a catalog's gaps.
 
 Parameter meanings and sources are declared with ``param()`` beside each field
 (``simulation.core.scenario``); :func:`param_text` looks up ``param.<Model>.<field>.meaning`` (or
@@ -29,11 +35,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
 from pydantic import BaseModel
 
 from simulation.core.scenario import Scenario
 
-CATALOG_DIR = Path(__file__).with_name("text")
+CATALOG_DIR = Path(__file__).with_name("catalogs")
 ENGLISH = "en"
 
 _language: ContextVar[str] = ContextVar("language", default=ENGLISH)
@@ -41,7 +49,7 @@ _language: ContextVar[str] = ContextVar("language", default=ENGLISH)
 
 def languages() -> tuple[str, ...]:
     """Codes of the languages with a catalog file, English first."""
-    codes = sorted(p.stem for p in CATALOG_DIR.glob("*.toml"))
+    codes = sorted({p.stem for p in CATALOG_DIR.glob("*.toml")} | {p.stem for p in CATALOG_DIR.glob("*.po")})
     return (ENGLISH, *(c for c in codes if c != ENGLISH))
 
 
@@ -56,13 +64,26 @@ def _flatten(table: Mapping[str, Any], prefix: str, out: dict[str, str]) -> None
 
 @functools.cache
 def catalog(lang: str = ENGLISH) -> Mapping[str, str]:
-    """Every entry of ``lang``'s catalog by dotted key (read once per process)."""
-    path = CATALOG_DIR / f"{lang}.toml"
-    if not path.is_file():
-        raise KeyError(f"no text catalog for language {lang!r}; known: {', '.join(languages())}")
-    out: dict[str, str] = {}
-    _flatten(tomllib.loads(path.read_text(encoding="utf-8")), "", out)
-    return MappingProxyType(out)
+    """Every entry of ``lang``'s catalog by dotted key (read once per process); for a gettext
+    catalog, its translated, not fuzzy entries."""
+    return MappingProxyType({key: string for key, (_english, string) in _entries(lang).items()})
+
+
+@functools.cache
+def _entries(lang: str) -> Mapping[str, tuple[str, str]]:
+    """Key -> (English the translation was made from, translation) of ``lang``'s catalog."""
+    toml, po = CATALOG_DIR / f"{lang}.toml", CATALOG_DIR / f"{lang}.po"
+    if toml.is_file():
+        flat: dict[str, str] = {}
+        _flatten(tomllib.loads(toml.read_text(encoding="utf-8")), "", flat)
+        return MappingProxyType({key: (value, value) for key, value in flat.items()})
+    if po.is_file():
+        with po.open("rb") as handle:
+            messages = read_po(handle, locale=lang)
+        return MappingProxyType({
+            str(m.context): (str(m.id), str(m.string)) for m in messages
+            if m.context and m.string and not m.fuzzy})
+    raise KeyError(f"no text catalog for language {lang!r}; known: {', '.join(languages())}")
 
 
 def language() -> str:
@@ -141,7 +162,8 @@ def param_keys() -> dict[str, str]:
                 continue
             declared = {"meaning": field.description or "", "source": str(extra.get("source", ""))}
             for what, default in declared.items():
-                out[param_key(model, name, what)] = param_text(model, name, what, default)
+                if default:
+                    out[param_key(model, name, what)] = param_text(model, name, what, default)
     return out
 
 
@@ -166,6 +188,31 @@ def broken_placeholders(lang: str) -> list[str]:
             if key in english and placeholders(value) != placeholders(english[key])]
 
 
+def stale(lang: str) -> list[str]:
+    """Keys whose ``lang`` translation was made from other English than today's."""
+    english = catalog_keys()
+    return [key for key, (source, _) in _entries(lang).items()
+            if key in english and source != english[key]]
+
+
+def write_template(path: Path) -> int:
+    """Write the gettext template (``messages.pot``) of every key: ``msgctxt`` the key, ``msgid``
+    the English text; returns the number of entries."""
+    template = Catalog(project="omnichannel-explorer", charset="utf-8")
+    for key, english in catalog_keys().items():
+        flags = ("python-brace-format",) if placeholders(english) else ()
+        template.add(english, context=key, flags=flags)
+    with path.open("wb") as handle:
+        write_po(handle, template, width=100)
+    return len(template)
+
+
+if __name__ == "__main__":  # python -m simulation.display.text messages.pot
+    import sys
+
+    print(f"{write_template(Path(sys.argv[1]))} entries written to {sys.argv[1]}")
+
+
 __all__ = ["CATALOG_DIR", "ENGLISH", "broken_placeholders", "catalog", "catalog_keys", "has_text",
            "language", "languages", "missing", "param_key", "param_keys", "param_text",
-           "placeholders", "text", "use_language"]
+           "placeholders", "stale", "text", "use_language", "write_template"]

@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po, write_po
 
 from simulation import Capability, Results, Scenario
 from simulation.analysis.believe import hybrid_candidates
@@ -88,30 +89,45 @@ def test_parameter_meanings_fall_back_to_their_declaration():
     assert "param.CapabilityCost.ramp_weeks.source" in keys
 
 
-def _catalog(tmp_path: Path, lang: str, body: str) -> None:
-    (tmp_path / "en.toml").write_text((text.CATALOG_DIR / "en.toml").read_text(encoding="utf-8"),
-                                      encoding="utf-8")
-    (tmp_path / f"{lang}.toml").write_text(body, encoding="utf-8")
+def _translated(tmp_path: Path, lang: str, strings: dict[str, str]) -> None:
+    """A gettext catalog for ``lang`` made the way a translator would: from the template, with
+    ``strings`` (key -> translation) filled in."""
+    (tmp_path / "en.toml").write_bytes((text.CATALOG_DIR / "en.toml").read_bytes())
+    template = tmp_path / "messages.pot"
+    assert text.write_template(template) == len(catalog_keys())
+    with template.open("rb") as handle:
+        po = read_po(handle, locale=lang)
+    for message in po:
+        if message.context in strings:
+            message.string = strings[message.context]
+    po.add("Old wording", string="Ancienne", context="capability.service.name")  # stale source
+    with (tmp_path / f"{lang}.po").open("wb") as handle:
+        write_po(handle, po)
 
 
 def test_another_language_falls_back_to_english_and_its_gaps_are_found(tmp_path, monkeypatch):
-    _catalog(tmp_path, "xx", '[capability.inventory]\nname = "Stock partagé"\n'
-                             '[kpi.npv_gain]\nlabel = "Gain de VAN"\n')
+    _translated(tmp_path, "fr", {"capability.inventory.name": "Stock partagé",
+                                 "kpi.npv_gain.label": "Gain de VAN",  # placeholder dropped
+                                 "param.Channel.conversion.meaning": "taux de conversion"})
     monkeypatch.setattr(text, "CATALOG_DIR", tmp_path)
     text.catalog.cache_clear()
+    text._entries.cache_clear()
     try:
-        assert text.languages() == ("en", "xx")
-        with use_language("xx"):
+        assert text.languages() == ("en", "fr")
+        with use_language("fr"):
             assert labels.capability_name("inventory") == "Stock partagé"
             assert labels.capability_name("identity") == "Unified customer ID"  # English fallback
+            assert text.param_text(Channel, "conversion", "meaning", "declared") == "taux de conversion"
         assert labels.capability_name("inventory") == "Shared inventory"
-        gaps = text.missing("xx")
+        gaps = text.missing("fr")
         assert "capability.identity.name" in gaps and "capability.inventory.name" not in gaps
-        assert "param.Channel.conversion.meaning" in gaps
-        assert text.broken_placeholders("xx") == ["kpi.npv_gain.label"]
-        assert text.missing("en") == [] and text.broken_placeholders("en") == []
+        assert "param.Channel.conversion.meaning" not in gaps and "param.Channel.conversion.source" in gaps
+        assert text.broken_placeholders("fr") == ["kpi.npv_gain.label"]
+        assert text.stale("fr") == ["capability.service.name"]
+        assert text.missing("en") == [] and text.broken_placeholders("en") == [] and text.stale("en") == []
     finally:
         text.catalog.cache_clear()
+        text._entries.cache_clear()
 
 
 def test_the_cli_table_and_csv_headers_come_from_the_kpi_registry(small_results: Results):
