@@ -266,7 +266,7 @@ def clv_distribution_figure(results: Results) -> go.Figure:
             hovertemplate=f"CLV about {fmt.symbol(currency)}%{{x:,.0f}}: %{{y:.1f}}% of customers"
                           "<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(xaxis_title=f"CLV per customer ({currency}, discounted)",
+    fig.update_layout(xaxis_title=f"{kpi_label('clv')} ({currency}, discounted)",
                       yaxis_title="Share of customers (%)", xaxis_tickprefix=fmt.symbol(currency))
     return _finish(fig, "Spread of customer lifetime value (whole lifetime, past the horizon)")
 
@@ -292,7 +292,7 @@ def revenue_figure(results: Results, *, smoothing_weeks: int = 4) -> go.Figure:
             hovertemplate="week %{x}: %{customdata} per week<extra>%{fullData.name}</extra>",
         )
     fig.update_layout(xaxis_title="Week", yaxis_title=fmt.money_axis_title(
-        "Net revenue per week", currency, word))
+        f"{kpi_label('revenue')} per week", currency, word))
     return _finish(fig, f"Revenue over time ({smoothing_weeks}-week average)")
 
 

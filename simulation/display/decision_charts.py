@@ -25,6 +25,7 @@ from simulation.display.labels import (
     kpi_header,
     kpi_label,
     levels_description,
+    plan_name,
 )
 
 FAN_TITLES = {
@@ -93,7 +94,7 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
                     + end + "</extra>")
     fig.add_vline(x=base_gain / factor, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot"})
     what = "NPV gain" if kpi == "npv" else "CLV gain per customer"
-    x_title = (fmt.money_axis_title(what, currency, word) if kpi == "npv"
+    x_title = (fmt.money_axis_title(kpi_label("npv_gain"), currency, word) if kpi == "npv"
                else f"{what} ({currency})")
     fig.update_layout(barmode="overlay", xaxis_title=x_title, yaxis_title="")
     return _finish(fig, f"Which assumptions move the {what} of omnichannel most",
@@ -123,7 +124,7 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
         hovertemplate="%{x}: %{text}<extra></extra>",
     ))
     fig.update_layout(showlegend=False, xaxis_title="",
-                      yaxis_title=fmt.money_axis_title("NPV gain", currency, word))
+                      yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word))
     return _finish(fig, "What each capability adds to the NPV gain<br><sup>averaged over every order "
                         "of adding them (Shapley values)</sup>", height=480)
 
@@ -154,7 +155,7 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
     fig.update_layout(
         showlegend=False,
         xaxis_title=fmt.money_axis_title("One-off integration budget", currency, word),
-        yaxis_title=fmt.money_axis_title("NPV gain", currency, word),
+        yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word),
     )
     return _finish(fig, f"{theme.plan_label(result.plan)}: NPV gain against the one-off budget"
                         "<br><sup>it pays back while the line is above zero</sup>")
@@ -199,7 +200,7 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
         colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
                                     "showlabels": False},
         line={"width": 3, "color": "black"},
-        colorbar={"title": {"text": f"NPV gain ({currency} {word})".replace(" )", ")")}},
+        colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word)}},
         hovertemplate=f"revenue 10^%{{x:.2f}} {currency}/yr<br>{label}: %{{y:.3g}}<br>"
                       f"NPV gain %{{z:,.2f}} {word}<extra></extra>"))
     if today is not None:
@@ -227,6 +228,7 @@ def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
     for column in ("gain_base", "gain_low", "gain_high"):
         out[column] = [fmt.money(v, currency) for v in out[column]]
     out["threshold"] = [f"{v:.3g}" if np.isfinite(v) else "never in range" for v in out["threshold"]]
+    out["plan"] = out["plan"].map(lambda p: plan_name(str(p)))
     return out.rename(columns=THRESHOLD_COLUMNS)
 
 

@@ -57,9 +57,13 @@ def _number_word(n: int) -> str:
 
 
 def plan_name(strategy: str) -> str:
-    """``"Your custom plan"`` for ``"custom"``; other plan names are returned tidied."""
+    """``"Your custom plan"`` for ``"custom"``, ``"Shared inventory alone"`` for the hybrid
+    ``alone:inventory`` (simulation.analysis.believe); other plan names are returned tidied."""
     if has_text(f"plan.{strategy}.name"):
         return text(f"plan.{strategy}.name")
+    kind, _, capability = strategy.partition(":")
+    if capability and has_text(f"hybrid.{kind}"):
+        return text(f"hybrid.{kind}", name=capability_name(capability))
     return strategy.replace("_", " ").capitalize()
 
 

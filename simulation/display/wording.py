@@ -15,16 +15,8 @@ from simulation.analysis.believe import BeliefResult
 from simulation.analysis.sensitivity import TornadoResult
 from simulation.analysis.shapley import CapabilityValue
 from simulation.display import format as fmt
-from simulation.display.labels import all_capabilities, capability_name, plan_name
-from simulation.display.text import has_text, text
-
-
-def hybrid_name(plan: str) -> str:
-    """A plan's name, hybrids included: ``alone:inventory`` -> "Shared inventory alone"."""
-    kind, _, capability = plan.partition(":")
-    if capability and has_text(f"hybrid.{kind}"):
-        return text(f"hybrid.{kind}", name=capability_name(capability))
-    return plan_name(plan)
+from simulation.display.labels import capability_count, capability_name, plan_name
+from simulation.display.text import text
 
 
 def _sentence_start(name: str) -> str:
@@ -39,7 +31,7 @@ def fund_first(value: CapabilityValue, currency: str) -> str:
     if best["npv_value"] <= 0:
         return text("sentence.fund_first.none_pays", name=capability_name(str(best["capability"])))
     out = text("sentence.fund_first.lead", name=capability_name(str(best["capability"])),
-               value=money(best["npv_value"]), all=all_capabilities(),
+               value=money(best["npv_value"]), count=capability_count(),
                total=money(value.total_npv_gain))
     alone = values.sort_values("alone", ascending=False).iloc[0]
     if alone["capability"] == best["capability"]:
@@ -63,7 +55,7 @@ def top_drivers(result: TornadoResult, currency: str, *, n: int = 3,
     money = lambda x: fmt.money(float(x), currency)  # noqa: E731
     parts = [text("sentence.drivers.driver", label=row.label, low=money(row.npv_gain_low),
                   high=money(row.npv_gain_high), range=row.range) for row in top.itertuples()]
-    out = text("sentence.drivers.lead", plan=hybrid_name(result.plan).lower(),
+    out = text("sentence.drivers.lead", plan=plan_name(result.plan).lower(),
                baseline=plan_name(baseline).lower(), gain=money(result.base_npv_gain), first=parts[0])
     if len(parts) > 1:
         out += text("sentence.drivers.then", rest="; ".join(parts[1:]))
@@ -77,7 +69,7 @@ def top_drivers(result: TornadoResult, currency: str, *, n: int = 3,
 
 def threshold_sentence(row: pd.Series, currency: str) -> str:
     """One row of the 'what you would have to believe' thresholds, in a sentence."""
-    plan = _sentence_start(hybrid_name(str(row["plan"])))
+    plan = _sentence_start(plan_name(str(row["plan"])))
     label = str(row["label"]).lower()
     if math.isnan(float(row["threshold"])):
         key = "pays_whole" if row["gain_base"] > 0 else "fails_whole"
@@ -92,7 +84,7 @@ def threshold_sentence(row: pd.Series, currency: str) -> str:
 def believe(result: BeliefResult, currency: str) -> str:
     """The best hybrid, and the assumptions whose threshold lies closest to today's value."""
     omnichannel = "omnichannel"
-    head = text("sentence.believe.head", hybrid=hybrid_name(result.hybrid),
+    head = text("sentence.believe.head", hybrid=plan_name(result.hybrid),
                 gain=fmt.money(result.base_gain[result.hybrid], currency),
                 omnichannel=plan_name(omnichannel).lower(),
                 omni_gain=fmt.money(result.base_gain[omnichannel], currency))
@@ -110,5 +102,5 @@ def plain(markdown: str) -> str:
     return markdown.replace("**", "")
 
 
-__all__ = ["believe", "fund_first", "hybrid_name", "plain", "threshold_sentence",
+__all__ = ["believe", "fund_first", "plain", "threshold_sentence",
            "top_drivers"]

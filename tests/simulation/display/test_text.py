@@ -58,9 +58,9 @@ def test_every_key_a_run_emits_has_english_text(small_results: Results):
 
 def test_every_plan_an_analysis_names_has_text():
     for plan in hybrid_candidates(Scenario()):
-        assert ":" not in wording.hybrid_name(plan), plan
-    assert wording.hybrid_name("alone:inventory") == "Shared inventory alone"
-    assert wording.hybrid_name("all_but:context") == "all but Cart and journey continuity"
+        assert ":" not in labels.plan_name(plan), plan
+    assert labels.plan_name("alone:inventory") == "Shared inventory alone"
+    assert labels.plan_name("all_but:context") == "all but Cart and journey continuity"
 
 
 def test_keys_read_back_as_the_words_the_frames_used_to_hold():
@@ -162,3 +162,18 @@ def test_no_kpi_or_capability_name_is_written_outside_the_catalog():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert not found, "\n".join(found)
+
+
+def test_findings_name_capabilities_by_their_one_business_name():
+    import pandas as pd
+
+    from simulation.analysis.shapley import CapabilityValue
+
+    values = pd.DataFrame({"capability": ["inventory", "context", "service"],
+                           "npv_value": [2e6, 0.5e6, -0.1e6], "alone": [1e6, 1.5e6, -0.2e6]})
+    sentence = wording.fund_first(CapabilityValue(values=values, subsets=pd.DataFrame(),
+                                                  total_npv_gain=2.4e6, total_clv_gain=0.0), "USD")
+    assert sentence.startswith("Fund Shared inventory first")
+    assert "on its own Cart and journey continuity is worth more ($1.50M against $1.00M)" in sentence
+    assert "all six together: $2.40M" in sentence
+    assert sentence.endswith("Not worth its cost here: Returns and service in any channel.")
