@@ -101,10 +101,13 @@ def kpi_unit(key: str, currency: str | None = None) -> str:
 
 
 def kpi_header(key: str, currency: str | None = None, *, baseline: str = "multichannel") -> str:
-    """``"Net revenue (USD)"``: label and unit, for CSV headers and exported tables."""
+    """``"Net revenue (USD)"``, ``"Conversion (newly reached; share 0-1)"``: label and unit, for
+    CSV headers and exported tables."""
     unit = kpi_unit(key, currency)
     label = kpi_label(key, baseline=baseline)
-    return f"{label} ({unit})" if unit else label
+    if not unit:
+        return label
+    return f"{label[:-1]}; {unit})" if label.endswith(")") else f"{label} ({unit})"
 
 
 def npv_label(results: Results) -> str:

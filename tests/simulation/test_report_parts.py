@@ -40,7 +40,7 @@ def test_csv_columns_are_readable_with_units_and_plan_names():
     frame = pd.DataFrame({"strategy": ["multichannel"], "conversion_rate": [0.4], "npv": [1.0],
                           "capability": ["identity"], "q05": [1.0], "cause": ["stock_out"]})
     out = readable_columns(frame, "EUR")
-    assert list(out.columns) == ["Plan", "Conversion (newly reached) (share 0-1)",
+    assert list(out.columns) == ["Plan", "Conversion (newly reached; share 0-1)",
                                  "NPV after all costs (EUR)", "Capability", "5th percentile of runs",
                                  "Cause"]
     assert out.iloc[0]["Plan"] == "Multichannel" and out.iloc[0]["Capability"] == "Unified customer ID"

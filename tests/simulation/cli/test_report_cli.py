@@ -10,6 +10,7 @@ import pytest
 
 from simulation import Scenario
 from simulation.cli.main import main
+from simulation.display.labels import kpi_header
 from simulation.report.pdf import chromium_path
 
 pypdf = pytest.importorskip("pypdf")
@@ -57,7 +58,7 @@ def test_bundle_holds_scenario_tables_charts_report_and_readme(scenario_file: Pa
     saved = Scenario.from_json(z.read("scenario.json").decode())
     assert saved == Scenario.from_json(scenario_file.read_text())
     header = io.StringIO(z.read("tables/kpis.csv").decode()).readline()
-    assert "Conversion of newly reached people (share 0-1)" in header and "NPV (USD)" in header
+    assert kpi_header("conversion_rate", "USD") in header and kpi_header("npv", "USD") in header
     assert "<title>" in z.read("charts/funnel.html").decode()
 
 
