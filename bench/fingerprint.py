@@ -16,7 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path.cwd()))
 
-from simulation import Scenario, simulate  # noqa: E402
+from simulation import Scenario, simulate
 
 PRESETS = ["banking", "benchmark_retailer", "electronics", "fashion", "grocery", "small_business"]
 
