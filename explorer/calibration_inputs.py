@@ -1,27 +1,14 @@
-"""Calibration page inputs: the KPI route's optional targets and a progress bar."""
+"""The Calibrate page's inputs: the KPI route's optional targets and how an uploaded file is written."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import streamlit as st
 
 from simulation.calibration.fitting import KPI_ROUTE_TARGETS, KPI_SPECS
 from simulation.core.scenario import Scenario
 from simulation.display.calibration_charts import KPI_DEFAULTS
-
-T = TypeVar("T")
-
-
-def progress_bar(label: str) -> Callable[[float, str], None]:
-    """A Streamlit progress bar drawn while a fit runs (the calibration's progress callback)."""
-    slot = st.empty()  # drawn on the first update only: a remembered result draws nothing
-
-    def update(done: float, text: str) -> None:
-        slot.progress(min(done, 1.0), text=f"{label}: {text}")
-
-    return update
 
 
 def kpi_targets(scenario: Scenario) -> tuple[dict[str, float], float]:
@@ -40,18 +27,6 @@ def kpi_targets(scenario: Scenario) -> tuple[dict[str, float], float]:
     margin = cols[len(chosen) % 3].number_input(
         "Gross margin, %", 0.0, 100.0, scenario.economics.gross_margin * 100, key="calib_margin") / 100
     return targets, margin
-
-
-def remembered(key: tuple[Any, ...], compute: Callable[[], T], *, keep: int = 4) -> T:
-    """``compute()`` once per ``key`` in this session (the last ``keep`` kept). Not st.cache_data:
-    a fit draws its progress bar while it runs, and cached element calls cannot be replayed
-    onto a bar from an earlier run."""
-    store: dict[tuple[Any, ...], Any] = st.session_state.setdefault("calib_results", {})
-    if key not in store:
-        store[key] = compute()
-        while len(store) > keep:
-            store.pop(next(iter(store)))
-    return store[key]  # type: ignore[no-any-return]
 
 
 _DELIMITERS = {"found from the file": None, "comma": ",", "semicolon": ";", "tab": "\t",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from explorer import state, verdict_view
 from simulation import Scenario, ScenarioError
 from simulation.core.kpis import KPI_BY_KEY, Kind
 from simulation.core.results import Results
@@ -28,10 +29,38 @@ MAX_COMPARED = 4
 
 @dataclass(frozen=True)
 class Compared:
+    """One compared scenario: its saved name, results and the best verdict known for it.
+
+    Attributes
+    ----------
+    name : str
+        The name it was saved under.
+    results : Results
+        Its three plans' results.
+    verdict : Verdict
+        The best verdict known now.
+    stage : str
+        Which verdict that is: ``"full"``, ``"quick"`` or ``"point"``
+        (:func:`explorer.verdict_view.best`).
+    """
+
     name: str
     results: Results
     verdict: Verdict
     stage: str
+
+
+def compared(store: dict[str, Scenario], names: list[str]) -> list[Compared]:
+    """The scenarios saved as ``names`` in ``store``, each with its results and best verdict.
+
+    Each scenario's runs come from the shared cache, or are simulated (the page waits).
+    """
+    items = []
+    for name in names:
+        results = state.results(store[name])
+        verdict, stage, _ = verdict_view.best(store[name], results)
+        items.append(Compared(name, results, verdict, stage))
+    return items
 
 
 def saved() -> dict[str, Scenario]:

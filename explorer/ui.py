@@ -63,13 +63,39 @@ def plan_badge(strategy: str) -> str:
 
 
 def chart(fig: go.Figure, data: pd.DataFrame, *, name: str, results: Results | None = None,
-          scenario: Scenario | None = None) -> None:
-    """A chart with its PNG toolbar export, and HTML and CSV downloads below it (file names and
-    the provenance line from ``scenario``, or from the scenario of ``results``)."""
+          scenario: Scenario | None = None, stem: str | None = None) -> None:
+    """Draw a chart with its PNG toolbar export, and HTML, image and CSV downloads below it.
+
+    Every page draws its charts through this one function.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The chart, from a builder of :mod:`simulation.display`.
+    data : pandas.DataFrame
+        The numbers behind it (the CSV download).
+    name : str
+        The chart's short name: its widget keys (``chart_<name>``, ``csv_<name>``, ...) and
+        part of its file names.
+    results : Results or None
+        The results it shows; their scenario names the files and stamps the images.
+    scenario : Scenario or None
+        The scenario it shows, when there are no results (an analysis's chart).
+    stem : str or None
+        The file name stem for a chart that shows no single scenario (the Evidence page's
+        presets); otherwise ``<scenario>-<name>-seed<seed>``.
+
+    Raises
+    ------
+    ValueError
+        When neither ``results``, ``scenario`` nor ``stem`` is given.
+    """
     scenario = scenario or (results.scenario if results is not None else None)
     if scenario is None:
-        raise ValueError("ui.chart needs the results or the scenario it shows")
-    stem = downloads.file_stem(scenario.name, name, scenario.seed)
+        if stem is None:
+            raise ValueError("ui.chart needs the results or the scenario it shows, or a file stem")
+    elif stem is None:
+        stem = downloads.file_stem(scenario.name, name, scenario.seed)
     st.plotly_chart(fig, theme=None, key=f"chart_{name}", config=downloads.plotly_config(stem))
     downloads.chart_downloads(fig, data, stem=stem, key=name, scenario=scenario)
 

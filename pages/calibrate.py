@@ -3,19 +3,12 @@
 import streamlit as st
 
 from explorer import calibration_inputs as inputs
-from explorer import state, ui
+from explorer import calibration_runs, state, ui
 from explorer.downloads import data_csv
-from simulation import CapabilityLevels, Scenario
 from simulation.calibration.datasets import CDNOW_MAPPING, cdnow_available, cdnow_csv
-from simulation.calibration.eventlog import (
-    SAMPLE_LOG_PATH,
-    STANDARD_COLUMNS,
-    file_digest,
-    summarise_log,
-    validate_events,
-)
+from simulation.calibration.eventlog import SAMPLE_LOG_PATH, STANDARD_COLUMNS, file_digest
 from simulation.calibration.fitting import KPI_SPECS, Calibration, projected_scenario
-from simulation.calibration.holdout import Holdout, fit_and_project, holdout_check, targets_from_log
+from simulation.calibration.holdout import targets_from_log
 from simulation.core.results import Results
 from simulation.display import calibration_charts as cc
 from simulation.display import format as fmt
@@ -25,25 +18,6 @@ ui.page_header("Calibrate to your business", "Where am I today, and what would e
                "from there? Enter your KPIs or upload an event log; the simulator fits its "
                "hidden base parameters to them and projects the plans from your current state.")
 scenario = state.current_scenario()
-
-
-def fitted(key: str, targets: tuple, level: float, margin: float | None, digest: str | None,
-           _log=None, _progress=None) -> tuple[Calibration, Results]:
-    return inputs.remembered(("fit", key, targets, level, margin, digest), lambda: fit_and_project(
-        Scenario.from_json(key), dict(targets), levels=CapabilityLevels.uniform(level), gross_margin=margin,
-        log=_log.purchases if digest else None, progress=_progress))
-
-
-def checked(digest: str, key: str, level: float, split: int, _log=None, _progress=None) -> Holdout:
-    return inputs.remembered(("holdout", digest, key, level, split), lambda: holdout_check(
-        _log.purchases, Scenario.from_json(key), levels=CapabilityLevels.uniform(level), split=split,
-        progress=_progress))
-
-
-@st.cache_data(max_entries=4, show_spinner="Checking the event log...")
-def read_log(digest: str, data: bytes, mapping: tuple, key: str, reading: tuple = ()):
-    log = validate_events(data, mapping=dict(mapping), **dict(reading))
-    return log, summarise_log(log, scenario=Scenario.from_json(key))
 
 
 def show(calibration: Calibration, projection: Results, name: str) -> None:
@@ -84,8 +58,7 @@ with from_kpis:
     if "calib_kpi_args" in st.session_state:
         goal, lvl, gm = st.session_state["calib_kpi_args"]
         try:
-            bar = inputs.progress_bar("Fitting")
-            show(*fitted(scenario.canonical_key(), goal, lvl, gm, None, _progress=bar), "calibration_kpis")
+            show(*calibration_runs.fit(scenario.canonical_key(), goal, lvl, margin=gm), "calibration_kpis")
         except InputError as error:
             st.error("These targets cannot be used:\n"
                      + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
@@ -109,7 +82,8 @@ with from_log:
         data, mapping = cdnow_csv(), tuple(CDNOW_MAPPING.items())
     if data is not None:
         try:
-            log, summary = read_log(file_digest(data), data, mapping, scenario.canonical_key(), reading)
+            log, summary = calibration_runs.read_log(file_digest(data), data, mapping,
+                                                     scenario.canonical_key(), reading)
         except InputError as error:
             st.error("This file cannot be used; the explorer's scenario and results are unchanged:"
                      + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
@@ -143,10 +117,8 @@ with from_log:
             goal, lvl, cut = st.session_state["calib_log_args"]
             key, digest = scenario.canonical_key(), file_digest(data)
             try:
-                bar = inputs.progress_bar("Fitting")
-                fit, projection = fitted(key, goal, lvl, None, digest, _log=summary, _progress=bar)
-                check = checked(digest, key, lvl, cut, _log=summary,
-                                _progress=inputs.progress_bar("Holdout check"))
+                fit, projection = calibration_runs.fit(key, goal, lvl, log=summary, digest=digest)
+                check = calibration_runs.holdout(key, lvl, cut, log=summary, digest=digest)
                 st.subheader("Holdout check: predicted vs actual")
                 st.dataframe(cc.holdout_table(check), hide_index=True, width="stretch")
                 ui.chart(cc.holdout_figure(check), check.weekly, name="calibration_holdout",

@@ -52,12 +52,7 @@ if len(picked) < 2:
     st.info("Pick at least two scenarios.", icon=":material/info:")
     st.stop()
 
-items = []
-for picked_name in picked:
-    chosen = store[picked_name]
-    results = state.results(chosen)
-    verdict, stage, _ = verdict_view.best(chosen, results)
-    items.append(compare.Compared(picked_name, results, verdict, stage))
+items = compare.compared(store, picked)
 table, differs = compare.comparison_table(items)
 st.dataframe(
     table.style.apply(lambda col: ["background-color: #FFF3C4; font-weight: 600" if d else ""

@@ -1,21 +1,13 @@
 """Decisions: how sure the gain is, what it rests on, what each capability is worth, what to spend."""
 
-import tempfile
-from collections import OrderedDict
-from pathlib import Path
-
 import streamlit as st
 
-from explorer import background, downloads, runs, state, ui, verdict_view
-from explorer.pool import Priority
-from explorer.state import PROGRESS_AFTER_SECONDS
-from simulation import Scenario
+from explorer import decision_runs, downloads, state, ui, verdict_view
 from simulation.analysis import (
     DecisionRequest,
     SwitchedOn,
     best_plan_under_budget,
     decision_analysis,
-    estimate_decision_seconds,
 )
 from simulation.analysis.believe import believe, estimate_believe_seconds
 from simulation.analysis.investment import one_off_budget
@@ -24,47 +16,6 @@ from simulation.display import decision_charts as dc
 from simulation.display import format as fmt
 from simulation.display import wording
 from simulation.display.labels import explain
-
-CACHE_DIR = Path(tempfile.gettempdir()) / "omnichannel-analysis-cache"
-KEEP = 6
-
-
-@st.cache_resource
-def _finished() -> OrderedDict:
-    """Finished analyses by (scenario, request), shared by sessions, the last few kept."""
-    return OrderedDict()
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _estimate(key: str, request: DecisionRequest) -> float:
-    return estimate_decision_seconds(Scenario.from_json(key), request, n_jobs=1)
-
-
-def _run(key: tuple, work, args: tuple, estimate: float, label: str):  # type: ignore[no-untyped-def]
-    """Run ``work(*args, execution=...)`` in the shared worker pool (behind the sliders'
-    runs, on a bounded share of the workers) with a progress bar and a cancel button; keep
-    the result. Cancel, or leaving the page, stops the run and its worker."""
-    store = _finished()
-    if key not in store and background.finished(key) is not None:  # the Overview's verdict ran it
-        store[key] = background.finished(key)
-    if key not in store:
-        with (controls := st.empty()).container():  # cleared when done
-            st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
-            job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, str(CACHE_DIR),
-                                      priority=Priority.ANALYSIS, cancel_running=True,
-                                      progress=True, keep=False)
-            state.wait_for([job], label, expected_seconds=max(estimate, PROGRESS_AFTER_SECONDS))
-        store[key] = job.result()
-        background.put(key, store[key])
-        controls.empty()
-        while len(store) > KEEP:
-            store.popitem(last=False)
-    return store[key]
-
-
-def _chart(fig, data, name: str) -> None:  # type: ignore[no-untyped-def]
-    ui.chart(fig, data, name=name, scenario=scenario)
-
 
 ui.page_header("Decisions", "How sure is the gain, which assumptions carry it, what is each "
                "capability worth, and how much may integration cost?")
@@ -94,8 +45,8 @@ request = DecisionRequest(replications=replications, parameter_uncertainty=uncer
                           switched_on=SwitchedOn.CUSTOM if split_plan.startswith("your")
                           else SwitchedOn.FULL)
 key = (analysed.canonical_key(), request)
-verdict_view.wait_if_running(key, known := key in _finished() or background.finished(key) is not None)
-estimate = 0.0 if known else _estimate(analysed.canonical_key(), request)
+verdict_view.wait_if_running(key, known := decision_runs.known(key))
+estimate = 0.0 if known else decision_runs.estimate(analysed.canonical_key(), request)
 if not known:
     with (slot := st.empty()).container():
         st.info(f"Uncertainty, tornado, Shapley split and break-even for this scenario: about "
@@ -106,7 +57,8 @@ if not known:
             st.warning("Cancelled; nothing was kept.")
         st.stop()
     slot.empty()
-result = _run(key, decision_analysis, (analysed, request), estimate, "analyses")
+result = decision_runs.run(key, decision_analysis, (analysed, request), expected_seconds=estimate,
+                           label="analyses")
 verdict_view.decisions_sentence(scenario, analysed, key, result)
 
 u, t, s, omni = result.uncertainty, result.tornado, result.capability_value, result.break_even["omnichannel"]
@@ -119,7 +71,8 @@ with tab_u:
         metrics: list[str] = list(dc.FAN_TITLES)
         metric = st.selectbox("Over time", metrics, format_func=lambda m: dc.FAN_TITLES[m],
                               key="dec_fan") or metrics[0]
-        _chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), f"fan_{metric}")
+        ui.chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), name=f"fan_{metric}",
+                 scenario=scenario)
         st.dataframe(dc.interval_table(u.summary, currency), hide_index=True, width="stretch")
         st.caption(dc.INTERVAL_NOTE)
         st.download_button("Intervals (CSV)", downloads.data_csv(u.summary), key="csv_intervals",
@@ -128,34 +81,37 @@ with tab_u:
 with tab_t:
     if t is not None:
         st.markdown(wording.top_drivers(t, currency))
-        _chart(dc.tornado_figure(t.bars, t.base_npv_gain, currency), t.bars, "tornado_npv")
-        _chart(dc.tornado_figure(t.bars, t.base_clv_gain, currency, kpi="clv"), t.bars, "tornado_clv")
+        ui.chart(dc.tornado_figure(t.bars, t.base_npv_gain, currency), t.bars, name="tornado_npv",
+                 scenario=scenario)
+        ui.chart(dc.tornado_figure(t.bars, t.base_clv_gain, currency, kpi="clv"), t.bars,
+                 name="tornado_clv", scenario=scenario)
         st.caption(explain(t.bars["label"]) + " All terms: the glossary on the Method page.")
 with tab_s:
     if s is not None:
         st.markdown(wording.fund_first(s, currency))
-        _chart(dc.shapley_waterfall_figure(s.values, s.total_npv_gain, currency),
-               dc.shapley_waterfall_data(s.values), "shapley")
+        ui.chart(dc.shapley_waterfall_figure(s.values, s.total_npv_gain, currency),
+                 dc.shapley_waterfall_data(s.values), name="shapley", scenario=scenario)
         st.caption(dc.shapley_note(len(s.subsets)))
 with tab_b:
     st.markdown("\n\n".join(dc.break_even_sentence(item, currency) for item in result.break_even.values()))
-    _chart(dc.payback_figure(omni, currency), omni.curve, "payback_vs_budget")
+    ui.chart(dc.payback_figure(omni, currency), omni.curve, name="payback_vs_budget", scenario=scenario)
     planned = one_off_budget(scenario, scenario.custom_plan)
     budget = st.select_slider(f"One-off budget ({currency})", dc.budget_options(omni, planned), planned,
                               format_func=lambda v: fmt.money(v, currency), key="dec_budget")
     if st.button("Find the best plan within this budget", key="dec_best") or (
-            (analysed.canonical_key(), budget) in _finished()):
-        best = _run((analysed.canonical_key(), budget), best_plan_under_budget, (analysed, budget),
-                    0.0, "best plan")
+            (analysed.canonical_key(), budget) in decision_runs.finished()):
+        best = decision_runs.run((analysed.canonical_key(), budget), best_plan_under_budget,
+                                 (analysed, budget), expected_seconds=0.0, label="best plan")
         st.markdown(dc.best_plan_sentence(best, currency))
         st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260)
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
-    if st.button("Find where integration stops paying", key="dec_believe") or wk in _finished():
-        w = _run(wk, believe, (analysed,), estimate_believe_seconds(analysed), "beliefs")
+    if st.button("Find where integration stops paying", key="dec_believe") or wk in decision_runs.finished():
+        w = decision_runs.run(wk, believe, (analysed,), expected_seconds=estimate_believe_seconds(analysed),
+                              label="beliefs")
         st.markdown(wording.believe(w, currency))
-        _chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
-               w.size_map, "break_even_map")
+        ui.chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
+                 w.size_map, name="break_even_map", scenario=scenario)
         st.dataframe(dc.threshold_table(w.thresholds, currency), hide_index=True, width="stretch")
         st.caption(dc.BELIEVE_NOTE)
 st.caption(f"Analyses simulate {population:,} people per run (money scaled to the market); {dc.CRN_NOTE}")

@@ -1,23 +1,16 @@
 """Evidence: published figures beside the model's, each measured the way its study measured it."""
 
-import pandas as pd
 import streamlit as st
 
-from explorer import ui
-from explorer.downloads import chart_downloads, data_csv, plotly_config
-from simulation.calibration.evidence import evidence_table, targets_missed
+from explorer import evidence_runs, ui
+from explorer.downloads import data_csv
+from simulation.calibration.evidence import targets_missed
 from simulation.display import evidence_view as ev
 
 ui.page_header("Evidence", "Does the model match published figures, measured with the same "
                "definition and denominator, and what do those studies actually show?")
 
-
-@st.cache_data(max_entries=2, show_spinner="Simulating the benchmark and fashion presets...")
-def table() -> pd.DataFrame:
-    return evidence_table()
-
-
-evidence = table()
+evidence = evidence_runs.table()
 missed = targets_missed(evidence)
 targets = evidence[evidence["kind"] == "target"]
 if missed.empty:
@@ -35,9 +28,7 @@ st.markdown(
     "the loyal, frequent ones. Reproducing them checks the model's *description* of shoppers, "
     "not the *effect* of integration; that effect comes only from the mechanisms.")
 
-fig = ev.comparison_figure(evidence)
-st.plotly_chart(fig, theme=None, key="chart_evidence", config=plotly_config("evidence"))
-chart_downloads(fig, evidence, stem="evidence-published_vs_model", key="evidence")
+ui.chart(ev.comparison_figure(evidence), evidence, name="evidence", stem="evidence-published_vs_model")
 
 kinds = st.multiselect("Show", ev.KIND_ORDER, default=list(ev.KIND_ORDER), key="evidence_kinds")
 shown = ev.display_table(evidence[evidence["kind"].isin(kinds)])

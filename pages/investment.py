@@ -12,7 +12,6 @@ ui.page_header(
 )
 results = state.results()
 currency = results.scenario.market.currency
-kpis = results.kpis
 
 table = summary.kpi_table(results, (
     "revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer import state, ui
+from explorer import state, tables, ui
 from simulation.display import charts, theme
 from simulation.display import format as fmt
 
@@ -32,7 +32,7 @@ st.caption("Left: the channel a journey starts in. Right: the channel it ends wi
 st.subheader("Lost sales by cause")
 ui.chart(charts.losses_figure(results), charts.losses_data(results), name="lost_sales",
          results=results)
-churn = results.losses[results.losses["unit"] == "customers"].set_index("strategy")["lost"]
+churn = tables.customers_lost_to_churn(results)
 st.caption(
     "Value of the orders journeys would have led to. *Abandoned* journeys run out of "
     "touchpoints without buying; it can rise with integration because journeys that would "

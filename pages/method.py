@@ -2,14 +2,11 @@
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from explorer import downloads, state, ui
+from explorer import downloads, state, tables, ui
 from simulation import APP_VERSION
-from simulation.display import format as fmt
-from simulation.display.labels import capability_count, glossary
-from simulation.display.params import parameters
+from simulation.display.labels import capability_count
 
 ui.page_header(
     "Method and assumptions",
@@ -63,13 +60,7 @@ with st.expander("The full model: every step, equation, source and what is left 
     st.markdown((Path(__file__).resolve().parents[1] / "docs" / "MODEL.md").read_text(encoding="utf-8"))
 
 st.subheader("Every parameter, its value and its source")
-rows = [{
-    "Group": p.group, "Parameter": p.info.label,
-    "Value": str(p.info.value) if p.info.path == "seed" else fmt.plain(p.info.value),
-    "Unit": p.info.unit,
-    "Meaning": p.info.meaning, "Source": p.info.source,
-} for p in parameters(scenario)]
-table = pd.DataFrame(rows)
+table = tables.parameter_table(scenario)
 st.dataframe(table, width="stretch", hide_index=True, height=420, column_config={
     "Meaning": st.column_config.TextColumn(width="large"),
     "Source": st.column_config.TextColumn(width="medium"),
@@ -83,8 +74,7 @@ st.caption("*assumption (see sensitivity)* marks a modelling choice rather than 
            "figure: test how much the decision depends on it before relying on it.")
 
 st.subheader("Glossary")
-st.dataframe(pd.DataFrame({"Term": list(glossary()), "Meaning": list(glossary().values())}),
-             hide_index=True, width="stretch", key="glossary",
+st.dataframe(tables.glossary_table(), hide_index=True, width="stretch", key="glossary",
              column_config={"Meaning": st.column_config.TextColumn(width="large")})
 
 st.subheader("Limits of the model")

@@ -1,0 +1,93 @@
+"""The Decisions page's runs: its analyses, cached for every session.
+
+Each analysis (:func:`simulation.analysis.decision_analysis`, the best plan under a budget,
+what you would have to believe) runs in the app's worker pool, behind the sliders' runs, and is
+kept by its key (the analysed scenario's canonical JSON and what was asked) in one store shared
+by every session (:func:`finished`, the last :data:`KEEP`). A result the Overview's verdict
+computed in the background (:mod:`explorer.background`) is taken from there, and a result run
+here is handed back to it, so neither runs the same analysis twice.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from explorer import background, runs, state
+from explorer.pool import Priority
+from explorer.state import PROGRESS_AFTER_SECONDS
+from explorer.verdict_view import CACHE_DIR
+from simulation import Scenario
+from simulation.analysis import DecisionRequest, estimate_decision_seconds
+
+T = TypeVar("T")
+KEEP = 6
+"""Finished analyses kept, for every session together (the oldest goes first)."""
+
+
+@st.cache_resource
+def finished() -> OrderedDict[Hashable, Any]:
+    """Finished analyses by key, shared by every session, the last :data:`KEEP` kept."""
+    return OrderedDict()
+
+
+def known(key: Hashable) -> bool:
+    """Whether the analysis ``key`` has finished, here or in the verdict's background."""
+    return key in finished() or background.finished(key) is not None
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def estimate(key: str, request: DecisionRequest) -> float:
+    """Seconds the decision analyses ``request`` should take on one worker.
+
+    Parameters
+    ----------
+    key : str
+        Canonical JSON of the analysed scenario.
+    request : DecisionRequest
+        What the analyses are asked to run.
+    """
+    return estimate_decision_seconds(Scenario.from_json(key), request, n_jobs=1)
+
+
+def run(key: Hashable, work: Callable[..., T], args: tuple[Any, ...], *, expected_seconds: float,
+        label: str) -> T:
+    """``work(*args, execution=...)``, run once for every session, or its kept result.
+
+    While it runs in the shared worker pool (on a bounded share of the workers) the page shows
+    a progress bar and a Cancel button keyed ``cancel_<label>``; Cancel, or leaving the page,
+    stops the run and its worker, and nothing is kept.
+
+    Parameters
+    ----------
+    key : Hashable
+        What identifies the result (the analysed scenario's canonical JSON and the request).
+    work : Callable
+        An analysis of :mod:`simulation.analysis` taking an ``execution`` keyword.
+    args : tuple
+        Its positional arguments (they must pickle: it runs in a worker process).
+    expected_seconds : float
+        The estimate shown; a progress bar is drawn for runs of a second or more.
+    label : str
+        What the page calls the run (in the progress text and the Cancel button's key).
+    """
+    store = finished()
+    if key not in store and background.finished(key) is not None:  # the Overview's verdict ran it
+        store[key] = background.finished(key)
+    if key not in store:
+        with (controls := st.empty()).container():  # cleared when done
+            st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
+            job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, CACHE_DIR,
+                                      priority=Priority.ANALYSIS, cancel_running=True,
+                                      progress=True, keep=False)
+            state.wait_for([job], label, expected_seconds=max(expected_seconds, PROGRESS_AFTER_SECONDS))
+        store[key] = job.result()
+        background.put(key, store[key])
+        controls.empty()
+        while len(store) > KEEP:
+            store.popitem(last=False)
+    result: T = store[key]
+    return result
