@@ -46,3 +46,23 @@ def test_two_saved_scenarios_side_by_side_with_differences_marked_and_linked():
     fresh.switch_page("pages/compare.py").run()
     assert not fresh.exception
     assert len(fresh.multiselect(key="compare_pick").value) == 2
+
+
+def test_uploaded_scenario_files_are_added_and_a_bad_one_is_refused_by_name():
+    small = Scenario.preset("benchmark_retailer").replace(market__population=1000, market__horizon_weeks=52)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["s"] = small.to_url_token()
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert any("No saved scenarios yet" in i.value for i in at.info)
+    other = small.replace(seed=8)
+    at.file_uploader(key="compare_upload").set_value([
+        ("seed 8.json", other.to_json().encode(), "application/json"),
+        ("broken.json", b'{"market": {"population": 5}}', "application/json"),
+    ]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "broken.json was not added" in errors and "market.population: 5 is below 100" in errors
+    assert at.multiselect(key="compare_pick").options == ["seed 8"]
+    assert at.session_state["saved_scenarios"] == {"seed 8": other}
+    assert at.session_state["scenario"] == small  # an upload here never replaces the scenario

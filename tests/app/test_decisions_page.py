@@ -9,7 +9,9 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
+from explorer import decision_runs
 from simulation import Scenario
+from simulation.analysis import DecisionRequest, SwitchedOn
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -46,3 +48,30 @@ def test_decisions_page_estimates_then_runs_and_offers_downloads():
     download_keys = {b.key for b in at.get("download_button")}
     assert {"html_break_even_map", "csv_break_even_map"} <= download_keys
     assert any("Stops paying at" in d.value.columns for d in at.dataframe)
+
+
+def test_the_settings_widgets_make_the_request_that_runs():
+    """Seeds only, a narrower range, the custom plan replicated and split: the analysis that
+    runs (and is kept for every session) is exactly the one the widgets describe."""
+    small = Scenario.preset("fashion").replace(market__population=1000, market__horizon_weeks=52, seed=77)
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params["s"] = small.to_url_token()
+    at.run()
+    at.switch_page("pages/decisions.py").run()
+    population = at.selectbox(key="dec_population")
+    assert population.value == 1000
+    assert population.format_func(1000) == "1,000 (as on the Overview)"
+    at.slider(key="dec_replications").set_value(5)
+    at.toggle(key="dec_uncertain").set_value(False)
+    at.toggle(key="dec_custom").set_value(True)
+    at.slider(key="dec_range").set_value(10)
+    at.radio(key="dec_split").set_value("your custom plan")
+    at.run()
+    at.button(key="dec_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    wanted = DecisionRequest(replications=5, parameter_uncertainty=False, replicate_custom=True,
+                             relative_range=0.1, switched_on=SwitchedOn.CUSTOM)
+    assert (small.canonical_key(), wanted) in decision_runs.finished()
+    assert any("Settings differ from the Overview's verdict" in c.value for c in at.caption)
+    intervals = next(d.value for d in at.dataframe if "90% interval of the mean" in d.value.columns)
+    assert "Your custom plan" in set(intervals["Plan"])

@@ -1,8 +1,11 @@
 """The Streamlit app driven by AppTest: every page renders, sliders move the right numbers,
 bad uploads are refused with a specific message, links and downloads carry the scenario.
 
-A small scenario (2,000 people, two years) is passed through the link's query string, exactly as
-a shared link would, so each simulated run takes a fraction of a second.
+Every page of the page list (:data:`explorer.page_list.PAGES`, which ``app.py`` builds its
+navigation from) renders at the default scenario with its main elements; a page added to the
+list without its main elements here fails :func:`test_every_listed_page_has_its_main_elements_declared`.
+Elsewhere a small scenario (2,000 people, two years) is passed through the link's query string,
+exactly as a shared link would, so each simulated run takes a fraction of a second.
 """
 
 from __future__ import annotations
@@ -15,14 +18,43 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
+from explorer.page_list import PAGES as PAGE_LIST
+from explorer.page_list import PageSpec
 from simulation import Capability, Scenario
 
-PAGES = ("pages/overview.py", "pages/journey.py", "pages/value.py", "pages/investment.py",
-         "pages/method.py")
+PAGES = tuple(p.path for p in PAGE_LIST)
 KPI_LABELS = ["Conversion (newly reached)", "12-month retention", "Customer lifetime value",
               "NPV after all costs", "Payback"]
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def _charts(*names: str) -> tuple[str, ...]:
+    """A chart's keys: the chart itself and its HTML and CSV downloads (:func:`explorer.ui.chart`)."""
+    return tuple(f"{kind}_{name}" for name in names for kind in ("chart", "html", "csv"))
+
+
+MAIN_ELEMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # page -> (its title, keys of the elements it exists to show, at the default scenario)
+    "pages/overview.py": ("Omnichannel Strategy Explorer", (
+        "verdict", "handover_overview_report", "kpis-multichannel", "kpis-omnichannel", "kpis-custom",
+        *_charts("change_vs_multichannel"))),
+    "pages/journey.py": ("Journey and funnel", _charts(
+        "funnel", "channel_flows_multichannel", "channel_flows_omnichannel", "channel_flows_custom",
+        "lost_sales")),
+    "pages/value.py": ("Retention and value", _charts(
+        "cohort_survival", "clv_distribution", "revenue_over_time", "active_customers", "data_silos",
+        "segments", "segment_value")),
+    "pages/investment.py": ("Investment", _charts("cumulative_cash_flow", "payback", "npv")),
+    "pages/decisions.py": ("Decisions", (
+        "dec_replications", "dec_uncertain", "dec_custom", "dec_range", "dec_population", "dec_split")),
+    "pages/compare.py": ("Compare scenarios", ("compare_name", "compare_save", "compare_upload")),
+    "pages/calibrate.py": ("Calibrate to your business", (
+        "calib_level", "calib_chosen", "calib_run", "calib_upload", "calib_sample", "calib_delimiter",
+        "calib_map_customer_id")),
+    "pages/evidence.py": ("Evidence", (*_charts("evidence"), "evidence_kinds", "evidence_csv")),
+    "pages/method.py": ("Method and assumptions", ("csv_parameters",)),
+}
 
 
 @pytest.fixture(scope="module")
@@ -66,28 +98,48 @@ def test_overview_opens_on_the_linked_scenario_with_three_kpi_cards(app: AppTest
     assert len(app.get("plotly_chart")) == 1
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_without_exception(app: AppTest, page: str):
-    app.switch_page(page).run()
-    assert not app.exception, [e.value for e in app.exception]
-    assert app.title[0].value
-    assert any(m.value.startswith("**What this answers:**") for m in app.markdown)
+@pytest.fixture(scope="module")
+def default_app() -> AppTest:
+    """The app as a first visitor sees it: no link, so the default preset."""
+    return AppTest.from_file(APP, default_timeout=TIMEOUT * 4).run()
+
+
+def test_every_listed_page_has_its_main_elements_declared():
+    assert set(MAIN_ELEMENTS) == set(PAGES)
+
+
+@pytest.mark.parametrize("page", PAGE_LIST, ids=lambda p: p.url_path)
+def test_every_page_renders_at_the_default_scenario_with_its_main_elements(
+    default_app: AppTest, page: PageSpec,
+):
+    at = default_app.switch_page(page.path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _scenario(at) == Scenario.preset("benchmark_retailer")
+    title, keys = MAIN_ELEMENTS[page.path]
+    assert at.title[0].value == title  # not another page (a path st.navigation does not know)
+    assert any(m.value.startswith("**What this answers:**") for m in at.markdown)
+    shown = {getattr(element, "key", None) for element in at.main}
+    assert set(keys) <= shown, sorted(set(keys) - shown)
+    assert not at.error, [e.value for e in at.error]
 
 
 def test_every_chart_has_png_export_and_html_and_csv_downloads(small: Scenario):
     at = _open(small)
-    for page in PAGES[:4]:
+    for page in PAGES:
         at.switch_page(page).run()
         charts = at.get("plotly_chart")
-        assert charts
+        assert len(charts) == sum(key.startswith("chart_") for key in MAIN_ELEMENTS[page][1])
         for chart in charts:
             config = json.loads(chart.proto.config)
             png = config["toImageButtonOptions"]
             assert png["format"] == "png" and png["scale"] >= 2
-            assert png["filename"].endswith(f"-seed{small.seed}")
-        keys = [b.proto.id for b in at.get("download_button")]
-        assert sum("html_" in k for k in keys) == len(charts)
-        assert sum("csv_" in k for k in keys) == len(charts)
+            # The Evidence chart shows the shipped presets, not the session's scenario.
+            end = "-published_vs_model" if page == "pages/evidence.py" else f"-seed{small.seed}"
+            assert png["filename"].endswith(end)
+        downloads = {b.key for b in at.get("download_button")}
+        for chart in charts:
+            name = chart.key.removeprefix("chart_")
+            assert {f"html_{name}", f"csv_{name}"} <= downloads, (page, name)
 
 
 def test_capability_slider_moves_custom_kpis_and_not_multichannel(small: Scenario):

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from explorer.page_list import PAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_FLAGS = [
@@ -27,6 +29,11 @@ CHROMIUM_FLAGS = [
     "--no-first-run", "--disable-quic",
 ]
 FIRST_RENDER_TIMEOUT_MS = 60_000
+
+
+def address(path: str) -> str:
+    """The address after the app's root of the listed page ``path`` (``pages/<name>.py``)."""
+    return next(p.address for p in PAGES if p.path == path)
 
 
 def _chromium() -> str | None:

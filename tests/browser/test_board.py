@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from explorer.page_list import PAGES
 from simulation import Scenario
-from tests.browser.conftest import FIRST_RENDER_TIMEOUT_MS
+from tests.browser.conftest import FIRST_RENDER_TIMEOUT_MS, address
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.browser
 
 SMALL = Scenario.preset("fashion").replace(market__population=1000, market__horizon_weeks=52, seed=515)
-PAGES = ["", "journey", "value", "investment", "decisions", "compare", "calibrate", "evidence", "method"]
 ANALYSIS_TIMEOUT_MS = 600_000
 
 # Text boxes (DOM text blocks and plotly SVG text) that overlap by more than a few pixels.
@@ -80,30 +80,30 @@ def test_report_pdf_from_the_overview_has_the_verdict(page: Page, app_url: str, 
 def test_every_page_at_phone_width_has_no_overlapping_text(page: Page, app_url: str, artifacts: Path):
     page.set_viewport_size({"width": 390, "height": 844})
     problems = {}
-    for name in PAGES:
-        page.goto(f"{app_url}/{name}?s={SMALL.to_url_token()}")
+    for listed in PAGES:
+        page.goto(f"{app_url}/{listed.address}?s={SMALL.to_url_token()}")
         expect(page.locator("h1").first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
         _settle(page)
         overlaps = page.evaluate(OVERLAPS_JS)
         if overlaps:
-            problems[name or "overview"] = overlaps[:5]
+            problems[listed.url_path] = overlaps[:5]
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
         page.set_viewport_size({"width": 390, "height": max(844, min(int(height), 16000))})
         page.wait_for_timeout(500)
-        page.screenshot(path=artifacts / f"phone-{name or 'overview'}.png", full_page=True)
+        page.screenshot(path=artifacts / f"phone-{listed.url_path}.png", full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
     assert not problems, problems
 
 
 def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, artifacts: Path):
     other = SMALL.replace(seed=516)
-    page.goto(f"{app_url}/compare?s={SMALL.to_url_token()}")
+    page.goto(f"{app_url}/{address('pages/compare.py')}?s={SMALL.to_url_token()}")
     save = page.locator(".st-key-compare_save").get_by_role("button")
     expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     save.click()
     expect(page.get_by_text("Saved as", exact=False)).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
-    page.goto(f"{app_url}/compare?s={other.to_url_token()}&c={page.url.split('c=')[-1].split('&')[0]}"
-              if "c=" in page.url else f"{app_url}/compare?s={other.to_url_token()}")
+    compare = f"{app_url}/{address('pages/compare.py')}?s={other.to_url_token()}"
+    page.goto(f"{compare}&c={page.url.split('c=')[-1].split('&')[0]}" if "c=" in page.url else compare)
     save = page.locator(".st-key-compare_save").get_by_role("button")
     expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     page.locator(".st-key-compare_name input").fill("Other seed")
@@ -121,7 +121,7 @@ def test_decisions_run_controls_go_and_the_budget_tab_stays(page: Page, app_url:
     """After a run the estimate, Run and Cancel are gone; finding the best plan keeps the Budget
     tab in view (it used to jump back to Uncertainty)."""
     tiny = SMALL.replace(market__population=600, seed=517)
-    page.goto(f"{app_url}/decisions?s={tiny.to_url_token()}")
+    page.goto(f"{app_url}/{address('pages/decisions.py')}?s={tiny.to_url_token()}")
     replications = page.locator(".st-key-dec_replications input[type=range]")
     expect(replications).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     replications.focus()

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from simulation import Scenario
-from tests.browser.conftest import FIRST_RENDER_TIMEOUT_MS
+from tests.browser.conftest import FIRST_RENDER_TIMEOUT_MS, address
 
 pytestmark = pytest.mark.browser
 
@@ -128,7 +128,7 @@ def test_cancel_stops_the_decision_analyses_and_keeps_nothing(page: Page, app_ur
     kept and offers to run them again. A fresh seed keeps the on-disk task cache cold."""
     scenario = Scenario.preset("benchmark_retailer").replace(
         seed=time.time_ns() % 1_000_000_000, market__population=5000)
-    page.goto(f"{app_url}/decisions?s={scenario.to_url_token()}")
+    page.goto(f"{app_url}/{address('pages/decisions.py')}?s={scenario.to_url_token()}")
     run = page.get_by_role("button", name="Run the analyses")
     expect(run).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     run.click()
