@@ -37,9 +37,14 @@ _DATE_ORDERS = {"found from the file": None, "day first (31/03/2024)": True,
 
 
 def file_format() -> tuple[tuple[str, Any], ...]:
-    """How the uploaded file is written, where the reader cannot tell: delimiter, decimal
-    separator and date order (each 'found from the file' unless chosen), as keyword arguments
-    of :func:`simulation.calibration.eventlog.validate_events`."""
+    """How the uploaded file is written, where the reader cannot tell.
+
+    Returns
+    -------
+    tuple of (str, object)
+        Delimiter, decimal separator and date order (each 'found from the file', None, unless
+        chosen), as keyword arguments of :func:`simulation.calibration.eventlog.validate_events`.
+    """
     a, b, c = st.columns(3)
     delimiter = a.selectbox("Delimiter", list(_DELIMITERS), key="calib_delimiter")
     decimal = b.selectbox("Decimal separator", list(_DECIMALS), key="calib_decimal")

@@ -101,6 +101,7 @@ def read_link() -> list[str]:
 
 
 def write_link(names: list[str]) -> None:
+    """Put the saved scenarios ``names`` in the link's ``c`` parameter (removed when none)."""
     store = saved()
     token = ".".join(store[n].to_url_token() for n in names if n in store)
     if token:
@@ -143,8 +144,16 @@ def _rows(item: Compared) -> dict[str, _Row]:
 
 
 def comparison_table(items: list[Compared]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The side-by-side table (row per KPI, column per scenario) and a same-shape frame of
-    booleans: True where a scenario differs from the first one."""
+    """The side-by-side table and where each scenario differs from the first one.
+
+    Returns
+    -------
+    shown : pandas.DataFrame
+        Row per KPI, column per scenario, as text; a number that differs from the first
+        scenario's is followed by the difference in brackets.
+    differs : pandas.DataFrame
+        Same shape: True where a scenario differs from the first one.
+    """
     columns = {i.name: _rows(i) for i in items}
     first = next(iter(columns.values()))
     shown = pd.DataFrame({name: {r: t for r, (_, t, _k) in rows.items()} for name, rows in columns.items()})

@@ -44,14 +44,19 @@ def plotly_config(stem: str) -> dict[str, object]:
 
 
 def figure_html(fig: go.Figure, title: str = "Omnichannel Strategy Explorer chart") -> str:
-    """The chart as one self-contained interactive HTML page (plotly.js embedded, works offline)
-    with ``title`` as the page title."""
+    """The chart as one self-contained interactive HTML page titled ``title``.
+
+    plotly.js is embedded, so the page works offline.
+    """
     return figures.page_html(fig, title)
 
 
 def data_csv(data: pd.DataFrame, currency: str | None = None) -> bytes:
-    """The table as UTF-8 CSV with readable column names and units (plan and capability names
-    too), text cells that a spreadsheet would run as formulas neutralised."""
+    """The table as UTF-8 CSV, readable and safe to open in a spreadsheet.
+
+    Column names carry their units, plans and capabilities their display names (money in
+    ``currency``), and text cells a spreadsheet would run as formulas are neutralised.
+    """
     return safe_csv_bytes(readable_columns(data, currency))
 
 
@@ -65,8 +70,21 @@ def _image(fig: go.Figure, fmt: str) -> bytes:
 
 def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
                     scenario: Scenario | None = None) -> None:
-    """Small buttons: the chart as HTML, PNG and SVG (with the scenario, date and source on the
-    image when ``scenario`` is given) and its data as CSV."""
+    """Draw small buttons: the chart as HTML, PNG and SVG, and its data as CSV.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The chart.
+    data : pandas.DataFrame
+        The numbers behind it.
+    stem : str
+        File name without its extension.
+    key : str
+        The buttons' keys are ``html_<key>``, ``png_<key>``, ``svg_<key>`` and ``csv_<key>``.
+    scenario : Scenario or None
+        Stamped on the images (scenario, date and source) and sets the CSV's currency.
+    """
     row = st.container(horizontal=True, gap="small", key=f"downloads_{key}")
     shown = figures.stamped(fig, scenario) if scenario is not None else fig
     title = stem.replace("-", " ").replace("_", " ")

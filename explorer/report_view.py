@@ -11,7 +11,7 @@ from simulation.analysis import DecisionAnalysis, DecisionRequest
 from simulation.core.results import Results
 from simulation.report.build import build_report
 from simulation.report.bundle import bundle_bytes
-from simulation.report.document import ReportInputs
+from simulation.report.document import ReportInputs, render_charts, report_html
 from simulation.report.figures import ExportError
 from simulation.report.pdf import PdfError
 
@@ -23,11 +23,21 @@ def _off_thread(function, *args):  # type: ignore[no-untyped-def]
 
 
 def report_pdf(inputs: ReportInputs) -> bytes:
+    """The board report as PDF bytes (printed by Chromium off the server's threads)."""
     return bytes(_off_thread(build_report, inputs)[1])
 
 
 def report_page(inputs: ReportInputs) -> str:
-    return str(_off_thread(build_report, inputs)[0])
+    """The board report as one HTML page (its charts rendered off the server's threads).
+
+    Only the page: printing the PDF as well, as :func:`build_report` does, would start Chromium
+    for nothing.
+    """
+    return str(_off_thread(_page_html, inputs))
+
+
+def _page_html(inputs: ReportInputs) -> str:
+    return report_html(inputs, svgs=render_charts(inputs))
 
 
 def buttons(results: Results, analysis: DecisionAnalysis | None, request: DecisionRequest,

@@ -52,8 +52,10 @@ def _without_custom_plan(scenario: Scenario) -> Scenario:
 
 
 def standard_key(scenario: Scenario) -> str:
-    """Canonical key of everything the standard plans' simulation depends on (the custom plan
-    blanked, valuation parameters fixed)."""
+    """Canonical key of everything the standard plans' simulation depends on.
+
+    The custom plan is blanked and the valuation parameters fixed: neither changes the run.
+    """
     return _without_custom_plan(simulated_part(scenario)).canonical_key()
 
 
@@ -69,8 +71,10 @@ def standard_prices_key(scenario: Scenario) -> str:
 
 @dataclass(frozen=True)
 class LockstepRun:
-    """The standard plans' run, and the custom plan that ran in lockstep with them (raw runs:
-    result frames are computed once, when a part is valued)."""
+    """The standard plans' run, and the custom plan that ran in lockstep with them.
+
+    Both are raw runs: their result frames are computed once, when a part is valued.
+    """
 
     standard: UnvaluedRun
     custom: UnvaluedRun
@@ -80,8 +84,11 @@ class LockstepRun:
 
 @dataclass(frozen=True)
 class Details:
-    """The per-person outputs only some pages show: the ``customers`` table and the customer
-    segmentation (``Results.extras`` ``segments`` and ``segment_value``), for all three plans."""
+    """The per-person outputs only some pages show, for all three plans.
+
+    The ``customers`` table and the customer segmentation (``Results.extras`` ``segments`` and
+    ``segment_value``).
+    """
 
     customers: pd.DataFrame
     extras: dict[str, pd.DataFrame]
@@ -89,9 +96,11 @@ class Details:
 
 def run_standard(scenario: Scenario, custom_plan: CapabilityLevels,
                  progress: ProgressCallback | None = None) -> LockstepRun:
-    """Multichannel, omnichannel and ``custom_plan`` in one lockstep run, split into the standard
-    part and the custom part (in this process; the app runs per-plan parts in its worker pool,
-    :func:`run_plan_parts`)."""
+    """Multichannel, omnichannel and ``custom_plan`` in one lockstep run, split in two parts.
+
+    The standard part and the custom part, run in this process (the app runs per-plan parts in
+    its worker pool, :func:`run_plan_parts`).
+    """
     with_custom = scenario.replace(custom_plan=custom_plan)
     run = run_plans(with_custom, None, progress=progress)
     return LockstepRun(standard=run.plans(STANDARD), custom=run.plans(CUSTOM),
@@ -103,9 +112,11 @@ PlanKey = tuple[str, str, str]
 
 
 def plan_key(scenario: Scenario, name: str) -> PlanKey:
-    """Cache key of plan ``name``'s raw run in ``scenario``: a standard plan is keyed on
-    :func:`standard_key` (it does not depend on the custom plan), the custom plan on
-    :func:`custom_key`."""
+    """Cache key of plan ``name``'s raw run in ``scenario``.
+
+    A standard plan is keyed on :func:`standard_key` (it does not depend on the custom plan),
+    the custom plan on :func:`custom_key`.
+    """
     return ("plan", custom_key(scenario) if name in CUSTOM else standard_key(scenario), name)
 
 
@@ -116,8 +127,9 @@ def plan_keys(scenario: Scenario) -> list[PlanKey]:
 
 def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None = None, *,
                    prices: str | None = None) -> dict[Any, Any]:
-    """The plans ``names`` of the scenario with :func:`custom_key` ``key``, run in lockstep
-    and split into one run per plan, by :func:`plan_key` (what a pool worker is sent).
+    """The plans ``names`` of a scenario run in lockstep, one part per plan (a pool worker's job).
+
+    ``key`` is the scenario's :func:`custom_key`; the parts are keyed by :func:`plan_key`.
 
     A standard plan's part is labelled with the scenario without its custom plan, as if it had
     run there: its numbers are the same (common random numbers), and parts of different
@@ -150,8 +162,10 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
 
 def valued_keys(scenario: Scenario, names: list[str]) -> tuple[tuple[str, str] | None,
                                                                 tuple[str, str] | None]:
-    """Cache keys of the standard plans valued at ``scenario``'s prices (if ``names`` has both)
-    and of its custom plan valued (if ``names`` has it)."""
+    """Cache keys of the valued standard plans and the valued custom plan of ``scenario``.
+
+    Each is None when ``names`` does not have its plans (both standard plans; the custom plan).
+    """
     standard = ("valued", standard_prices_key(scenario)) if set(STANDARD) <= set(names) else None
     custom = ("valued-custom", scenario.canonical_key()) if CUSTOM[0] in names else None
     return standard, custom
@@ -165,9 +179,10 @@ def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, UnvaluedRun]) -
 
 def run_analysis(work: Callable[..., T], args: tuple[Any, ...], cache_dir: str | None = None,
                  progress: ProgressCallback | None = None) -> T:
-    """``work(*args, execution=...)``, one analysis of :mod:`simulation.analysis`, reporting
-    ``progress`` (what a pool worker is sent: the analysis takes one worker of the app's
-    bounded share, and ending that worker cancels it).
+    """``work(*args, execution=...)``, one analysis of :mod:`simulation.analysis` (a pool worker's job).
+
+    It reports ``progress``, takes one worker of the app's bounded share, and ending that worker
+    cancels it.
 
     Its tasks run in this process, or, when the operator names a running Dask scheduler in
     ``OMNICHANNEL_DASK_SCHEDULER`` (:mod:`simulation.analysis.cluster`), on that cluster with
@@ -194,8 +209,11 @@ def _run_named(scenario: Scenario, names: list[str],
 
 
 def value(part: UnvaluedRun, scenario: Scenario) -> Results:
-    """A part valued at ``scenario``'s prices: frames and KPIs only, engine arrays dropped
-    (small to cache; :func:`details` has the per-person outputs)."""
+    """A part valued at ``scenario``'s prices: frames and KPIs only.
+
+    The engine's arrays are dropped, so it is small to cache (:func:`details` has the
+    per-person outputs).
+    """
     results = valued(part, _prices_for(part, scenario), segments=False)
     return _frames_only(results, results.extras)
 
@@ -212,15 +230,19 @@ def details(standard: UnvaluedRun, custom: UnvaluedRun, scenario: Scenario) -> D
 
 
 def custom_part(lockstep: LockstepRun, scenario: Scenario) -> UnvaluedRun | None:
-    """The custom plan's run from ``lockstep`` if it ran ``scenario``'s custom plan, else None
-    (then :func:`run_custom` runs it alone)."""
+    """The custom plan's run from ``lockstep`` if it ran ``scenario``'s custom plan, else None.
+
+    When None, :func:`run_custom` runs it alone.
+    """
     return lockstep.custom if lockstep.custom_key == custom_key(scenario) else None
 
 
 def priced(lockstep: LockstepRun, custom: UnvaluedRun | None, scenario: Scenario) -> Results:
-    """The three strategies of ``scenario`` at its prices with every output, uncached: the
-    standard plans from ``lockstep``, the custom plan from it too when it ran ``scenario``'s,
-    else ``custom`` (from :func:`run_custom`)."""
+    """The three plans of ``scenario`` at its prices with every output, uncached.
+
+    The standard plans come from ``lockstep``, the custom plan from it too when it ran
+    ``scenario``'s, else from ``custom`` (from :func:`run_custom`).
+    """
     custom = custom_part(lockstep, scenario) or custom
     if custom is None:
         raise ValueError("the custom plan of this scenario has not been run")

@@ -24,7 +24,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yiel
 
 from explorer import runs
 from explorer.pool import Job, JobCancelled, JobFailed, PoolSettings, Priority, WorkerPool
-from simulation import APP_VERSION, Scenario, ScenarioError
+from simulation import Scenario, ScenarioError
 from simulation.core.api import UnvaluedRun
 from simulation.core.presets import DEFAULT_PRESET
 from simulation.core.results import Results
@@ -65,6 +65,7 @@ def _scenario_from_link() -> Scenario:
 
 
 def set_scenario(scenario: Scenario) -> None:
+    """Make ``scenario`` (already validated) the session's scenario on every page."""
     st.session_state[SCENARIO] = scenario
 
 
@@ -113,11 +114,12 @@ def pool() -> WorkerPool:
 
 
 def background(key: Hashable, function: Callable[..., T], *args: Any) -> T | None:
-    """``function(*args)`` computed once in the worker pool for every session that asks with
-    the same ``key`` (e.g. ``("verdict", scenario.canonical_key())``), behind the sessions'
-    slider runs: its value if ready, else None (it is queued or running; ask again on a later
-    run, e.g. from an ``st.fragment(run_every=...)``). Never waits; raises what the function
-    raised (a later call tries again).
+    """``function(*args)`` computed once in the worker pool for every session: its value, or None.
+
+    Every session that asks with the same ``key`` (e.g. ``("verdict", scenario.canonical_key())``)
+    shares one job, run behind the sessions' slider runs. None while it is queued or running:
+    ask again on a later run, e.g. from an ``st.fragment(run_every=...)``. Never waits; raises
+    what the function raised (a later call tries again).
     """
     job = pool().submit(key, function, *args, priority=Priority.BACKGROUND)
     job.release()  # a background job stays queued without waiters
@@ -130,11 +132,13 @@ def _expected_seconds(scenario: Scenario, plans: int) -> float:
 
 
 def wait_for(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> None:
-    """Wait for ``jobs`` with the page alive: a spinner that says whether they are queued
-    (and behind how many runs) or running, or a progress bar for runs expected to take more
-    than a second. A rerun (another slider move) or the session closing ends the wait
-    (Streamlit's exception passes through), and the jobs are released either way: a job
-    nobody waits for any more is dropped from the queue."""
+    """Wait for ``jobs`` with the page alive.
+
+    A spinner says whether they are queued (and behind how many runs) or running; runs expected
+    to take more than a second show a progress bar instead. A rerun (another slider move) or the
+    session closing ends the wait (Streamlit's exception passes through), and the jobs are
+    released either way: a job nobody waits for any more is dropped from the queue.
+    """
     check = get_run_yield_check() or (lambda: None)
     placeholder = st.empty()
     try:
@@ -167,9 +171,11 @@ def _view(pending: list[Job], what: str, expected_seconds: float) -> tuple[str, 
 
 
 def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None = None) -> None:
-    """Wait until the jobs finish or what the page says about them would change (a job
-    starts, or, at most once a second, the queue ahead moves or progress is reported);
-    ``check`` (Streamlit's) raises when the user has moved on."""
+    """Wait until the jobs finish or what the page says about them would change.
+
+    That is: a job starts, or, at most once a second, the queue ahead moves or progress is
+    reported. ``check`` (Streamlit's) raises when the user has moved on.
+    """
     states = [job.state for job in jobs]
     seen = [(job.ahead(), job.progress) for job in jobs]
     since = time.monotonic()
@@ -184,8 +190,11 @@ def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None 
 
 
 def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
-    """The three plans' raw runs of ``scenario`` from the shared cache, simulating the missing
-    ones in the pool (joining a run another session has already asked for)."""
+    """The three plans' raw runs of ``scenario`` from the shared cache.
+
+    The missing ones are simulated in the pool (joining a run another session has already asked
+    for).
+    """
     workers = pool()
     keys = runs.plan_keys(scenario)
     parts = {key: workers.peek(key) for key in keys}
@@ -233,8 +242,11 @@ def _lockstep(scenario: Scenario) -> runs.LockstepRun:
 
 
 def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
-    """The three plans valued at ``scenario``'s prices; the standard plans' valuation is shared
-    by every custom plan (cached in the pool's byte-bounded cache, computed once)."""
+    """The three plans valued at ``scenario``'s prices.
+
+    The standard plans' valuation is shared by every custom plan (cached in the pool's
+    byte-bounded cache, computed once).
+    """
     cache = pool().cache
     standard_key, custom_key = runs.valued_keys(scenario, [*runs.STANDARD, *runs.CUSTOM])
     standard = cache.compute(standard_key, lambda: runs.value(lockstep.standard, scenario))
@@ -277,7 +289,3 @@ def results(scenario: Scenario | None = None, *, details: bool = False) -> Resul
         st.error(f"The simulation did not finish: {error}.")
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
-
-
-def app_version() -> str:
-    return APP_VERSION

@@ -21,6 +21,7 @@ scenario = state.current_scenario()
 
 
 def show(calibration: Calibration, projection: Results, name: str) -> None:
+    """Draw a fit (targets vs fitted, parameters) and the plans projected from it."""
     for note in calibration.skipped:
         st.info(note)
     st.subheader("Target vs fitted")
