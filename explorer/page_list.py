@@ -46,7 +46,7 @@ class PageSpec:
 
 RESULTS = "Results"
 DECIDE = "Decide"
-GROUNDS = "Fit and grounds"
+DATA = "Data and method"
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Overview", ":material/dashboard:", RESULTS, "overview",
@@ -56,10 +56,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/investment.py", "Investment", ":material/payments:", RESULTS, "investment"),
     PageSpec("pages/decisions.py", "Decisions", ":material/insights:", DECIDE, "decisions"),
     PageSpec("pages/compare.py", "Compare scenarios", ":material/compare_arrows:", DECIDE, "compare"),
-    PageSpec("pages/calibrate.py", "Calibrate to your business", ":material/tune:", GROUNDS,
+    PageSpec("pages/calibrate.py", "Calibrate to your business", ":material/tune:", DATA,
              "calibrate"),
-    PageSpec("pages/evidence.py", "Evidence", ":material/fact_check:", GROUNDS, "evidence"),
-    PageSpec("pages/method.py", "Method and assumptions", ":material/menu_book:", GROUNDS, "method"),
+    PageSpec("pages/evidence.py", "Evidence", ":material/fact_check:", DATA, "evidence"),
+    PageSpec("pages/method.py", "Method and assumptions", ":material/menu_book:", DATA, "method"),
 )
 """Every page, in navigation order (sections appear in the order of their first page)."""
 
