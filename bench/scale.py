@@ -51,7 +51,7 @@ def progress(done, message):
 Simulation(world, streams, PersonalizedTargeting()).run(progress)
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-steps = len(world.strategies) * n * scenario.market.horizon_weeks
+steps = len(world.plan_names) * n * scenario.market.horizon_weeks
 print(json.dumps(dict(n=n, seconds=seconds, steps_per_s=steps / seconds,
                       bytes_per_person=(peak - before) / n)))
 """

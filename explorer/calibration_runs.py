@@ -18,13 +18,14 @@ from simulation.calibration.eventlog import LogSummary, ValidatedLog, summarise_
 from simulation.calibration.fitting import Calibration
 from simulation.calibration.holdout import Holdout, fit_and_project, holdout_check
 from simulation.core.results import Results
+from simulation.core.state import ProgressCallback
 
 T = TypeVar("T")
 KEEP = 4
 """Fits and holdout checks kept per session (the oldest goes first)."""
 
 
-def progress_bar(label: str) -> Callable[[float, str], None]:
+def progress_bar(label: str) -> ProgressCallback:
     """A progress bar, drawn on the page at the first update of a running fit.
 
     Parameters
@@ -34,7 +35,7 @@ def progress_bar(label: str) -> Callable[[float, str], None]:
 
     Returns
     -------
-    Callable[[float, str], None]
+    ProgressCallback
         The calibration's progress callback (share done in [0, 1], message).
     """
     slot = st.empty()  # drawn on the first update only: a remembered result draws nothing

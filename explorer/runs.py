@@ -36,9 +36,9 @@ from simulation.core.metrics import baseline_comparison, customers_frame
 from simulation.core.results import Results
 from simulation.core.scenario import CapabilityLevels
 from simulation.core.segmentation import segment_frames
+from simulation.core.state import ProgressCallback
 from simulation.core.valuation import revalue_run, simulated_part, with_prices_of
 
-ProgressCallback = Callable[[float, str], None]
 T = TypeVar("T")
 
 STANDARD = [Plan.MULTICHANNEL.value, Plan.OMNICHANNEL.value]

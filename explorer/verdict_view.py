@@ -18,8 +18,9 @@ from explorer import background
 from simulation import Scenario
 from simulation.analysis import DecisionAnalysis, DecisionRequest
 from simulation.analysis.investment import break_even_from
-from simulation.analysis.runs import PlanOutcome, standard_plan_levels
+from simulation.analysis.runs import PlanOutcome, plan_levels
 from simulation.core.results import Results
+from simulation.core.world import standard_plans
 from simulation.display import format as fmt
 from simulation.report.verdict import (
     Verdict,
@@ -58,7 +59,7 @@ def start(scenario: Scenario) -> None:
 def _point(key: str, _results: Results) -> Verdict:
     scenario = Scenario.from_json(key)
     run = PlanOutcome(kpis=_results.kpis, weekly=_results.weekly)
-    omni = break_even_from(scenario, standard_plan_levels(scenario), run, plan="omnichannel")
+    omni = break_even_from(scenario, plan_levels(standard_plans(scenario)), run, plan="omnichannel")
     return point_verdict(scenario, omni.npv_gain, omni.break_even_budget, omni.budget)
 
 

@@ -15,8 +15,8 @@ from simulation.analysis.runs import (
     Execution,
     PlanTask,
     estimate_seconds,
+    plan_levels,
     run_plan_tasks,
-    standard_plan_levels,
 )
 from simulation.analysis.sensitivity import TornadoResult, gain_plans, tornado_frame, tornado_tasks
 from simulation.analysis.shapley import (
@@ -28,6 +28,7 @@ from simulation.analysis.shapley import (
 )
 from simulation.analysis.uncertainty import UncertaintyResult, design, summarize, uncertainty_tasks
 from simulation.core.scenario import Scenario
+from simulation.core.world import standard_plans
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _build(scenario: Scenario, request: DecisionRequest):  # type: ignore[no-unt
     if request.replications < 0:
         raise ValueError(f"replications must be >= 0, got {request.replications}")
     ranges = resolve_ranges(scenario, main_assumptions(scenario, request.relative_range))
-    plans = standard_plan_levels(scenario)
+    plans = plan_levels(standard_plans(scenario))
     plan_design = design(scenario, replications=max(request.replications, 1),
                          ranges=ranges if request.parameter_uncertainty else ())
     replicated = plans if request.replicate_custom else dict(list(plans.items())[:2])

@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from joblib import Memory, Parallel, delayed
 
-from simulation.core.engine import ProgressCallback
+from simulation.core.state import ProgressCallback
 
 CancelCheck = Callable[[], bool]
 """Returns True when the user asked to stop."""

@@ -44,13 +44,13 @@ def plan_from_levels(levels: Sequence[float]) -> CapabilityLevels:
     return CapabilityLevels(**{c.value: float(x) for c, x in zip(Capability, levels, strict=True)})
 
 
-def standard_plan_levels(scenario: Scenario) -> dict[str, PlanLevels]:
-    """Multichannel (all 0, the baseline), omnichannel (all 1) and the scenario's custom plan."""
-    return {
-        "multichannel": levels_tuple(CapabilityLevels.uniform(0.0)),
-        "omnichannel": levels_tuple(CapabilityLevels.uniform(1.0)),
-        "custom": levels_tuple(scenario.custom_plan),
-    }
+def plan_levels(plans: Mapping[str, CapabilityLevels]) -> dict[str, PlanLevels]:
+    """``plans`` with hashable level tuples, in the same order (the first stays the baseline).
+
+    ``plan_levels(standard_plans(scenario))`` gives the three standard plans
+    (:func:`simulation.core.world.standard_plans`).
+    """
+    return {name: levels_tuple(levels) for name, levels in plans.items()}
 
 
 @dataclass(frozen=True)

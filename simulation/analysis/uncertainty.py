@@ -31,11 +31,12 @@ from simulation.analysis.runs import (
     PlanLevels,
     PlanOutcome,
     PlanTask,
+    plan_levels,
     run_plan_tasks,
-    standard_plan_levels,
 )
 from simulation.core.metrics import KPI_COLUMNS
 from simulation.core.scenario import Scenario
+from simulation.core.world import standard_plans
 
 CONFIDENCE = 0.90
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -273,7 +274,7 @@ def uncertainty(
     """
     if ranges is None:
         ranges = resolve_ranges(scenario, main_assumptions(scenario))
-    plans = plans or standard_plan_levels(scenario)
+    plans = plans or plan_levels(standard_plans(scenario))
     plan_design = design(scenario, replications=replications, ranges=ranges)
     tasks = uncertainty_tasks(plan_design, plans)
     runs = run_plan_tasks(tasks, execution, label="replications")

@@ -41,7 +41,7 @@ from simulation.inputs.problems import quoted
 from simulation.inputs.safe_output import FORMULA_STARTS
 
 if TYPE_CHECKING:
-    from simulation.core.engine import PlanState
+    from simulation.core.state import PlanState
 
 STANDARD_COLUMNS = ("customer_id", "timestamp", "channel", "event_type", "amount")
 REQUIRED_COLUMNS = ("customer_id", "timestamp", "amount")
@@ -545,10 +545,10 @@ class EventRecorder:
     def select(self, context: TargetingContext) -> NDArray[np.int64]:
         return self.inner.select(context)
 
-    def observe_week(self, week: int, strategy: int, state: PlanState,
+    def observe_week(self, week: int, plan: int, state: PlanState,
                      purchases: WeekPurchases) -> None:
-        self.inner.observe_week(week, strategy, state, purchases)
-        if strategy != self.plan:
+        self.inner.observe_week(week, plan, state, purchases)
+        if plan != self.plan:
             return
         mask = state.channels_used
         before = np.zeros_like(mask) if self._mask is None else self._mask

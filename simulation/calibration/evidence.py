@@ -159,7 +159,7 @@ def _relative(a: float, b: float) -> float:
 def _clv_multi_vs_single(results: Results, plan: str) -> float:
     run = results.run
     assert run is not None
-    s = run.world.strategies.index(plan)
+    s = run.world.plan_names.index(plan)
     state = run.states[s]
     cust = results.customers
     clv = cust.loc[cust["strategy"] == plan, "clv"].to_numpy()

@@ -69,7 +69,8 @@ from simulation.core.engine import Simulation
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.results import Results
 from simulation.core.scenario import Capability, CapabilityLevels, ChannelKind, Scenario
-from simulation.core.world import World, build_world
+from simulation.core.state import ProgressCallback
+from simulation.core.world import World, build_world, standard_plans
 from simulation.inputs import InputError
 
 
@@ -437,7 +438,7 @@ def calibrate(
     population: int | None = 5000,
     basis: str = "kpi",
     max_evaluations: int = 40,
-    progress: Callable[[float, str], None] | None = None,
+    progress: ProgressCallback | None = None,
     skip_unusable: bool = False,
     max_tenure: int = 0,
     acquisition: cohorts.Acquisition | None = None,
@@ -703,10 +704,4 @@ def project(calibration: Calibration) -> Results:
     and loses the capabilities over their ramp).
     """
     scenario = projected_scenario(calibration)
-    plans = {
-        "current": calibration.levels,
-        "multichannel": CapabilityLevels.uniform(0.0),
-        "omnichannel": CapabilityLevels.uniform(1.0),
-        "custom": scenario.custom_plan,
-    }
-    return simulate_plans(scenario, plans)
+    return simulate_plans(scenario, {"current": calibration.levels, **standard_plans(scenario)})

@@ -14,7 +14,6 @@ fitting part turn predicted purchases into predicted orders.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +31,7 @@ from simulation.calibration.fitting import (
 )
 from simulation.core.results import Results
 from simulation.core.scenario import CapabilityLevels, Scenario
+from simulation.core.state import ProgressCallback
 
 HOLDOUT_METRICS = {
     "purchases": "purchases per customer in the holdout",
@@ -160,7 +160,7 @@ def holdout_check(
     kinds: tuple[str, ...] = COHORT_KINDS,
     extra_targets: dict[str, float] | None = None,
     max_evaluations: int = 40,
-    progress: Callable[[float, str], None] | None = None,
+    progress: ProgressCallback | None = None,
     lapse: str = "purchase",
 ) -> Holdout:
     """Fit on the log's first ``split`` weeks, predict the rest and compare.
@@ -228,7 +228,7 @@ def targets_from_log(kpis: dict[str, float], bw: cohorts.BuyingWeeks,
 
 def fit_and_project(scenario: Scenario, targets: dict[str, float | None], *, levels: CapabilityLevels,
                     gross_margin: float | None = None, log: cohorts.BuyingWeeks | None = None,
-                    progress: Callable[[float, str], None] | None = None,
+                    progress: ProgressCallback | None = None,
                     ) -> tuple[Calibration, Results]:
     """The app's calibration: targets typed in (``log`` None: weekly-hazard lapses, every bad
     target refused) or measured from a log (cohort-matched to its acquisition weeks,

@@ -24,7 +24,7 @@ from simulation.analysis.decisions import DecisionRequest, decision_analysis, es
 from simulation.analysis.investment import best_plan_under_budget, break_even
 from simulation.analysis.parallel import AnalysisCancelled, available_workers, format_seconds
 from simulation.analysis.ranges import main_assumptions, resolve_ranges
-from simulation.analysis.runs import Execution, estimate_seconds, standard_plan_levels
+from simulation.analysis.runs import Execution, estimate_seconds, plan_levels
 from simulation.analysis.sensitivity import gain_plans, tornado, tornado_tasks
 from simulation.analysis.shapley import SwitchedOn, capability_value, shapley_plans, shapley_tasks
 from simulation.analysis.uncertainty import design, uncertainty, uncertainty_tasks
@@ -39,6 +39,7 @@ from simulation.core.scenario import Capability, Scenario
 from simulation.display import decision_charts as dc
 from simulation.display import wording
 from simulation.display.labels import all_capabilities
+from simulation.core.world import standard_plans
 
 EXIT_CANCELLED = 130
 ANNOUNCE_AFTER_SECONDS = 3.0
@@ -95,7 +96,7 @@ def command_uncertainty(args: argparse.Namespace) -> int:
     if not 1 <= args.replications <= 10_000:
         raise _bad(f"--replications: {args.replications} is not between 1 and 10000")
     ranges = () if args.seeds_only else _ranges(args, scenario)
-    plans = standard_plan_levels(scenario)
+    plans = plan_levels(standard_plans(scenario))
     tasks = uncertainty_tasks(design(scenario, replications=args.replications, ranges=ranges), plans)
     execution = _execution(args)
     _announce(estimate_seconds(scenario, tasks, args.jobs), args)

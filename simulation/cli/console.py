@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +13,7 @@ from simulation.core.kpis import SUMMARY
 from simulation.core.scenario import Scenario
 from simulation.display import format as fmt
 from simulation.display.labels import kpi_label, plan_name
+from simulation.core.state import ProgressCallback
 from simulation.inputs import write_safe_csv
 
 
@@ -51,7 +51,7 @@ def progress_bar(fraction: float, message: str) -> None:
     sys.stderr.flush()
 
 
-def text_progress(quiet: bool) -> Callable[[float, str], None] | None:
+def text_progress(quiet: bool) -> ProgressCallback | None:
     """:func:`progress_bar`, or nothing when ``quiet``."""
     return None if quiet else progress_bar
 

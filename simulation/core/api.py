@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from simulation.core.engine import ProgressCallback, RunOutput, Simulation
+from simulation.core.engine import Simulation
 from simulation.core.personalization import PersonalizedTargeting, price_report
 from simulation.core.random_streams import RandomStreams
 from simulation.core.results import Results
 from simulation.core.scenario import CapabilityLevels, Scenario
 from simulation.core.segmentation import SEGMENT_FRAMES, segment_frames
+from simulation.core.state import ProgressCallback, RunOutput
 from simulation.core.targeting import TargetingPolicy
 from simulation.core.valuation import revalue_run
 from simulation.core.world import build_world

@@ -25,9 +25,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from simulation.core.capabilities import MECHANISMS, Capability
-from simulation.core.engine import PlanState, RunOutput
+from simulation.core.state import PlanState, RunOutput
 from simulation.core.kpis import KPI_COLUMNS
 from simulation.core.tallies import JOURNEY_LOSSES, LOSS_PREFIX, JourneyEnd, LossCause, Tally
+from simulation.core.valuation import integration_cost_schedule
 from simulation.core.world import CHANNELS_IN_MASK, NEVER, churn_hazard
 
 FLOW_LOSSES = {
@@ -50,7 +51,7 @@ _INVENTORY = list(Capability).index(Capability.INVENTORY)
 
 
 def _plan_index(run: RunOutput) -> pd.Index:
-    return pd.Index(list(run.world.strategies), name="strategy")
+    return pd.Index(list(run.world.plan_names), name="strategy")
 
 
 def plan_margin(run: RunOutput, s: int) -> float:
@@ -194,11 +195,11 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
     horizon = run.weekly.shape[1]
     frames = []
     discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
-    integration_cost = run.integration_cost
+    integration_cost = integration_cost_schedule(run.world, run.weekly)
     economics = scenario.economics
     names = run.world.channels.names
     network_cost = economics.network_fulfilment_cost
-    for s, strategy in enumerate(run.world.strategies):
+    for s, strategy in enumerate(run.world.plan_names):
         w = run.weekly[s]
         data = {}
         for t in Tally:
@@ -266,7 +267,7 @@ def survival_frame(run: RunOutput) -> pd.DataFrame:
     """Cohort survival of customers since they became customers, censored at the horizon."""
     horizon = run.world.scenario.market.horizon_weeks
     rows = []
-    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+    for strategy, state in zip(run.world.plan_names, run.states, strict=True):
         duration, event = customer_durations(state, horizon)
         survival, at_risk = kaplan_meier(duration, event, horizon)
         rows.append(pd.DataFrame({
@@ -285,7 +286,7 @@ def funnel_frame(run: RunOutput) -> pd.DataFrame:
     threshold = scenario.behaviour.loyalty_threshold_purchases
     reached = run.world.people.aware_week < horizon
     rows = []
-    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+    for strategy, state in zip(run.world.plan_names, run.states, strict=True):
         customer = state.customer_since >= 0
         active = customer & (state.lapse_week < 0)
         counts: dict[str, int] = {
@@ -310,7 +311,7 @@ def flows_frame(run: RunOutput) -> pd.DataFrame:
         FLOW_LOSSES[code] for code in range(JourneyEnd.LOST_CONTEXT, JourneyEnd.ABANDONED + 1)
     ]
     rows = []
-    for s, strategy in enumerate(run.world.strategies):
+    for s, strategy in enumerate(run.world.plan_names):
         for i, start in enumerate(names):
             for j, dest in enumerate(destinations):
                 rows.append({
@@ -325,7 +326,7 @@ def losses_frame(run: RunOutput) -> pd.DataFrame:
     """Lost sales by cause: journeys lost (and their expected value) and over-messaging churn."""
     scale = run.world.scenario.scale
     rows = []
-    for s, strategy in enumerate(run.world.strategies):
+    for s, strategy in enumerate(run.world.plan_names):
         total = run.weekly[s].sum(axis=0)
         journeys = max(total[Tally.JOURNEYS], 1.0)
         for _code, cause, count_tally, value_tally in JOURNEY_LOSSES:
@@ -349,7 +350,7 @@ def mechanisms_frame(run: RunOutput) -> pd.DataFrame:
     ``mechanism`` and ``opportunity`` hold keys (:data:`~simulation.core.capabilities.MECHANISMS`;
     the opportunity is the weekly frame's column of its tally)."""
     rows = []
-    for s, strategy in enumerate(run.world.strategies):
+    for s, strategy in enumerate(run.world.plan_names):
         total = run.weekly[s].sum(axis=0)
         for mechanism in MECHANISMS:
             chances, events = total[mechanism.opportunity], total[mechanism.event]
@@ -386,7 +387,7 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
     horizon_years = run.world.scenario.market.horizon_weeks / 52
     scale = run.world.scenario.scale
     rows = []
-    for strategy, state in zip(run.world.strategies, run.states, strict=True):
+    for strategy, state in zip(run.world.plan_names, run.states, strict=True):
         buyers = np.flatnonzero(state.channels_bought)
         for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
             for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
@@ -427,7 +428,7 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
     threshold = scenario.behaviour.loyalty_threshold_purchases
     reached_new = (people.aware_week < horizon) & ~people.existing
     rows = {}
-    for s, (strategy, state) in enumerate(zip(run.world.strategies, run.states, strict=True)):
+    for s, (strategy, state) in enumerate(zip(run.world.plan_names, run.states, strict=True)):
         w = weekly[weekly["strategy"] == strategy]
         total = run.weekly[s].sum(axis=0)
         customer = state.customer_since >= 0
@@ -469,7 +470,7 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             if (customer & (state.lapse_week < 0)).any() else np.nan,
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    relative = baseline_comparison(weekly, baseline=run.world.strategies[0],
+    relative = baseline_comparison(weekly, baseline=run.world.plan_names[0],
                                    weekly_discount_rate=scenario.weekly_discount_rate)
     frame = frame.join(relative)[list(KPI_COLUMNS)]
     frame.index.name = "strategy"
@@ -484,7 +485,7 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
     horizon = run.world.scenario.market.horizon_weeks
     threshold = run.world.scenario.behaviour.loyalty_threshold_purchases
     frames = []
-    for s, (strategy, state) in enumerate(zip(run.world.strategies, run.states, strict=True)):
+    for s, (strategy, state) in enumerate(zip(run.world.plan_names, run.states, strict=True)):
         values = customer_values(run, s)
         customer = state.customer_since >= 0
         active = customer & (state.lapse_week < 0)

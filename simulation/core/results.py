@@ -8,8 +8,8 @@ from functools import cached_property
 import pandas as pd
 
 from simulation.core import metrics
-from simulation.core.engine import RunOutput
 from simulation.core.scenario import Scenario
+from simulation.core.state import RunOutput
 
 
 @dataclass(frozen=True)

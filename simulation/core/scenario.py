@@ -197,7 +197,7 @@ class Market(FrozenModel):
 
 
 class Behaviour(FrozenModel):
-    """How journeys, trust, contacts and satisfaction work; shared by every strategy."""
+    """How journeys, trust, contacts and satisfaction work; shared by every plan."""
 
     touchpoints_per_journey: int = param(
         3, ge=1, le=8, unit="touchpoints", step=1,
@@ -651,7 +651,7 @@ class Scenario(FrozenModel):
     existing_capabilities: CapabilityLevels = CapabilityLevels.uniform(0.0)
     """Integration already in place at week 0: every plan starts from these levels, ramps from
     them to its own, and pays one-off costs only for the part above them (0 = starting from
-    silos, as the preset strategies assume; calibration sets them to the current state)."""
+    silos, as the standard plans assume; calibration sets them to the current state)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -775,11 +775,11 @@ class Scenario(FrozenModel):
 
     # Derived views ----------------------------------------------------------------------
 
-    def plan(self, strategy: Plan) -> CapabilityLevels:
-        """Capability levels of a strategy: all 0, all 1, or the custom plan."""
-        if strategy is Plan.MULTICHANNEL:
+    def plan(self, which: Plan) -> CapabilityLevels:
+        """Capability levels of a standard plan: all 0, all 1, or the custom plan."""
+        if which is Plan.MULTICHANNEL:
             return CapabilityLevels.uniform(0.0)
-        if strategy is Plan.OMNICHANNEL:
+        if which is Plan.OMNICHANNEL:
             return CapabilityLevels.uniform(1.0)
         return self.custom_plan
 

@@ -29,9 +29,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import ThreadpoolController
 
-from simulation.core.engine import PlanState, RunOutput
 from simulation.core.metrics import lifetime_values
 from simulation.core.random_streams import Draw, RandomStreams
+from simulation.core.state import PlanState, RunOutput
 from simulation.core.world import CHANNELS_IN_MASK
 
 N_SEGMENTS = 5
@@ -169,7 +169,7 @@ def plan_segments(run: RunOutput, s: int, *, n_segments: int = N_SEGMENTS) -> pd
     profile = _profile(run, s, people, x, label, n_segments)
     profile = profile.sort_values("spend", ascending=False).reset_index(drop=True)
     n_customers = max(float(profile["customers"].sum()), 1.0)
-    profile.insert(0, "strategy", world.strategies[s])
+    profile.insert(0, "strategy", world.plan_names[s])
     profile.insert(1, "segment", _names(profile, world.channels.names))
     profile.insert(2, "rank", np.arange(1, len(profile) + 1))
     profile.insert(4, "share_of_customers", profile["customers"] / n_customers)
@@ -191,7 +191,7 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
     size = np.bincount(segment, minlength=n_groups).astype(float)
     safe = np.maximum(size, 1.0)
     rows = []
-    for s, strategy in enumerate(world.strategies):
+    for s, strategy in enumerate(world.plan_names):
         state = run.states[s]
         purchases = state.purchases_by_channel.sum(axis=0, dtype=np.float64)
         spend = state.spend_by_channel.sum(axis=0, dtype=np.float64)

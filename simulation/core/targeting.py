@@ -1,8 +1,8 @@
 """Who gets a targeted offer this week: the seam between the engine and personalization.
 
-The engine asks a :class:`TargetingPolicy` once per strategy and week for the people who receive
+The engine asks a :class:`TargetingPolicy` once per plan and week for the people who receive
 an offer, among those it may contact. A policy sees only what a marketer could see (the
-strategy's state: purchases, spend and channels per person, weeks of events), never the hidden
+plan's state: purchases, spend and channels per person, weeks of events), never the hidden
 propensity. The default, :class:`RandomTargeting`, sends the budget to random eligible people, so
 the value of better data is zero until a learned policy (``simulation.core.personalization``) is used.
 """
@@ -20,14 +20,14 @@ from numpy.typing import NDArray
 from simulation.core.random_streams import Draw
 
 if TYPE_CHECKING:
-    from simulation.core.engine import PlanState
     from simulation.core.random_streams import RandomStreams
+    from simulation.core.state import PlanState
     from simulation.core.world import World
 
 
 @dataclass(frozen=True)
 class WeekPurchases:
-    """The purchases one strategy recorded in one week, arrays of shape (P,)."""
+    """The purchases one plan recorded in one week, arrays of shape (B,) (B buyers)."""
 
     person: NDArray[np.int64]
     channel: NDArray[np.int64]
@@ -51,8 +51,8 @@ class TargetingContext:
 
     Attributes
     ----------
-    week, strategy:
-        Current week and the strategy's index in ``world.strategies``.
+    week, plan:
+        Current week and the plan's index in ``world.plan_names``.
     identity:
         Effective ``identity`` level this week (0 = siloed data, 1 = unified).
     offer_share:
@@ -68,7 +68,7 @@ class TargetingContext:
     """
 
     week: int
-    strategy: int
+    plan: int
     identity: float
     offer_share: float
     n_eligible: int
@@ -96,9 +96,9 @@ class TargetingPolicy(Protocol):
         """Person indices (eligible, distinct) that receive an offer this week."""
         ...
 
-    def observe_week(self, week: int, strategy: int, state: PlanState,
+    def observe_week(self, week: int, plan: int, state: PlanState,
                      purchases: WeekPurchases) -> None:
-        """Called at the end of each strategy-week with that week's purchases."""
+        """Called at the end of each plan's week with that week's purchases."""
         ...
 
 
@@ -159,6 +159,6 @@ class RandomTargeting:
     def select(self, context: TargetingContext) -> NDArray[np.int64]:
         return random_recipients(context, self._draw)
 
-    def observe_week(self, week: int, strategy: int, state: PlanState,
+    def observe_week(self, week: int, plan: int, state: PlanState,
                      purchases: WeekPurchases) -> None:
         return None

@@ -10,6 +10,10 @@ discounted net revenue and costs, and :mod:`simulation.core.metrics` applies the
 and the integration-cost schedule afterwards. A finished run can thus be valued at other
 prices without simulating again (:func:`revalue_run`), which is exact: the numbers equal a
 fresh run at those prices. The app answers the margin and integration-cost sliders this way.
+
+The integration-cost schedules (:func:`integration_cost_schedule` and its one-off and running
+parts) price each plan's capability levels week by week, in real currency: they read the run's
+weekly orders and active customers, never influence them.
 """
 
 from __future__ import annotations
@@ -17,8 +21,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from simulation.core.engine import RunOutput
+import numpy as np
+from numpy.typing import NDArray
+
 from simulation.core.scenario import Capability, Scenario
+from simulation.core.state import RunOutput
+from simulation.core.tallies import Tally
+from simulation.core.world import World
 
 _CAPABILITY_PRICES = ("one_off_cost", "one_off_per_store", "running_cost_weekly",
                       "running_per_store_weekly", "cost_per_order", "cost_per_profile_yearly")
@@ -102,4 +111,56 @@ def revalue_run(run: RunOutput, scenario: Scenario) -> RunOutput:
     return dataclasses.replace(run, world=dataclasses.replace(run.world, scenario=scenario))
 
 
-__all__ = ["VALUATION_PARAMETERS", "revalue_run", "simulated_part", "with_prices_of"]
+def one_off_cost_schedule(world: World) -> NDArray[np.float64]:
+    """(P, T) one-off integration spend per week in real currency.
+
+    A capability's one-off cost at full level is fixed + per store x stores, times 1 + the
+    programme's overrun; a plan pays it x (level - level already in place, if positive), spread
+    evenly over the implementation delay and the capability's ramp-up (paid in the first week
+    when both are 0).
+    """
+    scenario = world.scenario
+    horizon = scenario.market.horizon_weeks
+    weeks = np.arange(horizon)
+    stores = scenario.business.stores
+    overrun = 1.0 + scenario.implementation_risk.one_off_overrun
+    delay = scenario.implementation_risk.delay_weeks
+    cost = np.zeros((len(world.plan_names), horizon))
+    for i, capability in enumerate(Capability):
+        price = scenario.capability_costs.of(capability)
+        span = max(delay + price.ramp_weeks, 1)
+        total = (price.one_off_cost + price.one_off_per_store * stores) * overrun
+        one_off = np.where(weeks < span, total / span, 0.0)
+        built = np.maximum(world.levels[:, i : i + 1] - world.existing_capabilities[i], 0.0)
+        cost += built * one_off[None, :]
+    return cost
+
+
+def running_cost_schedule(world: World, weekly: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(P, T) running integration cost per week in real currency, from week 0.
+
+    Per capability at full level: fixed + per store x stores every week, + per order x the
+    plan's orders that week, + per profile / 52 x its active customers that week; a plan pays
+    it x its level. ``weekly`` is the run's (P, T, tallies) counters (simulated people, scaled
+    here to the market).
+    """
+    scenario = world.scenario
+    stores = scenario.business.stores
+    orders = weekly[:, :, Tally.PURCHASES] * scenario.scale
+    profiles = weekly[:, :, Tally.ACTIVE_CUSTOMERS] * scenario.scale
+    cost = np.zeros(orders.shape)
+    for i, capability in enumerate(Capability):
+        price = scenario.capability_costs.of(capability)
+        per_week = (price.running_cost_weekly + price.running_per_store_weekly * stores
+                    + price.cost_per_order * orders + price.cost_per_profile_yearly / 52 * profiles)
+        cost += world.levels[:, i : i + 1] * per_week
+    return cost
+
+
+def integration_cost_schedule(world: World, weekly: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(P, T) integration spend per week in real currency: one-off plus running."""
+    return one_off_cost_schedule(world) + running_cost_schedule(world, weekly)
+
+
+__all__ = ["VALUATION_PARAMETERS", "integration_cost_schedule", "one_off_cost_schedule", "revalue_run",
+           "running_cost_schedule", "simulated_part", "with_prices_of"]

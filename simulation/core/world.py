@@ -1,6 +1,9 @@
 """The scenario turned into arrays: channel and segment tables and the fixed traits of people.
 
-Nothing here depends on the strategy: every plan is simulated on this same world.
+Nothing here depends on the plan: every plan is simulated on this same world. Table fields
+carry the names of the scenario fields they come from (``Channel.stock_availability`` ->
+``ChannelTable.stock_availability``); units are those of the scenario (weekly rates per week,
+order values in simulated currency).
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ class ChannelTable:
 
     names: tuple[str, ...]
     physical: NDArray[np.bool_]
+    """Whether the channel is a physical one (``Channel.kind``)."""
     conversion: NDArray[np.float64]
-    value_multiplier: NDArray[np.float64]
-    contact_frequency: NDArray[np.float64]
+    order_value_multiplier: NDArray[np.float64]
+    contact_frequency_weekly: NDArray[np.float64]
     contact_cost: NDArray[np.float64]
-    availability: NDArray[np.float64]
+    stock_availability: NDArray[np.float64]
     return_rate: NDArray[np.float64]
 
 
@@ -41,15 +45,15 @@ class SegmentTable:
 
     names: tuple[str, ...]
     share: NDArray[np.float64]
-    preference: NDArray[np.float64]
-    """(G, C) channel choice probabilities, rows sum to 1."""
+    channel_preference: NDArray[np.float64]
+    """(G, C) channel choice probabilities, rows normalised to sum to 1."""
     switch_probability: NDArray[np.float64]
-    intent_rate: NDArray[np.float64]
+    intent_rate_weekly: NDArray[np.float64]
     order_value: NDArray[np.float64]
     order_value_dispersion: NDArray[np.float64]
-    churn_hazard: NDArray[np.float64]
+    weekly_churn_hazard: NDArray[np.float64]
     conflict_sensitivity: NDArray[np.float64]
-    contact_tolerance: NDArray[np.float64]
+    contact_tolerance_weekly: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -67,15 +71,17 @@ class People:
 
 @dataclass(frozen=True)
 class World:
+    """Everything a run reads that does not change during it."""
+
     scenario: Scenario
     channels: ChannelTable
     segments: SegmentTable
     people: People
-    strategies: tuple[str, ...]
-    """Names of the plans simulated in lockstep (by default the three :class:`Strategy`)."""
+    plan_names: tuple[str, ...]
+    """Names of the plans simulated in lockstep (by default the three of :class:`Plan`)."""
     levels: NDArray[np.float64]
-    """(S, K) planned capability levels, in :class:`Capability` order (K capabilities)."""
-    existing: NDArray[np.float64]
+    """(P, K) planned capability levels, in :class:`Capability` order (K capabilities)."""
+    existing_capabilities: NDArray[np.float64]
     """(K,) levels already in place at week 0 (``scenario.existing_capabilities``)."""
     ramp_weeks: NDArray[np.float64]
     """(K,) ramp-up of each capability in weeks."""
@@ -87,13 +93,14 @@ class World:
         return int(self.people.segment.shape[0])
 
     def effective_levels(self, week: int) -> NDArray[np.float64]:
-        """(S, 6) levels in force in ``week``: from the levels in place to the plan's, phased in
+        """(P, 6) levels in force in ``week``: from the levels in place to the plan's, phased in
         linearly over each capability's ramp once the implementation delay has passed."""
         since = week - self.delay_weeks
         if since < 0:
-            return np.broadcast_to(self.existing, self.levels.shape).copy()
+            return np.broadcast_to(self.existing_capabilities, self.levels.shape).copy()
         phase = np.where(self.ramp_weeks > 0, np.minimum(1.0, since / np.maximum(self.ramp_weeks, 1)), 1.0)
-        return self.existing + (self.levels - self.existing) * phase
+        existing = self.existing_capabilities
+        return existing + (self.levels - existing) * phase
 
 
 def channel_table(scenario: Scenario) -> ChannelTable:
@@ -102,10 +109,10 @@ def channel_table(scenario: Scenario) -> ChannelTable:
         names=tuple(c.name for c in chans),
         physical=np.array([c.kind is ChannelKind.PHYSICAL for c in chans]),
         conversion=np.array([c.conversion for c in chans]),
-        value_multiplier=np.array([c.order_value_multiplier for c in chans]),
-        contact_frequency=np.array([c.contact_frequency_weekly for c in chans]),
+        order_value_multiplier=np.array([c.order_value_multiplier for c in chans]),
+        contact_frequency_weekly=np.array([c.contact_frequency_weekly for c in chans]),
         contact_cost=np.array([c.contact_cost for c in chans]),
-        availability=np.array([c.stock_availability for c in chans]),
+        stock_availability=np.array([c.stock_availability for c in chans]),
         return_rate=np.array([c.return_rate for c in chans]),
     )
 
@@ -118,14 +125,14 @@ def segment_table(scenario: Scenario) -> SegmentTable:
     return SegmentTable(
         names=tuple(s.name for s in segs),
         share=np.array([s.share for s in segs]),
-        preference=pref,
+        channel_preference=pref,
         switch_probability=np.array([s.switch_probability for s in segs]),
-        intent_rate=np.array([s.intent_rate_weekly for s in segs]),
+        intent_rate_weekly=np.array([s.intent_rate_weekly for s in segs]),
         order_value=np.array([s.order_value for s in segs]),
         order_value_dispersion=np.array([s.order_value_dispersion for s in segs]),
-        churn_hazard=np.array([s.weekly_churn_hazard for s in segs]),
+        weekly_churn_hazard=np.array([s.weekly_churn_hazard for s in segs]),
         conflict_sensitivity=np.array([s.conflict_sensitivity for s in segs]),
-        contact_tolerance=np.array([s.contact_tolerance_weekly for s in segs]),
+        contact_tolerance_weekly=np.array([s.contact_tolerance_weekly for s in segs]),
     )
 
 
@@ -156,7 +163,7 @@ def draw_people(scenario: Scenario, segments: SegmentTable, streams: RandomStrea
     else:
         aware_week = np.full(n, NEVER, dtype=np.int16)
     aware_week[existing] = 0
-    favourite = segments.preference.argmax(axis=1)[segment].astype(np.int8)
+    favourite = segments.channel_preference.argmax(axis=1)[segment].astype(np.int8)
     return People(
         segment=segment,
         propensity=propensity.astype(np.float32),
@@ -174,7 +181,7 @@ def churn_hazard(world: World, segment: NDArray[np.integer], satisfaction: NDArr
              x (loyal multiplier if purchases >= loyalty threshold)
     """
     b = world.scenario.behaviour
-    hazard = world.segments.churn_hazard[segment] * np.exp(
+    hazard = world.segments.weekly_churn_hazard[segment] * np.exp(
         -b.satisfaction_churn_elasticity * (satisfaction.astype(np.float64) - b.baseline_satisfaction))
     loyal = purchases >= b.loyalty_threshold_purchases
     return np.where(loyal, hazard * b.loyal_hazard_multiplier, hazard)  # type: ignore[no-any-return]
@@ -195,7 +202,6 @@ def build_world(scenario: Scenario, streams: RandomStreams,
     plans = dict(plans) if plans is not None else standard_plans(scenario)
     if not plans:
         raise ValueError("at least one plan is needed")
-    strategies = tuple(plans)
     segments = segment_table(scenario)
     levels = np.array([[plan.of(c) for c in Capability] for plan in plans.values()])
     ramps = np.array([scenario.capability_costs.of(c).ramp_weeks for c in Capability], dtype=float)
@@ -205,9 +211,9 @@ def build_world(scenario: Scenario, streams: RandomStreams,
         channels=channel_table(scenario),
         segments=segments,
         people=draw_people(scenario, segments, streams),
-        strategies=strategies,
+        plan_names=tuple(plans),
         levels=levels,
-        existing=existing,
+        existing_capabilities=existing,
         ramp_weeks=ramps,
         delay_weeks=scenario.implementation_risk.delay_weeks,
     )

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from simulation import Scenario, simulate
-from simulation.analysis.runs import Execution, standard_plan_levels
+from simulation.analysis.runs import Execution, plan_levels
 from simulation.analysis.uncertainty import interval_summary, uncertainty
+from simulation.core.world import standard_plans
 
 KPIS = ["npv", "revenue", "clv", "conversion_rate", "net_contribution"]
 
@@ -25,7 +26,7 @@ def test_one_seed_without_parameter_uncertainty_collapses_to_the_point_result(ti
 
 
 def test_intervals_shrink_as_one_over_sqrt_of_replications(tiny_scenario: Scenario):
-    plans = dict(list(standard_plan_levels(tiny_scenario).items())[:2])
+    plans = dict(list(plan_levels(standard_plans(tiny_scenario)).items())[:2])
     many = uncertainty(tiny_scenario, replications=32, ranges=(), plans=plans,
                        execution=Execution(n_jobs=2))
     point = simulate(tiny_scenario).kpis

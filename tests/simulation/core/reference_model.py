@@ -45,7 +45,7 @@ def _hazard(world: World, person: int, p: Person) -> np.float32:
     b = world.scenario.behaviour
     gap = p.satisfaction - np.float32(b.baseline_satisfaction)
     segment = world.people.segment[person]
-    hazard = np.float32(world.segments.churn_hazard[segment]) * np.exp(
+    hazard = np.float32(world.segments.weekly_churn_hazard[segment]) * np.exp(
         np.float32(-b.satisfaction_churn_elasticity) * gap)
     if p.purchases >= b.loyalty_threshold_purchases:
         hazard *= np.float32(b.loyal_hazard_multiplier)
@@ -59,7 +59,7 @@ def run_reference(scenario: Scenario) -> tuple[World, list[list[Person]]]:
     b, channels, segments = scenario.behaviour, world.channels, world.segments
     n, n_channels = world.n_people, len(channels.names)
     plans: list[list[Person]] = []
-    for _ in world.strategies:
+    for _ in world.plan_names:
         people = []
         for i in range(n):
             p = Person(satisfaction=np.float32(b.baseline_satisfaction),
@@ -67,13 +67,13 @@ def run_reference(scenario: Scenario) -> tuple[World, list[list[Person]]]:
             if world.people.existing[i]:
                 p.customer_since, p.purchases = 0, 1
                 p.channels_used = 1 << int(world.people.favourite_channel[i])
-            p.hazard = np.float32(segments.churn_hazard[world.people.segment[i]])
+            p.hazard = np.float32(segments.weekly_churn_hazard[world.people.segment[i]])
             people.append(p)
         plans.append(people)
     gen_open, gen_churn, gen_conflict, gen_unsub = (
         streams.generator(k)
         for k in (Draw.OPEN_JOURNEY, Draw.CHURN, Draw.CONTACT_CONFLICT, Draw.UNSUBSCRIBE))
-    pref_cdf = np.cumsum(segments.preference, axis=1)
+    pref_cdf = np.cumsum(segments.channel_preference, axis=1)
     for week in range(scenario.market.horizon_weeks):
         u_open = gen_open.random(n, dtype=np.float32)
         u_churn = gen_churn.random(n, dtype=np.float32)
@@ -103,10 +103,10 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
     # Contacts: every channel that knows the person messages them; orchestration caps.
     mask = p.channels_used if p.subscribed else 0
     known = [c for c in range(n_channels) if mask >> c & 1]
-    siloed = float(sum(channels.contact_frequency[c] for c in known))
+    siloed = float(sum(channels.contact_frequency_weekly[c] for c in known))
     o = level[CAP[Capability.ORCHESTRATION]]
     contacts = siloed - o * (siloed - min(siloed, b.contact_cap_weekly))
-    excess = max(contacts - segments.contact_tolerance[seg], 0.0)
+    excess = max(contacts - segments.contact_tolerance_weekly[seg], 0.0)
     if excess > 0:
         experience = np.float32(np.float64(experience) - b.overmessaging_satisfaction_loss * excess)
         touched = True
@@ -118,7 +118,7 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
         touched = True
 
     reminder = 1.0 - b.reminder_max_uplift * np.expm1(-contacts / b.reminder_half_saturation)
-    intent = np.float32(segments.intent_rate[seg] * reminder) * world.people.propensity[i]
+    intent = np.float32(segments.intent_rate_weekly[seg] * reminder) * world.people.propensity[i]
     bought_channel, from_network = -1, False
     if u_open < intent:
         bought_channel, experience, touched, from_network = _journey(
@@ -167,7 +167,7 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
         restarting = False
         switching = k > 0 and n_channels > 1
         if switching and _draw(streams, Draw.SWITCH, week, k, i) < segments.switch_probability[seg]:
-            weights = segments.preference[seg].copy()
+            weights = segments.channel_preference[seg].copy()
             weights[channel] = 0.0
             if weights.sum() > 0:
                 cdf = np.cumsum(weights) / weights.sum()
@@ -188,7 +188,7 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
         if restarting:
             continue
         if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel]:
-            own = channels.availability[channel]
+            own = channels.stock_availability[channel]
             in_stock = _draw(streams, Draw.IN_STOCK, week, k, i)
             if in_stock < own + (1.0 - own) * pooled:
                 outcome, from_network = channel, in_stock >= own  # served from another location

@@ -8,9 +8,9 @@ import pytest
 
 from simulation import Capability, CapabilityLevels, Scenario, simulate_plans
 from simulation.analysis.investment import one_off_budget
-from simulation.core.engine import integration_cost_schedule
 from simulation.core.random_streams import RandomStreams
 from simulation.core.tallies import Tally
+from simulation.core.valuation import integration_cost_schedule
 from simulation.core.world import World, build_world
 
 IN_PLACE = CapabilityLevels(identity=0.6, context=0.4, consistency=0.0, orchestration=1.0,

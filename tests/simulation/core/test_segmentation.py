@@ -35,7 +35,7 @@ def test_rfm_features_cover_buyers_only_and_mix_shares_add_to_one(small_results)
 def test_segment_profiles_account_for_every_buyer_of_every_plan(small_results):
     segments = small_results.extras["segments"]
     scale = small_results.scenario.scale
-    for s, strategy in enumerate(small_results.run.world.strategies):
+    for s, strategy in enumerate(small_results.run.world.plan_names):
         rows = segments[segments["strategy"] == strategy]
         buyers = np.count_nonzero(small_results.run.states[s].purchases_by_channel.sum(axis=0))
         assert rows["customers"].sum() == pytest.approx(buyers * scale)
@@ -46,7 +46,7 @@ def test_segment_profiles_account_for_every_buyer_of_every_plan(small_results):
 def test_behavioural_segment_value_counts_the_same_people_under_every_plan(small_results):
     value = small_results.extras["segment_value"]
     world = small_results.run.world
-    for strategy in world.strategies:
+    for strategy in world.plan_names:
         rows = value[value["strategy"] == strategy]
         assert rows["people"].sum() == pytest.approx(world.n_people * small_results.scenario.scale)
         assert rows["buyer_share"].between(0, 1).all()

@@ -78,7 +78,7 @@ def test_simulated_part_fixes_exactly_the_valuation_parameters(tiny: Scenario):
 
 def test_plans_split_and_joined_again_value_like_the_whole_run(tiny: Scenario):
     whole = run_plans(tiny, None)
-    names = list(whole.run.world.strategies)
+    names = list(whole.run.world.plan_names)
     again = whole.plans(names[:1]).joined(whole.plans(names[1:]))
     expected, joined = valued(whole, tiny), valued(again, tiny)
     pd.testing.assert_frame_equal(joined.kpis, expected.kpis)

@@ -1,0 +1,192 @@
+"""What the marketer can see: purchase records, features and which records are linked.
+
+Every person has a hidden propensity to shop (``world.people.propensity``) that multiplies their
+journey rate in every channel. The marketer never sees it. It sees interaction histories, and
+those reveal the propensity only as well as the data is joined up:
+
+* **Siloed** (``identity`` = 0). Each channel keeps its own records. Channel *c* knows the people
+  who had a touchpoint with it and, for them, its own recency, frequency and spend
+  (:func:`channel_features`, stacked for all channels by :func:`channel_records`).
+* **Unified** (``identity`` = 1). One customer view: every channel's recency, frequency and spend
+  plus cross-channel features (total purchases, last purchase anywhere, channels used and
+  bought, customer tenure): :func:`unified_features`.
+* **In between.** ``identity`` is the share of customer records that are linked: a person is
+  linked when a hashed uniform draw of theirs is below the level (:func:`linked`), so raising
+  the level links a superset.
+
+Recency is exp(-weeks since the last purchase / ``RECENCY_SCALE_WEEKS``), 0 if never; counts
+and spend (simulated currency) enter as log1p. Features are float32.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.core.random_streams import Draw
+from simulation.core.targeting import WeekPurchases
+from simulation.core.world import CHANNELS_IN_MASK
+
+if TYPE_CHECKING:
+    from simulation.core.random_streams import RandomStreams
+    from simulation.core.state import PlanState
+
+RECENCY_SCALE_WEEKS = 13.0
+"""Recency features are exp(-weeks since the last purchase / this scale), 0 if never."""
+
+STEP_SAMPLE, STEP_TEST, STEP_LINK = 1, 2, 3
+"""Steps of the hashed ``Draw.MODEL`` uniforms: a round's sample, its held-out part, and
+each person's fixed linking draw (week 0)."""
+
+
+@dataclass
+class PurchaseHistory:
+    """Per-plan records the engine does not keep: week of the last purchase in each channel."""
+
+    last_purchase_week: NDArray[np.int16]
+    """(C, N) week of the person's latest purchase in the channel, -1 if none."""
+
+    @classmethod
+    def empty(cls, n_channels: int, n_people: int) -> PurchaseHistory:
+        return cls(last_purchase_week=np.full((n_channels, n_people), -1, dtype=np.int16))
+
+    def record(self, purchases: WeekPurchases, week: int) -> None:
+        self.last_purchase_week[purchases.channel, purchases.person] = week
+
+
+def recency(last_week: NDArray[np.int16], week: int,
+            out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
+    """exp(-(week - last) / RECENCY_SCALE_WEEKS) where a purchase exists, else 0."""
+    scaled = (last_week.astype(np.float32) - np.float32(week)) / np.float32(RECENCY_SCALE_WEEKS)
+    if out is None:
+        out = np.empty(last_week.shape, dtype=np.float32)
+    out[...] = 0.0
+    return np.exp(scaled, out=out, where=last_week >= 0)
+
+
+def channel_feature_names() -> tuple[str, ...]:
+    """Columns one siloed channel model sees (besides its intercept)."""
+    return ("recency", "log_purchases", "log_spend")
+
+
+def channel_features(state: PlanState, history: PurchaseHistory, channel: int,
+                     people: NDArray[np.int64], week: int,
+                     out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
+    """(P, 3) what channel ``channel`` knows of ``people`` from its own records only.
+
+    ``out``: where to write them (a (P, 3) view, e.g. columns of a larger column-major matrix,
+    where each column is contiguous and cheap to fill).
+    """
+    if out is None:
+        out = np.empty((people.size, 3), dtype=np.float32, order="F")
+    recency(np.take(history.last_purchase_week[channel], people), week, out=out[:, 0])
+    np.log1p(np.take(state.purchases_by_channel[channel], people), out=out[:, 1], dtype=np.float32)
+    spend = np.take(state.spend_by_channel[channel], people)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
+    return out
+
+
+def unified_feature_names(channel_names: tuple[str, ...]) -> tuple[str, ...]:
+    per_channel = [f"{stem}_{name}" for name in channel_names
+                   for stem in ("recency", "log_purchases", "log_spend", "known")]
+    return (*per_channel, "log_purchases_total", "recency_any", "channels_used",
+            "channels_bought", "log_tenure_weeks", "is_customer")
+
+
+def unified_features(state: PlanState, history: PurchaseHistory,
+                     people: NDArray[np.int64], week: int) -> NDArray[np.float32]:
+    """(P, 4 C + 6) the 360-degree view: every channel's records plus cross-channel features."""
+    n_channels = history.last_purchase_week.shape[0]
+    # Column-major: every feature is written as one contiguous column.
+    out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
+    used = np.take(state.channels_used, people)
+    base = 4 * n_channels
+    # Every channel's four columns at once: channel_features' columns plus "known", as a
+    # (channel, feature, person) view of the first 4 C columns.
+    blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
+    recency(np.take(history.last_purchase_week, people, axis=1), week, out=blocks[:, 0])
+    counts = np.take(state.purchases_by_channel, people, axis=1)
+    np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
+    spend = np.take(state.spend_by_channel, people, axis=1)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
+    blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
+    np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
+    recency(np.take(state.last_purchase_week, people), week, out=out[:, base + 1])
+    out[:, base + 2] = np.take(CHANNELS_IN_MASK, used)
+    out[:, base + 3] = np.take(CHANNELS_IN_MASK, np.take(state.channels_bought, people))
+    since = np.take(state.customer_since, people)
+    out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
+    out[:, base + 5] = since >= 0
+    return out
+
+
+@dataclass(frozen=True)
+class ChannelRecords:
+    """Siloed records of a set of people: one row per (person, channel that knows them)."""
+
+    design: NDArray[np.float32]
+    """(R, 4 C) block-diagonal: channel c's row holds [1, features] in columns 4c..4c+3."""
+    person_pos: NDArray[np.int64]
+    """(R,) position of the row's person in the people array it was built from."""
+    channel: NDArray[np.int64]
+    """(R,) the channel of the row."""
+
+
+def channel_records(state: PlanState, history: PurchaseHistory, people: NDArray[np.int64],
+                    week: int) -> ChannelRecords:
+    """Every channel's own view of the people it knows, stacked block-diagonally."""
+    n_channels = history.last_purchase_week.shape[0]
+    used = state.channels_used[people]
+    positions = [np.flatnonzero((used >> c) & 1) for c in range(n_channels)]
+    rows = sum(p.size for p in positions)
+    design = np.zeros((rows, 4 * n_channels), dtype=np.float32, order="F")
+    start = 0
+    for c, pos in enumerate(positions):
+        block = slice(start, start + pos.size)
+        design[block, 4 * c] = 1.0
+        channel_features(state, history, c, np.take(people, pos), week,
+                         out=design[block, 4 * c + 1 : 4 * c + 4])
+        start += pos.size
+    channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
+    person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+    return ChannelRecords(design=design, person_pos=person_pos.astype(np.int64), channel=channel)
+
+
+def linked(streams: RandomStreams, people: NDArray[np.int64], identity: float) -> NDArray[np.bool_]:
+    """Whether each person's records are linked across channels at this ``identity`` level.
+
+    A fixed hashed draw per person below the level: the linked share is ``identity`` in
+    expectation, and a higher level links a superset of the people a lower one links.
+    """
+    if identity <= 0.0:
+        return np.zeros(people.size, dtype=bool)
+    if identity >= 1.0:
+        return np.ones(people.size, dtype=bool)
+    return streams.uniform(Draw.MODEL, 0, STEP_LINK, people) < identity  # type: ignore[no-any-return]
+
+
+def subset_records(records: ChannelRecords, positions: NDArray[np.int64], n_people: int) -> ChannelRecords:
+    """The rows of ``records`` whose person is in ``positions``, re-indexed to that subset."""
+    new_pos = np.full(n_people, -1, dtype=np.int64)
+    new_pos[positions] = np.arange(positions.size)
+    keep = new_pos[records.person_pos] >= 0
+    return ChannelRecords(design=records.design[keep], person_pos=new_pos[records.person_pos[keep]],
+                          channel=records.channel[keep])
+
+
+__all__ = [
+    "RECENCY_SCALE_WEEKS",
+    "ChannelRecords",
+    "PurchaseHistory",
+    "channel_feature_names",
+    "channel_features",
+    "channel_records",
+    "linked",
+    "recency",
+    "subset_records",
+    "unified_feature_names",
+    "unified_features",
+]

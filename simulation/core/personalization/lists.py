@@ -1,0 +1,126 @@
+"""The offer lists and how they share the budget.
+
+Linked people are on the unified model's list, the others on the lists of the channels that
+know them. The budget is shared among the lists in proportion to the people on them
+(:func:`list_quotas`: the linked people; then the unlinked, split by channel), so no comparison
+of scores from different models is needed; linking is random, so neither group is favoured. As
+in a business run by channel teams, each channel spends its own part of the budget on the top
+of its own list. A person on two lists gets one offer (the engine sends at most one a week) and
+the slot passes to the next name, so the budget is always spent on distinct people
+(:func:`merged_priority`). That ordering is also what the held-out AUC and top-decile precision
+measure (:mod:`simulation.core.personalization.quality`), so the reported model quality is the
+quality of the targeting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.core.personalization.features import ChannelRecords
+from simulation.core.personalization.models import LinearScorer
+
+
+@dataclass(frozen=True)
+class ListEntries:
+    """Scored entries of the offer lists: list 0 is the unified model's (linked people), list
+    1 + c is channel c's (unlinked people it knows). One person may sit on several lists."""
+
+    list_id: NDArray[np.int64]
+    person: NDArray[np.int64]
+    """Position of the entry's person in the array of people scored."""
+    logit: NDArray[np.float64]
+
+    @classmethod
+    def concat(cls, parts: list[ListEntries]) -> ListEntries:
+        return cls(list_id=np.concatenate([p.list_id for p in parts]),
+                   person=np.concatenate([p.person for p in parts]),
+                   logit=np.concatenate([p.logit for p in parts]))
+
+
+def list_entries(unified: LinearScorer | None, siloed: LinearScorer | None,
+                 unified_x: NDArray[np.float32] | None, records: ChannelRecords | None,
+                 is_linked: NDArray[np.bool_], offset: int = 0) -> ListEntries:
+    """Entries for a block of people: the linked by the unified model, the others by each
+    channel model that knows them.
+
+    ``unified_x`` holds the linked people's unified features and ``records`` the unlinked
+    people's channel records (``person_pos`` counting among the unlinked), both in the order of
+    the block; ``offset`` is added to positions (blocks of a larger array).
+    """
+    parts = [ListEntries(list_id=np.zeros(0, dtype=np.int64), person=np.zeros(0, dtype=np.int64),
+                         logit=np.zeros(0))]
+    if unified is not None and unified_x is not None and unified_x.shape[0]:
+        linked_pos = np.flatnonzero(is_linked)
+        parts.append(ListEntries(list_id=np.zeros(linked_pos.size, dtype=np.int64),
+                                 person=linked_pos + offset, logit=unified.logit(unified_x)))
+    if siloed is not None and records is not None and records.person_pos.size:
+        unlinked = np.flatnonzero(~is_linked)
+        parts.append(ListEntries(list_id=1 + records.channel.astype(np.int64),
+                                 person=unlinked[records.person_pos] + offset,
+                                 logit=siloed.logit(records.design)))
+    return ListEntries.concat(parts)
+
+
+def list_quotas(n_linked: int, known_unlinked: NDArray[np.int64], n_people: int) -> NDArray[np.float64]:
+    """Share of the offer budget each list spends: the linked people's share for the unified
+    list; the unlinked people's share, split in proportion to the people each channel knows,
+    for the channel lists (each siloed channel team runs its own part of the budget)."""
+    n_unlinked_share = 1.0 - n_linked / max(n_people, 1)
+    known = known_unlinked.astype(np.float64)
+    split = known / known.sum() if known.sum() > 0 else known
+    return np.concatenate([[n_linked / max(n_people, 1)], n_unlinked_share * split])
+
+
+def top_per_list(entries: ListEntries, tie: NDArray[np.floating], limit: NDArray[np.int64]
+                  ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Row indices of each list's best ``limit[list]`` entries (best first) and their rank."""
+    rows_out, ranks_out = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for list_id in np.flatnonzero(np.bincount(entries.list_id, minlength=limit.size)):
+        rows = np.flatnonzero(entries.list_id == list_id)
+        m = int(min(rows.size, limit[list_id]))
+        if m <= 0:
+            continue
+        if m < rows.size:
+            rows = rows[np.argpartition(-entries.logit[rows], m - 1)[:m]]
+        rows = rows[np.lexsort((-tie[entries.person[rows]], -entries.logit[rows]))]
+        rows_out.append(rows)
+        ranks_out.append(np.arange(rows.size))
+    return np.concatenate(rows_out), np.concatenate(ranks_out)
+
+
+def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDArray[np.floating],
+                    n_people: int, *, keep: int | None = None
+                    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Merge the lists so each spends its quota: people best first, and each person's key.
+
+    The i-th entry (from 0) of a list with quota q gets key (i + 1) / q; walking the merged
+    list by key takes entries from each list in proportion to its quota. A person on several
+    lists keeps their best key (one offer; the next entry takes the other slot). With ``keep``
+    each list contributes at most ceil(keep x q) entries. Keys are +inf for unlisted people.
+    """
+    limit = np.full(quotas.size, np.iinfo(np.int64).max, dtype=np.int64)
+    if keep is not None:
+        limit = np.ceil(keep * quotas).astype(np.int64)
+    rows, rank = top_per_list(entries, tie, limit)
+    person = entries.person[rows]
+    lists = entries.list_id[rows]
+    with np.errstate(divide="ignore"):
+        key = (rank + 1) / quotas[lists]
+    if lists.size and quotas[lists[0]] > 0 and (lists == lists[0]).all():
+        # One list: keys rise along it and nobody is on it twice, so it is already merged.
+        best = np.full(n_people, np.inf)
+        best[person] = key
+        return person, best
+    order = np.lexsort((-tie[person], key))
+    person, key = person[order], key[order]
+    _, first = np.unique(person, return_index=True)
+    first.sort()
+    best = np.full(n_people, np.inf)
+    best[person[first]] = key[first]
+    return person[first], best
+
+
+__all__ = ["ListEntries", "list_entries", "list_quotas", "merged_priority", "top_per_list"]

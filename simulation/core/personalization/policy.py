@@ -1,0 +1,327 @@
+"""The learned offer-targeting policy: what unified customer data is worth (MODEL.md step 8).
+
+Each plan's own data trains the models its ``identity`` level allows
+(:mod:`~simulation.core.personalization.features`): channel models on siloed records, one
+unified model on linked people, or both, and offers go to the best-scored people
+(:mod:`~simulation.core.personalization.lists`).
+
+Schedule. A round starts every ``economics.retrain_every_weeks`` weeks (the cadence, default 13).
+At a round the policy (1) labels the people it sampled at the previous round by whether they
+bought in the weeks since (the label window equals the cadence), (2) trains on 70% of them and
+measures ROC AUC and top-decile precision on the held-out 30% against the business outcome
+(a purchase in any channel), (3) scores every eligible person, ranks them once and keeps a
+candidate list twice the weekly budget long, and (4) samples people for the next round (at most
+``sample_max``, so training cost does not grow with the population). Every week of the round
+offers go to the first ``round(offer_share x eligible)`` candidates still eligible; nobody is
+re-ranked until the next round. Until the first model exists (the first cadence weeks), or when
+a round has too little data to train, offers go to random eligible people exactly as
+:class:`~simulation.core.targeting.RandomTargeting` sends them.
+
+All choices are deterministic: hashed draws of :class:`~simulation.core.random_streams.Draw` ``MODEL``
+(sampling, hold-out, linking) and ``TARGETING`` (random offers, tie-breaks), the same
+``random_state`` for every plan, and BLAS/OpenMP limited to one thread while fitting and scoring.
+Each plan keeps its own state, so a plan's numbers do not depend on which plans run beside it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from threadpoolctl import ThreadpoolController
+
+from simulation.core.personalization.features import (
+    STEP_SAMPLE,
+    STEP_TEST,
+    ChannelRecords,
+    PurchaseHistory,
+    channel_records,
+    linked,
+    subset_records,
+    unified_features,
+)
+from simulation.core.personalization.lists import (
+    ListEntries,
+    list_entries,
+    list_quotas,
+    merged_priority,
+    top_per_list,
+)
+from simulation.core.personalization.models import (
+    LinearScorer,
+    fittable,
+    siloed_model,
+    trusted_input,
+    unified_model,
+)
+from simulation.core.personalization.quality import roc_auc, top_decile_precision
+from simulation.core.personalization.report import DataRegime, RoundRecord, report_frame
+from simulation.core.random_streams import Draw
+from simulation.core.scenario import Capability
+from simulation.core.targeting import TargetingContext, WeeklyDraw, WeekPurchases, random_recipients
+
+if TYPE_CHECKING:
+    from simulation.core.state import PlanState
+    from simulation.core.world import World
+
+TEST_SHARE = 0.3
+"""Share of each round's sample held out to measure AUC and top-decile precision."""
+SAMPLE_MAX = 3000
+"""Most people sampled per plan and round (training plus held-out)."""
+CANDIDATE_MULTIPLE = 2.0
+"""Candidate list length at a round, in weekly budgets (covers people lost during the round)."""
+SCORE_CHUNK = 1 << 14
+"""People scored per block, to bound the memory of feature matrices at large N."""
+
+_IDENTITY = list(Capability).index(Capability.IDENTITY)
+_THREADS = ThreadpoolController()
+
+_ROUND_LOCK = threading.Lock()
+"""The engine may advance plans in threads; BLAS/OpenMP thread limits are process-wide, so one
+plan's round (fit, evaluate, rank) runs at a time, single-threaded, and results stay exact."""
+
+
+class TargetingMode(StrEnum):
+    """How offers are aimed."""
+
+    LEARNED = "learned"
+    """Top-scored people by the data the plan's ``identity`` level allows."""
+    RANDOM = "random"
+    """Random eligible people; the models are still trained and measured, never used."""
+
+
+@dataclass
+class _Sample:
+    week: int
+    people: NDArray[np.int64]
+    test: NDArray[np.bool_]
+    unified: NDArray[np.float32] | None
+    """Unified features of ``people`` when drawn; None if nobody will be linked at the round
+    that trains on the sample."""
+    records: ChannelRecords | None
+    """Channel records of ``people`` when drawn; None if everybody will be linked then."""
+
+
+@dataclass
+class _PlanTargeting:
+    history: PurchaseHistory
+    sample: _Sample | None = None
+    candidates: NDArray[np.int64] | None = None
+    """Ranked person indices of the current round; None = random offers."""
+    offered: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rounds: list[RoundRecord] = field(default_factory=list)
+    next_round_week: int = 0
+
+
+class PersonalizedTargeting:
+    """Offers to the people a model trained on the plan's own data scores highest.
+
+    The default policy of :func:`simulation.simulate`; see the module docstring for the data
+    each ``identity`` level allows, the schedule and the incremental-purchase estimate. One
+    instance serves one run (all its plans); :meth:`report` gives the per-round figures.
+
+    Parameters
+    ----------
+    mode:
+        :attr:`TargetingMode.LEARNED` aims offers with the models; :attr:`TargetingMode.RANDOM`
+        sends them to random people but still trains and measures the models (a like-for-like
+        baseline for what targeting adds).
+    sample_max:
+        Most people sampled per plan and round to train and evaluate on.
+    """
+
+    def __init__(self, *, mode: TargetingMode = TargetingMode.LEARNED,
+                 sample_max: int = SAMPLE_MAX) -> None:
+        self.mode = TargetingMode(mode)
+        self.sample_max = int(sample_max)
+        self._plans: dict[int, _PlanTargeting] = {}
+        self._world: World | None = None
+        self._last_week = -1
+        self._draw = WeeklyDraw()
+
+    # TargetingPolicy --------------------------------------------------------------------
+
+    def select(self, context: TargetingContext) -> NDArray[np.int64]:
+        self._bind(context.week, context.world)
+        plan = self._plan(context.plan, context.state)
+        if context.week >= plan.next_round_week:
+            self._start_round(plan, context)
+        if plan.candidates is None or self.mode is TargetingMode.RANDOM:
+            plan.offered = random_recipients(context, self._draw)
+        else:
+            available = plan.candidates[context.is_eligible(plan.candidates)]
+            plan.offered = available[:context.budget]
+        plan.rounds[-1].offers += plan.offered.size
+        return plan.offered
+
+    def observe_week(self, week: int, plan_index: int, state: PlanState,
+                     purchases: WeekPurchases) -> None:
+        self._bind(week, None)
+        plan = self._plan(plan_index, state)
+        plan.history.record(purchases, week)
+        if plan.offered.size and purchases.person.size:
+            hit = purchases.offered
+            current = plan.rounds[-1]
+            current.offer_purchases += int(np.count_nonzero(hit))
+            current.offer_net_value += float(purchases.net_value[hit].sum())
+        plan.offered = plan.offered[:0]
+
+    # Rounds -----------------------------------------------------------------------------
+
+    def _bind(self, week: int, world: World | None) -> None:
+        """A week earlier than the last one seen means a new run: forget everything."""
+        if week < self._last_week:
+            self._plans.clear()
+            self._world = None
+        self._last_week = week
+        if world is not None and self._world is None:
+            self._world = world
+
+    def _plan(self, index: int, state: PlanState) -> _PlanTargeting:
+        plan = self._plans.get(index)
+        if plan is None:
+            n_channels, n_people = state.purchases_by_channel.shape
+            plan = _PlanTargeting(history=PurchaseHistory.empty(n_channels, n_people))
+            plan.rounds.append(RoundRecord(index=0, week=0))
+            self._plans[index] = plan
+        return plan
+
+    def _start_round(self, plan: _PlanTargeting, context: TargetingContext) -> None:
+        week = context.week
+        cadence = context.world.scenario.economics.retrain_every_weeks
+        plan.next_round_week = (week // cadence + 1) * cadence
+        current = plan.rounds[-1]
+        if plan.sample is not None:
+            current = RoundRecord(index=current.index + 1, week=week)
+            plan.rounds.append(current)
+            current.identity = context.identity
+            with _ROUND_LOCK, _THREADS.limit(limits=1), trusted_input():
+                plan.candidates = self._train_and_rank(plan, plan.sample, current, context)
+        plan.sample = self._next_sample(plan, context)
+
+    def _next_sample(self, plan: _PlanTargeting, context: TargetingContext) -> _Sample | None:
+        """The people the next round labels and trains on (None if there is no next round).
+
+        Their features are what the marketer sees of them now, and only those the next round's
+        ``identity`` level will use (linking is all or nothing at 1 and 0).
+        """
+        eligible, week, world = context.eligible, context.week, context.world
+        if plan.next_round_week >= world.scenario.market.horizon_weeks:
+            return None
+        identity = float(world.effective_levels(plan.next_round_week)[context.plan, _IDENTITY])
+        rate = min(1.0, self.sample_max / max(eligible.size, 1))
+        people = eligible[context.streams.uniform(Draw.MODEL, week, STEP_SAMPLE, eligible) < rate]
+        test = context.streams.uniform(Draw.MODEL, week, STEP_TEST, people) < TEST_SHARE
+        state, history = context.state, plan.history
+        return _Sample(
+            week=week, people=people, test=test,
+            unified=unified_features(state, history, people, week) if identity > 0 else None,
+            records=channel_records(state, history, people, week) if identity < 1 else None,
+        )
+
+    def _train_and_rank(self, plan: _PlanTargeting, sample: _Sample, current: RoundRecord,
+                        context: TargetingContext) -> NDArray[np.int64] | None:
+        """Label last round's sample, fit, evaluate on the held-out part, rank everyone now."""
+        state, streams = context.state, context.streams
+        seed = streams.seed_for(Draw.MODEL)
+        bought = state.last_purchase_week[sample.people] >= sample.week
+        is_linked = linked(streams, sample.people, context.identity)
+        train = ~sample.test
+
+        unified: LinearScorer | None = None
+        siloed: LinearScorer | None = None
+        rows = train & is_linked
+        if sample.unified is not None and rows.any() and fittable(bought[rows]):
+            unified = LinearScorer.of(unified_model(seed).fit(sample.unified[rows], bought[rows]))
+        records = sample.records
+        if records is not None and not is_linked.all():
+            bought_here = (
+                plan.history.last_purchase_week[records.channel, sample.people[records.person_pos]]
+                >= sample.week
+            )
+            silo_rows = train[records.person_pos]
+            if fittable(bought_here[silo_rows]):
+                siloed = LinearScorer.of(
+                    siloed_model(seed).fit(records.design[silo_rows], bought_here[silo_rows])
+                )
+        need_unified, need_siloed = is_linked.any(), not is_linked.all()
+        if (need_unified and unified is None) or (need_siloed and siloed is None):
+            return None  # too little data this round: random offers until the next one
+        current.regime = (DataRegime.BLEND if need_unified and need_siloed
+                          else DataRegime.UNIFIED if need_unified else DataRegime.SILOED)
+
+        test = np.flatnonzero(sample.test)
+        current.train_people = int(np.count_nonzero(train))
+        current.test_people = test.size
+        if test.size:
+            test_linked = is_linked[test]
+            unlinked_records = (subset_records(records, test[~test_linked], sample.people.size)
+                                if records is not None else None)
+            entries = list_entries(
+                unified, siloed,
+                sample.unified[test[test_linked]] if sample.unified is not None else None,
+                unlinked_records, test_linked)
+            known = np.bincount(
+                unlinked_records.channel if unlinked_records is not None else np.zeros(0, np.int64),
+                minlength=plan.history.last_purchase_week.shape[0])
+            quotas = list_quotas(int(np.count_nonzero(test_linked)), known, test.size)
+            tie = streams.uniform(Draw.TARGETING, context.week, 1, sample.people[test])
+            _, key = merged_priority(entries, quotas, tie, test.size)
+            score = -key
+            labels = bought[test]
+            current.base_rate = float(labels.mean())
+            current.auc = roc_auc(labels, score)
+            current.top_decile_precision = top_decile_precision(labels, score, tie)
+        return self._rank(plan, unified, siloed, context, current)
+
+    def _rank(self, plan: _PlanTargeting, unified: LinearScorer | None, siloed: LinearScorer | None,
+              context: TargetingContext, current: RoundRecord) -> NDArray[np.int64]:
+        """Score every eligible person in blocks and keep ``CANDIDATE_MULTIPLE`` weekly budgets.
+
+        Each list (unified; one per channel) keeps its best entries up to its quota of the
+        candidate list; the merge shares the budget among the lists in proportion to their
+        quotas (:func:`merged_priority`), the same ordering the held-out AUC measures.
+        """
+        state, streams, week = context.state, context.streams, context.week
+        eligible = context.eligible
+        n_channels = plan.history.last_purchase_week.shape[0]
+        is_linked = linked(streams, eligible, context.identity)
+        current.linked_share = float(is_linked.mean()) if eligible.size else float("nan")
+        unlinked_used = state.channels_used[eligible[~is_linked]]
+        known = np.array([np.count_nonzero((unlinked_used >> c) & 1) for c in range(n_channels)])
+        quotas = list_quotas(int(np.count_nonzero(is_linked)), known, eligible.size)
+        keep = min(eligible.size,
+                   math.ceil(CANDIDATE_MULTIPLE * context.offer_share * eligible.size) + 32)
+        limit = np.ceil(keep * quotas).astype(np.int64)
+        tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
+        kept = [list_entries(None, None, None, None, is_linked[:0])]
+        for start in range(0, eligible.size, SCORE_CHUNK):
+            block = slice(start, start + SCORE_CHUNK)
+            people = eligible[block]
+            block_linked = is_linked[block]
+            unified_x = (unified_features(state, plan.history, people[block_linked], week)
+                         if block_linked.any() else None)
+            records = (channel_records(state, plan.history, people[~block_linked], week)
+                       if not block_linked.all() else None)
+            entries = list_entries(unified, siloed, unified_x, records, block_linked, offset=start)
+            rows, _ = top_per_list(entries, tie, limit)
+            kept.append(ListEntries(list_id=entries.list_id[rows], person=entries.person[rows],
+                                    logit=entries.logit[rows]))
+        order, _ = merged_priority(ListEntries.concat(kept), quotas, tie, eligible.size, keep=keep)
+        return eligible[order]  # type: ignore[no-any-return]
+
+    # Report -----------------------------------------------------------------------------
+
+    def report(self) -> pd.DataFrame:
+        """One row per plan and round; see :func:`report_frame`."""
+        return report_frame(self._world, {s: plan.rounds for s, plan in self._plans.items()})
+
+
+__all__ = ["CANDIDATE_MULTIPLE", "SAMPLE_MAX", "SCORE_CHUNK", "TEST_SHARE", "PersonalizedTargeting",
+           "TargetingMode"]
