@@ -1,6 +1,6 @@
 """Engine speed and memory: agent-steps per second and peak memory per simulated person.
 
-An agent-step is one person advanced one week under one strategy (three strategies run in
+An agent-step is one person advanced one week under one plan (three plans run in
 lockstep, so a run of N people over T weeks is 3 N T steps). Each size runs in a fresh
 process so peak memory (max RSS above the process's footprint before the run) is its own.
 
@@ -34,7 +34,7 @@ if targeting == "random":
     policy = RandomTargeting
 else:
     # The default of simulate(): learned targeting (the engine class alone defaults to random).
-    from simulation.core.personalization import PersonalizedTargeting
+    from simulation.core.personalization.policy import PersonalizedTargeting
     policy = PersonalizedTargeting
 def once():
     streams = RandomStreams(scenario.seed)

@@ -53,7 +53,7 @@ def simulate_plans(
 ) -> Results:
     """Simulate any set of capability plans in lockstep on the same people and draws.
 
-    ``plans`` maps a name to capability levels (``None``: the three standard strategies); the
+    ``plans`` maps a name to capability levels (``None``: the three standard plans); the
     first plan is the baseline of ``npv_gain``, ``roi`` and ``payback_week``. A plan's numbers do
     not depend on which other plans run beside it (common random numbers), so e.g. the 64
     capability subsets of a Shapley decomposition can be run as one batch. ``segments=False``

@@ -1,17 +1,24 @@
-"""Common random numbers: one stream per kind of decision, shared by every strategy.
+"""Common random numbers: one stream per kind of decision, shared by every plan.
 
 Two kinds of draw are needed:
 
 * Whole-population draws (who opens a journey, who churns this week) come from one numpy
-  ``Generator`` per decision kind, drawn for all N people every week in a fixed order, and indexed
-  by person. Every strategy reads the same array, so person *i* faces the same luck everywhere.
+  ``Generator`` (PCG64, ``np.random.default_rng``) per decision kind, drawn for all N people
+  every week in a fixed order, and indexed by person. Every plan reads the same array, so
+  person *i* faces the same luck everywhere.
 * Event draws (what happens at touchpoint *k* of a journey, whether an order is returned) are
   needed only for the people who have the event, and which people that are differs between
-  strategies. They come from a counter-based hash of ``(decision key, week, step, person)``
-  (SplitMix64 finaliser), so a person's draw never depends on who else had an event, on which
-  strategies are run together, or on the order of evaluation.
+  plans. They come from a counter-based hash of ``(decision key, week, step, person)`` built on
+  Chris Wellons' 32-bit *lowbias32* finaliser (xor-shift 16, multiply by 0x7FEB352D, xor-shift
+  15, multiply by 0x846CA68B, xor-shift 16): the stream offset is
+  ``mix(mix(mix(key ^ week) + 0x9E3779B9 * (step + 1)))``, XORed into the person index (as
+  uint32) and mixed once more; the top 24 bits give a float32 uniform in [0, 1). So a person's
+  draw never depends on who else had an event, on which plans are run together, or on the order
+  of evaluation.
 
-All keys come from one ``SeedSequence(scenario.seed)``.
+All keys come from one ``SeedSequence(scenario.seed)``: one 32-bit key and one generator per
+:class:`Draw` kind, spawned in :class:`Draw` order (so adding a kind at the end changes no
+existing stream).
 """
 
 from __future__ import annotations

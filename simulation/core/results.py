@@ -14,21 +14,21 @@ from simulation.core.state import RunOutput
 
 @dataclass(frozen=True)
 class Results:
-    """Outputs of one run of all strategies.
+    """Outputs of one run of all plans.
 
     Attributes
     ----------
     kpis:
-        One row per strategy (``multichannel``, ``omnichannel``, ``custom``), columns
+        One row per plan (``multichannel``, ``omnichannel``, ``custom``), columns
         :data:`simulation.core.metrics.KPI_COLUMNS`.
     weekly:
-        One row per strategy and week: counters, money (real market, currency), satisfaction.
+        One row per plan and week: counters, money (real market, currency), satisfaction.
     survival:
         Kaplan-Meier survival of customers by weeks since their first purchase.
     funnel, flows, losses, channel_usage, mechanisms:
         See the functions of the same name in :mod:`simulation.core.metrics`.
     customers:
-        One row per simulated person and strategy (computed on first access).
+        One row per simulated person and plan (computed on first access).
     """
 
     scenario: Scenario
@@ -67,7 +67,7 @@ class Results:
         return metrics.customers_frame(self.run)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        """Every tidy output by name (``kpis`` with its strategy index as a column)."""
+        """Every tidy output by name (``kpis`` with its plan index, named ``strategy``, as a column)."""
         out = {
             "kpis": self.kpis.reset_index(),
             "weekly": self.weekly,

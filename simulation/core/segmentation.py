@@ -191,7 +191,7 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
     size = np.bincount(segment, minlength=n_groups).astype(float)
     safe = np.maximum(size, 1.0)
     rows = []
-    for s, strategy in enumerate(world.plan_names):
+    for s, plan in enumerate(world.plan_names):
         state = run.states[s]
         purchases = state.purchases_by_channel.sum(axis=0, dtype=np.float64)
         spend = state.spend_by_channel.sum(axis=0, dtype=np.float64)
@@ -201,7 +201,7 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
         per_spend = np.bincount(segment, weights=spend, minlength=n_groups) / safe
         for g, name in enumerate(world.segments.names):
             rows.append({
-                "strategy": strategy, "behavioural_segment": name, "people": size[g] * scale,
+                "strategy": plan, "behavioural_segment": name, "people": size[g] * scale,
                 "buyer_share": buyers[g] / safe[g],
                 "multi_channel_buyer_share": multi[g] / max(buyers[g], 1.0),
                 "purchases_per_person": per_purchases[g], "spend_per_person": per_spend[g],

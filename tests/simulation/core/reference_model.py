@@ -2,7 +2,9 @@
 
 It reads the same world and the same random draws as :mod:`simulation.core.engine` but advances each
 person with scalar Python, in the order MODEL.md describes. The vectorized engine must agree
-with it person by person (tests/simulation/test_reference_model.py). Targeted offers are not
+with it person by person (tests/simulation/core/test_reference_model.py), and the journey walk
+(:func:`simulation.core.journey.walk_journeys`) journey by journey with :func:`_journey`
+(tests/simulation/core/test_journey.py). Targeted offers are not
 modelled here: use it with ``economics.offers_per_week_share = 0``.
 """
 
