@@ -125,7 +125,8 @@ def price_report(report: pd.DataFrame, scenario: Scenario, *, scale_from: float 
 
 
 def personalization_summary(report: pd.DataFrame, kpis: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per plan (index ``strategy``): mean AUC and precision over trained rounds, offer totals and revenue lift.
+    """Per plan (index ``strategy``): mean AUC and precision over trained rounds, offer totals
+    and revenue lift.
 
     ``revenue_lift`` = incremental revenue / (revenue - incremental revenue), the emergent
     counterpart of the 5-25% "personalization lifts revenue" range (McKinsey 2021), when

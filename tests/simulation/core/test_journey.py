@@ -50,7 +50,8 @@ def test_walk_matches_the_reference_walk_journey_by_journey(world: World, week: 
     plan = np.repeat(np.arange(len(PLANS)), n)
     walk = walk_journeys(world, JourneyPaths.of(world), streams, week, person, plan, levels)
 
-    expected = [_reference(world, streams, week, int(i), levels[s]) for s, i in zip(plan, person, strict=True)]
+    expected = [_reference(world, streams, week, int(i), levels[s])
+                for s, i in zip(plan, person, strict=True)]
     outcome = np.array([e[0] for e in expected])
     np.testing.assert_array_equal(walk.bought, outcome >= 0)
     np.testing.assert_array_equal(walk.final[walk.bought], outcome[outcome >= 0])
@@ -94,8 +95,9 @@ def test_capabilities_move_only_their_own_touchpoint_events(world: World):
     base = np.zeros((1, len(Capability)))
     walked = walk_journeys(world, paths, streams, 2, person, zero, base)
     events = dict(zip(TOUCHPOINT_EVENTS, walked.events.sum(axis=1), strict=True))
-    for capability, moved in ((Capability.CONTEXT, "context_lost"), (Capability.INVENTORY, "network_fulfilled"),
-                              (Capability.CONSISTENCY, "conflict")):
+    own = ((Capability.CONTEXT, "context_lost"), (Capability.INVENTORY, "network_fulfilled"),
+           (Capability.CONSISTENCY, "conflict"))
+    for capability, moved in own:
         levels = base.copy()
         levels[0, list(Capability).index(capability)] = 1.0
         other = walk_journeys(world, paths, streams, 2, person, zero, levels)
