@@ -164,6 +164,19 @@ class Simulation:
     # ---------------------------------------------------------------------------------------
 
     def run(self, progress: ProgressCallback | None = None) -> RunOutput:
+        """Advance every plan through the horizon, one week at a time.
+
+        Parameters
+        ----------
+        progress:
+            Called about 50 times with (fraction of weeks done, message).
+
+        Returns
+        -------
+        RunOutput
+            Weekly tallies, journey flows, per-channel weekly orders and revenue, and each
+            plan's final per-person state (simulated people, simulated currency).
+        """
         world = self.world
         report_every = max(1, self.horizon // 50)
         self.draws = PopulationDraws(self.streams, _POPULATION_DRAWS, self.n_people, self.horizon,

@@ -98,6 +98,8 @@ class TargetingMode(StrEnum):
 
 @dataclass
 class _Sample:
+    """The people a round samples to label and train on at the next round."""
+
     week: int
     people: NDArray[np.int64]
     test: NDArray[np.bool_]
@@ -110,6 +112,8 @@ class _Sample:
 
 @dataclass
 class _PlanTargeting:
+    """What the policy keeps for one plan: its purchase records, sample, candidates and rounds."""
+
     history: PurchaseHistory
     sample: _Sample | None = None
     candidates: NDArray[np.int64] | None = None
