@@ -42,7 +42,6 @@ from simulation.analysis.runs import (
     run_plan_task,
     run_plan_tasks,
 )
-from simulation.analysis.wording import money
 from simulation.core.random_streams import RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 from simulation.core.valuation import one_off_cost_schedule

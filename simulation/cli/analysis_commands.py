@@ -36,10 +36,10 @@ from simulation.cli.console import (
     write_outputs,
 )
 from simulation.core.scenario import Capability, Scenario
+from simulation.core.world import standard_plans
 from simulation.display import decision_charts as dc
 from simulation.display import wording
 from simulation.display.labels import all_capabilities
-from simulation.core.world import standard_plans
 
 EXIT_CANCELLED = 130
 ANNOUNCE_AFTER_SECONDS = 3.0

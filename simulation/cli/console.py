@@ -11,9 +11,9 @@ import pandas as pd
 
 from simulation.core.kpis import SUMMARY
 from simulation.core.scenario import Scenario
+from simulation.core.state import ProgressCallback
 from simulation.display import format as fmt
 from simulation.display.labels import kpi_label, plan_name
-from simulation.core.state import ProgressCallback
 from simulation.inputs import write_safe_csv
 
 

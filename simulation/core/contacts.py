@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from simulation.core.capabilities import Capability
 from simulation.core.keys import KeyLayout
-from simulation.core.scenario import Capability
 from simulation.core.world import CHANNELS_IN_MASK, World
 
 _ORCHESTRATION = list(Capability).index(Capability.ORCHESTRATION)
@@ -57,7 +57,7 @@ def contact_tables(world: World, layout: KeyLayout, masks: MaskContacts,
     world, layout, masks:
         The run's world, key layout and :class:`MaskContacts`.
     levels:
-        (P, 6) capability levels in force this week.
+        (P, K) capability levels in force this week.
 
     Returns
     -------

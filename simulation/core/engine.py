@@ -44,11 +44,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betaincinv
 
+from simulation.core.capabilities import Capability
 from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, walk_journeys
 from simulation.core.keys import ContactKeys, KeyLayout
 from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
-from simulation.core.scenario import Capability
 from simulation.core.state import Cohort, PlanState, ProgressCallback, RunOutput
 from simulation.core.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.core.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases

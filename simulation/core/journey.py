@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from simulation.core.capabilities import Capability
 from simulation.core.random_streams import Draw, RandomStreams
-from simulation.core.scenario import Capability
 from simulation.core.tallies import JourneyEnd
 from simulation.core.world import World
 
@@ -129,7 +129,7 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     person, plan:
         (J,) the person and plan index of each journey.
     levels:
-        (P, 6) capability levels in force this week (:meth:`World.effective_levels`), in
+        (P, K) capability levels in force this week (:meth:`World.effective_levels`), in
         :class:`~simulation.core.scenario.Capability` order.
 
     Returns

@@ -25,8 +25,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from simulation.core.capabilities import MECHANISMS, Capability
-from simulation.core.state import PlanState, RunOutput
 from simulation.core.kpis import KPI_COLUMNS
+from simulation.core.state import PlanState, RunOutput
 from simulation.core.tallies import JOURNEY_LOSSES, LOSS_PREFIX, JourneyEnd, LossCause, Tally
 from simulation.core.valuation import integration_cost_schedule
 from simulation.core.world import CHANNELS_IN_MASK, NEVER, churn_hazard

@@ -36,6 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from threadpoolctl import ThreadpoolController
 
+from simulation.core.capabilities import Capability
 from simulation.core.personalization.features import (
     STEP_SAMPLE,
     STEP_TEST,
@@ -63,7 +64,6 @@ from simulation.core.personalization.models import (
 from simulation.core.personalization.quality import roc_auc, top_decile_precision
 from simulation.core.personalization.report import DataRegime, RoundRecord, report_frame
 from simulation.core.random_streams import Draw
-from simulation.core.scenario import Capability
 from simulation.core.targeting import TargetingContext, WeeklyDraw, WeekPurchases, random_recipients
 
 if TYPE_CHECKING:
