@@ -1,6 +1,6 @@
 """Fit time and holdout error of the calibration on CDNOW (prints, never asserts).
 
-    python bench/calibration.py [--populations 3000 5000 8000] [--split 39]
+    python bench/calibration.py [--populations 5000 20000] [--split 39]
 
 For each population simulated per evaluation: reads the CDNOW orders export (from the installed
 lifetimes package), fits the current state on the first ``split`` weeks, predicts the rest and
@@ -27,9 +27,10 @@ from simulation.calibration.holdout import holdout_check
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="benchmark_retailer")
-    parser.add_argument("--populations", type=int, nargs="+", default=[3000, 5000, 8000])
+    parser.add_argument("--populations", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--split", type=int, default=39)
     parser.add_argument("--lapse", choices=["purchase", "hazard"], default="purchase")
+    parser.add_argument("--seed", type=int, default=None, help="the scenario's seed (other luck)")
     args = parser.parse_args()
     start = time.perf_counter()
     log = validate_events(cdnow_csv(), mapping=CDNOW_MAPPING)
@@ -38,7 +39,10 @@ def main() -> None:
           f"{purchases.weeks} weeks; read and summarised in {time.perf_counter() - start:.1f} s")
     for population in args.populations:
         start = time.perf_counter()
-        check = holdout_check(purchases, Scenario.preset(args.preset), levels=CapabilityLevels.uniform(0.0),
+        scenario = Scenario.preset(args.preset)
+        if args.seed is not None:
+            scenario = scenario.replace(seed=args.seed)
+        check = holdout_check(purchases, scenario, levels=CapabilityLevels.uniform(0.0),
                               split=args.split, population=population, lapse=args.lapse)
         seconds = time.perf_counter() - start
         evaluations = check.calibration.evaluations
@@ -46,6 +50,11 @@ def main() -> None:
               f"({seconds / (evaluations + 1):.2f} s each); fitted on weeks 1-{check.split}")
         print(check.summary[["label", "actual", "predicted", "relative_error"]].to_string(
             index=False, float_format=lambda v: f"{v:,.3f}"))
+        fitted = check.calibration.table
+        print(f"fit-period targets: worst relative error {fitted['relative_error'].abs().max():.1%}; "
+              "fitted behaviour: " + ", ".join(
+                  f"{r.parameter} {r.calibrated:.3g}" for r in check.calibration.parameters.itertuples()
+                  if r.part == "behaviour"))
 
 
 if __name__ == "__main__":

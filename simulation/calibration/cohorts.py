@@ -30,6 +30,8 @@ KPI (``W`` = window)       definition
                            weeks (weeks 40-52 for 52: "months 10-12")
 ``revenue_{W}w``           revenue (gross order value) per customer in their first ``W`` weeks
 ``aov``                    gross order value per purchase
+``repeat_value_ratio``     value of a repeat purchase over a first one (:func:`spend_kpis`)
+``spend_spread``           spread of customers' own spending levels (:func:`spend_kpis`)
 =========================  ===================================================================
 """
 
@@ -158,6 +160,67 @@ def order_kpis(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None) -> d
             "orders_per_purchase": float(bw.orders.sum() / n)}
 
 
+EARLY_WEEKS = 13
+"""The weeks after a first purchase that ``early_repeat`` counts."""
+
+
+def early_repeat(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None) -> float:
+    """Repeat purchases per customer in the :data:`EARLY_WEEKS` weeks after the first purchase
+    (tenure weeks 1-12), among customers watched that long: the burst of buying right after
+    a first purchase, which steady buy-till-you-die rates miss."""
+    return tenure_kpis(bw, EARLY_WEEKS, weights)[kpi_name("purchases", EARLY_WEEKS)] - 1.0
+
+
+SPEND_KPIS = ("repeat_value_ratio", "spend_spread")
+"""What order values say about customers (:func:`spend_kpis`)."""
+
+
+def spend_kpis(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None,
+               max_tenure: NDArray[np.int64] | None = None) -> dict[str, float]:
+    """How order values differ between customers, two observable KPIs:
+
+    ``repeat_value_ratio``
+        Average value of a repeat purchase over that of a first purchase. Above 1 when the
+        customers who come back often also spend more per order (repeat purchases are
+        weighted towards them; on CDNOW's weeks 1-39: $41.3 against $34.2).
+    ``spend_spread``
+        Spread of customers' own spending levels: the standard deviation of customers' mean
+        log order value, less what their purchase-to-purchase variation puts into it (a
+        method-of-moments estimate, as the Gamma-Gamma model's heterogeneity in average spend,
+        Fader & Hardie 2013), among customers with 2 or more purchases of positive value.
+
+    ``weights``: one per customer; ``max_tenure``: per customer, purchases at this tenure
+    (weeks since the first) or later are left out, so simulated customers are watched as
+    long as the log's.
+    """
+    nan = float("nan")
+    first = bw.first
+    tenure = bw.week - first[bw.customer]
+    w = np.ones(bw.n_customers) if weights is None else weights
+    keep = (w[bw.customer] > 0) & (bw.amount > 0)
+    if max_tenure is not None:
+        keep &= tenure < max_tenure[bw.customer]
+    cust, amount, repeat = bw.customer[keep], bw.amount[keep], tenure[keep] > 0
+    wr = w[cust]
+    out = {"repeat_value_ratio": nan, "spend_spread": nan}
+    if repeat.any() and (~repeat).any() and wr[repeat].sum() > 0 and wr[~repeat].sum() > 0:
+        out["repeat_value_ratio"] = float(np.average(amount[repeat], weights=wr[repeat])
+                                          / np.average(amount[~repeat], weights=wr[~repeat]))
+    log_value = np.log(amount)
+    n = np.bincount(cust, minlength=bw.n_customers).astype(float)
+    total = np.bincount(cust, weights=log_value, minlength=bw.n_customers)
+    square = np.bincount(cust, weights=log_value**2, minlength=bw.n_customers)
+    two = n >= 2
+    if two.sum() >= 10 and w[two].sum() > 0:
+        mean = total[two] / n[two]
+        within = (square[two] - n[two] * mean**2) / (n[two] - 1)  # each customer's variance
+        wt = w[two]
+        centre = np.average(mean, weights=wt)
+        between = np.average((mean - centre) ** 2, weights=wt) - np.average(within / n[two], weights=wt)
+        out["spend_spread"] = float(np.sqrt(max(between, 0.0)))
+    return out
+
+
 @dataclass(frozen=True)
 class TenureCurves:
     """Customers watched for ``max_tenure`` weeks: cumulative repeat purchases and revenue in
@@ -210,6 +273,27 @@ def lifetime_kpis(bw: BuyingWeeks) -> dict[str, float]:
     }
 
 
+def nbd_spread(bw: BuyingWeeks) -> float | None:
+    """Spread of customers' repeat-buying rates (coefficient of variation) by the method of
+    moments of the negative binomial distribution (NBD; Ehrenberg 1959, the count part of
+    Pareto/NBD and BG/NBD): with ``m`` and ``v`` the mean and variance of repeat purchases in
+    the widest window, ``r = m^2 / (v - m)`` and the gamma-distributed rates have CV
+    ``1 / sqrt(r)``. Drop-out is ignored, so this is a starting point for the fit, not an
+    estimate. None if the log is too short or shows no overdispersion."""
+    window = widest_window(bw)
+    if window is None:
+        return None
+    first = bw.first
+    eligible = first <= bw.weeks - window
+    tenure = bw.week - first[bw.customer]
+    repeats = np.bincount(bw.customer[(tenure >= 1) & (tenure < window)],
+                          minlength=bw.n_customers)[eligible]
+    m, v = float(repeats.mean()), float(repeats.var())
+    if not (m > 0 and v > m):
+        return None
+    return float(np.sqrt((v - m) / m**2))
+
+
 RECENT_WEEKS = 13
 
 
@@ -223,15 +307,25 @@ class Acquisition:
     """Customers acquired in each of them."""
     end: int
     """Weeks observed."""
+    stretch: bool = False
+    """Lay a log that acquired over fewer weeks than the run's window over the whole window, so
+    every customer the run acquires is used. Right only where acquisition timing says nothing
+    about later behaviour: a repeat propensity drawn afresh at the first purchase (log fits,
+    ``behaviour.repeat_propensity_correlation`` = 0); with one propensity for both, the
+    customers a run acquires early are the keener ones and must be matched week for week."""
 
     @classmethod
-    def of(cls, bw: BuyingWeeks) -> Acquisition:
+    def of(cls, bw: BuyingWeeks, *, stretch: bool = False) -> Acquisition:
         weeks, customers = np.unique(bw.first, return_counts=True)
-        return cls(weeks=weeks.astype(np.int64), customers=customers.astype(np.int64), end=bw.weeks)
+        return cls(weeks=weeks.astype(np.int64), customers=customers.astype(np.int64), end=bw.weeks,
+                   stretch=stretch)
 
     def simulated_week(self, window: int) -> NDArray[np.int64]:
-        """The calibration run's acquisition week matched with each of :attr:`weeks`."""
-        scale = min(1.0, window / (int(self.weeks.max()) + 1)) if self.weeks.size else 1.0
+        """The calibration run's acquisition week matched with each of :attr:`weeks` (scaled into
+        the run's ``window`` weeks when the log acquired over more, or with :attr:`stretch`)."""
+        scale = window / (int(self.weeks.max()) + 1) if self.weeks.size else 1.0
+        if not self.stretch:
+            scale = min(1.0, scale)
         return np.minimum(window - 1, np.floor(self.weeks * scale)).astype(np.int64)
 
     def weights(self, first: NDArray[np.int64], window: int) -> NDArray[np.float64]:
@@ -243,6 +337,19 @@ class Acquisition:
         per_week = np.divide(target, have, out=np.zeros(window), where=have > 0)
         out = np.zeros(first.size)
         out[inside] = per_week[first[inside]]
+        return out
+
+    def watched_tenure(self, first: NDArray[np.int64], window: int) -> NDArray[np.int64]:
+        """Per simulated customer (first purchase week ``first``), the tenure the log watched
+        its matched customers for (the log's end less their first week, customer-weighted
+        where several log weeks meet one simulated week); 0 outside the matched weeks."""
+        matched = self.simulated_week(window)
+        count = np.bincount(matched, weights=self.customers, minlength=window)
+        span = np.bincount(matched, weights=self.customers * (self.end - self.weeks), minlength=window)
+        per_week = np.divide(span, count, out=np.zeros(window), where=count > 0)
+        inside = (first >= 0) & (first < window)
+        out = np.zeros(first.size, dtype=np.int64)
+        out[inside] = np.rint(per_week[first[inside]]).astype(np.int64)
         return out
 
     def curves(self, tc: TenureCurves, window: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -23,10 +23,12 @@ from simulation.calibration import cohorts
 from simulation.calibration.fitting import (
     ACQUISITION_WEEKS,
     COHORT_KINDS,
+    LOG_POPULATION,
     Calibration,
     calibrate,
     cohort_run,
     current_state_scenario,
+    log_start,
     project,
 )
 from simulation.core.results import Results
@@ -88,24 +90,27 @@ def log_targets(bw: cohorts.BuyingWeeks, *, kinds: tuple[str, ...] = COHORT_KIND
         targets = {k: v for k, v in cohorts.tenure_kpis(bw, window).items()
                    if k.rsplit("_", 1)[0] in kinds}
     targets["aov"] = cohorts.order_kpis(bw)["aov"]
+    targets |= {k: v for k, v in cohorts.spend_kpis(bw).items() if k in kinds}
+    if "early_repeat" in kinds:
+        targets["early_repeat"] = cohorts.early_repeat(bw)
     targets |= {k: v for k, v in cohorts.block_repeat(bw).items() if k in kinds}
     return targets | (extra or {}), notes
 
 
 def predict(bw: cohorts.BuyingWeeks, split: int, curves: cohorts.TenureCurves,
-            window: int = ACQUISITION_WEEKS) -> tuple[pd.DataFrame, int]:
+            window: int = ACQUISITION_WEEKS, *, stretch: bool = False) -> tuple[pd.DataFrame, int]:
     """Week-by-week actual vs predicted for the log's customers acquired before ``split``.
 
     ``curves``: the simulated customers' cumulative repeat purchases and revenue by tenure,
     covering tenure up to the log's length; each log customer is predicted from the simulated
     customers acquired in the matched week of the calibration run's ``window``
-    (:class:`simulation.calibration.cohorts.Acquisition`).
+    (:class:`simulation.calibration.cohorts.Acquisition`, ``stretch`` as there).
     """
     first = bw.first
     cohort = first < split
     n = int(cohort.sum())
     weeks = bw.weeks
-    acquisition = cohorts.Acquisition.of(bw.before(split))
+    acquisition = cohorts.Acquisition.of(bw.before(split), stretch=stretch)
     acquired, n_f = acquisition.weeks, acquisition.customers
     counts_f, spend_f = acquisition.curves(curves, window)
     top = counts_f.shape[1] - 1
@@ -156,7 +161,7 @@ def holdout_check(
     *,
     levels: CapabilityLevels,
     split: int | None = None,
-    population: int = 5000,
+    population: int = LOG_POPULATION,
     kinds: tuple[str, ...] = COHORT_KINDS,
     extra_targets: dict[str, float] | None = None,
     max_evaluations: int = 40,
@@ -173,13 +178,15 @@ def holdout_check(
     targets, notes = log_targets(fit_part, kinds=kinds, extra=extra_targets)
     calibration = calibrate(scenario, targets, levels=levels, population=population, basis="cohort",
                             skip_unusable=True, max_evaluations=max_evaluations,
-                            progress=progress, acquisition=cohorts.Acquisition.of(fit_part),
-                            lapse=lapse)
+                            progress=progress,
+                            acquisition=cohorts.Acquisition.of(fit_part, stretch=lapse == "purchase"),
+                            lapse=lapse, start=log_start(fit_part, scenario, lapse))
     if notes:
         calibration.skipped.extend(notes)
     run = cohort_run(current_state_scenario(calibration.scenario, population=population), levels,
                      max_tenure=bw.weeks)
-    weekly, n = predict(bw, split, cohorts.tenure_curves(run.purchases, bw.weeks))
+    weekly, n = predict(bw, split, cohorts.tenure_curves(run.purchases, bw.weeks),
+                        stretch=lapse == "purchase")
     last = weekly.iloc[-1]
     orders_per_purchase = cohorts.order_kpis(fit_part)["orders_per_purchase"]
     cohort_customers = bw.first < split
@@ -237,6 +244,8 @@ def fit_and_project(scenario: Scenario, targets: dict[str, float | None], *, lev
     from_log = log is not None
     calibration = calibrate(scenario, targets, levels=levels, gross_margin=gross_margin, basis="cohort",
                             skip_unusable=from_log, progress=progress,
-                            acquisition=cohorts.Acquisition.of(log) if log is not None else None,
-                            lapse="purchase" if from_log else "hazard")
+                            population=LOG_POPULATION if from_log else 5000,
+                            acquisition=None if log is None else cohorts.Acquisition.of(log, stretch=True),
+                            lapse="purchase" if from_log else "hazard",
+                            start=log_start(log, scenario) if log is not None else None)
     return calibration, project(calibration)

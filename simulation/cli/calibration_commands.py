@@ -24,8 +24,10 @@ from simulation.calibration.eventlog import EventLogError, summarise_log, valida
 from simulation.calibration.evidence import evidence_table
 from simulation.calibration.fitting import (
     KPI_SPECS,
+    LOG_POPULATION,
     CalibrationError,
     calibrate,
+    log_start,
     project,
     projected_scenario,
 )
@@ -99,7 +101,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                                                 args.target or None)
             fit = calibrate(scenario, targets, levels=levels, gross_margin=args.margin,
                             skip_unusable=True, progress=text_progress(args.quiet), basis="cohort",
-                            acquisition=cohorts.Acquisition.of(summary.purchases), lapse=args.lapse)
+                            acquisition=cohorts.Acquisition.of(summary.purchases,
+                                                               stretch=args.lapse == "purchase"),
+                            lapse=args.lapse,
+                            population=LOG_POPULATION,
+                            start=log_start(summary.purchases, scenario, args.lapse))
         else:
             if not args.kpi:
                 raise BadInput("give KPIs with --kpi NAME=VALUE (repeatable) or an event log with --events")
@@ -184,8 +190,8 @@ def add_commands(sub: Any) -> None:
                      "and print predicted vs actual for the rest")
     cal.add_argument("--lapse", choices=["purchase", "hazard"],
                      help="how customers lapse: 'purchase' (buy-till-you-die: only right after a "
-                     "purchase; default for --events) or 'hazard' (the scenario's weekly churn "
-                     "hazard; default for --kpi)")
+                     "repeat purchase, with a propensity to buy again of their own; default for "
+                     "--events) or 'hazard' (the scenario's weekly churn hazard; default for --kpi)")
     cal.add_argument("--level", type=float, default=0.0, help="your integration level today, 0 to 1")
     cal.add_argument("--margin", type=float, help="gross margin, share of revenue")
     cal.add_argument("--quiet", action="store_true", help="no progress bar")

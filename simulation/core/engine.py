@@ -52,7 +52,7 @@ from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams,
 from simulation.core.state import Cohort, PlanState, ProgressCallback, RunOutput
 from simulation.core.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.core.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
-from simulation.core.world import World
+from simulation.core.world import People, World
 
 _CAP = {c: i for i, c in enumerate(Capability)}
 
@@ -133,7 +133,8 @@ class Simulation:
         # Largest journey chance a person can have (reminders and an offer at their maximum).
         self.open_bound = (
             world.segments.intent_rate_weekly[world.people.segment] * (1.0 + b.reminder_max_uplift)
-            * (1.0 + e.offer_uplift) * world.people.propensity * 1.0001
+            * (1.0 + e.offer_uplift) * _highest_propensity(world.people)
+            * (1.0 + b.new_customer_intent_boost) * 1.0001
         ).astype(np.float32)
         self.state = PlanState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
@@ -273,7 +274,7 @@ class Simulation:
         offered = self._contacts(week, levels, tally, tables)
         unsubscribed = self._unsubscribes(tally, tables)
         self._contact_conflicts(levels, tally, tables)
-        journeys = self._open_journeys(tally, tables)
+        journeys = self._open_journeys(week, tally, tables)
         bought = self._journeys(week, levels, tally, journeys)
         self._update_satisfaction()
         self._churn(week, tally, tables)
@@ -336,17 +337,38 @@ class Simulation:
         self._touch(offered.flat.compress(tables["annoyed"][offered_key]))
         return offered
 
-    def _open_journeys(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]]) -> Cohort:
+    def _open_journeys(self, week: int, tally: NDArray[np.float64],
+                       tables: dict[str, NDArray[Any]]) -> Cohort:
         """3. Journeys open at each person's intent rate (reminders and offers raise it)."""
         u_open = self._draw(Draw.OPEN_JOURNEY)
         could = self._all_plans((u_open < self.open_bound).nonzero()[0])
         could_key = self._current_keys(could)
-        intent = tables["intent"][could_key] * self.world.people.propensity[could.person]
+        intent = tables["intent"][could_key] * self._propensity(could, could_key)
+        if self.behaviour.new_customer_intent_boost > 0:
+            intent = intent * self._new_customer_boost(week, could)
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
         journeys = could.take(opens)
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
                          np.stack([np.ones(journeys.size, dtype=bool), self.offered.take(journeys.flat)]))
         return journeys
+
+    def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
+        """Each pair's propensity: a customer's own repeat propensity where the scenario
+        separates it from the one that brought them to their first purchase (calibration)."""
+        people = self.world.people
+        if people.repeat_propensity is None:
+            return people.propensity[pairs.person]
+        return np.where(self.layout.is_customer.take(key) != 0, people.repeat_propensity[pairs.person],
+                        people.propensity[pairs.person])
+
+    def _new_customer_boost(self, week: int, pairs: Cohort) -> NDArray[np.float32]:
+        """Journey intent multiplier of new customers: 1 + boost x 0.5^(weeks since the first
+        purchase / half-life); 1 for prospects and for customers from before the start."""
+        b = self.behaviour
+        since = self.state.flat("customer_since")[pairs.flat].astype(np.float32)
+        boost = b.new_customer_intent_boost * np.exp2(-(week - since) / b.new_customer_boost_half_life)
+        new = (since >= 0) & ~self.world.people.existing[pairs.person]
+        return np.where(new, 1.0 + boost, 1.0).astype(np.float32)  # type: ignore[no-any-return]
 
     def _update_satisfaction(self) -> None:
         """6. Satisfaction of the pairs touched this week moves towards their experience (the
@@ -517,6 +539,8 @@ class Simulation:
         order = segs.order_value[seg] * chan.order_value_multiplier[channel] * np.exp(
             segs.order_value_dispersion[seg] * z
         )
+        if world.people.spend_level is not None:  # each customer's own spending level (calibration)
+            order = order * world.people.spend_level[person]
         returned = uniform[2] < chan.return_rate[channel]
         elsewhere = returned & (
             uniform[3] < behaviour.cross_channel_return_share
@@ -559,7 +583,7 @@ class Simulation:
         self.channel_weekly[:, week, 1] += np.bincount(
             plan * n_c + channel, weights=net, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
-        self._dropout_after_purchase(week, tally, buyers)
+        self._dropout_after_purchase(week, tally, buyers, first)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
         offered = self.offered.take(buyers.flat)
@@ -569,13 +593,16 @@ class Simulation:
             for a, b in itertools.pairwise(bounds)
         ]
 
-    def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort) -> None:
-        """BG/NBD drop-out: after a purchase a customer becomes inactive for good with their own
-        probability, Beta distributed with mean ``behaviour.dropout_after_purchase`` (no draw at
-        0, so results stay as without it)."""
+    def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort,
+                                first: NDArray[np.bool_]) -> None:
+        """BG/NBD drop-out: after a repeat purchase (as in BG/NBD, never right after the first:
+        ``first`` marks this week's first purchases) a customer becomes inactive for good with
+        their own probability, Beta distributed with mean ``behaviour.dropout_after_purchase``
+        (no draw at 0, so results stay as without it)."""
         b = self.behaviour
         if b.dropout_after_purchase <= 0 or buyers.size == 0:
             return
+        buyers = buyers.take(~first)
         quits = (self.streams.uniform(Draw.PURCHASE_DROPOUT, week, 0, buyers.person)
                  < dropout_chance(b.dropout_after_purchase, b.dropout_after_purchase_concentration,
                                   self.streams, buyers.person))
@@ -594,6 +621,11 @@ def dropout_chance(mean: float, concentration: float, streams: RandomStreams,
     u = streams.uniform(Draw.PURCHASE_DROPOUT, 0, 1, person).astype(np.float64)
     return betaincinv(mean * concentration, (1.0 - mean) * concentration, u)  # type: ignore[no-any-return]
 
+
+def _highest_propensity(people: People) -> NDArray[np.float32]:
+    """The larger of a person's propensities (before and after the first purchase)."""
+    return people.propensity if people.repeat_propensity is None else np.maximum(
+        people.propensity, people.repeat_propensity)
 
 
 __all__ = ["DRAW_AHEAD_FROM_PEOPLE", "Simulation", "dropout_chance"]

@@ -61,6 +61,8 @@ class Draw(IntEnum):
     TARGETING = 24
     MODEL = 25
     PURCHASE_DROPOUT = 26
+    REPEAT_PROPENSITY = 27
+    SPEND_LEVEL = 28
 
 
 _M1 = np.uint32(0x7FEB352D)

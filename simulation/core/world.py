@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import gammainc, gammaincinv, ndtr, ndtri
 
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, ChannelKind, Plan, Scenario
@@ -67,6 +68,12 @@ class People:
     """Week the person is reached by marketing (0 for existing customers, NEVER if not)."""
     existing: NDArray[np.bool_]
     favourite_channel: NDArray[np.int8]
+    repeat_propensity: NDArray[np.float32] | None = None
+    """Propensity once a customer (``behaviour.repeat_propensity_correlation`` below 1);
+    None: ``propensity`` throughout."""
+    spend_level: NDArray[np.float32] | None = None
+    """Multiplier of the person's order values, mean 1 (``behaviour.spend_heterogeneity``
+    above 0); None: 1 for everyone."""
 
 
 @dataclass(frozen=True)
@@ -164,13 +171,71 @@ def draw_people(scenario: Scenario, segments: SegmentTable, streams: RandomStrea
         aware_week = np.full(n, NEVER, dtype=np.int16)
     aware_week[existing] = 0
     favourite = segments.channel_preference.argmax(axis=1)[segment].astype(np.int8)
+    own = propensity.astype(np.float32)
+    repeat, spend = customer_traits(scenario, own, streams)
     return People(
         segment=segment,
-        propensity=propensity.astype(np.float32),
+        propensity=own,
         aware_week=aware_week,
         existing=existing,
         favourite_channel=favourite,
+        repeat_propensity=repeat,
+        spend_level=spend,
     )
+
+
+_EDGE = 2.0**-25
+"""Keeps uniforms of 24 bits and gamma CDF values off 0 and 1 before a normal quantile."""
+
+
+def customer_traits(scenario: Scenario, propensity: NDArray[np.float32], streams: RandomStreams
+                    ) -> tuple[NDArray[np.float32] | None, NDArray[np.float32] | None]:
+    """Each person's propensity once a customer and their spending level (:class:`People`).
+
+    Both are tied to the acquisition propensity by Gaussian copulas: with ``z`` the normal
+    score of the person's propensity (its gamma CDF value through the normal quantile), the
+    repeat propensity has score ``rho z + sqrt(1 - rho^2) e1`` (``rho`` =
+    ``behaviour.repeat_propensity_correlation``) and a gamma distribution of mean 1 and CV
+    ``behaviour.repeat_propensity_heterogeneity``; the spending level is
+    ``exp(sigma s - sigma^2 / 2)`` with ``s = kappa z_r + sqrt(1 - kappa^2) e2`` (``sigma`` =
+    ``behaviour.spend_heterogeneity``, ``kappa`` = ``behaviour.spend_propensity_correlation``,
+    ``z_r`` the score of the propensity that drives repeat buying), so its mean is 1. ``e1``,
+    ``e2`` are normal quantiles of one uniform per person each (pure functions of seed and
+    person, so a small change of a parameter moves each person a little). At the neutral
+    values (``rho`` = 1, ``sigma`` = 0) nothing is drawn and None is returned.
+    """
+    b = scenario.behaviour
+    rho, sigma, kappa = b.repeat_propensity_correlation, b.spend_heterogeneity, b.spend_propensity_correlation
+    if rho >= 1.0 and sigma <= 0:
+        return None, None
+    person = np.arange(propensity.size)
+    cv = b.intent_heterogeneity
+    if cv > 0:
+        shape = 1.0 / cv**2
+        score = ndtri(np.clip(gammainc(shape, shape * propensity.astype(np.float64)), _EDGE, 1 - _EDGE))
+    else:
+        score = np.zeros(propensity.size)
+    repeat = None
+    if rho < 1.0:
+        fresh = _normal(streams, Draw.REPEAT_PROPENSITY, person)
+        score = rho * score + np.sqrt(1.0 - rho**2) * fresh
+        repeat_cv = b.repeat_propensity_heterogeneity
+        if repeat_cv > 0:
+            repeat_shape = 1.0 / repeat_cv**2
+            repeat = (gammaincinv(repeat_shape, ndtr(score)) / repeat_shape).astype(np.float32)
+        else:
+            repeat = np.ones(propensity.size, dtype=np.float32)
+    spend = None
+    if sigma > 0:
+        level = kappa * score + np.sqrt(1.0 - kappa**2) * _normal(streams, Draw.SPEND_LEVEL, person)
+        spend = np.exp(sigma * level - sigma**2 / 2).astype(np.float32)
+    return repeat, spend
+
+
+def _normal(streams: RandomStreams, kind: Draw, person: NDArray[np.int64]) -> NDArray[np.float64]:
+    """One standard normal per person: the normal quantile of a fixed uniform."""
+    u = streams.uniform(kind, 0, 0, person).astype(np.float64) + _EDGE
+    return ndtri(np.clip(u, _EDGE, 1 - _EDGE))  # type: ignore[no-any-return]
 
 
 def churn_hazard(world: World, segment: NDArray[np.integer], satisfaction: NDArray[np.floating],

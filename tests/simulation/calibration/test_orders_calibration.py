@@ -132,6 +132,32 @@ def test_holdout_prediction_of_a_simulated_log_from_another_seed() -> None:
     assert last["predicted_active"] == pytest.approx(last["actual_active"], rel=0.12)
 
 
+def test_holdout_prediction_with_acquisition_stretched_where_timing_says_nothing() -> None:
+    """With the repeat propensity drawn afresh at the first purchase (a log fit's structure),
+    a log acquired over 12 weeks is predicted from simulated customers acquired over the run's
+    26: acquisition timing carries no selection, so the prediction still lands."""
+    truth = cal.apply_factors(cal.current_state_scenario(Scenario.preset("benchmark_retailer"),
+                                                         population=20000),
+                              {"churn": 0.0, "dropout_after_purchase": 2.0, "order_value": 0.5}
+                              ).replace(behaviour__repeat_propensity_correlation=0.0,
+                                        behaviour__repeat_propensity_heterogeneity=1.8,
+                                        behaviour__new_customer_intent_boost=1.5,
+                                        behaviour__spend_heterogeneity=0.5,
+                                        behaviour__spend_propensity_correlation=0.3)
+    levels = CapabilityLevels.uniform(0.0)
+    source = cal.cohort_run(truth, levels, max_tenure=78).purchases
+    keep = (source.first < 12)[source.customer] & (source.week < 78)
+    codes, customer = np.unique(source.customer[keep], return_inverse=True)
+    log = cohorts.BuyingWeeks(customer=customer, week=source.week[keep], amount=source.amount[keep],
+                              orders=source.orders[keep], n_customers=codes.size, weeks=78)
+    other = cal.cohort_run(truth.replace(seed=truth.seed + 1), levels, max_tenure=78).purchases
+    weekly, n = predict(log, 39, cohorts.tenure_curves(other, 78), stretch=True)
+    last = weekly.iloc[-1]
+    assert n > 500
+    for metric in ("purchases", "revenue", "active"):
+        assert last[f"predicted_{metric}"] == pytest.approx(last[f"actual_{metric}"], rel=0.12), metric
+
+
 @pytest.fixture(scope="module")
 def cdnow() -> cohorts.BuyingWeeks:
     log = validate_events(cdnow_csv(), mapping=CDNOW_MAPPING)
@@ -141,12 +167,20 @@ def cdnow() -> cohorts.BuyingWeeks:
     return summary.purchases
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15's done-when (holdout within 15% on CDNOW) is not met: "
-                   "the fitted customers fall away faster than CDNOW's (-34% to -40%), see the README")
 def test_cdnow_holdout_purchases_and_revenue_within_15_percent(cdnow: cohorts.BuyingWeeks) -> None:
+    """Issue 15's done-when on real data: fitted on CDNOW's weeks 1-39, the predicted purchases
+    and revenue per customer in weeks 40-78 are within 15% of what the customers did (BG/NBD
+    with Gamma-Gamma, fitted on the same weeks by lifetimes: -14% and -18%)."""
     check = holdout_check(cdnow, Scenario.preset("benchmark_retailer"),
                           levels=CapabilityLevels.uniform(0.0), split=39)
-    assert abs(check.error("purchases")) <= 0.15 and abs(check.error("revenue")) <= 0.15
+    summary = check.summary.set_index("metric")
+    assert abs(check.error("purchases")) <= 0.15, summary
+    assert abs(check.error("revenue")) <= 0.15, summary
+    # The fit itself matched its targets, and the structure is the buy-till-you-die one.
+    assert check.calibration.table["relative_error"].abs().max() < 0.15, check.calibration.table
+    behaviour = check.calibration.scenario.behaviour
+    assert behaviour.repeat_propensity_correlation == 0.0
+    assert 1.0 < behaviour.repeat_propensity_heterogeneity < 3.0  # BG/NBD on these weeks: 1.9
 
 
 def test_cli_orders_only_export_with_a_holdout_and_the_kpi_route(tmp_path) -> None:

@@ -120,19 +120,27 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
         touched = True
 
     reminder = 1.0 - b.reminder_max_uplift * np.expm1(-contacts / b.reminder_half_saturation)
-    intent = np.float32(segments.intent_rate_weekly[seg] * reminder) * world.people.propensity[i]
+    people = world.people
+    own = (people.repeat_propensity if people.repeat_propensity is not None and p.customer_since >= 0
+           else people.propensity)
+    intent = np.float32(segments.intent_rate_weekly[seg] * reminder) * own[i]
+    if b.new_customer_intent_boost > 0 and p.customer_since >= 0 and not world.people.existing[i]:
+        boost = b.new_customer_intent_boost * np.exp2(-np.float32(week - p.customer_since)
+                                                      / b.new_customer_boost_half_life)
+        intent = intent * np.float32(1.0 + boost)
     bought_channel, from_network = -1, False
     if u_open < intent:
         bought_channel, experience, touched, from_network = _journey(
             world, streams, week, i, p, level, pref_cdf, experience, touched)
     if bought_channel >= 0:
+        repeat = p.customer_since >= 0  # BG/NBD: drop-out follows repeat purchases only
         experience, touched = _purchase(world, streams, week, i, p, level, bought_channel,
                                         experience)
         discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
         p.orders_discounted[bought_channel] += discount
         p.network_discounted += discount * from_network
         mean, c = b.dropout_after_purchase, b.dropout_after_purchase_concentration
-        if mean > 0:
+        if mean > 0 and repeat:
             own = betaincinv(mean * c, (1 - mean) * c, _draw(streams, Draw.PURCHASE_DROPOUT, 0, 1, i))
             if _draw(streams, Draw.PURCHASE_DROPOUT, week, 0, i) < own:
                 p.lapse_week = week  # inactive for good; the week's churn step no longer applies

@@ -21,9 +21,15 @@ def tiny_scenario(default_scenario):
     )
 
 
-@pytest.mark.parametrize("dropout_after_purchase", [0.0, 0.15])
-def test_vectorized_engine_matches_the_per_person_reference_loop(tiny_scenario, dropout_after_purchase):
-    scenario = tiny_scenario.replace(behaviour__dropout_after_purchase=dropout_after_purchase)
+@pytest.mark.parametrize(("dropout_after_purchase", "repeat_correlation", "boost"),
+                         [(0.0, 1.0, 0.0), (0.15, 1.0, 0.0), (0.15, 0.3, 1.5)])
+def test_vectorized_engine_matches_the_per_person_reference_loop(tiny_scenario, dropout_after_purchase,
+                                                                 repeat_correlation, boost):
+    """Also with the mechanisms of calibration's log fits: a repeat propensity of its own once a
+    customer and a new customer's extra intent."""
+    scenario = tiny_scenario.replace(behaviour__dropout_after_purchase=dropout_after_purchase,
+                                     behaviour__repeat_propensity_correlation=repeat_correlation,
+                                     behaviour__new_customer_intent_boost=boost)
     _, reference = run_reference(scenario)
     streams = RandomStreams(scenario.seed)
     run = Simulation(build_world(scenario, streams), streams, RandomTargeting()).run()
