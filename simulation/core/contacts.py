@@ -1,4 +1,4 @@
-"""What a week's marketing contacts do to a pair holding each contact key (MODEL.md step 2).
+"""What a week's marketing contacts do to a pair holding each contact key (docs/MODEL.md section 3, step 2).
 
 Each channel that knows a subscribed person sends its own ``contact_frequency_weekly`` messages
 (siloed); ``orchestration`` caps the total at ``behaviour.contact_cap_weekly``, and a targeted

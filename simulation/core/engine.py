@@ -6,7 +6,7 @@ only Python loops are over weeks and over the few touchpoints of a journey (and 
 to the targeting policy). Random draws come from :class:`~simulation.core.random_streams.RandomStreams`
 and are indexed by person, so every plan meets the same luck (common random numbers).
 
-A week, for each plan (MODEL.md "Lifecycle"):
+A week, for each plan (docs/MODEL.md section 3, "The weekly steps"):
 
 1. Marketing reach: people whose reach week has come are aware.
 2. Contacts: each channel that knows a subscribed person sends its own messages (siloed) or one

@@ -1,4 +1,4 @@
-"""What :func:`simulation.simulate` returns: immutable tidy frames for every output of MODEL.md."""
+"""What :func:`simulation.simulate` returns: immutable tidy frames for every output (docs/MODEL.md)."""
 
 from __future__ import annotations
 

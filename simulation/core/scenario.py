@@ -167,7 +167,9 @@ class Market(FrozenModel):
     )
     horizon_weeks: int = param(
         156, ge=8, le=520, unit="weeks", step=4,
-        meaning="how long the plans are simulated", source="MODEL.md: 3 years",
+        meaning="how long the plans are simulated",
+        source=("setting; three years by default, long enough for integration to ramp up and pay "
+                "back (docs/MODEL.md section 2)"),
     )
     discount_rate_annual: float = param(
         0.08, ge=0, le=0.5, unit="per year", step=0.01,
@@ -450,7 +452,8 @@ class Economics(FrozenModel):
     )
     retrain_every_weeks: int = param(
         13, ge=1, le=104, unit="weeks", step=1,
-        meaning="how often the targeting model is retrained", source="MODEL.md",
+        meaning="how often the targeting model is retrained",
+        source="setting (docs/MODEL.md section 3, step 7)",
     )
 
 

@@ -54,7 +54,7 @@ class Tally(IntEnum):
 
 
 class LossCause(StrEnum):
-    """Why a journey or a customer was lost (MODEL.md outputs): the ``cause`` key of
+    """Why a journey or a customer was lost (docs/MODEL.md): the ``cause`` key of
     ``Results.losses``; its text is ``cause.<key>`` in the display catalog."""
 
     LOST_CONTEXT = "lost_context"

@@ -1,4 +1,4 @@
-"""Learned offer targeting: what unified customer data is worth (MODEL.md step 8).
+"""Learned offer targeting: what unified customer data is worth (docs/MODEL.md section 3, step 7).
 
 The marketer never sees a person's hidden propensity to shop, only interaction histories, and
 those reveal it only as well as the data is joined up (the capability ``identity``). The

@@ -1,4 +1,4 @@
-"""The learned offer-targeting policy: what unified customer data is worth (MODEL.md step 8).
+"""The learned offer-targeting policy: what unified customer data is worth (docs/MODEL.md section 3, step 7).
 
 Each plan's own data trains the models its ``identity`` level allows
 (:mod:`~simulation.core.personalization.features`): channel models on siloed records, one

@@ -1,7 +1,7 @@
 """A deliberately plain, one-person-at-a-time version of the weekly loop.
 
 It reads the same world and the same random draws as :mod:`simulation.core.engine` but advances each
-person with scalar Python, in the order MODEL.md describes. The vectorized engine must agree
+person with scalar Python, in the order docs/MODEL.md describes. The vectorized engine must agree
 with it person by person (tests/simulation/core/test_reference_model.py), and the journey walk
 (:func:`simulation.core.journey.walk_journeys`) journey by journey with :func:`_journey`
 (tests/simulation/core/test_journey.py). Targeted offers are not

@@ -1,4 +1,4 @@
-"""Closed-form limiting cases (MODEL.md "Checks a correct engine passes")."""
+"""Closed-form limiting cases (docs/MODEL.md section 9, "Checks a correct engine passes")."""
 
 from __future__ import annotations
 

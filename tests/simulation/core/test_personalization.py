@@ -1,4 +1,4 @@
-"""Learned personalization: siloed vs unified data (MODEL.md step 8, issue 4)."""
+"""Learned personalization: siloed vs unified data (docs/MODEL.md section 3, step 7)."""
 
 from __future__ import annotations
 
