@@ -198,8 +198,10 @@ def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = 
 
 
 def _rejoined(head: str, stream: IO[str]) -> Iterator[str]:
-    """The lines of ``head`` (already read) followed by the rest of ``stream``, the line cut by
-    the end of ``head`` joined again."""
+    """The lines of ``head`` (already read) followed by the rest of ``stream``.
+
+    The line cut by the end of ``head`` is joined again.
+    """
     cut = max(head.rfind("\n"), head.rfind("\r")) + 1
     yield from io.StringIO(head[:cut], newline="")
     rest = head[cut:] + stream.readline()
@@ -230,8 +232,11 @@ def _text_stream(source: str | Path | bytes | IO[Any]) -> tuple[IO[str], str]:
 
 
 def _stream_encoding(binary: IO[bytes]) -> str:
-    """The encoding of a seekable binary stream: its start, then a streaming check that the
-    whole file is valid UTF-8, else Windows-1252, else Latin-1. Leaves the stream at 0."""
+    """The encoding of a seekable binary stream; leaves the stream at position 0.
+
+    The codec is detected from its first 64 KiB; if that says UTF-8, a streaming check that the
+    whole file is valid UTF-8, else Windows-1252, else Latin-1 decides.
+    """
     codec = detect_encoding(binary.read(65536))
     binary.seek(0)
     if codec != "utf-8":
@@ -251,8 +256,11 @@ def _stream_encoding(binary: IO[bytes]) -> str:
 
 
 def _aligned(lines: list[str], delimiter: str) -> list[str]:
-    """``lines`` as the parser sees them: a space-delimited file may align its columns with
-    runs of spaces, so leading spaces are not an empty first field."""
+    """``lines`` as the parser sees them.
+
+    A space-delimited file may align its columns with runs of spaces, so leading spaces are
+    not an empty first field.
+    """
     return [line.lstrip(" ") for line in lines] if delimiter == " " else lines
 
 
@@ -336,8 +344,11 @@ def _bare_number(value: str) -> str:
 
 
 def to_numbers(values: pd.Series, decimal: str) -> pd.Series:
-    """Text amounts as floats (NaN where not a finite number), thousands separators, spaces and
-    a currency symbol or code around the number removed."""
+    """Text amounts as floats (NaN where not a finite number).
+
+    Thousands separators, spaces and a currency symbol or code around the number are removed;
+    ``decimal`` (``"."`` or ``","``) is the decimal mark.
+    """
     text = values.astype(str).str.strip().str.extract(_CURRENCY, expand=False).fillna("")
     text = text.str.replace(_SPACES, "", regex=True)
     if decimal == ",":

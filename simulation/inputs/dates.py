@@ -32,12 +32,15 @@ class DateFormat:
 
     @property
     def description(self) -> str:
+        """The format in words for messages, e.g. ``"day/month/year"``."""
         return {"iso": "year-month-day (ISO 8601)", "compact": "YYYYMMDD",
                 "day_first": "day/month/year", "month_first": "month/day/year"}[self.kind]
 
     def parse(self, text: pd.Series) -> pd.Series:
-        """Timestamps of ``text`` (NaT where a value does not parse in this format), naive,
-        in the file's own clock (an offset, if given, is converted to UTC)."""
+        """Naive timestamps of ``text``, NaT where a value does not parse in this format.
+
+        Values are in the file's own clock; an offset, if given, is converted to UTC.
+        """
         text = text.astype(str).str.strip()
         if self.kind == "iso":
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
