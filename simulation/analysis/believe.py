@@ -78,8 +78,11 @@ REVENUE_POINTS = (0.25e6, 0.5e6, 1e6, 2.5e6, 5e6, 10e6, 25e6, 50e6, 100e6)
 
 
 def hybrid_key(kind: str, capability: Capability) -> str:
-    """The plan name of a hybrid: ``alone:context`` (only that capability) or
-    ``all_but:context`` (every capability but that one); its text is the display layer's."""
+    """The plan name of a hybrid, e.g. ``alone:context`` or ``all_but:context``.
+
+    ``alone:<capability>`` is only that capability, ``all_but:<capability>`` every capability
+    but that one; the text shown for it is the display layer's.
+    """
     return f"{kind}:{capability.value}"
 
 
@@ -138,6 +141,7 @@ class BeliefResult:
         return self.base_annual_revenue, float(rows["base"].iloc[0])
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        """The result's tables by export name: thresholds, curves and the size map."""
         return {"believe_thresholds": self.thresholds, "believe_curves": self.curves,
                 "believe_size_map": self.size_map}
 
@@ -225,8 +229,11 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
 
 def estimate_believe_seconds(scenario: Scenario, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS,
                              n_jobs: int | None = None) -> float:
-    """Seconds :func:`believe` should take here: the hybrid search, the grid, two narrowing
-    rounds for every assumption (typical; at most :data:`MAX_ROUNDS`) and the map's runs."""
+    """Seconds :func:`believe` should take on this machine.
+
+    Counts the hybrid search, then for every assumption the grid and two narrowing rounds
+    (typical; at most :data:`MAX_ROUNDS`), and the break-even map's runs.
+    """
     three = {"multichannel": (0.0,) * 6, "omnichannel": (1.0,) * 6, "hybrid": (0.5,) * 6}
     n_runs = len(specs) * (GRID_POINTS + 2) + GRID_POINTS
     tasks = [PlanTask.of(scenario.replace(seed=scenario.seed + i), three) for i in range(n_runs)]

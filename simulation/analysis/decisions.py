@@ -71,6 +71,7 @@ class DecisionAnalysis:
     break_even: dict[str, BreakEven]
 
     def frames(self) -> dict[str, object]:
+        """The tables of every analysis run, by export name (break-even ones suffixed by plan)."""
         out: dict[str, object] = {}
         for part in (self.uncertainty, self.tornado, self.capability_value):
             if part is not None:

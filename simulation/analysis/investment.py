@@ -68,8 +68,11 @@ def full_one_off(scenario: Scenario, capability: Capability) -> float:
 
 
 def one_off_budget(scenario: Scenario, plan: CapabilityLevels) -> float:
-    """Undiscounted one-off cost of a plan: sum of the full one-off cost (:func:`full_one_off`)
-    x the level it adds to what is already in place (currency)."""
+    """Undiscounted one-off cost of a plan (currency).
+
+    The sum over capabilities of the full one-off cost (:func:`full_one_off`) x the level the
+    plan adds to what is already in place.
+    """
     existing = scenario.existing_capabilities
     return float(sum(max(plan.of(c) - existing.of(c), 0.0) * full_one_off(scenario, c)
                      for c in Capability))
@@ -116,6 +119,7 @@ class BreakEven:
     curve: pd.DataFrame
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        """The result as tables: ``break_even`` (one row of the scalars) and ``payback_curve``."""
         row = {k: v for k, v in dataclasses.asdict(self).items() if k != "curve"}
         return {"break_even": pd.DataFrame([row]), "payback_curve": self.curve}
 
@@ -228,6 +232,7 @@ class BestPlan:
     evaluated: pd.DataFrame
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        """The search's evaluated plans as the ``best_plan_search`` table."""
         return {"best_plan_search": self.evaluated}
 
 

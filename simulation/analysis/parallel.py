@@ -73,8 +73,10 @@ def _indexed(function: Callable[[T], R], index: int, argument: T) -> tuple[int, 
 
 
 class TaskRunner(Protocol):
-    """Somewhere else to run an analysis's tasks (e.g. a Dask cluster,
-    :class:`simulation.analysis.cluster.DaskRunner`), installed with :func:`use_runner`."""
+    """Somewhere else to run an analysis's tasks, installed with :func:`use_runner`.
+
+    E.g. a Dask cluster, :class:`simulation.analysis.cluster.DaskRunner`.
+    """
 
     @property
     def workers(self) -> int:
@@ -83,8 +85,10 @@ class TaskRunner(Protocol):
 
     def as_completed(self, function: Callable[[Any], Any], arguments: Sequence[Any]
                      ) -> Iterator[tuple[int, Any]]:
-        """``(index, function(arguments[index]))`` as each finishes; closing the iterator
-        cancels what has not finished."""
+        """``(index, function(arguments[index]))`` pairs in the order the tasks finish.
+
+        Closing the iterator cancels what has not finished.
+        """
         ...
 
 

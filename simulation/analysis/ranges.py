@@ -70,9 +70,12 @@ satisfaction-to-churn link, how much customers hop between channels, margin and 
 
 def main_assumptions(scenario: Scenario, relative: float = DEFAULT_RELATIVE_RANGE
                      ) -> tuple[RangeSpec, ...]:
-    """:data:`MAIN_ASSUMPTIONS` at +-``relative``, then the implementation risk: the one-off
-    overrun and the delay over the ranges the scenario states (``implementation_risk``), so the
-    uncertainty analysis and the tornado draw integration that overruns and starts late."""
+    """:data:`MAIN_ASSUMPTIONS` at +-``relative``, then the implementation risk's ranges.
+
+    The implementation risk is the one-off overrun and the delay (weeks) over the ranges the
+    scenario states (``implementation_risk``), so the uncertainty analysis and the tornado draw
+    integration that overruns and starts late.
+    """
     risk = scenario.implementation_risk
     return (*(RangeSpec(s.path, relative=relative) for s in MAIN_ASSUMPTIONS),
             RangeSpec("implementation_risk.one_off_overrun", risk.overrun_low, risk.overrun_high),

@@ -77,6 +77,7 @@ class PlanTask:
     @classmethod
     def of(cls, scenario: Scenario, plans: Mapping[str, PlanLevels], *,
            keep_weekly: bool = False, size_factors: Sequence[float] = ()) -> PlanTask:
+        """The task that runs ``plans`` (name to capability levels) on ``scenario``."""
         return cls(scenario.canonical_key(), tuple((k, tuple(v)) for k, v in plans.items()),
                    keep_weekly, tuple(float(f) for f in size_factors))
 
@@ -98,8 +99,11 @@ class PlanOutcome:
 
 
 def at_size(scenario: Scenario, factor: float) -> Scenario:
-    """``scenario``'s business scaled by ``factor``: market size, stores (at least one if it has
-    any), stated revenue and orders. Behaviour is unchanged, so a run values at any size."""
+    """``scenario``'s business scaled by ``factor``.
+
+    Scales the market size (at least 100 people), stores (at least one if it has any), stated
+    annual revenue and orders per year. Behaviour is unchanged, so a run values at any size.
+    """
     business = scenario.business
     stores = max(1, round(business.stores * factor)) if business.stores > 0 else 0
     return scenario.replace(

@@ -65,6 +65,7 @@ class TornadoResult:
     plan: str
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        """The bars as the ``tornado`` table."""
         return {"tornado": self.bars}
 
 

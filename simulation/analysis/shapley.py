@@ -133,6 +133,7 @@ class CapabilityValue:
     total_clv_gain: float
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        """The values and the simulated subsets as tables, by export name."""
         return {"shapley_values": self.values, "shapley_subsets": self.subsets}
 
 

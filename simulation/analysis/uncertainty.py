@@ -140,6 +140,7 @@ class UncertaintyResult:
         return float(row["probability"])
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        """The result's five tables by export name (summary, replications, fan, beats, sample)."""
         return {"uncertainty_summary": self.summary, "uncertainty_replications": self.replications,
                 "uncertainty_fan": self.fan, "uncertainty_beats_baseline": self.beats_baseline,
                 "uncertainty_sample": self.sample}
