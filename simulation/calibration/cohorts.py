@@ -50,6 +50,7 @@ WINDOW_KINDS = ("repeat", "purchases", "share_3plus", "active_late", "revenue")
 
 
 def kpi_name(kind: str, window: int) -> str:
+    """The KPI name of ``kind`` over a ``window``-week window, e.g. ``repeat_52w``."""
     return f"{kind}_{window}w"
 
 
@@ -68,6 +69,7 @@ def window_label(kind: str, window: int) -> str:
 
 
 def windowed_kpis(window: int) -> list[str]:
+    """The names of the :data:`WINDOW_KINDS` KPIs over a ``window``-week window."""
     return [kpi_name(k, window) for k in WINDOW_KINDS]
 
 
@@ -161,13 +163,16 @@ def order_kpis(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None) -> d
 
 
 EARLY_WEEKS = 13
-"""The weeks after a first purchase that ``early_repeat`` counts."""
+"""Length of the window from a first purchase (tenure weeks 0-12) that ``early_repeat`` counts."""
 
 
 def early_repeat(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None) -> float:
-    """Repeat purchases per customer in the :data:`EARLY_WEEKS` weeks after the first purchase
-    (tenure weeks 1-12), among customers watched that long: the burst of buying right after
-    a first purchase, which steady buy-till-you-die rates miss."""
+    """Repeat purchases per customer in tenure weeks 1-12, among customers watched that long.
+
+    The window is the first :data:`EARLY_WEEKS` weeks from the first purchase (tenure weeks
+    0-12), the first purchase itself not counted: the burst of buying right after a first
+    purchase, which steady buy-till-you-die rates miss. ``weights`` as in :func:`tenure_kpis`.
+    """
     return tenure_kpis(bw, EARLY_WEEKS, weights)[kpi_name("purchases", EARLY_WEEKS)] - 1.0
 
 
@@ -177,7 +182,7 @@ SPEND_KPIS = ("repeat_value_ratio", "spend_spread")
 
 def spend_kpis(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None,
                max_tenure: NDArray[np.int64] | None = None) -> dict[str, float]:
-    """How order values differ between customers, two observable KPIs:
+    """How order values differ between customers, as two observable KPIs.
 
     ``repeat_value_ratio``
         Average value of a repeat purchase over that of a first purchase. Above 1 when the
@@ -223,8 +228,11 @@ def spend_kpis(bw: BuyingWeeks, weights: NDArray[np.float64] | None = None,
 
 @dataclass(frozen=True)
 class TenureCurves:
-    """Customers watched for ``max_tenure`` weeks: cumulative repeat purchases and revenue in
-    tenure weeks 1 .. k, ``(customers, max_tenure + 1)``, and each one's first purchase week."""
+    """Cumulative repeat buying of the customers watched for ``max_tenure`` weeks.
+
+    ``counts`` and ``spend`` are the repeat purchases and revenue (currency) in tenure weeks
+    1 .. k, shape ``(customers, max_tenure + 1)``; ``first`` is each one's first purchase week.
+    """
 
     counts: NDArray[np.float64]
     spend: NDArray[np.float64]
@@ -257,8 +265,12 @@ def cumulative_by_tenure(bw: BuyingWeeks, max_tenure: int, *, complete: bool = T
 
 
 def lifetime_kpis(bw: BuyingWeeks) -> dict[str, float]:
-    """The event-log KPIs of :data:`simulation.calibration.eventlog.EVENT_KPIS` that count purchases only,
-    on buying weeks (``repeat_12m`` is ``repeat_52w``)."""
+    """The event-log KPIs that count purchases only, on buying weeks.
+
+    These are the ones of :data:`simulation.calibration.eventlog.EVENT_KPIS` that need no
+    visits: ``repeat_12m`` (which is ``repeat_52w``), ``active_second_year`` and
+    ``purchases_per_buyer_year``.
+    """
     first = bw.first
     tenure = bw.week - first[bw.customer]
     nan = float("nan")
@@ -274,12 +286,14 @@ def lifetime_kpis(bw: BuyingWeeks) -> dict[str, float]:
 
 
 def nbd_spread(bw: BuyingWeeks) -> float | None:
-    """Spread of customers' repeat-buying rates (coefficient of variation) by the method of
-    moments of the negative binomial distribution (NBD; Ehrenberg 1959, the count part of
-    Pareto/NBD and BG/NBD): with ``m`` and ``v`` the mean and variance of repeat purchases in
-    the widest window, ``r = m^2 / (v - m)`` and the gamma-distributed rates have CV
-    ``1 / sqrt(r)``. Drop-out is ignored, so this is a starting point for the fit, not an
-    estimate. None if the log is too short or shows no overdispersion."""
+    """Spread (coefficient of variation) of customers' repeat-buying rates, or None.
+
+    By the method of moments of the negative binomial distribution (NBD; Ehrenberg 1959, the
+    count part of Pareto/NBD and BG/NBD): with ``m`` and ``v`` the mean and variance of repeat
+    purchases in the widest window (:func:`widest_window`), ``r = m^2 / (v - m)`` and the
+    gamma-distributed rates have CV ``1 / sqrt(r)``. Drop-out is ignored, so this is a starting
+    point for the fit, not an estimate. None if the log is too short or shows no overdispersion.
+    """
     window = widest_window(bw)
     if window is None:
         return None
@@ -316,21 +330,28 @@ class Acquisition:
 
     @classmethod
     def of(cls, bw: BuyingWeeks, *, stretch: bool = False) -> Acquisition:
+        """The acquisition of the customers in ``bw``: first-purchase weeks and counts."""
         weeks, customers = np.unique(bw.first, return_counts=True)
         return cls(weeks=weeks.astype(np.int64), customers=customers.astype(np.int64), end=bw.weeks,
                    stretch=stretch)
 
     def simulated_week(self, window: int) -> NDArray[np.int64]:
-        """The calibration run's acquisition week matched with each of :attr:`weeks` (scaled into
-        the run's ``window`` weeks when the log acquired over more, or with :attr:`stretch`)."""
+        """The calibration run's acquisition week matched with each of :attr:`weeks`.
+
+        The log's weeks are scaled into the run's ``window`` weeks when the log acquired over
+        more, or with :attr:`stretch`.
+        """
         scale = window / (int(self.weeks.max()) + 1) if self.weeks.size else 1.0
         if not self.stretch:
             scale = min(1.0, scale)
         return np.minimum(window - 1, np.floor(self.weeks * scale)).astype(np.int64)
 
     def weights(self, first: NDArray[np.int64], window: int) -> NDArray[np.float64]:
-        """Weight of each simulated customer (first purchase week ``first``) so that the
-        simulated acquisition weeks match the log's; 0 outside the matched weeks."""
+        """Weight of each simulated customer, so simulated acquisition weeks match the log's.
+
+        ``first`` is each simulated customer's first purchase week; the weight is 0 outside the
+        matched weeks.
+        """
         target = np.bincount(self.simulated_week(window), weights=self.customers, minlength=window)
         inside = (first >= 0) & (first < window)
         have = np.bincount(first[inside], minlength=window).astype(float)
@@ -340,9 +361,12 @@ class Acquisition:
         return out
 
     def watched_tenure(self, first: NDArray[np.int64], window: int) -> NDArray[np.int64]:
-        """Per simulated customer (first purchase week ``first``), the tenure the log watched
-        its matched customers for (the log's end less their first week, customer-weighted
-        where several log weeks meet one simulated week); 0 outside the matched weeks."""
+        """Per simulated customer, the tenure (weeks) the log watched its matched customers for.
+
+        ``first`` is each simulated customer's first purchase week. The tenure is the log's end
+        less the matched customers' first week, customer-weighted where several log weeks meet
+        one simulated week, rounded to whole weeks; 0 outside the matched weeks.
+        """
         matched = self.simulated_week(window)
         count = np.bincount(matched, weights=self.customers, minlength=window)
         span = np.bincount(matched, weights=self.customers * (self.end - self.weeks), minlength=window)
@@ -353,8 +377,11 @@ class Acquisition:
         return out
 
     def curves(self, tc: TenureCurves, window: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Mean simulated cumulative counts and spend for each of :attr:`weeks`, from the
-        simulated customers acquired in the matched week (all of them where none was)."""
+        """Mean simulated cumulative counts and spend for each of :attr:`weeks`.
+
+        Averaged over the simulated customers acquired in the matched week (over all of them
+        where none was).
+        """
         matched = self.simulated_week(window)
         pooled_c, pooled_s = tc.counts.mean(axis=0), tc.spend.mean(axis=0)
         counts = np.empty((matched.size, tc.counts.shape[1]))
@@ -366,8 +393,11 @@ class Acquisition:
         return counts, spend
 
     def block_repeat(self, tc: TenureCurves, window: int) -> dict[str, float]:
-        """Repeat purchases per customer in each block of the log (:func:`block_repeat`),
-        expected from the simulated customers matched to each acquisition week."""
+        """Repeat purchases per customer in each block of the log, as the simulation expects.
+
+        The same keys as :func:`block_repeat` (with ``recent_active``), from the simulated
+        customers matched to each acquisition week.
+        """
         counts, _ = self.curves(tc, window)
         mean = np.concatenate([np.zeros((counts.shape[0], 1)), counts], axis=1)
         top = counts.shape[1] - 1
@@ -394,8 +424,11 @@ class Acquisition:
 
 
 def blocks(weeks: int) -> dict[str, tuple[int, int]]:
-    """The log cut from its end into up to three blocks of :data:`RECENT_WEEKS` weeks:
-    ``recent_repeat`` (the last), ``repeat_block_2`` and ``repeat_block_3`` before it."""
+    """The log cut from its end into up to three blocks of :data:`RECENT_WEEKS` weeks.
+
+    ``recent_repeat`` is the last, ``repeat_block_2`` and ``repeat_block_3`` the ones before
+    it; each is ``(start, end)``, end excluded, and only blocks starting at week 1 or later.
+    """
     names = ("recent_repeat", "repeat_block_2", "repeat_block_3")
     out = {}
     for i, name in enumerate(names):
@@ -407,8 +440,11 @@ def blocks(weeks: int) -> dict[str, tuple[int, int]]:
 
 
 def block_repeat(bw: BuyingWeeks) -> dict[str, float]:
-    """The log's repeat purchases per customer in each of :func:`blocks` (the calibration/
-    holdout tracking curve of the fitting part, in three sums)."""
+    """The log's repeat purchases per customer in each of :func:`blocks`.
+
+    The calibration/holdout tracking curve of the fitting part, in three sums; with the last
+    block, also ``recent_active``: the share of customers who bought again in it.
+    """
     first = bw.first
     repeat = bw.week > first[bw.customer]
     n = max(bw.n_customers, 1)

@@ -26,8 +26,15 @@ class DatasetMissing(LookupError):
 
 
 def cdnow_path() -> Path:
-    """Path of ``CDNOW_master.txt`` inside the installed ``lifetimes`` package (not imported:
-    only its files are read)."""
+    """Path of ``CDNOW_master.txt`` inside the installed ``lifetimes`` package.
+
+    The package is not imported: only its files are read.
+
+    Raises
+    ------
+    DatasetMissing
+        ``lifetimes`` is not installed, or the file is missing from it.
+    """
     spec = importlib.util.find_spec("lifetimes")
     if spec is None or not spec.submodule_search_locations:
         raise DatasetMissing("the CDNOW data set comes with the lifetimes package: "
@@ -39,6 +46,7 @@ def cdnow_path() -> Path:
 
 
 def cdnow_available() -> bool:
+    """Whether the CDNOW file can be read here (see :func:`cdnow_path`)."""
     try:
         cdnow_path()
     except DatasetMissing:
@@ -48,8 +56,11 @@ def cdnow_available() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def cdnow_csv() -> bytes:
-    """The CDNOW file as comma-separated text (its columns are aligned with runs of spaces,
-    which a general reader cannot tell from empty fields)."""
+    """The CDNOW file as comma-separated UTF-8 text.
+
+    The original aligns its columns with runs of spaces, which a general reader cannot tell
+    from empty fields.
+    """
     import pandas as pd
 
     frame = pd.read_csv(cdnow_path(), sep=r"\s+", dtype=str)

@@ -58,6 +58,8 @@ PHYSICAL_WORDS = ("store", "shop", "branch", "outlet", "pos", "kiosk", "boutique
 
 
 class EventType(StrEnum):
+    """The kinds of event a log's ``event_type`` column may hold."""
+
     VISIT = "visit"
     PURCHASE = "purchase"
     RETURN = "return"
@@ -328,8 +330,11 @@ def physical_channels_of(channels: Iterable[str], scenario: Scenario | None = No
 
 def classify_channels(channels: Iterable[str], scenario: Scenario | None = None
                       ) -> tuple[set[str], list[str]]:
-    """Physical channels of a log, and a note for each channel the scenario does not name
-    (classified by its name: words like 'store' or 'branch' mean physical, else digital)."""
+    """Physical channels of a log, and notes on the channels the scenario does not name.
+
+    A channel the scenario does not name is classified by its name (words like 'store' or
+    'branch' mean physical, else digital); the notes list those, one per kind.
+    """
     known = {c.name.lower(): c.kind for c in scenario.channels} if scenario else {}
     physical: set[str] = set()
     guessed: dict[str, list[str]] = {"physical": [], "digital": []}
@@ -469,12 +474,26 @@ def segment_customers(events: pd.DataFrame, *, physical: set[str], n_segments: i
 
 @dataclass(frozen=True)
 class LogSummary:
+    """What a validated log says: its KPIs, channel mix, segments and buying weeks.
+
+    Attributes
+    ----------
+    kpis:
+        :data:`EVENT_KPIS`, order KPIs and the tenure KPIs of the widest window, by name.
+    mix:
+        Channel mix of the log (:func:`channel_mix`).
+    segments:
+        Customer segments of the log (:func:`segment_customers`).
+    physical:
+        The channels taken as physical.
+    """
+
     kpis: dict[str, float]
     mix: pd.DataFrame
     segments: pd.DataFrame
     physical: set[str]
     weeks: int
-    """Span of the log in whole weeks."""
+    """Span of the log in whole weeks (rounded, at least 8)."""
     purchases: BuyingWeeks
     """The log's purchases as buying weeks (:mod:`simulation.calibration.cohorts`)."""
     window: int | None
@@ -493,8 +512,11 @@ def log_buying_weeks(events: pd.DataFrame) -> BuyingWeeks:
 
 
 def summarise_log(log: ValidatedLog, *, scenario: Scenario | None = None) -> LogSummary:
-    """KPIs (:data:`EVENT_KPIS` and the tenure KPIs of :mod:`simulation.calibration.cohorts` over the
-    widest window the log allows), channel mix and segments of a validated log."""
+    """KPIs, channel mix and segments of a validated log.
+
+    The KPIs are :data:`EVENT_KPIS`, the order KPIs and the tenure KPIs of
+    :mod:`simulation.calibration.cohorts` over the widest window the log allows.
+    """
     ev = log.events
     physical, notes = classify_channels(ev["channel"].unique(), scenario)
     if set(ev["channel"].unique()) <= {"unknown"}:
@@ -543,10 +565,12 @@ class EventRecorder:
         self._mask: NDArray[np.uint8] | None = None
 
     def select(self, context: TargetingContext) -> NDArray[np.int64]:
+        """The offers the wrapped policy selects (nothing is recorded here)."""
         return self.inner.select(context)
 
     def observe_week(self, week: int, plan: int, state: PlanState,
                      purchases: WeekPurchases) -> None:
+        """Pass the week on to the wrapped policy; for :attr:`plan`, record first touches and purchases."""
         self.inner.observe_week(week, plan, state, purchases)
         if plan != self.plan:
             return

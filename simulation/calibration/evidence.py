@@ -41,6 +41,8 @@ YEAR_WEEKS = 52
 
 
 class Use(StrEnum):
+    """What an evidence row is for, from its ``use`` column (see :func:`use_of`)."""
+
     TARGET = "target"
     RANGE = "range check"
     INPUT = "input"
@@ -106,18 +108,22 @@ class PresetRuns:
 
     @cached_property
     def hbr_window(self) -> Results:
+        """The multichannel plan over :data:`HBR_WINDOW_WEEKS` weeks (HBR 2017's 14 months)."""
         return simulate_plans(self._scenario(HBR_WINDOW_WEEKS), {MULTI: CapabilityLevels.uniform(0.0)})
 
     @cached_property
     def year(self) -> Results:
+        """The multichannel plan over one year (:data:`YEAR_WEEKS` weeks)."""
         return simulate_plans(self._scenario(YEAR_WEEKS), {MULTI: CapabilityLevels.uniform(0.0)})
 
     @property
     def physical(self) -> list[str]:
+        """Names of the scenario's physical channels."""
         return [c.name for c in self.scenario.channels if c.kind is ChannelKind.PHYSICAL]
 
     @property
     def digital(self) -> list[str]:
+        """Names of the scenario's digital channels."""
         return [c.name for c in self.scenario.channels if c.kind is ChannelKind.DIGITAL]
 
 

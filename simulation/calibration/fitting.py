@@ -90,6 +90,8 @@ from simulation.inputs import InputError
 
 
 class Lever(StrEnum):
+    """A hidden parameter group the fit scales by a factor (meanings in :data:`LEVER_MEANING`)."""
+
     INTENT = "intent"
     DROPOUT = "dropout"
     CHURN = "churn"
@@ -119,7 +121,7 @@ DROPOUT_AFTER_PURCHASE_START = 0.1
 SPEND_HETEROGENEITY_START = 0.5
 """``spend_heterogeneity`` at factor 1 when the lever moves (its preset value is 0)."""
 NEW_CUSTOMER_BOOST_START = 0.5
-"""``spend_heterogeneity`` at factor 1 when the lever moves (its preset value is 0)."""
+"""``new_customer_intent_boost`` at factor 1 when the lever moves (its preset value is 0)."""
 CALIBRATION_REACH = 0.1
 """Weekly reach of the calibration run (at least): most people are reached in its first months."""
 ACQUISITION_WEEKS = 26
@@ -260,8 +262,12 @@ def apply_factors(scenario: Scenario, factors: Mapping[str, float]) -> Scenario:
 
 
 def spread_parameter(scenario: Scenario) -> str:
-    """The behaviour parameter the ``heterogeneity`` lever moves: the spread of the propensity
-    that drives repeat buying (its own when it is drawn afresh at the first purchase)."""
+    """The name of the behaviour parameter the ``heterogeneity`` lever moves.
+
+    It is the spread of the propensity that drives repeat buying: the repeat propensity's own
+    spread when that propensity is not fully tied to the shopping intent
+    (``repeat_propensity_correlation`` < 1), else the intent's.
+    """
     return ("repeat_propensity_heterogeneity" if scenario.behaviour.repeat_propensity_correlation < 1
             else "intent_heterogeneity")
 
@@ -305,10 +311,14 @@ def measure_event_kpis(scenario: Scenario, levels: CapabilityLevels) -> dict[str
 
 
 def smooth_propensity(world: World, streams: RandomStreams) -> World:
-    """``world`` with propensities drawn by inverting the gamma CDF (mean 1, the scenario's
-    coefficient of variation) at one uniform per person: the same distribution as
-    :func:`simulation.core.world.draw_people`, but a small change of the spread moves every person's
-    propensity a little instead of re-drawing them, which the fit's finite differences need."""
+    """``world`` with propensities that move smoothly with their spread.
+
+    Propensities are drawn by inverting the gamma CDF (mean 1, the scenario's coefficient of
+    variation) at one uniform per person: the same distribution as
+    :func:`simulation.core.world.draw_people`, but a small change of the spread moves every
+    person's propensity a little instead of re-drawing them, which the fit's finite differences
+    need. Unchanged if the spread is 0.
+    """
     cv = world.scenario.behaviour.intent_heterogeneity
     if cv <= 0:
         return world
@@ -378,8 +388,11 @@ def cohort_run(scenario: Scenario, levels: CapabilityLevels, *, max_tenure: int)
 
 def cohort_kpis(run: CohortRun, windows: tuple[int, ...] = cohorts.WINDOWS,
                 acquisition: cohorts.Acquisition | None = None) -> dict[str, float]:
-    """Every KPI of :data:`KPI_SPECS` measured on a calibration run, the log's way; with
-    ``acquisition``, simulated customers weighted to the log's acquisition weeks."""
+    """Every KPI of :data:`KPI_SPECS` measured on a calibration run, the log's way.
+
+    Tenure KPIs are measured for each of ``windows`` the run is long enough for. With
+    ``acquisition``, simulated customers are weighted to the log's acquisition weeks.
+    """
     out: dict[str, float] = {}
     weights = (None if acquisition is None
                else acquisition.weights(run.purchases.first, ACQUISITION_WEEKS))
@@ -427,6 +440,13 @@ class Calibration:
         Plain-language lines for targets that could not be reached, saying which and why.
     parameters:
         Fitted hidden parameters, preset vs calibrated, one row per segment and parameter.
+    levels:
+        The current integration levels the fit simulated (in force from week 0).
+    evaluations:
+        Simulations run by the fit.
+    history:
+        Sum of squared weighted residuals (prior terms included) at the start and after each
+        accepted step.
     """
 
     scenario: Scenario
@@ -442,12 +462,17 @@ class Calibration:
 
     @property
     def ok(self) -> bool:
+        """Whether every target was reached within its tolerance."""
         return bool(self.table["within"].all())
 
 
 def usable_targets(targets: Mapping[str, float | None]) -> tuple[dict[str, float], list[str]]:
-    """Targets measured from data: those the data cannot give (empty, or a share of exactly 0
-    or 1, such as the online share of a one-channel log) are skipped, each with a note."""
+    """The targets measured from data that can be fitted, and a note for each one skipped.
+
+    Skipped with a note: those the data cannot give (empty, a share of exactly 0 or 1 such as
+    the online share of a one-channel log, or an amount not above 0). Names that are not in
+    :data:`KPI_SPECS` are dropped without a note.
+    """
     keep, notes = {}, []
     for name, value in targets.items():
         spec = KPI_SPECS.get(name)
@@ -628,9 +653,12 @@ def calibrate(
 
 
 def log_start(bw: cohorts.BuyingWeeks, scenario: Scenario, lapse: str = "purchase") -> dict[str, float]:
-    """Where a log fit starts: the spread of purchase propensity at the NBD moment estimate of
-    the log's repeat buying (:func:`simulation.calibration.cohorts.nbd_spread`), instead of the
-    preset's; the other levers at 1."""
+    """Starting factors of a log fit, by lever name; levers not named start at 1.
+
+    The spread of purchase propensity starts at the NBD moment estimate of the log's repeat
+    buying (:func:`simulation.calibration.cohorts.nbd_spread`) instead of the preset's; empty
+    (every lever at 1) when there is no estimate.
+    """
     name = "repeat_propensity_heterogeneity" if lapse == "purchase" else spread_parameter(scenario)
     spread, now = cohorts.nbd_spread(bw), getattr(scenario.behaviour, name)
     return {Lever.HETEROGENEITY.value: spread / now} if spread and now > 0 else {}

@@ -69,11 +69,12 @@ class Holdout:
     summary: pd.DataFrame
 
     def error(self, metric: str) -> float:
+        """Relative error of the prediction of ``metric`` (one of :data:`HOLDOUT_METRICS`)."""
         return float(self.summary.set_index("metric").loc[metric, "relative_error"])
 
 
 def default_split(bw: cohorts.BuyingWeeks) -> int:
-    """Half the log, but never before the last customers' first quarter of watching."""
+    """The week to split the log at: half its span in weeks, but never before week 13."""
     return max(bw.weeks // 2, 13)
 
 
@@ -209,10 +210,13 @@ LOG_EXTRA_TARGETS = ("online_share", "visitor_conversion")
 
 def targets_from_log(kpis: dict[str, float], bw: cohorts.BuyingWeeks,
                      chosen: list[str] | None = None) -> dict[str, float | None]:
-    """The targets a log gives: its widest tenure window's KPIs, order value, recent repeat
-    buying, online share and visitor conversion; or the ``chosen`` ones (a name without its
-    window, e.g. ``repeat``, takes the log's widest). Values the log cannot give are NaN, to
-    be skipped with a note by :func:`simulation.calibration.fitting.calibrate`."""
+    """The targets a log gives, by KPI name, or only the ``chosen`` ones.
+
+    All of them are its widest tenure window's KPIs, order value, recent repeat buying, online
+    share and visitor conversion. In ``chosen``, a name without its window (e.g. ``repeat``)
+    takes the log's widest. Values the log cannot give are NaN, to be skipped with a note by
+    :func:`simulation.calibration.fitting.calibrate`.
+    """
     window = cohorts.widest_window(bw)
     all_targets, _ = log_targets(bw)
     all_targets |= {k: kpis.get(k, math.nan) for k in LOG_EXTRA_TARGETS}
@@ -237,10 +241,12 @@ def fit_and_project(scenario: Scenario, targets: dict[str, float | None], *, lev
                     gross_margin: float | None = None, log: cohorts.BuyingWeeks | None = None,
                     progress: ProgressCallback | None = None,
                     ) -> tuple[Calibration, Results]:
-    """The app's calibration: targets typed in (``log`` None: weekly-hazard lapses, every bad
-    target refused) or measured from a log (cohort-matched to its acquisition weeks,
-    buy-till-you-die lapses, targets it cannot give skipped), then the plans projected over
-    the scenario's own horizon."""
+    """The app's calibration and the plans projected over the scenario's own horizon.
+
+    The targets are typed in (``log`` None: weekly-hazard lapses, every bad target refused) or
+    measured from a log (cohort-matched to its acquisition weeks, buy-till-you-die lapses,
+    targets it cannot give skipped).
+    """
     from_log = log is not None
     calibration = calibrate(scenario, targets, levels=levels, gross_margin=gross_margin, basis="cohort",
                             skip_unusable=from_log, progress=progress,
