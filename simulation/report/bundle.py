@@ -26,8 +26,10 @@ from simulation.report.pdf import PdfError, html_to_pdf
 
 
 def table_csv(frame: pd.DataFrame, currency: str | None = None) -> bytes:
-    """A table as UTF-8 CSV with readable column names and units, formula-like cells
-    neutralised (:mod:`simulation.inputs.safe_output`)."""
+    """A table as UTF-8 CSV with readable column names and units.
+
+    Formula-like cells are neutralised (:mod:`simulation.inputs.safe_output`).
+    """
     return safe_csv_bytes(readable_columns(frame, currency))
 
 
@@ -67,8 +69,11 @@ def _readme(files: dict[str, str], inputs: ReportInputs) -> str:
 
 
 def bundle_bytes(inputs: ReportInputs, *, images: bool = True) -> bytes:
-    """The zip in memory. ``images``: PNG/SVG charts and the PDF (need Chromium); without
-    Chromium they are left out and README.txt says so."""
+    """The run bundle as zip bytes, built in memory.
+
+    ``images``: add PNG/SVG charts and the PDF (they need Chromium); without Chromium they are
+    left out and README.txt says so.
+    """
     s, cur = inputs.scenario, inputs.scenario.market.currency
     files: dict[str, str] = {}
     buffer = io.BytesIO()

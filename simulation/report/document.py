@@ -70,6 +70,7 @@ class ReportInputs:
 
     @property
     def verdict(self) -> Verdict:
+        """The verdict read from the analysis (see :func:`simulation.report.verdict.verdict_from`)."""
         return verdict_from(self.analysed, self.analysis, population=self.analysed.market.population)
 
 
@@ -84,8 +85,11 @@ def _table(header: list[str], rows: list[list[str]], *, cls: str = "") -> str:
 
 
 def key_numbers(inputs: ReportInputs) -> list[list[str]]:
-    """Rows of the key-number table: KPI, multichannel, omnichannel, omnichannel's 90% range,
-    your custom plan (escaped HTML cells; money in the scenario's currency)."""
+    """Rows of the key-number table, as escaped HTML cells.
+
+    Columns: KPI, multichannel, omnichannel, omnichannel's 90% range, your custom plan (money
+    in the scenario's currency).
+    """
     cur = inputs.scenario.market.currency
     kpis = inputs.results.kpis
     u = inputs.analysis.uncertainty

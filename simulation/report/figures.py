@@ -33,8 +33,11 @@ def provenance(scenario: Scenario, when: dt.date | None = None) -> str:
 
 
 def stamped(fig: go.Figure, scenario: Scenario, when: dt.date | None = None) -> go.Figure:
-    """A copy of ``fig`` with the scenario, date and source as the last lines of its title
-    (the title area grows to fit them; under the plot they collided with the legend)."""
+    """A copy of ``fig`` with the scenario, date and source as the last lines of its title.
+
+    The top margin (and the height, if set) grows by 30 px to fit them; under the plot they
+    collided with the legend.
+    """
     out = go.Figure(fig)
     title = out.layout.title.text or ""
     line = f"{_plain(provenance(scenario, when))}<br>{_plain(SOURCE)}"
@@ -53,8 +56,11 @@ def _plain(text: str) -> str:
 
 
 def page_html(fig: go.Figure, title: str, *, plotly_js: bool | str = True) -> str:
-    """The chart as an interactive page with ``title`` as its HTML title; ``plotly_js`` True
-    embeds plotly.js (self-contained), a file name loads it from beside the page."""
+    """The chart as an interactive HTML page with ``title`` as its title.
+
+    ``plotly_js`` True embeds plotly.js (self-contained); a file name loads it from beside the
+    page.
+    """
     body = fig.to_html(include_plotlyjs=plotly_js, full_html=True,
                        config={"displaylogo": False, "responsive": True})
     return body.replace("<head>", f"<head><title>{html.escape(title)}</title>", 1)

@@ -25,25 +25,35 @@ QUICK_REPLICATIONS = 10
 
 
 def full_request() -> DecisionRequest:
-    """The analyses behind the verdict: the Decisions page's defaults (30 runs, tornado,
-    capability split), so the page shows the same result without running again."""
+    """The analyses behind the verdict: the Decisions page's defaults.
+
+    That is 30 runs, the tornado and the capability split, so the page shows the same result
+    without running again.
+    """
     return DecisionRequest()
 
 
 def quick_request() -> DecisionRequest:
-    """A rough first estimate, on :data:`QUICK_POPULATION` people (labelled as such): the
-    probability and the interval only. The capability split (64 plans) would more than double
-    its time, so the capability to fund first comes with the full analysis."""
+    """The analyses of a rough first estimate: :data:`QUICK_REPLICATIONS` runs, no tornado or split.
+
+    It runs on :data:`QUICK_POPULATION` people (:func:`quick_scenario`; labelled as such) and
+    gives the probability and the interval only. The capability split (64 plans) would more
+    than double its time, so the capability to fund first comes with the full analysis.
+    """
     return DecisionRequest(replications=QUICK_REPLICATIONS, tornado=False, shapley=False)
 
 
 def analyse(key: str, request: DecisionRequest, execution: Execution | None = None) -> DecisionAnalysis:
-    """The decision analyses of the scenario with canonical JSON ``key`` (what a background job
-    runs in its own process: a module-level function of picklable arguments)."""
+    """The decision analyses of the scenario with canonical JSON ``key``.
+
+    This is what a background job runs in its own process: a module-level function of
+    picklable arguments.
+    """
     return decision_analysis(Scenario.from_json(key), request, execution)
 
 
 def quick_scenario(scenario: Scenario) -> Scenario:
+    """``scenario`` with at most :data:`QUICK_POPULATION` simulated people."""
     return scenario.replace(market__population=min(QUICK_POPULATION, scenario.market.population))
 
 
@@ -90,11 +100,15 @@ class Verdict:
 
     @property
     def settled(self) -> bool:
+        """Whether the runs behind the probability have finished."""
         return self.probability is not None
 
     @property
     def plan(self) -> str:
-        """``omnichannel``, ``multichannel`` or ``undecided`` (too close to call)."""
+        """``omnichannel``, ``multichannel`` or ``undecided`` (too close to call).
+
+        Before the runs finish, the sign of the scenario's own NPV gain decides.
+        """
         p = self.probability
         if p is None:
             return "omnichannel" if self.npv_gain > 0 else "multichannel"
@@ -105,6 +119,7 @@ class Verdict:
         return "undecided"
 
     def how_sure(self) -> str:
+        """How sure the plan is in words: "very likely", "likely", "too close to call" or "not yet known"."""
         p = self.probability
         if p is None:
             return "not yet known"
