@@ -70,8 +70,8 @@ collected in store, and the overrun (Flyvbjerg: fat tail, 18% of IT projects ove
 GRID_POINTS = 5
 MAX_ROUNDS = 4
 TOLERANCE_SHARE = 0.01
-"""A threshold is reported as converged when the NPV gain there is within 1% of the gain's
-swing across the range (and within 0.1% of the plan's NPV)."""
+"""A threshold is reported as converged when the NPV gain at an end of its bracket is within 1%
+of the gain's swing over the points evaluated across the range."""
 
 REVENUE_POINTS = (0.25e6, 0.5e6, 1e6, 2.5e6, 5e6, 10e6, 25e6, 50e6, 100e6)
 """Annual revenues (currency) of the break-even map's sizes."""

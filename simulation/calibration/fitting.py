@@ -34,7 +34,7 @@ moment estimate of that spread (:func:`log_start`) and simulates :data:`LOG_POPU
 
 Two ways to measure the simulated current state (``basis``):
 
-``"cohort"`` (the default, used for logs and KPIs alike)
+``"cohort"`` (the app's and the CLI's, for logs and KPIs alike; :func:`calibrate` defaults to ``"kpi"``)
     Simulated customers are measured exactly like a log's customers: purchases are collapsed
     into buying weeks and each KPI counts tenure windows after the first purchase
     (:mod:`simulation.calibration.cohorts`), so simulated and real customers are compared over the same
@@ -206,8 +206,8 @@ cohort-matched, repeat buying in the 13 weeks after the first purchase (the burs
 customer's extra intent fits) and how order values differ between customers
 (:func:`cohorts.spend_kpis`).
 The repeat rate
-(second purchase) can be chosen too; it is left out by default because the simulator has no
-burst of buying right after a first purchase, which the repeat rate mostly counts."""
+(second purchase) can be chosen too; it is left out by default because it mostly counts the
+burst of buying right after a first purchase, which ``early_repeat`` targets directly."""
 KPI_TARGETS = ("conversion_rate", "retention_12m", "aov", "purchases_per_customer_year", "online_share")
 EVENT_TARGETS = ("visitor_conversion", "repeat_12m", "active_second_year", "aov",
                  "purchases_per_buyer_year", "online_share")
