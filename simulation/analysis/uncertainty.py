@@ -156,6 +156,8 @@ def interval_summary(values: pd.DataFrame, point: pd.DataFrame,
         One row per replication and strategy (column ``strategy``) with KPI columns.
     point:
         KPIs of the point run, indexed by strategy.
+    confidence:
+        Coverage of the t-interval and of the percentile range (0.90: 5th to 95th percentile).
     """
     tail = (1 - confidence) / 2
     rows = []

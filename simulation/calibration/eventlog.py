@@ -177,6 +177,8 @@ def validate_events(
     max_rows:
         Rows kept in memory. A longer file is sampled by customer (whole histories kept) so
         that at most about ``max_rows`` remain; the share is reported.
+    chunksize:
+        Rows read and checked at a time.
     delimiter, decimal, day_first:
         The file's delimiter, decimal separator and date order when sniffing cannot tell.
 

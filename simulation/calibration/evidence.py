@@ -334,6 +334,8 @@ def evidence_table(*, population: int | None = None, presets: dict[str, Scenario
         People simulated per run (default: each preset's own population).
     presets:
         Scenarios to use instead of the shipped presets (by preset name), e.g. while tuning.
+    path:
+        The evidence file (default: the shipped ``data/evidence.csv``).
     """
     rows = load_evidence(path)
     needed = set(rows["preset"]) | {B}

@@ -553,6 +553,10 @@ def calibrate(
         ``"cohort"``: the simulated customers measured like a log's, by tenure window
         (:func:`cohort_kpis`); ``"kpi"``: engine KPIs; ``"events"``: KPIs of the simulated
         event log measured like an uploaded log (:func:`simulation.calibration.eventlog.event_kpis`).
+    max_evaluations:
+        Budget of simulations: the search takes no new step once this many have run.
+    progress:
+        Called with the share of the budget used and a short text after each simulation.
     skip_unusable:
         Targets measured from data: skip those the data cannot give, with a note
         (:attr:`Calibration.skipped`), instead of refusing them.

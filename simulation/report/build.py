@@ -20,11 +20,15 @@ def prepare(scenario: Scenario, request: DecisionRequest | None = None, *,
 
     Parameters
     ----------
+    scenario:
+        The scenario of the report (its point run is simulated at its own population).
     request:
         The analyses (default: :func:`~simulation.report.verdict.full_request`, as the app).
     analysis_population:
         Simulated people per analysis run (default: the scenario's own, so the report's point
         numbers and intervals come from the same people and seeds).
+    execution:
+        Workers, progress, cancellation and cache of the analyses.
     """
     request = request or full_request()
     analysed = scenario.replace(market__population=analysis_population) if analysis_population else scenario
