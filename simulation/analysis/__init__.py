@@ -1,8 +1,9 @@
 """Decision analytics on top of the engine: uncertainty, sensitivity, capability value, investment.
 
 Every analysis is a set of independent :class:`~simulation.analysis.runs.PlanTask` runs of
-:func:`simulation.simulate_plans`, executed in parallel through joblib
-(:mod:`simulation.analysis.parallel`), and returns tidy frames.
+:func:`simulation.simulate_plans`, executed in parallel through joblib or a runner installed
+with :func:`~simulation.analysis.parallel.use_runner` (:mod:`simulation.analysis.parallel`),
+and returns tidy frames.
 
 * :func:`uncertainty`: replications with independent seeds and Latin-hypercube draws of the
   assumptions' ranges; 90% intervals of every KPI, P(plan beats multichannel), fan charts.

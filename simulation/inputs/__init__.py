@@ -11,8 +11,10 @@ parses a user's text:
   uploads and the share link's payload, which carries data only, never a path);
 * :mod:`simulation.inputs.csv_input`: delimited tables (event logs), delimiter and decimal
   separator sniffed, read in chunks so memory is bounded by the chunk, not the file;
+* :mod:`simulation.inputs.dates`: a date column's format, decided once from a sample;
 * :mod:`simulation.inputs.safe_output`: what goes back out (CSV cells that a spreadsheet would
-  run as formulas are neutralised, as OWASP recommends).
+  run as formulas are neutralised, as OWASP recommends);
+* :mod:`simulation.inputs.problems`: :class:`InputError`, the one exception type, and the limits.
 
 This package sits below every other layer and imports none of them.
 """

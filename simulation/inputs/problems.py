@@ -17,7 +17,7 @@ class InputError(ValueError):
 
     Every boundary of :mod:`simulation.inputs` raises this (or a subclass, such as
     :class:`~simulation.core.parameters.ScenarioError` and
-    :class:`~simulation.calibration.fitting.eventlog.EventLogError`), so callers catch one type.
+    :class:`~simulation.calibration.eventlog.EventLogError`), so callers catch one type.
     """
 
     def __init__(self, problems: list[str]) -> None:
