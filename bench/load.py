@@ -9,9 +9,15 @@ are the server's alone. For each number of sessions, that many clients connect a
 waits for its first render (the default scenario), then moves the horizon slider to its own
 value (all three plans re-simulated) and then a capability slider to its own value (the custom
 plan re-simulated), waiting each time for the script run to finish. Horizons are distinct
-across sessions and levels, so no update is served from another session's cache.
+across sessions and levels, so no update is served from another session's cache. Then each
+client stays on the page as a browser would, rerunning the page's auto-refreshing fragments
+(``st.fragment(run_every=...)``, announced by ``auto_rerun`` messages) at their interval until
+the Overview's verdict shows its probability (a percentage instead of "…"), at most
+``--verdict-wait`` seconds (0: leave at once, as before).
 
-Printed per level: first-render and slider-update median, p90 and max. Memory: the server's
+Printed per level: first-render and slider-update median, p90 and max, and the seconds from
+the capability update to the verdict's probability (median / p90 / max, and how many sessions
+saw it within the wait). Memory: the server's
 resident set (the app process plus every process it started, e.g. simulation workers) when
 idle after one warm-up session, its peak under load, and ``--settle`` seconds after the last
 sessions closed (the issue asks for three minutes; pass less for a quick run).
@@ -47,6 +53,7 @@ HOST = "127.0.0.1"
 MAX_SESSIONS = 50
 HORIZON_KEY = "p__market__horizon_weeks"
 CAPABILITY_KEY = "p__custom_plan__inventory"
+PROBABILITY_LABEL = "P(omnichannel beats multichannel"
 DEFAULT_HORIZON = 156
 HORIZONS = [h for h in range(88, 236, 4) if h != DEFAULT_HORIZON]
 """36 horizons around the default (cost per run about the default's on average)."""
@@ -62,20 +69,37 @@ class Session:
     first_render: float = float("nan")
     updates: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    values: dict[str, float] = field(default_factory=dict)
+    """Widget values sent so far (a browser sends every widget's state with each rerun)."""
+    fragments: dict[str, float] = field(default_factory=dict)
+    """Auto-rerunning fragments of the page: id -> interval (s)."""
+    settled: bool = False
+    """The verdict's probability is on the page."""
+    probability: float = float("nan")
+    """Seconds from the capability update to the verdict's probability."""
 
 
-def _rerun(session: Session, widget: str | None = None, value: float | None = None) -> bytes:
+def _rerun(session: Session, widget: str | None = None, value: float | None = None,
+           fragment: str | None = None) -> bytes:
     msg = BackMsg()
     state = msg.rerun_script
     state.query_string = session.query
     if widget is not None and value is not None:
+        session.values[session.widgets[widget]] = value
+    for widget_id, widget_value in session.values.items():
         ws = state.widget_states.widgets.add()
-        ws.id = session.widgets[widget]
-        ws.double_array_value.data[:] = [value]
+        ws.id = widget_id
+        ws.double_array_value.data[:] = [widget_value]
+    if fragment is not None:
+        state.fragment_id = fragment
+        state.is_auto_rerun = True
+    else:
+        session.fragments.clear()  # a full run announces its fragments again
     return msg.SerializeToString()
 
 
-async def _until_finished(ws, session: Session, timeout: float) -> None:  # type: ignore[no-untyped-def]
+async def _until_finished(ws, session: Session, timeout: float,  # type: ignore[no-untyped-def]
+                          fragment_run: bool = False) -> None:
     """Read ForwardMsgs until the script run finishes; note widget ids and the query string."""
     while True:
         raw = await asyncio.wait_for(ws.recv(), timeout)
@@ -89,18 +113,30 @@ async def _until_finished(ws, session: Session, timeout: float) -> None:  # type
                         session.widgets[key] = element.slider.id
             elif element.WhichOneof("type") == "exception":
                 session.errors.append(element.exception.message)
+            elif element.WhichOneof("type") == "metric" and element.metric.label.startswith(
+                    PROBABILITY_LABEL):
+                session.settled = element.metric.body.endswith("%")
         elif kind == "page_info_changed":
             session.query = msg.page_info_changed.query_string
+        elif kind == "auto_rerun":
+            session.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            session.fragments.pop(msg.stop_auto_rerun.fragment_id, None)
         elif kind == "script_finished":
             status = msg.script_finished
             if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 continue
+            if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                if fragment_run:
+                    return
+                continue  # a fragment's run, not the one waited for
             if status != ForwardMsg.FINISHED_SUCCESSFULLY:
                 session.errors.append(f"script finished with status {status}")
             return
 
 
-async def _run_session(url: str, session: Session, level: int, timeout: float) -> None:
+async def _run_session(url: str, session: Session, level: int, timeout: float,
+                       verdict_wait: float) -> None:
     horizon = HORIZONS[(level + session.number) % len(HORIZONS)]
     capability = 5 * (1 + session.number % 20)
     async with connect(url, subprotocols=["streamlit"], max_size=None,  # type: ignore[list-item]
@@ -117,11 +153,28 @@ async def _run_session(url: str, session: Session, level: int, timeout: float) -
             await ws.send(_rerun(session, key, value))
             await _until_finished(ws, session, timeout)
             session.updates.append(time.perf_counter() - started)
+        await _wait_for_verdict(ws, session, started, timeout, verdict_wait)
 
 
-async def _level(url: str, sessions: int, level: int, timeout: float) -> list[Session]:
+async def _wait_for_verdict(ws, session: Session, started: float, timeout: float,  # type: ignore[no-untyped-def]
+                            verdict_wait: float) -> None:
+    """Rerun the page's auto-refreshing fragments, as the browser does, until the verdict's
+    probability shows (``session.probability``: seconds since ``started``) or ``verdict_wait``
+    seconds have gone."""
+    deadline = started + verdict_wait
+    while not session.settled and session.fragments and time.perf_counter() < deadline:
+        fragment, interval = next(iter(session.fragments.items()))
+        await asyncio.sleep(interval)
+        await ws.send(_rerun(session, fragment=fragment))
+        await _until_finished(ws, session, timeout, fragment_run=True)
+    if session.settled:
+        session.probability = time.perf_counter() - started
+
+
+async def _level(url: str, sessions: int, level: int, timeout: float,
+                 verdict_wait: float = 0.0) -> list[Session]:
     clients = [Session(i) for i in range(sessions)]
-    done = await asyncio.gather(*(_run_session(url, c, level, timeout) for c in clients),
+    done = await asyncio.gather(*(_run_session(url, c, level, timeout, verdict_wait) for c in clients),
                                 return_exceptions=True)
     for client, outcome in zip(clients, done, strict=True):
         if isinstance(outcome, BaseException):
@@ -236,6 +289,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app.py to serve")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per script run")
+    parser.add_argument("--verdict-wait", type=float, default=300.0,
+                        help="seconds each session stays for the verdict's probability after its "
+                             "capability update (default 300; 0: leave at once)")
     args = parser.parse_args()
     if max(args.sessions) > MAX_SESSIONS or min(args.sessions) < 1:
         parser.error(f"sessions must be between 1 and {MAX_SESSIONS}")
@@ -254,16 +310,21 @@ def main() -> None:
         idle = _tree_rss_mb(server.pid)
         print(f"idle after one warm-up session: {idle:.0f} MB")
         print(f"{'sessions':>8}  {'first render med / p90 / max':>30}  "
-              f"{'update med / p90 / max':>26}  {'wall':>6}  {'app CPU':>7}  {'workers':>7}  errors")
+              f"{'update med / p90 / max':>26}  {'probability med / p90 / max (seen)':>38}  "
+              f"{'wall':>6}  {'app CPU':>7}  {'workers':>7}  errors")
         sampler = MemorySampler(server.pid)
         for level, sessions in enumerate(args.sessions):
             app_cpu, workers_cpu = _cpu(server.pid)
             started = time.perf_counter()
-            clients = asyncio.run(_level(url, sessions, sum(args.sessions[:level]), args.timeout))
+            clients = asyncio.run(_level(url, sessions, sum(args.sessions[:level]), args.timeout,
+                                         args.verdict_wait))
             wall = time.perf_counter() - started
             errors = [e for c in clients for e in c.errors]
             print(f"{sessions:>8}  {_stats([c.first_render for c in clients]):>30}  "
-                  f"{_stats([u for c in clients for u in c.updates]):>26}  {wall:5.1f}s  "
+                  f"{_stats([u for c in clients for u in c.updates]):>26}  "
+                  f"{_stats([c.probability for c in clients]):>26} "
+                  f"({sum(c.settled for c in clients):>2}/{sessions:<2})  "
+                  f"{wall:5.1f}s  "
                   f"{_cpu(server.pid)[0] - app_cpu:6.1f}s  {_cpu(server.pid)[1] - workers_cpu:6.1f}s  "
                   f"{len(errors)}"
                   + (f" (first: {errors[0][:120]})" if errors else ""), flush=True)
