@@ -1,46 +1,55 @@
-"""Background jobs shared by every session of the server: one job per key, whoever asks.
+"""Background work shared by every session: a thin view of the app's worker pool.
 
-The Overview's verdict needs the decision analyses (a minute or more on two cores). They run
-here, in a process-wide registry keyed by (scenario, request): however many sessions show the
-same scenario, it is analysed once, and each session polls the job's progress. Nothing here
-imports Streamlit. The interface is small (:func:`submit`, :func:`get`, :class:`Job`) so the
-jobs can move onto a shared worker pool without touching the pages.
+The Overview's verdict (and the Compare page's) needs decision analyses that take a minute or
+more. They run as background jobs of the one worker pool of the server (:func:`explorer.state.pool`,
+:mod:`explorer.pool`): in its analysis lane, at a lower CPU priority and behind every slider
+run, once per key however many sessions ask, polled rather than waited for. This module starts
+no process and keeps no queue of its own; it adds three things to the pool:
 
-Jobs run one at a time, each in a process of its own started by a daemon thread, at a lower
-priority (:data:`NICENESS`) so that the pages people are using keep the CPU first (the analyses
-use every core through joblib). A job nobody has looked at for :data:`ABANDON_AFTER_SECONDS` is
-skipped before it starts or its process is stopped, so moving a slider ten times does not queue
-ten analyses.
+* **Watching by session.** Every :func:`submit` and :func:`get` counts as the asking session
+  (its Streamlit session id) still looking. A job whose sessions have all moved on
+  (:func:`stop_watching`) or not looked for the pool's lease (15 s) is cancelled, queued or
+  running, so moving a slider ten times does not queue ten analyses.
+* **One answer per key.** A finished analysis stays in the pool's cache for
+  :data:`KEEP_SECONDS` under :func:`pool_key`, whichever page computed it (:func:`put` for a
+  page's own run): :func:`finished` is the one place the Overview, the Decisions page and the
+  Compare page ask whether the analysis of a scenario is done.
+* **Failures in one line.** A job that raised, or whose worker died twice, is reported as
+  :attr:`Job.error` (one line) for :data:`RETRY_AFTER_SECONDS`; then asking again retries.
+
+Keys are ``(scenario canonical JSON, DecisionRequest)`` pairs, as on the Decisions page. Jobs
+run ``function(*args, execution=...)`` through :func:`explorer.runs.run_analysis` in a pool
+worker, so ``function`` and ``args`` must pickle (a module-level function).
 """
 
 from __future__ import annotations
 
-import atexit
-import dataclasses
-import multiprocessing
-import os
-import queue
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
-from multiprocessing.process import BaseProcess
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from simulation.analysis.runs import Execution
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-ABANDON_AFTER_SECONDS = 15.0
-"""Pages showing a job poll it every few seconds; a job unpolled this long is not wanted."""
-KEEP_FINISHED = 16
+from explorer import runs, state
+from explorer.pool import Job as PoolJob
+from explorer.pool import JobCancelled, JobFailed, Priority, pickled_size
 
-NICENESS = 10
-"""How much lower the jobs' processes run than the server (Unix ``nice``)."""
+CACHE_DIR = str(Path(tempfile.gettempdir()) / "omnichannel-analysis-cache")
+"""Where analyses cache each finished task (so a cancelled or preempted job resumes)."""
+KEEP_SECONDS = 3600.0
+"""A finished analysis is kept this long unused (a run: the pool's ``idle_seconds``)."""
+RETRY_AFTER_SECONDS = 60.0
+KEEP_JOBS = 64
 
 
-@dataclass
+@dataclass(frozen=True)
 class Job:
-    """One piece of background work and what is known about it so far."""
+    """What is known about one background job (a snapshot: ask :func:`get` again for news)."""
 
     key: Hashable
     label: str
@@ -49,145 +58,107 @@ class Job:
     result: Any = None
     error: str | None = None
     done: bool = False
-    seen: float = field(default_factory=time.monotonic)
-
-    def touch(self) -> None:
-        """Someone is showing this job: keep it alive."""
-        self.seen = time.monotonic()
-
-    def _abandoned(self) -> bool:
-        return time.monotonic() - self.seen > ABANDON_AFTER_SECONDS
 
 
 _lock = threading.Lock()
-_jobs: OrderedDict[Hashable, Job] = OrderedDict()
-_queue: queue.SimpleQueue[tuple[Job, Callable[..., Any], tuple[Any, ...], Execution]] = queue.SimpleQueue()
-_worker: threading.Thread | None = None
-_running: list[BaseProcess] = []
+_jobs: OrderedDict[Hashable, tuple[PoolJob, float]] = OrderedDict()
+"""The pool jobs started here (to read a failure after the pool has let go of the job)."""
 
 
-def _serve() -> None:
-    while True:
-        job, function, args, execution = _queue.get()
-        try:
-            _run(job, function, args, execution)
-        except Exception as error:  # e.g. a process that cannot start: keep serving
-            job.error, job.done = f"{type(error).__name__}: {error}", True
+def pool_key(key: Hashable) -> tuple[str, Hashable]:
+    """The pool's key of the analysis ``key`` (the Decisions page submits the same)."""
+    return ("analysis", key)
 
 
-def _enqueue(job: Job, function: Callable[..., Any], args: tuple[Any, ...], execution: Execution) -> None:
-    # A daemon thread: a server (or a test run) that exits does not wait for an analysis.
-    global _worker
-    with _lock:
-        if _worker is None or not _worker.is_alive():
-            _worker = threading.Thread(target=_serve, name="omnichannel-background", daemon=True)
-            _worker.start()
-    _queue.put((job, function, args, execution))
-
-
-def _child(function: Callable[..., Any], args: tuple[Any, ...], execution: Execution,
-           messages: Any) -> None:
-    """In the job's own process: lower priority (its joblib workers inherit it), then run."""
-    os.nice(NICENESS)
-
-    def progress(fraction: float, message: str) -> None:
-        messages.put(("progress", fraction, message))
-
-    try:
-        messages.put(("done", function(*args, dataclasses.replace(execution, progress=progress))))
-    except Exception as error:
-        messages.put(("error", f"{type(error).__name__}: {error}"))
-
-
-def _run(job: Job, function: Callable[..., Any], args: tuple[Any, ...], execution: Execution) -> None:
-    """Run the job in a spawned process at lower priority, so the pages people are using keep
-    the CPU first; follow its progress; stop it when nobody is looking any more."""
-    if job._abandoned():
-        _forget(job)
-        return
-    context = multiprocessing.get_context("spawn")
-    messages = context.Queue()
-    process = context.Process(target=_child, args=(function, args, execution, messages),
-                              name=f"omnichannel-{job.label}")
-    process.start()
-    _running.append(process)
-    try:
-        while True:
-            try:
-                message = messages.get(timeout=0.5)
-            except queue.Empty:
-                if job._abandoned():
-                    _forget(job)
-                    return
-                if not process.is_alive():
-                    job.error = "the analysis process stopped unexpectedly"
-                    break
-                continue
-            if message[0] == "progress":
-                job.fraction, job.message = min(max(message[1], 0.0), 1.0), message[2]
-                continue
-            if message[0] == "done":
-                job.result, job.fraction, job.message = message[1], 1.0, "done"
-            else:
-                job.error = message[1]
-            break
-    finally:
-        if process.is_alive():
-            process.terminate()
-        process.join(timeout=5)
-        _running.remove(process)
-    job.done = True
-    with _lock:
-        finished = [k for k, j in _jobs.items() if j.done]
-        for k in finished[:-KEEP_FINISHED]:
-            _jobs.pop(k, None)
-
-
-def _forget(job: Job) -> None:
-    with _lock:
-        if _jobs.get(job.key) is job:
-            _jobs.pop(job.key, None)
-
-
-@atexit.register
-def _stop_running() -> None:
-    # Before multiprocessing's own exit handler, which would wait for the job to finish.
-    for process in list(_running):
-        process.terminate()
+def session_id() -> str | None:
+    """The Streamlit session asking (None outside a script run: one anonymous watcher)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
 
 
 def submit(key: Hashable, function: Callable[..., Any], *args: Any, label: str = "analyses",
-           cache_dir: str | None = None, n_jobs: int | None = None) -> Job:
-    """The job for ``key``: the existing one (touched), or ``function(*args, execution)`` started
-    in the background (``function`` and ``args`` must pickle: the job runs in its own process;
-    ``execution`` carries ``cache_dir``, ``n_jobs`` and a progress callback)."""
+           priority: Priority = Priority.BACKGROUND, watcher: Hashable | None = None) -> Job:
+    """The job for ``key``: its result if known, else the queued or running job (now also
+    watched by ``watcher``, default: this session), else ``function(*args, execution=...)``
+    submitted to the pool at ``priority`` (BACKGROUND, or IDLE for long work that yields to
+    it)."""
+    workers = state.pool()
+    found = _known(key, workers)
+    if found is not None:
+        return found
+    job = workers.submit(pool_key(key), runs.run_analysis, function, args, CACHE_DIR,
+                         priority=priority, progress=True, label=label, kept_seconds=KEEP_SECONDS,
+                         watcher=watcher if watcher is not None else session_id())
+    job.release()  # polled, not waited for: the watcher keeps it wanted
     with _lock:
-        job = _jobs.get(key)
-        if job is not None and job.error is None:
-            job.touch()
-            return job
-        job = Job(key=key, label=label)
-        _jobs[key] = job
-    _enqueue(job, function, args, Execution(n_jobs=n_jobs, cache_dir=cache_dir))
-    return job
+        _jobs[key] = (job, time.monotonic())
+        _jobs.move_to_end(key)
+        while len(_jobs) > KEEP_JOBS:
+            _jobs.popitem(last=False)
+    return _view(key, job)
 
 
-def get(key: Hashable) -> Job | None:
-    """The job for ``key`` if one was submitted and is still kept (touched)."""
-    with _lock:
-        job = _jobs.get(key)
-    if job is not None:
-        job.touch()
-    return job
+def get(key: Hashable, watcher: Hashable | None = None) -> Job | None:
+    """The job for ``key`` (watched by ``watcher``, default: this session), or None if it
+    was never submitted, was cancelled or its result has been dropped."""
+    workers = state.pool()
+    found = _known(key, workers)
+    if found is not None:
+        return found
+    job = workers.watch(pool_key(key), watcher if watcher is not None else session_id())
+    return _view(key, job) if job is not None else None
 
 
 def finished(key: Hashable) -> Any:
-    """The result of the finished job for ``key``, else None."""
-    job = get(key)
-    return job.result if job is not None and job.done and job.error is None else None
+    """The finished analysis for ``key``, else None: the one answer every page reads."""
+    return state.pool().peek(pool_key(key))
 
 
-def put(key: Hashable, result: Any, label: str = "analyses") -> None:
-    """Record a result computed elsewhere (a page's own run) so other sessions reuse it."""
+def put(key: Hashable, result: Any) -> None:
+    """Keep an analysis computed elsewhere (the Decisions page's own run) as the answer for
+    ``key``, for every page and session."""
+    state.pool().cache.put(pool_key(key), result, pickled_size(result), KEEP_SECONDS)
+
+
+def stop_watching(key: Hashable, watcher: Hashable | None = None) -> None:
+    """``watcher`` (default: this session) no longer shows ``key``; its job is cancelled if
+    nobody else waits for or watches it."""
+    state.pool().unwatch(pool_key(key), watcher if watcher is not None else session_id())
+
+
+def _known(key: Hashable, workers: Any) -> Job | None:
+    """A finished job for ``key``: its cached result, or its recent failure."""
+    result = workers.peek(pool_key(key))
+    if result is not None:
+        return Job(key, "analyses", 1.0, "done", result=result, done=True)
     with _lock:
-        _jobs[key] = Job(key=key, label=label, fraction=1.0, message="done", result=result, done=True)
+        entry = _jobs.get(key)
+    if entry is None:
+        return None
+    job, started = entry
+    if not job.done():
+        return None
+    error = job.error()
+    if error is None or isinstance(error, JobCancelled) \
+            or time.monotonic() - started > RETRY_AFTER_SECONDS:
+        with _lock:
+            if _jobs.get(key) == entry:
+                del _jobs[key]
+        return None
+    return _view(key, job)
+
+
+def _view(key: Hashable, job: PoolJob) -> Job:
+    label = job.label or "analyses"
+    if job.done():
+        error = job.error()
+        if error is None:
+            return Job(key, label, 1.0, "done", result=job.result(), done=True)
+        text = str(error) if isinstance(error, JobFailed) else f"{type(error).__name__}: {error}"
+        return Job(key, label, 0.0, "stopped", error=text, done=True)
+    if job.state == "queued":
+        ahead = job.ahead()
+        return Job(key, label, 0.0, f"queued behind {ahead} other analysis job{'s' * (ahead != 1)}"
+                   if ahead else "queued: starts when the analysis worker is free")
+    fraction, message = job.progress or (0.0, "starting")
+    return Job(key, label, min(max(fraction, 0.0), 1.0), message)

@@ -13,13 +13,23 @@ scripts shares about one core. :class:`WorkerPool` runs that work in separate pr
 * **One cache in bytes.** Finished results go into a :class:`ResultCache` bounded in bytes
   (the pickled size the worker sent), least recently used first out, and entries nobody asked
   for within ``idle_seconds`` are dropped too, so memory returns once the users have gone.
-* **Priorities and shares.** The queue is ordered by :class:`Priority` (interactive first),
-  then by arrival. At most ``analysis_workers`` workers run ANALYSIS jobs at once, so the
-  others stay free for the sliders.
+* **Two lanes, priorities.** ``workers`` processes serve INTERACTIVE jobs only (the runs a
+  page waits for to draw: sliders, first render), so no long job ever holds one. Long work
+  (ANALYSIS, BACKGROUND, IDLE: the Decisions page's analyses and the verdict's refinement) runs
+  on ``analysis_workers`` further processes started at a lower CPU priority (``nice``
+  ``analysis_nice``): they use what the interactive workers and the server leave idle. Each
+  lane's queue is ordered by :class:`Priority`, then by arrival (:meth:`WorkerPool.queued`
+  shows that order). A running IDLE job is *preempted* (its worker stopped, the job queued
+  again) when a more urgent long job waits for the lane: analyses cache their finished tasks
+  on disk, so it resumes where it was.
 * **Cancellation.** A job counts its waiters; when the last one :meth:`Job.release` s it, a
-  queued job is dropped (unless BACKGROUND: sessions poll for those), and a running job
-  submitted with ``cancel_running=True`` is stopped by ending its worker's process group (with
-  any processes it started); a fresh worker takes its place.
+  queued job is dropped, and a running job submitted with ``cancel_running=True`` is stopped
+  by ending its worker's process group (with any processes it started); a fresh worker takes
+  its place. Background jobs (BACKGROUND, IDLE) are polled rather than waited for: sessions
+  *watch* them (:meth:`WorkerPool.watch`, by session id); a watcher not heard from for
+  ``lease_seconds`` or gone with :meth:`WorkerPool.unwatch` no longer counts, and a
+  background job with neither waiters nor watchers is cancelled, queued or running.
+  :meth:`WorkerPool.cancel` stops a job whoever waits.
 
 This module does not import Streamlit; :mod:`explorer.state` holds the app's one pool.
 Why processes and not Dask: the work is a few CPU-bound tasks of 0.1-1 s on one machine, and a
@@ -53,10 +63,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS_ENV = "EXPLORER_WORKERS"
 ANALYSIS_WORKERS_ENV = "EXPLORER_ANALYSIS_WORKERS"
+ANALYSIS_NICE_ENV = "EXPLORER_ANALYSIS_NICE"
+LEASE_ENV = "EXPLORER_BACKGROUND_LEASE_SECONDS"
 CACHE_MB_ENV = "EXPLORER_CACHE_MB"
 CACHE_IDLE_ENV = "EXPLORER_CACHE_IDLE_SECONDS"
 DEFAULT_CACHE_MB = 256
 DEFAULT_IDLE_SECONDS = 120.0
+DEFAULT_ANALYSIS_NICE = 10
+DEFAULT_LEASE_SECONDS = 15.0
+SWEEP_SECONDS = 1.0
+"""How often the janitor drops unwatched background jobs (and, less often, idle cache entries)."""
 RETRIES = 1
 """How many times a job whose worker died is started again on a fresh worker."""
 _SINGLE_THREADED = {name: "1" for name in (
@@ -66,15 +82,28 @@ log = logging.getLogger(__name__)
 
 
 class Priority(enum.IntEnum):
-    """Queue order: lower runs first."""
+    """Queue order within a lane: lower runs first. INTERACTIVE jobs run on the interactive
+    workers, all others on the (lower CPU priority) analysis workers."""
 
     INTERACTIVE = 0
     """A page waiting for a run to draw (sliders, first render)."""
-    BACKGROUND = 1
-    """Work computed once per scenario for every session that shows it (e.g. a verdict); it
-    stays queued when nobody waits (sessions poll for it) and its result is cached."""
-    ANALYSIS = 2
-    """Long analyses (Decisions page); limited to ``analysis_workers`` workers at once."""
+    ANALYSIS = 1
+    """A long analysis a session asked for and waits for (Decisions page)."""
+    BACKGROUND = 2
+    """Short work computed once per scenario for every session that shows it (the verdict's
+    quick estimate); polled by watching sessions, its result cached."""
+    IDLE = 3
+    """Long background work (the verdict's full analysis): runs when no other long job waits,
+    and is preempted (queued again, resuming from its task cache) when one comes."""
+
+    @property
+    def lane(self) -> str:
+        return "interactive" if self == Priority.INTERACTIVE else "analysis"
+
+    @property
+    def background(self) -> bool:
+        """Polled by watchers rather than waited for."""
+        return self >= Priority.BACKGROUND
 
 
 class JobFailed(RuntimeError):
@@ -114,18 +143,26 @@ class PoolSettings:
     workers:
         Worker processes (default: one per core, ``EXPLORER_WORKERS``).
     analysis_workers:
-        Most workers running ANALYSIS jobs at once (default: half the workers, at least one;
-        ``EXPLORER_ANALYSIS_WORKERS``).
+        Further worker processes for long jobs (analyses, background work; default: half the
+        workers, at least one; ``EXPLORER_ANALYSIS_WORKERS``).
     cache_bytes:
         Bound of the result cache in bytes (default 256 MB, ``EXPLORER_CACHE_MB``).
     idle_seconds:
         Entries not asked for this long are dropped (default 120 s, ``EXPLORER_CACHE_IDLE_SECONDS``).
+    analysis_nice:
+        How much lower the analysis workers' CPU priority is (Unix ``nice``, default 10,
+        ``EXPLORER_ANALYSIS_NICE``; 0 = the same as the server's).
+    lease_seconds:
+        A session watching a background job counts for this long after it last looked
+        (default 15 s, ``EXPLORER_BACKGROUND_LEASE_SECONDS``).
     """
 
     workers: int
     analysis_workers: int
     cache_bytes: int
     idle_seconds: float
+    analysis_nice: int = DEFAULT_ANALYSIS_NICE
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
 
     @classmethod
     def from_environment(cls, overrides: dict[str, Any] | None = None) -> PoolSettings:
@@ -136,13 +173,15 @@ class PoolSettings:
             "analysis_workers": _env_int(ANALYSIS_WORKERS_ENV, max(1, workers // 2)),
             "cache_bytes": _env_int(CACHE_MB_ENV, DEFAULT_CACHE_MB) * 2**20,
             "idle_seconds": float(_env_int(CACHE_IDLE_ENV, int(DEFAULT_IDLE_SECONDS))),
+            "analysis_nice": _env_int(ANALYSIS_NICE_ENV, DEFAULT_ANALYSIS_NICE),
+            "lease_seconds": float(_env_int(LEASE_ENV, int(DEFAULT_LEASE_SECONDS))),
         }
         for name, value in (overrides or {}).items():
             if name == "cache_mb":
                 values["cache_bytes"] = int(value) * 2**20
             elif name in values:
                 values[name] = type(values[name])(value)
-        values["analysis_workers"] = max(1, min(values["analysis_workers"], values["workers"]))
+        values["analysis_workers"] = max(1, values["analysis_workers"])
         return cls(**values)
 
 
@@ -164,6 +203,8 @@ class ResultCache:
         self.max_bytes = max_bytes
         self.idle_seconds = idle_seconds
         self._entries: OrderedDict[Hashable, tuple[Any, int, float]] = OrderedDict()
+        self._lasting: dict[Hashable, float] = {}
+        """Keys kept longer than ``idle_seconds`` when unused: their own idle time (s)."""
         self._bytes = 0
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Event] = {}
@@ -190,18 +231,24 @@ class ResultCache:
             self._entries.move_to_end(key)
             return entry[0]
 
-    def put(self, key: Hashable, value: Any, nbytes: int) -> None:
-        """Keep ``value`` (``nbytes`` big); a value bigger than the whole bound is not kept."""
+    def put(self, key: Hashable, value: Any, nbytes: int, idle_seconds: float | None = None) -> None:
+        """Keep ``value`` (``nbytes`` big); a value bigger than the whole bound is not kept.
+        ``idle_seconds``: how long it is kept unused, if not the cache's ``idle_seconds``
+        (an analysis that took minutes is worth keeping longer than a run)."""
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
+            self._lasting.pop(key, None)
             if nbytes > self.max_bytes:
                 return
             self._entries[key] = (value, nbytes, time.monotonic())
+            if idle_seconds is not None:
+                self._lasting[key] = idle_seconds
             self._bytes += nbytes
             while self._bytes > self.max_bytes:
-                _, (_, size, _) = self._entries.popitem(last=False)
+                gone, (_, size, _) = self._entries.popitem(last=False)
+                self._lasting.pop(gone, None)
                 self._bytes -= size
 
     def compute(self, key: Hashable, function: Callable[[], Any],
@@ -235,17 +282,20 @@ class ResultCache:
                 running.set()
 
     def expire(self) -> int:
-        """Drop the entries not used for ``idle_seconds``; returns how many went."""
-        limit = time.monotonic() - self.idle_seconds
+        """Drop the entries not used for their idle time; returns how many went."""
+        now = time.monotonic()
         with self._lock:
-            stale = [key for key, (_, _, used) in self._entries.items() if used < limit]
+            stale = [key for key, (_, _, used) in self._entries.items()
+                     if now - used > self._lasting.get(key, self.idle_seconds)]
             for key in stale:
                 self._bytes -= self._entries.pop(key)[1]
+                self._lasting.pop(key, None)
         return len(stale)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._lasting.clear()
             self._bytes = 0
 
 
@@ -259,7 +309,9 @@ class Job:
     """Work submitted to the pool; shared by every session that asked for the same key.
 
     Wait with :meth:`wait`, read with :meth:`result`, leave with :meth:`release`.
-    ``progress`` holds the last ``(fraction, message)`` the worker reported.
+    ``progress`` holds the last ``(fraction, message)`` the worker reported; ``label`` says
+    what the job is (for progress texts). ``state`` is "queued", "running", "cancelling",
+    "preempted" (stopping to make room, then queued again), "done" or "failed".
     """
 
     key: Hashable
@@ -276,6 +328,12 @@ class Job:
     progress: tuple[float, str] | None = None
     attempts: int = 0
     keep: bool = True
+    label: str = ""
+    kept_seconds: float | None = None
+    watchers: dict[Hashable, float] = field(default_factory=dict)
+    """Sessions polling a background job: id -> when last heard from (monotonic s)."""
+    polled: bool = False
+    """Submitted (or joined) as background work: wanted while waited for or watched."""
     _values: dict[Hashable, Any] = field(default_factory=dict)
     _error: BaseException | None = None
     _done: threading.Event = field(default_factory=threading.Event)
@@ -306,6 +364,10 @@ class Job:
         if self._pool is not None:
             self._pool.release(self)
 
+    def error(self) -> BaseException | None:
+        """What a finished job raised (None while it runs or when it succeeded)."""
+        return self._error
+
     def _finish(self, values: dict[Hashable, Any] | None, error: BaseException | None) -> None:
         self._values = values or {}
         self._error = error
@@ -316,23 +378,26 @@ class Job:
 class _Worker:
     """One worker process and the thread that reads its messages."""
 
-    def __init__(self, pool: WorkerPool, number: int) -> None:
+    def __init__(self, pool: WorkerPool, number: int, lane: str) -> None:
         self.pool = pool
         self.number = number
+        self.lane = lane
         self.job: Job | None = None
         self.ready = False
+        nice = pool.settings.analysis_nice if lane == "analysis" else 0
         parent, child = socket.socketpair()
         env = {**os.environ, **_SINGLE_THREADED,
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "explorer.worker", str(child.fileno())],
+            [sys.executable, "-m", "explorer.worker", str(child.fileno()), str(nice)],
             pass_fds=(child.fileno(),), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: a cancel ends what it started too
         )
         child.close()
         self.connection = Connection(parent.detach())
         self._send_lock = threading.Lock()
-        self.reader = threading.Thread(target=self._read, name=f"pool-worker-{number}", daemon=True)
+        self.reader = threading.Thread(target=self._read, name=f"pool-{lane}-worker-{number}",
+                                       daemon=True)
         self.reader.start()
 
     def send(self, message: tuple[Any, ...]) -> bool:
@@ -382,9 +447,12 @@ class WorkerPool:
         self.started_jobs = 0
         """How many jobs have been sent to workers (tests count simulations with it)."""
         self.replaced_workers = 0
+        self.preempted_jobs = 0
         with self._lock:
-            for _ in range(self.settings.workers):
-                self._workers.append(_Worker(self, next(self._numbers)))
+            for lane, count in (("interactive", self.settings.workers),
+                                ("analysis", self.settings.analysis_workers)):
+                for _ in range(count):
+                    self._workers.append(_Worker(self, next(self._numbers), lane))
         self._janitor = threading.Thread(target=self._sweep, name="pool-janitor", daemon=True)
         self._janitor.start()
 
@@ -393,7 +461,8 @@ class WorkerPool:
     def submit(self, key: Hashable, function: Callable[..., Any], *args: Any,
                priority: Priority = Priority.INTERACTIVE, provides: Sequence[Hashable] = (),
                cancel_running: bool = False, progress: bool = False, keep: bool = True,
-               **kwargs: Any) -> Job:
+               watcher: Hashable | None = None, label: str = "",
+               kept_seconds: float | None = None, **kwargs: Any) -> Job:
         """The job computing ``function(*args, **kwargs)`` in a worker, cached under ``key``.
 
         If ``key`` (every key of ``provides``) is cached, the returned job has already
@@ -406,18 +475,27 @@ class WorkerPool:
         function:
             A module-level function (sent by reference); its arguments must pickle.
         priority:
-            Queue order (and for ANALYSIS, the share of workers).
+            Lane and queue order (see :class:`Priority`).
         provides:
             Keys of the dict the function returns, each cached apart (instead of ``key``).
             Submitting any of them later while the job runs joins this job.
         cancel_running:
             Stop the worker if every waiter leaves while it runs (long analyses); otherwise a
-            started job finishes and its result is cached for whoever asks next.
+            started job finishes and its result is cached for whoever asks next. Background
+            jobs are always stopped once nobody waits or watches.
         progress:
             Pass ``progress=callback(fraction, message)`` to the function; the latest report is
             :attr:`Job.progress`.
         keep:
             Cache the result (False: only the job's waiters get it).
+        watcher:
+            For a background job: the session asking (e.g. its id); it keeps the job wanted
+            for ``lease_seconds`` after each :meth:`watch`. ``None`` counts as one anonymous
+            watcher.
+        label:
+            What the job is, for progress texts.
+        kept_seconds:
+            Keep the result this long unused instead of the cache's ``idle_seconds``.
         """
         keys = tuple(provides) or (key,)
         with self._lock:
@@ -426,18 +504,27 @@ class WorkerPool:
             cached = {k: self.cache.get(k, _MISSING) for k in keys}
             if all(v is not _MISSING for v in cached.values()):
                 job = Job(key, function, args, kwargs, priority, tuple(provides), cancel_running,
-                          progress, next(self._seq))
+                          progress, next(self._seq), label=label)
                 job._finish(cached, None)
                 return job
             missing = [k for k in keys if cached[k] is _MISSING]
             running = self._inflight.get(missing[0])
             if running is not None and set(missing) <= set(running.provides or (running.key,)):
                 running.waiters += 1
-                if priority < running.priority and running.state == "queued":
-                    running.priority = priority  # an interactive waiter lifts a background job
+                if priority.background:
+                    running.watchers[watcher] = time.monotonic()
+                    running.polled = True
+                if priority < running.priority and running.state == "queued" \
+                        and priority.lane == running.priority.lane:
+                    running.priority = priority  # e.g. a session waiting lifts a background job
+                    self._dispatch()
                 return running
             job = Job(key, function, args, kwargs, priority, tuple(provides), cancel_running,
-                      progress, next(self._seq), keep=keep, _pool=self)
+                      progress, next(self._seq), keep=keep, label=label,
+                      kept_seconds=kept_seconds, _pool=self)
+            if priority.background:
+                job.watchers[watcher] = time.monotonic()
+                job.polled = True
             for k in keys:
                 self._inflight[k] = job
             self._queue.append(job)
@@ -464,11 +551,48 @@ class WorkerPool:
             job = self._inflight.get(key)
             return job if job is not None and not job.done() else None
 
+    def watch(self, key: Hashable, watcher: Hashable | None = None) -> Job | None:
+        """``watcher`` still wants the background job providing ``key``: the job (queued or
+        running), or None if there is none."""
+        with self._lock:
+            job = self._inflight.get(key)
+            if job is None or job.done():
+                return None
+            job.watchers[watcher] = time.monotonic()
+            return job
+
+    def unwatch(self, key: Hashable, watcher: Hashable | None = None) -> None:
+        """``watcher`` no longer wants the job providing ``key`` (e.g. its session moved to
+        another scenario); the job is cancelled if nobody else waits or watches."""
+        with self._lock:
+            job = self._inflight.get(key)
+            if job is None or job.done():
+                return
+            job.watchers.pop(watcher, None)
+            if job.polled and not self._wanted(job):
+                self._cancel(job)
+
+    def cancel(self, key: Hashable) -> bool:
+        """Stop the queued or running job providing ``key`` whoever waits for it (its waiters
+        get :class:`JobCancelled`); False if there is none."""
+        with self._lock:
+            job = self._inflight.get(key)
+            if job is None or job.done():
+                return False
+            self._cancel(job)
+            return True
+
     def ahead_of(self, job: Job) -> int:
         with self._lock:
             if job.state != "queued":
                 return 0
-            return sum(1 for other in self._queue if _order(other) < _order(job))
+            return sum(1 for other in self._queue
+                       if other.priority.lane == job.priority.lane and _order(other) < _order(job))
+
+    def queued(self) -> list[tuple[Hashable, Priority]]:
+        """Queued jobs (key, priority) in the order they will start within their lane."""
+        with self._lock:
+            return [(job.key, job.priority) for job in sorted(self._queue, key=_order)]
 
     def release(self, job: Job) -> None:
         with self._lock:
@@ -477,31 +601,36 @@ class WorkerPool:
             job.waiters -= 1
             if job.waiters > 0:
                 return
-            if job.state == "queued" and job.priority != Priority.BACKGROUND:
-                self._queue.remove(job)
-                self._forget(job)
-                job._finish(None, JobCancelled("cancelled before it started"))
-            elif job.state == "running" and job.cancel_running:
-                job.state = "cancelling"
-                worker = next((w for w in self._workers if w.job is job), None)
-                if worker is not None:
-                    worker.kill()  # its reader thread sees the end and finishes the job
+            if job.polled:
+                if not self._wanted(job):
+                    self._cancel(job)
+            elif job.state == "queued" or job.cancel_running:
+                self._cancel(job)
 
     # -- state --------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
-        """Workers, queued and running jobs, cache entries and bytes (for logs and tests)."""
+        """Interactive workers (ready, running, queued) and the analysis lane's, cache entries
+        and bytes, counters (for logs and tests)."""
         with self._lock:
-            return {"workers": len(self._workers),
-                    "ready": sum(w.ready for w in self._workers),
-                    "queued": len(self._queue),
-                    "running": sum(w.job is not None for w in self._workers),
+            lanes = {lane: [w for w in self._workers if w.lane == lane]
+                     for lane in ("interactive", "analysis")}
+            return {"workers": len(lanes["interactive"]),
+                    "ready": sum(w.ready for w in lanes["interactive"]),
+                    "queued": sum(j.priority.lane == "interactive" for j in self._queue),
+                    "running": sum(w.job is not None for w in lanes["interactive"]),
+                    "analysis_workers": len(lanes["analysis"]),
+                    "analysis_ready": sum(w.ready for w in lanes["analysis"]),
+                    "analysis_queued": sum(j.priority.lane == "analysis" for j in self._queue),
+                    "analysis_running": sum(w.job is not None for w in lanes["analysis"]),
                     "cached": len(self.cache), "cached_bytes": self.cache.nbytes,
-                    "started_jobs": self.started_jobs, "replaced_workers": self.replaced_workers}
+                    "started_jobs": self.started_jobs, "replaced_workers": self.replaced_workers,
+                    "preempted_jobs": self.preempted_jobs}
 
-    def pids(self) -> list[int]:
+    def pids(self, lane: str | None = None) -> list[int]:
+        """Process ids of the workers (of ``lane``, "interactive" or "analysis", if given)."""
         with self._lock:
-            return [w.process.pid for w in self._workers]
+            return [w.process.pid for w in self._workers if lane in (None, w.lane)]
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Wait until every worker has imported the engine."""
@@ -532,21 +661,38 @@ class WorkerPool:
 
     # -- inside ----------------------------------------------------------------------------------
 
+    def _wanted(self, job: Job) -> bool:
+        """A waiter, or a watcher heard from within the lease (lock held)."""
+        if job.waiters > 0:
+            return True
+        limit = time.monotonic() - self.settings.lease_seconds
+        for watcher in [w for w, seen in job.watchers.items() if seen < limit]:
+            del job.watchers[watcher]
+        return bool(job.watchers)
+
+    def _cancel(self, job: Job) -> None:
+        """Drop a queued job, or stop a running one by ending its worker (lock held)."""
+        if job.state in ("queued",):
+            self._queue.remove(job)
+            self._forget(job)
+            job._finish(None, JobCancelled("cancelled before it started"))
+        elif job.state in ("running", "preempted"):
+            job.state = "cancelling"
+            worker = next((w for w in self._workers if w.job is job), None)
+            if worker is not None:
+                worker.kill()  # its reader thread sees the end and finishes the job
+
     def _dispatch(self) -> None:
-        """Give queued jobs to idle ready workers (lock held)."""
-        while self._queue:
-            idle = [w for w in self._workers if w.ready and w.job is None]
-            if not idle:
-                return
-            analyses = sum(1 for w in self._workers
-                           if w.job is not None and w.job.priority == Priority.ANALYSIS)
-            eligible = [j for j in self._queue if j.priority != Priority.ANALYSIS
-                        or analyses < self.settings.analysis_workers]
+        """Give queued jobs to idle ready workers of their lane; preempt a running IDLE job
+        when a more urgent long job waits (lock held)."""
+        for worker in self._workers:
+            if not (worker.ready and worker.job is None):
+                continue
+            eligible = [j for j in self._queue if j.priority.lane == worker.lane]
             if not eligible:
-                return
+                continue
             job = min(eligible, key=_order)
             self._queue.remove(job)
-            worker = idle[0]
             worker.job = job
             job.state = "running"
             job.attempts += 1
@@ -554,6 +700,18 @@ class WorkerPool:
             if not worker.send(("run", job.seq, job.function, job.args, job.kwargs,
                                 job.wants_progress, job.provides)):
                 worker.kill()  # the reader thread requeues it
+        waiting = [j for j in self._queue if j.priority.lane == "analysis"]
+        lane = [w for w in self._workers if w.lane == "analysis"]
+        # Only when every analysis worker is ready and busy running (none is starting or being
+        # stopped already), and one at a time: the fresh worker takes the urgent job.
+        if waiting and min(waiting, key=_order).priority < Priority.IDLE and all(
+                w.ready and w.job is not None and w.job.state == "running" for w in lane):
+            victim = next((w for w in lane if w.job is not None
+                           and w.job.priority == Priority.IDLE), None)
+            if victim is not None and victim.job is not None:
+                victim.job.state = "preempted"
+                self.preempted_jobs += 1
+                victim.kill()
 
     def _on_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -569,13 +727,15 @@ class WorkerPool:
             if kind == "progress":
                 job.progress = (float(message[2]), str(message[3]))
                 return
+            if job.state != "running":
+                return  # being stopped: its end is handled when the worker exits
             worker.job = None
             if kind == "done":
                 values = {}
                 for k, payload in zip(job.provides or (job.key,), message[2], strict=True):
                     values[k] = pickle.loads(payload)
                     if job.keep:
-                        self.cache.put(k, values[k], len(payload))
+                        self.cache.put(k, values[k], len(payload), job.kept_seconds)
                 self._forget(job)
                 job._finish(values, None)
             else:  # "error": the function raised; the worker is fine
@@ -592,6 +752,10 @@ class WorkerPool:
                 if job.state == "cancelling":
                     self._forget(job)
                     job._finish(None, JobCancelled("cancelled while it ran"))
+                elif job.state == "preempted" and not self._closed:
+                    job.state = "queued"
+                    job.attempts -= 1  # not the job's fault
+                    self._queue.append(job)
                 elif job.attempts <= RETRIES and not self._closed:
                     log.warning("a simulation worker ended during a run; starting it again")
                     job.state = "queued"
@@ -603,7 +767,7 @@ class WorkerPool:
                         "try again or lower Simulated people"))
             if not self._closed:
                 self.replaced_workers += 1
-                self._workers.append(_Worker(self, next(self._numbers)))
+                self._workers.append(_Worker(self, next(self._numbers), worker.lane))
             self._lock.notify_all()
             self._dispatch()
 
@@ -613,14 +777,23 @@ class WorkerPool:
                 del self._inflight[k]
 
     def _sweep(self) -> None:
-        """Every few seconds: drop idle cache entries and give the memory back."""
+        """Every second: cancel background jobs nobody waits for or watches any more; every
+        few seconds: drop idle cache entries and give the memory back."""
         period = max(1.0, min(30.0, self.settings.idle_seconds / 4))
+        last = time.monotonic()
         while True:
-            time.sleep(period)
+            time.sleep(SWEEP_SECONDS)
             if self._closed:
                 return
-            if self.cache.expire():
-                release_freed_memory()
+            with self._lock:
+                jobs = {id(j): j for j in self._inflight.values() if j.polled}
+                for job in jobs.values():
+                    if not job.done() and job.state != "cancelling" and not self._wanted(job):
+                        self._cancel(job)
+            if time.monotonic() - last >= period:
+                last = time.monotonic()
+                if self.cache.expire():
+                    release_freed_memory()
 
 
 _MISSING = object()

@@ -2,19 +2,23 @@
 
 Instantly: the gain and the break-even budget of the scenario's own run (the numbers on the KPI
 cards). Then a quick estimate (few runs, 2,000 people) and the full analysis (the Decisions
-page's defaults on the scenario's own people and seeds) arrive from :mod:`explorer.background`,
-computed once per scenario for every session; a progress bar polls while they run.
+page's defaults on the scenario's own people and seeds) arrive as background jobs of the
+server's worker pool (:mod:`explorer.background`): behind every slider run, computed once per
+scenario for every session, the full analysis yielding to any quick estimate. A progress bar
+polls while they run; a session moving to another scenario stops watching the old one's jobs
+(cancelled when nobody else shows that scenario). Whether the full analysis of a scenario is
+done has one answer, :func:`explorer.background.finished`, for the Overview, the Decisions
+page and the Compare page.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import tempfile
-from pathlib import Path
 
 import streamlit as st
 
 from explorer import background
+from explorer.pool import Priority
 from simulation import Scenario
 from simulation.analysis import DecisionAnalysis, DecisionRequest
 from simulation.analysis.investment import break_even_from
@@ -32,9 +36,11 @@ from simulation.report.verdict import (
     verdict_from,
 )
 
-CACHE_DIR = str(Path(tempfile.gettempdir()) / "omnichannel-analysis-cache")
 POLL_SECONDS = 2.0
 DRAWN = "verdict_drawn"
+WATCHING = "verdict_watching"
+ANALYSE = analyse
+"""What the jobs run (module-level, sent to a worker by reference; tests replace it)."""
 
 
 def full_key(scenario: Scenario, request: DecisionRequest | None = None) -> tuple[str, DecisionRequest]:
@@ -47,12 +53,32 @@ def _quick_key(scenario: Scenario) -> tuple[str, DecisionRequest]:
 
 
 def start(scenario: Scenario) -> None:
-    """Queue the quick estimate, then the full analysis (no-ops when already known)."""
-    quick = quick_scenario(scenario)
-    background.submit(_quick_key(scenario), analyse, quick.canonical_key(), quick_request(),
-                      label="quick estimate", cache_dir=CACHE_DIR, n_jobs=1)  # no worker start-up
-    background.submit(full_key(scenario), analyse, scenario.canonical_key(), full_request(),
-                      label="full analysis", cache_dir=CACHE_DIR)
+    """Ask for the quick estimate and the full analysis, watched by this session (joining
+    the jobs another session started; no-ops when already known)."""
+    if background.finished(full_key(scenario)) is None:
+        quick = quick_scenario(scenario)
+        if background.finished(_quick_key(scenario)) is None:
+            background.submit(_quick_key(scenario), ANALYSE, quick.canonical_key(), quick_request(),
+                              label="quick estimate", priority=Priority.BACKGROUND)
+        background.submit(full_key(scenario), ANALYSE, scenario.canonical_key(), full_request(),
+                          label="full analysis", priority=Priority.IDLE)
+
+
+def _watch_only(scenario: Scenario) -> None:
+    """This session shows ``scenario`` now: stop watching the jobs of the one it showed
+    before (they are cancelled if no other session shows it)."""
+    keys = [_quick_key(scenario), full_key(scenario)]
+    for old in st.session_state.get(WATCHING, []):
+        if old not in keys:
+            background.stop_watching(old)
+    st.session_state[WATCHING] = keys
+
+
+def stage_of(scenario: Scenario) -> str:
+    """"full", "quick" or "point": the best estimate known for ``scenario`` right now."""
+    if background.finished(full_key(scenario)) is not None:
+        return "full"
+    return "quick" if background.finished(_quick_key(scenario)) is not None else "point"
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -92,6 +118,7 @@ def panel(results: Results) -> Verdict:
 def panel_with_analysis(results: Results) -> tuple[Verdict, str, DecisionAnalysis | None]:
     """:func:`panel`, also returning the stage and the analysis behind it (for the report)."""
     scenario = results.scenario
+    _watch_only(scenario)
     start(scenario)
     verdict, stage, analysis = best(scenario, results)
     st.session_state[DRAWN] = (scenario.canonical_key(), stage)
@@ -133,16 +160,18 @@ def metrics(verdict: Verdict, currency: str) -> None:
 @st.fragment(run_every=POLL_SECONDS)
 def _progress(key: str) -> None:
     scenario = Scenario.from_json(key)
-    full = background.get(full_key(scenario))
-    quick = background.get(_quick_key(scenario))
-    stage = "full" if full and full.done else "quick" if quick and quick.done else "point"
+    stage = stage_of(scenario)
     if st.session_state.get(DRAWN) != (key, stage):
         st.rerun(scope="app")
-    job = quick if stage == "point" and quick is not None else full
-    if job is None:
+    full = background.get(full_key(scenario))  # each look keeps the jobs wanted
+    quick = background.get(_quick_key(scenario)) if stage == "point" else None
+    job = quick if quick is not None else full
+    if job is None:  # cancelled meanwhile (e.g. this session was away): ask again
+        start(scenario)
         return
     if job.error:
-        st.error(f"The {job.label} stopped: {job.error}")
+        st.error(f"The {job.label} behind the verdict stopped: {job.error}. The numbers above "
+                 "are from this scenario's own run; it is tried again in a minute.")
         return
     st.progress(job.fraction, text=f"Refining the verdict ({job.label}): {job.message}")
 
@@ -165,7 +194,7 @@ def _job_progress(key: tuple[str, DecisionRequest]) -> None:
     if job is None or job.done:
         st.rerun(scope="app")
     assert job is not None
-    st.progress(job.fraction, text=f"{job.label}: {job.message}")
+    st.progress(job.fraction, text=f"{job.label.capitalize()}: {job.message}")
 
 
 def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, DecisionRequest],

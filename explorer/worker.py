@@ -1,6 +1,8 @@
-"""Entry module of a simulation worker process: ``python -m explorer.worker FD``.
+"""Entry module of a simulation worker process: ``python -m explorer.worker FD [NICE]``.
 
-Started by :class:`explorer.pool.WorkerPool` with one end of a socket pair as ``FD``. It
+Started by :class:`explorer.pool.WorkerPool` as ``python -m explorer.worker FD [NICE]`` with one
+end of a socket pair as ``FD``; ``NICE`` lowers its CPU priority (the pool's analysis workers,
+which must leave the CPU to the interactive ones first; processes it starts inherit it). It
 imports the engine (never the app script or Streamlit), says it is ready, then runs the jobs
 it is sent one at a time and sends back each result pickled, or the exception it raised. It
 exits when the socket closes or its parent process goes away.
@@ -89,6 +91,8 @@ def serve(connection: Connection) -> None:
 
 def main(argv: list[str]) -> None:
     connection = Connection(int(argv[1]))
+    if len(argv) > 2 and int(argv[2]) > 0:
+        os.nice(int(argv[2]))
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     with contextlib.suppress(EOFError, OSError, KeyboardInterrupt):
         serve(connection)

@@ -102,3 +102,56 @@ def test_report_downloads_from_the_overview(tiny: Scenario):
     overview_p = _verdict(at)["P(omnichannel beats multichannel on NPV)"]
     assert overview_p in text
     assert "The verdict" in text and "Caveats" in text
+
+
+def test_two_sessions_on_the_same_scenario_share_one_job(tiny: Scenario):
+    from explorer import state
+
+    shared = tiny.replace(seed=5151)
+    first = _open(shared)
+    assert not first.exception
+    workers = state.pool()
+    key = background.pool_key(verdict_view.full_key(shared))
+    job = workers.running(key)
+    second = _open(shared)  # another session (or this one reloaded)
+    assert not second.exception
+    if job is not None and not job.done():
+        assert workers.running(key) is job
+    _wait_for_full(shared)
+    started = workers.stats()["started_jobs"]
+    third = _open(shared)
+    assert any("Final:" in c.value for c in third.caption)
+    assert workers.stats()["started_jobs"] == started  # nothing simulated or analysed again
+
+
+def test_a_crashed_analysis_is_a_clear_message_and_the_session_keeps_its_state(
+        tiny: Scenario, monkeypatch: pytest.MonkeyPatch):
+    from tests.explorer import background_work
+
+    monkeypatch.setattr(verdict_view, "ANALYSE", background_work.crash_analysis)
+    crashing = tiny.replace(seed=6161)
+    at = _open(crashing)
+    deadline = time.monotonic() + 180
+    while not [e for e in at.error if "worker stopped" in e.value]:
+        assert time.monotonic() < deadline, "no message about the crashed analysis"
+        time.sleep(1.0)
+        at.run()
+    assert not at.exception
+    assert at.session_state["scenario"].canonical_key() == crashing.canonical_key()
+    assert _verdict(at)["Largest one-off budget that pays back"].startswith("$")
+
+
+def test_an_analysis_run_on_the_decisions_page_is_the_overviews_final_verdict(tiny: Scenario):
+    own = tiny.replace(seed=7171)
+    at = AppTest.from_file(APP, default_timeout=420)
+    at.query_params["s"] = own.to_url_token()
+    at.switch_page("pages/decisions.py").run()  # straight to Decisions: no verdict job yet
+    assert not at.exception
+    assert background.get(verdict_view.full_key(own)) is None
+    at.button(key="dec_run").click().run()  # the page's own run, waited for
+    assert not at.exception
+    assert background.finished(verdict_view.full_key(own)) is not None
+    decisions = _verdict(at)
+    overview = _open(own)  # a fresh session on the Overview
+    assert any("Final:" in c.value for c in overview.caption)
+    assert _verdict(overview) == decisions

@@ -20,3 +20,15 @@ def slow(seconds: float, execution: Execution) -> str:
 
 def fail(execution: Execution) -> None:
     raise ValueError("no such thing")
+
+
+def crash(execution: Execution) -> None:
+    """Ends its worker abruptly every time (as an out-of-memory kill would)."""
+    import os
+
+    os._exit(137)
+
+
+def crash_analysis(key: str, request: object, execution: Execution) -> None:
+    """In place of the verdict's analysis: its worker dies every time."""
+    crash(execution)

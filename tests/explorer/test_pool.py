@@ -1,5 +1,7 @@
-"""The shared worker pool: coalescing, the byte-bounded cache, priorities and the analyses'
-share, cancellation without processes left behind, dead workers replaced, a quiet start."""
+"""The shared worker pool: coalescing, the byte-bounded cache, the interactive and analysis lanes
+and their priorities, background jobs watched by sessions (cancelled when nobody watches,
+preempted by more urgent work), cancellation without processes left behind, dead workers
+replaced, a quiet start. Behaviour only: no timings are asserted."""
 
 from __future__ import annotations
 
@@ -31,9 +33,12 @@ from tests.explorer.test_runs import _assert_same
 ROOT = Path(__file__).resolve().parents[2]
 
 
+LEASE = 2.0
+
+
 def _settings(workers: int = 2, analysis_workers: int = 1) -> PoolSettings:
     return PoolSettings(workers=workers, analysis_workers=analysis_workers,
-                        cache_bytes=64 * 2**20, idle_seconds=600)
+                        cache_bytes=64 * 2**20, idle_seconds=600, lease_seconds=LEASE)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +154,7 @@ def test_a_cancelled_analysis_leaves_no_process_behind(pool: WorkerPool, tmp_pat
     with pytest.raises(JobCancelled):
         job.result()
     assert _wait(lambda: not _alive(worker) and not _alive(grandchild))
-    assert _wait(lambda: pool.stats()["ready"] == 2)
+    assert _wait(lambda: pool.stats()["analysis_ready"] == 1)
     assert worker not in pool.pids()
 
 
@@ -164,21 +169,119 @@ def test_queued_jobs_nobody_waits_for_are_dropped(pool: WorkerPool):
         job.release()
 
 
-def test_sliders_go_ahead_of_analyses_which_keep_to_their_share(pool: WorkerPool):
-    analyses = [pool.submit(f"long-{i}", pool_jobs.square_slowly, i, 1.5, priority=Priority.ANALYSIS)
-                for i in range(3)]
-    assert _wait(lambda: analyses[0].state == "running")
-    time.sleep(0.2)
-    # One worker of two for analyses: the others wait although a worker is free...
-    assert [a.state for a in analyses[1:]] == ["queued", "queued"]
-    slider = pool.submit("slider", pool_jobs.square_slowly, 4, 0.0)
-    # ...for the interactive run, which starts at once and is ahead of them in the queue.
-    assert slider.wait(10) and slider.result() == 16
-    assert analyses[1].state == "queued"
-    later = pool.submit("slider-2", pool_jobs.square_slowly, 5, 0.1)
-    assert later.ahead() == 0 and analyses[2].ahead() >= 1
-    for job in (*analyses, slider, later):
-        assert job.wait(30)
+def test_long_jobs_never_hold_an_interactive_worker(pool: WorkerPool):
+    long = [pool.submit(f"long-{i}", pool_jobs.square_slowly, i, 1.5, priority=priority)
+            for i, priority in enumerate([Priority.ANALYSIS, Priority.BACKGROUND, Priority.IDLE])]
+    assert _wait(lambda: long[0].state == "running")
+    # One analysis worker: the other long jobs wait although both interactive workers are free...
+    assert [j.state for j in long[1:]] == ["queued", "queued"]
+    assert pool.stats()["running"] == 0
+    # ...and slider runs start at once on them, whatever long work is queued.
+    sliders = [pool.submit(f"slider-{i}", pool_jobs.square_slowly, i, 0.3) for i in range(2)]
+    assert _wait(lambda: all(j.state != "queued" for j in sliders))
+    assert all(j.ahead() == 0 for j in sliders) and long[2].ahead() == 1
+    for job in (*long, *sliders):
+        assert job.wait(60)
+        job.release()
+    assert [j.result() for j in sliders] == [0, 1]
+
+
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_analysis_workers_run_at_a_lower_cpu_priority_than_the_interactive_ones(pool: WorkerPool):
+    interactive, analysis = pool.pids("interactive"), pool.pids("analysis")
+    assert len(interactive) == 2 and len(analysis) == 1
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert [_nice(pid) for pid in interactive] == [base, base]
+    assert _nice(analysis[0]) == min(19, base + 10)
+
+
+def test_the_queue_puts_sliders_first_then_analyses_then_background_work(pool: WorkerPool):
+    blockers = [pool.submit(f"busy-{i}", pool_jobs.square_slowly, i, 1.0) for i in range(2)]
+    busy_lane = pool.submit("busy-analysis", pool_jobs.square_slowly, 9, 1.0, priority=Priority.ANALYSIS)
+    assert _wait(lambda: all(j.state == "running" for j in (*blockers, busy_lane)))
+    full = pool.submit("verdict-full", pool_jobs.square_slowly, 1, 0.0, priority=Priority.IDLE,
+                       watcher="s1")
+    quick = pool.submit("verdict-quick", pool_jobs.square_slowly, 2, 0.0,
+                        priority=Priority.BACKGROUND, watcher="s1")
+    analysis = pool.submit("decisions", pool_jobs.square_slowly, 3, 0.0, priority=Priority.ANALYSIS)
+    slider = pool.submit("slider-late", pool_jobs.square_slowly, 4, 0.0)
+    order = [key for key, _ in pool.queued()]
+    assert order == ["slider-late", "decisions", "verdict-quick", "verdict-full"]
+    assert slider.ahead() == 0 and analysis.ahead() == 0 and quick.ahead() == 1 and full.ahead() == 2
+    for job in (*blockers, busy_lane, slider, analysis, quick, full):
+        assert job.wait(60)
+        job.release()
+
+
+def test_a_background_job_is_cancelled_when_its_last_watcher_moves_on_and_frees_its_worker(
+        pool: WorkerPool, tmp_path: Path):
+    pid_file = tmp_path / "pids"
+    job = pool.submit("verdict-slow", pool_jobs.sleep_with_a_child, str(pid_file),
+                      priority=Priority.IDLE, watcher="session-a")
+    job.release()  # polled, not waited for
+    pool.watch("verdict-slow", "session-b")
+    assert _wait(lambda: pid_file.exists() and len(pid_file.read_text().split()) == 2)
+    worker, grandchild = (int(p) for p in pid_file.read_text().split())
+    pool.unwatch("verdict-slow", "session-a")
+    pool.watch("verdict-slow", "session-b")  # still shown by another session: it goes on
+    assert job.state == "running"
+    pool.unwatch("verdict-slow", "session-b")
+    assert job.wait(30)
+    with pytest.raises(JobCancelled):
+        job.result()
+    assert _wait(lambda: not _alive(worker) and not _alive(grandchild))
+    assert _wait(lambda: pool.stats()["analysis_ready"] == 1)
+    after = pool.submit("after-cancel", pool_jobs.square_slowly, 5, 0.0, priority=Priority.BACKGROUND)
+    after.release()
+    assert after.wait(60) and after.result() == 25
+
+
+def test_a_background_job_nobody_looks_at_any_more_is_cancelled(pool: WorkerPool):
+    job = pool.submit("unwatched", pool_jobs.square_slowly, 3, 600.0, priority=Priority.IDLE,
+                      watcher="gone")
+    job.release()
+    assert job.wait(LEASE + 30), "an unwatched background job kept running"
+    with pytest.raises(JobCancelled):
+        job.result()
+    assert pool.running("unwatched") is None
+    assert _wait(lambda: pool.stats()["analysis_ready"] == 1)
+
+
+def test_a_full_analysis_yields_to_a_quick_estimate_and_then_finishes(pool: WorkerPool):
+    preempted = pool.stats()["preempted_jobs"]
+    full = pool.submit("full", pool_jobs.square_slowly, 6, 2.0, priority=Priority.IDLE, watcher="s")
+    assert _wait(lambda: full.state == "running" and pool.stats()["analysis_running"] == 1)
+    quick = pool.submit("quick", pool_jobs.square_slowly, 7, 0.0, priority=Priority.BACKGROUND,
+                        watcher="s")
+    assert quick.wait(60) and quick.result() == 49
+    assert pool.stats()["preempted_jobs"] == preempted + 1
+    while not full.wait(0.5):
+        pool.watch("full", "s")  # the session keeps looking
+    assert full.result() == 36
+    for job in (full, quick):
+        job.release()
+
+
+def test_a_session_waiting_for_a_background_job_lifts_it_and_another_session_keeps_it(
+        pool: WorkerPool):
+    blocker = pool.submit("lane-busy", pool_jobs.square_slowly, 1, 1.0, priority=Priority.ANALYSIS)
+    assert _wait(lambda: blocker.state == "running")
+    verdict = pool.submit(("analysis", "k2"), pool_jobs.square_slowly, 8, 0.5, priority=Priority.IDLE,
+                          watcher="overview")
+    verdict.release()
+    decisions = pool.submit(("analysis", "k2"), pool_jobs.square_slowly, 8, 0.5,
+                            priority=Priority.ANALYSIS, cancel_running=True)
+    assert decisions is verdict and verdict.priority == Priority.ANALYSIS
+    decisions.release()  # the Decisions page left; the Overview still shows it
+    assert not verdict.done()
+    while not verdict.wait(0.5):
+        pool.watch(("analysis", "k2"), "overview")
+    assert verdict.result() == 64 and pool.peek(("analysis", "k2")) == 64
+    assert blocker.wait(30)
+    blocker.release()
 
 
 def test_cache_is_bounded_in_bytes_least_recently_used_out():
@@ -224,7 +327,10 @@ def test_settings_come_from_the_environment_then_overrides(monkeypatch: pytest.M
     monkeypatch.setenv("EXPLORER_CACHE_MB", "10")
     settings = PoolSettings.from_environment()
     assert (settings.workers, settings.analysis_workers, settings.cache_bytes) == (6, 3, 10 * 2**20)
-    assert PoolSettings.from_environment({"workers": 2, "analysis_workers": 5}).analysis_workers == 2
+    assert settings.analysis_nice == 10 and settings.lease_seconds == 15.0
+    monkeypatch.setenv("EXPLORER_ANALYSIS_NICE", "5")
+    overridden = PoolSettings.from_environment({"workers": 2, "analysis_workers": 3})
+    assert (overridden.workers, overridden.analysis_workers, overridden.analysis_nice) == (2, 3, 5)
 
 
 def test_starting_the_pool_and_running_a_simulation_writes_nothing_to_the_log(small_scenario: Scenario):
@@ -270,8 +376,9 @@ def test_an_analysis_goes_to_the_operators_dask_scheduler_but_never_to_a_local_c
 def test_a_background_job_is_computed_once_for_every_session_polling_for_it(pool: WorkerPool):
     started = pool.stats()["started_jobs"]
     polls = []
-    for _ in range(3):  # three sessions ask and leave at once (they poll, never wait)
-        job = pool.submit(("verdict", "k"), pool_jobs.square_slowly, 6, 0.5, priority=Priority.BACKGROUND)
+    for session in range(3):  # three sessions ask and leave at once (they poll, never wait)
+        job = pool.submit(("verdict", "k"), pool_jobs.square_slowly, 6, 0.5,
+                          priority=Priority.BACKGROUND, watcher=f"session-{session}")
         polls.append(job)
         job.release()
     assert polls[0] is polls[1] is polls[2]
