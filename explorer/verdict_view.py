@@ -211,15 +211,20 @@ def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, D
 
 @st.fragment(run_every=POLL_SECONDS)
 def poll_many(keys: list[str]) -> None:
-    """Keep the analyses of several scenarios (canonical keys) alive and rerun the page when
-    one finishes (the Compare page)."""
-    jobs = [background.get(full_key(Scenario.from_json(k))) for k in keys]
-    running = [j for j in jobs if j is not None and not j.done]
-    done = sum(1 for j in jobs if j is not None and j.done)
-    if st.session_state.get("poll_many_done", done) != done:
-        st.session_state["poll_many_done"] = done
+    """Keep the analyses of several scenarios (canonical keys) wanted and rerun the page when
+    one of their verdicts improves (the Compare page)."""
+    scenarios = [Scenario.from_json(k) for k in keys]
+    stages = [stage_of(s) for s in scenarios]
+    jobs = [background.get(full_key(s)) for s in scenarios]
+    for scenario, stage in zip(scenarios, stages, strict=True):
+        if stage == "point":
+            background.get(_quick_key(scenario))
+    if st.session_state.get("poll_many_stages", stages) != stages:
+        st.session_state["poll_many_stages"] = stages
         st.rerun(scope="app")
-    st.session_state["poll_many_done"] = done
+    st.session_state["poll_many_stages"] = stages
+    running = [j for j in jobs if j is not None and not j.done]
+    done = stages.count("full")
     if running:
         fraction = sum(j.fraction for j in running) / len(running)
         st.progress(fraction, text=f"Working out how sure the verdicts are: {done} of {len(keys)} done")
