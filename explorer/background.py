@@ -58,6 +58,9 @@ class Job:
     result: Any = None
     error: str | None = None
     done: bool = False
+    queued: bool = False
+    """Waiting for the analysis worker (not started, or stopped to make room for a quick
+    estimate and waiting to resume)."""
 
 
 _lock = threading.Lock()
@@ -159,6 +162,6 @@ def _view(key: Hashable, job: PoolJob) -> Job:
     if job.state == "queued":
         ahead = job.ahead()
         return Job(key, label, 0.0, f"queued behind {ahead} other analysis job{'s' * (ahead != 1)}"
-                   if ahead else "queued: starts when the analysis worker is free")
+                   if ahead else "queued: starts when the analysis worker is free", queued=True)
     fraction, message = job.progress or (0.0, "starting")
     return Job(key, label, min(max(fraction, 0.0), 1.0), message)

@@ -14,6 +14,7 @@ page and the Compare page.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 
 import streamlit as st
 
@@ -37,6 +38,10 @@ from simulation.report.verdict import (
 )
 
 POLL_SECONDS = 2.0
+QUEUED_POLL_SECONDS = 5.0
+"""How often a page looks at its verdict's job while it runs (progress moves) and while it is
+queued (only its place changes). Each look is a fragment run of about 0.01 s of the server's
+CPU (measured with one session), taken from the sliders of every other session."""
 DRAWN = "verdict_drawn"
 WATCHING = "verdict_watching"
 ANALYSE = analyse
@@ -132,7 +137,7 @@ def panel_with_analysis(results: Results) -> tuple[Verdict, str, DecisionAnalysi
                   "point": "From this scenario's own run; the runs behind the probability are going."}
         st.caption(stages[stage] + " The Decisions page shows the detail of the same analysis.")
         if stage != "full":
-            _progress(scenario.canonical_key())
+            _progress(scenario, stage)
     return verdict, stage, analysis
 
 
@@ -157,22 +162,46 @@ def metrics(verdict: Verdict, currency: str) -> None:
                    f"within the horizon (planned one-off: {planned}).")
 
 
+def _progress(scenario: Scenario, stage: str) -> None:
+    """The verdict's progress bar, polling at the pace its job needs."""
+    keys = (scenario.canonical_key(), _quick_key(scenario), full_key(scenario))
+    job = background.get(keys[1] if stage == "point" else keys[2])
+    if job is not None and job.queued:
+        _progress_queued(keys)
+    else:
+        _progress_running(keys)
+
+
 @st.fragment(run_every=POLL_SECONDS)
-def _progress(key: str) -> None:
-    scenario = Scenario.from_json(key)
-    stage = stage_of(scenario)
+def _progress_running(keys: tuple[str, Hashable, Hashable]) -> None:
+    _look(keys, queued=False)
+
+
+@st.fragment(run_every=QUEUED_POLL_SECONDS)
+def _progress_queued(keys: tuple[str, Hashable, Hashable]) -> None:
+    _look(keys, queued=True)
+
+
+def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
+    """One look at the verdict's jobs (each look keeps them wanted): rerun the page when a
+    better estimate is in or the job's pace changes, else draw its progress."""
+    key, quick_key, full = keys
+    stage = "full" if background.finished(full) is not None else \
+        "quick" if background.finished(quick_key) is not None else "point"
     if st.session_state.get(DRAWN) != (key, stage):
         st.rerun(scope="app")
-    full = background.get(full_key(scenario))  # each look keeps the jobs wanted
-    quick = background.get(_quick_key(scenario)) if stage == "point" else None
-    job = quick if quick is not None else full
+    full_job = background.get(full)
+    quick_job = background.get(quick_key) if stage == "point" else None
+    job = quick_job if quick_job is not None else full_job
     if job is None:  # cancelled meanwhile (e.g. this session was away): ask again
-        start(scenario)
+        start(Scenario.from_json(key))
         return
     if job.error:
         st.error(f"The {job.label} behind the verdict stopped: {job.error}. The numbers above "
                  "are from this scenario's own run; it is tried again in a minute.")
         return
+    if job.queued != queued:
+        st.rerun(scope="app")  # started (or queued again): poll at the other pace
     st.progress(job.fraction, text=f"Refining the verdict ({job.label}): {job.message}")
 
 

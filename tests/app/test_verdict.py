@@ -118,10 +118,10 @@ def test_two_sessions_on_the_same_scenario_share_one_job(tiny: Scenario):
     if job is not None and not job.done():
         assert workers.running(key) is job
     _wait_for_full(shared)
-    started = workers.stats()["started_jobs"]
     third = _open(shared)
     assert any("Final:" in c.value for c in third.caption)
-    assert workers.stats()["started_jobs"] == started  # nothing simulated or analysed again
+    assert workers.running(key) is None  # nothing analysed again
+    assert workers.running(background.pool_key(verdict_view._quick_key(shared))) is None
 
 
 def test_a_crashed_analysis_is_a_clear_message_and_the_session_keeps_its_state(

@@ -32,3 +32,13 @@ def crash(execution: Execution) -> None:
 def crash_analysis(key: str, request: object, execution: Execution) -> None:
     """In place of the verdict's analysis: its worker dies every time."""
     crash(execution)
+
+
+def counted(path: str, execution: Execution) -> int:
+    """Notes each time it runs (a line in ``path``), takes a moment, returns the count."""
+    from pathlib import Path
+
+    with Path(path).open("a") as file:
+        file.write("ran\n")
+    time.sleep(0.5)
+    return len(Path(path).read_text().splitlines())
