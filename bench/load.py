@@ -54,6 +54,7 @@ MAX_SESSIONS = 50
 HORIZON_KEY = "p__market__horizon_weeks"
 CAPABILITY_KEY = "p__custom_plan__inventory"
 PROBABILITY_LABEL = "P(omnichannel beats multichannel"
+FRAGMENT_TIMEOUT = 30.0
 DEFAULT_HORIZON = 156
 HORIZONS = [h for h in range(88, 236, 4) if h != DEFAULT_HORIZON]
 """36 horizons around the default (cost per run about the default's on average)."""
@@ -118,6 +119,8 @@ async def _until_finished(ws, session: Session, timeout: float,  # type: ignore[
                 session.settled = element.metric.body.endswith("%")
         elif kind == "page_info_changed":
             session.query = msg.page_info_changed.query_string
+        elif kind == "new_session" and not msg.metadata.run.fragment_ids:
+            session.fragments.clear()  # a full run (also one the page asked for) announces its own
         elif kind == "auto_rerun":
             session.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
         elif kind == "stop_auto_rerun":
@@ -166,7 +169,10 @@ async def _wait_for_verdict(ws, session: Session, started: float, timeout: float
         fragment, interval = next(iter(session.fragments.items()))
         await asyncio.sleep(interval)
         await ws.send(_rerun(session, fragment=fragment))
-        await _until_finished(ws, session, timeout, fragment_run=True)
+        try:
+            await _until_finished(ws, session, min(timeout, FRAGMENT_TIMEOUT), fragment_run=True)
+        except TimeoutError:  # a fragment gone meanwhile is skipped by the server, unanswered
+            session.fragments.pop(fragment, None)
     if session.settled:
         session.probability = time.perf_counter() - started
 
