@@ -553,10 +553,11 @@ class WorkerPool:
 
     def watch(self, key: Hashable, watcher: Hashable | None = None) -> Job | None:
         """``watcher`` still wants the background job providing ``key``: the job (queued or
-        running), or None if there is none."""
+        running), or None if there is none (a job someone waits for that was not submitted as
+        background work, e.g. a Decisions run, is its waiters' alone)."""
         with self._lock:
             job = self._inflight.get(key)
-            if job is None or job.done():
+            if job is None or job.done() or not job.polled or job.state == "cancelling":
                 return None
             job.watchers[watcher] = time.monotonic()
             return job

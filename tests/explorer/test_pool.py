@@ -386,3 +386,15 @@ def test_a_background_job_is_computed_once_for_every_session_polling_for_it(pool
     assert polls[0].wait(30) and polls[0].result() == 36
     assert pool.peek(("verdict", "k")) == 36
     assert pool.stats()["started_jobs"] == started + 1
+
+
+def test_a_run_a_page_waits_for_is_not_watched_as_background_work(pool: WorkerPool):
+    job = pool.submit(("analysis", "own"), pool_jobs.square_slowly, 2, 30.0, priority=Priority.ANALYSIS,
+                      cancel_running=True)
+    assert _wait(lambda: job.state == "running")
+    assert pool.watch(("analysis", "own"), "overview") is None  # the Overview does not adopt it
+    job.release()  # Cancel on the Decisions page
+    assert job.wait(30)
+    with pytest.raises(JobCancelled):
+        job.result()
+    assert pool.watch(("analysis", "own"), "overview") is None
