@@ -37,6 +37,8 @@ from simulation.report.verdict import (
     verdict_from,
 )
 
+CACHE_DIR = background.CACHE_DIR
+"""Where analyses cache their finished tasks (the Decisions page's runs use it too)."""
 POLL_SECONDS = 2.0
 QUEUED_POLL_SECONDS = 5.0
 """How often a page looks at its verdict's job while it runs (progress moves) and while it is
