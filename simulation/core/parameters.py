@@ -33,6 +33,11 @@ def param(
     the default comes from (a study in ``data/evidence.csv`` or a stated assumption).
     """
     extra: dict[str, Any] = {"unit": unit, "source": source}
+    if unit.startswith("currency") and le is not None:
+        # A money bound is stated in US dollars and scaled to the scenario's currency when the
+        # scenario is checked (Scenario._consistent), so 100,000 allows as much in dong as in
+        # dollars; pydantic's fixed bound would reject an ordinary price in VND.
+        extra["le_usd"], le = le, None
     if step is not None:
         extra["step"] = step
     return Field(default, ge=ge, le=le, gt=gt, lt=lt, description=meaning, json_schema_extra=extra)
@@ -141,8 +146,12 @@ class ParameterInfo:
     step: float | None
 
 
-def field_info(model: BaseModel, name: str, path: str) -> ParameterInfo:
-    """Metadata for field ``name`` of ``model`` (bounds, unit, meaning, source)."""
+def field_info(model: BaseModel, name: str, path: str, *, per_usd: float = 1.0) -> ParameterInfo:
+    """Metadata for field ``name`` of ``model`` (bounds, unit, meaning, source).
+
+    ``per_usd`` is the scenario currency's units per US dollar: a money field's upper bound is
+    declared in dollars and shown in the scenario's currency.
+    """
     field = type(model).model_fields[name]
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     lo = hi = None
@@ -151,6 +160,8 @@ def field_info(model: BaseModel, name: str, path: str) -> ParameterInfo:
         lo = getattr(item, "gt", None) if getattr(item, "gt", None) is not None else lo
         hi = getattr(item, "le", None) if getattr(item, "le", None) is not None else hi
         hi = getattr(item, "lt", None) if getattr(item, "lt", None) is not None else hi
+    if "le_usd" in extra:
+        hi = float(extra["le_usd"]) * per_usd  # type: ignore[arg-type]
     return ParameterInfo(
         path=path,
         label=name.replace("_", " ").capitalize(),

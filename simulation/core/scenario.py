@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from simulation.core import currency as fx
 from simulation.core import presets
 from simulation.core.capabilities import CAPABILITIES, Capability, spec
 from simulation.core.parameters import (
@@ -26,6 +27,7 @@ from simulation.core.parameters import (
     Name,
     ScenarioError,
     Title,
+    field_info,
     param,
     problems_from,
 )
@@ -724,6 +726,7 @@ class Scenario(FrozenModel):
                 problems.append(f"segments[{i}].channel_preference: unknown channels {unknown}")
             elif sum(segment.channel_preference.get(n, 0.0) for n in names) <= 0:
                 problems.append(f"segments[{i}].channel_preference: no channel has weight > 0")
+        problems += _money_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -827,6 +830,27 @@ class Scenario(FrozenModel):
 
     # Derived views ----------------------------------------------------------------------
 
+    def in_currency(self, code: str) -> Scenario:
+        """The same scenario with every money parameter converted to ``code``.
+
+        Each field declared in a currency unit is multiplied by the dated rate of
+        ``data/exchange_rates.toml`` (:func:`simulation.core.currency.rate`); shares, counts and
+        the seed are unchanged, so money results scale by the rate and the rest stays equal.
+        No rounding: converting back gives the original values within float rounding.
+
+        Raises
+        ------
+        UnknownCurrency
+            ``code`` (or the scenario's own currency) has no stored rate; a :class:`ScenarioError`.
+        """
+        code = code.strip().upper()
+        factor = fx.rate(self.market.currency, code)
+        if code == self.market.currency:
+            return self
+        data = fx.scaled_money(self, factor)
+        data["market"]["currency"] = code
+        return Scenario.validated(data)
+
     def plan(self, which: Plan) -> CapabilityLevels:
         """Capability levels of a standard plan: all 0, all 1, or the custom plan."""
         if which is Plan.MULTICHANNEL:
@@ -843,6 +867,25 @@ class Scenario(FrozenModel):
     def scale(self) -> float:
         """Real people represented by one simulated person."""
         return self.market.market_size / self.market.population
+
+
+def _money_problems(scenario: Scenario) -> list[str]:
+    """The currency has a rate, and each money field is within its bound, which is declared in
+    US dollars and converted to the scenario's currency here."""
+    code = scenario.market.currency
+    try:
+        per_usd = fx.exchange_rate(code).per_usd
+    except fx.UnknownCurrency as error:
+        return list(error.problems)
+    problems = []
+    for model, name, path in fx.money_fields(scenario):
+        info = field_info(model, name, path, per_usd=per_usd)
+        value = getattr(model, name)
+        if info.maximum is not None and value > info.maximum:
+            usd = info.maximum / per_usd
+            problems.append(f"{path}: {value!r} is above {info.maximum:,.6g} {code}"
+                            + (f" (the bound of {usd:,.6g} USD at the stored rate)" if code != "USD" else ""))
+    return problems
 
 
 def _as_text_hint(problems: list[str], text: str | bytes) -> list[str]:
