@@ -912,6 +912,12 @@ def _split_model_problems(problems: list[str]) -> list[str]:
 def _preset(name: str) -> Scenario:
     """The default scenario with preset ``name`` laid over it, validated (read once per process:
     scenarios are immutable and the shipped files do not change while the app runs)."""
-    data = presets.deep_merge(Scenario().model_dump(mode="python"), presets.preset_data(name))
+    overlay = presets.preset_data(name)
+    code = overlay.get("market", {}).get("currency", "USD")
+    # A preset in a local currency states its money from local prices; a money field it leaves
+    # out falls back to the default converted at the stored rate, never to the dollar figure
+    # relabelled (the preset's comments say which fields those are).
+    base = Scenario() if code == "USD" else Scenario().in_currency(str(code))
+    data = presets.deep_merge(base.model_dump(mode="python"), overlay)
     data.setdefault("name", name)
     return Scenario.validated(data)
