@@ -98,9 +98,12 @@ def apply_widgets(scenario: Scenario) -> tuple[Scenario, list[str]]:
         if shown != _to_widget(param, param.info.value, scale):
             changes[keys] = _from_widget(param, shown, scale)
     try:
-        return with_values(scenario, changes), []
+        changed = with_values(scenario, changes)
     except ScenarioError as error:
         return scenario, error.problems
+    if changed.market.currency != scenario.market.currency:
+        forget_widgets()  # every money widget shows the converted value from the next draw
+    return changed, []
 
 
 # Callbacks (run before the script, so they may replace the scenario and reset widgets) ---

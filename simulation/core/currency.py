@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -119,7 +120,7 @@ def _scale(model: BaseModel, data: dict[str, Any], factor: float) -> dict[str, A
         if isinstance(value, BaseModel):
             data[name] = _scale(value, data[name], factor)
         elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
-            data[name] = [_scale(item, part, factor) for item, part in zip(value, data[name])]
+            data[name] = [_scale(item, part, factor) for item, part in zip(value, data[name], strict=True)]
         elif is_money(type(model), name) and value is not None:
             data[name] = float(value) * factor
     return data

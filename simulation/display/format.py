@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
-from simulation.core.kpis import KPI_BY_KEY, Kind
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal, get_currency_precision, get_currency_symbol
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥",
-                    "AUD": "A$", "CAD": "C$", "CHF": "CHF ", "SEK": "SEK ", "NOK": "NOK ",
-                    "DKK": "DKK ", "BRL": "R$"}
+from simulation.core.kpis import KPI_BY_KEY, Kind
+from simulation.display.text import language
+
 _SCALES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
 NOT_AVAILABLE = "n/a"
 
@@ -17,9 +18,22 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def symbol(currency: str) -> str:
-    """Prefix for amounts in ``currency`` ("$" for USD; the code and a space otherwise)."""
-    return CURRENCY_SYMBOLS.get(currency.upper(), f"{currency} ")
+def _locale(locale: str | None) -> Locale:
+    try:
+        return Locale.parse(locale or language())
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def symbol(currency: str, locale: str | None = None) -> str:
+    """The currency's symbol in ``locale`` (CLDR via Babel): "$" for USD in English, "฿" for
+    THB in Thai, "RM" for MYR in Malay, the code where the locale has no symbol ("THB")."""
+    return str(get_currency_symbol(currency.upper(), locale=_locale(locale)))
+
+
+def _symbol_first(loc: Locale) -> bool:
+    pattern = loc.currency_formats["standard"].pattern.split(";")[0]
+    return pattern.index("\xa4") < pattern.index("0")
 
 
 def compact(value: float, *, digits: int = 3) -> str:
@@ -35,17 +49,42 @@ def compact(value: float, *, digits: int = 3) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def money(value: float | None, currency: str, *, exact: bool = False, signed: bool = False) -> str:
-    """Money with the currency symbol: "$17.7M", "-$250k", or "$17,722,470" when ``exact``;
-    amounts under 100 (under 1,000 when ``exact``) keep their cents: "$85.82"."""
+def money(value: float | None, currency: str, *, exact: bool = False, signed: bool = False,
+          locale: str | None = None) -> str:
+    """Money in ``currency`` as ``locale`` writes it (the active language when None): symbol
+    and its position from CLDR via Babel, the currency's own decimals (none for VND or JPY).
+
+    "$17.7M", "-$250k", or "$17,722,470" when ``exact``; amounts under 100 (under 1,000 when
+    ``exact``) keep their minor units: "$85.82", "฿85.82" in Thai, "86 ₫" in Vietnamese. A
+    symbol made of letters is set off by a space ("THB 85.82", "SEK 1.50k").
+    """
     if _missing(value):
         return NOT_AVAILABLE
     assert value is not None
-    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
-    body = f"{abs(value):,.0f}" if exact else compact(abs(value))
-    if abs(value) < (1000 if exact else 100) and value != int(value):
-        body = f"{abs(value):,.2f}"  # a price or a value per customer keeps its cents
-    return f"{sign}{symbol(currency)}{body}"
+    loc = _locale(locale)
+    code = currency.upper()
+    size = abs(value)
+    digits = get_currency_precision(code)
+    if size < (1000 if exact else 100) and value != int(value) and digits:
+        body = format_decimal(size, format="#,##0." + "0" * digits, locale=loc)
+    elif exact or size < 100:
+        body = format_decimal(round(size), format="#,##0", locale=loc)
+    else:
+        body = _localised(compact(size), loc)
+    sign = "-" if value < 0 and body.strip("0.,\xa0 ") else ("+" if signed and value > 0 else "")
+    sym = symbol(code, str(loc))
+    if _symbol_first(loc):
+        gap = " " if sym[-1].isalpha() else ""
+        return f"{sign}{sym}{gap}{body}"
+    return f"{sign}{body}\xa0{sym}"
+
+
+def _localised(text: str, loc: Locale) -> str:
+    """An English-formatted compact number ("1,234.5k") with the locale's separators."""
+    if loc.language == "en":
+        return text
+    group, decimal = loc.number_symbols["latn"]["group"], loc.number_symbols["latn"]["decimal"]
+    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", group)
 
 
 def percent(value: float | None, *, digits: int = 1, signed: bool = False) -> str:

@@ -8,6 +8,7 @@ for label, unit, range, meaning and source. Nothing here restates a bound or a u
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from simulation import Capability, Scenario
+from simulation.core.currency import exchange_rate, known
 from simulation.core.parameters import ParameterInfo, ScenarioError, field_info
 from simulation.core.scenario import CapabilityLevels, ChannelKind
 from simulation.display.labels import capability_meaning, capability_name
@@ -61,13 +63,14 @@ _PREFERENCE_MEANING = (
 )
 
 
-def _fields(model: BaseModel, keys: Keys, group: str, path: str) -> list[Param]:
+def _fields(model: BaseModel, keys: Keys, group: str, path: str, per_usd: float = 1.0) -> list[Param]:
     out = []
     for name, field in type(model).model_fields.items():
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         if "unit" not in extra:
             continue
-        info = _described(model, name, field_info(model, name, f"{path}.{name}" if path else name))
+        info = _described(model, name, field_info(model, name, f"{path}.{name}" if path else name,
+                                                  per_usd=per_usd))
         integer = field.annotation is int
         out.append(Param(keys=(*keys, name), group=group, info=info, integer=integer))
     return out
@@ -94,21 +97,24 @@ def _plain(path: str, label: str, value: Any, unit: str, meaning: str, source: s
 def parameters(scenario: Scenario) -> list[Param]:
     """Every parameter of ``scenario`` in display order, grouped for the sidebar and tables."""
     out: list[Param] = []
+    per_usd = exchange_rate(scenario.market.currency).per_usd
+    fields = functools.partial(_fields, per_usd=per_usd)
     out += _fields(scenario, (), "Reproducibility", "")
-    out += _fields(scenario.market, ("market",), "Market", "market")
-    out.append(Param(keys=("market", "currency"), group="Market", text=True, info=_plain(
+    out += fields(scenario.market, ("market",), "Market", "market")
+    out.append(Param(keys=("market", "currency"), group="Market", options=known(), info=_plain(
         "market.currency", "Currency", scenario.market.currency, "ISO 4217 code",
-        "currency of every money figure", "your accounts")))
-    out += _fields(scenario.business, ("business",), "Business size", "business")
-    out += _fields(scenario.economics, ("economics",), "Economics", "economics")
-    out += _fields(scenario.custom_plan, ("custom_plan",), "Your custom plan", "custom_plan")
-    out += _fields(scenario.existing_capabilities, ("existing_capabilities",),
+        "currency of every money figure; switching it converts every money parameter at the "
+        "dated rate of data/exchange_rates.toml (never a relabel)", "your accounts")))
+    out += fields(scenario.business, ("business",), "Business size", "business")
+    out += fields(scenario.economics, ("economics",), "Economics", "economics")
+    out += fields(scenario.custom_plan, ("custom_plan",), "Your custom plan", "custom_plan")
+    out += fields(scenario.existing_capabilities, ("existing_capabilities",),
                    "Integration already in place", "existing_capabilities")
     for cap in Capability:
-        out += _fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
+        out += fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
                        text("capabilities.cost_group", name=capability_name(cap)),
                        f"capability_costs.{cap.value}")
-    out += _fields(scenario.implementation_risk, ("implementation_risk",), "Implementation risk",
+    out += fields(scenario.implementation_risk, ("implementation_risk",), "Implementation risk",
                    "implementation_risk")
     for i, channel in enumerate(scenario.channels):
         group = f"Channel: {channel.name}"
@@ -116,10 +122,10 @@ def parameters(scenario: Scenario) -> list[Param]:
                          options=tuple(k.value for k in ChannelKind), info=_plain(
                              f"channels[{i}].kind", "Kind", channel.kind.value, "",
                              "physical (a store) or digital", "your channel list")))
-        out += _fields(channel, ("channels", i), group, f"channels[{i}]")
+        out += fields(channel, ("channels", i), group, f"channels[{i}]")
     for i, segment in enumerate(scenario.segments):
         group = f"Segment: {segment.name}"
-        out += _fields(segment, ("segments", i), group, f"segments[{i}]")
+        out += fields(segment, ("segments", i), group, f"segments[{i}]")
         for channel in scenario.channels:
             weight = segment.channel_preference.get(channel.name, 0.0)
             out.append(Param(
@@ -127,14 +133,24 @@ def parameters(scenario: Scenario) -> list[Param]:
                 info=_plain(f"segments[{i}].channel_preference.{channel.name}",
                             f"Preference for {channel.name}", weight, "relative weight",
                             _PREFERENCE_MEANING, "assumption (see sensitivity)", 0.0, 0.05)))
-    out += _fields(scenario.behaviour, ("behaviour",), "Behaviour", "behaviour")
+    out += fields(scenario.behaviour, ("behaviour",), "Behaviour", "behaviour")
     return out
 
 
+CURRENCY_KEYS: Keys = ("market", "currency")
+
+
 def with_values(scenario: Scenario, values: dict[Keys, Any]) -> Scenario:
-    """``scenario`` with the values at the given locations; raises :class:`ScenarioError`."""
+    """``scenario`` with the values at the given locations; raises :class:`ScenarioError`.
+
+    A new ``market.currency`` converts every money parameter first (:meth:`Scenario.in_currency`);
+    the other values are then taken as they are, in the new currency."""
     if not values:
         return scenario
+    values = dict(values)
+    code = values.pop(CURRENCY_KEYS, scenario.market.currency)
+    if code != scenario.market.currency:
+        scenario = scenario.in_currency(str(code))  # converts; a relabel would be wrong
     data = scenario.model_dump(mode="json")
     for keys, value in values.items():
         target: Any = data
