@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from simulation.core.currency import exchange_rate
 from simulation.core.parameters import ScenarioError, field_info
 from simulation.core.scenario import Scenario
 
@@ -193,10 +194,11 @@ def resolve_range(scenario: Scenario, spec: RangeSpec) -> ParameterRange:
     if not 0 <= spec.relative <= 1:
         raise ScenarioError([f"{spec.path}: relative range {spec.relative} is not within 0 to 1"])
     base, low, high = [], [], []
+    per_usd = exchange_rate(scenario.market.currency).per_usd  # money bounds are declared in USD
     info = None
     integer = False
     for model, name, path in fields:
-        info = field_info(model, name, path)
+        info = field_info(model, name, path, per_usd=per_usd)
         value = info.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ScenarioError([f"{path}: is not numeric"])

@@ -22,13 +22,15 @@ class BadInput(Exception):
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--preset | --scenario``, ``--out``, ``--seed``, ``--population``."""
+    """``--preset | --scenario``, ``--out``, ``--seed``, ``--population``, ``--currency``."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--preset", default="benchmark_retailer", help="preset name (see 'presets')")
     source.add_argument("--scenario", help="scenario JSON file (as downloaded from the app)")
     parser.add_argument("--out", help="folder for the CSV files and summary.json")
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
     parser.add_argument("--population", type=int, help="override the simulated population")
+    parser.add_argument("--currency", help="convert every money parameter to this ISO code at the "
+                        "dated rate of data/exchange_rates.toml (e.g. THB, VND, MYR)")
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
@@ -39,7 +41,9 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
         changes["seed"] = args.seed
     if args.population is not None:
         changes["market__population"] = args.population
-    return scenario.replace(**changes) if changes else scenario
+    scenario = scenario.replace(**changes) if changes else scenario
+    currency = getattr(args, "currency", None)
+    return scenario.in_currency(currency) if currency else scenario
 
 
 def progress_bar(fraction: float, message: str) -> None:

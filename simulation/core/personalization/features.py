@@ -15,7 +15,7 @@ those reveal the propensity only as well as the data is joined up:
   the level links a superset.
 
 Recency is exp(-weeks since the last purchase / ``RECENCY_SCALE_WEEKS``), 0 if never; counts
-and spend (simulated currency) enter as log1p. Features are float32.
+and spend (in US dollars, whatever the scenario's currency) enter as log1p. Features are float32.
 """
 
 from __future__ import annotations
@@ -74,8 +74,12 @@ def channel_feature_names() -> tuple[str, ...]:
 
 def channel_features(state: PlanState, history: PurchaseHistory, channel: int,
                      people: NDArray[np.int64], week: int,
-                     out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
+                     out: NDArray[np.float32] | None = None, *,
+                     per_usd: float = 1.0) -> NDArray[np.float32]:
     """(P, 3) what channel ``channel`` knows of ``people`` from its own records only.
+
+    ``per_usd``: the scenario currency's units per US dollar; spend enters the features in
+    dollars (see :func:`spend_in_usd`).
 
     ``out``: where to write them (a (P, 3) view, e.g. columns of a larger column-major matrix,
     where each column is contiguous and cheap to fill).
@@ -84,7 +88,7 @@ def channel_features(state: PlanState, history: PurchaseHistory, channel: int,
         out = np.empty((people.size, 3), dtype=np.float32, order="F")
     recency(np.take(history.last_purchase_week[channel], people), week, out=out[:, 0])
     np.log1p(np.take(state.purchases_by_channel[channel], people), out=out[:, 1], dtype=np.float32)
-    spend = np.take(state.spend_by_channel[channel], people)
+    spend = spend_in_usd(np.take(state.spend_by_channel[channel], people), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
     return out
 
@@ -96,8 +100,18 @@ def unified_feature_names(channel_names: tuple[str, ...]) -> tuple[str, ...]:
             "channels_bought", "log_tenure_weeks", "is_customer")
 
 
+def spend_in_usd(spend: NDArray[np.float32], per_usd: float) -> NDArray[np.float32]:
+    """Spend (a fresh array, changed in place) in US dollars: log(1 + spend) is not invariant to
+    the money unit, so without this the same shoppers would be ranked differently in baht than
+    in dollars. Dollars are left untouched (no division by 1), so their runs keep every bit."""
+    if per_usd != 1.0:
+        spend /= np.float32(per_usd)
+    return spend
+
+
 def unified_features(state: PlanState, history: PurchaseHistory,
-                     people: NDArray[np.int64], week: int) -> NDArray[np.float32]:
+                     people: NDArray[np.int64], week: int, *,
+                     per_usd: float = 1.0) -> NDArray[np.float32]:
     """(P, 4 C + 6) the 360-degree view: every channel's records plus cross-channel features."""
     n_channels = history.last_purchase_week.shape[0]
     # Column-major: every feature is written as one contiguous column.
@@ -110,7 +124,7 @@ def unified_features(state: PlanState, history: PurchaseHistory,
     recency(np.take(history.last_purchase_week, people, axis=1), week, out=blocks[:, 0])
     counts = np.take(state.purchases_by_channel, people, axis=1)
     np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
-    spend = np.take(state.spend_by_channel, people, axis=1)
+    spend = spend_in_usd(np.take(state.spend_by_channel, people, axis=1), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
     blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
     np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
@@ -136,7 +150,7 @@ class ChannelRecords:
 
 
 def channel_records(state: PlanState, history: PurchaseHistory, people: NDArray[np.int64],
-                    week: int) -> ChannelRecords:
+                    week: int, *, per_usd: float = 1.0) -> ChannelRecords:
     """Every channel's own view of the people it knows, stacked block-diagonally."""
     n_channels = history.last_purchase_week.shape[0]
     used = state.channels_used[people]
@@ -148,7 +162,7 @@ def channel_records(state: PlanState, history: PurchaseHistory, people: NDArray[
         block = slice(start, start + pos.size)
         design[block, 4 * c] = 1.0
         channel_features(state, history, c, np.take(people, pos), week,
-                         out=design[block, 4 * c + 1 : 4 * c + 4])
+                         out=design[block, 4 * c + 1 : 4 * c + 4], per_usd=per_usd)
         start += pos.size
     channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
     person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from threadpoolctl import ThreadpoolController
 
 from simulation.core.capabilities import Capability
+from simulation.core.currency import exchange_rate
 from simulation.core.personalization.features import (
     STEP_SAMPLE,
     STEP_TEST,
@@ -223,10 +224,13 @@ class PersonalizedTargeting:
         people = eligible[context.streams.uniform(Draw.MODEL, week, STEP_SAMPLE, eligible) < rate]
         test = context.streams.uniform(Draw.MODEL, week, STEP_TEST, people) < TEST_SHARE
         state, history = context.state, plan.history
+        per_usd = exchange_rate(world.scenario.market.currency).per_usd
         return _Sample(
             week=week, people=people, test=test,
-            unified=unified_features(state, history, people, week) if identity > 0 else None,
-            records=channel_records(state, history, people, week) if identity < 1 else None,
+            unified=(unified_features(state, history, people, week, per_usd=per_usd)
+                     if identity > 0 else None),
+            records=(channel_records(state, history, people, week, per_usd=per_usd)
+                     if identity < 1 else None),
         )
 
     def _train_and_rank(self, plan: _PlanTargeting, sample: _Sample, current: RoundRecord,
@@ -304,14 +308,17 @@ class PersonalizedTargeting:
                    math.ceil(CANDIDATE_MULTIPLE * context.offer_share * eligible.size) + 32)
         limit = np.ceil(keep * quotas).astype(np.int64)
         tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
+        per_usd = exchange_rate(context.world.scenario.market.currency).per_usd
         kept = [list_entries(None, None, None, None, is_linked[:0])]
         for start in range(0, eligible.size, SCORE_CHUNK):
             block = slice(start, start + SCORE_CHUNK)
             people = eligible[block]
             block_linked = is_linked[block]
-            unified_x = (unified_features(state, plan.history, people[block_linked], week)
+            unified_x = (unified_features(state, plan.history, people[block_linked], week,
+                                          per_usd=per_usd)
                          if block_linked.any() else None)
-            records = (channel_records(state, plan.history, people[~block_linked], week)
+            records = (channel_records(state, plan.history, people[~block_linked], week,
+                                       per_usd=per_usd)
                        if not block_linked.all() else None)
             entries = list_entries(unified, siloed, unified_x, records, block_linked, offset=start)
             rows, _ = top_per_list(entries, tie, limit)
