@@ -11,6 +11,7 @@ import streamlit as st
 
 from explorer import downloads
 from simulation import Plan, Scenario
+from simulation.core.currency import exchange_rate
 from simulation.core.kpis import HEADLINE, KPI_BY_KEY, Kind
 from simulation.core.results import Results
 from simulation.display import format as fmt
@@ -143,6 +144,15 @@ def kpi_cards(results: Results) -> None:
                               "payback_week", payback, currency, exact=True)))
 
 
+def _rate_fact(currency: str) -> str:
+    """The conversion rate behind a non-dollar scenario, with its kind and date."""
+    if currency == "USD":
+        return ""
+    rate = exchange_rate(currency)
+    return (f" (switching currency converts at 1 USD = {rate.per_usd:,.6g} {currency}, "
+            f"{fmt.escaped(rate.kind)}, rate of {rate.date})")
+
+
 def run_facts(results: Results) -> None:
     """One line that says what was simulated and how to reproduce it."""
     scenario = results.scenario
@@ -150,7 +160,8 @@ def run_facts(results: Results) -> None:
     st.caption(
         f"Scenario *{fmt.escaped(scenario.name)}*: {market.population:,} simulated people "
         "standing for "
-        f"{market.market_size:,}, {market.horizon_weeks} weeks, money in {market.currency}. "
+        f"{market.market_size:,}, {market.horizon_weeks} weeks, money in {market.currency}"
+        f"{_rate_fact(market.currency)}. "
         f"Seed **{scenario.seed}**, app version {scenario.app_version}; change the seed or save "
         "the scenario under *Save, share, reproduce* in the sidebar."
     )

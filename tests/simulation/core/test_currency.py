@@ -132,7 +132,7 @@ def test_money_bounds_follow_the_currency():
     assert vnd.segments[0].order_value > 1000  # far above the dollar bound of a contact cost
     with pytest.raises(ScenarioError, match=r"market.reach_cost: .* is above .* VND"):
         vnd.replace(market__reach_cost=1001 * fx.rate("USD", "VND"))
-    with pytest.raises(ScenarioError, match="market.reach_cost: 1001.0 is above 1,000 USD"):
+    with pytest.raises(ScenarioError, match=r"market\.reach_cost: 1001\.0 is above 1,000 USD"):
         Scenario().replace(market__reach_cost=1001.0)
 
 

@@ -62,3 +62,27 @@ def test_with_values_edits_nested_values_and_validates(default_scenario: Scenari
     assert value_at(edited, ("channels", 1, "conversion")) == 0.2
     with pytest.raises(ScenarioError, match="shares add up to"):
         with_values(default_scenario, {("segments", 0, "share"): 0.9})
+
+
+@pytest.mark.parametrize(("value", "currency", "locale", "expected"), [
+    (85.82, "USD", "en", "$85.82"), (17_722_470, "USD", "en", "$17.7M"),
+    (85.82, "THB", "th", "฿85.82"), (2_856.5, "THB", "th", "฿2.86k"),
+    (85.82, "THB", "en", "THB 85.82"),
+    (2_158_470.6, "VND", "vi", "2,16M\xa0₫"), (85.82, "VND", "vi", "86\xa0₫"),
+    (65_000, "VND", "vi", "65,0k\xa0₫"),
+    (1_234_567, "VND", "vi", "1.234.567\xa0₫"),
+    (45.5, "MYR", "ms", "RM 45.50"), (-1_500.0, "MYR", "ms", "-RM 1.50k"),
+    (64.58, "EUR", "de", "64,58\xa0€"), (999_400, "EUR", "en", "€999k"),
+])
+def test_money_by_currency_and_locale(value, currency, locale, expected):
+    """Symbol and its side from CLDR (Babel), the currency's own decimals (none for VND)."""
+    exact = value == 1_234_567
+    assert fmt.money(value, currency, locale=locale, exact=exact) == expected
+
+
+def test_money_follows_the_active_language():
+    from simulation.display.text import languages, use_language
+    if "th" not in languages():
+        pytest.skip("no Thai catalog on this branch")
+    with use_language("th"):
+        assert fmt.money(85.82, "THB") == "฿85.82"
