@@ -79,14 +79,6 @@ def rate(source: str, target: str) -> float:
     return exchange_rate(target).per_usd / exchange_rate(source).per_usd
 
 
-def rate_note(source: str, target: str) -> str:
-    """ "1 USD = 33.275 THB (IMF SDR cross rate, 2024-09-17)": the rate and its dates."""
-    if source == target:
-        return f"amounts in {target}, no conversion"
-    dated = ", ".join(sorted({f"{c} {exchange_rate(c).date}" for c in (source, target) if c != BASE}))
-    return f"1 {source} = {rate(source, target):,.6g} {target} (rates of {dated}; data/exchange_rates.toml)"
-
-
 def is_money(model: type[BaseModel], name: str) -> bool:
     """Whether field ``name`` of ``model`` is declared in a currency unit."""
     extra = model.model_fields[name].json_schema_extra
