@@ -263,11 +263,11 @@ def clv_distribution_figure(results: Results) -> go.Figure:
                  f"within the horizon {fmt.money(within, currency)})",
             line={"color": theme.plan_colour(strategy), "width": 2.5,
                   "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
-            hovertemplate=f"CLV about {fmt.symbol(currency)}%{{x:,.0f}}: %{{y:.1f}}% of customers"
+            hovertemplate=f"CLV about {fmt.prefix(currency)}%{{x:,.0f}}: %{{y:.1f}}% of customers"
                           "<extra>%{fullData.name}</extra>",
         )
     fig.update_layout(xaxis_title=f"{kpi_label('clv')} ({currency}, discounted)",
-                      yaxis_title="Share of customers (%)", xaxis_tickprefix=fmt.symbol(currency))
+                      yaxis_title="Share of customers (%)", xaxis_tickprefix=fmt.prefix(currency))
     return _finish(fig, "Spread of customer lifetime value (whole lifetime, past the horizon)")
 
 

@@ -31,6 +31,13 @@ def symbol(currency: str, locale: str | None = None) -> str:
     return str(get_currency_symbol(currency.upper(), locale=_locale(locale)))
 
 
+def prefix(currency: str, locale: str | None = None) -> str:
+    """What goes before an axis tick: the symbol, set off by a space when it is made of letters
+    ("$", "THB ")."""
+    sym = symbol(currency, locale)
+    return sym + (" " if sym[-1:].isalpha() else "")
+
+
 def _symbol_first(loc: Locale) -> bool:
     pattern = loc.currency_formats["standard"].pattern.split(";")[0]
     return pattern.index("\xa4") < pattern.index("0")
