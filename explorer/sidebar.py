@@ -19,6 +19,7 @@ import streamlit as st
 
 from explorer import state
 from simulation import APP_VERSION, Capability, Scenario, ScenarioError
+from simulation.core.currency import exchange_rate
 from simulation.core.presets import preset_descriptions, preset_names
 from simulation.display import format as fmt
 from simulation.display.labels import all_capabilities
@@ -237,6 +238,12 @@ def _key_slider(spec: KeySlider, param: Param, currency: str) -> None:
               format=f"%.{_decimals(info.step)}f")
 
 
+def _cost_options(scenario: Scenario) -> list[float]:
+    """The integration-cost steps (stated in dollars) in the scenario's currency, plus its own total."""
+    per_usd = exchange_rate(scenario.market.currency).per_usd
+    return sorted({*(t * per_usd for t in _COST_TOTALS), _cost_total(scenario)})
+
+
 def _fill(param: Param, scale: int = 1) -> None:
     if param.widget_key not in st.session_state:
         st.session_state[param.widget_key] = _to_widget(param, param.info.value, scale)
@@ -278,7 +285,7 @@ def render() -> Scenario:
         st.session_state[COST_KEY] = _cost_total(scenario)
         st.select_slider(
             f"Integration cost, {all_capabilities()} ({currency}, one-off)",
-            sorted({*_COST_TOTALS, _cost_total(scenario)}), key=COST_KEY, on_change=_on_cost_total,
+            _cost_options(scenario), key=COST_KEY, on_change=_on_cost_total,
             format_func=lambda v: fmt.money(v, currency),
             help=f"Total one-off cost of integrating {all_capabilities()} fully (fixed and per "
                  "store). Moving it scales every capability's one-off, running, per-store, "

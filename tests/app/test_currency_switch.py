@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
+from explorer.sidebar import COST_KEY
 from simulation import Scenario
 from simulation.core import currency as fx
 from simulation.inputs import json_input
@@ -44,6 +45,8 @@ def test_switching_currency_in_the_sidebar_converts_every_money_parameter(small:
     assert at.session_state["scenario"] == converted
     assert at.number_input(key="p__market__reach_cost").value == pytest.approx(
         small.market.reach_cost * factor)
+    cost = at.select_slider(key=COST_KEY)
+    assert cost.options[-1] == "THB 1.66bn"  # the steps are converted too (50M USD at 33.275)
     facts = " ".join(c.value for c in at.caption)
     assert "money in THB" in facts and "33.275" in facts and "2024-09-17" in facts
 
