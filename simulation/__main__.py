@@ -1,3 +1,5 @@
+"""``python -m simulation``: the command line (:func:`simulation.cli.main.main`)."""
+
 import sys
 
 from simulation.cli.main import main

@@ -71,6 +71,11 @@ def _kpi_targets(items: list[str]) -> dict[str, float]:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
+    """Fit the model to ``--kpi`` values or an ``--events`` log, print the fit and projection; exit code 0.
+
+    With ``--holdout`` an event log is first fitted on its early weeks and checked on the rest;
+    ``--out`` writes the tables and ``calibrated_scenario.json``.
+    """
     scenario = scenario_from_args(args)
     if not 0 <= args.level <= 1:
         raise BadInput(f"--level: {args.level} is outside 0 to 1")
@@ -150,6 +155,7 @@ def _print_holdout(check: Holdout) -> None:
 
 
 def command_evidence(args: argparse.Namespace) -> int:
+    """Print and optionally write published benchmarks next to the model's values; exit code 0."""
     table = evidence_table(population=args.population)
     shown = table[["id", "kind", "published", "model", "tolerance_low", "tolerance_high", "within"]]
     with pd.option_context("display.width", 160, "display.max_colwidth", 40):

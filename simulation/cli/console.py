@@ -72,8 +72,11 @@ def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, ob
 
 
 def comparison_table(kpis: pd.DataFrame, currency: str) -> str:
-    """The command line's KPIs (:data:`simulation.core.kpis.SUMMARY`) as a fixed-width text
-    table, plans as columns: each row's label and value from the KPI registry's one formatter."""
+    """The command line's KPIs as a fixed-width text table, plans as columns.
+
+    The rows are :data:`simulation.core.kpis.SUMMARY`; each row's label and value come from the
+    KPI registry's one formatter.
+    """
     rows = []
     baseline = str(kpis.index[0])
     for column in SUMMARY:

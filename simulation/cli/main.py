@@ -43,6 +43,7 @@ def expected_run_seconds(scenario: Scenario) -> float:
     return 0.3 + 3 * market.population * market.horizon_weeks * SECONDS_PER_AGENT_STEP
 
 def command_run(args: argparse.Namespace) -> int:
+    """Simulate the scenario, print the KPI comparison and optionally write the CSVs; exit code 0."""
     scenario = scenario_from_args(args)
     targeting = PersonalizedTargeting(mode=TargetingMode(args.targeting))
     seconds = expected_run_seconds(scenario)
@@ -73,12 +74,14 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_presets(args: argparse.Namespace) -> int:
+    """Print each preset's name and description; exit code 0."""
     for name, description in preset_descriptions().items():
         print(f"{name:<20} {description}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m simulation`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="python -m simulation",
         description="Omnichannel Strategy Explorer: simulate multichannel vs omnichannel plans.",
@@ -100,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv``); exit code 0, or 2 on bad input.
+
+    Bad input prints a one-line reason on standard error, no traceback. Commands can return
+    other codes (the analyses 130 when cancelled).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,5 +1,7 @@
-"""``python -m simulation report`` and ``bundle``: the board report and the run bundle from the
-command line (registered in :mod:`simulation.cli.main` by :func:`add_commands`)."""
+"""``python -m simulation report`` and ``bundle``: the board report and the run bundle.
+
+Registered in :mod:`simulation.cli.main` by :func:`add_commands`.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ def _inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def command_report(args: argparse.Namespace) -> int:
+    """Write report.html and report.pdf for a board to ``--out``; exit code 0."""
     from simulation.report.build import write_report
 
     inputs = _inputs(args)
@@ -42,6 +45,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_bundle(args: argparse.Namespace) -> int:
+    """Write the run bundle (one zip) to ``--out``; exit code 0."""
     from simulation.report.bundle import write_bundle
 
     inputs = _inputs(args)
@@ -55,6 +59,7 @@ def command_bundle(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``report`` and ``bundle`` to the CLI's subparsers."""
     for name, handler, what in (
         ("report", command_report, "write report.html and report.pdf (2-4 A4 pages) for a board"),
         ("bundle", command_bundle, "write one zip: scenario, every table as CSV, charts, report"),
