@@ -59,6 +59,7 @@ def target_figure(calibration: Calibration) -> go.Figure:
 
 
 def projection_data(results: Results) -> pd.DataFrame:
+    """The projected KPIs (:data:`PROJECTION_KPIS`), one row per plan, the plan in column ``plan``."""
     k = results.kpis[list(PROJECTION_KPIS)].copy()
     k.index.name = "plan"
     return k.reset_index()
@@ -95,6 +96,7 @@ def projection_figure(results: Results) -> go.Figure:
 
 
 def mix_table(mix: pd.DataFrame) -> pd.DataFrame:
+    """Channel-mix shares (0-1) by customer group: "by channels used" and "by channels bought"."""
     wide = mix.pivot(index="group", columns="basis", values="share")
     return wide.rename(columns={"used": "by channels used", "bought": "by channels bought"}).reset_index()
 
@@ -128,8 +130,12 @@ def holdout_table(check: Holdout) -> pd.DataFrame:
 
 
 def holdout_figure(check: Holdout) -> go.Figure:
-    """The calibration/holdout chart: weekly repeat purchases per customer, actual vs predicted,
-    with the split marked; cumulative holdout purchases per customer as a second panel."""
+    """The calibration/holdout chart: the log's actual purchases against the calibrated model's.
+
+    Left: weekly repeat purchases per customer, actual vs predicted, with the split marked.
+    Right, over the holdout weeks: cumulative purchases per customer since the split and the
+    share who bought at least once, actual vs predicted.
+    """
     from plotly.subplots import make_subplots
 
     w = check.weekly

@@ -27,8 +27,11 @@ STAGES = ("reach", "acquisition", "conversion", "retention", "loyalty")
 
 
 def _stage_label(stage: str) -> str:
-    """A stage's name broken over two lines for the funnel's axis: before a bracket, or where
-    the two halves are most even."""
+    """A stage's name broken over two lines for the funnel's axis.
+
+    The break goes before a bracket, or else where the two halves are most even; names of fewer
+    than three words stay on one line.
+    """
     name = stage_name(stage)
     if " (" in name:
         head, tail = name.split(" (", 1)
@@ -93,6 +96,7 @@ def kpi_change_figure(results: Results) -> go.Figure:
 
 
 def funnel_data(results: Results) -> pd.DataFrame:
+    """The lifecycle funnel (people per stage and strategy), stage display names in ``stage_label``."""
     data = results.funnel.copy()
     data["stage_label"] = data["stage"].map(stage_name)
     return data
@@ -120,6 +124,7 @@ def funnel_figure(results: Results) -> go.Figure:
 
 
 def flows_data(results: Results, strategy: str) -> pd.DataFrame:
+    """The journey flows of ``strategy`` that carry at least one journey."""
     data = results.flows
     return data[(data["strategy"] == strategy) & (data["journeys"] > 0)].reset_index(drop=True)
 
@@ -172,6 +177,7 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
 
 
 def losses_data(results: Results) -> pd.DataFrame:
+    """A copy of the lost-sales table (every unit, by cause and strategy)."""
     return results.losses.copy()
 
 
@@ -203,6 +209,7 @@ def losses_figure(results: Results) -> go.Figure:
 
 
 def survival_data(results: Results) -> pd.DataFrame:
+    """A copy of the Kaplan-Meier table: share still active by weeks since first purchase, per strategy."""
     return results.survival.copy()
 
 
@@ -249,6 +256,10 @@ def clv_distribution_data(results: Results, *, bins: int = 40) -> pd.DataFrame:
 
 
 def clv_distribution_figure(results: Results) -> go.Figure:
+    """Share of customers (%) by per-customer CLV, one step line per plan.
+
+    Each legend entry gives the plan's mean CLV and its CLV within the horizon.
+    """
     data = clv_distribution_data(results)
     currency = _currency(results)
     fig = go.Figure()
@@ -272,6 +283,7 @@ def clv_distribution_figure(results: Results) -> go.Figure:
 
 
 def weekly_data(results: Results, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The weekly table's ``columns``, with ``strategy`` and ``week``, as a copy."""
     return results.weekly[["strategy", "week", *columns]].copy()
 
 
@@ -297,6 +309,7 @@ def revenue_figure(results: Results, *, smoothing_weeks: int = 4) -> go.Figure:
 
 
 def active_customers_figure(results: Results) -> go.Figure:
+    """Active customers (people) per week, one line per plan."""
     data = weekly_data(results, ("active_customers",))
     fig = go.Figure()
     for strategy in _strategies(results):
@@ -388,6 +401,7 @@ def cash_gain_figure(results: Results) -> go.Figure:
 
 
 def npv_data(results: Results) -> pd.DataFrame:
+    """Each plan's NPV with its parts (money), gain, ROI, payback week and migrated/incremental sales."""
     columns = ["revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
                "fulfilment_cost", "integration_cost", "net_contribution", "terminal_value", "npv",
                "npv_gain", "roi", "payback_week", "migrated_purchases", "incremental_purchases",

@@ -102,6 +102,7 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
 
 
 def shapley_waterfall_data(values: pd.DataFrame) -> pd.DataFrame:
+    """The Shapley values' table columns that the waterfall chart shows and downloads."""
     return values[["rank", "capability", "level_on", "npv_value", "clv_value", "share_of_gain",
                    "alone", "last_in"]]
 
@@ -130,8 +131,11 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
 
 
 def payback_figure(result: BreakEven, currency: str) -> go.Figure:
-    """NPV gain against the one-off budget on one axis; planned and break-even budgets marked,
-    the payback week in the hover label (one axis: two axes made ticks like -18.3)."""
+    """NPV gain against the one-off budget, on one axis.
+
+    The planned and break-even budgets are marked and the payback week is in the hover label
+    (one axis: two axes made ticks like -18.3).
+    """
     curve = result.curve
     factor, word = fmt.axis_scale([*curve["budget"], *curve["npv_gain"]])
     fig = go.Figure()
@@ -163,8 +167,11 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
 
 def interval_table(summary: pd.DataFrame, currency: str,
                    kpis: Sequence[str] = INTERVALS) -> pd.DataFrame:
-    """KPI x strategy: point result, 90% range of outcomes and 90% interval of the mean, as text
-    (labels and formats from the KPI registry; the baseline's own gain, ROI and payback skipped)."""
+    """KPI x strategy: point result, 90% range of outcomes and 90% interval of the mean, as text.
+
+    Labels and formats come from the KPI registry; the baseline's own gain, ROI and payback are
+    skipped.
+    """
     rows = []
     baseline = str(summary["strategy"].iloc[0]) if len(summary) else "multichannel"
     for row in summary[summary["kpi"].isin(list(kpis))].itertuples():
@@ -187,8 +194,10 @@ def interval_table(summary: pd.DataFrame, currency: str,
 def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
                           today: tuple[float, float] | None = None,
                           strategy: str = "omnichannel") -> go.Figure:
-    """NPV gain of ``strategy`` over multichannel by annual revenue (log axis) x an assumption,
-    with the break-even line (gain 0) and today's business marked."""
+    """NPV gain of ``strategy`` over multichannel by annual revenue (log axis) x an assumption.
+
+    The break-even line (gain 0) and today's business are marked.
+    """
     rows = size_map[size_map["strategy"] == strategy]
     grid = rows.pivot_table(index="value", columns="annual_revenue", values="npv_gain")
     factor, word = fmt.axis_scale(list(grid.to_numpy().ravel()))
@@ -222,8 +231,11 @@ THRESHOLD_COLUMNS = {
 
 
 def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The 'what you would have to believe' rows for display: money formatted, the threshold
-    blank where the plan keeps the sign of its gain across the range."""
+    """The 'what you would have to believe' rows for display, money formatted.
+
+    The threshold reads "never in range" where the plan keeps the sign of its gain across the
+    range.
+    """
     out = thresholds[list(THRESHOLD_COLUMNS)].copy()
     for column in ("gain_base", "gain_low", "gain_high"):
         out[column] = [fmt.money(v, currency) for v in out[column]]
@@ -244,6 +256,7 @@ BELIEVE_NOTE = ("Each assumption moved alone across its plausible range (sources
 
 
 def shapley_note(subsets: int) -> str:
+    """The Shapley split's caption: exact over ``subsets`` plans; what 'alone' and 'last in' mean."""
     return (f"Exact Shapley values over {subsets} plans on the same people and draws; 'alone': the "
             "capability on its own; 'last in': what dropping it from the full plan would cost.")
 
@@ -263,8 +276,11 @@ def break_even_sentence(result: BreakEven, currency: str) -> str:
 
 
 def budget_options(result: BreakEven, current: float) -> list[float]:
-    """Budgets to choose from: a round grid up to twice the break-even (or the full plan's
-    budget), plus today's plan and the break-even itself."""
+    """Budgets to choose from (currency), ascending: a round grid plus ``current`` and the plan's budget.
+
+    The grid runs from 0 to twice the largest of the plan's one-off budget, a finite break-even
+    budget, ``current`` and 1; the break-even budget itself is not added.
+    """
     top = max(result.budget, result.break_even_budget if np.isfinite(result.break_even_budget) else 0.0,
               current, 1.0) * 2
     step = 10 ** np.floor(np.log10(top / 20)) if top > 0 else 1.0
@@ -274,6 +290,7 @@ def budget_options(result: BreakEven, current: float) -> list[float]:
 
 
 def best_plan_sentence(best: BestPlan, currency: str) -> str:
+    """The budget search's best plan in Markdown: levels, one-off cost, NPV gain over multichannel."""
     levels = tuple(best.levels.of(c) for c in Capability)
     return (f"Best plan within a one-off budget of **{fmt.money(best.budget, currency)}**: "
             f"**{levels_description(levels)}** (one-off cost {fmt.money(best.one_off_cost, currency)}, "

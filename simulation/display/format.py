@@ -26,14 +26,16 @@ def _locale(locale: str | None) -> Locale:
 
 
 def symbol(currency: str, locale: str | None = None) -> str:
-    """The currency's symbol in ``locale`` (CLDR via Babel): "$" for USD in English, "฿" for
-    THB in Thai, "RM" for MYR in Malay, the code where the locale has no symbol ("THB")."""
+    """The currency's symbol in ``locale`` (CLDR via Babel).
+
+    "$" for USD in English, "฿" for THB in Thai, "RM" for MYR in Malay, the code where the
+    locale has no symbol ("THB").
+    """
     return str(get_currency_symbol(currency.upper(), locale=_locale(locale)))
 
 
 def prefix(currency: str, locale: str | None = None) -> str:
-    """What goes before an axis tick: the symbol, set off by a space when it is made of letters
-    ("$", "THB ")."""
+    """What goes before an axis tick: the symbol, set off by a space when made of letters ("$", "THB ")."""
     sym = symbol(currency, locale)
     return sym + (" " if sym[-1:].isalpha() else "")
 
@@ -58,12 +60,12 @@ def compact(value: float, *, digits: int = 3) -> str:
 
 def money(value: float | None, currency: str, *, exact: bool = False, signed: bool = False,
           locale: str | None = None) -> str:
-    """Money in ``currency`` as ``locale`` writes it (the active language when None): symbol
-    and its position from CLDR via Babel, the currency's own decimals (none for VND or JPY).
+    """Money in ``currency`` as ``locale`` writes it (the active language when None).
 
-    "$17.7M", "-$250k", or "$17,722,470" when ``exact``; amounts under 100 (under 1,000 when
-    ``exact``) keep their minor units: "$85.82", "฿85.82" in Thai, "86 ₫" in Vietnamese. A
-    symbol made of letters is set off by a space ("THB 85.82", "SEK 1.50k").
+    The symbol and its position come from CLDR via Babel, with the currency's own decimals (none
+    for VND or JPY). "$17.7M", "-$250k", or "$17,722,470" when ``exact``; amounts under 100
+    (under 1,000 when ``exact``) keep their minor units: "$85.82", "฿85.82" in Thai, "86 ₫" in
+    Vietnamese. A symbol made of letters is set off by a space ("THB 85.82", "SEK 1.50k").
     """
     if _missing(value):
         return NOT_AVAILABLE
@@ -138,9 +140,11 @@ def week_short(value: float | None) -> str:
 
 def kpi(key: str, value: float | None, currency: str, *, exact: bool = False,
         signed: bool = False) -> str:
-    """KPI ``key``'s value as shown everywhere (cards, tables, the command line), by its kind in
-    :data:`simulation.core.kpis.KPIS`: a share as a percentage, money with the currency,
-    a count of people, a payback week, a return as a percentage."""
+    """KPI ``key``'s value as shown everywhere (cards, tables, the command line).
+
+    The format follows its kind in :data:`simulation.core.kpis.KPIS`: a share as a percentage,
+    money with the currency, a count of people, a payback week, a return as a percentage.
+    """
     kind = KPI_BY_KEY[key].kind
     if kind is Kind.SHARE:
         return percent(value, signed=signed)
@@ -159,8 +163,10 @@ def kpi(key: str, value: float | None, currency: str, *, exact: bool = False,
 
 
 def kpi_change(key: str, value: float, base: float, currency: str) -> str | None:
-    """The change of KPI ``key`` against the baseline's value: percentage points for a share,
-    otherwise the difference and, for money, the relative change; None when there is none."""
+    """The change of KPI ``key`` against the baseline's value, or None when there is none.
+
+    Percentage points for a share, otherwise the difference and, for money, the relative change.
+    """
     if _missing(value) or _missing(base) or value == base:
         return None
     kind = KPI_BY_KEY[key].kind
@@ -181,7 +187,7 @@ def axis_scale(values: list[float] | tuple[float, ...]) -> tuple[float, str]:
 
 
 def money_axis_title(what: str, currency: str, word: str) -> str:
-    """ "Net cash flow (USD millions)"."""
+    """An axis title with its unit: "Net cash flow (USD millions)"."""
     unit = f"{currency} {word}".strip()
     return f"{what} ({unit})"
 
@@ -199,8 +205,11 @@ _MARKDOWN_SPECIALS = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]<>|~$:"})
 
 
 def escaped(text: object) -> str:
-    """User text (a scenario, file or channel name) made safe to show inside Markdown: every
-    Markdown, HTML and LaTeX control character escaped and line breaks flattened, so the text
-    is shown as typed and can never become a link, a tag or a formula."""
+    """User text (a scenario, file or channel name) made safe to show inside Markdown.
+
+    Every Markdown, HTML and LaTeX control character is escaped and runs of whitespace (line
+    breaks too) become one space, so the text is shown as typed and can never become a link, a
+    tag or a formula.
+    """
     flat = " ".join(str(text).split())
     return flat.translate(_MARKDOWN_SPECIALS)

@@ -57,8 +57,11 @@ def _number_word(n: int) -> str:
 
 
 def plan_name(strategy: str) -> str:
-    """``"Your custom plan"`` for ``"custom"``, ``"Shared inventory alone"`` for the hybrid
-    ``alone:inventory`` (simulation.analysis.believe); other plan names are returned tidied."""
+    """A plan's display name: ``"Your custom plan"`` for ``"custom"``.
+
+    ``"Shared inventory alone"`` for the hybrid ``alone:inventory`` (simulation.analysis.believe);
+    other plan names are returned tidied (underscores as spaces, first letter capital).
+    """
     if has_text(f"plan.{strategy}.name"):
         return text(f"plan.{strategy}.name")
     kind, _, capability = strategy.partition(":")
@@ -81,8 +84,10 @@ def levels_description(levels: Sequence[float]) -> str:
 
 
 def kpi_label(key: str, *, baseline: str = "multichannel") -> str:
-    """The one label of KPI ``key`` (cards, axes, table rows); ``baseline`` names the plan a
-    gain is measured against."""
+    """The one label of KPI ``key`` (cards, axes, table rows).
+
+    ``baseline`` names the plan a gain is measured against.
+    """
     return text(f"kpi.{key}.label", baseline=baseline)
 
 
@@ -101,8 +106,10 @@ def kpi_unit(key: str, currency: str | None = None) -> str:
 
 
 def kpi_header(key: str, currency: str | None = None, *, baseline: str = "multichannel") -> str:
-    """``"Net revenue (USD)"``, ``"Conversion (newly reached; share 0-1)"``: label and unit, for
-    CSV headers and exported tables."""
+    """KPI ``key``'s label and unit, for CSV headers and exported tables.
+
+    E.g. ``"Net revenue (USD)"``, ``"Conversion (newly reached; share 0-1)"``.
+    """
     unit = kpi_unit(key, currency)
     label = kpi_label(key, baseline=baseline)
     if not unit:
@@ -167,8 +174,11 @@ def column_label(column: str, currency: str | None = None) -> str:
 
 
 def readable_columns(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
-    """``frame`` with readable column names (duplicates kept distinct with the raw name) and
-    plain text for the keys in its category columns (plan, capability, cause, mechanism, stage)."""
+    """``frame`` with readable column names and plain text for its category keys.
+
+    Duplicate labels are kept distinct with the raw name; the keys in the category columns
+    (plan, capability, cause, mechanism, stage) become plain text.
+    """
     out = frame.copy()
     labels: list[str] = []
     for column in out.columns:
@@ -200,13 +210,16 @@ segments elsewhere)."""
 
 
 def join_names(names: Iterable[str]) -> str:
+    """``names`` as an English list: "a", "a and b", "a, b and c"."""
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def glossary() -> dict[str, str]:
-    """Term -> plain explanation of every term the app and the report cannot avoid (Method
-    page): the plans, the capabilities, the KPIs that have a glossary entry, then the rest."""
+    """Term -> plain explanation of every term the app and the report cannot avoid (Method page).
+
+    The plans, the capabilities, the KPIs that have a glossary entry, then the rest.
+    """
     count = _number_word(N_CAPABILITIES)
     out = {plan_name(p): text(f"plan.{p}.meaning", count=count)
            for p in ("multichannel", "omnichannel", "custom")}
@@ -219,8 +232,11 @@ def glossary() -> dict[str, str]:
 
 
 def explain(terms: Iterable[str]) -> str:
-    """One sentence per glossary term among ``terms`` (matched case-insensitively at the start,
-    so "Network fill rate" explains "Network fill rate (all segments)"); empty if none."""
+    """One sentence per glossary term among ``terms``, joined; empty if none.
+
+    Terms are matched case-insensitively at the start, so "Network fill rate" explains "Network
+    fill rate (all segments)".
+    """
     found: list[tuple[str, str]] = []
     entries = glossary()
     for term in terms:

@@ -77,8 +77,10 @@ def _fields(model: BaseModel, keys: Keys, group: str, path: str, per_usd: float 
 
 
 def _described(model: BaseModel, name: str, info: ParameterInfo) -> ParameterInfo:
-    """``info`` with its meaning and source from the text lookup (the declaration in English);
-    a capability level is labelled with the capability's name and explained by its meaning."""
+    """``info`` with its meaning and source from the text lookup (the declaration in English).
+
+    A capability level is labelled with the capability's name and explained by its meaning.
+    """
     kind = type(model)
     meaning = param_text(kind, name, "meaning", info.meaning)
     source = param_text(kind, name, "source", info.source)

@@ -34,8 +34,11 @@ def data_silos_data(results: Results) -> pd.DataFrame:
 
 
 def data_silos_figure(results: Results) -> go.Figure:
-    """Left: held-out AUC by training round per plan. Right: incremental margin from offers,
-    net of what the offers cost."""
+    """What data silos cost: how well each plan's offer model ranks buyers, and what offers earn.
+
+    Top: held-out AUC by training week per plan. Below it: incremental margin from offers, net
+    of what the offers cost (currency). A placeholder when the scenario makes no targeted offers.
+    """
     title = "What data silos cost"
     report = results.extras.get("personalization")
     if report is None or report.empty:

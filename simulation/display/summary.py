@@ -55,9 +55,11 @@ def headline(results: Results) -> str:
 
 
 def kpi_table(results: Results, keys: Sequence[str]) -> pd.DataFrame:
-    """KPIs ``keys`` (rows) of each plan (columns), labelled and formatted from the KPI
-    registry; costs shown as negative amounts, and the baseline's own gain, ROI and payback as
-    "baseline" or "n/a"."""
+    """KPIs ``keys`` (rows) of each plan (columns), labelled and formatted from the KPI registry.
+
+    Costs are shown as negative amounts, and the baseline's own gain, ROI and payback as
+    "baseline" or "n/a".
+    """
     currency = results.scenario.market.currency
     baseline = str(results.kpis.index[0])
     columns = {}

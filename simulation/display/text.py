@@ -64,8 +64,10 @@ def _flatten(table: Mapping[str, Any], prefix: str, out: dict[str, str]) -> None
 
 @functools.cache
 def catalog(lang: str = ENGLISH) -> Mapping[str, str]:
-    """Every entry of ``lang``'s catalog by dotted key (read once per process); for a gettext
-    catalog, its translated, not fuzzy entries."""
+    """Every entry of ``lang``'s catalog by dotted key (read once per process).
+
+    For a gettext catalog, its translated, not fuzzy entries.
+    """
     return MappingProxyType({key: string for key, (_english, string) in _entries(lang).items()})
 
 
@@ -133,8 +135,11 @@ def param_key(model: type[BaseModel], field: str, what: str) -> str:
 
 
 def param_text(model: type[BaseModel], field: str, what: str, declared: str) -> str:
-    """A parameter's ``meaning`` or ``source`` in the current language; English falls back to
-    ``declared`` (the ``param()`` declaration in ``simulation.core.scenario``)."""
+    """A parameter's ``meaning`` or ``source`` in the current language.
+
+    A key missing from that language falls back to English, and English to ``declared`` (the
+    ``param()`` declaration in ``simulation.core.scenario``).
+    """
     key = param_key(model, field, what)
     entries = catalog(language())
     if key in entries:
@@ -174,8 +179,10 @@ def catalog_keys() -> dict[str, str]:
 
 
 def missing(lang: str) -> list[str]:
-    """Keys of :func:`catalog_keys` that ``lang``'s own catalog lacks (English: its declared
-    parameter metadata counts as present)."""
+    """Keys of :func:`catalog_keys` that ``lang``'s own catalog lacks.
+
+    For English, its declared parameter metadata counts as present.
+    """
     own = catalog(lang)
     needed = catalog(ENGLISH) if lang == ENGLISH else catalog_keys()
     return [key for key in needed if key not in own]
@@ -196,8 +203,10 @@ def stale(lang: str) -> list[str]:
 
 
 def write_template(path: Path) -> int:
-    """Write the gettext template (``messages.pot``) of every key: ``msgctxt`` the key, ``msgid``
-    the English text; returns the number of entries."""
+    """Write the gettext template (``messages.pot``) of every key; returns the number of entries.
+
+    Each entry has the key as ``msgctxt`` and the English text as ``msgid``.
+    """
     template = Catalog(project="omnichannel-explorer", charset="utf-8")
     for key, english in catalog_keys().items():
         flags = ("python-brace-format",) if placeholders(english) else ()
