@@ -85,7 +85,7 @@ class UnvaluedRun:
         return UnvaluedRun(run=self.run.plans(names), extras=extras)
 
     def joined(self, other: UnvaluedRun) -> UnvaluedRun:
-        """This run's plans then ``other``'s (same scenario), as if they had run together."""
+        """The plans of this run then ``other``'s (same scenario), as if they had run together."""
         extras = dict(self.extras)
         for name, frame in other.extras.items():
             extras[name] = (pd.concat([extras[name], frame], ignore_index=True)
@@ -110,9 +110,11 @@ def run_plans(
 
 
 def valued(part: UnvaluedRun, scenario: Scenario, *, segments: bool = True) -> Results:
-    """The result frames of ``part`` at the prices of ``scenario`` (which may differ from the
-    run's only in valuation parameters; see :func:`revalue`), with the customer segmentation
-    if ``segments``."""
+    """The result frames of ``part`` at the prices of ``scenario``.
+
+    ``scenario`` may differ from the run's only in valuation parameters (see :func:`revalue`);
+    the customer segmentation is included if ``segments``.
+    """
     run = revalue_run(part.run, scenario)
     extras = dict(part.extras)
     if "personalization" in extras:

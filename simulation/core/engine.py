@@ -222,7 +222,7 @@ class Simulation:
         return Cohort.of(np.concatenate(parts), self.n_people)
 
     def _current_keys(self, who: Cohort) -> NDArray[np.signedinteger[Any]]:
-        """This week's contact keys of ``who``, counting an offer received this week."""
+        """The contact keys of ``who`` this week, counting an offer received this week."""
         return self.keys.current(who, self.offered)
 
     def _refresh_keys(self, who: Cohort, week: int) -> None:
@@ -238,8 +238,11 @@ class Simulation:
         self._set_keys(who.flat, np.where(alive, key, self.sentinel))
 
     def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int) -> None:
-        """Give (plan, person) pairs ``flat`` (distinct) new contact keys, keeping the key
-        counts, the contact costs charged and the customers' satisfaction sum up to date."""
+        """Give (plan, person) pairs ``flat`` (distinct) new contact keys.
+
+        The key counts, the contact costs charged and the customers' satisfaction sum are kept up to
+        date.
+        """
         old, new = self.keys.assign(flat, keys)
         self.annoyed[flat] = self.annoyed_by_key.take(new)
         to_date = self.contact_cost_to_date
@@ -258,7 +261,7 @@ class Simulation:
         self.touched_parts.append(flat)
 
     def _draw(self, kind: Draw) -> NDArray[np.float32]:
-        """This week's whole-population uniform draw of ``kind``, shared by every plan.
+        """The week's whole-population uniform draw of ``kind``, shared by every plan.
 
         Each kind has its own generator and is drawn exactly once a week, in the order of
         ``_POPULATION_DRAWS``, so draws are the same whichever plans run. The array is reused
@@ -285,7 +288,7 @@ class Simulation:
             self.targeting.observe_week(week, s, self.states[s], purchases)
 
     def _tables_for_levels(self, levels: NDArray[np.float64]) -> dict[str, NDArray[Any]]:
-        """This week's per-key tables (recomputed only while some capability ramps up)."""
+        """The week's per-key tables (recomputed only while some capability ramps up)."""
         if self._tables_for != levels.tobytes():
             self._tables_cache = contact_tables(self.world, self.layout, self.masks, levels)
             self._tables_for = levels.tobytes()
@@ -303,8 +306,11 @@ class Simulation:
 
     def _contacts(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                   tables: dict[str, NDArray[Any]]) -> Cohort:
-        """2. Contacts and targeted offers: their counts, their cost to customers' CLV and the
-        fatigue of those contacted above tolerance. Returns who got an offer this week."""
+        """2. Contacts and targeted offers; returns who got an offer this week.
+
+        Counts the contacts and offers, charges their cost to customers' CLV and applies the fatigue
+        of those contacted above tolerance.
+        """
         key = self.keys.flat
         per_key = self.keys.per_key.copy()
         offered = self._offers(week, levels, tables, per_key)
@@ -353,8 +359,11 @@ class Simulation:
         return journeys
 
     def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
-        """Each pair's propensity: a customer's own repeat propensity where the scenario
-        separates it from the one that brought them to their first purchase (calibration)."""
+        """Each pair's purchase propensity.
+
+        A customer's own repeat propensity where the scenario separates it from the one that brought
+        them to their first purchase (calibration); otherwise, and for prospects, the propensity.
+        """
         people = self.world.people
         if people.repeat_propensity is None:
             return people.propensity[pairs.person]
@@ -362,8 +371,11 @@ class Simulation:
                         people.propensity[pairs.person])
 
     def _new_customer_boost(self, week: int, pairs: Cohort) -> NDArray[np.float32]:
-        """Journey intent multiplier of new customers: 1 + boost x 0.5^(weeks since the first
-        purchase / half-life); 1 for prospects and for customers from before the start."""
+        """Journey intent multiplier of each pair: above 1 for new customers, 1 otherwise.
+
+        1 + boost x 0.5^(weeks since the first purchase / half-life) for new customers; 1 for
+        prospects and for customers from before the start.
+        """
         b = self.behaviour
         since = self.state.flat("customer_since")[pairs.flat].astype(np.float32)
         boost = b.new_customer_intent_boost * np.exp2(-(week - since) / b.new_customer_boost_half_life)
@@ -371,8 +383,10 @@ class Simulation:
         return np.where(new, 1.0 + boost, 1.0).astype(np.float32)  # type: ignore[no-any-return]
 
     def _update_satisfaction(self) -> None:
-        """6. Satisfaction of the pairs touched this week moves towards their experience (the
-        churn hazard is computed from it when churn is decided)."""
+        """6. Satisfaction of the pairs touched this week moves towards their experience.
+
+        The churn hazard is computed from it when churn is decided.
+        """
         behaviour, experience = self.behaviour, self.experience
         moved = self._moved()
         target = np.clip(behaviour.baseline_satisfaction + experience[moved.flat], 0.0, 1.0)
@@ -475,8 +489,11 @@ class Simulation:
         return Cohort.of(np.concatenate(chosen), n)
 
     def _largest_hazard(self) -> float:
-        """No customer's hazard this week exceeds this: the riskiest segment at the lowest
-        satisfaction anyone has now (loyalty only lowers it), with float32 headroom."""
+        """An upper bound on every customer's churn hazard this week.
+
+        The riskiest segment at the lowest satisfaction anyone has now (loyalty only lowers it),
+        with float32 headroom.
+        """
         b = self.behaviour
         lowest = float(self.state.satisfaction.min())
         return float(self.segment_hazard.max()) * float(np.exp(
@@ -499,8 +516,11 @@ class Simulation:
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                   journeys: Cohort) -> list[WeekPurchases]:
-        """4. Touchpoints of this week's journeys (:func:`simulation.core.journey.walk_journeys`),
-        written into the state and tallies; returns each plan's purchases."""
+        """4. Touchpoints of this week's journeys; returns each plan's purchases.
+
+        The journeys are walked by :func:`simulation.core.journey.walk_journeys` and written into the
+        state and tallies.
+        """
         walk = walk_journeys(self.world, self.paths, self.streams, week, journeys.person, journeys.plan,
                              levels)
         self._count_many(tally, _TOUCHPOINT_TALLIES, journeys, walk.events)
@@ -529,7 +549,8 @@ class Simulation:
                    from_network: NDArray[np.bool_]) -> list[WeekPurchases]:
         """5. Order values, returns and the purchase records of this week's buyers.
 
-        ``from_network``: which orders are served from another location's stock."""
+        ``from_network``: which orders are served from another location's stock.
+        """
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
         person, plan = buyers.person, buyers.plan
@@ -595,10 +616,12 @@ class Simulation:
 
     def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort,
                                 first: NDArray[np.bool_]) -> None:
-        """BG/NBD drop-out: after a repeat purchase (as in BG/NBD, never right after the first:
-        ``first`` marks this week's first purchases) a customer becomes inactive for good with
-        their own probability, Beta distributed with mean ``behaviour.dropout_after_purchase``
-        (no draw at 0, so results stay as without it)."""
+        """BG/NBD drop-out: after a repeat purchase a customer may become inactive for good.
+
+        As in BG/NBD, never right after the first purchase (``first`` marks this week's first
+        purchases). Each customer drops out with their own probability, Beta distributed with mean
+        ``behaviour.dropout_after_purchase`` (no draw at 0, so results stay as without it).
+        """
         b = self.behaviour
         if b.dropout_after_purchase <= 0 or buyers.size == 0:
             return
@@ -616,8 +639,11 @@ class Simulation:
 
 def dropout_chance(mean: float, concentration: float, streams: RandomStreams,
                    person: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Each person's drop-out chance after a purchase: the Beta(mean x c, (1 - mean) x c)
-    quantile of a uniform fixed per person (week 0, step 1 of the drop-out stream)."""
+    """Each person's drop-out chance after a purchase (share 0-1).
+
+    The Beta(mean x c, (1 - mean) x c) quantile of a uniform fixed per person (week 0, step 1 of
+    the drop-out stream).
+    """
     u = streams.uniform(Draw.PURCHASE_DROPOUT, 0, 1, person).astype(np.float64)
     return betaincinv(mean * concentration, (1.0 - mean) * concentration, u)  # type: ignore[no-any-return]
 

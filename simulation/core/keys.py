@@ -81,8 +81,10 @@ class KeyLayout:
         return key  # type: ignore[no-any-return]
 
     def per_plan(self, counts: NDArray[np.int64], table: NDArray[Any]) -> NDArray[np.float64]:
-        """(P,) totals of a per-key ``table`` weighted by ``counts`` of pairs holding each key
-        (the sentinel's entry is left out)."""
+        """(P,) totals of a per-key ``table`` weighted by ``counts`` of pairs holding each key.
+
+        The sentinel's entry is left out.
+        """
         return (counts[:-1] * table[:-1]).reshape(self.n_plans, -1).sum(axis=1)  # type: ignore[no-any-return]
 
 
@@ -108,8 +110,10 @@ class ContactKeys:
         self.per_key[layout.sentinel] = self.key.size
 
     def current(self, who: Cohort, offered: NDArray[np.bool_]) -> NDArray[np.signedinteger[Any]]:
-        """This week's keys of ``who``, counting an offer received this week (``offered`` is the
-        (P x N,) flag of this week's recipients)."""
+        """The keys of ``who`` this week, counting an offer received this week.
+
+        ``offered`` is the (P x N,) flag of this week's recipients.
+        """
         keys = self.flat.take(who.flat)
         keys += offered.take(who.flat) * self.layout.dtype(self.layout.offered_step)
         return keys  # type: ignore[no-any-return]

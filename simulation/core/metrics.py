@@ -55,13 +55,14 @@ def _plan_index(run: RunOutput) -> pd.Index:
 
 
 def plan_margin(run: RunOutput, s: int) -> float:
-    """Gross margin of plan ``s`` after harmonising prices: the scenario's gross margin minus
-    consistency level x conflict rate x margin cost of harmonisation (share of revenue).
+    """Gross margin of plan ``s`` after harmonising prices (share of revenue).
 
-    Offers differ between siloed channels on the ``conflict_rate`` share of occasions; a plan
-    that aligns them (``consistency``) gives up margin on that share, from week 0 (a pricing
-    decision needs no ramp-up; the conflicts it removes phase in with the capability). A single
-    channel has no other channel's offer to differ from, so nothing to harmonise.
+    The scenario's gross margin minus consistency level x conflict rate x margin cost of
+    harmonisation. Offers differ between siloed channels on the ``conflict_rate`` share of
+    occasions; a plan that aligns them (``consistency``) gives up margin on that share, from week
+    0 (a pricing decision needs no ramp-up; the conflicts it removes phase in with the
+    capability). A single channel has no other channel's offer to differ from, so nothing to
+    harmonise.
     """
     scenario = run.world.scenario
     if len(scenario.channels) < 2:
@@ -91,8 +92,7 @@ def serve_cost_per_order(run: RunOutput, s: int) -> NDArray[np.float64]:
 
 
 def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Cost to serve (channel fulfilment + network fulfilment) of people ``who``, discounted to
-    week 0."""
+    """Cost to serve (channel + network fulfilment) of people ``who``, discounted to week 0."""
     scenario = run.world.scenario
     state = run.states[s]
     per_order = serve_cost_per_order(run, s).astype(np.float32)
@@ -114,6 +114,7 @@ class CustomerValues:
     """Sum of the tails discounted to week 0 (simulated people, not scaled)."""
 
     def per_person(self, n: int, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``values`` (one per customer, in ``who`` order) spread over ``n`` people, NaN for non-customers."""
         out = np.full(n, np.nan)
         out[self.who] = values
         return out
@@ -176,15 +177,19 @@ def horizon_values(run: RunOutput, s: int) -> NDArray[np.float64]:
 
 
 def lifetime_values(run: RunOutput, s: int) -> NDArray[np.float64]:
-    """Per-person lifetime CLV from the acquisition week: value within the horizon plus the
-    geometric tail of customers still active at the horizon (NaN for non-customers)."""
+    """Per-person lifetime CLV from the acquisition week (NaN for non-customers).
+
+    Value within the horizon plus the geometric tail of customers still active at the horizon.
+    """
     values = customer_values(run, s)
     return values.per_person(run.world.n_people, values.horizon + values.tail)
 
 
 def terminal_value(run: RunOutput, s: int) -> float:
-    """Value after the horizon of plan ``s``'s active customers, discounted to week 0 and
-    scaled to the market (what NPV adds at ``economics.terminal_value_share`` = 1)."""
+    """Value after the horizon of plan ``s``'s active customers, discounted to week 0.
+
+    Scaled to the market: what NPV adds at ``economics.terminal_value_share`` = 1.
+    """
     return customer_values(run, s).terminal * run.world.scenario.scale
 
 
@@ -348,7 +353,8 @@ def mechanisms_frame(run: RunOutput) -> pd.DataFrame:
     """Per strategy and mechanism: opportunities, events and their rate (unscaled counts).
 
     ``mechanism`` and ``opportunity`` hold keys (:data:`~simulation.core.capabilities.MECHANISMS`;
-    the opportunity is the weekly frame's column of its tally)."""
+    the opportunity is the weekly frame's column of its tally).
+    """
     rows = []
     for s, strategy in enumerate(run.world.plan_names):
         total = run.weekly[s].sum(axis=0)

@@ -176,6 +176,7 @@ class PopulationDraws:
         return drawn
 
     def close(self) -> None:
+        """Wait for a draw prepared ahead and stop the background thread, if there is one."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 

@@ -45,6 +45,7 @@ class Results:
 
     @classmethod
     def from_run(cls, run: RunOutput, extras: dict[str, pd.DataFrame] | None = None) -> Results:
+        """The tidy result frames of ``run`` (KPIs, weekly, survival, funnel, ...), keeping the run."""
         weekly = metrics.weekly_frame(run)
         return cls(
             scenario=run.world.scenario,
@@ -62,6 +63,13 @@ class Results:
 
     @cached_property
     def customers(self) -> pd.DataFrame:
+        """One row per simulated person and plan (computed on first use from the kept run).
+
+        Raises
+        ------
+        ValueError
+            When the per-person data was not kept for this result.
+        """
         if self.run is None:
             raise ValueError("per-person data was not kept for this result")
         return metrics.customers_frame(self.run)

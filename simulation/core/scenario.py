@@ -49,6 +49,8 @@ Strategy = Plan
 
 
 class ChannelKind(StrEnum):
+    """Whether a channel is physical (a store) or digital."""
+
     PHYSICAL = "physical"
     DIGITAL = "digital"
 
@@ -529,6 +531,7 @@ class CapabilityCosts(FrozenModel):
     service: CapabilityCost = _default_cost(Capability.SERVICE)
 
     def of(self, capability: Capability) -> CapabilityCost:
+        """The costs of ``capability``."""
         return getattr(self, capability.value)  # type: ignore[no-any-return]
 
 
@@ -558,9 +561,11 @@ class Business(FrozenModel):
 
 
 class ImplementationRisk(FrozenModel):
-    """How far an integration programme overruns its budget and time: the point plan is on
-    budget and on time unless set otherwise; the uncertainty analysis draws both from their
-    ranges (one overrun and one delay for the whole programme)."""
+    """How far an integration programme overruns its budget and time.
+
+    The point plan is on budget and on time unless set otherwise; the uncertainty analysis draws
+    both from their ranges (one overrun and one delay for the whole programme).
+    """
 
     one_off_overrun: float = param(
         0.0, ge=0, le=5, unit="share of one-off cost", step=0.05,
@@ -631,13 +636,16 @@ class CapabilityLevels(FrozenModel):
 
     @classmethod
     def uniform(cls, level: float) -> CapabilityLevels:
+        """Every capability at ``level`` (0-1)."""
         return cls(**{c.key.value: level for c in CAPABILITIES})
 
     def of(self, capability: Capability) -> float:
+        """The level of ``capability`` (0-1)."""
         return float(getattr(self, capability.value))
 
 
 def default_channels() -> tuple[Channel, ...]:
+    """The default channels: store (physical), web, app, social and messaging."""
     physical = ChannelKind.PHYSICAL
     return (
         Channel(name="store", kind=physical, conversion=0.35, order_value_multiplier=1.0,
@@ -659,6 +667,7 @@ def default_channels() -> tuple[Channel, ...]:
 
 
 def default_segments() -> tuple[Segment, ...]:
+    """The default segments: store-first (45%), digital-first (30%), channel hoppers (25%)."""
     return (
         Segment(name="store-first", share=0.45, switch_probability=0.10,
                 channel_preference={"store": 0.75, "web": 0.10, "app": 0.05, "social": 0.05,
@@ -772,8 +781,11 @@ class Scenario(FrozenModel):
 
     @classmethod
     def from_file(cls, path: str | Path) -> Scenario:
-        """A scenario from a JSON file (as downloaded from the app); only regular files up to
-        :data:`~simulation.inputs.problems.MAX_SCENARIO_BYTES` are read."""
+        """A scenario from a JSON file (as downloaded from the app).
+
+        Only regular files up to :data:`~simulation.inputs.problems.MAX_SCENARIO_BYTES` are read; a
+        bad file raises :class:`ScenarioError` with its problems prefixed by the file name.
+        """
         try:
             data = json_input.json_from_file(path)
             return cls.validated(data)
@@ -799,8 +811,11 @@ class Scenario(FrozenModel):
 
     @classmethod
     def from_url_token(cls, token: str) -> Scenario:
-        """Inverse of :meth:`to_url_token`: the token carries data only, never a path; its
-        length and inflated size are limited. A bad token raises :class:`ScenarioError`."""
+        """Inverse of :meth:`to_url_token`.
+
+        The token carries data only, never a path; its length and inflated size are limited. A bad
+        token raises :class:`ScenarioError`.
+        """
         try:
             data = json_input.json_from_link(token)
         except InputError as error:
@@ -861,6 +876,7 @@ class Scenario(FrozenModel):
 
     @property
     def weekly_discount_rate(self) -> float:
+        """The weekly rate equivalent to ``market.discount_rate_annual`` (share per week)."""
         return float((1 + self.market.discount_rate_annual) ** (1 / 52) - 1)
 
     @property
@@ -870,8 +886,11 @@ class Scenario(FrozenModel):
 
 
 def _money_problems(scenario: Scenario) -> list[str]:
-    """The currency has a rate, and each money field is within its bound, which is declared in
-    US dollars and converted to the scenario's currency here."""
+    """Problems of the scenario's money: a currency without a rate, fields above their bound.
+
+    Each money field's upper bound is declared in US dollars and converted to the scenario's currency
+    here.
+    """
     code = scenario.market.currency
     try:
         per_usd = fx.exchange_rate(code).per_usd
@@ -910,8 +929,12 @@ def _split_model_problems(problems: list[str]) -> list[str]:
 
 @functools.lru_cache(maxsize=32)
 def _preset(name: str) -> Scenario:
-    """The default scenario with preset ``name`` laid over it, validated (read once per process:
-    scenarios are immutable and the shipped files do not change while the app runs)."""
+    """The default scenario with preset ``name`` laid over it, validated.
+
+    A preset in another currency than USD is laid over the default converted to that currency.
+    Read once per process (cached): scenarios are immutable and the shipped files do not change
+    while the app runs.
+    """
     overlay = presets.preset_data(name)
     code = overlay.get("market", {}).get("currency", "USD")
     # A preset in a local currency states its money from local prices; a money field it leaves

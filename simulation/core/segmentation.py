@@ -64,8 +64,11 @@ def rfm_features(state: PlanState, horizon: int) -> tuple[NDArray[np.int64], NDA
 
 
 def block_weights(n_channels: int) -> NDArray[np.float64]:
-    """Column weights after standardizing: the C channel-mix columns together weigh as much
-    as recency, frequency and spend together, however many channels there are."""
+    """Column weights after standardizing: 1 for recency, frequency and spend, then C channel weights.
+
+    The C channel-mix columns together weigh as much as recency, frequency and spend together,
+    however many channels there are.
+    """
     return np.concatenate([np.ones(3), np.full(n_channels, np.sqrt(3.0 / n_channels))])
 
 
@@ -87,10 +90,12 @@ def fit_segments(x: NDArray[np.float64], *, n_segments: int, random_state: int) 
 
 
 def _names(profile: pd.DataFrame, channels: tuple[str, ...]) -> list[str]:
-    """Role keys from a baseline profile sorted by spend per customer (best first):
-    ``tier:channel`` (``high_value:store``; the channel empty when no channel dominates), a
-    ``+`` after the tier for each earlier segment with the same role. The display layer words
-    them ("high-value store-led"); see :func:`segment_role_parts`."""
+    """Role keys of the segments of a baseline profile sorted by spend per customer (best first).
+
+    Keys are ``tier:channel`` (``high_value:store``; the channel empty when no channel
+    dominates), with a ``+`` after the tier for each earlier segment with the same role. The
+    display layer words them ("high-value store-led"); see :func:`segment_role_parts`.
+    """
     lapsed = profile["recency_weeks"] > LAPSED_AFTER_WEEKS
     active_rank = (~lapsed).cumsum()
     n_active = int((~lapsed).sum())

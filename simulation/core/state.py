@@ -188,8 +188,11 @@ class RunOutput:
                          channel_weekly=self.channel_weekly[index])
 
     def joined(self, other: RunOutput) -> RunOutput:
-        """This run's plans then ``other``'s, as one run: what a lockstep run of them all
-        gives, since ``other`` ran the same scenario (common random numbers)."""
+        """The plans of this run then ``other``'s, as one run.
+
+        This is what a lockstep run of them all gives, since ``other`` ran the same scenario (common
+        random numbers).
+        """
         if other.world.scenario != self.world.scenario:
             raise ValueError("runs of different scenarios cannot be joined")
         world = dataclasses.replace(

@@ -54,8 +54,10 @@ class Tally(IntEnum):
 
 
 class LossCause(StrEnum):
-    """Why a journey or a customer was lost (docs/MODEL.md): the ``cause`` key of
-    ``Results.losses``; its text is ``cause.<key>`` in the display catalog."""
+    """Why a journey or a customer was lost (docs/MODEL.md).
+
+    The ``cause`` key of ``Results.losses``; its text is ``cause.<key>`` in the display catalog.
+    """
 
     LOST_CONTEXT = "lost_context"
     STOCK_OUT = "stock_out"

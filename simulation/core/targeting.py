@@ -40,6 +40,7 @@ class WeekPurchases:
 
     @classmethod
     def none(cls) -> WeekPurchases:
+        """No purchases (empty arrays)."""
         empty = np.zeros(0, dtype=np.int64)
         return cls(person=empty, channel=empty, net_value=np.zeros(0), order_value=np.zeros(0),
                    offered=np.zeros(0, dtype=bool))
@@ -103,12 +104,12 @@ class TargetingPolicy(Protocol):
 
 
 class WeeklyDraw:
-    """Who this week's random offers may go to: each person independently with probability
-    ``offer_share``, drawn once a week and shared by all plans.
+    """Who this week's random offers may go to, drawn once a week and shared by all plans.
 
-    The chosen people are found by geometric gaps between them (drawn from hashed uniforms of
-    ``(TARGETING, week, gap number)``), which is the same Bernoulli process as a draw per person
-    but costs a draw per chosen person rather than per person.
+    Each person is chosen independently with probability ``offer_share``. The chosen people are
+    found by geometric gaps between them (drawn from hashed uniforms of ``(TARGETING, week, gap
+    number)``), which is the same Bernoulli process as a draw per person but costs a draw per
+    chosen person rather than per person.
     """
 
     def __init__(self) -> None:
@@ -116,6 +117,7 @@ class WeeklyDraw:
         self._chosen: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
     def chosen(self, context: TargetingContext) -> NDArray[np.int64]:
+        """Sorted positions of the people chosen this week (drawn again only when week, N or share change)."""
         key = (context.week, context.world.n_people, context.offer_share)
         if key != self._key:
             self._key = key
@@ -157,8 +159,10 @@ class RandomTargeting:
         self._draw = WeeklyDraw()
 
     def select(self, context: TargetingContext) -> NDArray[np.int64]:
+        """The week's random recipients: each eligible person with probability ``offer_share``."""
         return random_recipients(context, self._draw)
 
     def observe_week(self, week: int, plan: int, state: PlanState,
                      purchases: WeekPurchases) -> None:
+        """Nothing: random offers learn nothing from purchases."""
         return None

@@ -88,8 +88,11 @@ def _with(scenario: Scenario, values: dict[str, Any] | Scenario) -> Scenario:
 
 
 def simulated_part(scenario: Scenario) -> Scenario:
-    """``scenario`` with every valuation parameter at a fixed value: two scenarios that differ
-    only in valuation parameters have the same simulated part (and simulate identically)."""
+    """``scenario`` with every valuation parameter at a fixed value.
+
+    Two scenarios that differ only in valuation parameters have the same simulated part (and
+    simulate identically).
+    """
     return _with(scenario, _FIXED)
 
 

@@ -97,11 +97,15 @@ class World:
 
     @property
     def n_people(self) -> int:
+        """Number of simulated people (N)."""
         return int(self.people.segment.shape[0])
 
     def effective_levels(self, week: int) -> NDArray[np.float64]:
-        """(P, 6) levels in force in ``week``: from the levels in place to the plan's, phased in
-        linearly over each capability's ramp once the implementation delay has passed."""
+        """(P, K) capability levels in force in ``week``.
+
+        From the levels in place to the plan's, phased in linearly over each capability's ramp once
+        the implementation delay has passed.
+        """
         since = week - self.delay_weeks
         if since < 0:
             return np.broadcast_to(self.existing_capabilities, self.levels.shape).copy()
@@ -111,6 +115,7 @@ class World:
 
 
 def channel_table(scenario: Scenario) -> ChannelTable:
+    """The scenario's channels as arrays of shape (C,), in the scenario's order."""
     chans = scenario.channels
     return ChannelTable(
         names=tuple(c.name for c in chans),
@@ -125,6 +130,7 @@ def channel_table(scenario: Scenario) -> ChannelTable:
 
 
 def segment_table(scenario: Scenario) -> SegmentTable:
+    """The scenario's segments as arrays of shape (G,) or (G, C); channel preferences sum to 1."""
     segs = scenario.segments
     names = [c.name for c in scenario.channels]
     pref = np.array([[s.channel_preference.get(n, 0.0) for n in names] for s in segs], dtype=float)

@@ -51,9 +51,11 @@ class PurchaseHistory:
 
     @classmethod
     def empty(cls, n_channels: int, n_people: int) -> PurchaseHistory:
+        """A history of ``n_people`` people over ``n_channels`` channels with no purchase yet (-1)."""
         return cls(last_purchase_week=np.full((n_channels, n_people), -1, dtype=np.int16))
 
     def record(self, purchases: WeekPurchases, week: int) -> None:
+        """Set the last purchase week of each buyer's channel in ``purchases`` to ``week``."""
         self.last_purchase_week[purchases.channel, purchases.person] = week
 
 
@@ -94,6 +96,7 @@ def channel_features(state: PlanState, history: PurchaseHistory, channel: int,
 
 
 def unified_feature_names(channel_names: tuple[str, ...]) -> tuple[str, ...]:
+    """Column names of the unified features: four per channel, then six per person."""
     per_channel = [f"{stem}_{name}" for name in channel_names
                    for stem in ("recency", "log_purchases", "log_spend", "known")]
     return (*per_channel, "log_purchases_total", "recency_any", "channels_used",
@@ -101,9 +104,12 @@ def unified_feature_names(channel_names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def spend_in_usd(spend: NDArray[np.float32], per_usd: float) -> NDArray[np.float32]:
-    """Spend (a fresh array, changed in place) in US dollars: log(1 + spend) is not invariant to
-    the money unit, so without this the same shoppers would be ranked differently in baht than
-    in dollars. Dollars are left untouched (no division by 1), so their runs keep every bit."""
+    """Spend in US dollars (a fresh array, changed in place).
+
+    log(1 + spend) is not invariant to the money unit, so without this the same shoppers would be
+    ranked differently in baht than in dollars. Dollars are left untouched (no division by 1), so
+    their runs keep every bit.
+    """
     if per_usd != 1.0:
         spend /= np.float32(per_usd)
     return spend

@@ -25,8 +25,11 @@ from simulation.core.personalization.models import LinearScorer
 
 @dataclass(frozen=True)
 class ListEntries:
-    """Scored entries of the offer lists: list 0 is the unified model's (linked people), list
-    1 + c is channel c's (unlinked people it knows). One person may sit on several lists."""
+    """Scored entries of the offer lists; one person may sit on several lists.
+
+    List 0 is the unified model's (linked people), list 1 + c is channel c's (unlinked people it
+    knows).
+    """
 
     list_id: NDArray[np.int64]
     person: NDArray[np.int64]
@@ -35,6 +38,7 @@ class ListEntries:
 
     @classmethod
     def concat(cls, parts: list[ListEntries]) -> ListEntries:
+        """The entries of ``parts`` one after another, as one set of entries."""
         return cls(list_id=np.concatenate([p.list_id for p in parts]),
                    person=np.concatenate([p.person for p in parts]),
                    logit=np.concatenate([p.logit for p in parts]))
@@ -43,12 +47,12 @@ class ListEntries:
 def list_entries(unified: LinearScorer | None, siloed: LinearScorer | None,
                  unified_x: NDArray[np.float32] | None, records: ChannelRecords | None,
                  is_linked: NDArray[np.bool_], offset: int = 0) -> ListEntries:
-    """Entries for a block of people: the linked by the unified model, the others by each
-    channel model that knows them.
+    """Entries for a block of people: the linked by the unified model, the others by their channels'.
 
-    ``unified_x`` holds the linked people's unified features and ``records`` the unlinked
-    people's channel records (``person_pos`` counting among the unlinked), both in the order of
-    the block; ``offset`` is added to positions (blocks of a larger array).
+    The unlinked people are scored by each channel model that knows them. ``unified_x`` holds the
+    linked people's unified features and ``records`` the unlinked people's channel records
+    (``person_pos`` counting among the unlinked), both in the order of the block; ``offset`` is
+    added to positions (blocks of a larger array).
     """
     parts = [ListEntries(list_id=np.zeros(0, dtype=np.int64), person=np.zeros(0, dtype=np.int64),
                          logit=np.zeros(0))]
@@ -65,9 +69,12 @@ def list_entries(unified: LinearScorer | None, siloed: LinearScorer | None,
 
 
 def list_quotas(n_linked: int, known_unlinked: NDArray[np.int64], n_people: int) -> NDArray[np.float64]:
-    """Share of the offer budget each list spends: the linked people's share for the unified
-    list; the unlinked people's share, split in proportion to the people each channel knows,
-    for the channel lists (each siloed channel team runs its own part of the budget)."""
+    """Share of the offer budget each list spends, unified list first (shares sum to at most 1).
+
+    The unified list gets the linked people's share; the channel lists split the unlinked
+    people's share in proportion to the people each channel knows (each siloed channel team
+    runs its own part of the budget).
+    """
     n_unlinked_share = 1.0 - n_linked / max(n_people, 1)
     known = known_unlinked.astype(np.float64)
     split = known / known.sum() if known.sum() > 0 else known

@@ -32,8 +32,10 @@ REGULARIZATION_C = 1.0
 
 
 def trusted_input() -> AbstractContextManager[None]:
-    """Skip scikit-learn's per-call input and parameter checks (a third of a small fit's time):
-    the engine builds the features itself, finite float32 of fixed shape."""
+    """Skip scikit-learn's per-call input and parameter checks (a third of a small fit's time).
+
+    The engine builds the features itself, finite float32 of fixed shape.
+    """
     return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
@@ -71,6 +73,7 @@ class LinearScorer:
 
     @classmethod
     def of(cls, pipeline: Pipeline) -> LinearScorer:
+        """The linear function of a fitted scaler + logistic regression ``pipeline``."""
         scaler, model = pipeline[0], pipeline[-1]
         weights = model.coef_[0] / scaler.scale_
         offset = float(model.intercept_[0]) if model.fit_intercept else 0.0
@@ -79,10 +82,12 @@ class LinearScorer:
         return cls(weights=weights.astype(np.float32), offset=offset)
 
     def logit(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
+        """The logit of each row of ``x`` (shape (n, features)), as float64 of shape (n,)."""
         return (x @ self.weights).astype(np.float64) + self.offset  # type: ignore[no-any-return]
 
 
 def fittable(labels: NDArray[np.bool_]) -> bool:
+    """Whether a round can train on ``labels``: at least :data:`MIN_TRAIN_ROWS` rows and both classes."""
     return bool(labels.size >= MIN_TRAIN_ROWS and 0 < np.count_nonzero(labels) < labels.size)
 
 

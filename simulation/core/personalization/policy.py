@@ -153,6 +153,11 @@ class PersonalizedTargeting:
     # TargetingPolicy --------------------------------------------------------------------
 
     def select(self, context: TargetingContext) -> NDArray[np.int64]:
+        """The week's offer recipients: the top of the round's ranked list who are eligible, up to the budget.
+
+        A new training round starts when it is due; without a trained list (or in random mode) a
+        random ``offer_share`` of eligible people gets offers.
+        """
         self._bind(context.week, context.world)
         plan = self._plan(context.plan, context.state)
         if context.week >= plan.next_round_week:
@@ -167,6 +172,7 @@ class PersonalizedTargeting:
 
     def observe_week(self, week: int, plan_index: int, state: PlanState,
                      purchases: WeekPurchases) -> None:
+        """Record a plan's purchases of ``week`` in its history and count those that followed an offer."""
         self._bind(week, None)
         plan = self._plan(plan_index, state)
         plan.history.record(purchases, week)

@@ -33,8 +33,10 @@ class DataRegime(StrEnum):
 
 @dataclass
 class RoundRecord:
-    """What one training round of one plan did; counts of simulated people, money simulated
-    currency (the report scales them)."""
+    """What one training round of one plan did.
+
+    Counts are of simulated people, money in simulated currency (the report scales them).
+    """
 
     index: int
     week: int
@@ -108,10 +110,11 @@ _SCALED_COLUMNS = ["offers", "offer_purchases", "incremental_purchases", "increm
 
 
 def price_report(report: pd.DataFrame, scenario: Scenario, *, scale_from: float = 1.0) -> pd.DataFrame:
-    """The report scaled to ``scenario``'s market and with margin columns at its gross margin:
-    the two things a report needs that the run itself does not fix (:mod:`simulation.core.valuation`).
+    """The report scaled to ``scenario``'s market and with margin columns at its gross margin.
 
-    ``scale_from`` is the scale the counts and money of ``report`` are at (1: simulated people).
+    These are the two things a report needs that the run itself does not fix
+    (:mod:`simulation.core.valuation`). ``scale_from`` is the scale the counts and money of
+    ``report`` are at (1: simulated people).
     """
     priced = report.copy()
     if scenario.scale != scale_from:
@@ -125,12 +128,11 @@ def price_report(report: pd.DataFrame, scenario: Scenario, *, scale_from: float 
 
 
 def personalization_summary(report: pd.DataFrame, kpis: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per plan (index ``strategy``): mean AUC and precision over trained rounds, offer totals
-    and revenue lift.
+    """Per plan (index ``strategy``): AUC, precision, offer totals and revenue lift.
 
-    ``revenue_lift`` = incremental revenue / (revenue - incremental revenue), the emergent
-    counterpart of the 5-25% "personalization lifts revenue" range (McKinsey 2021), when
-    ``kpis`` is given.
+    AUC and top-decile precision are means over trained rounds. ``revenue_lift`` = incremental revenue /
+    (revenue - incremental revenue), the emergent counterpart of the 5-25% "personalization
+    lifts revenue" range (McKinsey 2021), when ``kpis`` is given.
     """
     trained = report[report["regime"] != DataRegime.NONE.value]
     grouped = report.groupby("strategy", sort=False)
