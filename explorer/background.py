@@ -81,10 +81,12 @@ def session_id() -> str | None:
 
 def submit(key: Hashable, function: Callable[..., Any], *args: Any, label: str = "analyses",
            priority: Priority = Priority.BACKGROUND, watcher: Hashable | None = None) -> Job:
-    """The job for ``key``: its result if known, else the queued or running job (now also
-    watched by ``watcher``, default: this session), else ``function(*args, execution=...)``
-    submitted to the pool at ``priority`` (BACKGROUND, or IDLE for long work that yields to
-    it)."""
+    """The job for ``key``: its result if known, else the queued or running job, else a new one.
+
+    A queued or running job is now also watched by ``watcher`` (default: this session); a new
+    job is ``function(*args, execution=...)`` submitted to the pool at ``priority`` (BACKGROUND,
+    or IDLE for long work that yields to it).
+    """
     workers = state.pool()
     found = _known(key, workers)
     if found is not None:
@@ -102,8 +104,10 @@ def submit(key: Hashable, function: Callable[..., Any], *args: Any, label: str =
 
 
 def get(key: Hashable, watcher: Hashable | None = None) -> Job | None:
-    """The job for ``key`` (watched by ``watcher``, default: this session), or None if it
-    was never submitted, was cancelled or its result has been dropped."""
+    """The job for ``key`` (watched by ``watcher``, default: this session), or None.
+
+    None if it was never submitted, was cancelled or its result has been dropped.
+    """
     workers = state.pool()
     found = _known(key, workers)
     if found is not None:
@@ -118,14 +122,18 @@ def finished(key: Hashable) -> Any:
 
 
 def put(key: Hashable, result: Any) -> None:
-    """Keep an analysis computed elsewhere (the Decisions page's own run) as the answer for
-    ``key``, for every page and session."""
+    """Keep an analysis computed elsewhere as the answer for ``key``, for every page and session.
+
+    E.g. the Decisions page's own run.
+    """
     state.pool().cache.put(pool_key(key), result, pickled_size(result), KEEP_SECONDS)
 
 
 def stop_watching(key: Hashable, watcher: Hashable | None = None) -> None:
-    """``watcher`` (default: this session) no longer shows ``key``; its job is cancelled if
-    nobody else waits for or watches it."""
+    """``watcher`` (default: this session) no longer shows ``key``.
+
+    Its job is cancelled if nobody else waits for or watches it.
+    """
     state.pool().unwatch(pool_key(key), watcher if watcher is not None else session_id())
 
 

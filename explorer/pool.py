@@ -82,8 +82,11 @@ log = logging.getLogger(__name__)
 
 
 class Priority(enum.IntEnum):
-    """Queue order within a lane: lower runs first. INTERACTIVE jobs run on the interactive
-    workers, all others on the (lower CPU priority) analysis workers."""
+    """Queue order within a lane: lower runs first.
+
+    INTERACTIVE jobs run on the interactive workers, all others on the (lower CPU priority)
+    analysis workers.
+    """
 
     INTERACTIVE = 0
     """A page waiting for a run to draw (sliders, first render)."""
@@ -98,6 +101,7 @@ class Priority(enum.IntEnum):
 
     @property
     def lane(self) -> str:
+        """The lane that runs jobs of this priority: "interactive" or "analysis"."""
         return "interactive" if self == Priority.INTERACTIVE else "analysis"
 
     @property
@@ -192,11 +196,11 @@ def release_freed_memory() -> None:
 
 
 class ResultCache:
-    """Thread-safe cache bounded in bytes: least recently used entries go first, and entries
-    not used for ``idle_seconds`` go at the next :meth:`expire`.
+    """Thread-safe cache bounded in bytes: least recently used entries go first.
 
-    :meth:`compute` coalesces in-process work: one thread computes a missing key while the
-    others asking for it wait for that value.
+    Entries not used for ``idle_seconds`` go at the next :meth:`expire`. :meth:`compute`
+    coalesces in-process work: one thread computes a missing key while the others asking for it
+    wait for that value.
     """
 
     def __init__(self, max_bytes: int, idle_seconds: float = DEFAULT_IDLE_SECONDS) -> None:
@@ -223,6 +227,7 @@ class ResultCache:
         return self._bytes
 
     def get(self, key: Hashable, default: Any = None) -> Any:
+        """The cached value of ``key`` (marked as just used), or ``default`` when it is not cached."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -233,8 +238,10 @@ class ResultCache:
 
     def put(self, key: Hashable, value: Any, nbytes: int, idle_seconds: float | None = None) -> None:
         """Keep ``value`` (``nbytes`` big); a value bigger than the whole bound is not kept.
-        ``idle_seconds``: how long it is kept unused, if not the cache's ``idle_seconds``
-        (an analysis that took minutes is worth keeping longer than a run)."""
+
+        ``idle_seconds``: how long it is kept unused, if not the cache's ``idle_seconds`` (an
+        analysis that took minutes is worth keeping longer than a run).
+        """
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
@@ -253,9 +260,11 @@ class ResultCache:
 
     def compute(self, key: Hashable, function: Callable[[], Any],
                 size: Callable[[Any], int] | None = None) -> Any:
-        """The cached value of ``key``, else ``function()`` computed once however many threads
-        ask at the same time (the others wait for it); ``size`` measures it (default: its
-        pickled length)."""
+        """The cached value of ``key``, else ``function()`` computed once however many threads ask.
+
+        Threads asking at the same time wait for the one computing it; ``size`` measures the value
+        (default: its pickled length).
+        """
         while True:
             with self._lock:
                 entry = self._entries.get(key)
@@ -293,6 +302,7 @@ class ResultCache:
         return len(stale)
 
     def clear(self) -> None:
+        """Drop every entry."""
         with self._lock:
             self._entries.clear()
             self._lasting.clear()
@@ -340,6 +350,7 @@ class Job:
     _pool: WorkerPool | None = None
 
     def done(self) -> bool:
+        """Whether the job has finished: done, failed or cancelled."""
         return self._done.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -347,8 +358,11 @@ class Job:
         return self._done.wait(timeout)
 
     def result(self, key: Hashable | None = None) -> Any:
-        """The value (of ``key``, for a job that provides several); raises :class:`JobFailed`
-        or :class:`JobCancelled` if it has none. Call after :meth:`wait` returned True."""
+        """The value (of ``key``, for a job that provides several); call after :meth:`wait` returned True.
+
+        Raises :class:`JobFailed` or :class:`JobCancelled` (or the job's own exception) if it has
+        none, and RuntimeError if the job has not finished.
+        """
         if not self._done.is_set():
             raise RuntimeError("the job has not finished")
         if self._error is not None:
@@ -360,7 +374,7 @@ class Job:
         return self._pool.ahead_of(self) if self._pool is not None else 0
 
     def release(self) -> None:
-        """This waiter no longer needs the job; the last one out cancels it (see the module)."""
+        """The waiter calling this no longer needs the job; the last one out cancels it (see the module)."""
         if self._pool is not None:
             self._pool.release(self)
 
@@ -532,8 +546,10 @@ class WorkerPool:
         return job
 
     def join(self, key: Hashable) -> Job | None:
-        """The queued or running job that will provide ``key``, with one more waiter (to
-        :meth:`Job.release`), or None if there is none."""
+        """The queued or running job that will provide ``key``, with one more waiter; else None.
+
+        The caller releases its wait with :meth:`Job.release`.
+        """
         with self._lock:
             job = self._inflight.get(key)
             if job is None or job.done():
@@ -552,9 +568,11 @@ class WorkerPool:
             return job if job is not None and not job.done() else None
 
     def watch(self, key: Hashable, watcher: Hashable | None = None) -> Job | None:
-        """``watcher`` still wants the background job providing ``key``: the job (queued or
-        running), or None if there is none (a job someone waits for that was not submitted as
-        background work, e.g. a Decisions run, is its waiters' alone)."""
+        """The background job providing ``key`` (queued or running), now watched by ``watcher``; else None.
+
+        A job someone waits for that was not submitted as background work (e.g. a Decisions run) is
+        its waiters' alone, so None is returned for it.
+        """
         with self._lock:
             job = self._inflight.get(key)
             if job is None or job.done() or not job.polled or job.state == "cancelling":
@@ -563,8 +581,10 @@ class WorkerPool:
             return job
 
     def unwatch(self, key: Hashable, watcher: Hashable | None = None) -> None:
-        """``watcher`` no longer wants the job providing ``key`` (e.g. its session moved to
-        another scenario); the job is cancelled if nobody else waits or watches."""
+        """``watcher`` no longer wants the job providing ``key`` (e.g. its session moved on).
+
+        The job is cancelled if nobody else waits or watches.
+        """
         with self._lock:
             job = self._inflight.get(key)
             if job is None or job.done():
@@ -574,8 +594,10 @@ class WorkerPool:
                 self._cancel(job)
 
     def cancel(self, key: Hashable) -> bool:
-        """Stop the queued or running job providing ``key`` whoever waits for it (its waiters
-        get :class:`JobCancelled`); False if there is none."""
+        """Stop the queued or running job providing ``key``, whoever waits for it; False if there is none.
+
+        Its waiters get :class:`JobCancelled`.
+        """
         with self._lock:
             job = self._inflight.get(key)
             if job is None or job.done():
@@ -584,6 +606,7 @@ class WorkerPool:
             return True
 
     def ahead_of(self, job: Job) -> int:
+        """Queued jobs of the same lane that will start before ``job`` (0 once it is no longer queued)."""
         with self._lock:
             if job.state != "queued":
                 return 0
@@ -596,6 +619,11 @@ class WorkerPool:
             return [(job.key, job.priority) for job in sorted(self._queue, key=_order)]
 
     def release(self, job: Job) -> None:
+        """One waiter of ``job`` no longer needs it; the last one out may cancel it.
+
+        A background job (polled) is cancelled when nobody watches it either; another job is
+        cancelled if still queued, or if submitted with ``cancel_running``. A finished job is left as is.
+        """
         with self._lock:
             if job.done() or job.waiters <= 0:
                 return
@@ -611,8 +639,10 @@ class WorkerPool:
     # -- state --------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
-        """Interactive workers (ready, running, queued) and the analysis lane's, cache entries
-        and bytes, counters (for logs and tests)."""
+        """Counts for logs and tests: workers and jobs of each lane, cache entries and bytes, counters.
+
+        Interactive workers (ready, running, queued) and the analysis lane's, as separate entries.
+        """
         with self._lock:
             lanes = {lane: [w for w in self._workers if w.lane == lane]
                      for lane in ("interactive", "analysis")}
@@ -684,8 +714,10 @@ class WorkerPool:
                 worker.kill()  # its reader thread sees the end and finishes the job
 
     def _dispatch(self) -> None:
-        """Give queued jobs to idle ready workers of their lane; preempt a running IDLE job
-        when a more urgent long job waits (lock held)."""
+        """Give queued jobs to idle ready workers of their lane (lock held).
+
+        A running IDLE job is preempted when a more urgent long job waits.
+        """
         for worker in self._workers:
             if not (worker.ready and worker.job is None):
                 continue
@@ -778,8 +810,11 @@ class WorkerPool:
                 del self._inflight[k]
 
     def _sweep(self) -> None:
-        """Every second: cancel background jobs nobody waits for or watches any more; every
-        few seconds: drop idle cache entries and give the memory back."""
+        """Background loop: drop unwanted background jobs, idle cache entries and freed memory.
+
+        Every second it cancels background jobs nobody waits for or watches any more; every few
+        seconds it drops idle cache entries and gives the memory back.
+        """
         period = max(1.0, min(30.0, self.settings.idle_seconds / 4))
         last = time.monotonic()
         while True:
@@ -801,8 +836,11 @@ _MISSING = object()
 
 
 def _exception(text: str, payload: bytes | None) -> BaseException:
-    """The exception the job raised in the worker (so callers can tell a bad scenario from a
-    crash), or :class:`JobFailed` with its text when it does not unpickle."""
+    """The exception the job raised in the worker, or :class:`JobFailed` with its text.
+
+    The worker's own exception lets callers tell a bad scenario from a crash; JobFailed is used
+    when it does not unpickle.
+    """
     if payload is not None:
         try:
             error = pickle.loads(payload)

@@ -60,8 +60,10 @@ def _quick_key(scenario: Scenario) -> tuple[str, DecisionRequest]:
 
 
 def start(scenario: Scenario) -> None:
-    """Ask for the quick estimate and the full analysis, watched by this session (joining
-    the jobs another session started; no-ops when already known)."""
+    """Ask for the quick estimate and the full analysis, watched by this session.
+
+    Joins the jobs another session started; no-ops when already known.
+    """
     if background.finished(full_key(scenario)) is None:
         quick = quick_scenario(scenario)
         if background.finished(_quick_key(scenario)) is None:
@@ -72,8 +74,10 @@ def start(scenario: Scenario) -> None:
 
 
 def _watch_only(scenario: Scenario) -> None:
-    """This session shows ``scenario`` now: stop watching the jobs of the one it showed
-    before (they are cancelled if no other session shows it)."""
+    """Make ``scenario`` the one this session shows: stop watching the jobs of the one before.
+
+    Those jobs are cancelled if no other session shows it.
+    """
     keys = [_quick_key(scenario), full_key(scenario)]
     for old in st.session_state.get(WATCHING, []):
         if old not in keys:
@@ -114,6 +118,7 @@ def best(scenario: Scenario, results: Results) -> tuple[Verdict, str, DecisionAn
 
 
 def request_of(stage: str) -> DecisionRequest:
+    """The analyses of verdict ``stage``: the quick request for "quick", else the full one."""
     return quick_request() if stage == "quick" else full_request()
 
 
@@ -185,8 +190,11 @@ def _progress_queued(keys: tuple[str, Hashable, Hashable]) -> None:
 
 
 def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
-    """One look at the verdict's jobs (each look keeps them wanted): rerun the page when a
-    better estimate is in or the job's pace changes, else draw its progress."""
+    """One look at the verdict's jobs (each look keeps them wanted).
+
+    Rerun the page when a better estimate is in or the job's pace changes, else draw its
+    progress.
+    """
     key, quick_key, full = keys
     stage = "full" if background.finished(full) is not None else \
         "quick" if background.finished(quick_key) is not None else "point"
@@ -208,8 +216,11 @@ def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
 
 
 def wait_if_running(key: tuple[str, DecisionRequest], known: bool) -> None:
-    """On the Decisions page: when the background is already running this exact analysis, show
-    its progress and stop the page instead of offering a second run."""
+    """On the Decisions page: show the progress of this analysis if the background runs it.
+
+    When the background is already running this exact analysis (and its result is not known
+    yet), show its progress and stop the page instead of offering a second run.
+    """
     job = background.get(key)
     if known or job is None or job.done:
         return
@@ -242,8 +253,10 @@ def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, D
 
 @st.fragment(run_every=POLL_SECONDS)
 def poll_many(keys: list[str]) -> None:
-    """Keep the analyses of several scenarios (canonical keys) wanted and rerun the page when
-    one of their verdicts improves (the Compare page)."""
+    """Keep the analyses of several scenarios (canonical keys) wanted (the Compare page).
+
+    The page is rerun when one of their verdicts improves.
+    """
     scenarios = [Scenario.from_json(k) for k in keys]
     stages = [stage_of(s) for s in scenarios]
     jobs = [background.get(full_key(s)) for s in scenarios]

@@ -90,6 +90,11 @@ def serve(connection: Connection) -> None:
 
 
 def main(argv: list[str]) -> None:
+    """Serve jobs over the connection whose file descriptor is ``argv[1]`` until it closes.
+
+    The process ends itself when the server that started it has gone, and ends quietly on a
+    closed connection or Ctrl-C.
+    """
     connection = Connection(int(argv[1]))
     if len(argv) > 2 and int(argv[2]) > 0:
         os.nice(int(argv[2]))
