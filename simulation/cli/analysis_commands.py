@@ -207,8 +207,7 @@ def command_bestplan(args: argparse.Namespace) -> int:
 def command_decisions(args: argparse.Namespace) -> int:
     """Print and optionally write the default analysis set; exit code 0.
 
-    Uncertainty (skipped with ``--replications 0``), tornado, Shapley split and break-even, as the
-    app runs them.
+    Uncertainty (skipped with ``--replications 0``), tornado, Shapley split and break-even.
     """
     scenario = _scenario(args)
     if not 0 <= args.replications <= 10_000:

@@ -121,7 +121,7 @@ def count(value: float | None, *, exact: bool = False) -> str:
 
 
 def week(value: float | None) -> str:
-    """A payback week: "week 86 (1.7 years)"; NaN means not within the horizon."""
+    """A payback week: "week 86 (1.7 years)", "from week 0"; NaN reads "not within horizon"."""
     if _missing(value):
         return "not within horizon"
     assert value is not None
@@ -131,7 +131,7 @@ def week(value: float | None) -> str:
 
 
 def week_short(value: float | None) -> str:
-    """A payback week for a small card: "week 86"; "never" beyond the horizon."""
+    """A payback week for a small card: "week 86"; NaN (not within the horizon) is "beyond horizon"."""
     if _missing(value):
         return "beyond horizon"
     assert value is not None
