@@ -22,7 +22,10 @@ class BadInput(Exception):
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--preset | --scenario``, ``--out``, ``--seed``, ``--population``, ``--currency``."""
+    """Add the scenario options to ``parser``.
+
+    ``--preset | --scenario``, ``--out``, ``--seed``, ``--population``, ``--currency``.
+    """
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--preset", default="benchmark_retailer", help="preset name (see 'presets')")
     source.add_argument("--scenario", help="scenario JSON file (as downloaded from the app)")
