@@ -146,7 +146,8 @@ def with_values(scenario: Scenario, values: dict[Keys, Any]) -> Scenario:
     """``scenario`` with the values at the given locations; raises :class:`ScenarioError`.
 
     A new ``market.currency`` converts every money parameter first (:meth:`Scenario.in_currency`);
-    the other values are then taken as they are, in the new currency."""
+    the other values are then taken as they are, in the new currency.
+    """
     if not values:
         return scenario
     values = dict(values)
