@@ -10,6 +10,7 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -27,14 +28,11 @@ def digest(frame: pd.DataFrame) -> str:
     return hashlib.sha256(head.encode() + values.tobytes()).hexdigest()[:16]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out")
-    args = parser.parse_args()
+def case_frames() -> Iterator[tuple[str, dict[str, pd.DataFrame]]]:
+    """(case name, every frame by name) for the six presets and a 60k-person run."""
     cases = {name: Scenario.preset(name) for name in PRESETS}
     cases["benchmark_retailer_60k"] = Scenario.preset("benchmark_retailer").replace(
         market__population=60_000)
-    out = {}
     for name, scenario in cases.items():
         results = simulate(scenario)
         frames = dict(results.frames())
@@ -42,6 +40,15 @@ def main() -> None:
         for key, frame in sorted(results.extras.items()):
             if isinstance(frame, pd.DataFrame):
                 frames["extras." + key] = frame
+        yield name, frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    out = {}
+    for name, frames in case_frames():
         out[name] = {key: digest(frame) for key, frame in sorted(frames.items())}
         print(name, len(frames), "frames", flush=True)
     text = json.dumps(out, indent=1, sort_keys=True)

@@ -21,21 +21,15 @@ import pandas as pd
 
 sys.path.insert(0, str(Path.cwd()))
 
-from simulation import Scenario, simulate
+# bench/ is on the path when this runs as a script
+from fingerprint import case_frames
 
-PRESETS = ["banking", "benchmark_retailer", "electronics", "fashion", "grocery", "small_business"]
 FRAMES = ("losses", "flows", "mechanisms", "customers", "segments")
 
 
 def _frames() -> dict[str, dict[str, pd.DataFrame]]:
-    cases = {n: Scenario.preset(n) for n in PRESETS}
-    cases["benchmark_retailer_60k"] = Scenario.preset("benchmark_retailer").replace(
-        market__population=60_000)
     out = {}
-    for name, scenario in cases.items():
-        results = simulate(scenario)
-        frames = dict(results.frames())
-        frames["customers"] = results.customers
+    for name, frames in case_frames():
         out[name] = {f: frames[f] for f in FRAMES}
         print(name, flush=True)
     return out

@@ -109,6 +109,19 @@ def test_the_kpi_route_and_the_log_route_agree_on_the_same_data() -> None:
         assert math.isclose(by_kpi.factors[lever], factor, rel_tol=1e-9), lever
 
 
+def _predicted_from_twin_run(truth: Scenario, *, stretch: bool = False) -> tuple[pd.DataFrame, int]:
+    """A 78-week log of the customers ``truth`` acquires in 12 weeks, predicted from weeks 1-39
+    by the tenure curves of a second run with another seed (the holdout's own route)."""
+    levels = CapabilityLevels.uniform(0.0)
+    source = cal.cohort_run(truth, levels, max_tenure=78).purchases
+    keep = (source.first < 12)[source.customer] & (source.week < 78)
+    codes, customer = np.unique(source.customer[keep], return_inverse=True)
+    log = cohorts.BuyingWeeks(customer=customer, week=source.week[keep], amount=source.amount[keep],
+                              orders=source.orders[keep], n_customers=codes.size, weeks=78)
+    other = cal.cohort_run(truth.replace(seed=truth.seed + 1), levels, max_tenure=78).purchases
+    return predict(log, 39, cohorts.tenure_curves(other, 78), stretch=stretch)
+
+
 def test_holdout_prediction_of_a_simulated_log_from_another_seed() -> None:
     """A log simulated from known parameters (customers acquired in its first 12 weeks, watched
     78 weeks) is predicted from a run with other people and other luck: the prediction code
@@ -117,14 +130,7 @@ def test_holdout_prediction_of_a_simulated_log_from_another_seed() -> None:
                                                          population=20000),
                               {"churn": 0.0, "dropout_after_purchase": 2.0, "heterogeneity": 2.0,
                                "order_value": 0.5})
-    levels = CapabilityLevels.uniform(0.0)
-    source = cal.cohort_run(truth, levels, max_tenure=78).purchases
-    keep = (source.first < 12)[source.customer] & (source.week < 78)
-    codes, customer = np.unique(source.customer[keep], return_inverse=True)
-    log = cohorts.BuyingWeeks(customer=customer, week=source.week[keep], amount=source.amount[keep],
-                              orders=source.orders[keep], n_customers=codes.size, weeks=78)
-    other = cal.cohort_run(truth.replace(seed=truth.seed + 1), levels, max_tenure=78).purchases
-    weekly, n = predict(log, 39, cohorts.tenure_curves(other, 78))
+    weekly, n = _predicted_from_twin_run(truth)
     last = weekly.iloc[-1]
     assert n > 500
     assert last["predicted_purchases"] == pytest.approx(last["actual_purchases"], rel=0.12)
@@ -144,14 +150,7 @@ def test_holdout_prediction_with_acquisition_stretched_where_timing_says_nothing
                                         behaviour__new_customer_intent_boost=1.5,
                                         behaviour__spend_heterogeneity=0.5,
                                         behaviour__spend_propensity_correlation=0.3)
-    levels = CapabilityLevels.uniform(0.0)
-    source = cal.cohort_run(truth, levels, max_tenure=78).purchases
-    keep = (source.first < 12)[source.customer] & (source.week < 78)
-    codes, customer = np.unique(source.customer[keep], return_inverse=True)
-    log = cohorts.BuyingWeeks(customer=customer, week=source.week[keep], amount=source.amount[keep],
-                              orders=source.orders[keep], n_customers=codes.size, weeks=78)
-    other = cal.cohort_run(truth.replace(seed=truth.seed + 1), levels, max_tenure=78).purchases
-    weekly, n = predict(log, 39, cohorts.tenure_curves(other, 78), stretch=True)
+    weekly, n = _predicted_from_twin_run(truth, stretch=True)
     last = weekly.iloc[-1]
     assert n > 500
     for metric in ("purchases", "revenue", "active"):
