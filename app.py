@@ -6,11 +6,12 @@ draws the shared sidebar, keeps the scenario in the address bar and runs the sel
 
 import streamlit as st
 
-from explorer import page_list, sidebar, state, ui
+from explorer import language, page_list, sidebar, state, ui
 
 st.set_page_config(page_title="Omnichannel Strategy Explorer", page_icon=":material/hub:",
                    layout="wide")
 
+language.activate()  # before any text is looked up
 page = st.navigation({
     section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
               for p in pages]
@@ -20,4 +21,5 @@ ui.phone_layout()
 scenario = sidebar.render()
 state.show_messages()
 state.sync_link(scenario)
+language.sync_link()
 page.run()

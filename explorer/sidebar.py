@@ -17,11 +17,12 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import state
+from explorer import language, state
 from simulation import APP_VERSION, Capability, Scenario, ScenarioError
 from simulation.core.currency import exchange_rate
 from simulation.core.presets import preset_descriptions, preset_names
 from simulation.display import format as fmt
+from simulation.display import scenario_file
 from simulation.display.labels import all_capabilities
 from simulation.display.params import Param, parameters, with_values
 
@@ -138,11 +139,12 @@ def _on_upload() -> None:
         return
     title = f"{fmt.escaped(uploaded.name)} was not loaded; the current scenario is unchanged."
     try:
-        scenario = Scenario.from_json(uploaded.getvalue())
+        scenario, saved_language = scenario_file.loads(uploaded.getvalue())
     except ScenarioError as error:
         state.tell("error", title, error.problems)
         return
     _replace(scenario)
+    language.choose(saved_language)
     note = f"Restored scenario **{fmt.escaped(scenario.name)}** (seed {scenario.seed})."
     if scenario.app_version != APP_VERSION:
         state.tell("warning", note + f" It was saved by app version {scenario.app_version}; "
@@ -257,6 +259,7 @@ def render() -> Scenario:
     by_keys = _params_by_keys(scenario)
     currency = scenario.market.currency
     with st.sidebar:
+        language.switch()
         if problems:
             st.error("Not applied; the results still show the last valid settings:\n"
                      + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
@@ -301,7 +304,7 @@ def render() -> Scenario:
                        "numbers. The page address carries the whole scenario: copy it to share "
                        "this exact view.")
             st.download_button(
-                "Download scenario (JSON)", scenario.to_json(), key="download_scenario",
+                "Download scenario (JSON)", scenario_file.dumps(scenario, language.current()), key="download_scenario",
                 file_name=f"{_slug(scenario.name)}-seed{scenario.seed}.json",
                 mime="application/json", on_click="ignore", icon=":material/download:",
             )

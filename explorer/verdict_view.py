@@ -18,7 +18,7 @@ from collections.abc import Hashable
 
 import streamlit as st
 
-from explorer import background
+from explorer import background, language
 from explorer.pool import Priority
 from simulation import Scenario
 from simulation.analysis import DecisionAnalysis, DecisionRequest
@@ -195,6 +195,7 @@ def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
     Rerun the page when a better estimate is in or the job's pace changes, else draw its
     progress.
     """
+    language.activate()  # a fragment's rerun starts in its own context
     key, quick_key, full = keys
     stage = "full" if background.finished(full) is not None else \
         "quick" if background.finished(quick_key) is not None else "point"
@@ -232,6 +233,7 @@ def wait_if_running(key: tuple[str, DecisionRequest], known: bool) -> None:
 
 @st.fragment(run_every=POLL_SECONDS)
 def _job_progress(key: tuple[str, DecisionRequest]) -> None:
+    language.activate()  # a fragment's rerun starts in its own context
     job = background.get(key)
     if job is None or job.done:
         st.rerun(scope="app")
@@ -257,6 +259,7 @@ def poll_many(keys: list[str]) -> None:
 
     The page is rerun when one of their verdicts improves.
     """
+    language.activate()  # a fragment's rerun starts in its own context
     scenarios = [Scenario.from_json(k) for k in keys]
     stages = [stage_of(s) for s in scenarios]
     jobs = [background.get(full_key(s)) for s in scenarios]

@@ -13,7 +13,9 @@ from simulation.core.kpis import SUMMARY
 from simulation.core.scenario import Scenario
 from simulation.core.state import ProgressCallback
 from simulation.display import format as fmt
+from simulation.display import scenario_file
 from simulation.display.labels import kpi_label, plan_name
+from simulation.display.text import set_language
 from simulation.inputs import write_safe_csv
 
 
@@ -37,8 +39,16 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
-    """The scenario named by :func:`add_scenario_arguments` (raises ScenarioError if bad)."""
-    scenario = Scenario.from_file(args.scenario) if args.scenario else Scenario.preset(args.preset)
+    """The scenario named by :func:`add_scenario_arguments` (raises ScenarioError if bad).
+
+    A file saved by the app also carries its reader's language, used unless ``--lang`` is given.
+    """
+    if args.scenario:
+        scenario, saved_language = scenario_file.load(args.scenario)
+        if saved_language and getattr(args, "lang", None) is None:
+            set_language(saved_language)
+    else:
+        scenario = Scenario.preset(args.preset)
     changes: dict[str, int] = {}
     if args.seed is not None:
         changes["seed"] = args.seed

@@ -28,6 +28,7 @@ from simulation.core.api import simulate
 from simulation.core.personalization import PersonalizedTargeting, TargetingMode
 from simulation.core.presets import preset_descriptions
 from simulation.core.scenario import APP_VERSION, Scenario
+from simulation.display.text import ENGLISH, LANGUAGE_NAMES, use_language
 from simulation.inputs import InputError
 
 EXIT_BAD_INPUT = 2
@@ -86,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m simulation",
         description="Omnichannel Strategy Explorer: simulate multichannel vs omnichannel plans.",
     )
+    parser.add_argument("--lang", choices=list(LANGUAGE_NAMES), default=None,
+                        help="language of the output (default: a scenario file's, else English)")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a preset or scenario file and write CSVs")
     add_scenario_arguments(run)
@@ -102,6 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lang_first(argv: Sequence[str] | None) -> list[str]:
+    """``--lang XX`` moved in front of the command, so it may be written anywhere."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return [arg, args[i + 1], *args[:i], *args[i + 2:]]
+        if arg.startswith("--lang="):
+            return [arg, *args[:i], *args[i + 1:]]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv``); exit code 0, or 2 on bad input.
 
@@ -109,9 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     other codes (the analyses 130 when cancelled).
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_lang_first(argv))
     try:
-        return int(args.handler(args))
+        with use_language(args.lang or ENGLISH):
+            return int(args.handler(args))
     except InputError as error:  # scenarios, event logs: every input boundary's one type
         print(f"error: {error.one_line()}", file=sys.stderr)
     except BadInput as error:

@@ -43,6 +43,8 @@ from simulation.core.scenario import Scenario
 
 CATALOG_DIR = Path(__file__).with_name("catalogs")
 ENGLISH = "en"
+LANGUAGE_NAMES = {"en": "English", "th": "ไทย", "vi": "Tiếng Việt", "ms": "Bahasa Melayu"}
+"""The languages a user can choose, each named in itself (the switch's options)."""
 
 _language: ContextVar[str] = ContextVar("language", default=ENGLISH)
 
@@ -89,8 +91,45 @@ def _entries(lang: str) -> Mapping[str, tuple[str, str]]:
 
 
 def language() -> str:
-    """The language of the current context (English unless :func:`use_language` set one)."""
+    """The language of the current context (English unless :func:`use_language` or
+    :func:`set_language` set one): the one place that knows it."""
     return _language.get()
+
+
+def set_language(lang: str) -> None:
+    """Look text up in ``lang`` for the rest of the current context (one Streamlit script run,
+    one command; :func:`use_language` for a block)."""
+    catalog(lang)
+    _language.set(lang)
+
+
+def supported(value: object) -> str | None:
+    """The language code of ``value`` when it is one of :data:`LANGUAGE_NAMES` ("th",
+    "th-TH", "vi_VN", "MS"), else None: links, files and headers are untrusted input."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGE_NAMES else None
+
+
+def preferred(accept_language: str | None) -> str | None:
+    """The first of :data:`LANGUAGE_NAMES` in an HTTP ``Accept-Language`` header, by its
+    ``q`` weights ("th-TH,th;q=0.9,en;q=0.8" -> "th"); None when it names none of them."""
+    if not accept_language:
+        return None
+    weighted: list[tuple[float, int, str]] = []
+    for order, part in enumerate(accept_language[:1000].split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        code = supported(tag)
+        if code and weight > 0:
+            weighted.append((-weight, order, code))
+    return min(weighted)[2] if weighted else None
 
 
 @contextlib.contextmanager
@@ -222,6 +261,7 @@ if __name__ == "__main__":  # python -m simulation.display.text messages.pot
     print(f"{write_template(Path(sys.argv[1]))} entries written to {sys.argv[1]}")
 
 
-__all__ = ["CATALOG_DIR", "ENGLISH", "broken_placeholders", "catalog", "catalog_keys", "has_text",
+__all__ = ["CATALOG_DIR", "ENGLISH", "LANGUAGE_NAMES", "broken_placeholders", "catalog", "catalog_keys", "has_text",
            "language", "languages", "missing", "param_key", "param_keys", "param_text",
-           "placeholders", "stale", "text", "use_language", "write_template"]
+           "placeholders", "preferred", "set_language", "stale", "supported", "text",
+           "use_language", "write_template"]
