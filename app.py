@@ -7,14 +7,15 @@ draws the shared sidebar, keeps the scenario in the address bar and runs the sel
 import streamlit as st
 
 from explorer import language, page_list, sidebar, state, ui
-
-st.set_page_config(page_title="Omnichannel Strategy Explorer", page_icon=":material/hub:",
-                   layout="wide")
+from simulation.display.text import text
 
 language.activate()  # before any text is looked up
+st.set_page_config(page_title=text("app.title"), page_icon=":material/hub:", layout="wide")
+
 page = st.navigation({
-    section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
-              for p in pages]
+    text(page_list.SECTION_KEYS[section]): [
+        st.Page(p.path, title=text(p.key), icon=p.icon, url_path=p.url_path, default=p.default)
+        for p in pages]
     for section, pages in page_list.sections().items()
 })
 ui.phone_layout()

@@ -20,7 +20,7 @@ QUERY_KEY = "lang"
 def _browser() -> str | None:
     try:
         return supported(st.context.locale) or preferred(st.context.headers.get("Accept-Language"))
-    except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode): use the default
+    except Exception:
         return None
 
 
@@ -48,8 +48,8 @@ def choose(lang: str | None) -> None:
 def switch() -> None:
     """The sidebar's language selector, each language named in itself."""
     current()
-    st.selectbox("Language / ภาษา / Ngôn ngữ / Bahasa", list(LANGUAGE_NAMES), key=KEY, format_func=LANGUAGE_NAMES.__getitem__,
-                 label_visibility="collapsed")
+    st.selectbox("Language / ภาษา / Ngôn ngữ / Bahasa", list(LANGUAGE_NAMES), key=KEY,
+                 format_func=LANGUAGE_NAMES.__getitem__, label_visibility="collapsed")
 
 
 def sync_link() -> None:

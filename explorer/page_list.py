@@ -39,6 +39,11 @@ class PageSpec:
     default: bool = False
 
     @property
+    def key(self) -> str:
+        """Its catalog key (``nav.<url_path>``): the navigation shows ``text(page.key)``."""
+        return f"nav.{self.url_path}"
+
+    @property
     def address(self) -> str:
         """Its canonical address after the app's root: ``""`` for the default page."""
         return "" if self.default else self.url_path
@@ -47,6 +52,8 @@ class PageSpec:
 RESULTS = "Results"
 DECIDE = "Decide"
 DATA = "Data and method"
+SECTION_KEYS = {RESULTS: "nav.results", DECIDE: "nav.decide", DATA: "nav.data"}
+"""Catalog key of each section's name."""
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Overview", ":material/dashboard:", RESULTS, "overview",

@@ -25,6 +25,7 @@ from simulation.display import format as fmt
 from simulation.display import scenario_file
 from simulation.display.labels import all_capabilities
 from simulation.display.params import Param, parameters, with_values
+from simulation.display.text import text
 
 PRESET_KEY = "preset"
 UPLOAD_KEY = "upload_scenario"
@@ -41,17 +42,19 @@ class KeySlider:
 
     keys: tuple[str, ...]
     label: str | None = None
+    """Catalog key of its label (None: the parameter's own label)."""
     scale: int = 1
     unit: str | None = None
+    """Catalog key of its unit, or a symbol ("%")."""
 
 
 KEY_SLIDERS = (
-    KeySlider(("market", "market_size"), "Market size", unit="people"),
-    KeySlider(("market", "horizon_weeks"), "Horizon", unit="weeks"),
+    KeySlider(("market", "market_size"), "sidebar.market_size", unit="sidebar.people"),
+    KeySlider(("market", "horizon_weeks"), "sidebar.horizon", unit="sidebar.weeks"),
     *(KeySlider(("custom_plan", c.value), None, 100, "%") for c in Capability),  # label: its name
-    KeySlider(("behaviour", "contact_cap_weekly"), "Contact budget (orchestrated)",
-              unit="contacts per person per week"),
-    KeySlider(("economics", "gross_margin"), None, 100, "% of revenue"),  # its declared label
+    KeySlider(("behaviour", "contact_cap_weekly"), "sidebar.contact_budget",
+              unit="sidebar.contacts_unit"),
+    KeySlider(("economics", "gross_margin"), None, 100, "sidebar.revenue_share_unit"),  # declared label
 )
 
 
@@ -137,7 +140,7 @@ def _on_upload() -> None:
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded is None:
         return
-    title = f"{fmt.escaped(uploaded.name)} was not loaded; the current scenario is unchanged."
+    title = text("sidebar.not_loaded", file=fmt.escaped(uploaded.name))
     try:
         scenario, saved_language = scenario_file.loads(uploaded.getvalue())
     except ScenarioError as error:
@@ -145,10 +148,10 @@ def _on_upload() -> None:
         return
     _replace(scenario)
     language.choose(saved_language)
-    note = f"Restored scenario **{fmt.escaped(scenario.name)}** (seed {scenario.seed})."
+    note = text("sidebar.restored", name=fmt.escaped(scenario.name), seed=scenario.seed)
     if scenario.app_version != APP_VERSION:
-        state.tell("warning", note + f" It was saved by app version {scenario.app_version}; "
-                   f"this is {APP_VERSION}, so numbers may differ from the saved run.")
+        state.tell("warning", note + " " + text("sidebar.other_version", saved=scenario.app_version,
+                                                  current=APP_VERSION))
     else:
         state.tell("success", note)
 
@@ -178,7 +181,7 @@ def _on_cost_total() -> None:
     try:
         _replace(scenario.replace(capability_costs=costs))
     except ScenarioError as error:
-        state.tell("error", "The integration cost was not changed.", error.problems)
+        state.tell("error", text("sidebar.cost_not_changed"), error.problems)
 
 
 # Drawing ---------------------------------------------------------------------------------
@@ -217,25 +220,27 @@ def _number_input(param: Param) -> None:
 
 def _key_slider(spec: KeySlider, param: Param, currency: str) -> None:
     info = param.info
-    label = spec.label or info.label
+    label = text(spec.label) if spec.label else info.label
+    unit = text(spec.unit) if spec.unit and "." in spec.unit else spec.unit
     key = param.widget_key
     if spec.keys == ("market", "market_size"):
         shown = st.session_state[key]
         options = sorted({*_MARKET_SIZES, int(info.value), int(shown)})
-        st.select_slider(f"{label} (people)", options, key=key, help=param.help,
-                         format_func=lambda v: f"{fmt.count(v)} people")
+        labels = {v: text("sidebar.people_count", count=fmt.count(v)) for v in options}
+        st.select_slider(f"{label} ({unit})", options, key=key, help=param.help,
+                         format_func=labels.__getitem__)
         return
     if spec.scale != 1:
         low, high = int(info.minimum or 0) * spec.scale, int(info.maximum or 1) * spec.scale
         step = max(1, round((info.step or 0.01) * spec.scale))
-        st.slider(f"{label} ({spec.unit})", low, high, key=key, step=step, help=param.help,
+        st.slider(f"{label} ({unit})", low, high, key=key, step=step, help=param.help,
                   format="%d%%")
         return
     if param.integer:
-        st.slider(f"{label} ({spec.unit})", int(info.minimum or 0), int(info.maximum or 1),
+        st.slider(f"{label} ({unit})", int(info.minimum or 0), int(info.maximum or 1),
                   key=key, step=int(info.step or 1), help=param.help)
         return
-    st.slider(f"{label} ({spec.unit})", float(info.minimum or 0), float(info.maximum or 1),
+    st.slider(f"{label} ({unit})", float(info.minimum or 0), float(info.maximum or 1),
               key=key, step=float(info.step or 0.1), help=param.help,
               format=f"%.{_decimals(info.step)}f")
 
@@ -261,7 +266,7 @@ def render() -> Scenario:
     with st.sidebar:
         language.switch()
         if problems:
-            st.error("Not applied; the results still show the last valid settings:\n"
+            st.error(text("sidebar.not_applied") + "\n"
                      + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
         names = preset_names()
         descriptions = preset_descriptions()
@@ -270,49 +275,45 @@ def render() -> Scenario:
         shown_preset = matching_preset(scenario.canonical_key())
         st.session_state[PRESET_KEY] = shown_preset or CUSTOM_PRESET
         options = [*names, CUSTOM_PRESET] if shown_preset is None else names
-        st.selectbox("Preset", options, key=PRESET_KEY, on_change=_on_preset,
-                     format_func=lambda n: (f"Custom: {scenario.name} (from link, file or edits)"
-                                            if n == CUSTOM_PRESET else n.replace("_", " ").capitalize()),
-                     help=descriptions.get(st.session_state[PRESET_KEY], "The scenario differs "
-                                           "from every preset; pick one to start again."))
-        st.subheader("Key assumptions")
+        # Labels looked up now, in this run's language (a format_func may be called elsewhere).
+        shown_names = {n: text("sidebar.custom_preset", name=scenario.name) if n == CUSTOM_PRESET
+                       else n.replace("_", " ").capitalize() for n in options}
+        st.selectbox(text("sidebar.preset"), options, key=PRESET_KEY, on_change=_on_preset,
+                     format_func=shown_names.__getitem__,
+                     help=descriptions.get(st.session_state[PRESET_KEY],
+                                           text("sidebar.custom_preset_help")))
+        st.subheader(text("sidebar.key_assumptions"))
         shown: set[tuple[Any, ...]] = set()
         for spec in KEY_SLIDERS:
             if spec.keys == ("custom_plan", Capability.IDENTITY.value):
-                st.markdown("**Your custom plan**: integration level of each capability "
-                            "(0% = siloed as today, 100% = fully integrated)")
+                st.markdown(text("sidebar.custom_plan_intro"))
             param = by_keys[spec.keys]
             _fill(param, spec.scale)
             _key_slider(spec, param, currency)
             shown.add(spec.keys)
         st.session_state[COST_KEY] = _cost_total(scenario)
+        totals = {v: fmt.money(v, currency) for v in _cost_options(scenario)}
         st.select_slider(
-            f"Integration cost, {all_capabilities()} ({currency}, one-off)",
-            _cost_options(scenario), key=COST_KEY, on_change=_on_cost_total,
-            format_func=lambda v: fmt.money(v, currency),
-            help=f"Total one-off cost of integrating {all_capabilities()} fully (fixed and per "
-                 "store). Moving it scales every capability's one-off, running, per-store, "
-                 "per-order and per-profile cost by the same factor; set each one under All "
-                 "assumptions > Integration cost.",
+            text("sidebar.integration_cost", capabilities=all_capabilities(), currency=currency),
+            list(totals), key=COST_KEY, on_change=_on_cost_total, format_func=totals.__getitem__,
+            help=text("sidebar.integration_cost_help", capabilities=all_capabilities()),
         )
-        with st.expander("Save, share, reproduce", key="group_share"):
+        with st.expander(text("sidebar.share"), key="group_share"):
             seed = by_keys[("seed",)]
             _fill(seed)
             _number_input(seed)
             shown.add(seed.keys)
-            st.caption(f"App version {APP_VERSION}. The same scenario and seed give the same "
-                       "numbers. The page address carries the whole scenario: copy it to share "
-                       "this exact view.")
+            st.caption(text("sidebar.share_caption", version=APP_VERSION))
             st.download_button(
-                "Download scenario (JSON)", scenario_file.dumps(scenario, language.current()), key="download_scenario",
+                text("sidebar.download"), scenario_file.dumps(scenario, language.current()),
+                key="download_scenario",
                 file_name=f"{_slug(scenario.name)}-seed{scenario.seed}.json",
                 mime="application/json", on_click="ignore", icon=":material/download:",
             )
-            st.file_uploader("Restore a scenario (JSON)", type=["json"], key=UPLOAD_KEY,
+            st.file_uploader(text("sidebar.restore"), type=["json"], key=UPLOAD_KEY,
                              on_change=_on_upload)
-        st.subheader("All assumptions")
-        st.caption("Every parameter of the scenario, with its unit, range and source (hover "
-                   "the ? icon). Changes apply at once.")
+        st.subheader(text("sidebar.all_assumptions"))
+        st.caption(text("sidebar.all_assumptions_caption"))
         groups: dict[str, list[Param]] = {}
         for param in by_keys.values():
             if param.keys not in shown:

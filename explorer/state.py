@@ -29,6 +29,7 @@ from simulation.core.api import UnvaluedRun
 from simulation.core.presets import DEFAULT_PRESET
 from simulation.core.results import Results
 from simulation.display import format as fmt
+from simulation.display.text import text
 
 T = TypeVar("T")
 SCENARIO = "scenario"
@@ -59,8 +60,7 @@ def _scenario_from_link() -> Scenario:
         try:
             return Scenario.from_url_token(token)
         except ScenarioError as error:
-            tell("error", "The scenario in this link could not be opened; showing the default "
-                 "preset instead.", error.problems)
+            tell("error", text("error.bad_link"), error.problems)
     return Scenario.preset(DEFAULT_PRESET)
 
 
@@ -160,14 +160,14 @@ def _view(pending: list[Job], what: str, expected_seconds: float) -> tuple[str, 
     ahead = max(job.ahead() for job in pending)
     workers = pool().settings.workers
     if ahead:
-        return "spinner", (f"Queued: {ahead} run{'s' * (ahead != 1)} ahead of {what} "
-                           f"({workers} workers serve everyone)")
+        return "spinner", text("wait.queued_ahead_one" if ahead == 1 else "wait.queued_ahead",
+                               ahead=ahead, what=what, workers=workers)
     if all(job.state == "queued" for job in pending):
-        return "spinner", f"Queued: {what} start as soon as a worker is free"
+        return "spinner", text("wait.queued", what=what)
     progress = next((job.progress for job in pending if job.progress), None)
     if expected_seconds >= PROGRESS_AFTER_SECONDS and progress is not None:
-        return "bar", f"Simulating {what}: {progress[1]}"
-    return "spinner", f"Simulating {what}"
+        return "bar", text("wait.simulating_progress", what=what, progress=progress[1])
+    return "spinner", text("wait.simulating", what=what)
 
 
 def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None = None) -> None:
@@ -227,8 +227,8 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
         for job in jobs:
             job.release()
         raise
-    what = "the three plans" if len(missing) == 3 else "your custom plan" if missing == keys[2:] \
-        else "the standard plans"
+    what = text("wait.three_plans" if len(missing) == 3 else "wait.custom_plan"
+                if missing == keys[2:] else "wait.standard_plans")
     wait_for(jobs, what, expected_seconds=_expected_seconds(scenario, len(missing)))
     for job in jobs:
         for provided in job.provides:
@@ -280,12 +280,10 @@ def results(scenario: Scenario | None = None, *, details: bool = False) -> Resul
             shown = runs.with_details(shown, found)
         return shown
     except MemoryError:
-        st.error("This scenario needs more memory than the server has. Lower *Simulated "
-                 "people* (All assumptions > Market) and try again.")
+        st.error(text("error.memory"))
     except (ValueError, ArithmeticError) as error:
-        st.error(f"The simulation could not finish with these settings: {error}. "
-                 "Undo the last change or pick a preset.")
+        st.error(text("error.simulation", error=error))
     except (JobFailed, JobCancelled) as error:
-        st.error(f"The simulation did not finish: {error}.")
+        st.error(text("error.unfinished", error=error))
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises

@@ -52,7 +52,7 @@ def page_header(title: str, answers: str) -> None:
     """The page title and its one-line "what this answers" (call first on every page)."""
     require_entrypoint()
     st.title(title)
-    st.markdown(f"**What this answers:** {answers}")
+    st.markdown(f"**{text('app.what_this_answers')}** {answers}")
 
 
 def plan_badge(strategy: str) -> str:
@@ -120,7 +120,7 @@ def kpi_cards(results: Results) -> None:
         same = summary.same_as_multichannel(results, str(strategy))
         with column.container(border=True, key=f"kpis-{strategy}"):
             st.markdown(plan_badge(strategy), unsafe_allow_html=True)
-            st.caption("nothing integrated: the same as multichannel" if same and not is_base
+            st.caption(text("overview.same_as_multichannel") if same and not is_base
                        else plan_blurb(str(strategy)))
             for key in HEADLINE:
                 label = npv_label(results) if key == "npv" else kpi_label(key)
@@ -157,14 +157,11 @@ def run_facts(results: Results) -> None:
     """One line that says what was simulated and how to reproduce it."""
     scenario = results.scenario
     market = scenario.market
-    st.caption(
-        f"Scenario *{fmt.escaped(scenario.name)}*: {market.population:,} simulated people "
-        "standing for "
-        f"{market.market_size:,}, {market.horizon_weeks} weeks, money in {market.currency}"
-        f"{_rate_fact(market.currency)}. "
-        f"Seed **{scenario.seed}**, app version {scenario.app_version}; change the seed or save "
-        "the scenario under *Save, share, reproduce* in the sidebar."
-    )
+    st.caption(text(
+        "overview.run_facts", name=fmt.escaped(scenario.name),
+        population=fmt.count(market.population, exact=True),
+        market=fmt.count(market.market_size, exact=True), weeks=market.horizon_weeks,
+        currency=market.currency + _rate_fact(market.currency), seed=scenario.seed, version=scenario.app_version))
 
 
 PHONE_CSS = """

@@ -27,6 +27,7 @@ from simulation.analysis.runs import PlanOutcome, plan_levels
 from simulation.core.results import Results
 from simulation.core.world import standard_plans
 from simulation.display import format as fmt
+from simulation.display.text import text
 from simulation.report.verdict import (
     Verdict,
     analyse,
@@ -138,11 +139,7 @@ def panel_with_analysis(results: Results) -> tuple[Verdict, str, DecisionAnalysi
     with st.container(border=True, key="verdict"):
         st.markdown(f"#### {verdict.sentence()}")
         metrics(verdict, currency)
-        stages = {"full": "Final: " + verdict.basis(),
-                  "quick": f"Quick estimate ({verdict.basis()}) while the full analysis runs; the "
-                           "gain and budget are from this scenario's own run.",
-                  "point": "From this scenario's own run; the runs behind the probability are going."}
-        st.caption(stages[stage] + " The Decisions page shows the detail of the same analysis.")
+        st.caption(text(f"verdict.stage_{stage}", basis=verdict.basis()) + " " + text("verdict.detail"))
         if stage != "full":
             _progress(scenario, stage)
     return verdict, stage, analysis
@@ -151,22 +148,19 @@ def panel_with_analysis(results: Results) -> tuple[Verdict, str, DecisionAnalysi
 def metrics(verdict: Verdict, currency: str) -> None:
     """The verdict's four numbers in a row (the Overview and the Decisions page)."""
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("P(omnichannel beats multichannel on NPV)",
+    c1.metric(text("verdict.probability"),
               fmt.percent(verdict.probability, digits=0) if verdict.settled else "…",
-              help="Share of the runs (independent seeds, assumptions drawn from their ranges) "
-                   "in which omnichannel's NPV is above multichannel's.")
-    gain_range = (f"{fmt.money(verdict.gain_p05, currency, signed=True)} to "
-                  f"{fmt.money(verdict.gain_p95, currency, signed=True)}") if verdict.settled else "…"
-    c2.metric("NPV gain, 90% of runs", gain_range,
-              help="5th to 95th percentile of omnichannel's NPV gain over the runs. This "
-                   f"scenario's own run: {fmt.money(verdict.npv_gain, currency, signed=True)}.")
-    c3.metric("Fund first", verdict.fund_first or "… (full analysis)",
-              help="The capability that adds the most to the gain, averaged over every order "
-                   "of adding capabilities (its Shapley value).")
+              help=text("verdict.probability_help"))
+    gain_range = text("verdict.gain_range_value",
+                      low=fmt.money(verdict.gain_p05, currency, signed=True),
+                      high=fmt.money(verdict.gain_p95, currency, signed=True)) if verdict.settled else "…"
+    c2.metric(text("verdict.gain_range"), gain_range, help=text(
+        "verdict.gain_range_help", gain=fmt.money(verdict.npv_gain, currency, signed=True)))
+    c3.metric(text("verdict.fund_first"), verdict.fund_first or text("verdict.fund_first_pending"),
+              help=text("verdict.fund_first_help"))
     planned = fmt.money(verdict.planned_budget, currency)
-    c4.metric("Largest one-off budget that pays back", fmt.money(verdict.break_even_budget, currency),
-              help="One-off integration budget at which omnichannel's NPV gain falls to zero "
-                   f"within the horizon (planned one-off: {planned}).")
+    c4.metric(text("verdict.break_even"), fmt.money(verdict.break_even_budget, currency),
+              help=text("verdict.break_even_help", planned=planned))
 
 
 def _progress(scenario: Scenario, stage: str) -> None:
@@ -208,12 +202,17 @@ def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
         start(Scenario.from_json(key))
         return
     if job.error:
-        st.error(f"The {job.label} behind the verdict stopped: {job.error}. The numbers above "
-                 "are from this scenario's own run; it is tried again in a minute.")
+        st.error(text("error.stopped", job=_job_name(job.label), error=job.error))
         return
     if job.queued != queued:
         st.rerun(scope="app")  # started (or queued again): poll at the other pace
-    st.progress(job.fraction, text=f"Refining the verdict ({job.label}): {job.message}")
+    st.progress(job.fraction, text=text("verdict.refining", job=_job_name(job.label), message=job.message))
+
+
+def _job_name(label: str) -> str:
+    """A background job's label in the reader's language (it is named in English at submit)."""
+    return {"quick estimate": text("verdict.quick_job"),
+            "full analysis": text("verdict.full_job")}.get(label, label)
 
 
 def wait_if_running(key: tuple[str, DecisionRequest], known: bool) -> None:

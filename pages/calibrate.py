@@ -12,11 +12,10 @@ from simulation.calibration.holdout import targets_from_log
 from simulation.core.results import Results
 from simulation.display import calibration_charts as cc
 from simulation.display import format as fmt
+from simulation.display.text import text
 from simulation.inputs import InputError
 
-ui.page_header("Calibrate to your business", "Where am I today, and what would each plan do "
-               "from there? Enter your KPIs or upload an event log; the simulator fits its "
-               "hidden base parameters to them and projects the plans from your current state.")
+ui.page_header(text("nav.calibrate"), text("question.calibrate"))
 scenario = state.current_scenario()
 
 

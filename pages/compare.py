@@ -5,9 +5,9 @@ import streamlit as st
 from explorer import background, compare, state, ui, verdict_view
 from simulation import Scenario, ScenarioError
 from simulation.display import format as fmt
+from simulation.display.text import text
 
-ui.page_header("Compare scenarios", "How do the answer and the numbers change between the "
-               "scenarios we considered, and where exactly do they differ?")
+ui.page_header(text("nav.compare"), text("question.compare"))
 scenario = state.current_scenario()
 linked = compare.read_link()
 store = compare.saved()

@@ -16,9 +16,9 @@ from simulation.display import decision_charts as dc
 from simulation.display import format as fmt
 from simulation.display import wording
 from simulation.display.labels import explain
+from simulation.display.text import text
 
-ui.page_header("Decisions", "How sure is the gain, which assumptions carry it, what is each "
-               "capability worth, and how much may integration cost?")
+ui.page_header(text("nav.decisions"), text("question.decisions"))
 scenario = state.current_scenario()
 currency = scenario.market.currency
 c1, c2, c3, c4 = st.columns(4)

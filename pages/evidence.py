@@ -6,9 +6,9 @@ from explorer import evidence_runs, ui
 from explorer.downloads import data_csv
 from simulation.calibration.evidence import targets_missed
 from simulation.display import evidence_view as ev
+from simulation.display.text import text
 
-ui.page_header("Evidence", "Does the model match published figures, measured with the same "
-               "definition and denominator, and what do those studies actually show?")
+ui.page_header(text("nav.evidence"), text("question.evidence"))
 
 evidence = evidence_runs.table()
 missed = targets_missed(evidence)

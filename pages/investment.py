@@ -5,11 +5,9 @@ import streamlit as st
 from explorer import state, ui
 from simulation.display import charts, summary
 from simulation.display import format as fmt
+from simulation.display.text import text
 
-ui.page_header(
-    "Investment",
-    "What does integration cost, when does it pay back, and what is it worth after cost?",
-)
+ui.page_header(text("nav.investment"), text("question.investment"))
 results = state.results()
 currency = results.scenario.market.currency
 

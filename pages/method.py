@@ -7,11 +7,9 @@ import streamlit as st
 from explorer import downloads, state, tables, ui
 from simulation import APP_VERSION
 from simulation.display.labels import capability_count
+from simulation.display.text import text
 
-ui.page_header(
-    "Method and assumptions",
-    "How are these numbers made, from which assumptions, and how far can they be trusted?",
-)
+ui.page_header(text("nav.method"), text("question.method"))
 scenario = state.current_scenario()
 
 st.subheader("How the model works")

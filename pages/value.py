@@ -4,11 +4,9 @@ import streamlit as st
 
 from explorer import state, ui
 from simulation.display import charts, personalization_charts
+from simulation.display.text import text
 
-ui.page_header(
-    "Retention and value",
-    "Do integrated channels keep customers longer, and what is a customer worth under each plan?",
-)
+ui.page_header(text("nav.value"), text("question.value"))
 results = state.results(details=True)
 
 left, right = st.columns(2)

@@ -85,11 +85,12 @@ def kpi_change_figure(results: Results) -> go.Figure:
             marker_color=theme.plan_colour(strategy),
             text=[fmt.percent(v, signed=True) for v in rows["change_vs_multichannel"]],
             textposition="outside", cliponaxis=False,
-            hovertemplate="%{x}: %{text} vs multichannel<extra>%{fullData.name}</extra>",
+            hovertemplate=("%{x}: %{text} " + text("chart.hover_vs_multichannel")
+                           + "<extra>%{fullData.name}</extra>"),
         )
-    fig.update_layout(barmode="group", yaxis_title="Change vs. multichannel (%)",
+    fig.update_layout(barmode="group", yaxis_title=text("chart.change_axis"),
                       yaxis_ticksuffix="%")
-    return _finish(fig, "What integration changes, compared with keeping channels separate")
+    return _finish(fig, text("chart.change_title"))
 
 
 # Journey and funnel ----------------------------------------------------------------------
@@ -115,12 +116,13 @@ def funnel_figure(results: Results) -> go.Figure:
                   for p, s in zip(rows["people"], rows["share_of_reached"], strict=True)],
             textinfo="text", textposition="auto", insidetextfont={"color": "white"},
             connector={"visible": False},
-            hovertemplate="%{y}: %{text} of reached<extra>%{fullData.name}</extra>",
+            hovertemplate=("%{y}: %{text} " + text("chart.hover_of_reached")
+                           + "<extra>%{fullData.name}</extra>"),
         ))
-    fig.update_layout(funnelmode="group", xaxis_title="People in the market (share of those reached)",
+    fig.update_layout(funnelmode="group", xaxis_title=text("chart.funnel_axis"),
                       yaxis={"categoryorder": "array", "categoryarray": [_stage_label(s) for s in STAGES]})
     horizon = results.scenario.market.horizon_weeks
-    return _finish(fig, f"Customer funnel after {horizon} weeks", height=500)
+    return _finish(fig, text("chart.funnel_title", weeks=horizon), height=500)
 
 
 def flows_data(results: Results, strategy: str) -> pd.DataFrame:

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from simulation.core.scenario import Scenario
-from simulation.inputs.problems import MAX_SCENARIO_BYTES
 from simulation.display.text import supported
+from simulation.inputs.problems import MAX_SCENARIO_BYTES
 
 DISPLAY = "display"
 

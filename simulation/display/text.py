@@ -255,13 +255,88 @@ def write_template(path: Path) -> int:
     return len(template)
 
 
-if __name__ == "__main__":  # python -m simulation.display.text messages.pot
+TEMPLATE = CATALOG_DIR / "messages.pot"
+
+
+def update_catalogs(template_path: Path = TEMPLATE) -> dict[str, int]:
+    """Write the template, then bring every ``<code>.po`` up to date with it (Babel's
+    ``update``: new keys added untranslated, removed keys dropped, a key whose English changed
+    kept but marked fuzzy, which :func:`catalog` ignores until a translator confirms it).
+    Returns the number of entries left to translate per language."""
+    write_template(template_path)
+    with template_path.open("rb") as handle:
+        template = read_po(handle)
+    left: dict[str, int] = {}
+    for po in sorted(CATALOG_DIR.glob("*.po")):
+        with po.open("rb") as handle:
+            translated = read_po(handle, locale=po.stem)
+        translated.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        for message in list(translated):
+            english = template.get(message.id, message.context) if message.id else None
+            if english is None and message.id:
+                translated.delete(message.id, message.context)
+        with po.open("wb") as handle:
+            write_po(handle, translated, width=100, omit_header=False, ignore_obsolete=True)
+        left[po.stem] = sum(1 for m in translated if m.id and (not m.string or m.fuzzy))
+    _entries.cache_clear()
+    catalog.cache_clear()
+    return left
+
+
+def init_catalog(lang: str, template_path: Path = TEMPLATE) -> Path:
+    """Start ``<lang>.po`` from the template (every entry untranslated)."""
+    write_template(template_path)
+    with template_path.open("rb") as handle:
+        template = read_po(handle, locale=lang)
+    template.locale = lang  # type: ignore[assignment]
+    target = CATALOG_DIR / f"{lang}.po"
+    with target.open("wb") as handle:
+        write_po(handle, template, width=100)
+    return target
+
+
+def check(langs: tuple[str, ...] | None = None) -> list[str]:
+    """One line per problem of every translated catalog: missing, stale, broken placeholders."""
+    problems = []
+    for lang in langs or languages()[1:]:
+        for what, keys in (("untranslated", missing(lang)), ("stale", stale(lang)),
+                           ("placeholders differ", broken_placeholders(lang))):
+            problems += [f"{lang}: {what}: {key}" for key in keys]
+    return problems
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m simulation.display.text update|check|init LANG|template PATH``."""
+    command, *rest = argv or ["check"]
+    if command.endswith(".pot"):  # the older form: python -m simulation.display.text messages.pot
+        command, rest = "template", [command]
+    if command == "template":
+        target = Path(rest[0]) if rest else TEMPLATE
+        print(f"{write_template(target)} entries written to {target}")
+        return 0
+    if command == "init":
+        print(f"started {init_catalog(rest[0])}")
+        return 0
+    if command == "update":
+        for lang, left in update_catalogs().items():
+            print(f"{lang}.po: {left} entries to translate")
+        return 0
+    if command == "check":
+        problems = check()
+        print("\n".join(problems) or f"complete: {', '.join(languages())}")
+        return 1 if problems else 0
+    print("usage: python -m simulation.display.text update|check|init LANG|template [PATH]")
+    return 2
+
+
+if __name__ == "__main__":
     import sys
 
-    print(f"{write_template(Path(sys.argv[1]))} entries written to {sys.argv[1]}")
+    sys.exit(_main(sys.argv[1:]))
 
 
-__all__ = ["CATALOG_DIR", "ENGLISH", "LANGUAGE_NAMES", "broken_placeholders", "catalog", "catalog_keys", "has_text",
-           "language", "languages", "missing", "param_key", "param_keys", "param_text",
-           "placeholders", "preferred", "set_language", "stale", "supported", "text",
-           "use_language", "write_template"]
+__all__ = ["CATALOG_DIR", "ENGLISH", "LANGUAGE_NAMES", "TEMPLATE", "broken_placeholders",
+           "catalog", "catalog_keys", "check", "has_text", "init_catalog", "language", "languages",
+           "missing", "param_key", "param_keys", "param_text", "placeholders", "preferred",
+           "set_language", "stale", "supported", "text", "update_catalogs", "use_language",
+           "write_template"]

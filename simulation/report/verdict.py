@@ -15,6 +15,7 @@ from simulation.analysis.runs import Execution
 from simulation.core.scenario import Scenario
 from simulation.display import format as fmt
 from simulation.display.labels import capability_name
+from simulation.display.text import text
 
 VERY_SURE, SURE = 0.90, 0.70
 """Probabilities of beating multichannel read as "very likely" and "likely"; between 30% and
@@ -122,39 +123,31 @@ class Verdict:
         """How sure the plan is in words: "very likely", "likely", "too close to call" or "not yet known"."""
         p = self.probability
         if p is None:
-            return "not yet known"
+            return text("verdict.not_known")
         if p >= VERY_SURE or p <= 1 - VERY_SURE:
-            return "very likely"
+            return text("verdict.very_likely")
         if p >= SURE or p <= 1 - SURE:
-            return "likely"
-        return "too close to call"
+            return text("verdict.likely")
+        return text("verdict.too_close")
 
     def sentence(self) -> str:
         """One plain sentence: which plan, and how sure."""
         gain = _money(self.npv_gain, self.currency, signed=True)
         if self.probability is None:
-            return (f"In this scenario's own run omnichannel changes NPV by {gain} against "
-                    "multichannel; how sure that is, is still being worked out.")
-        p = f"{self.probability:.0%}"
-        spread = (f"90% of runs give an NPV gain between {_money(self.gain_p05, self.currency, True)} "
-                  f"and {_money(self.gain_p95, self.currency, True)}")
-        if self.plan == "omnichannel":
-            return (f"Integrate the channels (omnichannel): it is {self.how_sure()} to be worth more "
-                    f"than keeping them separate; it beats multichannel in {p} of "
-                    f"{self.runs} runs, and {spread}.")
-        if self.plan == "multichannel":
-            return (f"Keep the channels separate (multichannel): integrating all of them is "
-                    f"{self.how_sure()} to lose value; omnichannel beats it in only {p} of "
-                    f"{self.runs} runs, and {spread}.")
-        return (f"Too close to call: omnichannel beats multichannel in {p} of {self.runs} runs, "
-                f"and {spread}; decide on the drivers below, not on the average.")
+            return text("verdict.open", gain=gain)
+        spread = text("verdict.spread", low=_money(self.gain_p05, self.currency, True),
+                      high=_money(self.gain_p95, self.currency, True))
+        key = {"omnichannel": "verdict.omnichannel", "multichannel": "verdict.multichannel"}
+        return text(key.get(self.plan, "verdict.undecided"), how_sure=self.how_sure(),
+                    probability=fmt.percent(self.probability, digits=0),
+                    runs=fmt.count(self.runs, exact=True), spread=spread)
 
     def basis(self) -> str:
         """What the numbers rest on, for a caption."""
+        population = fmt.count(self.population, exact=True)
         if self.probability is None:
-            return f"The scenario's own run ({self.population:,} simulated people)."
-        return (f"{self.runs} runs of {self.population:,} simulated people each, with independent "
-                "seeds and the main assumptions drawn from their ranges.")
+            return text("verdict.basis_point", population=population)
+        return text("verdict.basis_runs", runs=fmt.count(self.runs, exact=True), population=population)
 
 
 def verdict_from(scenario: Scenario, analysis: DecisionAnalysis, *, population: int | None = None,
