@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: app test install install-dev browser bench bench-load
+.PHONY: app test install install-dev browser bench bench-load messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,21 @@ install-dev: $(BIN)/python
 app: install browser
 	$(BIN)/streamlit run app.py
 
-## Debian's Chromium for the real-browser test, static chart export and the report's PDF (no browser download).
+## Debian's Chromium for the real-browser test, static chart export and the report's PDF (no browser download),
+## and the fonts that draw Thai and Vietnamese there (fonts-thai-tlwg, fonts-noto-core: Noto Sans Thai, Noto Sans).
+FONT_PACKAGES := fonts-thai-tlwg fonts-noto-core
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed (sudo apt-get install chromium); browser tests will be skipped"; fi; }
+	@fc-list :lang=th family 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FONT_PACKAGES) >/dev/null; \
+	  else echo "no Thai font (sudo apt-get install $(FONT_PACKAGES)); Thai text in PNG/SVG/PDF exports shows empty boxes"; fi; }
+
+## Translations: write the template, bring th/vi/ms.po up to date with the English catalog, list what is left.
+messages: install
+	$(BIN)/python -m simulation.display.text update
+	$(BIN)/python -m simulation.display.text check
 
 ## Install everything and run the whole test suite.
 test: install-dev browser

@@ -132,7 +132,7 @@ def kpi_cards(results: Results) -> None:
                           delta_arrow="auto" if delta else "off", help=kpi_help(key))
             payback_help = kpi_help("payback_week")
             if is_base or same:
-                st.metric(text("kpis.payback"), fmt.NOT_AVAILABLE,
+                st.metric(text("kpis.payback"), fmt.not_available(),
                           text("kpis.baseline" if is_base else "kpis.nothing_invested"),
                           delta_color="off", delta_arrow="off", help=payback_help)
             else:

@@ -15,13 +15,10 @@ table = summary.kpi_table(results, (
     "revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
     "fulfilment_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
     "migrated_purchases", "incremental_purchases", "npv_gain", "roi", "payback_week"))
-st.subheader(f"Totals over {results.scenario.market.horizon_weeks} weeks")
+st.subheader(text("investment.totals", weeks=results.scenario.market.horizon_weeks))
 st.dataframe(table, width="stretch")
-st.caption(f"Money in {currency}, scaled to the market size, not discounted except NPV and terminal "
-           f"value ({fmt.percent(results.scenario.market.discount_rate_annual, digits=0)} a year). "
-           "Terminal value: what the customers active at the horizon are still worth (lifetime CLV "
-           "tail); NPV counts it only when the setting is on. Moved vs would not have happened: the "
-           "change in purchases against multichannel, channel by channel and week by week.")
+st.caption(text("investment.totals_caption", currency=currency,
+                rate=fmt.percent(results.scenario.market.discount_rate_annual, digits=0)))
 
 ui.chart(charts.cumulative_cash_figure(results), charts.weekly_data(
     results, ("net_contribution", "cumulative_net_contribution", "integration_cost")),
@@ -33,6 +30,4 @@ with left:
              name="payback", results=results)
 with right:
     ui.chart(charts.npv_figure(results), charts.npv_data(results), name="npv", results=results)
-st.caption("Payback week: the week after which the plan's cumulative extra cash over "
-           "multichannel stays above zero. ROI: NPV gain divided by the discounted integration "
-           "cost. Integration spending falls in the ramp-up weeks of each capability.")
+st.caption(text("investment.payback_caption"))

@@ -164,18 +164,18 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
               + [theme.LOSS_COLOUR if loss else theme.PURCHASE_COLOUR for loss in is_loss],
               "x": [0.001] * len(starts) + [0.999] * len(ends),
               "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes),
-              "hovertemplate": "%{label}: %{value:,.0f} journeys<extra></extra>"},
+              "hovertemplate": "%{label}: %{value:,.0f} " + text("chart.journeys") + "<extra></extra>"},
         link={"source": [starts.index(s) for s in data["start_channel"]],
               "target": [len(starts) + ends.index(d) for d in data["destination"]],
               "value": data["journeys"],
               "color": ["rgba(86,180,233,0.45)" if p else "rgba(213,94,0,0.25)"
                         for p in data["purchase"]],
-              "hovertemplate": "%{source.label} → %{target.label}: %{value:,.0f} journeys"
-                               "<extra></extra>"},
+              "hovertemplate": "%{source.label} → %{target.label}: %{value:,.0f} "
+                               + text("chart.journeys") + "<extra></extra>"},
     ))
     horizon = results.scenario.market.horizon_weeks
-    return _finish(fig, f"{theme.plan_label(strategy)}: where {horizon} weeks of journeys "
-                        "start (left) and how they end (right)", height=520)
+    return _finish(fig, text("chart.flows_title", plan=theme.plan_label(strategy), weeks=horizon),
+                   height=520)
 
 
 def losses_data(results: Results) -> pd.DataFrame:
@@ -199,12 +199,12 @@ def losses_figure(results: Results) -> go.Figure:
                 [fmt.money(v, currency) for v in rows["lost_value"]],
                 [fmt.count(v) for v in rows["lost"]],
             ]),
-            hovertemplate="%{y}: %{customdata[0]} (%{customdata[1]} journeys)"
-                          "<extra>%{fullData.name}</extra>",
+            hovertemplate="%{y}: %{customdata[0]} (%{customdata[1]} " + text("chart.journeys")
+                          + ")<extra>%{fullData.name}</extra>",
         )
     fig.update_layout(barmode="group", xaxis_title=fmt.money_axis_title(
-        "Value of lost sales", currency, word), yaxis={"autorange": "reversed"})
-    return _finish(fig, "Sales lost in the journey, by cause", height=460)
+        text("chart.losses_axis"), currency, word), yaxis={"autorange": "reversed"})
+    return _finish(fig, text("chart.losses_title"), height=460)
 
 
 # Retention and value ---------------------------------------------------------------------
@@ -226,14 +226,15 @@ def survival_figure(results: Results) -> go.Figure:
             name=theme.plan_label(strategy),
             line={"color": theme.plan_colour(strategy), "width": 3,
                   "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
-            hovertemplate="week %{x}: %{y:.1f}% still active<extra>%{fullData.name}</extra>",
+            hovertemplate=text("format.week", week="%{x}") + ": %{y:.1f}% " + text("chart.still_active")
+                          + "<extra>%{fullData.name}</extra>",
         )
     if results.scenario.market.horizon_weeks > 52:
         fig.add_vline(x=52, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot", "width": 1},
-                      annotation_text="12 months", annotation_position="top right")
-    fig.update_layout(xaxis_title="Weeks since first purchase",
-                      yaxis_title="Customers still active (%)", yaxis_range=[0, 101])
-    return _finish(fig, "How long customers stay (cohort survival)")
+                      annotation_text=text("chart.twelve_months"), annotation_position="top right")
+    fig.update_layout(xaxis_title=text("column.weeks_since_first_purchase"),
+                      yaxis_title=text("chart.survival_axis"), yaxis_range=[0, 101])
+    return _finish(fig, text("chart.survival_title"))
 
 
 def clv_distribution_data(results: Results, *, bins: int = 40) -> pd.DataFrame:
@@ -346,11 +347,11 @@ def cumulative_cash_figure(results: Results) -> go.Figure:
             line={"color": theme.plan_colour(strategy), "width": 3,
                   "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
             customdata=[fmt.money(v, currency) for v in rows["cumulative_net_contribution"]],
-            hovertemplate="week %{x}: %{customdata}<extra>%{fullData.name}</extra>",
+            hovertemplate=text("format.week", week="%{x}") + ": %{customdata}<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(xaxis_title="Week", yaxis_title=fmt.money_axis_title(
-        "Cumulative net cash flow", currency, word))
-    return _finish(fig, "Cumulative net cash flow after all costs")
+    fig.update_layout(xaxis_title=text("column.week"), yaxis_title=fmt.money_axis_title(
+        text("chart.cash_axis"), currency, word))
+    return _finish(fig, text("chart.cash_title"))
 
 
 def cash_gain_data(results: Results) -> pd.DataFrame:

@@ -1,17 +1,52 @@
-"""Numbers for people: currency, percentages, thousands, weeks; NaN becomes "n/a"."""
+"""Numbers for people: currency, percentages, thousands, weeks, dates; NaN becomes "n/a".
+
+Everything follows the reader's language (:func:`simulation.display.text.language`) through
+Babel's CLDR data: grouping and decimal marks (Vietnamese writes 1.234.567,5), currency symbols
+and their side, dates. Compact amounts keep one style in every language ("17.7M", "250k",
+"2.5bn"; "17,7M" in Vietnamese) so a money figure and a count read alike. The words around
+numbers ("week 86", "pp", "n/a") come from the catalog.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 from babel.numbers import format_decimal, get_currency_precision, get_currency_symbol
 
 from simulation.core.kpis import KPI_BY_KEY, Kind
-from simulation.display.text import language
+from simulation.display.text import ENGLISH, language, text
 
 _SCALES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
 NOT_AVAILABLE = "n/a"
+"""English for a missing value; :func:`not_available` gives it in the reader's language."""
+LOCALES = {"en": "en_US", "th": "th_TH", "vi": "vi_VN", "ms": "ms_MY"}
+"""The Babel locale that formats numbers and dates for each language."""
+
+
+def locale() -> str:
+    """The Babel locale of the current language ("th_TH")."""
+    return LOCALES.get(language(), LOCALES[ENGLISH])
+
+
+def not_available() -> str:
+    """ "n/a" in the reader's language."""
+    return text("format.not_available")
+
+
+def decimal(value: float, digits: int = 0, *, signed: bool = False, grouped: bool = True) -> str:
+    """``value`` with exactly ``digits`` decimals in the reader's locale.
+
+    1234.5 -> "1,234.50" (English), "1.234,50" (Vietnamese); ``signed`` writes "+" before a
+    positive value; a value that rounds to zero has no sign.
+    """
+    pattern = ("#,##0" if grouped else "0") + ("." + "0" * digits if digits > 0 else "")
+    body = format_decimal(abs(value), format=pattern, locale=locale(), decimal_quantization=True)
+    if round(abs(value), digits) == 0:
+        return body  # "-0.0" and "+0.0" say nothing
+    return ("-" if value < 0 else "+" if signed else "") + body
 
 
 def _missing(value: float | None) -> bool:
@@ -46,7 +81,15 @@ def _symbol_first(loc: Locale) -> bool:
 
 
 def compact(value: float, *, digits: int = 3) -> str:
-    """1234567 -> "1.23M"; 950 -> "950"; 3.5 -> "3.5"; keeps ``digits`` significant digits."""
+    """1234567 -> "1.23M"; 950 -> "950"; 3.5 -> "3.5"; keeps ``digits`` significant digits.
+
+    With the reader's separators: "1,23M" and "278k" in Vietnamese.
+    """
+    return _localised(_compact(value, digits=digits), _locale(None))
+
+
+def _compact(value: float, *, digits: int = 3) -> str:
+    """:func:`compact` with English separators."""
     size = abs(value)
     for factor, suffix in _SCALES:
         if size >= factor * 0.9995:
@@ -68,7 +111,7 @@ def money(value: float | None, currency: str, *, exact: bool = False, signed: bo
     Vietnamese. A symbol made of letters is set off by a space ("THB 85.82", "SEK 1.50k").
     """
     if _missing(value):
-        return NOT_AVAILABLE
+        return not_available()
     assert value is not None
     loc = _locale(locale)
     code = currency.upper()
@@ -79,7 +122,7 @@ def money(value: float | None, currency: str, *, exact: bool = False, signed: bo
     elif exact or size < 100:
         body = format_decimal(round(size), format="#,##0", locale=loc)
     else:
-        body = _localised(compact(size), loc)
+        body = _localised(_compact(size), loc)
     sign = "-" if value < 0 and body.strip("0.,\xa0 ") else ("+" if signed and value > 0 else "")
     sym = symbol(code, str(loc))
     if _symbol_first(loc):
@@ -97,54 +140,53 @@ def _localised(text: str, loc: Locale) -> str:
 
 
 def percent(value: float | None, *, digits: int = 1, signed: bool = False) -> str:
-    """A share as a percentage: 0.557 -> "55.7%"."""
+    """A share as a percentage: 0.557 -> "55.7%" ("55,7%" in Vietnamese)."""
     if _missing(value):
-        return NOT_AVAILABLE
+        return not_available()
     assert value is not None
-    return f"{value * 100:{'+' if signed else ''},.{digits}f}%"
+    return decimal(value * 100, digits, signed=signed) + "%"
 
 
 def points(value: float | None, *, digits: int = 1) -> str:
     """A difference of two shares in percentage points: 0.028 -> "+2.8 pp"."""
     if _missing(value):
-        return NOT_AVAILABLE
+        return not_available()
     assert value is not None
-    return f"{value * 100:+,.{digits}f} pp"
+    shown = decimal(value * 100, digits, signed=True)
+    return text("format.points", value=shown if shown[0] in "+-" else "+" + shown)
 
 
 def count(value: float | None, *, exact: bool = False) -> str:
-    """People or journeys: "278k", or "278,325" when ``exact``."""
+    """People or journeys: "278k", or "278,325" when ``exact`` ("278.325" in Vietnamese)."""
     if _missing(value):
-        return NOT_AVAILABLE
+        return not_available()
     assert value is not None
-    return f"{value:,.0f}" if exact else compact(value)
+    return decimal(value) if exact else compact(value)
 
 
 def week(value: float | None) -> str:
-    """A payback week: "week 86 (1.7 years)", "from week 0"; NaN reads "not within horizon"."""
+    """A payback week: "week 86 (1.7 years)"; NaN means not within the horizon."""
     if _missing(value):
-        return "not within horizon"
+        return text("format.not_within_horizon")
     assert value is not None
     if value == 0:
-        return "from week 0"
-    return f"week {value:.0f} ({value / 52:.1f} years)"
+        return text("format.from_week_0")
+    return text("format.week_years", week=decimal(value, grouped=False), years=decimal(value / 52, 1))
 
 
 def week_short(value: float | None) -> str:
-    """A payback week for a small card: "week 86"; NaN (not within the horizon) is "beyond horizon"."""
+    """A payback week for a small card: "week 86"; "beyond horizon" beyond the horizon."""
     if _missing(value):
-        return "beyond horizon"
+        return text("format.beyond_horizon")
     assert value is not None
-    return "week 0" if value == 0 else f"week {value:.0f}"
+    return text("format.week", week=decimal(value, grouped=False))
 
 
 def kpi(key: str, value: float | None, currency: str, *, exact: bool = False,
         signed: bool = False) -> str:
-    """KPI ``key``'s value as shown everywhere (cards, tables, the command line).
-
-    The format follows its kind in :data:`simulation.core.kpis.KPIS`: a share as a percentage,
-    money with the currency, a count of people, a payback week, a return as a percentage.
-    """
+    """KPI ``key``'s value as shown everywhere (cards, tables, the command line), by its kind in
+    :data:`simulation.core.kpis.KPIS`: a share as a percentage, money with the currency,
+    a count of people, a payback week, a return as a percentage."""
     kind = KPI_BY_KEY[key].kind
     if kind is Kind.SHARE:
         return percent(value, signed=signed)
@@ -157,9 +199,9 @@ def kpi(key: str, value: float | None, currency: str, *, exact: bool = False,
     if kind is Kind.RATIO:
         return percent(value, digits=0, signed=signed)
     if _missing(value):
-        return NOT_AVAILABLE
+        return not_available()
     assert value is not None
-    return f"{value:{'+' if signed else ''},.2f}"
+    return decimal(value, 2, signed=signed)
 
 
 def kpi_change(key: str, value: float, base: float, currency: str) -> str | None:
@@ -180,9 +222,9 @@ def axis_scale(values: list[float] | tuple[float, ...]) -> tuple[float, str]:
     """Divisor and word for a money axis: (1e6, "millions") when the largest value is 12.3M."""
     finite = [abs(v) for v in values if not _missing(float(v))]
     largest = max(finite, default=0.0)
-    for factor, word in ((1e9, "billions"), (1e6, "millions"), (1e3, "thousands")):
+    for factor, key in ((1e9, "format.billions"), (1e6, "format.millions"), (1e3, "format.thousands")):
         if largest >= factor:
-            return factor, word
+            return factor, text(key)
     return 1.0, ""
 
 
@@ -190,6 +232,12 @@ def money_axis_title(what: str, currency: str, word: str) -> str:
     """An axis title with its unit: "Net cash flow (USD millions)"."""
     unit = f"{currency} {word}".strip()
     return f"{what} ({unit})"
+
+
+def date(value: dt.date, *, long: bool = False) -> str:
+    """A calendar date in the reader's locale: "Nov 30, 2026", "30 thg 11, 2026" (Vietnamese),
+    "30 พ.ย. 2026" (Thai, Gregorian year); ``long`` spells the month out."""
+    return format_date(value, format="long" if long else "medium", locale=locale())
 
 
 def plain(value: object) -> str:

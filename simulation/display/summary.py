@@ -70,7 +70,7 @@ def kpi_table(results: Results, keys: Sequence[str]) -> pd.DataFrame:
             label = npv_label(results) if key == "npv" else kpi_label(key, baseline=baseline)
             value = float(row[key])
             if spec.vs_baseline and strategy == baseline and spec.kind is not Kind.COUNT:
-                cells[label] = text("kpis.baseline") if key == "npv_gain" else fmt.NOT_AVAILABLE
+                cells[label] = text("kpis.baseline") if key == "npv_gain" else fmt.not_available()
                 continue
             cost = spec.kind is Kind.MONEY and spec.higher_is_better is False
             cells[label] = fmt.kpi(key, -value if cost else value, currency, signed=key == "npv_gain",

@@ -34,7 +34,12 @@ STRATEGY_DASHES = {
 LOSS_COLOUR = OKABE_ITO["vermillion"]
 PURCHASE_COLOUR = OKABE_ITO["sky_blue"]
 NEUTRAL_COLOUR = "#6B6B6B"
-FONT_FAMILY = "Source Sans Pro, Helvetica, Arial, sans-serif"
+FONT_FAMILY = ('"Source Sans Pro", "Noto Sans", "Noto Sans Thai", Loma, Garuda, Helvetica, Arial, '
+               "sans-serif")
+"""Latin first (Streamlit's own face), then faces that carry Thai and Vietnamese: Noto Sans
+(Latin with Vietnamese diacritics) and Noto Sans Thai from Debian's fonts-noto-core, Loma and
+Garuda from fonts-thai-tlwg (``make browser`` installs both), so browsers, kaleido's PNG/SVG
+and the PDF report find a glyph for every character instead of drawing empty boxes."""
 
 
 def plan_colour(strategy: str) -> str:

@@ -208,7 +208,8 @@ def _svg(fig: go.Figure) -> str:
 
 CSS = """
 @page { size: A4; margin: 14mm 14mm 16mm 14mm; }
-body { font-family: "Source Sans Pro", "Liberation Sans", "DejaVu Sans", Arial, sans-serif;
+body { font-family: "Source Sans Pro", "Liberation Sans", "Noto Sans", "Noto Sans Thai", Loma, "DejaVu Sans",
+       Arial, sans-serif; line-break: strict; word-break: normal;
        color: #262730; font-size: 10.5pt; line-height: 1.35; margin: 0 auto; max-width: 190mm; }
 h1 { font-size: 19pt; margin: 0 0 2mm 0; } h2 { font-size: 13.5pt; margin: 5mm 0 2mm 0; }
 h3 { font-size: 11pt; margin: 4mm 0 1.5mm 0; }
