@@ -9,6 +9,7 @@ import streamlit as st
 from explorer import downloads
 from simulation.analysis import DecisionAnalysis, DecisionRequest
 from simulation.core.results import Results
+from simulation.display.text import text
 from simulation.report.build import build_report
 from simulation.report.bundle import bundle_bytes
 from simulation.report.document import ReportInputs, render_charts, report_html
@@ -46,8 +47,8 @@ def buttons(results: Results, analysis: DecisionAnalysis | None, request: Decisi
     scenario = results.scenario
     row = st.container(horizontal=True, gap="small", key=f"handover_{key}")
     if analysis is None:
-        row.button("Board report (PDF)", disabled=True, key=f"{key}_pdf_wait",
-                   help="Available as soon as the first estimate is in (see the progress bar).")
+        row.button(text("report.pdf"), disabled=True, key=f"{key}_pdf_wait",
+                   help=text("report.wait_help"))
         return
     inputs = ReportInputs(scenario=scenario, results=results, analysis=analysis, request=request,
                           analysed=scenario if request.tornado else _quick(scenario))
@@ -57,20 +58,18 @@ def buttons(results: Results, analysis: DecisionAnalysis | None, request: Decisi
         try:
             return report_pdf(inputs)
         except (ExportError, PdfError) as error:
-            return f"The PDF could not be made: {error}".encode()
+            return text("report.pdf_failed", error=error).encode()
 
-    row.download_button("Board report (PDF)", pdf, file_name=f"{stem}.pdf", mime="application/pdf",
+    row.download_button(text("report.pdf"), pdf, file_name=f"{stem}.pdf", mime="application/pdf",
                         key=f"{key}_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
-                        type="primary", help="2-4 A4 pages: the question, the verdict, key numbers "
-                        "with intervals, charts, drivers, assumptions with sources and caveats.")
-    row.download_button("Board report (HTML)", lambda: report_page(inputs), file_name=f"{stem}.html",
+                        type="primary", help=text("report.pdf_help"))
+    row.download_button(text("report.html"), lambda: report_page(inputs), file_name=f"{stem}.html",
                         mime="text/html", key=f"{key}_html", on_click="ignore", icon=":material/download:")
-    row.download_button("Run bundle (zip)", lambda: _off_thread(bundle_bytes, inputs),
+    row.download_button(text("report.bundle"), lambda: _off_thread(bundle_bytes, inputs),
                         file_name=downloads.file_stem(scenario.name, "bundle", scenario.seed) + ".zip",
                         mime="application/zip", key=f"{key}_bundle", on_click="ignore",
                         icon=":material/folder_zip:",
-                        help="Scenario JSON, every table as CSV, every chart as PNG, SVG and HTML, "
-                             "the report, version and seed, and a README describing each file.")
+                        help=text("report.bundle_help"))
 
 
 def _quick(scenario):  # type: ignore[no-untyped-def]

@@ -20,20 +20,19 @@ def _plan_sentence(results: Results, strategy: str) -> str:
     kpis = results.kpis.loc[strategy]
     currency = results.scenario.market.currency
     gain = float(kpis["npv_gain"])
+    plan = theme.plan_label(strategy)
     if same_as_multichannel(results, strategy):
-        return (f"**{theme.plan_label(strategy)}** integrates nothing, so it is the same as "
-                "multichannel")
-    worth = f"{fmt.money(abs(gain), currency)} {'more' if gain >= 0 else 'less'}"
+        return text("headline.same", plan=plan)
     cost = fmt.money(float(kpis["integration_cost"]), currency)
     payback = float(kpis["payback_week"])
     if math.isnan(payback):
-        pays = "does not pay back within the horizon"
+        pays = text("headline.no_payback")
     elif payback == 0:
-        pays = "is ahead from the start"
+        pays = text("headline.ahead")
     else:
-        pays = f"pays back in {fmt.week(payback)}"
-    return (f"**{theme.plan_label(strategy)}** is worth {worth} than multichannel "
-            f"(NPV, after {cost} of integration cost, one-off and running) and {pays}")
+        pays = text("headline.pays_back", week=fmt.week(payback))
+    return text("headline.more" if gain >= 0 else "headline.less", plan=plan,
+                amount=fmt.money(abs(gain), currency), cost=cost, pays=pays)
 
 
 def same_as_multichannel(results: Results, strategy: str) -> bool:
@@ -51,7 +50,8 @@ def headline(results: Results) -> str:
     horizon = results.scenario.market.horizon_weeks
     plans = [s for s in results.kpis.index if s != Plan.MULTICHANNEL.value]
     parts = [_plan_sentence(results, str(s)) for s in plans]
-    return f"Over {horizon} weeks ({horizon / 52:.1f} years): " + "; ".join(parts) + "."
+    return text("headline.over", weeks=horizon, years=fmt.decimal(horizon / 52, 1),
+                plans="; ".join(parts))
 
 
 def kpi_table(results: Results, keys: Sequence[str]) -> pd.DataFrame:

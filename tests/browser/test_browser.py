@@ -141,3 +141,23 @@ def test_cancel_stops_the_decision_analyses_and_keeps_nothing(page: Page, app_ur
         timeout=FIRST_RENDER_TIMEOUT_MS)
     expect(page.get_by_role("button", name="Run the analyses")).to_be_visible()
     expect(page.get_by_text("P(omnichannel beats multichannel on NPV)")).to_have_count(0)
+
+
+def test_overview_in_thai_renders_thai_text_and_charts(page: Page, app_url: str, artifacts: Path):
+    """The link's ``lang=th`` opens the Overview in Thai: title, verdict, KPI cards and chart
+    titles in Thai script (fonts from ``make browser``); screenshot for the README."""
+    page.goto(app_url + "?lang=th")
+    expect(page.locator(CUSTOM_KPIS).first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    expect(page.locator("[data-testid=stPlotlyChart]").first).to_be_visible(
+        timeout=FIRST_RENDER_TIMEOUT_MS)
+    _settle(page)
+    expect(page.locator("h1").first).to_have_text("เครื่องมือวิเคราะห์กลยุทธ์ออมนิแชนแนล")
+    expect(page.locator(".gtitle").first).to_contain_text("การเชื่อมต่อเปลี่ยนอะไรบ้าง")
+    assert "lang=th" in page.url
+    labels = page.locator(".st-key-kpis-custom [data-testid=stMetricLabel]").all_inner_texts()
+    assert any("อัตรา" in label for label in labels), labels
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": max(900, int(height))})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=artifacts / "overview-th.png", full_page=True)
+    assert (artifacts / "overview-th.png").stat().st_size > 10_000
