@@ -161,7 +161,8 @@ def run_facts(results: Results) -> None:
         "overview.run_facts", name=fmt.escaped(scenario.name),
         population=fmt.count(market.population, exact=True),
         market=fmt.count(market.market_size, exact=True), weeks=market.horizon_weeks,
-        currency=market.currency + _rate_fact(market.currency), seed=scenario.seed, version=scenario.app_version))
+        currency=market.currency + _rate_fact(market.currency), seed=scenario.seed,
+        version=scenario.app_version))
 
 
 PHONE_CSS = """

@@ -32,7 +32,7 @@ def locale() -> str:
 
 
 def not_available() -> str:
-    """ "n/a" in the reader's language."""
+    """The words for a missing value ("n/a") in the reader's language."""
     return text("format.not_available")
 
 
@@ -184,9 +184,11 @@ def week_short(value: float | None) -> str:
 
 def kpi(key: str, value: float | None, currency: str, *, exact: bool = False,
         signed: bool = False) -> str:
-    """KPI ``key``'s value as shown everywhere (cards, tables, the command line), by its kind in
-    :data:`simulation.core.kpis.KPIS`: a share as a percentage, money with the currency,
-    a count of people, a payback week, a return as a percentage."""
+    """KPI ``key``'s value as shown everywhere (cards, tables, the command line).
+
+    By its kind in :data:`simulation.core.kpis.KPIS`: a share as a percentage, money with the
+    currency, a count of people, a payback week, a return as a percentage.
+    """
     kind = KPI_BY_KEY[key].kind
     if kind is Kind.SHARE:
         return percent(value, signed=signed)
@@ -235,8 +237,11 @@ def money_axis_title(what: str, currency: str, word: str) -> str:
 
 
 def date(value: dt.date, *, long: bool = False) -> str:
-    """A calendar date in the reader's locale: "Nov 30, 2026", "30 thg 11, 2026" (Vietnamese),
-    "30 พ.ย. 2026" (Thai, Gregorian year); ``long`` spells the month out."""
+    """A calendar date in the reader's locale.
+
+    "Nov 30, 2026", "30 thg 11, 2026" (Vietnamese), "30 พ.ย. 2026" (Thai, Gregorian year);
+    ``long`` spells the month out.
+    """
     return format_date(value, format="long" if long else "medium", locale=locale())
 
 

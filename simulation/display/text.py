@@ -91,21 +91,28 @@ def _entries(lang: str) -> Mapping[str, tuple[str, str]]:
 
 
 def language() -> str:
-    """The language of the current context (English unless :func:`use_language` or
-    :func:`set_language` set one): the one place that knows it."""
+    """The language of the current context: the one place that knows it.
+
+    English unless :func:`use_language` or :func:`set_language` set another.
+    """
     return _language.get()
 
 
 def set_language(lang: str) -> None:
-    """Look text up in ``lang`` for the rest of the current context (one Streamlit script run,
-    one command; :func:`use_language` for a block)."""
+    """Look text up in ``lang`` for the rest of the current context.
+
+    The context is one Streamlit script run or one command; :func:`use_language` sets it for a
+    block.
+    """
     catalog(lang)
     _language.set(lang)
 
 
 def supported(value: object) -> str | None:
-    """The language code of ``value`` when it is one of :data:`LANGUAGE_NAMES` ("th",
-    "th-TH", "vi_VN", "MS"), else None: links, files and headers are untrusted input."""
+    """The language code of ``value`` when it is one of :data:`LANGUAGE_NAMES`, else None.
+
+    Accepts "th", "th-TH", "vi_VN", "MS"; links, files and headers are untrusted input.
+    """
     if not isinstance(value, str):
         return None
     code = value.strip().replace("_", "-").split("-")[0].lower()
@@ -113,8 +120,10 @@ def supported(value: object) -> str | None:
 
 
 def preferred(accept_language: str | None) -> str | None:
-    """The first of :data:`LANGUAGE_NAMES` in an HTTP ``Accept-Language`` header, by its
-    ``q`` weights ("th-TH,th;q=0.9,en;q=0.8" -> "th"); None when it names none of them."""
+    """The first of :data:`LANGUAGE_NAMES` in an HTTP ``Accept-Language`` header.
+
+    By its ``q`` weights ("th-TH,th;q=0.9,en;q=0.8" -> "th"); None when it names none of them.
+    """
     if not accept_language:
         return None
     weighted: list[tuple[float, int, str]] = []
@@ -259,10 +268,12 @@ TEMPLATE = CATALOG_DIR / "messages.pot"
 
 
 def update_catalogs(template_path: Path = TEMPLATE) -> dict[str, int]:
-    """Write the template, then bring every ``<code>.po`` up to date with it (Babel's
-    ``update``: new keys added untranslated, removed keys dropped, a key whose English changed
-    kept but marked fuzzy, which :func:`catalog` ignores until a translator confirms it).
-    Returns the number of entries left to translate per language."""
+    """Write the template, then bring every ``<code>.po`` up to date with it.
+
+    Babel's catalog update: new keys are added untranslated, removed keys dropped, a key whose
+    English changed is kept but marked fuzzy, which :func:`catalog` ignores until a translator
+    confirms it. Returns the number of entries left to translate per language.
+    """
     write_template(template_path)
     with template_path.open("rb") as handle:
         template = read_po(handle)
