@@ -163,7 +163,7 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
               "color": [theme.NEUTRAL_COLOUR] * len(starts)
               + [theme.LOSS_COLOUR if loss else theme.PURCHASE_COLOUR for loss in is_loss],
               "x": [0.001] * len(starts) + [0.999] * len(ends),
-              "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes),
+              "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes, gap=0.05),
               "hovertemplate": "%{label}: %{value:,.0f} " + text("chart.journeys") + "<extra></extra>"},
         link={"source": [starts.index(s) for s in data["start_channel"]],
               "target": [len(starts) + ends.index(d) for d in data["destination"]],
