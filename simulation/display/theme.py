@@ -81,6 +81,10 @@ TITLE_LINE = 52
 phone screen or under the toolbar)."""
 
 
+Y_TITLE_LINE = 30
+"""Characters above which a vertical axis title is set on two lines."""
+
+
 def wrap_title(title: str, width: int = TITLE_LINE) -> str:
     """``title`` with ``<br>`` between words so no line of its main part exceeds ``width``."""
     main, sep, rest = title.partition("<br>")
@@ -99,4 +103,9 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     lines = wrapped.count("<br>") + 1
     fig.update_layout(template=template(), title={"text": wrapped}, height=height + 22 * (lines - 1),
                       margin={"t": 40 + 24 * lines})
+    # A long vertical axis title is centred on the plot and can reach up into the chart's own
+    # title on a phone: two lines keep it within the plot's height.
+    y_title = fig.layout.yaxis.title.text
+    if y_title and "<br>" not in y_title and len(y_title) > Y_TITLE_LINE:
+        fig.update_yaxes(title_text=wrap_title(y_title, width=max(len(y_title) // 2 + 1, 12)))
     return fig

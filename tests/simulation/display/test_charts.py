@@ -64,7 +64,7 @@ def test_every_chart_serialises_and_axes_carry_units(results: Results, build):
 
 def test_money_axes_name_currency_and_scale(results: Results):
     fig = charts.cumulative_cash_figure(results)
-    assert fig.layout.yaxis.title.text == "Cumulative net cash flow (USD millions)"
+    assert fig.layout.yaxis.title.text.replace("<br>", " ") == "Cumulative net cash flow (USD millions)"
     final = {t.name: _values(t.y)[-1] for t in fig.data}
     expected = results.weekly.groupby("strategy")["net_contribution"].sum() / 1e6
     for strategy in STRATEGIES:
