@@ -221,7 +221,8 @@ def value(part: UnvaluedRun, scenario: Scenario) -> Results:
 def details(standard: UnvaluedRun, custom: UnvaluedRun, scenario: Scenario) -> Details:
     """Customers table and segmentation of the three plans at ``scenario``'s prices."""
     runs = [revalue_run(part.run, _prices_for(part, scenario)) for part in (standard, custom)]
-    segments = [segment_frames(run) for run in runs]
+    # Segments are defined on the baseline (the standard part's first plan) for both parts.
+    segments = [segment_frames(run, baseline=runs[0]) for run in runs]
     return Details(
         customers=pd.concat([customers_frame(run) for run in runs], ignore_index=True),
         extras={name: pd.concat([s[name] for s in segments], ignore_index=True)

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from explorer import state, ui
-from simulation.display import charts, personalization_charts
+from simulation.display import charts, personalization_charts, selection_charts
+from simulation.display import format as fmt
+from simulation.display.labels import plan_name
 from simulation.display.text import text
 
 ui.page_header(text("nav.value"), text("question.value"))
@@ -33,6 +35,12 @@ with right:
 st.caption("Revenue is after returns, scaled to the market size. Integration capabilities "
            "phase in over their ramp-up, so the gap between plans widens over the first year.")
 
+st.subheader(text("selection.title"))
+selection = selection_charts.selection_data(results)
+st.markdown(fmt.escaped(selection_charts.selection_sentence(results, selection)))
+ui.chart(selection_charts.selection_figure(results, selection), selection, name="selection", results=results)
+st.caption(text("selection.caption"))
+
 st.subheader("What data silos cost")
 ui.chart(personalization_charts.data_silos_figure(results),
          personalization_charts.data_silos_data(results), name="data_silos", results=results)
@@ -43,8 +51,13 @@ st.caption("Every 13 weeks a model learns who will buy soon from the data the pl
 st.subheader("Customer segments and who gains")
 ui.chart(personalization_charts.segments_figure(results),
          personalization_charts.segments_data(results), name="segments", results=results)
+others = [str(p) for p in results.kpis.index[1:]]
+compared = st.radio(text("segment_change.plan_pick"), others, format_func=plan_name, horizontal=True,
+                    key="value_segment_plan")
+ui.chart(personalization_charts.segment_change_figure(results, compared or others[0]),
+         personalization_charts.segment_change_data(results), name="segment_change", results=results)
+st.caption(text("segment_change.caption"))
 ui.chart(personalization_charts.segment_value_figure(results),
          personalization_charts.segment_value_data(results), name="segment_value", results=results)
-st.caption("Segments are groups of similar customers found in each plan's own customers (KMeans "
-           "clustering on recency, frequency, spend and channel mix); the bar chart follows the "
-           "same kinds of shopper across plans.")
+st.caption("The bar chart follows the simulator's hidden kinds of shopper (which no marketer "
+           "sees) across plans: spend per person against the baseline.")

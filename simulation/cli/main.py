@@ -28,6 +28,7 @@ from simulation.core.api import simulate
 from simulation.core.personalization import PersonalizedTargeting, TargetingMode
 from simulation.core.presets import preset_descriptions
 from simulation.core.scenario import APP_VERSION, Scenario
+from simulation.display.selection_charts import selection_data, selection_sentence
 from simulation.display.text import ENGLISH, LANGUAGE_NAMES, use_language
 from simulation.inputs import InputError
 
@@ -53,8 +54,11 @@ def command_run(args: argparse.Namespace) -> int:
               f"({scenario.market.population:,} people); Ctrl-C stops.", file=sys.stderr)
     results = simulate(scenario, progress=text_progress(args.quiet), targeting=targeting)
     frames = results.frames()
+    selection = None
     if not args.no_customers:
         frames["customers"] = results.customers
+        selection = selection_data(results)
+        frames["selection"] = selection.drop(columns="label")
     kpis = results.kpis
     summary = {
         "app_version": APP_VERSION,
@@ -69,6 +73,8 @@ def command_run(args: argparse.Namespace) -> int:
           f"{scenario.market.market_size:,}, {scenario.market.horizon_weeks} weeks "
           f"(money in {scenario.market.currency})")
     print(comparison_table(kpis, scenario.market.currency))
+    if selection is not None and not selection.empty:
+        print("\n" + selection_sentence(results, selection))
     if args.out:
         print(f"\nWrote {len(frames)} CSV files, summary.json and scenario.json to {args.out}")
     return 0

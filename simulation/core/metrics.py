@@ -100,6 +100,14 @@ def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> ND
     return cost + scenario.economics.network_fulfilment_cost * state.network_discounted[who]  # type: ignore[no-any-return]
 
 
+def serve_costs(run: RunOutput, s: int) -> NDArray[np.float64]:
+    """(N,) cost to serve each person's orders under plan ``s``.
+
+    Channel fulfilment + network fulfilment, discounted to week 0, simulated currency.
+    """
+    return _serve_cost_discounted(run, s, np.arange(run.world.n_people))
+
+
 @dataclass(frozen=True)
 class CustomerValues:
     """Per-customer values of one plan (arrays over the plan's customers, ``who``)."""
@@ -510,6 +518,7 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
             "person": np.arange(people.segment.size),
             "segment": segments[people.segment],
             "existing_customer": people.existing,
+            "propensity": people.propensity,
             "reach_week": np.where(people.aware_week < horizon, people.aware_week, -1),
             "stage": stage,
             "purchases": state.purchases.astype(np.int64) - people.existing,

@@ -1,25 +1,32 @@
 """Customer segments from behaviour: KMeans on recency, frequency, spend and channel mix.
 
-Each plan's customers (people with a recorded purchase) are clustered at the horizon the way a
-marketer would segment a customer base: :class:`~sklearn.cluster.KMeans` on standardized
-log recency, log frequency and log spend plus the share of purchases made in each channel (the
-channel-mix block weighs as much as the three RFM columns together). Each plan is clustered on
-its own customers with the same seed, so a plan's segments do not depend on which plans run
-beside it, and the app's split runs join exactly. Segments are keyed by their role in the
+Segments are defined once, on the baseline plan's behaviour (the first plan of a run), and held
+fixed across plans: the baseline's buyers are clustered the way a marketer would segment a
+customer base (:class:`~sklearn.cluster.KMeans` on standardized log recency, log frequency and
+log spend plus the share of purchases made in each channel; the channel-mix block weighs as much
+as the three RFM columns together), and every person keeps the baseline's label under every
+plan. People who bought nothing under the baseline form one more group, ``no_purchase:``,
+where the customers a plan wins show up. Segments are keyed by their role in the baseline's
 profile (``high_value:store``, ``lapsed:`` for lapsed multi-channel buyers, ...; the display
-layer words them), so the same kind of customer can be found under each plan.
+layer words them). Because the labels depend only on the baseline plan, a plan's segments do
+not depend on which other plans run beside it, and the app's split runs join exactly
+(:func:`segment_frames` takes the baseline run apart).
 
-Two frames:
+Three frames:
 
-* ``segments``: one row per plan and segment, the profile of the plan's customers in it
-  (size, recency, frequency, spend, CLV, channel mix, and the hidden behavioural segments they
-  come from, which only the simulator knows).
+* ``segments``: one row per plan and segment with buyers, the profile of the plan's buyers in
+  it (size, recency, frequency, spend, CLV, channel mix, and the hidden behavioural segments
+  they come from, which only the simulator knows).
+* ``segment_change``: one row per plan and segment (every segment under every plan, the same
+  people): customers, active customers at the horizon, spend, cost to serve and value, so the
+  display can show each segment's gain or loss against the baseline.
 * ``segment_value``: one row per plan and hidden behavioural segment (the same people in every
-  plan): buyers, multi-channel buyers, purchases and spend per person. Compared with the first
-  plan it shows who gains from integration.
+  plan): buyers, multi-channel buyers, purchases and spend per person.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,7 +36,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import ThreadpoolController
 
-from simulation.core.metrics import lifetime_values
+from simulation.core.metrics import customer_values, lifetime_values, serve_costs
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.state import PlanState, RunOutput
 from simulation.core.world import CHANNELS_IN_MASK
@@ -152,34 +159,107 @@ def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.fl
     return out
 
 
-def plan_segments(run: RunOutput, s: int, *, n_segments: int = N_SEGMENTS) -> pd.DataFrame:
-    """Profiles of plan ``s``'s customers in ``n_segments`` KMeans clusters, best-spending first.
+NO_PURCHASE = "no_purchase:"
+"""Role key of the people who bought nothing under the baseline plan."""
 
-    The clustering is fitted on the plan's own customers (at most ``SAMPLE_MAX`` of them, a
-    hashed sample), so a plan's segments do not depend on which plans run beside it. Empty when
-    the plan has fewer than 10 buyers per segment.
+
+@dataclass(frozen=True)
+class SegmentAssignment:
+    """Each person's segment, defined once on the baseline plan's behaviour."""
+
+    label: NDArray[np.int64]
+    """(N,) index into :attr:`names` (the last index: no purchase under the baseline)."""
+    names: tuple[str, ...]
+    """Role keys, the baseline's best-spending segment first, :data:`NO_PURCHASE` last."""
+
+
+def baseline_segments(run: RunOutput, *, n_segments: int = N_SEGMENTS) -> SegmentAssignment | None:
+    """Cluster the buyers of ``run``'s first plan (the baseline) and label every person.
+
+    The clustering is fitted on at most ``SAMPLE_MAX`` of the baseline's buyers (a hashed
+    sample). None when the baseline has fewer than 10 buyers per segment.
     """
     world = run.world
     scenario = world.scenario
-    people, x = rfm_features(run.states[s], scenario.market.horizon_weeks)
+    people, x = rfm_features(run.states[0], scenario.market.horizon_weeks)
     if people.size < 10 * n_segments:
-        return pd.DataFrame()
+        return None
     streams = RandomStreams(scenario.seed)
     rate = min(1.0, SAMPLE_MAX / people.size)
     fit_rows = streams.uniform(Draw.MODEL, 0, _STEP_SAMPLE, people) < rate
     model = fit_segments(x[fit_rows], n_segments=n_segments,
                          random_state=streams.seed_for(Draw.MODEL))
     with _THREADS.limit(limits=1):
-        label = model.predict(x).astype(np.int64)
-    profile = _profile(run, s, people, x, label, n_segments)
-    profile = profile.sort_values("spend", ascending=False).reset_index(drop=True)
+        cluster = model.predict(x).astype(np.int64)
+    profile = _profile(run, 0, people, x, cluster, n_segments)
+    order = profile.sort_values("spend", ascending=False).index.to_numpy()
+    names = _names(profile.loc[order].reset_index(drop=True), world.channels.names)
+    rank = np.empty(n_segments, dtype=np.int64)
+    rank[order] = np.arange(n_segments)
+    label = np.full(world.n_people, n_segments, dtype=np.int64)
+    label[people] = rank[cluster]
+    return SegmentAssignment(label=label, names=(*names, NO_PURCHASE))
+
+
+def plan_segments(run: RunOutput, s: int, assignment: SegmentAssignment) -> pd.DataFrame:
+    """Profiles of plan ``s``'s buyers in the baseline's segments, in the baseline's order.
+
+    Segments without buyers under the plan are left out.
+    """
+    world = run.world
+    scenario = world.scenario
+    people, x = rfm_features(run.states[s], scenario.market.horizon_weeks)
+    n_groups = len(assignment.names)
+    profile = _profile(run, s, people, x, assignment.label[people], n_groups)
     n_customers = max(float(profile["customers"].sum()), 1.0)
     profile.insert(0, "strategy", world.plan_names[s])
-    profile.insert(1, "segment", _names(profile, world.channels.names))
-    profile.insert(2, "rank", np.arange(1, len(profile) + 1))
+    profile.insert(1, "segment", list(assignment.names))
+    profile.insert(2, "rank", np.arange(1, n_groups + 1))
     profile.insert(4, "share_of_customers", profile["customers"] / n_customers)
     profile["customers"] *= scenario.scale
-    return profile
+    return profile[profile["customers"] > 0].reset_index(drop=True)
+
+
+def segment_change(run: RunOutput, assignment: SegmentAssignment) -> pd.DataFrame:
+    """Per plan and fixed segment: what the segment's people bring (scaled to the market).
+
+    ``people`` in the segment, ``customers`` among them (ever, within the horizon),
+    ``active_customers`` at the horizon, ``spend`` (net revenue), ``cost_to_serve``
+    (fulfilment and network costs) and ``value`` (lifetime value: margin on revenue minus
+    contact, offer, returns and serving costs, plus the expected value after the horizon), money
+    discounted to week 0 so segments and plans add up.
+    """
+    world = run.world
+    scenario = world.scenario
+    scale = scenario.scale
+    label = assignment.label
+    n_groups = len(assignment.names)
+    d = scenario.weekly_discount_rate
+    people = np.bincount(label, minlength=n_groups).astype(float)
+    rows = []
+    for s, plan in enumerate(world.plan_names):
+        state = run.states[s]
+        values = customer_values(run, s)
+        at_week0 = (values.horizon + values.tail) / (1.0 + d) ** state.customer_since[values.who]
+        customer = state.customer_since >= 0
+        active = customer & (state.lapse_week < 0)
+        spend = state.revenue_discounted.astype(np.float64)
+        serve = serve_costs(run, s)
+
+        def total(weights: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
+            return np.bincount(label, weights=weights, minlength=n_groups).astype(np.float64) * scale
+
+        value = np.bincount(label[values.who], weights=at_week0, minlength=n_groups) * scale
+        for g, name in enumerate(assignment.names):
+            rows.append({"strategy": plan, "segment": name, "rank": g + 1,
+                         "people": people[g] * scale})
+        block = rows[-n_groups:]
+        for column, numbers in (("customers", total(customer)), ("active_customers", total(active)),
+                                ("spend", total(spend)), ("cost_to_serve", total(serve)),
+                                ("value", value)):
+            for g in range(n_groups):
+                block[g][column] = float(numbers[g])
+    return pd.DataFrame(rows)
 
 
 def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
@@ -214,17 +294,41 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-SEGMENT_FRAMES = ("segments", "segment_value")
+SEGMENT_FRAMES = ("segments", "segment_change", "segment_value")
 """Names of the frames :func:`segment_frames` returns (``Results.extras`` keys)."""
 
 
-def segment_frames(run: RunOutput, *, n_segments: int = N_SEGMENTS) -> dict[str, pd.DataFrame]:
-    """``segments`` (KMeans profiles per plan) and ``segment_value`` (hidden segments per plan)."""
-    profiles = [plan_segments(run, s, n_segments=n_segments) for s in range(len(run.states))]
-    profiles = [p for p in profiles if not p.empty]
-    segments = pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame()
-    return dict(zip(SEGMENT_FRAMES, (segments, behavioural_segment_value(run)), strict=True))
+def segment_frames(run: RunOutput, *, baseline: RunOutput | None = None,
+                   n_segments: int = N_SEGMENTS) -> dict[str, pd.DataFrame]:
+    """The frames ``segments``, ``segment_change`` and ``segment_value``.
+
+    ``segments``: profiles per plan; ``segment_change``: each fixed segment under each plan;
+    ``segment_value``: hidden segments per plan.
+
+    Segments are defined on the first plan of ``baseline`` (default: of ``run``), which must
+    hold the same people: the app values a run's custom plan apart from its standard plans.
+    """
+    assignment = baseline_segments(baseline if baseline is not None else run, n_segments=n_segments)
+    if assignment is None:
+        segments, change = pd.DataFrame(), pd.DataFrame()
+    else:
+        segments = pd.concat([plan_segments(run, s, assignment) for s in range(len(run.states))],
+                             ignore_index=True)
+        change = segment_change(run, assignment)
+    return dict(zip(SEGMENT_FRAMES, (segments, change, behavioural_segment_value(run)), strict=True))
 
 
-__all__ = ["N_SEGMENTS", "SEGMENT_FRAMES", "behavioural_segment_value", "fit_segments", "plan_segments",
-           "rfm_features", "segment_frames", "segment_role_parts"]
+__all__ = [
+    "NO_PURCHASE",
+    "N_SEGMENTS",
+    "SEGMENT_FRAMES",
+    "SegmentAssignment",
+    "baseline_segments",
+    "behavioural_segment_value",
+    "fit_segments",
+    "plan_segments",
+    "rfm_features",
+    "segment_change",
+    "segment_frames",
+    "segment_role_parts",
+]

@@ -16,7 +16,7 @@ import pandas as pd
 from simulation.core.capabilities import CAPABILITIES, N_CAPABILITIES, Capability
 from simulation.core.kpis import KPI_BY_KEY, KPIS
 from simulation.core.results import Results
-from simulation.core.segmentation import segment_role_parts
+from simulation.core.segmentation import NO_PURCHASE, segment_role_parts
 from simulation.core.tallies import LOSS_PREFIX
 from simulation.display import format as fmt
 from simulation.display.text import catalog, has_text, text
@@ -153,6 +153,8 @@ def stage_name(stage: str) -> str:
 def segment_name(key: str) -> str:
     """``"high-value store-led"`` for the segment role key ``high_value:store``."""
     tier, lead, repeats = segment_role_parts(key)
+    if key == NO_PURCHASE:
+        return text(f"segment_tier.{tier}")
     where = (text("segment_lead.multi_channel") if lead is None
              else text("segment_lead.channel", channel=lead))
     return text("segment_lead.role", tier=text(f"segment_tier.{tier}"), lead=where) + " +" * repeats

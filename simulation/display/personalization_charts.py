@@ -9,8 +9,10 @@ from plotly.subplots import make_subplots
 
 from simulation.core.personalization import personalization_summary
 from simulation.core.results import Results
+from simulation.display import format as fmt
 from simulation.display import theme
-from simulation.display.labels import segment_name
+from simulation.display.labels import plan_name, segment_name
+from simulation.display.text import text
 
 
 def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
@@ -156,9 +158,77 @@ def segment_value_figure(results: Results) -> go.Figure:
     return _finish(fig, title, height=400)
 
 
+CHANGE_MEASURES = ("value", "active_customers", "spend", "cost_to_serve")
+"""Columns of the ``segment_change`` frame the winners-and-losers chart shows, top to bottom."""
+_COSTS = {"cost_to_serve"}
+"""Measures where an increase is a loss to the business."""
+
+
+def segment_change_data(results: Results) -> pd.DataFrame:
+    """Each fixed segment under each plan, worded, with its change against the baseline.
+
+    ``<measure>_change`` against the first plan (the baseline the segments were defined on),
+    for every measure of the frame.
+    """
+    change = results.extras.get("segment_change", pd.DataFrame())
+    if change.empty:
+        return change
+    base_plan = str(results.kpis.index[0])
+    base = change[change["strategy"] == base_plan].set_index("segment")
+    out = change.copy()
+    for column in ("customers", "active_customers", "spend", "cost_to_serve", "value"):
+        out[f"{column}_change"] = out[column] - out["segment"].map(base[column])
+    return out.assign(segment=out["segment"].map(segment_name))
+
+
+def segment_change_figure(results: Results, plan: str = "omnichannel") -> go.Figure:
+    """Winners and losers: per fixed segment, the change under ``plan`` against the baseline.
+
+    Value, active customers, spend and cost to serve; a change that costs the business is a red
+    bar, segments sorted by the change in value (biggest loser at the bottom).
+    """
+    base_plan = str(results.kpis.index[0])
+    title = (f"{text('segment_change.title', plan=plan_name(plan), baseline=plan_name(base_plan))}"
+             f"<br><sup>{text('segment_change.subtitle')}</sup>")
+    data = segment_change_data(results)
+    rows = data[data["strategy"] == plan] if not data.empty else data
+    if rows.empty or plan == base_plan:
+        return _empty(title, text("segment_change.empty"))
+    rows = rows.sort_values("value_change")
+    currency = results.scenario.market.currency
+    fig = make_subplots(rows=len(CHANGE_MEASURES), cols=1, shared_yaxes=True, vertical_spacing=0.09,
+                        subplot_titles=[text(f"segment_change.measure.{m}", currency=currency)
+                                        for m in CHANGE_MEASURES])
+    for row_number, measure in enumerate(CHANGE_MEASURES, start=1):
+        change = rows[f"{measure}_change"].to_numpy(float)
+        bad = change > 0 if measure in _COSTS else change < 0
+        shown = ([fmt.count(v, exact=False) for v in change] if measure == "active_customers"
+                 else [fmt.money(v, currency, signed=True) for v in change])
+        if measure == "active_customers":
+            shown = [("+" if v > 0 else "") + t for v, t in zip(change, shown, strict=True)]
+        fig.add_trace(go.Bar(
+            y=rows["segment"], x=change, orientation="h", showlegend=False,
+            marker_color=[theme.LOSS_COLOUR if b else theme.plan_colour(plan) for b in bad],
+            text=shown, textposition="outside", cliponaxis=False,
+            customdata=np.stack([rows[measure], rows[measure] - change], axis=1),
+            hovertemplate="<b>%{y}</b><br>%{text}<br>"
+                          + text("segment_change.hover", plan=plan_name(plan), baseline=plan_name(base_plan),
+                                 now="%{customdata[0]:,.0f}", before="%{customdata[1]:,.0f}")
+                          + "<extra></extra>",
+        ), row=row_number, col=1)
+        low, high = min(0.0, float(change.min())), max(0.0, float(change.max()))
+        pad = 0.35 * (high - low or 1.0)
+        fig.update_xaxes(range=[low - (pad if low < 0 else 0), high + pad], row=row_number, col=1)
+        fig.add_vline(x=0, line_color=theme.NEUTRAL_COLOUR, row=row_number, col=1)
+    fig.update_annotations(font_size=13)
+    return _finish(fig, title, height=220 * len(CHANGE_MEASURES) + 120)
+
+
 __all__ = [
     "data_silos_data",
     "data_silos_figure",
+    "segment_change_data",
+    "segment_change_figure",
     "segment_value_data",
     "segment_value_figure",
     "segments_data",

@@ -45,9 +45,9 @@ MAIN_ELEMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "pages/journey.py": ("Journey and funnel", _charts(
         "funnel", "channel_flows_multichannel", "channel_flows_omnichannel", "channel_flows_custom",
         "lost_sales")),
-    "pages/value.py": ("Retention and value", _charts(
+    "pages/value.py": ("Retention and value", (*_charts(
         "cohort_survival", "clv_distribution", "revenue_over_time", "active_customers", "data_silos",
-        "segments", "segment_value")),
+        "selection", "segments", "segment_change", "segment_value"), "value_segment_plan")),
     "pages/investment.py": ("Investment", _charts("cumulative_cash_flow", "payback", "npv")),
     "pages/decisions.py": ("Decisions", (
         "dec_replications", "dec_uncertain", "dec_custom", "dec_range", "dec_population", "dec_split")),

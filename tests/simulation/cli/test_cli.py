@@ -20,11 +20,12 @@ def test_run_writes_every_frame_and_a_summary(tmp_path):
                 "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     for name in ("kpis", "weekly", "survival", "funnel", "flows", "losses", "channel_usage",
-                 "customers"):
+                 "customers", "selection"):
         assert (tmp_path / f"{name}.csv").stat().st_size > 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["kpis"]) >= {"multichannel", "omnichannel", "custom"}
     assert "NPV gain vs multichannel" in done.stdout
+    assert "the rest of the gap is who they are" in done.stdout  # selection vs causation line
 
 
 def test_presets_lists_the_default_first():

@@ -10,7 +10,7 @@ from simulation.display import theme
 
 
 @pytest.mark.parametrize("builder", [charts.data_silos_figure, charts.segments_figure,
-                                     charts.segment_value_figure])
+                                     charts.segment_value_figure, charts.segment_change_figure])
 def test_builders_return_a_figure_with_data(small_results, builder):
     fig = builder(small_results)
     assert isinstance(fig, go.Figure) and fig.data
@@ -34,3 +34,23 @@ def test_without_offers_the_silo_chart_says_so(small_scenario):
                                               market__population=1000))
     fig = charts.data_silos_figure(results)
     assert not fig.data and "offer budget is 0" in fig.layout.annotations[0].text
+
+
+def test_segment_winners_and_losers_show_losses_in_red_sorted_by_value(small_results):
+    fig = charts.segment_change_figure(small_results, "custom")
+    data = charts.segment_change_data(small_results)
+    rows = data[data["strategy"] == "custom"].sort_values("value_change")
+    assert len(fig.data) == len(charts.CHANGE_MEASURES)
+    for trace, measure in zip(fig.data, charts.CHANGE_MEASURES, strict=True):
+        assert list(trace.y) == list(rows["segment"])  # sorted by the change in value
+        for x, colour in zip(trace.x, trace.marker.color, strict=True):
+            loss = x > 0 if measure == "cost_to_serve" else x < 0
+            assert (colour == theme.LOSS_COLOUR) == loss
+
+
+def test_segment_change_is_zero_for_the_baseline_and_a_baseline_chart_says_so(small_results):
+    data = charts.segment_change_data(small_results)
+    base = data[data["strategy"] == small_results.kpis.index[0]]
+    assert (base.filter(like="_change") == 0).all().all()
+    fig = charts.segment_change_figure(small_results, str(small_results.kpis.index[0]))
+    assert not fig.data
