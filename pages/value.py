@@ -59,5 +59,4 @@ ui.chart(personalization_charts.segment_change_figure(results, compared or other
 st.caption(text("segment_change.caption"))
 ui.chart(personalization_charts.segment_value_figure(results),
          personalization_charts.segment_value_data(results), name="segment_value", results=results)
-st.caption("The bar chart follows the simulator's hidden kinds of shopper (which no marketer "
-           "sees) across plans: spend per person against the baseline.")
+st.caption(text("segment_change.hidden_caption"))
