@@ -35,7 +35,7 @@ with right:
 st.caption("Revenue is after returns, scaled to the market size. Integration capabilities "
            "phase in over their ramp-up, so the gap between plans widens over the first year.")
 
-st.subheader(text("selection.title"))
+st.subheader(text("selection.heading"))
 selection = selection_charts.selection_data(results)
 st.markdown(fmt.escaped(selection_charts.selection_sentence(results, selection)))
 ui.chart(selection_charts.selection_figure(results, selection), selection, name="selection", results=results)

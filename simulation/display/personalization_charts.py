@@ -209,16 +209,18 @@ def segment_change_figure(results: Results, plan: str = "omnichannel") -> go.Fig
         fig.add_trace(go.Bar(
             y=rows["segment"], x=change, orientation="h", showlegend=False,
             marker_color=[theme.LOSS_COLOUR if b else theme.plan_colour(plan) for b in bad],
-            text=shown, textposition="outside", cliponaxis=False,
+            text=shown, textposition="none",
             customdata=np.stack([rows[measure], rows[measure] - change], axis=1),
             hovertemplate="<b>%{y}</b><br>%{text}<br>"
                           + text("segment_change.hover", plan=plan_name(plan), baseline=plan_name(base_plan),
                                  now="%{customdata[0]:,.0f}", before="%{customdata[1]:,.0f}")
                           + "<extra></extra>",
         ), row=row_number, col=1)
+        theme.signed_bar_labels(fig, list(rows["segment"]), change, shown, row=row_number, col=1)
         low, high = min(0.0, float(change.min())), max(0.0, float(change.max()))
-        pad = 0.35 * (high - low or 1.0)
-        fig.update_xaxes(range=[low - (pad if low < 0 else 0), high + pad], row=row_number, col=1)
+        span = high - low or 1.0
+        fig.update_xaxes(range=[low - (0.05 * span if low < 0 else 0), high + 0.45 * span],
+                         row=row_number, col=1)
         fig.add_vline(x=0, line_color=theme.NEUTRAL_COLOUR, row=row_number, col=1)
     fig.update_annotations(font_size=13)
     return _finish(fig, title, height=220 * len(CHANGE_MEASURES) + 120)

@@ -82,17 +82,20 @@ def selection_figure(results: Results, frame: pd.DataFrame | None = None) -> go.
                   people_a=fmt.count(r.people_a, exact=True), people_b=fmt.count(r.people_b, exact=True),
                   error=fmt.money(r.standard_error, currency))
              for r in rows.itertuples()]
+    # Category names on two or three short lines leave a phone's narrow plot room for the bars.
+    names = [theme.wrap_title(label, width=24) for label in rows["label"]]
     fig = go.Figure(go.Bar(
-        y=rows["label"], x=rows["relative"], orientation="h", marker_color=colours,
-        text=[fmt.money(v, currency, signed=True) for v in rows["difference"]], textposition="outside",
-        cliponaxis=False, hovertext=hover, hoverinfo="text", showlegend=False,
+        y=names, x=rows["relative"], orientation="h", marker_color=colours,
+        hovertext=hover, hoverinfo="text", showlegend=False,
     ))
+    theme.signed_bar_labels(fig, names, rows["relative"].to_numpy(float),
+                            [fmt.money(v, currency, signed=True) for v in rows["difference"]])
     fig.add_vline(x=0, line_color=theme.NEUTRAL_COLOUR)
     values = rows["relative"].to_numpy(float)
     low, high = min(0.0, float(np.nanmin(values))), max(0.0, float(np.nanmax(values)))
-    pad = 0.3 * (high - low or 1.0)
-    fig.update_xaxes(title_text=text("selection.axis"), tickformat="+.0%",
-                     range=[low - (pad if low < 0 else 0), high + pad])
+    pad = 0.45 * (high - low or 1.0)
+    fig.update_xaxes(title_text=theme.wrap_title(text("selection.axis"), width=20), tickformat="+.0%",
+                     range=[low - 0.05 * (high - low) if low < 0 else 0, high + pad])
     return theme.finish(fig, title, height=460)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import plotly.graph_objects as go
 
 from simulation import Plan
@@ -85,16 +88,33 @@ Y_TITLE_LINE = 30
 """Characters above which a vertical axis title is set on two lines."""
 
 
-def wrap_title(title: str, width: int = TITLE_LINE) -> str:
-    """``title`` with ``<br>`` between words so no line of its main part exceeds ``width``."""
-    main, sep, rest = title.partition("<br>")
+SUBTITLE_WIDTH = 1.45
+"""A ``<sup>`` subtitle's characters are smaller: its lines may hold this many times more."""
+
+X_TITLE_LINE = 44
+"""Characters above which a horizontal axis title wraps (it was cut at both ends on a phone)."""
+
+
+def _wrapped_lines(text: str, width: int) -> list[str]:
     lines: list[str] = []
-    for word in main.split(" "):
+    for word in text.split(" "):
         if lines and len(lines[-1]) + 1 + len(word) <= width:
             lines[-1] += " " + word
         else:
             lines.append(word)
-    return "<br>".join(lines) + sep + rest
+    return lines
+
+
+def wrap_title(title: str, width: int = TITLE_LINE) -> str:
+    """``title`` with ``<br>`` between words so no line exceeds ``width`` characters.
+
+    A ``<sup>…</sup>`` subtitle after the first ``<br>`` wraps too, each line its own ``<sup>``.
+    """
+    main, sep, rest = title.partition("<br>")
+    if rest.startswith("<sup>") and rest.endswith("</sup>") and rest.count("<sup>") == 1:
+        inner = _wrapped_lines(rest[len("<sup>"):-len("</sup>")], int(width * SUBTITLE_WIDTH))
+        rest = "<br>".join(f"<sup>{line}</sup>" for line in inner)
+    return "<br>".join(_wrapped_lines(main, width)) + sep + rest
 
 
 def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
@@ -108,4 +128,20 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     y_title = fig.layout.yaxis.title.text
     if y_title and "<br>" not in y_title and len(y_title) > Y_TITLE_LINE:
         fig.update_yaxes(title_text=wrap_title(y_title, width=max(len(y_title) // 2 + 1, 12)))
+    x_title = fig.layout.xaxis.title.text
+    if x_title and "<br>" not in x_title and len(x_title) > X_TITLE_LINE:
+        fig.update_xaxes(title_text=wrap_title(x_title, width=len(x_title) // 2 + 1))
     return fig
+
+
+def signed_bar_labels(fig: go.Figure, categories: Sequence[str], values: Sequence[float],
+                      labels: Sequence[str], *, row: int | None = None, col: int | None = None) -> None:
+    """Write each horizontal bar's value to the right of the bar, or of zero for a negative bar.
+
+    Plotly's ``textposition="outside"`` puts a negative bar's text left of its end, where it runs
+    into the category names on a phone; here every label starts at ``max(value, 0)`` and reads
+    left to right. The x range must leave room right of its largest value (about a third).
+    """
+    for category, value, label in zip(categories, values, labels, strict=True):
+        fig.add_annotation(x=max(float(value), 0.0) if np.isfinite(value) else 0.0, y=category,
+                           text=label, xanchor="left", xshift=4, showarrow=False, row=row, col=col)
