@@ -32,7 +32,7 @@ from simulation import Plan, Scenario
 from simulation.analysis.cluster import dask_runner, scheduler_from_environment
 from simulation.analysis.runs import Execution
 from simulation.core.api import UnvaluedRun, run_plans, valued
-from simulation.core.metrics import baseline_comparison, customers_frame
+from simulation.core.metrics import baseline_comparison, customers_frame, plan_migration
 from simulation.core.results import Results
 from simulation.core.scenario import CapabilityLevels
 from simulation.core.segmentation import segment_frames
@@ -247,12 +247,27 @@ def priced(lockstep: LockstepRun, custom: UnvaluedRun | None, scenario: Scenario
     custom = custom_part(lockstep, scenario) or custom
     if custom is None:
         raise ValueError("the custom plan of this scenario has not been run")
-    joined = join(value(lockstep.standard, scenario), value(custom, scenario))
+    joined = join(value(lockstep.standard, scenario), value(custom, scenario),
+                  migration(lockstep.standard, custom, scenario))
     return with_details(joined, details(lockstep.standard, custom, scenario))
 
 
-def join(standard: Results, custom: Results) -> Results:
-    """One :class:`Results` for the three strategies from the two partial runs."""
+def migration(standard: UnvaluedRun, custom: UnvaluedRun, scenario: Scenario) -> pd.DataFrame:
+    """Each plan's sales moved between channels, person by person, across the two parts.
+
+    See :func:`simulation.core.metrics.plan_migration`; the baseline is the standard part's
+    first plan. Spend does not depend on prices, only the market scale does.
+    """
+    return plan_migration([*standard.run.world.plan_names, *custom.run.world.plan_names],
+                          [*standard.run.states, *custom.run.states], scenario.scale)
+
+
+def join(standard: Results, custom: Results, moved: pd.DataFrame | None = None) -> Results:
+    """One :class:`Results` for the three strategies from the two partial runs.
+
+    ``moved`` (from :func:`migration`) replaces the custom plan's migration, which weekly
+    channel totals can only bound from below.
+    """
     frames = {name: pd.concat([getattr(standard, name), getattr(custom, name)], ignore_index=True)
               for name in _FRAMES}
     kpis = pd.concat([standard.kpis, custom.kpis])
@@ -261,6 +276,8 @@ def join(standard: Results, custom: Results) -> Results:
         weekly_discount_rate=custom.scenario.weekly_discount_rate,
     )
     kpis.loc[Plan.CUSTOM.value, relative.columns] = relative.loc[Plan.CUSTOM.value]
+    if moved is not None:
+        kpis.loc[Plan.CUSTOM.value, moved.columns] = moved.loc[Plan.CUSTOM.value]
     extras = {
         name: pd.concat([standard.extras[name], frame], ignore_index=True)
         for name, frame in custom.extras.items() if name in standard.extras

@@ -251,7 +251,8 @@ def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
     standard_key, custom_key = runs.valued_keys(scenario, [*runs.STANDARD, *runs.CUSTOM])
     standard = cache.compute(standard_key, lambda: runs.value(lockstep.standard, scenario))
     custom = cache.compute(custom_key, lambda: runs.value(lockstep.custom, scenario))
-    return cache.compute(("priced", scenario.canonical_key()), lambda: runs.join(standard, custom))
+    return cache.compute(("priced", scenario.canonical_key()), lambda: runs.join(
+        standard, custom, runs.migration(lockstep.standard, lockstep.custom, scenario)))
 
 
 def results(scenario: Scenario | None = None, *, details: bool = False) -> Results:

@@ -18,6 +18,7 @@ infinite series ``p m g (1 + d) / (d + h)`` (to the ten-year cap).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -487,6 +488,52 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
     relative = baseline_comparison(weekly, baseline=run.world.plan_names[0],
                                    weekly_discount_rate=scenario.weekly_discount_rate)
     frame = frame.join(relative)[list(KPI_COLUMNS)]
+    moved = plan_migration(run.world.plan_names, run.states, scenario.scale)
+    frame.loc[moved.index, moved.columns] = moved
+    frame.index.name = "strategy"
+    return frame
+
+
+def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> float:
+    """Sales that moved between channels, person by person (unscaled).
+
+    Parameters
+    ----------
+    plan, baseline : ndarray, shape (channels, people)
+        Each person's purchases (count) or spend (money) in each channel over the horizon under
+        the plan and under the baseline, the same people in the same order (common random
+        numbers make person ``i`` the same person under both).
+
+    Returns
+    -------
+    float
+        ``sum_i (sum_c |delta_ic| - |sum_c delta_ic|) / 2``: for each person, the part of their
+        change that went down in some channels and up in others. The rest of the change,
+        ``sum_ic delta_ic``, is incremental. A move between weeks within one channel is not
+        counted; a move between channels at any time is.
+    """
+    delta = plan.astype(np.float64) - baseline.astype(np.float64)
+    net = delta.sum(axis=0)
+    return float(((np.abs(delta).sum(axis=0) - np.abs(net)) / 2).sum())
+
+
+def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: float) -> pd.DataFrame:
+    """:func:`person_migration` of each plan against the first (the baseline), in the real market.
+
+    ``states`` may come from separate runs of the same scenario and seed: common random numbers
+    make person ``i`` the same person in each.
+
+    Returns
+    -------
+    DataFrame
+        Index ``strategy``; ``migrated_purchases`` (purchases) and ``migrated_revenue`` (money).
+    """
+    base = states[0]
+    rows = {name: {
+        "migrated_purchases": person_migration(state.purchases_by_channel, base.purchases_by_channel) * scale,
+        "migrated_revenue": person_migration(state.spend_by_channel, base.spend_by_channel) * scale,
+    } for name, state in zip(names, states, strict=True)}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "strategy"
     return frame
 

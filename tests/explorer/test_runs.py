@@ -76,7 +76,8 @@ def test_pages_without_details_get_the_same_numbers_without_per_person_outputs(
         small_scenario: Scenario):
     lockstep = lockstep_run(small_scenario)
     plain = runs.join(runs.value(lockstep.standard, small_scenario),
-                      runs.value(lockstep.custom, small_scenario))
+                      runs.value(lockstep.custom, small_scenario),
+                      runs.migration(lockstep.standard, lockstep.custom, small_scenario))
     full = runs.priced(lockstep, None, small_scenario)
     pd.testing.assert_frame_equal(plain.kpis, full.kpis)
     assert "segments" not in plain.extras and "segments" in full.extras

@@ -84,7 +84,9 @@ def test_kpis_of_a_converted_scenario_are_the_originals_times_the_rate():
     """Randomness is drawn per person from the seed, never from money, and learned targeting
     reads spend in dollars, so a converted run makes the same decisions: money KPIs scale by the
     rate, shares and counts are equal. Only float rounding separates them: per-person CLV and
-    terminal value accumulate in float32 (about 1e-8 relative), hence rtol=1e-7 for money."""
+    terminal value accumulate in float32 (about 1e-8 relative), hence rtol=1e-7 for money;
+    migrated revenue is a difference of per-person float32 spends, where that rounding does not
+    cancel (about 1e-7), hence 1e-6 there."""
     usd = Scenario.preset("fashion").replace(market__population=1500, market__horizon_weeks=52)
     code = "THB"
     factor = fx.rate("USD", code)
@@ -98,7 +100,8 @@ def test_kpis_of_a_converted_scenario_are_the_originals_times_the_rate():
         kind = KPI_BY_KEY[key].kind
         x, y = a[key].to_numpy(float), b[key].to_numpy(float)
         if kind is Kind.MONEY:
-            np.testing.assert_allclose(y, x * factor, rtol=1e-7, atol=1e-6, err_msg=key)
+            rtol = 1e-6 if key == "migrated_revenue" else 1e-7
+            np.testing.assert_allclose(y, x * factor, rtol=rtol, atol=1e-6, err_msg=key)
         else:
             np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-12, err_msg=key)
         checked += 1

@@ -10,6 +10,7 @@ import pytest
 from simulation import Scenario, revalue, simulate
 from simulation.analysis.believe import at_size
 from simulation.analysis.investment import one_off_budget
+from simulation.core.metrics import person_migration
 from simulation.core.scenario import Capability, CapabilityLevels
 
 BEHAVIOUR = ["conversion_rate", "journey_conversion", "retention_12m", "repeat_rate", "aov",
@@ -150,6 +151,34 @@ def test_migrated_and_incremental_sales_add_up_to_the_change(base):
     np.testing.assert_allclose(kpis["incremental_purchases"].to_numpy(), change.to_numpy(), rtol=1e-9)
     assert (kpis["migrated_purchases"] >= 0).all()
     assert kpis.loc["multichannel", ["migrated_purchases", "incremental_purchases"]].eq(0).all()
+
+
+def test_migration_is_counted_person_by_person():
+    """Three people: one moves a purchase from store to web, one from web to store, one adds a web
+    purchase. Person by person 2 purchases moved and 1 is incremental; on channel totals the
+    two moves cancel and nothing seems to have moved."""
+    baseline = np.array([[1, 0, 0], [0, 1, 0]])  # channels (store, web) x people
+    plan = np.array([[0, 1, 0], [1, 0, 1]])
+    assert person_migration(plan, baseline) == 2.0
+    assert (plan - baseline).sum() == 1
+    totals = (plan.sum(axis=1), baseline.sum(axis=1))
+    assert person_migration(totals[0][:, None], totals[1][:, None]) == 0.0
+    assert person_migration(baseline, baseline) == 0.0
+
+
+def test_person_migration_is_at_least_the_bound_from_horizon_totals(base):
+    """Summing over people before taking |.| can only cancel moves (triangle inequality)."""
+    run = base.run
+    first, *others = run.states
+    for state in others:
+        per_person = person_migration(state.purchases_by_channel, first.purchases_by_channel)
+        totals = person_migration(state.purchases_by_channel.sum(axis=1, dtype=np.int64)[:, None],
+                                  first.purchases_by_channel.sum(axis=1, dtype=np.int64)[:, None])
+        assert per_person >= totals
+    scale = base.scenario.scale
+    kpis = base.kpis
+    assert kpis.loc["omnichannel", "migrated_purchases"] == pytest.approx(person_migration(
+        run.states[1].purchases_by_channel, first.purchases_by_channel) * scale)
 
 
 def test_a_twentieth_of_the_business_gains_less_per_customer_and_a_small_one_does_not_integrate(
