@@ -273,16 +273,17 @@ def clv_distribution_figure(results: Results) -> go.Figure:
         middle = (rows["clv_from"] + rows["clv_to"]) / 2
         fig.add_scatter(
             x=middle, y=rows["share_of_customers"] * 100, mode="lines", line_shape="hvh",
-            name=f"{theme.plan_label(strategy)} (mean {fmt.money(mean, currency)}; "
-                 f"within the horizon {fmt.money(within, currency)})",
+            name=text("chart.clv_legend", plan=theme.plan_label(strategy), mean=fmt.money(mean, currency),
+                      within=fmt.money(within, currency)),
             line={"color": theme.plan_colour(strategy), "width": 2.5,
                   "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
-            hovertemplate=f"CLV about {fmt.prefix(currency)}%{{x:,.0f}}: %{{y:.1f}}% of customers"
-                          "<extra>%{fullData.name}</extra>",
+            hovertemplate=text("chart.clv_hover", value=f"{fmt.prefix(currency)}%{{x:,.0f}}",
+                               share="%{y:.1f}%") + "<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(xaxis_title=f"{kpi_label('clv')} ({currency}, discounted)",
-                      yaxis_title="Share of customers (%)", xaxis_tickprefix=fmt.prefix(currency))
-    return _finish(fig, "Spread of customer lifetime value (whole lifetime, past the horizon)")
+    fig.update_layout(xaxis_title=text("chart.clv_axis", label=kpi_label("clv"), currency=currency),
+                      yaxis_title=text("chart.share_of_customers_axis"),
+                      xaxis_tickprefix=fmt.prefix(currency))
+    return _finish(fig, text("chart.clv_title"))
 
 
 def weekly_data(results: Results, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -304,11 +305,12 @@ def revenue_figure(results: Results, *, smoothing_weeks: int = 4) -> go.Figure:
             line={"color": theme.plan_colour(strategy), "width": 2.5,
                   "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
             customdata=[fmt.money(v, currency) for v in smooth],
-            hovertemplate="week %{x}: %{customdata} per week<extra>%{fullData.name}</extra>",
+            hovertemplate=text("chart.per_week_hover", week="%{x}", value="%{customdata}")
+                          + "<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(xaxis_title="Week", yaxis_title=fmt.money_axis_title(
-        f"{kpi_label('revenue')} per week", currency, word))
-    return _finish(fig, f"Revenue over time ({smoothing_weeks}-week average)")
+    fig.update_layout(xaxis_title=text("column.week"), yaxis_title=fmt.money_axis_title(
+        text("chart.per_week_axis", label=kpi_label("revenue")), currency, word))
+    return _finish(fig, text("chart.revenue_title", weeks=smoothing_weeks))
 
 
 def active_customers_figure(results: Results) -> go.Figure:
@@ -323,11 +325,12 @@ def active_customers_figure(results: Results) -> go.Figure:
             line={"color": theme.plan_colour(strategy), "width": 2.5,
                   "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
             customdata=[fmt.count(v) for v in rows["active_customers"]],
-            hovertemplate="week %{x}: %{customdata} active<extra>%{fullData.name}</extra>",
+            hovertemplate=text("chart.active_hover", week="%{x}", value="%{customdata}")
+                          + "<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(xaxis_title="Week", yaxis_title="Active customers (people)",
+    fig.update_layout(xaxis_title=text("column.week"), yaxis_title=text("chart.active_axis"),
                       yaxis_tickformat="~s", yaxis_rangemode="tozero")
-    return _finish(fig, "Active customers over time")
+    return _finish(fig, text("chart.active_title"))
 
 
 # Investment ------------------------------------------------------------------------------
@@ -387,7 +390,9 @@ def cash_gain_figure(results: Results) -> go.Figure:
             line={"color": colour, "width": 3, "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
             customdata=[fmt.money(v, currency, signed=True)
                         for v in rows["cumulative_gain_vs_multichannel"]],
-            hovertemplate="week %{x}: %{customdata} vs multichannel<extra>%{fullData.name}</extra>",
+            hovertemplate=text("chart.gain_hover", week="%{x}", value="%{customdata}",
+                               baseline=theme.plan_label(Plan.MULTICHANNEL.value))
+                          + "<extra>%{fullData.name}</extra>",
         )
         payback = results.kpis.loc[strategy, "payback_week"]
         if np.isfinite(payback) and payback > 0:
@@ -395,12 +400,13 @@ def cash_gain_figure(results: Results) -> go.Figure:
                 x=[payback], y=[0], mode="markers", showlegend=False,
                 marker={"color": colour, "size": 12, "symbol": "diamond",
                         "line": {"color": "white", "width": 1}},
-                hovertemplate=f"{theme.plan_label(strategy)} pays back in week %{{x:.0f}}"
-                              "<extra></extra>",
+                hovertemplate=text("chart.payback_hover", plan=theme.plan_label(strategy), week="%{x:.0f}")
+                              + "<extra></extra>",
             )
-    fig.update_layout(xaxis_title="Week", yaxis_title=fmt.money_axis_title(
-        "Extra cash vs. multichannel", currency, word))
-    return _finish(fig, "Payback against multichannel (◆ = payback)")
+    baseline = theme.plan_label(Plan.MULTICHANNEL.value)
+    fig.update_layout(xaxis_title=text("column.week"), yaxis_title=fmt.money_axis_title(
+        text("chart.gain_axis", baseline=baseline), currency, word))
+    return _finish(fig, text("chart.payback_title", baseline=baseline))
 
 
 def npv_data(results: Results) -> pd.DataFrame:
@@ -429,8 +435,8 @@ def npv_figure(results: Results) -> go.Figure:
     ))
     rate = results.scenario.market.discount_rate_annual
     fig.update_layout(showlegend=False, yaxis_title=fmt.money_axis_title(
-        f"NPV at {fmt.percent(rate, digits=0)} a year", currency, word))
+        text("chart.npv_axis", rate=fmt.percent(rate, digits=0)), currency, word))
     top = float(np.nanmax(data["npv"] / divisor)) if len(data) else 0.0
     bottom = float(np.nanmin(data["npv"] / divisor)) if len(data) else 0.0
     fig.update_yaxes(range=[min(0.0, bottom * 1.2), max(0.0, top) * 1.2 or 1.0])
-    return _finish(fig, f"{npv_label(results)} (gain in brackets)")
+    return _finish(fig, text("chart.npv_title", label=npv_label(results)))

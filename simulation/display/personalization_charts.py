@@ -91,10 +91,10 @@ def segments_data(results: Results) -> pd.DataFrame:
 
 def segments_figure(results: Results) -> go.Figure:
     """Each plan's customer segments: share of customers (bar) and spend per customer (label)."""
-    title = "Customer segments<br><sup>groups of similar customers (KMeans clustering)</sup>"
+    title = f"{text('chart.segments_title')}<br><sup>{text('chart.segments_subtitle')}</sup>"
     segments = segments_data(results)
     if segments.empty:
-        return _empty(title, "Too few customers to segment.")
+        return _empty(title, text("chart.segments_too_few"))
     strategies = list(dict.fromkeys(segments["strategy"]))
     currency = results.scenario.market.currency
     # One plan per row (not per column): side by side, segment names and spend labels collided
@@ -106,17 +106,17 @@ def segments_figure(results: Results) -> go.Figure:
         fig.add_trace(go.Bar(
             y=rows["segment"], x=rows["share_of_customers"], orientation="h",
             marker_color=theme.plan_colour(strategy), showlegend=False,
-            text=[f"{v:,.0f} {currency}" for v in rows["spend"]], textposition="outside",
+            text=[fmt.money(v, currency) for v in rows["spend"]], textposition="outside",
             cliponaxis=False,
             customdata=np.stack([rows["customers"], rows["purchases"], rows["recency_weeks"],
                                  rows["channels_bought"]], axis=1),
-            hovertemplate="<b>%{y}</b><br>%{customdata[0]:,.0f} customers (%{x:.0%})"
-                          "<br>%{customdata[1]:.1f} purchases, %{text} spend each"
-                          "<br>last bought %{customdata[2]:.0f} weeks before the end; "
-                          "%{customdata[3]:.1f} channels<extra></extra>",
+            hovertemplate="<b>%{y}</b><br>" + text(
+                "chart.segments_hover", customers="%{customdata[0]:,.0f}", share="%{x:.0%}",
+                purchases="%{customdata[1]:.1f}", spend="%{text}", weeks="%{customdata[2]:.0f}",
+                channels="%{customdata[3]:.1f}") + "<extra></extra>",
         ), row=row_number, col=1)
         fig.update_xaxes(tickformat=".0%", row=row_number, col=1)
-    fig.update_xaxes(title_text="share of customers (label: spend per customer)", row=len(strategies), col=1)
+    fig.update_xaxes(title_text=text("chart.segments_axis"), row=len(strategies), col=1)
     top = float(segments["share_of_customers"].max()) if len(segments) else 1.0
     fig.update_xaxes(range=[0, top * 1.35])
     return _finish(fig, title, height=170 * len(strategies) + 160)
@@ -137,10 +137,10 @@ def segment_value_data(results: Results) -> pd.DataFrame:
 
 def segment_value_figure(results: Results) -> go.Figure:
     """Who gains: change in spend per person by behavioural segment, against the first plan."""
-    title = "Who gains from integration: spend per person by kind of shopper"
+    title = text("chart.segment_value_title")
     value = segment_value_data(results)
     if value.empty:
-        return _empty(title, "No segment data in these results.")
+        return _empty(title, text("chart.segment_value_empty"))
     base_plan = str(results.kpis.index[0])
     fig = go.Figure()
     for strategy, rows in value.groupby("strategy", sort=False):
@@ -150,10 +150,12 @@ def segment_value_figure(results: Results) -> go.Figure:
             x=rows["behavioural_segment"], y=rows["spend_change"],
             name=theme.plan_label(str(strategy)), marker_color=theme.plan_colour(str(strategy)),
             customdata=np.stack([rows["spend_per_person"], rows["multi_channel_buyer_share"]], axis=1),
-            hovertemplate="%{x}: %{y:+.0%} spend per person (%{customdata[0]:,.0f})"
-                          "<br>%{customdata[1]:.0%} of buyers buy in 2+ channels<extra></extra>",
+            hovertemplate="%{x}: " + text("chart.segment_value_hover", change="%{y:+.0%}",
+                                          spend="%{customdata[0]:,.0f}", share="%{customdata[1]:.0%}")
+                          + "<extra></extra>",
         ))
-    fig.update_yaxes(title_text=f"change vs {theme.plan_label(base_plan)}", tickformat="+.0%")
+    fig.update_yaxes(title_text=text("chart.segment_value_axis", baseline=theme.plan_label(base_plan)),
+                     tickformat="+.0%")
     fig.update_layout(barmode="group")
     return _finish(fig, title, height=400)
 

@@ -32,7 +32,7 @@ def test_the_view_states_the_gap_and_the_effect_of_the_apis_frame(value_page: Ap
     assert "who they are" in said
     for measure in ("gap_raw", "effect_single", "effect_multi"):
         assert f"{frame.loc[measure, 'relative'] * 100:+,.0f}%" in said
-    assert any(s.value == selection_charts.text("selection.title") for s in value_page.subheader)
+    assert any(s.value == selection_charts.text("selection.heading") for s in value_page.subheader)
     shown = {getattr(element, "key", None) for element in value_page.main}
     assert {"chart_selection", "csv_selection", "html_selection"} <= shown
 
