@@ -15,13 +15,11 @@ left, right = st.columns(2)
 with left:
     ui.chart(charts.survival_figure(results), charts.survival_data(results),
              name="cohort_survival", results=results)
-    st.caption("Share of customers still active by weeks since their first purchase "
-               "(Kaplan-Meier estimate: customers who joined late are counted only while observed).")
+    st.caption(text("chart.survival_caption"))
 with right:
     ui.chart(charts.clv_distribution_figure(results), charts.clv_distribution_data(results),
              name="clv_distribution", results=results)
-    st.caption("Discounted net contribution per customer from first purchase to the end of the "
-               "horizon; the top 1% are folded into the last bin.")
+    st.caption(text("chart.clv_caption"))
 
 left, right = st.columns(2)
 with left:
@@ -32,8 +30,7 @@ with right:
     ui.chart(charts.active_customers_figure(results),
              charts.weekly_data(results, ("active_customers", "new_customers", "lapses")),
              name="active_customers", results=results)
-st.caption("Revenue is after returns, scaled to the market size. Integration capabilities "
-           "phase in over their ramp-up, so the gap between plans widens over the first year.")
+st.caption(text("chart.over_time_caption"))
 
 st.subheader(text("selection.heading"))
 selection = selection_charts.selection_data(results)
