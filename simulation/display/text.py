@@ -26,6 +26,7 @@ Parameter meanings and sources are declared with ``param()`` beside each field
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import string
 import tomllib
@@ -250,12 +251,17 @@ def stale(lang: str) -> list[str]:
             if key in english and source != english[key]]
 
 
+TEMPLATE_DATE = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
+"""The template's ``POT-Creation-Date``, fixed: a clock time made every regeneration rewrite
+the header of all four files, and branches that each added a key conflicted there."""
+
+
 def write_template(path: Path) -> int:
     """Write the gettext template (``messages.pot``) of every key; returns the number of entries.
 
     Each entry has the key as ``msgctxt`` and the English text as ``msgid``.
     """
-    template = Catalog(project="omnichannel-explorer", charset="utf-8")
+    template = Catalog(project="omnichannel-explorer", charset="utf-8", creation_date=TEMPLATE_DATE)
     for key, english in catalog_keys().items():
         flags = ("python-brace-format",) if placeholders(english) else ()
         template.add(english, context=key, flags=flags)
