@@ -96,7 +96,9 @@ def selection_figure(results: Results, frame: pd.DataFrame | None = None) -> go.
     pad = 0.45 * (high - low or 1.0)
     fig.update_xaxes(title_text=theme.wrap_title(text("selection.axis"), width=20), tickformat="+.0%",
                      range=[low - 0.05 * (high - low) if low < 0 else 0, high + pad])
-    return theme.finish(fig, title, height=460)
+    # Each bar's slot holds its name's lines (Thai names wrap to three).
+    lines = max(name.count("<br>") + 1 for name in names)
+    return theme.finish(fig, title, height=max(460, 150 + len(names) * (20 * lines + 22)))
 
 
 __all__ = ["selection_data", "selection_figure", "selection_sentence"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,9 +96,30 @@ X_TITLE_LINE = 44
 """Characters above which a horizontal axis title wraps (it was cut at both ends on a phone)."""
 
 
+_NO_BREAK_AFTER = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
+"""Thai leading vowels: written before the consonant they follow in speech, never line-final."""
+
+
+def _pieces(word: str, width: int) -> list[str]:
+    """``word`` cut into pieces of at most ``width`` characters where it is longer.
+
+    Thai writes a phrase without spaces, so a Thai title is one long "word": it is cut between
+    characters, never before a combining mark (vowel or tone above or below) or after a leading
+    vowel.
+    """
+    pieces: list[str] = []
+    while len(word) > width:
+        cut = width
+        while cut > 1 and (unicodedata.category(word[cut]) == "Mn" or word[cut - 1] in _NO_BREAK_AFTER):
+            cut -= 1
+        pieces.append(word[:cut])
+        word = word[cut:]
+    return [*pieces, word]
+
+
 def _wrapped_lines(text: str, width: int) -> list[str]:
     lines: list[str] = []
-    for word in text.split(" "):
+    for word in (piece for spaced in text.split(" ") for piece in _pieces(spaced, width)):
         if lines and len(lines[-1]) + 1 + len(word) <= width:
             lines[-1] += " " + word
         else:
