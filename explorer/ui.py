@@ -55,6 +55,15 @@ def page_header(title: str, answers: str) -> None:
     st.markdown(f"**{text('app.what_this_answers')}** {answers}")
 
 
+TABLE_ROW_PX = 35
+"""Height of one row of ``st.dataframe`` (Streamlit's fixed row height), header included."""
+
+
+def table_height(table: pd.DataFrame) -> int:
+    """Pixels for ``st.dataframe`` to show every row of ``table`` without an inner scroll bar."""
+    return TABLE_ROW_PX * (len(table) + 1) + 3
+
+
 def plan_badge(strategy: str) -> str:
     """Markdown/HTML: a colour swatch and the strategy's name, as used in every chart."""
     colour = theme.plan_colour(strategy)
