@@ -313,6 +313,8 @@ MEASURES: dict[str, Measure] = {
                                     "from 'always' because records are often wrong"),
     "returns_online": _m(B, _param(_mean_digital("return_rate")), "input: mean of digital channels"),
     "returns_store": _m(B, _param(_physical("return_rate")), "input"),
+    "bopis_addon_per_order": _m(B, _param(lambda s: s.economics.pickup_addon_value),
+                                "input: economics.pickup_addon_value"),
     "bank_attrition": _m("banking", _bank_attrition, "1 - 12-month retention, banking preset"),
     "aberdeen_retention": _aberdeen,
     "idc_lifetime_value": _idc,

@@ -573,6 +573,9 @@ class Simulation:
         net = np.where(returned, 0.0, order)
         returns_cost = returned * behaviour.return_processing_cost
         state.flat("revenue_discounted")[buyers.flat] += (net * self.discount[week]).astype(np.float32)
+        remote = ~chan.physical.take(channel)
+        state.flat("remote_revenue_discounted")[buyers.flat.compress(remote)] += (
+            net.compress(remote) * self.discount[week]).astype(np.float32)
         state.flat("cost_discounted")[buyers.flat] += (returns_cost * self.discount[week]).astype(np.float32)
 
         customer_since = state.flat("customer_since")

@@ -92,6 +92,24 @@ def serve_cost_per_order(run: RunOutput, s: int) -> NDArray[np.float64]:
     return np.where(remote, cost * (1 - collected) + economics.click_collect_cost * collected, cost)
 
 
+def pickup_addon_factor(run: RunOutput, s: int) -> float:
+    """Add-on sales at click-and-collect pickups under plan ``s``, per unit of digital net revenue.
+
+    A plan with shared inventory has ``economics.click_collect_share`` x its inventory level of
+    remote orders collected in a store (as :func:`serve_cost_per_order` prices them); a share
+    ``economics.pickup_addon_share`` of pickups brings an add-on purchase worth
+    ``economics.pickup_addon_value`` x the order. The expected add-on is valued here, after the
+    run, because nothing a simulated person does depends on it (no satisfaction, purchase count
+    or return follows from it). 0 without a store to collect from.
+    """
+    scenario = run.world.scenario
+    if not any(c.kind.value == "physical" for c in scenario.channels):
+        return 0.0
+    e = scenario.economics
+    return (e.click_collect_share * float(run.world.levels[s, _INVENTORY])
+            * e.pickup_addon_share * e.pickup_addon_value)
+
+
 def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> NDArray[np.float64]:
     """Cost to serve (channel + network fulfilment) of people ``who``, discounted to week 0."""
     scenario = run.world.scenario
@@ -147,7 +165,8 @@ def customer_values(run: RunOutput, s: int) -> CustomerValues:
     since = state.customer_since[who].astype(np.float64)
     rebase = (1.0 + d) ** since
     margin = plan_margin(run, s)
-    revenue = state.revenue_discounted[who].astype(np.float64) * rebase
+    revenue = (state.revenue_discounted[who].astype(np.float64) + pickup_addon_factor(run, s)
+               * state.remote_revenue_discounted[who].astype(np.float64)) * rebase
     serve = _serve_cost_discounted(run, s, who) * rebase
     costs = state.cost_discounted[who].astype(np.float64) * rebase
     value = margin * revenue - costs - serve
@@ -213,13 +232,18 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
     economics = scenario.economics
     names = run.world.channels.names
     network_cost = economics.network_fulfilment_cost
+    remote = ~run.world.channels.physical
     for s, strategy in enumerate(run.world.plan_names):
         w = run.weekly[s]
+        addon_factor = pickup_addon_factor(run, s)
         data = {}
         for t in Tally:
             data[t.name.lower()] = w[:, t] * scale
             if t is Tally.NET_REVENUE:  # the margin is applied here, after the run
-                data["gross_margin"] = data["net_revenue"] * scenario.economics.gross_margin
+                data["pickup_addon_revenue"] = addon_factor * scale * (
+                    run.channel_weekly[s, :, 1] @ remote.astype(np.float64))
+                data["gross_margin"] = ((data["net_revenue"] + data["pickup_addon_revenue"])
+                                        * scenario.economics.gross_margin)
         active = w[:, Tally.ACTIVE_CUSTOMERS]
         data["mean_satisfaction"] = np.divide(
             w[:, Tally.SATISFACTION_SUM], active, out=np.full(horizon, np.nan), where=active > 0

@@ -438,6 +438,23 @@ class Economics(FrozenModel):
         "delivery cost; valuation only)",
         source="assumption, range 1-4: store staff time to stage and hand over a parcel",
     )
+    pickup_addon_share: float = param(
+        0.45, ge=0, le=1, unit="share of collected orders", step=0.05,
+        meaning="share of click-and-collect orders whose pickup in a store brings an add-on "
+        "purchase (valuation only)",
+        source="assumption, range 0.1-0.6, anchored on self-reported surveys: 45% (2014) and 46% "
+        "(2015) of US online shoppers who shipped to a store bought more at pickup (UPS Pulse of "
+        "the Online Shopper, comScore, about 5,000 shoppers); 59% in Bell and Howell 2017 (530 "
+        "consumers). Self-reports, and some add-ons replace a later trip, so the low end allows "
+        "for little incremental buying",
+    )
+    pickup_addon_value: float = param(
+        0.20, ge=0, le=2, unit="share of the order", step=0.05,
+        meaning="value of an add-on purchase at pickup, as a share of the collected order's net "
+        "value (valuation only)",
+        source="assumption, range 0.1-0.3: 20% of the pickup order at one US home-improvement "
+        "retailer (Adweek 2019, Adobe Analytics case; data/evidence.csv bopis_addon_per_order)",
+    )
     harmonisation_margin_cost: float = param(
         0.02, ge=0, le=0.5, unit="share of revenue", step=0.005,
         meaning="gross margin given up on revenue whose offers differed across channels, when "

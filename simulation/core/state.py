@@ -68,6 +68,10 @@ class PlanState:
     parameter, applied by :mod:`simulation.core.metrics`)."""
     network_discounted: NDArray[np.float32]
     """Orders served from another location's stock (shared inventory), discounted to week 0."""
+    remote_revenue_discounted: NDArray[np.float32]
+    """Net revenue of orders in digital channels, discounted to week 0: the orders a plan with
+    shared inventory may have collected in a store, where some bring an add-on purchase (a
+    valuation effect, :func:`simulation.core.metrics.pickup_addon_factor`)."""
 
     @classmethod
     def stacked(cls, world: World, n_plans: int) -> PlanState:
@@ -99,6 +103,7 @@ class PlanState:
             cost_discounted=np.zeros(shape, dtype=np.float32),
             orders_discounted=np.zeros((n_plans, n_channels, n), dtype=np.float32),
             network_discounted=np.zeros(shape, dtype=np.float32),
+            remote_revenue_discounted=np.zeros(shape, dtype=np.float32),
         )
 
     @property

@@ -38,6 +38,8 @@ VALUATION_PARAMETERS: tuple[str, ...] = (
     "economics__network_fulfilment_cost",
     "economics__click_collect_share",
     "economics__click_collect_cost",
+    "economics__pickup_addon_share",
+    "economics__pickup_addon_value",
     "economics__harmonisation_margin_cost",
     "economics__terminal_value_share",
     "business__stores",

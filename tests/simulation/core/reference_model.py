@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import betaincinv
 
-from simulation.core.random_streams import Draw, RandomStreams
+from simulation.core.random_streams import Draw, RandomStreams, normal_from_uniforms
 from simulation.core.scenario import Capability, Scenario
 from simulation.core.world import World, build_world
 
@@ -37,6 +37,8 @@ class Person:
     """Orders by channel, each weighted by its week's discount factor (cost to serve)."""
     network_discounted: float = 0.0
     """Orders served from another location's stock, discounted the same way."""
+    remote_revenue_discounted: float = 0.0
+    """Net revenue of digital-channel orders, discounted (what pickup add-ons are a share of)."""
 
 
 def _draw(streams: RandomStreams, kind: Draw, week: int, step: int, person: int) -> float:
@@ -139,6 +141,9 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
         discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
         p.orders_discounted[bought_channel] += discount
         p.network_discounted += discount * from_network
+        if not channels.physical[bought_channel]:
+            p.remote_revenue_discounted += discount * _net_order_value(world, streams, week, i,
+                                                                       bought_channel)
         mean, c = b.dropout_after_purchase, b.dropout_after_purchase_concentration
         if mean > 0 and repeat:
             own = betaincinv(mean * c, (1 - mean) * c, _draw(streams, Draw.PURCHASE_DROPOUT, 0, 1, i))
@@ -209,6 +214,18 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
                 break
     p.channels_used |= used
     return outcome, experience, touched, from_network
+
+
+def _net_order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int) -> float:
+    """The order's lognormal value, 0 if it is returned (the engine's arithmetic, one person)."""
+    segments, channels = world.segments, world.channels
+    seg = world.people.segment[i]
+    u = [np.array([_draw(streams, Draw.ORDER_VALUE, week, k, i)], dtype=np.float32) for k in (0, 1)]
+    z = normal_from_uniforms(u[0], u[1])
+    order = float((segments.order_value[[seg]] * channels.order_value_multiplier[[channel]]
+                   * np.exp(segments.order_value_dispersion[[seg]] * z))[0])
+    returned = _draw(streams, Draw.RETURN, week, 0, i) < channels.return_rate[channel]
+    return 0.0 if returned else order
 
 
 def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person,

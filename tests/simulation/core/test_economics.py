@@ -101,6 +101,30 @@ def test_click_and_collect_lowers_only_the_cost_to_serve_of_plans_with_shared_st
     assert saved["omnichannel"] == pytest.approx(expected)
 
 
+def test_pickup_add_ons_add_margin_only_to_plans_with_shared_stock(base, small_scenario):
+    """Add-on purchases at click-and-collect pickups: click_collect_share x inventory level x
+    pickup_addon_share x pickup_addon_value of digital net revenue, in gross margin and CLV."""
+    economics = small_scenario.economics
+    richer = revalue(base, small_scenario.replace(economics__pickup_addon_share=0.9,
+                                                  economics__pickup_addon_value=0.3))
+    _behaviour_unchanged(base.kpis, richer.kpis)
+    weekly = base.weekly.set_index(["strategy", "week"])
+    assert weekly.loc["multichannel", "pickup_addon_revenue"].sum() == 0.0
+    remote = [f"net_revenue[{c.name}]" for c in small_scenario.channels if c.kind.value == "digital"]
+    digital = weekly.loc["omnichannel", remote].to_numpy().sum()
+    factor = economics.click_collect_share * economics.pickup_addon_share * economics.pickup_addon_value
+    assert weekly.loc["omnichannel", "pickup_addon_revenue"].sum() == pytest.approx(factor * digital)
+    gained = richer.kpis["gross_margin"] - base.kpis["gross_margin"]
+    assert gained["multichannel"] == 0.0
+    assert gained["omnichannel"] == pytest.approx(
+        economics.gross_margin * digital * economics.click_collect_share * (0.9 * 0.3 - factor
+                                                                             / economics.click_collect_share))
+    assert richer.kpis.loc["omnichannel", "clv_horizon"] > base.kpis.loc["omnichannel", "clv_horizon"]
+    assert richer.kpis.loc["multichannel", "clv_horizon"] == base.kpis.loc["multichannel", "clv_horizon"]
+    none = revalue(base, small_scenario.replace(economics__pickup_addon_share=0.0))
+    assert (none.weekly["pickup_addon_revenue"] == 0.0).all()
+
+
 def test_harmonised_prices_cost_margin_only_where_offers_differ(base, small_scenario):
     kpis = base.kpis
     assert kpis.loc["multichannel", "harmonisation_cost"] == 0.0

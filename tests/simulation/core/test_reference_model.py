@@ -46,6 +46,9 @@ def test_vectorized_engine_matches_the_per_person_reference_loop(tiny_scenario, 
                                    rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(state.network_discounted, [p.network_discounted for p in people],
                                    rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(state.remote_revenue_discounted,
+                                   [p.remote_revenue_discounted for p in people], rtol=1e-4, atol=1e-3)
+    assert sum(p.remote_revenue_discounted for p in reference[0]) > 100  # digital orders were valued
     assert sum(p.purchases for p in reference[0]) > 150  # the comparison covers real activity
     assert sum(p.network_discounted for p in reference[1]) > 1  # shared stock served some orders
     if dropout_after_purchase > 0:  # and people who quit right after a purchase
