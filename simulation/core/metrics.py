@@ -29,7 +29,7 @@ from simulation.core.capabilities import MECHANISMS, Capability
 from simulation.core.kpis import KPI_COLUMNS
 from simulation.core.state import PlanState, RunOutput
 from simulation.core.tallies import JOURNEY_LOSSES, LOSS_PREFIX, JourneyEnd, LossCause, Tally
-from simulation.core.valuation import integration_cost_schedule
+from simulation.core.valuation import integration_cost_schedule, stock_saving_schedule
 from simulation.core.world import CHANNELS_IN_MASK, NEVER, churn_hazard
 
 FLOW_LOSSES = {
@@ -229,6 +229,7 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
     frames = []
     discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(horizon)
     integration_cost = integration_cost_schedule(run.world, run.weekly)
+    stock_saving = stock_saving_schedule(run.world, run.weekly[:, :, Tally.NET_REVENUE] * scale)
     economics = scenario.economics
     names = run.world.channels.names
     network_cost = economics.network_fulfilment_cost
@@ -259,8 +260,9 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
                                    + network_cost * w[:, Tally.NETWORK_FULFILLED]) * scale
         data["harmonisation_cost"] = data["net_revenue"] * (economics.gross_margin - plan_margin(run, s))
         data["integration_cost"] = integration_cost[s]
+        data["stock_holding_saving"] = stock_saving[s]
         net = (data["gross_margin"] - data["harmonisation_cost"] - marketing - data["returns_cost"]
-               - data["fulfilment_cost"] - integration_cost[s])
+               - data["fulfilment_cost"] - integration_cost[s] + stock_saving[s])
         data["net_contribution"] = net
         data["cumulative_net_contribution"] = np.cumsum(net)
         data["discounted_net_contribution"] = net * discount

@@ -455,6 +455,33 @@ class Economics(FrozenModel):
         source="assumption, range 0.1-0.3: 20% of the pickup order at one US home-improvement "
         "retailer (Adweek 2019, Adobe Analytics case; data/evidence.csv bopis_addon_per_order)",
     )
+    stock_cover_weeks: float = param(
+        5.6, ge=0, le=52, unit="weeks of sales", step=0.5,
+        meaning="stock the stores hold, at cost, in weeks of net sales (what pooled stock's "
+        "safety-stock saving is a share of; valuation only)",
+        source="assumption, range 3-10: US Census Bureau retail inventories-to-sales ratio about "
+        "1.3 months (5.6 weeks) in 2023-2024; grocery lower, apparel and furniture higher",
+    )
+    safety_stock_share: float = param(
+        0.30, ge=0, le=1, unit="share of stock", step=0.05,
+        meaning="share of store stock held as safety stock against uncertain demand (the part "
+        "pooling can shrink; valuation only)",
+        source="assumption, range 0.2-0.4: no published cross-retailer figure found",
+    )
+    holding_cost_yearly: float = param(
+        0.25, ge=0, le=1, unit="share of stock value/year", step=0.01,
+        meaning="cost of holding stock for a year (capital, space, shrink, obsolescence) as a "
+        "share of its value (valuation only)",
+        source="assumption, range 0.15-0.35: textbook carrying-cost rates of 20-30% a year",
+    )
+    pooling_realised_share: float = param(
+        0.5, ge=0, le=1, unit="share", step=0.05,
+        meaning="share of the square-root-law saving realised: the law assumes independent "
+        "demand and instant transfers between locations; correlated demand and transfer times "
+        "shrink it (valuation only)",
+        source="assumption, range 0.2-1: Eppen 1979 (Management Science), the saving falls with "
+        "the correlation of demand between locations; 1 = the law's upper bound",
+    )
     harmonisation_margin_cost: float = param(
         0.02, ge=0, le=0.5, unit="share of revenue", step=0.005,
         meaning="gross margin given up on revenue whose offers differed across channels, when "

@@ -40,6 +40,10 @@ VALUATION_PARAMETERS: tuple[str, ...] = (
     "economics__click_collect_cost",
     "economics__pickup_addon_share",
     "economics__pickup_addon_value",
+    "economics__stock_cover_weeks",
+    "economics__safety_stock_share",
+    "economics__holding_cost_yearly",
+    "economics__pooling_realised_share",
     "economics__harmonisation_margin_cost",
     "economics__terminal_value_share",
     "business__stores",
@@ -162,10 +166,34 @@ def running_cost_schedule(world: World, weekly: NDArray[np.float64]) -> NDArray[
     return cost
 
 
+def stock_saving_schedule(world: World, net_revenue: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(P, T) holding cost of safety stock saved each week by pooled stock, in real currency.
+
+    Pooling the stock of n locations with independent demand cuts the safety stock needed for
+    the same fill rate by a factor sqrt(n) (Eppen 1979, the square-root law). A plan's stock is
+    ``stock_cover_weeks`` of its own weekly net sales, ``safety_stock_share`` of it safety
+    stock, held at ``holding_cost_yearly`` / 52 a week; the saving is that cost x (1 -
+    1/sqrt(stores)) x ``pooling_realised_share`` x the plan's inventory level that week (it
+    phases in with the capability). 0 with at most one store. ``net_revenue`` is the run's
+    (P, T) net revenue in real currency.
+    """
+    scenario = world.scenario
+    stores = scenario.business.stores
+    if stores <= 1:
+        return np.zeros(net_revenue.shape)
+    e = scenario.economics
+    inventory = list(Capability).index(Capability.INVENTORY)
+    level = np.array([world.effective_levels(t)[:, inventory]
+                      for t in range(net_revenue.shape[1])]).T
+    per_revenue = (e.stock_cover_weeks * e.safety_stock_share * e.holding_cost_yearly / 52
+                   * (1.0 - 1.0 / np.sqrt(stores)) * e.pooling_realised_share)
+    return level * per_revenue * net_revenue  # type: ignore[no-any-return]
+
+
 def integration_cost_schedule(world: World, weekly: NDArray[np.float64]) -> NDArray[np.float64]:
     """(P, T) integration spend per week in real currency: one-off plus running."""
     return one_off_cost_schedule(world) + running_cost_schedule(world, weekly)
 
 
 __all__ = ["VALUATION_PARAMETERS", "integration_cost_schedule", "one_off_cost_schedule", "revalue_run",
-           "running_cost_schedule", "simulated_part", "with_prices_of"]
+           "running_cost_schedule", "simulated_part", "stock_saving_schedule", "with_prices_of"]

@@ -125,6 +125,34 @@ def test_pickup_add_ons_add_margin_only_to_plans_with_shared_stock(base, small_s
     assert (none.weekly["pickup_addon_revenue"] == 0.0).all()
 
 
+def test_pooled_stock_saves_safety_stock_holding_cost_by_the_square_root_law(base, small_scenario):
+    """Saving_t = inventory level_t x net revenue_t x cover x safety share x holding / 52 x
+    (1 - 1/sqrt(stores)) x realised share; only net contribution moves."""
+    e, stores = small_scenario.economics, small_scenario.business.stores
+    assert stores > 1
+    weekly = base.weekly.set_index(["strategy", "week"])
+    assert (weekly.loc["multichannel", "stock_holding_saving"] == 0.0).all()
+    omni = weekly.loc["omnichannel"]
+    ramp = small_scenario.capability_costs.inventory.ramp_weeks
+    late = omni.index >= ramp
+    expected = (omni["net_revenue"] * e.stock_cover_weeks * e.safety_stock_share * e.holding_cost_yearly
+                / 52 * (1 - 1 / np.sqrt(stores)) * e.pooling_realised_share)
+    np.testing.assert_allclose(omni.loc[late, "stock_holding_saving"], expected[late], rtol=1e-9)
+    assert (omni.loc[~late, "stock_holding_saving"] <= expected[~late] + 1e-9).all()  # phasing in
+    bigger = revalue(base, small_scenario.replace(business__stores=4 * stores))
+    _behaviour_unchanged(base.kpis, bigger.kpis)
+    ratio = (1 - 1 / np.sqrt(4 * stores)) / (1 - 1 / np.sqrt(stores))
+    assert bigger.weekly.query("strategy == 'omnichannel'")["stock_holding_saving"].sum() == pytest.approx(
+        ratio * omni["stock_holding_saving"].sum())
+    single = revalue(base, small_scenario.replace(business__stores=1))
+    assert (single.weekly["stock_holding_saving"] == 0.0).all()
+    none = revalue(base, small_scenario.replace(economics__pooling_realised_share=0.0))
+    gained = base.kpis["net_contribution"] - none.kpis["net_contribution"]
+    assert gained["multichannel"] == 0.0
+    assert gained["omnichannel"] == pytest.approx(omni["stock_holding_saving"].sum())
+    assert (base.kpis["integration_cost"] == none.kpis["integration_cost"]).all()
+
+
 def test_harmonised_prices_cost_margin_only_where_offers_differ(base, small_scenario):
     kpis = base.kpis
     assert kpis.loc["multichannel", "harmonisation_cost"] == 0.0
