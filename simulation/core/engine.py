@@ -74,7 +74,8 @@ _LOSS_TALLIES = [t for *_, count, _ in JOURNEY_LOSSES for t in [count]] + [
 _LOSS_ENDS = np.array([end for end, *_ in JOURNEY_LOSSES], dtype=np.int8)
 _PURCHASE_TALLIES = [Tally.PURCHASES, Tally.GROSS_SALES, Tally.REFUNDS, Tally.NET_REVENUE,
                      Tally.RETURNS, Tally.RETURNS_COST, Tally.CROSS_CHANNEL_RETURNS,
-                     Tally.RETURN_FRICTIONS, Tally.NEW_CUSTOMERS]
+                     Tally.RETURN_FRICTIONS, Tally.NEW_CUSTOMERS, Tally.STORE_RETURNS_OF_REMOTE,
+                     Tally.RETURN_EXCHANGES, Tally.RETURN_EXCHANGE_SALES]
 """What :meth:`Simulation._purchases` counts per plan, in the order it stacks them."""
 
 
@@ -125,6 +126,9 @@ class Simulation:
         self.discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(self.horizon)
 
         self.masks = MaskContacts.of(world)
+        physical = np.flatnonzero(world.channels.physical)
+        # Where an online order returned in a store is taken back (the first store channel).
+        self.return_store = int(physical[0]) if physical.size else -1
         self.paths = JourneyPaths.of(world)
         self.layout = KeyLayout.of(self.n_plans, len(world.segments.names), n_channels)
         self.sentinel = self.layout.sentinel
@@ -572,7 +576,10 @@ class Simulation:
         )
         net = np.where(returned, 0.0, order)
         returns_cost = returned * behaviour.return_processing_cost
-        state.flat("revenue_discounted")[buyers.flat] += (net * self.discount[week]).astype(np.float32)
+        in_store, exchanged, exchange = self._return_exchanges(week, buyers, channel, order, elsewhere,
+                                                               friction)
+        state.flat("revenue_discounted")[buyers.flat] += ((net + exchange) * self.discount[week]
+                                                          ).astype(np.float32)
         remote = ~chan.physical.take(channel)
         state.flat("remote_revenue_discounted")[buyers.flat.compress(remote)] += (
             net.compress(remote) * self.discount[week]).astype(np.float32)
@@ -581,8 +588,8 @@ class Simulation:
         customer_since = state.flat("customer_since")
         first = customer_since[buyers.flat] < 0
         self._count_many(tally, _PURCHASE_TALLIES, buyers, np.stack([
-            np.ones(buyers.size), order, order * returned, net, returned, returns_cost, elsewhere,
-            friction, first]))
+            np.ones(buyers.size), order + exchange, order * returned, net + exchange, returned,
+            returns_cost, elsewhere, friction, first, in_store, exchanged, exchange]))
 
         experience = self.experience
         experience[buyers.flat] += behaviour.purchase_satisfaction_gain
@@ -607,6 +614,12 @@ class Simulation:
         self.channel_weekly[:, week, 1] += np.bincount(
             plan * n_c + channel, weights=net, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
+        if exchanged.any():
+            store, at = self.return_store, exchanged.nonzero()[0]
+            spend = (plan[at] * n_c + store) * self.n_people + person[at]
+            state.spend_by_channel.reshape(-1)[spend] += exchange[at].astype(np.float32)
+            self.channel_weekly[:, week, 1, store] += np.bincount(
+                plan[at], weights=exchange[at], minlength=self.n_plans)
         self._dropout_after_purchase(week, tally, buyers, first)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
@@ -616,6 +629,34 @@ class Simulation:
                           order_value=order[a:b], offered=offered[a:b])
             for a, b in itertools.pairwise(bounds)
         ]
+
+    def _return_exchanges(self, week: int, buyers: Cohort, channel: NDArray[np.int64],
+                          order: NDArray[np.float64], elsewhere: NDArray[np.bool_],
+                          friction: NDArray[np.bool_]) -> tuple[
+                              NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
+        """Online orders returned in a store (service lets a return be made anywhere) and the
+        exchanges or purchases such returns bring there (``behaviour.return_exchange_share``,
+        worth ``return_exchange_value`` x the order).
+
+        Returns which orders were returned in a store, which of those brought an exchange, and
+        its value (0 elsewhere). A cross-channel return of an online order is taken to a store
+        when the business has one. No draw is made unless some return met no friction, so
+        results without service stay as without this step.
+        """
+        in_store = elsewhere & ~friction
+        if self.return_store < 0:
+            in_store[:] = False
+        else:
+            in_store &= ~self.world.channels.physical.take(channel)
+        exchanged = np.zeros(buyers.size, dtype=bool)
+        exchange = np.zeros(buyers.size)
+        candidates = in_store.nonzero()[0]
+        if candidates.size:
+            u = self.streams.uniform(Draw.RETURN_EXCHANGE, week, 0, buyers.person[candidates])
+            hit = candidates[u < self.behaviour.return_exchange_share]
+            exchanged[hit] = True
+            exchange[hit] = order[hit] * self.behaviour.return_exchange_value
+        return in_store, exchanged, exchange
 
     def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort,
                                 first: NDArray[np.bool_]) -> None:

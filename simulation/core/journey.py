@@ -167,13 +167,15 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     keep_context = kept + (1.0 - kept) * levels[:, _CAP[Capability.CONTEXT]]
     conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
     pooled = levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
+    # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016).
+    policy = 1.0 + behaviour.returns_policy_uplift * levels[:, _CAP[Capability.SERVICE]]
     lost = switch & (u[Draw.KEEP_CONTEXT] >= keep_context.take(plan))
     gives_up = lost & (u[Draw.RESTART] < behaviour.lost_context_abandon_share)
     conflict_chance_met = switch & ~gives_up
     meets = conflict_chance_met & (u[Draw.CONFLICT] < conflict_chance.take(plan))
     walks = meets & (u[Draw.CONFLICT_WALKAWAY] < segs.conflict_sensitivity.take(seg))
     # Starting over after lost context spends the touchpoint on finding the way back.
-    decide = ~(lost | walks) & (u[Draw.BUY] < chan.conversion.take(channel))
+    decide = ~(lost | walks) & (u[Draw.BUY] < chan.conversion.take(channel) * policy.take(plan))
     own = chan.stock_availability.take(channel)
     in_stock_draw = u[Draw.IN_STOCK]
     bought = decide & (in_stock_draw < own + (1.0 - own) * pooled.take(plan))

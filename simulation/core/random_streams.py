@@ -63,6 +63,7 @@ class Draw(IntEnum):
     PURCHASE_DROPOUT = 26
     REPEAT_PROPENSITY = 27
     SPEND_LEVEL = 28
+    RETURN_EXCHANGE = 29
 
 
 _M1 = np.uint32(0x7FEB352D)

@@ -245,6 +245,28 @@ class Behaviour(FrozenModel):
         meaning="returns and service requests customers want to make in another channel",
         source=_ASSUMPTION,
     )
+    return_exchange_share: float = param(
+        0.28, ge=0, le=1, unit="share of in-store returns", step=0.01,
+        meaning="when service lets an online order be returned in a store, share of those "
+        "returns that bring an exchange or another purchase there",
+        source="assumption, range 0.1-0.4: 70% of US shoppers who returned an online order in a "
+        "store bought something else, against 42% of those returning online (UPS Pulse of the "
+        "Online Shopper 2014, comScore, self-reported); the default is the 28-point difference",
+    )
+    return_exchange_value: float = param(
+        0.5, ge=0, le=2, unit="share of the returned order", step=0.05,
+        meaning="value of that exchange or purchase, as a share of the returned order's value",
+        source="assumption, range 0.25-1: an exchange replaces the item (about 1), another "
+        "purchase is often smaller; no published figure found",
+    )
+    returns_policy_uplift: float = param(
+        0.02, ge=0, le=0.5, unit="x conversion", step=0.005,
+        meaning="rise in the chance a touchpoint ends in a purchase decision when service lets "
+        "returns be made in any channel (x the service level)",
+        source="assumption, range 0-0.05: Janakiraman, Syrdal and Freling 2016 (Journal of "
+        "Retailing, meta-analysis of 21 papers): lenient return policies raise purchase more "
+        "than returns, effort leniency raising purchase; no effect size usable directly",
+    )
     return_processing_cost: float = param(
         8.0, ge=0, le=1000, unit="currency/return", step=0.5,
         meaning="handling cost of one return", source=_ASSUMPTION,

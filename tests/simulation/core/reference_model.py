@@ -39,6 +39,8 @@ class Person:
     """Orders served from another location's stock, discounted the same way."""
     remote_revenue_discounted: float = 0.0
     """Net revenue of digital-channel orders, discounted (what pickup add-ons are a share of)."""
+    revenue_discounted: float = 0.0
+    """Net revenue, exchanges at in-store returns included, discounted to week 0."""
 
 
 def _draw(streams: RandomStreams, kind: Draw, week: int, step: int, person: int) -> float:
@@ -136,14 +138,15 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
             world, streams, week, i, p, level, pref_cdf, experience, touched)
     if bought_channel >= 0:
         repeat = p.customer_since >= 0  # BG/NBD: drop-out follows repeat purchases only
-        experience, touched = _purchase(world, streams, week, i, p, level, bought_channel,
-                                        experience)
+        experience, touched, exchange = _purchase(world, streams, week, i, p, level, bought_channel,
+                                                  experience)
         discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
+        net = _net_order_value(world, streams, week, i, bought_channel)
+        p.revenue_discounted += discount * (net + exchange)
         p.orders_discounted[bought_channel] += discount
         p.network_discounted += discount * from_network
         if not channels.physical[bought_channel]:
-            p.remote_revenue_discounted += discount * _net_order_value(world, streams, week, i,
-                                                                       bought_channel)
+            p.remote_revenue_discounted += discount * net
         mean, c = b.dropout_after_purchase, b.dropout_after_purchase_concentration
         if mean > 0 and repeat:
             own = betaincinv(mean * c, (1 - mean) * c, _draw(streams, Draw.PURCHASE_DROPOUT, 0, 1, i))
@@ -202,7 +205,8 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
                         break
         if restarting:
             continue
-        if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel]:
+        policy = 1.0 + b.returns_policy_uplift * level[CAP[Capability.SERVICE]]
+        if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel] * policy:
             own = channels.stock_availability[channel]
             in_stock = _draw(streams, Draw.IN_STOCK, week, k, i)
             if in_stock < own + (1.0 - own) * pooled:
@@ -216,25 +220,37 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
     return outcome, experience, touched, from_network
 
 
-def _net_order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int) -> float:
-    """The order's lognormal value, 0 if it is returned (the engine's arithmetic, one person)."""
+def _order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int) -> float:
+    """The order's lognormal value (the engine's arithmetic, one person)."""
     segments, channels = world.segments, world.channels
     seg = world.people.segment[i]
     u = [np.array([_draw(streams, Draw.ORDER_VALUE, week, k, i)], dtype=np.float32) for k in (0, 1)]
     z = normal_from_uniforms(u[0], u[1])
-    order = float((segments.order_value[[seg]] * channels.order_value_multiplier[[channel]]
-                   * np.exp(segments.order_value_dispersion[[seg]] * z))[0])
-    returned = _draw(streams, Draw.RETURN, week, 0, i) < channels.return_rate[channel]
-    return 0.0 if returned else order
+    order = (segments.order_value[[seg]] * channels.order_value_multiplier[[channel]]
+             * np.exp(segments.order_value_dispersion[[seg]] * z))
+    if world.people.spend_level is not None:
+        order = order * world.people.spend_level[[i]]
+    return float(order[0])
+
+
+def _net_order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int) -> float:
+    """The order's value, 0 if it is returned."""
+    returned = _draw(streams, Draw.RETURN, week, 0, i) < world.channels.return_rate[channel]
+    return 0.0 if returned else _order_value(world, streams, week, i, channel)
 
 
 def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person,
-              level: np.ndarray, channel: int, experience: np.float32) -> tuple[np.float32, bool]:
+              level: np.ndarray, channel: int, experience: np.float32) -> tuple[np.float32, bool, float]:
     b, channels = world.scenario.behaviour, world.channels
     returned = _draw(streams, Draw.RETURN, week, 0, i) < channels.return_rate[channel]
     elsewhere = returned and _draw(streams, Draw.RETURN_ELSEWHERE, week, 0, i) < b.cross_channel_return_share
     service = level[CAP[Capability.SERVICE]]
     friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, 0, i) >= service
+    # An online order returned in a store (no friction) may bring an exchange there.
+    exchange = 0.0
+    if elsewhere and not friction and channels.physical.any() and not channels.physical[channel]:
+        if _draw(streams, Draw.RETURN_EXCHANGE, week, 0, i) < b.return_exchange_share:
+            exchange = _order_value(world, streams, week, i, channel) * b.return_exchange_value
     experience = np.float32(experience + b.purchase_satisfaction_gain)
     experience = np.float32(np.float64(experience) - b.return_friction_satisfaction_loss * float(friction))
     if p.customer_since < 0:
@@ -242,4 +258,4 @@ def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person
     p.purchases += 1
     p.purchases_by_channel[channel] += 1
     p.channels_bought |= 1 << channel
-    return experience, True
+    return experience, True, exchange

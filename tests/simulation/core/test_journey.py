@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -87,7 +89,8 @@ def test_a_journey_does_not_depend_on_who_else_walks(world: World):
 
 def test_capabilities_move_only_their_own_touchpoint_events(world: World):
     """``context`` changes context losses, ``inventory`` network fulfilment and stock-outs,
-    ``consistency`` conflicts; with none of them the walk is the multichannel walk."""
+    ``consistency`` conflicts, ``service`` purchase decisions (a returns-anywhere policy);
+    with none of them the walk is the multichannel walk."""
     streams = RandomStreams(world.scenario.seed)
     paths = JourneyPaths.of(world)
     person = np.arange(world.n_people)
@@ -96,16 +99,33 @@ def test_capabilities_move_only_their_own_touchpoint_events(world: World):
     walked = walk_journeys(world, paths, streams, 2, person, zero, base)
     events = dict(zip(TOUCHPOINT_EVENTS, walked.events.sum(axis=1), strict=True))
     own = ((Capability.CONTEXT, "context_lost"), (Capability.INVENTORY, "network_fulfilled"),
-           (Capability.CONSISTENCY, "conflict"))
+           (Capability.CONSISTENCY, "conflict"), (Capability.SERVICE, "buy_attempt"))
     for capability, moved in own:
         levels = base.copy()
         levels[0, list(Capability).index(capability)] = 1.0
         other = walk_journeys(world, paths, streams, 2, person, zero, levels)
         after = dict(zip(TOUCHPOINT_EVENTS, other.events.sum(axis=1), strict=True))
         assert after[moved] != events[moved], capability
-    for capability in (Capability.IDENTITY, Capability.ORCHESTRATION, Capability.SERVICE):
+    assert after["buy_attempt"] > events["buy_attempt"]  # service: more decide to buy, never fewer
+    for capability in (Capability.IDENTITY, Capability.ORCHESTRATION):
         levels = base.copy()
         levels[0, list(Capability).index(capability)] = 1.0
         other = walk_journeys(world, paths, streams, 2, person, zero, levels)
         np.testing.assert_array_equal(other.events, walked.events, err_msg=capability)
         np.testing.assert_array_equal(other.end, walked.end, err_msg=capability)
+
+
+def test_service_without_a_returns_policy_effect_leaves_the_walk_alone(world: World):
+    """At ``returns_policy_uplift`` = 0 returns made anywhere change nothing in the journey."""
+    flat = dataclasses.replace(world, scenario=world.scenario.replace(behaviour__returns_policy_uplift=0.0))
+    streams = RandomStreams(world.scenario.seed)
+    paths = JourneyPaths.of(flat)
+    person = np.arange(world.n_people)
+    zero = np.zeros(person.size, dtype=np.int64)
+    base = np.zeros((1, len(Capability)))
+    served = base.copy()
+    served[0, list(Capability).index(Capability.SERVICE)] = 1.0
+    walked = walk_journeys(flat, paths, streams, 2, person, zero, base)
+    other = walk_journeys(flat, paths, streams, 2, person, zero, served)
+    np.testing.assert_array_equal(other.events, walked.events)
+    np.testing.assert_array_equal(other.end, walked.end)

@@ -7,6 +7,7 @@ import pytest
 
 from simulation.core.engine import Simulation
 from simulation.core.random_streams import RandomStreams
+from simulation.core.tallies import Tally
 from simulation.core.targeting import RandomTargeting
 from simulation.core.world import build_world
 from tests.simulation.core.reference_model import run_reference
@@ -16,8 +17,11 @@ from tests.simulation.core.reference_model import run_reference
 def tiny_scenario(default_scenario):
     return default_scenario.replace(
         market__population=400, market__horizon_weeks=40, market__weekly_reach_rate=0.1,
-        economics__offers_per_week_share=0.0, custom_plan={"context": 0.5, "inventory": 0.3},
+        economics__offers_per_week_share=0.0,
+        custom_plan={"context": 0.5, "inventory": 0.3, "service": 0.6},
         behaviour__churn_per_excess_contact=0.01,
+        # many returns made elsewhere, most bringing an exchange: the comparison covers them
+        behaviour__cross_channel_return_share=0.8, behaviour__return_exchange_share=0.9,
     )
 
 
@@ -46,9 +50,12 @@ def test_vectorized_engine_matches_the_per_person_reference_loop(tiny_scenario, 
                                    rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(state.network_discounted, [p.network_discounted for p in people],
                                    rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(state.revenue_discounted, [p.revenue_discounted for p in people],
+                                   rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(state.remote_revenue_discounted,
                                    [p.remote_revenue_discounted for p in people], rtol=1e-4, atol=1e-3)
     assert sum(p.remote_revenue_discounted for p in reference[0]) > 100  # digital orders were valued
+    assert run.weekly[:, :, Tally.RETURN_EXCHANGES].sum() > 0  # and exchanges at in-store returns
     assert sum(p.purchases for p in reference[0]) > 150  # the comparison covers real activity
     assert sum(p.network_discounted for p in reference[1]) > 1  # shared stock served some orders
     if dropout_after_purchase > 0:  # and people who quit right after a purchase

@@ -1,0 +1,68 @@
+"""Service at full scope: online orders returned in a store bring exchanges, and a
+returns-anywhere policy raises willingness to buy; each moves only its own outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import Scenario, simulate_plans
+from simulation.core.scenario import CapabilityLevels
+
+ZERO = CapabilityLevels.uniform(0.0)
+SERVICE = ZERO.model_copy(update={"service": 1.0})
+
+
+@pytest.fixture(scope="module")
+def runs(small_scenario: Scenario) -> dict[str, pd.DataFrame]:
+    plans = {"none": ZERO, "service": SERVICE}
+    return {
+        "default": simulate_plans(small_scenario, plans).weekly,
+        "no_exchange": simulate_plans(
+            small_scenario.replace(behaviour__return_exchange_share=0.0), plans).weekly,
+    }
+
+
+def _totals(weekly: pd.DataFrame) -> pd.DataFrame:
+    return weekly.groupby("strategy").sum(numeric_only=True)
+
+
+def test_exchanges_happen_only_where_service_takes_online_returns_in_store(runs, small_scenario):
+    totals = _totals(runs["default"])
+    assert totals.loc["none", "store_returns_of_remote"] == 0
+    assert totals.loc["none", "return_exchanges"] == 0
+    in_store = totals.loc["service", "store_returns_of_remote"]
+    exchanges = totals.loc["service", "return_exchanges"]
+    assert in_store > 100
+    share = small_scenario.behaviour.return_exchange_share
+    se = np.sqrt(share * (1 - share) / in_store)
+    assert abs(exchanges / in_store - share) < 4 * se
+    # Each exchange is worth return_exchange_value x a returned online order, and it is revenue.
+    assert totals.loc["service", "return_exchange_sales"] > 0
+    no_exchange = _totals(runs["no_exchange"])
+    assert no_exchange.loc["service", "return_exchanges"] == 0
+    assert no_exchange.loc["service", "return_exchange_sales"] == 0
+
+
+def test_exchange_share_moves_only_revenue_never_who_buys(runs):
+    """The exchange draw is its own stream: purchases, journeys and returns stay identical."""
+    a, b = _totals(runs["default"]), _totals(runs["no_exchange"])
+    for column in ("purchases", "journeys", "returns", "cross_channel_returns", "return_frictions",
+                   "store_returns_of_remote", "lapses"):
+        assert a.loc["service", column] == b.loc["service", column], column
+    gained = a.loc["service", "net_revenue"] - b.loc["service", "net_revenue"]
+    assert gained == pytest.approx(a.loc["service", "return_exchange_sales"])
+    pd.testing.assert_series_equal(a.loc["none"], b.loc["none"])
+
+
+def test_returns_anywhere_policy_raises_purchase_decisions_only_with_service(small_scenario):
+    plans = {"none": ZERO, "service": SERVICE}
+    flat = _totals(simulate_plans(small_scenario.replace(behaviour__returns_policy_uplift=0.0),
+                                  plans).weekly)
+    lenient = _totals(simulate_plans(small_scenario.replace(behaviour__returns_policy_uplift=0.2),
+                                     plans).weekly)
+    pd.testing.assert_series_equal(flat.loc["none"], lenient.loc["none"])  # no service, no effect
+    rate = lenient["buy_attempts"] / lenient["journeys"]
+    flat_rate = flat["buy_attempts"] / flat["journeys"]
+    assert rate["service"] > flat_rate["service"] * 1.05
