@@ -248,9 +248,9 @@ def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person
     friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, 0, i) >= service
     # An online order returned in a store (no friction) may bring an exchange there.
     exchange = 0.0
-    if elsewhere and not friction and channels.physical.any() and not channels.physical[channel]:
-        if _draw(streams, Draw.RETURN_EXCHANGE, week, 0, i) < b.return_exchange_share:
-            exchange = _order_value(world, streams, week, i, channel) * b.return_exchange_value
+    in_store = elsewhere and not friction and channels.physical.any() and not channels.physical[channel]
+    if in_store and _draw(streams, Draw.RETURN_EXCHANGE, week, 0, i) < b.return_exchange_share:
+        exchange = _order_value(world, streams, week, i, channel) * b.return_exchange_value
     experience = np.float32(experience + b.purchase_satisfaction_gain)
     experience = np.float32(np.float64(experience) - b.return_friction_satisfaction_loss * float(friction))
     if p.customer_since < 0:
