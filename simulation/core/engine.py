@@ -575,9 +575,11 @@ class Simulation:
             >= levels[plan, _CAP[Capability.SERVICE]]
         )
         net = np.where(returned, 0.0, order)
-        returns_cost = returned * behaviour.return_processing_cost
         in_store, exchanged, exchange = self._return_exchanges(week, buyers, channel, order, elsewhere,
                                                                friction)
+        # A return by post pays its carriage; one taken back in a store does not.
+        returns_cost = (returned * behaviour.return_processing_cost
+                        + (returned & ~in_store) * chan.return_carriage_cost.take(channel))
         state.flat("revenue_discounted")[buyers.flat] += ((net + exchange) * self.discount[week]
                                                           ).astype(np.float32)
         remote = ~chan.physical.take(channel)

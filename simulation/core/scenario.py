@@ -101,6 +101,14 @@ class Channel(FrozenModel):
         "parcel of about 4-6 (fastfulfill.ro public price grid 2026); store service sits in "
         "the gross margin",
     )
+    return_carriage_cost: float = param(
+        0.0, ge=0, le=1000, unit="currency/return", step=0.5,
+        meaning="carriage of an order bought here and returned by post (a prepaid return "
+        "parcel), on top of behaviour.return_processing_cost; not paid when the return is "
+        "taken back in a store (service lets returns be made anywhere); 0 for stores",
+        source="assumption, range 0-12: a parcel of about 4-6 (fastfulfill.ro public price "
+        "grid 2026), as for the outbound order",
+    )
 
 
 class Segment(FrozenModel):
@@ -719,16 +727,16 @@ def default_channels() -> tuple[Channel, ...]:
                 return_rate=0.10, fulfilment_cost=0.0),
         Channel(name="web", conversion=0.12, order_value_multiplier=1.10,
                 contact_frequency_weekly=0.7, contact_cost=0.01, stock_availability=0.95,
-                return_rate=0.176, fulfilment_cost=7.0),
+                return_rate=0.176, fulfilment_cost=7.0, return_carriage_cost=5.0),
         Channel(name="app", conversion=0.16, order_value_multiplier=1.05,
                 contact_frequency_weekly=0.8, contact_cost=0.005, stock_availability=0.95,
-                return_rate=0.176, fulfilment_cost=7.0),
+                return_rate=0.176, fulfilment_cost=7.0, return_carriage_cost=5.0),
         Channel(name="social", conversion=0.06, order_value_multiplier=0.85,
                 contact_frequency_weekly=1.0, contact_cost=0.05, stock_availability=0.90,
-                return_rate=0.176, fulfilment_cost=7.0),
+                return_rate=0.176, fulfilment_cost=7.0, return_carriage_cost=5.0),
         Channel(name="messaging", conversion=0.08, order_value_multiplier=0.90,
                 contact_frequency_weekly=1.0, contact_cost=0.02, stock_availability=0.95,
-                return_rate=0.176, fulfilment_cost=7.0),
+                return_rate=0.176, fulfilment_cost=7.0, return_carriage_cost=5.0),
     )
 
 

@@ -38,6 +38,8 @@ class ChannelTable:
     contact_cost: NDArray[np.float64]
     stock_availability: NDArray[np.float64]
     return_rate: NDArray[np.float64]
+    return_carriage_cost: NDArray[np.float64]
+    """Carriage of a return sent back by post (currency/return)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def channel_table(scenario: Scenario) -> ChannelTable:
         contact_cost=np.array([c.contact_cost for c in chans]),
         stock_availability=np.array([c.stock_availability for c in chans]),
         return_rate=np.array([c.return_rate for c in chans]),
+        return_carriage_cost=np.array([c.return_carriage_cost for c in chans]),
     )
 
 

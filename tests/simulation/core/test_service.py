@@ -66,3 +66,25 @@ def test_returns_anywhere_policy_raises_purchase_decisions_only_with_service(sma
     rate = lenient["buy_attempts"] / lenient["journeys"]
     flat_rate = flat["buy_attempts"] / flat["journeys"]
     assert rate["service"] > flat_rate["service"] * 1.05
+
+
+def test_a_return_by_post_pays_carriage_and_one_taken_in_store_does_not(small_scenario):
+    """returns cost = processing x returns + carriage x returns sent by post; with service some
+    online orders are returned in a store instead, saving their carriage."""
+    stores_keep = [c.model_copy(update={"return_rate": 0.0}) if c.kind.value == "physical"
+                   else c for c in small_scenario.channels]
+    plans = {"none": ZERO, "service": SERVICE}
+
+    def totals(carriage: float) -> pd.DataFrame:
+        channels = [c.model_copy(update={"return_carriage_cost": 0.0 if c.kind.value == "physical"
+                                         else carriage}) for c in stores_keep]
+        return _totals(simulate_plans(small_scenario.replace(channels=channels), plans).weekly)
+
+    free, paid = totals(0.0), totals(5.0)
+    for column in ("purchases", "returns", "store_returns_of_remote", "net_revenue"):
+        pd.testing.assert_series_equal(free[column], paid[column])  # costs move nothing else
+    extra = paid["returns_cost"] - free["returns_cost"]
+    assert extra["none"] == pytest.approx(5.0 * paid.loc["none", "returns"])
+    assert extra["service"] == pytest.approx(
+        5.0 * (paid.loc["service", "returns"] - paid.loc["service", "store_returns_of_remote"]))
+    assert paid.loc["service", "store_returns_of_remote"] > 0
