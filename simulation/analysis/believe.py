@@ -57,6 +57,9 @@ GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
     RangeSpec("economics.harmonisation_margin_cost", 0.0, 0.05),
     RangeSpec("economics.network_fulfilment_cost", 1.0, 8.0),
     RangeSpec("economics.click_collect_share", 0.0, 0.5),
+    RangeSpec("economics.pickup_addon_share", 0.1, 0.6),
+    RangeSpec("behaviour.return_exchange_share", 0.1, 0.4),
+    RangeSpec("behaviour.returns_policy_uplift", 0.0, 0.05),
     RangeSpec("implementation_risk.one_off_overrun", 0.0, 2.0),
 )
 """The assumptions the gain hangs on and their plausible ranges (sources in each parameter's
@@ -65,7 +68,10 @@ them; the range runs up to 'no penalty'), the rate of differing offers (Cavallo 
 sensitivity to conflicts, what shared stock can supply (DeHoratius and Raman 2008), returns
 made elsewhere, the satisfaction-churn link, channel hopping, the margin cost of harmonised
 prices, the cost of an order served from another location, the share of remote orders
-collected in store, and the overrun (Flyvbjerg: fat tail, 18% of IT projects over 50%)."""
+collected in store, the share of pickups bringing an add-on (UPS Pulse, Bell and Howell:
+self-reported), the share of in-store returns bringing an exchange (UPS Pulse), the purchase
+uplift of a returns-anywhere policy (Janakiraman et al. 2016: no usable effect size), and the
+overrun (Flyvbjerg: fat tail, 18% of IT projects over 50%)."""
 
 GRID_POINTS = 5
 MAX_ROUNDS = 4
