@@ -167,8 +167,10 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     keep_context = kept + (1.0 - kept) * levels[:, _CAP[Capability.CONTEXT]]
     conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
     pooled = levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
-    # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016).
-    policy = 1.0 + behaviour.returns_policy_uplift * levels[:, _CAP[Capability.SERVICE]]
+    # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016); with
+    # one channel there is no other channel to return in.
+    uplift = behaviour.returns_policy_uplift if n_channels > 1 else 0.0
+    policy = 1.0 + uplift * levels[:, _CAP[Capability.SERVICE]]
     lost = switch & (u[Draw.KEEP_CONTEXT] >= keep_context.take(plan))
     gives_up = lost & (u[Draw.RESTART] < behaviour.lost_context_abandon_share)
     conflict_chance_met = switch & ~gives_up

@@ -205,7 +205,7 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
                         break
         if restarting:
             continue
-        policy = 1.0 + b.returns_policy_uplift * level[CAP[Capability.SERVICE]]
+        policy = 1.0 + (b.returns_policy_uplift if n_channels > 1 else 0.0) * level[CAP[Capability.SERVICE]]
         if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel] * policy:
             own = channels.stock_availability[channel]
             in_stock = _draw(streams, Draw.IN_STOCK, week, k, i)

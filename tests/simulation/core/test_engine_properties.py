@@ -68,9 +68,10 @@ def test_outputs_are_finite_bounded_and_add_up(scenario):
     for column in RATE_COLUMNS:
         values = kpis[column].dropna().to_numpy()
         assert ((values >= 0) & (values <= 1 + 1e-9)).all(), column
+    stock_saving = results.weekly.groupby("strategy")["stock_holding_saving"].sum()
     assert np.allclose(
         kpis["gross_margin"] - kpis["harmonisation_cost"] - kpis["marketing_cost"] - kpis["returns_cost"]
-        - kpis["fulfilment_cost"] - kpis["integration_cost"],
+        - kpis["fulfilment_cost"] - kpis["integration_cost"] + stock_saving.loc[kpis.index],
         kpis["net_contribution"], rtol=1e-9, atol=1e-6,
     )
     assert (kpis["gross_margin"] <= kpis["revenue"] + 1e-6).all()

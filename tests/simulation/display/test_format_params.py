@@ -44,7 +44,7 @@ def test_parameters_cover_every_declared_field_once(default_scenario: Scenario):
             if isinstance(field.json_schema_extra, dict) and "unit" in field.json_schema_extra:
                 assert f"{section}.{name}" in paths
     n_channels, n_segments = len(default_scenario.channels), len(default_scenario.segments)
-    assert sum(p.group.startswith("Channel:") for p in params) == n_channels * 8
+    assert sum(p.group.startswith("Channel:") for p in params) == n_channels * 9
     assert sum("channel_preference" in p.info.path for p in params) == n_channels * n_segments
 
 
