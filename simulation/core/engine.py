@@ -636,14 +636,15 @@ class Simulation:
                           order: NDArray[np.float64], elsewhere: NDArray[np.bool_],
                           friction: NDArray[np.bool_]) -> tuple[
                               NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
-        """Online orders returned in a store (service lets a return be made anywhere) and the
-        exchanges or purchases such returns bring there (``behaviour.return_exchange_share``,
-        worth ``return_exchange_value`` x the order).
+        """Online orders returned in a store, and the exchanges such returns bring there.
 
-        Returns which orders were returned in a store, which of those brought an exchange, and
-        its value (0 elsewhere). A cross-channel return of an online order is taken to a store
-        when the business has one. No draw is made unless some return met no friction, so
-        results without service stay as without this step.
+        Service lets a return be made anywhere; ``behaviour.return_exchange_share`` of online
+        orders returned in a store bring an exchange or another purchase worth
+        ``return_exchange_value`` x the order. Returns which orders were returned in a store,
+        which of those brought an exchange, and its value (0 elsewhere). A cross-channel
+        return of an online order is taken to a store when the business has one. No draw is
+        made unless some return met no friction, so results without service stay as without
+        this step.
         """
         in_store = elsewhere & ~friction
         if self.return_store < 0:
