@@ -75,7 +75,7 @@ _LOSS_ENDS = np.array([end for end, *_ in JOURNEY_LOSSES], dtype=np.int8)
 _PURCHASE_TALLIES = [Tally.PURCHASES, Tally.GROSS_SALES, Tally.REFUNDS, Tally.NET_REVENUE,
                      Tally.RETURNS, Tally.RETURNS_COST, Tally.CROSS_CHANNEL_RETURNS,
                      Tally.RETURN_FRICTIONS, Tally.NEW_CUSTOMERS, Tally.STORE_RETURNS_OF_REMOTE,
-                     Tally.RETURN_EXCHANGES, Tally.RETURN_EXCHANGE_SALES]
+                     Tally.RETURN_EXCHANGES, Tally.RETURN_EXCHANGE_SALES, Tally.OFFER_DISCOUNT]
 """What :meth:`Simulation._purchases` counts per plan, in the order it stacks them."""
 
 
@@ -135,9 +135,19 @@ class Simulation:
         self.segment_hazard = world.segments.weekly_churn_hazard.astype(np.float32)
         b, e = self.behaviour, self.economics
         # Largest journey chance a person can have (reminders and an offer at their maximum).
+        # Offer response by person (offer_response_intent_elasticity): None when everyone
+        # responds alike, so the key tables' (1 + offer_uplift) stands and nothing changes.
+        self.offer_factor: NDArray[np.float32] | None = None
+        offer_factor: NDArray[np.float64] | float = 1.0 + e.offer_uplift
+        if e.offer_response_intent_elasticity > 0 and e.offer_uplift > 0:
+            response = 1.0 + e.offer_uplift * np.power(
+                np.maximum(world.people.propensity.astype(np.float64), 1e-6),
+                -e.offer_response_intent_elasticity)
+            offer_factor = response
+            self.offer_factor = (response / (1.0 + e.offer_uplift)).astype(np.float32)
         self.open_bound = (
             world.segments.intent_rate_weekly[world.people.segment] * (1.0 + b.reminder_max_uplift)
-            * (1.0 + e.offer_uplift) * _highest_propensity(world.people)
+            * offer_factor * _highest_propensity(world.people)
             * (1.0 + b.new_customer_intent_boost) * 1.0001
         ).astype(np.float32)
         self.state = PlanState.stacked(world, self.n_plans)
@@ -356,6 +366,9 @@ class Simulation:
         intent = tables["intent"][could_key] * self._propensity(could, could_key)
         if self.behaviour.new_customer_intent_boost > 0:
             intent = intent * self._new_customer_boost(week, could)
+        if self.offer_factor is not None:
+            offered = self.offered.take(could.flat)
+            intent[offered] *= self.offer_factor.take(could.person.compress(offered))
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
         journeys = could.take(opens)
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
@@ -580,18 +593,24 @@ class Simulation:
         # A return by post pays its carriage; one taken back in a store does not.
         returns_cost = (returned * behaviour.return_processing_cost
                         + (returned & ~in_store) * chan.return_carriage_cost.take(channel))
+        # The offer's discount is redeemed on every purchase in the offer week, also on those
+        # that would have happened without it.
+        discount_share = self.economics.offer_discount_share
+        offer_discount = (self.offered.take(buyers.flat) * (discount_share * net)
+                          if discount_share > 0 else np.zeros(buyers.size))
         state.flat("revenue_discounted")[buyers.flat] += ((net + exchange) * self.discount[week]
                                                           ).astype(np.float32)
         remote = ~chan.physical.take(channel)
         state.flat("remote_revenue_discounted")[buyers.flat.compress(remote)] += (
             net.compress(remote) * self.discount[week]).astype(np.float32)
-        state.flat("cost_discounted")[buyers.flat] += (returns_cost * self.discount[week]).astype(np.float32)
+        state.flat("cost_discounted")[buyers.flat] += (
+            (returns_cost + offer_discount) * self.discount[week]).astype(np.float32)
 
         customer_since = state.flat("customer_since")
         first = customer_since[buyers.flat] < 0
         self._count_many(tally, _PURCHASE_TALLIES, buyers, np.stack([
             np.ones(buyers.size), order + exchange, order * returned, net + exchange, returned,
-            returns_cost, elsewhere, friction, first, in_store, exchanged, exchange]))
+            returns_cost, elsewhere, friction, first, in_store, exchanged, exchange, offer_discount]))
 
         experience = self.experience
         experience[buyers.flat] += behaviour.purchase_satisfaction_gain

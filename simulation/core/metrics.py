@@ -250,7 +250,8 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
             w[:, Tally.SATISFACTION_SUM], active, out=np.full(horizon, np.nan), where=active > 0
         )
         del data["satisfaction_sum"]
-        marketing = (w[:, Tally.REACH_COST] + w[:, Tally.CONTACT_COST] + w[:, Tally.OFFER_COST]) * scale
+        marketing = (w[:, Tally.REACH_COST] + w[:, Tally.CONTACT_COST] + w[:, Tally.OFFER_COST]
+                     + w[:, Tally.OFFER_DISCOUNT]) * scale
         data["marketing_cost"] = marketing
         orders, revenue = run.channel_weekly[s, :, 0], run.channel_weekly[s, :, 1]
         for c, name in enumerate(names):

@@ -446,6 +446,23 @@ class Economics(FrozenModel):
         meaning="rise in the chance of a journey that week for a person who responds to offers",
         source="McKinsey 2021: personalization lifts revenue 5-25%",
     )
+    offer_response_intent_elasticity: float = param(
+        0.0, ge=0, le=3, unit="elasticity", step=0.1,
+        meaning="how much less an offer moves people who shop often anyway: a person of "
+        "propensity p gets the uplift offer_uplift x p^(-elasticity) (0 = everyone responds "
+        "alike, so ranking by purchase chance is ranking by response; above 1 the offer's "
+        "extra purchases fall with intent)",
+        source="assumption, range 0-2: Ascarza 2018 (JMR) found the customers most at risk "
+        "are not those who respond most to a retention offer; no effect size transfers",
+    )
+    offer_discount_share: float = param(
+        0.0, ge=0, le=0.9, unit="share of order value", step=0.01,
+        meaning="discount an offered person redeems on a purchase in the week of the offer, "
+        "charged on every such purchase, including those that would have happened anyway "
+        "(on top of offer_cost per offer sent)",
+        source="assumption, range 0-0.3: typical coupon depths of 5-30% off; 0 keeps the "
+        "discount inside offer_cost as before",
+    )
     network_fulfilment_cost: float = param(
         3.0, ge=0, le=1000, unit="currency/order", step=0.5,
         meaning="extra cost of an order served from another location's stock (ship-from-store "

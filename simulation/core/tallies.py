@@ -54,6 +54,7 @@ class Tally(IntEnum):
     STORE_RETURNS_OF_REMOTE = 43
     RETURN_EXCHANGES = 44
     RETURN_EXCHANGE_SALES = 45
+    OFFER_DISCOUNT = 46
 
 
 class LossCause(StrEnum):

@@ -125,8 +125,10 @@ class WeeklyDraw:
         return self._chosen
 
 
-def bernoulli_positions(streams: RandomStreams, week: int, n: int, p: float) -> NDArray[np.int64]:
-    """Sorted positions in ``range(n)`` of independent Bernoulli(``p``) successes."""
+def bernoulli_positions(streams: RandomStreams, week: int, n: int, p: float, *,
+                        kind: Draw = Draw.TARGETING, step: int = 0) -> NDArray[np.int64]:
+    """Sorted positions in ``range(n)`` of independent Bernoulli(``p``) successes (hashed
+    uniforms of ``(kind, week, step, gap number)``)."""
     if p <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
     if p >= 1:
@@ -135,7 +137,7 @@ def bernoulli_positions(streams: RandomStreams, week: int, n: int, p: float) -> 
     parts, position, drawn = [], -1, 0
     while position < n:
         size = int(expected + 6 * np.sqrt(expected) + 16)
-        u = streams.uniform(Draw.TARGETING, week, 0, np.arange(drawn, drawn + size))
+        u = streams.uniform(kind, week, step, np.arange(drawn, drawn + size))
         # A gap longer than the population ends the draw; capping first keeps tiny p finite.
         with np.errstate(over="ignore", divide="ignore"):
             gaps = np.minimum(np.floor(np.log1p(-u) / np.log1p(-p)), n).astype(np.int64) + 1

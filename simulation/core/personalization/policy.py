@@ -64,8 +64,23 @@ from simulation.core.personalization.models import (
 )
 from simulation.core.personalization.quality import roc_auc, top_decile_precision
 from simulation.core.personalization.report import DataRegime, RoundRecord, report_frame
+from simulation.core.personalization.uplift import (
+    EXPLORE_SHARE,
+    STEP_ARM,
+    STEP_EXPLORE,
+    STEP_HOLDOUT,
+    ExperimentWeek,
+    qini_coefficient,
+    transformed_label,
+)
 from simulation.core.random_streams import Draw
-from simulation.core.targeting import TargetingContext, WeeklyDraw, WeekPurchases, random_recipients
+from simulation.core.targeting import (
+    TargetingContext,
+    WeeklyDraw,
+    WeekPurchases,
+    bernoulli_positions,
+    random_recipients,
+)
 
 if TYPE_CHECKING:
     from simulation.core.state import PlanState
@@ -95,6 +110,10 @@ class TargetingMode(StrEnum):
     """Top-scored people by the data the plan's ``identity`` level allows."""
     RANDOM = "random"
     """Random eligible people; the models are still trained and measured, never used."""
+    UPLIFT = "uplift"
+    """Top people by predicted uplift (:mod:`~simulation.core.personalization.uplift`): a share
+    of each week's offers is a randomised experiment, and a class-transformation model trained
+    on it ranks the rest."""
 
 
 @dataclass
@@ -122,6 +141,8 @@ class _PlanTargeting:
     offered: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     rounds: list[RoundRecord] = field(default_factory=list)
     next_round_week: int = 0
+    experiment: list[ExperimentWeek] = field(default_factory=list)
+    """Uplift mode: the randomised offer experiment's weeks since the last round."""
 
 
 class PersonalizedTargeting:
@@ -162,11 +183,20 @@ class PersonalizedTargeting:
         plan = self._plan(context.plan, context.state)
         if context.week >= plan.next_round_week:
             self._start_round(plan, context)
+        explored = np.zeros(0, dtype=np.int64)
+        if self.mode is TargetingMode.UPLIFT:
+            explored = self._explore(plan, context)
         if plan.candidates is None or self.mode is TargetingMode.RANDOM:
             plan.offered = random_recipients(context, self._draw)
         else:
             available = plan.candidates[context.is_eligible(plan.candidates)]
-            plan.offered = available[:context.budget]
+            if explored.size or plan.experiment:
+                in_experiment = np.isin(available, plan.experiment[-1].people) if plan.experiment \
+                    else np.zeros(available.size, dtype=bool)
+                available = available[~in_experiment]
+            plan.offered = available[:max(context.budget - explored.size, 0)]
+        if explored.size:
+            plan.offered = np.union1d(plan.offered[~np.isin(plan.offered, explored)], explored)
         plan.rounds[-1].offers += plan.offered.size
         return plan.offered
 
@@ -176,11 +206,24 @@ class PersonalizedTargeting:
         self._bind(week, None)
         plan = self._plan(plan_index, state)
         plan.history.record(purchases, week)
+        if plan.experiment and plan.experiment[-1].week == week and plan.experiment[-1].people.size:
+            rows = plan.experiment[-1]
+            bought = np.zeros(rows.people.size, dtype=np.uint8)
+            pos = np.searchsorted(rows.people, purchases.person)
+            hit = (pos < rows.people.size) & (rows.people[np.minimum(pos, rows.people.size - 1)]
+                                               == purchases.person)
+            np.bitwise_or.at(bought, pos[hit], np.left_shift(1, purchases.channel[hit]).astype(np.uint8))
+            rows.bought = bought
         if plan.offered.size and purchases.person.size:
             hit = purchases.offered
             current = plan.rounds[-1]
             current.offer_purchases += int(np.count_nonzero(hit))
             current.offer_net_value += float(purchases.net_value[hit].sum())
+            if self._world is not None:
+                share = incremental_share(self._world, purchases.person[hit])
+                if share is not None:
+                    current.offer_incremental += float(share.sum())
+                    current.offer_incremental_value += float((share * purchases.net_value[hit]).sum())
         plan.offered = plan.offered[:0]
 
     # Rounds -----------------------------------------------------------------------------
@@ -266,6 +309,7 @@ class PersonalizedTargeting:
                 )
         need_unified, need_siloed = is_linked.any(), not is_linked.all()
         if (need_unified and unified is None) or (need_siloed and siloed is None):
+            plan.experiment = []
             return None  # too little data this round: random offers until the next one
         current.regime = (DataRegime.BLEND if need_unified and need_siloed
                           else DataRegime.UNIFIED if need_unified else DataRegime.SILOED)
@@ -292,7 +336,94 @@ class PersonalizedTargeting:
             current.base_rate = float(labels.mean())
             current.auc = roc_auc(labels, score)
             current.top_decile_precision = top_decile_precision(labels, score, tie)
+        if self.mode is TargetingMode.UPLIFT:
+            scorers = self._fit_uplift(plan, context, current, unified, siloed)
+            plan.experiment = []
+            if scorers is None:
+                return None
+            unified, siloed = scorers
         return self._rank(plan, unified, siloed, context, current)
+
+    # Uplift -----------------------------------------------------------------------------
+
+    def _explore(self, plan: _PlanTargeting, context: TargetingContext) -> NDArray[np.int64]:
+        """This week's experiment: random eligible people, half offered (returned), half not;
+        their features as the plan's data shows them now are kept for the next round."""
+        world, week = context.world, context.week
+        rate = min(1.0, 2.0 * EXPLORE_SHARE * context.offer_share)
+        people = bernoulli_positions(context.streams, week, world.n_people, rate, kind=Draw.MODEL,
+                                     step=STEP_EXPLORE)
+        people = people[context.is_eligible(people)]
+        treated = context.streams.uniform(Draw.MODEL, week, STEP_ARM, people) < 0.5
+        later = min(plan.next_round_week, world.scenario.market.horizon_weeks - 1)
+        levels = (context.identity, float(world.effective_levels(later)[context.plan, _IDENTITY]))
+        state, history = context.state, plan.history
+        plan.experiment.append(ExperimentWeek(
+            week=week, people=people, treated=treated,
+            unified=unified_features(state, history, people, week) if max(levels) > 0 else None,
+            records=channel_records(state, history, people, week) if min(levels) < 1 else None,
+        ))
+        return people[treated]  # type: ignore[no-any-return]
+
+    def _fit_uplift(self, plan: _PlanTargeting, context: TargetingContext, current: RoundRecord,
+                    purchase_unified: LinearScorer | None, purchase_siloed: LinearScorer | None
+                    ) -> tuple[LinearScorer | None, LinearScorer | None] | None:
+        """Class-transformation models on the experiment since the last round (70% of rows),
+        and the Qini coefficients of uplift and purchase scores on the other 30%."""
+        weeks = [w for w in plan.experiment if w.bought.size == w.people.size and w.people.size]
+        if not weeks:
+            return None
+        streams, seed = context.streams, context.streams.seed_for(Draw.MODEL)
+        people = np.concatenate([w.people for w in weeks])
+        treated = np.concatenate([w.treated for w in weeks])
+        bits = np.concatenate([w.bought for w in weeks])
+        z = transformed_label(bits > 0, treated)
+        holdout = streams.uniform(Draw.MODEL, context.week, STEP_HOLDOUT, people) < TEST_SHARE
+        is_linked = linked(streams, people, context.identity)
+        n_features = next((w.unified.shape[1] for w in weeks if w.unified is not None), 0)
+        unified_x = np.zeros((people.size, n_features), dtype=np.float32)
+        has_unified = np.zeros(people.size, dtype=bool)
+        parts: list[ChannelRecords] = []
+        start = 0
+        for w in weeks:
+            block = slice(start, start + w.people.size)
+            if w.unified is not None:
+                unified_x[block], has_unified[block] = w.unified, True
+            if w.records is not None:
+                parts.append(ChannelRecords(design=w.records.design, person_pos=w.records.person_pos + start,
+                                            channel=w.records.channel))
+            start += w.people.size
+        records = (ChannelRecords(design=np.concatenate([r.design for r in parts]),
+                                  person_pos=np.concatenate([r.person_pos for r in parts]),
+                                  channel=np.concatenate([r.channel for r in parts]))
+                   if parts else None)
+        if records is not None:
+            # Siloed rows: people not linked now; each channel sees only its own purchases.
+            keep = ~is_linked[records.person_pos]
+            records = ChannelRecords(design=records.design[keep], person_pos=records.person_pos[keep],
+                                     channel=records.channel[keep])
+        unified: LinearScorer | None = None
+        siloed: LinearScorer | None = None
+        rows = ~holdout & is_linked & has_unified
+        if rows.any() and fittable(z[rows]):
+            unified = LinearScorer.of(unified_model(seed).fit(unified_x[rows], z[rows]))
+        if records is not None and records.person_pos.size:
+            bought_here = ((bits[records.person_pos] >> records.channel.astype(np.uint8)) & 1) > 0
+            z_here = transformed_label(bought_here, treated[records.person_pos])
+            train = ~holdout[records.person_pos]
+            if fittable(z_here[train]):
+                siloed = LinearScorer.of(siloed_model(seed).fit(records.design[train], z_here[train]))
+        if (context.identity > 0 and unified is None) or (context.identity < 1 and siloed is None):
+            return None
+        test = np.flatnonzero(holdout)
+        tie = streams.uniform(Draw.TARGETING, context.week, 2, people[test])
+        bought = bits[test] > 0
+        for name, scorers in (("qini", (unified, siloed)),
+                              ("qini_purchase", (purchase_unified, purchase_siloed))):
+            score = _person_scores(scorers, unified_x, has_unified & is_linked, records, test)
+            setattr(current, name, qini_coefficient(score, bought, treated[test], tie))
+        current.experiment_people = int(people.size)
+        return unified, siloed
 
     def _rank(self, plan: _PlanTargeting, unified: LinearScorer | None, siloed: LinearScorer | None,
               context: TargetingContext, current: RoundRecord) -> NDArray[np.int64]:
@@ -338,6 +469,38 @@ class PersonalizedTargeting:
     def report(self) -> pd.DataFrame:
         """One row per plan and round; see :func:`report_frame`."""
         return report_frame(self._world, {s: plan.rounds for s, plan in self._plans.items()})
+
+
+def _person_scores(scorers: tuple[LinearScorer | None, LinearScorer | None],
+                   unified_x: NDArray[np.float32], use_unified: NDArray[np.bool_],
+                   records: ChannelRecords | None, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Logit per row of ``rows``: the unified scorer's where the row is linked, else the best of
+    the channel scorer over the channels that know the person (-inf if none or no scorer)."""
+    unified, siloed = scorers
+    score = np.full(rows.size, -np.inf)
+    linked_rows = use_unified[rows]
+    if unified is not None and linked_rows.any():
+        score[linked_rows] = unified.logit(unified_x[rows[linked_rows]])
+    if siloed is not None and records is not None and records.person_pos.size:
+        position = np.full(use_unified.size, -1, dtype=np.int64)
+        position[rows] = np.arange(rows.size)
+        at = position[records.person_pos]
+        keep = (at >= 0) & ~linked_rows[np.maximum(at, 0)]
+        np.maximum.at(score, at[keep], siloed.logit(records.design[keep]))
+    return score
+
+
+def incremental_share(world: World, person: NDArray[np.int64]) -> NDArray[np.float64] | None:
+    """Share of offered people's purchases the offer caused, per purchase, when offer response
+    differs by person (``offer_response_intent_elasticity`` > 0); None when it is the same
+    uplift / (1 + uplift) for everyone (the report applies it)."""
+    economics = world.scenario.economics
+    k = economics.offer_response_intent_elasticity
+    if k <= 0 or economics.offer_uplift <= 0:
+        return None
+    propensity = np.maximum(world.people.propensity[person].astype(np.float64), 1e-6)
+    uplift = economics.offer_uplift * propensity ** -k
+    return uplift / (1.0 + uplift)  # type: ignore[no-any-return]
 
 
 __all__ = ["CANDIDATE_MULTIPLE", "SAMPLE_MAX", "SCORE_CHUNK", "TEST_SHARE", "PersonalizedTargeting",

@@ -51,11 +51,21 @@ class RoundRecord:
     offers: int = 0
     offer_purchases: int = 0
     offer_net_value: float = 0.0
+    offer_incremental: float = 0.0
+    """Expected purchases the offers caused, summed per purchase; used when offer response
+    differs by person (``offer_response_intent_elasticity`` > 0)."""
+    offer_incremental_value: float = 0.0
+    qini: float = float("nan")
+    """Qini coefficient of the ranking used (uplift mode) on the held-out experiment."""
+    qini_purchase: float = float("nan")
+    """Qini coefficient of the purchase-probability ranking on the same held-out people."""
+    experiment_people: int = 0
 
 
 REPORT_COLUMNS = (
     "strategy", "round", "week", "weeks", "identity", "linked_share", "regime", "train_people",
-    "test_people", "base_rate", "auc", "top_decile_precision", "top_decile_lift", "offers",
+    "test_people", "base_rate", "auc", "top_decile_precision", "top_decile_lift", "qini",
+    "qini_purchase", "experiment_people", "offers",
     "offer_purchases", "incremental_purchases", "incremental_revenue", "incremental_margin",
     "offer_cost", "incremental_contribution", "incremental_margin_per_offer",
 )
@@ -88,7 +98,9 @@ def report_frame(world: World | None, rounds_by_plan: dict[int, list[RoundRecord
         rounds = rounds_by_plan[s]
         for i, r in enumerate(rounds):
             end = rounds[i + 1].week if i + 1 < len(rounds) else horizon
-            incremental_revenue = r.offer_net_value * share
+            per_person = economics.offer_response_intent_elasticity > 0 and economics.offer_uplift > 0
+            incremental_revenue = r.offer_incremental_value if per_person else r.offer_net_value * share
+            incremental_purchases = r.offer_incremental if per_person else r.offer_purchases * share
             cost = r.offers * economics.offer_cost
             rows.append({
                 "strategy": world.plan_names[s], "round": r.index, "week": r.week,
@@ -99,7 +111,9 @@ def report_frame(world: World | None, rounds_by_plan: dict[int, list[RoundRecord
                 "top_decile_lift": r.top_decile_precision / r.base_rate
                 if r.base_rate > 0 else float("nan"),
                 "offers": r.offers, "offer_purchases": r.offer_purchases,
-                "incremental_purchases": r.offer_purchases * share,
+                "qini": r.qini, "qini_purchase": r.qini_purchase,
+                "experiment_people": r.experiment_people,
+                "incremental_purchases": incremental_purchases,
                 "incremental_revenue": incremental_revenue, "offer_cost": cost,
             })
     return price_report(pd.DataFrame(rows), scenario)
@@ -139,6 +153,8 @@ def personalization_summary(report: pd.DataFrame, kpis: pd.DataFrame | None = No
     out = pd.DataFrame({
         "auc": trained.groupby("strategy", sort=False)["auc"].mean(),
         "top_decile_precision": trained.groupby("strategy", sort=False)["top_decile_precision"].mean(),
+        "qini": trained.groupby("strategy", sort=False)["qini"].mean(),
+        "qini_purchase": trained.groupby("strategy", sort=False)["qini_purchase"].mean(),
         "offers": grouped["offers"].sum(),
         "incremental_purchases": grouped["incremental_purchases"].sum(),
         "incremental_revenue": grouped["incremental_revenue"].sum(),
