@@ -38,8 +38,11 @@ def data_silos_data(results: Results) -> pd.DataFrame:
 def data_silos_figure(results: Results) -> go.Figure:
     """What data silos cost: how well each plan's offer model ranks buyers, and what offers earn.
 
-    Top: held-out AUC by training week per plan. Below it: incremental margin from offers, net
-    of what the offers cost (currency). A placeholder when the scenario makes no targeted offers.
+    Top: held-out AUC by training week per plan. Middle, when offers were ranked by uplift: the
+    Qini coefficient of the uplift ranking and of the purchase ranking on the held-out offer
+    experiment (share of the best possible incremental purchases captured). Bottom: incremental
+    margin from offers, net of what the offers cost (currency). A placeholder when the scenario
+    makes no targeted offers.
     """
     title = "What data silos cost"
     report = results.extras.get("personalization")
@@ -47,11 +50,16 @@ def data_silos_figure(results: Results) -> go.Figure:
         return _empty(title, "No targeted offers in this scenario (offer budget is 0).")
     trained = report[report["regime"] != "none"]
     summary = personalization_summary(report, results.kpis)
+    has_qini = bool(summary["qini"].notna().any())
+    margin_row = 3 if has_qini else 2
     # Stacked, not side by side: two columns of titles collided on a phone.
+    titles = ["How well the model ranks who will buy (AUC: 0.5 = chance, 1 = perfect)"]
+    if has_qini:
+        titles.append("How well offers find the people they move (Qini: 0 = random order)")
+    titles.append("Extra margin from offers, after their cost")
     fig = make_subplots(
-        rows=2, cols=1, row_heights=[0.6, 0.4], vertical_spacing=0.2,
-        subplot_titles=("How well the model ranks who will buy (AUC: 0.5 = chance, 1 = perfect)",
-                        "Extra margin from offers, after their cost"),
+        rows=margin_row, cols=1, vertical_spacing=0.2 if not has_qini else 0.12,
+        row_heights=[0.6, 0.4] if not has_qini else [0.4, 0.3, 0.3], subplot_titles=titles,
     )
     for strategy in summary.index:
         rows = trained[trained["strategy"] == strategy]
@@ -63,6 +71,16 @@ def data_silos_figure(results: Results) -> go.Figure:
             hovertemplate="week %{x}: AUC %{y:.3f}<br>%{customdata[0]} data, "
                           "%{customdata[1]:.0%} of records linked<extra></extra>",
         ), row=1, col=1)
+        if has_qini:
+            fig.add_trace(go.Bar(
+                y=[f"{theme.plan_label(strategy)}: by uplift",
+                   f"{theme.plan_label(strategy)}: by purchase chance"],
+                x=[summary.loc[strategy, "qini"], summary.loc[strategy, "qini_purchase"]],
+                orientation="h", marker_color=colour, showlegend=False,
+                marker_pattern_shape=["", "/"],
+                hovertemplate="%{y}: Qini %{x:.4f} extra purchases per person over random order"
+                              "<extra></extra>",
+            ), row=2, col=1)
         fig.add_trace(go.Bar(
             y=[theme.plan_label(strategy)], x=[summary.loc[strategy, "incremental_contribution"]],
             orientation="h", marker_color=colour, showlegend=False,
@@ -70,15 +88,18 @@ def data_silos_figure(results: Results) -> go.Figure:
                          summary.loc[strategy, "incremental_margin_per_offer"]]],
             hovertemplate="margin %{customdata[0]:,.0f} - offer cost %{customdata[1]:,.0f}"
                           "<br>= %{x:,.0f}<br>%{customdata[2]:.2f} margin per offer<extra></extra>",
-        ), row=2, col=1)
+        ), row=margin_row, col=1)
     fig.add_hline(y=0.5, line_dash="dot", line_color=theme.NEUTRAL_COLOUR, row=1, col=1,
                   annotation_text="chance", annotation_position="bottom right")
     fig.update_xaxes(title_text="training week", row=1, col=1)
     fig.update_yaxes(title_text="AUC", row=1, col=1)
-    fig.update_xaxes(title_text=results.scenario.market.currency, row=2, col=1)
-    fig.update_yaxes(autorange="reversed", row=2, col=1)
+    if has_qini:
+        fig.update_xaxes(title_text="Qini coefficient", row=2, col=1)
+        fig.update_yaxes(autorange="reversed", row=2, col=1)
+    fig.update_xaxes(title_text=results.scenario.market.currency, row=margin_row, col=1)
+    fig.update_yaxes(autorange="reversed", row=margin_row, col=1)
     fig.update_annotations(font_size=13)
-    return _finish(fig, title, height=640)
+    return _finish(fig, title, height=820 if has_qini else 640)
 
 
 def segments_data(results: Results) -> pd.DataFrame:

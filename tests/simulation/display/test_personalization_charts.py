@@ -54,3 +54,23 @@ def test_segment_change_is_zero_for_the_baseline_and_a_baseline_chart_says_so(sm
     assert (base.filter(like="_change") == 0).all().all()
     fig = charts.segment_change_figure(small_results, str(small_results.kpis.index[0]))
     assert not fig.data
+
+
+def test_silo_chart_sets_qini_of_both_rankings_beside_auc_when_offers_follow_uplift(small_scenario):
+    from simulation import simulate
+    from simulation.core.personalization import PersonalizedTargeting, TargetingMode, personalization_summary
+
+    results = simulate(small_scenario, targeting=PersonalizedTargeting(mode=TargetingMode.UPLIFT))
+    summary = personalization_summary(results.extras["personalization"])
+    bars = [t for t in charts.data_silos_figure(results).data
+            if isinstance(t, go.Bar) and t.xaxis == "x2"]
+    assert len(bars) == len(results.kpis.index)
+    for bar, strategy in zip(bars, results.kpis.index, strict=True):
+        assert list(bar.x) == pytest.approx([summary.loc[strategy, "qini"],
+                                             summary.loc[strategy, "qini_purchase"]], nan_ok=True)
+    assert any("Qini" in a.text for a in charts.data_silos_figure(results).layout.annotations)
+
+
+def test_silo_chart_has_no_qini_row_when_offers_follow_purchase_chance(small_results):
+    fig = charts.data_silos_figure(small_results)
+    assert not any("Qini" in a.text for a in fig.layout.annotations)
