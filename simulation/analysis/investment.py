@@ -43,6 +43,7 @@ from simulation.analysis.runs import (
     run_plan_tasks,
 )
 from simulation.core.random_streams import RandomStreams
+from simulation.core.recognition import GATED_BY_IDENTITY
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 from simulation.core.valuation import one_off_cost_schedule
 from simulation.core.world import build_world
@@ -287,6 +288,8 @@ def best_plan_under_budget(
                 npv[named[str(label)]] = float(value)
                 step_of[named[str(label)]] = step
 
+    identity = list(Capability).index(Capability.IDENTITY)
+    gated = [list(Capability).index(c) for c in GATED_BY_IDENTITY]
     zero: PlanLevels = (0.0,) * len(Capability)
     singles = [tuple(x if j == i else 0.0 for j in range(len(Capability)))
                for i in range(len(Capability)) for x in grid if x > 0]
@@ -297,6 +300,11 @@ def best_plan_under_budget(
     for round_number in range(1, max_rounds + 1):
         moves = [tuple(x if j == i else current[j] for j in range(len(Capability)))
                  for i in range(len(Capability)) for x in grid if x != current[i]]
+        # Identity gates context and service (docs/MODEL.md "Identity as the gate"): neither may
+        # pay alone, so one-at-a-time moves could stop short of a pair that pays together.
+        moves += [tuple(x if j == identity else y if j == i else current[j] for j in range(len(Capability)))
+                  for i in gated for x in grid for y in grid
+                  if x != current[identity] and y != current[i]]
         moves = [p for p in moves if cost_of(p) <= budget + tolerance]
         evaluate(moves, f"round {round_number}")
         best_move = max(moves, key=lambda p: npv[p], default=current)

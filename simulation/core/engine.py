@@ -49,6 +49,7 @@ from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, walk_journeys
 from simulation.core.keys import ContactKeys, KeyLayout
 from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
+from simulation.core.recognition import recognised_share, recognition_draw
 from simulation.core.state import Cohort, PlanState, ProgressCallback, RunOutput
 from simulation.core.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.core.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
@@ -150,6 +151,8 @@ class Simulation:
             * offer_factor * _highest_propensity(world.people)
             * (1.0 + b.new_customer_intent_boost) * 1.0001
         ).astype(np.float32)
+        # Each person's fixed recognition draw (identity as the gate, recognition.py).
+        self.recognition_u = recognition_draw(streams, np.arange(self.n_people))
         self.state = PlanState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
         self.keys = ContactKeys(self.layout, self.n_people)
@@ -493,10 +496,12 @@ class Simulation:
         known = tables["known"]
         n_eligible = self.layout.per_plan(per_key, known)
         chosen = []
+        shares = self._recognised_shares(levels)
         for s in range(self.n_plans):
             plan_keys = self.keys.key[s]
             context = TargetingContext(
                 week=week, plan=s, identity=float(levels[s, _CAP[Capability.IDENTITY]]),
+                recognised=float(shares[s]),
                 offer_share=self.economics.offers_per_week_share, n_eligible=int(n_eligible[s]),
                 is_eligible=functools.partial(_eligible_among, known, plan_keys),
                 list_eligible=functools.partial(_all_eligible, known, plan_keys),
@@ -504,6 +509,18 @@ class Simulation:
             )
             chosen.append(s * n + np.asarray(self.targeting.select(context), dtype=np.int64))
         return Cohort.of(np.concatenate(chosen), n)
+
+    def _recognised_shares(self, levels: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(P,) share of people each plan recognises across channels this week: r0 + (1 - r0) x
+        identity, exactly 1 at identity 1 (so a fully integrated plan gates nobody out)."""
+        identity = levels[:, _CAP[Capability.IDENTITY]]
+        share = recognised_share(self.behaviour.recognised_without_identity, identity)
+        return np.where(identity >= 1.0, 1.0, share)
+
+    def _recognised(self, levels: NDArray[np.float64], who: Cohort) -> NDArray[np.bool_]:
+        """Whether each (plan, person) of ``who`` is recognised across channels this week."""
+        shares = self._recognised_shares(levels)
+        return self.recognition_u.take(who.person) < shares.take(who.plan)  # type: ignore[no-any-return]
 
     def _largest_hazard(self) -> float:
         """An upper bound on every customer's churn hazard this week.
@@ -539,7 +556,7 @@ class Simulation:
         state and tallies.
         """
         walk = walk_journeys(self.world, self.paths, self.streams, week, journeys.person, journeys.plan,
-                             levels)
+                             levels, self._recognised(levels, journeys))
         self._count_many(tally, _TOUCHPOINT_TALLIES, journeys, walk.events)
         satisfaction_loss = walk.satisfaction_loss
         hurt = journeys.flat.compress(satisfaction_loss > 0)
@@ -585,7 +602,7 @@ class Simulation:
         )
         friction = elsewhere & (
             uniform[4]
-            >= levels[plan, _CAP[Capability.SERVICE]]
+            >= levels[plan, _CAP[Capability.SERVICE]] * self._recognised(levels, buyers)
         )
         net = np.where(returned, 0.0, order)
         in_store, exchanged, exchange = self._return_exchanges(week, buyers, channel, order, elsewhere,

@@ -114,7 +114,8 @@ class WalkedJourneys:
 
 def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, week: int,
                   person: NDArray[np.int64], plan: NDArray[np.int64],
-                  levels: NDArray[np.float64]) -> WalkedJourneys:
+                  levels: NDArray[np.float64],
+                  recognised: NDArray[np.bool_] | None = None) -> WalkedJourneys:
     """Walk the journeys of ``person`` under plan ``plan`` in ``week``.
 
     Parameters
@@ -131,6 +132,11 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     levels:
         (P, K) capability levels in force this week (:meth:`World.effective_levels`), in
         :class:`~simulation.core.scenario.Capability` order.
+    recognised:
+        (J,) whether the journey's person is recognised across channels
+        (:mod:`simulation.core.recognition`); context carry-over and the returns-policy uplift
+        act only on them. None =
+        everyone recognised.
 
     Returns
     -------
@@ -164,20 +170,27 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
 
     # Events at each touchpoint, as if the journey were still open there.
     kept = behaviour.siloed_context_kept
-    keep_context = kept + (1.0 - kept) * levels[:, _CAP[Capability.CONTEXT]]
+    context = levels[:, _CAP[Capability.CONTEXT]].take(plan)
+    if recognised is not None:
+        context = context * recognised
+    keep_context = kept + (1.0 - kept) * context
     conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
     pooled = levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
-    # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016); with
-    # one channel there is no other channel to return in.
+    # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016), for
+    # the people whose returns another channel can accept (recognised); with one channel there
+    # is no other channel to return in.
     uplift = behaviour.returns_policy_uplift if n_channels > 1 else 0.0
-    policy = 1.0 + uplift * levels[:, _CAP[Capability.SERVICE]]
-    lost = switch & (u[Draw.KEEP_CONTEXT] >= keep_context.take(plan))
+    service = levels[:, _CAP[Capability.SERVICE]].take(plan)
+    if recognised is not None:
+        service = service * recognised
+    policy = 1.0 + uplift * service
+    lost = switch & (u[Draw.KEEP_CONTEXT] >= keep_context)
     gives_up = lost & (u[Draw.RESTART] < behaviour.lost_context_abandon_share)
     conflict_chance_met = switch & ~gives_up
     meets = conflict_chance_met & (u[Draw.CONFLICT] < conflict_chance.take(plan))
     walks = meets & (u[Draw.CONFLICT_WALKAWAY] < segs.conflict_sensitivity.take(seg))
     # Starting over after lost context spends the touchpoint on finding the way back.
-    decide = ~(lost | walks) & (u[Draw.BUY] < chan.conversion.take(channel) * policy.take(plan))
+    decide = ~(lost | walks) & (u[Draw.BUY] < chan.conversion.take(channel) * policy)
     own = chan.stock_availability.take(channel)
     in_stock_draw = u[Draw.IN_STOCK]
     bought = decide & (in_stock_draw < own + (1.0 - own) * pooled.take(plan))

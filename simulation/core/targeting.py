@@ -56,6 +56,9 @@ class TargetingContext:
         Current week and the plan's index in ``world.plan_names``.
     identity:
         Effective ``identity`` level this week (0 = siloed data, 1 = unified).
+    recognised:
+        Share of people recognised across channels this week, r0 + (1 - r0) x identity
+        (:mod:`simulation.core.recognition`): the models link these people's records.
     offer_share:
         Share of the eligible people the weekly budget pays for.
     n_eligible:
@@ -71,6 +74,7 @@ class TargetingContext:
     week: int
     plan: int
     identity: float
+    recognised: float
     offer_share: float
     n_eligible: int
     is_eligible: Callable[[NDArray[np.int64]], NDArray[np.bool_]]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.core.random_streams import Draw
+from simulation.core.recognition import RECOGNITION_STEP, recognised
 from simulation.core.targeting import WeekPurchases
 from simulation.core.world import CHANNELS_IN_MASK
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 RECENCY_SCALE_WEEKS = 13.0
 """Recency features are exp(-weeks since the last purchase / this scale), 0 if never."""
 
-STEP_SAMPLE, STEP_TEST, STEP_LINK = 1, 2, 3
+STEP_SAMPLE, STEP_TEST, STEP_LINK = 1, 2, RECOGNITION_STEP
 """Steps of the hashed ``Draw.MODEL`` uniforms: a round's sample, its held-out part, and
 each person's fixed linking draw (week 0)."""
 
@@ -175,17 +175,15 @@ def channel_records(state: PlanState, history: PurchaseHistory, people: NDArray[
     return ChannelRecords(design=design, person_pos=person_pos.astype(np.int64), channel=channel)
 
 
-def linked(streams: RandomStreams, people: NDArray[np.int64], identity: float) -> NDArray[np.bool_]:
-    """Whether each person's records are linked across channels at this ``identity`` level.
+def linked(streams: RandomStreams, people: NDArray[np.int64], share: float) -> NDArray[np.bool_]:
+    """Whether each person's records are linked across channels when a ``share`` of people is
+    recognised (:func:`simulation.core.recognition.recognised`: the engine's gate and the
+    models link the same people).
 
-    A fixed hashed draw per person below the level: the linked share is ``identity`` in
-    expectation, and a higher level links a superset of the people a lower one links.
+    A fixed hashed draw per person below the share: the linked share is ``share`` in
+    expectation, and a higher share links a superset of the people a lower one links.
     """
-    if identity <= 0.0:
-        return np.zeros(people.size, dtype=bool)
-    if identity >= 1.0:
-        return np.ones(people.size, dtype=bool)
-    return streams.uniform(Draw.MODEL, 0, STEP_LINK, people) < identity  # type: ignore[no-any-return]
+    return recognised(streams, people, share)
 
 
 def subset_records(records: ChannelRecords, positions: NDArray[np.int64], n_people: int) -> ChannelRecords:

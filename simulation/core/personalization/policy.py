@@ -74,6 +74,7 @@ from simulation.core.personalization.uplift import (
     transformed_label,
 )
 from simulation.core.random_streams import Draw
+from simulation.core.recognition import recognised_share
 from simulation.core.targeting import (
     TargetingContext,
     WeeklyDraw,
@@ -268,7 +269,7 @@ class PersonalizedTargeting:
         eligible, week, world = context.eligible, context.week, context.world
         if plan.next_round_week >= world.scenario.market.horizon_weeks:
             return None
-        identity = float(world.effective_levels(plan.next_round_week)[context.plan, _IDENTITY])
+        identity = _recognised_at(world, plan.next_round_week, context.plan)
         rate = min(1.0, self.sample_max / max(eligible.size, 1))
         people = eligible[context.streams.uniform(Draw.MODEL, week, STEP_SAMPLE, eligible) < rate]
         test = context.streams.uniform(Draw.MODEL, week, STEP_TEST, people) < TEST_SHARE
@@ -288,7 +289,7 @@ class PersonalizedTargeting:
         state, streams = context.state, context.streams
         seed = streams.seed_for(Draw.MODEL)
         bought = state.last_purchase_week[sample.people] >= sample.week
-        is_linked = linked(streams, sample.people, context.identity)
+        is_linked = linked(streams, sample.people, context.recognised)
         train = ~sample.test
 
         unified: LinearScorer | None = None
@@ -356,7 +357,7 @@ class PersonalizedTargeting:
         people = people[context.is_eligible(people)]
         treated = context.streams.uniform(Draw.MODEL, week, STEP_ARM, people) < 0.5
         later = min(plan.next_round_week, world.scenario.market.horizon_weeks - 1)
-        levels = (context.identity, float(world.effective_levels(later)[context.plan, _IDENTITY]))
+        levels = (context.recognised, _recognised_at(world, later, context.plan))
         state, history = context.state, plan.history
         plan.experiment.append(ExperimentWeek(
             week=week, people=people, treated=treated,
@@ -379,7 +380,7 @@ class PersonalizedTargeting:
         bits = np.concatenate([w.bought for w in weeks])
         z = transformed_label(bits > 0, treated)
         holdout = streams.uniform(Draw.MODEL, context.week, STEP_HOLDOUT, people) < TEST_SHARE
-        is_linked = linked(streams, people, context.identity)
+        is_linked = linked(streams, people, context.recognised)
         n_features = next((w.unified.shape[1] for w in weeks if w.unified is not None), 0)
         unified_x = np.zeros((people.size, n_features), dtype=np.float32)
         has_unified = np.zeros(people.size, dtype=bool)
@@ -413,7 +414,7 @@ class PersonalizedTargeting:
             train = ~holdout[records.person_pos]
             if fittable(z_here[train]):
                 siloed = LinearScorer.of(siloed_model(seed).fit(records.design[train], z_here[train]))
-        if (context.identity > 0 and unified is None) or (context.identity < 1 and siloed is None):
+        if (context.recognised > 0 and unified is None) or (context.recognised < 1 and siloed is None):
             return None
         test = np.flatnonzero(holdout)
         tie = streams.uniform(Draw.TARGETING, context.week, 2, people[test])
@@ -436,7 +437,7 @@ class PersonalizedTargeting:
         state, streams, week = context.state, context.streams, context.week
         eligible = context.eligible
         n_channels = plan.history.last_purchase_week.shape[0]
-        is_linked = linked(streams, eligible, context.identity)
+        is_linked = linked(streams, eligible, context.recognised)
         current.linked_share = float(is_linked.mean()) if eligible.size else float("nan")
         unlinked_used = state.channels_used[eligible[~is_linked]]
         known = np.array([np.count_nonzero((unlinked_used >> c) & 1) for c in range(n_channels)])
@@ -469,6 +470,12 @@ class PersonalizedTargeting:
     def report(self) -> pd.DataFrame:
         """One row per plan and round; see :func:`report_frame`."""
         return report_frame(self._world, {s: plan.rounds for s, plan in self._plans.items()})
+
+
+def _recognised_at(world: World, week: int, plan: int) -> float:
+    """Share of people recognised across channels under plan ``plan`` in ``week``."""
+    identity = float(world.effective_levels(week)[plan, _IDENTITY])
+    return float(recognised_share(world.scenario.behaviour.recognised_without_identity, identity))
 
 
 def _person_scores(scorers: tuple[LinearScorer | None, LinearScorer | None],

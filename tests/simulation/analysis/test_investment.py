@@ -41,3 +41,17 @@ def test_best_plan_fits_the_budget_and_beats_every_single_capability_plan(tiny_s
     npv = simulate_plans(tiny_scenario, singles).kpis["npv"]
     assert best.npv >= npv.max() - 1e-6
     assert (best.evaluated["one_off_cost"] <= budget).all()
+
+
+def test_best_plan_search_moves_identity_together_with_the_capabilities_it_gates(tiny_scenario: Scenario):
+    """Context and service act only on recognised people, so a pair with identity may pay where
+    neither does alone: every round also tries identity moved jointly with each of them."""
+    best = best_plan_under_budget(tiny_scenario, 1e12, grid=(0.0, 1.0), max_rounds=1,
+                                  execution=Execution(n_jobs=1))
+    evaluated = best.evaluated
+    start = evaluated[evaluated["step"].isin(["baseline", "single"])].sort_values("npv").iloc[-1]
+    round_one = evaluated[evaluated["step"] == "round 1"]
+    for gated in ("context", "service"):
+        joint = round_one[(round_one["identity"] != start["identity"])
+                          & (round_one[gated] != start[gated])]
+        assert len(joint) >= 1, gated

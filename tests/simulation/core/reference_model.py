@@ -47,6 +47,15 @@ def _draw(streams: RandomStreams, kind: Draw, week: int, step: int, person: int)
     return float(streams.uniform(kind, week, step, np.array([person]))[0])
 
 
+def recognised(world: World, streams: RandomStreams, person: int, level: np.ndarray) -> bool:
+    """Identity as the gate: recognised across channels while the person's fixed draw is below
+    r0 + (1 - r0) x identity (1 at identity 1)."""
+    identity = float(level[CAP[Capability.IDENTITY]])
+    r0 = world.scenario.behaviour.recognised_without_identity
+    share = 1.0 if identity >= 1.0 else r0 + (1.0 - r0) * identity
+    return _draw(streams, Draw.MODEL, 0, 3, person) < share
+
+
 def _hazard(world: World, person: int, p: Person) -> np.float32:
     b = world.scenario.behaviour
     gap = p.satisfaction - np.float32(b.baseline_satisfaction)
@@ -177,7 +186,8 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
     channel = int((u >= pref_cdf[seg, :-1]).sum())
     used = 1 << channel
     kept = b.siloed_context_kept
-    keep_context = kept + (1.0 - kept) * level[CAP[Capability.CONTEXT]]
+    context = level[CAP[Capability.CONTEXT]] * recognised(world, streams, i, level)
+    keep_context = kept + (1.0 - kept) * context
     conflict_chance = b.conflict_rate * (1 - level[CAP[Capability.CONSISTENCY]])
     pooled = level[CAP[Capability.INVENTORY]] * b.network_fill_rate
     outcome, from_network = -1, False
@@ -244,7 +254,7 @@ def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person
     b, channels = world.scenario.behaviour, world.channels
     returned = _draw(streams, Draw.RETURN, week, 0, i) < channels.return_rate[channel]
     elsewhere = returned and _draw(streams, Draw.RETURN_ELSEWHERE, week, 0, i) < b.cross_channel_return_share
-    service = level[CAP[Capability.SERVICE]]
+    service = level[CAP[Capability.SERVICE]] * recognised(world, streams, i, level)
     friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, 0, i) >= service
     # An online order returned in a store (no friction) may bring an exchange there.
     exchange = 0.0

@@ -9,6 +9,7 @@ import pytest
 from simulation import Capability, CapabilityLevels, Scenario, simulate, simulate_plans
 from simulation.core import engine
 from simulation.core.capabilities import MECHANISMS, own_mechanisms
+from simulation.core.recognition import GATED_BY_IDENTITY
 from simulation.core.tallies import LossCause
 
 OWN_MECHANISMS = {c: own_mechanisms(c) for c in Capability}
@@ -20,10 +21,16 @@ contacts above the cap, so its rate is checked apart)."""
 
 
 @pytest.fixture(scope="module")
-def one_at_a_time(small_scenario: Scenario) -> pd.DataFrame:
+def one_at_a_time(small_scenario: Scenario) -> dict[bool, pd.DataFrame]:
+    """Mechanism rates of each capability alone, as the scenario has it (False) and with everyone
+    recognised by other means (True): context and service act only on recognised people, so
+    their full effect is measured there (the gate itself: test_identity_gate.py)."""
     zero = CapabilityLevels.uniform(0.0)
     plans = {"none": zero} | {c.value: zero.model_copy(update={c.value: 1.0}) for c in Capability}
-    return simulate_plans(small_scenario.replace(market__population=8000), plans).mechanisms
+    scenario = small_scenario.replace(market__population=8000)
+    return {everyone: simulate_plans(scenario.replace(behaviour__recognised_without_identity=1.0)
+                                     if everyone else scenario, plans).mechanisms
+            for everyone in (False, True)}
 
 
 def _frames_equal(a, b) -> None:
@@ -107,7 +114,7 @@ def test_channel_order_changes_results_only_within_monte_carlo_error(small_scena
 
 @pytest.mark.parametrize("capability", list(Capability), ids=str)
 def test_each_capability_moves_only_its_own_mechanism(one_at_a_time, capability):
-    table = one_at_a_time.set_index(["strategy", "mechanism"])
+    table = one_at_a_time[capability in GATED_BY_IDENTITY].set_index(["strategy", "mechanism"])
     own = OWN_MECHANISMS[capability]
     for mechanism in own:
         before = table.loc[("none", mechanism), "rate"]
@@ -135,6 +142,8 @@ def test_each_capability_moves_only_its_own_mechanism(one_at_a_time, capability)
 def test_capability_lowers_the_lost_sales_it_is_meant_to_prevent(small_scenario, capability, cause):
     zero = CapabilityLevels.uniform(0.0)
     plans = {"none": zero, "with": zero.model_copy(update={capability.value: 1.0})}
+    if capability in GATED_BY_IDENTITY:  # its full effect: everyone recognised
+        small_scenario = small_scenario.replace(behaviour__recognised_without_identity=1.0)
     losses = simulate_plans(small_scenario, plans).losses.set_index(["strategy", "cause"])
     rate = losses["per_1000_journeys"]
     assert rate[("with", cause)] < 0.5 * rate[("none", cause)]

@@ -12,7 +12,7 @@ from simulation.core.random_streams import RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 from simulation.core.tallies import JourneyEnd
 from simulation.core.world import World, build_world
-from tests.simulation.core.reference_model import Person, _journey
+from tests.simulation.core.reference_model import Person, _journey, recognised
 
 PLANS = {
     "none": CapabilityLevels.uniform(0.0),
@@ -50,7 +50,9 @@ def test_walk_matches_the_reference_walk_journey_by_journey(world: World, week: 
     n = world.n_people
     person = np.tile(np.arange(n), len(PLANS))
     plan = np.repeat(np.arange(len(PLANS)), n)
-    walk = walk_journeys(world, JourneyPaths.of(world), streams, week, person, plan, levels)
+    gate = np.array([recognised(world, streams, int(i), levels[s])
+                     for s, i in zip(plan, person, strict=True)])
+    walk = walk_journeys(world, JourneyPaths.of(world), streams, week, person, plan, levels, gate)
 
     expected = [_reference(world, streams, week, int(i), levels[s])
                 for s, i in zip(plan, person, strict=True)]
