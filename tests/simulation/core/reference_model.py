@@ -215,7 +215,8 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
                         break
         if restarting:
             continue
-        policy = 1.0 + (b.returns_policy_uplift if n_channels > 1 else 0.0) * level[CAP[Capability.SERVICE]]
+        service = level[CAP[Capability.SERVICE]] * recognised(world, streams, i, level)
+        policy = 1.0 + (b.returns_policy_uplift if n_channels > 1 else 0.0) * service
         if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel] * policy:
             own = channels.stock_availability[channel]
             in_stock = _draw(streams, Draw.IN_STOCK, week, k, i)
