@@ -9,10 +9,23 @@ noise).
 
 Search: the gain is evaluated at :data:`GRID_POINTS` evenly spaced values across the range; a
 sign change brackets the threshold (the one nearest today's value when there are several), and
-regula falsi (linear interpolation, the bracket end with the same sign replaced) narrows it
-until the gain is within :data:`TOLERANCE_SHARE` of the gain's swing across the range, or
-:data:`MAX_ROUNDS` rounds have run (the row then says ``converged`` = False). Valuation-only
-assumptions make the gain linear, so one round is exact. Each round is one parallel batch.
+regula falsi (linear interpolation, the bracket end with the same sign replaced; a bisection
+instead when the same end was kept the round before, the Illinois safeguard) narrows it until
+the gain is within :data:`TOLERANCE_SHARE` of the gain's swing across the range (``status``
+"converged"), or the bracket is narrower than :data:`RESOLUTION_SHARE` of the range with the
+gain still beyond that tolerance on both sides ("step"), or :data:`MAX_ROUNDS` rounds have run
+("unresolved"). Valuation-only assumptions make the gain linear, so one round is exact. Each
+round is one parallel batch.
+
+A step is an answer, not a failure. The simulated population is finite, so under common random
+numbers the gain of a simulated assumption is a step function of it: a small change in the
+assumption moves nothing until it flips one simulated customer's decision, and then moves the
+gain by what that customer stands for (``scenario.scale`` real customers; thousands of
+currency units at 2,500 simulated people). Where such a step crosses zero and is larger than
+the tolerance, no value of the assumption makes the gain 0 within it; the threshold is then
+located to within the bracket and the row gives the gain on both sides (``gain_below``,
+``gain_above``). A larger population makes the steps smaller. Where the gain keeps its sign
+across the range there is no threshold (``status`` "none", threshold NaN).
 
 The best hybrid is the plan with the highest NPV at today's values among the custom plan, each
 capability alone and each "all but one" plan; its thresholds are for that fixed plan.
@@ -26,7 +39,7 @@ size without simulating again (size is a valuation parameter).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +73,7 @@ GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
     RangeSpec("economics.pickup_addon_share", 0.1, 0.6),
     RangeSpec("behaviour.return_exchange_share", 0.1, 0.4),
     RangeSpec("behaviour.returns_policy_uplift", 0.0, 0.05),
+    RangeSpec("behaviour.recognised_without_identity", 0.2, 0.8),
     RangeSpec("implementation_risk.one_off_overrun", 0.0, 2.0),
 )
 """The assumptions the gain hangs on and their plausible ranges (sources in each parameter's
@@ -70,14 +84,20 @@ made elsewhere, the satisfaction-churn link, channel hopping, the margin cost of
 prices, the cost of an order served from another location, the share of remote orders
 collected in store, the share of pickups bringing an add-on (UPS Pulse, Bell and Howell:
 self-reported), the share of in-store returns bringing an exchange (UPS Pulse), the purchase
-uplift of a returns-anywhere policy (Janakiraman et al. 2016: no usable effect size), and the
-overrun (Flyvbjerg: fat tail, 18% of IT projects over 50%)."""
+uplift of a returns-anywhere policy (Janakiraman et al. 2016: no usable effect size), the share
+of customers recognised across channels without an identity programme (loyalty-card survey,
+WSL), and the overrun (Flyvbjerg: fat tail, 18% of IT projects over 50%)."""
 
 GRID_POINTS = 5
-MAX_ROUNDS = 4
+MAX_ROUNDS = 8
+"""Narrowing rounds at most; bisection alone takes 6 to bring a grid interval (1/4 of the range)
+below :data:`RESOLUTION_SHARE`."""
 TOLERANCE_SHARE = 0.01
 """A threshold is reported as converged when the NPV gain at an end of its bracket is within 1%
 of the gain's swing over the points evaluated across the range."""
+RESOLUTION_SHARE = 0.005
+"""A bracket narrower than this share of the range locates the threshold: the search stops
+there, as a step when the gain on both sides is still beyond the tolerance."""
 
 REVENUE_POINTS = (0.25e6, 0.5e6, 1e6, 2.5e6, 5e6, 10e6, 25e6, 50e6, 100e6)
 """Annual revenues (currency) of the break-even map's sizes."""
@@ -113,8 +133,11 @@ class BeliefResult:
     thresholds:
         One row per assumption and plan: parameter, label, unit, plan, base, low, high,
         gain_low, gain_base, gain_high, threshold (NaN: the plan's gain keeps its sign across
-        the range), gain_at_threshold, converged, pays_above (True: the plan pays above the
-        threshold; simulation.display.wording.threshold_sentence says it in words).
+        the range), gain_at_threshold, status ("converged", "step", "unresolved" or "none";
+        module docstring), converged (status "converged"), bracket_low and bracket_high (the
+        assumption's values around the threshold), gain_below and gain_above (the gain there),
+        pays_above (True: the plan pays above the threshold;
+        simulation.display.wording.threshold_sentence says it in words).
     curves:
         Every evaluation: parameter, value, plan, npv_gain.
     size_map:
@@ -184,21 +207,12 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
         for p in base_gain:
             curve[(i, p)].setdefault(base_u[i], base_gain[p])
 
-    brackets = {key: _bracket(points, base_u[key[0]]) for key, points in curve.items()}
-    for _ in range(MAX_ROUNDS):
-        todo = {key: _interpolate(curve[key], b) for key, b in brackets.items()
-                if b is not None and not _converged(curve[key], b)}
-        if not todo:
-            break
-        keys = list(todo)
-        tasks = [PlanTask.of(with_values(scenario, [(ranges[i], todo[(i, p)])]), plans)
-                 for i, p in keys]
-        for (i, p), run in zip(keys, run_plan_tasks(tasks, execution, label="narrowing thresholds"),
-                               strict=True):
-            u = todo[(i, p)]
-            for q in base_gain:  # every plan's gain at this value comes with the run
-                curve[(i, q)][u] = _gain(run, q)
-            brackets[(i, p)] = _narrow(curve[(i, p)], brackets[(i, p)], u)
+    def evaluate(points: list[tuple[int, float]]) -> list[dict[str, float]]:
+        tasks = [PlanTask.of(with_values(scenario, [(ranges[i], u)]), plans) for i, u in points]
+        runs = run_plan_tasks(tasks, execution, label="narrowing thresholds")
+        return [{q: _gain(run, q) for q in base_gain} for run in runs]
+
+    brackets = search_thresholds(curve, base_u, evaluate)
 
     rows, curve_rows = [], []
     for (i, p), points in curve.items():
@@ -207,18 +221,24 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
             curve_rows.append({"parameter": r.spec_path, "label": r.label, "position": u,
                                "value": _value(r, u), "plan": p, "npv_gain": g})
         b = brackets[(i, p)]
+        status = _status(points, b)
         threshold = gain_there = np.nan
-        converged, pays_above = False, False
+        bracket_low = bracket_high = gain_below = gain_above = np.nan
+        pays_above = False
         if b is not None:
             u_best = min(b, key=lambda x: abs(points[x]))
             threshold, gain_there = _value(r, u_best), points[u_best]
-            converged = _converged(points, b)
-            pays_above = points[max(b)] > 0
+            lo, hi = min(b), max(b)
+            bracket_low, bracket_high = _value(r, lo), _value(r, hi)
+            gain_below, gain_above = points[lo], points[hi]
+            pays_above = points[hi] > 0
         rows.append({
             "parameter": r.spec_path, "label": r.label, "unit": r.unit, "plan": p,
             "base": r.base[0], "low": r.low[0], "high": r.high[0],
             "gain_low": points[0.0], "gain_base": base_gain[p], "gain_high": points[1.0],
-            "threshold": threshold, "gain_at_threshold": gain_there, "converged": converged,
+            "threshold": threshold, "gain_at_threshold": gain_there, "status": status,
+            "converged": status == "converged", "bracket_low": bracket_low,
+            "bracket_high": bracket_high, "gain_below": gain_below, "gain_above": gain_above,
             "pays_above": pays_above,
         })
     thresholds = pd.DataFrame(rows)
@@ -231,6 +251,37 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
                         map_parameter=ranges[top].spec_path, map_label=ranges[top].label,
                         hybrid=hybrid, hybrid_levels=candidates[hybrid], base_gain=base_gain,
                         base_annual_revenue=base_revenue)
+
+
+Key = tuple[int, str]
+"""(assumption index, plan) of one gain curve."""
+
+
+def search_thresholds(curve: dict[Key, dict[float, float]], base_u: Sequence[float],
+                      evaluate: Callable[[list[tuple[int, float]]], list[dict[str, float]]]
+                      ) -> dict[Key, tuple[float, float] | None]:
+    """Narrow every curve's bracket around its zero (module docstring); return the brackets.
+
+    ``curve[(i, plan)]`` maps positions in assumption ``i``'s range (0 to 1) to the plan's
+    gain and is extended in place; ``base_u[i]`` is today's position. ``evaluate`` takes
+    (assumption, position) pairs and returns every plan's gain at each: one batch a round.
+    """
+    brackets = {key: _bracket(points, base_u[key[0]]) for key, points in curve.items()}
+    kept_side: dict[Key, int] = {}
+    for _ in range(MAX_ROUNDS):
+        todo = {key: _next_point(curve[key], b, kept_side.get(key, 0)) for key, b in brackets.items()
+                if b is not None and _status(curve[key], b) == "unresolved"}
+        if not todo:
+            break
+        keys = list(todo)
+        for (i, p), gains in zip(keys, evaluate([(i, todo[(i, p)]) for i, p in keys]), strict=True):
+            u = todo[(i, p)]
+            for q, g in gains.items():  # every plan's gain at this value comes with the run
+                curve[(i, q)][u] = g
+            before = brackets[(i, p)]
+            brackets[(i, p)] = _narrow(curve[(i, p)], before, u)
+            kept_side[(i, p)] = _kept_side(before, brackets[(i, p)], kept_side.get((i, p), 0))
+    return brackets
 
 
 def estimate_believe_seconds(scenario: Scenario, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS,
@@ -291,11 +342,47 @@ def _converged(points: dict[float, float], bracket: tuple[float, float]) -> bool
     return min(abs(points[bracket[0]]), abs(points[bracket[1]])) <= _tolerance(points)
 
 
+def _status(points: dict[float, float], bracket: tuple[float, float] | None) -> str:
+    """"none" (no sign change), "converged", "step" (located, a jump over zero) or "unresolved"."""
+    if bracket is None:
+        return "none"
+    if _converged(points, bracket):
+        return "converged"
+    if abs(bracket[1] - bracket[0]) <= RESOLUTION_SHARE:
+        return "step"
+    return "unresolved"
+
+
 def _interpolate(points: dict[float, float], bracket: tuple[float, float]) -> float:
     a, b = bracket
     ga, gb = points[a], points[b]
     u = a - ga * (b - a) / (gb - ga)
     return float(np.clip(u, min(a, b), max(a, b)))
+
+
+def _next_point(points: dict[float, float], bracket: tuple[float, float], kept: int) -> float:
+    """Where to evaluate next: regula falsi, or the midpoint when the same end of the bracket
+    was kept in the last two rounds (regula falsi alone creeps towards a root from one side,
+    and on a step function it may never land within the tolerance).
+
+    The point is kept strictly inside the bracket, so every round narrows it.
+    """
+    a, b = bracket
+    if abs(kept) >= 2:
+        return (a + b) / 2
+    u = _interpolate(points, bracket)
+    margin = 0.01 * abs(b - a)
+    return float(np.clip(u, min(a, b) + margin, max(a, b) - margin))
+
+
+def _kept_side(before: tuple[float, float] | None, after: tuple[float, float] | None,
+               kept: int) -> int:
+    """Rounds in a row the same end of the bracket was kept: +n the upper end, -n the lower."""
+    if before is None or after is None:
+        return 0
+    if after[1] == before[1]:  # the lower end moved up
+        return kept + 1 if kept > 0 else 1
+    return kept - 1 if kept < 0 else -1
 
 
 def _narrow(points: dict[float, float], bracket: tuple[float, float] | None,
@@ -309,4 +396,4 @@ def _narrow(points: dict[float, float], bracket: tuple[float, float] | None,
 
 
 __all__ = ["GAIN_ASSUMPTIONS", "BeliefResult", "at_size", "believe", "estimate_believe_seconds",
-           "hybrid_candidates"]
+           "hybrid_candidates", "search_thresholds"]

@@ -234,12 +234,18 @@ def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
     """The 'what you would have to believe' rows for display, money formatted.
 
     The threshold reads "never in range" where the plan keeps the sign of its gain across the
-    range.
+    range, and "low-high" where the gain jumps over zero between two values (status "step") or
+    the search stopped with the gain still away from 0 there ("unresolved").
     """
     out = thresholds[list(THRESHOLD_COLUMNS)].copy()
     for column in ("gain_base", "gain_low", "gain_high"):
         out[column] = [fmt.money(v, currency) for v in out[column]]
-    out["threshold"] = [f"{v:.3g}" if np.isfinite(v) else "never in range" for v in out["threshold"]]
+    status = thresholds["status"] if "status" in thresholds else pd.Series("converged", thresholds.index)
+    out["threshold"] = [
+        "never in range" if not np.isfinite(v)
+        else f"{row['bracket_low']:.3g}-{row['bracket_high']:.3g}" if s in ("step", "unresolved")
+        else f"{v:.3g}"
+        for v, s, (_, row) in zip(thresholds["threshold"], status, thresholds.iterrows(), strict=True)]
     out["plan"] = out["plan"].map(lambda p: plan_name(str(p)))
     return out.rename(columns=THRESHOLD_COLUMNS)
 
@@ -250,7 +256,9 @@ INTERVAL_NOTE = ("Range of outcomes: 5th to 95th percentile of the replications 
 CRN_NOTE = "common random numbers; same seed for the tornado and the Shapley split."
 BELIEVE_NOTE = ("Each assumption moved alone across its plausible range (sources in the Method page "
                 "and docs/MODEL.md), all else and the seed fixed; 'stops paying at': the value where "
-                "the plan's NPV gain over multichannel is 0 (within 1% of its swing). The map values "
+                "the plan's NPV gain over multichannel is 0 (within 1% of its swing); a range where the gain "
+                "jumps over 0 between two values (one simulated customer's choice moves it by "
+                "more). The map values "
                 "each run at other business sizes: market, stores and per-order costs scale, fixed "
                 "costs do not.")
 

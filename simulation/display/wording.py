@@ -76,9 +76,17 @@ def threshold_sentence(row: pd.Series, currency: str) -> str:
         return text(f"sentence.believe.{key}", plan=plan, label=label, low=f"{row['low']:.3g}",
                     high=f"{row['high']:.3g}")
     key = "pays_above" if row["pays_above"] else "pays_below"
-    return text(f"sentence.believe.{key}", plan=plan, label=label, threshold=f"{row['threshold']:.3g}",
-                unit=row["unit"], base=f"{row['base']:.3g}",
-                gain=fmt.money(float(row["gain_base"]), currency))
+    sentence = text(f"sentence.believe.{key}", plan=plan, label=label,
+                    threshold=f"{row['threshold']:.3g}", unit=row["unit"], base=f"{row['base']:.3g}",
+                    gain=fmt.money(float(row["gain_base"]), currency))
+    status = str(row.get("status", "converged"))
+    if status in ("step", "unresolved"):
+        # Say how exactly the threshold is known when the gain is not 0 there.
+        sentence += " " + text(f"sentence.believe.{status}", low=f"{row['bracket_low']:.4g}",
+                               high=f"{row['bracket_high']:.4g}",
+                               below=fmt.money(float(row["gain_below"]), currency),
+                               above=fmt.money(float(row["gain_above"]), currency))
+    return sentence
 
 
 def believe(result: BeliefResult, currency: str) -> str:

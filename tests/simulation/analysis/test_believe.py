@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from simulation import Scenario, simulate
+from simulation.analysis import believe as believe_module
 from simulation.analysis.believe import at_size, believe, hybrid_candidates
 from simulation.analysis.ranges import RangeSpec, resolve_range, with_values
 from simulation.analysis.runs import Execution, PlanTask, run_plan_task
@@ -26,20 +27,74 @@ def result(marginal: Scenario):
     return believe(marginal, specs=SPECS, execution=Execution(n_jobs=1))
 
 
-def test_the_npv_gain_at_each_reported_threshold_is_zero_within_tolerance(result, marginal):
+def test_each_reported_threshold_is_a_zero_or_a_located_step_of_the_gain(result, marginal):
+    """A threshold is either where the gain is 0 within the tolerance, or, where the finite
+    population makes the gain jump over zero by more than that, a bracket narrower than the
+    search's resolution with the gain's sign on each side confirmed by simulating there."""
     found = result.thresholds.dropna(subset=["threshold"])
     assert len(found) >= 2, result.thresholds[["label", "plan", "gain_low", "gain_high"]]
     plans = {"multichannel": (0.0,) * 6, "omnichannel": (1.0,) * 6, result.hybrid: result.hybrid_levels}
     for row in found.itertuples():
-        assert row.converged, row
+        assert row.status in ("converged", "step"), row
         r = resolve_range(marginal, next(s for s in SPECS if s.path == row.parameter))
-        u = (row.threshold - r.low[0]) / (r.high[0] - r.low[0])
-        run = run_plan_task(PlanTask.of(with_values(marginal, [(r, u)]), plans))
-        gain = float(run.kpis.loc[row.plan, "npv_gain"])
+        width = r.high[0] - r.low[0]
+
+        def gain_at(value: float, row=row, r=r, width=width) -> float:
+            run = run_plan_task(PlanTask.of(with_values(marginal, [(r, (value - r.low[0]) / width)]), plans))
+            return float(run.kpis.loc[row.plan, "npv_gain"])
+
         tolerance = 0.01 * abs(row.gain_high - row.gain_low)
-        assert abs(gain) <= tolerance + 1e-6, (row.label, row.plan, row.threshold, gain, tolerance)
+        if row.status == "converged":
+            assert abs(gain_at(row.threshold)) <= tolerance + 1e-6, (row.label, row.plan, row.threshold)
+        else:
+            assert row.bracket_high - row.bracket_low <= believe_module.RESOLUTION_SHARE * width + 1e-12
+            below, above = gain_at(row.bracket_low), gain_at(row.bracket_high)
+            assert (below, above) == pytest.approx((row.gain_below, row.gain_above))
+            assert np.sign(below) != np.sign(above)
+            assert min(abs(below), abs(above)) > tolerance * 0.5  # the step is real
         # The threshold separates the two signs of the gain.
         assert np.sign(row.gain_low) != np.sign(row.gain_high)
+
+
+def _search(gain, base_u: float = 0.5):
+    """search_thresholds on one made-up gain curve of one plan."""
+    curve = {(0, "p"): {float(u): gain(float(u)) for u in np.linspace(0, 1, believe_module.GRID_POINTS)}}
+    curve[(0, "p")].setdefault(base_u, gain(base_u))
+    calls: list[int] = []
+
+    def evaluate(points):
+        calls.append(len(points))
+        return [{"p": gain(u)} for _, u in points]
+
+    brackets = believe_module.search_thresholds(curve, [base_u], evaluate)
+    points = curve[(0, "p")]
+    return brackets[(0, "p")], believe_module._status(points, brackets[(0, "p")]), calls, points
+
+
+def test_the_search_converges_on_a_smooth_gain():
+    bracket, status, calls, _ = _search(lambda u: 100.0 * (0.37 - u) ** 3 + 10 * (0.37 - u))
+    assert status == "converged" and len(calls) <= believe_module.MAX_ROUNDS
+    assert min(bracket) <= 0.37 + 1e-3 and max(bracket) >= 0.37 - 1e-3
+
+
+def test_a_step_over_zero_larger_than_the_tolerance_is_located_not_left_unresolved():
+    """A gain made of steps 3% of its swing high, crossing zero between two steps: no value makes
+    it 0 within 1%, so regula falsi alone never converges; the search locates the jump."""
+    def gain(u: float) -> float:
+        return 45.0 - 100.0 * np.floor(u * 33.0) / 33.0 - 1.0
+
+    bracket, status, _, points = _search(gain)
+    assert status == "step"
+    low, high = bracket
+    assert high - low <= believe_module.RESOLUTION_SHARE
+    assert np.sign(points[low]) != np.sign(points[high])
+    jump = np.floor(low * 33.0) != np.floor(high * 33.0)
+    assert jump  # the bracket holds the step's edge
+
+
+def test_a_gain_that_keeps_its_sign_has_no_threshold():
+    bracket, status, calls, _ = _search(lambda u: 5.0 + u)
+    assert bracket is None and status == "none" and calls == []
 
 
 def test_the_break_even_map_spans_sizes_on_both_sides_of_the_line(result):

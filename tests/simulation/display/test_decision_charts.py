@@ -154,3 +154,18 @@ def test_threshold_table_formats_money_and_says_when_a_plan_never_stops_paying()
     table = dc.threshold_table(thresholds, "USD")
     assert list(table["Stops paying at"]) == ["never in range", "0.712"]
     assert table["NPV gain at high"].iloc[1].startswith("-")
+
+
+def test_a_threshold_located_as_a_step_reads_as_the_interval_the_gain_jumps_across():
+    from simulation.display import wording
+
+    row = {"label": "Siloed context kept", "plan": "omnichannel", "base": 0.4, "low": 0.2, "high": 1.0,
+           "threshold": 0.4291, "gain_base": 1.4e4, "gain_low": 4.7e4, "gain_high": -1.4e5,
+           "unit": "probability", "status": "step", "bracket_low": 0.42515, "bracket_high": 0.42913,
+           "gain_below": 3110.0, "gain_above": -2878.0, "pays_above": False}
+    table = dc.threshold_table(pd.DataFrame([row]), "USD")
+    assert list(table["Stops paying at"]) == ["0.425-0.429"]
+    sentence = wording.threshold_sentence(pd.Series(row), "USD")
+    assert "0.4251" in sentence and "0.4291" in sentence and "jumps" in sentence
+    converged = wording.threshold_sentence(pd.Series({**row, "status": "converged"}), "USD")
+    assert "jumps" not in converged
