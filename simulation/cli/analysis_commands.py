@@ -245,7 +245,7 @@ def command_believe(args: argparse.Namespace) -> int:
     result = believe(scenario, execution=_execution(args))
     summary = wording.believe(result, scenario.market.currency)
     print(summary)
-    table = result.thresholds[["label", "plan", "base", "low", "high", "threshold", "gain_base"]]
+    table = result.thresholds[["label", "plan", "base", "low", "high", "threshold", "status", "gain_base"]]
     print(table.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
     print(f"Break-even map: omnichannel NPV gain over annual revenue x {result.map_label} "
           "(CSV with --out).")
