@@ -1,8 +1,10 @@
 """What a week's marketing contacts do to a pair holding each contact key (docs/MODEL.md section 3, step 2).
 
 Each channel that knows a subscribed person sends its own ``contact_frequency_weekly`` messages
-(siloed); ``orchestration`` caps the total at ``behaviour.contact_cap_weekly``, and a targeted
-offer adds one contact. Contacts remind: the journey rate is multiplied by
+(siloed); ``orchestration`` caps the total at ``behaviour.contact_cap_weekly`` for people the plan
+recognises across channels (identity as the gate: channels can only coordinate messages to a
+person they know is the same person; others get the siloed contacts), and a targeted offer adds
+one contact. Contacts remind: the journey rate is multiplied by
 1 - max uplift x expm1(-contacts / half saturation), i.e. it rises towards 1 + max uplift with
 diminishing returns, and by 1 + ``offer_uplift`` with an offer. Contacts above the segment's
 tolerance annoy (satisfaction falls by ``overmessaging_satisfaction_loss`` per excess contact).
@@ -68,46 +70,47 @@ def contact_tables(world: World, layout: KeyLayout, masks: MaskContacts,
         offer's cost, simulated currency), ``customer_cost`` (contacts and offer charged to a
         customer's CLV), ``multi`` (exposed to conflicting messages), ``offers``, ``customer``,
         ``loyal_customer``, ``known`` (may be contacted) and ``alive`` (1 for every key but the
-        sentinel). Axes before flattening: (plan P, segment G, customer 2, loyal 2, offered 2,
-        mask M).
+        sentinel). Axes before flattening: (plan P, segment G, customer 2, loyal 2,
+        recognised 2, offered 2, mask M).
     """
     behaviour, economics = world.scenario.behaviour, world.scenario.economics
     n_p, n_g, n_m = layout.n_plans, layout.n_segments, layout.n_masks
-    siloed = masks.contacts[None, :]
-    orchestration = levels[:, _ORCHESTRATION, None]
+    siloed = masks.contacts[None, None, :]
+    # Orchestration reaches only recognised people (axis 1: not recognised, recognised).
+    orchestration = levels[:, _ORCHESTRATION, None, None] * np.array([0.0, 1.0])[None, :, None]
     contacts = siloed - orchestration * (siloed - np.minimum(siloed, behaviour.contact_cap_weekly))
-    scale = np.divide(contacts, siloed, out=np.zeros_like(contacts), where=siloed > 0)
-    offered = np.array([0.0, 1.0])[None, :, None]
-    contacts = contacts[:, None, :] + offered  # (P, 2, M)
-    cost = masks.cost[None, None, :] * scale[:, None, :] + economics.offer_cost * offered
+    scale = np.divide(contacts, siloed, out=np.zeros_like(contacts), where=siloed > 0)  # (P, 2, M)
+    offered = np.array([0.0, 1.0])[None, None, :, None]
+    contacts = contacts[:, :, None, :] + offered  # (P, R 2, O 2, M)
+    cost = masks.cost[None, None, None, :] * scale[:, :, None, :] + economics.offer_cost * offered
     reminder = 1.0 - behaviour.reminder_max_uplift * np.expm1(
         -contacts / behaviour.reminder_half_saturation)
     segs = world.segments
-    intent = (segs.intent_rate_weekly[None, :, None, None] * reminder[:, None]
-              * (1.0 + economics.offer_uplift * offered)[:, None])  # (P, G, 2, M)
-    excess = np.maximum(contacts[:, None] - segs.contact_tolerance_weekly[None, :, None, None], 0.0)
-    full = (n_p, n_g, 2, 2, 2, n_m)
+    intent = (segs.intent_rate_weekly[None, :, None, None, None] * reminder[:, None]
+              * (1.0 + economics.offer_uplift * offered)[:, None])  # (P, G, 2, 2, M)
+    excess = np.maximum(contacts[:, None] - segs.contact_tolerance_weekly[None, :, None, None, None], 0.0)
+    full = (n_p, n_g, 2, 2, 2, 2, n_m)
 
     def grid(values: NDArray[Any], dims: str, dtype: type) -> NDArray[Any]:
-        """Broadcast ``values`` (axes named by ``dims`` out of 'pgclom') to the key grid."""
-        shape = [size if axis in dims else 1 for axis, size in zip("pgclom", full, strict=True)]
+        """Broadcast ``values`` (axes named by ``dims`` out of 'pgclrom') to the key grid."""
+        shape = [size if axis in dims else 1 for axis, size in zip("pgclrom", full, strict=True)]
         out: NDArray[Any] = np.zeros(int(np.prod(full)) + 1, dtype=dtype)
         out[:-1] = np.broadcast_to(values.reshape(shape), full).ravel()
         return out
 
     customer = np.array([0.0, 1.0])
     known = (np.arange(n_m) > 0).astype(float)
-    multi = masks.multi_channel[None, None, :] & (contacts > 0)
+    multi = masks.multi_channel[None, None, None, :] & (contacts > 0)
     annoyance = (behaviour.overmessaging_satisfaction_loss * excess).astype(np.float32)
     return {
-        "intent": grid(intent.astype(np.float32), "pgom", np.float32),
-        "excess": grid(excess, "pgom", np.float64),
-        "annoyed": grid(excess > 0, "pgom", np.bool_),
-        "annoyance": grid(annoyance, "pgom", np.float32),
-        "contacts": grid(contacts, "pom", np.float64),
-        "contact_cost": grid(cost - economics.offer_cost * offered, "pom", np.float64),
-        "customer_cost": grid(cost[:, None, :, :] * customer[None, :, None, None], "pcom", np.float32),
-        "multi": grid(multi, "pom", np.bool_),
+        "intent": grid(intent.astype(np.float32), "pgrom", np.float32),
+        "excess": grid(excess, "pgrom", np.float64),
+        "annoyed": grid(excess > 0, "pgrom", np.bool_),
+        "annoyance": grid(annoyance, "pgrom", np.float32),
+        "contacts": grid(contacts, "prom", np.float64),
+        "contact_cost": grid(cost - economics.offer_cost * offered, "prom", np.float64),
+        "customer_cost": grid(cost[:, None] * customer[None, :, None, None, None], "pcrom", np.float32),
+        "multi": grid(multi, "prom", np.bool_),
         "offers": grid(np.array([0.0, 1.0]), "o", np.float64),
         "customer": layout.is_customer,
         "loyal_customer": grid(np.outer(customer, [0.0, 1.0]), "cl", np.float64),

@@ -151,8 +151,10 @@ class Simulation:
             * offer_factor * _highest_propensity(world.people)
             * (1.0 + b.new_customer_intent_boost) * 1.0001
         ).astype(np.float32)
-        # Each person's fixed recognition draw (identity as the gate, recognition.py).
+        # Each person's fixed recognition draw (identity as the gate, recognition.py), and the
+        # share each plan recognises in the week under way (set at the start of each week).
         self.recognition_u = recognition_draw(streams, np.arange(self.n_people))
+        self.recognised_shares = np.zeros(self.n_plans)
         self.state = PlanState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
         self.keys = ContactKeys(self.layout, self.n_people)
@@ -251,8 +253,27 @@ class Simulation:
             who.plan, self.world.people.segment.take(who.person),
             state.flat("customer_since")[who.flat] >= 0,
             state.flat("purchases")[who.flat] >= self.behaviour.loyalty_threshold_purchases,
+            self.recognition_u.take(who.person) < self.recognised_shares.take(who.plan),
             state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat])
         self._set_keys(who.flat, np.where(alive, key, self.sentinel))
+
+    def _update_recognition(self, levels: NDArray[np.float64]) -> None:
+        """Set this week's recognised shares; pairs whose recognition changed get new keys.
+
+        A plan's share moves only while its identity level ramps; the people whose fixed draw
+        lies between the old and the new share flip (a higher share recognises a superset).
+        """
+        shares = self._recognised_shares(levels)
+        step = self.layout.dtype(self.layout.recognised_step)
+        for s in np.flatnonzero(shares != self.recognised_shares):
+            low, high = sorted((self.recognised_shares[s], shares[s]))
+            u = self.recognition_u
+            flat = s * self.n_people + ((u >= low) & (u < high)).nonzero()[0]
+            keys = self.keys.flat.take(flat)
+            live = keys != self.sentinel
+            change = step if shares[s] > self.recognised_shares[s] else -step
+            self._set_keys(flat.compress(live), keys.compress(live) + change)
+        self.recognised_shares = shares
 
     def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int) -> None:
         """Give (plan, person) pairs ``flat`` (distinct) new contact keys.
@@ -290,6 +311,7 @@ class Simulation:
         """Advance every plan by one week (the numbered steps of the module docstring)."""
         tally = self.weekly[:, week]
         tables = self._tables_for_levels(levels)
+        self._update_recognition(levels)
         self._reach(week, tally)
         offered = self._contacts(week, levels, tally, tables)
         unsubscribed = self._unsubscribes(tally, tables)

@@ -1,14 +1,16 @@
 """Contact keys: the few facts that decide what contacts do to a (plan, person) pair.
 
 A pair's *contact key* packs its plan, segment, whether it is a customer, whether it is loyal,
-whether it got a targeted offer this week and the mask of channels that know and may message
-the person, or a sentinel for people not reached or lapsed. Everything contacts do to a person
+whether the plan recognises the person across channels this week (identity as the gate,
+:mod:`simulation.core.recognition`), whether it got a targeted offer this week and the mask of
+channels that know and may message the person, or a sentinel for people not reached or lapsed. Everything contacts do to a person
 (reminders, fatigue, cost, conflict exposure) depends only on the key, so the engine computes
 it once per key (:mod:`simulation.core.contacts`) and looks it up; per-week totals come from
 :attr:`ContactKeys.per_key`, the count of pairs holding each key, kept up to date as keys change,
 so no step passes over every person to total them.
 
-Key layout, most significant first: ((((plan, segment), customer), loyal), offered), mask.
+Key layout, most significant first: (((((plan, segment), customer), loyal), recognised), offered),
+mask.
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ class KeyLayout:
     ----------
     n_plans, n_segments, n_masks:
         Plans P, segments G and channel masks M = 2 ** channels.
-    offered_step, loyal_step, customer_step, segment_step, plan_step:
+    offered_step, recognised_step, loyal_step, customer_step, segment_step, plan_step:
         What one unit of each fact adds to a key.
     sentinel:
-        The key of pairs no contact reaches (not reached yet, or lapsed); P x G x 8 x M.
+        The key of pairs no contact reaches (not reached yet, or lapsed); P x G x 16 x M.
     dtype:
         int16 while keys fit (half the memory of int32 keys), else int32.
     is_customer:
@@ -44,6 +46,7 @@ class KeyLayout:
     n_segments: int
     n_masks: int
     offered_step: int
+    recognised_step: int
     loyal_step: int
     customer_step: int
     segment_step: int
@@ -56,27 +59,30 @@ class KeyLayout:
     def of(cls, n_plans: int, n_segments: int, n_channels: int) -> KeyLayout:
         """The layout of a run of ``n_plans`` plans, ``n_segments`` segments and ``n_channels``."""
         n_masks = 2**n_channels
-        segment_step = 8 * n_masks
+        segment_step = 16 * n_masks
         plan_step = n_segments * segment_step
         sentinel = n_plans * plan_step
-        customer_step = 4 * n_masks
+        customer_step = 8 * n_masks
         key_ids = np.arange(sentinel + 1)
         return cls(
             n_plans=n_plans, n_segments=n_segments, n_masks=n_masks, offered_step=n_masks,
-            loyal_step=2 * n_masks, customer_step=customer_step, segment_step=segment_step,
+            recognised_step=2 * n_masks, loyal_step=4 * n_masks, customer_step=customer_step,
+            segment_step=segment_step,
             plan_step=plan_step, sentinel=sentinel,
             dtype=np.int16 if sentinel < np.iinfo(np.int16).max else np.int32,
             is_customer=np.where(key_ids < sentinel, (key_ids // customer_step) % 2, 0).astype(np.float64),
         )
 
     def compose(self, plan: NDArray[np.int64], segment: NDArray[np.int8], customer: NDArray[np.bool_],
-                loyal: NDArray[np.bool_], mask: NDArray[np.uint8]) -> NDArray[np.signedinteger[Any]]:
+                loyal: NDArray[np.bool_], recognised: NDArray[np.bool_],
+                mask: NDArray[np.uint8]) -> NDArray[np.signedinteger[Any]]:
         """Keys (no offer) of pairs with these facts; ``mask`` is 0 for unsubscribed people."""
         step = self.dtype
         key = (plan * self.plan_step).astype(self.dtype)
         key += segment * step(self.segment_step)
         key += customer * step(self.customer_step)
         key += loyal * step(self.loyal_step)
+        key += recognised * step(self.recognised_step)
         key += mask
         return key  # type: ignore[no-any-return]
 

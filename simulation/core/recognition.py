@@ -27,7 +27,7 @@ from simulation.core.random_streams import Draw
 if TYPE_CHECKING:
     from simulation.core.random_streams import RandomStreams
 
-GATED_BY_IDENTITY = (Capability.CONTEXT, Capability.SERVICE)
+GATED_BY_IDENTITY = (Capability.ORCHESTRATION, Capability.CONTEXT, Capability.SERVICE)
 """Capabilities whose level acts only on recognised people (unified targeting, the fourth, is
 identity's own mechanism); the best-plan search moves identity together with each of them."""
 

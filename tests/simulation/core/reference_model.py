@@ -115,11 +115,12 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
     experience = np.float32(0.0)
     touched = False
 
-    # Contacts: every channel that knows the person messages them; orchestration caps.
+    # Contacts: every channel that knows the person messages them; orchestration caps them for
+    # a person recognised across channels.
     mask = p.channels_used if p.subscribed else 0
     known = [c for c in range(n_channels) if mask >> c & 1]
     siloed = float(sum(channels.contact_frequency_weekly[c] for c in known))
-    o = level[CAP[Capability.ORCHESTRATION]]
+    o = level[CAP[Capability.ORCHESTRATION]] * recognised(world, streams, i, level)
     contacts = siloed - o * (siloed - min(siloed, b.contact_cap_weekly))
     excess = max(contacts - segments.contact_tolerance_weekly[seg], 0.0)
     if excess > 0:
