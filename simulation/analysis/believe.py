@@ -361,11 +361,11 @@ def _interpolate(points: dict[float, float], bracket: tuple[float, float]) -> fl
 
 
 def _next_point(points: dict[float, float], bracket: tuple[float, float], kept: int) -> float:
-    """Where to evaluate next: regula falsi, or the midpoint when the same end of the bracket
-    was kept in the last two rounds (regula falsi alone creeps towards a root from one side,
-    and on a step function it may never land within the tolerance).
+    """Where to evaluate next: regula falsi, or the bracket's midpoint.
 
-    The point is kept strictly inside the bracket, so every round narrows it.
+    The midpoint when the same end of the bracket was kept in the last two rounds (regula falsi
+    alone creeps towards a root from one side, and on a step function it may never land within
+    the tolerance). The point is kept strictly inside the bracket, so every round narrows it.
     """
     a, b = bracket
     if abs(kept) >= 2:

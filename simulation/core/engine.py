@@ -533,8 +533,11 @@ class Simulation:
         return Cohort.of(np.concatenate(chosen), n)
 
     def _recognised_shares(self, levels: NDArray[np.float64]) -> NDArray[np.float64]:
-        """(P,) share of people each plan recognises across channels this week: r0 + (1 - r0) x
-        identity, exactly 1 at identity 1 (so a fully integrated plan gates nobody out)."""
+        """(P,) share of people each plan recognises across channels this week.
+
+        r0 + (1 - r0) x identity, exactly 1 at identity 1 (so a fully integrated plan gates
+        nobody out).
+        """
         identity = levels[:, _CAP[Capability.IDENTITY]]
         share = recognised_share(self.behaviour.recognised_without_identity, identity)
         return np.where(identity >= 1.0, 1.0, share)

@@ -3,8 +3,9 @@
 A pair's *contact key* packs its plan, segment, whether it is a customer, whether it is loyal,
 whether the plan recognises the person across channels this week (identity as the gate,
 :mod:`simulation.core.recognition`), whether it got a targeted offer this week and the mask of
-channels that know and may message the person, or a sentinel for people not reached or lapsed. Everything contacts do to a person
-(reminders, fatigue, cost, conflict exposure) depends only on the key, so the engine computes
+channels that know and may message the person, or a sentinel for people not reached or lapsed.
+Everything contacts do to a person (reminders, fatigue, cost, conflict exposure) depends only on
+the key, so the engine computes
 it once per key (:mod:`simulation.core.contacts`) and looks it up; per-week totals come from
 :attr:`ContactKeys.per_key`, the count of pairs holding each key, kept up to date as keys change,
 so no step passes over every person to total them.

@@ -37,7 +37,7 @@ RECOGNITION_STEP = 3
 
 def recognised_share(without_identity: float, identity: float | NDArray[np.float64]
                      ) -> float | NDArray[np.float64]:
-    """r = r0 + (1 - r0) x identity: the share of people recognised across channels."""
+    """Share of people recognised across channels: r = r0 + (1 - r0) x identity."""
     return without_identity + (1.0 - without_identity) * identity
 
 

@@ -131,8 +131,10 @@ class WeeklyDraw:
 
 def bernoulli_positions(streams: RandomStreams, week: int, n: int, p: float, *,
                         kind: Draw = Draw.TARGETING, step: int = 0) -> NDArray[np.int64]:
-    """Sorted positions in ``range(n)`` of independent Bernoulli(``p``) successes (hashed
-    uniforms of ``(kind, week, step, gap number)``)."""
+    """Sorted positions in ``range(n)`` of independent Bernoulli(``p``) successes.
+
+    Hashed uniforms of ``(kind, week, step, gap number)``.
+    """
     if p <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
     if p >= 1:

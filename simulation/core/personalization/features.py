@@ -176,9 +176,10 @@ def channel_records(state: PlanState, history: PurchaseHistory, people: NDArray[
 
 
 def linked(streams: RandomStreams, people: NDArray[np.int64], share: float) -> NDArray[np.bool_]:
-    """Whether each person's records are linked across channels when a ``share`` of people is
-    recognised (:func:`simulation.core.recognition.recognised`: the engine's gate and the
-    models link the same people).
+    """Whether each person's records are linked across channels when a ``share`` is recognised.
+
+    :func:`simulation.core.recognition.recognised`: the engine's gate and the models link the
+    same people.
 
     A fixed hashed draw per person below the share: the linked share is ``share`` in
     expectation, and a higher share links a superset of the people a lower one links.

@@ -348,8 +348,10 @@ class PersonalizedTargeting:
     # Uplift -----------------------------------------------------------------------------
 
     def _explore(self, plan: _PlanTargeting, context: TargetingContext) -> NDArray[np.int64]:
-        """This week's experiment: random eligible people, half offered (returned), half not;
-        their features as the plan's data shows them now are kept for the next round."""
+        """Draw this week's experiment: random eligible people, half offered (returned), half not.
+
+        Their features as the plan's data shows them now are kept for the next round.
+        """
         world, week = context.world, context.week
         rate = min(1.0, 2.0 * EXPLORE_SHARE * context.offer_share)
         people = bernoulli_positions(context.streams, week, world.n_people, rate, kind=Draw.MODEL,
@@ -369,8 +371,10 @@ class PersonalizedTargeting:
     def _fit_uplift(self, plan: _PlanTargeting, context: TargetingContext, current: RoundRecord,
                     purchase_unified: LinearScorer | None, purchase_siloed: LinearScorer | None
                     ) -> tuple[LinearScorer | None, LinearScorer | None] | None:
-        """Class-transformation models on the experiment since the last round (70% of rows),
-        and the Qini coefficients of uplift and purchase scores on the other 30%."""
+        """Class-transformation models on the experiment since the last round (70% of rows).
+
+        Also the Qini coefficients of uplift and purchase scores on the other 30%.
+        """
         weeks = [w for w in plan.experiment if w.bought.size == w.people.size and w.people.size]
         if not weeks:
             return None
@@ -481,8 +485,11 @@ def _recognised_at(world: World, week: int, plan: int) -> float:
 def _person_scores(scorers: tuple[LinearScorer | None, LinearScorer | None],
                    unified_x: NDArray[np.float32], use_unified: NDArray[np.bool_],
                    records: ChannelRecords | None, rows: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Logit per row of ``rows``: the unified scorer's where the row is linked, else the best of
-    the channel scorer over the channels that know the person (-inf if none or no scorer)."""
+    """Logit per row of ``rows``.
+
+    The unified scorer's where the row is linked, else the best of the channel scorer over the
+    channels that know the person (-inf if none or no scorer).
+    """
     unified, siloed = scorers
     score = np.full(rows.size, -np.inf)
     linked_rows = use_unified[rows]
@@ -498,9 +505,11 @@ def _person_scores(scorers: tuple[LinearScorer | None, LinearScorer | None],
 
 
 def incremental_share(world: World, person: NDArray[np.int64]) -> NDArray[np.float64] | None:
-    """Share of offered people's purchases the offer caused, per purchase, when offer response
-    differs by person (``offer_response_intent_elasticity`` > 0); None when it is the same
-    uplift / (1 + uplift) for everyone (the report applies it)."""
+    """Share of offered people's purchases the offer caused, per purchase.
+
+    When offer response differs by person (``offer_response_intent_elasticity`` > 0); None when
+    it is the same uplift / (1 + uplift) for everyone (the report applies it).
+    """
     economics = world.scenario.economics
     k = economics.offer_response_intent_elasticity
     if k <= 0 or economics.offer_uplift <= 0:
