@@ -73,11 +73,12 @@ _LOSS_TALLIES = [t for *_, count, _ in JOURNEY_LOSSES for t in [count]] + [
     t for *_, value in JOURNEY_LOSSES for t in [value]]
 """Lost-journey counts, then their expected lost value, in ``JOURNEY_LOSSES`` order."""
 _LOSS_ENDS = np.array([end for end, *_ in JOURNEY_LOSSES], dtype=np.int8)
-_PURCHASE_TALLIES = [Tally.PURCHASES, Tally.GROSS_SALES, Tally.REFUNDS, Tally.NET_REVENUE,
-                     Tally.RETURNS, Tally.RETURNS_COST, Tally.CROSS_CHANNEL_RETURNS,
-                     Tally.RETURN_FRICTIONS, Tally.NEW_CUSTOMERS, Tally.STORE_RETURNS_OF_REMOTE,
-                     Tally.RETURN_EXCHANGES, Tally.RETURN_EXCHANGE_SALES, Tally.OFFER_DISCOUNT]
-"""What :meth:`Simulation._purchases` counts per plan, in the order it stacks them."""
+_PURCHASE_TALLIES = [Tally.PURCHASES, Tally.GROSS_SALES, Tally.NET_REVENUE, Tally.NEW_CUSTOMERS]
+"""What :meth:`Simulation._purchases` counts per plan over every buyer, in the order it stacks them."""
+_RETURN_TALLIES = [Tally.REFUNDS, Tally.RETURNS, Tally.RETURNS_COST, Tally.CROSS_CHANNEL_RETURNS,
+                   Tally.RETURN_FRICTIONS, Tally.STORE_RETURNS_OF_REMOTE, Tally.RETURN_EXCHANGES,
+                   Tally.RETURN_EXCHANGE_SALES, Tally.GROSS_SALES, Tally.NET_REVENUE]
+"""What it counts over the returned orders only (the exchanges add to gross and net sales)."""
 
 
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
@@ -622,41 +623,31 @@ class Simulation:
         if world.people.spend_level is not None:  # each customer's own spending level (calibration)
             order = order * world.people.spend_level[person]
         returned = uniform[2] < chan.return_rate[channel]
-        elsewhere = returned & (
-            uniform[3] < behaviour.cross_channel_return_share
-        )
-        friction = elsewhere & (
-            uniform[4]
-            >= levels[plan, _CAP[Capability.SERVICE]] * self._recognised(levels, buyers)
-        )
         net = np.where(returned, 0.0, order)
-        in_store, exchanged, exchange = self._return_exchanges(week, buyers, channel, order, elsewhere,
-                                                               friction)
-        # A return by post pays its carriage; one taken back in a store does not.
-        returns_cost = (returned * behaviour.return_processing_cost
-                        + (returned & ~in_store) * chan.return_carriage_cost.take(channel))
-        # The offer's discount is redeemed on every purchase in the offer week, also on those
-        # that would have happened without it.
-        discount_share = self.economics.offer_discount_share
-        offer_discount = (self.offered.take(buyers.flat) * (discount_share * net)
-                          if discount_share > 0 else np.zeros(buyers.size))
-        state.flat("revenue_discounted")[buyers.flat] += ((net + exchange) * self.discount[week]
-                                                          ).astype(np.float32)
+        discount = self.discount[week]
+        state.flat("revenue_discounted")[buyers.flat] += (net * discount).astype(np.float32)
         remote = ~chan.physical.take(channel)
         state.flat("remote_revenue_discounted")[buyers.flat.compress(remote)] += (
-            net.compress(remote) * self.discount[week]).astype(np.float32)
-        state.flat("cost_discounted")[buyers.flat] += (
-            (returns_cost + offer_discount) * self.discount[week]).astype(np.float32)
-
+            net.compress(remote) * discount).astype(np.float32)
         customer_since = state.flat("customer_since")
         first = customer_since[buyers.flat] < 0
-        self._count_many(tally, _PURCHASE_TALLIES, buyers, np.stack([
-            np.ones(buyers.size), order + exchange, order * returned, net + exchange, returned,
-            returns_cost, elsewhere, friction, first, in_store, exchanged, exchange, offer_discount]))
+        rows = [np.ones(buyers.size), order, net, first]
+        # The offer's discount is redeemed on every purchase in the offer week, also on those
+        # that would have happened without it.
+        if self.economics.offer_discount_share > 0:
+            offer_discount = self.offered.take(buyers.flat) * (self.economics.offer_discount_share * net)
+            state.flat("cost_discounted")[buyers.flat] += (offer_discount * discount).astype(np.float32)
+            self._count(tally, Tally.OFFER_DISCOUNT, plan, offer_discount)
+        self._count_many(tally, _PURCHASE_TALLIES, buyers, np.stack(rows))
+        friction, exchanged, exchange = self._returns(week, levels, tally, buyers.take(returned),
+                                                      channel.compress(returned), order.compress(returned),
+                                                      uniform[3].compress(returned),
+                                                      uniform[4].compress(returned))
 
         experience = self.experience
         experience[buyers.flat] += behaviour.purchase_satisfaction_gain
-        experience[buyers.flat] -= behaviour.return_friction_satisfaction_loss * friction
+        returns = buyers.flat.compress(returned)
+        experience[returns] -= behaviour.return_friction_satisfaction_loss * friction
         self._touch(buyers.flat)
 
         customer_since[buyers.flat[first]] = week
@@ -668,21 +659,21 @@ class Simulation:
         by_channel = (plan * self.n_channels + channel) * self.n_people + person
         state.purchases_by_channel.reshape(-1)[by_channel] += np.uint16(1)
         state.spend_by_channel.reshape(-1)[by_channel] += net.astype(np.float32)
-        discount = np.float32(self.discount[week])
-        state.orders_discounted.reshape(-1)[by_channel] += discount
-        state.flat("network_discounted")[buyers.flat.compress(from_network)] += discount
+        discount32 = np.float32(discount)
+        state.orders_discounted.reshape(-1)[by_channel] += discount32
+        state.flat("network_discounted")[buyers.flat.compress(from_network)] += discount32
         n_c = self.n_channels
         self.channel_weekly[:, week, 0] += np.bincount(
             plan * n_c + channel, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
         self.channel_weekly[:, week, 1] += np.bincount(
             plan * n_c + channel, weights=net, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
-        if exchanged.any():
-            store, at = self.return_store, exchanged.nonzero()[0]
+        if exchanged.size:
+            store, at = self.return_store, returned.nonzero()[0][exchanged]
             spend = (plan[at] * n_c + store) * self.n_people + person[at]
-            state.spend_by_channel.reshape(-1)[spend] += exchange[at].astype(np.float32)
+            state.spend_by_channel.reshape(-1)[spend] += exchange.astype(np.float32)
             self.channel_weekly[:, week, 1, store] += np.bincount(
-                plan[at], weights=exchange[at], minlength=self.n_plans)
+                plan[at], weights=exchange, minlength=self.n_plans)
         self._dropout_after_purchase(week, tally, buyers, first)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
@@ -693,34 +684,57 @@ class Simulation:
             for a, b in itertools.pairwise(bounds)
         ]
 
-    def _return_exchanges(self, week: int, buyers: Cohort, channel: NDArray[np.int64],
-                          order: NDArray[np.float64], elsewhere: NDArray[np.bool_],
-                          friction: NDArray[np.bool_]) -> tuple[
-                              NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
-        """Online orders returned in a store, and the exchanges such returns bring there.
+    def _returns(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
+                 returns: Cohort, channel: NDArray[np.int64], order: NDArray[np.float64],
+                 u_elsewhere: NDArray[np.float32], u_friction: NDArray[np.float32]
+                 ) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]]:
+        """The week's returned orders: friction, in-store returns of online orders, exchanges.
 
-        Service lets a return be made anywhere; ``behaviour.return_exchange_share`` of online
-        orders returned in a store bring an exchange or another purchase worth
-        ``return_exchange_value`` x the order. Returns which orders were returned in a store,
-        which of those brought an exchange, and its value (0 elsewhere). A cross-channel
-        return of an online order is taken to a store when the business has one. No draw is
+        A return wanted in another channel (``cross_channel_return_share``) meets friction
+        unless the plan's service takes it there for a recognised customer. Without friction
+        an online order's return is taken back in a store (the first store channel) when the
+        business has one, paying no return carriage, and ``behaviour.return_exchange_share`` of
+        such returns bring an exchange or another purchase worth ``return_exchange_value`` x
+        the order: revenue added to the customer's discounted revenue here. No exchange draw is
         made unless some return met no friction, so results without service stay as without
         this step.
+
+        Returns
+        -------
+        tuple of arrays
+            Friction of each return, positions (among ``returns``) of those that brought an
+            exchange, and the exchanges' values.
         """
+        behaviour, state = self.behaviour, self.state
+        chan = self.world.channels
+        elsewhere = u_elsewhere < behaviour.cross_channel_return_share
+        friction = elsewhere & (u_friction >= levels[returns.plan, _CAP[Capability.SERVICE]]
+                                * self._recognised(levels, returns))
         in_store = elsewhere & ~friction
         if self.return_store < 0:
             in_store[:] = False
         else:
-            in_store &= ~self.world.channels.physical.take(channel)
-        exchanged = np.zeros(buyers.size, dtype=bool)
-        exchange = np.zeros(buyers.size)
+            in_store &= ~chan.physical.take(channel)
         candidates = in_store.nonzero()[0]
+        exchanged = candidates[:0]
         if candidates.size:
-            u = self.streams.uniform(Draw.RETURN_EXCHANGE, week, 0, buyers.person[candidates])
-            hit = candidates[u < self.behaviour.return_exchange_share]
-            exchanged[hit] = True
-            exchange[hit] = order[hit] * self.behaviour.return_exchange_value
-        return in_store, exchanged, exchange
+            u = self.streams.uniform(Draw.RETURN_EXCHANGE, week, 0, returns.person[candidates])
+            exchanged = candidates[u < behaviour.return_exchange_share]
+        exchange = order[exchanged] * behaviour.return_exchange_value
+        gained = np.zeros(returns.size)
+        gained[exchanged] = exchange
+        brought = np.zeros(returns.size, dtype=bool)
+        brought[exchanged] = True
+        # A return by post pays its carriage; one taken back in a store does not.
+        returns_cost = behaviour.return_processing_cost + ~in_store * chan.return_carriage_cost.take(channel)
+        discount = self.discount[week]
+        state.flat("cost_discounted")[returns.flat] += (returns_cost * discount).astype(np.float32)
+        at = returns.flat[exchanged]
+        state.flat("revenue_discounted")[at] += (exchange * discount).astype(np.float32)
+        self._count_many(tally, _RETURN_TALLIES, returns, np.stack([
+            order, np.ones(returns.size), returns_cost, elsewhere, friction, in_store,
+            brought, gained, gained, gained]))
+        return friction, exchanged, exchange
 
     def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort,
                                 first: NDArray[np.bool_]) -> None:
