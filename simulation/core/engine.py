@@ -657,7 +657,7 @@ class Simulation:
         state.flat("second_purchase_week")[buyers.flat[count == 2]] = week
         state.flat("last_purchase_week")[buyers.flat] = week
         by_channel = (plan * self.n_channels + channel) * self.n_people + person
-        state.purchases_by_channel.reshape(-1)[by_channel] += np.uint16(1)
+        state.purchases_by_channel.reshape(-1)[by_channel] += 1
         state.spend_by_channel.reshape(-1)[by_channel] += net.astype(np.float32)
         discount32 = np.float32(discount)
         state.orders_discounted.reshape(-1)[by_channel] += discount32

@@ -605,7 +605,8 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
             "clv_horizon": values.per_person(people.segment.size, values.horizon),
         }
         for c, name in enumerate(names):
-            data[f"purchases_{name}"] = state.purchases_by_channel[c]
+            # uint16 whatever the engine's counter type (count_dtype), so the frame is the same.
+            data[f"purchases_{name}"] = state.purchases_by_channel[c].astype(np.uint16)
             data[f"spend_{name}"] = state.spend_by_channel[c]
         frames.append(pd.DataFrame(data))
     out = pd.concat(frames, ignore_index=True)

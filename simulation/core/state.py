@@ -22,6 +22,27 @@ ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in [0, 1], message); the one progress type of the project."""
 
 
+def most_purchases(horizon_weeks: int) -> int:
+    """Most purchases one person can have in one plan by the end of a horizon (count).
+
+    The engine opens at most one journey per (plan, person) a week and a journey ends in at most
+    one purchase, so a person makes at most ``horizon_weeks`` purchases, plus the one an existing
+    customer starts with. A mechanism that lets a person buy more than once a week must raise this
+    bound (the counters would wrap around otherwise).
+    """
+    return horizon_weeks + 1
+
+
+def count_dtype(most: int) -> type[np.unsignedinteger[Any]]:
+    """The narrowest unsigned integer type that holds per-person purchase counts up to ``most``.
+
+    uint8 at horizons up to 254 weeks (the default is 156): the (P, C, N) purchase counters then
+    take one byte per person, plan and channel instead of two (issue 19's memory budget). Every
+    reader widens them (to float or int64) before arithmetic, so results do not depend on it.
+    """
+    return np.uint8 if most <= np.iinfo(np.uint8).max else np.uint16
+
+
 @dataclass
 class PlanState:
     """Per-person state of one plan, arrays of shape (N,) or (C, N).
@@ -37,8 +58,8 @@ class PlanState:
     """Week the person lapsed (customer churn or prospect drop-out), -1 if still alive."""
     lapse_overmessaging: NDArray[np.bool_]
     """Whether the lapse was caused by contacts above the person's tolerance."""
-    purchases: NDArray[np.uint16]
-    """Purchases so far (an existing customer starts with 1)."""
+    purchases: NDArray[np.unsignedinteger[Any]]
+    """Purchases so far (an existing customer starts with 1); :func:`count_dtype`."""
     second_purchase_week: NDArray[np.int16]
     """Week of the second purchase, -1 if none yet."""
     last_purchase_week: NDArray[np.int16]
@@ -52,8 +73,8 @@ class PlanState:
     """Bit mask of channels the person bought in."""
     subscribed: NDArray[np.bool_]
     """Still accepts marketing contacts (False after unsubscribing)."""
-    purchases_by_channel: NDArray[np.uint16]
-    """(C, N) purchases by channel."""
+    purchases_by_channel: NDArray[np.unsignedinteger[Any]]
+    """(C, N) purchases by channel; :func:`count_dtype`."""
     spend_by_channel: NDArray[np.float32]
     """(C, N) net spend (after refunds) by channel, simulated currency."""
     revenue_discounted: NDArray[np.float32]
@@ -80,6 +101,7 @@ class PlanState:
         n_channels = len(world.channels.names)
         existing = world.people.existing
         shape = (n_plans, n)
+        counts = count_dtype(most_purchases(world.scenario.market.horizon_weeks))
 
         def tiled(row: NDArray[Any]) -> NDArray[Any]:
             return np.repeat(row[None], n_plans, axis=0)
@@ -88,7 +110,7 @@ class PlanState:
             customer_since=tiled(np.where(existing, 0, -1).astype(np.int16)),
             lapse_week=np.full(shape, -1, dtype=np.int16),
             lapse_overmessaging=np.zeros(shape, dtype=bool),
-            purchases=tiled(existing.astype(np.uint16)),
+            purchases=tiled(existing.astype(counts)),
             second_purchase_week=np.full(shape, -1, dtype=np.int16),
             last_purchase_week=np.full(shape, -1, dtype=np.int16),
             satisfaction=np.full(shape, world.scenario.behaviour.baseline_satisfaction, np.float32),
@@ -97,7 +119,7 @@ class PlanState:
             ).astype(np.uint8)),
             channels_bought=np.zeros(shape, dtype=np.uint8),
             subscribed=np.ones(shape, dtype=bool),
-            purchases_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.uint16),
+            purchases_by_channel=np.zeros((n_plans, n_channels, n), dtype=counts),
             spend_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.float32),
             revenue_discounted=np.zeros(shape, dtype=np.float32),
             cost_discounted=np.zeros(shape, dtype=np.float32),
@@ -209,4 +231,4 @@ class RunOutput:
                          channel_weekly=np.concatenate([self.channel_weekly, other.channel_weekly]))
 
 
-__all__ = ["Cohort", "PlanState", "ProgressCallback", "RunOutput"]
+__all__ = ["Cohort", "PlanState", "ProgressCallback", "RunOutput", "count_dtype", "most_purchases"]
