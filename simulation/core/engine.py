@@ -36,6 +36,7 @@ module keeps :class:`Simulation`, whose steps write the state.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from typing import Any
@@ -46,7 +47,7 @@ from scipy.special import betaincinv
 
 from simulation.core.capabilities import Capability
 from simulation.core.contacts import MaskContacts, contact_tables
-from simulation.core.journey import JourneyPaths, walk_journeys
+from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.keys import ContactKeys, KeyLayout
 from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
 from simulation.core.recognition import recognised_share, recognition_draw
@@ -62,6 +63,8 @@ _POPULATION_DRAWS = (Draw.UNSUBSCRIBE, Draw.CONTACT_CONFLICT, Draw.OPEN_JOURNEY,
 DRAW_AHEAD_FROM_PEOPLE = 200_000
 """From this population on, each whole-population draw is prepared in a background thread while
 the week works on the step before (below it, handing over costs more than the draw)."""
+WALK_CHUNK = 131_072
+"""Journeys walked at once (:meth:`Simulation._walk`): about 25 MB of temporaries, whatever N."""
 _PURCHASE_DRAWS = [(Draw.ORDER_VALUE, 0), (Draw.ORDER_VALUE, 1), (Draw.RETURN, 0),
                    (Draw.RETURN_ELSEWHERE, 0), (Draw.RETURN_FRICTION, 0)]
 """Event draws of one purchase: two for the order value's normal deviate, three for returns."""
@@ -210,7 +213,8 @@ class Simulation:
         finally:
             self.draws.close()
         charged = self.contact_cost_to_date.astype(np.float32)
-        self.state.flat("cost_discounted")[:] += charged.take(self.keys.flat)
+        for s in range(self.n_plans):  # plan by plan: a temporary of N, not P x N, at the peak
+            self.state.cost_discounted[s] += charged.take(self.keys.key[s])
         return RunOutput(world=world, weekly=self.weekly, flows=self.flows, states=self.states,
                          channel_weekly=self.channel_weekly)
 
@@ -581,8 +585,7 @@ class Simulation:
         The journeys are walked by :func:`simulation.core.journey.walk_journeys` and written into the
         state and tallies.
         """
-        walk = walk_journeys(self.world, self.paths, self.streams, week, journeys.person, journeys.plan,
-                             levels, self._recognised(levels, journeys))
+        walk = self._walk(week, journeys, levels, self._recognised(levels, journeys))
         self._count_many(tally, _TOUCHPOINT_TALLIES, journeys, walk.events)
         satisfaction_loss = walk.satisfaction_loss
         hurt = journeys.flat.compress(satisfaction_loss > 0)
@@ -603,6 +606,22 @@ class Simulation:
         is_bought = end == JourneyEnd.BOUGHT
         return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought),
                                walk.from_network.compress(is_bought))
+
+    def _walk(self, week: int, journeys: Cohort, levels: NDArray[np.float64],
+              recognised: NDArray[np.bool_]) -> WalkedJourneys:
+        """:func:`walk_journeys` of ``journeys``, :data:`WALK_CHUNK` journeys at a time.
+
+        A journey's walk depends on its own draws only, so walking in parts gives the same
+        arrays; it bounds the walk's temporaries (a few dozen draws per journey) at large N.
+        """
+        if journeys.size <= WALK_CHUNK:
+            return walk_journeys(self.world, self.paths, self.streams, week, journeys.person,
+                                 journeys.plan, levels, recognised)
+        parts = [walk_journeys(self.world, self.paths, self.streams, week, journeys.person[a:a + WALK_CHUNK],
+                               journeys.plan[a:a + WALK_CHUNK], levels, recognised[a:a + WALK_CHUNK])
+                 for a in range(0, journeys.size, WALK_CHUNK)]
+        return WalkedJourneys(**{f.name: np.concatenate([getattr(p, f.name) for p in parts], axis=-1)
+                                 for f in dataclasses.fields(WalkedJourneys)})
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                    buyers: Cohort, channel: NDArray[np.int64],
@@ -776,4 +795,4 @@ def _highest_propensity(people: People) -> NDArray[np.float32]:
         people.propensity, people.repeat_propensity)
 
 
-__all__ = ["DRAW_AHEAD_FROM_PEOPLE", "Simulation", "dropout_chance"]
+__all__ = ["DRAW_AHEAD_FROM_PEOPLE", "WALK_CHUNK", "Simulation", "dropout_chance"]

@@ -85,8 +85,16 @@ def top_per_list(entries: ListEntries, tie: NDArray[np.floating], limit: NDArray
                   ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Row indices of each list's best ``limit[list]`` entries (best first) and their rank."""
     rows_out, ranks_out = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for list_id in np.flatnonzero(np.bincount(entries.list_id, minlength=limit.size)):
-        rows = np.flatnonzero(entries.list_id == list_id)
+    ids = entries.list_id
+    # list_entries stacks the lists one after the other, so each list is usually one run of rows:
+    # its rows are then a range, found without a pass over every entry per list.
+    grouped = bool((ids[1:] >= ids[:-1]).all())
+    bounds = np.searchsorted(ids, np.arange(limit.size + 1)) if grouped else None
+    for list_id in np.flatnonzero(np.bincount(ids, minlength=limit.size)):
+        if bounds is not None:
+            rows = np.arange(bounds[list_id], bounds[list_id + 1])
+        else:
+            rows = np.flatnonzero(ids == list_id)
         m = int(min(rows.size, limit[list_id]))
         if m <= 0:
             continue
