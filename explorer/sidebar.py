@@ -267,7 +267,7 @@ def render() -> Scenario:
         language.switch()
         if problems:
             st.error(text("sidebar.not_applied") + "\n"
-                     + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
+                     + "".join(f"\n- {fmt.escaped(p)}" for p in problems))  # escaped() translates
         names = preset_names()
         descriptions = preset_descriptions()
         # The box names the preset only while the scenario is that preset exactly; after a

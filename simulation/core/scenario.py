@@ -706,7 +706,7 @@ class ImplementationRisk(FrozenModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> ImplementationRisk:
-        problems = []
+        problems: list[str] = []
         if self.overrun_low > self.overrun_high:
             problems.append(Problem("problem.scenario.overrun_order"))
         if self.delay_low_weeks > self.delay_high_weeks:
@@ -820,7 +820,7 @@ class Scenario(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems = []
+        problems: list[str] = []
         names = [c.name for c in self.channels]
         if not 1 <= len(names) <= 8:
             problems.append(at("channels", Problem("problem.scenario.channel_count", count=len(names))))
@@ -1000,7 +1000,7 @@ def _money_problems(scenario: Scenario) -> list[str]:
         per_usd = fx.exchange_rate(code).per_usd
     except fx.UnknownCurrency as error:
         return list(error.problems)
-    problems = []
+    problems: list[str] = []
     for model, name, path in fx.money_fields(scenario):
         info = field_info(model, name, path, per_usd=per_usd)
         value = getattr(model, name)

@@ -17,7 +17,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, get_currency_precision, get_currency_symbol
 
 from simulation.core.kpis import KPI_BY_KEY, Kind
-from simulation.display.text import ENGLISH, language, text
+from simulation.display.text import ENGLISH, language, say, text
 
 _SCALES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
 NOT_AVAILABLE = "n/a"
@@ -262,7 +262,7 @@ def escaped(text: object) -> str:
 
     Every Markdown, HTML and LaTeX control character is escaped and runs of whitespace (line
     breaks too) become one space, so the text is shown as typed and can never become a link, a
-    tag or a formula.
+    tag or a formula. A problem with an input is said in the reader's language.
     """
-    flat = " ".join(str(text).split())
+    flat = " ".join(say(text).split()) if isinstance(text, str) else " ".join(str(text).split())
     return flat.translate(_MARKDOWN_SPECIALS)

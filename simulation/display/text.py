@@ -38,9 +38,11 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_decimal
 from pydantic import BaseModel
 
 from simulation.core.scenario import Scenario
+from simulation.inputs.problems import Problem
 
 CATALOG_DIR = Path(__file__).with_name("catalogs")
 ENGLISH = "en"
@@ -171,6 +173,25 @@ def text(key: str, /, **values: object) -> str:
     if template is None:
         template = catalog(ENGLISH)[key]
     return template.format(**values) if values else template
+
+
+def _problem_number(value: float) -> str:
+    """A number inside a problem, grouped as the reader writes it (small whole numbers bare)."""
+    if isinstance(value, int) and abs(value) < 10_000:
+        return str(value)
+    return format_decimal(value, format="#,##0.######", locale=language())
+
+
+def say(problem: str) -> str:
+    """A problem with an input in the current language.
+
+    A :class:`~simulation.inputs.problems.Problem` is looked up by its key (fields that are
+    problems in turn, numbers in the reader's format); any other text, and every problem in
+    English, is returned as it is.
+    """
+    if isinstance(problem, Problem) and language() != ENGLISH:
+        return problem.say(text, _problem_number)
+    return problem
 
 
 def placeholders(template: str) -> set[str]:
@@ -355,5 +376,5 @@ if __name__ == "__main__":
 __all__ = ["CATALOG_DIR", "ENGLISH", "LANGUAGE_NAMES", "TEMPLATE", "broken_placeholders",
            "catalog", "catalog_keys", "check", "has_text", "init_catalog", "language", "languages",
            "missing", "param_key", "param_keys", "param_text", "placeholders", "preferred",
-           "set_language", "stale", "supported", "text", "update_catalogs", "use_language",
+           "say", "set_language", "stale", "supported", "text", "update_catalogs", "use_language",
            "write_template"]

@@ -138,7 +138,7 @@ def _error_rebuilt(kind: type[InputError], problems: list[str], state: dict[str,
 class Problems(ValueError):
     """Several problems found by one check inside a model (pydantic keeps the exception)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
 
