@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from simulation.inputs import InputError
-from simulation.inputs.problems import Problem, Problems, at
+from simulation.inputs.problems import Problem, Problems, at, joined, unchanged
 
 
 def param(
@@ -88,12 +88,12 @@ class ScenarioError(InputError):
         super().__init__(problems)
         self.args = ("invalid scenario:\n" + "\n".join(f"  {p}" for p in self.problems),)
 
-    def one_line(self, say: Callable[[str], str] = str) -> str:
+    def one_line(self, say: Callable[[str], str] = unchanged) -> str:
         """The problems joined on one line, for a CLI exit message or a UI banner.
 
         ``say`` puts each problem into the reader's language (default: English).
         """
-        return say(Problem("problem.invalid_scenario")) + ": " + super().one_line(say)
+        return say(at(Problem("problem.invalid_scenario"), joined(self.problems)))
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

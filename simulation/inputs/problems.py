@@ -101,6 +101,11 @@ def at(where: object, why: str) -> Problem:
     return Problem("problem.at", where=where, why=why)
 
 
+def unchanged(text: str) -> str:
+    """``text`` as it is (the default of :meth:`InputError.one_line`: no translation)."""
+    return text
+
+
 class InputError(ValueError):
     """Bad input: ``problems`` lists each one as ``where: why`` in plain words.
 
@@ -120,12 +125,26 @@ class InputError(ValueError):
         """Pickled with its problems (keys and fields kept), not only their English."""
         return _error_rebuilt, (type(self), self.problems, dict(self.__dict__))
 
-    def one_line(self, say: Callable[[str], str] = str) -> str:
+    def one_line(self, say: Callable[[str], str] = unchanged) -> str:
         """The problems joined on one line, for a CLI exit message or a UI banner.
 
-        ``say`` puts each problem into the reader's language (default: English).
+        ``say`` puts the line into the reader's language (default: English). Without it the line
+        is itself a :class:`Problem` (the problems joined by ``problem.joined``), so a display
+        that translates problems translates it too.
         """
-        return "; ".join(say(p) for p in self.problems)
+        return say(joined(self.problems))
+
+
+def joined(problems: list[str]) -> str:
+    """``a; b; c`` as one problem (a plain ``str`` when one of them is plain text)."""
+    if not problems:
+        return ""
+    if not all(isinstance(p, Problem) for p in problems):
+        return "; ".join(problems)
+    line: str = problems[-1]
+    for problem in reversed(problems[:-1]):
+        line = Problem("problem.joined", first=problem, rest=line)
+    return line
 
 
 def _error_rebuilt(kind: type[InputError], problems: list[str], state: dict[str, Any]) -> InputError:
