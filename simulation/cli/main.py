@@ -30,7 +30,7 @@ from simulation.core.presets import preset_descriptions
 from simulation.core.scenario import APP_VERSION, Scenario
 from simulation.display import format as fmt
 from simulation.display.selection_charts import selection_data, selection_sentence
-from simulation.display.text import ENGLISH, LANGUAGE_NAMES, say, text, use_language
+from simulation.display.text import ENGLISH, LANGUAGE_NAMES, preset_description, say, text, use_language
 from simulation.inputs import InputError
 
 EXIT_BAD_INPUT = 2
@@ -84,7 +84,7 @@ def command_run(args: argparse.Namespace) -> int:
 def command_presets(args: argparse.Namespace) -> int:
     """Print each preset's name and description; exit code 0."""
     for name, description in preset_descriptions().items():
-        print(f"{name:<20} {description}")
+        print(f"{name:<24} {preset_description(name, description)}")
     return 0
 
 
