@@ -40,7 +40,7 @@ from simulation.core.world import standard_plans
 from simulation.display import decision_charts as dc
 from simulation.display import format as fmt
 from simulation.display import wording
-from simulation.display.labels import all_capabilities
+from simulation.display.labels import all_capabilities, capability_name
 from simulation.display.text import text
 
 EXIT_CANCELLED = 130
@@ -89,7 +89,7 @@ def _money_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     shown = frame[list(columns)].rename(columns={c: text(k) for c, k in columns.items()})
 
     def number(x: float) -> str:
-        return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+        return fmt.decimal(x, 0 if abs(x) >= 100 or float(x).is_integer() else 2)
 
     return shown.to_string(index=False, float_format=number)
 
@@ -154,9 +154,10 @@ def command_shapley(args: argparse.Namespace) -> int:
     _announce(estimate_seconds(scenario, shapley_tasks(scenario, plans), args.jobs), args)
     result = capability_value(scenario, switched_on=switched_on, execution=execution)
     print(text("cli.shapley", count=len(result.subsets)))
-    print(_money_table(result.values, {"level_on": "cli.column.level"} | {
-        c: f"cli.column.{c}" for c in ("rank", "capability", "npv_value", "clv_value", "alone",
-                                       "last_in")}))
+    values = result.values.assign(capability=[capability_name(c) for c in result.values["capability"]])
+    print(_money_table(values, {"rank": "cli.column.rank", "capability": "cli.column.capability",
+                                "level_on": "cli.column.level"} | {
+        c: f"cli.column.{c}" for c in ("npv_value", "clv_value", "alone", "last_in")}))
     print(text("cli.shapley_sum", total=fmt.decimal(result.values["npv_value"].sum()),
                gain=fmt.decimal(result.total_npv_gain)))
     fund = wording.fund_first(result, scenario.market.currency)
