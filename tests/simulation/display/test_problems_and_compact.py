@@ -82,3 +82,19 @@ def test_the_cli_prints_thai_and_a_thai_error_with_exit_code_2(tmp_path):
                          "500", "--quiet"], capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0
     assert "ผู้คนจำลอง 500 คน" in ok.stdout
+
+
+def test_a_bad_upload_is_refused_specifically_in_malay():
+    from simulation.display import scenario_file
+
+    with pytest.raises(ScenarioError) as caught:
+        scenario_file.loads(b'{"market": {"population": "many"}, "seed": 1, "seed": 2}')
+    with use_language("ms"):
+        shown = [fmt.escaped(p) for p in caught.value.problems]
+    assert shown == ["JSON tidak sah\\: kunci 'seed' muncul dua kali dalam satu objek"]  # Markdown-escaped
+    with pytest.raises(ScenarioError) as caught:
+        scenario_file.loads(b'{"market": {"population": "many"}}')
+    with use_language("ms"):
+        line = fmt.escaped(caught.value.one_line())
+    assert "market.population\\: 'many'\\: mesti integer" in line
+    assert line.startswith("senario tidak sah")
