@@ -133,7 +133,8 @@ def test_narrow_people_use_fewer_channels_and_breadth_is_only_partly_activity():
     narrow, _ = several(0.2, 0.0)
     broad, _ = several(1.0, 0.0)
     assert narrow < broad - 0.05
-    _, world = _world(behaviour__channel_breadth_activity_correlation=0.0)
+    _, world = _world(behaviour__channel_breadth_mean=0.5,
+                      behaviour__channel_breadth_activity_correlation=0.0)
     assert abs(spearmanr(world.people.channel_breadth, world.people.propensity).statistic) < 0.02
 
 
