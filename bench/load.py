@@ -279,17 +279,21 @@ def _stats(values: list[float]) -> str:
     return f"{statistics.median(ordered):5.2f} / {p90:5.2f} / {ordered[-1]:5.2f} s"
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds of ``pid`` (its own threads; finished children included)."""
+def _cpu_seconds(pid: int, children: bool = True) -> float:
+    """User+system CPU seconds of ``pid`` (its own threads; with ``children``, also its finished
+    children's)."""
     with contextlib.suppress(OSError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
+        used = (11, 12, 13, 14) if children else (11, 12)
+        return sum(int(fields[i]) for i in used) / os.sysconf("SC_CLK_TCK")
     return 0.0
 
 
 def _cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds of the app process and of the processes it started (workers)."""
-    return _cpu_seconds(pid), sum(_cpu_seconds(p) for p in _descendants(pid)[1:])
+    """CPU seconds of the app process's own threads, and of the processes it started (workers,
+    also those that have exited: they count in the app process's children's time)."""
+    own = _cpu_seconds(pid, children=False)
+    return own, _cpu_seconds(pid) - own + sum(_cpu_seconds(p) for p in _descendants(pid)[1:])
 
 
 def main() -> None:
