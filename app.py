@@ -26,5 +26,5 @@ language.sync_link()
 try:
     page.run()
 finally:  # also when the page stops or reruns early
-    heap.freeze_imports()  # Streamlit's collection after the run then skips what imports made
+    heap.after_run()  # freeze new imports; a full collection at most every few seconds
 
