@@ -68,7 +68,7 @@ def freeze_imports() -> bool:
     bool
         Whether it froze (new modules had been imported).
     """
-    global _modules_frozen
+    global _modules_frozen, _last_collect
     if len(sys.modules) == _modules_frozen:
         return False
     with _lock:
@@ -77,4 +77,5 @@ def freeze_imports() -> bool:
         gc.collect()  # garbage left by the imports is freed, not frozen
         gc.freeze()
         _modules_frozen = len(sys.modules)
+        _last_collect = time.monotonic()
     return True
