@@ -161,7 +161,7 @@ def _believe(inputs: ReportInputs) -> str:
     cur = inputs.scenario.market.currency
     omni = "omnichannel"
     table = b.thresholds
-    plans = [omni] + [p for p in b.base_gain if p != omni]
+    plans = [omni]  # the best hybrid's thresholds: the Decisions page's table and the bundle's CSV
     rows = []
     for parameter, group in table.groupby("parameter", sort=False):
         by_plan = group.set_index("plan")
@@ -188,7 +188,7 @@ def _believe(inputs: ReportInputs) -> str:
                    omnichannel=plan_name(omni).lower(), omni_gain=fmt.money(b.base_gain[omni], cur)))
     note = (f'<p class="meta">{_t("board_report.believe_note")}</p>'
             if not bool(table["converged"].where(table["threshold"].notna(), True).all()) else "")
-    return (f"<h3>{_t('board_report.believe_heading')}</h3><p>{_t('board_report.believe_intro')}</p>"
+    return (f"<h2>{_t('board_report.believe_heading')}</h2><p>{_t('board_report.believe_intro')}</p>"
             f"<p>{summary} {head}</p>" + _table(header, rows, cls="small") + note)
 
 
@@ -260,7 +260,7 @@ def _svg(fig: go.Figure) -> str:
 
 
 CSS = """
-@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+@page { size: A4; margin: 11mm 14mm 14mm 14mm; }
 body { font-family: "Source Sans Pro", "Liberation Sans", "Noto Sans", "Noto Sans Thai", Loma, "DejaVu Sans",
        Arial, sans-serif; line-break: strict; word-break: normal;
        color: #262730; font-size: 10.5pt; line-height: 1.35; margin: 0 auto; max-width: 190mm; }
@@ -276,7 +276,7 @@ th { background: #F4F4F4; } table.small { font-size: 9pt; }
 .chart svg { width: 100%; height: auto; }
 .page { break-before: page; page-break-before: always; }
 ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.8mm 0; }
-.last { font-size: 8.5pt; } .last table.small { font-size: 8pt; }
+.last { font-size: 8.5pt; line-height: 1.25; } .last table.small { font-size: 8pt; }
 .last th, .last td { padding: 0.7mm 1.5mm; } .last li { margin: 0.3mm 0; }
 .last h2 { font-size: 12pt; margin-top: 2mm; }
 """
@@ -320,9 +320,10 @@ def report_html(inputs: ReportInputs, *, svgs: dict[str, str] | None = None) -> 
                                 population=fmt.count(s.market.population, exact=True),
                                 levels=levels_description(levels_tuple(s.custom_plan))) + "</p>",
         f'<h2 class="page">{_t("board_report.charts_heading")}</h2>', blocks,
-        f'<h2 class="page">{_t("board_report.hangs_heading")}</h2>', f"<p>{drivers}</p>",
-        f"<p>{fund}</p>" if fund else "", _believe(inputs), later,
-        f'<div class="page last"><h2>{_t("board_report.assumptions_heading")}</h2>', _assumptions(inputs),
+        f'<h2>{_t("board_report.hangs_heading")}</h2>', f"<p>{drivers}</p>",
+        f"<p>{fund}</p>" if fund else "", later,
+        f'<div class="last">{_believe(inputs)}<h2>{_t("board_report.assumptions_heading")}</h2>',
+        _assumptions(inputs),
         f"<h2>{_t('board_report.caveats_heading')}</h2>", f"<ul>{caveats}</ul>",
         '<p class="meta">' + _t("board_report.reproduce", version=APP_VERSION, seed=s.seed,
                                 raw=("command",), command=f"<code>{_e(command)}</code>")

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from simulation.core.scenario import APP_VERSION, Scenario
 from simulation.display.text import text
 
-PRINT_SIZE = (900, 390)
+PRINT_SIZE = (900, 330)
 """CSS pixels of a chart on an A4 page (scaled to the text width when printed)."""
 PNG_SCALE = 3
 

@@ -63,6 +63,6 @@ def test_exported_chart_carries_scenario_seed_version_date_and_source():
     title = fig.layout.title.text
     assert title.startswith("A chart<br>")
     assert f'Scenario "{scenario.name}", seed {scenario.seed}' in title and "2026-11-30" in title
-    assert figures.SOURCE in title and fig.layout.height == 430
+    assert figures.source() in title and fig.layout.height == 430
     page = figures.page_html(fig, "My chart")
     assert "<title>My chart</title>" in page
