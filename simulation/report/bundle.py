@@ -92,7 +92,8 @@ def bundle_bytes(inputs: ReportInputs, *, images: bool = True) -> bytes:
                   **{k: v for k, v in inputs.analysis.frames().items() if isinstance(v, pd.DataFrame)},
                   **(inputs.beliefs.frames() if inputs.beliefs is not None else {})}
         for name, frame in tables.items():
-            put(f"tables/{name}.csv", table_csv(frame, cur), text("bundle_readme.table", name=name.replace("_", " ")))
+            put(f"tables/{name}.csv", table_csv(frame, cur),
+                text("bundle_readme.table", name=name.replace("_", " ")))
         figs = {k: figures.stamped(f, s, inputs.day) for k, f in bundle_figures(inputs).items()}
         for name, fig in figs.items():
             title = text("chart_export.html_title", chart=(fig.layout.title.text or name).split("<br>")[0],

@@ -163,7 +163,7 @@ def _believe(inputs: ReportInputs) -> str:
     table = b.thresholds
     plans = [omni]  # the best hybrid's thresholds: the Decisions page's table and the bundle's CSV
     rows = []
-    for parameter, group in table.groupby("parameter", sort=False):
+    for _, group in table.groupby("parameter", sort=False):
         by_plan = group.set_index("plan")
         first = by_plan.loc[omni]
         unit = str(first["unit"])
@@ -226,7 +226,8 @@ def _decision_list(inputs: ReportInputs) -> str:
                         low=fmt.percent(v.probability_low, digits=0),
                         high=fmt.percent(v.probability_high, digits=0), runs=fmt.count(v.runs, exact=True)))
         items.append(_t("board_report.gain", bold=("gain",), gain=fmt.money(v.npv_gain, cur, signed=True),
-                        low=fmt.money(v.gain_p05, cur, signed=True), high=fmt.money(v.gain_p95, cur, signed=True)))
+                        low=fmt.money(v.gain_p05, cur, signed=True),
+                        high=fmt.money(v.gain_p95, cur, signed=True)))
     items.append(_t("board_report.fund_first", bold=("capability",),
                     capability=v.fund_first or text("board_report.not_analysed")))
     items.append(_t("board_report.budget", bold=("budget",), budget=fmt.money(v.break_even_budget, cur),
@@ -298,8 +299,8 @@ def report_html(inputs: ReportInputs, *, svgs: dict[str, str] | None = None) -> 
     drivers = (_e(wording.plain(wording.top_drivers(a.tornado, cur))) if a.tornado is not None
                else _t("board_report.drivers_not_run"))
     fund = _e(wording.plain(wording.fund_first(a.capability_value, cur))) if a.capability_value else ""
-    caveats = "".join(f"<li><b>{_t(f'board_report.caveat_title.{k}')}</b> {_t(f'board_report.caveat.{k}')}</li>"
-                      for k in CAVEATS)
+    caveats = "".join(f"<li><b>{_t(f'board_report.caveat_title.{k}')}</b> "
+                      f"{_t(f'board_report.caveat.{k}')}</li>" for k in CAVEATS)
     command = "python -m simulation report --scenario FILE"
     parts = [
         f"<h1>{_e(title())}</h1>",

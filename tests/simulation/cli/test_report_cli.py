@@ -103,7 +103,8 @@ def test_thai_report_has_a_thai_text_layer_in_thai_fonts(scenario_file: Path, tm
     assert thai > 1000, thai
     assert _skeleton(verdict) in _skeleton(layer)
     with use_language("th"):
-        for key in ("board_report.verdict_heading", "board_report.believe_heading", "board_report.caveats_heading"):
+        for key in ("board_report.verdict_heading", "board_report.believe_heading",
+                    "board_report.caveats_heading"):
             assert _skeleton(text(key)) in _skeleton(layer), key
     assert "The verdict" not in layer and "Caveats" not in layer
     # No tofu: every font Chromium embedded is a real one, and a Thai one draws the Thai text
