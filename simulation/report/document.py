@@ -1,9 +1,12 @@
 """The board report as one HTML document (A4, 2-4 pages when printed), from finished results.
 
 Sections: the question and the verdict; key numbers with 90% intervals; the charts; what the
-answer hangs on (the tornado's drivers and what one would have to believe for it to flip);
-assumptions with their sources; provenance (scenario, seed, version, date) and caveats.
-Charts are inline SVG from kaleido, so the PDF printed from this page keeps them as vectors.
+answer hangs on (the tornado's drivers, and what one would have to believe: the thresholds of
+:func:`simulation.analysis.believe.believe`, the Decisions page's analysis, with a plain "not
+reached in the range tested" where the gain keeps its sign); assumptions with their sources;
+provenance (scenario, seed, version, date) and caveats. Every word comes from the display
+catalog in the current language (``board_report.*``). Charts are inline SVG from kaleido, so
+the PDF printed from this page keeps them as vectors.
 """
 
 from __future__ import annotations
@@ -345,6 +348,8 @@ def frames(inputs: ReportInputs) -> dict[str, pd.DataFrame]:
     """Every table behind the report (for the run bundle)."""
     out = dict(inputs.results.frames())
     out.update({k: v for k, v in inputs.analysis.frames().items() if isinstance(v, pd.DataFrame)})
+    if inputs.beliefs is not None:
+        out.update(inputs.beliefs.frames())
     return out
 
 
