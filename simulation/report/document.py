@@ -150,7 +150,7 @@ def threshold_cell(row: pd.Series) -> str:
         key = "believe_pays_whole" if float(row["gain_base"]) > 0 else "believe_fails_whole"
         return text(f"board_report.{key}", low=low, high=high)
     value = threshold_value(float(row["threshold"]))
-    if not bool(row["converged"]):
+    if not bool(row["converged"]) and str(row.get("status", "")) != "step":  # a step is located
         value = text("board_report.believe_about", value=value)
     side = "believe_above" if bool(row["pays_above"]) else "believe_below"
     return text(f"board_report.{side}", threshold=value)
