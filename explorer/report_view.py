@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import streamlit as st
 
-from explorer import decision_runs, downloads
+from explorer import background, downloads
 from simulation import Scenario
 from simulation.analysis import DecisionAnalysis, DecisionRequest
 from simulation.analysis.believe import BeliefResult
@@ -50,11 +50,12 @@ def report_page(inputs: ReportInputs, lang: str | None = None) -> str:
 def beliefs_of(analysed: Scenario) -> BeliefResult | None:
     """The Decisions page's 'what you would have to believe' for ``analysed``, if it has run.
 
-    The page keeps it under ``(canonical JSON, "believe")`` for every session; the report
+    The page keeps it in the pool's cache under ``(canonical JSON, "believe")`` for every
+    session (:func:`explorer.background.finished`); the report
     quotes that result, so both show the same thresholds. It takes minutes, so a report
     downloaded before it ran says where to start it instead of running it on the click.
     """
-    found = decision_runs.finished().get((analysed.canonical_key(), "believe"))
+    found = background.finished((analysed.canonical_key(), "believe"))
     return found if isinstance(found, BeliefResult) else None
 
 
