@@ -99,14 +99,14 @@ with tab_b:
     budget = st.select_slider(f"One-off budget ({currency})", dc.budget_options(omni, planned), planned,
                               format_func=lambda v: fmt.money(v, currency), key="dec_budget")
     if st.button("Find the best plan within this budget", key="dec_best") or (
-            (analysed.canonical_key(), budget) in decision_runs.finished()):
+            decision_runs.known((analysed.canonical_key(), budget))):
         best = decision_runs.run((analysed.canonical_key(), budget), best_plan_under_budget,
                                  (analysed, budget), expected_seconds=0.0, label="best plan")
         st.markdown(dc.best_plan_sentence(best, currency))
         st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260)
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
-    if st.button("Find where integration stops paying", key="dec_believe") or wk in decision_runs.finished():
+    if st.button("Find where integration stops paying", key="dec_believe") or decision_runs.known(wk):
         w = decision_runs.run(wk, believe, (analysed,), expected_seconds=estimate_believe_seconds(analysed),
                               label="beliefs")
         st.markdown(wording.believe(w, currency))

@@ -32,6 +32,7 @@ from simulation.core.parameters import (
     problems_from,
 )
 from simulation.inputs import InputError, json_input
+from simulation.inputs.problems import Problem, Problems, at
 
 APP_VERSION = "0.2.0"
 
@@ -159,9 +160,9 @@ class Segment(FrozenModel):
     def _weights_non_negative(cls, weights: dict[str, float]) -> dict[str, float]:
         bad = {k: v for k, v in weights.items() if not v >= 0}
         if bad:
-            raise ValueError(f"weights must be >= 0, got {bad}")
+            raise ValueError(Problem("problem.scenario.negative_weights", weights=str(bad)))
         if weights and sum(weights.values()) <= 0:
-            raise ValueError("at least one channel needs a positive weight")
+            raise ValueError(Problem("problem.scenario.no_positive_weight"))
         return weights
 
 
@@ -362,6 +363,44 @@ class Behaviour(FrozenModel):
         4.0, gt=0, le=52, unit="weeks", step=0.5,
         meaning="weeks after the first purchase in which new_customer_intent_boost halves",
         source="assumption, range 1-13 weeks (a welcome period of one to three months)",
+    )
+    satisfaction_half_life_weeks: float = param(
+        52.0, ge=0, le=520, unit="weeks", step=1,
+        meaning="weeks in which the gap between a person's satisfaction and baseline_satisfaction "
+                "halves when nothing happens to them (0 = never drifts back)",
+        source="assumption, range 13-104 weeks (a quarter to two years); Gijsenberg, van Heerde & "
+               "Verhoef 2015 show service losses fading slowly, without a half-life to take over",
+    )
+    max_journeys_per_week: int = param(
+        7, ge=1, le=7, unit="journeys/week", step=1,
+        meaning="most shopping journeys one person opens in a week; a weekly intent above 1 "
+                "opens that many journeys on average (1 = at most one a week)",
+        source="assumption, range 1-7 (at most one a day); a cap of 1 held every weekly intent "
+               "above 1 to one journey, so the most active customers were understated",
+    )
+    channel_breadth_mean: float = param(
+        1.0, ge=0.01, le=1, unit="share of journeys", step=0.05,
+        meaning="average share of a person's journeys that start in a channel chosen afresh by "
+                "the segment's preferences; the others start in the person's home channel "
+                "(1 = everyone chooses afresh each time)",
+        source="assumption, range 0.3-1; Sopadjieva, Dholakia & Benjamin 2017 (HBR, 46,000 "
+               "US shoppers over 14 months): 73% used several channels, 20% stores only, 7% "
+               "online only; 1 by default: at 0.5 the benchmark's online spend premium of "
+               "several-channel shoppers falls below that study's range",
+    )
+    channel_breadth_concentration: float = param(
+        2.0, ge=0.5, le=1000, unit="Beta a + b", step=0.5,
+        meaning="how alike people's channel breadth is: each person's share is Beta distributed "
+                "around channel_breadth_mean with this a + b (large = all alike)",
+        source="assumption, range 1-10: the survey's split into one-channel and several-channel "
+               "shoppers implies a wide spread",
+    )
+    channel_breadth_activity_correlation: float = param(
+        0.3, ge=-1, le=1, unit="correlation (Gaussian copula)", step=0.05,
+        meaning="how closely a person's channel breadth follows their propensity to shop (0 = "
+                "unrelated, 1 = one trait)",
+        source="assumption, range 0-0.6: several-channel shoppers visit stores 23% more often "
+               "(Sopadjieva, Dholakia & Benjamin 2017), a link, not one trait",
     )
     spend_heterogeneity: float = param(
         0.0, ge=0, le=2, unit="lognormal sigma", step=0.05,
@@ -705,13 +744,13 @@ class ImplementationRisk(FrozenModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> ImplementationRisk:
-        problems = []
+        problems: list[str] = []
         if self.overrun_low > self.overrun_high:
-            problems.append("implementation_risk: overrun_low is above overrun_high")
+            problems.append(Problem("problem.scenario.overrun_order"))
         if self.delay_low_weeks > self.delay_high_weeks:
-            problems.append("implementation_risk: delay_low_weeks is above delay_high_weeks")
+            problems.append(Problem("problem.scenario.delay_order"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
 
@@ -819,26 +858,28 @@ class Scenario(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems = []
+        problems: list[str] = []
         names = [c.name for c in self.channels]
         if not 1 <= len(names) <= 8:
-            problems.append(f"channels: {len(names)} channels given, 1 to 8 supported")
+            problems.append(at("channels", Problem("problem.scenario.channel_count", count=len(names))))
         if len(set(names)) != len(names):
-            problems.append(f"channels: names must be unique, got {names}")
+            problems.append(at("channels", Problem("problem.scenario.channel_names", names=str(names))))
         if not self.segments:
-            problems.append("segments: at least one segment is needed")
+            problems.append(at("segments", Problem("problem.scenario.no_segment")))
         total = sum(s.share for s in self.segments)
         if self.segments and abs(total - 1) > 1e-6:
-            problems.append(f"segments: shares add up to {total:.4g}, they must add up to 1")
+            problems.append(at("segments", Problem("problem.scenario.shares", total=f"{total:.4g}")))
         for i, segment in enumerate(self.segments):
             unknown = sorted(set(segment.channel_preference) - set(names))
+            where = f"segments[{i}].channel_preference"
             if unknown:
-                problems.append(f"segments[{i}].channel_preference: unknown channels {unknown}")
+                problems.append(at(where, Problem("problem.scenario.unknown_channels",
+                                                  channels=str(unknown))))
             elif sum(segment.channel_preference.get(n, 0.0) for n in names) <= 0:
-                problems.append(f"segments[{i}].channel_preference: no channel has weight > 0")
+                problems.append(at(where, Problem("problem.scenario.no_weight")))
         problems += _money_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
     # Construction -----------------------------------------------------------------------
@@ -892,7 +933,7 @@ class Scenario(FrozenModel):
             return cls.validated(data)
         except InputError as error:
             name = Path(path).name
-            raise ScenarioError([p if p.startswith(name) else f"{name}: {p}"
+            raise ScenarioError([p if p.startswith(name) else at(name, p)
                                  for p in error.problems]) from None
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -934,7 +975,7 @@ class Scenario(FrozenModel):
             *parents, leaf = key.split("__")
             for part in parents:
                 if part not in target or not isinstance(target[part], dict):
-                    raise ScenarioError([f"{key.replace('__', '.')}: is not a known parameter"])
+                    raise ScenarioError([at(key.replace("__", "."), Problem("problem.scenario.unknown"))])
                 target = target[part]
             if isinstance(value, FrozenModel):
                 value = value.model_dump(mode="python")
@@ -997,14 +1038,17 @@ def _money_problems(scenario: Scenario) -> list[str]:
         per_usd = fx.exchange_rate(code).per_usd
     except fx.UnknownCurrency as error:
         return list(error.problems)
-    problems = []
+    problems: list[str] = []
     for model, name, path in fx.money_fields(scenario):
         info = field_info(model, name, path, per_usd=per_usd)
         value = getattr(model, name)
         if info.maximum is not None and value > info.maximum:
             usd = info.maximum / per_usd
-            problems.append(f"{path}: {value!r} is above {info.maximum:,.6g} {code}"
-                            + (f" (the bound of {usd:,.6g} USD at the stored rate)" if code != "USD" else ""))
+            bound = f"{info.maximum:,.6g}"
+            problems.append(at(path, Problem("problem.scenario.money_above", value=value, bound=bound,
+                                             currency=code) if code == "USD" else Problem(
+                "problem.scenario.money_above_usd", value=value, bound=bound, currency=code,
+                usd=f"{usd:,.6g}")))
     return problems
 
 
@@ -1012,7 +1056,7 @@ def _as_text_hint(problems: list[str], text: str | bytes) -> list[str]:
     """Point a caller who passed a path where JSON text is expected to :meth:`Scenario.from_file`."""
     stripped = text.strip() if isinstance(text, str) else ""
     if stripped and not stripped.startswith(("{", "[", "\ufeff")) and len(stripped) < 4096:
-        return [*problems, "to read a scenario file, use Scenario.from_file(path)"]
+        return [*problems, Problem("problem.scenario.from_file_hint")]
     return problems
 
 
@@ -1020,6 +1064,10 @@ def _split_model_problems(problems: list[str]) -> list[str]:
     """Model-level checks join their findings with '; ': give each its own line."""
     out: list[str] = []
     for problem in problems:
+        if isinstance(problem, Problem) and problem.key == "problem.at" and problem.fields[
+                "where"] == "scenario" and isinstance(problem.fields["why"], Problem):
+            out.append(problem.fields["why"])
+            continue
         head, _, rest = problem.partition(": ")
         if head == "scenario" and "; " in rest:
             out.extend(part for part in rest.split("; "))

@@ -22,22 +22,24 @@ ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in [0, 1], message); the one progress type of the project."""
 
 
-def most_purchases(horizon_weeks: int) -> int:
+def most_purchases(horizon_weeks: int, journeys_per_week: int) -> int:
     """Most purchases one person can have in one plan by the end of a horizon (count).
 
-    The engine opens at most one journey per (plan, person) a week and a journey ends in at most
-    one purchase, so a person makes at most ``horizon_weeks`` purchases, plus the one an existing
-    customer starts with. A mechanism that lets a person buy more than once a week must raise this
+    The engine opens at most ``journeys_per_week`` journeys per (plan, person) a week
+    (``behaviour.max_journeys_per_week``) and a journey ends in at most one purchase, so a person
+    makes at most ``horizon_weeks x journeys_per_week`` purchases, plus the one an existing
+    customer starts with. A mechanism that lets a journey buy more than once must raise this
     bound (the counters would wrap around otherwise).
     """
-    return horizon_weeks + 1
+    return horizon_weeks * journeys_per_week + 1
 
 
 def count_dtype(most: int) -> type[np.unsignedinteger[Any]]:
     """The narrowest unsigned integer type that holds per-person purchase counts up to ``most``.
 
-    uint8 at horizons up to 254 weeks (the default is 156): the (P, C, N) purchase counters then
-    take one byte per person, plan and channel instead of two (issue 19's memory budget). Every
+    uint8 while the bound is at most 255 (e.g. one journey a week over up to 254 weeks): the
+    (P, C, N) purchase counters then take one byte per person, plan and channel instead of two
+    (issue 19's memory budget); at the default seven journeys a week over 156 weeks, uint16. Every
     reader widens them (to float or int64) before arithmetic, so results do not depend on it.
     """
     return np.uint8 if most <= np.iinfo(np.uint8).max else np.uint16
@@ -101,7 +103,8 @@ class PlanState:
         n_channels = len(world.channels.names)
         existing = world.people.existing
         shape = (n_plans, n)
-        counts = count_dtype(most_purchases(world.scenario.market.horizon_weeks))
+        counts = count_dtype(most_purchases(world.scenario.market.horizon_weeks,
+                                            world.scenario.behaviour.max_journeys_per_week))
 
         def tiled(row: NDArray[Any]) -> NDArray[Any]:
             return np.repeat(row[None], n_plans, axis=0)

@@ -176,3 +176,13 @@ def test_many_plans_in_one_run_give_each_plan_its_own_numbers(small_scenario):
     alone = simulate_plans(tiny, {"custom": plan}).kpis.loc["custom"]
     columns = ["conversion_rate", "retention_12m", "revenue", "clv", "npv"]
     assert many[columns].equals(alone[columns])
+
+
+def test_purchase_counters_hold_the_most_a_person_can_buy():
+    """Counters are uint8 only while one journey a week keeps the bound under 256; with several
+    journeys a week (issue 14) they widen, so a heavy buyer never wraps around."""
+    from simulation.core.state import count_dtype, most_purchases
+
+    assert count_dtype(most_purchases(156, 1)) is np.uint8
+    assert count_dtype(most_purchases(156, 7)) is np.uint16
+    assert count_dtype(most_purchases(255, 1)) is np.uint16
