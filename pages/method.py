@@ -8,7 +8,7 @@ from explorer import downloads, state, tables, ui
 from simulation import APP_VERSION
 from simulation.display import format as fmt
 from simulation.display.labels import capability_count
-from simulation.display.text import text
+from simulation.display.text import ENGLISH, language, text
 
 ui.page_header(text("nav.method"), text("question.method"))
 scenario = state.current_scenario()
@@ -25,8 +25,12 @@ st.markdown("\n\n".join([
     text("method.reproducibility", seed=scenario.seed, version=APP_VERSION),
 ]))
 
-with st.expander(text("method.full_model")):
-    st.markdown((Path(__file__).resolve().parents[1] / "docs" / "MODEL.md").read_text(encoding="utf-8"))
+model_doc = Path(__file__).resolve().parents[1] / "docs" / "MODEL.md"
+if language() == ENGLISH:
+    with st.expander(text("method.full_model")):
+        st.markdown(model_doc.read_text(encoding="utf-8"))
+elif st.toggle(text("method.full_model"), key="method_full_model"):  # English only: shown on request
+    st.markdown(model_doc.read_text(encoding="utf-8"))
 
 st.subheader(text("method.parameters"))
 table = tables.parameter_table(scenario)
