@@ -15,6 +15,7 @@ import streamlit as st
 
 from simulation import Scenario
 from simulation.display.labels import readable_columns
+from simulation.display.text import text
 from simulation.inputs import safe_csv_bytes
 from simulation.report import figures
 from simulation.report.pdf import chromium_path
@@ -89,9 +90,9 @@ def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
     shown = figures.stamped(fig, scenario) if scenario is not None else fig
     title = stem.replace("-", " ").replace("_", " ")
     row.download_button(
-        "Chart (HTML)", lambda: figure_html(shown, title), file_name=f"{stem}.html", mime="text/html",
-        key=f"html_{key}", on_click="ignore", icon=":material/download:",
-        help="Interactive chart as a standalone web page; the camera icon on the chart saves a PNG.",
+        text("download.chart_html"), lambda: figure_html(shown, title), file_name=f"{stem}.html",
+        mime="text/html", key=f"html_{key}", on_click="ignore", icon=":material/download:",
+        help=text("download.chart_html_help"),
     )
     images = chromium_path() is not None
     for kind, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
@@ -99,13 +100,12 @@ def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
             f"{kind.upper()}", functools.partial(_image, shown, kind), file_name=f"{stem}.{kind}",
             mime=mime, key=f"{kind}_{key}", on_click="ignore", icon=":material/image:",
             disabled=not images,
-            help=f"The chart as {kind.upper()} with the scenario, date and source on it." if images
-            else "Needs Chromium on the server (apt-get install chromium); the camera icon on the "
-                 "chart saves a PNG without it.",
+            help=text("download.image_help", kind=kind.upper()) if images
+            else text("download.image_unavailable"),
         )
     currency = scenario.market.currency if scenario is not None else None
     row.download_button(
-        "Data (CSV)", lambda: data_csv(data, currency), file_name=f"{stem}.csv", mime="text/csv",
-        key=f"csv_{key}", on_click="ignore", icon=":material/download:",
-        help="The numbers behind this chart.",
+        text("download.data_csv"), lambda: data_csv(data, currency), file_name=f"{stem}.csv",
+        mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:",
+        help=text("download.data_csv_help"),
     )
