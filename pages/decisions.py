@@ -102,7 +102,7 @@ with tab_b:
                                  (analysed, budget), expected_seconds=0.0, label="best plan",
                                  what=text("decisions.job_best"))
         st.markdown(dc.best_plan_sentence(best, currency))
-        st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260, key="dec_best_table")
+        st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260)
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
     if st.button(text("decisions.believe"), key="dec_believe") or wk in decision_runs.finished():

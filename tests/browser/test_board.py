@@ -168,8 +168,9 @@ def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_text(
             found = page.locator(f".st-key-{button}").get_by_role("button")
             if found.count() and found.is_visible():
                 found.click()
-                shown = {"dec_best": "dec_best_table", "dec_believe": "html_break_even_map"}[button]
-                expect(page.locator(f".st-key-{shown}").first).to_be_attached(timeout=ANALYSIS_TIMEOUT_MS)
+                # its table (the best plans, the thresholds) is drawn once the search is done
+                expect(page.locator("[role=tabpanel] [data-testid=stDataFrame]").locator("visible=true")
+                       .first).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
                 _settle(page)
         overlaps = page.evaluate(OVERLAPS_JS)
         if overlaps:
