@@ -137,6 +137,8 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
         connector={"line": {"color": theme.NEUTRAL_COLOUR, "dash": "dot"}},
         hovertemplate="%{x}: %{text}<extra></extra>",
     ))
+    # Names on two lines still run into each other on a phone (Thai ones are long): upright.
+    fig.update_xaxes(tickangle=-90)
     fig.update_layout(showlegend=False, xaxis_title="",
                       yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word))
     return _finish(fig, f"{text('decision_chart.shapley_title')}<br>"
@@ -238,6 +240,8 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
                                  showlegend=False,
                                  marker={"size": 12, "color": "black", "symbol": "x"}))
     ticks = grid.columns.to_numpy(dtype=float)
+    if len(ticks) > 4:  # every size's money label side by side overlapped on a phone
+        ticks = ticks[::2]
     fig.update_xaxes(title=text("decision_chart.revenue_axis", currency=currency), tickvals=np.log10(ticks),
                      ticktext=[fmt.money(t, currency) for t in ticks])
     fig.update_yaxes(title=label)
