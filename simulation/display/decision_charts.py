@@ -110,11 +110,6 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
                    height=max(360, 48 * len(rows) + 160))
 
 
-def _two_lines(name: str) -> str:
-    """A category name over 14 characters on two lines (Thai ones too, which have no spaces)."""
-    return name if len(name) <= 14 else theme.wrap_title(name, width=max(14, len(name) // 2 + 1))
-
-
 def shapley_waterfall_data(values: pd.DataFrame) -> pd.DataFrame:
     """The Shapley values' table columns that the waterfall chart shows and downloads."""
     return values[["rank", "capability", "level_on", "npv_value", "clv_value", "share_of_gain",
@@ -126,7 +121,7 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
     rows = values.sort_values("npv_value", ascending=False)
     factor, word = fmt.axis_scale([*np.cumsum(rows["npv_value"]), total_gain, 0.0])
     fig = go.Figure(go.Waterfall(
-        x=[*(_two_lines(capability_name(str(c))) for c in rows["capability"]), all_capabilities(short=True)],
+        x=[*(capability_name(str(c)) for c in rows["capability"]), all_capabilities(short=True)],
         y=[*(rows["npv_value"] / factor), total_gain / factor],
         measure=["relative"] * len(rows) + ["total"],
         text=[fmt.money(v, currency, signed=True) for v in [*rows["npv_value"], total_gain]],
@@ -137,7 +132,8 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
         connector={"line": {"color": theme.NEUTRAL_COLOUR, "dash": "dot"}},
         hovertemplate="%{x}: %{text}<extra></extra>",
     ))
-    # Names on two lines still run into each other on a phone (Thai ones are long): upright.
+    # Names side by side ran into each other on a phone (Thai ones are long, even on two or
+    # three lines): upright, one line each.
     fig.update_xaxes(tickangle=-90)
     fig.update_layout(showlegend=False, xaxis_title="",
                       yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word))
