@@ -6,7 +6,7 @@ draws the shared sidebar, keeps the scenario in the address bar and runs the sel
 
 import streamlit as st
 
-from explorer import language, page_list, sidebar, state, ui
+from explorer import heap, language, page_list, sidebar, state, ui
 from simulation.display.text import text
 
 language.activate()  # before any text is looked up
@@ -23,4 +23,8 @@ scenario = sidebar.render()
 state.show_messages()
 state.sync_link(scenario)
 language.sync_link()
-page.run()
+try:
+    page.run()
+finally:  # also when the page stops or reruns early
+    heap.after_run()  # freeze new imports; a full collection at most every few seconds
+

@@ -20,7 +20,10 @@ the capability update to the verdict's probability (median / p90 / max, and how 
 saw it within the wait). Memory: the server's
 resident set (the app process plus every process it started, e.g. simulation workers) when
 idle after one warm-up session, its peak under load, and ``--settle`` seconds after the last
-sessions closed (the issue asks for three minutes; pass less for a quick run).
+sessions closed (the issue asks for three minutes; pass less for a quick run). CPU: seconds the
+app process used during the level (all its threads), also per script run it finished (whole
+runs and fragment runs; less sensitive to other load on the machine than wall times), and
+seconds its worker processes used.
 
 Clients are bounded (at most 50, loopback only, each run waits at most ``--timeout`` s).
 The machine may be shared: timings are noisy, compare runs side by side (``--root`` of a
@@ -78,6 +81,8 @@ class Session:
     """The verdict's probability is on the page."""
     probability: float = float("nan")
     """Seconds from the capability update to the verdict's probability."""
+    runs: int = 0
+    """Script runs (whole or fragment) the server finished for this client."""
 
 
 def _rerun(session: Session, widget: str | None = None, value: float | None = None,
@@ -129,6 +134,7 @@ async def _until_finished(ws, session: Session, timeout: float,  # type: ignore[
             status = msg.script_finished
             if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 continue
+            session.runs += 1
             if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
                 if fragment_run:
                     return
@@ -273,17 +279,21 @@ def _stats(values: list[float]) -> str:
     return f"{statistics.median(ordered):5.2f} / {p90:5.2f} / {ordered[-1]:5.2f} s"
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds of ``pid`` (its own threads; finished children included)."""
+def _cpu_seconds(pid: int, children: bool = True) -> float:
+    """User+system CPU seconds of ``pid`` (its own threads; with ``children``, also its finished
+    children's)."""
     with contextlib.suppress(OSError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
+        used = (11, 12, 13, 14) if children else (11, 12)
+        return sum(int(fields[i]) for i in used) / os.sysconf("SC_CLK_TCK")
     return 0.0
 
 
 def _cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds of the app process and of the processes it started (workers)."""
-    return _cpu_seconds(pid), sum(_cpu_seconds(p) for p in _descendants(pid)[1:])
+    """CPU seconds of the app process's own threads, and of the processes it started (workers,
+    also those that have exited: they count in the app process's children's time)."""
+    own = _cpu_seconds(pid, children=False)
+    return own, _cpu_seconds(pid) - own + sum(_cpu_seconds(p) for p in _descendants(pid)[1:])
 
 
 def main() -> None:
@@ -317,7 +327,7 @@ def main() -> None:
         print(f"idle after one warm-up session: {idle:.0f} MB")
         print(f"{'sessions':>8}  {'first render med / p90 / max':>30}  "
               f"{'update med / p90 / max':>26}  {'probability med / p90 / max (seen)':>38}  "
-              f"{'wall':>6}  {'app CPU':>7}  {'workers':>7}  errors")
+              f"{'wall':>6}  {'app CPU':>7}  {'per run':>7}  {'workers':>7}  errors")
         sampler = MemorySampler(server.pid)
         for level, sessions in enumerate(args.sessions):
             app_cpu, workers_cpu = _cpu(server.pid)
@@ -325,13 +335,16 @@ def main() -> None:
             clients = asyncio.run(_level(url, sessions, sum(args.sessions[:level]), args.timeout,
                                          args.verdict_wait))
             wall = time.perf_counter() - started
+            app_used = _cpu(server.pid)[0] - app_cpu
+            runs = sum(c.runs for c in clients)
             errors = [e for c in clients for e in c.errors]
             print(f"{sessions:>8}  {_stats([c.first_render for c in clients]):>30}  "
                   f"{_stats([u for c in clients for u in c.updates]):>26}  "
                   f"{_stats([c.probability for c in clients]):>26} "
                   f"({sum(c.settled for c in clients):>2}/{sessions:<2})  "
                   f"{wall:5.1f}s  "
-                  f"{_cpu(server.pid)[0] - app_cpu:6.1f}s  {_cpu(server.pid)[1] - workers_cpu:6.1f}s  "
+                  f"{app_used:6.1f}s  {app_used / max(runs, 1):6.3f}s  "
+                  f"{_cpu(server.pid)[1] - workers_cpu:6.1f}s  "
                   f"{len(errors)}"
                   + (f" (first: {errors[0][:120]})" if errors else ""), flush=True)
         sampler.stop()

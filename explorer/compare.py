@@ -19,7 +19,7 @@ from simulation.core.kpis import KPI_BY_KEY, Kind
 from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display.labels import kpi_label, plan_name
-from simulation.display.text import text
+from simulation.display.text import say, text
 from simulation.report.verdict import Verdict
 
 SAVED = "saved_scenarios"
@@ -92,7 +92,7 @@ def read_link() -> list[str]:
         try:
             scenario = Scenario.from_url_token(part)
         except ScenarioError as error:
-            problems.append(error.one_line())
+            problems.append(error.one_line(say))
             continue
         names.append(save(scenario.name, scenario))
     if problems:

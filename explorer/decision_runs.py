@@ -2,15 +2,14 @@
 
 Each analysis (:func:`simulation.analysis.decision_analysis`, the best plan under a budget,
 what you would have to believe) runs in the app's worker pool, behind the sliders' runs, and is
-kept by its key (the analysed scenario's canonical JSON and what was asked) in one store shared
-by every session (:func:`finished`, the last :data:`KEEP`). A result the Overview's verdict
-computed in the background (:mod:`explorer.background`) is taken from there, and a result run
-here is handed back to it, so neither runs the same analysis twice.
+kept by its key (the analysed scenario's canonical JSON and what was asked) in the pool's cache,
+shared by every session: :func:`explorer.background.finished` is the one answer to "is this
+analysis done" for this page, the Overview's verdict and the Compare page, so none of them runs
+the same analysis twice and no second store holds a copy.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -25,19 +24,11 @@ from simulation.analysis import DecisionRequest, estimate_decision_seconds
 from simulation.display.text import text
 
 T = TypeVar("T")
-KEEP = 6
-"""Finished analyses kept, for every session together (the oldest goes first)."""
-
-
-@st.cache_resource
-def finished() -> OrderedDict[Hashable, Any]:
-    """Finished analyses by key, shared by every session, the last :data:`KEEP` kept."""
-    return OrderedDict()
 
 
 def known(key: Hashable) -> bool:
-    """Whether the analysis ``key`` has finished, here or in the verdict's background."""
-    return key in finished() or background.finished(key) is not None
+    """Whether the analysis ``key`` has finished (here, in the verdict's background or on Compare)."""
+    return background.finished(key) is not None
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -78,10 +69,8 @@ def run(key: Hashable, work: Callable[..., T], args: tuple[Any, ...], *, expecte
     what : str or None
         What the progress text calls the run, in the reader's language.
     """
-    store = finished()
-    if key not in store and background.finished(key) is not None:  # the Overview's verdict ran it
-        store[key] = background.finished(key)
-    if key not in store:
+    result: T | None = background.finished(key)
+    if result is None:
         with (controls := st.empty()).container():  # cleared when done
             st.button(text("decisions.cancel"), key=f"cancel_{label}", help=text("decisions.cancel_help"))
             job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, CACHE_DIR,
@@ -89,10 +78,7 @@ def run(key: Hashable, work: Callable[..., T], args: tuple[Any, ...], *, expecte
                                       progress=True, keep=False)
             state.wait_for([job], what or label,
                            expected_seconds=max(expected_seconds, PROGRESS_AFTER_SECONDS))
-        store[key] = job.result()
-        background.put(key, store[key])
+        result = job.result()
+        background.put(key, result)  # kept in the pool's cache, bounded in bytes, for every page
         controls.empty()
-        while len(store) > KEEP:
-            store.popitem(last=False)
-    result: T = store[key]
-    return result
+    return result  # type: ignore[return-value]

@@ -1,8 +1,11 @@
 """Downloads beside every chart: standalone interactive HTML and the chart's data as CSV.
 
-The PNG comes from plotly's own toolbar (camera icon) at presentation resolution, rendered by
-the browser. HTML and CSV are produced only when clicked (deferred callables) and the click
-does not rerun the page, so large files never sit in server memory for every session.
+PNG and SVG are rendered by kaleido with the scenario, date and source line on the image
+(:func:`simulation.report.figures.stamped`). plotly's own toolbar camera would save the chart as
+drawn on screen, without that line, so it is removed where the stamped PNG can be made; only a
+server without Chromium keeps it (the one PNG it can offer). HTML and CSV are produced only when
+clicked (deferred callables) and the click does not rerun the page, so large files never sit in
+server memory for every session.
 """
 
 from __future__ import annotations
@@ -33,14 +36,24 @@ def file_stem(scenario_name: str, chart: str, seed: int) -> str:
     return f"{slug(scenario_name)}-{slug(chart)}-seed{seed}"
 
 
-def plotly_config(stem: str) -> dict[str, object]:
-    """Toolbar configuration: PNG export named ``stem`` at presentation resolution."""
+def plotly_config(stem: str, *, camera: bool | None = None) -> dict[str, object]:
+    """Toolbar configuration.
+
+    Parameters
+    ----------
+    stem : str
+        File name of the toolbar's PNG, when it has one.
+    camera : bool or None
+        Keep plotly's camera (PNG without the provenance line); default: only when the server
+        cannot make the stamped PNG (no Chromium).
+    """
     width, height = PNG_SIZE
+    keep = chromium_path() is None if camera is None else camera
     return {
         "displaylogo": False,
         "toImageButtonOptions": {"format": "png", "filename": stem, "scale": PNG_SCALE,
                                  "width": width, "height": height},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"] + ([] if keep else ["toImage"]),
     }
 
 
@@ -90,9 +103,9 @@ def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
     shown = figures.stamped(fig, scenario) if scenario is not None else fig
     title = stem.replace("-", " ").replace("_", " ")
     row.download_button(
-        text("download.chart_html"), lambda: figure_html(shown, title), file_name=f"{stem}.html",
+        text("chart_export.html"), lambda: figure_html(shown, title), file_name=f"{stem}.html",
         mime="text/html", key=f"html_{key}", on_click="ignore", icon=":material/download:",
-        help=text("download.chart_html_help"),
+        help=text("chart_export.html_help"),
     )
     images = chromium_path() is not None
     for kind, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
@@ -100,12 +113,12 @@ def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
             f"{kind.upper()}", functools.partial(_image, shown, kind), file_name=f"{stem}.{kind}",
             mime=mime, key=f"{kind}_{key}", on_click="ignore", icon=":material/image:",
             disabled=not images,
-            help=text("download.image_help", kind=kind.upper()) if images
-            else text("download.image_unavailable"),
+            help=text("chart_export.image_help", kind=kind.upper()) if images
+            else text("chart_export.no_chromium_help"),
         )
     currency = scenario.market.currency if scenario is not None else None
     row.download_button(
-        text("download.data_csv"), lambda: data_csv(data, currency), file_name=f"{stem}.csv",
+        text("chart_export.csv"), lambda: data_csv(data, currency), file_name=f"{stem}.csv",
         mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:",
-        help=text("download.data_csv_help"),
+        help=text("chart_export.csv_help"),
     )

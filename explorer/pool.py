@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import enum
+import gc
 import itertools
 import logging
 import os
@@ -829,7 +830,8 @@ class WorkerPool:
             if time.monotonic() - last >= period:
                 last = time.monotonic()
                 if self.cache.expire():
-                    release_freed_memory()
+                    gc.collect()  # what referred to the dropped results in cycles (the app
+                    release_freed_memory()  # collects only now and then: explorer/heap.py)
 
 
 _MISSING = object()

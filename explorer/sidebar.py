@@ -25,7 +25,7 @@ from simulation.display import format as fmt
 from simulation.display import scenario_file
 from simulation.display.labels import all_capabilities
 from simulation.display.params import Param, parameters, with_values
-from simulation.display.text import text
+from simulation.display.text import has_text, preset_description, text
 
 PRESET_KEY = "preset"
 UPLOAD_KEY = "upload_scenario"
@@ -196,7 +196,10 @@ def _decimals(step: float | None) -> int:
 def _number_input(param: Param) -> None:
     info = param.info
     if param.options:
-        st.selectbox(f"{info.label}", param.options, key=param.widget_key, help=param.help)
+        shown = {o: text(f"channel_kind.{o}") if has_text(f"channel_kind.{o}") else o
+                 for o in param.options}
+        st.selectbox(f"{info.label}", param.options, key=param.widget_key, help=param.help,
+                     format_func=shown.__getitem__)
         return
     if param.text:
         st.text_input(f"{info.label} ({info.unit})", key=param.widget_key, help=param.help)
@@ -267,9 +270,9 @@ def render() -> Scenario:
         language.switch()
         if problems:
             st.error(text("sidebar.not_applied") + "\n"
-                     + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
+                     + "".join(f"\n- {fmt.escaped(p)}" for p in problems))  # escaped() translates
         names = preset_names()
-        descriptions = preset_descriptions()
+        descriptions = {n: preset_description(n, d) for n, d in preset_descriptions().items()}
         # The box names the preset only while the scenario is that preset exactly; after a
         # link, an upload or an edit it says so (it used to keep showing the default).
         shown_preset = matching_preset(scenario.canonical_key())
@@ -277,6 +280,7 @@ def render() -> Scenario:
         options = [*names, CUSTOM_PRESET] if shown_preset is None else names
         # Labels looked up now, in this run's language (a format_func may be called elsewhere).
         shown_names = {n: text("sidebar.custom_preset", name=scenario.name) if n == CUSTOM_PRESET
+                       else text(f"preset_name.{n}") if has_text(f"preset_name.{n}")
                        else n.replace("_", " ").capitalize() for n in options}
         st.selectbox(text("sidebar.preset"), options, key=PRESET_KEY, on_change=_on_preset,
                      format_func=shown_names.__getitem__,

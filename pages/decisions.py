@@ -97,7 +97,7 @@ with tab_b:
                               dc.budget_options(omni, planned), planned,
                               format_func=lambda v: fmt.money(v, currency), key="dec_budget")
     if st.button(text("decisions.best"), key="dec_best") or (
-            (analysed.canonical_key(), budget) in decision_runs.finished()):
+            decision_runs.known((analysed.canonical_key(), budget))):
         best = decision_runs.run((analysed.canonical_key(), budget), best_plan_under_budget,
                                  (analysed, budget), expected_seconds=0.0, label="best plan",
                                  what=text("decisions.job_best"))
@@ -105,7 +105,7 @@ with tab_b:
         st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260)
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
-    if st.button(text("decisions.believe"), key="dec_believe") or wk in decision_runs.finished():
+    if st.button(text("decisions.believe"), key="dec_believe") or decision_runs.known(wk):
         w = decision_runs.run(wk, believe, (analysed,), expected_seconds=estimate_believe_seconds(analysed),
                               label="beliefs", what=text("decisions.job_beliefs"))
         st.markdown(wording.believe(w, currency))

@@ -37,7 +37,7 @@ from simulation.core.targeting import RandomTargeting, TargetingContext, Targeti
 from simulation.inputs import InputError
 from simulation.inputs.csv_input import TableChunk, open_table, to_numbers
 from simulation.inputs.dates import EARLIEST, DateFormat, infer_date_format, latest_plausible
-from simulation.inputs.problems import quoted
+from simulation.inputs.problems import Problem, quoted
 from simulation.inputs.safe_output import FORMULA_STARTS
 
 if TYPE_CHECKING:
@@ -206,15 +206,15 @@ def validate_events(
                                 expected_columns=list(in_file.values()))
             header, table_format = reader.header, reader.format
             chunks = reader.chunks(chunksize)
-        read_as = f" (the file was read as {table_format.describe()})" if table_format else ""
+        read_as = Problem("problem.log.read_as", format=table_format.describe()) if table_format else ""
         found = [rename.get(c, c) for c in header]
         missing = [c for c in REQUIRED_COLUMNS if c not in found and c not in constants]
         if missing:
-            shown = ", ".join(quoted(c) for c in header[:12]) or "none"
-            more = f" and {len(header) - 12} more" if len(header) > 12 else ""
-            raise EventLogError([
-                f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
-                f"(columns found: {shown}{more}){read_as}; map your column names to these"])
+            shown = ", ".join(quoted(c) for c in header[:12]) or Problem("problem.log.no_columns")
+            more = Problem("problem.log.more_columns", count=len(header) - 12) if len(header) > 12 else ""
+            raise EventLogError([Problem(
+                "problem.log.missing_columns" if len(missing) > 1 else "problem.log.missing_column",
+                columns=", ".join(missing), found=shown, more=more, read_as=read_as)])
         notes: list[str] = []
         for name, default in OPTIONAL_DEFAULTS.items():
             if name in constants:
@@ -249,7 +249,7 @@ def validate_events(
     except InputError as error:
         raise EventLogError(error.problems) from None
     if rows_read == 0:
-        raise EventLogError(["the file has no rows"])
+        raise EventLogError([Problem("problem.file.no_rows")])
     events = sample.frame()
     share = sample.share
     if table_format is not None:
@@ -271,15 +271,14 @@ def validate_events(
     problems = [f"{row.reason}: {row.rows} row{'s' if row.rows != 1 else ''} dropped "
                 f"(lines {row.example_lines})" for row in dropped.itertuples()]
     if events.empty:
-        raise EventLogError([*problems, "no usable rows are left after dropping the bad ones"])
+        raise EventLogError([*problems, Problem("problem.log.no_usable_rows")])
     if not (events["event_type"] == EventType.PURCHASE).any():
-        raise EventLogError([*problems, "the log has no purchase events, so no KPI can be measured"])
+        raise EventLogError([*problems, Problem("problem.log.no_purchases")])
     span_years = (events["timestamp"].max() - events["timestamp"].min()).days / 365.25
     if span_years > MAX_LOG_YEARS:
-        raise EventLogError([*problems, f"the log spans {span_years:.0f} years "
-                             f"({events['timestamp'].min():%Y-%m-%d} to "
-                             f"{events['timestamp'].max():%Y-%m-%d}); at most {MAX_LOG_YEARS} "
-                             "years are used: export a recent window"])
+        raise EventLogError([*problems, Problem(
+            "problem.log.too_long", years=f"{span_years:.0f}", first=f"{events['timestamp'].min():%Y-%m-%d}",
+            last=f"{events['timestamp'].max():%Y-%m-%d}", limit=MAX_LOG_YEARS)])
     return ValidatedLog(events=events, dropped=dropped, problems=problems, rows_read=rows_read,
                         sampled_share=share, notes=notes)
 

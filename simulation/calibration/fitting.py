@@ -87,6 +87,7 @@ from simulation.core.scenario import Capability, CapabilityLevels, ChannelKind, 
 from simulation.core.state import ProgressCallback
 from simulation.core.world import World, build_world, customer_traits, standard_plans
 from simulation.inputs import InputError
+from simulation.inputs.problems import Problem, at
 
 
 class Lever(StrEnum):
@@ -494,26 +495,27 @@ def usable_targets(targets: Mapping[str, float | None]) -> tuple[dict[str, float
 
 def check_targets(targets: Mapping[str, float | None]) -> dict[str, float]:
     """The usable targets; raises :class:`CalibrationError` naming every bad one."""
-    problems, clean = [], {}
+    problems: list[str] = []
+    clean: dict[str, float] = {}
     for name, value in targets.items():
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         if name not in KPI_SPECS:
-            problems.append(f"{name}: is not a KPI the calibration knows")
+            problems.append(at(name, Problem("problem.calibration.unknown_kpi")))
             continue
         spec = KPI_SPECS[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            problems.append(f"{spec.label}: {value!r} is not a number")
+            problems.append(at(spec.label, Problem("problem.calibration.not_number", value=repr(value))))
         elif not math.isfinite(value):
-            problems.append(f"{spec.label}: {value:g} is not a finite number")
+            problems.append(at(spec.label, Problem("problem.calibration.not_finite", value=f"{value:g}")))
         elif spec.rate and not 0.0 < value < 1.0:
-            problems.append(f"{spec.label}: {value:g} must be a share between 0 and 1 (exclusive)")
+            problems.append(at(spec.label, Problem("problem.calibration.not_share", value=f"{value:g}")))
         elif not spec.rate and not value > 0:
-            problems.append(f"{spec.label}: {value:g} must be above 0")
+            problems.append(at(spec.label, Problem("problem.calibration.not_positive", value=f"{value:g}")))
         else:
             clean[name] = float(value)
     if not clean and not problems:
-        problems.append("no target given: enter at least one KPI")
+        problems.append(Problem("problem.calibration.no_target"))
     if problems:
         raise CalibrationError(problems)
     return clean
@@ -577,7 +579,7 @@ def calibrate(
         Lever -> factor the search starts from (e.g. :func:`log_start`); 1 for the others.
     """
     if lapse not in ("hazard", "purchase"):
-        raise CalibrationError([f"lapse: {lapse!r} is not 'hazard' or 'purchase'"])
+        raise CalibrationError([at("lapse", Problem("problem.calibration.bad_lapse", value=repr(lapse)))])
     preset = scenario
     if lapse == "purchase":
         scenario = apply_factors(scenario, {Lever.CHURN.value: 0.0}).replace(
@@ -586,10 +588,11 @@ def calibrate(
     if skip_unusable:
         targets, skipped = usable_targets(targets)
         if not targets:
-            raise CalibrationError([*skipped, "no target is left to fit"])
+            raise CalibrationError([*skipped, Problem("problem.calibration.none_left")])
     goal = check_targets(targets)
     if gross_margin is not None and not 0 <= gross_margin <= 1:
-        raise CalibrationError([f"gross margin: {gross_margin:g} must be between 0 and 1"])
+        raise CalibrationError([at(Problem("problem.calibration.gross_margin"), Problem(
+            "problem.calibration.bad_margin", value=f"{gross_margin:g}"))])
     base = current_state_scenario(scenario, population=population, gross_margin=gross_margin)
     names = list(goal)
     measure: Callable[[Scenario, CapabilityLevels], dict[str, float]]

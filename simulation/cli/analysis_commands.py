@@ -38,8 +38,10 @@ from simulation.cli.console import (
 from simulation.core.scenario import Capability, Scenario
 from simulation.core.world import standard_plans
 from simulation.display import decision_charts as dc
+from simulation.display import format as fmt
 from simulation.display import wording
-from simulation.display.labels import all_capabilities
+from simulation.display.labels import all_capabilities, capability_name
+from simulation.display.text import text
 
 EXIT_CANCELLED = 130
 ANNOUNCE_AFTER_SECONDS = 3.0
@@ -56,14 +58,14 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 def _execution(args: argparse.Namespace) -> Execution:
     if args.jobs == 0:
-        raise _bad("--jobs: 0 workers; use a positive number, or -1 for every core")
+        raise _bad(text("cli.bad.jobs"))
     return Execution(n_jobs=args.jobs, progress=text_progress(args.quiet), cache_dir=args.cache)
 
 
 def _announce(seconds: float, args: argparse.Namespace) -> None:
     if seconds > ANNOUNCE_AFTER_SECONDS and not args.quiet:
-        print(f"Estimated time: about {format_seconds(seconds)} on "
-              f"{available_workers(args.jobs)} worker(s); Ctrl-C cancels.", file=sys.stderr)
+        print(text("cli.estimated_workers", seconds=format_seconds(seconds),
+                   workers=available_workers(args.jobs)), file=sys.stderr)
 
 
 def _write(args: argparse.Namespace, scenario: Scenario, frames: dict[str, Any],
@@ -73,20 +75,21 @@ def _write(args: argparse.Namespace, scenario: Scenario, frames: dict[str, Any],
     tables = {k: v for k, v in frames.items() if isinstance(v, pd.DataFrame)}
     write_outputs(tables, {"scenario": json.loads(scenario.to_json()), **summary}, Path(args.out))
     (Path(args.out) / "scenario.json").write_text(scenario.to_json() + "\n")
-    print(f"\nWrote {len(tables)} CSV files, summary.json and scenario.json to {args.out}")
+    print("\n" + text("cli.wrote", count=len(tables), folder=args.out))
 
 
 def _ranges(args: argparse.Namespace, scenario: Scenario):  # type: ignore[no-untyped-def]
     if not 0 <= args.range <= 1:
-        raise _bad(f"--range: {args.range:g} is not a share between 0 and 1")
+        raise _bad(text("cli.bad.range", value=f"{args.range:g}"))
     return resolve_ranges(scenario, main_assumptions(scenario, args.range))
 
 
 def _money_table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
-    shown = frame[list(columns)].rename(columns=columns)
+    """``frame``'s ``columns`` (name -> catalog key of the header) as a text table."""
+    shown = frame[list(columns)].rename(columns={c: text(k) for c, k in columns.items()})
 
     def number(x: float) -> str:
-        return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+        return fmt.decimal(x, 0 if abs(x) >= 100 or float(x).is_integer() else 2)
 
     return shown.to_string(index=False, float_format=number)
 
@@ -99,7 +102,7 @@ def command_uncertainty(args: argparse.Namespace) -> int:
     """
     scenario = _scenario(args)
     if not 1 <= args.replications <= 10_000:
-        raise _bad(f"--replications: {args.replications} is not between 1 and 10000")
+        raise _bad(text("cli.bad.replications", value=args.replications, low=1, high=10000))
     ranges = () if args.seeds_only else _ranges(args, scenario)
     plans = plan_levels(standard_plans(scenario))
     tasks = uncertainty_tasks(design(scenario, replications=args.replications, ranges=ranges), plans)
@@ -109,14 +112,13 @@ def command_uncertainty(args: argparse.Namespace) -> int:
                          execution=execution)
     table = result.summary[result.summary["kpi"].isin(["npv", "npv_gain", "clv", "conversion_rate",
                                                         "retention_12m", "payback_week"])]
-    kind = "seeds only" if args.seeds_only else "seeds and assumptions"
-    print(f"{args.replications} replications ({kind}); "
-          "ci = 90% interval of the expected value, p05-p95 = 90% range of outcomes")
-    print(_money_table(table, {"strategy": "strategy", "kpi": "kpi", "point": "point", "mean": "mean",
-                               "ci_low": "ci low", "ci_high": "ci high", "p05": "p05", "p95": "p95"}))
+    kind = text("cli.seeds_only" if args.seeds_only else "cli.seeds_and_assumptions")
+    print(text("cli.replications", count=args.replications, kind=kind))
+    print(_money_table(table, {c: f"cli.column.{c}" for c in (
+        "strategy", "kpi", "point", "mean", "ci_low", "ci_high", "p05", "p95")}))
     for row in result.beats_baseline.itertuples():
-        print(f"P({row.strategy} beats multichannel on NPV) = {row.probability:.0%} "
-              f"(90% interval {row.ci_low:.0%} to {row.ci_high:.0%})")
+        print(text("cli.beats", plan=row.strategy, probability=fmt.percent(row.probability, digits=0),
+                   low=fmt.percent(row.ci_low, digits=0), high=fmt.percent(row.ci_high, digits=0)))
     beats = result.beats_baseline.set_index("strategy")["probability"].to_dict()
     _write(args, scenario, result.frames(), {"probability_beats_multichannel": beats})
     return 0
@@ -133,9 +135,9 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     execution = _execution(args)
     _announce(estimate_seconds(scenario, tornado_tasks(scenario, ranges, gain_plans()), args.jobs), args)
     result = tornado(scenario, ranges=ranges, execution=execution)
-    print(_money_table(result.bars, {"rank": "rank", "label": "assumption", "range": "range",
-                                     "npv_gain_low": "NPV gain at low", "npv_gain_high": "at high",
-                                     "clv_gain_low": "CLV gain at low", "clv_gain_high": "at high"}))
+    print(_money_table(result.bars, {"rank": "cli.column.rank", "label": "cli.column.assumption"} | {
+        c: f"cli.column.{c}" for c in ("range", "npv_gain_low", "npv_gain_high", "clv_gain_low",
+                                       "clv_gain_high")}))
     drivers = wording.top_drivers(result, scenario.market.currency)
     print()
     print(drivers)
@@ -151,12 +153,13 @@ def command_shapley(args: argparse.Namespace) -> int:
     execution = _execution(args)
     _announce(estimate_seconds(scenario, shapley_tasks(scenario, plans), args.jobs), args)
     result = capability_value(scenario, switched_on=switched_on, execution=execution)
-    print(f"Shapley split of the NPV gain over multichannel ({len(result.subsets)} plans, one seed)")
-    print(_money_table(result.values, {"rank": "rank", "capability": "capability", "level_on": "level",
-                                       "npv_value": "NPV value", "clv_value": "CLV value",
-                                       "alone": "alone", "last_in": "last in"}))
-    print(f"Sum of values {result.values['npv_value'].sum():,.0f} = total gain "
-          f"{result.total_npv_gain:,.0f}")
+    print(text("cli.shapley", count=len(result.subsets)))
+    values = result.values.assign(capability=[capability_name(c) for c in result.values["capability"]])
+    print(_money_table(values, {"rank": "cli.column.rank", "capability": "cli.column.capability",
+                                "level_on": "cli.column.level"} | {
+        c: f"cli.column.{c}" for c in ("npv_value", "clv_value", "alone", "last_in")}))
+    print(text("cli.shapley_sum", total=fmt.decimal(result.values["npv_value"].sum()),
+               gain=fmt.decimal(result.total_npv_gain)))
     fund = wording.fund_first(result, scenario.market.currency)
     print(fund)
     _write(args, scenario, result.frames(), {"fund_first": fund, "total_npv_gain": result.total_npv_gain})
@@ -175,8 +178,8 @@ def command_breakeven(args: argparse.Namespace) -> int:
     summary = wording.plain(dc.break_even_sentence(result, scenario.market.currency))
     print(summary)
     curve = result.curve.iloc[:: max(1, len(result.curve) // 10)]
-    print(_money_table(curve, {"factor": "x today's one-off costs", "budget": "one-off budget",
-                               "npv_gain": "NPV gain", "payback_week": "payback week"}))
+    print(_money_table(curve, {c: f"cli.column.{c}" for c in ("factor", "budget", "npv_gain",
+                                                               "payback_week")}))
     _write(args, scenario, result.frames(), {"summary": summary})
     return 0
 
@@ -188,13 +191,13 @@ def command_bestplan(args: argparse.Namespace) -> int:
     """
     scenario = _scenario(args)
     if args.budget < 0:
-        raise _bad(f"--budget: {args.budget:g} is negative")
+        raise _bad(text("cli.bad.budget", value=f"{args.budget:g}"))
     try:
         grid = sorted({float(x) for x in args.levels.split(",")})
     except ValueError:
-        raise _bad(f"--levels: {args.levels!r} is not a comma-separated list of numbers") from None
+        raise _bad(text("cli.bad.levels_list", value=repr(args.levels))) from None
     if 0.0 not in grid or not all(0 <= x <= 1 for x in grid):
-        raise _bad(f"--levels: {args.levels} must lie in 0..1 and include 0")
+        raise _bad(text("cli.bad.levels_range", value=args.levels))
     result = best_plan_under_budget(scenario, args.budget, grid=grid, execution=_execution(args))
     summary = wording.plain(dc.best_plan_sentence(result, scenario.market.currency))
     print(summary)
@@ -211,9 +214,9 @@ def command_decisions(args: argparse.Namespace) -> int:
     """
     scenario = _scenario(args)
     if not 0 <= args.replications <= 10_000:
-        raise _bad(f"--replications: {args.replications} is not between 0 and 10000")
+        raise _bad(text("cli.bad.replications", value=args.replications, low=0, high=10000))
     if not 0 <= args.range <= 1:
-        raise _bad(f"--range: {args.range:g} is not a share between 0 and 1")
+        raise _bad(text("cli.bad.range", value=f"{args.range:g}"))
     request = DecisionRequest(replications=args.replications, parameter_uncertainty=not args.seeds_only,
                               relative_range=args.range)
     execution = _execution(args)
@@ -222,8 +225,8 @@ def command_decisions(args: argparse.Namespace) -> int:
     if result.uncertainty is not None:
         p = result.uncertainty.probability_beats("omnichannel")
         gain = result.uncertainty.summary.set_index(["strategy", "kpi"]).loc[("omnichannel", "npv_gain")]
-        print(f"Omnichannel NPV gain {gain['point']:,.0f} (90% range {gain['p05']:,.0f} to "
-              f"{gain['p95']:,.0f}); P(omnichannel beats multichannel on NPV) = {p:.0%}")
+        print(text("cli.decisions_gain", gain=fmt.decimal(gain["point"]), low=fmt.decimal(gain["p05"]),
+                   high=fmt.decimal(gain["p95"]), probability=fmt.percent(p, digits=0)))
     currency = scenario.market.currency
     if result.tornado is not None:
         print(wording.top_drivers(result.tornado, currency))
@@ -247,8 +250,7 @@ def command_believe(args: argparse.Namespace) -> int:
     print(summary)
     table = result.thresholds[["label", "plan", "base", "low", "high", "threshold", "status", "gain_base"]]
     print(table.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
-    print(f"Break-even map: omnichannel NPV gain over annual revenue x {result.map_label} "
-          "(CSV with --out).")
+    print(text("cli.believe_map", label=result.map_label))
     _write(args, scenario, result.frames(), {"summary": summary, "hybrid": result.hybrid})
     return 0
 
@@ -260,11 +262,11 @@ def _cancellable(handler: Callable[[argparse.Namespace], int]) -> Callable[[argp
             if address is None:
                 return handler(args)
             if not args.quiet:
-                print(f"Running the analysis on the Dask cluster at {address}.", file=sys.stderr)
+                print(text("cli.dask", address=address), file=sys.stderr)
             with dask_runner(address):
                 return handler(args)
         except (KeyboardInterrupt, AnalysisCancelled):
-            print("\ncancelled", file=sys.stderr)
+            print("\n" + text("cli.cancelled"), file=sys.stderr)
             return EXIT_CANCELLED
 
     return run

@@ -41,6 +41,8 @@ from simulation.cli.console import (
     write_outputs,
 )
 from simulation.core.scenario import CapabilityLevels
+from simulation.display import format as fmt
+from simulation.display.text import say, text
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -48,7 +50,7 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
-            raise BadInput(f"{what}: {item!r} is not NAME=VALUE")
+            raise BadInput(text("cli.bad.pair", option=what, item=repr(item)))
         pairs[name.strip()] = value.strip()
     return pairs
 
@@ -58,15 +60,15 @@ _DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "space"
 
 def _kpi_targets(items: list[str]) -> dict[str, float]:
     targets = {}
-    for name, text in _pairs(items, "--kpi").items():
+    for name, given in _pairs(items, "--kpi").items():
         if name not in KPI_SPECS:
-            raise BadInput(f"--kpi: unknown KPI {name!r}; known: {', '.join(KPI_SPECS)}")
+            raise BadInput(text("cli.bad.unknown_kpi", name=repr(name), known=", ".join(KPI_SPECS)))
         try:
-            targets[name] = float(text)
+            targets[name] = float(given)
         except ValueError:
-            raise BadInput(f"--kpi {name}: {text!r} is not a number") from None
+            raise BadInput(text("cli.bad.not_number", name=name, value=repr(given))) from None
         if not math.isfinite(targets[name]):
-            raise BadInput(f"--kpi {name}: {text!r} is not a finite number")
+            raise BadInput(text("cli.bad.not_finite", name=name, value=repr(given)))
     return targets
 
 
@@ -78,7 +80,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
     """
     scenario = scenario_from_args(args)
     if not 0 <= args.level <= 1:
-        raise BadInput(f"--level: {args.level} is outside 0 to 1")
+        raise BadInput(text("cli.bad.level", value=args.level))
     levels = CapabilityLevels.uniform(args.level)
     if args.events and args.lapse is None:
         args.lapse = "purchase"
@@ -89,14 +91,14 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                       delimiter=_DELIMITERS.get(args.delimiter, args.delimiter),
                                       decimal=args.decimal, day_first=args.day_first)
             except OSError as error:
-                raise BadInput(f"--events: cannot read {args.events}: {error.strerror}") from None
+                raise BadInput(text("cli.bad.events", file=args.events, reason=error.strerror)) from None
             summary = summarise_log(log, scenario=scenario)
             for line in [*log.notes, *summary.notes, *log.problems]:
                 print(f"- {line}")
             unknown = [t for t in args.target if t not in KPI_SPECS and t not in cohorts.WINDOW_KINDS]
             if unknown:
-                raise BadInput(f"--target: unknown {', '.join(unknown)}; known: "
-                               f"{', '.join([*cohorts.WINDOW_KINDS, *KPI_SPECS])}")
+                raise BadInput(text("cli.bad.target", names=", ".join(unknown),
+                                    known=", ".join([*cohorts.WINDOW_KINDS, *KPI_SPECS])))
             if args.holdout is not None:
                 check = holdout_check(summary.purchases, scenario, levels=levels,
                                       split=args.holdout or None, progress=text_progress(args.quiet),
@@ -113,22 +115,21 @@ def command_calibrate(args: argparse.Namespace) -> int:
                             start=log_start(summary.purchases, scenario, args.lapse))
         else:
             if not args.kpi:
-                raise BadInput("give KPIs with --kpi NAME=VALUE (repeatable) or an event log with --events")
+                raise BadInput(text("cli.bad.no_targets"))
             fit = calibrate(scenario, _kpi_targets(args.kpi), levels=levels, gross_margin=args.margin,
                             progress=text_progress(args.quiet), basis="cohort",
                             lapse="hazard" if args.lapse is None else args.lapse)
     except (CalibrationError, EventLogError) as error:
-        raise BadInput("; ".join(error.problems)) from None
+        raise BadInput(error.one_line(say)) from None
     for note in fit.skipped:
         print(f"- {note}")
     table = fit.table[["label", "target", "fitted", "error", "within"]]
-    print("Target vs fitted (current plan, integration level "
-          f"{args.level:.0%}, {fit.evaluations} simulations):")
+    print(text("cli.calibration_fit", level=fmt.percent(args.level, digits=0), count=fit.evaluations))
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     for message in fit.messages:
         print(f"- {message}")
     projection = project(fit)
-    print("\nProjected from your calibrated current state:")
+    print("\n" + text("cli.projected"))
     print(comparison_table(projection.kpis, scenario.market.currency))
     if args.out:
         frames: dict[str, Any] = {"calibration": fit.table, "parameters": fit.parameters,
@@ -136,16 +137,16 @@ def command_calibrate(args: argparse.Namespace) -> int:
         write_outputs(frames, {"factors": fit.factors, "messages": fit.messages}, Path(args.out))
         # With the current levels as what is in place, so it reproduces the projection.
         projected_scenario(fit).to_json(Path(args.out) / "calibrated_scenario.json")
-        print(f"\nWrote the tables and calibrated_scenario.json to {args.out}")
+        print("\n" + text("cli.wrote_calibration", folder=args.out))
     return 0
 
 
 def _print_holdout(check: Holdout) -> None:
-    print(f"Holdout check: fitted on weeks 1-{check.split}, predicted weeks {check.split + 1}-"
-          f"{check.weeks} for the {check.customers:,} customers who bought in the fitting part")
+    print(text("cli.holdout", split=check.split, first=check.split + 1, last=check.weeks,
+               customers=fmt.decimal(check.customers)))
     table = check.summary[["label", "actual", "predicted", "relative_error"]]
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    print("Week by week (cumulative since the split, per customer):")
+    print(text("cli.holdout_weeks"))
     weekly = check.weekly[check.weekly["part"] == "holdout"]
     shown = weekly.iloc[::max(1, len(weekly) // 8)][
         ["week", "actual_purchases", "predicted_purchases", "actual_revenue", "predicted_revenue",
@@ -161,7 +162,7 @@ def command_evidence(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 160, "display.max_colwidth", 40):
         print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     targets = table[table["use"].astype(str).str.startswith("target")]
-    print(f"\n{int(targets['within'].fillna(False).sum())} of {len(targets)} target rows within tolerance")
+    print("\n" + text("cli.within", count=int(targets["within"].fillna(False).sum()), total=len(targets)))
     if args.out:
         write_outputs({"evidence": table}, {}, Path(args.out))
     return 0

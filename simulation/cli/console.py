@@ -15,7 +15,7 @@ from simulation.core.state import ProgressCallback
 from simulation.display import format as fmt
 from simulation.display import scenario_file
 from simulation.display.labels import kpi_label, plan_name
-from simulation.display.text import set_language
+from simulation.display.text import set_language, text
 from simulation.inputs import write_safe_csv
 
 
@@ -81,7 +81,7 @@ def write_outputs(results_frames: dict[str, pd.DataFrame], summary: dict[str, ob
             write_safe_csv(frame, out / f"{name}.csv")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     except OSError as error:
-        raise BadInput(f"cannot write to {out}: {error.strerror}") from None
+        raise BadInput(text("cli.cannot_write", folder=out, reason=error.strerror)) from None
 
 
 def comparison_table(kpis: pd.DataFrame, currency: str) -> str:

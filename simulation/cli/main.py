@@ -28,8 +28,9 @@ from simulation.core.api import simulate
 from simulation.core.personalization import PersonalizedTargeting, TargetingMode
 from simulation.core.presets import preset_descriptions
 from simulation.core.scenario import APP_VERSION, Scenario
+from simulation.display import format as fmt
 from simulation.display.selection_charts import selection_data, selection_sentence
-from simulation.display.text import ENGLISH, LANGUAGE_NAMES, use_language
+from simulation.display.text import ENGLISH, LANGUAGE_NAMES, preset_description, say, text, use_language
 from simulation.inputs import InputError
 
 EXIT_BAD_INPUT = 2
@@ -50,8 +51,8 @@ def command_run(args: argparse.Namespace) -> int:
     targeting = PersonalizedTargeting(mode=TargetingMode(args.targeting))
     seconds = expected_run_seconds(scenario)
     if seconds > ANNOUNCE_AFTER_SECONDS and not args.quiet:
-        print(f"Estimated time: about {format_seconds(seconds)} on an idle 2-core machine "
-              f"({scenario.market.population:,} people); Ctrl-C stops.", file=sys.stderr)
+        print(text("cli.estimated", seconds=format_seconds(seconds),
+                   people=fmt.decimal(scenario.market.population)), file=sys.stderr)
     results = simulate(scenario, progress=text_progress(args.quiet), targeting=targeting)
     frames = results.frames()
     selection = None
@@ -68,22 +69,22 @@ def command_run(args: argparse.Namespace) -> int:
     if args.out:
         write_outputs(frames, summary, Path(args.out))
         (Path(args.out) / "scenario.json").write_text(scenario.to_json() + "\n")
-    print(f"Scenario {scenario.name!r}, seed {scenario.seed}, "
-          f"{scenario.market.population:,} simulated people for a market of "
-          f"{scenario.market.market_size:,}, {scenario.market.horizon_weeks} weeks "
-          f"(money in {scenario.market.currency})")
+    print(text("cli.run_facts", name=repr(scenario.name), seed=scenario.seed,
+               population=fmt.decimal(scenario.market.population),
+               market=fmt.decimal(scenario.market.market_size), weeks=scenario.market.horizon_weeks,
+               currency=scenario.market.currency))
     print(comparison_table(kpis, scenario.market.currency))
     if selection is not None and not selection.empty:
         print("\n" + selection_sentence(results, selection))
     if args.out:
-        print(f"\nWrote {len(frames)} CSV files, summary.json and scenario.json to {args.out}")
+        print("\n" + text("cli.wrote", count=len(frames), folder=args.out))
     return 0
 
 
 def command_presets(args: argparse.Namespace) -> int:
     """Print each preset's name and description; exit code 0."""
     for name, description in preset_descriptions().items():
-        print(f"{name:<20} {description}")
+        print(f"{name:<24} {preset_description(name, description)}")
     return 0
 
 
@@ -130,11 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(_lang_first(argv))
-    try:
-        with use_language(args.lang or ENGLISH):
+    with use_language(args.lang or ENGLISH):  # a scenario file's language may replace it
+        try:
             return int(args.handler(args))
-    except InputError as error:  # scenarios, event logs: every input boundary's one type
-        print(f"error: {error.one_line()}", file=sys.stderr)
-    except BadInput as error:
-        print(f"error: {error}", file=sys.stderr)
+        except InputError as error:  # scenarios, event logs: every input boundary's one type
+            print(text("cli.error", message=error.one_line(say)), file=sys.stderr)
+        except BadInput as error:
+            print(text("cli.error", message=error), file=sys.stderr)
     return EXIT_BAD_INPUT

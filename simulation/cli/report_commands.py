@@ -11,6 +11,7 @@ from pathlib import Path
 from simulation.analysis.decisions import DecisionRequest
 from simulation.analysis.runs import Execution
 from simulation.cli.console import BadInput, add_scenario_arguments, scenario_from_args, text_progress
+from simulation.display.text import text
 from simulation.report.figures import ExportError
 from simulation.report.pdf import PdfError
 
@@ -19,9 +20,9 @@ def _inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from simulation.report.build import prepare
 
     if args.replications < 1:
-        raise BadInput(f"--replications: {args.replications} runs; use at least 1")
+        raise BadInput(text("cli.bad.report_replications", value=args.replications))
     if not args.out:
-        raise BadInput("--out: say which folder to write to")
+        raise BadInput(text("cli.bad.no_out"))
     scenario = scenario_from_args(args)
     request = DecisionRequest(replications=args.replications)
     execution = Execution(n_jobs=args.jobs, progress=text_progress(args.quiet))
@@ -38,9 +39,9 @@ def command_report(args: argparse.Namespace) -> int:
     except (ExportError, PdfError) as error:
         raise BadInput(str(error)) from None
     except OSError as error:
-        raise BadInput(f"cannot write to {args.out}: {error.strerror}") from None
+        raise BadInput(text("cli.cannot_write", folder=args.out, reason=error.strerror)) from None
     print(inputs.verdict.sentence())
-    print(f"Wrote {html_path} and {pdf_path}")
+    print(text("cli.wrote_files", files=text("cli.and", first=html_path, second=pdf_path)))
     return 0
 
 
@@ -52,9 +53,9 @@ def command_bundle(args: argparse.Namespace) -> int:
     try:
         path = write_bundle(inputs, Path(args.out))
     except OSError as error:
-        raise BadInput(f"cannot write to {args.out}: {error.strerror}") from None
+        raise BadInput(text("cli.cannot_write", folder=args.out, reason=error.strerror)) from None
     print(inputs.verdict.sentence())
-    print(f"Wrote {path}")
+    print(text("cli.wrote_files", files=path))
     return 0
 
 

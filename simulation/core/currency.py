@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from simulation.core.parameters import ScenarioError
+from simulation.inputs.problems import Problem, at
 
 RATES_FILE = Path(__file__).resolve().parents[2] / "data" / "exchange_rates.toml"
 BASE = "USD"
@@ -41,8 +42,8 @@ class UnknownCurrency(ScenarioError):
     """A currency code with no exchange rate in ``data/exchange_rates.toml``."""
 
     def __init__(self, code: str, where: str = "market.currency"):
-        super().__init__([f"{where}: {code!r} has no exchange rate in data/exchange_rates.toml "
-                          f"(known currencies: {', '.join(known())})"])
+        super().__init__([at(where, Problem("problem.scenario.unknown_currency", code=repr(code),
+                                            known=", ".join(known())))])
         self.code = code
 
 

@@ -7,12 +7,14 @@ page prints it, so there is no second hand-written list that could drift.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from simulation.inputs import InputError
+from simulation.inputs.problems import Problem, Problems, at, joined, unchanged
 
 
 def param(
@@ -45,20 +47,20 @@ def param(
 
 def _printable(text: str) -> str:
     if any(not ch.isprintable() for ch in text):
-        raise ValueError("must not hold control characters (tabs, line breaks)")
+        raise ValueError(Problem("problem.scenario.control_characters_lines"))
     return text
 
 
 def _label(text: str) -> str:
     _printable(text)
     if "<" in text or ">" in text:
-        raise ValueError("must not hold < or > (names label charts, which read them as markup)")
+        raise ValueError(Problem("problem.scenario.markup"))
     return text
 
 
 def _one_line(text: str) -> str:
     if any(not ch.isprintable() and ch not in "\n\t" for ch in text):
-        raise ValueError("must not hold control characters")
+        raise ValueError(Problem("problem.scenario.control_characters"))
     return text
 
 
@@ -86,9 +88,12 @@ class ScenarioError(InputError):
         super().__init__(problems)
         self.args = ("invalid scenario:\n" + "\n".join(f"  {p}" for p in self.problems),)
 
-    def one_line(self) -> str:
-        """The problems joined on one line, for a CLI exit message or a UI banner."""
-        return "invalid scenario: " + "; ".join(self.problems)
+    def one_line(self, say: Callable[[str], str] = unchanged) -> str:
+        """The problems joined on one line, for a CLI exit message or a UI banner.
+
+        ``say`` puts each problem into the reader's language (default: English).
+        """
+        return say(at(Problem("problem.invalid_scenario"), joined(self.problems)))
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -102,32 +107,60 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 
 _BOUND_WORDS = {
-    "greater_than_equal": ("ge", "is below"),
-    "greater_than": ("gt", "must be above"),
-    "less_than_equal": ("le", "is above"),
-    "less_than": ("lt", "must be below"),
+    "greater_than_equal": ("ge", "below"),
+    "greater_than": ("gt", "must_be_above"),
+    "less_than_equal": ("le", "above"),
+    "less_than": ("lt", "must_be_below"),
 }
+_PYDANTIC_CHECKS = frozenset({
+    "int_from_float", "int_parsing", "int_type", "float_parsing", "float_type", "finite_number",
+    "bool_parsing", "bool_type", "string_type", "enum", "string_too_long", "string_too_short",
+    "string_pattern_mismatch", "dict_type", "list_type", "model_type"})
+"""Pydantic error types said through the catalog (others keep pydantic's English)."""
 
 
-def _describe(error: Any) -> str:
+def _shown(value: Any) -> Any:
+    """A rejected value as a message quotes it: numbers as numbers, the rest as ``repr``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return repr(value)
+
+
+def _describe(error: Any) -> list[str]:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
     if kind in _BOUND_WORDS:
         key, words = _BOUND_WORDS[kind]
-        return f"{value!r} {words} {ctx.get(key)}"
+        return [Problem(f"problem.scenario.{words}", value=_shown(value), bound=_shown(ctx.get(key)))]
     if kind == "missing":
-        return "is required"
+        return [Problem("problem.scenario.required")]
     if kind == "extra_forbidden":
-        return "is not a known parameter"
-    message = str(error.get("msg", kind))
-    message = message.removeprefix("Value error, ")
-    return f"{value!r}: {message}" if not isinstance(value, (dict, list)) else message
+        return [Problem("problem.scenario.unknown")]
+    cause = ctx.get("error")
+    if isinstance(cause, Problems):
+        return list(cause.problems)
+    if isinstance(cause, ValueError) and cause.args and isinstance(cause.args[0], Problem):
+        why: str = cause.args[0]
+    elif kind in _PYDANTIC_CHECKS:
+        why = Problem(f"problem.scenario.{kind}", **{k: v for k, v in ctx.items() if k != "error"})
+    else:
+        why = str(error.get("msg", kind)).removeprefix("Value error, ")
+    return [at(repr(value), why) if not isinstance(value, (dict, list)) else why]
 
 
 def problems_from(error: ValidationError) -> list[str]:
-    """Human-readable ``path: value why`` lines from a pydantic validation error."""
-    return [f"{_location(tuple(e['loc']))}: {_describe(e)}" for e in error.errors()]
+    """Human-readable ``path: value why`` lines from a pydantic validation error.
+
+    A model-level check that found several problems gives one line each, under its own path
+    (the whole scenario's are not prefixed).
+    """
+    out: list[str] = []
+    for e in error.errors():
+        where = _location(tuple(e["loc"]))
+        out += [p if where == "scenario" and isinstance(e.get("ctx", {}).get("error"), Problems)
+                else at(where, p) for p in _describe(e)]
+    return out
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.core.parameters import ScenarioError
+from simulation.inputs.problems import Problem
 
 PRESET_DIR = Path(__file__).resolve().parents[2] / "data" / "presets"
 DEFAULT_PRESET = "benchmark_retailer"
@@ -43,11 +44,13 @@ def preset_data(name: str) -> dict[str, Any]:
     """The raw TOML content of a preset (no defaults applied)."""
     path = PRESET_DIR / f"{name}.toml"
     if not path.is_file():
-        raise ScenarioError([f"preset {name!r} does not exist; choose one of {preset_names()}"])
+        raise ScenarioError([Problem("problem.scenario.no_preset", name=repr(name),
+                                     names=str(preset_names()))])
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise ScenarioError([f"preset {name!r}: {error}"]) from None
+        raise ScenarioError([Problem("problem.scenario.preset_unreadable", name=repr(name),
+                                     reason=str(error))]) from None
 
 
 def preset_descriptions() -> dict[str, str]:

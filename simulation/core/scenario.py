@@ -32,6 +32,7 @@ from simulation.core.parameters import (
     problems_from,
 )
 from simulation.inputs import InputError, json_input
+from simulation.inputs.problems import Problem, Problems, at
 
 APP_VERSION = "0.2.0"
 
@@ -159,9 +160,9 @@ class Segment(FrozenModel):
     def _weights_non_negative(cls, weights: dict[str, float]) -> dict[str, float]:
         bad = {k: v for k, v in weights.items() if not v >= 0}
         if bad:
-            raise ValueError(f"weights must be >= 0, got {bad}")
+            raise ValueError(Problem("problem.scenario.negative_weights", weights=str(bad)))
         if weights and sum(weights.values()) <= 0:
-            raise ValueError("at least one channel needs a positive weight")
+            raise ValueError(Problem("problem.scenario.no_positive_weight"))
         return weights
 
 
@@ -705,13 +706,13 @@ class ImplementationRisk(FrozenModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> ImplementationRisk:
-        problems = []
+        problems: list[str] = []
         if self.overrun_low > self.overrun_high:
-            problems.append("implementation_risk: overrun_low is above overrun_high")
+            problems.append(Problem("problem.scenario.overrun_order"))
         if self.delay_low_weeks > self.delay_high_weeks:
-            problems.append("implementation_risk: delay_low_weeks is above delay_high_weeks")
+            problems.append(Problem("problem.scenario.delay_order"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
 
@@ -819,26 +820,28 @@ class Scenario(FrozenModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems = []
+        problems: list[str] = []
         names = [c.name for c in self.channels]
         if not 1 <= len(names) <= 8:
-            problems.append(f"channels: {len(names)} channels given, 1 to 8 supported")
+            problems.append(at("channels", Problem("problem.scenario.channel_count", count=len(names))))
         if len(set(names)) != len(names):
-            problems.append(f"channels: names must be unique, got {names}")
+            problems.append(at("channels", Problem("problem.scenario.channel_names", names=str(names))))
         if not self.segments:
-            problems.append("segments: at least one segment is needed")
+            problems.append(at("segments", Problem("problem.scenario.no_segment")))
         total = sum(s.share for s in self.segments)
         if self.segments and abs(total - 1) > 1e-6:
-            problems.append(f"segments: shares add up to {total:.4g}, they must add up to 1")
+            problems.append(at("segments", Problem("problem.scenario.shares", total=f"{total:.4g}")))
         for i, segment in enumerate(self.segments):
             unknown = sorted(set(segment.channel_preference) - set(names))
+            where = f"segments[{i}].channel_preference"
             if unknown:
-                problems.append(f"segments[{i}].channel_preference: unknown channels {unknown}")
+                problems.append(at(where, Problem("problem.scenario.unknown_channels",
+                                                  channels=str(unknown))))
             elif sum(segment.channel_preference.get(n, 0.0) for n in names) <= 0:
-                problems.append(f"segments[{i}].channel_preference: no channel has weight > 0")
+                problems.append(at(where, Problem("problem.scenario.no_weight")))
         problems += _money_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
     # Construction -----------------------------------------------------------------------
@@ -892,7 +895,7 @@ class Scenario(FrozenModel):
             return cls.validated(data)
         except InputError as error:
             name = Path(path).name
-            raise ScenarioError([p if p.startswith(name) else f"{name}: {p}"
+            raise ScenarioError([p if p.startswith(name) else at(name, p)
                                  for p in error.problems]) from None
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -934,7 +937,7 @@ class Scenario(FrozenModel):
             *parents, leaf = key.split("__")
             for part in parents:
                 if part not in target or not isinstance(target[part], dict):
-                    raise ScenarioError([f"{key.replace('__', '.')}: is not a known parameter"])
+                    raise ScenarioError([at(key.replace("__", "."), Problem("problem.scenario.unknown"))])
                 target = target[part]
             if isinstance(value, FrozenModel):
                 value = value.model_dump(mode="python")
@@ -997,14 +1000,17 @@ def _money_problems(scenario: Scenario) -> list[str]:
         per_usd = fx.exchange_rate(code).per_usd
     except fx.UnknownCurrency as error:
         return list(error.problems)
-    problems = []
+    problems: list[str] = []
     for model, name, path in fx.money_fields(scenario):
         info = field_info(model, name, path, per_usd=per_usd)
         value = getattr(model, name)
         if info.maximum is not None and value > info.maximum:
             usd = info.maximum / per_usd
-            problems.append(f"{path}: {value!r} is above {info.maximum:,.6g} {code}"
-                            + (f" (the bound of {usd:,.6g} USD at the stored rate)" if code != "USD" else ""))
+            bound = f"{info.maximum:,.6g}"
+            problems.append(at(path, Problem("problem.scenario.money_above", value=value, bound=bound,
+                                             currency=code) if code == "USD" else Problem(
+                "problem.scenario.money_above_usd", value=value, bound=bound, currency=code,
+                usd=f"{usd:,.6g}")))
     return problems
 
 
@@ -1012,7 +1018,7 @@ def _as_text_hint(problems: list[str], text: str | bytes) -> list[str]:
     """Point a caller who passed a path where JSON text is expected to :meth:`Scenario.from_file`."""
     stripped = text.strip() if isinstance(text, str) else ""
     if stripped and not stripped.startswith(("{", "[", "\ufeff")) and len(stripped) < 4096:
-        return [*problems, "to read a scenario file, use Scenario.from_file(path)"]
+        return [*problems, Problem("problem.scenario.from_file_hint")]
     return problems
 
 
@@ -1020,6 +1026,10 @@ def _split_model_problems(problems: list[str]) -> list[str]:
     """Model-level checks join their findings with '; ': give each its own line."""
     out: list[str] = []
     for problem in problems:
+        if isinstance(problem, Problem) and problem.key == "problem.at" and problem.fields[
+                "where"] == "scenario" and isinstance(problem.fields["why"], Problem):
+            out.append(problem.fields["why"])
+            continue
         head, _, rest = problem.partition(": ")
         if head == "scenario" and "; " in rest:
             out.extend(part for part in rest.split("; "))

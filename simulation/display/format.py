@@ -17,9 +17,10 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, get_currency_precision, get_currency_symbol
 
 from simulation.core.kpis import KPI_BY_KEY, Kind
-from simulation.display.text import ENGLISH, language, text
+from simulation.display.text import ENGLISH, catalog, language, say, text
 
-_SCALES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))
+_SCALES = ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
+"""Compact scales and their catalog keys (``compact.million`` is "{number}M" in English)."""
 NOT_AVAILABLE = "n/a"
 """English for a missing value; :func:`not_available` gives it in the reader's language."""
 LOCALES = {"en": "en_US", "th": "th_TH", "vi": "vi_VN", "ms": "ms_MY"}
@@ -83,22 +84,35 @@ def _symbol_first(loc: Locale) -> bool:
 def compact(value: float, *, digits: int = 3) -> str:
     """1234567 -> "1.23M"; 950 -> "950"; 3.5 -> "3.5"; keeps ``digits`` significant digits.
 
-    With the reader's separators: "1,23M" and "278k" in Vietnamese.
+    With the reader's separators and scale words: "1,23 tr" and "278 nghìn" in Vietnamese,
+    "1.23 j" in Malay (the ``compact`` catalog entries).
     """
-    return _localised(_compact(value, digits=digits), _locale(None))
+    return _compact_shown(value, _locale(None), digits=digits)
+
+
+def _compact_shown(value: float, loc: Locale, *, digits: int = 3) -> str:
+    number, scale = _compact_parts(value, digits=digits)
+    shown = _localised(number, loc)
+    return text(f"compact.{scale}", number=shown) if scale else shown
 
 
 def _compact(value: float, *, digits: int = 3) -> str:
-    """:func:`compact` with English separators."""
+    """:func:`compact` in English ("1,234.5k")."""
+    number, scale = _compact_parts(value, digits=digits)
+    return catalog(ENGLISH)[f"compact.{scale}"].format(number=number) if scale else number
+
+
+def _compact_parts(value: float, *, digits: int = 3) -> tuple[str, str | None]:
+    """The scaled number with English separators, and its scale's key (None under 1,000)."""
     size = abs(value)
-    for factor, suffix in _SCALES:
+    for factor, scale in _SCALES:
         if size >= factor * 0.9995:
             scaled = value / factor
             decimals = max(0, digits - len(str(int(round(abs(scaled), 6)))))
-            return f"{scaled:,.{decimals}f}{suffix}"
+            return f"{scaled:,.{decimals}f}", scale
     if size >= 100:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+        return f"{value:,.0f}", None
+    return f"{value:,.2f}".rstrip("0").rstrip("."), None
 
 
 def money(value: float | None, currency: str, *, exact: bool = False, signed: bool = False,
@@ -122,7 +136,7 @@ def money(value: float | None, currency: str, *, exact: bool = False, signed: bo
     elif exact or size < 100:
         body = format_decimal(round(size), format="#,##0", locale=loc)
     else:
-        body = _localised(_compact(size), loc)
+        body = _compact_shown(size, loc)
     sign = "-" if value < 0 and body.strip("0.,\xa0 ") else ("+" if signed and value > 0 else "")
     sym = symbol(code, str(loc))
     if _symbol_first(loc):
@@ -262,7 +276,7 @@ def escaped(text: object) -> str:
 
     Every Markdown, HTML and LaTeX control character is escaped and runs of whitespace (line
     breaks too) become one space, so the text is shown as typed and can never become a link, a
-    tag or a formula.
+    tag or a formula. A problem with an input is said in the reader's language.
     """
-    flat = " ".join(str(text).split())
+    flat = " ".join(say(text).split()) if isinstance(text, str) else " ".join(str(text).split())
     return flat.translate(_MARKDOWN_SPECIALS)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import format_decimal
 from pydantic import BaseModel
 
 from simulation import Capability, Scenario
@@ -20,7 +21,7 @@ from simulation.core.currency import exchange_rate, known
 from simulation.core.parameters import ParameterInfo, ScenarioError, field_info
 from simulation.core.scenario import CapabilityLevels, ChannelKind
 from simulation.display.labels import capability_meaning, capability_name
-from simulation.display.text import param_text, text
+from simulation.display.text import language, param_text, text, unit_text
 
 Keys = tuple[str | int, ...]
 
@@ -50,17 +51,21 @@ class Param:
         info = self.info
         bounds = ""
         if info.minimum is not None or info.maximum is not None:
-            lo = "" if info.minimum is None else f"{info.minimum:g}"
-            hi = "" if info.maximum is None else f"{info.maximum:g}"
-            bounds = f" Range {lo} to {hi}." if hi else f" At least {lo}."
-        unit = f" Unit: {info.unit}." if info.unit else ""
-        source = f"\n\nSource: {info.source}." if info.source else ""
+            lo = "" if info.minimum is None else _bound(info.minimum)
+            hi = "" if info.maximum is None else _bound(info.maximum)
+            bounds = " " + (text("param_help.range", low=lo, high=hi) if hi
+                            else text("param_help.at_least", low=lo))
+        unit = " " + text("param_help.unit", unit=info.unit) if info.unit else ""
+        source = "\n\n" + text("param_help.source", source=info.source) if info.source else ""
         return f"{info.meaning[:1].upper()}{info.meaning[1:]}.{unit}{bounds}{source}"
 
 
-_PREFERENCE_MEANING = (
-    "relative weight of this channel when a person of this segment starts a shopping journey"
-)
+def _bound(value: float) -> str:
+    """A range's end as the reader writes numbers ("1e+09" stays short)."""
+    shown = f"{value:g}"
+    if "e" in shown:
+        return shown
+    return format_decimal(float(shown), format="#,##0.######", locale=language())
 
 
 def _fields(model: BaseModel, keys: Keys, group: str, path: str, per_usd: float = 1.0) -> list[Param]:
@@ -84,10 +89,11 @@ def _described(model: BaseModel, name: str, info: ParameterInfo) -> ParameterInf
     kind = type(model)
     meaning = param_text(kind, name, "meaning", info.meaning)
     source = param_text(kind, name, "source", info.source)
-    label = info.label
+    label = param_text(kind, name, "label", info.label)
     if isinstance(model, CapabilityLevels):
         label, meaning = capability_name(name), capability_meaning(name).rstrip(".")
-    return dataclasses.replace(info, label=label, meaning=meaning, source=source)
+    return dataclasses.replace(info, label=label, meaning=meaning, source=source,
+                               unit=unit_text(info.unit))
 
 
 def _plain(path: str, label: str, value: Any, unit: str, meaning: str, source: str,
@@ -101,41 +107,45 @@ def parameters(scenario: Scenario) -> list[Param]:
     out: list[Param] = []
     per_usd = exchange_rate(scenario.market.currency).per_usd
     fields = functools.partial(_fields, per_usd=per_usd)
-    out += _fields(scenario, (), "Reproducibility", "")
-    out += fields(scenario.market, ("market",), "Market", "market")
-    out.append(Param(keys=("market", "currency"), group="Market", options=known(), info=_plain(
-        "market.currency", "Currency", scenario.market.currency, "ISO 4217 code",
-        "currency of every money figure; switching it converts every money parameter at the "
-        "dated rate of data/exchange_rates.toml (never a relabel)", "your accounts")))
-    out += fields(scenario.business, ("business",), "Business size", "business")
-    out += fields(scenario.economics, ("economics",), "Economics", "economics")
-    out += fields(scenario.custom_plan, ("custom_plan",), "Your custom plan", "custom_plan")
+    group = {name: text(f"param_group.{name}") for name in (
+        "reproducibility", "market", "business", "economics", "custom_plan", "existing", "risk",
+        "behaviour")}
+    out += _fields(scenario, (), group["reproducibility"], "")
+    out += fields(scenario.market, ("market",), group["market"], "market")
+    out.append(Param(keys=("market", "currency"), group=group["market"], options=known(), info=_plain(
+        "market.currency", text("param_extra.currency"), scenario.market.currency,
+        text("param_extra.currency_unit"), text("param_extra.currency_meaning"),
+        text("param_extra.currency_source"))))
+    out += fields(scenario.business, ("business",), group["business"], "business")
+    out += fields(scenario.economics, ("economics",), group["economics"], "economics")
+    out += fields(scenario.custom_plan, ("custom_plan",), group["custom_plan"], "custom_plan")
     out += fields(scenario.existing_capabilities, ("existing_capabilities",),
-                   "Integration already in place", "existing_capabilities")
+                   group["existing"], "existing_capabilities")
     for cap in Capability:
         out += fields(scenario.capability_costs.of(cap), ("capability_costs", cap.value),
                        text("capabilities.cost_group", name=capability_name(cap)),
                        f"capability_costs.{cap.value}")
-    out += fields(scenario.implementation_risk, ("implementation_risk",), "Implementation risk",
+    out += fields(scenario.implementation_risk, ("implementation_risk",), group["risk"],
                    "implementation_risk")
     for i, channel in enumerate(scenario.channels):
-        group = f"Channel: {channel.name}"
-        out.append(Param(keys=("channels", i, "kind"), group=group,
+        where = text("param_group.channel", name=channel.name)
+        out.append(Param(keys=("channels", i, "kind"), group=where,
                          options=tuple(k.value for k in ChannelKind), info=_plain(
-                             f"channels[{i}].kind", "Kind", channel.kind.value, "",
-                             "physical (a store) or digital", "your channel list")))
-        out += fields(channel, ("channels", i), group, f"channels[{i}]")
+                             f"channels[{i}].kind", text("param_extra.kind"), channel.kind.value, "",
+                             text("param_extra.kind_meaning"), text("param_extra.kind_source"))))
+        out += fields(channel, ("channels", i), where, f"channels[{i}]")
     for i, segment in enumerate(scenario.segments):
-        group = f"Segment: {segment.name}"
-        out += fields(segment, ("segments", i), group, f"segments[{i}]")
+        where = text("param_group.segment", name=segment.name)
+        out += fields(segment, ("segments", i), where, f"segments[{i}]")
         for channel in scenario.channels:
             weight = segment.channel_preference.get(channel.name, 0.0)
             out.append(Param(
-                keys=("segments", i, "channel_preference", channel.name), group=group,
+                keys=("segments", i, "channel_preference", channel.name), group=where,
                 info=_plain(f"segments[{i}].channel_preference.{channel.name}",
-                            f"Preference for {channel.name}", weight, "relative weight",
-                            _PREFERENCE_MEANING, "assumption (see sensitivity)", 0.0, 0.05)))
-    out += fields(scenario.behaviour, ("behaviour",), "Behaviour", "behaviour")
+                            text("param_extra.preference", channel=channel.name), weight,
+                            text("param_extra.preference_unit"), text("param_extra.preference_meaning"),
+                            text("param_extra.preference_source"), 0.0, 0.05)))
+    out += fields(scenario.behaviour, ("behaviour",), group["behaviour"], "behaviour")
     return out
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import re
 import string
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -38,9 +39,12 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_decimal
 from pydantic import BaseModel
 
+from simulation.core.presets import preset_descriptions
 from simulation.core.scenario import Scenario
+from simulation.inputs.problems import Problem
 
 CATALOG_DIR = Path(__file__).with_name("catalogs")
 ENGLISH = "en"
@@ -173,6 +177,25 @@ def text(key: str, /, **values: object) -> str:
     return template.format(**values) if values else template
 
 
+def _problem_number(value: float) -> str:
+    """A number inside a problem, grouped as the reader writes it (small whole numbers bare)."""
+    if isinstance(value, int) and abs(value) < 10_000:
+        return str(value)
+    return format_decimal(value, format="#,##0.######", locale=language())
+
+
+def say(problem: str) -> str:
+    """A problem with an input in the current language.
+
+    A :class:`~simulation.inputs.problems.Problem` is looked up by its key (fields that are
+    problems in turn, numbers in the reader's format); any other text, and every problem in
+    English, is returned as it is.
+    """
+    if isinstance(problem, Problem) and language() != ENGLISH:
+        return problem.say(text, _problem_number)
+    return problem
+
+
 def placeholders(template: str) -> set[str]:
     """Names of the ``{placeholders}`` in ``template``."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -204,8 +227,41 @@ def _models(model: type[BaseModel], seen: dict[str, type[BaseModel]]) -> None:
                 _models(kind, seen)
 
 
+def declared_label(field: str) -> str:
+    """A parameter's English label, made from its field name (``gross_margin`` -> "Gross margin")."""
+    return field.replace("_", " ").capitalize()
+
+
+def unit_key(unit: str) -> str:
+    """``unit.declared.currency_order``: the key of a declared unit ("currency/order")."""
+    return "unit.declared." + (re.sub(r"[^a-z0-9]+", "_", unit.lower()).strip("_") or "none")
+
+
+def unit_text(unit: str) -> str:
+    """A declared unit ("currency/order", "share of revenue") in the current language."""
+    if not unit:
+        return unit
+    key = unit_key(unit)
+    entries = catalog(language())
+    return entries.get(key) or catalog(ENGLISH).get(key, unit)
+
+
+def preset_key(name: str) -> str:
+    """``preset.fashion.description``: the key of a preset's description."""
+    return f"preset.{name}.description"
+
+
+def preset_description(name: str, declared: str) -> str:
+    """A preset's description in the current language (``declared``: its file's English)."""
+    key = preset_key(name)
+    return catalog(language()).get(key) or catalog(ENGLISH).get(key, declared)
+
+
 def param_keys() -> dict[str, str]:
-    """Key -> English text of every declared parameter's meaning and source."""
+    """Key -> English text of every declared parameter's label, meaning, source and unit.
+
+    Also each shipped preset's description (declared in its file under ``data/presets/``).
+    """
     models: dict[str, type[BaseModel]] = {}
     _models(Scenario, models)
     out: dict[str, str] = {}
@@ -214,10 +270,17 @@ def param_keys() -> dict[str, str]:
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             if "unit" not in extra:
                 continue
-            declared = {"meaning": field.description or "", "source": str(extra.get("source", ""))}
+            declared = {"label": declared_label(name), "meaning": field.description or "",
+                        "source": str(extra.get("source", ""))}
             for what, default in declared.items():
                 if default:
                     out[param_key(model, name, what)] = param_text(model, name, what, default)
+            unit = str(extra["unit"])
+            if unit:
+                out[unit_key(unit)] = catalog(ENGLISH).get(unit_key(unit), unit)
+    for preset, description in preset_descriptions().items():
+        if description:
+            out[preset_key(preset)] = catalog(ENGLISH).get(preset_key(preset), description)
     return out
 
 
@@ -352,8 +415,9 @@ if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))
 
 
-__all__ = ["CATALOG_DIR", "ENGLISH", "LANGUAGE_NAMES", "TEMPLATE", "broken_placeholders",
-           "catalog", "catalog_keys", "check", "has_text", "init_catalog", "language", "languages",
-           "missing", "param_key", "param_keys", "param_text", "placeholders", "preferred",
-           "set_language", "stale", "supported", "text", "update_catalogs", "use_language",
+__all__ = ["CATALOG_DIR", "ENGLISH", "LANGUAGE_NAMES", "TEMPLATE", "broken_placeholders", "catalog",
+           "catalog_keys", "check", "declared_label", "has_text", "init_catalog", "language",
+           "languages", "missing", "param_key", "param_keys", "param_text", "placeholders",
+           "preferred", "preset_description", "preset_key", "say", "set_language", "stale",
+           "supported", "text", "unit_key", "unit_text", "update_catalogs", "use_language",
            "write_template"]

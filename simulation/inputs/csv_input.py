@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from simulation.inputs.problems import InputError, quoted
+from simulation.inputs.problems import InputError, Problem, at, quoted
 from simulation.inputs.text import ENCODING_NAMES, check_text, detect_encoding
 
 DELIMITERS = (",", ";", "\t", "|", " ")
@@ -97,12 +97,13 @@ class TableReader:
             try:
                 row = next(reader, None)
             except csv.Error as error:
-                raise InputError([f"line {reader.line_num + self._first_line}: the CSV cannot be "
-                                  f"read ({error})"]) from None
+                raise InputError([Problem("problem.csv.unreadable_line",
+                                          line=str(reader.line_num + self._first_line),
+                                          reason=str(error))]) from None
             except UnicodeDecodeError:
-                raise InputError([f"after line {reader.line_num + self._first_line}: bytes that are not "
-                                  f"valid {ENCODING_NAMES.get(self.format.encoding)}; save the file "
-                                  "in one encoding (UTF-8)"]) from None
+                raise InputError([Problem(
+                    "problem.csv.bad_bytes_after", line=str(reader.line_num + self._first_line),
+                    encoding=ENCODING_NAMES.get(self.format.encoding, self.format.encoding))]) from None
             if row is None:
                 break
             line = reader.line_num + self._first_line
@@ -152,30 +153,29 @@ def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = 
         Unreadable, empty, binary, or a delimiter or decimal separator that stays ambiguous.
     """
     if delimiter is not None and delimiter not in DELIMITERS:
-        raise InputError([f"delimiter {quoted(delimiter)} is not one of comma, semicolon, tab, "
-                          "pipe or space"])
+        raise InputError([Problem("problem.csv.bad_delimiter", delimiter=quoted(delimiter))])
     if decimal is not None and decimal not in (".", ","):
-        raise InputError([f"decimal separator {quoted(decimal)} must be '.' or ','"])
+        raise InputError([Problem("problem.csv.bad_decimal", decimal=quoted(decimal))])
     stream, encoding = _text_stream(source)
     try:
         head = stream.read(_SNIFF_BYTES)
     except UnicodeDecodeError as error:  # e.g. a UTF-16/32 byte-order mark, then other bytes
-        raise InputError([f"the start of the file is not valid {ENCODING_NAMES.get(encoding, encoding)} "
-                          f"({error.reason}); save the file in one encoding (UTF-8)"]) from None
+        raise InputError([Problem("problem.csv.bad_start", encoding=ENCODING_NAMES.get(encoding, encoding),
+                                  reason=error.reason)]) from None
     check_text(head)
     if not head.strip():
-        raise InputError(["the file is empty"])
+        raise InputError([Problem("problem.file.empty")])
     head_lines = _complete_lines(head)
     found = delimiter or sniff_delimiter(head_lines, expected_columns)
     sample = [row for row in csv.reader(_aligned(head_lines, found), delimiter=found,
                                         skipinitialspace=True) if row]
     header = [cell.strip().lstrip("\ufeff") for cell in sample[0]] if sample else []
     if len(header) > MAX_COLUMNS:
-        raise InputError([f"the header has {len(header)} columns; at most {MAX_COLUMNS} are read "
-                          "(is this a table with a header row?)"])
+        raise InputError([Problem("problem.csv.too_many_columns", count=str(len(header)),
+                                  limit=str(MAX_COLUMNS))])
     blank = [i + 1 for i, name in enumerate(header) if not name]
     if blank and len(header) > 1:
-        raise InputError([f"the header's column {blank[0]} has no name"])
+        raise InputError([Problem("problem.csv.unnamed_column", column=str(blank[0]))])
     wanted = [header.index(c) for c in numeric_columns if c in header]
     values = [row[i].strip() for row in sample[1:] for i in wanted if i < len(row)]
     found_decimal = decimal or sniff_decimal(values, found)
@@ -190,10 +190,10 @@ def open_table(source: str | Path | bytes | IO[Any], *, delimiter: str | None = 
         while first is not None and not any(cell.strip() for cell in first):
             first = next(reader, None)
     except csv.Error as error:
-        raise InputError([f"line 1: the CSV cannot be read ({error})"]) from None
+        raise InputError([Problem("problem.csv.unreadable_line", line="1", reason=str(error))]) from None
     except UnicodeDecodeError:
-        raise InputError([f"line 1: bytes that are not valid {ENCODING_NAMES.get(encoding, encoding)}; "
-                          "save the file in one encoding (UTF-8)"]) from None
+        raise InputError([Problem("problem.csv.bad_bytes_line", line="1",
+                                  encoding=ENCODING_NAMES.get(encoding, encoding))]) from None
     return TableReader(lines, text_format, header, first_line=reader.line_num)
 
 
@@ -215,12 +215,13 @@ def _text_stream(source: str | Path | bytes | IO[Any]) -> tuple[IO[str], str]:
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            reason = "does not exist" if not path.exists() else "is not a regular file"
-            raise InputError([f"{path}: {reason}"])
+            reason = Problem("problem.file.missing" if not path.exists() else "problem.file.not_regular")
+            raise InputError([at(str(path), reason)])
         try:
             binary: IO[bytes] = path.open("rb")
         except OSError as error:
-            raise InputError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+            raise InputError([at(str(path), Problem("problem.file.unreadable",
+                                               reason=error.strerror or str(error)))]) from None
     elif isinstance(source, (bytes, bytearray)):
         binary = io.BytesIO(bytes(source))
     elif isinstance(source, io.TextIOBase):
@@ -280,7 +281,7 @@ def sniff_delimiter(lines: list[str], expected_columns: Sequence[str] = ()) -> s
         No candidate splits the lines evenly, or two do and the header does not decide.
     """
     if not lines:
-        raise InputError(["the file has no rows"])
+        raise InputError([Problem("problem.file.no_rows")])
     fits: list[tuple[int, int, str]] = []
     for candidate in DELIMITERS:
         rows = [row for row in csv.reader(_aligned(lines, candidate), delimiter=candidate,
@@ -296,15 +297,11 @@ def sniff_delimiter(lines: list[str], expected_columns: Sequence[str] = ()) -> s
             named = sum(cell.strip() in expected_columns for cell in rows[0])
             fits.append((named, width, candidate))
     if not fits:
-        names = ", ".join(DELIMITER_NAMES[d] for d in DELIMITERS)
-        raise InputError([f"no delimiter ({names}) splits the lines into the same number of "
-                          "columns as the header; is this a table with one row per event and a "
-                          "header row?"])
+        raise InputError([Problem("problem.csv.no_delimiter")])
     fits.sort(reverse=True)
     if len(fits) > 1 and fits[0][:2] == fits[1][:2]:
-        pair = " and ".join(DELIMITER_NAMES[f[2]] for f in fits[:2])
-        raise InputError([f"the delimiter is ambiguous: {pair} both split every line evenly; "
-                          "say which one the file uses"])
+        first, second = (Problem(f"problem.delimiter.{DELIMITER_NAMES[f[2]]}") for f in fits[:2])
+        raise InputError([Problem("problem.csv.ambiguous_delimiter", first=first, second=second)])
     return fits[0][2]
 
 
@@ -327,14 +324,12 @@ def sniff_decimal(values: Sequence[str], delimiter: str) -> str:
         elif _AMBIGUOUS.match(bare):
             ambiguous = ambiguous or value
     if point and comma:
-        raise InputError([f"the amounts mix a decimal point ({quoted(point)}) and a decimal comma "
-                          f"({quoted(comma)}); say which one the file uses"])
+        raise InputError([Problem("problem.csv.mixed_decimal", point=quoted(point), comma=quoted(comma))])
     if comma:
         return ","
     if point or not ambiguous or delimiter == ",":
         return "."
-    raise InputError([f"amounts like {quoted(ambiguous)} could mean a thousand or a decimal; say "
-                      "which decimal separator the file uses"])
+    raise InputError([Problem("problem.csv.ambiguous_decimal", example=quoted(ambiguous))])
 
 
 def _bare_number(value: str) -> str:

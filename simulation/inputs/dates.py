@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulation.inputs.problems import InputError, quoted
+from simulation.inputs.problems import InputError, Problem, quoted
 
 EARLIEST = pd.Timestamp("1990-01-01")
 """Events before this are taken as typing or export errors (no transaction system is older)."""
@@ -75,8 +75,7 @@ def infer_date_format(sample: pd.Series, *, day_first: bool | None = None) -> Da
              for kind, rx in (("iso", _ISO), ("compact", _COMPACT), ("numeric", _NUMERIC))}
     kind = max(share, key=lambda k: share[k])
     if share[kind] < 0.5:
-        raise InputError([f"dates like {quoted(values[0])} are in no format read here (ISO "
-                          "2024-03-31, 20240331, 31/03/2024 or 03/31/2024)"])
+        raise InputError([Problem("problem.dates.unknown_format", example=quoted(values[0]))])
     if kind != "numeric":
         return DateFormat(kind)
     if day_first is not None:
@@ -85,14 +84,13 @@ def infer_date_format(sample: pd.Series, *, day_first: bool | None = None) -> Da
     firsts = [int(m.group(1)) for m in matches]
     seconds = [int(m.group(2)) for m in matches]
     if any(f > 12 for f in firsts) and any(s > 12 for s in seconds):
-        raise InputError(["the dates mix day-first and month-first orders (e.g. 31/01 and 01/31)"])
+        raise InputError([Problem("problem.dates.mixed_order")])
     if any(f > 12 for f in firsts):
         return DateFormat("day_first")
     if any(s > 12 for s in seconds):
         return DateFormat("month_first")
     example = next(m.group(0) for m in matches)
-    raise InputError([f"dates like {quoted(example)} could be day-first or month-first; say "
-                      "which order the file uses"])
+    raise InputError([Problem("problem.dates.ambiguous_order", example=quoted(example))])
 
 
 def latest_plausible() -> pd.Timestamp:

@@ -25,6 +25,8 @@ from simulation.inputs.problems import (
     MAX_LINK_CHARACTERS,
     MAX_SCENARIO_BYTES,
     InputError,
+    Problem,
+    at,
 )
 from simulation.inputs.text import decode_bytes
 
@@ -43,14 +45,14 @@ def nesting_depth(text: str) -> int:
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+    raise ValueError(Problem("problem.json.number_not_allowed", name=name))
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"the key {key!r} appears twice in one object")
+            raise ValueError(Problem("problem.json.key_twice", key=repr(key)))
         out[key] = value
     return out
 
@@ -67,31 +69,31 @@ def parse_json_object(text: str, *, max_bytes: int = MAX_SCENARIO_BYTES,
     """
     text = text.removeprefix("\ufeff")
     if len(text) > max_bytes:
-        raise InputError([f"the scenario is {len(text):,} characters long; at most "
-                          f"{max_bytes:,} are accepted"])
+        raise InputError([Problem("problem.json.too_long", length=len(text), limit=max_bytes)])
     if not text.strip():
-        raise InputError(["the scenario is empty"])
+        raise InputError([Problem("problem.json.empty")])
     depth = nesting_depth(text)
     if depth > max_depth:
-        raise InputError([f"the JSON nests {depth} levels deep; a scenario nests at most {max_depth}"])
+        raise InputError([Problem("problem.json.too_deep", depth=str(depth), limit=str(max_depth))])
     try:
         data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
-        where = f"line {error.lineno} column {error.colno}"
-        raise InputError([f"not valid JSON: {error.msg} at {where}"]) from None
+        raise InputError([Problem("problem.json.invalid_at", reason=error.msg, line=str(error.lineno),
+                                  column=str(error.colno))]) from None
     except (ValueError, RecursionError) as error:
-        raise InputError([f"not valid JSON: {error}"]) from None
+        reason = error.args[0] if error.args and isinstance(error.args[0], Problem) else str(error)
+        raise InputError([Problem("problem.json.invalid", reason=reason)]) from None
     if not isinstance(data, dict):
-        raise InputError(["a scenario must be one JSON object, starting with {"])
+        raise InputError([Problem("problem.json.not_object")])
     return data
 
 
 def json_from_bytes(raw: bytes, *, max_bytes: int = MAX_SCENARIO_BYTES) -> dict[str, Any]:
     """The JSON object in ``raw`` (an upload or a file's content), any common encoding."""
     if len(raw) > max_bytes:
-        raise InputError([f"the file is {len(raw):,} bytes; a scenario file is at most {max_bytes:,}"])
+        raise InputError([Problem("problem.file.too_large", size=len(raw), limit=max_bytes)])
     if not raw.strip():
-        raise InputError(["the file is empty"])
+        raise InputError([Problem("problem.file.empty")])
     return parse_json_object(decode_bytes(raw).text, max_bytes=max_bytes)
 
 
@@ -107,18 +109,21 @@ def read_limited(path: str | Path, *, max_bytes: int) -> bytes:
     try:
         info = path.stat()
     except OSError as error:
-        raise InputError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+        raise InputError([at(str(path), Problem("problem.file.unreadable",
+                                           reason=error.strerror or str(error)))]) from None
     if not stat.S_ISREG(info.st_mode):
-        raise InputError([f"{path}: is not a regular file"])
+        raise InputError([at(str(path), Problem("problem.file.not_regular"))])
     if info.st_size > max_bytes:
-        raise InputError([f"{path}: is {info.st_size:,} bytes; at most {max_bytes:,} are accepted"])
+        raise InputError([at(str(path), Problem("problem.file.size_over", size=info.st_size,
+                                           limit=max_bytes))])
     try:
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as error:
-        raise InputError([f"{path}: cannot be read ({error.strerror or error})"]) from None
+        raise InputError([at(str(path), Problem("problem.file.unreadable",
+                                           reason=error.strerror or str(error)))]) from None
     if len(raw) > max_bytes:
-        raise InputError([f"{path}: is larger than {max_bytes:,} bytes"])
+        raise InputError([at(str(path), Problem("problem.file.larger_than", limit=max_bytes))])
     return raw
 
 
@@ -128,7 +133,7 @@ def json_from_file(path: str | Path, *, max_bytes: int = MAX_SCENARIO_BYTES) -> 
     try:
         return json_from_bytes(raw, max_bytes=max_bytes)
     except InputError as error:
-        raise InputError([f"{Path(path).name}: {p}" for p in error.problems]) from None
+        raise InputError([at(Path(path).name, p) for p in error.problems]) from None
 
 
 def link_token(text: str) -> str:
@@ -144,10 +149,9 @@ def json_from_link(token: str, *, max_characters: int = MAX_LINK_CHARACTERS,
     Only data: a token that is not URL-safe base64 of zlib-compressed JSON is refused; it is
     never taken as a path. Inflation stops after ``max_bytes``.
     """
-    damaged = InputError(["the shared link's scenario is damaged or truncated"])
+    damaged = InputError([Problem("problem.link.damaged")])
     if len(token) > max_characters:
-        raise InputError([f"the shared link is {len(token):,} characters long; at most "
-                          f"{max_characters:,} are accepted"])
+        raise InputError([Problem("problem.link.too_long", length=len(token), limit=max_characters)])
     if not _URL_SAFE.match(token):
         raise damaged
     try:
@@ -157,7 +161,7 @@ def json_from_link(token: str, *, max_characters: int = MAX_LINK_CHARACTERS,
     except (binascii.Error, ValueError, zlib.error):
         raise damaged from None
     if len(raw) > max_bytes or inflater.unconsumed_tail:
-        raise InputError([f"the shared link's scenario inflates to more than {max_bytes:,} bytes"])
+        raise InputError([Problem("problem.link.inflates", limit=max_bytes)])
     if not inflater.eof or inflater.unused_data:  # cut short, or something appended
         raise damaged
     try:

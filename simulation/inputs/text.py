@@ -12,20 +12,15 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
-from simulation.inputs.problems import InputError
+from simulation.inputs.problems import InputError, Problem
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _SIGNATURES = (
-    (b"PK\x03\x04", "a ZIP archive or an Excel/OpenDocument workbook: save the sheet as CSV"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Office file: save the sheet as CSV"),
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\x1f\x8b", "a gzip archive: unpack it first"),
-    (b"SQLite format 3", "an SQLite database"),
+    (b"PK\x03\x04", "zip"), (b"\xd0\xcf\x11\xe0", "xls"), (b"%PDF", "pdf"), (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"), (b"\x1f\x8b", "gzip"), (b"SQLite format 3", "sqlite"),
 )
 ENCODING_NAMES = {
     "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with byte-order mark", "utf-16-le": "UTF-16 (little-endian)",
@@ -64,12 +59,12 @@ def detect_encoding(head: bytes) -> str:
             return codec
     for signature, what in _SIGNATURES:
         if head.startswith(signature):
-            raise InputError([f"the file is {what}, not a text file"])
+            raise InputError([Problem("problem.file.not_text", what=Problem(f"problem.binary_kind.{what}"))])
     utf16 = _utf16_without_bom(head)
     if utf16:
         return utf16
     if b"\x00" in head:
-        raise InputError(["the file holds binary data (zero bytes), not text: export it as CSV or JSON"])
+        raise InputError([Problem("problem.file.binary_zero")])
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -110,7 +105,8 @@ def decode_bytes(raw: bytes) -> DecodedText:
     except UnicodeDecodeError as error:
         if codec != "utf-8":
             name = ENCODING_NAMES.get(codec, codec)
-            raise InputError([f"byte {error.start + 1} is not valid {name}"]) from None
+            raise InputError([Problem("problem.file.bad_byte", position=str(error.start + 1),
+                                       encoding=name)]) from None
         codec = "cp1252"
         try:
             text = raw.decode(codec)
@@ -127,4 +123,4 @@ def check_text(text: str) -> None:
     sample = text[:65536]
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\f")
     if "\x00" in sample or controls > _CONTROL_SHARE_LIMIT * len(sample):
-        raise InputError(["the file holds binary data, not text: export it as CSV or JSON"])
+        raise InputError([Problem("problem.file.binary")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simulation.analysis.believe import believe
 from simulation.analysis.decisions import DecisionRequest, decision_analysis
 from simulation.analysis.runs import Execution
 from simulation.core.api import simulate
@@ -14,7 +15,7 @@ from simulation.report.verdict import full_request
 
 
 def prepare(scenario: Scenario, request: DecisionRequest | None = None, *,
-            analysis_population: int | None = None,
+            analysis_population: int | None = None, beliefs: bool = True,
             execution: Execution | None = None) -> ReportInputs:
     """Simulate ``scenario`` and run the decision analyses behind the report.
 
@@ -27,14 +28,18 @@ def prepare(scenario: Scenario, request: DecisionRequest | None = None, *,
     analysis_population:
         Simulated people per analysis run (default: the scenario's own, so the report's point
         numbers and intervals come from the same people and seeds).
+    beliefs:
+        Also run what you would have to believe (:func:`~simulation.analysis.believe.believe`
+        of the analysed scenario, the Decisions page's analysis; the longest part).
     execution:
         Workers, progress, cancellation and cache of the analyses.
     """
     request = request or full_request()
     analysed = scenario.replace(market__population=analysis_population) if analysis_population else scenario
     analysis = decision_analysis(analysed, request, execution)
+    found = believe(analysed, execution=execution) if beliefs else None
     return ReportInputs(scenario=scenario, results=simulate(scenario), analysis=analysis,
-                        request=request, analysed=analysed)
+                        request=request, analysed=analysed, beliefs=found)
 
 
 def build_report(inputs: ReportInputs) -> tuple[str, bytes]:

@@ -19,6 +19,7 @@ from plotly.offline import get_plotlyjs
 from simulation.core.scenario import APP_VERSION
 from simulation.display import charts
 from simulation.display.labels import readable_columns
+from simulation.display.text import language, text
 from simulation.inputs import safe_csv_bytes
 from simulation.report import figures
 from simulation.report.document import ReportInputs, report_figures, report_html
@@ -51,18 +52,17 @@ def bundle_figures(inputs: ReportInputs) -> dict[str, go.Figure]:
 
 def _readme(files: dict[str, str], inputs: ReportInputs) -> str:
     s = inputs.scenario
+    command = f"python -m simulation bundle --scenario scenario.json --out DIR --lang {language()}"
     lines = [
-        "Omnichannel Strategy Explorer: run bundle",
+        text("bundle_readme.title"),
         "",
         f"{figures.provenance(s, inputs.day)}.",
-        f"Verdict: {inputs.verdict.sentence()}",
+        text("bundle_readme.verdict", sentence=inputs.verdict.sentence()),
         "",
-        "Re-run: python -m simulation bundle --scenario scenario.json --out DIR "
-        f"(app version {APP_VERSION}; the same scenario and seed give the same numbers).",
-        "Money is in " + s.market.currency + ", scaled to the market size; '(share 0-1)' columns"
-        " hold fractions (0.25 = 25%).",
+        text("bundle_readme.rerun", command=command, version=APP_VERSION),
+        text("bundle_readme.money", currency=s.market.currency),
         "",
-        "Files:",
+        text("bundle_readme.files"),
     ]
     lines += [f"  {name:<48} {what}" for name, what in sorted(files.items())]
     return "\n".join(lines) + "\n"
@@ -82,23 +82,25 @@ def bundle_bytes(inputs: ReportInputs, *, images: bool = True) -> bytes:
             z.writestr(name, data)
             files[name] = what
 
-        put("scenario.json", s.to_json() + "\n",
-            "the scenario: upload it in the app or pass it to --scenario")
+        put("scenario.json", s.to_json() + "\n", text("bundle_readme.scenario"))
         put("version.json", json.dumps({"app_version": APP_VERSION, "seed": s.seed, "scenario": s.name,
                                         "date": inputs.day.isoformat(),
                                         "analysis_runs": inputs.request.replications,
                                         "analysis_population": inputs.analysed.market.population},
-                                       indent=2) + "\n", "app version, seed, date and analysis size")
+                                       indent=2) + "\n", text("bundle_readme.version"))
         tables = {**inputs.results.frames(),
-                  **{k: v for k, v in inputs.analysis.frames().items() if isinstance(v, pd.DataFrame)}}
+                  **{k: v for k, v in inputs.analysis.frames().items() if isinstance(v, pd.DataFrame)},
+                  **(inputs.beliefs.frames() if inputs.beliefs is not None else {})}
         for name, frame in tables.items():
-            put(f"tables/{name}.csv", table_csv(frame, cur), f"table '{name.replace('_', ' ')}'")
+            put(f"tables/{name}.csv", table_csv(frame, cur),
+                text("bundle_readme.table", name=name.replace("_", " ")))
         figs = {k: figures.stamped(f, s, inputs.day) for k, f in bundle_figures(inputs).items()}
         for name, fig in figs.items():
-            title = f"{name.replace('_', ' ').capitalize()}: {s.name}, seed {s.seed}"
+            title = text("chart_export.html_title", chart=(fig.layout.title.text or name).split("<br>")[0],
+                         name=s.name, seed=s.seed)
             put(f"charts/{name}.html", figures.page_html(fig, title, plotly_js="plotly.min.js"),
-                "interactive chart (opens offline; needs plotly.min.js beside it)")
-        put("charts/plotly.min.js", get_plotlyjs(), "the plotly.js library the HTML charts load")
+                text("bundle_readme.chart_html"))
+        put("charts/plotly.min.js", get_plotlyjs(), text("bundle_readme.plotly_js"))
         missing = []
         svgs: dict[str, str] = {}
         if images:
@@ -106,24 +108,24 @@ def bundle_bytes(inputs: ReportInputs, *, images: bool = True) -> bytes:
                 with figures.exporting():
                     for name, fig in figs.items():
                         put(f"charts/{name}.png", figures.image(fig, "png", size=(1200, 675)),
-                            "chart as PNG (3600x2025 pixels)")
+                            text("bundle_readme.chart_png"))
                         svg = figures.image(fig, "svg", size=(1200, 675))
-                        put(f"charts/{name}.svg", svg, "chart as SVG (vector)")
+                        put(f"charts/{name}.svg", svg, text("bundle_readme.chart_svg"))
                     svgs = {k: figures.image(f, "svg").decode("utf-8")
                             for k, f in report_figures(inputs).items()}
                     svgs = {k: v[v.index("<svg"):] for k, v in svgs.items()}
             except figures.ExportError as error:
                 missing.append(str(error))
         page = report_html(inputs, svgs=svgs)
-        put("report.html", page, "the board report (open in a browser, print to PDF)")
+        put("report.html", page, text("bundle_readme.report_html"))
         if images and svgs:
             try:
-                put("report.pdf", html_to_pdf(page), "the board report, A4 PDF")
+                put("report.pdf", html_to_pdf(page), text("bundle_readme.report_pdf"))
             except PdfError as error:
                 missing.append(str(error))
         readme = _readme(files, inputs)
         if missing:
-            readme += "\nLeft out: " + "; ".join(missing) + "\n"
+            readme += "\n" + text("bundle_readme.left_out", reasons="; ".join(missing)) + "\n"
         z.writestr("README.txt", readme)
     return buffer.getvalue()
 

@@ -1,9 +1,12 @@
 """The board report as one HTML document (A4, 2-4 pages when printed), from finished results.
 
 Sections: the question and the verdict; key numbers with 90% intervals; the charts; what the
-answer hangs on (the tornado's drivers and what one would have to believe for it to flip);
-assumptions with their sources; provenance (scenario, seed, version, date) and caveats.
-Charts are inline SVG from kaleido, so the PDF printed from this page keeps them as vectors.
+answer hangs on (the tornado's drivers, and what one would have to believe: the thresholds of
+:func:`simulation.analysis.believe.believe`, the Decisions page's analysis, with a plain "not
+reached in the range tested" where the gain keeps its sign); assumptions with their sources;
+provenance (scenario, seed, version, date) and caveats. Every word comes from the display
+catalog in the current language (``board_report.*``). Charts are inline SVG from kaleido, so
+the PDF printed from this page keeps them as vectors.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from simulation.analysis.believe import BeliefResult
 from simulation.analysis.decisions import DecisionAnalysis, DecisionRequest
 from simulation.analysis.ranges import MAIN_ASSUMPTIONS, RangeSpec, resolve_ranges
 from simulation.analysis.runs import levels_tuple
@@ -24,25 +28,19 @@ from simulation.core.scenario import APP_VERSION, Capability, Scenario
 from simulation.display import charts, wording
 from simulation.display import decision_charts as dc
 from simulation.display import format as fmt
-from simulation.display.labels import capability_name, join_names, kpi_label, levels_description
+from simulation.display.labels import capability_name, join_names, kpi_label, levels_description, plan_name
 from simulation.display.params import parameters
+from simulation.display.text import language, text
 from simulation.report import figures
 from simulation.report.verdict import Verdict, verdict_from
 
-TITLE = "Omnichannel or multichannel: board report"
-CAVEATS = (
-    "<b>Model, not forecast.</b> The numbers follow from the assumptions listed; most are "
-    "assumptions or industry figures, not measurements of this business.",
-    "<b>Correlational evidence.</b> The studies behind the mechanisms mostly compare omnichannel "
-    "and single-channel customers; such comparisons show association, not that integration "
-    "causes the difference (better customers may simply use more channels).",
-    "<b>Left out of the model:</b> competitors' reactions, price and assortment changes, store "
-    "and fulfilment capacity, seasonality, and the organisational change integration needs "
-    "beyond its stated cost.",
-    "<b>Integration levels are abstract</b> (0% to 100%): mapping a real project to a level is "
-    "a judgement, and costs and ramp-ups are estimates.",
-    "<b>Money is scaled linearly</b> from the simulated people to the market size.",
-)
+CAVEATS = ("model", "correlational", "left_out", "levels", "linear")
+"""Keys of the caveats (``board_report.caveat_title.<key>`` in bold, then ``board_report.caveat.<key>``)."""
+
+
+def title() -> str:
+    """The report's title in the current language."""
+    return text("board_report.title")
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,12 @@ class ReportInputs:
         The decision analysis of ``analysed`` with ``request``.
     analysed:
         The scenario the analysis ran on (the same, or fewer simulated people).
+    beliefs:
+        What you would have to believe (:func:`simulation.analysis.believe.believe` of
+        ``analysed``, the Decisions page's analysis); None when it was not computed, and the
+        report then says how to get it.
+    day:
+        The report's date.
     """
 
     scenario: Scenario
@@ -66,6 +70,7 @@ class ReportInputs:
     analysis: DecisionAnalysis
     request: DecisionRequest
     analysed: Scenario
+    beliefs: BeliefResult | None = None
     day: dt.date = field(default_factory=dt.date.today)
 
     @property
@@ -74,8 +79,21 @@ class ReportInputs:
         return verdict_from(self.analysed, self.analysis, population=self.analysed.market.population)
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text))
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _t(key: str, bold: tuple[str, ...] = (), raw: tuple[str, ...] = (), **fields: object) -> str:
+    """The catalog text of ``key`` as HTML: the text escaped, the ``bold`` fields in bold.
+
+    Fields named in ``raw`` are HTML already and go in unescaped.
+    """
+    marks = {name: f"\x00{name}\x00" for name in fields}
+    out = _e(text(key, **marks))
+    for name, value in fields.items():
+        shown = value if name in raw else _e(value)
+        out = out.replace(f"\x00{name}\x00", f"<b>{shown}</b>" if name in bold else str(shown))
+    return out
 
 
 def _table(header: list[str], rows: list[list[str]], *, cls: str = "") -> str:
@@ -101,43 +119,80 @@ def key_numbers(inputs: ReportInputs) -> list[list[str]]:
         def show(x: float, kpi: str = kpi) -> str:
             return fmt.kpi(kpi, x, cur, signed=kpi == "npv_gain")
 
-        spread = "not replicated"
+        spread = text("board_report.not_replicated")
         if summary is not None and ("omnichannel", kpi) in summary.index:
             row = summary.loc[("omnichannel", kpi)]
-            spread = f"{show(row['p05'])} to {show(row['p95'])}"
+            spread = text("board_report.range", low=show(row["p05"]), high=show(row["p95"]))
         cells = [label]
         for strategy in ("multichannel", "omnichannel"):
             base = strategy == "multichannel" and kpi == "npv_gain"
-            cells.append("baseline" if base else show(kpis.loc[strategy, kpi]))
+            cells.append(text("board_report.baseline") if base else show(kpis.loc[strategy, kpi]))
         cells.append(spread)
         cells.append(show(kpis.loc["custom", kpi]) if "custom" in kpis.index else "")
         rows.append([_e(c) for c in cells])
     return rows
 
 
+def threshold_value(value: float) -> str:
+    """A threshold or range end as the Decisions page shows it (three significant digits)."""
+    return f"{value:.3g}"
+
+
+def threshold_cell(row: pd.Series) -> str:
+    """Where a plan pays, in words, for one row of the believe thresholds (plain text).
+
+    ``above 0.42``, ``below 3.1``, ``≈ 0.42`` marking a threshold the search did not narrow to
+    its tolerance, or, when the gain keeps its sign across the range, that the threshold is not
+    reached in the range tested and whether the plan pays there.
+    """
+    low, high = threshold_value(float(row["low"])), threshold_value(float(row["high"]))
+    if not np.isfinite(float(row["threshold"])):
+        key = "believe_pays_whole" if float(row["gain_base"]) > 0 else "believe_fails_whole"
+        return text(f"board_report.{key}", low=low, high=high)
+    value = threshold_value(float(row["threshold"]))
+    if not bool(row["converged"]) and str(row.get("status", "")) != "step":  # a step is located
+        value = text("board_report.believe_about", value=value)
+    side = "believe_above" if bool(row["pays_above"]) else "believe_below"
+    return text(f"board_report.{side}", threshold=value)
+
+
 def _believe(inputs: ReportInputs) -> str:
-    """What one would have to believe for the answer to flip, from the tornado's ends."""
-    t = inputs.analysis.tornado
-    if t is None or t.bars.empty:
-        return "<p>The sensitivity analysis was not run.</p>"
-    base = t.base_npv_gain
+    """What one would have to believe for the answer to flip: the believe analysis' thresholds."""
+    b = inputs.beliefs
+    if b is None:
+        return f"<p>{_t('board_report.believe_missing')}</p>"
     cur = inputs.scenario.market.currency
-    flips = []
-    for row in t.bars.itertuples():
-        for end, gain in (("low", row.npv_gain_low), ("high", row.npv_gain_high)):
-            if np.sign(gain) != np.sign(base) and gain != 0:
-                value = row.low if end == "low" else row.high
-                where = (f"{fmt.plain(float(value))} {row.unit}".strip()
-                         if np.isfinite(value) else f"its {end} end ({row.range})")
-                flips.append(f"<li><b>{_e(row.label)}</b> at {_e(where)} (NPV gain then "
-                             f"{_e(fmt.money(gain, cur, signed=True))})</li>")
-    side = "not to pay" if base > 0 else "to pay"
-    if not flips:
-        return (f"<p>For omnichannel {side}, no single assumption at either end of its tested "
-                "range is enough; several would have to move against it at once (the 90% range "
-                "above draws them together).</p>")
-    return (f"<p>For omnichannel {side}, you would have to believe one of these (each alone, "
-            f"with everything else as assumed):</p><ul>{''.join(flips)}</ul>")
+    omni = "omnichannel"
+    table = b.thresholds
+    plans = [omni]  # the best hybrid's thresholds: the Decisions page's table and the bundle's CSV
+    rows = []
+    for _, group in table.groupby("parameter", sort=False):
+        by_plan = group.set_index("plan")
+        first = by_plan.loc[omni]
+        unit = str(first["unit"])
+        rows.append([_e(first["label"]), _e(f"{threshold_value(float(first['base']))} {unit}".strip()),
+                     _e(text("board_report.range", low=threshold_value(float(first["low"])),
+                             high=threshold_value(float(first["high"])))) + (f" {_e(unit)}" if unit else "")]
+                    + [_e(threshold_cell(by_plan.loc[p])) for p in plans])
+    header = [text("board_report.believe_assumption"), text("board_report.believe_today"),
+              text("board_report.believe_range")]
+    header += [text("board_report.believe_pays_if", plan=plan_name(p)) for p in plans]
+    omni_rows = table[table["plan"] == omni]
+    found = omni_rows.dropna(subset=["threshold"])
+    if found.empty:
+        summary = _t("board_report.believe_robust", plan=plan_name(omni))
+    else:
+        distance = (found["threshold"] - found["base"]).abs() / (found["high"] - found["low"])
+        nearest = found.loc[distance.idxmin()]
+        summary = _t("board_report.believe_flips", bold=("count",), count=len(found), total=len(omni_rows),
+                     plan=plan_name(omni), nearest=f"{nearest['label']} ({threshold_cell(nearest)})")
+    head = _e(text("sentence.believe.head", hybrid=plan_name(b.hybrid),
+                   gain=fmt.money(b.base_gain[b.hybrid], cur),
+                   omnichannel=plan_name(omni).lower(), omni_gain=fmt.money(b.base_gain[omni], cur)))
+    note = (f'<p class="meta">{_t("board_report.believe_note")}</p>'
+            if not bool(table["converged"].where(table["threshold"].notna(), True).all()) else "")
+    return (f"<h2>{_t('board_report.believe_heading')}</h2><p>{_t('board_report.believe_intro')}</p>"
+            f"<p>{summary} {head}</p>" + _table(header, rows, cls="small") + note)
 
 
 def _assumptions(inputs: ReportInputs) -> str:
@@ -148,36 +203,38 @@ def _assumptions(inputs: ReportInputs) -> str:
     rows = []
     for r in ranges:
         info = by_path.get(r.fields[0])
-        value = fmt.plain(r.base[0]) if len(r.fields) == 1 else "per segment / capability"
+        value = fmt.plain(r.base[0]) if len(r.fields) == 1 else text("board_report.per_segment")
         rows.append([_e(r.label), _e(f"{value} {r.unit}".strip()), _e(r.describe()),
-                     _e(info.source if info and info.source else "assumption")])
+                     _e(info.source if info and info.source else text("board_report.no_source"))])
     costs = []
+    cur = scenario.market.currency
     for c in Capability:
         cost = scenario.capability_costs.of(c)
-        costs.append([_e(capability_name(c)), _e(fmt.money(cost.one_off_cost, scenario.market.currency)),
-                      _e(fmt.money(cost.running_cost_weekly, scenario.market.currency)),
-                      _e(f"{cost.ramp_weeks} weeks")])
-    return (_table(["Assumption", "Value", "Range tested", "Source"], rows, cls="small")
-            + "<h3>Integration cost of each capability (at 100%)</h3>"
-            + _table(["Capability", "One-off", "Running, per week", "Ramp-up"], costs, cls="small"))
+        costs.append([_e(capability_name(c)), _e(fmt.money(cost.one_off_cost, cur)),
+                      _e(fmt.money(cost.running_cost_weekly, cur)),
+                      _t("board_report.weeks", weeks=cost.ramp_weeks)])
+    header = [text(f"board_report.{k}") for k in ("assumption", "value", "range_tested", "source")]
+    cost_header = [text(f"board_report.{k}") for k in ("capability", "one_off", "running", "ramp")]
+    return (_table(header, rows, cls="small")
+            + f"<h3>{_t('board_report.costs_heading')}</h3>"
+            + _table(cost_header, costs, cls="small"))
 
 
 def _decision_list(inputs: ReportInputs) -> str:
     v, cur = inputs.verdict, inputs.scenario.market.currency
     items = []
     if v.probability is not None:
-        items.append(f"Probability that omnichannel beats multichannel on NPV: <b>"
-                     f"{fmt.percent(v.probability, digits=0)}</b> (90% interval "
-                     f"{fmt.percent(v.probability_low, digits=0)} to "
-                     f"{fmt.percent(v.probability_high, digits=0)}, {v.runs} runs).")
-        items.append(f"NPV gain of omnichannel: <b>{_e(fmt.money(v.npv_gain, cur, signed=True))}</b>; "
-                     f"90% of runs between {_e(fmt.money(v.gain_p05, cur, signed=True))} and "
-                     f"{_e(fmt.money(v.gain_p95, cur, signed=True))}.")
-    items.append(f"Capability to fund first: <b>{_e(v.fund_first or 'not analysed')}</b> "
-                 "(largest share of the gain, Shapley value).")
-    items.append(f"Largest one-off budget that still pays back within the horizon: <b>"
-                 f"{_e(fmt.money(v.break_even_budget, cur))}</b> (planned one-off budget "
-                 f"{_e(fmt.money(v.planned_budget, cur))}).")
+        items.append(_t("board_report.probability", bold=("probability",),
+                        probability=fmt.percent(v.probability, digits=0),
+                        low=fmt.percent(v.probability_low, digits=0),
+                        high=fmt.percent(v.probability_high, digits=0), runs=fmt.count(v.runs, exact=True)))
+        items.append(_t("board_report.gain", bold=("gain",), gain=fmt.money(v.npv_gain, cur, signed=True),
+                        low=fmt.money(v.gain_p05, cur, signed=True),
+                        high=fmt.money(v.gain_p95, cur, signed=True)))
+    items.append(_t("board_report.fund_first", bold=("capability",),
+                    capability=v.fund_first or text("board_report.not_analysed")))
+    items.append(_t("board_report.budget", bold=("budget",), budget=fmt.money(v.break_even_budget, cur),
+                    planned=fmt.money(v.planned_budget, cur)))
     items.append(_e(v.basis()))
     return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
@@ -207,7 +264,7 @@ def _svg(fig: go.Figure) -> str:
 
 
 CSS = """
-@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+@page { size: A4; margin: 11mm 14mm 14mm 14mm; }
 body { font-family: "Source Sans Pro", "Liberation Sans", "Noto Sans", "Noto Sans Thai", Loma, "DejaVu Sans",
        Arial, sans-serif; line-break: strict; word-break: normal;
        color: #262730; font-size: 10.5pt; line-height: 1.35; margin: 0 auto; max-width: 190mm; }
@@ -223,14 +280,17 @@ th { background: #F4F4F4; } table.small { font-size: 9pt; }
 .chart svg { width: 100%; height: auto; }
 .page { break-before: page; page-break-before: always; }
 ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.8mm 0; }
-.last { font-size: 8.5pt; } .last table.small { font-size: 8pt; }
+.last { font-size: 8.5pt; line-height: 1.25; } .last table.small { font-size: 8pt; }
 .last th, .last td { padding: 0.7mm 1.5mm; } .last li { margin: 0.3mm 0; }
 .last h2 { font-size: 12pt; margin-top: 2mm; }
 """
 
 
 def report_html(inputs: ReportInputs, *, svgs: dict[str, str] | None = None) -> str:
-    """The report page. ``svgs`` (stem -> inline SVG) come from :func:`render_charts`."""
+    """The report page in the current language.
+
+    ``svgs`` (stem -> inline SVG) come from :func:`render_charts`.
+    """
     s, v = inputs.scenario, inputs.verdict
     svgs = svgs if svgs is not None else render_charts(inputs)
     a = inputs.analysis
@@ -239,38 +299,43 @@ def report_html(inputs: ReportInputs, *, svgs: dict[str, str] | None = None) -> 
                      for k, svg in svgs.items() if k in ("npv_gain_over_time", "capability_value"))
     later = "".join(f'<div class="chart">{svg}</div>'
                     for k, svg in svgs.items() if k in ("drivers", "budget"))
-    drivers = _e(wording.top_drivers(a.tornado, cur)) if a.tornado is not None else "Not run."
-    fund = _e(wording.fund_first(a.capability_value, cur)) if a.capability_value else ""
+    drivers = (_e(wording.plain(wording.top_drivers(a.tornado, cur))) if a.tornado is not None
+               else _t("board_report.drivers_not_run"))
+    fund = _e(wording.plain(wording.fund_first(a.capability_value, cur))) if a.capability_value else ""
+    caveats = "".join(f"<li><b>{_t(f'board_report.caveat_title.{k}')}</b> "
+                      f"{_t(f'board_report.caveat.{k}')}</li>" for k in CAVEATS)
+    command = "python -m simulation report --scenario FILE"
     parts = [
-        f"<h1>{_e(TITLE)}</h1>",
-        f'<p class="meta">{_e(figures.provenance(s, inputs.day))}; {s.market.population:,} simulated '
-        f"people for a market of {s.market.market_size:,}; {s.market.horizon_weeks} weeks; money in "
-        f"{_e(cur)}.</p>",
-        "<h2>The question</h2>",
-        f"<p>Should <b>{_e(s.name)}</b> integrate its sales and marketing channels "
-        "(omnichannel), keep them separate (multichannel) or integrate part of them, and how "
-        "much may the integration cost?</p>",
-        "<h2>The verdict</h2>",
+        f"<h1>{_e(title())}</h1>",
+        '<p class="meta">' + _t("board_report.meta", provenance=figures.provenance(s, inputs.day),
+                                population=fmt.count(s.market.population, exact=True),
+                                market=fmt.count(s.market.market_size, exact=True),
+                                weeks=s.market.horizon_weeks, currency=cur) + "</p>",
+        f"<h2>{_t('board_report.question_heading')}</h2>",
+        f"<p>{_t('board_report.question', bold=('name',), name=s.name)}</p>",
+        f"<h2>{_t('board_report.verdict_heading')}</h2>",
         f'<div class="verdict">{_e(v.sentence())}</div>',
         _decision_list(inputs),
-        "<h2>Key numbers</h2>",
-        _table(["", "Multichannel", "Omnichannel", "Omnichannel, 90% range of runs",
-                "Your custom plan"], key_numbers(inputs), cls="small"),
-        f'<p class="meta">Values: the scenario\'s own run of {s.market.population:,} people (as on '
-        "the app's Overview). 90% range: 5th to 95th percentile of the runs, the range to plan for. "
-        "Integration cost here is one-off plus running costs over the horizon; budgets elsewhere "
-        f"are one-off only. Custom plan: {_e(levels_description(levels_tuple(s.custom_plan)))}.</p>",
-        '<h2 class="page">How the gain builds up, and where it comes from</h2>', blocks,
-        '<h2 class="page">What the answer hangs on</h2>', f"<p>{drivers}</p>", _believe(inputs),
+        f"<h2>{_t('board_report.key_numbers_heading')}</h2>",
+        _table(["", plan_name("multichannel"), plan_name("omnichannel"),
+                text("board_report.range_column", plan=plan_name("omnichannel")), plan_name("custom")],
+               key_numbers(inputs), cls="small"),
+        '<p class="meta">' + _t("board_report.key_numbers_note",
+                                population=fmt.count(s.market.population, exact=True),
+                                levels=levels_description(levels_tuple(s.custom_plan))) + "</p>",
+        f'<h2 class="page">{_t("board_report.charts_heading")}</h2>', blocks,
+        f'<h2>{_t("board_report.hangs_heading")}</h2>', f"<p>{drivers}</p>",
         f"<p>{fund}</p>" if fund else "", later,
-        '<div class="page last"><h2>Assumptions and their sources</h2>', _assumptions(inputs),
-        "<h2>Caveats</h2>", "<ul>" + "".join(f"<li>{c}</li>" for c in CAVEATS) + "</ul>",
-        f'<p class="meta">Reproduce: app version {APP_VERSION}, scenario JSON in the run bundle or '
-        f"<code>python -m simulation report --scenario FILE</code>; seed {s.seed}. "
-        f"{_e(figures.SOURCE)}.</p></div>",
+        f'<div class="last">{_believe(inputs)}<h2>{_t("board_report.assumptions_heading")}</h2>',
+        _assumptions(inputs),
+        f"<h2>{_t('board_report.caveats_heading')}</h2>", f"<ul>{caveats}</ul>",
+        '<p class="meta">' + _t("board_report.reproduce", version=APP_VERSION, seed=s.seed,
+                                raw=("command",), command=f"<code>{_e(command)}</code>")
+        + f" {_e(figures.source())}.</p></div>",
     ]
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(TITLE)}: '
-            f"{_e(s.name)}</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
+    return (f'<!DOCTYPE html><html lang="{_e(language())}"><head><meta charset="utf-8"><title>'
+            f"{_e(title())}: {_e(s.name)}</title><style>{CSS}</style></head>"
+            f"<body>{''.join(parts)}</body></html>")
 
 
 def render_charts(inputs: ReportInputs) -> dict[str, str]:
@@ -283,7 +348,9 @@ def frames(inputs: ReportInputs) -> dict[str, pd.DataFrame]:
     """Every table behind the report (for the run bundle)."""
     out = dict(inputs.results.frames())
     out.update({k: v for k, v in inputs.analysis.frames().items() if isinstance(v, pd.DataFrame)})
+    if inputs.beliefs is not None:
+        out.update(inputs.beliefs.frames())
     return out
 
 
-__all__ = ["ReportInputs", "join_names", "report_html"]
+__all__ = ["ReportInputs", "join_names", "report_html", "threshold_cell", "title"]

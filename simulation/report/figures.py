@@ -15,9 +15,9 @@ from contextlib import contextmanager
 import plotly.graph_objects as go
 
 from simulation.core.scenario import APP_VERSION, Scenario
+from simulation.display.text import text
 
-SOURCE = "Source: Omnichannel Strategy Explorer simulation (model output, not observed data)"
-PRINT_SIZE = (900, 390)
+PRINT_SIZE = (900, 330)
 """CSS pixels of a chart on an A4 page (scaled to the text width when printed)."""
 PNG_SCALE = 3
 
@@ -27,9 +27,18 @@ class ExportError(RuntimeError):
 
 
 def provenance(scenario: Scenario, when: dt.date | None = None) -> str:
-    """``Scenario "Fashion retailer", seed 7, app 0.2.0, 2026-11-30``."""
+    """``Scenario "Fashion retailer", seed 7, app 0.2.0, 2026-11-30``, in the current language.
+
+    The date stays ISO 8601 in every language: unambiguous on a printed chart.
+    """
     day = (when or dt.date.today()).isoformat()
-    return f'Scenario "{scenario.name}", seed {scenario.seed}, app {APP_VERSION}, {day}'
+    return text("chart_export.provenance", name=scenario.name, seed=scenario.seed, version=APP_VERSION,
+                date=day)
+
+
+def source() -> str:
+    """The source line of every exported chart and of the report, in the current language."""
+    return text("chart_export.source")
 
 
 def stamped(fig: go.Figure, scenario: Scenario, when: dt.date | None = None) -> go.Figure:
@@ -40,7 +49,7 @@ def stamped(fig: go.Figure, scenario: Scenario, when: dt.date | None = None) -> 
     """
     out = go.Figure(fig)
     title = out.layout.title.text or ""
-    line = f"{_plain(provenance(scenario, when))}<br>{_plain(SOURCE)}"
+    line = f"{_plain(provenance(scenario, when))}<br>{_plain(source())}"
     out.update_layout(
         title={"text": f"{title}<br><span style='font-size:11px;color:#6B6B6B'>{line}</span>"},
         margin={"t": int(out.layout.margin.t or 60) + 30},

@@ -15,11 +15,19 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from simulation.display.text import text
+
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-FOOTER = ('<div style="font-size:8px;color:#6B6B6B;width:100%;padding:0 14mm;">'
-          '<span class="title"></span><span style="float:right">page <span class="pageNumber">'
-          '</span> of <span class="totalPages"></span></span></div>')
+
+
+def footer() -> str:
+    """The page footer: the document's title, and "page N of M" in the current language."""
+    pages = text("board_report.page_of", page='<span class="pageNumber"></span>',
+                 pages='<span class="totalPages"></span>')
+    return ('<div style="font-size:8px;color:#6B6B6B;width:100%;padding:0 14mm;font-family:'
+            "'Noto Sans','Noto Sans Thai',Loma,sans-serif;\"><span class=\"title\"></span>"
+            f'<span style="float:right">{pages}</span></div>')
 
 
 class PdfError(RuntimeError):
@@ -41,10 +49,10 @@ def html_to_pdf(html: str, *, timeout_ms: int = 60_000) -> bytes:
     loop (as a web server's may be).
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_print, html, timeout_ms).result()
+        return pool.submit(_print, html, timeout_ms, footer()).result()
 
 
-def _print(html: str, timeout_ms: int) -> bytes:
+def _print(html: str, timeout_ms: int, footer_html: str) -> bytes:
     executable = chromium_path()
     if executable is None:
         raise PdfError("printing the PDF needs Chromium (apt-get install chromium)")
@@ -61,7 +69,7 @@ def _print(html: str, timeout_ms: int) -> bytes:
                 page.set_content(html, wait_until="load", timeout=timeout_ms)
                 return page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
                                 display_header_footer=True, header_template="<span></span>",
-                                footer_template=FOOTER)
+                                footer_template=footer_html)
             finally:
                 browser.close()
     except Error as error:

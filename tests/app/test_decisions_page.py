@@ -71,7 +71,7 @@ def test_the_settings_widgets_make_the_request_that_runs():
     assert not at.exception, [e.value for e in at.exception]
     wanted = DecisionRequest(replications=5, parameter_uncertainty=False, replicate_custom=True,
                              relative_range=0.1, switched_on=SwitchedOn.CUSTOM)
-    assert (small.canonical_key(), wanted) in decision_runs.finished()
+    assert decision_runs.known((small.canonical_key(), wanted))
     assert any("Settings differ from the Overview's verdict" in c.value for c in at.caption)
     intervals = next(d.value for d in at.dataframe if "90% interval of the mean" in d.value.columns)
     assert "Your custom plan" in set(intervals["Plan"])

@@ -22,6 +22,7 @@ from explorer import background, decision_runs, verdict_view
 from explorer.page_list import PAGES as PAGE_LIST
 from explorer.page_list import PageSpec
 from simulation import Capability, Scenario
+from simulation.report.pdf import chromium_path
 
 PAGES = tuple(p.path for p in PAGE_LIST)
 KPI_LABELS = ["Conversion (newly reached)", "12-month retention", "Customer lifetime value",
@@ -136,19 +137,23 @@ def test_every_chart_has_png_export_and_html_and_csv_downloads(small: Scenario):
             assert background.finished(verdict_view.full_key(small)) is not None
             expected = len(DECISIONS_CHARTS)
             # ... and the break-even map, when an earlier test found where integration stops paying
-            expected += (small.canonical_key(), "believe") in decision_runs.finished()
+            expected += decision_runs.known((small.canonical_key(), "believe"))
         assert len(charts) == expected
         for chart in charts:
             config = json.loads(chart.proto.config)
             png = config["toImageButtonOptions"]
             assert png["format"] == "png" and png["scale"] >= 2
+            # The camera saves the chart without its provenance line: where the stamped PNG
+            # download can be made (Chromium), the camera is replaced by it.
+            camera = "toImage" not in config["modeBarButtonsToRemove"]
+            assert camera == (chromium_path() is None)
             # The Evidence chart shows the shipped presets, not the session's scenario.
             end = "-published_vs_model" if page == "pages/evidence.py" else f"-seed{small.seed}"
             assert png["filename"].endswith(end)
         downloads = {b.key for b in at.get("download_button")}
         for chart in charts:
             name = chart.key.removeprefix("chart_")
-            assert {f"html_{name}", f"csv_{name}"} <= downloads, (page, name)
+            assert {f"html_{name}", f"csv_{name}", f"png_{name}", f"svg_{name}"} <= downloads, (page, name)
 
 
 def test_capability_slider_moves_custom_kpis_and_not_multichannel(small: Scenario):

@@ -155,3 +155,39 @@ def test_an_analysis_run_on_the_decisions_page_is_the_overviews_final_verdict(ti
     overview = _open(own)  # a fresh session on the Overview
     assert any("Final:" in c.value for c in overview.caption)
     assert _verdict(overview) == decisions
+
+
+def test_report_overview_and_decisions_show_the_same_numbers(tiny: Scenario):
+    """The report quotes the Overview's verdict and the Decisions page's believe thresholds."""
+    from explorer import report_view
+    from simulation.core.api import simulate
+    from simulation.report.document import ReportInputs, report_html, threshold_cell
+    from simulation.report.verdict import full_request
+
+    at = _open(tiny)
+    _wait_for_full(tiny)
+    at.run()
+    overview = _verdict(at)
+    at.switch_page("pages/decisions.py").run()
+    assert _verdict(at) == overview
+    at.button(key="dec_believe").click().run()
+    assert not at.exception, at.exception
+    shown = next(d.value for d in at.dataframe if "Stops paying at" in d.value.columns)
+    beliefs = report_view.beliefs_of(tiny)  # what the report button hands the report
+    assert beliefs is not None
+    inputs = ReportInputs(scenario=tiny, results=simulate(tiny),
+                          analysis=background.finished(verdict_view.full_key(tiny)),
+                          request=full_request(), analysed=tiny, beliefs=beliefs)
+    page = report_html(inputs, svgs={})
+    for value in overview.values():
+        assert value in page, value
+    omni = shown[shown["Plan"] == "Omnichannel"]
+    rows = beliefs.thresholds[beliefs.thresholds["plan"] == "omnichannel"]
+    assert len(omni) == len(rows) > 0
+    for (_, row), threshold in zip(rows.iterrows(), omni["Stops paying at"], strict=True):
+        cell = threshold_cell(row)
+        assert cell in page
+        if threshold == "never in range":
+            assert "not reached" in cell
+        else:
+            assert threshold in cell  # the Decisions page's number, as the report prints it

@@ -63,6 +63,22 @@ def test_exported_chart_carries_scenario_seed_version_date_and_source():
     title = fig.layout.title.text
     assert title.startswith("A chart<br>")
     assert f'Scenario "{scenario.name}", seed {scenario.seed}' in title and "2026-11-30" in title
-    assert figures.SOURCE in title and fig.layout.height == 430
+    assert figures.source() in title and fig.layout.height == 430
     page = figures.page_html(fig, "My chart")
     assert "<title>My chart</title>" in page
+
+
+def test_believe_thresholds_read_in_words_with_not_reached_said_plainly():
+    from simulation.display.text import use_language
+    from simulation.report.document import threshold_cell
+
+    row = {"low": 0.2, "high": 1.0, "base": 0.6, "gain_base": 1e5, "converged": True, "pays_above": True,
+           "threshold": 0.4213}
+    assert threshold_cell(pd.Series(row)) == "above 0.421"
+    assert threshold_cell(pd.Series({**row, "pays_above": False, "converged": False})) == "below ≈ 0.421"
+    whole = threshold_cell(pd.Series({**row, "threshold": float("nan")}))
+    assert whole == "pays across the whole range: the threshold is not reached between 0.2 and 1"
+    never = threshold_cell(pd.Series({**row, "threshold": float("nan"), "gain_base": -1.0}))
+    assert never.startswith("does not pay anywhere") and "not reached between 0.2 and 1" in never
+    with use_language("th"):
+        assert threshold_cell(pd.Series(row)) == "สูงกว่า 0.421"

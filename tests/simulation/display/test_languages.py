@@ -79,8 +79,8 @@ def test_update_keeps_translations_and_marks_changed_english_fuzzy(tmp_path, mon
 @pytest.mark.parametrize(("lang", "expected"), [
     ("en", ("17,722,470", "55.7%", "+2.8 pp", "278k", "week 86 (1.7 years)", "Nov 30, 2026")),
     ("th", ("17,722,470", "55.7%", "+2.8 จุด", "278k", "สัปดาห์ที่ 86 (1.7 ปี)", "30 พ.ย. 2026")),
-    ("vi", ("17.722.470", "55,7%", "+2,8 điểm %", "278k", "tuần 86 (1,7 năm)", "30 thg 11, 2026")),
-    ("ms", ("17,722,470", "55.7%", "+2.8 mata peratusan", "278k", "minggu 86 (1.7 tahun)",
+    ("vi", ("17.722.470", "55,7%", "+2,8 điểm %", "278\u00a0nghìn", "tuần 86 (1,7 năm)", "30 thg 11, 2026")),
+    ("ms", ("17,722,470", "55.7%", "+2.8 mata peratusan", "278\u00a0ribu", "minggu 86 (1.7 tahun)",
             "30 Nov 2026")),
 ])
 def test_numbers_and_dates_follow_the_locale(lang: str, expected: tuple[str, ...]):
@@ -93,7 +93,7 @@ def test_numbers_and_dates_follow_the_locale(lang: str, expected: tuple[str, ...
 def test_vietnamese_groups_with_points_and_writes_decimals_with_commas():
     with use_language("vi"):
         assert fmt.decimal(1234567.891, 2) == "1.234.567,89"
-        assert fmt.compact(17_722_470) == "17,7M"  # one compact style with money
+        assert fmt.compact(17_722_470) == "17,7\u00a0tr"  # the press's "tr" (triệu), as money
         assert fmt.percent(-0.0123, digits=2, signed=True) == "-1,23%"
         assert fmt.kpi("roi", float("nan"), "USD") == "không có"
         assert fmt.axis_scale([12e6]) == (1e6, "triệu")
