@@ -4,10 +4,11 @@ Within one plan, customers who bought in two or more channels are worth far more
 bought in one. In the model, as in the studies that report such gaps (Montaguti, Neslin &
 Valentini 2016; Kushwaha & Shankar 2013), much of that gap is who those customers are: a
 customer who shops often and for long meets more occasions to use another channel, so channel
-breadth follows activity and tenure. The effect of integrating is a different comparison: the
-same person under the integrated plan and under the baseline. Common random numbers make that
-person-level counterfactual exact in the simulator (every plan runs on the same people and the
-same draws), which no field study can do.
+breadth follows activity and tenure (besides each person's own breadth trait, only partly tied
+to activity: ``behaviour.channel_breadth_mean``, docs/MODEL.md section 2). The effect of
+integrating is a different comparison: the same person under the integrated plan and under the
+baseline. Common random numbers make that person-level counterfactual exact in the simulator
+(every plan runs on the same people and the same draws), which no field study can do.
 
 :func:`selection_vs_causation` puts the two side by side from one run's per-person table
 (``Results.customers``), as a tidy frame with one row per measure:

@@ -14,7 +14,9 @@ A week, for each plan (docs/MODEL.md section 3, "The weekly steps"):
    intent rises with diminishing returns); contacts above tolerance annoy (satisfaction falls,
    some unsubscribe, churn hazard rises). Messages from several channels conflict unless
    ``consistency`` aligns them (:mod:`simulation.core.contacts`).
-3. Journeys open at the person's intent rate, in a channel drawn from the segment's preferences.
+3. Journeys open at the person's intent rate, the expected journeys this week (several where it is
+   above 1, up to ``max_journeys_per_week``; walked in turn), each in the person's home channel or,
+   with chance their channel breadth, in one drawn from the segment's preferences.
 4. At each touchpoint a journey may switch channel (context kept with probability ``context``;
    otherwise the customer gives up or starts over), meet a conflicting price after a switch
    (``consistency``), and decide to buy; a purchase needs the item in stock, which shared
@@ -22,7 +24,8 @@ A week, for each plan (docs/MODEL.md section 3, "The weekly steps"):
    (:mod:`simulation.core.journey`).
 5. Orders get lognormal values; some are returned; a return in another channel meets friction
    unless ``service`` integrates returns.
-6. Satisfaction moves towards this week's experience; the churn hazard falls with satisfaction and
+6. Satisfaction drifts back to its baseline (``satisfaction_half_life_weeks``), then moves
+   towards this week's experience; the churn hazard falls with satisfaction and
    loyalty and rises with over-messaging. Purchase happens before churn within a week. With
    ``dropout_after_purchase`` above 0 (BG/NBD), a buyer may also become inactive right after
    the purchase, with their own Beta-distributed chance.
@@ -317,8 +320,15 @@ class Simulation:
         offered = self._contacts(week, levels, tally, tables)
         unsubscribed = self._unsubscribes(tally, tables)
         self._contact_conflicts(levels, tally, tables)
-        journeys = self._open_journeys(week, tally, tables)
+        journeys, count = self._open_journeys(week, tally, tables)
         bought = self._journeys(week, levels, tally, journeys)
+        for repeat in range(1, int(count.max(initial=0))):
+            # Further journeys of the week, in turn (a person's journeys never share a step);
+            # a customer who dropped out after a purchase opens no more.
+            again = journeys.take(count > repeat)
+            again = again.take(self.state.flat("lapse_week").take(again.flat) < 0)
+            more = self._journeys(week, levels, tally, again, repeat)
+            bought = [WeekPurchases.joined(a, b) for a, b in zip(bought, more, strict=True)]
         self._update_satisfaction()
         self._churn(week, tally, tables)
         self.offered[offered.flat] = False
@@ -384,8 +394,14 @@ class Simulation:
         return offered
 
     def _open_journeys(self, week: int, tally: NDArray[np.float64],
-                       tables: dict[str, NDArray[Any]]) -> Cohort:
-        """3. Journeys open at each person's intent rate (reminders and offers raise it)."""
+                       tables: dict[str, NDArray[Any]]) -> tuple[Cohort, NDArray[np.int64]]:
+        """3. Journeys open at each person's intent rate (reminders and offers raise it).
+
+        The intent is the expected number of journeys this week: a pair opens its whole part
+        and one more with chance equal to the fraction (below 1 journey a week this is the chance
+        of one journey), at most ``behaviour.max_journeys_per_week``. Returns the pairs with a
+        journey and how many each opens.
+        """
         u_open = self._draw(Draw.OPEN_JOURNEY)
         could = self._all_plans((u_open < self.open_bound).nonzero()[0])
         could_key = self._current_keys(could)
@@ -397,9 +413,16 @@ class Simulation:
             intent[offered] *= self.offer_factor.take(could.person.compress(offered))
         opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
         journeys = could.take(opens)
+        count = np.ones(journeys.size, dtype=np.int64)
+        cap = self.behaviour.max_journeys_per_week
+        if cap > 1:
+            intent = intent.compress(opens)
+            whole = np.floor(intent)
+            count = np.minimum(cap, whole.astype(np.int64)
+                               + (u_open.take(journeys.person) < intent - whole)).clip(min=1)
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
-                         np.stack([np.ones(journeys.size, dtype=bool), self.offered.take(journeys.flat)]))
-        return journeys
+                         np.stack([count, count * self.offered.take(journeys.flat)]))
+        return journeys, count
 
     def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
         """Each pair's purchase propensity.
@@ -426,11 +449,16 @@ class Simulation:
         return np.where(new, 1.0 + boost, 1.0).astype(np.float32)  # type: ignore[no-any-return]
 
     def _update_satisfaction(self) -> None:
-        """6. Satisfaction of the pairs touched this week moves towards their experience.
+        """6. Satisfaction drifts back to its baseline, then moves towards this week's experience.
 
-        The churn hazard is computed from it when churn is decided.
+        Every pair's gap to ``baseline_satisfaction`` shrinks by 0.5^(1 / half-life) a week
+        (``behaviour.satisfaction_half_life_weeks``; 0 = no drift); the pairs touched this week
+        then move towards their experience. The churn hazard is computed from it when churn is
+        decided.
         """
         behaviour, experience = self.behaviour, self.experience
+        if behaviour.satisfaction_half_life_weeks > 0:
+            self._drift_satisfaction(behaviour.satisfaction_half_life_weeks)
         moved = self._moved()
         target = np.clip(behaviour.baseline_satisfaction + experience[moved.flat], 0.0, 1.0)
         experience[moved.flat] = 0.0
@@ -441,6 +469,19 @@ class Simulation:
         is_customer = self.layout.is_customer.take(self.keys.flat.take(moved.flat))
         change = (sat.astype(np.float64) - before) * is_customer
         self.satisfaction_sum += np.bincount(moved.plan, weights=change, minlength=self.n_plans)
+
+    def _drift_satisfaction(self, half_life: float) -> None:
+        """Every pair's satisfaction gap to baseline shrinks by one week of ``half_life``."""
+        base = np.float32(self.behaviour.baseline_satisfaction)
+        keep = np.float32(0.5 ** (1.0 / half_life))
+        satisfaction = self.state.flat("satisfaction")
+        satisfaction -= base
+        satisfaction *= keep
+        satisfaction += base
+        # The customers' sum drifts the same way (sum = base x customers + keep x gap sum).
+        customers = self.layout.per_plan(self.keys.per_key, self.layout.is_customer)
+        self.satisfaction_sum = base * customers + float(keep) * (
+            self.satisfaction_sum - float(base) * customers)
 
     def _moved(self) -> Cohort:
         """The pairs touched this week, each once; clears the marks for next week."""
@@ -575,14 +616,14 @@ class Simulation:
         return hazard  # type: ignore[no-any-return]
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
-                  journeys: Cohort) -> list[WeekPurchases]:
+                  journeys: Cohort, repeat: int = 0) -> list[WeekPurchases]:
         """4. Touchpoints of this week's journeys; returns each plan's purchases.
 
         The journeys are walked by :func:`simulation.core.journey.walk_journeys` and written into the
-        state and tallies.
+        state and tallies; ``repeat`` is which of each person's journeys this week it is.
         """
         walk = walk_journeys(self.world, self.paths, self.streams, week, journeys.person, journeys.plan,
-                             levels, self._recognised(levels, journeys))
+                             levels, self._recognised(levels, journeys), repeat=repeat)
         self._count_many(tally, _TOUCHPOINT_TALLIES, journeys, walk.events)
         satisfaction_loss = walk.satisfaction_loss
         hurt = journeys.flat.compress(satisfaction_loss > 0)
@@ -602,20 +643,21 @@ class Simulation:
 
         is_bought = end == JourneyEnd.BOUGHT
         return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought),
-                               walk.from_network.compress(is_bought))
+                               walk.from_network.compress(is_bought), repeat)
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                    buyers: Cohort, channel: NDArray[np.int64],
-                   from_network: NDArray[np.bool_]) -> list[WeekPurchases]:
+                   from_network: NDArray[np.bool_], repeat: int = 0) -> list[WeekPurchases]:
         """5. Order values, returns and the purchase records of this week's buyers.
 
-        ``from_network``: which orders are served from another location's stock.
+        ``from_network``: which orders are served from another location's stock; ``repeat``: which
+        of the buyers' journeys this week it is (its draws are :func:`purchase_draws`).
         """
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
         person, plan = buyers.person, buyers.plan
         seg = world.people.segment[person]
-        uniform = streams.uniform_block(_PURCHASE_DRAWS, week, person)
+        uniform = streams.uniform_block(purchase_draws(repeat), week, person)
         z = normal_from_uniforms(uniform[0], uniform[1])
         order = segs.order_value[seg] * chan.order_value_multiplier[channel] * np.exp(
             segs.order_value_dispersion[seg] * z
@@ -642,7 +684,7 @@ class Simulation:
         friction, exchanged, exchange = self._returns(week, levels, tally, buyers.take(returned),
                                                       channel.compress(returned), order.compress(returned),
                                                       uniform[3].compress(returned),
-                                                      uniform[4].compress(returned))
+                                                      uniform[4].compress(returned), repeat)
 
         experience = self.experience
         experience[buyers.flat] += behaviour.purchase_satisfaction_gain
@@ -674,7 +716,7 @@ class Simulation:
             state.spend_by_channel.reshape(-1)[spend] += exchange.astype(np.float32)
             self.channel_weekly[:, week, 1, store] += np.bincount(
                 plan[at], weights=exchange, minlength=self.n_plans)
-        self._dropout_after_purchase(week, tally, buyers, first)
+        self._dropout_after_purchase(week, tally, buyers, first, repeat)
 
         bounds = np.searchsorted(plan, np.arange(self.n_plans + 1))
         offered = self.offered.take(buyers.flat)
@@ -686,7 +728,7 @@ class Simulation:
 
     def _returns(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                  returns: Cohort, channel: NDArray[np.int64], order: NDArray[np.float64],
-                 u_elsewhere: NDArray[np.float32], u_friction: NDArray[np.float32]
+                 u_elsewhere: NDArray[np.float32], u_friction: NDArray[np.float32], repeat: int = 0,
                  ) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.float64]]:
         """The week's returned orders: friction, in-store returns of online orders, exchanges.
 
@@ -718,7 +760,7 @@ class Simulation:
         candidates = in_store.nonzero()[0]
         exchanged = candidates[:0]
         if candidates.size:
-            u = self.streams.uniform(Draw.RETURN_EXCHANGE, week, 0, returns.person[candidates])
+            u = self.streams.uniform(Draw.RETURN_EXCHANGE, week, repeat, returns.person[candidates])
             exchanged = candidates[u < behaviour.return_exchange_share]
         exchange = order[exchanged] * behaviour.return_exchange_value
         gained = np.zeros(returns.size)
@@ -737,7 +779,7 @@ class Simulation:
         return friction, exchanged, exchange
 
     def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort,
-                                first: NDArray[np.bool_]) -> None:
+                                first: NDArray[np.bool_], repeat: int = 0) -> None:
         """BG/NBD drop-out: after a repeat purchase a customer may become inactive for good.
 
         As in BG/NBD, never right after the first purchase (``first`` marks this week's first
@@ -748,7 +790,7 @@ class Simulation:
         if b.dropout_after_purchase <= 0 or buyers.size == 0:
             return
         buyers = buyers.take(~first)
-        quits = (self.streams.uniform(Draw.PURCHASE_DROPOUT, week, 0, buyers.person)
+        quits = (self.streams.uniform(Draw.PURCHASE_DROPOUT, week, dropout_step(repeat), buyers.person)
                  < dropout_chance(b.dropout_after_purchase, b.dropout_after_purchase_concentration,
                                   self.streams, buyers.person))
         if quits.any():
@@ -757,6 +799,20 @@ class Simulation:
             self._count(tally, Tally.LAPSES, buyers.plan[quits])
             self._set_keys(gone, self.sentinel)
             self.offered[gone] = False  # this week's offer is spent; the key stays the sentinel
+
+
+def purchase_draws(repeat: int) -> list[tuple[Draw, int]]:
+    """Event draws of the purchase ending a person's journey ``repeat`` (0 = first) of a week.
+
+    Two steps of the order value's normal deviate, then one each for returns.
+    """
+    return [(kind, 2 * repeat + step if kind is Draw.ORDER_VALUE else repeat)
+            for kind, step in _PURCHASE_DRAWS]
+
+
+def dropout_step(repeat: int) -> int:
+    """Step of the drop-out draw after a week's purchase ``repeat`` (step 1 is the fixed trait)."""
+    return 0 if repeat == 0 else repeat + 1
 
 
 def dropout_chance(mean: float, concentration: float, streams: RandomStreams,
@@ -776,4 +832,4 @@ def _highest_propensity(people: People) -> NDArray[np.float32]:
         people.propensity, people.repeat_propensity)
 
 
-__all__ = ["DRAW_AHEAD_FROM_PEOPLE", "Simulation", "dropout_chance"]
+__all__ = ["DRAW_AHEAD_FROM_PEOPLE", "Simulation", "dropout_chance", "dropout_step", "purchase_draws"]

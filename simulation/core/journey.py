@@ -1,6 +1,7 @@
 """The journey walk: every touchpoint of a week's journeys at once, as a pure function.
 
-A journey opens in a channel drawn from the segment's preferences and lasts at most
+A journey opens in the person's home channel or, with chance their channel breadth, in one drawn
+from the segment's preferences (always the latter without the breadth trait), and lasts at most
 ``behaviour.touchpoints_per_journey`` touchpoints. At each one it may switch channel (the
 context is kept with a chance raised by ``context``; otherwise the customer gives up or starts
 over), meet a conflicting price or message after a switch (less often with ``consistency``) and
@@ -115,7 +116,7 @@ class WalkedJourneys:
 def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, week: int,
                   person: NDArray[np.int64], plan: NDArray[np.int64],
                   levels: NDArray[np.float64],
-                  recognised: NDArray[np.bool_] | None = None) -> WalkedJourneys:
+                  recognised: NDArray[np.bool_] | None = None, repeat: int = 0) -> WalkedJourneys:
     """Walk the journeys of ``person`` under plan ``plan`` in ``week``.
 
     Parameters
@@ -137,6 +138,10 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
         (:mod:`simulation.core.recognition`); context carry-over and the returns-policy uplift
         act only on them. None =
         everyone recognised.
+    repeat:
+        Which of the person's journeys this week it is (0 for the first): journey ``j`` uses
+        steps ``j`` (start channel) and ``j x touchpoints + k`` (touchpoint ``k``) of the hashed
+        draws, so a second journey in a week is not a copy of the first.
 
     Returns
     -------
@@ -149,14 +154,22 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     seg = world.people.segment.take(person)
     n_j, n_touch = person.size, behaviour.touchpoints_per_journey
 
-    draws = [(Draw.START_CHANNEL, 0)] + [
-        (kind, k) for k in range(n_touch) for kind in TOUCHPOINT_DRAWS]
+    draws = [(Draw.START_CHANNEL, repeat)] + [
+        (kind, repeat * n_touch + k) for k in range(n_touch) for kind in TOUCHPOINT_DRAWS]
     uniform = streams.uniform_block(draws, week, person)
     u = {kind: uniform[1 + i :: len(TOUCHPOINT_DRAWS)] for i, kind in enumerate(TOUCHPOINT_DRAWS)}
 
-    # Channel path: a switch goes to another channel by the segment's preferences.
+    # Channel path: a journey starts in the person's home channel unless their breadth has it
+    # choose afresh (start draw below the breadth, then rescaled to a uniform); a switch goes to
+    # another channel by the segment's preferences.
     channel = np.empty((n_touch, n_j), dtype=np.intp)
-    channel[0] = np.argmax(uniform[0][:, None] < paths.preference_cdf.take(seg, axis=0), axis=1)
+    u_start, breadth = uniform[0], world.people.channel_breadth
+    if breadth is not None:
+        own_breadth = breadth.take(person)
+        u_start = u_start / own_breadth
+    channel[0] = np.argmax(u_start[:, None] < paths.preference_cdf.take(seg, axis=0), axis=1)
+    if breadth is not None:
+        channel[0] = np.where(u_start >= 1.0, world.people.favourite_channel.take(person), channel[0])
     switch = np.zeros((n_touch, n_j), dtype=bool)
     if n_channels > 1:
         switch[1:] = u[Draw.SWITCH][1:] < segs.switch_probability.take(seg)

@@ -64,6 +64,8 @@ class Draw(IntEnum):
     REPEAT_PROPENSITY = 27
     SPEND_LEVEL = 28
     RETURN_EXCHANGE = 29
+    CHANNEL_BREADTH = 30
+    HOME_CHANNEL = 31
 
 
 _M1 = np.uint32(0x7FEB352D)

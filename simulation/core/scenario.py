@@ -364,6 +364,44 @@ class Behaviour(FrozenModel):
         meaning="weeks after the first purchase in which new_customer_intent_boost halves",
         source="assumption, range 1-13 weeks (a welcome period of one to three months)",
     )
+    satisfaction_half_life_weeks: float = param(
+        52.0, ge=0, le=520, unit="weeks", step=1,
+        meaning="weeks in which the gap between a person's satisfaction and baseline_satisfaction "
+                "halves when nothing happens to them (0 = never drifts back)",
+        source="assumption, range 13-104 weeks (a quarter to two years); Gijsenberg, van Heerde & "
+               "Verhoef 2015 show service losses fading slowly, without a half-life to take over",
+    )
+    max_journeys_per_week: int = param(
+        7, ge=1, le=7, unit="journeys/week", step=1,
+        meaning="most shopping journeys one person opens in a week; a weekly intent above 1 "
+                "opens that many journeys on average (1 = at most one a week)",
+        source="assumption, range 1-7 (at most one a day); a cap of 1 held every weekly intent "
+               "above 1 to one journey, so the most active customers were understated",
+    )
+    channel_breadth_mean: float = param(
+        1.0, ge=0.01, le=1, unit="share of journeys", step=0.05,
+        meaning="average share of a person's journeys that start in a channel chosen afresh by "
+                "the segment's preferences; the others start in the person's home channel "
+                "(1 = everyone chooses afresh each time)",
+        source="assumption, range 0.3-1; Sopadjieva, Dholakia & Benjamin 2017 (HBR, 46,000 "
+               "US shoppers over 14 months): 73% used several channels, 20% stores only, 7% "
+               "online only; 1 by default: at 0.5 the benchmark's online spend premium of "
+               "several-channel shoppers falls below that study's range",
+    )
+    channel_breadth_concentration: float = param(
+        2.0, ge=0.5, le=1000, unit="Beta a + b", step=0.5,
+        meaning="how alike people's channel breadth is: each person's share is Beta distributed "
+                "around channel_breadth_mean with this a + b (large = all alike)",
+        source="assumption, range 1-10: the survey's split into one-channel and several-channel "
+               "shoppers implies a wide spread",
+    )
+    channel_breadth_activity_correlation: float = param(
+        0.3, ge=-1, le=1, unit="correlation (Gaussian copula)", step=0.05,
+        meaning="how closely a person's channel breadth follows their propensity to shop (0 = "
+                "unrelated, 1 = one trait)",
+        source="assumption, range 0-0.6: several-channel shoppers visit stores 23% more often "
+               "(Sopadjieva, Dholakia & Benjamin 2017), a link, not one trait",
+    )
     spend_heterogeneity: float = param(
         0.0, ge=0, le=2, unit="lognormal sigma", step=0.05,
         meaning="spread of customers' own spending levels: each person's order values are "

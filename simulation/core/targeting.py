@@ -9,6 +9,7 @@ the value of better data is zero until a learned policy (``simulation.core.perso
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,6 +45,11 @@ class WeekPurchases:
         empty = np.zeros(0, dtype=np.int64)
         return cls(person=empty, channel=empty, net_value=np.zeros(0), order_value=np.zeros(0),
                    offered=np.zeros(0, dtype=bool))
+
+    def joined(self, other: WeekPurchases) -> WeekPurchases:
+        """These purchases then ``other``'s (a person with two journeys in the week appears twice)."""
+        return WeekPurchases(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                               for f in dataclasses.fields(self)))
 
 
 @dataclass(frozen=True)

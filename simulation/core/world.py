@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammainc, gammaincinv, ndtr, ndtri
+from scipy.special import betaincinv, gammainc, gammaincinv, ndtr, ndtri
 
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, ChannelKind, Plan, Scenario
@@ -76,6 +76,10 @@ class People:
     spend_level: NDArray[np.float32] | None = None
     """Multiplier of the person's order values, mean 1 (``behaviour.spend_heterogeneity``
     above 0); None: 1 for everyone."""
+    channel_breadth: NDArray[np.float32] | None = None
+    """Share of the person's journeys that start in a channel chosen afresh by the segment's
+    preferences (the others start in ``favourite_channel``, then the person's home channel);
+    ``behaviour.channel_breadth_mean`` below 1. None: every journey chooses afresh."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,9 @@ def draw_people(scenario: Scenario, segments: SegmentTable, streams: RandomStrea
     favourite = segments.channel_preference.argmax(axis=1)[segment].astype(np.int8)
     own = propensity.astype(np.float32)
     repeat, spend = customer_traits(scenario, own, streams)
+    breadth, home = channel_breadth(scenario, segment, segments, own, streams)
+    if home is not None:
+        favourite = home
     return People(
         segment=segment,
         propensity=own,
@@ -190,6 +197,7 @@ def draw_people(scenario: Scenario, segments: SegmentTable, streams: RandomStrea
         favourite_channel=favourite,
         repeat_propensity=repeat,
         spend_level=spend,
+        channel_breadth=breadth,
     )
 
 
@@ -218,12 +226,7 @@ def customer_traits(scenario: Scenario, propensity: NDArray[np.float32], streams
     if rho >= 1.0 and sigma <= 0:
         return None, None
     person = np.arange(propensity.size)
-    cv = b.intent_heterogeneity
-    if cv > 0:
-        shape = 1.0 / cv**2
-        score = ndtri(np.clip(gammainc(shape, shape * propensity.astype(np.float64)), _EDGE, 1 - _EDGE))
-    else:
-        score = np.zeros(propensity.size)
+    score = _propensity_score(b.intent_heterogeneity, propensity)
     repeat = None
     if rho < 1.0:
         fresh = _normal(streams, Draw.REPEAT_PROPENSITY, person)
@@ -239,6 +242,46 @@ def customer_traits(scenario: Scenario, propensity: NDArray[np.float32], streams
         level = kappa * score + np.sqrt(1.0 - kappa**2) * _normal(streams, Draw.SPEND_LEVEL, person)
         spend = np.exp(sigma * level - sigma**2 / 2).astype(np.float32)
     return repeat, spend
+
+
+def channel_breadth(scenario: Scenario, segment: NDArray[np.int8], segments: SegmentTable,
+                    propensity: NDArray[np.float32], streams: RandomStreams
+                    ) -> tuple[NDArray[np.float32] | None, NDArray[np.int8] | None]:
+    """Each person's channel breadth (share 0-1) and home channel, a trait of the person.
+
+    The breadth is Beta distributed with mean ``behaviour.channel_breadth_mean`` and a + b =
+    ``behaviour.channel_breadth_concentration``, tied to the propensity to shop by a Gaussian
+    copula: its normal score is ``r z + sqrt(1 - r^2) e`` (``r`` =
+    ``behaviour.channel_breadth_activity_correlation``, ``z`` the propensity's normal score as in
+    :func:`customer_traits`, ``e`` a fixed normal per person). The home channel is drawn once from
+    the segment's preferences, so the segment's channel mix is kept on average. At the neutral
+    mean of 1 nothing is drawn and (None, None) is returned.
+    """
+    b = scenario.behaviour
+    mean, c = b.channel_breadth_mean, b.channel_breadth_concentration
+    r = b.channel_breadth_activity_correlation
+    if mean >= 1.0:
+        return None, None
+    person = np.arange(propensity.size)
+    score = _propensity_score(b.intent_heterogeneity, propensity)
+    score = r * score + np.sqrt(1.0 - r**2) * _normal(streams, Draw.CHANNEL_BREADTH, person)
+    breadth = betaincinv(mean * c, (1.0 - mean) * c, ndtr(score)).astype(np.float32)
+    cdf = np.cumsum(segments.channel_preference, axis=1)
+    cdf[:, -1] = np.inf
+    u = streams.uniform(Draw.HOME_CHANNEL, 0, 0, person)
+    home = np.argmax(u[:, None] < cdf.take(segment, axis=0), axis=1).astype(np.int8)
+    return breadth, home
+
+
+def _propensity_score(cv: float, propensity: NDArray[np.float32]) -> NDArray[np.float64]:
+    """The normal score of each propensity (0 for everyone when ``cv`` is 0).
+
+    Its gamma (mean 1, CV ``cv``) CDF value through the normal quantile.
+    """
+    if cv <= 0:
+        return np.zeros(propensity.size)
+    shape = 1.0 / cv**2
+    return ndtri(np.clip(gammainc(shape, shape * propensity.astype(np.float64)), _EDGE, 1 - _EDGE))  # type: ignore[no-any-return]
 
 
 def _normal(streams: RandomStreams, kind: Draw, person: NDArray[np.int64]) -> NDArray[np.float64]:

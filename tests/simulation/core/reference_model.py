@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import betaincinv
 
+from simulation.core.engine import dropout_step
 from simulation.core.random_streams import Draw, RandomStreams, normal_from_uniforms
 from simulation.core.scenario import Capability, Scenario
 from simulation.core.world import World, build_world
@@ -99,10 +100,32 @@ def run_reference(scenario: Scenario) -> tuple[World, list[list[Person]]]:
             level = levels[s]
             for i, p in enumerate(people):
                 if world.people.aware_week[i] > week or p.lapse_week >= 0:
+                    p.satisfaction = _drift(b, p.satisfaction)  # everyone's drifts, alive or not
                     continue
                 _person_week(world, streams, week, i, p, level, pref_cdf,
                              float(u_open[i]), u_churn[i], float(u_conflict[i]), u_unsub[i])
     return world, plans
+
+
+def _drift(b, satisfaction: np.float32) -> np.float32:
+    """One week of drift back to baseline at ``b.satisfaction_half_life_weeks`` (0 = none)."""
+    if b.satisfaction_half_life_weeks <= 0:
+        return satisfaction
+    base = np.float32(b.baseline_satisfaction)
+    keep = np.float32(0.5 ** (1.0 / b.satisfaction_half_life_weeks))
+    return np.float32(np.float32(np.float32(satisfaction - base) * keep) + base)
+
+
+def _journey_count(b, intent: np.float32, u_open: float) -> int:
+    """How many journeys an intent of ``intent`` opens (0 if none): its whole part, and one more
+    if the draw is below the fraction, at most ``b.max_journeys_per_week``."""
+    if not u_open < intent:
+        return 0
+    if b.max_journeys_per_week == 1:
+        return 1
+    whole = np.floor(intent)
+    more = np.float32(u_open) < np.float32(intent - whole)
+    return max(1, min(b.max_journeys_per_week, int(whole) + int(more)))
 
 
 def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Person,
@@ -142,16 +165,18 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
         boost = b.new_customer_intent_boost * np.exp2(-np.float32(week - p.customer_since)
                                                       / b.new_customer_boost_half_life)
         intent = intent * np.float32(1.0 + boost)
-    bought_channel, from_network = -1, False
-    if u_open < intent:
+    for j in range(_journey_count(b, intent, u_open)):
+        if p.lapse_week >= 0:
+            break  # dropped out after this week's earlier purchase
         bought_channel, experience, touched, from_network = _journey(
-            world, streams, week, i, p, level, pref_cdf, experience, touched)
-    if bought_channel >= 0:
+            world, streams, week, i, p, level, pref_cdf, experience, touched, j)
+        if bought_channel < 0:
+            continue
         repeat = p.customer_since >= 0  # BG/NBD: drop-out follows repeat purchases only
         experience, touched, exchange = _purchase(world, streams, week, i, p, level, bought_channel,
-                                                  experience)
+                                                  experience, j)
         discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
-        net = _net_order_value(world, streams, week, i, bought_channel)
+        net = _net_order_value(world, streams, week, i, bought_channel, j)
         p.revenue_discounted += discount * (net + exchange)
         p.orders_discounted[bought_channel] += discount
         p.network_discounted += discount * from_network
@@ -160,8 +185,11 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
         mean, c = b.dropout_after_purchase, b.dropout_after_purchase_concentration
         if mean > 0 and repeat:
             own = betaincinv(mean * c, (1 - mean) * c, _draw(streams, Draw.PURCHASE_DROPOUT, 0, 1, i))
-            if _draw(streams, Draw.PURCHASE_DROPOUT, week, 0, i) < own:
+            if _draw(streams, Draw.PURCHASE_DROPOUT, week, dropout_step(j), i) < own:
                 p.lapse_week = week  # inactive for good; the week's churn step no longer applies
+    p.satisfaction = _drift(b, p.satisfaction)
+    if b.satisfaction_half_life_weeks > 0:
+        p.hazard = _hazard(world, i, p)
     if touched:
         target = b.baseline_satisfaction + experience
         target = min(max(target, np.float32(0.0)), np.float32(1.0))
@@ -179,12 +207,23 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
 
 def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
              level: np.ndarray, pref_cdf: np.ndarray, experience: np.float32,
-             touched: bool) -> tuple[int, np.float32, bool, bool]:
+             touched: bool, repeat: int = 0) -> tuple[int, np.float32, bool, bool]:
     b, channels, segments = world.scenario.behaviour, world.channels, world.segments
     seg = int(world.people.segment[i])
     n_channels = len(channels.names)
-    u = _draw(streams, Draw.START_CHANNEL, week, 0, i)
-    channel = int((u >= pref_cdf[seg, :-1]).sum())
+    step = repeat * b.touchpoints_per_journey  # the journey's first touchpoint draw
+
+    def draw(kind: Draw, week: int, k: int, i: int) -> float:
+        return _draw(streams, kind, week, step + k, i)
+
+    u = np.float32(_draw(streams, Draw.START_CHANNEL, week, repeat, i))
+    breadth = world.people.channel_breadth
+    if breadth is not None:
+        u = np.float32(u / breadth[i])  # below 1: choose afresh; otherwise the home channel
+    if breadth is not None and u >= 1.0:
+        channel = int(world.people.favourite_channel[i])
+    else:
+        channel = int((float(u) >= pref_cdf[seg, :-1]).sum())
     used = 1 << channel
     kept = b.siloed_context_kept
     context = level[CAP[Capability.CONTEXT]] * recognised(world, streams, i, level)
@@ -195,48 +234,50 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
     for k in range(b.touchpoints_per_journey):
         restarting = False
         switching = k > 0 and n_channels > 1
-        if switching and _draw(streams, Draw.SWITCH, week, k, i) < segments.switch_probability[seg]:
+        if switching and draw(Draw.SWITCH, week, k, i) < segments.switch_probability[seg]:
             weights = segments.channel_preference[seg].copy()
             weights[channel] = 0.0
             if weights.sum() > 0:
                 cdf = np.cumsum(weights) / weights.sum()
-                channel = int((_draw(streams, Draw.NEXT_CHANNEL, week, k, i) >= cdf[:-1]).sum())
+                channel = int((draw(Draw.NEXT_CHANNEL, week, k, i) >= cdf[:-1]).sum())
                 used |= 1 << channel
-                if _draw(streams, Draw.KEEP_CONTEXT, week, k, i) >= keep_context:
+                if draw(Draw.KEEP_CONTEXT, week, k, i) >= keep_context:
                     experience = np.float32(experience - b.lost_context_satisfaction_loss)
                     touched = True
-                    if _draw(streams, Draw.RESTART, week, k, i) < b.lost_context_abandon_share:
+                    if draw(Draw.RESTART, week, k, i) < b.lost_context_abandon_share:
                         break
                     restarting = True
-                if _draw(streams, Draw.CONFLICT, week, k, i) < conflict_chance:
+                if draw(Draw.CONFLICT, week, k, i) < conflict_chance:
                     experience = np.float32(experience - b.conflict_satisfaction_loss)
                     touched = True
-                    walk = _draw(streams, Draw.CONFLICT_WALKAWAY, week, k, i)
+                    walk = draw(Draw.CONFLICT_WALKAWAY, week, k, i)
                     if walk < segments.conflict_sensitivity[seg]:
                         break
         if restarting:
             continue
         service = level[CAP[Capability.SERVICE]] * recognised(world, streams, i, level)
         policy = 1.0 + (b.returns_policy_uplift if n_channels > 1 else 0.0) * service
-        if _draw(streams, Draw.BUY, week, k, i) < channels.conversion[channel] * policy:
+        if draw(Draw.BUY, week, k, i) < channels.conversion[channel] * policy:
             own = channels.stock_availability[channel]
-            in_stock = _draw(streams, Draw.IN_STOCK, week, k, i)
+            in_stock = draw(Draw.IN_STOCK, week, k, i)
             if in_stock < own + (1.0 - own) * pooled:
                 outcome, from_network = channel, in_stock >= own  # served from another location
                 break
             experience = np.float32(experience - b.stockout_satisfaction_loss)
             touched = True
-            if _draw(streams, Draw.STOCKOUT_LOST, week, k, i) < b.stockout_lost_share:
+            if draw(Draw.STOCKOUT_LOST, week, k, i) < b.stockout_lost_share:
                 break
     p.channels_used |= used
     return outcome, experience, touched, from_network
 
 
-def _order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int) -> float:
-    """The order's lognormal value (the engine's arithmetic, one person)."""
+def _order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int,
+                 repeat: int = 0) -> float:
+    """The order's lognormal value (the engine's arithmetic, one person; journey ``repeat`` of the week)."""
     segments, channels = world.segments, world.channels
     seg = world.people.segment[i]
-    u = [np.array([_draw(streams, Draw.ORDER_VALUE, week, k, i)], dtype=np.float32) for k in (0, 1)]
+    u = [np.array([_draw(streams, Draw.ORDER_VALUE, week, 2 * repeat + k, i)], dtype=np.float32)
+         for k in (0, 1)]
     z = normal_from_uniforms(u[0], u[1])
     order = (segments.order_value[[seg]] * channels.order_value_multiplier[[channel]]
              * np.exp(segments.order_value_dispersion[[seg]] * z))
@@ -245,24 +286,27 @@ def _order_value(world: World, streams: RandomStreams, week: int, i: int, channe
     return float(order[0])
 
 
-def _net_order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int) -> float:
+def _net_order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int,
+                     repeat: int = 0) -> float:
     """The order's value, 0 if it is returned."""
-    returned = _draw(streams, Draw.RETURN, week, 0, i) < world.channels.return_rate[channel]
-    return 0.0 if returned else _order_value(world, streams, week, i, channel)
+    returned = _draw(streams, Draw.RETURN, week, repeat, i) < world.channels.return_rate[channel]
+    return 0.0 if returned else _order_value(world, streams, week, i, channel, repeat)
 
 
 def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person,
-              level: np.ndarray, channel: int, experience: np.float32) -> tuple[np.float32, bool, float]:
+              level: np.ndarray, channel: int, experience: np.float32,
+              repeat: int = 0) -> tuple[np.float32, bool, float]:
     b, channels = world.scenario.behaviour, world.channels
-    returned = _draw(streams, Draw.RETURN, week, 0, i) < channels.return_rate[channel]
-    elsewhere = returned and _draw(streams, Draw.RETURN_ELSEWHERE, week, 0, i) < b.cross_channel_return_share
+    returned = _draw(streams, Draw.RETURN, week, repeat, i) < channels.return_rate[channel]
+    elsewhere = returned and (_draw(streams, Draw.RETURN_ELSEWHERE, week, repeat, i)
+                              < b.cross_channel_return_share)
     service = level[CAP[Capability.SERVICE]] * recognised(world, streams, i, level)
-    friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, 0, i) >= service
+    friction = elsewhere and _draw(streams, Draw.RETURN_FRICTION, week, repeat, i) >= service
     # An online order returned in a store (no friction) may bring an exchange there.
     exchange = 0.0
     in_store = elsewhere and not friction and channels.physical.any() and not channels.physical[channel]
-    if in_store and _draw(streams, Draw.RETURN_EXCHANGE, week, 0, i) < b.return_exchange_share:
-        exchange = _order_value(world, streams, week, i, channel) * b.return_exchange_value
+    if in_store and _draw(streams, Draw.RETURN_EXCHANGE, week, repeat, i) < b.return_exchange_share:
+        exchange = _order_value(world, streams, week, i, channel, repeat) * b.return_exchange_value
     experience = np.float32(experience + b.purchase_satisfaction_gain)
     experience = np.float32(np.float64(experience) - b.return_friction_satisfaction_loss * float(friction))
     if p.customer_since < 0:

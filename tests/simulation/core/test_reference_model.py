@@ -74,3 +74,39 @@ def test_engine_matches_the_reference_loop_with_a_late_programme(tiny_scenario):
             np.testing.assert_array_equal(getattr(state, name).astype(expected.dtype), expected, err_msg=name)
         np.testing.assert_allclose(state.network_discounted, [p.network_discounted for p in people],
                                    rtol=1e-5, atol=1e-6)
+
+
+_TIME_AND_BREADTH = {
+    "old model": dict(behaviour__satisfaction_half_life_weeks=0.0, behaviour__max_journeys_per_week=1,
+                      behaviour__channel_breadth_mean=1.0),
+    "fast drift, many journeys, narrow": dict(
+        behaviour__satisfaction_half_life_weeks=3.0, behaviour__max_journeys_per_week=7,
+        behaviour__channel_breadth_mean=0.2, behaviour__channel_breadth_concentration=1.0,
+        behaviour__channel_breadth_activity_correlation=0.8, behaviour__intent_heterogeneity=2.0,
+        behaviour__dropout_after_purchase=0.1),
+}
+
+
+@pytest.mark.parametrize("case", list(_TIME_AND_BREADTH))
+def test_engine_matches_the_reference_loop_with_drift_several_journeys_and_breadth(tiny_scenario, case):
+    """Issue 14 items 5-6: satisfaction drifting back, several journeys a week and channel breadth
+    as a trait are the same person by person in both (and absent at their neutral values)."""
+    scenario = tiny_scenario.replace(**_TIME_AND_BREADTH[case])
+    if case != "old model":  # shoppers as frequent as grocery's most active ones
+        scenario = scenario.replace(segments=[s.model_copy(update={"intent_rate_weekly": 0.4})
+                                              for s in scenario.segments])
+    _, reference = run_reference(scenario)
+    streams = RandomStreams(scenario.seed)
+    run = Simulation(build_world(scenario, streams), streams, RandomTargeting()).run()
+    for people, state in zip(reference, run.states, strict=True):
+        for name in ("customer_since", "lapse_week", "purchases", "channels_used", "channels_bought"):
+            expected = np.array([getattr(p, name) for p in people])
+            np.testing.assert_array_equal(getattr(state, name).astype(expected.dtype), expected, err_msg=name)
+        np.testing.assert_allclose(state.satisfaction, [p.satisfaction for p in people], rtol=1e-6)
+        np.testing.assert_allclose(state.orders_discounted.T, [p.orders_discounted for p in people],
+                                   rtol=1e-5, atol=1e-6)
+    if case != "old model":  # the comparison covers weeks with several journeys
+        one = scenario.replace(behaviour__max_journeys_per_week=1)
+        streams = RandomStreams(one.seed)
+        capped = Simulation(build_world(one, streams), streams, RandomTargeting()).run()
+        assert run.weekly[..., Tally.JOURNEYS].sum() > capped.weekly[..., Tally.JOURNEYS].sum() + 50
