@@ -19,6 +19,7 @@ from simulation.calibration.fitting import Calibration
 from simulation.calibration.holdout import Holdout, fit_and_project, holdout_check
 from simulation.core.results import Results
 from simulation.core.state import ProgressCallback
+from simulation.display.text import text
 
 T = TypeVar("T")
 KEEP = 4
@@ -56,7 +57,7 @@ def remembered(key: tuple[Any, ...], compute: Callable[[], T], *, keep: int = KE
     return store[key]  # type: ignore[no-any-return]
 
 
-@st.cache_data(max_entries=4, show_spinner="Checking the event log...")
+@st.cache_data(max_entries=4, show_spinner=False)
 def read_log(digest: str, data: bytes, mapping: tuple[tuple[str, str], ...], key: str,
              reading: tuple[tuple[str, Any], ...] = ()) -> tuple[ValidatedLog, LogSummary]:
     """An uploaded log validated and summarised; raises ``InputError`` when it cannot be used.
@@ -98,7 +99,7 @@ def fit(key: str, targets: tuple[tuple[str, float], ...], level: float, *, margi
     digest : str or None
         The log file's digest, which keys the result with ``log``.
     """
-    bar = progress_bar("Fitting")
+    bar = progress_bar(text("calibrate.fitting"))
     return remembered(("fit", key, targets, level, margin, digest), lambda: fit_and_project(
         Scenario.from_json(key), dict(targets), levels=CapabilityLevels.uniform(level),
         gross_margin=margin, log=log.purchases if log is not None and digest else None, progress=bar))
@@ -120,7 +121,7 @@ def holdout(key: str, level: float, split: int, *, log: LogSummary, digest: str)
     digest : str
         The log file's digest, which keys the result.
     """
-    bar = progress_bar("Holdout check")
+    bar = progress_bar(text("calibrate.holdout_job"))
     return remembered(("holdout", digest, key, level, split), lambda: holdout_check(
         log.purchases, Scenario.from_json(key), levels=CapabilityLevels.uniform(level), split=split,
         progress=bar))

@@ -19,7 +19,7 @@ from simulation.core.kpis import KPI_BY_KEY, Kind
 from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display.labels import kpi_label, plan_name
-from simulation.display.text import say
+from simulation.display.text import say, text
 from simulation.report.verdict import Verdict
 
 SAVED = "saved_scenarios"
@@ -96,7 +96,7 @@ def read_link() -> list[str]:
             continue
         names.append(save(scenario.name, scenario))
     if problems:
-        st.error("Some scenarios in this link could not be opened:"
+        st.error(text("compare.link_problems")
                  + "".join(f"\n- {fmt.escaped(p)}" for p in problems))
     return names
 
@@ -124,23 +124,24 @@ def _rows(item: Compared) -> dict[str, _Row]:
 
     def kpi(key: str, plan: str, label: str | None = None) -> tuple[str, _Row]:
         value = float(k.loc[plan, key])
-        name = label or f"{kpi_label(key)}, {plan_name(plan).lower()}"
+        name = label or text("compare.row_kpi", kpi=kpi_label(key), plan=plan_name(plan).lower())
         return name, (value, fmt.kpi(key, value, cur), key)
 
     money = lambda x: (float(x), fmt.money(float(x), cur), "npv")  # noqa: E731
     return dict([
-        ("Verdict", (v.plan, v.sentence(), None)),
-        ("How sure (basis)", (item.stage, f"{v.how_sure()} ({item.stage} estimate)", None)),
-        ("P(omnichannel beats multichannel)", ((p, fmt.percent(p, digits=0), "share")
-                                               if p is not None else (math.nan, "not yet known", None))),
+        (text("compare.row_verdict"), (v.plan, v.sentence(), None)),
+        (text("compare.row_how_sure"), (item.stage, text("compare.how_sure", how_sure=v.how_sure(),
+                                                         stage=text(f"compare.stage_{item.stage}")), None)),
+        (text("verdict.probability"), ((p, fmt.percent(p, digits=0), "share")
+                                       if p is not None else (math.nan, text("verdict.not_known"), None))),
         kpi("npv", "multichannel"), kpi("npv", "omnichannel"),
         kpi("npv_gain", "omnichannel"), kpi("npv_gain", "custom"),
         kpi("conversion_rate", "omnichannel"), kpi("retention_12m", "omnichannel"),
         kpi("clv", "omnichannel"),
-        ("Planned one-off integration budget", money(v.planned_budget)),
-        ("Largest one-off budget that pays back", money(v.break_even_budget)),
-        ("Fund first", (v.fund_first or "", v.fund_first or "not yet known", None)),
-        ("Seed", (item.results.scenario.seed, str(item.results.scenario.seed), None)),
+        (text("compare.row_planned"), money(v.planned_budget)),
+        (text("verdict.break_even"), money(v.break_even_budget)),
+        (text("verdict.fund_first"), (v.fund_first or "", v.fund_first or text("verdict.not_known"), None)),
+        (text("compare.row_seed"), (item.results.scenario.seed, str(item.results.scenario.seed), None)),
     ])
 
 
@@ -164,7 +165,7 @@ def comparison_table(items: list[Compared]) -> tuple[pd.DataFrame, pd.DataFrame]
     })
     currency = items[0].results.scenario.market.currency
     for name, rows in list(columns.items())[1:]:
-        for r, (value, text, key) in rows.items():
+        for r, (value, shown_text, key) in rows.items():
             base = first[r][0]
             if key is not None and isinstance(value, float) and isinstance(base, float) \
                     and not _same(value, base) and math.isfinite(value) and math.isfinite(base):
@@ -172,7 +173,7 @@ def comparison_table(items: list[Compared]) -> tuple[pd.DataFrame, pd.DataFrame]
                     change = fmt.points(value - base)
                 else:
                     change = fmt.kpi(key, value - base, currency, signed=True)
-                shown.loc[r, name] = f"{text} ({change})"
+                shown.loc[r, name] = f"{shown_text} ({change})"
     return shown, differs
 
 

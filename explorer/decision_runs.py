@@ -21,6 +21,7 @@ from explorer.state import PROGRESS_AFTER_SECONDS
 from explorer.verdict_view import CACHE_DIR
 from simulation import Scenario
 from simulation.analysis import DecisionRequest, estimate_decision_seconds
+from simulation.display.text import text
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ def estimate(key: str, request: DecisionRequest) -> float:
 
 
 def run(key: Hashable, work: Callable[..., T], args: tuple[Any, ...], *, expected_seconds: float,
-        label: str) -> T:
+        label: str, what: str | None = None) -> T:
     """``work(*args, execution=...)``, run once for every session, or its kept result.
 
     While it runs in the shared worker pool (on a bounded share of the workers) the page shows
@@ -63,16 +64,20 @@ def run(key: Hashable, work: Callable[..., T], args: tuple[Any, ...], *, expecte
     expected_seconds : float
         The estimate shown; a progress bar is drawn for runs of a second or more.
     label : str
-        What the page calls the run (in the progress text and the Cancel button's key).
+        The run's name in the Cancel button's key (``cancel_<label>``), and in the progress
+        text unless ``what`` is given.
+    what : str or None
+        What the progress text calls the run, in the reader's language.
     """
     result: T | None = background.finished(key)
     if result is None:
         with (controls := st.empty()).container():  # cleared when done
-            st.button("Cancel", key=f"cancel_{label}", help="Stops the run; nothing is kept.")
+            st.button(text("decisions.cancel"), key=f"cancel_{label}", help=text("decisions.cancel_help"))
             job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, CACHE_DIR,
                                       priority=Priority.ANALYSIS, cancel_running=True,
                                       progress=True, keep=False)
-            state.wait_for([job], label, expected_seconds=max(expected_seconds, PROGRESS_AFTER_SECONDS))
+            state.wait_for([job], what or label,
+                           expected_seconds=max(expected_seconds, PROGRESS_AFTER_SECONDS))
         result = job.result()
         background.put(key, result)  # kept in the pool's cache, bounded in bytes, for every page
         controls.empty()

@@ -12,7 +12,7 @@ import streamlit as st
 from simulation.calibration.evidence import evidence_table
 
 
-@st.cache_data(max_entries=2, show_spinner="Simulating the benchmark and fashion presets...")
+@st.cache_data(max_entries=2, show_spinner=False)
 def table() -> pd.DataFrame:
     """Every evidence row beside the model's figure, measured the way its study measured it.
 

@@ -13,6 +13,7 @@ from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display.labels import glossary
 from simulation.display.params import parameters
+from simulation.display.text import text
 
 
 def customers_lost_to_churn(results: Results) -> pd.Series:
@@ -27,14 +28,15 @@ def parameter_table(scenario: Scenario) -> pd.DataFrame:
     Values are shown plainly (``0.35``, ``20,000``), the seed in full so it can be copied.
     """
     return pd.DataFrame([{
-        "Group": p.group, "Parameter": p.info.label,
-        "Value": str(p.info.value) if p.info.path == "seed" else fmt.plain(p.info.value),
-        "Unit": p.info.unit,
-        "Meaning": p.info.meaning, "Source": p.info.source,
+        text("method.column_group"): p.group, text("method.column_parameter"): p.info.label,
+        text("method.column_value"): str(p.info.value) if p.info.path == "seed" else fmt.plain(p.info.value),
+        text("method.column_unit"): p.info.unit,
+        text("method.column_meaning"): p.info.meaning, text("method.column_source"): p.info.source,
     } for p in parameters(scenario)])
 
 
 def glossary_table() -> pd.DataFrame:
     """The glossary's terms and their meanings, in the glossary's order."""
     terms = glossary()
-    return pd.DataFrame({"Term": list(terms), "Meaning": list(terms.values())})
+    return pd.DataFrame({text("method.column_term"): list(terms),
+                         text("method.column_meaning"): list(terms.values())})

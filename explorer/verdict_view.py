@@ -224,8 +224,7 @@ def wait_if_running(key: tuple[str, DecisionRequest], known: bool) -> None:
     job = background.get(key)
     if known or job is None or job.done:
         return
-    st.info("The Overview's verdict is running exactly these analyses in the background; they "
-            "appear here when done.", icon=":material/timer:")
+    st.info(text("decisions.background"), icon=":material/timer:")
     _job_progress(key)
     st.stop()
 
@@ -246,10 +245,7 @@ def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, D
     verdict = verdict_from(analysed, analysis)
     st.markdown(f"#### {verdict.sentence()}")
     metrics(verdict, scenario.market.currency)
-    st.caption("The same analysis as the Overview's verdict (same people, seeds and runs)."
-               if key == full_key(scenario) else
-               "Settings differ from the Overview's verdict (30 runs, assumptions ±25%, the "
-               "scenario's own people), so the numbers here differ from it.")
+    st.caption(text("decisions.same_analysis" if key == full_key(scenario) else "decisions.other_settings"))
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -273,4 +269,4 @@ def poll_many(keys: list[str]) -> None:
     done = stages.count("full")
     if running:
         fraction = sum(j.fraction for j in running) / len(running)
-        st.progress(fraction, text=f"Working out how sure the verdicts are: {done} of {len(keys)} done")
+        st.progress(fraction, text=text("compare.refining", done=done, total=len(keys)))

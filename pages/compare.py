@@ -14,42 +14,42 @@ store = compare.saved()
 
 left, right = st.columns([3, 2])
 with left:
-    name = st.text_input("Name for the current scenario", scenario.name, key="compare_name",
-                         help="Saved in this session; download it below to keep it as a file.")
-    if st.button("Save the current scenario", key="compare_save", icon=":material/bookmark_add:"):
+    name = st.text_input(text("compare.name"), scenario.name, key="compare_name",
+                         help=text("compare.name_help"))
+    if st.button(text("compare.save"), key="compare_save", icon=":material/bookmark_add:"):
         saved_as = compare.save(name, scenario)
         st.session_state["compare_pick"] = [*st.session_state.get("compare_pick", []), saved_as][
             -compare.MAX_COMPARED:]
-        st.success(f"Saved as **{fmt.escaped(saved_as)}**.")
+        st.success(text("compare.saved", name=fmt.escaped(saved_as)))
 with right:
-    files = st.file_uploader("Add saved scenario files (JSON)", type=["json"], accept_multiple_files=True,
+    files = st.file_uploader(text("compare.upload"), type=["json"], accept_multiple_files=True,
                              key="compare_upload")
     for file in files or []:
         try:
             loaded = Scenario.from_json(file.getvalue())
         except ScenarioError as error:
-            st.error(f"{fmt.escaped(file.name)} was not added: {fmt.escaped(error.one_line())}")
+            st.error(text("compare.not_added", file=fmt.escaped(file.name),
+                          error=fmt.escaped(error.one_line())))
             continue
         compare.save(file.name.removesuffix(".json"), loaded)
 
 if linked:
     st.session_state["compare_pick"] = linked
 if not store:
-    st.info("No saved scenarios yet: save the current one, change a preset or a slider, save "
-            "again, then compare. Saved scenario files can be added on the right.",
-            icon=":material/info:")
+    st.info(text("compare.empty"), icon=":material/info:")
     st.stop()
 
-picked = st.multiselect("Scenarios to compare (two to four)", list(store), key="compare_pick",
+picked = st.multiselect(text("compare.pick"), list(store), key="compare_pick",
                         max_selections=compare.MAX_COMPARED)
 compare.write_link(picked)
-with st.expander("Saved scenarios as files"):
+with st.expander(text("compare.files")):
     for saved_name, saved_scenario in store.items():
-        st.download_button(f"{saved_name} (JSON)", saved_scenario.to_json(), key=f"compare_dl_{saved_name}",
+        st.download_button(text("compare.file", name=saved_name), saved_scenario.to_json(),
+                           key=f"compare_dl_{saved_name}",
                            file_name=f"{saved_name}.json", mime="application/json", on_click="ignore",
                            icon=":material/download:")
 if len(picked) < 2:
-    st.info("Pick at least two scenarios.", icon=":material/info:")
+    st.info(text("compare.pick_two"), icon=":material/info:")
     st.stop()
 
 items = compare.compared(store, picked)
@@ -59,14 +59,12 @@ st.dataframe(
                                    for d in differs[col.name]], axis=0),
     width="stretch", height=560, key="compare_table",
 )
-st.caption(f"Highlighted: differs from **{fmt.escaped(picked[0])}** (the first picked); brackets give the "
-           "difference. Each scenario is simulated with its own seed and people. The link in the "
-           "address bar carries this comparison.")
+st.caption(text("compare.caption", first=fmt.escaped(picked[0])))
 if any(background.get(verdict_view.full_key(i.results.scenario)) for i in items):
     verdict_view.poll_many([i.results.scenario.canonical_key() for i in items])
 if any(i.stage != "full" for i in items) and st.button(
-        "Work out how sure each verdict is", key="compare_refine", icon=":material/hourglass_top:",
-        help="Runs the analyses behind each verdict in the background (once per scenario)."):
+        text("compare.refine"), key="compare_refine", icon=":material/hourglass_top:",
+        help=text("compare.refine_help")):
     for item in items:
         verdict_view.start(item.results.scenario)
     st.rerun()

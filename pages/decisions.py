@@ -22,60 +22,57 @@ ui.page_header(text("nav.decisions"), text("question.decisions"))
 scenario = state.current_scenario()
 currency = scenario.market.currency
 c1, c2, c3, c4 = st.columns(4)
-replications = c1.slider("Replications", 5, 100, 30, 5, key="dec_replications",
-                         help="Runs with independent seeds (and assumptions) behind each interval.")
-uncertain = c2.toggle("Uncertain assumptions", True, key="dec_uncertain",
-                      help="Each replication also draws the main assumptions from their ranges "
-                           "(Latin hypercube); off: seeds only.")
-with_custom = c2.toggle("Replicate your custom plan too", False, key="dec_custom",
-                        help="Intervals for the custom plan as well (a third more runs).")
-share = c3.slider("Assumption range (+-%)", 5, 50, 25, 5, key="dec_range",
-                  help="Half-width of each assumption's range, clipped to its bounds.") / 100
+replications = c1.slider(text("decisions.replications"), 5, 100, 30, 5, key="dec_replications",
+                         help=text("decisions.replications_help"))
+uncertain = c2.toggle(text("decisions.uncertain"), True, key="dec_uncertain",
+                      help=text("decisions.uncertain_help"))
+with_custom = c2.toggle(text("decisions.custom"), False, key="dec_custom", help=text("decisions.custom_help"))
+share = c3.slider(text("decisions.range"), 5, 50, 25, 5, key="dec_range",
+                  help=text("decisions.range_help")) / 100
 sizes = sorted({scenario.market.population, 5000, 10000, 20000})
 population = c4.selectbox(
-    "Simulated people per run", sizes, index=sizes.index(scenario.market.population), key="dec_population",
-    format_func=lambda n: f"{n:,}" + (" (as on the Overview)" if n == scenario.market.population else ""),
-    help="The scenario's own number gives the Overview's numbers (same people and seeds); fewer: "
-         "faster runs, other numbers, a little more noise.")
-split_plan = st.radio("Split the gain of", ["omnichannel (all capabilities at 1)", "your custom plan"],
-                      horizontal=True, key="dec_split")
+    text("decisions.population"), sizes, index=sizes.index(scenario.market.population), key="dec_population",
+    format_func=lambda n: text("decisions.population_as_overview", count=fmt.count(n, exact=True))
+    if n == scenario.market.population else fmt.count(n, exact=True), help=text("decisions.population_help"))
+split_plan = st.radio(text("decisions.split"), ["full", "custom"], horizontal=True, key="dec_split",
+                      format_func=lambda p: text(f"decisions.split_{p}"))
 analysed = scenario.replace(market__population=population)
 request = DecisionRequest(replications=replications, parameter_uncertainty=uncertain,
                           replicate_custom=with_custom, relative_range=share,
-                          switched_on=SwitchedOn.CUSTOM if split_plan.startswith("your")
+                          switched_on=SwitchedOn.CUSTOM if split_plan == "custom"
                           else SwitchedOn.FULL)
 key = (analysed.canonical_key(), request)
 verdict_view.wait_if_running(key, known := decision_runs.known(key))
 estimate = 0.0 if known else decision_runs.estimate(analysed.canonical_key(), request)
 if not known:
     with (slot := st.empty()).container():
-        st.info(f"Uncertainty, tornado, Shapley split and break-even for this scenario: about "
-                f"{format_seconds(estimate)} on one of the server's workers.", icon=":material/timer:")
-        clicked = st.button("Run the analyses", key="dec_run", type="primary")
+        st.info(text("decisions.estimate", seconds=format_seconds(estimate)), icon=":material/timer:")
+        clicked = st.button(text("decisions.run"), key="dec_run", type="primary")
     if not clicked:
         if st.session_state.get("cancel_analyses"):
-            st.warning("Cancelled; nothing was kept.")
+            st.warning(text("decisions.cancelled"))
         st.stop()
     slot.empty()
 result = decision_runs.run(key, decision_analysis, (analysed, request), expected_seconds=estimate,
-                           label="analyses")
+                           label="analyses", what=text("decisions.job_analyses"))
 verdict_view.decisions_sentence(scenario, analysed, key, result)
 
 u, t, s, omni = result.uncertainty, result.tornado, result.capability_value, result.break_even["omnichannel"]
 
 tab_u, tab_t, tab_s, tab_b, tab_w = st.tabs(  # keyed: a rerun keeps the open tab
-    ["Uncertainty", "Sensitivity", "Capability value", "Budget", "What you would have to believe"],
+    [text(f"decisions.tab_{t}") for t in ("uncertainty", "sensitivity", "value", "budget", "believe")],
     key="dec_tabs", on_change="rerun")
 with tab_u:
     if u is not None:  # the replications slider starts at 5
         metrics: list[str] = list(dc.FAN_TITLES)
-        metric = st.selectbox("Over time", metrics, format_func=lambda m: dc.FAN_TITLES[m],
+        metric = st.selectbox(text("decisions.over_time"), metrics, format_func=dc.fan_title,
                               key="dec_fan") or metrics[0]
         ui.chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), name=f"fan_{metric}",
                  scenario=scenario)
         st.dataframe(dc.interval_table(u.summary, currency), hide_index=True, width="stretch")
-        st.caption(dc.INTERVAL_NOTE)
-        st.download_button("Intervals (CSV)", downloads.data_csv(u.summary), key="csv_intervals",
+        st.caption(dc.interval_note())
+        st.download_button(text("decisions.intervals_csv"), downloads.data_csv(u.summary),
+                           key="csv_intervals",
                            file_name=downloads.file_stem(scenario.name, "intervals", scenario.seed) + ".csv",
                            mime="text/csv", on_click="ignore", icon=":material/download:")
 with tab_t:
@@ -85,7 +82,7 @@ with tab_t:
                  scenario=scenario)
         ui.chart(dc.tornado_figure(t.bars, t.base_clv_gain, currency, kpi="clv"), t.bars,
                  name="tornado_clv", scenario=scenario)
-        st.caption(explain(t.bars["label"]) + " All terms: the glossary on the Method page.")
+        st.caption(f"{explain(t.bars['label'])} {text('decisions.glossary_pointer')}")
 with tab_s:
     if s is not None:
         st.markdown(wording.fund_first(s, currency))
@@ -96,22 +93,24 @@ with tab_b:
     st.markdown("\n\n".join(dc.break_even_sentence(item, currency) for item in result.break_even.values()))
     ui.chart(dc.payback_figure(omni, currency), omni.curve, name="payback_vs_budget", scenario=scenario)
     planned = one_off_budget(scenario, scenario.custom_plan)
-    budget = st.select_slider(f"One-off budget ({currency})", dc.budget_options(omni, planned), planned,
+    budget = st.select_slider(text("decisions.budget", currency=currency),
+                              dc.budget_options(omni, planned), planned,
                               format_func=lambda v: fmt.money(v, currency), key="dec_budget")
-    if st.button("Find the best plan within this budget", key="dec_best") or (
+    if st.button(text("decisions.best"), key="dec_best") or (
             decision_runs.known((analysed.canonical_key(), budget))):
         best = decision_runs.run((analysed.canonical_key(), budget), best_plan_under_budget,
-                                 (analysed, budget), expected_seconds=0.0, label="best plan")
+                                 (analysed, budget), expected_seconds=0.0, label="best plan",
+                                 what=text("decisions.job_best"))
         st.markdown(dc.best_plan_sentence(best, currency))
         st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260)
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
-    if st.button("Find where integration stops paying", key="dec_believe") or decision_runs.known(wk):
+    if st.button(text("decisions.believe"), key="dec_believe") or decision_runs.known(wk):
         w = decision_runs.run(wk, believe, (analysed,), expected_seconds=estimate_believe_seconds(analysed),
-                              label="beliefs")
+                              label="beliefs", what=text("decisions.job_beliefs"))
         st.markdown(wording.believe(w, currency))
         ui.chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
                  w.size_map, name="break_even_map", scenario=scenario)
         st.dataframe(dc.threshold_table(w.thresholds, currency), hide_index=True, width="stretch")
-        st.caption(dc.BELIEVE_NOTE)
-st.caption(f"Analyses simulate {population:,} people per run (money scaled to the market); {dc.CRN_NOTE}")
+        st.caption(dc.believe_note())
+st.caption(text("decisions.footer", population=fmt.count(population, exact=True), crn=dc.crn_note()))

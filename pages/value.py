@@ -38,14 +38,12 @@ st.markdown(fmt.escaped(selection_charts.selection_sentence(results, selection))
 ui.chart(selection_charts.selection_figure(results, selection), selection, name="selection", results=results)
 st.caption(text("selection.caption"))
 
-st.subheader("What data silos cost")
+st.subheader(text("chart.silos_heading"))
 ui.chart(personalization_charts.data_silos_figure(results),
          personalization_charts.data_silos_data(results), name="data_silos", results=results)
-st.caption("Every 13 weeks a model learns who will buy soon from the data the plan's identity "
-           "level allows: siloed, each channel ranks only its own customers; unified, one model "
-           "sees every channel. Offers go to the top-scored; better ranking, more margin per offer.")
+st.caption(text("chart.silos_caption"))
 
-st.subheader("Customer segments and who gains")
+st.subheader(text("chart.segments_heading"))
 ui.chart(personalization_charts.segments_figure(results),
          personalization_charts.segments_data(results), name="segments", results=results)
 others = [str(p) for p in results.kpis.index[1:]]

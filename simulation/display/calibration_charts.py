@@ -11,6 +11,11 @@ from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display import theme
 from simulation.display.labels import kpi_label
+from simulation.display.text import text
+
+
+def _t(key: str, **values: object) -> str:
+    return text(f"calibration_chart.{key}", **values)
 
 PROJECTION_KPIS = ("conversion_rate", "repeat_12m", "retention_12m", "aov",
                    "purchases_per_customer_year", "clv", "npv")
@@ -32,13 +37,13 @@ def target_table(calibration: Calibration) -> pd.DataFrame:
     """Target vs fitted with the error, formatted for display."""
     t = calibration.table
     return pd.DataFrame({
-        "KPI": t["label"],
-        "Target": [_value(k, v) for k, v in zip(t["kpi"], t["target"], strict=True)],
-        "Fitted": [_value(k, v) for k, v in zip(t["kpi"], t["fitted"], strict=True)],
-        "Error": [_value(k, v) if KPI_SPECS[k].rate else f"{v:+,.2f}"
-                  for k, v in zip(t["kpi"], t["error"], strict=True)],
-        "Relative error": [fmt.percent(v, signed=True) for v in t["relative_error"]],
-        "Within tolerance": ["yes" if w else "no" for w in t["within"]],
+        _t("kpi"): t["label"],
+        _t("target"): [_value(k, v) for k, v in zip(t["kpi"], t["target"], strict=True)],
+        _t("fitted"): [_value(k, v) for k, v in zip(t["kpi"], t["fitted"], strict=True)],
+        _t("error"): [_value(k, v) if KPI_SPECS[k].rate else f"{v:+,.2f}"
+                      for k, v in zip(t["kpi"], t["error"], strict=True)],
+        _t("relative_error"): [fmt.percent(v, signed=True) for v in t["relative_error"]],
+        _t("within"): [_t("yes") if w else _t("no") for w in t["within"]],
     })
 
 
@@ -48,14 +53,12 @@ def target_figure(calibration: Calibration) -> go.Figure:
     ratio = t["fitted"] / t["target"]
     tol = t["tolerance"] / t["target"]
     fig = go.Figure()
-    fig.add_bar(x=t["label"], y=[1.0] * len(t), name="Target", marker_color=theme.NEUTRAL_COLOUR,
+    fig.add_bar(x=t["label"], y=[1.0] * len(t), name=_t("target"), marker_color=theme.NEUTRAL_COLOUR,
                 error_y={"type": "data", "array": tol, "visible": True})
-    fig.add_bar(x=t["label"], y=ratio, name="Fitted (current plan, simulated)",
+    fig.add_bar(x=t["label"], y=ratio, name=_t("fitted_bar"),
                 marker_color=theme.PURCHASE_COLOUR)
-    fig.update_layout(template=theme.template(), barmode="group", height=380,
-                      title="Fitted KPIs relative to your targets (bar on the target: tolerance)",
-                      yaxis={"tickformat": ".0%", "title": "share of target"})
-    return fig
+    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": _t("share_of_target")})
+    return theme.finish(fig, _t("target_title"), height=380)
 
 
 def projection_data(results: Results) -> pd.DataFrame:
@@ -89,16 +92,15 @@ def projection_figure(results: Results) -> go.Figure:
         rel = [k.loc[plan, c] / base[c] - 1 for c in shown]
         fig.add_bar(x=[kpi_label(c) for c in shown], y=rel,
                     name=theme.plan_label(str(plan)), marker_color=theme.plan_colour(str(plan)))
-    fig.update_layout(template=theme.template(), barmode="group", height=400,
-                      title="Each plan against your calibrated current state",
-                      yaxis={"tickformat": "+.0%", "title": "change vs. current"})
-    return fig
+    fig.update_layout(barmode="group", yaxis={"tickformat": "+.0%", "title": _t("change_vs_current")})
+    return theme.finish(fig, _t("projection_title"), height=400)
 
 
 def mix_table(mix: pd.DataFrame) -> pd.DataFrame:
     """Channel-mix shares (0-1) by customer group: "by channels used" and "by channels bought"."""
     wide = mix.pivot(index="group", columns="basis", values="share")
-    return wide.rename(columns={"used": "by channels used", "bought": "by channels bought"}).reset_index()
+    return wide.rename(columns={"used": _t("by_used"), "bought": _t("by_bought")}).rename_axis(
+        index=_t("group")).reset_index()
 
 
 def log_kpi_table(kpis: dict[str, float]) -> pd.DataFrame:
@@ -109,11 +111,11 @@ def log_kpi_table(kpis: dict[str, float]) -> pd.DataFrame:
         return EVENT_KPIS.get(k) or KPI_SPECS[k].label
 
     return pd.DataFrame({
-        "KPI": [KPI_SPECS[k].label.capitalize() if k in KPI_SPECS else k.replace("_", " ").capitalize()
+        _t("kpi"): [KPI_SPECS[k].label.capitalize() if k in KPI_SPECS else k.replace("_", " ").capitalize()
                 for k in kpis],
-        "Value": ["-" if pd.isna(v) else _value(k, v) if k in KPI_SPECS else f"{v:.3g}"
+        _t("value"): ["-" if pd.isna(v) else _value(k, v) if k in KPI_SPECS else f"{v:.3g}"
                   for k, v in kpis.items()],
-        "Definition": [meaning(k) for k in kpis],
+        _t("definition"): [meaning(k) for k in kpis],
     })
 
 
@@ -122,10 +124,11 @@ def holdout_table(check: Holdout) -> pd.DataFrame:
     s = check.summary
     money = s["metric"] == "revenue"
     return pd.DataFrame({
-        "In the holdout": s["label"],
-        "Actual": [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["actual"], money, strict=True)],
-        "Predicted": [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["predicted"], money, strict=True)],
-        "Error": [fmt.percent(v, signed=True) for v in s["relative_error"]],
+        _t("in_holdout"): s["label"],
+        _t("actual"): [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["actual"], money, strict=True)],
+        _t("predicted"): [f"{v:,.2f}" if m else f"{v:.3f}"
+                          for v, m in zip(s["predicted"], money, strict=True)],
+        _t("error"): [fmt.percent(v, signed=True) for v in s["relative_error"]],
     })
 
 
@@ -140,21 +143,19 @@ def holdout_figure(check: Holdout) -> go.Figure:
 
     w = check.weekly
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        "Repeat purchases per customer, week by week",
-        "Since the split: purchases and active share per customer"))
-    fig.add_scatter(x=w["week"], y=w["actual_repeat"], name="actual", row=1, col=1,
+        _t("repeat_title"), _t("since_title")))
+    fig.add_scatter(x=w["week"], y=w["actual_repeat"], name=_t("actual_line"), row=1, col=1,
                     line={"color": theme.NEUTRAL_COLOUR})
-    fig.add_scatter(x=w["week"], y=w["predicted_repeat"], name="predicted (calibrated model)",
+    fig.add_scatter(x=w["week"], y=w["predicted_repeat"], name=_t("predicted_line"),
                     row=1, col=1, line={"color": theme.PURCHASE_COLOUR, "dash": "dash"})
     hold = w[w["part"] == "holdout"]
-    for col, label, dash in (("purchases", "purchases", "solid"), ("active", "bought at least once", "dot")):
-        fig.add_scatter(x=hold["week"], y=hold[f"actual_{col}"], name=f"actual {label}", row=1, col=2,
+    for col, label, dash in (("purchases", _t("purchases"), "solid"), ("active", _t("bought_once"), "dot")):
+        fig.add_scatter(x=hold["week"], y=hold[f"actual_{col}"], name=_t("actual_of", what=label),
+                        row=1, col=2,
                         line={"color": theme.NEUTRAL_COLOUR, "dash": dash})
-        fig.add_scatter(x=hold["week"], y=hold[f"predicted_{col}"], name=f"predicted {label}", row=1,
-                        col=2, line={"color": theme.PURCHASE_COLOUR,
+        fig.add_scatter(x=hold["week"], y=hold[f"predicted_{col}"], name=_t("predicted_of", what=label),
+                        row=1, col=2, line={"color": theme.PURCHASE_COLOUR,
                                      "dash": "dash" if dash == "solid" else dash})
     fig.add_vline(x=check.split - 0.5, line_dash="dot", row=1, col=1)
-    fig.update_layout(template=theme.template(), height=420,
-                      title=f"Fitted on weeks 1-{check.split}, predicted to week {check.weeks}")
-    fig.update_xaxes(title="week of the log")
-    return fig
+    fig.update_xaxes(title=_t("log_week"))
+    return theme.finish(fig, _t("holdout_title", split=check.split, weeks=check.weeks), height=420)

@@ -27,12 +27,18 @@ from simulation.display.labels import (
     levels_description,
     plan_name,
 )
+from simulation.display.text import text
 
-FAN_TITLES = {
-    "cumulative_gain": "Cumulative extra cash over multichannel",
-    "cumulative_npv_gain": "NPV gain over multichannel built up week by week",
-    "active_customers": "Active customers",
-}
+FAN_TITLES = {metric: f"decision_chart.fan_{metric}"
+              for metric in ("cumulative_gain", "cumulative_npv_gain", "active_customers")}
+"""Fan metric -> catalog key of its title (:func:`fan_title`)."""
+
+
+def fan_title(metric: str) -> str:
+    """The fan chart's title for ``metric`` in the current language."""
+    return text(FAN_TITLES[metric]) if metric in FAN_TITLES else metric
+
+
 def _finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     return theme.finish(fig, title, height=height)
 
@@ -64,17 +70,20 @@ def fan_figure(fan: pd.DataFrame, metric: str, currency: str) -> go.Figure:
                             showlegend=False, hoverinfo="skip", legendgroup=label)
             fig.add_scatter(x=rows["week"], y=rows[low] / factor, mode="lines", line={"width": 0},
                             fill="tonexty", fillcolor=_rgba(colour, alpha), legendgroup=label,
-                            name=f"{label}: {band} of runs", hoverinfo="skip")
-        fig.add_scatter(x=rows["week"], y=rows["q50"] / factor, mode="lines", name=f"{label}: median",
+                            name=text("decision_chart.fan_band", plan=label, band=band),
+                            hoverinfo="skip")
+        fig.add_scatter(x=rows["week"], y=rows["q50"] / factor, mode="lines",
+                        name=text("decision_chart.fan_median", plan=label),
                         legendgroup=label, line={"color": colour, "width": 2.5,
                                                  "dash": theme.STRATEGY_DASHES.get(str(strategy), "solid")},
-                        hovertemplate="week %{x}: %{y:,.2f}<extra>" + label + "</extra>")
-    title = FAN_TITLES.get(metric, metric)
+                        hovertemplate=text("decision_chart.week") + " %{x}: %{y:,.2f}<extra>"
+                        + label + "</extra>")
+    title = fan_title(metric)
     # A short axis title (the unit): the chart title says what is drawn, and a long vertical
     # title ran over the chart title and the legend.
-    y_title = f"{currency} {word}".strip() if money else "People (market)"
-    fig.update_layout(xaxis_title="Week", yaxis_title=y_title)
-    return _finish(fig, f"{title}<br><sup>median, and the middle 50% and 90% of runs</sup>")
+    y_title = f"{currency} {word}".strip() if money else text("decision_chart.people_axis")
+    fig.update_layout(xaxis_title=text("decision_chart.week_axis"), yaxis_title=y_title)
+    return _finish(fig, f"{title}<br><sup>{text('decision_chart.fan_subtitle')}</sup>")
 
 
 def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: str = "npv",
@@ -86,18 +95,18 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     factor, word = fmt.axis_scale(values) if kpi == "npv" else (1.0, "")
     labels = [f"{lab}<br><sup>{rng}</sup>" for lab, rng in zip(rows["label"], rows["range"], strict=True)]
     fig = go.Figure()
-    for end, series, colour in (("low end", low, theme.OKABE_ITO["vermillion"]),
-                                ("high end", high, theme.OKABE_ITO["blue"])):
+    for end, series, colour in (("low", low, theme.OKABE_ITO["vermillion"]),
+                                ("high", high, theme.OKABE_ITO["blue"])):
         fig.add_bar(y=labels, x=(series - base_gain) / factor, base=base_gain / factor, orientation="h",
-                    name=f"Assumption at its {end}", marker_color=colour,
-                    customdata=series, hovertemplate="%{y}<br>gain %{customdata:,.0f}<extra>"
-                    + end + "</extra>")
+                    name=text(f"decision_chart.at_{end}_end"), marker_color=colour,
+                    customdata=series, hovertemplate="%{y}<br>" + text("decision_chart.gain")
+                    + " %{customdata:,.0f}<extra>" + text(f"decision_chart.{end}_end") + "</extra>")
     fig.add_vline(x=base_gain / factor, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot"})
-    what = "NPV gain" if kpi == "npv" else "CLV gain per customer"
     x_title = (fmt.money_axis_title(kpi_label("npv_gain"), currency, word) if kpi == "npv"
-               else f"{what} ({currency})")
+               else text("decision_chart.clv_axis", currency=currency))
     fig.update_layout(barmode="overlay", xaxis_title=x_title, yaxis_title="")
-    return _finish(fig, f"Which assumptions move the {what} of omnichannel most",
+    return _finish(fig, text("decision_chart.tornado_npv_title" if kpi == "npv"
+                             else "decision_chart.tornado_clv_title"),
                    height=max(360, 48 * len(rows) + 160))
 
 
@@ -112,8 +121,7 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
     rows = values.sort_values("npv_value", ascending=False)
     factor, word = fmt.axis_scale([*np.cumsum(rows["npv_value"]), total_gain, 0.0])
     fig = go.Figure(go.Waterfall(
-        x=[*(capability_name(str(c)).replace(" ", "<br>", 1) if len(capability_name(str(c))) > 14
-             else capability_name(str(c)) for c in rows["capability"]), all_capabilities(short=True)],
+        x=[*(capability_name(str(c)) for c in rows["capability"]), all_capabilities(short=True)],
         y=[*(rows["npv_value"] / factor), total_gain / factor],
         measure=["relative"] * len(rows) + ["total"],
         text=[fmt.money(v, currency, signed=True) for v in [*rows["npv_value"], total_gain]],
@@ -124,10 +132,13 @@ def shapley_waterfall_figure(values: pd.DataFrame, total_gain: float, currency: 
         connector={"line": {"color": theme.NEUTRAL_COLOUR, "dash": "dot"}},
         hovertemplate="%{x}: %{text}<extra></extra>",
     ))
+    # Names side by side ran into each other on a phone (Thai ones are long, even on two or
+    # three lines): upright, one line each.
+    fig.update_xaxes(tickangle=-90)
     fig.update_layout(showlegend=False, xaxis_title="",
                       yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word))
-    return _finish(fig, "What each capability adds to the NPV gain<br><sup>averaged over every order "
-                        "of adding them (Shapley values)</sup>", height=480)
+    return _finish(fig, f"{text('decision_chart.shapley_title')}<br>"
+                        f"<sup>{text('decision_chart.shapley_subtitle')}</sup>", height=480)
 
 
 def payback_figure(result: BreakEven, currency: str) -> go.Figure:
@@ -146,23 +157,25 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
                     customdata=np.column_stack([
                         [fmt.money(b, currency) for b in curve["budget"]],
                         [fmt.money(g, currency, signed=True) for g in curve["npv_gain"]], payback]),
-                    hovertemplate="one-off budget %{customdata[0]}: NPV gain %{customdata[1]}, "
-                                  "pays back %{customdata[2]}<extra></extra>")
+                    hovertemplate=text("decision_chart.one_off_budget") + " %{customdata[0]}: "
+                    + text("decision_chart.npv_gain") + " %{customdata[1]}, "
+                    + text("decision_chart.pays_back") + " %{customdata[2]}<extra></extra>")
     fig.add_hline(y=0, line={"color": theme.NEUTRAL_COLOUR, "width": 1})
     fig.add_vline(x=result.budget / factor, line={"color": colour, "dash": "dot"},
-                  annotation_text=f"planned {fmt.money(result.budget, currency)}",
+                  annotation_text=text("decision_chart.planned", amount=fmt.money(result.budget, currency)),
                   annotation_position="top left")
     if np.isfinite(result.break_even_budget):
         fig.add_vline(x=result.break_even_budget / factor, line={"color": theme.LOSS_COLOUR},
-                      annotation_text=f"break-even {fmt.money(result.break_even_budget, currency)}",
+                      annotation_text=text("decision_chart.break_even",
+                                           amount=fmt.money(result.break_even_budget, currency)),
                       annotation_position="top right")
     fig.update_layout(
         showlegend=False,
-        xaxis_title=fmt.money_axis_title("One-off integration budget", currency, word),
+        xaxis_title=fmt.money_axis_title(text("decision_chart.budget_axis"), currency, word),
         yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word),
     )
-    return _finish(fig, f"{theme.plan_label(result.plan)}: NPV gain against the one-off budget"
-                        "<br><sup>it pays back while the line is above zero</sup>")
+    return _finish(fig, text("decision_chart.payback_title", plan=theme.plan_label(result.plan))
+                   + f"<br><sup>{text('decision_chart.payback_subtitle')}</sup>")
 
 
 def interval_table(summary: pd.DataFrame, currency: str,
@@ -173,6 +186,7 @@ def interval_table(summary: pd.DataFrame, currency: str,
     skipped.
     """
     rows = []
+    kpi_col = text("decision_chart.column_kpi")
     baseline = str(summary["strategy"].iloc[0]) if len(summary) else "multichannel"
     for row in summary[summary["kpi"].isin(list(kpis))].itertuples():
         key = str(row.kpi)
@@ -183,12 +197,15 @@ def interval_table(summary: pd.DataFrame, currency: str,
         def show(v: float, key: str = key, long: bool = long) -> str:
             return fmt.kpi(key, v, currency, exact=long)
 
-        rows.append({"KPI": kpi_label(key, baseline=baseline), "Plan": theme.plan_label(row.strategy),
-                     "Point result": show(row.point),
-                     "90% range of outcomes": f"{show(row.p05)} to {show(row.p95)}",
-                     "90% interval of the mean": f"{show(row.ci_low)} to {show(row.ci_high)}"})
+        rows.append({kpi_col: kpi_label(key, baseline=baseline),
+                     text("decision_chart.column_plan"): theme.plan_label(row.strategy),
+                     text("decision_chart.column_point"): show(row.point),
+                     text("decision_chart.column_range"): text(
+                         "verdict.gain_range_value", low=show(row.p05), high=show(row.p95)),
+                     text("decision_chart.column_mean"): text(
+                         "verdict.gain_range_value", low=show(row.ci_low), high=show(row.ci_high))})
     order = {kpi_label(k, baseline=baseline): i for i, k in enumerate(kpis)}
-    return pd.DataFrame(rows).sort_values("KPI", key=lambda s: s.map(order), kind="stable")
+    return pd.DataFrame(rows).sort_values(kpi_col, key=lambda s: s.map(order), kind="stable")
 
 
 def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
@@ -210,24 +227,29 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
                                     "showlabels": False},
         line={"width": 3, "color": "black"},
         colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word)}},
-        hovertemplate=f"revenue 10^%{{x:.2f}} {currency}/yr<br>{label}: %{{y:.3g}}<br>"
-                      f"NPV gain %{{z:,.2f}} {word}<extra></extra>"))
+        hovertemplate=f"{text('decision_chart.revenue_hover', currency=currency)}: %{{x:.2f}}<br>"
+                      f"{label}: %{{y:.3g}}<br>"
+                      f"{text('decision_chart.npv_gain')} %{{z:,.2f}} {word}<extra></extra>"))
     if today is not None:
         fig.add_trace(go.Scatter(x=[np.log10(today[0])], y=[today[1]], mode="markers+text",
-                                 text=["today"], textposition="top center", showlegend=False,
+                                 text=[text("decision_chart.today")], textposition="top center",
+                                 showlegend=False,
                                  marker={"size": 12, "color": "black", "symbol": "x"}))
     ticks = grid.columns.to_numpy(dtype=float)
-    fig.update_xaxes(title=f"Annual revenue ({currency})", tickvals=np.log10(ticks),
+    if len(ticks) > 4:  # every size's money label side by side overlapped on a phone
+        ticks = ticks[::2]
+    fig.update_xaxes(title=text("decision_chart.revenue_axis", currency=currency), tickvals=np.log10(ticks),
                      ticktext=[fmt.money(t, currency) for t in ticks])
     fig.update_yaxes(title=label)
-    return _finish(fig, f"Where {theme.plan_label(strategy).lower()} pays: black line = break-even")
+    return _finish(fig, text("decision_chart.map_title", plan=theme.plan_label(strategy).lower()))
 
 
 THRESHOLD_COLUMNS = {
-    "label": "Assumption", "plan": "Plan", "base": "Today", "low": "Plausible low",
-    "high": "Plausible high", "threshold": "Stops paying at", "gain_base": "NPV gain today",
-    "gain_low": "NPV gain at low", "gain_high": "NPV gain at high",
+    "label": "threshold_label", "plan": "column_plan", "base": "threshold_base", "low": "threshold_low",
+    "high": "threshold_high", "threshold": "threshold_value", "gain_base": "threshold_gain_base",
+    "gain_low": "threshold_gain_low", "gain_high": "threshold_gain_high",
 }
+"""Threshold column -> its header's key under ``decision_chart``."""
 
 
 def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
@@ -242,45 +264,46 @@ def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
         out[column] = [fmt.money(v, currency) for v in out[column]]
     status = thresholds["status"] if "status" in thresholds else pd.Series("converged", thresholds.index)
     out["threshold"] = [
-        "never in range" if not np.isfinite(v)
+        text("decision_chart.never_in_range") if not np.isfinite(v)
         else f"{row['bracket_low']:.3g}-{row['bracket_high']:.3g}" if s in ("step", "unresolved")
         else f"{v:.3g}"
         for v, s, (_, row) in zip(thresholds["threshold"], status, thresholds.iterrows(), strict=True)]
     out["plan"] = out["plan"].map(lambda p: plan_name(str(p)))
-    return out.rename(columns=THRESHOLD_COLUMNS)
+    return out.rename(columns={c: text(f"decision_chart.{k}") for c, k in THRESHOLD_COLUMNS.items()})
 
 
-INTERVAL_NOTE = ("Range of outcomes: 5th to 95th percentile of the replications (what to plan for). "
-                 "Interval of the mean: Monte Carlo precision of the average; it narrows as "
-                 "1/sqrt(replications).")
-CRN_NOTE = "common random numbers; same seed for the tornado and the Shapley split."
-BELIEVE_NOTE = ("Each assumption moved alone across its plausible range (sources in the Method page "
-                "and docs/MODEL.md), all else and the seed fixed; 'stops paying at': the value where "
-                "the plan's NPV gain over multichannel is 0 (within 1% of its swing); a range where the gain "
-                "jumps over 0 between two values (one simulated customer's choice moves it by "
-                "more). The map values "
-                "each run at other business sizes: market, stores and per-order costs scale, fixed "
-                "costs do not.")
+def interval_note() -> str:
+    """The interval table's caption: what the range of outcomes and the interval of the mean are."""
+    return text("decision_chart.interval_note")
+
+
+def crn_note() -> str:
+    """Half a sentence on common random numbers (the Decisions page's footer)."""
+    return text("decision_chart.crn_note")
+
+
+def believe_note() -> str:
+    """The thresholds' caption: how each assumption was moved and what the map scales."""
+    return text("decision_chart.believe_note")
 
 
 def shapley_note(subsets: int) -> str:
     """The Shapley split's caption: exact over ``subsets`` plans; what 'alone' and 'last in' mean."""
-    return (f"Exact Shapley values over {subsets} plans on the same people and draws; 'alone': the "
-            "capability on its own; 'last in': what dropping it from the full plan would cost.")
+    return text("decision_chart.shapley_note", subsets=subsets)
 
 
 def break_even_sentence(result: BreakEven, currency: str) -> str:
     """The break-even budget of a plan in a sentence, money formatted as everywhere else."""
     plan = theme.plan_label(result.plan)
     if not np.isfinite(result.break_even_budget):
-        return (f"**{plan}** does not pay back at any one-off budget: its running costs outweigh "
-                "its gain over multichannel.")
-    head = "room to spare" if result.break_even_budget >= result.budget else "over budget"
-    return (f"**{plan}** pays back (NPV gain over multichannel at least 0) up to a one-off budget of "
-            f"**{fmt.money(result.break_even_budget, currency)}**; planned one-off budget "
-            f"{fmt.money(result.budget, currency)} ({head}: "
-            f"{fmt.money(abs(result.break_even_budget - result.budget), currency)}). Without "
-            f"discounting, up to {fmt.money(result.cash_break_even_budget, currency)}.")
+        return text("decision_chart.no_payback", plan=plan)
+    head = text("decision_chart.room_to_spare" if result.break_even_budget >= result.budget
+                else "decision_chart.over_budget")
+    return text("decision_chart.pays_up_to", plan=plan,
+                break_even=fmt.money(result.break_even_budget, currency),
+                planned=fmt.money(result.budget, currency), head=head,
+                margin=fmt.money(abs(result.break_even_budget - result.budget), currency),
+                cash=fmt.money(result.cash_break_even_budget, currency))
 
 
 def budget_options(result: BreakEven, current: float) -> list[float]:
@@ -300,10 +323,9 @@ def budget_options(result: BreakEven, current: float) -> list[float]:
 def best_plan_sentence(best: BestPlan, currency: str) -> str:
     """The budget search's best plan in Markdown: levels, one-off cost, NPV gain over multichannel."""
     levels = tuple(best.levels.of(c) for c in Capability)
-    return (f"Best plan within a one-off budget of **{fmt.money(best.budget, currency)}**: "
-            f"**{levels_description(levels)}** (one-off cost {fmt.money(best.one_off_cost, currency)}, "
-            f"NPV gain {fmt.money(best.npv_gain, currency, signed=True)} over multichannel; "
-            f"{len(best.evaluated)} plans simulated on the same people).")
+    return text("decision_chart.best_sentence", budget=fmt.money(best.budget, currency),
+                levels=levels_description(levels), cost=fmt.money(best.one_off_cost, currency),
+                gain=fmt.money(best.npv_gain, currency, signed=True), count=len(best.evaluated))
 
 
 def best_plan_table(best: BestPlan, currency: str) -> pd.DataFrame:
@@ -311,10 +333,18 @@ def best_plan_table(best: BestPlan, currency: str) -> pd.DataFrame:
     rows = best.evaluated.sort_values("npv", ascending=False)
     levels = rows[[c.value for c in Capability]].to_numpy()
     return pd.DataFrame({
-        "Plan": [levels_description(tuple(x)) for x in levels],
-        f"One-off cost ({currency})": [fmt.money(v, currency) for v in rows["one_off_cost"]],
+        text("decision_chart.column_plan"): [levels_description(tuple(x)) for x in levels],
+        text("decision_chart.one_off_cost", currency=currency): [
+            fmt.money(v, currency) for v in rows["one_off_cost"]],
         kpi_header("npv", currency): [fmt.kpi("npv", v, currency) for v in rows["npv"]],
         kpi_label("npv_gain"): [fmt.kpi("npv_gain", v, currency, signed=True) for v in rows["npv_gain"]],
-        "Found in": rows["step"].str.replace("single", "one capability at a time").tolist(),
-        "Best": ["✓" if b else "" for b in rows["best"]],
+        text("decision_chart.found_in"): [_step(str(s)) for s in rows["step"]],
+        text("decision_chart.best_column"): ["✓" if b else "" for b in rows["best"]],
     })
+
+
+def _step(step: str) -> str:
+    """The budget search's step (``single``, ``baseline``, ``round 2``) in words."""
+    if step.startswith("round "):
+        return text("decision_chart.step_round", number=step.removeprefix("round "))
+    return text(f"decision_chart.step_{step}") if step in ("single", "baseline") else step

@@ -8,37 +8,49 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from simulation.display import theme
+from simulation.display.text import text
 
 KIND_ORDER = ("target", "range check", "display only", "input", "preset", "context")
+"""The evidence table's ``kind`` values, in the order the page offers them (:func:`kind_name`)."""
+
+
+def _t(key: str, **values: object) -> str:
+    return text(f"evidence.{key}", **values)
+
+
+def kind_name(kind: str) -> str:
+    """A ``kind`` of :data:`KIND_ORDER` in words ("range check")."""
+    return _t("kind_" + kind.replace(" ", "_")) if kind in KIND_ORDER else kind
 
 
 def _num(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return text("format.not_available")
     return f"{value:.3g}" if abs(value) >= 1.5 else f"{value:.1%}"
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """One row per published figure: published, model, tolerance, verdict, source, caveats."""
-    verdict = table["within"].map({True: "within", False: "outside"}).fillna("not checked")
+    verdict = table["within"].map({True: _t("within"), False: _t("outside")}).fillna(_t("not_checked"))
     return pd.DataFrame({
-        "Figure": table["metric"],
-        "Use": table["kind"],
-        "Published": table["published"].map(
+        _t("figure"): table["metric"],
+        _t("use"): table["kind"].map(kind_name),
+        _t("published"): table["published"].map(
             lambda v: _num(float(v)) if _is_number(v) else str(v)),
-        "Model": table["model"].map(_num),
-        "Tolerance": [f"{_num(lo)} to {_num(hi)}" if not math.isnan(lo) else ""
-                      for lo, hi in zip(table["tolerance_low"], table["tolerance_high"], strict=True)],
-        "Verdict": verdict,
-        "Preset": table["preset"],
-        "Grade": table["grade"],
-        "Causal?": table["causal"],
-        "Source": table["source"] + " (" + table["year"].astype(str) + ")",
-        "Link": table["url"],
-        "How the model measures it": table["model_measure"],
-        "What the study shows": table["shows"],
-        "What it does not show": table["does_not_show"],
-        "Model note": table["model_note"],
+        _t("model"): table["model"].map(_num),
+        _t("tolerance"): [text("verdict.gain_range_value", low=_num(lo), high=_num(hi))
+                          if not math.isnan(lo) else ""
+                          for lo, hi in zip(table["tolerance_low"], table["tolerance_high"], strict=True)],
+        _t("verdict"): verdict,
+        _t("preset"): table["preset"],
+        _t("grade"): table["grade"],
+        _t("causal"): table["causal"],
+        _t("source"): table["source"] + " (" + table["year"].astype(str) + ")",
+        _t("link"): table["url"],
+        _t("measure"): table["model_measure"],
+        _t("study_shows"): table["shows"],
+        _t("study_not"): table["does_not_show"],
+        _t("model_note"): table["model_note"],
     })
 
 
@@ -57,14 +69,12 @@ def comparison_figure(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=rows["tolerance_high"] - rows["tolerance_low"], y=labels, base=rows["tolerance_low"],
-        orientation="h", name="tolerance", marker_color="#D9D9D9", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=rows["published_value"], y=labels, mode="markers", name="published",
+        orientation="h", name=_t("tolerance_bar"), marker_color="#D9D9D9", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=rows["published_value"], y=labels, mode="markers", name=_t("published_marker"),
                              marker={"symbol": "line-ns-open", "size": 18, "color": "#262730",
                                      "line": {"width": 3}}))
     colours = [theme.PURCHASE_COLOUR if w else theme.LOSS_COLOUR for w in rows["within"]]
-    fig.add_trace(go.Scatter(x=rows["model"], y=labels, mode="markers", name="model",
+    fig.add_trace(go.Scatter(x=rows["model"], y=labels, mode="markers", name=_t("model_marker"),
                              marker={"size": 12, "color": colours, "symbol": "diamond"}))
-    fig.update_layout(template=theme.template(), height=120 + 34 * len(rows),
-                      title="Published figure, tolerance and the model's figure (red: outside)",
-                      xaxis={"tickformat": ".0%", "title": "share or relative difference"})
-    return fig
+    fig.update_layout(xaxis={"tickformat": ".0%", "title": _t("chart_axis")})
+    return theme.finish(fig, _t("chart_title"), height=120 + 34 * len(rows))

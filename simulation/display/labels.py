@@ -88,12 +88,18 @@ def kpi_label(key: str, *, baseline: str = "multichannel") -> str:
 
     ``baseline`` names the plan a gain is measured against.
     """
-    return text(f"kpi.{key}.label", baseline=baseline)
+    return text(f"kpi.{key}.label", baseline=_baseline_name(baseline))
 
 
 def kpi_help(key: str, *, baseline: str = "multichannel") -> str:
     """The help text of KPI ``key``."""
-    return text(f"kpi.{key}.help", baseline=baseline)
+    return text(f"kpi.{key}.help", baseline=_baseline_name(baseline))
+
+
+def _baseline_name(baseline: str) -> str:
+    """The baseline plan's name inside a sentence: "multichannel", "มัลติแชนแนล"."""
+    name = plan_name(baseline)
+    return name[:1].lower() + name[1:]
 
 
 def kpi_unit(key: str, currency: str | None = None) -> str:

@@ -44,19 +44,19 @@ def data_silos_figure(results: Results) -> go.Figure:
     margin from offers, net of what the offers cost (currency). A placeholder when the scenario
     makes no targeted offers.
     """
-    title = "What data silos cost"
+    title = text("chart.silos_title")
     report = results.extras.get("personalization")
     if report is None or report.empty:
-        return _empty(title, "No targeted offers in this scenario (offer budget is 0).")
+        return _empty(title, text("chart.silos_empty"))
     trained = report[report["regime"] != "none"]
     summary = personalization_summary(report, results.kpis)
     has_qini = bool(summary["qini"].notna().any())
     margin_row = 3 if has_qini else 2
     # Stacked, not side by side: two columns of titles collided on a phone.
-    titles = ["How well the model ranks who will buy (AUC: 0.5 = chance, 1 = perfect)"]
+    titles = [text("chart.silos_auc")]
     if has_qini:
-        titles.append("How well offers find the people they move (Qini: 0 = random order)")
-    titles.append("Extra margin from offers, after their cost")
+        titles.append(text("chart.silos_qini"))
+    titles.append(text("chart.silos_margin"))
     fig = make_subplots(
         rows=margin_row, cols=1, vertical_spacing=0.2 if not has_qini else 0.12,
         row_heights=[0.6, 0.4] if not has_qini else [0.4, 0.3, 0.3], subplot_titles=titles,
@@ -68,33 +68,35 @@ def data_silos_figure(results: Results) -> go.Figure:
             x=rows["week"], y=rows["auc"], mode="lines+markers", name=theme.plan_label(strategy),
             line={"color": colour, "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
             customdata=np.stack([rows["regime"], rows["linked_share"].fillna(0)], axis=1),
-            hovertemplate="week %{x}: AUC %{y:.3f}<br>%{customdata[0]} data, "
-                          "%{customdata[1]:.0%} of records linked<extra></extra>",
+            hovertemplate=text("chart.silos_auc_hover", week="%{x}", auc="%{y:.3f}",
+                               regime="%{customdata[0]}", linked="%{customdata[1]:.0%}")
+                          + "<extra></extra>",
         ), row=1, col=1)
         if has_qini:
             fig.add_trace(go.Bar(
-                y=[f"{theme.plan_label(strategy)}: by uplift",
-                   f"{theme.plan_label(strategy)}: by purchase chance"],
+                y=[text("chart.silos_by_uplift", plan=theme.plan_label(strategy)),
+                   text("chart.silos_by_purchase", plan=theme.plan_label(strategy))],
                 x=[summary.loc[strategy, "qini"], summary.loc[strategy, "qini_purchase"]],
                 orientation="h", marker_color=colour, showlegend=False,
                 marker_pattern_shape=["", "/"],
-                hovertemplate="%{y}: Qini %{x:.4f} extra purchases per person over random order"
-                              "<extra></extra>",
+                hovertemplate="%{y}: " + text("chart.silos_qini_hover", qini="%{x:.4f}")
+                              + "<extra></extra>",
             ), row=2, col=1)
         fig.add_trace(go.Bar(
             y=[theme.plan_label(strategy)], x=[summary.loc[strategy, "incremental_contribution"]],
             orientation="h", marker_color=colour, showlegend=False,
             customdata=[[summary.loc[strategy, "incremental_margin"], summary.loc[strategy, "offer_cost"],
                          summary.loc[strategy, "incremental_margin_per_offer"]]],
-            hovertemplate="margin %{customdata[0]:,.0f} - offer cost %{customdata[1]:,.0f}"
-                          "<br>= %{x:,.0f}<br>%{customdata[2]:.2f} margin per offer<extra></extra>",
+            hovertemplate=text("chart.silos_margin_hover", margin="%{customdata[0]:,.0f}",
+                               cost="%{customdata[1]:,.0f}", net="%{x:,.0f}",
+                               per_offer="%{customdata[2]:.2f}") + "<extra></extra>",
         ), row=margin_row, col=1)
     fig.add_hline(y=0.5, line_dash="dot", line_color=theme.NEUTRAL_COLOUR, row=1, col=1,
-                  annotation_text="chance", annotation_position="bottom right")
-    fig.update_xaxes(title_text="training week", row=1, col=1)
+                  annotation_text=text("chart.silos_chance"), annotation_position="bottom right")
+    fig.update_xaxes(title_text=text("chart.silos_week"), row=1, col=1)
     fig.update_yaxes(title_text="AUC", row=1, col=1)
     if has_qini:
-        fig.update_xaxes(title_text="Qini coefficient", row=2, col=1)
+        fig.update_xaxes(title_text=text("chart.silos_qini_axis"), row=2, col=1)
         fig.update_yaxes(autorange="reversed", row=2, col=1)
     fig.update_xaxes(title_text=results.scenario.market.currency, row=margin_row, col=1)
     fig.update_yaxes(autorange="reversed", row=margin_row, col=1)

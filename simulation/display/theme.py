@@ -99,19 +99,61 @@ X_TITLE_LINE = 44
 _NO_BREAK_AFTER = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
 """Thai leading vowels: written before the consonant they follow in speech, never line-final."""
 
+THAI_WORD_STARTS = ("การ", "ความ", "และ", "ทุก", "ที่", "ของ", "ต่อ", "ได้", "ข้าม", "ช่องทาง",
+                    "ลูกค้า", "สินค้า", "ราคา", "ข้อความ", "เทียบ", "ตาม", "จาก", "ใน")
+"""Thai words a line may break before (Thai writes no spaces between words)."""
+
+THAI_SYLLABLE_STARTS = _NO_BREAK_AFTER
+"""Thai vowels written before their consonant: a syllable starts there, so a line may also break
+before one when no word in :data:`THAI_WORD_STARTS` offers a break."""
+
+THAI_WHOLE_WORDS = ("ข้อความ", "บริการ", "ต่อเนื่อง", "ติดต่อ", "ประมาณการ", "ลูกค้า", "สินค้า")
+"""Thai words that contain one of :data:`THAI_WORD_STARTS` and must not be cut there."""
+
+MIN_PIECE = 3
+"""Fewest characters a piece cut from a Thai word may have."""
+
+
+def _found(text: str, word: str) -> list[int]:
+    """Every position ``word`` starts at in ``text``."""
+    out, at = [], text.find(word)
+    while at >= 0:
+        out.append(at)
+        at = text.find(word, at + 1)
+    return out
+
+
+def _cut(rest: str, width: int) -> int:
+    """Where to cut ``rest`` (no spaces) so its first piece holds at most ``width`` characters.
+
+    Before a word of :data:`THAI_WORD_STARTS` (not inside one of :data:`THAI_WHOLE_WORDS`), else
+    before a leading vowel (a syllable's start), else between characters: never before a
+    combining mark (vowel or tone above or below) nor after a leading vowel.
+    """
+    span = range(MIN_PIECE, min(width, len(rest) - MIN_PIECE) + 1)
+    inside = {j + k for w in THAI_WHOLE_WORDS for j in _found(rest, w) for k in range(1, len(w))}
+    words = [i for i in span if rest.startswith(THAI_WORD_STARTS, i) and i not in inside]
+    syllables = [i for i in span if rest[i] in THAI_SYLLABLE_STARTS]
+    best = max(words, default=None)
+    if best is None or (syllables and best < width // 2 <= max(syllables)):
+        best = max(syllables, default=best)
+    if best is not None:
+        return best
+    cut = width
+    while cut > 1 and (unicodedata.category(rest[cut]) == "Mn" or rest[cut - 1] in _NO_BREAK_AFTER):
+        cut -= 1
+    return cut
+
 
 def _pieces(word: str, width: int) -> list[str]:
     """``word`` cut into pieces of at most ``width`` characters where it is longer.
 
-    Thai writes a phrase without spaces, so a Thai title is one long "word": it is cut between
-    characters, never before a combining mark (vowel or tone above or below) or after a leading
-    vowel.
+    Thai writes a phrase without spaces, so a Thai title is one long "word": it is cut where
+    :func:`_cut` finds a place, at a word or syllable when it can.
     """
     pieces: list[str] = []
     while len(word) > width:
-        cut = width
-        while cut > 1 and (unicodedata.category(word[cut]) == "Mn" or word[cut - 1] in _NO_BREAK_AFTER):
-            cut -= 1
+        cut = _cut(word, width)
         pieces.append(word[:cut])
         word = word[cut:]
     return [*pieces, word]

@@ -65,7 +65,7 @@ def test_the_settings_widgets_make_the_request_that_runs():
     at.toggle(key="dec_uncertain").set_value(False)
     at.toggle(key="dec_custom").set_value(True)
     at.slider(key="dec_range").set_value(10)
-    at.radio(key="dec_split").set_value("your custom plan")
+    at.radio(key="dec_split").set_value("custom")
     at.run()
     at.button(key="dec_run").click().run()
     assert not at.exception, [e.value for e in at.exception]

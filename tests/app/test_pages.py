@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
-from explorer import background, verdict_view
+from explorer import background, decision_runs, verdict_view
 from explorer.page_list import PAGES as PAGE_LIST
 from explorer.page_list import PageSpec
 from simulation import Capability, Scenario
@@ -136,6 +136,8 @@ def test_every_chart_has_png_export_and_html_and_csv_downloads(small: Scenario):
         if page == "pages/decisions.py" and charts:  # the Overview's verdict finished its analyses
             assert background.finished(verdict_view.full_key(small)) is not None
             expected = len(DECISIONS_CHARTS)
+            # ... and the break-even map, when an earlier test found where integration stops paying
+            expected += decision_runs.known((small.canonical_key(), "believe"))
         assert len(charts) == expected
         for chart in charts:
             config = json.loads(chart.proto.config)

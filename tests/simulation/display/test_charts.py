@@ -125,3 +125,23 @@ def test_charts_survive_a_horizon_too_short_for_retention(small_scenario: Scenar
     results = split_results(short)
     for build in [*STRATEGY_FIGURES, charts.npv_figure]:
         build(results).to_json()
+
+
+def test_thai_titles_wrap_between_words_and_keep_every_character():
+    """Thai has no spaces: a long Thai title still wraps, before a word or a syllable, and loses
+    nothing; an English title still wraps between words only."""
+    from simulation.display import theme
+    from simulation.display.labels import capability_name
+    from simulation.display.text import catalog, use_language
+
+    with use_language("th"):
+        names = [capability_name(c) for c in ("context", "consistency", "service")]
+    titles = [*names, catalog("th")["decision_chart.tornado_clv_title"]]
+    for title in titles:
+        wrapped = theme.wrap_title(title, width=20)
+        lines = wrapped.split("<br>")
+        assert len(lines) >= 2, wrapped
+        assert "".join(line.replace(" ", "") for line in lines) == title.replace(" ", "")
+        assert all(len(line) >= theme.MIN_PIECE for line in lines), wrapped
+        assert "ข้อ<br>ความ" not in wrapped and "บริ<br>การ" not in wrapped
+    assert theme.wrap_title("Cart and journey continuity", width=16) == "Cart and journey<br>continuity"
