@@ -117,17 +117,21 @@ def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, a
     page.screenshot(path=artifacts / "compare.png", full_page=True)
 
 
-def test_decisions_run_controls_go_and_the_budget_tab_stays(page: Page, app_url: str):
-    """After a run the estimate, Run and Cancel are gone; finding the best plan keeps the Budget
-    tab in view (it used to jump back to Uncertainty)."""
-    tiny = SMALL.replace(market__population=600, seed=517)
-    page.goto(f"{app_url}/{address('pages/decisions.py')}?s={tiny.to_url_token()}")
+def _decisions_at_five_replications(page: Page, app_url: str, scenario: Scenario, query: str = "") -> None:
+    """Open the Decisions page on ``scenario`` and turn the replications down from 30 to 5."""
+    page.goto(f"{app_url}/{address('pages/decisions.py')}?s={scenario.to_url_token()}{query}")
     replications = page.locator(".st-key-dec_replications input[type=range]")
     expect(replications).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     replications.focus()
-    for _ in range(5):  # 30 -> 5 replications
+    for _ in range(5):
         replications.press("ArrowLeft")
         _settle(page)
+
+
+def test_decisions_run_controls_go_and_the_budget_tab_stays(page: Page, app_url: str):
+    """After a run the estimate, Run and Cancel are gone; finding the best plan keeps the Budget
+    tab in view (it used to jump back to Uncertainty)."""
+    _decisions_at_five_replications(page, app_url, SMALL.replace(market__population=600, seed=517))
     page.get_by_role("button", name="Run the analyses").click()
     budget_tab = page.get_by_role("tab", name="Budget")
     expect(budget_tab).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
@@ -147,15 +151,9 @@ def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_text(
         page: Page, app_url: str, artifacts: Path):
     """Thai has no spaces to break long labels at: every tab of an analysed Decisions page, at
     390 px, keeps its chart text apart (the English pass above may find the page unanalysed)."""
-    tiny = SMALL.replace(market__population=600, seed=518)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{app_url}/{address('pages/decisions.py')}?s={tiny.to_url_token()}&lang=th")
-    replications = page.locator(".st-key-dec_replications input[type=range]")
-    expect(replications).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
-    replications.focus()
-    for _ in range(5):  # 30 -> 5 replications
-        replications.press("ArrowLeft")
-        _settle(page)
+    _decisions_at_five_replications(page, app_url, SMALL.replace(market__population=600, seed=518),
+                                    "&lang=th")
     page.locator(".st-key-dec_run").get_by_role("button").click()
     tabs = page.get_by_role("tab")
     expect(tabs.first).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
