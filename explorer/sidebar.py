@@ -91,8 +91,8 @@ def _scales() -> dict[tuple[Any, ...], int]:
     return {s.keys: s.scale for s in KEY_SLIDERS}
 
 
-def apply_widgets(scenario: Scenario) -> tuple[Scenario, list[str]]:
-    """``scenario`` with every widget value that differs from it; problems if invalid."""
+def _widget_changes(scenario: Scenario) -> dict[tuple[Any, ...], Any]:
+    """Every widget value that differs from ``scenario``, by parameter keys (model units)."""
     scales = _scales()
     changes = {}
     for keys, param in _params_by_keys(scenario).items():
@@ -102,6 +102,12 @@ def apply_widgets(scenario: Scenario) -> tuple[Scenario, list[str]]:
         shown = st.session_state[param.widget_key]
         if shown != _to_widget(param, param.info.value, scale):
             changes[keys] = _from_widget(param, shown, scale)
+    return changes
+
+
+def apply_widgets(scenario: Scenario) -> tuple[Scenario, list[str]]:
+    """``scenario`` with every widget value that differs from it; problems if invalid."""
+    changes = _widget_changes(scenario)
     try:
         changed = with_values(scenario, changes)
     except ScenarioError as error:
@@ -132,8 +138,25 @@ def _preset_key(name: str) -> str:
 
 
 def _on_preset() -> None:
-    if st.session_state[PRESET_KEY] != CUSTOM_PRESET:
-        _replace(Scenario.preset(st.session_state[PRESET_KEY]))
+    if st.session_state[PRESET_KEY] == CUSTOM_PRESET or _moved_in_this_run():
+        return
+    _replace(Scenario.preset(st.session_state[PRESET_KEY]))
+
+
+def _moved_in_this_run() -> bool:
+    """Whether a valid slider move arrived with this preset "change".
+
+    After the first move away from a preset the script sets the box to Custom; a browser that
+    sends its next move before it has drawn that still reports the old preset, and applying it
+    would undo the move (the slider jumped back to 0 in CI). A person picking a preset changes
+    nothing else in the same run; an invalid pending value does not count, so a preset can still
+    replace a scenario the sidebar refused.
+    """
+    scenario = state.current_scenario()
+    try:
+        return with_values(scenario, _widget_changes(scenario)).canonical_key() != scenario.canonical_key()
+    except ScenarioError:
+        return False
 
 
 def _on_upload() -> None:

@@ -276,6 +276,21 @@ def test_choosing_a_preset_replaces_the_scenario_and_refills_the_sliders(small: 
     assert at.slider(key="p__custom_plan__identity").value == round(chosen.custom_plan.identity * 100)
 
 
+def test_a_stale_preset_arriving_with_a_slider_move_does_not_undo_the_move(small: Scenario):
+    """The browser may send its next slider move before drawing the box's switch to Custom; that
+    run then also reports the old preset. The move stands (in CI the slider jumped back to 0)."""
+    at = _open(Scenario.preset("benchmark_retailer").replace(market__population=small.market.population))
+    at.slider(key="p__custom_plan__inventory").set_value(5).run()
+    assert at.selectbox(key="preset").value == "__custom__"
+    at.slider(key="p__custom_plan__inventory").set_value(10)
+    at.selectbox(key="preset").set_value("benchmark_retailer").run()  # the stale echo
+    assert not at.exception
+    assert _scenario(at).custom_plan.inventory == 0.10
+    assert at.slider(key="p__custom_plan__inventory").value == 10
+    at.selectbox(key="preset").set_value("benchmark_retailer").run()  # a real pick, alone
+    assert _scenario(at).custom_plan.inventory == Scenario.preset("benchmark_retailer").custom_plan.inventory
+
+
 def test_custom_plan_with_nothing_integrated_is_called_the_same_as_multichannel(small: Scenario):
     at = _open(small.replace(custom_plan={c.value: 0.0 for c in Capability}))
     assert not at.exception
