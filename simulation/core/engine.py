@@ -646,7 +646,8 @@ class Simulation:
 
         is_bought = end == JourneyEnd.BOUGHT
         return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought),
-                               walk.from_network.compress(is_bought), repeat)
+                               walk.from_network.compress(is_bought), repeat,
+                               basket=walk.researched.compress(is_bought))
 
     def _walk(self, week: int, journeys: Cohort, levels: NDArray[np.float64],
               recognised: NDArray[np.bool_], repeat: int = 0) -> WalkedJourneys:
@@ -668,11 +669,15 @@ class Simulation:
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                    buyers: Cohort, channel: NDArray[np.int64],
-                   from_network: NDArray[np.bool_], repeat: int = 0) -> list[WeekPurchases]:
+                   from_network: NDArray[np.bool_], repeat: int = 0,
+                   basket: NDArray[np.int64] | None = None) -> list[WeekPurchases]:
         """5. Order values, returns and the purchase records of this week's buyers.
 
         ``from_network``: which orders are served from another location's stock; ``repeat``: which
-        of the buyers' journeys this week it is (its draws are :func:`purchase_draws`).
+        of the buyers' journeys this week it is (its draws are :func:`purchase_draws`);
+        ``basket``: the channel whose order value multiplier each order has (the channel it was
+        chosen in, which differs from ``channel`` for a purchase researched online and moved to
+        a store, :mod:`simulation.core.channel_shift`); None = ``channel``.
         """
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
@@ -680,7 +685,8 @@ class Simulation:
         seg = world.people.segment[person]
         uniform = streams.uniform_block(purchase_draws(repeat), week, person)
         z = normal_from_uniforms(uniform[0], uniform[1])
-        order = segs.order_value[seg] * chan.order_value_multiplier[channel] * np.exp(
+        basket = channel if basket is None else basket
+        order = segs.order_value[seg] * chan.order_value_multiplier[basket] * np.exp(
             segs.order_value_dispersion[seg] * z
         )
         if world.people.spend_level is not None:  # each customer's own spending level (calibration)
