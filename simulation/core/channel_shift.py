@@ -77,7 +77,8 @@ def shift_chance(world: World, levels: NDArray[np.float64], inventory: int) -> N
 def shift_to_store(world: World, choice: StoreChoice, streams: RandomStreams, week: int,
                    person: NDArray[np.int64], plan: NDArray[np.int64], segment: NDArray[np.int8],
                    chance: NDArray[np.float64], bought: NDArray[np.bool_],
-                   channels_used: NDArray[np.intp], repeat: int = 0) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+                   channels_used: NDArray[np.intp], repeat: int = 0,
+                   ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Which purchases move to a store, and to which one.
 
     Parameters

@@ -99,7 +99,8 @@ def test_the_engine_moves_sales_to_the_store_without_adding_purchases(small_scen
     store = int(np.flatnonzero(shifted_run.world.channels.physical)[0])
     # No inventory, no shift: the silo plan is the same bit for bit.
     for name in ("purchases_by_channel", "revenue_discounted", "satisfaction", "lapse_week"):
-        np.testing.assert_array_equal(getattr(shifted_run.states[0], name), getattr(still_run.states[0], name))
+        np.testing.assert_array_equal(getattr(shifted_run.states[0], name),
+                                      getattr(still_run.states[0], name))
     shifted, still = shifted_run.states[1], still_run.states[1]
     by_channel = (shifted.purchases_by_channel.sum(axis=1, dtype=np.int64),
                   still.purchases_by_channel.sum(axis=1, dtype=np.int64))
