@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulation import Capability, CapabilityLevels, Scenario, simulate
 from simulation.core.engine import Simulation
@@ -73,6 +75,29 @@ def test_online_purchases_move_to_a_store_and_nothing_else_changes(world: World)
         p = SHARE * level
         assert n > 300
         assert abs(k - n * p) < 4 * np.sqrt(n * p * (1 - p)), (s, k, n)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(share=st.floats(0.0, 0.5), level=st.floats(0.0, 1.0), week=st.integers(0, 150))
+def test_any_share_and_level_only_move_purchases(world: World, share: float, level: float, week: int):
+    """Whatever the share and inventory level: the same journeys end the same way, and a move
+    goes from a digital channel to a store."""
+    w = _with_share(world, share)
+    levels = np.zeros((1, len(Capability)))
+    levels[0, list(Capability).index(Capability.INVENTORY)] = level
+    streams = RandomStreams(w.scenario.seed)
+    person = np.arange(4000)
+    plan = np.zeros(person.size, dtype=np.int64)
+    paths = JourneyPaths.of(w)
+    shifted = walk_journeys(w, paths, streams, week, person, plan, levels)
+    still = walk_journeys(_with_share(world, 0.0), paths, streams, week, person, plan, levels)
+    np.testing.assert_array_equal(shifted.end, still.end)
+    np.testing.assert_array_equal(shifted.researched, still.final)
+    moved = shifted.final != still.final
+    physical = w.channels.physical
+    assert physical[shifted.final[moved]].all() and not physical[still.final[moved]].any()
+    if share * level == 0:
+        assert not moved.any()
 
 
 def test_a_business_without_stores_has_nowhere_to_move_to(default_scenario: Scenario):
