@@ -67,7 +67,7 @@ class StandardizedLogit:
     def fit(self, x: NDArray[np.float32], labels: NDArray[np.bool_]) -> StandardizedLogit:
         """Fit the column statistics and the classifier on ``x`` (rows, features) and 0/1 ``labels``."""
         n = float(x.shape[0])
-        total = np.sum(x, axis=0, dtype=np.float64)
+        total = np.asarray(np.sum(x, axis=0, dtype=np.float64))
         mean = total / n
         deviation = x - mean
         correction = np.sum(deviation, axis=0)
