@@ -83,7 +83,7 @@ class StandardizedLogit:
 
     def transform(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
         """Standardized copy of ``x`` (float32, as StandardScaler keeps float32 input)."""
-        out = np.array(x, dtype=np.float32, order="C")
+        out = np.array(x, dtype=np.float32, order="K")  # the layout of x, as sklearn's copy keeps it
         if self.with_mean:
             out -= self.mean_.astype(np.float32)
         out /= self.scale_.astype(np.float32)

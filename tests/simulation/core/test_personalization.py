@@ -254,13 +254,14 @@ def test_stacked_siloed_fit_equals_separate_channel_fits():
         np.testing.assert_allclose(stacked.classifier.coef_[0, columns], alone.coef_[0], rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize("with_mean", [True, False])
-def test_standardized_logit_is_the_sklearn_pipeline_bit_for_bit(with_mean):
+@pytest.mark.parametrize(("with_mean", "order"), [(True, "C"), (False, "C"), (True, "F")])
+def test_standardized_logit_is_the_sklearn_pipeline_bit_for_bit(with_mean, order):
     rng = np.random.default_rng(11)
     x = (rng.lognormal(size=(700, 8)) * [1, 10, 100, 0.01, 1, 1, 3, 1e4]).astype(np.float32)
     x[:, 5] = 2.5  # a constant column keeps scale 1
     x[::3, 6] = 0.0
     y = rng.random(700) < 1 / (1 + np.exp(-np.log(x[:, 0])))
+    x = np.asarray(x, order=order)
     model = (unified_model if with_mean else siloed_model)(0).fit(x, y)
     pipeline = make_pipeline(StandardScaler(with_mean=with_mean), clone(model.classifier)).fit(x, y)
     assert np.array_equal(model.mean_, pipeline[0].mean_)
