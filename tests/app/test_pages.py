@@ -156,6 +156,18 @@ def test_every_chart_has_png_export_and_html_and_csv_downloads(small: Scenario):
             assert {f"html_{name}", f"csv_{name}", f"png_{name}", f"svg_{name}"} <= downloads, (page, name)
 
 
+def test_investment_totals_are_a_static_table_of_every_plan(small: Scenario):
+    """A static table (row names and heads wrap at phone width, no sideways scroll; the browser
+    test measures that) with one column per plan and money shown as text."""
+    at = _open(small).switch_page("pages/investment.py").run()
+    assert not at.exception and not at.dataframe
+    (table,) = at.table
+    frame = table.value.map(lambda cell: cell.replace("\\", ""))  # Markdown escapes
+    assert list(frame.columns) == ["Multichannel", "Omnichannel", "Your custom plan"]
+    assert len(frame) == 15 and frame.loc["NPV gain vs multichannel", "Multichannel"] == "baseline"
+    assert frame.loc["Net revenue"].str.fullmatch(r"\$[0-9.]+[kM]").all()
+
+
 def test_capability_slider_moves_custom_kpis_and_not_multichannel(small: Scenario):
     at = _open(small)
     before = _kpis(at)
