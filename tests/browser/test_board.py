@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -58,10 +59,13 @@ SIDEWAYS_JS = """
 () => {
   const out = [];
   const main = document.querySelector('[data-testid=stMain]');
-  if (main.scrollWidth > main.clientWidth + 1) out.push('page ' + main.scrollWidth + ' > ' + main.clientWidth);
+  const wider = (box, name) => {
+    if (box.scrollWidth > box.clientWidth + 1) out.push(name + ' ' + box.scrollWidth + '>' + box.clientWidth);
+  };
+  wider(main, 'page');
   document.querySelectorAll('[data-testid=stMain] [data-testid=stTable]').forEach((table, i) => {
     [table, ...table.querySelectorAll(':scope > div')].forEach(box => {
-      if (box.scrollWidth > box.clientWidth + 1) out.push('table' + i + ' ' + box.scrollWidth + ' > ' + box.clientWidth);
+      wider(box, 'table' + i);
     });
   });
   return out;
@@ -118,14 +122,20 @@ def test_every_page_at_phone_width_has_no_overlapping_text(page: Page, app_url: 
 
 
 def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, artifacts: Path):
+    """Save one scenario, reopen its link (a new session) on another, save that: both compared.
+
+    The link is read as soon as "Saved as" shows, as a person copying it would: it must already
+    carry the scenario (it used to arrive after the note; under load this test then reopened a
+    link without it and compared only the second scenario)."""
     other = SMALL.replace(seed=516)
     page.goto(f"{app_url}/{address('pages/compare.py')}?s={SMALL.to_url_token()}")
     save = page.locator(".st-key-compare_save").get_by_role("button")
     expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     save.click()
     expect(page.get_by_text("Saved as", exact=False)).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
-    compare = f"{app_url}/{address('pages/compare.py')}?s={other.to_url_token()}"
-    page.goto(f"{compare}&c={page.url.split('c=')[-1].split('&')[0]}" if "c=" in page.url else compare)
+    linked = parse_qs(urlsplit(page.url).query).get("c")
+    assert linked, page.url
+    page.goto(f"{app_url}/{address('pages/compare.py')}?s={other.to_url_token()}&c={linked[0]}")
     save = page.locator(".st-key-compare_save").get_by_role("button")
     expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     page.locator(".st-key-compare_name input").fill("Other seed")
@@ -135,7 +145,10 @@ def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, a
     table = page.locator("[data-testid=stDataFrame]")
     expect(table).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     _settle(page)
-    assert "c=" in page.url
+    picked = page.locator(".st-key-compare_pick [data-tag]")
+    expect(picked).to_have_count(2)
+    assert [picked.nth(i).get_attribute("aria-label") for i in range(2)] == [SMALL.name, "Other seed"]
+    assert len(parse_qs(urlsplit(page.url).query)["c"][0].split(".")) == 2
     page.screenshot(path=artifacts / "compare.png", full_page=True)
 
 
