@@ -177,14 +177,14 @@ def run_facts(results: Results) -> None:
 PHONE_CSS = """
 <style>
 /* The verdict's four numbers (a range of money, a capability's name) wrap instead of being cut
-   with an ellipsis: a board reads them whole. */
-.st-key-verdict [data-testid="stMetricValue"] *,
-.st-key-verdict [data-testid="stMetricLabel"] * { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; }
-.st-key-verdict [data-testid="stMetricLabel"] { height: auto !important; min-height: 2.6em;
-  align-items: flex-start; }
-.st-key-verdict [data-testid="stMetricValue"] { font-size: 1.6rem; line-height: 1.25;
-  overflow-wrap: anywhere; }
+   with an ellipsis, on the Overview and the Decisions page: a board reads them whole. */
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricValue"] *,
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricLabel"] {
+  height: auto !important; min-height: 2.6em; align-items: flex-start; }
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricValue"] {
+  font-size: 1.6rem; line-height: 1.25; overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   /* The open sliders' drawer takes the upper half of the screen (it scrolls on its own), so
      the results it moves stay visible below it instead of being covered. */
