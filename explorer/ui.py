@@ -197,6 +197,9 @@ PHONE_CSS = """
   .js-plotly-plot .annotation-text { font-size: 10px !important; }
   .js-plotly-plot .xtick text, .js-plotly-plot .ytick text { font-size: 10px !important; }
   .js-plotly-plot .legendtext { font-size: 11px !important; }
+  /* Axis and colour-bar titles are centred on a plot that is narrow here (long category names
+     take its left side): at full size they ran past the screen's edges. */
+  .js-plotly-plot :is(.xtitle, .ytitle, .cbtitle text) { font-size: 11px !important; }
   .js-plotly-plot .modebar-container { top: auto !important; bottom: 0 !important; }
   [data-testid="stMetricValue"] { font-size: 1.4rem; }
 }

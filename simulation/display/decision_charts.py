@@ -104,7 +104,10 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     fig.add_vline(x=base_gain / factor, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot"})
     x_title = (fmt.money_axis_title(kpi_label("npv_gain"), currency, word) if kpi == "npv"
                else text("decision_chart.clv_axis", currency=currency))
-    fig.update_layout(barmode="overlay", xaxis_title=x_title, yaxis_title="")
+    # Two short lines: the bars' names leave the plot narrow on a phone, and the title is
+    # centred on the plot (on one line it ran past the screen's right edge).
+    fig.update_layout(barmode="overlay", xaxis_title=theme.wrap_title(x_title, width=len(x_title) // 2 + 1),
+                      yaxis_title="")
     return _finish(fig, text("decision_chart.tornado_npv_title" if kpi == "npv"
                              else "decision_chart.tornado_clv_title"),
                    height=max(360, 48 * len(rows) + 160))
@@ -171,6 +174,8 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
                       annotation_position="top right")
     fig.update_layout(
         showlegend=False,
+        # the budgets drawn, from 0 (at phone width plotly's own range ran from -2 to 6 millions)
+        xaxis_range=[0.0, max(float(curve["budget"].max()), 1.0) / factor],
         xaxis_title=fmt.money_axis_title(text("decision_chart.budget_axis"), currency, word),
         yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word),
     )
@@ -226,7 +231,9 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
         colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
                                     "showlabels": False},
         line={"width": 3, "color": "black"},
-        colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word)}},
+        # upright beside the bar: across the top it ran off a phone's screen
+        colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word),
+                            "side": "right"}},
         hovertemplate=f"{text('decision_chart.revenue_hover', currency=currency)}: %{{x:.2f}}<br>"
                       f"{label}: %{{y:.3g}}<br>"
                       f"{text('decision_chart.npv_gain')} %{{z:,.2f}} {word}<extra></extra>"))
