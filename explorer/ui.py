@@ -195,11 +195,13 @@ PHONE_CSS = """
   /* Chart titles, subplot titles and labels at phone size; the toolbar only on touch. */
   .js-plotly-plot .gtitle { font-size: 13px !important; }
   .js-plotly-plot .annotation-text { font-size: 10px !important; }
-  .js-plotly-plot .xtick text, .js-plotly-plot .ytick text { font-size: 10px !important; }
+  .js-plotly-plot :is([class$="tick"], .bartext) text, .js-plotly-plot text.bartext {
+    font-size: 10px !important; }
   .js-plotly-plot .legendtext { font-size: 11px !important; }
   /* Axis and colour-bar titles are centred on a plot that is narrow here (long category names
      take its left side): at full size they ran past the screen's edges. */
-  .js-plotly-plot :is(.xtitle, .ytitle, .cbtitle text) { font-size: 11px !important; }
+  .js-plotly-plot :is([class^="g-x"], [class^="g-y"]) text, .js-plotly-plot .cbtitle text {
+    font-size: 11px !important; }
   .js-plotly-plot .modebar-container { top: auto !important; bottom: 0 !important; }
   [data-testid="stMetricValue"] { font-size: 1.4rem; }
 }

@@ -202,8 +202,8 @@ def losses_figure(results: Results) -> go.Figure:
             hovertemplate="%{y}: %{customdata[0]} (%{customdata[1]} " + text("chart.journeys")
                           + ")<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(barmode="group", xaxis_title=fmt.money_axis_title(
-        text("chart.losses_axis"), currency, word), yaxis={"autorange": "reversed"})
+    fig.update_layout(barmode="group", xaxis_title=theme.two_lines(fmt.money_axis_title(
+        text("chart.losses_axis"), currency, word)), yaxis={"autorange": "reversed"})
     return _finish(fig, text("chart.losses_title"), height=460)
 
 

@@ -104,10 +104,7 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     fig.add_vline(x=base_gain / factor, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot"})
     x_title = (fmt.money_axis_title(kpi_label("npv_gain"), currency, word) if kpi == "npv"
                else text("decision_chart.clv_axis", currency=currency))
-    # Two short lines: the bars' names leave the plot narrow on a phone, and the title is
-    # centred on the plot (on one line it ran past the screen's right edge).
-    fig.update_layout(barmode="overlay", xaxis_title=theme.wrap_title(x_title, width=len(x_title) // 2 + 1),
-                      yaxis_title="")
+    fig.update_layout(barmode="overlay", xaxis_title=theme.two_lines(x_title), yaxis_title="")
     return _finish(fig, text("decision_chart.tornado_npv_title" if kpi == "npv"
                              else "decision_chart.tornado_clv_title"),
                    height=max(360, 48 * len(rows) + 160))

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 SMALL = Scenario.preset("fashion").replace(market__population=1000, market__horizon_weeks=52, seed=515)
 ANALYSIS_TIMEOUT_MS = 600_000
 
-# Text boxes (DOM text blocks and plotly SVG text) that overlap by more than a few pixels.
+# Text boxes (DOM text blocks and plotly SVG text) that overlap by more than a few pixels, and
+# chart text cut off at the chart's edge (a title centred on a narrow plot ran off the screen).
 OVERLAPS_JS = """
 () => {
   const boxes = [];
@@ -34,14 +35,21 @@ OVERLAPS_JS = """
     boxes.push({group, text: (el.textContent || '').trim().slice(0, 40), x: r.left, y: r.top,
                 w: r.width, h: r.height});
   };
+  const out = [];
   document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').forEach((plot, i) => {
-    plot.querySelectorAll('text').forEach(t => { if ((t.textContent || '').trim()) add(t, 'chart' + i); });
+    const edge = plot.getBoundingClientRect();
+    plot.querySelectorAll('text').forEach(t => {
+      if (!(t.textContent || '').trim()) return;
+      add(t, 'chart' + i);
+      const r = t.getBoundingClientRect();  // cut off at the chart's (the screen's) edge
+      if (r.width >= 2 && (r.left < edge.left - 3 || r.right > edge.right + 3))
+        out.push('chart' + i + ': "' + t.textContent.trim().slice(0, 40) + '" cut off');
+    });
   });
   document.querySelectorAll('[data-testid=stMain] [data-testid=stMetricLabel], ' +
       '[data-testid=stMain] [data-testid=stMetricValue], [data-testid=stMain] h1, ' +
       '[data-testid=stMain] h2, [data-testid=stMain] h3, [data-testid=stMain] h4')
     .forEach(el => add(el, 'page'));
-  const out = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i], b = boxes[j];
     if (a.group !== b.group) continue;
