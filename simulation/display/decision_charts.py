@@ -163,7 +163,9 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
     fig.add_hline(y=0, line={"color": theme.NEUTRAL_COLOUR, "width": 1})
     fig.add_vline(x=result.budget / factor, line={"color": colour, "dash": "dot"},
                   annotation_text=text("decision_chart.planned", amount=fmt.money(result.budget, currency)),
-                  annotation_position="top left")
+                  # below, right of its line: left of it, near a budget of 0, it ran into the
+                  # vertical axis's numbers on a phone
+                  annotation_position="bottom right")
     if np.isfinite(result.break_even_budget):
         fig.add_vline(x=result.break_even_budget / factor, line={"color": theme.LOSS_COLOUR},
                       annotation_text=text("decision_chart.break_even",
@@ -242,8 +244,9 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
     ticks = grid.columns.to_numpy(dtype=float)
     if len(ticks) > 4:  # every size's money label side by side overlapped on a phone
         ticks = ticks[::2]
+    # upright: slanted, neighbouring labels ("US$25.0M", "US$100M") met on a phone
     fig.update_xaxes(title=text("decision_chart.revenue_axis", currency=currency), tickvals=np.log10(ticks),
-                     ticktext=[fmt.money(t, currency) for t in ticks])
+                     ticktext=[fmt.money(t, currency) for t in ticks], tickangle=-90)
     fig.update_yaxes(title=label)
     return _finish(fig, text("decision_chart.map_title", plan=theme.plan_label(strategy).lower()))
 
