@@ -64,6 +64,20 @@ def table_height(table: pd.DataFrame) -> int:
     return TABLE_ROW_PX * (len(table) + 1) + 3
 
 
+def static_table(table: pd.DataFrame, *, key: str, hide_index: bool = False) -> None:
+    """``table`` (text cells) as a static table whose cells and column heads wrap.
+
+    At phone width (390 px) it fits the screen; the scrolling grid of ``st.dataframe`` hid every
+    column past the first there. Cells are Markdown in ``st.table``, so they are escaped
+    (``$`` would start a formula). The container's key names the table in the browser tests.
+    """
+    shown = table.rename(columns=fmt.escaped).map(fmt.escaped)
+    if not hide_index:
+        shown = shown.rename(index=fmt.escaped)
+    with st.container(key=key):
+        st.table(shown, hide_index=hide_index)
+
+
 def plan_badge(strategy: str) -> str:
     """Markdown/HTML: a colour swatch and the strategy's name, as used in every chart."""
     colour = theme.plan_colour(strategy)
@@ -204,6 +218,8 @@ PHONE_CSS = """
     font-size: 11px !important; }
   .js-plotly-plot .modebar-container { top: auto !important; bottom: 0 !important; }
   [data-testid="stMetricValue"] { font-size: 1.4rem; }
+  /* Static tables (ui.static_table) fit the screen: smaller text, tighter cells. */
+  [data-testid="stTable"] :is(th, td) { font-size: 12px !important; padding: 4px 5px !important; }
 }
 </style>
 """

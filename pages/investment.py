@@ -16,10 +16,7 @@ table = summary.kpi_table(results, (
     "fulfilment_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
     "migrated_purchases", "incremental_purchases", "npv_gain", "roi", "payback_week"))
 st.subheader(text("investment.totals", weeks=results.scenario.market.horizon_weeks))
-# A static table: its row names and column heads wrap, so at phone width (390 px) it fits the
-# screen instead of scrolling sideways (the scrolling grid showed only the row names there).
-with st.container(key="investment_totals"):
-    st.table(table.rename(index=fmt.escaped, columns=fmt.escaped).map(fmt.escaped))
+ui.static_table(table, key="investment_totals")  # fits a phone's width (no sideways scroll)
 st.caption(text("investment.totals_caption", currency=currency,
                 rate=fmt.percent(results.scenario.market.discount_rate_annual, digits=0)))
 

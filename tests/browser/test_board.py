@@ -213,7 +213,7 @@ def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_text(
                 expect(page.locator("[role=tabpanel] [data-testid=stDataFrame]").locator("visible=true")
                        .first).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
                 _settle(page)
-        overlaps = page.evaluate(OVERLAPS_JS)
+        overlaps = page.evaluate(OVERLAPS_JS) + page.evaluate(SIDEWAYS_JS)  # the intervals table too
         if overlaps:
             problems[tabs.nth(i).inner_text()] = overlaps[:5]
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
