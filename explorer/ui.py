@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -64,18 +65,29 @@ def table_height(table: pd.DataFrame) -> int:
     return TABLE_ROW_PX * (len(table) + 1) + 3
 
 
-def static_table(table: pd.DataFrame, *, key: str, hide_index: bool = False) -> None:
+def static_table(table: pd.DataFrame, *, key: str, hide_index: bool = False,
+                 marked: pd.DataFrame | None = None) -> None:
     """``table`` (text cells) as a static table whose cells and column heads wrap.
 
     At phone width (390 px) it fits the screen; the scrolling grid of ``st.dataframe`` hid every
     column past the first there. Cells are Markdown in ``st.table``, so they are escaped
-    (``$`` would start a formula). The container's key names the table in the browser tests.
+    (``$`` would start a formula). ``marked`` (same shape, booleans) highlights cells. The
+    container's key names the table in the browser tests.
     """
     shown = table.rename(columns=fmt.escaped).map(fmt.escaped)
     if not hide_index:
         shown = shown.rename(index=fmt.escaped)
     with st.container(key=key):
-        st.table(shown, hide_index=hide_index)
+        if marked is None:
+            st.table(shown, hide_index=hide_index)
+        else:
+            styles = pd.DataFrame(np.where(marked.to_numpy(bool), MARKED_CELL, ""),
+                                  index=shown.index, columns=shown.columns)
+            st.table(shown.style.apply(lambda _: styles, axis=None), hide_index=hide_index)
+
+
+MARKED_CELL = "background-color: #FFF3C4; font-weight: 600"
+"""A highlighted table cell (a difference on the Compare page)."""
 
 
 def plan_badge(strategy: str) -> str:

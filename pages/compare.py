@@ -52,11 +52,7 @@ if len(picked) < 2:
 
 items = compare.compared(store, picked)
 table, differs = compare.comparison_table(items)
-st.dataframe(
-    table.style.apply(lambda col: ["background-color: #FFF3C4; font-weight: 600" if d else ""
-                                   for d in differs[col.name]], axis=0),
-    width="stretch", height=560, key="compare_table",
-)
+ui.static_table(table, key="compare_table", marked=differs)  # fits a phone's width
 st.caption(text("compare.caption", first=fmt.escaped(picked[0])))
 if any(background.get(verdict_view.full_key(i.results.scenario)) for i in items):
     verdict_view.poll_many([i.results.scenario.canonical_key() for i in items])

@@ -157,7 +157,7 @@ def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, a
     page.locator(".st-key-compare_name input").press("Enter")
     _settle(page)
     save.click()
-    table = page.locator("[data-testid=stDataFrame]")
+    table = page.locator(".st-key-compare_table [data-testid=stTable]")
     expect(table).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     _settle(page)
     picked = page.locator(".st-key-compare_pick [data-tag]")
@@ -165,6 +165,14 @@ def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, a
     assert [picked.nth(i).get_attribute("aria-label") for i in range(2)] == [SMALL.name, "Other seed"]
     assert len(parse_qs(urlsplit(page.url).query)["c"][0].split(".")) == 2
     page.screenshot(path=artifacts / "compare.png", full_page=True)
+    # At phone width the comparison fits the screen (no sideways scroll) with no text overlapping.
+    page.set_viewport_size({"width": 390, "height": 844})
+    _settle(page)
+    assert not page.evaluate(SIDEWAYS_JS) and not page.evaluate(OVERLAPS_JS)
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 390, "height": max(844, min(int(height), 16000))})
+    page.wait_for_timeout(500)
+    page.screenshot(path=artifacts / "phone-compare-two.png", full_page=True)
 
 
 def _decisions_at_five_replications(page: Page, app_url: str, scenario: Scenario, query: str = "") -> None:
