@@ -57,7 +57,7 @@ MAIN_ELEMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "calib_level", "calib_chosen", "calib_run", "calib_upload", "calib_sample", "calib_delimiter",
         "calib_map_customer_id")),
     "pages/evidence.py": ("Evidence", (*_charts("evidence"), "evidence_kinds", "evidence_csv")),
-    "pages/method.py": ("Method and assumptions", ("csv_parameters",)),
+    "pages/method.py": ("Method and assumptions", ("csv_parameters", "glossary")),
 }
 
 
