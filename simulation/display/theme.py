@@ -209,9 +209,10 @@ def two_lines(title: str) -> str:
     """``title`` on two lines of about half its length (an axis title under horizontal bars).
 
     The bars' names leave such a plot narrow on a phone and its axis title is centred on the
-    plot: on one line it ran past the screen's edge.
+    plot: on one line it ran past the screen's edge. A few characters over half, so a break
+    between words still leaves two lines, not three.
     """
-    return wrap_title(title, width=max(len(title) // 2 + 1, 12))
+    return wrap_title(title, width=max(len(title) // 2 + 5, 12))
 
 
 def signed_bar_labels(fig: go.Figure, categories: Sequence[str], values: Sequence[float],
