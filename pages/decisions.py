@@ -69,7 +69,7 @@ with tab_u:
                               key="dec_fan") or metrics[0]
         ui.chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), name=f"fan_{metric}",
                  scenario=scenario)
-        st.dataframe(dc.interval_table(u.summary, currency), hide_index=True, width="stretch")
+        ui.static_table(dc.interval_table(u.summary, currency), key="dec_intervals", hide_index=True)
         st.caption(dc.interval_note())
         st.download_button(text("decisions.intervals_csv"), downloads.data_csv(u.summary),
                            key="csv_intervals",

@@ -46,8 +46,8 @@ st.download_button(
 st.caption(text("method.assumption_note"))
 
 st.subheader(text("method.glossary"))
-st.dataframe(tables.glossary_table(), hide_index=True, width="stretch", key="glossary",
-             column_config={text("method.column_meaning"): st.column_config.TextColumn(width="large")})
+# A static table: each meaning is read whole (the grid cut it off, at 390 px after a few words).
+ui.static_table(tables.glossary_table(), key="glossary", hide_index=True)
 
 st.subheader(text("method.limits"))
 limits = ("model", "draw", "left_out", "levels", "costs", "scaling")

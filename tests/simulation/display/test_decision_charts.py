@@ -75,6 +75,8 @@ def test_payback_chart_marks_planned_and_break_even_budgets():
     labels = [a.text for a in fig.layout.annotations]
     assert "planned $1.00M" in labels and "break-even $2.00M" in labels
     assert list(fig.data[0].customdata[0]) == ["$0", "+$1.00M", "week 10 (0.2 years)"]
+    # the budgets drawn, from 0 (plotly's own range at phone width ran from -2 to 6 millions)
+    assert tuple(fig.layout.xaxis.range) == (0.0, curve["budget"].max() / 1e6)
 
 
 def test_fan_chart_axis_title_is_short_so_it_cannot_run_over_the_title():
