@@ -231,7 +231,8 @@ PHONE_CSS = """
   .js-plotly-plot .modebar-container { top: auto !important; bottom: 0 !important; }
   [data-testid="stMetricValue"] { font-size: 1.4rem; }
   /* Static tables (ui.static_table) fit the screen: smaller text, tighter cells. */
-  [data-testid="stTable"] :is(th, td) { font-size: 12px !important; padding: 4px 5px !important; }
+  [data-testid="stTable"] :is(th, td) { font-size: 12px !important; padding: 4px 5px !important;
+    overflow-wrap: anywhere; }
 }
 </style>
 """

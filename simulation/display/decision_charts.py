@@ -252,30 +252,39 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
 
 
 THRESHOLD_COLUMNS = {
-    "label": "threshold_label", "plan": "column_plan", "base": "threshold_base", "low": "threshold_low",
-    "high": "threshold_high", "threshold": "threshold_value", "gain_base": "threshold_gain_base",
-    "gain_low": "threshold_gain_low", "gain_high": "threshold_gain_high",
+    "label": "threshold_label", "plan": "column_plan", "base": "threshold_base",
+    "range": "threshold_range", "threshold": "threshold_value", "gains": "threshold_gains",
 }
 """Threshold column -> its header's key under ``decision_chart``."""
 
 
 def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The 'what you would have to believe' rows for display, money formatted.
+    """The 'what you would have to believe' rows for display: six text columns.
 
-    The threshold reads "never in range" where the plan keeps the sign of its gain across the
-    range, and "low-high" where the gain jumps over zero between two values (status "step") or
-    the search stopped with the gain still away from 0 there ("unresolved").
+    Six, not one per number, so the table fits a phone (390 px) without scrolling sideways:
+    the plausible range is one cell ("0-0.4") and the NPV gain at the low end, today and at the
+    high end another ("+$800k / +$1.0M / -$500k"). The threshold reads "never in range" where
+    the plan keeps the sign of its gain across the range, and "low-high" where the gain jumps
+    over zero between two values (status "step") or the search stopped with the gain still away
+    from 0 there ("unresolved").
     """
-    out = thresholds[list(THRESHOLD_COLUMNS)].copy()
-    for column in ("gain_base", "gain_low", "gain_high"):
-        out[column] = [fmt.money(v, currency) for v in out[column]]
     status = thresholds["status"] if "status" in thresholds else pd.Series("converged", thresholds.index)
-    out["threshold"] = [
-        text("decision_chart.never_in_range") if not np.isfinite(v)
-        else f"{row['bracket_low']:.3g}-{row['bracket_high']:.3g}" if s in ("step", "unresolved")
-        else f"{v:.3g}"
-        for v, s, (_, row) in zip(thresholds["threshold"], status, thresholds.iterrows(), strict=True)]
-    out["plan"] = out["plan"].map(lambda p: plan_name(str(p)))
+    out = pd.DataFrame({
+        "label": thresholds["label"].astype(str),
+        "plan": [plan_name(str(p)) for p in thresholds["plan"]],
+        "base": [fmt.plain(v) for v in thresholds["base"]],
+        "range": [f"{fmt.plain(lo)}-{fmt.plain(hi)}"
+                  for lo, hi in zip(thresholds["low"], thresholds["high"], strict=True)],
+        "threshold": [
+            text("decision_chart.never_in_range") if not np.isfinite(v)
+            else f"{row['bracket_low']:.3g}-{row['bracket_high']:.3g}" if s in ("step", "unresolved")
+            else f"{v:.3g}"
+            for v, s, (_, row) in zip(thresholds["threshold"], status, thresholds.iterrows(),
+                                      strict=True)],
+        "gains": [" / ".join(fmt.money(v, currency, signed=True) for v in values)
+                  for values in zip(thresholds["gain_low"], thresholds["gain_base"],
+                                    thresholds["gain_high"], strict=True)],
+    }, index=thresholds.index)
     return out.rename(columns={c: text(f"decision_chart.{k}") for c, k in THRESHOLD_COLUMNS.items()})
 
 

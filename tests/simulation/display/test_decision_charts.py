@@ -155,7 +155,9 @@ def test_threshold_table_formats_money_and_says_when_a_plan_never_stops_paying()
         "threshold": 0.7123, "gain_base": 1e6, "gain_low": 2e6, "gain_high": -5e5}])
     table = dc.threshold_table(thresholds, "USD")
     assert list(table["Stops paying at"]) == ["never in range", "0.712"]
-    assert table["NPV gain at high"].iloc[1].startswith("-")
+    assert table["NPV gain: at low / today / at high"].iloc[1].split(" / ")[2].startswith("-")
+    assert list(table["Plausible range"]) == ["0-0.4", "0.2-1"]
+    assert all(isinstance(cell, str) for cell in table.to_numpy().ravel())  # a static table's cells
 
 
 def test_a_threshold_located_as_a_step_reads_as_the_interval_the_gain_jumps_across():
