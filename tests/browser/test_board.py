@@ -225,7 +225,7 @@ def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_text(
             if found.count() and found.is_visible():
                 found.click()
                 # its table (the best plans, the thresholds) is drawn once the search is done
-                expect(page.locator("[role=tabpanel] [data-testid=stDataFrame]").locator("visible=true")
+                expect(page.locator("[role=tabpanel] [data-testid=stTable]").locator("visible=true")
                        .first).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
                 _settle(page)
         overlaps = page.evaluate(OVERLAPS_JS) + page.evaluate(SIDEWAYS_JS)  # the intervals table too
