@@ -87,7 +87,7 @@ from simulation.core.scenario import Capability, CapabilityLevels, ChannelKind, 
 from simulation.core.state import ProgressCallback
 from simulation.core.world import World, build_world, customer_traits, standard_plans
 from simulation.inputs import InputError
-from simulation.inputs.problems import Problem, at
+from simulation.inputs.problems import Problem, Progress, at
 
 
 class Lever(StrEnum):
@@ -622,7 +622,8 @@ def calibrate(
             factors = {v.value: math.exp(xi) for v, xi in zip(levers, x, strict=True)}
             cache[key] = measure(apply_factors(base, factors), levels)
             if progress is not None:
-                progress(min(1.0, len(cache) / max_evaluations), f"simulation {len(cache)}")
+                progress(min(1.0, len(cache) / max_evaluations),
+                         Progress("progress.fit_simulation", count=len(cache)))
         return cache[key]
 
     def residuals(x: NDArray[np.float64]) -> NDArray[np.float64]:

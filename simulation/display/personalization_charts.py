@@ -67,7 +67,8 @@ def data_silos_figure(results: Results) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=rows["week"], y=rows["auc"], mode="lines+markers", name=theme.plan_label(strategy),
             line={"color": colour, "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
-            customdata=np.stack([rows["regime"], rows["linked_share"].fillna(0)], axis=1),
+            customdata=np.stack([[text(f"chart.silos_regime.{r}") for r in rows["regime"]],
+                                 rows["linked_share"].fillna(0)], axis=1),
             hovertemplate=text("chart.silos_auc_hover", week="%{x}", auc="%{y:.3f}",
                                regime="%{customdata[0]}", linked="%{customdata[1]:.0%}")
                           + "<extra></extra>",
