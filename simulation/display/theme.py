@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -92,8 +94,13 @@ Y_TITLE_LINE = 30
 SUBTITLE_WIDTH = 1.45
 """A ``<sup>`` subtitle's characters are smaller: its lines may hold this many times more."""
 
-X_TITLE_LINE = 44
-"""Characters above which a horizontal axis title wraps (it was cut at both ends on a phone)."""
+X_TITLE_LINE = 40
+"""Widest horizontal axis title line (:func:`text_width`): a longer title wraps (it was cut at
+both ends on a phone, 390 px, where a plot is about 330 px wide)."""
+
+THAI_CHARACTER_WIDTH = 1.3
+"""Width of a spacing Thai character in Latin characters: Thai glyphs are wider than the average
+Latin letter, and its vowel and tone marks above and below take no width."""
 
 
 _NO_BREAK_AFTER = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
@@ -112,6 +119,32 @@ THAI_WHOLE_WORDS = ("ข้อความ", "บริการ", "ต่อเ
 
 MIN_PIECE = 3
 """Fewest characters a piece cut from a Thai word may have."""
+
+
+def text_width(text: str) -> float:
+    """Width of ``text`` in average Latin characters (tags left out).
+
+    Combining marks count nothing and Thai letters :data:`THAI_CHARACTER_WIDTH` each, so a Thai
+    title is measured as it draws, not by its code points.
+    """
+    plain = re.sub(r"<[^>]+>", "", text)
+    return sum(0.0 if unicodedata.category(ch) == "Mn" else
+               THAI_CHARACTER_WIDTH if "\u0e00" <= ch <= "\u0e7f" else 1.0 for ch in plain)
+
+
+def wrap_axis_title(title: str, limit: float) -> str:
+    """``title`` on as few lines as keep each within ``limit`` (:func:`text_width`), lines even."""
+    if not title or "<br>" in title or text_width(title) <= limit:
+        return title
+    best: str | None = None
+    for width in range(len(title), 7, -1):  # the fewest lines, then the most even of those
+        wrapped = wrap_title(title, width=width)
+        if not all(text_width(line) <= limit for line in wrapped.split("<br>")):
+            continue
+        if best is not None and wrapped.count("<br>") > best.count("<br>"):
+            break
+        best = wrapped
+    return best if best is not None else wrap_title(title, width=max(math.ceil(limit), 8))
 
 
 def _found(text: str, word: str) -> list[int]:
@@ -188,13 +221,19 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     fig.update_layout(template=template(), title={"text": wrapped}, height=height + 22 * (lines - 1),
                       margin={"t": 40 + 24 * lines})
     # A long vertical axis title is centred on the plot and can reach up into the chart's own
-    # title on a phone: two lines keep it within the plot's height.
-    y_title = fig.layout.yaxis.title.text
-    if y_title and "<br>" not in y_title and len(y_title) > Y_TITLE_LINE:
-        fig.update_yaxes(title_text=wrap_title(y_title, width=max(len(y_title) // 2 + 1, 12)))
-    x_title = fig.layout.xaxis.title.text
-    if x_title and "<br>" not in x_title and len(x_title) > X_TITLE_LINE:
-        fig.update_xaxes(title_text=wrap_title(x_title, width=len(x_title) // 2 + 1))
+    # title on a phone: two lines keep it within the plot's height. A long horizontal one ran
+    # past the figure's edges. Every axis of every subplot, measured as drawn (Thai is wider).
+    def wrap_y(axis: go.layout.YAxis) -> None:
+        title = axis.title.text
+        if title and "<br>" not in title and text_width(title) > Y_TITLE_LINE:
+            axis.title.text = wrap_axis_title(title, max(text_width(title) / 2 + 1, 12))
+
+    def wrap_x(axis: go.layout.XAxis) -> None:
+        if axis.title.text:
+            axis.title.text = wrap_axis_title(axis.title.text, X_TITLE_LINE)
+
+    fig.for_each_yaxis(wrap_y)
+    fig.for_each_xaxis(wrap_x)
     return fig
 
 
