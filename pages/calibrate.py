@@ -22,11 +22,11 @@ scenario = state.current_scenario()
 def show(calibration: Calibration, projection: Results, name: str) -> None:
     """Draw a fit (targets vs fitted, parameters) and the plans projected from it."""
     for note in calibration.skipped:
-        st.info(note)
+        st.info(say(note))
     st.subheader(text("calibrate.target_vs_fitted"))
     st.dataframe(cc.target_table(calibration), hide_index=True, width="stretch")
     for message in calibration.messages:
-        st.warning(message)
+        st.warning(say(message))
     if calibration.ok:
         st.success(text("calibrate.all_within", evaluations=calibration.evaluations))
     ui.chart(cc.target_figure(calibration), calibration.table, name=f"{name}_fit", results=projection)

@@ -124,11 +124,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
     except (CalibrationError, EventLogError) as error:
         raise BadInput(error.one_line(say)) from None
     for note in fit.skipped:
-        print(f"- {note}")
+        print(f"- {say(note)}")
     print(text("cli.calibration_fit", level=fmt.percent(args.level, digits=0), count=fit.evaluations))
     print(cc.target_table(fit).to_string(index=False))
     for message in fit.messages:
-        print(f"- {message}")
+        print(f"- {say(message)}")
     projection = project(fit)
     print("\n" + text("cli.projected"))
     print(comparison_table(projection.kpis, scenario.market.currency))

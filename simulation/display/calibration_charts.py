@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import plotly.graph_objects as go
 
-from simulation.calibration import cohorts
 from simulation.calibration.fitting import KPI_SPECS, Calibration
 from simulation.calibration.holdout import HOLDOUT_METRICS, Holdout
 from simulation.core.results import Results
@@ -21,32 +18,16 @@ def _t(key: str, **values: object) -> str:
     return text(f"calibration_chart.{key}", **values)
 
 
-_WINDOWED = re.compile(r"(repeat|purchases|share_3plus|active_late|revenue)_(\d+)w")
-
-
 def kpi_name(key: str) -> str:
     """A calibration target's name in the reader's language ("second purchase within 12 months...").
 
-    ``key`` is a :data:`~simulation.calibration.fitting.KPI_SPECS` key or an event-log KPI; an
-    unknown key falls back to its declared English label, then to the key in words.
+    ``key`` is a :data:`~simulation.calibration.fitting.KPI_SPECS` key (its label is keyed text)
+    or an event-log KPI with a ``calibration_kpi.<key>`` entry; any other key is shown in words.
     """
-    if has_text(f"calibration_kpi.{key}"):
-        return text(f"calibration_kpi.{key}", weeks=cohorts.RECENT_WEEKS if key.startswith("recent")
-                    else cohorts.EARLY_WEEKS)
-    if (windowed := _WINDOWED.fullmatch(key)) is not None:
-        kind, window = windowed[1], int(windowed[2])
-        if kind == "active_late":
-            if window == 52:
-                return text("calibration_kpi.window.active_late_52")
-            return text("calibration_kpi.window.active_late", first=window - window // 4 + 1, last=window)
-        span = (text("calibration_kpi.window.months_12") if window == 52
-                else text("calibration_kpi.window.weeks", weeks=window))
-        return text(f"calibration_kpi.window.{kind}", span=span)
-    if (block := re.fullmatch(r"repeat_block_(\d+)", key)) is not None:
-        i = int(block[1])
-        return text("calibration_kpi.repeat_block", first=i - 1, last=i, weeks=cohorts.RECENT_WEEKS)
     spec = KPI_SPECS.get(key)
-    return spec.label if spec is not None else key.replace("_", " ")
+    if spec is not None:
+        return say(spec.label)
+    return text(f"calibration_kpi.{key}") if has_text(f"calibration_kpi.{key}") else key.replace("_", " ")
 
 
 def kpi_meaning(key: str) -> str:
@@ -84,7 +65,7 @@ def target_table(calibration: Calibration) -> pd.DataFrame:
     """Target vs fitted with the error, formatted for display."""
     t = calibration.table
     return pd.DataFrame({
-        _t("kpi"): [_first_upper(kpi_name(k)) for k in t["kpi"]],
+        _t("kpi"): [kpi_name(k) for k in t["kpi"]],
         _t("target"): [_value(k, v) for k, v in zip(t["kpi"], t["target"], strict=True)],
         _t("fitted"): [_value(k, v) for k, v in zip(t["kpi"], t["fitted"], strict=True)],
         _t("error"): [_value(k, v) if KPI_SPECS[k].rate else f"{v:+,.2f}"
@@ -100,7 +81,7 @@ def target_figure(calibration: Calibration) -> go.Figure:
     ratio = t["fitted"] / t["target"]
     tol = t["tolerance"] / t["target"]
     fig = go.Figure()
-    names = [_first_upper(kpi_name(k)) for k in t["kpi"]]
+    names = [kpi_name(k) for k in t["kpi"]]
     fig.add_bar(x=names, y=[1.0] * len(t), name=_t("target"), marker_color=theme.NEUTRAL_COLOUR,
                 error_y={"type": "data", "array": tol, "visible": True})
     fig.add_bar(x=names, y=ratio, name=_t("fitted_bar"),
@@ -172,7 +153,7 @@ def holdout_table(check: Holdout) -> pd.DataFrame:
     s = check.summary
     money = s["metric"] == "revenue"
     return pd.DataFrame({
-        _t("in_holdout"): [_first_upper(holdout_name(m)) for m in s["metric"]],
+        _t("in_holdout"): [holdout_name(m) for m in s["metric"]],
         _t("actual"): [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["actual"], money, strict=True)],
         _t("predicted"): [f"{v:,.2f}" if m else f"{v:.3f}"
                           for v, m in zip(s["predicted"], money, strict=True)],

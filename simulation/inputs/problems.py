@@ -30,9 +30,10 @@ ENGLISH_CATALOG = Path(__file__).resolve().parents[1] / "display" / "catalogs" /
 """The English display catalog; its ``[problem]`` tables hold every boundary message."""
 PROBLEM_SECTION = "problem"
 PROGRESS_SECTION = "progress"
-KEYED_SECTIONS = (PROBLEM_SECTION, PROGRESS_SECTION, "evidence_note")
-"""Catalog tables read here: boundary problems, the progress messages of long work, and the
-Evidence page's notes on how the model measured each published figure."""
+KEYED_SECTIONS = (PROBLEM_SECTION, PROGRESS_SECTION, "evidence_note", "calibration_kpi")
+"""Catalog tables read here: boundary problems, the progress messages of long work, the
+Evidence page's notes on how the model measured each published figure, and the calibration
+targets' names and the fit's notes."""
 
 
 @functools.cache
