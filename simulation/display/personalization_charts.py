@@ -58,7 +58,7 @@ def data_silos_figure(results: Results) -> go.Figure:
         titles.append(text("chart.silos_qini"))
     titles.append(text("chart.silos_margin"))
     fig = make_subplots(
-        rows=margin_row, cols=1, vertical_spacing=0.2 if not has_qini else 0.12,
+        rows=margin_row, cols=1, vertical_spacing=0.26 if not has_qini else 0.16,
         row_heights=[0.6, 0.4] if not has_qini else [0.4, 0.3, 0.3], subplot_titles=titles,
     )
     for strategy in summary.index:
@@ -142,7 +142,7 @@ def segments_figure(results: Results) -> go.Figure:
         fig.update_xaxes(tickformat=".0%", row=row_number, col=1)
     fig.update_xaxes(title_text=text("chart.segments_axis"), row=len(strategies), col=1)
     top = float(segments["share_of_customers"].max()) if len(segments) else 1.0
-    fig.update_xaxes(range=[0, top * 1.35])
+    fig.update_xaxes(range=[0, top * 1.5])  # room right of the longest bar for its spend label
     return _finish(fig, title, height=170 * len(strategies) + 160)
 
 
@@ -245,7 +245,7 @@ def segment_change_figure(results: Results, plan: str = "omnichannel") -> go.Fig
         theme.signed_bar_labels(fig, list(rows["segment"]), change, shown, row=row_number, col=1)
         low, high = min(0.0, float(change.min())), max(0.0, float(change.max()))
         span = high - low or 1.0
-        fig.update_xaxes(range=[low - (0.05 * span if low < 0 else 0), high + 0.45 * span],
+        fig.update_xaxes(range=[low - (0.05 * span if low < 0 else 0), high + 0.6 * span],
                          row=row_number, col=1)
         fig.add_vline(x=0, line_color=theme.NEUTRAL_COLOUR, row=row_number, col=1)
     fig.update_annotations(font_size=13)

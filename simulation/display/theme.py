@@ -98,6 +98,21 @@ X_TITLE_LINE = 40
 """Widest horizontal axis title line (:func:`text_width`): a longer title wraps (it was cut at
 both ends on a phone, 390 px, where a plot is about 330 px wide)."""
 
+PHONE_FIGURE_PX = 358
+"""A chart's width on a 390 px phone screen (the page's side padding taken off)."""
+
+TITLE_PX_PER_CHARACTER = 7.5
+"""Pixels an average character of an axis or subplot title takes (13-14 px type)."""
+
+TICK_PX_PER_CHARACTER = 7.0
+"""Pixels an average character of a category label takes (12 px type)."""
+
+SUBTITLE_LINE = 46
+"""Widest subplot title line (:func:`text_width`): a longer one wraps (13 px type, phone width)."""
+
+LEGEND_LINE = 42
+"""Widest legend entry line (:func:`text_width`): the entry's symbol takes about 40 px."""
+
 THAI_CHARACTER_WIDTH = 1.3
 """Width of a spacing Thai character in Latin characters: Thai glyphs are wider than the average
 Latin letter, and its vowel and tone marks above and below take no width."""
@@ -228,13 +243,53 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
         if title and "<br>" not in title and text_width(title) > Y_TITLE_LINE:
             axis.title.text = wrap_axis_title(title, max(text_width(title) / 2 + 1, 12))
 
+    limit = x_title_limit(fig)
+
     def wrap_x(axis: go.layout.XAxis) -> None:
         if axis.title.text:
-            axis.title.text = wrap_axis_title(axis.title.text, X_TITLE_LINE)
+            axis.title.text = wrap_axis_title(axis.title.text, limit)
 
     fig.for_each_yaxis(wrap_y)
     fig.for_each_xaxis(wrap_x)
+    # Subplot titles are annotations centred above each panel, as wide as their text; a line
+    # they gain at the top panel goes up into the margin, which grows by it.
+    grown = 0
+    for note in fig.layout.annotations:
+        if (note.showarrow is False and note.xref == "paper" and note.yref == "paper" and note.text
+                and "<br>" not in note.text and text_width(note.text) > min(SUBTITLE_LINE, limit)):
+            note.text = wrap_axis_title(note.text, min(SUBTITLE_LINE, limit))
+            if note.y is not None and note.y >= 0.99:
+                grown = max(grown, note.text.count("<br>"))
+    if grown:
+        # Plotly centres the title in the top margin: pinned to the top instead, so the margin's
+        # new room is between the title and the panel's title (Thai lines are ~22 px high).
+        fig.update_layout(margin={"t": fig.layout.margin.t + 22 * grown},
+                          height=fig.layout.height + 22 * grown,
+                          title={"y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 14}})
+    for trace in fig.data:
+        name = getattr(trace, "name", None)
+        if name and trace.showlegend is not False and "<br>" not in name and text_width(name) > LEGEND_LINE:
+            trace.name = wrap_axis_title(name, LEGEND_LINE)
     return fig
+
+
+def x_title_limit(fig: go.Figure) -> float:
+    """Widest x-axis title line that stays inside the figure at phone width (:func:`text_width`).
+
+    Plotly centres an x title on the plot area, not the figure: beside the category labels of
+    horizontal bars the plot area, and its centre, move right, and a title as wide as the figure
+    ran past its right edge. The labels' width is estimated from the longest one.
+    """
+    labels = [str(v) for trace in fig.data if getattr(trace, "orientation", None) == "h"
+              and getattr(trace, "y", None) is not None for v in trace.y]
+    if not labels:
+        return X_TITLE_LINE
+    widest = max(text_width(line) for label in labels for line in label.split("<br>"))
+    left = min(12 + TICK_PX_PER_CHARACTER * widest, 0.62 * PHONE_FIGURE_PX)
+    right = 10
+    centre = left + (PHONE_FIGURE_PX - left - right) / 2
+    room = 2 * (PHONE_FIGURE_PX - right - centre)
+    return max(12.0, min(float(X_TITLE_LINE), room / TITLE_PX_PER_CHARACTER))
 
 
 def signed_bar_labels(fig: go.Figure, categories: Sequence[str], values: Sequence[float],
