@@ -110,6 +110,9 @@ TICK_PX_PER_CHARACTER = 7.0
 SUBTITLE_LINE = 46
 """Widest subplot title line (:func:`text_width`): a longer one wraps (13 px type, phone width)."""
 
+COLORBAR_LINE = 16
+"""Widest colour-bar title line (:func:`text_width`): it sits above a bar at the right edge."""
+
 LEGEND_LINE = 42
 """Widest legend entry line (:func:`text_width`): the entry's symbol takes about 40 px."""
 
@@ -129,7 +132,8 @@ THAI_SYLLABLE_STARTS = _NO_BREAK_AFTER
 """Thai vowels written before their consonant: a syllable starts there, so a line may also break
 before one when no word in :data:`THAI_WORD_STARTS` offers a break."""
 
-THAI_WHOLE_WORDS = ("ข้อความ", "บริการ", "ต่อเนื่อง", "ติดต่อ", "ประมาณการ", "ลูกค้า", "สินค้า")
+THAI_WHOLE_WORDS = ("ข้อความ", "บริการ", "ต่อเนื่อง", "ติดต่อ", "ประมาณการ", "ลูกค้า", "สินค้า",
+                    "มัลติแชนแนล", "ออมนิแชนแนล")
 """Thai words that contain one of :data:`THAI_WORD_STARTS` and must not be cut there."""
 
 MIN_PIECE = 3
@@ -152,7 +156,9 @@ def wrap_axis_title(title: str, limit: float) -> str:
     if not title or "<br>" in title or text_width(title) <= limit:
         return title
     best: str | None = None
-    for width in range(len(title), 7, -1):  # the fewest lines, then the most even of those
+    # Never narrower than its longest Latin word (Thai phrases are cut at syllables instead).
+    floor = max((len(word) for word in title.split(" ") if word.isascii()), default=8)
+    for width in range(len(title), max(floor, 8) - 1, -1):  # the fewest lines, then the most even
         wrapped = wrap_title(title, width=width)
         if not all(text_width(line) <= limit for line in wrapped.split("<br>")):
             continue
@@ -181,14 +187,15 @@ def _cut(rest: str, width: int) -> int:
     span = range(MIN_PIECE, min(width, len(rest) - MIN_PIECE) + 1)
     inside = {j + k for w in THAI_WHOLE_WORDS for j in _found(rest, w) for k in range(1, len(w))}
     words = [i for i in span if rest.startswith(THAI_WORD_STARTS, i) and i not in inside]
-    syllables = [i for i in span if rest[i] in THAI_SYLLABLE_STARTS]
+    syllables = [i for i in span if rest[i] in THAI_SYLLABLE_STARTS and i not in inside]
     best = max(words, default=None)
     if best is None or (syllables and best < width // 2 <= max(syllables)):
         best = max(syllables, default=best)
     if best is not None:
         return best
     cut = width
-    while cut > 1 and (unicodedata.category(rest[cut]) == "Mn" or rest[cut - 1] in _NO_BREAK_AFTER):
+    while cut > 1 and (unicodedata.category(rest[cut]) == "Mn" or rest[cut - 1] in _NO_BREAK_AFTER
+                       or (cut in inside and cut > MIN_PIECE)):
         cut -= 1
     return cut
 
@@ -267,6 +274,10 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
                           height=fig.layout.height + 22 * grown,
                           title={"y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 14}})
     for trace in fig.data:
+        bar = getattr(trace, "colorbar", None)
+        if bar is not None and bar.title.text and "<br>" not in bar.title.text \
+                and text_width(bar.title.text) > COLORBAR_LINE:
+            bar.title.text = wrap_axis_title(bar.title.text, COLORBAR_LINE)
         name = getattr(trace, "name", None)
         if name and trace.showlegend is not False and "<br>" not in name and text_width(name) > LEGEND_LINE:
             trace.name = wrap_axis_title(name, LEGEND_LINE)
