@@ -13,10 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from pydantic import BaseModel
 
 from simulation.analysis.investment import BestPlan, BreakEven
 from simulation.core.kpis import INTERVALS, KPI_BY_KEY, Kind
-from simulation.core.scenario import Capability
+from simulation.core.scenario import Capability, Scenario
 from simulation.display import format as fmt
 from simulation.display import theme
 from simulation.display.labels import (
@@ -27,7 +28,7 @@ from simulation.display.labels import (
     levels_description,
     plan_name,
 )
-from simulation.display.text import text
+from simulation.display.text import declared_label, has_text, param_text, text
 
 FAN_TITLES = {metric: f"decision_chart.fan_{metric}"
               for metric in ("cumulative_gain", "cumulative_npv_gain", "active_customers")}
@@ -86,6 +87,41 @@ def fan_figure(fan: pd.DataFrame, metric: str, currency: str) -> go.Figure:
     return _finish(fig, f"{title}<br><sup>{text('decision_chart.fan_subtitle')}</sup>")
 
 
+def _model_of(annotation: object) -> type[BaseModel] | None:
+    for kind in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind
+    return None
+
+
+def assumption_label(path: str, english: str) -> str:
+    """An assumption's name in the reader's language, from its parameter path.
+
+    ``behaviour.conflict_rate`` is that parameter's label; ``segments[*].switch_probability``
+    its label "(all segments)". The analyses name assumptions in English (``english``, kept when
+    the path is not a declared parameter).
+    """
+    model: type[BaseModel] = Scenario
+    *parents, last = path.split(".")
+    for part in parents:
+        name = part.split("[")[0]
+        field = (next(iter(model.model_fields.values()), None) if name == "*"
+                 else model.model_fields.get(name))
+        found = _model_of(field.annotation) if field is not None else None
+        if found is None:
+            return english
+        model = found
+    if last not in model.model_fields:
+        return english
+    label = param_text(model, last, "label", declared_label(last))
+    if "*" not in path:
+        return label
+    container = path.split(".")[0].split("[")[0]
+    key = f"decision_chart.container.{container}"
+    return text("decision_chart.all_of", label=label,
+                container=text(key) if has_text(key) else container.replace("_", " "))
+
+
 def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: str = "npv",
                    top: int = 12) -> go.Figure:
     """Gain at the low and high end of each assumption, largest swing on top."""
@@ -93,7 +129,9 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     low, high = rows[f"{kpi}_gain_low"], rows[f"{kpi}_gain_high"]
     values = [*low, *high, base_gain]
     factor, word = fmt.axis_scale(values) if kpi == "npv" else (1.0, "")
-    labels = [f"{lab}<br><sup>{rng}</sup>" for lab, rng in zip(rows["label"], rows["range"], strict=True)]
+    paths = rows["parameter"] if "parameter" in rows else rows["label"]
+    labels = [f"{assumption_label(str(path), lab)}<br><sup>{rng}</sup>"
+              for path, lab, rng in zip(paths, rows["label"], rows["range"], strict=True)]
     fig = go.Figure()
     for end, series, colour in (("low", low, theme.OKABE_ITO["vermillion"]),
                                 ("high", high, theme.OKABE_ITO["blue"])):
@@ -221,12 +259,14 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
     z = grid.to_numpy() / factor
     limit = float(np.nanmax(np.abs(z))) or 1.0
     x = np.log10(grid.columns.to_numpy(dtype=float))
+    unit = f"{currency} {word}".strip()
     fig = go.Figure(go.Contour(
         x=x, y=grid.index.to_numpy(dtype=float), z=z, zmin=-limit, zmax=limit, zmid=0.0,
         colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
                                     "showlabels": False},
         line={"width": 3, "color": "black"},
-        colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word)}},
+        # Short: the bar sits at the figure's right edge, and a wide title squeezed the plot on a phone.
+        colorbar={"title": {"text": f"{text('decision_chart.npv_gain')}<br>({unit})"}},
         hovertemplate=f"{text('decision_chart.revenue_hover', currency=currency)}: %{{x:.2f}}<br>"
                       f"{label}: %{{y:.3g}}<br>"
                       f"{text('decision_chart.npv_gain')} %{{z:,.2f}} {word}<extra></extra>"))
@@ -260,6 +300,9 @@ def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
     the search stopped with the gain still away from 0 there ("unresolved").
     """
     out = thresholds[list(THRESHOLD_COLUMNS)].copy()
+    if "parameter" in thresholds:
+        out["label"] = [assumption_label(p, lab) for p, lab in zip(thresholds["parameter"], out["label"],
+                                                                    strict=True)]
     for column in ("gain_base", "gain_low", "gain_high"):
         out[column] = [fmt.money(v, currency) for v in out[column]]
     status = thresholds["status"] if "status" in thresholds else pd.Series("converged", thresholds.index)

@@ -111,7 +111,8 @@ SUBTITLE_LINE = 46
 """Widest subplot title line (:func:`text_width`): a longer one wraps (13 px type, phone width)."""
 
 COLORBAR_LINE = 16
-"""Widest colour-bar title line (:func:`text_width`): it sits above a bar at the right edge."""
+"""Widest colour-bar title line (:func:`text_width`): it sits above a bar at the right edge, and
+a wider one ran off it (keep such titles short: every line widens the bar's margin)."""
 
 LEGEND_LINE = 42
 """Widest legend entry line (:func:`text_width`): the entry's symbol takes about 40 px."""
@@ -296,7 +297,7 @@ def x_title_limit(fig: go.Figure) -> float:
     if not labels:
         return X_TITLE_LINE
     widest = max(text_width(line) for label in labels for line in label.split("<br>"))
-    left = min(12 + TICK_PX_PER_CHARACTER * widest, 0.62 * PHONE_FIGURE_PX)
+    left = min(12 + TICK_PX_PER_CHARACTER * widest, 0.7 * PHONE_FIGURE_PX)
     right = 10
     centre = left + (PHONE_FIGURE_PX - left - right) / 2
     room = 2 * (PHONE_FIGURE_PX - right - centre)

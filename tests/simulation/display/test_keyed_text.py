@@ -173,3 +173,16 @@ def test_evidence_rows_are_translated_by_id_and_a_users_own_row_stays_as_written
             said = evidence_view.translated(rows.rename(columns={"value": "published"}))
         text = said[["metric", "model_measure", "shows", "does_not_show"]].to_csv()
         assert not leaked(text, ("evidence_row.",), lang)
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_the_analyses_assumptions_are_named_in_the_reader_language(lang: str):
+    from simulation.analysis.ranges import resolve_ranges
+    from simulation.display.decision_charts import assumption_label
+
+    ranges = resolve_ranges(Scenario.preset("fashion"))
+    assert all(assumption_label(r.spec_path, r.label) == r.label for r in ranges)  # English as declared
+    with use_language(lang):
+        said = [assumption_label(r.spec_path, r.label) for r in ranges]
+    assert all(s != r.label for s, r in zip(said, ranges, strict=True)), said
+    assert not any("(all " in s for s in said)
