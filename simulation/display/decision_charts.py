@@ -8,6 +8,7 @@ the tidy frame it draws; colours and template come from :mod:`simulation.display
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -130,7 +131,8 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     values = [*low, *high, base_gain]
     factor, word = fmt.axis_scale(values) if kpi == "npv" else (1.0, "")
     paths = rows["parameter"] if "parameter" in rows else rows["label"]
-    labels = [f"{assumption_label(str(path), lab)}<br><sup>{rng}</sup>"
+    # Names on short lines: long ones (Thai above all) left the plot a sliver at phone width.
+    labels = [f"{theme.wrap_axis_title(assumption_label(str(path), lab), 22)}<br><sup>{rng}</sup>"
               for path, lab, rng in zip(paths, rows["label"], rows["range"], strict=True)]
     fig = go.Figure()
     for end, series, colour in (("low", low, theme.OKABE_ITO["vermillion"]),
@@ -265,8 +267,9 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
         colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
                                     "showlabels": False},
         line={"width": 3, "color": "black"},
-        # Short: the bar sits at the figure's right edge, and a wide title squeezed the plot on a phone.
-        colorbar={"title": {"text": f"{text('decision_chart.npv_gain')}<br>({unit})"}},
+        # Short and along the bar: above it, a title ran off the figure's right edge or, wrapped,
+        # widened the bar's margin until the plot's tick labels collided on a phone.
+        colorbar={"title": {"text": f"{text('decision_chart.npv_gain')} ({unit})", "side": "right"}},
         hovertemplate=f"{text('decision_chart.revenue_hover', currency=currency)}: %{{x:.2f}}<br>"
                       f"{label}: %{{y:.3g}}<br>"
                       f"{text('decision_chart.npv_gain')} %{{z:,.2f}} {word}<extra></extra>"))
@@ -277,7 +280,7 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
                                  marker={"size": 12, "color": "black", "symbol": "x"}))
     ticks = grid.columns.to_numpy(dtype=float)
     if len(ticks) > 4:  # every size's money label side by side overlapped on a phone
-        ticks = ticks[::2]
+        ticks = ticks[::math.ceil(len(ticks) / 4)]
     fig.update_xaxes(title=text("decision_chart.revenue_axis", currency=currency), tickvals=np.log10(ticks),
                      ticktext=[fmt.money(t, currency) for t in ticks])
     fig.update_yaxes(title=label)

@@ -277,7 +277,7 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     for trace in fig.data:
         bar = getattr(trace, "colorbar", None)
         if bar is not None and bar.title.text and "<br>" not in bar.title.text \
-                and text_width(bar.title.text) > COLORBAR_LINE:
+                and bar.title.side != "right" and text_width(bar.title.text) > COLORBAR_LINE:
             bar.title.text = wrap_axis_title(bar.title.text, COLORBAR_LINE)
         name = getattr(trace, "name", None)
         if name and trace.showlegend is not False and "<br>" not in name and text_width(name) > LEGEND_LINE:
