@@ -134,6 +134,7 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     # Names on short lines: long ones (Thai above all) left the plot a sliver at phone width.
     labels = [f"{theme.wrap_axis_title(assumption_label(str(path), lab), 22)}<br><sup>{rng}</sup>"
               for path, lab, rng in zip(paths, rows["label"], rows["range"], strict=True)]
+    row_px = max(48, 20 * max((label.count("<br>") + 1 for label in labels), default=1) + 12)
     fig = go.Figure()
     for end, series, colour in (("low", low, theme.OKABE_ITO["vermillion"]),
                                 ("high", high, theme.OKABE_ITO["blue"])):
@@ -147,7 +148,7 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     fig.update_layout(barmode="overlay", xaxis_title=x_title, yaxis_title="")
     return _finish(fig, text("decision_chart.tornado_npv_title" if kpi == "npv"
                              else "decision_chart.tornado_clv_title"),
-                   height=max(360, 48 * len(rows) + 160))
+                   height=max(360, row_px * len(rows) + 160))
 
 
 def shapley_waterfall_data(values: pd.DataFrame) -> pd.DataFrame:
