@@ -14,22 +14,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from pydantic import BaseModel
 
 from simulation.analysis.investment import BestPlan, BreakEven
 from simulation.core.kpis import INTERVALS, KPI_BY_KEY, Kind
-from simulation.core.scenario import Capability, Scenario
+from simulation.core.scenario import Capability
 from simulation.display import format as fmt
 from simulation.display import theme
 from simulation.display.labels import (
     all_capabilities,
+    assumption_label,
     capability_name,
     kpi_header,
     kpi_label,
     levels_description,
     plan_name,
 )
-from simulation.display.text import declared_label, has_text, param_text, text
+from simulation.display.text import text
 
 FAN_TITLES = {metric: f"decision_chart.fan_{metric}"
               for metric in ("cumulative_gain", "cumulative_npv_gain", "active_customers")}
@@ -86,41 +86,6 @@ def fan_figure(fan: pd.DataFrame, metric: str, currency: str) -> go.Figure:
     y_title = f"{currency} {word}".strip() if money else text("decision_chart.people_axis")
     fig.update_layout(xaxis_title=text("decision_chart.week_axis"), yaxis_title=y_title)
     return _finish(fig, f"{title}<br><sup>{text('decision_chart.fan_subtitle')}</sup>")
-
-
-def _model_of(annotation: object) -> type[BaseModel] | None:
-    for kind in (annotation, *getattr(annotation, "__args__", ())):
-        if isinstance(kind, type) and issubclass(kind, BaseModel):
-            return kind
-    return None
-
-
-def assumption_label(path: str, english: str) -> str:
-    """An assumption's name in the reader's language, from its parameter path.
-
-    ``behaviour.conflict_rate`` is that parameter's label; ``segments[*].switch_probability``
-    its label "(all segments)". The analyses name assumptions in English (``english``, kept when
-    the path is not a declared parameter).
-    """
-    model: type[BaseModel] = Scenario
-    *parents, last = path.split(".")
-    for part in parents:
-        name = part.split("[")[0]
-        field = (next(iter(model.model_fields.values()), None) if name == "*"
-                 else model.model_fields.get(name))
-        found = _model_of(field.annotation) if field is not None else None
-        if found is None:
-            return english
-        model = found
-    if last not in model.model_fields:
-        return english
-    label = param_text(model, last, "label", declared_label(last))
-    if "*" not in path:
-        return label
-    container = path.split(".")[0].split("[")[0]
-    key = f"decision_chart.container.{container}"
-    return text("decision_chart.all_of", label=label,
-                container=text(key) if has_text(key) else container.replace("_", " "))
 
 
 def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: str = "npv",
