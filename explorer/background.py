@@ -170,9 +170,9 @@ def _view(key: Hashable, job: PoolJob) -> Job:
         return Job(key, label, 0.0, Progress("progress.stopped"), error=text, done=True)
     if job.state == "queued":
         ahead = job.ahead()
-        message = (Progress("progress.queued_behind_one") if ahead == 1
+        message: str = (Progress("progress.queued_behind_one") if ahead == 1
                    else Progress("progress.queued_behind", ahead=ahead) if ahead
                    else Progress("progress.queued"))
         return Job(key, label, 0.0, message, queued=True)
-    fraction, message = job.progress or (0.0, Progress("progress.starting"))
-    return Job(key, label, min(max(fraction, 0.0), 1.0), message)
+    fraction, said = job.progress or (0.0, Progress("progress.starting"))
+    return Job(key, label, min(max(fraction, 0.0), 1.0), said)

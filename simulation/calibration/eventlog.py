@@ -348,7 +348,7 @@ def classify_channels(channels: Iterable[str], scenario: Scenario | None = None
             guessed[kind.value].append(name)
         if kind is ChannelKind.PHYSICAL:
             physical.add(name)
-    notes = []
+    notes: list[str] = []
     for taken_as, names in guessed.items():
         if names and scenario is not None:
             shown = ", ".join(quoted(n) for n in sorted(names)[:8])

@@ -464,7 +464,8 @@ def usable_targets(targets: Mapping[str, float | None]) -> tuple[dict[str, float
     the online share of a one-channel log, or an amount not above 0). Names that are not in
     :data:`KPI_SPECS` are dropped without a note.
     """
-    keep, notes = {}, []
+    keep: dict[str, float] = {}
+    notes: list[str] = []
     for name, value in targets.items():
         spec = KPI_SPECS.get(name)
         if spec is None:
@@ -736,7 +737,8 @@ def _diagnose(table: pd.DataFrame, x: NDArray[np.float64], levers: list[Lever],
               levels: CapabilityLevels, measure: Callable[[Scenario, CapabilityLevels], dict[str, float]],
               run: Callable[[NDArray[np.float64]], dict[str, float]]) -> list[str]:
     """Why each target outside its tolerance was not reached."""
-    messages, traded = [], []
+    messages: list[str] = []
+    traded: list[str] = []
     for row in table[~table["within"]].itertuples():
         spec = KPI_SPECS[row.kpi]
         j = levers.index(spec.lever)

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -57,12 +58,13 @@ def argparse_language() -> Iterator[None]:
     text lives in its own catalogs, so the lookup is pointed there inside the block. Build the
     parser inside it too: section titles and ``-h``'s help are fixed when a parser is made.
     """
-    saved = argparse._
-    argparse._ = _argparse_word
+    module: Any = argparse  # typeshed does not declare argparse's gettext alias
+    saved = module._
+    module._ = _argparse_word
     try:
         yield
     finally:
-        argparse._ = saved
+        module._ = saved
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ translated) in one place.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -45,7 +46,7 @@ def fund_first(value: CapabilityValue, currency: str) -> str:
     return out
 
 
-def _assumption(row: object) -> str:
+def _assumption(row: Any) -> str:
     """A tornado row's assumption in the reader's language (its path names the parameter)."""
     label = str(row.label)
     return assumption_label(str(getattr(row, "parameter", label)), label)
