@@ -23,6 +23,7 @@ from simulation.display import theme
 from simulation.display.labels import (
     all_capabilities,
     assumption_label,
+    assumption_range,
     capability_name,
     kpi_header,
     kpi_label,
@@ -97,7 +98,8 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     factor, word = fmt.axis_scale(values) if kpi == "npv" else (1.0, "")
     paths = rows["parameter"] if "parameter" in rows else rows["label"]
     # Names on short lines: long ones (Thai above all) left the plot a sliver at phone width.
-    labels = [f"{theme.wrap_axis_title(assumption_label(str(path), lab), 22)}<br><sup>{rng}</sup>"
+    labels = [f"{theme.wrap_axis_title(assumption_label(str(path), lab), 22)}<br>"
+              f"<sup>{assumption_range(rng)}</sup>"
               for path, lab, rng in zip(paths, rows["label"], rows["range"], strict=True)]
     row_px = max(48, 20 * max((label.count("<br>") + 1 for label in labels), default=1) + 12)
     fig = go.Figure()

@@ -21,7 +21,7 @@ from simulation.core.scenario import Scenario
 from simulation.core.segmentation import NO_PURCHASE, segment_role_parts
 from simulation.core.tallies import LOSS_PREFIX
 from simulation.display import format as fmt
-from simulation.display.text import catalog, declared_label, has_text, param_text, text
+from simulation.display.text import catalog, declared_label, has_text, param_text, text, unit_text
 
 
 def capability_name(capability: str | Capability) -> str:
@@ -289,3 +289,20 @@ def assumption_label(path: str, english: str) -> str:
     key = f"decision_chart.container.{container}"
     return text("decision_chart.all_of", label=label,
                 container=text(key) if has_text(key) else container.replace("_", " "))
+
+
+_RANGE = re.compile(r"^(?P<low>[-+0-9.,e]+) to (?P<high>[-+0-9.,e]+)(?: (?P<unit>.+))?$")
+_EACH = re.compile(r"^each (?P<low>[-+][0-9]+%) to (?P<high>[-+][0-9]+%)$")
+
+
+def assumption_range(described: str) -> str:
+    """An assumption's range in the reader's language; other text is returned as it is.
+
+    ``described`` is as the analyses write it: "0.3 to 0.5 probability", "each -25% to +25%".
+    """
+    if (each := _EACH.match(described)) is not None:
+        return text("decision_chart.assumption_range_each", low=each["low"], high=each["high"])
+    if (span := _RANGE.match(described)) is not None:
+        return text("decision_chart.assumption_range", low=span["low"], high=span["high"],
+                    unit=unit_text(span["unit"] or "")).strip()
+    return described

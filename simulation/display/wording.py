@@ -16,7 +16,13 @@ from simulation.analysis.believe import BeliefResult
 from simulation.analysis.sensitivity import TornadoResult
 from simulation.analysis.shapley import CapabilityValue
 from simulation.display import format as fmt
-from simulation.display.labels import assumption_label, capability_count, capability_name, plan_name
+from simulation.display.labels import (
+    assumption_label,
+    assumption_range,
+    capability_count,
+    capability_name,
+    plan_name,
+)
 from simulation.display.text import text
 
 
@@ -61,7 +67,8 @@ def top_drivers(result: TornadoResult, currency: str, *, n: int = 3,
         return text("sentence.drivers.none")
     money = lambda x: fmt.money(float(x), currency)  # noqa: E731
     parts = [text("sentence.drivers.driver", label=_assumption(row), low=money(row.npv_gain_low),
-                  high=money(row.npv_gain_high), range=row.range) for row in top.itertuples()]
+                  high=money(row.npv_gain_high), range=assumption_range(row.range))
+             for row in top.itertuples()]
     out = text("sentence.drivers.lead", plan=plan_name(result.plan).lower(),
                baseline=plan_name(baseline).lower(), gain=money(result.base_npv_gain), first=parts[0])
     if len(parts) > 1:

@@ -186,3 +186,15 @@ def test_the_analyses_assumptions_are_named_in_the_reader_language(lang: str):
         said = [assumption_label(r.spec_path, r.label) for r in ranges]
     assert all(s != r.label for s, r in zip(said, ranges, strict=True)), said
     assert not any("(all " in s for s in said)
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_assumption_ranges_are_said_in_the_reader_language(lang: str):
+    from simulation.analysis.ranges import resolve_ranges
+    from simulation.display.labels import assumption_range
+
+    described = [r.describe() for r in resolve_ranges(Scenario.preset("fashion"))]
+    assert all(assumption_range(d) == d for d in described)
+    with use_language(lang):
+        said = [assumption_range(d) for d in described]
+    assert not [s for s in said if " to " in s or s.startswith("each ")], said
