@@ -66,6 +66,7 @@ class Draw(IntEnum):
     RETURN_EXCHANGE = 29
     CHANNEL_BREADTH = 30
     HOME_CHANNEL = 31
+    STORE_SHIFT = 32
 
 
 _M1 = np.uint32(0x7FEB352D)

@@ -121,6 +121,9 @@ THAI_CHARACTER_WIDTH = 1.3
 """Width of a spacing Thai character in Latin characters: Thai glyphs are wider than the average
 Latin letter, and its vowel and tone marks above and below take no width."""
 
+SUBPLOT_TITLE_LINE = 36
+"""Characters above which a subplot's title wraps (centred on a narrow plot, it ran off a phone)."""
+
 
 _NO_BREAK_AFTER = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
 """Thai leading vowels: written before the consonant they follow in speech, never line-final."""
@@ -302,6 +305,16 @@ def x_title_limit(fig: go.Figure) -> float:
     centre = left + (PHONE_FIGURE_PX - left - right) / 2
     room = 2 * (PHONE_FIGURE_PX - right - centre)
     return max(12.0, min(float(X_TITLE_LINE), room / TITLE_PX_PER_CHARACTER))
+
+
+def two_lines(title: str) -> str:
+    """``title`` on two lines of about half its length (an axis title under horizontal bars).
+
+    The bars' names leave such a plot narrow on a phone and its axis title is centred on the
+    plot: on one line it ran past the screen's edge. A few characters over half, so a break
+    between words still leaves two lines, not three.
+    """
+    return wrap_title(title, width=max(len(title) // 2 + 5, 12))
 
 
 def signed_bar_labels(fig: go.Figure, categories: Sequence[str], values: Sequence[float],
