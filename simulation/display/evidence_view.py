@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -96,7 +97,7 @@ def _is_number(text: object) -> bool:
 
 def comparison_figure(table: pd.DataFrame) -> go.Figure:
     """Published figure, tolerance band and model figure for every checked row."""
-    rows = table[table["within"].notna()].iloc[::-1]
+    rows = translated(table[table["within"].notna()].iloc[::-1])
     # What each figure measures in words (the raw ids, "hbr_mix_multi", meant nothing to a
     # reader), at most two short lines; the hover has it whole.
     labels = [theme.wrap_title(_short(metric), width=LABEL_LINE) for metric in rows["metric"]]
@@ -125,4 +126,7 @@ def _short(metric: str, limit: int = 2 * LABEL_LINE - 4) -> str:
     """``metric`` cut at a word to about two label lines, with an ellipsis when cut."""
     if len(metric) <= limit:
         return metric
-    return metric[:limit].rsplit(" ", 1)[0] + "…"
+    cut = limit
+    while cut > 1 and unicodedata.category(metric[cut]) == "Mn":  # never split a Thai letter from its marks
+        cut -= 1
+    return metric[:cut].rsplit(" ", 1)[0] + "…"
