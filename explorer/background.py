@@ -38,6 +38,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from explorer import runs, state
 from explorer.pool import Job as PoolJob
 from explorer.pool import JobCancelled, JobFailed, Priority, pickled_size
+from simulation.inputs.problems import Progress
 
 CACHE_DIR = str(Path(tempfile.gettempdir()) / "omnichannel-analysis-cache")
 """Where analyses cache each finished task (so a cancelled or preempted job resumes)."""
@@ -54,7 +55,7 @@ class Job:
     key: Hashable
     label: str
     fraction: float = 0.0
-    message: str = "waiting to start"
+    message: str = Progress("progress.waiting")
     result: Any = None
     error: str | None = None
     done: bool = False
@@ -164,12 +165,14 @@ def _view(key: Hashable, job: PoolJob) -> Job:
     if job.done():
         error = job.error()
         if error is None:
-            return Job(key, label, 1.0, "done", result=job.result(), done=True)
+            return Job(key, label, 1.0, Progress("progress.done"), result=job.result(), done=True)
         text = str(error) if isinstance(error, JobFailed) else f"{type(error).__name__}: {error}"
-        return Job(key, label, 0.0, "stopped", error=text, done=True)
+        return Job(key, label, 0.0, Progress("progress.stopped"), error=text, done=True)
     if job.state == "queued":
         ahead = job.ahead()
-        return Job(key, label, 0.0, f"queued behind {ahead} other analysis job{'s' * (ahead != 1)}"
-                   if ahead else "queued: starts when the analysis worker is free", queued=True)
-    fraction, message = job.progress or (0.0, "starting")
-    return Job(key, label, min(max(fraction, 0.0), 1.0), message)
+        message: str = (Progress("progress.queued_behind_one") if ahead == 1
+                   else Progress("progress.queued_behind", ahead=ahead) if ahead
+                   else Progress("progress.queued"))
+        return Job(key, label, 0.0, message, queued=True)
+    fraction, said = job.progress or (0.0, Progress("progress.starting"))
+    return Job(key, label, min(max(fraction, 0.0), 1.0), said)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from simulation.calibration.fitting import KPI_ROUTE_TARGETS, KPI_SPECS
 from simulation.core.scenario import Scenario
-from simulation.display.calibration_charts import KPI_DEFAULTS
+from simulation.display.calibration_charts import KPI_DEFAULTS, kpi_name
 from simulation.display.text import text
 
 
@@ -16,14 +16,14 @@ def kpi_targets(scenario: Scenario) -> tuple[dict[str, float], float]:
     """The KPIs the user chose to fit (observable definitions, each optional) and the margin."""
     st.caption(text("calibrate.kpi_caption"))
     chosen = st.multiselect(text("calibrate.kpis"), KPI_ROUTE_TARGETS, ["aov", "repeat_52w", "purchases_52w"],
-                            format_func=lambda k: KPI_SPECS[k].label, key="calib_chosen")
+                            format_func=kpi_name, key="calib_chosen")
     cols = st.columns(3)
     targets = {}
     for i, k in enumerate(chosen):
         spec = KPI_SPECS[k]
         unit = "%" if spec.rate else (scenario.market.currency if k == "aov"
                                       else text("calibrate.per_customer"))
-        value = cols[i % 3].number_input(text("calibrate.kpi_input", label=spec.label, unit=unit),
+        value = cols[i % 3].number_input(text("calibrate.kpi_input", label=kpi_name(k), unit=unit),
                                          0.0, 100_000.0, KPI_DEFAULTS[k],
                                          key=f"calib_{k}")
         targets[k] = value / 100 if spec.rate else value

@@ -19,7 +19,7 @@ from simulation.calibration.fitting import Calibration
 from simulation.calibration.holdout import Holdout, fit_and_project, holdout_check
 from simulation.core.results import Results
 from simulation.core.state import ProgressCallback
-from simulation.display.text import text
+from simulation.display.text import say, text
 
 T = TypeVar("T")
 KEEP = 4
@@ -41,8 +41,8 @@ def progress_bar(label: str) -> ProgressCallback:
     """
     slot = st.empty()  # drawn on the first update only: a remembered result draws nothing
 
-    def update(done: float, text: str) -> None:
-        slot.progress(min(done, 1.0), text=f"{label}: {text}")
+    def update(done: float, message: str) -> None:
+        slot.progress(min(done, 1.0), text=f"{label}: {say(message)}")
 
     return update
 

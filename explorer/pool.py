@@ -759,7 +759,9 @@ class WorkerPool:
             if job is None or message[1] != job.seq:
                 return
             if kind == "progress":
-                job.progress = (float(message[2]), str(message[3]))
+                # A str subclass (a keyed Progress) is kept as it is, so the page can translate it.
+                said = message[3]
+                job.progress = (float(message[2]), said if isinstance(said, str) else str(said))
                 return
             if job.state != "running":
                 return  # being stopped: its end is handled when the worker exits

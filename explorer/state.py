@@ -29,7 +29,7 @@ from simulation.core.api import UnvaluedRun
 from simulation.core.presets import DEFAULT_PRESET
 from simulation.core.results import Results
 from simulation.display import format as fmt
-from simulation.display.text import text
+from simulation.display.text import say, text
 
 T = TypeVar("T")
 SCENARIO = "scenario"
@@ -166,7 +166,7 @@ def _view(pending: list[Job], what: str, expected_seconds: float) -> tuple[str, 
         return "spinner", text("wait.queued", what=what)
     progress = next((job.progress for job in pending if job.progress), None)
     if expected_seconds >= PROGRESS_AFTER_SECONDS and progress is not None:
-        return "bar", text("wait.simulating_progress", what=what, progress=progress[1])
+        return "bar", text("wait.simulating_progress", what=what, progress=say(progress[1]))
     return "spinner", text("wait.simulating", what=what)
 
 

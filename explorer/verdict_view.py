@@ -27,7 +27,7 @@ from simulation.analysis.runs import PlanOutcome, plan_levels
 from simulation.core.results import Results
 from simulation.core.world import standard_plans
 from simulation.display import format as fmt
-from simulation.display.text import text
+from simulation.display.text import say, text
 from simulation.report.verdict import (
     Verdict,
     analyse,
@@ -206,13 +206,17 @@ def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
         return
     if job.queued != queued:
         st.rerun(scope="app")  # started (or queued again): poll at the other pace
-    st.progress(job.fraction, text=text("verdict.refining", job=_job_name(job.label), message=job.message))
+    st.progress(job.fraction, text=text("verdict.refining", job=_job_name(job.label),
+                                        message=say(job.message)))
 
 
 def _job_name(label: str) -> str:
     """A background job's label in the reader's language (it is named in English at submit)."""
     return {"quick estimate": text("verdict.quick_job"),
-            "full analysis": text("verdict.full_job")}.get(label, label)
+            "full analysis": text("verdict.full_job"),
+            "analyses": text("decisions.job_analyses"),
+            "best plan": text("decisions.job_best"),
+            "beliefs": text("decisions.job_beliefs")}.get(label, label)
 
 
 def wait_if_running(key: tuple[str, DecisionRequest], known: bool) -> None:
@@ -236,7 +240,8 @@ def _job_progress(key: tuple[str, DecisionRequest]) -> None:
     if job is None or job.done:
         st.rerun(scope="app")
     assert job is not None
-    st.progress(job.fraction, text=f"{job.label.capitalize()}: {job.message}")
+    st.progress(job.fraction, text=text("wait.job_progress", job=_job_name(job.label),
+                                        message=say(job.message)))
 
 
 def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, DecisionRequest],

@@ -7,12 +7,12 @@ from explorer import calibration_runs, state, ui
 from explorer.downloads import data_csv
 from simulation.calibration.datasets import CDNOW_MAPPING, cdnow_available, cdnow_csv
 from simulation.calibration.eventlog import SAMPLE_LOG_PATH, STANDARD_COLUMNS, file_digest
-from simulation.calibration.fitting import KPI_SPECS, Calibration, projected_scenario
+from simulation.calibration.fitting import Calibration, projected_scenario
 from simulation.calibration.holdout import targets_from_log
 from simulation.core.results import Results
 from simulation.display import calibration_charts as cc
 from simulation.display import format as fmt
-from simulation.display.text import text
+from simulation.display.text import say, text
 from simulation.inputs import InputError
 
 ui.page_header(text("nav.calibrate"), text("question.calibrate"))
@@ -22,11 +22,11 @@ scenario = state.current_scenario()
 def show(calibration: Calibration, projection: Results, name: str) -> None:
     """Draw a fit (targets vs fitted, parameters) and the plans projected from it."""
     for note in calibration.skipped:
-        st.info(note)
+        st.info(say(note))
     st.subheader(text("calibrate.target_vs_fitted"))
     st.dataframe(cc.target_table(calibration), hide_index=True, width="stretch")
     for message in calibration.messages:
-        st.warning(message)
+        st.warning(say(message))
     if calibration.ok:
         st.success(text("calibrate.all_within", evaluations=calibration.evaluations))
     ui.chart(cc.target_figure(calibration), calibration.table, name=f"{name}_fit", results=projection)
@@ -59,7 +59,7 @@ with from_kpis:
             show(*calibration_runs.fit(scenario.canonical_key(), goal, lvl, margin=gm), "calibration_kpis")
         except InputError as error:
             st.error(text("calibrate.bad_targets") + "\n"
-                     + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
+                     + "".join(f"\n- {fmt.escaped(say(p))}" for p in error.problems))
 
 with from_log:
     st.markdown(text("calibrate.log_intro"))
@@ -81,16 +81,16 @@ with from_log:
                                                          scenario.canonical_key(), reading)
         except InputError as error:
             st.error(text("calibrate.bad_file")
-                     + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
+                     + "".join(f"\n- {fmt.escaped(say(p))}" for p in error.problems))
             st.stop()
         for note in [*log.notes, *summary.notes]:
-            st.info(fmt.escaped(note))
+            st.info(fmt.escaped(say(note)))
         if log.problems:
             st.warning(text("calibrate.dropped",
                             dropped=fmt.count(int(log.dropped["rows"].sum()), exact=True),
                             rows=fmt.count(log.rows_read, exact=True))
-                       + "".join(f"\n- {fmt.escaped(p)}" for p in log.problems))
-            st.download_button(text("calibrate.dropped_csv"), data_csv(log.dropped),
+                       + "".join(f"\n- {fmt.escaped(say(p))}" for p in log.problems))
+            st.download_button(text("calibrate.dropped_csv"), data_csv(cc.dropped_table(log.dropped)),
                                file_name="dropped_rows.csv", key="calib_dropped_csv", on_click="ignore")
         st.caption(text("calibrate.first_rows"))
         st.dataframe(log.events.head(5), hide_index=True, width="stretch")
@@ -104,7 +104,7 @@ with from_log:
                            key="calib_log_csv", on_click="ignore")
         offer = targets_from_log(summary.kpis, summary.purchases)
         picked = st.multiselect(text("calibrate.targets"), list(offer), list(offer), key="calib_log_targets",
-                                format_func=lambda k: KPI_SPECS[k].label)
+                                format_func=cc.kpi_name)
         split = st.slider(text("calibrate.split"), 8,
                           max(9, summary.purchases.weeks - 4), max(8, summary.purchases.weeks // 2),
                           key="calib_split")
@@ -123,4 +123,4 @@ with from_log:
                 show(fit, projection, "calibration_log")
             except InputError as error:
                 st.error(text("calibrate.bad_log")
-                         + "".join(f"\n- {fmt.escaped(p)}" for p in error.problems))
+                         + "".join(f"\n- {fmt.escaped(say(p))}" for p in error.problems))

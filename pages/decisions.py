@@ -11,7 +11,6 @@ from simulation.analysis import (
 )
 from simulation.analysis.believe import believe, estimate_believe_seconds
 from simulation.analysis.investment import one_off_budget
-from simulation.analysis.parallel import format_seconds
 from simulation.display import decision_charts as dc
 from simulation.display import format as fmt
 from simulation.display import wording
@@ -46,7 +45,7 @@ verdict_view.wait_if_running(key, known := decision_runs.known(key))
 estimate = 0.0 if known else decision_runs.estimate(analysed.canonical_key(), request)
 if not known:
     with (slot := st.empty()).container():
-        st.info(text("decisions.estimate", seconds=format_seconds(estimate)), icon=":material/timer:")
+        st.info(text("decisions.estimate", seconds=fmt.duration(estimate)), icon=":material/timer:")
         clicked = st.button(text("decisions.run"), key="dec_run", type="primary")
     if not clicked:
         if st.session_state.get("cancel_analyses"):

@@ -35,7 +35,7 @@ st.download_button(text("evidence.csv"), data_csv(evidence), file_name="evidence
                    key="evidence_csv", on_click="ignore", icon=":material/download:")
 
 st.subheader(text("evidence.not_targets"))
-for row in evidence[evidence["kind"] == "display only"].itertuples():
+for row in ev.translated(evidence[evidence["kind"] == "display only"]).itertuples():
     with st.container(border=True):
         st.markdown(text("evidence.row", metric=row.metric, published=row.published, source=row.source,
                          year=row.year, grade=row.grade, causal=row.causal))

@@ -57,6 +57,7 @@ from simulation.analysis.runs import (
     run_plan_tasks,
 )
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
+from simulation.inputs.problems import Progress
 
 GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
     RangeSpec("behaviour.siloed_context_kept", 0.2, 1.0),
@@ -189,7 +190,7 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
                 "omnichannel": levels_tuple(CapabilityLevels.uniform(1.0))}
     candidates = hybrid_candidates(scenario)
     base_run = run_plan_tasks([PlanTask.of(scenario, {**baseline, **candidates})], execution,
-                              label="best hybrid")[0]
+                              label=Progress("progress.label.best_hybrid"))[0]
     hybrid = str(base_run.kpis.loc[list(candidates), "npv"].idxmax())
     plans = {**baseline, hybrid: candidates[hybrid]}
     base_gain = {p: _gain(base_run, p) for p in list(plans)[1:]}
@@ -199,7 +200,7 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
     # The grid: every range at GRID_POINTS positions, one batch.
     positions = np.linspace(0.0, 1.0, GRID_POINTS)
     tasks = [PlanTask.of(with_values(scenario, [(r, float(u))]), plans) for r in ranges for u in positions]
-    runs = run_plan_tasks(tasks, execution, label="what you would have to believe")
+    runs = run_plan_tasks(tasks, execution, label=Progress("progress.label.believe"))
     curve: dict[tuple[int, str], dict[float, float]] = {}
     for i in range(len(ranges)):
         for j, u in enumerate(positions):
@@ -212,7 +213,7 @@ def believe(scenario: Scenario, *, specs: Sequence[RangeSpec] = GAIN_ASSUMPTIONS
 
     def evaluate(points: list[tuple[int, float]]) -> list[dict[str, float]]:
         tasks = [PlanTask.of(with_values(scenario, [(ranges[i], u)]), plans) for i, u in points]
-        runs = run_plan_tasks(tasks, execution, label="narrowing thresholds")
+        runs = run_plan_tasks(tasks, execution, label=Progress("progress.label.narrowing"))
         return [{q: _gain(run, q) for q in base_gain} for run in runs]
 
     brackets = search_thresholds(curve, base_u, evaluate)
@@ -308,7 +309,8 @@ def _size_map(scenario: Scenario, r: ParameterRange, plans: dict[str, PlanLevels
     tasks = [PlanTask.of(with_values(scenario, [(r, float(u))]), plans, size_factors=factors)
              for u in positions]
     parts = []
-    for u, run in zip(positions, run_plan_tasks(tasks, execution, label="break-even map"), strict=True):
+    mapped = run_plan_tasks(tasks, execution, label=Progress("progress.label.break_even_map"))
+    for u, run in zip(positions, mapped, strict=True):
         assert run.by_size is not None
         part = run.by_size.assign(parameter=r.spec_path, value=_value(r, float(u)),
                                   annual_revenue=lambda f: f["size_factor"] * base_revenue)

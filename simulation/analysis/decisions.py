@@ -29,6 +29,7 @@ from simulation.analysis.shapley import (
 from simulation.analysis.uncertainty import UncertaintyResult, design, summarize, uncertainty_tasks
 from simulation.core.scenario import Scenario
 from simulation.core.world import standard_plans
+from simulation.inputs.problems import Progress
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def decision_analysis(scenario: Scenario, request: DecisionRequest | None = None
     """
     request = request or DecisionRequest()
     built, plan_design, plans, ranges, t_plans, players, on = _build(scenario, request)
-    runs = run_plan_tasks(built.tasks, execution, label="decision analyses")
+    runs = run_plan_tasks(built.tasks, execution, label=Progress("progress.label.decision_analyses"))
     point = runs[0]
     result_u = None
     if request.replications > 0:

@@ -47,6 +47,7 @@ from simulation.core.recognition import GATED_BY_IDENTITY
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 from simulation.core.valuation import one_off_cost_schedule
 from simulation.core.world import build_world
+from simulation.inputs.problems import Progress
 
 
 def payback_week(cumulative_gain: NDArray[np.float64]) -> float:
@@ -237,6 +238,13 @@ class BestPlan:
         return {"best_plan_search": self.evaluated}
 
 
+
+def _budget_label(step: str) -> Progress:
+    """What the budget search's progress says it is doing at ``step`` ("single", "round 2")."""
+    if step.startswith("round "):
+        return Progress("progress.label.budget_round", round=int(step.split()[1]))
+    return Progress("progress.label.budget_single")
+
 def best_plan_under_budget(
     scenario: Scenario,
     budget: float,
@@ -283,7 +291,7 @@ def best_plan_under_budget(
         items = list(named.items())
         tasks = [PlanTask.of(scenario, dict(items[i : i + chunk_size]))
                  for i in range(0, len(items), chunk_size)]
-        for run in run_plan_tasks(tasks, execution, label=f"budget search, {step}"):
+        for run in run_plan_tasks(tasks, execution, label=_budget_label(step)):
             for label, value in run.kpis["npv"].items():
                 npv[named[str(label)]] = float(value)
                 step_of[named[str(label)]] = step

@@ -23,6 +23,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from joblib import Memory, Parallel, delayed
 
 from simulation.core.state import ProgressCallback
+from simulation.inputs.problems import Progress, duration
+
+PROGRESS_SIMULATING = Progress("progress.label.simulating")
 
 CancelCheck = Callable[[], bool]
 """Returns True when the user asked to stop."""
@@ -49,15 +52,6 @@ def available_workers(n_jobs: int | None = None) -> int:
     if n_jobs < 0:
         return max(1, cores + 1 + n_jobs)
     return int(n_jobs)
-
-
-def format_seconds(seconds: float) -> str:
-    """``42 s``, ``3 min 5 s``; for progress messages and estimates."""
-    seconds = max(0.0, float(seconds))
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
 
 
 @dataclass(frozen=True)
@@ -134,7 +128,7 @@ def run_tasks(
     progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
     cache_dir: str | Path | None = None,
-    label: str = "simulating",
+    label: str = PROGRESS_SIMULATING,
 ) -> list[R]:
     """Results of ``function`` on every task, in task order, computed in parallel.
 
@@ -155,7 +149,8 @@ def run_tasks(
     cache_dir:
         Folder for ``joblib.Memory``: each task's result is stored there and reused.
     label:
-        What the progress messages say is being done.
+        What the progress messages say is being done (a :class:`Progress` ``progress.label.*``,
+        said in the reader's language).
 
     Raises
     ------
@@ -185,7 +180,8 @@ def run_tasks(
         if progress is None:
             return
         if done == 0:
-            progress(0.0, f"{label}: {len(distinct)} runs on {workers} worker(s)")
+            progress(0.0, Progress("progress.starting_runs", label=label, runs=len(distinct),
+                                   workers=workers))
             return
         now = time.perf_counter()
         if done == workers:
@@ -195,9 +191,9 @@ def run_tasks(
             left = (now - first[0]) / (done_cost - first[1]) * (total - done_cost)
         else:
             left = (now - started) / done_cost * (total - done_cost)
-        message = f"{label}: {done} of {len(distinct)} runs"
-        if done < len(distinct):
-            message += f", about {format_seconds(left)} left"
+        message = (Progress("progress.runs_left", label=label, done=done, runs=len(distinct),
+                            left=duration(left)) if done < len(distinct)
+                   else Progress("progress.runs_done", label=label, done=done, runs=len(distinct)))
         progress(min(done_cost / total, 1.0), message)
 
     if should_cancel is not None and should_cancel():

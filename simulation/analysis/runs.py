@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from simulation.analysis.parallel import (
+    PROGRESS_SIMULATING,
     CancelCheck,
     ProgressCallback,
     Task,
@@ -155,7 +156,7 @@ class Execution:
 
 
 def run_plan_tasks(tasks: Sequence[PlanTask], execution: Execution | None = None, *,
-                   label: str = "simulating") -> list[PlanOutcome]:
+                   label: str = PROGRESS_SIMULATING) -> list[PlanOutcome]:
     """Run plan tasks in parallel; results in task order (duplicates computed once)."""
     execution = execution or Execution()
     return run_tasks(

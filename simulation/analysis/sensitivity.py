@@ -23,6 +23,7 @@ from simulation.analysis.runs import (
     run_plan_tasks,
 )
 from simulation.core.scenario import CapabilityLevels, Scenario
+from simulation.inputs.problems import Progress
 
 
 def gain_plans(target: CapabilityLevels | None = None) -> dict[str, PlanLevels]:
@@ -120,7 +121,8 @@ def tornado(
         ranges = resolve_ranges(scenario, main_assumptions(scenario))
     plans = gain_plans(target)
     plan = list(plans)[1]
-    runs = run_plan_tasks(tornado_tasks(scenario, ranges, plans), execution, label="tornado")
+    runs = run_plan_tasks(tornado_tasks(scenario, ranges, plans), execution,
+                          label=Progress("progress.label.tornado"))
     return TornadoResult(
         bars=tornado_frame(ranges, runs[1:], plan),
         base_npv_gain=_gain(runs[0], plan, "npv"), base_clv_gain=_gain(runs[0], plan, "clv"),

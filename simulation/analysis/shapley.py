@@ -39,6 +39,7 @@ from simulation.analysis.runs import (
     run_plan_tasks,
 )
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
+from simulation.inputs.problems import Progress
 
 
 class SwitchedOn(StrEnum):
@@ -216,5 +217,5 @@ def capability_value(
     """
     players, on, plans = shapley_plans(scenario, switched_on)
     runs = run_plan_tasks(shapley_tasks(scenario, plans, chunk_size=chunk_size), execution,
-                          label="capability subsets")
+                          label=Progress("progress.label.subsets"))
     return capability_value_from(players, on, runs)

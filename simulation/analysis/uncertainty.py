@@ -37,6 +37,7 @@ from simulation.analysis.runs import (
 from simulation.core.metrics import KPI_COLUMNS
 from simulation.core.scenario import Scenario
 from simulation.core.world import standard_plans
+from simulation.inputs.problems import Progress
 
 CONFIDENCE = 0.90
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -280,5 +281,5 @@ def uncertainty(
     plans = plans or plan_levels(standard_plans(scenario))
     plan_design = design(scenario, replications=replications, ranges=ranges)
     tasks = uncertainty_tasks(plan_design, plans)
-    runs = run_plan_tasks(tasks, execution, label="replications")
+    runs = run_plan_tasks(tasks, execution, label=Progress("progress.label.replications"))
     return summarize(runs[0], runs[1:], plan_design, baseline=next(iter(plans)))

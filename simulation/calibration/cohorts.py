@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from simulation.inputs.problems import Problem
+
 WINDOWS = (52, 39, 26, 13)
 """Tenure windows in weeks, longest first; 52 weeks is the first year."""
 WINDOW_KINDS = ("repeat", "purchases", "share_3plus", "active_late", "revenue")
@@ -55,17 +57,20 @@ def kpi_name(kind: str, window: int) -> str:
 
 
 def window_label(kind: str, window: int) -> str:
-    """Plain-language name of a windowed KPI (what it counts)."""
-    span = "12 months" if window == 52 else f"{window} weeks"
-    late = window - window // 4
-    return {
-        "repeat": f"second purchase within {span} of the first",
-        "purchases": f"purchases per customer in their first {span}",
-        "share_3plus": f"customers with 3+ purchases in their first {span}",
-        "active_late": ("customers buying in months 10-12 after their first purchase" if window == 52
-                        else f"customers buying in weeks {late + 1}-{window} after their first purchase"),
-        "revenue": f"revenue per customer in their first {span}",
-    }[kind]
+    """Plain-language name of a windowed KPI (what it counts).
+
+    Keyed text of the catalog's ``calibration_kpi.window`` table: English as a ``str``, said in
+    the reader's language by a display.
+    """
+    if kind not in ("repeat", "purchases", "share_3plus", "active_late", "revenue"):
+        raise KeyError(kind)
+    if kind == "active_late":
+        if window == 52:
+            return Problem("calibration_kpi.window.active_late_52")
+        return Problem("calibration_kpi.window.active_late", first=window - window // 4 + 1, last=window)
+    span = (Problem("calibration_kpi.window.months_12") if window == 52
+            else Problem("calibration_kpi.window.weeks", weeks=window))
+    return Problem(f"calibration_kpi.window.{kind}", span=span)
 
 
 def windowed_kpis(window: int) -> list[str]:

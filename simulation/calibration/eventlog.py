@@ -98,7 +98,9 @@ class ValidatedLog:
 def _line_list(lines: Iterable[int], limit: int = 5) -> str:
     lines = list(lines)
     shown = ", ".join(str(x) for x in lines[:limit])
-    return shown + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
+    if len(lines) > limit:
+        return Problem("problem.log.lines_more", lines=shown, more=len(lines) - limit)
+    return shown
 
 
 _HASH_RANGE = 1 << 32
@@ -218,11 +220,11 @@ def validate_events(
         notes: list[str] = []
         for name, default in OPTIONAL_DEFAULTS.items():
             if name in constants:
-                notes.append(f"{name}: every row is {quoted(constants[name])} (a constant from the mapping)")
+                notes.append(Problem("problem.log.note.constant", column=name, value=quoted(constants[name])))
             elif name not in found:
                 constants[name] = default
-                notes.append(f"no {name} column: every row is {quoted(default)}"
-                             + (" (an orders export)" if name == "event_type" else ""))
+                notes.append(Problem("problem.log.note.orders_export" if name == "event_type"
+                                     else "problem.log.note.default", column=name, value=quoted(default)))
         reasons: dict[str, list[int]] = {}
         sample = _CustomerSample(max_rows)
         rows_read = 0
@@ -231,8 +233,8 @@ def validate_events(
         for chunk in chunks:
             rows_read += len(chunk.frame) + len(chunk.wrong_width)
             if chunk.wrong_width:
-                reasons.setdefault(f"more fields than the header's {len(header)} (a delimiter "
-                                   "inside an unquoted value?)", []).extend(chunk.wrong_width)
+                reasons.setdefault(Problem("problem.log.drop.extra_fields", count=len(header)),
+                                   []).extend(chunk.wrong_width)
             if not len(chunk.frame):
                 continue
             frame = chunk.frame.rename(columns=rename).assign(**constants)
@@ -253,23 +255,23 @@ def validate_events(
     events = sample.frame()
     share = sample.share
     if table_format is not None:
-        notes.insert(0, f"read as {table_format.describe()}"
-                     + (f"; dates as {dates.description}" if dates else ""))
+        notes.insert(0, Problem("problem.log.note.read_dates", format=table_format.describe(),
+                                dates=dates.description) if dates
+                     else Problem("problem.log.note.read", format=table_format.describe()))
     if share < 1.0:
-        notes.append(f"the log has {rows_read:,} rows; a sample of {share:.0%} of customers "
-                     f"({len(events):,} rows) is used, whole histories kept")
+        notes.append(Problem("problem.log.note.sampled", rows=rows_read, share=f"{share:.0%}",
+                             kept=len(events)))
     if ids_like_formulas:
-        notes.append(f"{ids_like_formulas:,} customer ids start with =, +, - or @; they are kept "
-                     "as text, and CSV files written from them start such cells with a quote so "
-                     "spreadsheets do not run them as formulas")
+        notes.append(Problem("problem.log.note.formula_ids", count=ids_like_formulas))
     events = events.sort_values(["timestamp", "customer_id"], kind="stable").reset_index(drop=True)
-    dropped = pd.DataFrame(
-        [{"reason": r, "rows": len(v), "example_lines": _line_list(sorted(v))}
-         for r, v in reasons.items()],
-        columns=["reason", "rows", "example_lines"],
-    )
-    problems = [f"{row.reason}: {row.rows} row{'s' if row.rows != 1 else ''} dropped "
-                f"(lines {row.example_lines})" for row in dropped.itertuples()]
+    dropped = pd.DataFrame({  # object columns keep each reason's key (pandas would make them plain str)
+        "reason": pd.Series(list(reasons), dtype=object),
+        "rows": pd.Series([len(v) for v in reasons.values()], dtype=np.int64),
+        "example_lines": pd.Series([_line_list(sorted(v)) for v in reasons.values()], dtype=object),
+    })
+    problems: list[str] = [Problem("problem.log.dropped_one" if row.rows == 1 else "problem.log.dropped",
+                                   reason=row.reason, rows=row.rows, lines=row.example_lines)
+                           for row in dropped.itertuples()]
     if events.empty:
         raise EventLogError([*problems, Problem("problem.log.no_usable_rows")])
     if not (events["event_type"] == EventType.PURCHASE).any():
@@ -297,20 +299,19 @@ def _check_chunk(chunk: pd.DataFrame, lines: NDArray[np.int64], *, dates: DateFo
             bad[reason] = lines[mask]
             ok &= ~mask
 
-    drop("missing customer id", (text["customer_id"] == "").to_numpy())
+    drop(Problem("problem.log.drop.no_customer"), (text["customer_id"] == "").to_numpy())
     when = dates.parse(text["timestamp"])
-    drop(f"date not in the file's format ({dates.description})", when.isna().to_numpy())
+    drop(Problem("problem.log.drop.date_format", format=dates.description), when.isna().to_numpy())
     latest = latest_plausible()
-    drop(f"date before {EARLIEST:%Y} or after {latest:%Y-%m-%d} (a typing or export error?)",
+    drop(Problem("problem.log.drop.date_range", earliest=f"{EARLIEST:%Y}", latest=f"{latest:%Y-%m-%d}"),
          ((when < EARLIEST) | (when > latest)).fillna(False).to_numpy(dtype=bool))
     kind = text["event_type"].str.lower()
-    drop("unknown event type (use visit, purchase or return)",
-         (~kind.isin([e.value for e in EventType])).to_numpy())
-    drop("missing channel", (text["channel"] == "").to_numpy())
+    drop(Problem("problem.log.drop.event_type"), (~kind.isin([e.value for e in EventType])).to_numpy())
+    drop(Problem("problem.log.drop.no_channel"), (text["channel"] == "").to_numpy())
     amount = to_numbers(text["amount"], decimal)
     money = kind.isin([EventType.PURCHASE.value, EventType.RETURN.value]).to_numpy()
-    drop("purchase or return without a finite numeric amount", money & amount.isna().to_numpy())
-    drop("negative amount", (amount < 0).fillna(False).to_numpy())
+    drop(Problem("problem.log.drop.amount"), money & amount.isna().to_numpy())
+    drop(Problem("problem.log.drop.negative"), (amount < 0).fillna(False).to_numpy())
     clean = pd.DataFrame({
         "customer_id": text["customer_id"][ok].to_numpy(),
         "timestamp": when[ok].to_numpy(),
@@ -347,13 +348,12 @@ def classify_channels(channels: Iterable[str], scenario: Scenario | None = None
             guessed[kind.value].append(name)
         if kind is ChannelKind.PHYSICAL:
             physical.add(name)
-    notes = []
+    notes: list[str] = []
     for taken_as, names in guessed.items():
         if names and scenario is not None:
             shown = ", ".join(quoted(n) for n in sorted(names)[:8])
-            notes.append(f"channel{'s' if len(names) > 1 else ''} {shown} "
-                         f"{'are' if len(names) > 1 else 'is'} not in the scenario; taken as "
-                         f"{taken_as} by name (store, shop, branch, outlet, kiosk... mean physical)")
+            notes.append(Problem(f"problem.log.note.{'channels' if len(names) > 1 else 'channel'}_{taken_as}",
+                                 channels=shown))
     return physical, notes
 
 

@@ -33,6 +33,7 @@ from simulation.core.presets import preset_names
 from simulation.core.results import Results
 from simulation.core.scenario import CapabilityLevels, ChannelKind, Scenario
 from simulation.core.world import CHANNELS_IN_MASK
+from simulation.inputs.problems import Problem
 
 EVIDENCE_PATH = Path(__file__).resolve().parents[2] / "data" / "evidence.csv"
 HBR_WINDOW_WEEKS = 61
@@ -180,10 +181,11 @@ Measure = Callable[[dict[str, PresetRuns]], tuple[float, str]]
 
 
 def _m(preset: str, fn: Callable[[PresetRuns], float], note: str = "") -> Measure:
+    """A measure on ``preset``'s runs; ``note`` names its ``evidence_note.*`` text, if any."""
     def measure(runs: dict[str, PresetRuns]) -> tuple[float, str]:
         if preset not in runs:
-            return math.nan, f"preset {preset!r} not available"
-        return fn(runs[preset]), note
+            return math.nan, Problem("evidence_note.no_preset", preset=repr(preset))
+        return fn(runs[preset]), Problem(f"evidence_note.{note}") if note else ""
     return measure
 
 
@@ -224,13 +226,9 @@ def _cart_abandonment(runs: PresetRuns) -> float:
 def _aberdeen(runs: dict[str, PresetRuns]) -> tuple[float, str]:
     k = runs["benchmark_retailer"].full.kpis
     multi, omni = k.loc[MULTI], k.loc[OMNI]
-    return float(omni["retention_12m"]), (
-        f"model: 12-month retention {omni['retention_12m']:.0%} omnichannel vs "
-        f"{multi['retention_12m']:.0%} multichannel; CLV x{omni['clv'] / multi['clv']:.2f}. "
-        "A 89% vs 33% annual retention gap means 8 vs 0.5 further expected years (r / (1 - r)), "
-        "a lifetime-value gap of roughly ten times at equal yearly spend, far beyond what any "
-        "integration mechanism in the model (or a controlled study) produces; the survey "
-        "selected companies on the outcome.")
+    return float(omni["retention_12m"]), Problem(
+        "evidence_note.aberdeen", omni=f"{omni['retention_12m']:.0%}", multi=f"{multi['retention_12m']:.0%}",
+        ratio=f"{omni['clv'] / multi['clv']:.2f}")
 
 
 def _idc(runs: dict[str, PresetRuns]) -> tuple[float, str]:
@@ -238,11 +236,7 @@ def _idc(runs: dict[str, PresetRuns]) -> tuple[float, str]:
     within = _clv_multi_vs_single(r, MULTI)
     k = r.kpis
     plan_gain = k.loc[OMNI, "clv"] / k.loc[MULTI, "clv"] - 1
-    return within, (
-        f"model: customers who used 2+ channels have {within:+.0%} CLV against single-channel "
-        f"customers in the same multichannel plan (selection: frequent shoppers meet more "
-        f"channels); integrating every capability changes CLV by {plan_gain:+.0%}, which is "
-        "the causal figure a decision needs.")
+    return within, Problem("evidence_note.idc", within=f"{within:+.0%}", plan_gain=f"{plan_gain:+.0%}")
 
 
 def _personalization(runs: dict[str, PresetRuns]) -> tuple[float, str]:
@@ -254,9 +248,8 @@ def _personalization(runs: dict[str, PresetRuns]) -> tuple[float, str]:
         summary = personalization_summary(report, results.kpis)
         lift = float(summary.loc[OMNI, "revenue_lift"])
     except (ImportError, KeyError, TypeError, AttributeError):
-        return math.nan, "needs learned offer targeting (simulation.core.personalization)"
-    return lift, ("revenue from targeted offers' incremental purchases over the rest of revenue, "
-                  "learned targeting, omnichannel plan (offer budget 2% of known people a week)")
+        return math.nan, Problem("evidence_note.needs_learned")
+    return lift, Problem("evidence_note.personalization")
 
 
 def _rjmetrics(runs: dict[str, PresetRuns]) -> tuple[float, str]:
@@ -266,9 +259,7 @@ def _rjmetrics(runs: dict[str, PresetRuns]) -> tuple[float, str]:
     r = runs[B]
     online = r.events[r.events["channel"].isin([c.lower() for c in r.digital])]
     repeat = event_kpis(online, physical=set())["repeat_12m"]
-    return repeat, (f"digital purchases only, as an e-commerce retailer's data would show them; "
-                    f"counting store purchases too, repeat_12m is "
-                    f"{r.full.kpis.loc[MULTI, 'repeat_12m']:.0%}")
+    return repeat, Problem("evidence_note.rjmetrics", repeat=f"{r.full.kpis.loc[MULTI, 'repeat_12m']:.0%}")
 
 
 def _bank_attrition(runs: PresetRuns) -> float:
@@ -303,19 +294,14 @@ MEASURES: dict[str, Measure] = {
     "criteo_omni_customers": _m(B, lambda r: _criteo(r, "customers")),
     "criteo_omni_sales": _m(B, lambda r: _criteo(r, "sales")),
     "rjm_second_purchase": _rjmetrics,
-    "baymard_cart_abandonment": _m(B, _cart_abandonment,
-                                   "digital journeys not ending in a purchase (journeys, not carts)"),
+    "baymard_cart_abandonment": _m(B, _cart_abandonment, "cart_abandonment"),
     "gma_out_of_stock": _m(B, _param(lambda s: 1 - _physical("stock_availability")(s)), "input"),
     "gma_out_of_stock_lost": _m(B, _param(lambda s: s.behaviour.stockout_lost_share), "input"),
-    "inventory_record_accuracy": _m(B, lambda r: math.nan,
-                                    "not a model figure: the network fill rate (0.80 in the "
-                                    "benchmark) is the chance shared stock can deliver, lowered "
-                                    "from 'always' because records are often wrong"),
-    "returns_online": _m(B, _param(_mean_digital("return_rate")), "input: mean of digital channels"),
+    "inventory_record_accuracy": _m(B, lambda r: math.nan, "fill_rate"),
+    "returns_online": _m(B, _param(_mean_digital("return_rate")), "input_digital_mean"),
     "returns_store": _m(B, _param(_physical("return_rate")), "input"),
-    "bopis_addon_per_order": _m(B, _param(lambda s: s.economics.pickup_addon_value),
-                                "input: economics.pickup_addon_value"),
-    "bank_attrition": _m("banking", _bank_attrition, "1 - 12-month retention, banking preset"),
+    "bopis_addon_per_order": _m(B, _param(lambda s: s.economics.pickup_addon_value), "input_pickup_addon"),
+    "bank_attrition": _m("banking", _bank_attrition, "bank_attrition"),
     "aberdeen_retention": _aberdeen,
     "idc_lifetime_value": _idc,
     "personalization_revenue_lift": _personalization,
@@ -349,9 +335,9 @@ def evidence_table(*, population: int | None = None, presets: dict[str, Scenario
     for row in rows.itertuples(index=False):
         measure = MEASURES.get(row.id)
         try:
-            model, note = measure(runs) if measure else (math.nan, "not modelled")
+            model, note = measure(runs) if measure else (math.nan, Problem("evidence_note.not_modelled"))
         except Exception as error:  # a preset another page broke must not hide the other rows
-            model, note = math.nan, f"could not be measured: {type(error).__name__}: {error}"
+            model, note = math.nan, Problem("evidence_note.failed", error=f"{type(error).__name__}: {error}")
         low, high = row.tolerance_low, row.tolerance_high
         checked = not (math.isnan(low) or math.isnan(high) or math.isnan(model))
         out.append({
@@ -364,7 +350,10 @@ def evidence_table(*, population: int | None = None, presets: dict[str, Scenario
             "population": row.population, "model_measure": row.model_measure,
             "shows": row.shows, "does_not_show": row.does_not_show, "model_note": note,
         })
-    return pd.DataFrame(out, columns=list(COLUMNS))
+    table = pd.DataFrame(out, columns=list(COLUMNS))
+    # Object dtype keeps each note's key (pandas would make them plain str): the page translates them.
+    table["model_note"] = pd.Series([row["model_note"] for row in out], dtype=object, index=table.index)
+    return table
 
 
 def targets_missed(table: pd.DataFrame) -> pd.DataFrame:

@@ -87,7 +87,7 @@ from simulation.core.scenario import Capability, CapabilityLevels, ChannelKind, 
 from simulation.core.state import ProgressCallback
 from simulation.core.world import World, build_world, customer_traits, standard_plans
 from simulation.inputs import InputError
-from simulation.inputs.problems import Problem, at
+from simulation.inputs.problems import Problem, Progress, at
 
 
 class Lever(StrEnum):
@@ -105,18 +105,8 @@ class Lever(StrEnum):
     SPEND_CORRELATION = "spend_correlation"
 
 
-LEVER_MEANING = {
-    Lever.INTENT: "shopping-intent rate of every segment",
-    Lever.DROPOUT: "weekly drop-out of prospects who have not bought yet",
-    Lever.CHURN: "weekly churn hazard of every segment",
-    Lever.ORDER_VALUE: "median order value of every segment",
-    Lever.CHANNEL_TILT: "conversion of digital channels relative to physical ones",
-    Lever.HETEROGENEITY: "spread of purchase propensity between customers",
-    Lever.PURCHASE_DROPOUT: "chance of becoming inactive right after a repeat purchase",
-    Lever.NEW_CUSTOMER_BOOST: "extra shopping intent right after a first purchase",
-    Lever.SPEND_HETEROGENEITY: "spread of customers' own spending levels",
-    Lever.SPEND_CORRELATION: "link between how often customers buy and how much they spend",
-}
+LEVER_MEANING = {lever: Problem(f"calibration_kpi.lever.{lever.value}") for lever in Lever}
+"""What each lever scales, in words (keyed text: English as a ``str``, said in the reader's language)."""
 DROPOUT_AFTER_PURCHASE_START = 0.1
 """``dropout_after_purchase`` at factor 1 when the lever moves (its preset value is 0)."""
 SPEND_HETEROGENEITY_START = 0.5
@@ -155,20 +145,20 @@ class KpiSpec:
 
 KPI_SPECS: dict[str, KpiSpec] = {
     # Engine KPIs (simulation.core.metrics.kpi_frame) and the online share of purchases.
-    "conversion_rate": KpiSpec("conversion rate (first buyers / reached)", 0.02, False, Lever.DROPOUT),
-    "retention_12m": KpiSpec("not lapsed 12 months after the first purchase (model-only)", 0.02,
+    "conversion_rate": KpiSpec(Problem("calibration_kpi.conversion_rate"), 0.02, False, Lever.DROPOUT),
+    "retention_12m": KpiSpec(Problem("calibration_kpi.retention_12m"), 0.02,
                              False, Lever.CHURN, model_only=True),
-    "repeat_12m": KpiSpec("second purchase within 12 months of the first", 0.02, False, Lever.CHURN),
-    "aov": KpiSpec("average order value", 0.02, True, Lever.ORDER_VALUE, rate=False),
-    "purchases_per_customer_year": KpiSpec("purchases per active customer-year (model-only)", 0.04,
+    "repeat_12m": KpiSpec(Problem("calibration_kpi.repeat_12m"), 0.02, False, Lever.CHURN),
+    "aov": KpiSpec(Problem("calibration_kpi.aov"), 0.02, True, Lever.ORDER_VALUE, rate=False),
+    "purchases_per_customer_year": KpiSpec(Problem("calibration_kpi.purchases_per_customer_year"), 0.04,
                                            True, Lever.INTENT, rate=False, model_only=True),
-    "online_share": KpiSpec("share of purchases made online", 0.02, False, Lever.CHANNEL_TILT),
+    "online_share": KpiSpec(Problem("calibration_kpi.online_share"), 0.02, False, Lever.CHANNEL_TILT),
     # Event-log KPIs (simulation.calibration.eventlog.event_kpis).
-    "visitor_conversion": KpiSpec("visitors who bought", 0.02, False, Lever.DROPOUT),
-    "active_second_year": KpiSpec("bought again 12-24 months after first purchase", 0.03, False,
+    "visitor_conversion": KpiSpec(Problem("calibration_kpi.visitor_conversion"), 0.02, False, Lever.DROPOUT),
+    "active_second_year": KpiSpec(Problem("calibration_kpi.active_second_year"), 0.03, False,
                                   Lever.CHURN),
-    "purchases_per_buyer_year": KpiSpec("purchases per buyer per year from the first purchase to "
-                                        "the log's end", 0.04, True, Lever.INTENT, rate=False),
+    "purchases_per_buyer_year": KpiSpec(Problem("calibration_kpi.purchases_per_buyer_year"), 0.04, True,
+                                        Lever.INTENT, rate=False),
 }
 _WINDOW_LEVER = {"repeat": (Lever.PURCHASE_DROPOUT, 0.015, False, True),
                  "purchases": (Lever.INTENT, 0.03, True, False),
@@ -180,24 +170,24 @@ for _w in cohorts.WINDOWS:
         KPI_SPECS[cohorts.kpi_name(_kind, _w)] = KpiSpec(cohorts.window_label(_kind, _w), _tol,
                                                           _relative, _lever, rate=_rate)
 KPI_SPECS["early_repeat"] = KpiSpec(
-    f"repeat purchases per customer in the {cohorts.EARLY_WEEKS} weeks after the first", 0.03, True,
+    Problem("calibration_kpi.early_repeat", weeks=cohorts.EARLY_WEEKS), 0.03, True,
     Lever.NEW_CUSTOMER_BOOST, rate=False)
 KPI_SPECS["repeat_value_ratio"] = KpiSpec(
-    "value of a repeat purchase relative to a first purchase", 0.02, True, Lever.SPEND_CORRELATION,
+    Problem("calibration_kpi.repeat_value_ratio"), 0.02, True, Lever.SPEND_CORRELATION,
     rate=False)
 KPI_SPECS["spend_spread"] = KpiSpec(
-    "spread of customers' own spending levels (sd of log order value)", 0.03, True,
+    Problem("calibration_kpi.spend_spread"), 0.03, True,
     Lever.SPEND_HETEROGENEITY, rate=False)
 KPI_SPECS["recent_repeat"] = KpiSpec(
-    f"repeat purchases per customer in the log's last {cohorts.RECENT_WEEKS} weeks", 0.03, True,
+    Problem("calibration_kpi.recent_repeat", weeks=cohorts.RECENT_WEEKS), 0.03, True,
     Lever.PURCHASE_DROPOUT, rate=False)
 KPI_SPECS["recent_active"] = KpiSpec(
-    f"customers with a repeat purchase in the log's last {cohorts.RECENT_WEEKS} weeks", 0.01, False,
+    Problem("calibration_kpi.recent_active", weeks=cohorts.RECENT_WEEKS), 0.01, False,
     Lever.PURCHASE_DROPOUT)
 for _i in (2, 3):
     KPI_SPECS[f"repeat_block_{_i}"] = KpiSpec(
-        f"repeat purchases per customer in the log's weeks {_i - 1}-{_i} x {cohorts.RECENT_WEEKS} "
-        "before its end", 0.03, True, Lever.INTENT, rate=False)
+        Problem("calibration_kpi.repeat_block", first=_i - 1, last=_i, weeks=cohorts.RECENT_WEEKS), 0.03,
+        True, Lever.INTENT, rate=False)
 COHORT_KINDS = ("purchases", "share_3plus", "recent_repeat", "repeat_block_2", "repeat_block_3",
                 "recent_active", "early_repeat", *cohorts.SPEND_KPIS)
 """What a log is fitted to by default: purchases per customer and the share with 3+ in the
@@ -474,20 +464,22 @@ def usable_targets(targets: Mapping[str, float | None]) -> tuple[dict[str, float
     the online share of a one-channel log, or an amount not above 0). Names that are not in
     :data:`KPI_SPECS` are dropped without a note.
     """
-    keep, notes = {}, []
+    keep: dict[str, float] = {}
+    notes: list[str] = []
     for name, value in targets.items():
         spec = KPI_SPECS.get(name)
         if spec is None:
             continue
         if value is None or not math.isfinite(value):
-            notes.append(f"{spec.label}: skipped, the data cannot show it (no customer qualifies)")
+            notes.append(Problem("calibration_kpi.note.skipped_empty", kpi=spec.label))
         elif spec.rate and not 0.0 < value < 1.0:
-            why = ("the log has one kind of channel" if name == "online_share" else
-                   "the log has no visits, only purchases" if name == "visitor_conversion" else
-                   "every customer qualifies or none does")
-            notes.append(f"{spec.label}: skipped, {value:.0%} in the data ({why}), nothing to fit")
+            why = Problem("calibration_kpi.note.one_kind" if name == "online_share" else
+                          "calibration_kpi.note.no_visits" if name == "visitor_conversion" else
+                          "calibration_kpi.note.all_or_none")
+            notes.append(Problem("calibration_kpi.note.skipped_share", kpi=spec.label, value=f"{value:.0%}",
+                                 why=why))
         elif not spec.rate and not value > 0:
-            notes.append(f"{spec.label}: skipped, {value:g} in the data")
+            notes.append(Problem("calibration_kpi.note.skipped_value", kpi=spec.label, value=f"{value:g}"))
         else:
             keep[name] = float(value)
     return keep, notes
@@ -622,7 +614,8 @@ def calibrate(
             factors = {v.value: math.exp(xi) for v, xi in zip(levers, x, strict=True)}
             cache[key] = measure(apply_factors(base, factors), levels)
             if progress is not None:
-                progress(min(1.0, len(cache) / max_evaluations), f"simulation {len(cache)}")
+                progress(min(1.0, len(cache) / max_evaluations),
+                         Progress("progress.fit_simulation", count=len(cache)))
         return cache[key]
 
     def residuals(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -744,7 +737,8 @@ def _diagnose(table: pd.DataFrame, x: NDArray[np.float64], levers: list[Lever],
               levels: CapabilityLevels, measure: Callable[[Scenario, CapabilityLevels], dict[str, float]],
               run: Callable[[NDArray[np.float64]], dict[str, float]]) -> list[str]:
     """Why each target outside its tolerance was not reached."""
-    messages, traded = [], []
+    messages: list[str] = []
+    traded: list[str] = []
     for row in table[~table["within"]].itertuples():
         spec = KPI_SPECS[row.kpi]
         j = levers.index(spec.lever)
@@ -756,32 +750,20 @@ def _diagnose(table: pd.DataFrame, x: NDArray[np.float64], levers: list[Lever],
                   Lever.SPEND_CORRELATION: hi}[spec.lever]
         limit = raises if too_low else (hi if raises is lo else lo)
         at_bound = abs(x[j] - limit[j]) < 0.05
-        name = f"{spec.label}: target {_fmt(row.target, spec)}, best fit {_fmt(row.fitted, spec)}"
+        name = Problem("calibration_kpi.note.fit", kpi=spec.label, target=_fmt(row.target, spec),
+                       fitted=_fmt(row.fitted, spec))
         if at_bound and spec.lever is Lever.CHURN and too_low:
-            messages.append(
-                f"{name}. Unreachable: it would need a negative churn hazard. With the base churn "
-                "hazard at zero, customers still lapse through over-messaging (contacts above "
-                "their tolerance add churn), so this is the most the current plan can keep.")
+            messages.append(Problem("calibration_kpi.note.negative_churn", name=name))
         elif at_bound and spec.lever in (Lever.DROPOUT, Lever.INTENT) and too_low:
-            messages.append(
-                f"{name}. Unreachable: above what the funnel allows. Even when prospects never "
-                "lose interest and shop at the highest rate, people reached late in the horizon "
-                "have too little time to buy, and journeys are lost to stock-outs, conflicts and "
-                "abandonment at the preset's channel conversion.")
+            messages.append(Problem("calibration_kpi.note.funnel", name=name))
         elif at_bound:
-            messages.append(
-                f"{name}. Unreachable: the {LEVER_MEANING[spec.lever]} is at the limit of its "
-                f"range (x{math.exp(x[j]):.3g} of the preset) and the KPI still "
-                f"{'falls short' if too_low else 'overshoots'}.")
+            messages.append(Problem(
+                "calibration_kpi.note.short_at_limit" if too_low else "calibration_kpi.note.over_at_limit",
+                name=name, lever=LEVER_MEANING[spec.lever], factor=f"{math.exp(x[j]):.3g}"))
         else:
-            traded.append(
-                f"{name}. Not matched together with the other targets: they pull the same hidden "
-                "parameters in opposite directions (check that the KPIs describe the same "
-                "customers and period).")
-    if messages:
-        traded = [t.split(". Not matched")[0] + ". Not matched: the fit traded it against the "
-                  "unreachable target above." for t in traded]
-    return messages + traded
+            traded.append(name)
+    key = "calibration_kpi.note.traded_against" if messages else "calibration_kpi.note.traded"
+    return messages + [Problem(key, name=name) for name in traded]
 
 
 def _fmt(value: float, spec: KpiSpec) -> str:

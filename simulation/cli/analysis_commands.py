@@ -22,7 +22,7 @@ from simulation.analysis.believe import believe
 from simulation.analysis.cluster import SCHEDULER_ENV, dask_runner, scheduler_from_environment
 from simulation.analysis.decisions import DecisionRequest, decision_analysis, estimate_decision_seconds
 from simulation.analysis.investment import best_plan_under_budget, break_even
-from simulation.analysis.parallel import AnalysisCancelled, available_workers, format_seconds
+from simulation.analysis.parallel import AnalysisCancelled, available_workers
 from simulation.analysis.ranges import main_assumptions, resolve_ranges
 from simulation.analysis.runs import Execution, estimate_seconds, plan_levels
 from simulation.analysis.sensitivity import gain_plans, tornado, tornado_tasks
@@ -31,6 +31,7 @@ from simulation.analysis.uncertainty import design, uncertainty, uncertainty_tas
 from simulation.cli.console import (
     BadInput,
     add_scenario_arguments,
+    help_text,
     scenario_from_args,
     text_progress,
     write_outputs,
@@ -64,7 +65,7 @@ def _execution(args: argparse.Namespace) -> Execution:
 
 def _announce(seconds: float, args: argparse.Namespace) -> None:
     if seconds > ANNOUNCE_AFTER_SECONDS and not args.quiet:
-        print(text("cli.estimated_workers", seconds=format_seconds(seconds),
+        print(text("cli.estimated_workers", seconds=fmt.duration(seconds),
                    workers=available_workers(args.jobs)), file=sys.stderr)
 
 
@@ -275,44 +276,37 @@ def _cancellable(handler: Callable[[argparse.Namespace], int]) -> Callable[[argp
 def add_commands(sub: Any) -> None:
     """Add the analysis subcommands to the CLI's subparsers."""
 
-    def command(name: str, help_text: str, handler: Callable[[argparse.Namespace], int]
+    def command(name: str, what: str, handler: Callable[[argparse.Namespace], int]
                 ) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
+        parser: argparse.ArgumentParser = sub.add_parser(name, help=what)
         add_scenario_arguments(parser)
-        parser.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: every core)")
-        parser.add_argument("--cache", help="folder to cache runs in (reused by later commands)")
-        parser.add_argument("--quiet", action="store_true", help="no estimate or progress bar")
+        parser.add_argument("--jobs", type=int, default=-1, help=help_text("jobs_all"))
+        parser.add_argument("--cache", help=help_text("cache"))
+        parser.add_argument("--quiet", action="store_true", help=help_text("quiet_estimate"))
         parser.add_argument("--scheduler", metavar="ADDRESS",
-                            help="run the tasks on a Dask cluster: a scheduler address such as "
-                                 "tcp://host:8786, or 'local' for a cluster on this machine "
-                                 f"(default: ${SCHEDULER_ENV} if set)")
+                            help=help_text("scheduler", variable=SCHEDULER_ENV))
         parser.set_defaults(handler=_cancellable(handler))
         return parser
 
     def assumptions(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--range", type=float, default=0.25,
-                            help="half-width of each assumption's range, share of its value (0.25)")
+                            help=help_text("range"))
 
-    u = command("uncertainty", "replications and uncertain assumptions: 90%% intervals",
-                command_uncertainty)
-    u.add_argument("--replications", type=int, default=30)
-    u.add_argument("--seeds-only", action="store_true", help="no parameter uncertainty")
+    u = command("uncertainty", help_text("uncertainty"), command_uncertainty)
+    u.add_argument("--replications", type=int, default=30, help=help_text("replications_30"))
+    u.add_argument("--seeds-only", action="store_true", help=help_text("seeds_only"))
     assumptions(u)
-    assumptions(command("sensitivity", "tornado of the omnichannel gain over each assumption",
-                        command_sensitivity))
-    s = command("shapley", f"split of the gain across {all_capabilities()} (Shapley)", command_shapley)
+    assumptions(command("sensitivity", help_text("sensitivity"), command_sensitivity))
+    s = command("shapley", help_text("shapley", capabilities=all_capabilities()), command_shapley)
     s.add_argument("--switched-on", choices=[m.value for m in SwitchedOn], default="full",
-                   help="'on' level of a capability: 1 (full) or the custom plan's level")
-    b = command("breakeven", "largest one-off budget that still pays back", command_breakeven)
-    b.add_argument("--plan", choices=["omnichannel", "custom"], default="omnichannel")
-    p = command("bestplan", "capability levels with the highest NPV within a one-off budget",
-                command_bestplan)
-    p.add_argument("--budget", type=float, required=True, help="one-off budget (currency)")
-    p.add_argument("--levels", default="0,0.5,1", help="levels a capability may take")
-    command("believe", "what you would have to believe: where integration stops paying, and a "
-            "break-even map over business size", command_believe)
-    d = command("decisions", "the default set: uncertainty, tornado, Shapley, break-even",
-                command_decisions)
-    d.add_argument("--replications", type=int, default=30)
-    d.add_argument("--seeds-only", action="store_true", help="no parameter uncertainty")
+                   help=help_text("switched_on"))
+    b = command("breakeven", help_text("breakeven"), command_breakeven)
+    b.add_argument("--plan", choices=["omnichannel", "custom"], default="omnichannel", help=help_text("plan"))
+    p = command("bestplan", help_text("bestplan"), command_bestplan)
+    p.add_argument("--budget", type=float, required=True, help=help_text("budget"))
+    p.add_argument("--levels", default="0,0.5,1", help=help_text("levels"))
+    command("believe", help_text("believe"), command_believe)
+    d = command("decisions", help_text("decisions"), command_decisions)
+    d.add_argument("--replications", type=int, default=30, help=help_text("replications_30"))
+    d.add_argument("--seeds-only", action="store_true", help=help_text("seeds_only"))
     assumptions(d)

@@ -36,11 +36,13 @@ from simulation.cli.console import (
     BadInput,
     add_scenario_arguments,
     comparison_table,
+    help_text,
     scenario_from_args,
     text_progress,
     write_outputs,
 )
 from simulation.core.scenario import CapabilityLevels
+from simulation.display import calibration_charts as cc
 from simulation.display import format as fmt
 from simulation.display.text import say, text
 
@@ -94,7 +96,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
                 raise BadInput(text("cli.bad.events", file=args.events, reason=error.strerror)) from None
             summary = summarise_log(log, scenario=scenario)
             for line in [*log.notes, *summary.notes, *log.problems]:
-                print(f"- {line}")
+                print(f"- {say(line)}")
             unknown = [t for t in args.target if t not in KPI_SPECS and t not in cohorts.WINDOW_KINDS]
             if unknown:
                 raise BadInput(text("cli.bad.target", names=", ".join(unknown),
@@ -122,12 +124,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
     except (CalibrationError, EventLogError) as error:
         raise BadInput(error.one_line(say)) from None
     for note in fit.skipped:
-        print(f"- {note}")
-    table = fit.table[["label", "target", "fitted", "error", "within"]]
+        print(f"- {say(note)}")
     print(text("cli.calibration_fit", level=fmt.percent(args.level, digits=0), count=fit.evaluations))
-    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    print(cc.target_table(fit).to_string(index=False))
     for message in fit.messages:
-        print(f"- {message}")
+        print(f"- {say(message)}")
     projection = project(fit)
     print("\n" + text("cli.projected"))
     print(comparison_table(projection.kpis, scenario.market.currency))
@@ -144,8 +145,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
 def _print_holdout(check: Holdout) -> None:
     print(text("cli.holdout", split=check.split, first=check.split + 1, last=check.weeks,
                customers=fmt.decimal(check.customers)))
-    table = check.summary[["label", "actual", "predicted", "relative_error"]]
-    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    print(cc.holdout_table(check).to_string(index=False))
     print(text("cli.holdout_weeks"))
     weekly = check.weekly[check.weekly["part"] == "holdout"]
     shown = weekly.iloc[::max(1, len(weekly) // 8)][
@@ -170,40 +170,33 @@ def command_evidence(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add ``calibrate`` and ``evidence`` to the CLI's subparsers."""
-    cal = sub.add_parser("calibrate", help="fit the model to your KPIs or event log, then project")
+    cal = sub.add_parser("calibrate", help=help_text("calibrate"))
     add_scenario_arguments(cal)
     cal.add_argument("--kpi", action="append", default=[], metavar="NAME=VALUE",
-                     help=f"a KPI you know today (repeatable): {', '.join(KPI_SPECS)}")
-    cal.add_argument("--events", help="event log or orders export: customer_id, timestamp, amount; "
-                     "channel and event_type optional")
+                     help=help_text("kpi", names=", ".join(KPI_SPECS)))
+    cal.add_argument("--events", help=help_text("events"))
     cal.add_argument("--map", action="append", default=[], metavar="STANDARD=COLUMN",
-                     help="column of the log holding a standard field, or const:VALUE for a "
-                     "constant, e.g. channel=const:web (repeatable)")
+                     help=help_text("map"))
     cal.add_argument("--delimiter", choices=list(_DELIMITERS),
-                     help="the log's delimiter, if it cannot be told from the file")
+                     help=help_text("delimiter"))
     cal.add_argument("--decimal", choices=[".", ","],
-                     help="the log's decimal separator, if it cannot be told from the file")
+                     help=help_text("decimal"))
     order = cal.add_mutually_exclusive_group()
     order.add_argument("--day-first", dest="day_first", action="store_true", default=None,
-                       help="dates like 03/04/2024 are 3 April")
+                       help=help_text("day_first"))
     order.add_argument("--month-first", dest="day_first", action="store_false",
-                       help="dates like 03/04/2024 are 4 March")
+                       help=help_text("month_first"))
     cal.add_argument("--target", action="append", default=[], metavar="NAME",
-                     help="with --events: a KPI of the log to fit (repeatable; default: all it "
-                     "gives): repeat, purchases, share_3plus, active_late, revenue (the log's "
-                     "widest tenure window), aov, recent_repeat, online_share, visitor_conversion")
+                     help=help_text("target"))
     cal.add_argument("--holdout", type=int, nargs="?", const=0, metavar="WEEKS",
-                     help="with --events: first fit on the log's first WEEKS weeks (default half) "
-                     "and print predicted vs actual for the rest")
+                     help=help_text("holdout"))
     cal.add_argument("--lapse", choices=["purchase", "hazard"],
-                     help="how customers lapse: 'purchase' (buy-till-you-die: only right after a "
-                     "repeat purchase, with a propensity to buy again of their own; default for "
-                     "--events) or 'hazard' (the scenario's weekly churn hazard; default for --kpi)")
-    cal.add_argument("--level", type=float, default=0.0, help="your integration level today, 0 to 1")
-    cal.add_argument("--margin", type=float, help="gross margin, share of revenue")
-    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+                     help=help_text("lapse"))
+    cal.add_argument("--level", type=float, default=0.0, help=help_text("level"))
+    cal.add_argument("--margin", type=float, help=help_text("margin"))
+    cal.add_argument("--quiet", action="store_true", help=help_text("quiet_bar"))
     cal.set_defaults(handler=command_calibrate)
-    ev = sub.add_parser("evidence", help="published benchmarks vs the model, measured the same way")
-    ev.add_argument("--population", type=int, help="people simulated per preset run")
-    ev.add_argument("--out", help="folder for evidence.csv")
+    ev = sub.add_parser("evidence", help=help_text("evidence"))
+    ev.add_argument("--population", type=int, help=help_text("evidence_population"))
+    ev.add_argument("--out", help=help_text("evidence_out"))
     ev.set_defaults(handler=command_evidence)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -15,12 +18,53 @@ from simulation.core.state import ProgressCallback
 from simulation.display import format as fmt
 from simulation.display import scenario_file
 from simulation.display.labels import kpi_label, plan_name
-from simulation.display.text import set_language, text
+from simulation.display.text import say, set_language, text
 from simulation.inputs import write_safe_csv
 
 
 class BadInput(Exception):
     """A problem with what the user gave us, reported in one line (exit code 2)."""
+
+
+def help_text(key: str, /, **values: object) -> str:
+    """The ``--help`` text ``cli.help.<key>`` in the current language, ``%`` escaped for argparse."""
+    return text(f"cli.help.{key}", **values).replace("%", "%%")
+
+
+ARGPARSE_WORDS = {
+    "usage: ": "usage", "options": "options", "positional arguments": "positional",
+    "show this help message and exit": "help", "%(prog)s: error: %(message)s\n": "error",
+    "the following arguments are required: %s": "required", "unrecognized arguments: %s": "unrecognized",
+    "invalid choice: %(value)r (choose from %(choices)s)": "invalid_choice",
+    "argument %(argument_name)s: %(message)s": "argument",
+    "invalid %(type)s value: %(value)r": "invalid_value",
+    "expected one argument": "expected_one", "not allowed with argument %s": "not_allowed_with",
+    "one of the arguments %s is required": "one_of_required",
+    "ambiguous option: %(option)s could match %(matches)s": "ambiguous",
+}
+"""argparse's own words (its gettext message ids) -> key under ``cli.argparse`` in the catalog."""
+
+
+def _argparse_word(message: str) -> str:
+    key = ARGPARSE_WORDS.get(message)
+    return text(f"cli.argparse.{key}") if key else message
+
+
+@contextlib.contextmanager
+def argparse_language() -> Iterator[None]:
+    """Argparse's own words ("usage:", "options", its errors) in the current language.
+
+    argparse looks them up through ``gettext`` (its module-level ``_``), and the project's
+    text lives in its own catalogs, so the lookup is pointed there inside the block. Build the
+    parser inside it too: section titles and ``-h``'s help are fixed when a parser is made.
+    """
+    module: Any = argparse  # typeshed does not declare argparse's gettext alias
+    saved = module._
+    module._ = _argparse_word
+    try:
+        yield
+    finally:
+        module._ = saved
 
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +73,12 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     ``--preset | --scenario``, ``--out``, ``--seed``, ``--population``, ``--currency``.
     """
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--preset", default="benchmark_retailer", help="preset name (see 'presets')")
-    source.add_argument("--scenario", help="scenario JSON file (as downloaded from the app)")
-    parser.add_argument("--out", help="folder for the CSV files and summary.json")
-    parser.add_argument("--seed", type=int, help="override the scenario's seed")
-    parser.add_argument("--population", type=int, help="override the simulated population")
-    parser.add_argument("--currency", help="convert every money parameter to this ISO code at the "
-                        "dated rate of data/exchange_rates.toml (e.g. THB, VND, MYR)")
+    source.add_argument("--preset", default="benchmark_retailer", help=help_text("preset"))
+    source.add_argument("--scenario", help=help_text("scenario"))
+    parser.add_argument("--out", help=help_text("out"))
+    parser.add_argument("--seed", type=int, help=help_text("seed"))
+    parser.add_argument("--population", type=int, help=help_text("population"))
+    parser.add_argument("--currency", help=help_text("currency"))
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
@@ -62,7 +105,8 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
 def progress_bar(fraction: float, message: str) -> None:
     """Draw ``[#####.....]  50%  message`` on standard error (newline when done)."""
     filled = round(30 * fraction)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {message:<60.60}")
+    shown = say(message)  # a keyed Progress, in the --lang language
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}  {shown:<60.60}")
     if fraction >= 1:
         sys.stderr.write("\n")
     sys.stderr.flush()

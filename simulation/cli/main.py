@@ -12,13 +12,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulation.analysis.parallel import format_seconds
 from simulation.cli.analysis_commands import add_commands as add_analysis_commands
 from simulation.cli.calibration_commands import add_commands as add_calibration_commands
 from simulation.cli.console import (
     BadInput,
     add_scenario_arguments,
+    argparse_language,
     comparison_table,
+    help_text,
     scenario_from_args,
     text_progress,
     write_outputs,
@@ -30,7 +31,15 @@ from simulation.core.presets import preset_descriptions
 from simulation.core.scenario import APP_VERSION, Scenario
 from simulation.display import format as fmt
 from simulation.display.selection_charts import selection_data, selection_sentence
-from simulation.display.text import ENGLISH, LANGUAGE_NAMES, preset_description, say, text, use_language
+from simulation.display.text import (
+    ENGLISH,
+    LANGUAGE_NAMES,
+    preset_description,
+    say,
+    supported,
+    text,
+    use_language,
+)
 from simulation.inputs import InputError
 
 EXIT_BAD_INPUT = 2
@@ -51,7 +60,7 @@ def command_run(args: argparse.Namespace) -> int:
     targeting = PersonalizedTargeting(mode=TargetingMode(args.targeting))
     seconds = expected_run_seconds(scenario)
     if seconds > ANNOUNCE_AFTER_SECONDS and not args.quiet:
-        print(text("cli.estimated", seconds=format_seconds(seconds),
+        print(text("cli.estimated", seconds=fmt.duration(seconds),
                    people=fmt.decimal(scenario.market.population)), file=sys.stderr)
     results = simulate(scenario, progress=text_progress(args.quiet), targeting=targeting)
     frames = results.frames()
@@ -92,19 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``python -m simulation`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="python -m simulation",
-        description="Omnichannel Strategy Explorer: simulate multichannel vs omnichannel plans.",
+        description=help_text("description"),
     )
     parser.add_argument("--lang", choices=list(LANGUAGE_NAMES), default=None,
-                        help="language of the output (default: a scenario file's, else English)")
+                        help=help_text("lang"))
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="simulate a preset or scenario file and write CSVs")
+    run = sub.add_parser("run", help=help_text("run"))
     add_scenario_arguments(run)
-    run.add_argument("--no-customers", action="store_true", help="skip the per-person CSV")
-    run.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    run.add_argument("--no-customers", action="store_true", help=help_text("no_customers"))
+    run.add_argument("--quiet", action="store_true", help=help_text("quiet"))
     run.add_argument("--targeting", choices=[m.value for m in TargetingMode], default="learned",
-                     help="offers to the top-scored people (learned, default) or to random ones")
+                     help=help_text("targeting"))
     run.set_defaults(handler=command_run)
-    presets = sub.add_parser("presets", help="list the presets")
+    presets = sub.add_parser("presets", help=help_text("presets"))
     presets.set_defaults(handler=command_presets)
     add_analysis_commands(sub)
     add_calibration_commands(sub)
@@ -129,8 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Bad input prints a one-line reason on standard error, no traceback. Commands can return
     other codes (the analyses 130 when cancelled).
     """
-    parser = build_parser()
-    args = parser.parse_args(_lang_first(argv))
+    argv = _lang_first(argv)
+    asked = supported(argv[1]) if argv[:1] == ["--lang"] and len(argv) > 1 else (
+        supported(argv[0].partition("=")[2]) if argv and argv[0].startswith("--lang=") else None)
+    with use_language(asked or ENGLISH), argparse_language():  # --help in the language asked for
+        parser = build_parser()
+        args = parser.parse_args(argv)
     with use_language(args.lang or ENGLISH):  # a scenario file's language may replace it
         try:
             return int(args.handler(args))

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from simulation.analysis.decisions import DecisionRequest
 from simulation.analysis.runs import Execution
-from simulation.cli.console import BadInput, add_scenario_arguments, scenario_from_args, text_progress
+from simulation.cli.console import (
+    BadInput,
+    add_scenario_arguments,
+    help_text,
+    scenario_from_args,
+    text_progress,
+)
 from simulation.display.text import text
 from simulation.report.figures import ExportError
 from simulation.report.pdf import PdfError
@@ -62,15 +68,15 @@ def command_bundle(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``report`` and ``bundle`` to the CLI's subparsers."""
     for name, handler, what in (
-        ("report", command_report, "write report.html and report.pdf (2-4 A4 pages) for a board"),
-        ("bundle", command_bundle, "write one zip: scenario, every table as CSV, charts, report"),
+        ("report", command_report, help_text("report")),
+        ("bundle", command_bundle, help_text("bundle")),
     ):
         parser = sub.add_parser(name, help=what)
         add_scenario_arguments(parser)
         parser.add_argument("--replications", type=int, default=30,
-                            help="runs behind the intervals (default 30, as in the app)")
+                            help=help_text("report_replications"))
         parser.add_argument("--analysis-population", type=int,
-                            help="simulated people per analysis run (default: the scenario's own)")
-        parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-        parser.add_argument("--quiet", action="store_true", help="no progress on standard error")
+                            help=help_text("analysis_population"))
+        parser.add_argument("--jobs", type=int, default=None, help=help_text("jobs_default"))
+        parser.add_argument("--quiet", action="store_true", help=help_text("quiet"))
         parser.set_defaults(handler=handler)

@@ -58,6 +58,7 @@ from simulation.core.state import Cohort, PlanState, ProgressCallback, RunOutput
 from simulation.core.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.core.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
 from simulation.core.world import People, World
+from simulation.inputs.problems import Progress
 
 _CAP = {c: i for i, c in enumerate(Capability)}
 
@@ -218,7 +219,8 @@ class Simulation:
             for week in range(self.horizon):
                 self._week(week, world.effective_levels(week))
                 if progress is not None and (week % report_every == 0 or week == self.horizon - 1):
-                    progress((week + 1) / self.horizon, f"week {week + 1} of {self.horizon}")
+                    progress((week + 1) / self.horizon,
+                             Progress("progress.week", week=week + 1, weeks=self.horizon))
         finally:
             self.draws.close()
         charged = self.contact_cost_to_date.astype(np.float32)

@@ -6,16 +6,44 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from simulation.calibration.fitting import KPI_SPECS, Calibration
-from simulation.calibration.holdout import Holdout
+from simulation.calibration.holdout import HOLDOUT_METRICS, Holdout
 from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display import theme
 from simulation.display.labels import kpi_label
-from simulation.display.text import text
+from simulation.display.text import has_text, say, text
 
 
 def _t(key: str, **values: object) -> str:
     return text(f"calibration_chart.{key}", **values)
+
+
+def kpi_name(key: str) -> str:
+    """A calibration target's name in the reader's language ("second purchase within 12 months...").
+
+    ``key`` is a :data:`~simulation.calibration.fitting.KPI_SPECS` key (its label is keyed text)
+    or an event-log KPI with a ``calibration_kpi.<key>`` entry; any other key is shown in words.
+    """
+    spec = KPI_SPECS.get(key)
+    if spec is not None:
+        return say(spec.label)
+    return text(f"calibration_kpi.{key}") if has_text(f"calibration_kpi.{key}") else key.replace("_", " ")
+
+
+def kpi_meaning(key: str) -> str:
+    """What an event-log KPI counts, in the reader's language (its name when it has no definition)."""
+    meaning = f"calibration_kpi.meaning.{key}"
+    return text(meaning) if has_text(meaning) else kpi_name(key)
+
+
+def holdout_name(metric: str) -> str:
+    """A holdout check row's name (:data:`~simulation.calibration.holdout.HOLDOUT_METRICS`)."""
+    key = f"calibration_kpi.holdout.{metric}"
+    return text(key) if has_text(key) else HOLDOUT_METRICS.get(metric, metric)
+
+
+def _first_upper(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 PROJECTION_KPIS = ("conversion_rate", "repeat_12m", "retention_12m", "aov",
                    "purchases_per_customer_year", "clv", "npv")
@@ -37,7 +65,7 @@ def target_table(calibration: Calibration) -> pd.DataFrame:
     """Target vs fitted with the error, formatted for display."""
     t = calibration.table
     return pd.DataFrame({
-        _t("kpi"): t["label"],
+        _t("kpi"): [kpi_name(k) for k in t["kpi"]],
         _t("target"): [_value(k, v) for k, v in zip(t["kpi"], t["target"], strict=True)],
         _t("fitted"): [_value(k, v) for k, v in zip(t["kpi"], t["fitted"], strict=True)],
         _t("error"): [_value(k, v) if KPI_SPECS[k].rate else f"{v:+,.2f}"
@@ -53,9 +81,10 @@ def target_figure(calibration: Calibration) -> go.Figure:
     ratio = t["fitted"] / t["target"]
     tol = t["tolerance"] / t["target"]
     fig = go.Figure()
-    fig.add_bar(x=t["label"], y=[1.0] * len(t), name=_t("target"), marker_color=theme.NEUTRAL_COLOUR,
+    names = [kpi_name(k) for k in t["kpi"]]
+    fig.add_bar(x=names, y=[1.0] * len(t), name=_t("target"), marker_color=theme.NEUTRAL_COLOUR,
                 error_y={"type": "data", "array": tol, "visible": True})
-    fig.add_bar(x=t["label"], y=ratio, name=_t("fitted_bar"),
+    fig.add_bar(x=names, y=ratio, name=_t("fitted_bar"),
                 marker_color=theme.PURCHASE_COLOUR)
     fig.update_layout(barmode="group", yaxis={"tickformat": ".0%", "title": _t("share_of_target")})
     return theme.finish(fig, _t("target_title"), height=380)
@@ -105,18 +134,18 @@ def mix_table(mix: pd.DataFrame) -> pd.DataFrame:
 
 def log_kpi_table(kpis: dict[str, float]) -> pd.DataFrame:
     """The event log's KPIs with their definitions (one meaning: the calibration's)."""
-    from simulation.calibration.eventlog import EVENT_KPIS
-
-    def meaning(k: str) -> str:
-        return EVENT_KPIS.get(k) or KPI_SPECS[k].label
-
     return pd.DataFrame({
-        _t("kpi"): [KPI_SPECS[k].label.capitalize() if k in KPI_SPECS else k.replace("_", " ").capitalize()
-                for k in kpis],
+        _t("kpi"): [_first_upper(kpi_name(k)) for k in kpis],
         _t("value"): ["-" if pd.isna(v) else _value(k, v) if k in KPI_SPECS else f"{v:.3g}"
                   for k, v in kpis.items()],
-        _t("definition"): [meaning(k) for k in kpis],
+        _t("definition"): [kpi_meaning(k) for k in kpis],
     })
+
+
+def dropped_table(dropped: pd.DataFrame) -> pd.DataFrame:
+    """The rows an orders file lost, per reason, in the reader's language (dropped_rows.csv)."""
+    return dropped.assign(reason=[say(r) for r in dropped["reason"]],
+                          example_lines=[say(x) for x in dropped["example_lines"]])
 
 
 def holdout_table(check: Holdout) -> pd.DataFrame:
@@ -124,7 +153,7 @@ def holdout_table(check: Holdout) -> pd.DataFrame:
     s = check.summary
     money = s["metric"] == "revenue"
     return pd.DataFrame({
-        _t("in_holdout"): s["label"],
+        _t("in_holdout"): [holdout_name(m) for m in s["metric"]],
         _t("actual"): [f"{v:,.2f}" if m else f"{v:.3f}" for v, m in zip(s["actual"], money, strict=True)],
         _t("predicted"): [f"{v:,.2f}" if m else f"{v:.3f}"
                           for v, m in zip(s["predicted"], money, strict=True)],

@@ -162,6 +162,11 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
     labels = [theme.wrap_title(label, width=FLOW_LABEL_LINE) for label in
               [text("flow.starts_in", channel=s) for s in starts] + [destination_name(d) for d in ends]]
     is_loss = [d.startswith(LOSS_PREFIX) for d in ends]
+    # Room between small loss nodes for their names: 0.035 a line, a quarter more for Thai,
+    # whose stacked vowel and tone marks make taller lines (two Thai names met at 0.07).
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    tall = any("\u0e00" <= ch <= "\u0e7f" for label in labels for ch in label)
+    gap = 0.035 * lines * (1.25 if tall else 1.0)
     start_sizes = [float(data.loc[data["start_channel"] == s, "journeys"].sum()) for s in starts]
     end_sizes = [float(data.loc[data["destination"] == d, "journeys"].sum()) for d in ends]
     fig = go.Figure(go.Sankey(
@@ -170,8 +175,7 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
               "color": [theme.NEUTRAL_COLOUR] * len(starts)
               + [theme.LOSS_COLOUR if loss else theme.PURCHASE_COLOUR for loss in is_loss],
               "x": [0.001] * len(starts) + [0.999] * len(ends),
-              # room between small loss nodes for their two-line names
-              "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes, gap=0.07),
+              "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes, gap=gap),
               "hovertemplate": "%{label}: %{value:,.0f} " + text("chart.journeys") + "<extra></extra>"},
         link={"source": [starts.index(s) for s in data["start_channel"]],
               "target": [len(starts) + ends.index(d) for d in data["destination"]],

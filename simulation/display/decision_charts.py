@@ -21,6 +21,8 @@ from simulation.display import format as fmt
 from simulation.display import theme
 from simulation.display.labels import (
     all_capabilities,
+    assumption_label,
+    assumption_range,
     capability_name,
     kpi_header,
     kpi_label,
@@ -93,7 +95,12 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     low, high = rows[f"{kpi}_gain_low"], rows[f"{kpi}_gain_high"]
     values = [*low, *high, base_gain]
     factor, word = fmt.axis_scale(values) if kpi == "npv" else (1.0, "")
-    labels = [f"{lab}<br><sup>{rng}</sup>" for lab, rng in zip(rows["label"], rows["range"], strict=True)]
+    paths = rows["parameter"] if "parameter" in rows else rows["label"]
+    # Names on short lines: long ones (Thai above all) left the plot a sliver at phone width.
+    labels = [f"{theme.wrap_axis_title(assumption_label(str(path), lab), 22)}<br>"
+              f"<sup>{assumption_range(rng)}</sup>"
+              for path, lab, rng in zip(paths, rows["label"], rows["range"], strict=True)]
+    row_px = max(48, 20 * max((label.count("<br>") + 1 for label in labels), default=1) + 12)
     fig = go.Figure()
     for end, series, colour in (("low", low, theme.OKABE_ITO["vermillion"]),
                                 ("high", high, theme.OKABE_ITO["blue"])):
@@ -107,7 +114,7 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     fig.update_layout(barmode="overlay", xaxis_title=theme.two_lines(x_title), yaxis_title="")
     return _finish(fig, text("decision_chart.tornado_npv_title" if kpi == "npv"
                              else "decision_chart.tornado_clv_title"),
-                   height=max(360, 48 * len(rows) + 160))
+                   height=max(360, row_px * len(rows) + 160))
 
 
 def shapley_waterfall_data(values: pd.DataFrame) -> pd.DataFrame:
@@ -225,14 +232,15 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
     z = grid.to_numpy() / factor
     limit = float(np.nanmax(np.abs(z))) or 1.0
     x = np.log10(grid.columns.to_numpy(dtype=float))
+    unit = f"{currency} {word}".strip()
     fig = go.Figure(go.Contour(
         x=x, y=grid.index.to_numpy(dtype=float), z=z, zmin=-limit, zmax=limit, zmid=0.0,
         colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
                                     "showlabels": False},
         line={"width": 3, "color": "black"},
-        # upright beside the bar: across the top it ran off a phone's screen
-        colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word),
-                            "side": "right"}},
+        # Short and along the bar: above it, a title ran off the figure's right edge or, wrapped,
+        # widened the bar's margin until the plot's tick labels collided on a phone.
+        colorbar={"title": {"text": f"{text('decision_chart.npv_gain')} ({unit})", "side": "right"}},
         hovertemplate=f"{text('decision_chart.revenue_hover', currency=currency)}: %{{x:.2f}}<br>"
                       f"{label}: %{{y:.3g}}<br>"
                       f"{text('decision_chart.npv_gain')} %{{z:,.2f}} {word}<extra></extra>"))
@@ -270,7 +278,9 @@ def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
     """
     status = thresholds["status"] if "status" in thresholds else pd.Series("converged", thresholds.index)
     out = pd.DataFrame({
-        "label": thresholds["label"].astype(str),
+        "label": [assumption_label(str(path), str(label)) for path, label in
+                  zip(thresholds["parameter"] if "parameter" in thresholds else thresholds["label"],
+                      thresholds["label"], strict=True)],
         "plan": [plan_name(str(p)) for p in thresholds["plan"]],
         "base": [fmt.plain(v) for v in thresholds["base"]],
         "range": [f"{fmt.plain(lo)}-{fmt.plain(hi)}"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from simulation.display import theme
-from simulation.display.text import text
+from simulation.display.text import ENGLISH, catalog, has_text, say, text
 
 KIND_ORDER = ("target", "range check", "display only", "input", "preset", "context")
 """The evidence table's ``kind`` values, in the order the page offers them (:func:`kind_name`)."""
@@ -23,6 +24,36 @@ def kind_name(kind: str) -> str:
     return _t("kind_" + kind.replace(" ", "_")) if kind in KIND_ORDER else kind
 
 
+ROW_FIELDS = {"metric": "metric", "model_measure": "measure", "shows": "shows",
+              "does_not_show": "does_not_show", "causal": "causal", "published": "published"}
+"""Evidence table column -> field of its translation under ``evidence_row.<id>``."""
+
+
+def row_text(row_id: str, column: str, english: object) -> str:
+    """A shipped evidence row's ``column`` in the reader's language.
+
+    The CSV (``data/evidence.csv``) stays English data; the catalog holds each shipped row's
+    text under ``evidence_row.<id>``. A row the catalog does not know (a user's own), or whose
+    English no longer matches the catalog's (the CSV was edited), shows the CSV's text.
+    """
+    shown = "" if english is None or (isinstance(english, float) and math.isnan(english)) else str(english)
+    key = f"evidence_row.{row_id}.{ROW_FIELDS.get(column, column)}"
+    if not has_text(key) or catalog(ENGLISH)[key] != shown:
+        return shown
+    return text(key)
+
+
+def translated(table: pd.DataFrame) -> pd.DataFrame:
+    """The evidence table with its descriptive columns and model notes in the reader's language."""
+    out = table.copy()
+    for column in ROW_FIELDS:
+        if column in out:
+            out[column] = [row_text(i, column, v) for i, v in zip(out["id"], out[column], strict=True)]
+    if "model_note" in out:
+        out["model_note"] = [say(note) for note in out["model_note"]]
+    return out
+
+
 def _num(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return text("format.not_available")
@@ -32,11 +63,13 @@ def _num(value: float) -> str:
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """One row per published figure: published, model, tolerance, verdict, source, caveats."""
     verdict = table["within"].map({True: _t("within"), False: _t("outside")}).fillna(_t("not_checked"))
+    published = table["published"]
+    table = translated(table)
     return pd.DataFrame({
         _t("figure"): table["metric"],
         _t("use"): table["kind"].map(kind_name),
-        _t("published"): table["published"].map(
-            lambda v: _num(float(v)) if _is_number(v) else str(v)),
+        _t("published"): [_num(float(v)) if _is_number(v) else shown
+                          for v, shown in zip(published, table["published"], strict=True)],
         _t("model"): table["model"].map(_num),
         _t("tolerance"): [text("verdict.gain_range_value", low=_num(lo), high=_num(hi))
                           if not math.isnan(lo) else ""
@@ -64,7 +97,7 @@ def _is_number(text: object) -> bool:
 
 def comparison_figure(table: pd.DataFrame) -> go.Figure:
     """Published figure, tolerance band and model figure for every checked row."""
-    rows = table[table["within"].notna()].iloc[::-1]
+    rows = translated(table[table["within"].notna()].iloc[::-1])
     # What each figure measures in words (the raw ids, "hbr_mix_multi", meant nothing to a
     # reader), at most two short lines; the hover has it whole.
     labels = [theme.wrap_title(_short(metric), width=LABEL_LINE) for metric in rows["metric"]]
@@ -93,4 +126,7 @@ def _short(metric: str, limit: int = 2 * LABEL_LINE - 4) -> str:
     """``metric`` cut at a word to about two label lines, with an ellipsis when cut."""
     if len(metric) <= limit:
         return metric
-    return metric[:limit].rsplit(" ", 1)[0] + "…"
+    cut = limit
+    while cut > 1 and unicodedata.category(metric[cut]) == "Mn":  # never split a Thai letter from its marks
+        cut -= 1
+    return metric[:cut].rsplit(" ", 1)[0] + "…"

@@ -18,6 +18,7 @@ from babel.numbers import format_decimal, get_currency_precision, get_currency_s
 
 from simulation.core.kpis import KPI_BY_KEY, Kind
 from simulation.display.text import ENGLISH, catalog, language, say, text
+from simulation.inputs import problems
 
 _SCALES = ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
 """Compact scales and their catalog keys (``compact.million`` is "{number}M" in English)."""
@@ -30,6 +31,11 @@ LOCALES = {"en": "en_US", "th": "th_TH", "vi": "vi_VN", "ms": "ms_MY"}
 def locale() -> str:
     """The Babel locale of the current language ("th_TH")."""
     return LOCALES.get(language(), LOCALES[ENGLISH])
+
+
+def duration(seconds: float) -> str:
+    """A duration in the reader's language: "42 s", "1 min 22 s" ("1 นาที 22 วินาที" in Thai)."""
+    return say(problems.duration(seconds))
 
 
 def not_available() -> str:

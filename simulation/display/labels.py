@@ -12,14 +12,16 @@ import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
+from pydantic import BaseModel
 
 from simulation.core.capabilities import CAPABILITIES, N_CAPABILITIES, Capability
 from simulation.core.kpis import KPI_BY_KEY, KPIS
 from simulation.core.results import Results
+from simulation.core.scenario import Scenario
 from simulation.core.segmentation import NO_PURCHASE, segment_role_parts
 from simulation.core.tallies import LOSS_PREFIX
 from simulation.display import format as fmt
-from simulation.display.text import catalog, has_text, text
+from simulation.display.text import catalog, declared_label, has_text, param_text, text, unit_text
 
 
 def capability_name(capability: str | Capability) -> str:
@@ -252,3 +254,55 @@ def explain(terms: Iterable[str]) -> str:
             if str(term).lower().startswith(name.lower()) and name not in [f[0] for f in found]:
                 found.append((name, meaning))
     return " ".join(f"*{name}*: {meaning[:1].lower()}{meaning[1:]}" for name, meaning in found)
+
+
+def _model_of(annotation: object) -> type[BaseModel] | None:
+    for kind in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind
+    return None
+
+
+def assumption_label(path: str, english: str) -> str:
+    """An assumption's name in the reader's language, from its parameter path.
+
+    ``behaviour.conflict_rate`` is that parameter's label; ``segments[*].switch_probability``
+    its label "(all segments)". The analyses name assumptions in English (``english``, kept when
+    the path is not a declared parameter).
+    """
+    model: type[BaseModel] = Scenario
+    *parents, last = path.split(".")
+    for part in parents:
+        name = part.split("[")[0]
+        field = (next(iter(model.model_fields.values()), None) if name == "*"
+                 else model.model_fields.get(name))
+        found = _model_of(field.annotation) if field is not None else None
+        if found is None:
+            return english
+        model = found
+    if last not in model.model_fields:
+        return english
+    label = param_text(model, last, "label", declared_label(last))
+    if "*" not in path:
+        return label
+    container = path.split(".")[0].split("[")[0]
+    key = f"decision_chart.container.{container}"
+    return text("decision_chart.all_of", label=label,
+                container=text(key) if has_text(key) else container.replace("_", " "))
+
+
+_RANGE = re.compile(r"^(?P<low>[-+0-9.,e]+) to (?P<high>[-+0-9.,e]+)(?: (?P<unit>.+))?$")
+_EACH = re.compile(r"^each (?P<low>[-+][0-9]+%) to (?P<high>[-+][0-9]+%)$")
+
+
+def assumption_range(described: str) -> str:
+    """An assumption's range in the reader's language; other text is returned as it is.
+
+    ``described`` is as the analyses write it: "0.3 to 0.5 probability", "each -25% to +25%".
+    """
+    if (each := _EACH.match(described)) is not None:
+        return text("decision_chart.assumption_range_each", low=each["low"], high=each["high"])
+    if (span := _RANGE.match(described)) is not None:
+        return text("decision_chart.assumption_range", low=span["low"], high=span["high"],
+                    unit=unit_text(span["unit"] or "")).strip()
+    return described

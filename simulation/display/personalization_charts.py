@@ -68,7 +68,8 @@ def data_silos_figure(results: Results) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=rows["week"], y=rows["auc"], mode="lines+markers", name=theme.plan_label(strategy),
             line={"color": colour, "dash": theme.STRATEGY_DASHES.get(strategy, "solid")},
-            customdata=np.stack([rows["regime"], rows["linked_share"].fillna(0)], axis=1),
+            customdata=np.stack([[text(f"chart.silos_regime.{r}") for r in rows["regime"]],
+                                 rows["linked_share"].fillna(0)], axis=1),
             hovertemplate=text("chart.silos_auc_hover", week="%{x}", auc="%{y:.3f}",
                                regime="%{customdata[0]}", linked="%{customdata[1]:.0%}")
                           + "<extra></extra>",
@@ -142,7 +143,7 @@ def segments_figure(results: Results) -> go.Figure:
         fig.update_xaxes(tickformat=".0%", row=row_number, col=1)
     fig.update_xaxes(title_text=text("chart.segments_axis"), row=len(strategies), col=1)
     top = float(segments["share_of_customers"].max()) if len(segments) else 1.0
-    fig.update_xaxes(range=[0, top * 1.35])
+    fig.update_xaxes(range=[0, top * 1.5])  # room right of the longest bar for its spend label
     return _finish(fig, title, height=170 * len(strategies) + 160)
 
 
@@ -245,7 +246,7 @@ def segment_change_figure(results: Results, plan: str = "omnichannel") -> go.Fig
         theme.signed_bar_labels(fig, list(rows["segment"]), change, shown, row=row_number, col=1)
         low, high = min(0.0, float(change.min())), max(0.0, float(change.max()))
         span = high - low or 1.0
-        fig.update_xaxes(range=[low - (0.05 * span if low < 0 else 0), high + 0.45 * span],
+        fig.update_xaxes(range=[low - (0.05 * span if low < 0 else 0), high + 0.6 * span],
                          row=row_number, col=1)
         fig.add_vline(x=0, line_color=theme.NEUTRAL_COLOUR, row=row_number, col=1)
     fig.update_annotations(font_size=13)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -92,8 +94,32 @@ Y_TITLE_LINE = 30
 SUBTITLE_WIDTH = 1.45
 """A ``<sup>`` subtitle's characters are smaller: its lines may hold this many times more."""
 
-X_TITLE_LINE = 44
-"""Characters above which a horizontal axis title wraps (it was cut at both ends on a phone)."""
+X_TITLE_LINE = 40
+"""Widest horizontal axis title line (:func:`text_width`): a longer title wraps (it was cut at
+both ends on a phone, 390 px, where a plot is about 330 px wide)."""
+
+PHONE_FIGURE_PX = 358
+"""A chart's width on a 390 px phone screen (the page's side padding taken off)."""
+
+TITLE_PX_PER_CHARACTER = 7.5
+"""Pixels an average character of an axis or subplot title takes (13-14 px type)."""
+
+TICK_PX_PER_CHARACTER = 7.0
+"""Pixels an average character of a category label takes (12 px type)."""
+
+SUBTITLE_LINE = 46
+"""Widest subplot title line (:func:`text_width`): a longer one wraps (13 px type, phone width)."""
+
+COLORBAR_LINE = 16
+"""Widest colour-bar title line (:func:`text_width`): it sits above a bar at the right edge, and
+a wider one ran off it (keep such titles short: every line widens the bar's margin)."""
+
+LEGEND_LINE = 42
+"""Widest legend entry line (:func:`text_width`): the entry's symbol takes about 40 px."""
+
+THAI_CHARACTER_WIDTH = 1.3
+"""Width of a spacing Thai character in Latin characters: Thai glyphs are wider than the average
+Latin letter, and its vowel and tone marks above and below take no width."""
 
 SUBPLOT_TITLE_LINE = 36
 """Characters above which a subplot's title wraps (centred on a narrow plot, it ran off a phone)."""
@@ -110,11 +136,40 @@ THAI_SYLLABLE_STARTS = _NO_BREAK_AFTER
 """Thai vowels written before their consonant: a syllable starts there, so a line may also break
 before one when no word in :data:`THAI_WORD_STARTS` offers a break."""
 
-THAI_WHOLE_WORDS = ("ข้อความ", "บริการ", "ต่อเนื่อง", "ติดต่อ", "ประมาณการ", "ลูกค้า", "สินค้า")
+THAI_WHOLE_WORDS = ("ข้อความ", "บริการ", "ต่อเนื่อง", "ติดต่อ", "ประมาณการ", "ลูกค้า", "สินค้า",
+                    "มัลติแชนแนล", "ออมนิแชนแนล")
 """Thai words that contain one of :data:`THAI_WORD_STARTS` and must not be cut there."""
 
 MIN_PIECE = 3
 """Fewest characters a piece cut from a Thai word may have."""
+
+
+def text_width(text: str) -> float:
+    """Width of ``text`` in average Latin characters (tags left out).
+
+    Combining marks count nothing and Thai letters :data:`THAI_CHARACTER_WIDTH` each, so a Thai
+    title is measured as it draws, not by its code points.
+    """
+    plain = re.sub(r"<[^>]+>", "", text)
+    return sum(0.0 if unicodedata.category(ch) == "Mn" else
+               THAI_CHARACTER_WIDTH if "\u0e00" <= ch <= "\u0e7f" else 1.0 for ch in plain)
+
+
+def wrap_axis_title(title: str, limit: float) -> str:
+    """``title`` on as few lines as keep each within ``limit`` (:func:`text_width`), lines even."""
+    if not title or "<br>" in title or text_width(title) <= limit:
+        return title
+    best: str | None = None
+    # Never narrower than its longest Latin word (Thai phrases are cut at syllables instead).
+    floor = max((len(word) for word in title.split(" ") if word.isascii()), default=8)
+    for width in range(len(title), max(floor, 8) - 1, -1):  # the fewest lines, then the most even
+        wrapped = wrap_title(title, width=width)
+        if not all(text_width(line) <= limit for line in wrapped.split("<br>")):
+            continue
+        if best is not None and wrapped.count("<br>") > best.count("<br>"):
+            break
+        best = wrapped
+    return best if best is not None else wrap_title(title, width=max(math.ceil(limit), 8))
 
 
 def _found(text: str, word: str) -> list[int]:
@@ -136,14 +191,15 @@ def _cut(rest: str, width: int) -> int:
     span = range(MIN_PIECE, min(width, len(rest) - MIN_PIECE) + 1)
     inside = {j + k for w in THAI_WHOLE_WORDS for j in _found(rest, w) for k in range(1, len(w))}
     words = [i for i in span if rest.startswith(THAI_WORD_STARTS, i) and i not in inside]
-    syllables = [i for i in span if rest[i] in THAI_SYLLABLE_STARTS]
+    syllables = [i for i in span if rest[i] in THAI_SYLLABLE_STARTS and i not in inside]
     best = max(words, default=None)
     if best is None or (syllables and best < width // 2 <= max(syllables)):
         best = max(syllables, default=best)
     if best is not None:
         return best
     cut = width
-    while cut > 1 and (unicodedata.category(rest[cut]) == "Mn" or rest[cut - 1] in _NO_BREAK_AFTER):
+    while cut > 1 and (unicodedata.category(rest[cut]) == "Mn" or rest[cut - 1] in _NO_BREAK_AFTER
+                       or (cut in inside and cut > MIN_PIECE)):
         cut -= 1
     return cut
 
@@ -191,18 +247,64 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     fig.update_layout(template=template(), title={"text": wrapped}, height=height + 22 * (lines - 1),
                       margin={"t": 40 + 24 * lines})
     # A long vertical axis title is centred on the plot and can reach up into the chart's own
-    # title on a phone: two lines keep it within the plot's height. Every subplot's axes too.
-    for axis in (*fig.select_yaxes(), *fig.select_xaxes()):
+    # title on a phone: two lines keep it within the plot's height. A long horizontal one ran
+    # past the figure's edges. Every axis of every subplot, measured as drawn (Thai is wider).
+    def wrap_y(axis: go.layout.YAxis) -> None:
         title = axis.title.text
-        limit = Y_TITLE_LINE if axis.plotly_name.startswith("yaxis") else X_TITLE_LINE
-        if title and "<br>" not in title and len(title) > limit:
-            axis.title.text = wrap_title(title, width=max(len(title) // 2 + 1, 12))
-    # Subplot titles are centred over their plot, narrow on a phone: long ones on two lines.
+        if title and "<br>" not in title and text_width(title) > Y_TITLE_LINE:
+            axis.title.text = wrap_axis_title(title, max(text_width(title) / 2 + 1, 12))
+
+    limit = x_title_limit(fig)
+
+    def wrap_x(axis: go.layout.XAxis) -> None:
+        if axis.title.text:
+            axis.title.text = wrap_axis_title(axis.title.text, limit)
+
+    fig.for_each_yaxis(wrap_y)
+    fig.for_each_xaxis(wrap_x)
+    # Subplot titles are annotations centred above each panel, as wide as their text; a line
+    # they gain at the top panel goes up into the margin, which grows by it.
+    grown = 0
     for note in fig.layout.annotations:
-        if (note.xref == "paper" and note.yref == "paper" and note.text and "<br>" not in note.text
-                and len(note.text) > SUBPLOT_TITLE_LINE):
-            note.text = wrap_title(note.text, width=max(len(note.text) // 2 + 1, 12))
+        if (note.showarrow is False and note.xref == "paper" and note.yref == "paper" and note.text
+                and "<br>" not in note.text and text_width(note.text) > min(SUBTITLE_LINE, limit)):
+            note.text = wrap_axis_title(note.text, min(SUBTITLE_LINE, limit))
+            if note.y is not None and note.y >= 0.99:
+                grown = max(grown, note.text.count("<br>"))
+    if grown:
+        # Plotly centres the title in the top margin: pinned to the top instead, so the margin's
+        # new room is between the title and the panel's title (Thai lines are ~22 px high).
+        fig.update_layout(margin={"t": fig.layout.margin.t + 22 * grown},
+                          height=fig.layout.height + 22 * grown,
+                          title={"y": 1.0, "yref": "container", "yanchor": "top", "pad": {"t": 14}})
+    for trace in fig.data:
+        bar = getattr(trace, "colorbar", None)
+        if bar is not None and bar.title.text and "<br>" not in bar.title.text \
+                and bar.title.side != "right" and text_width(bar.title.text) > COLORBAR_LINE:
+            bar.title.text = wrap_axis_title(bar.title.text, COLORBAR_LINE)
+        name = getattr(trace, "name", None)
+        if name and trace.showlegend is not False and "<br>" not in name and text_width(name) > LEGEND_LINE:
+            trace.name = wrap_axis_title(name, LEGEND_LINE)
     return fig
+
+
+def x_title_limit(fig: go.Figure) -> float:
+    """Widest x-axis title line that stays inside the figure at phone width (:func:`text_width`).
+
+    Plotly centres an x title on the plot area, not the figure: beside the category labels of
+    horizontal bars the plot area, and its centre, move right, and a title as wide as the figure
+    ran past its right edge. The labels' width is estimated from the longest one.
+    """
+    labels = [str(v) for trace in fig.data if getattr(trace, "orientation", None) == "h"
+              and getattr(trace, "y", None) is not None for v in trace.y]
+    if not labels:
+        return X_TITLE_LINE
+    widest = max(text_width(line) for label in labels for line in label.split("<br>"))
+    left = min(12 + TICK_PX_PER_CHARACTER * widest, 0.7 * PHONE_FIGURE_PX)
+    right = 10
+    centre = left + (PHONE_FIGURE_PX - left - right) / 2
+    room = 2 * (PHONE_FIGURE_PX - right - centre)
+    return max(12.0, min(float(X_TITLE_LINE), room / TITLE_PX_PER_CHARACTER))
 
 
 def two_lines(title: str) -> str:

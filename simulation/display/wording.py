@@ -8,6 +8,7 @@ translated) in one place.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -15,7 +16,13 @@ from simulation.analysis.believe import BeliefResult
 from simulation.analysis.sensitivity import TornadoResult
 from simulation.analysis.shapley import CapabilityValue
 from simulation.display import format as fmt
-from simulation.display.labels import capability_count, capability_name, plan_name
+from simulation.display.labels import (
+    assumption_label,
+    assumption_range,
+    capability_count,
+    capability_name,
+    plan_name,
+)
 from simulation.display.text import text
 
 
@@ -45,6 +52,12 @@ def fund_first(value: CapabilityValue, currency: str) -> str:
     return out
 
 
+def _assumption(row: Any) -> str:
+    """A tornado row's assumption in the reader's language (its path names the parameter)."""
+    label = str(row.label)
+    return assumption_label(str(getattr(row, "parameter", label)), label)
+
+
 def top_drivers(result: TornadoResult, currency: str, *, n: int = 3,
                 baseline: str = "multichannel") -> str:
     """The ``n`` assumptions that move the NPV gain most, in one or two sentences."""
@@ -53,8 +66,9 @@ def top_drivers(result: TornadoResult, currency: str, *, n: int = 3,
     if top.empty:
         return text("sentence.drivers.none")
     money = lambda x: fmt.money(float(x), currency)  # noqa: E731
-    parts = [text("sentence.drivers.driver", label=row.label, low=money(row.npv_gain_low),
-                  high=money(row.npv_gain_high), range=row.range) for row in top.itertuples()]
+    parts = [text("sentence.drivers.driver", label=_assumption(row), low=money(row.npv_gain_low),
+                  high=money(row.npv_gain_high), range=assumption_range(row.range))
+             for row in top.itertuples()]
     out = text("sentence.drivers.lead", plan=plan_name(result.plan).lower(),
                baseline=plan_name(baseline).lower(), gain=money(result.base_npv_gain), first=parts[0])
     if len(parts) > 1:
@@ -63,14 +77,15 @@ def top_drivers(result: TornadoResult, currency: str, *, n: int = 3,
     ends = bars[["npv_gain_low", "npv_gain_high"]]
     flips = bars[(ends.min(axis=1) < 0) & (ends.max(axis=1) > 0)]
     if not flips.empty:
-        out += text("sentence.drivers.flips", labels=", ".join(flips["label"]))
+        names = ", ".join(_assumption(row) for row in flips.itertuples())
+        out += text("sentence.drivers.flips", labels=names)
     return out
 
 
 def threshold_sentence(row: pd.Series, currency: str) -> str:
     """One row of the 'what you would have to believe' thresholds, in a sentence."""
     plan = _sentence_start(plan_name(str(row["plan"])))
-    label = str(row["label"]).lower()
+    label = assumption_label(str(row.get("parameter", row["label"])), str(row["label"])).lower()
     if math.isnan(float(row["threshold"])):
         key = "pays_whole" if row["gain_base"] > 0 else "fails_whole"
         return text(f"sentence.believe.{key}", plan=plan, label=label, low=f"{row['low']:.3g}",

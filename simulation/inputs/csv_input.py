@@ -53,10 +53,12 @@ class TableFormat:
     sniffed: bool = True
 
     def describe(self) -> str:
-        """E.g. ``UTF-8, semicolon-separated, decimal comma``."""
-        return (f"{ENCODING_NAMES.get(self.encoding, self.encoding)}, "
-                f"{DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}-separated, "
-                f"decimal {'comma' if self.decimal == ',' else 'point'}")
+        """E.g. ``UTF-8, semicolon-separated, decimal comma`` (a keyed :class:`Problem`)."""
+        name = DELIMITER_NAMES.get(self.delimiter)
+        return Problem("problem.log.table_format", encoding=ENCODING_NAMES.get(self.encoding, self.encoding),
+                       delimiter=Problem(f"problem.log.delimiter.{name}") if name else repr(self.delimiter),
+                       decimal=Problem("problem.log.decimal_comma" if self.decimal == "," else
+                                       "problem.log.decimal_point"))
 
 
 @dataclass

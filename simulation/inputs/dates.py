@@ -32,9 +32,8 @@ class DateFormat:
 
     @property
     def description(self) -> str:
-        """The format in words for messages, e.g. ``"day/month/year"``."""
-        return {"iso": "year-month-day (ISO 8601)", "compact": "YYYYMMDD",
-                "day_first": "day/month/year", "month_first": "month/day/year"}[self.kind]
+        """The format in words for messages, e.g. ``"day/month/year"`` (a keyed :class:`Problem`)."""
+        return Problem(f"problem.log.date_format.{self.kind}")
 
     def parse(self, text: pd.Series) -> pd.Series:
         """Naive timestamps of ``text``, NaT where a value does not parse in this format.

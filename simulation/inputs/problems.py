@@ -29,12 +29,17 @@ MAX_MESSAGE_CHARACTERS = 120
 ENGLISH_CATALOG = Path(__file__).resolve().parents[1] / "display" / "catalogs" / "en.toml"
 """The English display catalog; its ``[problem]`` tables hold every boundary message."""
 PROBLEM_SECTION = "problem"
+PROGRESS_SECTION = "progress"
+KEYED_SECTIONS = (PROBLEM_SECTION, PROGRESS_SECTION, "evidence_note", "calibration_kpi")
+"""Catalog tables read here: boundary problems, the progress messages of long work, the
+Evidence page's notes on how the model measured each published figure, and the calibration
+targets' names and the fit's notes."""
 
 
 @functools.cache
 def english_problems() -> Mapping[str, str]:
-    """Key -> English template of every ``problem.*`` entry of the English catalog."""
-    table = tomllib.loads(ENGLISH_CATALOG.read_text(encoding="utf-8")).get(PROBLEM_SECTION, {})
+    """Key -> English template of every entry of the :data:`KEYED_SECTIONS` of the English catalog."""
+    tables = tomllib.loads(ENGLISH_CATALOG.read_text(encoding="utf-8"))
     out: dict[str, str] = {}
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:
@@ -44,7 +49,8 @@ def english_problems() -> Mapping[str, str]:
             else:
                 out[f"{prefix}.{name}"] = str(value)
 
-    walk(table, PROBLEM_SECTION)
+    for section in KEYED_SECTIONS:
+        walk(tables.get(section, {}), section)
     return out
 
 
@@ -79,7 +85,7 @@ class Problem(str):
 
     def __reduce__(self) -> tuple[Callable[..., Problem], tuple[Any, ...]]:
         """Pickled as key and fields (problems cross to and from the worker processes)."""
-        return _rebuilt, (self.key, dict(self.fields))
+        return _rebuilt, (self.key, dict(self.fields), type(self))
 
     def say(self, lookup: Callable[..., str], number: Callable[[float], str] = english_field) -> str:
         """The problem said through ``lookup(key, **fields)`` (a catalog in another language).
@@ -92,8 +98,26 @@ class Problem(str):
         return lookup(self.key, **shown)
 
 
-def _rebuilt(key: str, fields: dict[str, object]) -> Problem:
-    return Problem(key, **fields)
+def _rebuilt(key: str, fields: dict[str, object], kind: type[Problem] | None = None) -> Problem:
+    return (kind or Problem)(key, **fields)
+
+
+class Progress(Problem):
+    """A progress message of long work (a run's week, an analysis's runs and time left).
+
+    The same keyed English text as a :class:`Problem`, from the catalog's ``[progress]``
+    table: ``Progress("progress.week", week=3, weeks=52)`` is the ``str`` "week 3 of 52", and a
+    progress bar says it in the reader's language (``simulation.display.text.say``).
+    """
+
+
+def duration(seconds: float) -> Progress:
+    """``42 s``, ``3 min 5 s`` as a :class:`Progress` field (said in the reader's language)."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return Progress("progress.duration.seconds", seconds=round(seconds))
+    minutes, rest = divmod(round(seconds), 60)
+    return Progress("progress.duration.minutes", minutes=minutes, seconds=rest)
 
 
 def at(where: object, why: str) -> Problem:

@@ -149,3 +149,25 @@ def test_an_unknown_language_in_the_link_falls_back_to_english(small: Scenario):
     at = _open(small, "xx", "pages/overview.py")
     assert not at.exception
     assert at.title[0].value == "Omnichannel Strategy Explorer"
+
+
+def test_the_calibrate_page_after_an_orders_file_speaks_the_reader_language(small: Scenario):
+    """The orders file's notes and dropped-row reasons, the KPI names of its tables and the fit's
+    tables come from the catalog: none of them is left in English on a Thai page."""
+    at = _open(small, "th", "pages/calibrate.py")
+    with use_language("th"):  # AppTest formats the widgets' options in this thread
+        at.checkbox(key="calib_sample").check().run(timeout=ANALYSIS_TIMEOUT)
+        at.button(key="calib_log_run").click().run(timeout=ANALYSIS_TIMEOUT)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notes = [str(e.value) for e in at.info]
+    assert notes and all(re.search("[\u0e00-\u0e7f]", note) for note in notes), notes
+    with use_language("th"):
+        kpi, holdout = text("calibration_chart.kpi"), text("calibration_chart.in_holdout")
+    named = [d.value for d in at.dataframe if kpi in d.value.columns or holdout in d.value.columns]
+    assert len(named) >= 2
+    for frame in named:
+        names = frame[kpi if kpi in frame.columns else holdout].astype(str)
+        assert all(re.search("[\u0e00-\u0e7f]", name) for name in names), list(names)
+    shown = page_text(at)
+    leaked = {key: sentence for key, sentence in english_sentences("th").items() if sentence in shown}
+    assert not leaked, leaked

@@ -58,3 +58,13 @@ def test_clearing_the_resource_cache_stops_the_workers():
         assert time.monotonic() < deadline, "the old pool's workers are still running"
         time.sleep(0.1)
     assert state.pool() is not first
+
+
+def test_progress_from_a_worker_is_shown_in_the_reader_language():
+    from simulation.display.text import use_language
+    from simulation.inputs.problems import Progress
+
+    week = Progress("progress.week", week=60, weeks=156)
+    with use_language("th"):
+        kind, text = state._view([_Waiting("running", 0, (0.4, week))], "แผนทั้งสาม", 5.0)  # type: ignore[list-item]
+    assert kind == "bar" and text.endswith("สัปดาห์ที่ 60 จาก 156") and "week" not in text

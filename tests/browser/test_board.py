@@ -61,6 +61,32 @@ OVERLAPS_JS = """
 }
 """
 
+# Chart text drawn past its figure's edge (cut off): a long axis title or label at phone width.
+CLIPPED_JS = """
+() => {
+  const out = [];
+  document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').forEach((plot, i) => {
+    if (plot.closest('details:not([open])')) return;
+    const svg = plot.querySelector('svg.main-svg');
+    if (!svg) return;
+    const f = svg.getBoundingClientRect();
+    if (f.width < 2) return;
+    plot.querySelectorAll('text').forEach(t => {
+      const words = (t.textContent || '').trim();
+      if (!words || t.closest('.hoverlayer')) return;
+      if (t.checkVisibility && !t.checkVisibility({visibilityProperty: true, opacityProperty: true})) return;
+      const r = t.getBoundingClientRect();
+      if (r.width < 2 || r.height < 2) return;
+      if (r.left < f.left - 2 || r.right > f.right + 2 || r.top < f.top - 2 || r.bottom > f.bottom + 2)
+        out.push('chart' + i + ': "' + words.slice(0, 40) + '" ' + Math.round(r.left - f.left) + '..'
+                 + Math.round(r.right - f.left) + ' of ' + Math.round(f.width) + ' px');
+    });
+  });
+  return out;
+}
+"""
+
+
 # Boxes that scroll sideways: the page itself and every static table (its own box and the
 # scrolling box inside it). At 390 px a table that needs a sideways scroll hides its numbers.
 SIDEWAYS_JS = """
@@ -105,16 +131,21 @@ def test_report_pdf_from_the_overview_has_the_verdict(page: Page, app_url: str, 
     assert " ".join(sentence.split()) in text
 
 
-def test_every_page_at_phone_width_has_no_overlapping_text(page: Page, app_url: str, artifacts: Path):
+@pytest.mark.parametrize("lang", ["en", "th"])
+def test_every_page_at_phone_width_has_no_overlapping_or_clipped_text(page: Page, app_url: str,
+                                                                     artifacts: Path, lang: str):
+    """At 390 px no chart text overlaps other text or runs past its figure's edge and nothing
+    scrolls sideways; in Thai too, whose long phrases have no spaces to wrap at."""
     page.set_viewport_size({"width": 390, "height": 844})
     problems, sideways = {}, {}
+    query = f"?s={SMALL.to_url_token()}" + ("" if lang == "en" else f"&lang={lang}")
     for listed in PAGES:
-        page.goto(f"{app_url}/{listed.address}?s={SMALL.to_url_token()}")
+        page.goto(f"{app_url}/{listed.address}{query}")
         expect(page.locator("h1").first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
         _settle(page)
-        overlaps = page.evaluate(OVERLAPS_JS)
-        if overlaps:
-            problems[listed.url_path] = overlaps[:5]
+        found = page.evaluate(OVERLAPS_JS) + page.evaluate(CLIPPED_JS)
+        if found:
+            problems[listed.url_path] = found[:5]
         if listed.path == "pages/investment.py":  # its totals table: 4 columns, 15 rows
             expect(page.locator(".st-key-investment_totals [data-testid=stTable]")).to_be_visible()
         wide = page.evaluate(SIDEWAYS_JS)
@@ -123,14 +154,14 @@ def test_every_page_at_phone_width_has_no_overlapping_text(page: Page, app_url: 
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
         page.set_viewport_size({"width": 390, "height": max(844, min(int(height), 16000))})
         page.wait_for_timeout(500)
-        page.screenshot(path=artifacts / f"phone-{listed.url_path}.png", full_page=True)
+        page.screenshot(path=artifacts / f"phone-{lang}-{listed.url_path}.png", full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
     # The channel flows of the default scenario (20k people) too: its loss names are longer
     # than the small scenario's nodes leave room for.
-    page.goto(f"{app_url}/{address('pages/journey.py')}")
+    page.goto(f"{app_url}/{address('pages/journey.py')}" + ("" if lang == "en" else f"?lang={lang}"))
     expect(page.locator("h1").first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     _settle(page)
-    if overlaps := page.evaluate(OVERLAPS_JS):
+    if overlaps := page.evaluate(OVERLAPS_JS) + page.evaluate(CLIPPED_JS):
         problems["journey at the default scenario"] = overlaps[:5]
     assert not problems, problems
     assert not sideways, sideways
@@ -205,7 +236,7 @@ def test_decisions_run_controls_go_and_the_budget_tab_stays(page: Page, app_url:
     expect(page.locator("[role=tab][aria-selected=true]")).to_have_text("Budget")
 
 
-def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_text(
+def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_or_clipped_text(
         page: Page, app_url: str, artifacts: Path):
     """Thai has no spaces to break long labels at: every tab of an analysed Decisions page, at
     390 px, keeps its chart text apart (the English pass above may find the page unanalysed)."""
@@ -228,7 +259,8 @@ def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_text(
                 expect(page.locator("[role=tabpanel] [data-testid=stTable]").locator("visible=true")
                        .first).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
                 _settle(page)
-        overlaps = page.evaluate(OVERLAPS_JS) + page.evaluate(SIDEWAYS_JS)  # the intervals table too
+        overlaps = (page.evaluate(OVERLAPS_JS) + page.evaluate(CLIPPED_JS)
+                    + page.evaluate(SIDEWAYS_JS))  # the intervals table too
         if overlaps:
             problems[tabs.nth(i).inner_text()] = overlaps[:5]
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
