@@ -13,7 +13,7 @@ currency = results.scenario.market.currency
 
 table = summary.kpi_table(results, (
     "revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
-    "fulfilment_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
+    "fulfilment_cost", "service_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
     "migrated_purchases", "incremental_purchases", "npv_gain", "roi", "payback_week"))
 st.subheader(text("investment.totals", weeks=results.scenario.market.horizon_weeks))
 # Every row in view, no inner scroll (main's table_height), and the row names in full
