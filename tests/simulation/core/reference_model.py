@@ -308,10 +308,11 @@ def _service_request(world: World, streams: RandomStreams, week: int, i: int, le
     unresolved loss) or resolved at a second contact (the repeat-contact loss).
     """
     b = world.scenario.behaviour
-    if b.service_request_rate <= 0 or _draw(streams, Draw.SERVICE_REQUEST, week, repeat, i) >= b.service_request_rate:
+    rate = b.service_request_rate
+    if rate <= 0 or _draw(streams, Draw.SERVICE_REQUEST, week, repeat, i) >= rate:
         return experience, 0
-    elsewhere = (len(world.channels.names) > 1
-                 and _draw(streams, Draw.SERVICE_ELSEWHERE, week, repeat, i) < b.service_request_elsewhere_share)
+    elsewhere = (len(world.channels.names) > 1 and _draw(streams, Draw.SERVICE_ELSEWHERE, week, repeat, i)
+                 < b.service_request_elsewhere_share)
     shared = level[CAP[Capability.SERVICE]] * recognised(world, streams, i, level)
     unseen = elsewhere and _draw(streams, Draw.SERVICE_RECORD_SEEN, week, repeat, i) >= shared
     chance = b.unseen_first_contact_resolution if unseen else b.first_contact_resolution
