@@ -39,22 +39,24 @@ else:
 def once():
     streams = RandomStreams(scenario.seed)
     world = build_world(scenario, streams)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run = Simulation(world, streams, policy() if policy else None).run()
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     Results.from_run(run)
     t2 = time.perf_counter()
     if n <= 100_000:  # not at large N, where its frames would count in the engine's peak memory
         simulate(scenario, targeting=policy())  # the whole API call: run, report, frames, segments
-    return t1 - t0, t2 - t0, time.perf_counter() - t2
+    return t1 - t0, t2 - t0, time.perf_counter() - t2, c1 - c0
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 times = [once() for _ in range(repeat)]
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 engine = min(t[0] for t in times)
 total = min(t[1] for t in times)
 api = min(t[2] for t in times)
+cpu = min(t[3] for t in times)  # the process's CPU time (all threads): steadier on a shared machine
 steps = 3 * n * scenario.market.horizon_weeks
 print(json.dumps(dict(n=n, engine_s=engine, total_s=total, simulate_s=api, steps_per_s=steps / engine,
+                      engine_cpu_s=cpu, cpu_steps_per_s=steps / cpu,
                       bytes_per_person=(peak - before) / n)))
 """
 
@@ -70,13 +72,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 250_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"{'people':>10} {'engine s':>9} {'run+frames s':>13} {'M steps/s':>10} {'bytes/person':>13}")
+    print(f"{'people':>10} {'engine s':>9} {'run+frames s':>13} {'M steps/s':>10} {'bytes/person':>13} "
+          f"{'engine CPU s':>13} {'M steps/CPU s':>14}")
     rows = []
     for n in args.sizes:
         r = measure(n, args.repeat if n <= 100_000 else 1)
         rows.append(r)
         print(f"{n:>10,} {r['engine_s']:>9.3f} {r['total_s']:>13.3f} {r['steps_per_s'] / 1e6:>10.1f} "
-              f"{r['bytes_per_person']:>13.0f}")
+              f"{r['bytes_per_person']:>13.0f} {r['engine_cpu_s']:>13.3f} "
+              f"{r['cpu_steps_per_s'] / 1e6:>14.1f}")
     if len(rows) >= 2:
         small, large = rows[-2], rows[-1]
         grown = large["bytes_per_person"] * large["n"] - small["bytes_per_person"] * small["n"]

@@ -26,6 +26,11 @@ SAVED = "saved_scenarios"
 LINK_KEY = "c"
 LINKED = "compare_link_read"
 MAX_COMPARED = 4
+PICK = "compare_pick"
+"""Key of the page's multiselect of the compared scenarios' names."""
+NAME = "compare_name"
+"""Key of the page's text box with the name to save the current scenario under."""
+JUST_SAVED = "compare_just_saved"
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,28 @@ def save(name: str, scenario: Scenario) -> str:
     while name in store and store[name] != scenario:
         name, n = f"{base} ({n})", n + 1
     store[name] = scenario
+    return name
+
+
+def save_current() -> None:
+    """Save the session's scenario under the typed name, compare it and link it (Save's callback).
+
+    A callback runs before the page is drawn, so the address bar carries the new scenario before
+    "Saved as" appears. Saved in the page's script, the link reached the browser after the note,
+    and a link copied as soon as the note showed (as the browser test does, under load) could
+    miss the new scenario: reopened, the comparison then held only the next one saved.
+    """
+    scenario = state.current_scenario()
+    saved_as = save(st.session_state.get(NAME) or scenario.name, scenario)
+    picks = [n for n in st.session_state.get(PICK, []) if n != saved_as]
+    st.session_state[PICK] = [*picks, saved_as][-MAX_COMPARED:]
+    write_link(st.session_state[PICK])
+    st.session_state[JUST_SAVED] = saved_as
+
+
+def just_saved() -> str | None:
+    """The name the Save button saved under in this run (once), else None."""
+    name: str | None = st.session_state.pop(JUST_SAVED, None)
     return name
 
 

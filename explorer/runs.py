@@ -22,6 +22,7 @@ are joined. ``tests/explorer/test_runs.py`` checks that the joined parts equal o
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -56,7 +57,13 @@ def standard_key(scenario: Scenario) -> str:
 
     The custom plan is blanked and the valuation parameters fixed: neither changes the run.
     """
-    return _without_custom_plan(simulated_part(scenario)).canonical_key()
+    return _standard_key_of(custom_key(scenario))
+
+
+@functools.lru_cache(maxsize=256)
+def _standard_key_of(simulated: str) -> str:
+    """:func:`standard_key` from :func:`custom_key` (remembered: every script run asks for it)."""
+    return _without_custom_plan(Scenario.from_json(simulated)).canonical_key()
 
 
 def custom_key(scenario: Scenario) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -62,6 +63,31 @@ TABLE_ROW_PX = 35
 def table_height(table: pd.DataFrame) -> int:
     """Pixels for ``st.dataframe`` to show every row of ``table`` without an inner scroll bar."""
     return TABLE_ROW_PX * (len(table) + 1) + 3
+
+
+def static_table(table: pd.DataFrame, *, key: str, hide_index: bool = False,
+                 marked: pd.DataFrame | None = None) -> None:
+    """``table`` (text cells) as a static table whose cells and column heads wrap.
+
+    At phone width (390 px) it fits the screen; the scrolling grid of ``st.dataframe`` hid every
+    column past the first there. Cells are Markdown in ``st.table``, so they are escaped
+    (``$`` would start a formula). ``marked`` (same shape, booleans) highlights cells. The
+    container's key names the table in the browser tests.
+    """
+    shown = table.rename(columns=fmt.escaped).map(fmt.escaped)
+    if not hide_index:
+        shown = shown.rename(index=fmt.escaped)
+    with st.container(key=key):
+        if marked is None:
+            st.table(shown, hide_index=hide_index)
+        else:
+            styles = pd.DataFrame(np.where(marked.to_numpy(bool), MARKED_CELL, ""),
+                                  index=shown.index, columns=shown.columns)
+            st.table(shown.style.apply(lambda _: styles, axis=None), hide_index=hide_index)
+
+
+MARKED_CELL = "background-color: #FFF3C4; font-weight: 600"
+"""A highlighted table cell (a difference on the Compare page)."""
 
 
 def plan_badge(strategy: str) -> str:
@@ -177,14 +203,14 @@ def run_facts(results: Results) -> None:
 PHONE_CSS = """
 <style>
 /* The verdict's four numbers (a range of money, a capability's name) wrap instead of being cut
-   with an ellipsis: a board reads them whole. */
-.st-key-verdict [data-testid="stMetricValue"] *,
-.st-key-verdict [data-testid="stMetricLabel"] * { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; }
-.st-key-verdict [data-testid="stMetricLabel"] { height: auto !important; min-height: 2.6em;
-  align-items: flex-start; }
-.st-key-verdict [data-testid="stMetricValue"] { font-size: 1.6rem; line-height: 1.25;
-  overflow-wrap: anywhere; }
+   with an ellipsis, on the Overview and the Decisions page: a board reads them whole. */
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricValue"] *,
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricLabel"] {
+  height: auto !important; min-height: 2.6em; align-items: flex-start; }
+:is(.st-key-verdict, .st-key-decisions_verdict) [data-testid="stMetricValue"] {
+  font-size: 1.6rem; line-height: 1.25; overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   /* The open sliders' drawer takes the upper half of the screen (it scrolls on its own), so
      the results it moves stay visible below it instead of being covered. */
@@ -195,10 +221,18 @@ PHONE_CSS = """
   /* Chart titles, subplot titles and labels at phone size; the toolbar only on touch. */
   .js-plotly-plot .gtitle { font-size: 13px !important; }
   .js-plotly-plot .annotation-text { font-size: 10px !important; }
-  .js-plotly-plot .xtick text, .js-plotly-plot .ytick text { font-size: 10px !important; }
+  .js-plotly-plot :is([class$="tick"], .bartext) text, .js-plotly-plot text.bartext {
+    font-size: 10px !important; }
   .js-plotly-plot .legendtext { font-size: 11px !important; }
+  /* Axis and colour-bar titles are centred on a plot that is narrow here (long category names
+     take its left side): at full size they ran past the screen's edges. */
+  .js-plotly-plot :is([class^="g-x"], [class^="g-y"]) text, .js-plotly-plot .cbtitle text {
+    font-size: 11px !important; }
   .js-plotly-plot .modebar-container { top: auto !important; bottom: 0 !important; }
   [data-testid="stMetricValue"] { font-size: 1.4rem; }
+  /* Static tables (ui.static_table) fit the screen: smaller text, tighter cells. */
+  [data-testid="stTable"] :is(th, td) { font-size: 12px !important; padding: 4px 5px !important;
+    overflow-wrap: anywhere; }
 }
 </style>
 """

@@ -243,8 +243,9 @@ def decisions_sentence(scenario: Scenario, analysed: Scenario, key: tuple[str, D
                        analysis: DecisionAnalysis) -> None:
     """The verdict sentence on the Decisions page, and whether it is the Overview's analysis."""
     verdict = verdict_from(analysed, analysis)
-    st.markdown(f"#### {verdict.sentence()}")
-    metrics(verdict, scenario.market.currency)
+    with st.container(key="decisions_verdict"):  # its numbers wrap like the Overview's (ui.PHONE_CSS)
+        st.markdown(f"#### {verdict.sentence()}")
+        metrics(verdict, scenario.market.currency)
     st.caption(text("decisions.same_analysis" if key == full_key(scenario) else "decisions.other_settings"))
 
 

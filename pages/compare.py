@@ -14,12 +14,10 @@ store = compare.saved()
 
 left, right = st.columns([3, 2])
 with left:
-    name = st.text_input(text("compare.name"), scenario.name, key="compare_name",
-                         help=text("compare.name_help"))
-    if st.button(text("compare.save"), key="compare_save", icon=":material/bookmark_add:"):
-        saved_as = compare.save(name, scenario)
-        st.session_state["compare_pick"] = [*st.session_state.get("compare_pick", []), saved_as][
-            -compare.MAX_COMPARED:]
+    st.text_input(text("compare.name"), scenario.name, key=compare.NAME, help=text("compare.name_help"))
+    st.button(text("compare.save"), key="compare_save", icon=":material/bookmark_add:",
+              on_click=compare.save_current)
+    if saved_as := compare.just_saved():
         st.success(text("compare.saved", name=fmt.escaped(saved_as)))
 with right:
     files = st.file_uploader(text("compare.upload"), type=["json"], accept_multiple_files=True,
@@ -34,12 +32,12 @@ with right:
         compare.save(file.name.removesuffix(".json"), loaded)
 
 if linked:
-    st.session_state["compare_pick"] = linked
+    st.session_state[compare.PICK] = linked
 if not store:
     st.info(text("compare.empty"), icon=":material/info:")
     st.stop()
 
-picked = st.multiselect(text("compare.pick"), list(store), key="compare_pick",
+picked = st.multiselect(text("compare.pick"), list(store), key=compare.PICK,
                         max_selections=compare.MAX_COMPARED)
 compare.write_link(picked)
 with st.expander(text("compare.files")):
@@ -54,11 +52,7 @@ if len(picked) < 2:
 
 items = compare.compared(store, picked)
 table, differs = compare.comparison_table(items)
-st.dataframe(
-    table.style.apply(lambda col: ["background-color: #FFF3C4; font-weight: 600" if d else ""
-                                   for d in differs[col.name]], axis=0),
-    width="stretch", height=560, key="compare_table",
-)
+ui.static_table(table, key="compare_table", marked=differs)  # fits a phone's width
 st.caption(text("compare.caption", first=fmt.escaped(picked[0])))
 if any(background.get(verdict_view.full_key(i.results.scenario)) for i in items):
     verdict_view.poll_many([i.results.scenario.canonical_key() for i in items])

@@ -69,7 +69,7 @@ with tab_u:
                               key="dec_fan") or metrics[0]
         ui.chart(dc.fan_figure(u.fan, metric, currency), dc.fan_data(u.fan, metric), name=f"fan_{metric}",
                  scenario=scenario)
-        st.dataframe(dc.interval_table(u.summary, currency), hide_index=True, width="stretch")
+        ui.static_table(dc.interval_table(u.summary, currency), key="dec_intervals", hide_index=True)
         st.caption(dc.interval_note())
         st.download_button(text("decisions.intervals_csv"), downloads.data_csv(u.summary),
                            key="csv_intervals",
@@ -102,7 +102,7 @@ with tab_b:
                                  (analysed, budget), expected_seconds=0.0, label="best plan",
                                  what=text("decisions.job_best"))
         st.markdown(dc.best_plan_sentence(best, currency))
-        st.dataframe(dc.best_plan_table(best, currency), hide_index=True, height=260)
+        ui.static_table(dc.best_plan_table(best, currency), key="best_plans", hide_index=True)
 with tab_w:
     wk = (analysed.canonical_key(), "believe")
     if st.button(text("decisions.believe"), key="dec_believe") or decision_runs.known(wk):
@@ -111,6 +111,6 @@ with tab_w:
         st.markdown(wording.believe(w, currency))
         ui.chart(dc.break_even_map_figure(w.size_map, currency, label=w.map_label, today=w.today),
                  w.size_map, name="break_even_map", scenario=scenario)
-        st.dataframe(dc.threshold_table(w.thresholds, currency), hide_index=True, width="stretch")
+        ui.static_table(dc.threshold_table(w.thresholds, currency), key="thresholds", hide_index=True)
         st.caption(dc.believe_note())
 st.caption(text("decisions.footer", population=fmt.count(population, exact=True), crn=dc.crn_note()))

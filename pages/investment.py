@@ -16,10 +16,7 @@ table = summary.kpi_table(results, (
     "fulfilment_cost", "service_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
     "migrated_purchases", "incremental_purchases", "npv_gain", "roi", "payback_week"))
 st.subheader(text("investment.totals", weeks=results.scenario.market.horizon_weeks))
-# Every row in view, no inner scroll (main's table_height), and the row names in full
-# ("Purchases that would not have happened" was cut off).
-st.dataframe(table, width="stretch", height=ui.table_height(table),
-             column_config={"_index": st.column_config.TextColumn(width="large")})
+ui.static_table(table, key="investment_totals")  # fits a phone's width (no sideways scroll)
 st.caption(text("investment.totals_caption", currency=currency,
                 rate=fmt.percent(results.scenario.market.discount_rate_annual, digits=0)))
 

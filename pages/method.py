@@ -34,10 +34,13 @@ elif st.toggle(text("method.full_model"), key="method_full_model"):  # English o
 
 st.subheader(text("method.parameters"))
 table = tables.parameter_table(scenario)
-st.dataframe(table, width="stretch", hide_index=True, height=420, column_config={
-    text("method.column_meaning"): st.column_config.TextColumn(width="large"),
-    text("method.column_source"): st.column_config.TextColumn(width="medium"),
-})
+# One static table per group, each in its expander: every meaning and source is read whole (the
+# grid cut them off and scrolled sideways at phone width).
+group_column = text("method.column_group")
+for group, rows in table.groupby(group_column, sort=False):
+    with st.expander(f"{group} ({len(rows)})"):
+        ui.static_table(rows.drop(columns=group_column), key=f"parameters_{rows.index[0]}",
+                        hide_index=True)
 st.download_button(
     text("method.parameters_csv"), lambda: downloads.data_csv(table), key="csv_parameters",
     file_name=downloads.file_stem(scenario.name, "parameters", scenario.seed) + ".csv",
@@ -46,8 +49,8 @@ st.download_button(
 st.caption(text("method.assumption_note"))
 
 st.subheader(text("method.glossary"))
-st.dataframe(tables.glossary_table(), hide_index=True, width="stretch", key="glossary",
-             column_config={text("method.column_meaning"): st.column_config.TextColumn(width="large")})
+# A static table: each meaning is read whole (the grid cut it off, at 390 px after a few words).
+ui.static_table(tables.glossary_table(), key="glossary", hide_index=True)
 
 st.subheader(text("method.limits"))
 limits = ("model", "draw", "left_out", "levels", "costs", "scaling")

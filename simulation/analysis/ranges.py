@@ -57,6 +57,7 @@ MAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
     RangeSpec("behaviour.conflict_rate"),
     RangeSpec("segments[*].conflict_sensitivity"),
     RangeSpec("behaviour.network_fill_rate"),
+    RangeSpec("behaviour.store_shift_share"),
     RangeSpec("behaviour.stockout_lost_share"),
     RangeSpec("behaviour.cross_channel_return_share"),
     RangeSpec("behaviour.contact_cap_weekly"),

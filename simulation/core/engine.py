@@ -88,6 +88,11 @@ _RETURN_TALLIES = [Tally.REFUNDS, Tally.RETURNS, Tally.RETURNS_COST, Tally.CROSS
                    Tally.RETURN_FRICTIONS, Tally.STORE_RETURNS_OF_REMOTE, Tally.RETURN_EXCHANGES,
                    Tally.RETURN_EXCHANGE_SALES, Tally.GROSS_SALES, Tally.NET_REVENUE]
 """What it counts over the returned orders only (the exchanges add to gross and net sales)."""
+_PER_PLAN_TABLES = [(Tally.CONTACTS, "contacts"), (Tally.CONTACT_COST, "contact_cost"),
+                    (Tally.OFFERS, "offers"), (Tally.EXCESS_CONTACTS, "excess"),
+                    (Tally.CONTACT_CONFLICT_CHANCES, "multi"), (Tally.ACTIVE_CUSTOMERS, "customer"),
+                    (Tally.LOYAL_ACTIVE, "loyal_customer"), (None, "alive")]
+"""Per-key tables counted per plan each week (tally, table); "alive" is not a tally of its own."""
 
 
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
@@ -187,6 +192,7 @@ class Simulation:
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self._tables_for = b""
         self._tables_cache: dict[str, NDArray[Any]] = {}
+        self._per_plan_tables = np.zeros((len(_PER_PLAN_TABLES), self.sentinel))
         self.weekly = np.zeros((self.n_plans, self.horizon, len(Tally)))
         self.flows = np.zeros((self.n_plans, n_channels, n_channels + 4))
         self.channel_weekly = np.zeros((self.n_plans, self.horizon, 2, n_channels))
@@ -258,14 +264,14 @@ class Simulation:
     def _refresh_keys(self, who: Cohort, week: int) -> None:
         """Recompute the contact key of ``who`` from their state (sentinel if not alive)."""
         state = self.state
-        alive = (self.world.people.aware_week[who.person] <= week) & (
-            state.flat("lapse_week")[who.flat] < 0)
+        alive = (self.world.people.aware_week.take(who.person) <= week) & (
+            state.flat("lapse_week").take(who.flat) < 0)
         key = self.layout.compose(
             who.plan, self.world.people.segment.take(who.person),
-            state.flat("customer_since")[who.flat] >= 0,
-            state.flat("purchases")[who.flat] >= self.behaviour.loyalty_threshold_purchases,
+            state.flat("customer_since").take(who.flat) >= 0,
+            state.flat("purchases").take(who.flat) >= self.behaviour.loyalty_threshold_purchases,
             self.recognition_u.take(who.person) < self.recognised_shares.take(who.plan),
-            state.flat("channels_used")[who.flat] * state.flat("subscribed")[who.flat])
+            state.flat("channels_used").take(who.flat) * state.flat("subscribed").take(who.flat))
         self._set_keys(who.flat, np.where(alive, key, self.sentinel))
 
     def _update_recognition(self, levels: NDArray[np.float64]) -> None:
@@ -349,6 +355,8 @@ class Simulation:
         if self._tables_for != levels.tobytes():
             self._tables_cache = contact_tables(self.world, self.layout, self.masks, levels)
             self._tables_for = levels.tobytes()
+            self._per_plan_tables = np.stack([self._tables_cache[name][:-1]
+                                              for _, name in _PER_PLAN_TABLES]).astype(np.float64)
             if not np.array_equal(self._tables_cache["annoyed"], self.annoyed_by_key):
                 self.annoyed_by_key = self._tables_cache["annoyed"]
                 self.annoyed = self.annoyed_by_key.take(self.keys.flat)
@@ -376,13 +384,13 @@ class Simulation:
         if offered.size:
             per_key -= np.bincount(key[offered.flat], minlength=per_key.size)
             per_key += np.bincount(offered_key, minlength=per_key.size)
-        for which, table in ((Tally.CONTACTS, "contacts"), (Tally.CONTACT_COST, "contact_cost"),
-                             (Tally.OFFERS, "offers"), (Tally.EXCESS_CONTACTS, "excess"),
-                             (Tally.CONTACT_CONFLICT_CHANCES, "multi"),
-                             (Tally.ACTIVE_CUSTOMERS, "customer"), (Tally.LOYAL_ACTIVE, "loyal_customer")):
-            tally[:, which] = self.layout.per_plan(per_key, tables[table])
+        # KeyLayout.per_plan of every table at once: the same products and row sums.
+        totals = (per_key[:-1] * self._per_plan_tables).reshape(len(_PER_PLAN_TABLES), self.n_plans, -1
+                                                                 ).sum(axis=2)
+        for row, (which, _) in enumerate(_PER_PLAN_TABLES[:-1]):
+            tally[:, which] = totals[row]
         tally[:, Tally.OFFER_COST] = tally[:, Tally.OFFERS] * self.economics.offer_cost
-        alive = self.layout.per_plan(per_key, tables["alive"])
+        alive = totals[-1]
         tally[:, Tally.ALIVE_PROSPECTS] = alive - tally[:, Tally.ACTIVE_CUSTOMERS]
         tally[:, Tally.SATISFACTION_SUM] = self.satisfaction_sum
 
@@ -412,13 +420,13 @@ class Simulation:
         u_open = self._draw(Draw.OPEN_JOURNEY)
         could = self._all_plans((u_open < self.open_bound).nonzero()[0])
         could_key = self._current_keys(could)
-        intent = tables["intent"][could_key] * self._propensity(could, could_key)
+        intent = tables["intent"].take(could_key) * self._propensity(could, could_key)
         if self.behaviour.new_customer_intent_boost > 0:
             intent = intent * self._new_customer_boost(week, could)
         if self.offer_factor is not None:
             offered = self.offered.take(could.flat)
             intent[offered] *= self.offer_factor.take(could.person.compress(offered))
-        opens = (could_key != self.sentinel) & (u_open[could.person] < intent)
+        opens = (could_key != self.sentinel) & (u_open.take(could.person) < intent)
         journeys = could.take(opens)
         count = np.ones(journeys.size, dtype=np.int64)
         cap = self.behaviour.max_journeys_per_week
@@ -439,9 +447,9 @@ class Simulation:
         """
         people = self.world.people
         if people.repeat_propensity is None:
-            return people.propensity[pairs.person]
-        return np.where(self.layout.is_customer.take(key) != 0, people.repeat_propensity[pairs.person],
-                        people.propensity[pairs.person])
+            return people.propensity.take(pairs.person)
+        return np.where(self.layout.is_customer.take(key) != 0, people.repeat_propensity.take(pairs.person),
+                        people.propensity.take(pairs.person))
 
     def _new_customer_boost(self, week: int, pairs: Cohort) -> NDArray[np.float32]:
         """Journey intent multiplier of each pair: above 1 for new customers, 1 otherwise.
@@ -450,9 +458,9 @@ class Simulation:
         prospects and for customers from before the start.
         """
         b = self.behaviour
-        since = self.state.flat("customer_since")[pairs.flat].astype(np.float32)
+        since = self.state.flat("customer_since").take(pairs.flat).astype(np.float32)
         boost = b.new_customer_intent_boost * np.exp2(-(week - since) / b.new_customer_boost_half_life)
-        new = (since >= 0) & ~self.world.people.existing[pairs.person]
+        new = (since >= 0) & ~self.world.people.existing.take(pairs.person)
         return np.where(new, 1.0 + boost, 1.0).astype(np.float32)  # type: ignore[no-any-return]
 
     def _update_satisfaction(self) -> None:
@@ -467,10 +475,10 @@ class Simulation:
         if behaviour.satisfaction_half_life_weeks > 0:
             self._drift_satisfaction(behaviour.satisfaction_half_life_weeks)
         moved = self._moved()
-        target = np.clip(behaviour.baseline_satisfaction + experience[moved.flat], 0.0, 1.0)
+        target = np.clip(behaviour.baseline_satisfaction + experience.take(moved.flat), 0.0, 1.0)
         experience[moved.flat] = 0.0
         satisfaction = self.state.flat("satisfaction")
-        before = satisfaction[moved.flat]
+        before = satisfaction.take(moved.flat)
         sat = before + behaviour.satisfaction_smoothing * (target - before)
         satisfaction[moved.flat] = sat
         is_customer = self.layout.is_customer.take(self.keys.flat.take(moved.flat))
@@ -513,7 +521,7 @@ class Simulation:
             return Cohort.empty(self.n_people)
         could = self._all_plans((u_unsub < largest).nonzero()[0])
         could_key = self._current_keys(could)
-        leaves = u_unsub[could.person] < per_contact * tables["excess"][could_key]
+        leaves = u_unsub.take(could.person) < per_contact * tables["excess"].take(could_key)
         gone = could.take(leaves)
         self.state.flat("subscribed")[gone.flat] = False
         self._count(tally, Tally.UNSUBSCRIBES, gone.plan)
@@ -543,11 +551,11 @@ class Simulation:
         could = self._all_plans((u_churn < bound).nonzero()[0])
         could_key = self._current_keys(could)
         alive = could_key != self.sentinel
-        customer = state.flat("customer_since")[could.flat] >= 0
-        u = u_churn[could.person]
+        customer = state.flat("customer_since").take(could.flat) >= 0
+        u = u_churn.take(could.person)
         base = self._hazard(could)
         lapse = alive & customer & (u < base)
-        by_messaging = alive & customer & ~lapse & (u < base + per_excess * tables["excess"][could_key])
+        by_messaging = alive & customer & ~lapse & (u < base + per_excess * tables["excess"].take(could_key))
         drops = alive & ~customer & (u < dropout)
         lapse_week = state.flat("lapse_week")
         for which, mask in ((Tally.LOST_OVERMESSAGING_CHURN, by_messaging), (Tally.PROSPECT_DROPOUTS, drops)):
@@ -649,7 +657,8 @@ class Simulation:
 
         is_bought = end == JourneyEnd.BOUGHT
         return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought),
-                               walk.from_network.compress(is_bought), repeat)
+                               walk.from_network.compress(is_bought), repeat,
+                               basket=walk.researched.compress(is_bought))
 
     def _walk(self, week: int, journeys: Cohort, levels: NDArray[np.float64],
               recognised: NDArray[np.bool_], repeat: int = 0) -> WalkedJourneys:
@@ -671,24 +680,29 @@ class Simulation:
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                    buyers: Cohort, channel: NDArray[np.int64],
-                   from_network: NDArray[np.bool_], repeat: int = 0) -> list[WeekPurchases]:
+                   from_network: NDArray[np.bool_], repeat: int = 0,
+                   basket: NDArray[np.int64] | None = None) -> list[WeekPurchases]:
         """5. Order values, returns and the purchase records of this week's buyers.
 
         ``from_network``: which orders are served from another location's stock; ``repeat``: which
-        of the buyers' journeys this week it is (its draws are :func:`purchase_draws`).
+        of the buyers' journeys this week it is (its draws are :func:`purchase_draws`);
+        ``basket``: the channel whose order value multiplier each order has (the channel it was
+        chosen in, which differs from ``channel`` for a purchase researched online and moved to
+        a store, :mod:`simulation.core.channel_shift`); None = ``channel``.
         """
         world, behaviour, streams, state = self.world, self.behaviour, self.streams, self.state
         chan, segs = world.channels, world.segments
         person, plan = buyers.person, buyers.plan
-        seg = world.people.segment[person]
+        seg = world.people.segment.take(person)
         uniform = streams.uniform_block(purchase_draws(repeat), week, person)
         z = normal_from_uniforms(uniform[0], uniform[1])
-        order = segs.order_value[seg] * chan.order_value_multiplier[channel] * np.exp(
-            segs.order_value_dispersion[seg] * z
+        basket = channel if basket is None else basket
+        order = segs.order_value.take(seg) * chan.order_value_multiplier.take(basket) * np.exp(
+            segs.order_value_dispersion.take(seg) * z
         )
         if world.people.spend_level is not None:  # each customer's own spending level (calibration)
-            order = order * world.people.spend_level[person]
-        returned = uniform[2] < chan.return_rate[channel]
+            order = order * world.people.spend_level.take(person)
+        returned = uniform[2] < chan.return_rate.take(channel)
         net = np.where(returned, 0.0, order)
         discount = self.discount[week]
         state.flat("revenue_discounted")[buyers.flat] += (net * discount).astype(np.float32)
@@ -696,7 +710,7 @@ class Simulation:
         state.flat("remote_revenue_discounted")[buyers.flat.compress(remote)] += (
             net.compress(remote) * discount).astype(np.float32)
         customer_since = state.flat("customer_since")
-        first = customer_since[buyers.flat] < 0
+        first = customer_since.take(buyers.flat) < 0
         rows = [np.ones(buyers.size), order, net, first]
         # The offer's discount is redeemed on every purchase in the offer week, also on those
         # that would have happened without it.
@@ -720,7 +734,7 @@ class Simulation:
 
         customer_since[buyers.flat[first]] = week
         purchases = state.flat("purchases")
-        count = purchases[buyers.flat] + 1
+        count = purchases.take(buyers.flat) + 1
         purchases[buyers.flat] = count
         state.flat("second_purchase_week")[buyers.flat[count == 2]] = week
         state.flat("last_purchase_week")[buyers.flat] = week

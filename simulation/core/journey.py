@@ -6,7 +6,9 @@ from the segment's preferences (always the latter without the breadth trait), an
 context is kept with a chance raised by ``context``; otherwise the customer gives up or starts
 over), meet a conflicting price or message after a switch (less often with ``consistency``) and
 walk away, and decide to buy; a purchase needs the item in stock, which shared inventory
-(``inventory``) raises. A journey still open after its last touchpoint is abandoned.
+(``inventory``) raises. A journey still open after its last touchpoint is abandoned. With store
+stock visible online (``inventory``), a purchase by a journey that stayed online may move to a
+store (research online, buy offline: :mod:`simulation.core.channel_shift`).
 
 :func:`walk_journeys` evaluates all touchpoints of all journeys as (touchpoint, journey) arrays
 in one ordered pass: the channel path first (the only step that depends on the previous
@@ -26,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.capabilities import Capability
+from simulation.core.channel_shift import StoreChoice, shift_chance, shift_to_store
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.tallies import JourneyEnd
 from simulation.core.world import World
@@ -66,6 +69,9 @@ class JourneyPaths:
     expected_order_value: NDArray[np.float64]
     """(G, C) mean order value (lognormal mean) of the segment in the channel, simulated
     currency: what a journey lost in that channel is counted as."""
+    stores: StoreChoice
+    """Where a purchase researched online goes when it moves to a store
+    (:mod:`simulation.core.channel_shift`)."""
 
     @classmethod
     def of(cls, world: World) -> JourneyPaths:
@@ -83,6 +89,7 @@ class JourneyPaths:
             can_switch=can_switch,
             expected_order_value=(world.segments.order_value[:, None] * np.exp(sigma**2 / 2)[:, None]
                                   * world.channels.order_value_multiplier[None, :]),
+            stores=StoreChoice.of(world),
         )
 
 
@@ -95,7 +102,11 @@ class WalkedJourneys:
     start: NDArray[np.intp]
     """Channel of the first touchpoint."""
     final: NDArray[np.intp]
-    """Channel of the touchpoint that ended the journey (the last one if abandoned)."""
+    """Channel of the touchpoint that ended the journey (the last one if abandoned), or the
+    store a purchase researched online moved to (:mod:`simulation.core.channel_shift`)."""
+    researched: NDArray[np.intp]
+    """Channel whose basket the purchase is (its order value multiplier): ``final``, except
+    for a purchase moved to a store, where it is the online channel it was chosen in."""
     end: NDArray[np.int8]
     """How the journey ended, a :class:`~simulation.core.tallies.JourneyEnd` code (never OPEN)."""
     events: NDArray[np.int32]
@@ -228,15 +239,32 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     events = np.stack([switch, lost, conflict_chance_met, meets, decide, network, stockout])
     events &= reached
     per_journey = events.sum(axis=1, dtype=np.int32)
+    final = channel[last, column]
+    researched = final
+    channels_used = np.bitwise_or.reduce(np.left_shift(1, channel) * reached, axis=0)
+    from_network = events[5].any(axis=0)
+    # Research online, buy offline: with store stock visible, an online purchase may move to a
+    # store, served from its shelf (channel_shift.py).
+    moved, store = shift_to_store(
+        world, paths.stores, streams, week, person, plan, seg,
+        shift_chance(world, levels, _CAP[Capability.INVENTORY]), end == JourneyEnd.BOUGHT,
+        channels_used, repeat)
+    if moved.size:
+        researched = final.copy()
+        final = final.copy()
+        final[moved] = store
+        channels_used[moved] |= np.left_shift(1, store)
+        from_network[moved] = False
+        per_journey[5, moved] = 0
     _, context_lost, _, conflicted, _, _, stocked_out = per_journey
     satisfaction_loss = (
         np.float32(behaviour.lost_context_satisfaction_loss) * context_lost
         + np.float32(behaviour.conflict_satisfaction_loss) * conflicted
         + np.float32(behaviour.stockout_satisfaction_loss) * stocked_out).astype(np.float32)
     return WalkedJourneys(
-        segment=seg, start=channel[0], final=channel[last, column], end=end, events=per_journey,
-        channels_used=np.bitwise_or.reduce(np.left_shift(1, channel) * reached, axis=0),
-        from_network=events[5].any(axis=0), satisfaction_loss=satisfaction_loss,
+        segment=seg, start=channel[0], final=final, researched=researched, end=end,
+        events=per_journey, channels_used=channels_used, from_network=from_network,
+        satisfaction_loss=satisfaction_loss,
     )
 
 

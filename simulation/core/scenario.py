@@ -259,6 +259,16 @@ class Behaviour(FrozenModel):
         "(what shared inventory can offer)",
         source="DeHoratius and Raman 2008: 65% of store stock records are wrong",
     )
+    store_shift_share: float = param(
+        0.10, ge=0, le=0.5, unit="share of online purchases", step=0.01,
+        meaning="share of purchases by journeys that stayed online which, once store stock is "
+        "visible online, the customer completes in a store instead (research online, buy "
+        "offline), x the inventory level; the same purchase moves channel, none is added",
+        source="assumption, range 0.03-0.25: Gallino and Moreno 2014 (Management Science): when "
+        "a retailer made store stock verifiable online (buy online, pick up in store), online "
+        "sales fell and store sales and traffic rose, a shift of online customers to the "
+        "store; their effect sizes were not retrievable here, so the size is assumed",
+    )
     cross_channel_return_share: float = param(
         0.30, ge=0, le=1, unit="share of returns", step=0.01,
         meaning="returns customers want to make in another channel than the one they bought in",

@@ -19,6 +19,8 @@ weekly orders and active customers, never influence them.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -94,13 +96,32 @@ def _with(scenario: Scenario, values: dict[str, Any] | Scenario) -> Scenario:
     return Scenario.validated(data)
 
 
+_PARTS: OrderedDict[str, Scenario] = OrderedDict()
+"""Recent :func:`simulated_part` results by the scenario's canonical key (a few dozen kB)."""
+_PARTS_MAX = 64
+_PARTS_LOCK = threading.Lock()
+
+
 def simulated_part(scenario: Scenario) -> Scenario:
     """``scenario`` with every valuation parameter at a fixed value.
 
     Two scenarios that differ only in valuation parameters have the same simulated part (and
-    simulate identically).
+    simulate identically). Remembered for the last few scenarios: the app's cache keys and
+    every valuation ask for it several times per run, and building it validates a whole
+    scenario (scenarios are immutable, so equal keys give an equal part).
     """
-    return _with(scenario, _FIXED)
+    key = scenario.canonical_key()
+    with _PARTS_LOCK:
+        found = _PARTS.get(key)
+        if found is not None:
+            _PARTS.move_to_end(key)
+            return found
+    found = _with(scenario, _FIXED)
+    with _PARTS_LOCK:
+        _PARTS[key] = found
+        while len(_PARTS) > _PARTS_MAX:
+            _PARTS.popitem(last=False)
+    return found
 
 
 def with_prices_of(scenario: Scenario, priced: Scenario) -> Scenario:

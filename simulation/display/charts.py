@@ -143,6 +143,10 @@ def _stacked_positions(sizes: list[float], *, gap: float = 0.03) -> list[float]:
     return centres
 
 
+FLOW_LABEL_LINE = 24
+"""Characters per line of a channel-flow node's name."""
+
+
 def flows_figure(results: Results, strategy: str) -> go.Figure:
     """Sankey of journeys: channel where they start -> channel where they buy, or the loss.
 
@@ -153,7 +157,10 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
     starts = [c for c in order if c in set(data["start_channel"])]
     ends = [c for c in order if c in set(data["destination"])]
     ends += [d for d in FLOW_LOSSES.values() if d in set(data["destination"])]
-    labels = [text("flow.starts_in", channel=s) for s in starts] + [destination_name(d) for d in ends]
+    # Short lines: a long loss name reads leftwards from its node and on a phone it ran over the
+    # start channels' names ("lost to conflicting prices or messages" over "starts in app").
+    labels = [theme.wrap_title(label, width=FLOW_LABEL_LINE) for label in
+              [text("flow.starts_in", channel=s) for s in starts] + [destination_name(d) for d in ends]]
     is_loss = [d.startswith(LOSS_PREFIX) for d in ends]
     start_sizes = [float(data.loc[data["start_channel"] == s, "journeys"].sum()) for s in starts]
     end_sizes = [float(data.loc[data["destination"] == d, "journeys"].sum()) for d in ends]
@@ -163,7 +170,8 @@ def flows_figure(results: Results, strategy: str) -> go.Figure:
               "color": [theme.NEUTRAL_COLOUR] * len(starts)
               + [theme.LOSS_COLOUR if loss else theme.PURCHASE_COLOUR for loss in is_loss],
               "x": [0.001] * len(starts) + [0.999] * len(ends),
-              "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes, gap=0.05),
+              # room between small loss nodes for their two-line names
+              "y": _stacked_positions(start_sizes) + _stacked_positions(end_sizes, gap=0.07),
               "hovertemplate": "%{label}: %{value:,.0f} " + text("chart.journeys") + "<extra></extra>"},
         link={"source": [starts.index(s) for s in data["start_channel"]],
               "target": [len(starts) + ends.index(d) for d in data["destination"]],
@@ -202,8 +210,8 @@ def losses_figure(results: Results) -> go.Figure:
             hovertemplate="%{y}: %{customdata[0]} (%{customdata[1]} " + text("chart.journeys")
                           + ")<extra>%{fullData.name}</extra>",
         )
-    fig.update_layout(barmode="group", xaxis_title=fmt.money_axis_title(
-        text("chart.losses_axis"), currency, word), yaxis={"autorange": "reversed"})
+    fig.update_layout(barmode="group", xaxis_title=theme.two_lines(fmt.money_axis_title(
+        text("chart.losses_axis"), currency, word)), yaxis={"autorange": "reversed"})
     return _finish(fig, text("chart.losses_title"), height=460)
 
 

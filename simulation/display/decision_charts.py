@@ -104,7 +104,7 @@ def tornado_figure(bars: pd.DataFrame, base_gain: float, currency: str, *, kpi: 
     fig.add_vline(x=base_gain / factor, line={"color": theme.NEUTRAL_COLOUR, "dash": "dot"})
     x_title = (fmt.money_axis_title(kpi_label("npv_gain"), currency, word) if kpi == "npv"
                else text("decision_chart.clv_axis", currency=currency))
-    fig.update_layout(barmode="overlay", xaxis_title=x_title, yaxis_title="")
+    fig.update_layout(barmode="overlay", xaxis_title=theme.two_lines(x_title), yaxis_title="")
     return _finish(fig, text("decision_chart.tornado_npv_title" if kpi == "npv"
                              else "decision_chart.tornado_clv_title"),
                    height=max(360, 48 * len(rows) + 160))
@@ -163,7 +163,9 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
     fig.add_hline(y=0, line={"color": theme.NEUTRAL_COLOUR, "width": 1})
     fig.add_vline(x=result.budget / factor, line={"color": colour, "dash": "dot"},
                   annotation_text=text("decision_chart.planned", amount=fmt.money(result.budget, currency)),
-                  annotation_position="top left")
+                  # below, right of its line: left of it, near a budget of 0, it ran into the
+                  # vertical axis's numbers on a phone
+                  annotation_position="bottom right")
     if np.isfinite(result.break_even_budget):
         fig.add_vline(x=result.break_even_budget / factor, line={"color": theme.LOSS_COLOUR},
                       annotation_text=text("decision_chart.break_even",
@@ -171,6 +173,8 @@ def payback_figure(result: BreakEven, currency: str) -> go.Figure:
                       annotation_position="top right")
     fig.update_layout(
         showlegend=False,
+        # the budgets drawn, from 0 (at phone width plotly's own range ran from -2 to 6 millions)
+        xaxis_range=[0.0, max(float(curve["budget"].max()), 1.0) / factor],
         xaxis_title=fmt.money_axis_title(text("decision_chart.budget_axis"), currency, word),
         yaxis_title=fmt.money_axis_title(kpi_label("npv_gain"), currency, word),
     )
@@ -226,7 +230,9 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
         colorscale="RdBu", contours={"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "heatmap",
                                     "showlabels": False},
         line={"width": 3, "color": "black"},
-        colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word)}},
+        # upright beside the bar: across the top it ran off a phone's screen
+        colorbar={"title": {"text": fmt.money_axis_title(kpi_label("npv_gain"), currency, word),
+                            "side": "right"}},
         hovertemplate=f"{text('decision_chart.revenue_hover', currency=currency)}: %{{x:.2f}}<br>"
                       f"{label}: %{{y:.3g}}<br>"
                       f"{text('decision_chart.npv_gain')} %{{z:,.2f}} {word}<extra></extra>"))
@@ -238,37 +244,47 @@ def break_even_map_figure(size_map: pd.DataFrame, currency: str, *, label: str,
     ticks = grid.columns.to_numpy(dtype=float)
     if len(ticks) > 4:  # every size's money label side by side overlapped on a phone
         ticks = ticks[::2]
+    # upright: slanted, neighbouring labels ("US$25.0M", "US$100M") met on a phone
     fig.update_xaxes(title=text("decision_chart.revenue_axis", currency=currency), tickvals=np.log10(ticks),
-                     ticktext=[fmt.money(t, currency) for t in ticks])
+                     ticktext=[fmt.money(t, currency) for t in ticks], tickangle=-90)
     fig.update_yaxes(title=label)
     return _finish(fig, text("decision_chart.map_title", plan=theme.plan_label(strategy).lower()))
 
 
 THRESHOLD_COLUMNS = {
-    "label": "threshold_label", "plan": "column_plan", "base": "threshold_base", "low": "threshold_low",
-    "high": "threshold_high", "threshold": "threshold_value", "gain_base": "threshold_gain_base",
-    "gain_low": "threshold_gain_low", "gain_high": "threshold_gain_high",
+    "label": "threshold_label", "plan": "column_plan", "base": "threshold_base",
+    "range": "threshold_range", "threshold": "threshold_value", "gains": "threshold_gains",
 }
 """Threshold column -> its header's key under ``decision_chart``."""
 
 
 def threshold_table(thresholds: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The 'what you would have to believe' rows for display, money formatted.
+    """The 'what you would have to believe' rows for display: six text columns.
 
-    The threshold reads "never in range" where the plan keeps the sign of its gain across the
-    range, and "low-high" where the gain jumps over zero between two values (status "step") or
-    the search stopped with the gain still away from 0 there ("unresolved").
+    Six, not one per number, so the table fits a phone (390 px) without scrolling sideways:
+    the plausible range is one cell ("0-0.4") and the NPV gain at the low end, today and at the
+    high end another ("+$800k / +$1.0M / -$500k"). The threshold reads "never in range" where
+    the plan keeps the sign of its gain across the range, and "low-high" where the gain jumps
+    over zero between two values (status "step") or the search stopped with the gain still away
+    from 0 there ("unresolved").
     """
-    out = thresholds[list(THRESHOLD_COLUMNS)].copy()
-    for column in ("gain_base", "gain_low", "gain_high"):
-        out[column] = [fmt.money(v, currency) for v in out[column]]
     status = thresholds["status"] if "status" in thresholds else pd.Series("converged", thresholds.index)
-    out["threshold"] = [
-        text("decision_chart.never_in_range") if not np.isfinite(v)
-        else f"{row['bracket_low']:.3g}-{row['bracket_high']:.3g}" if s in ("step", "unresolved")
-        else f"{v:.3g}"
-        for v, s, (_, row) in zip(thresholds["threshold"], status, thresholds.iterrows(), strict=True)]
-    out["plan"] = out["plan"].map(lambda p: plan_name(str(p)))
+    out = pd.DataFrame({
+        "label": thresholds["label"].astype(str),
+        "plan": [plan_name(str(p)) for p in thresholds["plan"]],
+        "base": [fmt.plain(v) for v in thresholds["base"]],
+        "range": [f"{fmt.plain(lo)}-{fmt.plain(hi)}"
+                  for lo, hi in zip(thresholds["low"], thresholds["high"], strict=True)],
+        "threshold": [
+            text("decision_chart.never_in_range") if not np.isfinite(v)
+            else f"{row['bracket_low']:.3g}-{row['bracket_high']:.3g}" if s in ("step", "unresolved")
+            else f"{v:.3g}"
+            for v, s, (_, row) in zip(thresholds["threshold"], status, thresholds.iterrows(),
+                                      strict=True)],
+        "gains": [" / ".join(fmt.money(v, currency, signed=True) for v in values)
+                  for values in zip(thresholds["gain_low"], thresholds["gain_base"],
+                                    thresholds["gain_high"], strict=True)],
+    }, index=thresholds.index)
     return out.rename(columns={c: text(f"decision_chart.{k}") for c, k in THRESHOLD_COLUMNS.items()})
 
 

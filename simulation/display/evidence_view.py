@@ -65,7 +65,11 @@ def _is_number(text: object) -> bool:
 def comparison_figure(table: pd.DataFrame) -> go.Figure:
     """Published figure, tolerance band and model figure for every checked row."""
     rows = table[table["within"].notna()].iloc[::-1]
-    labels = rows["id"].tolist()
+    # What each figure measures in words (the raw ids, "hbr_mix_multi", meant nothing to a
+    # reader), at most two short lines; the hover has it whole.
+    labels = [theme.wrap_title(_short(metric), width=LABEL_LINE) for metric in rows["metric"]]
+    if len(set(labels)) < len(labels):  # two figures that read alike keep their ids apart
+        labels = [f"{label} ({key})" for label, key in zip(labels, rows["id"], strict=True)]
     fig = go.Figure()
     fig.add_trace(go.Bar(
         x=rows["tolerance_high"] - rows["tolerance_low"], y=labels, base=rows["tolerance_low"],
@@ -75,6 +79,18 @@ def comparison_figure(table: pd.DataFrame) -> go.Figure:
                                      "line": {"width": 3}}))
     colours = [theme.PURCHASE_COLOUR if w else theme.LOSS_COLOUR for w in rows["within"]]
     fig.add_trace(go.Scatter(x=rows["model"], y=labels, mode="markers", name=_t("model_marker"),
-                             marker={"size": 12, "color": colours, "symbol": "diamond"}))
+                             marker={"size": 12, "color": colours, "symbol": "diamond"},
+                             customdata=rows["metric"], hovertemplate="%{customdata}: %{x:.1%}"))
     fig.update_layout(xaxis={"tickformat": ".0%", "title": _t("chart_axis")})
-    return theme.finish(fig, _t("chart_title"), height=120 + 34 * len(rows))
+    return theme.finish(fig, _t("chart_title"), height=120 + 46 * len(rows))
+
+
+LABEL_LINE = 30
+"""Characters per line of a figure's name on the evidence chart (two lines at most)."""
+
+
+def _short(metric: str, limit: int = 2 * LABEL_LINE - 4) -> str:
+    """``metric`` cut at a word to about two label lines, with an ellipsis when cut."""
+    if len(metric) <= limit:
+        return metric
+    return metric[:limit].rsplit(" ", 1)[0] + "…"

@@ -58,7 +58,8 @@ def data_silos_figure(results: Results) -> go.Figure:
         titles.append(text("chart.silos_qini"))
     titles.append(text("chart.silos_margin"))
     fig = make_subplots(
-        rows=margin_row, cols=1, vertical_spacing=0.2 if not has_qini else 0.12,
+        # room between the plots for an x title and a subplot title on two lines (theme.finish)
+        rows=margin_row, cols=1, vertical_spacing=0.26 if not has_qini else 0.16,
         row_heights=[0.6, 0.4] if not has_qini else [0.4, 0.3, 0.3], subplot_titles=titles,
     )
     for strategy in summary.index:

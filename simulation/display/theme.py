@@ -95,6 +95,9 @@ SUBTITLE_WIDTH = 1.45
 X_TITLE_LINE = 44
 """Characters above which a horizontal axis title wraps (it was cut at both ends on a phone)."""
 
+SUBPLOT_TITLE_LINE = 36
+"""Characters above which a subplot's title wraps (centred on a narrow plot, it ran off a phone)."""
+
 
 _NO_BREAK_AFTER = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
 """Thai leading vowels: written before the consonant they follow in speech, never line-final."""
@@ -188,14 +191,28 @@ def finish(fig: go.Figure, title: str, *, height: int = 440) -> go.Figure:
     fig.update_layout(template=template(), title={"text": wrapped}, height=height + 22 * (lines - 1),
                       margin={"t": 40 + 24 * lines})
     # A long vertical axis title is centred on the plot and can reach up into the chart's own
-    # title on a phone: two lines keep it within the plot's height.
-    y_title = fig.layout.yaxis.title.text
-    if y_title and "<br>" not in y_title and len(y_title) > Y_TITLE_LINE:
-        fig.update_yaxes(title_text=wrap_title(y_title, width=max(len(y_title) // 2 + 1, 12)))
-    x_title = fig.layout.xaxis.title.text
-    if x_title and "<br>" not in x_title and len(x_title) > X_TITLE_LINE:
-        fig.update_xaxes(title_text=wrap_title(x_title, width=len(x_title) // 2 + 1))
+    # title on a phone: two lines keep it within the plot's height. Every subplot's axes too.
+    for axis in (*fig.select_yaxes(), *fig.select_xaxes()):
+        title = axis.title.text
+        limit = Y_TITLE_LINE if axis.plotly_name.startswith("yaxis") else X_TITLE_LINE
+        if title and "<br>" not in title and len(title) > limit:
+            axis.title.text = wrap_title(title, width=max(len(title) // 2 + 1, 12))
+    # Subplot titles are centred over their plot, narrow on a phone: long ones on two lines.
+    for note in fig.layout.annotations:
+        if (note.xref == "paper" and note.yref == "paper" and note.text and "<br>" not in note.text
+                and len(note.text) > SUBPLOT_TITLE_LINE):
+            note.text = wrap_title(note.text, width=max(len(note.text) // 2 + 1, 12))
     return fig
+
+
+def two_lines(title: str) -> str:
+    """``title`` on two lines of about half its length (an axis title under horizontal bars).
+
+    The bars' names leave such a plot narrow on a phone and its axis title is centred on the
+    plot: on one line it ran past the screen's edge. A few characters over half, so a break
+    between words still leaves two lines, not three.
+    """
+    return wrap_title(title, width=max(len(title) // 2 + 5, 12))
 
 
 def signed_bar_labels(fig: go.Figure, categories: Sequence[str], values: Sequence[float],

@@ -47,7 +47,8 @@ def test_decisions_page_estimates_then_runs_and_offers_downloads():
     assert any("Best hybrid at today's values" in m.value for m in at.markdown)
     download_keys = {b.key for b in at.get("download_button")}
     assert {"html_break_even_map", "csv_break_even_map"} <= download_keys
-    assert any("Stops paying at" in d.value.columns for d in at.dataframe)
+    # A static table (fits a phone): escaped Markdown cells, the plain column heads.
+    assert any("Stops paying at" in t.value.columns for t in at.table)
 
 
 def test_the_settings_widgets_make_the_request_that_runs():
@@ -73,5 +74,6 @@ def test_the_settings_widgets_make_the_request_that_runs():
                              relative_range=0.1, switched_on=SwitchedOn.CUSTOM)
     assert decision_runs.known((small.canonical_key(), wanted))
     assert any("Settings differ from the Overview's verdict" in c.value for c in at.caption)
-    intervals = next(d.value for d in at.dataframe if "90% interval of the mean" in d.value.columns)
+    # a static table (fits a phone's width): its cells are escaped Markdown
+    intervals = next(t.value for t in at.table if "90% interval of the mean" in t.value.columns)
     assert "Your custom plan" in set(intervals["Plan"])

@@ -57,7 +57,7 @@ MAIN_ELEMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "calib_level", "calib_chosen", "calib_run", "calib_upload", "calib_sample", "calib_delimiter",
         "calib_map_customer_id")),
     "pages/evidence.py": ("Evidence", (*_charts("evidence"), "evidence_kinds", "evidence_csv")),
-    "pages/method.py": ("Method and assumptions", ("csv_parameters",)),
+    "pages/method.py": ("Method and assumptions", ("csv_parameters", "glossary")),
 }
 
 
@@ -154,6 +154,18 @@ def test_every_chart_has_png_export_and_html_and_csv_downloads(small: Scenario):
         for chart in charts:
             name = chart.key.removeprefix("chart_")
             assert {f"html_{name}", f"csv_{name}", f"png_{name}", f"svg_{name}"} <= downloads, (page, name)
+
+
+def test_investment_totals_are_a_static_table_of_every_plan(small: Scenario):
+    """A static table (row names and heads wrap at phone width, no sideways scroll; the browser
+    test measures that) with one column per plan and money shown as text."""
+    at = _open(small).switch_page("pages/investment.py").run()
+    assert not at.exception and not at.dataframe
+    (table,) = at.table
+    frame = table.value.map(lambda cell: cell.replace("\\", ""))  # Markdown escapes
+    assert list(frame.columns) == ["Multichannel", "Omnichannel", "Your custom plan"]
+    assert len(frame) == 15 and frame.loc["NPV gain vs multichannel", "Multichannel"] == "baseline"
+    assert frame.loc["Net revenue"].str.fullmatch(r"\$[0-9.]+[kM]").all()
 
 
 def test_capability_slider_moves_custom_kpis_and_not_multichannel(small: Scenario):

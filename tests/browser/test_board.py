@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.browser
 SMALL = Scenario.preset("fashion").replace(market__population=1000, market__horizon_weeks=52, seed=515)
 ANALYSIS_TIMEOUT_MS = 600_000
 
-# Text boxes (DOM text blocks and plotly SVG text) that overlap by more than a few pixels.
+# Text boxes (DOM text blocks and plotly SVG text) that overlap by more than a few pixels, and
+# chart text cut off at the chart's edge (a title centred on a narrow plot ran off the screen).
 OVERLAPS_JS = """
 () => {
   const boxes = [];
@@ -33,14 +35,21 @@ OVERLAPS_JS = """
     boxes.push({group, text: (el.textContent || '').trim().slice(0, 40), x: r.left, y: r.top,
                 w: r.width, h: r.height});
   };
+  const out = [];
   document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').forEach((plot, i) => {
-    plot.querySelectorAll('text').forEach(t => { if ((t.textContent || '').trim()) add(t, 'chart' + i); });
+    const edge = plot.getBoundingClientRect();
+    plot.querySelectorAll('text').forEach(t => {
+      if (!(t.textContent || '').trim()) return;
+      add(t, 'chart' + i);
+      const r = t.getBoundingClientRect();  // cut off at the chart's (the screen's) edge
+      if (r.width >= 2 && (r.left < edge.left - 3 || r.right > edge.right + 3))
+        out.push('chart' + i + ': "' + t.textContent.trim().slice(0, 40) + '" cut off');
+    });
   });
   document.querySelectorAll('[data-testid=stMain] [data-testid=stMetricLabel], ' +
       '[data-testid=stMain] [data-testid=stMetricValue], [data-testid=stMain] h1, ' +
       '[data-testid=stMain] h2, [data-testid=stMain] h3, [data-testid=stMain] h4')
     .forEach(el => add(el, 'page'));
-  const out = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i], b = boxes[j];
     if (a.group !== b.group) continue;
@@ -48,6 +57,25 @@ OVERLAPS_JS = """
     const dy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
     if (dx > 3 && dy > 3) out.push(a.group + ': "' + a.text + '" / "' + b.text + '"');
   }
+  return out;
+}
+"""
+
+# Boxes that scroll sideways: the page itself and every static table (its own box and the
+# scrolling box inside it). At 390 px a table that needs a sideways scroll hides its numbers.
+SIDEWAYS_JS = """
+() => {
+  const out = [];
+  const main = document.querySelector('[data-testid=stMain]');
+  const wider = (box, name) => {
+    if (box.scrollWidth > box.clientWidth + 1) out.push(name + ' ' + box.scrollWidth + '>' + box.clientWidth);
+  };
+  wider(main, 'page');
+  document.querySelectorAll('[data-testid=stMain] [data-testid=stTable]').forEach((table, i) => {
+    [table, ...table.querySelectorAll(':scope > div')].forEach(box => {
+      wider(box, 'table' + i);
+    });
+  });
   return out;
 }
 """
@@ -79,7 +107,7 @@ def test_report_pdf_from_the_overview_has_the_verdict(page: Page, app_url: str, 
 
 def test_every_page_at_phone_width_has_no_overlapping_text(page: Page, app_url: str, artifacts: Path):
     page.set_viewport_size({"width": 390, "height": 844})
-    problems = {}
+    problems, sideways = {}, {}
     for listed in PAGES:
         page.goto(f"{app_url}/{listed.address}?s={SMALL.to_url_token()}")
         expect(page.locator("h1").first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
@@ -87,34 +115,64 @@ def test_every_page_at_phone_width_has_no_overlapping_text(page: Page, app_url: 
         overlaps = page.evaluate(OVERLAPS_JS)
         if overlaps:
             problems[listed.url_path] = overlaps[:5]
+        if listed.path == "pages/investment.py":  # its totals table: 4 columns, 15 rows
+            expect(page.locator(".st-key-investment_totals [data-testid=stTable]")).to_be_visible()
+        wide = page.evaluate(SIDEWAYS_JS)
+        if wide:
+            sideways[listed.url_path] = wide
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
         page.set_viewport_size({"width": 390, "height": max(844, min(int(height), 16000))})
         page.wait_for_timeout(500)
         page.screenshot(path=artifacts / f"phone-{listed.url_path}.png", full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
+    # The channel flows of the default scenario (20k people) too: its loss names are longer
+    # than the small scenario's nodes leave room for.
+    page.goto(f"{app_url}/{address('pages/journey.py')}")
+    expect(page.locator("h1").first).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
+    _settle(page)
+    if overlaps := page.evaluate(OVERLAPS_JS):
+        problems["journey at the default scenario"] = overlaps[:5]
     assert not problems, problems
+    assert not sideways, sideways
 
 
 def test_two_saved_scenarios_compared_in_the_browser(page: Page, app_url: str, artifacts: Path):
+    """Save one scenario, reopen its link (a new session) on another, save that: both compared.
+
+    The link is read as soon as "Saved as" shows, as a person copying it would: it must already
+    carry the scenario (it used to arrive after the note; under load this test then reopened a
+    link without it and compared only the second scenario)."""
     other = SMALL.replace(seed=516)
     page.goto(f"{app_url}/{address('pages/compare.py')}?s={SMALL.to_url_token()}")
     save = page.locator(".st-key-compare_save").get_by_role("button")
     expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     save.click()
     expect(page.get_by_text("Saved as", exact=False)).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
-    compare = f"{app_url}/{address('pages/compare.py')}?s={other.to_url_token()}"
-    page.goto(f"{compare}&c={page.url.split('c=')[-1].split('&')[0]}" if "c=" in page.url else compare)
+    linked = parse_qs(urlsplit(page.url).query).get("c")
+    assert linked, page.url
+    page.goto(f"{app_url}/{address('pages/compare.py')}?s={other.to_url_token()}&c={linked[0]}")
     save = page.locator(".st-key-compare_save").get_by_role("button")
     expect(save).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     page.locator(".st-key-compare_name input").fill("Other seed")
     page.locator(".st-key-compare_name input").press("Enter")
     _settle(page)
     save.click()
-    table = page.locator("[data-testid=stDataFrame]")
+    table = page.locator(".st-key-compare_table [data-testid=stTable]")
     expect(table).to_be_visible(timeout=FIRST_RENDER_TIMEOUT_MS)
     _settle(page)
-    assert "c=" in page.url
+    picked = page.locator(".st-key-compare_pick [data-tag]")
+    expect(picked).to_have_count(2)
+    assert [picked.nth(i).get_attribute("aria-label") for i in range(2)] == [SMALL.name, "Other seed"]
+    assert len(parse_qs(urlsplit(page.url).query)["c"][0].split(".")) == 2
     page.screenshot(path=artifacts / "compare.png", full_page=True)
+    # At phone width the comparison fits the screen (no sideways scroll) with no text overlapping.
+    page.set_viewport_size({"width": 390, "height": 844})
+    _settle(page)
+    assert not page.evaluate(SIDEWAYS_JS) and not page.evaluate(OVERLAPS_JS)
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 390, "height": max(844, min(int(height), 16000))})
+    page.wait_for_timeout(500)
+    page.screenshot(path=artifacts / "phone-compare-two.png", full_page=True)
 
 
 def _decisions_at_five_replications(page: Page, app_url: str, scenario: Scenario, query: str = "") -> None:
@@ -170,7 +228,7 @@ def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_text(
                 expect(page.locator("[role=tabpanel] [data-testid=stDataFrame]").locator("visible=true")
                        .first).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
                 _settle(page)
-        overlaps = page.evaluate(OVERLAPS_JS)
+        overlaps = page.evaluate(OVERLAPS_JS) + page.evaluate(SIDEWAYS_JS)  # the intervals table too
         if overlaps:
             problems[tabs.nth(i).inner_text()] = overlaps[:5]
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")

@@ -6,7 +6,7 @@ package holds, one concern per module:
 
 * :mod:`~simulation.core.personalization.features`: purchase records, siloed and unified
   features, which people's records are linked;
-* :mod:`~simulation.core.personalization.models`: the logistic-regression pipelines and the
+* :mod:`~simulation.core.personalization.models`: the standardized logistic regressions and the
   linear scorers they are folded into;
 * :mod:`~simulation.core.personalization.lists`: the offer lists (unified; one per channel) and
   how they share the budget;

@@ -18,8 +18,8 @@ a round has too little data to train, offers go to random eligible people exactl
 :class:`~simulation.core.targeting.RandomTargeting` sends them.
 
 All choices are deterministic: hashed draws of :class:`~simulation.core.random_streams.Draw` ``MODEL``
-(sampling, hold-out, linking) and ``TARGETING`` (random offers, tie-breaks), the same
-``random_state`` for every plan, and BLAS/OpenMP limited to one thread while fitting and scoring.
+(sampling, hold-out, linking) and ``TARGETING`` (random offers, tie-breaks), a solver that draws
+nothing (Newton-Cholesky), and BLAS/OpenMP limited to one thread while fitting and scoring.
 Each plan keeps its own state, so a plan's numbers do not depend on which plans run beside it.
 """
 

@@ -170,17 +170,17 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
     for j in range(_journey_count(b, intent, u_open)):
         if p.lapse_week >= 0:
             break  # dropped out after this week's earlier purchase
-        bought_channel, experience, touched, from_network = _journey(
+        bought_channel, experience, touched, from_network, basket = _journey(
             world, streams, week, i, p, level, pref_cdf, experience, touched, j)
         if bought_channel < 0:
             continue
         repeat = p.customer_since >= 0  # BG/NBD: drop-out follows repeat purchases only
         experience, touched, exchange = _purchase(world, streams, week, i, p, level, bought_channel,
-                                                  experience, j)
+                                                  experience, j, basket)
         experience, contacts = _service_request(world, streams, week, i, level, experience, j)
         discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
         p.service_contacts_discounted += discount * contacts
-        net = _net_order_value(world, streams, week, i, bought_channel, j)
+        net = _net_order_value(world, streams, week, i, bought_channel, j, basket)
         p.revenue_discounted += discount * (net + exchange)
         p.orders_discounted[bought_channel] += discount
         p.network_discounted += discount * from_network
@@ -211,7 +211,7 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
 
 def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
              level: np.ndarray, pref_cdf: np.ndarray, experience: np.float32,
-             touched: bool, repeat: int = 0) -> tuple[int, np.float32, bool, bool]:
+             touched: bool, repeat: int = 0) -> tuple[int, np.float32, bool, bool, int]:
     b, channels, segments = world.scenario.behaviour, world.channels, world.segments
     seg = int(world.people.segment[i])
     n_channels = len(channels.names)
@@ -271,19 +271,38 @@ def _journey(world: World, streams: RandomStreams, week: int, i: int, p: Person,
             touched = True
             if draw(Draw.STOCKOUT_LOST, week, k, i) < b.stockout_lost_share:
                 break
+    # Research online, buy offline: a purchase by a journey that touched no store may move to
+    # one (served from its shelf), keeping the basket of the online channel it was chosen in.
+    researched = outcome
+    physical = channels.physical
+    chance = b.store_shift_share * level[CAP[Capability.INVENTORY]]
+    stores_used = any(used >> c & 1 and physical[c] for c in range(n_channels))
+    if outcome >= 0 and physical.any() and chance > 0 and not stores_used:
+        u = float(_draw(streams, Draw.STORE_SHIFT, week, repeat, i))
+        if u < chance:
+            weights = np.where(physical, segments.channel_preference[seg], 0.0)
+            if weights.sum() == 0:
+                weights = physical.astype(float)
+            cdf = np.cumsum(weights) / weights.sum()
+            outcome = int((u / chance >= cdf[:-1]).sum())
+            used |= 1 << outcome
+            from_network = False
     p.channels_used |= used
-    return outcome, experience, touched, from_network
+    return outcome, experience, touched, from_network, researched
 
 
-def _order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int,
+def _order_value(world: World, streams: RandomStreams, week: int, i: int, basket: int,
                  repeat: int = 0) -> float:
-    """The order's lognormal value (the engine's arithmetic, one person; journey ``repeat`` of the week)."""
+    """The order's lognormal value (the engine's arithmetic, one person; journey ``repeat`` of the week).
+
+    ``basket``: the channel the order was chosen in (its order value multiplier).
+    """
     segments, channels = world.segments, world.channels
     seg = world.people.segment[i]
     u = [np.array([_draw(streams, Draw.ORDER_VALUE, week, 2 * repeat + k, i)], dtype=np.float32)
          for k in (0, 1)]
     z = normal_from_uniforms(u[0], u[1])
-    order = (segments.order_value[[seg]] * channels.order_value_multiplier[[channel]]
+    order = (segments.order_value[[seg]] * channels.order_value_multiplier[[basket]]
              * np.exp(segments.order_value_dispersion[[seg]] * z))
     if world.people.spend_level is not None:
         order = order * world.people.spend_level[[i]]
@@ -291,10 +310,11 @@ def _order_value(world: World, streams: RandomStreams, week: int, i: int, channe
 
 
 def _net_order_value(world: World, streams: RandomStreams, week: int, i: int, channel: int,
-                     repeat: int = 0) -> float:
-    """The order's value, 0 if it is returned."""
+                     repeat: int = 0, basket: int | None = None) -> float:
+    """The order's value, 0 if it is returned (at the rate of ``channel``, where it was bought)."""
     returned = _draw(streams, Draw.RETURN, week, repeat, i) < world.channels.return_rate[channel]
-    return 0.0 if returned else _order_value(world, streams, week, i, channel, repeat)
+    basket = channel if basket is None else basket
+    return 0.0 if returned else _order_value(world, streams, week, i, basket, repeat)
 
 
 def _service_request(world: World, streams: RandomStreams, week: int, i: int, level: np.ndarray,
@@ -325,7 +345,7 @@ def _service_request(world: World, streams: RandomStreams, week: int, i: int, le
 
 def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person,
               level: np.ndarray, channel: int, experience: np.float32,
-              repeat: int = 0) -> tuple[np.float32, bool, float]:
+              repeat: int = 0, basket: int | None = None) -> tuple[np.float32, bool, float]:
     b, channels = world.scenario.behaviour, world.channels
     returned = _draw(streams, Draw.RETURN, week, repeat, i) < channels.return_rate[channel]
     elsewhere = returned and (_draw(streams, Draw.RETURN_ELSEWHERE, week, repeat, i)
@@ -336,7 +356,8 @@ def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person
     exchange = 0.0
     in_store = elsewhere and not friction and channels.physical.any() and not channels.physical[channel]
     if in_store and _draw(streams, Draw.RETURN_EXCHANGE, week, repeat, i) < b.return_exchange_share:
-        exchange = _order_value(world, streams, week, i, channel, repeat) * b.return_exchange_value
+        basket = channel if basket is None else basket
+        exchange = _order_value(world, streams, week, i, basket, repeat) * b.return_exchange_value
     experience = np.float32(experience + b.purchase_satisfaction_gain)
     experience = np.float32(np.float64(experience) - b.return_friction_satisfaction_loss * float(friction))
     if p.customer_since < 0:

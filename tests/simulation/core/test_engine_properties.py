@@ -48,6 +48,7 @@ def scenarios(draw) -> Scenario:
         behaviour__siloed_context_kept=draw(unit),
         behaviour__lost_context_abandon_share=draw(unit),
         behaviour__conflict_rate=draw(unit),
+        behaviour__store_shift_share=draw(st.floats(0.0, 0.5)),
         behaviour__satisfaction_churn_elasticity=draw(st.floats(0, 20)),
         economics__offers_per_week_share=draw(unit),
         custom_plan=plan,

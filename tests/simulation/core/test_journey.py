@@ -34,13 +34,14 @@ def world(default_scenario: Scenario) -> World:
 
 
 def _reference(world: World, streams: RandomStreams, week: int, person: int, level: np.ndarray
-               ) -> tuple[int, float, bool, int]:
-    """Bought channel (-1 if none), satisfaction lost, served from the network, channels used."""
+               ) -> tuple[int, float, bool, int, int]:
+    """Bought channel (-1 if none), satisfaction lost, served from the network, channels used,
+    channel the purchase was chosen in."""
     pref_cdf = np.cumsum(world.segments.channel_preference, axis=1)
     p = Person()
-    outcome, experience, _, from_network = _journey(
+    outcome, experience, _, from_network, researched = _journey(
         world, streams, week, person, p, level, pref_cdf, np.float32(0.0), False)
-    return outcome, -float(experience), bool(from_network), p.channels_used
+    return outcome, -float(experience), bool(from_network), p.channels_used, researched
 
 
 @pytest.mark.parametrize("week", [0, 7])
@@ -61,6 +62,11 @@ def test_walk_matches_the_reference_walk_journey_by_journey(world: World, week: 
     np.testing.assert_array_equal(walk.final[walk.bought], outcome[outcome >= 0])
     np.testing.assert_array_equal(walk.from_network[walk.bought], [e[2] for e in expected if e[0] >= 0])
     np.testing.assert_array_equal(walk.channels_used, [e[3] for e in expected])
+    np.testing.assert_array_equal(walk.researched[walk.bought], [e[4] for e in expected if e[0] >= 0])
+    # Purchases researched online moved to a store with visible stock, in plans with inventory.
+    moved = walk.bought & (walk.researched != walk.final)
+    assert moved[plan == 0].sum() == 0
+    assert moved[plan == 1].sum() > 10
     np.testing.assert_allclose(walk.satisfaction_loss, [e[1] for e in expected], rtol=1e-6, atol=1e-7)
 
     # The comparison covers every way a journey goes, in every plan.

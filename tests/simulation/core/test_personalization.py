@@ -7,8 +7,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from simulation import CapabilityLevels, Scenario, simulate, simulate_plans
 from simulation.core.personalization import (
@@ -242,13 +245,31 @@ def test_stacked_siloed_fit_equals_separate_channel_fits():
         design[block, 4 * c + 1 : 4 * c + 4] = x
         labels[block] = rng.random(rows_per_channel) < 1 / (1 + np.exp(-(x @ [1.0, -0.5, 0.2] + c - 1)))
     stacked = siloed_model(0).fit(design, labels)
-    scaled = stacked[0].transform(design)
+    scaled = stacked.transform(design)
     for c in range(n_channels):
         block = slice(c * rows_per_channel, (c + 1) * rows_per_channel)
         columns = slice(4 * c, 4 * c + 4)
         alone = LogisticRegression(solver="newton-cholesky", fit_intercept=False, tol=1e-8)
         alone.fit(scaled[block, columns], labels[block])
-        np.testing.assert_allclose(stacked[-1].coef_[0, columns], alone.coef_[0], rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(stacked.classifier.coef_[0, columns], alone.coef_[0], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(("with_mean", "order"), [(True, "C"), (False, "C"), (True, "F")])
+def test_standardized_logit_is_the_sklearn_pipeline_bit_for_bit(with_mean, order):
+    rng = np.random.default_rng(11)
+    x = (rng.lognormal(size=(700, 8)) * [1, 10, 100, 0.01, 1, 1, 3, 1e4]).astype(np.float32)
+    x[:, 5] = 2.5  # a constant column keeps scale 1
+    x[::3, 6] = 0.0
+    y = rng.random(700) < 1 / (1 + np.exp(-np.log(x[:, 0])))
+    x = np.asarray(x, order=order)
+    model = (unified_model if with_mean else siloed_model)(0).fit(x, y)
+    seeded = clone(model.classifier).set_params(random_state=7)  # Newton-Cholesky never draws
+    pipeline = make_pipeline(StandardScaler(with_mean=with_mean), seeded).fit(x, y)
+    assert np.array_equal(model.mean_, pipeline[0].mean_)
+    assert np.array_equal(model.scale_, pipeline[0].scale_)
+    assert np.array_equal(model.transform(x), pipeline[0].transform(x))
+    assert np.array_equal(model.classifier.coef_, pipeline[-1].coef_)
+    assert np.array_equal(model.decision_function(x), pipeline.decision_function(x))
 
 
 def test_linear_scorer_reproduces_the_pipeline_and_auc_matches_sklearn():

@@ -102,6 +102,9 @@ def test_sankey_conserves_journeys_and_separates_losses(results: Results):
                 assert colour == theme.PURCHASE_COLOUR
             elif not label.startswith("starts in"):
                 assert colour == theme.LOSS_COLOUR
+        # short lines: on a phone a long loss name ran over the start channels' names
+        assert max(len(line) for label in labels for line in label.split("<br>")) <= charts.FLOW_LABEL_LINE
+        assert "lost to conflicting<br>prices or messages" in labels
 
 
 def test_clv_histogram_shares_sum_to_one_per_strategy(results: Results):

@@ -75,6 +75,8 @@ def test_payback_chart_marks_planned_and_break_even_budgets():
     labels = [a.text for a in fig.layout.annotations]
     assert "planned $1.00M" in labels and "break-even $2.00M" in labels
     assert list(fig.data[0].customdata[0]) == ["$0", "+$1.00M", "week 10 (0.2 years)"]
+    # the budgets drawn, from 0 (plotly's own range at phone width ran from -2 to 6 millions)
+    assert tuple(fig.layout.xaxis.range) == (0.0, curve["budget"].max() / 1e6)
 
 
 def test_fan_chart_axis_title_is_short_so_it_cannot_run_over_the_title():
@@ -153,7 +155,9 @@ def test_threshold_table_formats_money_and_says_when_a_plan_never_stops_paying()
         "threshold": 0.7123, "gain_base": 1e6, "gain_low": 2e6, "gain_high": -5e5}])
     table = dc.threshold_table(thresholds, "USD")
     assert list(table["Stops paying at"]) == ["never in range", "0.712"]
-    assert table["NPV gain at high"].iloc[1].startswith("-")
+    assert table["NPV gain: at low / today / at high"].iloc[1].split(" / ")[2].startswith("-")
+    assert list(table["Plausible range"]) == ["0-0.4", "0.2-1"]
+    assert all(isinstance(cell, str) for cell in table.to_numpy().ravel())  # a static table's cells
 
 
 def test_a_threshold_located_as_a_step_reads_as_the_interval_the_gain_jumps_across():
