@@ -83,16 +83,17 @@ GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
 """The assumptions the gain hangs on and their plausible ranges (sources in each parameter's
 declaration and docs/MODEL.md): context kept and abandonment on lost context (no study measured
 them; the range runs up to 'no penalty'), the rate of differing offers (Cavallo 2017: 28%),
-sensitivity to conflicts, what shared stock can supply (DeHoratius and Raman 2008), the
-online purchases that move to a store once its stock shows online (Gallino and Moreno 2014), returns
+sensitivity to conflicts, what shared stock can supply (DeHoratius and Raman 2008), the online
+purchases that move to a store once its stock shows online (Gallino and Moreno 2014), returns
 made elsewhere, the satisfaction-churn link, channel hopping, the margin cost of harmonised
-prices, the cost of an order served from another location, the share of remote orders
-collected in store, the share of pickups bringing an add-on (UPS Pulse, Bell and Howell:
-self-reported), the share of in-store returns bringing an exchange (UPS Pulse), the purchase
-uplift of a returns-anywhere policy (Janakiraman et al. 2016: no usable effect size), the share
-of customers recognised across channels without an identity programme (loyalty-card survey,
-WSL), the share of service requests made in another channel and how many of them a channel
-without the order's record resolves at the first contact (no study measured either), and the overrun (Flyvbjerg: fat tail, 18% of IT projects over 50%)."""
+prices, the cost of an order served from another location, the share of remote orders collected
+in store, the share of pickups bringing an add-on (UPS Pulse, Bell and Howell: self-reported),
+the share of in-store returns bringing an exchange (UPS Pulse), the purchase uplift of a
+returns-anywhere policy (Janakiraman et al. 2016: no usable effect size), the share of customers
+recognised across channels without an identity programme (loyalty-card survey, WSL), the share
+of service requests made in another channel and how many of them a channel without the order's
+record resolves at the first contact (no study measured either), and the overrun (Flyvbjerg: fat
+tail, 18% of IT projects over 50%)."""
 
 GRID_POINTS = 5
 MAX_ROUNDS = 8
