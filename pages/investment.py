@@ -13,7 +13,7 @@ currency = results.scenario.market.currency
 
 table = summary.kpi_table(results, (
     "revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
-    "fulfilment_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
+    "fulfilment_cost", "service_cost", "integration_cost", "net_contribution", "npv", "terminal_value",
     "migrated_purchases", "incremental_purchases", "npv_gain", "roi", "payback_week"))
 st.subheader(text("investment.totals", weeks=results.scenario.market.horizon_weeks))
 ui.static_table(table, key="investment_totals")  # fits a phone's width (no sideways scroll)

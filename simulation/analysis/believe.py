@@ -77,20 +77,24 @@ GAIN_ASSUMPTIONS: tuple[RangeSpec, ...] = (
     RangeSpec("behaviour.return_exchange_share", 0.1, 0.4),
     RangeSpec("behaviour.returns_policy_uplift", 0.0, 0.05),
     RangeSpec("behaviour.recognised_without_identity", 0.2, 0.8),
+    RangeSpec("behaviour.service_request_elsewhere_share", 0.1, 0.5),
+    RangeSpec("behaviour.unseen_first_contact_resolution", 0.1, 0.5),
     RangeSpec("implementation_risk.one_off_overrun", 0.0, 2.0),
 )
 """The assumptions the gain hangs on and their plausible ranges (sources in each parameter's
 declaration and docs/MODEL.md): context kept and abandonment on lost context (no study measured
 them; the range runs up to 'no penalty'), the rate of differing offers (Cavallo 2017: 28%),
-sensitivity to conflicts, what shared stock can supply (DeHoratius and Raman 2008), the
-online purchases that move to a store once its stock shows online (Gallino and Moreno 2014), returns
+sensitivity to conflicts, what shared stock can supply (DeHoratius and Raman 2008), the online
+purchases that move to a store once its stock shows online (Gallino and Moreno 2014), returns
 made elsewhere, the satisfaction-churn link, channel hopping, the margin cost of harmonised
-prices, the cost of an order served from another location, the share of remote orders
-collected in store, the share of pickups bringing an add-on (UPS Pulse, Bell and Howell:
-self-reported), the share of in-store returns bringing an exchange (UPS Pulse), the purchase
-uplift of a returns-anywhere policy (Janakiraman et al. 2016: no usable effect size), the share
-of customers recognised across channels without an identity programme (loyalty-card survey,
-WSL), and the overrun (Flyvbjerg: fat tail, 18% of IT projects over 50%)."""
+prices, the cost of an order served from another location, the share of remote orders collected
+in store, the share of pickups bringing an add-on (UPS Pulse, Bell and Howell: self-reported),
+the share of in-store returns bringing an exchange (UPS Pulse), the purchase uplift of a
+returns-anywhere policy (Janakiraman et al. 2016: no usable effect size), the share of customers
+recognised across channels without an identity programme (loyalty-card survey, WSL), the share
+of service requests made in another channel and how many of them a channel without the order's
+record resolves at the first contact (no study measured either), and the overrun (Flyvbjerg: fat
+tail, 18% of IT projects over 50%)."""
 
 GRID_POINTS = 5
 MAX_ROUNDS = 8

@@ -66,6 +66,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("return_friction", Tally.CROSS_CHANNEL_RETURNS, Tally.RETURN_FRICTIONS),
     Mechanism("offer_response", Tally.OFFERS, Tally.OFFER_JOURNEYS, loss=False),
     Mechanism("return_exchange", Tally.STORE_RETURNS_OF_REMOTE, Tally.RETURN_EXCHANGES, loss=False),
+    Mechanism("unseen_service_request", Tally.SERVICE_REQUESTS_ELSEWHERE, Tally.SERVICE_REQUESTS_UNSEEN),
 )
 """Every mechanism, in the order of ``Results.mechanisms``."""
 
@@ -109,7 +110,8 @@ CAPABILITIES: tuple[CapabilitySpec, ...] = (
     CapabilitySpec(Capability.INVENTORY, ("stock_out",), MappingProxyType(
         {"one_off_cost": 250_000, "running_cost_weekly": 1_000, "ramp_weeks": 52,
          "one_off_per_store": 5_000, "running_per_store_weekly": 25.0, "cost_per_order": 0.10})),
-    CapabilitySpec(Capability.SERVICE, ("return_friction", "return_exchange"), MappingProxyType(
+    CapabilitySpec(Capability.SERVICE, ("return_friction", "return_exchange", "unseen_service_request"),
+                   MappingProxyType(
         {"one_off_cost": 40_000, "running_cost_weekly": 300, "ramp_weeks": 26,
          "one_off_per_store": 1_000})),
 )

@@ -23,7 +23,9 @@ A week, for each plan (docs/MODEL.md section 3, "The weekly steps"):
    inventory (``inventory``) raises. Journeys still open after the last touchpoint are abandoned
    (:mod:`simulation.core.journey`).
 5. Orders get lognormal values; some are returned; a return in another channel meets friction
-   unless ``service`` integrates returns.
+   unless ``service`` integrates returns. Some orders bring a service request; one made in
+   another channel is resolved less often at the first contact unless ``service`` shares the
+   records (:mod:`simulation.core.service_requests`).
 6. Satisfaction drifts back to its baseline (``satisfaction_half_life_weeks``), then moves
    towards this week's experience; the churn hazard falls with satisfaction and
    loyalty and rises with over-messaging. Purchase happens before churn within a week. With
@@ -54,6 +56,7 @@ from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.keys import ContactKeys, KeyLayout
 from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
 from simulation.core.recognition import recognised_share, recognition_draw
+from simulation.core.service_requests import SERVICE_TALLIES, requesting, service_requests
 from simulation.core.state import Cohort, PlanState, ProgressCallback, RunOutput
 from simulation.core.tallies import JOURNEY_LOSSES, JourneyEnd, Tally
 from simulation.core.targeting import RandomTargeting, TargetingContext, TargetingPolicy, WeekPurchases
@@ -727,6 +730,8 @@ class Simulation:
         experience[buyers.flat] += behaviour.purchase_satisfaction_gain
         returns = buyers.flat.compress(returned)
         experience[returns] -= behaviour.return_friction_satisfaction_loss * friction
+        if behaviour.service_request_rate > 0:
+            self._service_requests(week, levels, tally, buyers, repeat)
         self._touch(buyers.flat)
 
         customer_since[buyers.flat[first]] = week
@@ -814,6 +819,30 @@ class Simulation:
             order, np.ones(returns.size), returns_cost, elsewhere, friction, in_store,
             brought, gained, gained, gained]))
         return friction, exchanged, exchange
+
+    def _service_requests(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
+                          buyers: Cohort, repeat: int = 0) -> None:
+        """Service requests of this week's orders (:mod:`simulation.core.service_requests`).
+
+        Another channel sees an order's record with chance the plan's service level, for
+        customers it recognises; requests it cannot see are resolved less often at the first
+        contact. Writes the requests' satisfaction losses into this week's experience (the buyers
+        are touched anyway), their discounted contacts into the cost-to-serve record and counts
+        them.
+        """
+        behaviour = self.behaviour
+        at = requesting(behaviour, self.streams, week, repeat, buyers.person)
+        if at.size == 0:
+            return
+        asking = buyers.take(at)
+        shared = levels[asking.plan, _CAP[Capability.SERVICE]] * self._recognised(levels, asking)
+        requests = service_requests(behaviour, self.n_channels, self.streams, week, repeat,
+                                    buyers.person, at, shared)
+        hurt = requests.satisfaction_loss > 0
+        self.experience[asking.flat.compress(hurt)] -= requests.satisfaction_loss.compress(hurt)
+        self.state.flat("service_contacts_discounted")[asking.flat] += (
+            requests.contacts * self.discount[week]).astype(np.float32)
+        self._count_many(tally, SERVICE_TALLIES, asking, requests.rows())
 
     def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort,
                                 first: NDArray[np.bool_], repeat: int = 0) -> None:

@@ -75,6 +75,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("marketing_cost", _M, higher_is_better=False),
     Kpi("returns_cost", _M, higher_is_better=False),
     Kpi("fulfilment_cost", _M, higher_is_better=False),
+    Kpi("service_cost", _M, higher_is_better=False),
     Kpi("harmonisation_cost", _M, higher_is_better=False),
     Kpi("integration_cost", _M, higher_is_better=False),
     Kpi("net_contribution", _M),
@@ -92,6 +93,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("customers", _C),
     Kpi("active_customers_end", _C),
     Kpi("mean_satisfaction", Kind.SCORE),
+    Kpi("first_contact_resolution", _S),
 )
 """Every KPI column, in the order of ``Results.kpis``."""
 

@@ -111,18 +111,27 @@ def pickup_addon_factor(run: RunOutput, s: int) -> float:
 
 
 def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Cost to serve (channel + network fulfilment) of people ``who``, discounted to week 0."""
+    """Cost to serve of people ``who``, discounted to week 0.
+
+    Channel fulfilment + network fulfilment + service contacts
+    (``economics.service_contact_cost`` each).
+    """
     scenario = run.world.scenario
     state = run.states[s]
     per_order = serve_cost_per_order(run, s).astype(np.float32)
     cost = (per_order @ state.orders_discounted[:, who]).astype(np.float64)
-    return cost + scenario.economics.network_fulfilment_cost * state.network_discounted[who]  # type: ignore[no-any-return]
+    cost = cost + scenario.economics.network_fulfilment_cost * state.network_discounted[who]
+    contact_cost = scenario.economics.service_contact_cost
+    if contact_cost > 0:
+        cost = cost + contact_cost * state.service_contacts_discounted[who].astype(np.float64)
+    return cost  # type: ignore[no-any-return]
 
 
 def serve_costs(run: RunOutput, s: int) -> NDArray[np.float64]:
     """(N,) cost to serve each person's orders under plan ``s``.
 
-    Channel fulfilment + network fulfilment, discounted to week 0, simulated currency.
+    Channel fulfilment + network fulfilment + service contacts, discounted to week 0, simulated
+    currency.
     """
     return _serve_cost_discounted(run, s, np.arange(run.world.n_people))
 
@@ -259,11 +268,12 @@ def weekly_frame(run: RunOutput) -> pd.DataFrame:
             data[f"net_revenue[{name}]"] = revenue[:, c] * scale
         data["fulfilment_cost"] = (orders @ serve_cost_per_order(run, s)
                                    + network_cost * w[:, Tally.NETWORK_FULFILLED]) * scale
+        data["service_cost"] = w[:, Tally.SERVICE_CONTACTS] * (economics.service_contact_cost * scale)
         data["harmonisation_cost"] = data["net_revenue"] * (economics.gross_margin - plan_margin(run, s))
         data["integration_cost"] = integration_cost[s]
         data["stock_holding_saving"] = stock_saving[s]
         net = (data["gross_margin"] - data["harmonisation_cost"] - marketing - data["returns_cost"]
-               - data["fulfilment_cost"] - integration_cost[s] + stock_saving[s])
+               - data["fulfilment_cost"] - data["service_cost"] - integration_cost[s] + stock_saving[s])
         data["net_contribution"] = net
         data["cumulative_net_contribution"] = np.cumsum(net)
         data["discounted_net_contribution"] = net * discount
@@ -499,6 +509,9 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             "marketing_cost": float(w["marketing_cost"].sum()),
             "returns_cost": float(w["returns_cost"].sum()),
             "fulfilment_cost": float(w["fulfilment_cost"].sum()),
+            "service_cost": float(w["service_cost"].sum()),
+            "first_contact_resolution": 1.0 - _ratio(total[Tally.SERVICE_UNRESOLVED_FIRST_CONTACT],
+                                                     total[Tally.SERVICE_REQUESTS]),
             "harmonisation_cost": float(w["harmonisation_cost"].sum()),
             "integration_cost": float(w["integration_cost"].sum()),
             "net_contribution": float(w["net_contribution"].sum()),

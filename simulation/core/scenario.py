@@ -271,7 +271,7 @@ class Behaviour(FrozenModel):
     )
     cross_channel_return_share: float = param(
         0.30, ge=0, le=1, unit="share of returns", step=0.01,
-        meaning="returns and service requests customers want to make in another channel",
+        meaning="returns customers want to make in another channel than the one they bought in",
         source=_ASSUMPTION,
     )
     return_exchange_share: float = param(
@@ -299,6 +299,62 @@ class Behaviour(FrozenModel):
     return_processing_cost: float = param(
         8.0, ge=0, le=1000, unit="currency/return", step=0.5,
         meaning="handling cost of one return", source=_ASSUMPTION,
+    )
+    service_request_rate: float = param(
+        0.05, ge=0, le=1, unit="requests/order", step=0.01,
+        meaning="service requests an order brings after the purchase (where is my order, change "
+        "or cancel, warranty or repair, price adjustment); 0 = no service requests",
+        source="assumption, range 0.02-0.15: Gorgias's benchmark of Shopify brands counts 6.7 "
+        "support tickets per 100 orders (4-7% median, 10-15% in high-defect categories), and "
+        "an issue takes 1.2-1.5 contacts on average (SQM Group), so about 0.05 requests an order",
+    )
+    service_request_elsewhere_share: float = param(
+        0.25, ge=0, le=1, unit="share of requests", step=0.01,
+        meaning="service requests made in another channel than the one the order was bought in "
+        "(calling or visiting the store about an online order, asking the app about a store "
+        "purchase); none with a single channel",
+        source="assumption, range 0.1-0.5: 20% of call-centre customers used two or more "
+        "channels for one issue (SQM Group) and nearly three quarters of service journeys span "
+        "two or more channels, self-service included (Gartner 2023)",
+    )
+    first_contact_resolution: float = param(
+        0.70, ge=0, le=1, unit="share of requests", step=0.01,
+        meaning="chance a service request is resolved at the first contact when the channel "
+        "contacted sees the order's record (the channel it was bought in, or any channel when "
+        "service shares records with a recognised customer)",
+        source="SQM Group call-centre benchmarks: first call resolution 70% (67-72% across "
+        "years; 80% world class); range 0.6-0.8",
+    )
+    unseen_first_contact_resolution: float = param(
+        0.25, ge=0, le=1, unit="share of requests", step=0.01,
+        meaning="chance a service request made in another channel is resolved at the first "
+        "contact when that channel cannot see the order (siloed records): it can answer general "
+        "questions but not find, change or refund the order",
+        source="assumption, range 0.1-0.5: no study measures it; a channel without the record "
+        "can still answer policy questions, and only 9% of customers resolve an issue in "
+        "self-service channels, which lack the agent's tools (Gartner 2019)",
+    )
+    service_request_abandon_share: float = param(
+        0.20, ge=0, le=1, unit="share of unresolved requests", step=0.01,
+        meaning="requests not resolved at the first contact that the customer gives up on, "
+        "left unresolved; the others are resolved at a second contact in a channel that sees "
+        "the order",
+        source="assumption, range 0.1-0.4: SQM Group counts 25% of customers calling about an "
+        "unresolved issue as ready to leave; no abandonment rate is published",
+    )
+    repeat_contact_satisfaction_loss: float = param(
+        0.04, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost when a service request needs a second contact to be resolved",
+        source="assumption, range 0.02-0.1, scaled on SQM Group's defection intent: 5% after a "
+        "first-contact resolution, 9% after two or more contacts, 25% when unresolved (4 and 20 "
+        "points above; the unresolved loss is 0.20 as other friction events)",
+    )
+    unresolved_request_satisfaction_loss: float = param(
+        0.20, ge=0, le=1, unit="score", step=0.01,
+        meaning="satisfaction lost when a service request is left unresolved (given up on after "
+        "a first contact that could not resolve it)",
+        source="assumption, range 0.1-0.3: as return_friction_satisfaction_loss; five times the "
+        "repeat-contact loss, as SQM Group's defection intent (20 against 4 points)",
     )
     contact_cap_weekly: float = param(
         1.5, ge=0, le=14, unit="contacts/week", step=0.1,
@@ -473,8 +529,8 @@ class Behaviour(FrozenModel):
     )
     return_friction_satisfaction_loss: float = param(
         0.20, ge=0, le=1, unit="score", step=0.01,
-        meaning="satisfaction lost when a return or service request is refused or "
-        "redirected because it was made in another channel", source=_ASSUMPTION,
+        meaning="satisfaction lost when a return is refused or redirected because it was made "
+        "in another channel", source=_ASSUMPTION,
     )
     overmessaging_satisfaction_loss: float = param(
         0.03, ge=0, le=1, unit="score/contact", step=0.005,
@@ -587,6 +643,15 @@ class Economics(FrozenModel):
         "shrink it (valuation only)",
         source="assumption, range 0.2-1: Eppen 1979 (Management Science), the saving falls with "
         "the correlation of demand between locations; 1 = the law's upper bound",
+    )
+    service_contact_cost: float = param(
+        8.0, ge=0, le=1000, unit="currency/contact", step=0.5,
+        meaning="cost of one assisted service contact (agent or store staff time, tools); a "
+        "request resolved at the first contact costs one, one resolved at a second contact two "
+        "(cost to serve; valuation only)",
+        source="Gartner 2019 Customer Service and Support Leader poll: live channels cost $8.01 "
+        "a contact, self-service $0.10; range 3-15 (ContactBabel 2017: phone $5.25, email "
+        "$4.42, chat $3.82; phone $8-15 in vendor benchmarks)",
     )
     harmonisation_margin_cost: float = param(
         0.02, ge=0, le=0.5, unit="share of revenue", step=0.005,

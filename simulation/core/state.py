@@ -95,6 +95,11 @@ class PlanState:
     """Net revenue of orders in digital channels, discounted to week 0: the orders a plan with
     shared inventory may have collected in a store, where some bring an add-on purchase (a
     valuation effect, :func:`simulation.core.metrics.pickup_addon_factor`)."""
+    service_contacts_discounted: NDArray[np.float32]
+    """Service contacts the person's orders brought (first and repeat contacts), each weighted
+    by its week's discount factor: their cost is a valuation parameter
+    (``economics.service_contact_cost``), applied by :mod:`simulation.core.metrics` as part of
+    the cost to serve (:mod:`simulation.core.service_requests`)."""
 
     @classmethod
     def stacked(cls, world: World, n_plans: int) -> PlanState:
@@ -129,6 +134,7 @@ class PlanState:
             orders_discounted=np.zeros((n_plans, n_channels, n), dtype=np.float32),
             network_discounted=np.zeros(shape, dtype=np.float32),
             remote_revenue_discounted=np.zeros(shape, dtype=np.float32),
+            service_contacts_discounted=np.zeros(shape, dtype=np.float32),
         )
 
     @property

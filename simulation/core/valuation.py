@@ -46,6 +46,7 @@ VALUATION_PARAMETERS: tuple[str, ...] = (
     "economics__safety_stock_share",
     "economics__holding_cost_yearly",
     "economics__pooling_realised_share",
+    "economics__service_contact_cost",
     "economics__harmonisation_margin_cost",
     "economics__terminal_value_share",
     "business__stores",

@@ -424,7 +424,8 @@ def cash_gain_figure(results: Results) -> go.Figure:
 def npv_data(results: Results) -> pd.DataFrame:
     """Each plan's NPV with its parts (money), gain, ROI, payback week and migrated/incremental sales."""
     columns = ["revenue", "gross_margin", "harmonisation_cost", "marketing_cost", "returns_cost",
-               "fulfilment_cost", "integration_cost", "net_contribution", "terminal_value", "npv",
+               "fulfilment_cost", "service_cost", "integration_cost", "net_contribution", "terminal_value",
+               "npv",
                "npv_gain", "roi", "payback_week", "migrated_purchases", "incremental_purchases",
                "migrated_revenue", "incremental_revenue"]
     return results.kpis[columns].reset_index()

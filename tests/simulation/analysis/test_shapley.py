@@ -57,9 +57,11 @@ def test_capabilities_with_equal_on_and_off_levels_are_left_out():
 def service_switched_off(tiny_scenario: Scenario) -> Scenario:
     """No return is ever made in another channel (so none is taken back in a store: no
     friction, exchange or carriage saved), a returns-anywhere policy does not change buying,
-    and the service capability costs nothing."""
+    every service request is made in the channel that holds the order (so sharing records
+    changes nothing), and the service capability costs nothing."""
     return tiny_scenario.replace(
         behaviour__cross_channel_return_share=0.0,
+        behaviour__service_request_elsewhere_share=0.0,
         behaviour__returns_policy_uplift=0.0,
         capability_costs__service__one_off_cost=0.0,
         capability_costs__service__one_off_per_store=0.0,

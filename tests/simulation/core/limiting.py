@@ -12,7 +12,7 @@ def constant_hazard_scenario(*, purchase_probability: float, order_value: float,
 
     A journey opens with probability 1 and the single touchpoint buys with
     ``purchase_probability``; the item is always in stock; no contacts, offers, returns,
-    satisfaction effect or loyalty discount; every order is worth ``order_value``.
+    service requests, satisfaction effect or loyalty discount; every order is worth ``order_value``.
     """
     data = Scenario().model_dump(mode="python")
     data.update(
@@ -37,6 +37,7 @@ def constant_hazard_scenario(*, purchase_probability: float, order_value: float,
     data["behaviour"].update(
         touchpoints_per_journey=1, satisfaction_churn_elasticity=0.0, loyal_hazard_multiplier=1.0,
         intent_heterogeneity=0.0, churn_per_excess_contact=0.0, reminder_max_uplift=0.0,
+        service_request_rate=0.0,
     )
     data["economics"].update(gross_margin=margin, offers_per_week_share=0.0)
     return Scenario.validated(data)

@@ -42,6 +42,8 @@ class Person:
     """Net revenue of digital-channel orders, discounted (what pickup add-ons are a share of)."""
     revenue_discounted: float = 0.0
     """Net revenue, exchanges at in-store returns included, discounted to week 0."""
+    service_contacts_discounted: float = 0.0
+    """Service contacts (first and repeat) of the person's requests, discounted to week 0."""
 
 
 def _draw(streams: RandomStreams, kind: Draw, week: int, step: int, person: int) -> float:
@@ -175,7 +177,9 @@ def _person_week(world: World, streams: RandomStreams, week: int, i: int, p: Per
         repeat = p.customer_since >= 0  # BG/NBD: drop-out follows repeat purchases only
         experience, touched, exchange = _purchase(world, streams, week, i, p, level, bought_channel,
                                                   experience, j, basket)
+        experience, contacts = _service_request(world, streams, week, i, level, experience, j)
         discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** week
+        p.service_contacts_discounted += discount * contacts
         net = _net_order_value(world, streams, week, i, bought_channel, j, basket)
         p.revenue_discounted += discount * (net + exchange)
         p.orders_discounted[bought_channel] += discount
@@ -311,6 +315,32 @@ def _net_order_value(world: World, streams: RandomStreams, week: int, i: int, ch
     returned = _draw(streams, Draw.RETURN, week, repeat, i) < world.channels.return_rate[channel]
     basket = channel if basket is None else basket
     return 0.0 if returned else _order_value(world, streams, week, i, basket, repeat)
+
+
+def _service_request(world: World, streams: RandomStreams, week: int, i: int, level: np.ndarray,
+                     experience: np.float32, repeat: int = 0) -> tuple[np.float32, int]:
+    """A purchase's service request, if any: (experience after it, contacts it took).
+
+    Made in another channel with ``service_request_elsewhere_share`` (never with one channel);
+    there the order's record is seen with chance service x recognised. Resolved at the first
+    contact with ``first_contact_resolution`` where seen, ``unseen_first_contact_resolution``
+    where not; otherwise given up with ``service_request_abandon_share`` (one contact, the
+    unresolved loss) or resolved at a second contact (the repeat-contact loss).
+    """
+    b = world.scenario.behaviour
+    rate = b.service_request_rate
+    if rate <= 0 or _draw(streams, Draw.SERVICE_REQUEST, week, repeat, i) >= rate:
+        return experience, 0
+    elsewhere = (len(world.channels.names) > 1 and _draw(streams, Draw.SERVICE_ELSEWHERE, week, repeat, i)
+                 < b.service_request_elsewhere_share)
+    shared = level[CAP[Capability.SERVICE]] * recognised(world, streams, i, level)
+    unseen = elsewhere and _draw(streams, Draw.SERVICE_RECORD_SEEN, week, repeat, i) >= shared
+    chance = b.unseen_first_contact_resolution if unseen else b.first_contact_resolution
+    if _draw(streams, Draw.SERVICE_RESOLVED, week, repeat, i) < chance:
+        return experience, 1
+    if _draw(streams, Draw.SERVICE_ABANDON, week, repeat, i) < b.service_request_abandon_share:
+        return np.float32(np.float64(experience) - b.unresolved_request_satisfaction_loss), 1
+    return np.float32(np.float64(experience) - b.repeat_contact_satisfaction_loss), 2
 
 
 def _purchase(world: World, streams: RandomStreams, week: int, i: int, p: Person,

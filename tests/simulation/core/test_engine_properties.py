@@ -63,7 +63,7 @@ def test_outputs_are_finite_bounded_and_add_up(scenario):
     results = simulate(scenario)
     kpis = results.kpis
     money = ["revenue", "gross_margin", "marketing_cost", "returns_cost", "fulfilment_cost",
-             "harmonisation_cost", "integration_cost", "net_contribution", "npv",
+             "service_cost", "harmonisation_cost", "integration_cost", "net_contribution", "npv",
              "terminal_value"]
     assert np.isfinite(kpis[money].to_numpy()).all()
     for column in RATE_COLUMNS:
@@ -72,7 +72,8 @@ def test_outputs_are_finite_bounded_and_add_up(scenario):
     stock_saving = results.weekly.groupby("strategy")["stock_holding_saving"].sum()
     assert np.allclose(
         kpis["gross_margin"] - kpis["harmonisation_cost"] - kpis["marketing_cost"] - kpis["returns_cost"]
-        - kpis["fulfilment_cost"] - kpis["integration_cost"] + stock_saving.loc[kpis.index],
+        - kpis["fulfilment_cost"] - kpis["service_cost"] - kpis["integration_cost"]
+        + stock_saving.loc[kpis.index],
         kpis["net_contribution"], rtol=1e-9, atol=1e-6,
     )
     assert (kpis["gross_margin"] <= kpis["revenue"] + 1e-6).all()

@@ -18,7 +18,7 @@ from tests.simulation.core.reference_model import run_reference
 ZERO = CapabilityLevels.uniform(0.0)
 GATED = ZERO.model_copy(update={"orchestration": 1.0, "context": 1.0, "service": 1.0})
 FIELDS = ["customer_since", "lapse_week", "purchases", "channels_used", "channels_bought",
-          "subscribed", "lapse_overmessaging", "satisfaction"]
+          "subscribed", "lapse_overmessaging", "satisfaction", "service_contacts_discounted"]
 
 
 def _run(scenario: Scenario, plans: dict[str, CapabilityLevels]):

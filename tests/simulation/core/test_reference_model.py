@@ -22,6 +22,8 @@ def tiny_scenario(default_scenario):
         behaviour__churn_per_excess_contact=0.01,
         # many returns made elsewhere, most bringing an exchange: the comparison covers them
         behaviour__cross_channel_return_share=0.8, behaviour__return_exchange_share=0.9,
+        # and many service requests, half of them made in another channel
+        behaviour__service_request_rate=0.5, behaviour__service_request_elsewhere_share=0.5,
     )
 
 
@@ -54,7 +56,13 @@ def test_vectorized_engine_matches_the_per_person_reference_loop(tiny_scenario, 
                                    rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(state.remote_revenue_discounted,
                                    [p.remote_revenue_discounted for p in people], rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(state.service_contacts_discounted,
+                                   [p.service_contacts_discounted for p in people], rtol=1e-5, atol=1e-6)
     assert sum(p.remote_revenue_discounted for p in reference[0]) > 100  # digital orders were valued
+    # service requests were made, some unseen and some resolved only at a second contact
+    assert run.weekly[:, :, Tally.SERVICE_REQUESTS_UNSEEN].sum() > 20
+    requests = run.weekly[:, :, Tally.SERVICE_REQUESTS].sum()
+    assert run.weekly[:, :, Tally.SERVICE_CONTACTS].sum() > requests + 20
     assert run.weekly[:, :, Tally.RETURN_EXCHANGES].sum() > 0  # and exchanges at in-store returns
     assert sum(p.purchases for p in reference[0]) > 150  # the comparison covers real activity
     assert sum(p.network_discounted for p in reference[1]) > 1  # shared stock served some orders
