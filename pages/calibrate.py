@@ -31,7 +31,7 @@ def show(calibration: Calibration, projection: Results, name: str) -> None:
         st.success(text("calibrate.all_within", evaluations=calibration.evaluations))
     ui.chart(cc.target_figure(calibration), calibration.table, name=f"{name}_fit", results=projection)
     with st.expander(text("calibrate.fitted_parameters")):
-        st.dataframe(calibration.parameters, hide_index=True, width="stretch")
+        st.dataframe(cc.fitted_parameters_table(calibration), hide_index=True, width="stretch")
         st.download_button(text("calibrate.parameters_csv"), data_csv(calibration.parameters),
                            file_name=f"{name}_parameters.csv", key=f"{name}_params_csv", on_click="ignore")
     st.subheader(text("calibrate.projection"))

@@ -10,7 +10,7 @@ from simulation.calibration.holdout import HOLDOUT_METRICS, Holdout
 from simulation.core.results import Results
 from simulation.display import format as fmt
 from simulation.display import theme
-from simulation.display.labels import kpi_label
+from simulation.display.labels import assumption_label, kpi_label
 from simulation.display.text import has_text, say, text
 
 
@@ -72,6 +72,29 @@ def target_table(calibration: Calibration) -> pd.DataFrame:
                       for k, v in zip(t["kpi"], t["error"], strict=True)],
         _t("relative_error"): [fmt.percent(v, signed=True) for v in t["relative_error"]],
         _t("within"): [_t("yes") if w else _t("no") for w in t["within"]],
+    })
+
+
+_PART_PATHS = {"segment": "segments[0]", "channel": "channels[0]", "behaviour": "behaviour",
+               "market": "market", "economics": "economics"}
+"""A fitted-parameter row's part -> the scenario path its parameter sits under."""
+
+
+def fitted_parameters_table(calibration: Calibration) -> pd.DataFrame:
+    """The preset's and the fit's hidden parameters side by side, worded for the reader.
+
+    Parts and parameters by their labels, values with the reader's separators.
+    """
+    rows = calibration.parameters
+    parts, names = [], []
+    for part, parameter in zip(rows["part"], rows["parameter"], strict=True):
+        kind, _, name = str(part).partition(" ")
+        parts.append(_t(f"part_{kind}", name=name))
+        names.append(assumption_label(f"{_PART_PATHS[kind]}.{parameter}", str(parameter)))
+    return pd.DataFrame({
+        _t("column_part"): parts, _t("column_parameter"): names,
+        _t("column_preset"): [fmt.plain(float(v)) for v in rows["preset"]],
+        _t("column_calibrated"): [fmt.plain(float(v)) for v in rows["calibrated"]],
     })
 
 

@@ -266,12 +266,22 @@ def date(value: dt.date, *, long: bool = False) -> str:
 
 
 def plain(value: object) -> str:
-    """A parameter value as written in a table: 500,000; 0.35; 250,000.5; text unchanged."""
+    """A parameter value as written in a table: 500,000; 0.35; 250,000.5; text unchanged.
+
+    With the reader's separators: 0,35 and 500.000 in Vietnamese.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.2f}"
-    return f"{value:,.0f}"
+        english = f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.2f}"
+    else:
+        english = f"{value:,.0f}"
+    return localised(english)
+
+
+def localised(english: str) -> str:
+    """A number written the English way ("1,234.5", "-25%") with the reader's separators."""
+    return _localised(english, _locale(None))
 
 
 _MARKDOWN_SPECIALS = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]<>|~$:"})

@@ -301,8 +301,10 @@ def assumption_range(described: str) -> str:
     ``described`` is as the analyses write it: "0.3 to 0.5 probability", "each -25% to +25%".
     """
     if (each := _EACH.match(described)) is not None:
-        return text("decision_chart.assumption_range_each", low=each["low"], high=each["high"])
+        return text("decision_chart.assumption_range_each", low=fmt.localised(each["low"]),
+                    high=fmt.localised(each["high"]))
     if (span := _RANGE.match(described)) is not None:
-        return text("decision_chart.assumption_range", low=span["low"], high=span["high"],
+        return text("decision_chart.assumption_range", low=fmt.localised(span["low"]),
+                    high=fmt.localised(span["high"]),
                     unit=unit_text(span["unit"] or "")).strip()
     return described
