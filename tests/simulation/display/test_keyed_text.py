@@ -198,3 +198,37 @@ def test_assumption_ranges_are_said_in_the_reader_language(lang: str):
     with use_language(lang):
         said = [assumption_range(d) for d in described]
     assert not [s for s in said if " to " in s or s.startswith("each ")], said
+
+
+def test_parameter_values_and_assumption_ranges_take_the_readers_separators():
+    from simulation.display import format as fmt
+    from simulation.display.labels import assumption_range
+    from simulation.display.text import use_language
+
+    assert (fmt.plain(20_000.0), fmt.plain(0.35)) == ("20,000", "0.35")
+    with use_language("vi"):
+        assert (fmt.plain(20_000.0), fmt.plain(0.35), fmt.plain(250_000.5)) == ("20.000", "0,35", "250.000,50")
+        assert assumption_range("0.3 to 0.5 probability").startswith("0,3 đến 0,5")
+        assert "-25% đến +25%" in assumption_range("each -25% to +25%")
+
+
+def test_fitted_parameters_are_worded_not_field_names():
+    from types import SimpleNamespace
+
+    from simulation.display import calibration_charts as cc
+    from simulation.display.text import use_language
+
+    rows = pd.DataFrame([
+        {"part": "segment Loyal", "parameter": "intent_rate_weekly", "preset": 0.35, "calibrated": 0.3125},
+        {"part": "channel store", "parameter": "conversion", "preset": 0.4, "calibrated": 0.41},
+        {"part": "economics", "parameter": "gross_margin", "preset": 0.35, "calibrated": 0.35}])
+    calibration = SimpleNamespace(parameters=rows)
+    english = cc.fitted_parameters_table(calibration)  # type: ignore[arg-type]
+    assert list(english.columns) == ["Part", "Parameter", "Preset", "Calibrated"]
+    assert list(english["Part"]) == ["Segment Loyal", "Channel store", "Economics"]
+    assert "intent_rate_weekly" not in english.to_string()
+    with use_language("vi"):
+        vietnamese = cc.fitted_parameters_table(calibration)  # type: ignore[arg-type]
+    assert list(vietnamese.iloc[0, 2:]) == ["0,35", "0,3125"]
+    assert vietnamese.iloc[0, 0] == "Phân khúc Loyal"
+    assert "Intent" not in vietnamese.to_string()
