@@ -207,7 +207,8 @@ def test_parameter_values_and_assumption_ranges_take_the_readers_separators():
 
     assert (fmt.plain(20_000.0), fmt.plain(0.35)) == ("20,000", "0.35")
     with use_language("vi"):
-        assert (fmt.plain(20_000.0), fmt.plain(0.35), fmt.plain(250_000.5)) == ("20.000", "0,35", "250.000,50")
+        values = (fmt.plain(20_000.0), fmt.plain(0.35), fmt.plain(250_000.5))
+        assert values == ("20.000", "0,35", "250.000,50")
         assert assumption_range("0.3 to 0.5 probability").startswith("0,3 đến 0,5")
         assert "-25% đến +25%" in assumption_range("each -25% to +25%")
 
