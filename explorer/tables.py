@@ -35,6 +35,23 @@ def parameter_table(scenario: Scenario) -> pd.DataFrame:
     } for p in parameters(scenario)])
 
 
+def parameter_lines(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """The rows of :func:`parameter_table` by group: (group with its count, Markdown list).
+
+    A line reads "**Label**: value unit. Meaning. *Source: ...*", escaped.
+    """
+    group, label, value, unit, meaning, source = table.columns
+    out = []
+    for name, rows in table.groupby(group, sort=False):
+        lines = [f"- **{fmt.escaped(row[label])}**: "
+                 f"{fmt.escaped(' '.join(str(x) for x in (row[value], row[unit]) if str(x)))}. "
+                 f"{fmt.escaped(str(row[meaning]).rstrip('. '))}. "
+                 f"*{fmt.escaped(source)}: {fmt.escaped(row[source])}*"
+                 for _, row in rows.iterrows()]
+        out.append((f"{name} ({len(rows)})", "\n".join(lines)))
+    return out
+
+
 def glossary_table() -> pd.DataFrame:
     """The glossary's terms and their meanings, in the glossary's order."""
     terms = glossary()

@@ -34,13 +34,11 @@ elif st.toggle(text("method.full_model"), key="method_full_model"):  # English o
 
 st.subheader(text("method.parameters"))
 table = tables.parameter_table(scenario)
-# One static table per group, each in its expander: every meaning and source is read whole (the
-# grid cut them off and scrolled sideways at phone width).
-group_column = text("method.column_group")
-for group, rows in table.groupby(group_column, sort=False):
-    with st.expander(f"{group} ({len(rows)})"):
-        ui.static_table(rows.drop(columns=group_column), key=f"parameters_{rows.index[0]}",
-                        hide_index=True)
+# Each group in its expander, a parameter a line: every meaning and source is read whole at any
+# width (a grid cut them off, and a table of five columns scrolled sideways on a phone).
+for group, lines in tables.parameter_lines(table):
+    with st.expander(group):
+        st.markdown(lines)
 st.download_button(
     text("method.parameters_csv"), lambda: downloads.data_csv(table), key="csv_parameters",
     file_name=downloads.file_stem(scenario.name, "parameters", scenario.seed) + ".csv",

@@ -25,3 +25,12 @@ def test_parameter_table_has_every_parameter_and_the_seed_in_full(small_scenario
 
 def test_glossary_table_keeps_the_glossary_order():
     assert list(tables.glossary_table()["Term"]) == list(glossary())
+
+
+def test_parameter_lines_hold_every_parameter_by_group(small_scenario):
+    table = tables.parameter_table(small_scenario)
+    groups = tables.parameter_lines(table)
+    assert sum(lines.count("\n- ") + 1 for _, lines in groups) == len(table)
+    assert [name.rsplit(" (", 1)[0] for name, _ in groups] == list(table.iloc[:, 0].unique())
+    first = table.iloc[0]
+    assert f"**{first.iloc[1]}**" in groups[0][1] and "Source" in groups[0][1]
