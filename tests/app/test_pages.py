@@ -164,7 +164,9 @@ def test_investment_totals_are_a_static_table_of_every_plan(small: Scenario):
     (table,) = at.table
     frame = table.value.map(lambda cell: cell.replace("\\", ""))  # Markdown escapes
     assert list(frame.columns) == ["Multichannel", "Omnichannel", "Your custom plan"]
-    assert len(frame) == 15 and frame.loc["NPV gain vs multichannel", "Multichannel"] == "baseline"
+    # one row per KPI the page lists (service cost joined with the service-request mechanism)
+    assert len(frame) == 16 and frame.loc["NPV gain vs multichannel", "Multichannel"] == "baseline"
+    assert frame.loc["Service cost"].str.fullmatch(r"[-\u2212]?\$[0-9.]+[kM]").all()  # a cost: negative
     assert frame.loc["Net revenue"].str.fullmatch(r"\$[0-9.]+[kM]").all()
 
 
