@@ -270,3 +270,26 @@ def test_decisions_in_thai_at_phone_width_every_tab_without_overlapping_or_clipp
         page.set_viewport_size({"width": 390, "height": 844})
     assert tabs.count() == 5
     assert not problems, problems
+
+
+def test_open_sliders_leave_the_results_visible_on_a_phone(page: Page, app_url: str):
+    """At 390 px the open sliders' drawer takes the top half of the screen, so the KPIs a slider
+    moves stay in view below it (Streamlit's drawer would cover the whole screen)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(app_url)
+    expect(page.locator(".st-key-kpis-custom [data-testid=stMetricValue]").first).to_be_visible(
+        timeout=FIRST_RENDER_TIMEOUT_MS)
+    _settle(page)
+    sidebar = page.locator("section[data-testid=stSidebar]")
+    if sidebar.get_attribute("data-collapsed") != "false":
+        page.locator("[data-testid=stExpandSidebarButton]").click()
+    expect(sidebar).to_have_attribute("data-collapsed", "false")
+    page.wait_for_timeout(800)
+    box = sidebar.bounding_box()
+    assert box is not None and box["height"] <= 0.55 * 844, box
+    # Below the drawer the screen shows the page, not the drawer's backdrop.
+    below = page.evaluate(
+        "(y) => { const e = document.elementFromPoint(195, y); return !!(e"
+        " && e.closest('[data-testid=stMain]') && !e.closest('section[data-testid=stSidebar]')); }",
+        box["y"] + box["height"] + 60)
+    assert below
