@@ -34,6 +34,7 @@ from simulation.display.text import say, text
 T = TypeVar("T")
 SCENARIO = "scenario"
 MESSAGE = "message"
+SHOWN_MESSAGE = "message_shown"
 QUERY_KEY = "s"
 SECONDS_PER_PERSON_WEEK_PLAN = 8e-8
 """Engine speed on the 2-core reference machine with learned targeting (0.75 s for the default
@@ -75,13 +76,30 @@ def tell(kind: str, title: str, details: list[str] | None = None) -> None:
 
 
 def show_messages() -> None:
-    """Show and clear the queued message (an upload's result, a broken link)."""
+    """Show and clear the queued message (an upload's result, a broken link).
+
+    The message shown is remembered until the next run, so that a rerun the app starts itself
+    (:func:`rerun_page`) shows it again; a run the reader starts clears it.
+    """
     message = st.session_state.pop(MESSAGE, None)
+    st.session_state[SHOWN_MESSAGE] = message
     if message is None:
         return
     kind, title, details = message
     body = title + "".join(f"\n- {fmt.escaped(d)}" for d in details)
     {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)(body)
+
+
+def rerun_page() -> None:
+    """Rerun the whole page on the app's own account (a better verdict is in).
+
+    The message this run showed is kept: an upload's error must not vanish because the quick
+    estimate landed a moment later (it did, under CI load, between the upload and the page's end).
+    """
+    shown = st.session_state.get(SHOWN_MESSAGE)
+    if shown is not None and MESSAGE not in st.session_state:
+        st.session_state[MESSAGE] = shown
+    st.rerun(scope="app")
 
 
 def sync_link(scenario: Scenario) -> None:

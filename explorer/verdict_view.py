@@ -18,7 +18,7 @@ from collections.abc import Hashable
 
 import streamlit as st
 
-from explorer import background, language
+from explorer import background, language, state
 from explorer.pool import Priority
 from simulation import Scenario
 from simulation.analysis import DecisionAnalysis, DecisionRequest
@@ -194,7 +194,7 @@ def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
     stage = "full" if background.finished(full) is not None else \
         "quick" if background.finished(quick_key) is not None else "point"
     if st.session_state.get(DRAWN) != (key, stage):
-        st.rerun(scope="app")
+        state.rerun_page()
     full_job = background.get(full)
     quick_job = background.get(quick_key) if stage == "point" else None
     job = quick_job if quick_job is not None else full_job
@@ -205,7 +205,7 @@ def _look(keys: tuple[str, Hashable, Hashable], *, queued: bool) -> None:
         st.error(text("error.stopped", job=_job_name(job.label), error=job.error))
         return
     if job.queued != queued:
-        st.rerun(scope="app")  # started (or queued again): poll at the other pace
+        state.rerun_page()  # started (or queued again): poll at the other pace
     st.progress(job.fraction, text=text("verdict.refining", job=_job_name(job.label),
                                         message=say(job.message)))
 
@@ -238,7 +238,7 @@ def _job_progress(key: tuple[str, DecisionRequest]) -> None:
     language.activate()  # a fragment's rerun starts in its own context
     job = background.get(key)
     if job is None or job.done:
-        st.rerun(scope="app")
+        state.rerun_page()
     assert job is not None
     st.progress(job.fraction, text=text("wait.job_progress", job=_job_name(job.label),
                                         message=say(job.message)))
@@ -269,7 +269,7 @@ def poll_many(keys: list[str]) -> None:
             background.get(_quick_key(scenario))
     if st.session_state.get("poll_many_stages", stages) != stages:
         st.session_state["poll_many_stages"] = stages
-        st.rerun(scope="app")
+        state.rerun_page()
     st.session_state["poll_many_stages"] = stages
     running = [j for j in jobs if j is not None and not j.done]
     done = stages.count("full")
