@@ -22,7 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import sklearn
 from numpy.typing import NDArray
+from sklearn._loss.loss import HalfBinomialLoss
 from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model._glm._newton_solver import NewtonCholeskySolver
+from sklearn.linear_model._linear_loss import LinearModelLoss
 
 MIN_TRAIN_ROWS = 30
 """Fewer training rows (or a single class) and the round falls back to random offers."""
@@ -78,7 +81,7 @@ class StandardizedLogit:
         scale = np.sqrt(variance)
         scale[constant] = 1.0
         self.mean_, self.scale_ = mean, scale
-        self.classifier.fit(self.transform(x), labels)
+        fit_newton_cholesky(self.classifier, self.transform(x), labels)
         return self
 
     def transform(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -122,6 +125,59 @@ def _logistic(random_state: int, *, fit_intercept: bool) -> LogisticRegression:
                               fit_intercept=fit_intercept, random_state=None)
 
 
+def fit_newton_cholesky(model: LogisticRegression, x: NDArray[np.float32],
+                        labels: NDArray[np.bool_]) -> LogisticRegression:
+    """``model.fit(x, labels)`` for a binary L2 Newton-Cholesky regression, the same numbers bit for bit.
+
+    The steps :meth:`LogisticRegression.fit` takes on this path (0/1 target in the design's
+    dtype, zero start, penalty 1 / (C x rows), scikit-learn's own ``NewtonCholeskySolver`` on
+    one thread, coefficients cast to the design's dtype), without its per-call input
+    conversion, callback set-up and path machinery: about a third of a round's small fit
+    (``tests/simulation/core/test_personalization.py`` checks it against the sklearn pipeline).
+    The solver is scikit-learn's private API, so requirements.txt pins scikit-learn.
+
+    Parameters
+    ----------
+    model:
+        An unfitted ``LogisticRegression(solver="newton-cholesky")`` without class or sample
+        weights; its fitted attributes are set as ``fit`` sets them.
+    x:
+        (rows, features) finite design.
+    labels:
+        (rows,) outcomes of two classes.
+
+    Returns
+    -------
+    LogisticRegression
+        ``model``, fitted.
+    """
+    if (model.solver != "newton-cholesky" or model.penalty not in ("deprecated", "l2")
+            or model.l1_ratio != 0 or not np.isfinite(model.C) or model.class_weight is not None
+            or model.warm_start):
+        return model.fit(x, labels)  # a path this function does not reproduce
+    x = np.ascontiguousarray(x)  # fit's validate_data(order="C")
+    classes = np.unique(labels)
+    if classes.size != 2:
+        raise ValueError(f"a logistic regression needs two classes, got {classes.size}")
+    fit_intercept = bool(model.fit_intercept)
+    target = np.ones(labels.shape, dtype=x.dtype)
+    target[labels != classes[1]] = 0.0
+    solver = NewtonCholeskySolver(
+        coef=np.zeros(x.shape[1] + int(fit_intercept), dtype=x.dtype),
+        linear_loss=LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=fit_intercept),
+        l2_reg_strength=1.0 / (model.C * x.shape[0]), tol=model.tol, max_iter=model.max_iter,
+        n_threads=1, verbose=model.verbose)
+    coef = np.asarray(solver.solve(X=x, y=target, sample_weight=None).copy(), dtype=x.dtype)
+    model.classes_ = classes
+    model.n_features_in_ = x.shape[1]
+    model.n_iter_ = np.asarray([solver.iteration], dtype=np.int32)
+    if fit_intercept:
+        model.coef_, model.intercept_ = coef[:-1][None, :], coef[-1:]
+    else:
+        model.coef_, model.intercept_ = coef[None, :], np.zeros(1, dtype=x.dtype)
+    return model
+
+
 @dataclass(frozen=True)
 class LinearScorer:
     """A fitted :class:`StandardizedLogit` folded into one linear function: logit = x @ weights + offset.
@@ -156,5 +212,5 @@ def fittable(labels: NDArray[np.bool_]) -> bool:
     return bool(labels.size >= MIN_TRAIN_ROWS and 0 < np.count_nonzero(labels) < labels.size)
 
 
-__all__ = ["MIN_TRAIN_ROWS", "REGULARIZATION_C", "LinearScorer", "StandardizedLogit", "fittable",
-           "siloed_model", "trusted_input", "unified_model"]
+__all__ = ["MIN_TRAIN_ROWS", "REGULARIZATION_C", "LinearScorer", "StandardizedLogit", "fit_newton_cholesky",
+           "fittable", "siloed_model", "trusted_input", "unified_model"]

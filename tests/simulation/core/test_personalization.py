@@ -32,6 +32,7 @@ from simulation.core.personalization import (
     unified_features,
     unified_model,
 )
+from simulation.core.personalization.models import fit_newton_cholesky
 from simulation.core.random_streams import RandomStreams
 from simulation.core.targeting import WeekPurchases
 
@@ -270,6 +271,27 @@ def test_standardized_logit_is_the_sklearn_pipeline_bit_for_bit(with_mean, order
     assert np.array_equal(model.transform(x), pipeline[0].transform(x))
     assert np.array_equal(model.classifier.coef_, pipeline[-1].coef_)
     assert np.array_equal(model.decision_function(x), pipeline.decision_function(x))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize(("dtype", "order"), [(np.float32, "C"), (np.float32, "F"), (np.float64, "C")])
+def test_direct_newton_cholesky_fit_is_logistic_regression_fit_bit_for_bit(fit_intercept, dtype, order):
+    rng = np.random.default_rng(17)
+    x = np.asarray(rng.normal(size=(900, 12)) * rng.lognormal(size=12), dtype=dtype, order=order)
+    y = rng.random(900) < 1 / (1 + np.exp(-(x[:, 0] - 0.5 * x[:, 3] + 1.0)))
+    direct = fit_newton_cholesky(unified_model(0).classifier.set_params(fit_intercept=fit_intercept), x, y)
+    reference = clone(direct).fit(x, y)
+    for name in ("coef_", "intercept_", "classes_", "n_iter_"):
+        got, want = getattr(direct, name), getattr(reference, name)
+        assert got.dtype == want.dtype and np.array_equal(got, want), name
+    assert direct.n_features_in_ == reference.n_features_in_
+    assert np.array_equal(direct.decision_function(x), reference.decision_function(x))
+
+
+def test_direct_fit_refuses_a_single_class_like_logistic_regression():
+    x = np.ones((40, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="two classes"):
+        fit_newton_cholesky(unified_model(0).classifier, x, np.zeros(40, dtype=bool))
 
 
 def test_linear_scorer_reproduces_the_pipeline_and_auc_matches_sklearn():

@@ -1,0 +1,48 @@
+"""Whole-population draws: the fast path gives exactly the generators' own float32 uniforms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams
+
+_ORDER = (Draw.UNSUBSCRIBE, Draw.CONTACT_CONFLICT, Draw.OPEN_JOURNEY, Draw.CHURN)
+
+
+def _expected(seed: int, n_people: int, weeks: int) -> list[np.ndarray]:
+    """The draws as ``Generator.random(dtype=float32)`` makes them, kind by kind in turn."""
+    generators = {kind: RandomStreams(seed).generator(kind) for kind in _ORDER}
+    return [generators[kind].random(n_people, dtype=np.float32) for _ in range(weeks) for kind in _ORDER]
+
+
+@pytest.mark.parametrize("n_people", [2, 1000, 20_001, 65_536])
+@pytest.mark.parametrize("ahead", [False, True])
+def test_population_draws_equal_the_generators_float32_uniforms(n_people, ahead):
+    weeks = 3
+    draws = PopulationDraws(RandomStreams(7), _ORDER, n_people, weeks, ahead=ahead)
+    try:
+        got = [draws.take(kind).copy() for _ in range(weeks) for kind in _ORDER]
+    finally:
+        draws.close()
+    for got_draw, want in zip(got, _expected(7, n_people, weeks), strict=True):
+        assert got_draw.dtype == np.float32
+        assert np.array_equal(got_draw, want)
+
+
+def test_a_generator_with_half_an_output_waiting_takes_the_general_path():
+    streams = RandomStreams(3)
+    streams.generator(Draw.CHURN).random(1, dtype=np.float32)  # leaves the high half waiting
+    reference = RandomStreams(3)
+    reference.generator(Draw.CHURN).random(1, dtype=np.float32)
+    draws = PopulationDraws(streams, _ORDER, 10, 1, ahead=False)
+    got = [draws.take(kind).copy() for kind in _ORDER]
+    want = [reference.generator(kind).random(10, dtype=np.float32) for kind in _ORDER]
+    for got_draw, want_draw in zip(got, want, strict=True):
+        assert np.array_equal(got_draw, want_draw)
+
+
+def test_drawing_out_of_order_is_refused():
+    draws = PopulationDraws(RandomStreams(1), _ORDER, 4, 1, ahead=False)
+    with pytest.raises(RuntimeError, match="CHURN taken where UNSUBSCRIBE"):
+        draws.take(Draw.CHURN)
