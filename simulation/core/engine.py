@@ -138,6 +138,7 @@ class Simulation:
         n_channels = len(world.channels.names)
         self.n_channels = n_channels
         self.n_plans = len(world.plan_names)
+        self._plan_edges = np.arange(self.n_plans + 1)
         self.n_people = world.n_people
         self.horizon = scenario.market.horizon_weeks
         self.discount = 1.0 / (1.0 + scenario.weekly_discount_rate) ** np.arange(self.horizon)
@@ -171,6 +172,8 @@ class Simulation:
         # share each plan recognises in the week under way (set at the start of each week).
         self.recognition_u = recognition_draw(streams, np.arange(self.n_people))
         self.recognised_shares = np.zeros(self.n_plans)
+        self._shares_of: NDArray[np.float64] | None = None
+        self._shares = self.recognised_shares
         self.state = PlanState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
         self.keys = ContactKeys(self.layout, self.n_people)
@@ -244,9 +247,13 @@ class Simulation:
         A cohort is sorted by plan, so each plan's columns are one slice (summing slices is
         many times faster than a bincount over a (row, member) index).
         """
-        bounds = np.searchsorted(who.plan, np.arange(self.n_plans + 1))
+        rows = _tally_rows(tuple(which))
+        if self.n_plans == 1:
+            tally[0, rows] += values[:, 0:who.size].sum(axis=1)
+            return
+        bounds = np.searchsorted(who.plan, self._plan_edges)
         for s in range(self.n_plans):
-            tally[s, which] += values[:, bounds[s]:bounds[s + 1]].sum(axis=1)
+            tally[s, rows] += values[:, bounds[s]:bounds[s + 1]].sum(axis=1)
 
     def _all_plans(self, person: NDArray[np.int64]) -> Cohort:
         """The cohort of ``person`` (sorted) in every plan, sorted by flat index."""
@@ -597,9 +604,12 @@ class Simulation:
         r0 + (1 - r0) x identity, exactly 1 at identity 1 (so a fully integrated plan gates
         nobody out).
         """
-        identity = levels[:, _CAP[Capability.IDENTITY]]
-        share = recognised_share(self.behaviour.recognised_without_identity, identity)
-        return np.where(identity >= 1.0, 1.0, share)
+        if levels is not self._shares_of:  # the week's levels are one array, asked for several times
+            identity = levels[:, _CAP[Capability.IDENTITY]]
+            share = recognised_share(self.behaviour.recognised_without_identity, identity)
+            self._shares = np.where(identity >= 1.0, 1.0, share)
+            self._shares_of = levels
+        return self._shares
 
     def _recognised(self, levels: NDArray[np.float64], who: Cohort) -> NDArray[np.bool_]:
         """Whether each (plan, person) of ``who`` is recognised across channels this week."""
@@ -865,6 +875,12 @@ class Simulation:
             self._count(tally, Tally.LAPSES, buyers.plan[quits])
             self._set_keys(gone, self.sentinel)
             self.offered[gone] = False  # this week's offer is spent; the key stays the sentinel
+
+
+@functools.lru_cache(maxsize=32)
+def _tally_rows(which: tuple[Tally, ...]) -> NDArray[np.intp]:
+    """The tallies ``which`` as an index array (the same few lists are counted every week)."""
+    return np.array(which, dtype=np.intp)
 
 
 def purchase_draws(repeat: int) -> list[tuple[Draw, int]]:

@@ -74,6 +74,9 @@ class Draw(IntEnum):
     SERVICE_ABANDON = 37
 
 
+OFFSET_WEEKS = 64
+"""Weeks of stream offsets :meth:`RandomStreams.uniform_block` computes at once per block of draws."""
+
 _M1 = np.uint32(0x7FEB352D)
 _M2 = np.uint32(0x846CA68B)
 _TO_UNIT = np.float32(2.0**-24)
@@ -98,6 +101,7 @@ class RandomStreams:
         self._keys = [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
         self._key_array = np.array(self._keys, dtype=np.uint32)
         self._generators = {kind: np.random.default_rng(children[kind]) for kind in Draw}
+        self._offset_tables: dict[tuple[tuple[tuple[Draw, int], ...], int], NDArray[np.uint32]] = {}
 
     def generator(self, kind: Draw) -> np.random.Generator:
         """The sequential generator of a whole-population decision kind."""
@@ -110,11 +114,23 @@ class RandomStreams:
     def _offset(self, kind: Draw, week: int, step: int) -> int:
         return _mix32(_mix32(_mix32(self._keys[kind] ^ week) + 0x9E3779B9 * (step + 1)))
 
-    def _offsets(self, kinds: NDArray[np.intp], week: int, steps: NDArray[np.uint32]) -> NDArray[np.uint32]:
-        """``_offset`` of many (kind, step) pairs at once (uint32 arithmetic wraps like the mask)."""
-        x = _mix_bits(self._key_array[kinds] ^ np.uint32(week & 0xFFFFFFFF))
-        x += np.uint32(0x9E3779B9) * (steps + np.uint32(1))
-        return _mix_bits(_mix_bits(x))
+    def _offsets(self, draws: tuple[tuple[Draw, int], ...], week: int) -> NDArray[np.uint32]:
+        """``_offset`` of each (kind, step) of ``draws`` in ``week``.
+
+        Computed for :data:`OFFSET_WEEKS` weeks at once, as (weeks, draws) uint32 arithmetic
+        (which wraps like the mask), and kept: a run asks for the same few blocks every week.
+        """
+        chunk = week // OFFSET_WEEKS
+        table = self._offset_tables.get((draws, chunk))
+        if table is None:
+            kinds, steps = _draw_arrays(draws)
+            first = chunk * OFFSET_WEEKS
+            weeks = (np.arange(first, first + OFFSET_WEEKS) & 0xFFFFFFFF).astype(np.uint32)
+            x = _mix_bits(self._key_array[kinds][None, :] ^ weeks[:, None])
+            x += np.uint32(0x9E3779B9) * (steps + np.uint32(1))
+            table = _mix_bits(_mix_bits(x))
+            self._offset_tables[draws, chunk] = table
+        return table[week - chunk * OFFSET_WEEKS]
 
     @staticmethod
     def _mix(x: NDArray[np.uint32]) -> NDArray[np.float32]:
@@ -139,8 +155,7 @@ class RandomStreams:
 
         One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
         """
-        kinds, steps = _draw_arrays(tuple(draws))
-        offsets = self._offsets(kinds, week, steps)
+        offsets = self._offsets(tuple(draws), week)
         x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
         return self._mix(x)
 

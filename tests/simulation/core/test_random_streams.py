@@ -46,3 +46,15 @@ def test_drawing_out_of_order_is_refused():
     draws = PopulationDraws(RandomStreams(1), _ORDER, 4, 1, ahead=False)
     with pytest.raises(RuntimeError, match="CHURN taken where UNSUBSCRIBE"):
         draws.take(Draw.CHURN)
+
+
+@pytest.mark.parametrize("week", [0, 1, 63, 64, 155, 1000, -1])
+def test_a_block_of_draws_equals_its_rows_drawn_one_by_one(week):
+    streams = RandomStreams(11)
+    person = np.array([0, 5, 17, 4_000_000, 2**32 - 1], dtype=np.int64)
+    draws = [(Draw.BUY, 0), (Draw.SWITCH, 3), (Draw.ORDER_VALUE, 7), (Draw.BUY, 2**20)]
+    block = streams.uniform_block(draws, week, person)
+    again = streams.uniform_block(draws, week, person)  # from the kept offsets
+    for row, (kind, step) in enumerate(draws):
+        assert np.array_equal(block[row], streams.uniform(kind, week, step, person))
+    assert np.array_equal(block, again)
