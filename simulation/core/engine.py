@@ -257,14 +257,22 @@ class Simulation:
 
     def _all_plans(self, person: NDArray[np.int64]) -> Cohort:
         """The cohort of ``person`` (sorted) in every plan, sorted by flat index."""
+        if self.n_plans == 1 and person.dtype == np.int64:  # the same arrays, fewer operations
+            return Cohort(flat=person.copy(), plan=np.zeros(person.size, dtype=np.int64), person=person)
         return Cohort.every_plan(person, self.n_plans, self.n_people)
+
+    def _cohort_of(self, flat: NDArray[np.int64]) -> Cohort:
+        """:meth:`Cohort.of` ``flat``; with one plan, without dividing every index by N."""
+        if self.n_plans == 1 and flat.dtype == np.int64:
+            return Cohort(flat=flat, plan=np.zeros(flat.size, dtype=np.int64), person=flat.copy())
+        return Cohort.of(flat, self.n_people)
 
     def _below(self, u: NDArray[np.float32], bound: NDArray[np.float64]) -> Cohort:
         """(plan, person) pairs whose shared draw ``u[person]`` is below the plan's ``bound``."""
         parts = [s * self.n_people + (u < b).nonzero()[0] for s, b in enumerate(bound) if b > 0]
         if not parts:
             return Cohort.empty(self.n_people)
-        return Cohort.of(np.concatenate(parts), self.n_people)
+        return self._cohort_of(np.concatenate(parts))
 
     def _current_keys(self, who: Cohort) -> NDArray[np.signedinteger[Any]]:
         """The contact keys of ``who`` this week, counting an offer received this week."""
@@ -515,7 +523,7 @@ class Simulation:
             self.touched[fresh] = False
             parts.append(fresh)
         self.touched_parts = []
-        return Cohort.of(np.concatenate(parts), self.n_people)
+        return self._cohort_of(np.concatenate(parts))
 
     def _unsubscribes(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
 ) -> Cohort:
@@ -596,7 +604,7 @@ class Simulation:
                 state=self.states[s], world=self.world, streams=self.streams,
             )
             chosen.append(s * n + np.asarray(self.targeting.select(context), dtype=np.int64))
-        return Cohort.of(np.concatenate(chosen), n)
+        return self._cohort_of(np.concatenate(chosen))
 
     def _recognised_shares(self, levels: NDArray[np.float64]) -> NDArray[np.float64]:
         """(P,) share of people each plan recognises across channels this week.

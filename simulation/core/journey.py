@@ -22,6 +22,7 @@ nothing: :class:`simulation.core.engine.Simulation` applies the result to the pl
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +125,13 @@ class WalkedJourneys:
         return self.end == JourneyEnd.BOUGHT  # type: ignore[no-any-return]
 
 
+@functools.lru_cache(maxsize=16)
+def _walk_draws(repeat: int, n_touch: int) -> tuple[tuple[Draw, int], ...]:
+    """The draws of a walk: the start channel, then each touchpoint's :data:`TOUCHPOINT_DRAWS`."""
+    return ((Draw.START_CHANNEL, repeat),
+            *((kind, repeat * n_touch + k) for k in range(n_touch) for kind in TOUCHPOINT_DRAWS))
+
+
 def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, week: int,
                   person: NDArray[np.int64], plan: NDArray[np.int64],
                   levels: NDArray[np.float64],
@@ -165,9 +173,7 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     seg = world.people.segment.take(person)
     n_j, n_touch = person.size, behaviour.touchpoints_per_journey
 
-    draws = [(Draw.START_CHANNEL, repeat)] + [
-        (kind, repeat * n_touch + k) for k in range(n_touch) for kind in TOUCHPOINT_DRAWS]
-    uniform = streams.uniform_block(draws, week, person)
+    uniform = streams.uniform_block(_walk_draws(repeat, n_touch), week, person)
     u = {kind: uniform[1 + i :: len(TOUCHPOINT_DRAWS)] for i, kind in enumerate(TOUCHPOINT_DRAWS)}
 
     # Channel path: a journey starts in the person's home channel unless their breadth has it

@@ -24,6 +24,7 @@ existing stream).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import IntEnum
 
@@ -149,7 +150,7 @@ class RandomStreams:
         x ^= np.uint32(self._offset(kind, week, step))
         return self._mix(x)
 
-    def uniform_block(self, draws: list[tuple[Draw, int]], week: int,
+    def uniform_block(self, draws: Sequence[tuple[Draw, int]], week: int,
                       person: NDArray[np.integer]) -> NDArray[np.float32]:
         """(len(draws), len(person)) array: row j equals ``uniform(*draws[j], week, person)``.
 
