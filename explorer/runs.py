@@ -185,18 +185,21 @@ def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, UnvaluedRun]) -
 
 
 def run_analysis(work: Callable[..., T], args: tuple[Any, ...], cache_dir: str | None = None,
-                 progress: ProgressCallback | None = None) -> T:
+                 progress: ProgressCallback | None = None,
+                 should_cancel: Callable[[], bool] | None = None) -> T:
     """``work(*args, execution=...)``, one analysis of :mod:`simulation.analysis` (a pool worker's job).
 
-    It reports ``progress``, takes one worker of the app's bounded share, and ending that worker
-    cancels it.
+    It reports ``progress``, takes one worker of the app's bounded share, and stops between its
+    tasks once ``should_cancel()`` is True (submitted to the pool as ``stoppable``, so the
+    worker is kept); ending that worker cancels it too.
 
     Its tasks run in this process, or, when the operator names a running Dask scheduler in
     ``OMNICHANNEL_DASK_SCHEDULER`` (:mod:`simulation.analysis.cluster`), on that cluster with
     this process as its client. ``local`` is not honoured here: a local cluster would take
     every core of the server, which the sessions' slider runs share.
     """
-    execution = Execution(n_jobs=1, progress=progress, cache_dir=cache_dir)
+    execution = Execution(n_jobs=1, progress=progress, cache_dir=cache_dir,
+                          should_cancel=should_cancel)
     address = scheduler_from_environment()
     if address is None or address == "local":
         return work(*args, execution=execution)
