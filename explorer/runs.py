@@ -73,7 +73,13 @@ def custom_key(scenario: Scenario) -> str:
 
 def standard_prices_key(scenario: Scenario) -> str:
     """Canonical key of everything the valued standard plans depend on (the custom plan blanked)."""
-    return _without_custom_plan(scenario).canonical_key()
+    return _standard_prices_key_of(scenario.canonical_key())
+
+
+@functools.lru_cache(maxsize=256)
+def _standard_prices_key_of(key: str) -> str:
+    """:func:`standard_prices_key` from the scenario's canonical key (asked for several times a run)."""
+    return _without_custom_plan(Scenario.from_json(key)).canonical_key()
 
 
 @dataclass(frozen=True)
