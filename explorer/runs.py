@@ -156,20 +156,21 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
     run = _run_named(scenario, names, progress)
     blank = _without_custom_plan(scenario)
     parts: dict[Any, Any] = {}
+    keys = {name: plan_key(scenario, name) for name in names}
     for name in names:
         part = run.plans([name])
         if name not in CUSTOM:
             world = dataclasses.replace(part.run.world, scenario=blank)
             part = UnvaluedRun(run=dataclasses.replace(part.run, world=world), extras=part.extras)
-        parts[plan_key(scenario, name)] = part
+        parts[keys[name]] = part
     if prices is not None:
         shown = Scenario.from_json(prices)
         standard_valued, custom_valued = valued_keys(shown, names)
         if standard_valued is not None:
-            multi, omni = (parts[plan_key(scenario, name)] for name in STANDARD)
+            multi, omni = (parts[keys[name]] for name in STANDARD)
             parts[standard_valued] = value(multi.joined(omni), shown)
         if custom_valued is not None:
-            parts[custom_valued] = value(parts[plan_key(scenario, CUSTOM[0])], shown)
+            parts[custom_valued] = value(parts[keys[CUSTOM[0]]], shown)
     return parts
 
 

@@ -441,17 +441,21 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
     rows = []
     for strategy, state in zip(run.world.plan_names, run.states, strict=True):
         buyers = np.flatnonzero(state.channels_bought)
+        # The buyers' purchases and spend by channel, taken once for the four groupings (as the
+        # float64 that np.bincount converts its weights to).
+        bought_by_channel = state.purchases_by_channel[:, buyers].astype(np.float64)
+        spent_by_channel = state.spend_by_channel[:, buyers].astype(np.float64)
         for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
             for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
                                            usage_groups(mask, physical_bits), strict=True):
                 n_groups = len(labels)
                 customers = np.bincount(codes, minlength=n_groups)
                 purchases = np.array([
-                    np.bincount(codes, weights=state.purchases_by_channel[c, buyers], minlength=n_groups)
+                    np.bincount(codes, weights=bought_by_channel[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 spend = np.array([
-                    np.bincount(codes, weights=state.spend_by_channel[c, buyers], minlength=n_groups)
+                    np.bincount(codes, weights=spent_by_channel[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 for g, group in enumerate(labels):
