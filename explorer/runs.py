@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from simulation import Plan, Scenario
@@ -287,19 +288,38 @@ def join(standard: Results, custom: Results, moved: pd.DataFrame | None = None) 
     """
     frames = {name: pd.concat([getattr(standard, name), getattr(custom, name)], ignore_index=True)
               for name in _FRAMES}
-    kpis = pd.concat([standard.kpis, custom.kpis])
     relative = baseline_comparison(
         frames["weekly"], baseline=Plan.MULTICHANNEL.value,
         weekly_discount_rate=custom.scenario.weekly_discount_rate,
     )
-    kpis.loc[Plan.CUSTOM.value, relative.columns] = relative.loc[Plan.CUSTOM.value]
-    if moved is not None:
-        kpis.loc[Plan.CUSTOM.value, moved.columns] = moved.loc[Plan.CUSTOM.value]
+    kpis = _with_custom_row(pd.concat([standard.kpis, custom.kpis]),
+                            [relative] if moved is None else [relative, moved])
     extras = {
         name: pd.concat([standard.extras[name], frame], ignore_index=True)
         for name, frame in custom.extras.items() if name in standard.extras
     }
     return Results(scenario=custom.scenario, kpis=kpis, extras=extras, **frames)
+
+
+def _with_custom_row(kpis: pd.DataFrame, sources: list[pd.DataFrame]) -> pd.DataFrame:
+    """``kpis`` with the custom plan's values of the columns of each of ``sources``, in turn.
+
+    Set on the array when every column is a float one that ``kpis`` has (one assignment instead
+    of pandas' mixed-column path, which was half the join at every slider move); the values are
+    the same either way.
+    """
+    row = Plan.CUSTOM.value
+    places = [kpis.columns.get_indexer(source.columns) for source in sources]
+    if not all(dtype == np.float64 for frame in (kpis, *sources) for dtype in frame.dtypes) \
+            or any((where < 0).any() for where in places):
+        for source in sources:
+            kpis.loc[row, source.columns] = source.loc[row]
+        return kpis
+    values = kpis.to_numpy(dtype=np.float64, copy=True)
+    at = kpis.index.get_loc(row)
+    for source, where in zip(sources, places, strict=True):
+        values[at, where] = source.loc[row].to_numpy(np.float64)
+    return pd.DataFrame(values, index=kpis.index, columns=kpis.columns)
 
 
 def with_details(results: Results, found: Details) -> Results:
