@@ -81,9 +81,12 @@ SWEEP_SECONDS = 1.0
 RETRIES = 1
 """How many times a job whose worker died is started again on a fresh worker."""
 STOP_GRACE_SECONDS = 5.0
-"""How long a stoppable job asked to stop (cancelled or preempted) may take to do so before
-its worker is ended. An analysis stops after its current task: a fresh worker's start costs
-about 2 s of CPU, so waiting for a task of a few seconds is the cheaper way out."""
+"""How long a cancelled stoppable job may take to stop before its worker is ended. An analysis
+stops after its current task: a fresh worker's start costs about 2 s of CPU, so waiting for a
+task of a few seconds is the cheaper way out."""
+PREEMPT_GRACE_SECONDS = 2.0
+"""The same for a preempted job: a more urgent job waits for its worker, and a fresh worker
+would be ready in about this long."""
 _SINGLE_THREADED = {name: "1" for name in (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
 
@@ -728,19 +731,20 @@ class WorkerPool:
             job.state = "cancelling"
             worker = next((w for w in self._workers if w.job is job), None)
             if worker is not None:
-                self._stop(worker)  # its reader thread sees the end and finishes the job
+                # The job finishes when it reports that it stopped, or when its worker has gone.
+                self._stop(worker, STOP_GRACE_SECONDS)
 
-    def _stop(self, worker: _Worker) -> None:
+    def _stop(self, worker: _Worker, grace: float) -> None:
         """Stop the job ``worker`` runs: ask a stoppable job, else end the worker (lock held).
 
-        A stoppable job asked to stop is ended anyway after :data:`STOP_GRACE_SECONDS`
+        A stoppable job that has not stopped within ``grace`` seconds loses its worker anyway
         (:meth:`_sweep`).
         """
         job = worker.job
         if job is not None and job.stoppable:
             if worker.stop_by is not None:
                 return  # already asked (e.g. preempted, now cancelled): it stops once
-            worker.stop_by = time.monotonic() + STOP_GRACE_SECONDS
+            worker.stop_by = time.monotonic() + grace
             if worker.send(("stop", job.seq)):
                 return
         worker.kill()
@@ -777,7 +781,7 @@ class WorkerPool:
             if victim is not None and victim.job is not None:
                 victim.job.state = "preempted"
                 self.preempted_jobs += 1
-                self._stop(victim)
+                self._stop(victim, PREEMPT_GRACE_SECONDS)
 
     def _on_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind = message[0]

@@ -19,6 +19,7 @@ dict the function returned), ``("error", seq, text, pickled exception or None)``
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import queue
@@ -109,7 +110,12 @@ def serve(connection: Connection) -> None:
         stops.discard(seq)
         with lock:
             connection.send(reply)
+        stopped = reply[0] != "done"
         del reply, function, args, kwargs, message
+        if stopped:
+            # What the interrupted job held may sit in reference cycles through its traceback's
+            # frames; a stopped worker goes on instead of being replaced, so collect them now.
+            gc.collect()
         release_freed_memory()  # the run's arrays are gone: give their pages back
 
 
