@@ -23,7 +23,9 @@ idle after one warm-up session, its peak under load, and ``--settle`` seconds af
 sessions closed (the issue asks for three minutes; pass less for a quick run). CPU: seconds the
 app process used during the level (all its threads), also per script run it finished (whole
 runs and fragment runs; less sensitive to other load on the machine than wall times), and
-seconds its worker processes used.
+seconds its worker processes used, also split by the pool's lane (interactive workers: the
+slider runs; analysis workers: background work such as the verdict's) with the number of worker
+processes started during the level (a cancelled background job's worker is replaced).
 
 Clients are bounded (at most 50, loopback only, each run waits at most ``--timeout`` s).
 The machine may be shared: timings are noisy, compare runs side by side (``--root`` of a
@@ -223,23 +225,66 @@ def _tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def _lane(pid: int) -> str | None:
+    """The pool lane of a worker process (``python -m explorer.worker FD NICE``): "interactive"
+    (NICE 0), "analysis" (NICE > 0), or None for another process."""
+    with contextlib.suppress(OSError):
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"explorer.worker" in argv:
+            tail = argv[argv.index(b"explorer.worker") + 1:]
+            return "analysis" if len(tail) > 1 and tail[1] not in (b"", b"0") else "interactive"
+    return None
+
+
 class MemorySampler:
-    """Samples the server's tree RSS every 0.2 s in a thread; ``peak`` is the largest seen."""
+    """Samples the server's tree every 0.2 s in a thread: ``peak`` RSS, and each worker's CPU.
+
+    ``lanes``: per worker process seen, its lane and the CPU seconds it had used when last
+    sampled (a worker that exits loses at most its last 0.2 s).
+    """
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0.0
+        self.workers: dict[int, tuple[str, float]] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._sample_workers()
         self._thread.start()
 
     def _sample(self) -> None:
         while not self._stop.wait(0.2):
             self.peak = max(self.peak, _tree_rss_mb(self.pid))
+            self._sample_workers()
+
+    def _sample_workers(self) -> None:
+        for pid in _descendants(self.pid)[1:]:
+            lane = self.workers[pid][0] if pid in self.workers else _lane(pid)
+            if lane is not None:
+                used = _cpu_seconds(pid)
+                with self._lock:
+                    self.workers[pid] = (lane, max(used, self.workers.get(pid, (lane, 0.0))[1]))
+
+    def snapshot(self) -> dict[int, tuple[str, float]]:
+        """The workers' lanes and CPU seconds now."""
+        self._sample_workers()
+        with self._lock:
+            return dict(self.workers)
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _lane_cpu(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+              ) -> dict[str, tuple[float, int]]:
+    """CPU seconds each lane's workers used between two snapshots, and how many workers started."""
+    out: dict[str, tuple[float, int]] = {}
+    for pid, (lane, used) in after.items():
+        cpu, started = out.get(lane, (0.0, 0))
+        out[lane] = (cpu + used - before.get(pid, (lane, 0.0))[1], started + (pid not in before))
+    return out
 
 
 def _free_port() -> int:
@@ -329,8 +374,10 @@ def main() -> None:
               f"{'update med / p90 / max':>26}  {'probability med / p90 / max (seen)':>38}  "
               f"{'wall':>6}  {'app CPU':>7}  {'per run':>7}  {'workers':>7}  errors")
         sampler = MemorySampler(server.pid)
+        lanes_text = []
         for level, sessions in enumerate(args.sessions):
             app_cpu, workers_cpu = _cpu(server.pid)
+            workers_before = sampler.snapshot()
             started = time.perf_counter()
             clients = asyncio.run(_level(url, sessions, sum(args.sessions[:level]), args.timeout,
                                          args.verdict_wait))
@@ -347,7 +394,13 @@ def main() -> None:
                   f"{_cpu(server.pid)[1] - workers_cpu:6.1f}s  "
                   f"{len(errors)}"
                   + (f" (first: {errors[0][:120]})" if errors else ""), flush=True)
+            lanes = _lane_cpu(workers_before, sampler.snapshot())
+            lanes_text.append(f"{sessions:>8}  " + ", ".join(
+                f"{lane} {cpu:5.1f}s ({started} started)" for lane, (cpu, started) in sorted(lanes.items())))
         sampler.stop()
+        print("workers' CPU by lane (interactive: slider runs; analysis: the verdict's background work, "
+              "at lower priority), and worker processes started during the level:")
+        print("\n".join(lanes_text))
         closed = _tree_rss_mb(server.pid)
         print(f"memory: idle {idle:.0f} MB, peak {sampler.peak:.0f} MB, "
               f"just after the sessions closed {closed:.0f} MB", flush=True)

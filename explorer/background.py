@@ -94,6 +94,7 @@ def submit(key: Hashable, function: Callable[..., Any], *args: Any, label: str =
         return found
     job = workers.submit(pool_key(key), runs.run_analysis, function, args, CACHE_DIR,
                          priority=priority, progress=True, label=label, kept_seconds=KEEP_SECONDS,
+                         stoppable=True,
                          watcher=watcher if watcher is not None else session_id())
     job.release()  # polled, not waited for: the watcher keeps it wanted
     with _lock:

@@ -75,7 +75,7 @@ def run(key: Hashable, work: Callable[..., T], args: tuple[Any, ...], *, expecte
             st.button(text("decisions.cancel"), key=f"cancel_{label}", help=text("decisions.cancel_help"))
             job = state.pool().submit(("analysis", key), runs.run_analysis, work, args, CACHE_DIR,
                                       priority=Priority.ANALYSIS, cancel_running=True,
-                                      progress=True, keep=False)
+                                      progress=True, keep=False, stoppable=True)
             state.wait_for([job], what or label,
                            expected_seconds=max(expected_seconds, PROGRESS_AFTER_SECONDS))
         result = job.result()

@@ -11,6 +11,7 @@ server memory for every session.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,7 +19,7 @@ import streamlit as st
 
 from simulation import Scenario
 from simulation.display.labels import readable_columns
-from simulation.display.text import text
+from simulation.display.text import language, text, use_language
 from simulation.inputs import safe_csv_bytes
 from simulation.report import figures
 from simulation.report.pdf import chromium_path
@@ -82,6 +83,17 @@ def _image(fig: go.Figure, fmt: str) -> bytes:
         return str(error).encode()
 
 
+def _stamped(fig: go.Figure, scenario: Scenario | None, lang: str) -> go.Figure:
+    if scenario is None:
+        return fig
+    with use_language(lang):
+        return figures.stamped(fig, scenario)
+
+
+def _image_of(figure: Callable[[], go.Figure], fmt: str) -> bytes:
+    return _image(figure(), fmt)
+
+
 def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
                     scenario: Scenario | None = None) -> None:
     """Draw small buttons: the chart as HTML, PNG and SVG, and its data as CSV.
@@ -100,17 +112,20 @@ def chart_downloads(fig: go.Figure, data: pd.DataFrame, *, stem: str, key: str,
         Stamped on the images (scenario, date and source) and sets the CSV's currency.
     """
     row = st.container(horizontal=True, gap="small", key=f"downloads_{key}")
-    shown = figures.stamped(fig, scenario) if scenario is not None else fig
+    # Stamped only when a file is asked for (copying a figure costs a few ms of the server's
+    # one core at every run of every session; few runs end with a click), in the language of
+    # this run (the click is served outside it).
+    shown = functools.cache(functools.partial(_stamped, fig, scenario, language()))
     title = stem.replace("-", " ").replace("_", " ")
     row.download_button(
-        text("chart_export.html"), lambda: figure_html(shown, title), file_name=f"{stem}.html",
+        text("chart_export.html"), lambda: figure_html(shown(), title), file_name=f"{stem}.html",
         mime="text/html", key=f"html_{key}", on_click="ignore", icon=":material/download:",
         help=text("chart_export.html_help"),
     )
     images = chromium_path() is not None
     for kind, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
         row.download_button(
-            f"{kind.upper()}", functools.partial(_image, shown, kind), file_name=f"{stem}.{kind}",
+            f"{kind.upper()}", functools.partial(_image_of, shown, kind), file_name=f"{stem}.{kind}",
             mime=mime, key=f"{kind}_{key}", on_click="ignore", icon=":material/image:",
             disabled=not images,
             help=text("chart_export.image_help", kind=kind.upper()) if images

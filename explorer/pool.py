@@ -23,9 +23,13 @@ scripts shares about one core. :class:`WorkerPool` runs that work in separate pr
   again) when a more urgent long job waits for the lane: analyses cache their finished tasks
   on disk, so it resumes where it was.
 * **Cancellation.** A job counts its waiters; when the last one :meth:`Job.release` s it, a
-  queued job is dropped, and a running job submitted with ``cancel_running=True`` is stopped
-  by ending its worker's process group (with any processes it started); a fresh worker takes
-  its place. Background jobs (BACKGROUND, IDLE) are polled rather than waited for: sessions
+  queued job is dropped, and a running job submitted with ``cancel_running=True`` is stopped.
+  A job submitted as ``stoppable`` (an analysis, which looks between its tasks) is asked to
+  stop and its worker goes on to the next job; it is ended only if the job has not stopped
+  within :data:`STOP_GRACE_SECONDS`. Any other running job is stopped by ending its worker's
+  process group (with any processes it started), and a fresh worker takes its place: that
+  costs the new worker's start (importing the engine, about 2 s of CPU), which a stoppable
+  job spares. Background jobs (BACKGROUND, IDLE) are polled rather than waited for: sessions
   *watch* them (:meth:`WorkerPool.watch`, by session id); a watcher not heard from for
   ``lease_seconds`` or gone with :meth:`WorkerPool.unwatch` no longer counts, and a
   background job with neither waiters nor watchers is cancelled, queued or running.
@@ -76,6 +80,13 @@ SWEEP_SECONDS = 1.0
 """How often the janitor drops unwatched background jobs (and, less often, idle cache entries)."""
 RETRIES = 1
 """How many times a job whose worker died is started again on a fresh worker."""
+STOP_GRACE_SECONDS = 5.0
+"""How long a cancelled stoppable job may take to stop before its worker is ended. An analysis
+stops after its current task: a fresh worker's start costs about 2 s of CPU, so waiting for a
+task of a few seconds is the cheaper way out."""
+PREEMPT_GRACE_SECONDS = 2.0
+"""The same for a preempted job: a more urgent job waits for its worker, and a fresh worker
+would be ready in about this long."""
 _SINGLE_THREADED = {name: "1" for name in (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
 
@@ -334,6 +345,8 @@ class Job:
     cancel_running: bool
     wants_progress: bool
     seq: int
+    stoppable: bool = False
+    """The function takes ``should_cancel``, a callable it polls, and stops when it returns True."""
     waiters: int = 1
     state: str = "queued"
     progress: tuple[float, str] | None = None
@@ -399,6 +412,8 @@ class _Worker:
         self.lane = lane
         self.job: Job | None = None
         self.ready = False
+        self.stop_by: float | None = None
+        """When its job was asked to stop: the time (monotonic s) after which it is ended."""
         nice = pool.settings.analysis_nice if lane == "analysis" else 0
         parent, child = socket.socketpair()
         env = {**os.environ, **_SINGLE_THREADED,
@@ -477,7 +492,7 @@ class WorkerPool:
                priority: Priority = Priority.INTERACTIVE, provides: Sequence[Hashable] = (),
                cancel_running: bool = False, progress: bool = False, keep: bool = True,
                watcher: Hashable | None = None, label: str = "",
-               kept_seconds: float | None = None, **kwargs: Any) -> Job:
+               kept_seconds: float | None = None, stoppable: bool = False, **kwargs: Any) -> Job:
         """The job computing ``function(*args, **kwargs)`` in a worker, cached under ``key``.
 
         If ``key`` (every key of ``provides``) is cached, the returned job has already
@@ -511,6 +526,10 @@ class WorkerPool:
             What the job is, for progress texts.
         kept_seconds:
             Keep the result this long unused instead of the cache's ``idle_seconds``.
+        stoppable:
+            Pass ``should_cancel=callable`` to the function, which polls it and stops (raising)
+            once it returns True: cancelling or preempting the job then keeps its worker (see
+            the module docstring).
         """
         keys = tuple(provides) or (key,)
         with self._lock:
@@ -535,7 +554,7 @@ class WorkerPool:
                     self._dispatch()
                 return running
             job = Job(key, function, args, kwargs, priority, tuple(provides), cancel_running,
-                      progress, next(self._seq), keep=keep, label=label,
+                      progress, next(self._seq), stoppable=stoppable, keep=keep, label=label,
                       kept_seconds=kept_seconds, _pool=self)
             if priority.background:
                 job.watchers[watcher] = time.monotonic()
@@ -712,7 +731,23 @@ class WorkerPool:
             job.state = "cancelling"
             worker = next((w for w in self._workers if w.job is job), None)
             if worker is not None:
-                worker.kill()  # its reader thread sees the end and finishes the job
+                # The job finishes when it reports that it stopped, or when its worker has gone.
+                self._stop(worker, STOP_GRACE_SECONDS)
+
+    def _stop(self, worker: _Worker, grace: float) -> None:
+        """Stop the job ``worker`` runs: ask a stoppable job, else end the worker (lock held).
+
+        A stoppable job that has not stopped within ``grace`` seconds loses its worker anyway
+        (:meth:`_sweep`).
+        """
+        job = worker.job
+        if job is not None and job.stoppable:
+            if worker.stop_by is not None:
+                return  # already asked (e.g. preempted, now cancelled): it stops once
+            worker.stop_by = time.monotonic() + grace
+            if worker.send(("stop", job.seq)):
+                return
+        worker.kill()
 
     def _dispatch(self) -> None:
         """Give queued jobs to idle ready workers of their lane (lock held).
@@ -731,8 +766,9 @@ class WorkerPool:
             job.state = "running"
             job.attempts += 1
             self.started_jobs += 1
+            worker.stop_by = None
             if not worker.send(("run", job.seq, job.function, job.args, job.kwargs,
-                                job.wants_progress, job.provides)):
+                                job.wants_progress, job.provides, job.stoppable)):
                 worker.kill()  # the reader thread requeues it
         waiting = [j for j in self._queue if j.priority.lane == "analysis"]
         lane = [w for w in self._workers if w.lane == "analysis"]
@@ -745,7 +781,7 @@ class WorkerPool:
             if victim is not None and victim.job is not None:
                 victim.job.state = "preempted"
                 self.preempted_jobs += 1
-                victim.kill()
+                self._stop(victim, PREEMPT_GRACE_SECONDS)
 
     def _on_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -763,9 +799,15 @@ class WorkerPool:
                 said = message[3]
                 job.progress = (float(message[2]), said if isinstance(said, str) else str(said))
                 return
-            if job.state != "running":
-                return  # being stopped: its end is handled when the worker exits
+            if kind == "stopped" or job.state != "running":
+                if kind == "stopped" or (kind == "error" and job.stoppable):
+                    self._stopped(worker, job)  # it stopped as asked: the worker goes on
+                    return
+                if kind == "error" or not job.stoppable:
+                    return  # being stopped: its end is handled when the worker exits
+                # "done": it finished before it looked; the result is kept as any other
             worker.job = None
+            worker.stop_by = None
             if kind == "done":
                 values = {}
                 for k, payload in zip(job.provides or (job.key,), message[2], strict=True):
@@ -778,6 +820,19 @@ class WorkerPool:
                 self._forget(job)
                 job._finish(None, _exception(message[2], message[3]))
             self._dispatch()
+
+    def _stopped(self, worker: _Worker, job: Job) -> None:
+        """``job`` stopped as asked (lock held): cancelled, or queued again if preempted."""
+        worker.job = None
+        worker.stop_by = None
+        if job.state == "preempted" and not self._closed:
+            job.state = "queued"
+            job.attempts -= 1  # not the job's fault
+            self._queue.append(job)
+        else:
+            self._forget(job)
+            job._finish(None, JobCancelled("cancelled while it ran"))
+        self._dispatch()
 
     def _on_exit(self, worker: _Worker) -> None:
         with self._lock:
@@ -815,7 +870,8 @@ class WorkerPool:
     def _sweep(self) -> None:
         """Background loop: drop unwanted background jobs, idle cache entries and freed memory.
 
-        Every second it cancels background jobs nobody waits for or watches any more; every few
+        Every second it cancels background jobs nobody waits for or watches any more and ends
+        the workers of stoppable jobs that were asked to stop and did not in time; every few
         seconds it drops idle cache entries and gives the memory back.
         """
         period = max(1.0, min(30.0, self.settings.idle_seconds / 4))
@@ -829,6 +885,10 @@ class WorkerPool:
                 for job in jobs.values():
                     if not job.done() and job.state != "cancelling" and not self._wanted(job):
                         self._cancel(job)
+                now = time.monotonic()
+                for worker in self._workers:
+                    if worker.stop_by is not None and now > worker.stop_by and worker.job is not None:
+                        worker.kill()  # a stoppable job that did not stop in time
             if time.monotonic() - last >= period:
                 last = time.monotonic()
                 if self.cache.expire():

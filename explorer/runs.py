@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from simulation import Plan, Scenario
@@ -73,7 +74,13 @@ def custom_key(scenario: Scenario) -> str:
 
 def standard_prices_key(scenario: Scenario) -> str:
     """Canonical key of everything the valued standard plans depend on (the custom plan blanked)."""
-    return _without_custom_plan(scenario).canonical_key()
+    return _standard_prices_key_of(scenario.canonical_key())
+
+
+@functools.lru_cache(maxsize=256)
+def _standard_prices_key_of(key: str) -> str:
+    """:func:`standard_prices_key` from the scenario's canonical key (asked for several times a run)."""
+    return _without_custom_plan(Scenario.from_json(key)).canonical_key()
 
 
 @dataclass(frozen=True)
@@ -150,20 +157,21 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
     run = _run_named(scenario, names, progress)
     blank = _without_custom_plan(scenario)
     parts: dict[Any, Any] = {}
+    keys = {name: plan_key(scenario, name) for name in names}
     for name in names:
         part = run.plans([name])
         if name not in CUSTOM:
             world = dataclasses.replace(part.run.world, scenario=blank)
             part = UnvaluedRun(run=dataclasses.replace(part.run, world=world), extras=part.extras)
-        parts[plan_key(scenario, name)] = part
+        parts[keys[name]] = part
     if prices is not None:
         shown = Scenario.from_json(prices)
         standard_valued, custom_valued = valued_keys(shown, names)
         if standard_valued is not None:
-            multi, omni = (parts[plan_key(scenario, name)] for name in STANDARD)
+            multi, omni = (parts[keys[name]] for name in STANDARD)
             parts[standard_valued] = value(multi.joined(omni), shown)
         if custom_valued is not None:
-            parts[custom_valued] = value(parts[plan_key(scenario, CUSTOM[0])], shown)
+            parts[custom_valued] = value(parts[keys[CUSTOM[0]]], shown)
     return parts
 
 
@@ -185,18 +193,21 @@ def lockstep_from_parts(scenario: Scenario, parts: dict[PlanKey, UnvaluedRun]) -
 
 
 def run_analysis(work: Callable[..., T], args: tuple[Any, ...], cache_dir: str | None = None,
-                 progress: ProgressCallback | None = None) -> T:
+                 progress: ProgressCallback | None = None,
+                 should_cancel: Callable[[], bool] | None = None) -> T:
     """``work(*args, execution=...)``, one analysis of :mod:`simulation.analysis` (a pool worker's job).
 
-    It reports ``progress``, takes one worker of the app's bounded share, and ending that worker
-    cancels it.
+    It reports ``progress``, takes one worker of the app's bounded share, and stops between its
+    tasks once ``should_cancel()`` is True (submitted to the pool as ``stoppable``, so the
+    worker is kept); ending that worker cancels it too.
 
     Its tasks run in this process, or, when the operator names a running Dask scheduler in
     ``OMNICHANNEL_DASK_SCHEDULER`` (:mod:`simulation.analysis.cluster`), on that cluster with
     this process as its client. ``local`` is not honoured here: a local cluster would take
     every core of the server, which the sessions' slider runs share.
     """
-    execution = Execution(n_jobs=1, progress=progress, cache_dir=cache_dir)
+    execution = Execution(n_jobs=1, progress=progress, cache_dir=cache_dir,
+                          should_cancel=should_cancel)
     address = scheduler_from_environment()
     if address is None or address == "local":
         return work(*args, execution=execution)
@@ -277,19 +288,38 @@ def join(standard: Results, custom: Results, moved: pd.DataFrame | None = None) 
     """
     frames = {name: pd.concat([getattr(standard, name), getattr(custom, name)], ignore_index=True)
               for name in _FRAMES}
-    kpis = pd.concat([standard.kpis, custom.kpis])
     relative = baseline_comparison(
         frames["weekly"], baseline=Plan.MULTICHANNEL.value,
         weekly_discount_rate=custom.scenario.weekly_discount_rate,
     )
-    kpis.loc[Plan.CUSTOM.value, relative.columns] = relative.loc[Plan.CUSTOM.value]
-    if moved is not None:
-        kpis.loc[Plan.CUSTOM.value, moved.columns] = moved.loc[Plan.CUSTOM.value]
+    kpis = _with_custom_row(pd.concat([standard.kpis, custom.kpis]),
+                            [relative] if moved is None else [relative, moved])
     extras = {
         name: pd.concat([standard.extras[name], frame], ignore_index=True)
         for name, frame in custom.extras.items() if name in standard.extras
     }
     return Results(scenario=custom.scenario, kpis=kpis, extras=extras, **frames)
+
+
+def _with_custom_row(kpis: pd.DataFrame, sources: list[pd.DataFrame]) -> pd.DataFrame:
+    """``kpis`` with the custom plan's values of the columns of each of ``sources``, in turn.
+
+    Set on the array when every column is a float one that ``kpis`` has (one assignment instead
+    of pandas' mixed-column path, which was half the join at every slider move); the values are
+    the same either way.
+    """
+    row = Plan.CUSTOM.value
+    places = [kpis.columns.get_indexer(source.columns) for source in sources]
+    if not all(dtype == np.float64 for frame in (kpis, *sources) for dtype in frame.dtypes) \
+            or any((where < 0).any() for where in places):
+        for source in sources:
+            kpis.loc[row, source.columns] = source.loc[row]
+        return kpis
+    values = kpis.to_numpy(dtype=np.float64, copy=True)
+    at = kpis.index.get_loc(row)
+    for source, where in zip(sources, places, strict=True):
+        values[at, where] = source.loc[row].to_numpy(np.float64)
+    return pd.DataFrame(values, index=kpis.index, columns=kpis.columns)
 
 
 def with_details(results: Results, found: Details) -> Results:

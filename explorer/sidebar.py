@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from simulation.display import scenario_file
 from simulation.display.labels import all_capabilities
 from simulation.display.params import Param, parameters, with_values
 from simulation.display.text import has_text, preset_description, text
+from simulation.display.text import language as text_language
 
 PRESET_KEY = "preset"
 UPLOAD_KEY = "upload_scenario"
@@ -59,7 +62,29 @@ KEY_SLIDERS = (
 
 
 def _params_by_keys(scenario: Scenario) -> dict[tuple[Any, ...], Param]:
-    return {p.keys: p for p in parameters(scenario)}
+    """Every parameter of ``scenario`` by its keys, in the language of this run.
+
+    Remembered for the last few scenarios and languages (every script run asks twice, and
+    building them reads every field's metadata): the parameters are frozen and the dict is
+    only read.
+    """
+    key = (scenario.canonical_key(), text_language())
+    with _PARAMS_LOCK:
+        found = _PARAMS.get(key)
+        if found is not None:
+            _PARAMS.move_to_end(key)
+            return found
+    found = {p.keys: p for p in parameters(scenario)}
+    with _PARAMS_LOCK:
+        _PARAMS[key] = found
+        while len(_PARAMS) > _PARAMS_MAX:
+            _PARAMS.popitem(last=False)
+    return found
+
+
+_PARAMS: OrderedDict[tuple[str, str], dict[tuple[Any, ...], Param]] = OrderedDict()
+_PARAMS_MAX = 64
+_PARAMS_LOCK = threading.Lock()
 
 
 def _to_widget(param: Param, value: Any, scale: int = 1) -> Any:

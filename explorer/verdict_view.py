@@ -14,6 +14,7 @@ page and the Compare page.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Hashable
 
 import streamlit as st
@@ -57,7 +58,14 @@ def full_key(scenario: Scenario, request: DecisionRequest | None = None) -> tupl
 
 
 def _quick_key(scenario: Scenario) -> tuple[str, DecisionRequest]:
-    return quick_scenario(scenario).canonical_key(), quick_request()
+    """Registry key of the quick estimate of ``scenario`` (asked for several times a run)."""
+    return _quick_key_of(scenario.canonical_key()), quick_request()
+
+
+@functools.lru_cache(maxsize=256)
+def _quick_key_of(key: str) -> str:
+    """The canonical key of the quick estimate's scenario of the scenario ``key``."""
+    return quick_scenario(Scenario.from_json(key)).canonical_key()
 
 
 def start(scenario: Scenario) -> None:
@@ -66,9 +74,9 @@ def start(scenario: Scenario) -> None:
     Joins the jobs another session started; no-ops when already known.
     """
     if background.finished(full_key(scenario)) is None:
-        quick = quick_scenario(scenario)
-        if background.finished(_quick_key(scenario)) is None:
-            background.submit(_quick_key(scenario), ANALYSE, quick.canonical_key(), quick_request(),
+        quick_key = _quick_key(scenario)
+        if background.finished(quick_key) is None:
+            background.submit(quick_key, ANALYSE, quick_key[0], quick_request(),
                               label="quick estimate", priority=Priority.BACKGROUND)
         background.submit(full_key(scenario), ANALYSE, scenario.canonical_key(), full_request(),
                           label="full analysis", priority=Priority.IDLE)

@@ -5,19 +5,24 @@ end of a socket pair as ``FD``; ``NICE`` lowers its CPU priority (the pool's ana
 which must leave the CPU to the interactive ones first; processes it starts inherit it). It
 imports the engine (never the app script or Streamlit), says it is ready, then runs the jobs
 it is sent one at a time and sends back each result pickled, or the exception it raised. It
-exits when the socket closes or its parent process goes away.
+exits when the socket closes or its parent process goes away. A thread reads the messages, so
+a stoppable job (an analysis, which polls ``should_cancel`` between its tasks) can be asked to
+stop while it runs; the worker then goes on to the next job instead of being ended and replaced.
 
-Messages in: ``("run", seq, function, args, kwargs, wants_progress, provides)``. Out:
-``("ready",)``, ``("progress", seq, fraction, message)``, ``("done", seq, [payload, ...])`` (one
-pickled value, or one per key of ``provides`` from the dict the function returned) and
-``("error", seq, text, pickled exception or None)``.
+Messages in: ``("run", seq, function, args, kwargs, wants_progress, provides, stoppable)`` and
+``("stop", seq)``. Out: ``("ready",)``, ``("progress", seq, fraction, message)``,
+``("done", seq, [payload, ...])`` (one pickled value, or one per key of ``provides`` from the
+dict the function returned), ``("error", seq, text, pickled exception or None)`` and
+``("stopped", seq)`` (a job asked to stop ended by raising).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
+import queue
 import sys
 import threading
 import time
@@ -63,29 +68,54 @@ def _error_payload(error: BaseException) -> bytes | None:
         return None
 
 
+def _read(connection: Connection, jobs: queue.Queue[tuple[Any, ...] | None], stops: set[int]) -> None:
+    """Queue the jobs sent, note which were asked to stop; None when the connection closes."""
+    try:
+        while True:
+            message = connection.recv()
+            if message[0] == "stop":
+                stops.add(message[1])
+            else:
+                jobs.put(message)
+    except (EOFError, OSError):
+        jobs.put(None)
+
+
 def serve(connection: Connection) -> None:
     """Answer jobs until the connection closes."""
     import simulation.core.api  # noqa: F401  (numpy, pandas, scikit-learn: paid once, before "ready")
     from explorer.pool import release_freed_memory
 
     lock = threading.Lock()
+    jobs: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
+    stops: set[int] = set()
+    """Jobs asked to stop (a job's seq may arrive here before the job starts)."""
+    threading.Thread(target=_read, args=(connection, jobs, stops), name="worker-reader",
+                     daemon=True).start()
     connection.send(("ready",))
-    while True:
-        try:
-            message = connection.recv()
-        except (EOFError, OSError):
-            return
-        _, seq, function, args, kwargs, wants_progress, provides = message
+    while (message := jobs.get()) is not None:
+        _, seq, function, args, kwargs, wants_progress, provides, *rest = message
         if wants_progress:
             kwargs = {**kwargs, "progress": _progress_sender(connection, lock, seq)}
+        if rest and rest[0]:
+            kwargs = {**kwargs, "should_cancel": lambda seq=seq: seq in stops}
         try:
             reply: tuple[Any, ...] = ("done", seq, _payloads(function(*args, **kwargs), provides))
         except Exception as error:
-            text = "".join(traceback.format_exception_only(type(error), error)).strip()
-            reply = ("error", seq, text, _error_payload(error))
+            if seq in stops:
+                reply = ("stopped", seq)
+            else:
+                text = "".join(traceback.format_exception_only(type(error), error)).strip()
+                reply = ("error", seq, text, _error_payload(error))
+        stops.discard(seq)
         with lock:
             connection.send(reply)
+        stopped = reply[0] != "done"
         del reply, function, args, kwargs, message
+        if stopped:
+            # What the interrupted job held may sit in reference cycles through its traceback's
+            # frames; a stopped worker goes on instead of being replaced, so collect them now.
+            gc.collect()
         release_freed_memory()  # the run's arrays are gone: give their pages back
 
 

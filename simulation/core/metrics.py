@@ -18,7 +18,7 @@ infinite series ``p m g (1 + d) / (d + h)`` (to the ten-year cap).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -441,17 +441,21 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
     rows = []
     for strategy, state in zip(run.world.plan_names, run.states, strict=True):
         buyers = np.flatnonzero(state.channels_bought)
+        # The buyers' purchases and spend by channel, taken once for the four groupings (as the
+        # float64 that np.bincount converts its weights to).
+        bought_by_channel = state.purchases_by_channel[:, buyers].astype(np.float64)
+        spent_by_channel = state.spend_by_channel[:, buyers].astype(np.float64)
         for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
             for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
                                            usage_groups(mask, physical_bits), strict=True):
                 n_groups = len(labels)
                 customers = np.bincount(codes, minlength=n_groups)
                 purchases = np.array([
-                    np.bincount(codes, weights=state.purchases_by_channel[c, buyers], minlength=n_groups)
+                    np.bincount(codes, weights=bought_by_channel[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 spend = np.array([
-                    np.bincount(codes, weights=state.spend_by_channel[c, buyers], minlength=n_groups)
+                    np.bincount(codes, weights=spent_by_channel[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 for g, group in enumerate(labels):
@@ -480,8 +484,9 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
     threshold = scenario.behaviour.loyalty_threshold_purchases
     reached_new = (people.aware_week < horizon) & ~people.existing
     rows = {}
+    strategies = weekly["strategy"].to_numpy()
     for s, (strategy, state) in enumerate(zip(run.world.plan_names, run.states, strict=True)):
-        w = weekly[weekly["strategy"] == strategy]
+        w = _column_total(weekly, np.flatnonzero(strategies == strategy))
         total = run.weekly[s].sum(axis=0)
         customer = state.customer_since >= 0
         new_customer = customer & ~people.existing
@@ -504,21 +509,21 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
             "loyal_share": _ratio(np.count_nonzero(customer & (state.purchases >= threshold)), n_customers),
             "aov": _ratio(total[Tally.GROSS_SALES], total[Tally.PURCHASES]),
             "purchases_per_customer_year": _ratio(total[Tally.PURCHASES] * 52, customer_weeks),
-            "revenue": float(w["net_revenue"].sum()),
-            "gross_margin": float(w["gross_margin"].sum()),
-            "marketing_cost": float(w["marketing_cost"].sum()),
-            "returns_cost": float(w["returns_cost"].sum()),
-            "fulfilment_cost": float(w["fulfilment_cost"].sum()),
-            "service_cost": float(w["service_cost"].sum()),
+            "revenue": float(w("net_revenue")),
+            "gross_margin": float(w("gross_margin")),
+            "marketing_cost": float(w("marketing_cost")),
+            "returns_cost": float(w("returns_cost")),
+            "fulfilment_cost": float(w("fulfilment_cost")),
+            "service_cost": float(w("service_cost")),
             "first_contact_resolution": 1.0 - _ratio(total[Tally.SERVICE_UNRESOLVED_FIRST_CONTACT],
                                                      total[Tally.SERVICE_REQUESTS]),
-            "harmonisation_cost": float(w["harmonisation_cost"].sum()),
-            "integration_cost": float(w["integration_cost"].sum()),
-            "net_contribution": float(w["net_contribution"].sum()),
+            "harmonisation_cost": float(w("harmonisation_cost")),
+            "integration_cost": float(w("integration_cost")),
+            "net_contribution": float(w("net_contribution")),
             "clv": float(np.mean(values.horizon + values.tail)) if customer.any() else np.nan,
             "clv_horizon": float(np.mean(values.horizon)) if customer.any() else np.nan,
             "terminal_value": values.terminal * scenario.scale,
-            "npv": float(w["discounted_net_contribution"].sum() + w["discounted_terminal_value"].sum()),
+            "npv": float(w("discounted_net_contribution") + w("discounted_terminal_value")),
             "customers": np.count_nonzero(customer) * scenario.scale,
             "active_customers_end": np.count_nonzero(customer & (state.lapse_week < 0)) * scenario.scale,
             "mean_satisfaction": float(state.satisfaction[customer & (state.lapse_week < 0)].mean())
@@ -627,6 +632,18 @@ def customers_frame(run: RunOutput) -> pd.DataFrame:
     return out
 
 
+def _column_total(weekly: pd.DataFrame, rows: NDArray[np.int64]) -> Callable[[str], np.float64]:
+    """``total(column)``: the sum of ``column`` over ``rows`` of ``weekly``.
+
+    Summed as pandas sums a column (NaN counted as 0), without building the rows' frame.
+    """
+
+    def total(column: str) -> np.float64:
+        return np.nansum(weekly[column].to_numpy()[rows])  # type: ignore[no-any-return]
+
+    return total
+
+
 def _ratio(numerator: float | np.number, denominator: float | np.number) -> float:
     return float(numerator) / float(denominator) if denominator > 0 else float("nan")
 
@@ -638,43 +655,64 @@ def baseline_comparison(weekly: pd.DataFrame, *, baseline: str, weekly_discount_
     discounted integration cost; payback = first week after which the cumulative extra cash
     never falls below zero again), computed from weekly frames alone, so plans simulated in
     separate runs on the same seed (common random numbers) can be compared afterwards.
+
+    Computed on the frame's columns as arrays (the app joins its per-plan parts with it at
+    every slider move); the sums are the ones pandas takes (NaN counted as 0), so the figures
+    do not depend on how the frame is laid out.
     """
-    base = weekly[weekly["strategy"] == baseline].sort_values("week")
-    base_cash = base["net_contribution"].to_numpy()
+    strategies = weekly["strategy"].to_numpy()
+    weeks = weekly["week"].to_numpy()
+    names = list(dict.fromkeys(strategies.tolist()))
+    rows_of = {}
+    for name in names:
+        rows = np.flatnonzero(strategies == name)
+        rows_of[name] = rows[np.argsort(weeks[rows], kind="stable")]
+    channels = [c[7:-1] for c in weekly.columns if c.startswith("orders[") and c.endswith("]")]
+    columns = ["net_contribution", "integration_cost", "discounted_net_contribution",
+               *(f"orders[{c}]" for c in channels), *(f"net_revenue[{c}]" for c in channels)]
+    if "discounted_terminal_value" in weekly:
+        columns.append("discounted_terminal_value")
+    values = {column: weekly[column].to_numpy() for column in columns}
+
+    def plan(name: str) -> dict[str, NDArray[np.float64]]:
+        return {column: array[rows_of[name]] for column, array in values.items()}
+
+    base = plan(baseline)
+    base_cash = base["net_contribution"]
     base_npv = _npv(base)
     horizon = base_cash.size
     discount = 1.0 / (1.0 + weekly_discount_rate) ** np.arange(horizon)
-    by_channel = [(f"orders[{c[7:-1]}]", c) for c in weekly.columns
-                  if c.startswith("orders[") and c.endswith("]")]
-    rows = {}
-    for strategy, w in weekly.groupby("strategy", sort=False):
-        w = w.sort_values("week")
+    table = {}
+    for name in names:
+        w = base if name == baseline else plan(name)
         npv = _npv(w)
-        paid_back = np.flatnonzero(np.cumsum(w["net_contribution"].to_numpy() - base_cash) < 0)
-        invested = float((w["integration_cost"].to_numpy() * discount).sum())
-        orders = _migration(w, base, [c for c, _ in by_channel])
-        revenue = _migration(w, base, [f"net_revenue[{c[7:-1]}]" for c, _ in by_channel])
-        rows[strategy] = {
+        paid_back = np.flatnonzero(np.cumsum(w["net_contribution"] - base_cash) < 0)
+        invested = float((w["integration_cost"] * discount).sum())
+        orders = _migration(w, base, [f"orders[{c}]" for c in channels])
+        revenue = _migration(w, base, [f"net_revenue[{c}]" for c in channels])
+        table[name] = {
             "migrated_purchases": orders[0], "incremental_purchases": orders[1],
             "migrated_revenue": revenue[0], "incremental_revenue": revenue[1],
             "npv_gain": npv - base_npv,
-            "roi": (npv - base_npv) / invested if invested > 0 else np.nan,
-            "payback_week": float(paid_back[-1] + 1) if paid_back.size and paid_back[-1] + 1 < horizon
+            "roi": (npv - base_npv) / invested if invested > 0 and name != baseline else np.nan,
+            "payback_week": np.nan if name == baseline
+            else float(paid_back[-1] + 1) if paid_back.size and paid_back[-1] + 1 < horizon
             else (0.0 if not paid_back.size else np.nan),
         }
-    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame = pd.DataFrame.from_dict(table, orient="index")
     frame.index.name = "strategy"
-    frame.loc[baseline, ["roi", "payback_week"]] = np.nan
     return frame
 
 
-def _npv(weekly: pd.DataFrame) -> float:
+def _npv(weekly: dict[str, NDArray[np.float64]]) -> float:
     """Discounted net contribution plus the terminal value counted (0 unless the setting is on)."""
-    terminal = weekly["discounted_terminal_value"].sum() if "discounted_terminal_value" in weekly else 0.0
-    return float(weekly["discounted_net_contribution"].sum() + terminal)
+    terminal = (np.nansum(weekly["discounted_terminal_value"])
+                if "discounted_terminal_value" in weekly else 0.0)
+    return float(np.nansum(weekly["discounted_net_contribution"]) + terminal)
 
 
-def _migration(plan: pd.DataFrame, base: pd.DataFrame, columns: list[str]) -> tuple[float, float]:
+def _migration(plan: dict[str, NDArray[np.float64]], base: dict[str, NDArray[np.float64]],
+               columns: list[str]) -> tuple[float, float]:
     """(migrated, incremental) purchases or revenue of ``plan`` against ``base`` (real market).
 
     Week by week and channel by channel, a plan's change against the baseline splits into a net
@@ -685,7 +723,9 @@ def _migration(plan: pd.DataFrame, base: pd.DataFrame, columns: list[str]) -> tu
     """
     if not columns:
         return float("nan"), float("nan")
-    delta = plan[columns].to_numpy() - base[columns].to_numpy()
+    # (weeks, channels) laid out channel by channel, as a frame's block of these columns is: the
+    # sums over channels then add in the same order (and round the same) as on the frame.
+    delta = (np.array([plan[c] for c in columns]).T - np.array([base[c] for c in columns]).T)
     net = delta.sum(axis=1)
     migrated = (np.abs(delta).sum(axis=1) - np.abs(net)) / 2
     return float(migrated.sum()), float(net.sum())

@@ -205,11 +205,25 @@ def stock_saving_schedule(world: World, net_revenue: NDArray[np.float64]) -> NDA
         return np.zeros(net_revenue.shape)
     e = scenario.economics
     inventory = list(Capability).index(Capability.INVENTORY)
-    level = np.array([world.effective_levels(t)[:, inventory]
-                      for t in range(net_revenue.shape[1])]).T
+    level = _effective_levels(world, net_revenue.shape[1], inventory)
     per_revenue = (e.stock_cover_weeks * e.safety_stock_share * e.holding_cost_yearly / 52
                    * (1.0 - 1.0 / np.sqrt(stores)) * e.pooling_realised_share)
     return level * per_revenue * net_revenue  # type: ignore[no-any-return]
+
+
+def _effective_levels(world: World, horizon: int, capability: int) -> NDArray[np.float64]:
+    """(P, T) level of ``capability`` in force each week.
+
+    :meth:`World.effective_levels` for every week at once (the same arithmetic, element by element).
+    """
+    existing = world.existing_capabilities[capability]
+    ramp = world.ramp_weeks[capability]
+    since = np.arange(horizon) - world.delay_weeks
+    phase = np.minimum(1.0, since / np.maximum(ramp, 1)) if ramp > 0 else np.ones(horizon)
+    planned = world.levels[:, capability : capability + 1]
+    level = existing + (planned - existing) * phase[None, :]
+    level[:, since < 0] = existing
+    return level  # type: ignore[no-any-return]
 
 
 def integration_cost_schedule(world: World, weekly: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -44,3 +44,20 @@ def report_progress(steps: int, progress=None) -> int:  # type: ignore[no-untype
             progress((step + 1) / steps, f"step {step + 1}")
         time.sleep(0.05)
     return steps
+
+
+def steps_until_stopped(pid_file: str, steps: int, should_cancel=None) -> int:  # type: ignore[no-untyped-def]
+    """Records its pid, then takes ``steps`` steps of 0.05 s, looking between them whether to
+    stop (as an analysis looks between its tasks); raises when asked to."""
+    Path(pid_file).write_text(str(os.getpid()))
+    for _ in range(steps):
+        if should_cancel is not None and should_cancel():
+            raise RuntimeError("stopped between steps")
+        time.sleep(0.05)
+    return steps
+
+
+def never_looks(pid_file: str, should_cancel=None) -> None:  # type: ignore[no-untyped-def]
+    """A stoppable job that never looks whether to stop."""
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(600)

@@ -158,6 +158,67 @@ def test_a_cancelled_analysis_leaves_no_process_behind(pool: WorkerPool, tmp_pat
     assert worker not in pool.pids()
 
 
+def test_a_cancelled_stoppable_analysis_stops_and_its_worker_takes_the_next_job(
+        pool: WorkerPool, tmp_path: Path):
+    pid_file = tmp_path / "pid"
+    replaced = pool.stats()["replaced_workers"]
+    job = pool.submit("stoppable", pool_jobs.steps_until_stopped, str(pid_file), 12000,
+                      priority=Priority.ANALYSIS, cancel_running=True, stoppable=True)
+    assert _wait(lambda: pid_file.exists() and pid_file.read_text() != "")
+    worker = int(pid_file.read_text())
+    job.release()  # the session left
+    assert job.wait(30)
+    with pytest.raises(JobCancelled):
+        job.result()
+    assert pool.running("stoppable") is None
+    # The same process runs the next job: no fresh worker had to start (and import the engine).
+    pid_file.unlink()
+    after = pool.submit("after-stop", pool_jobs.steps_until_stopped, str(pid_file), 1,
+                        priority=Priority.ANALYSIS)
+    assert after.wait(30) and after.result() == 1
+    after.release()
+    assert int(pid_file.read_text()) == worker and _alive(worker)
+    assert pool.stats()["replaced_workers"] == replaced
+
+
+def test_a_stoppable_job_that_does_not_stop_in_time_loses_its_worker(
+        pool: WorkerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("explorer.pool.STOP_GRACE_SECONDS", 0.5)
+    pid_file = tmp_path / "pid"
+    replaced = pool.stats()["replaced_workers"]
+    job = pool.submit("deaf", pool_jobs.never_looks, str(pid_file), priority=Priority.ANALYSIS,
+                      cancel_running=True, stoppable=True)
+    assert _wait(lambda: pid_file.exists() and pid_file.read_text() != "")
+    worker = int(pid_file.read_text())
+    job.release()
+    assert job.wait(30)
+    with pytest.raises(JobCancelled):
+        job.result()
+    assert _wait(lambda: not _alive(worker))
+    assert _wait(lambda: pool.stats()["analysis_ready"] == 1)
+    assert pool.stats()["replaced_workers"] == replaced + 1
+
+
+def test_a_stoppable_full_analysis_yields_to_a_quick_estimate_on_the_same_worker(
+        pool: WorkerPool, tmp_path: Path):
+    pid_file = tmp_path / "pid"
+    preempted, replaced = pool.stats()["preempted_jobs"], pool.stats()["replaced_workers"]
+    full = pool.submit("full-stoppable", pool_jobs.steps_until_stopped, str(pid_file), 40,
+                       priority=Priority.IDLE, watcher="s", stoppable=True)
+    assert _wait(lambda: full.state == "running" and pid_file.exists() and pid_file.read_text() != "")
+    worker = int(pid_file.read_text())
+    quick = pool.submit("quick-after-stoppable", pool_jobs.square_slowly, 7, 0.0,
+                        priority=Priority.BACKGROUND, watcher="s")
+    assert quick.wait(60) and quick.result() == 49
+    assert pool.stats()["preempted_jobs"] == preempted + 1
+    while not full.wait(0.5):
+        pool.watch("full-stoppable", "s")  # the session keeps looking
+    assert full.result() == 40
+    assert int(pid_file.read_text()) == worker and pool.stats()["replaced_workers"] == replaced
+    for job in (full, quick):
+        job.release()
+
+
 def test_queued_jobs_nobody_waits_for_are_dropped(pool: WorkerPool):
     blockers = [pool.submit(f"block-{i}", pool_jobs.square_slowly, i, 1.0) for i in range(2)]
     queued = pool.submit("abandoned", pool_jobs.square_slowly, 5, 0.0)
