@@ -89,8 +89,9 @@ def channel_features(state: PlanState, history: PurchaseHistory, channel: int,
     if out is None:
         out = np.empty((people.size, 3), dtype=np.float32, order="F")
     recency(np.take(history.last_purchase_week[channel], people), week, out=out[:, 0])
-    np.log1p(np.take(state.purchases_by_channel[channel], people), out=out[:, 1], dtype=np.float32)
-    spend = spend_in_usd(np.take(state.spend_by_channel[channel], people), per_usd)
+    records = state.records
+    np.log1p(records.take("purchases_by_channel", people, channel), out=out[:, 1], dtype=np.float32)
+    spend = spend_in_usd(records.take("spend_by_channel", people, channel), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
     return out
 
@@ -128,9 +129,9 @@ def unified_features(state: PlanState, history: PurchaseHistory,
     # (channel, feature, person) view of the first 4 C columns.
     blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
     recency(np.take(history.last_purchase_week, people, axis=1), week, out=blocks[:, 0])
-    counts = np.take(state.purchases_by_channel, people, axis=1)
+    counts = state.records.take("purchases_by_channel", people)
     np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
-    spend = spend_in_usd(np.take(state.spend_by_channel, people, axis=1), per_usd)
+    spend = spend_in_usd(state.records.take("spend_by_channel", people), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
     blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
     np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])

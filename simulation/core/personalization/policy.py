@@ -241,7 +241,7 @@ class PersonalizedTargeting:
     def _plan(self, index: int, state: PlanState) -> _PlanTargeting:
         plan = self._plans.get(index)
         if plan is None:
-            n_channels, n_people = state.purchases_by_channel.shape
+            n_channels, n_people = state.records.n_channels, state.records.n_people
             plan = _PlanTargeting(history=PurchaseHistory.empty(n_channels, n_people))
             plan.rounds.append(RoundRecord(index=0, week=0))
             self._plans[index] = plan
