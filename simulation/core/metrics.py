@@ -119,11 +119,12 @@ def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> ND
     scenario = run.world.scenario
     state = run.states[s]
     per_order = serve_cost_per_order(run, s).astype(np.float32)
-    cost = (per_order @ state.orders_discounted[:, who]).astype(np.float64)
-    cost = cost + scenario.economics.network_fulfilment_cost * state.network_discounted[who]
+    records = state.records
+    cost = (per_order @ records.select("orders_discounted", who)).astype(np.float64)
+    cost = cost + scenario.economics.network_fulfilment_cost * records.select("network_discounted", who)
     contact_cost = scenario.economics.service_contact_cost
     if contact_cost > 0:
-        cost = cost + contact_cost * state.service_contacts_discounted[who].astype(np.float64)
+        cost = cost + contact_cost * records.select("service_contacts_discounted", who).astype(np.float64)
     return cost  # type: ignore[no-any-return]
 
 
@@ -174,8 +175,9 @@ def customer_values(run: RunOutput, s: int) -> CustomerValues:
     since = state.customer_since[who].astype(np.float64)
     rebase = (1.0 + d) ** since
     margin = plan_margin(run, s)
-    revenue = (state.revenue_discounted[who].astype(np.float64) + pickup_addon_factor(run, s)
-               * state.remote_revenue_discounted[who].astype(np.float64)) * rebase
+    records = state.records
+    revenue = (records.select("revenue_discounted", who).astype(np.float64) + pickup_addon_factor(run, s)
+               * records.select("remote_revenue_discounted", who).astype(np.float64)) * rebase
     serve = _serve_cost_discounted(run, s, who) * rebase
     costs = state.cost_discounted[who].astype(np.float64) * rebase
     value = margin * revenue - costs - serve
@@ -441,17 +443,19 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
     rows = []
     for strategy, state in zip(run.world.plan_names, run.states, strict=True):
         buyers = np.flatnonzero(state.channels_bought)
+        bought = state.records.select("purchases_by_channel", buyers)
+        spent = state.records.select("spend_by_channel", buyers)
         for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
             for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
                                            usage_groups(mask, physical_bits), strict=True):
                 n_groups = len(labels)
                 customers = np.bincount(codes, minlength=n_groups)
                 purchases = np.array([
-                    np.bincount(codes, weights=state.purchases_by_channel[c, buyers], minlength=n_groups)
+                    np.bincount(codes, weights=bought[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 spend = np.array([
-                    np.bincount(codes, weights=state.spend_by_channel[c, buyers], minlength=n_groups)
+                    np.bincount(codes, weights=spent[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 for g, group in enumerate(labels):

@@ -145,6 +145,15 @@ class BuyerRecords:
             table = table[..., channel, :]
         return np.take(table, slots, axis=-1)
 
+    def select(self, name: str, people: NDArray[np.integer[Any]]) -> NDArray[Any]:
+        """Record ``name`` of ``people`` in the memory layout of ``dense[..., people]``.
+
+        The values of :meth:`take`; numpy lays out that fancy index column-major for (C, N), and
+        a matrix product over channels rounds differently by layout, so readers that had
+        ``dense[:, people]`` use this to keep every bit.
+        """
+        return self.table(name)[..., self._store.slot[people]]
+
     def dense(self, name: str) -> NDArray[Any]:
         """Record ``name`` of every person: (C, N) or (N,), a fresh array.
 
