@@ -556,9 +556,14 @@ def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> 
         ``sum_ic delta_ic``, is incremental. A move between weeks within one channel is not
         counted; a move between channels at any time is.
     """
-    delta = plan.astype(np.float64) - baseline.astype(np.float64)
-    net = delta.sum(axis=0)
-    return float(((np.abs(delta).sum(axis=0) - np.abs(net)) / 2).sum())
+    # Channel by channel (temporaries of N, not C x N): the same sums, row after row.
+    net = plan[0].astype(np.float64) - baseline[0].astype(np.float64)
+    moved = np.abs(net)
+    for c in range(1, plan.shape[0]):
+        delta = plan[c].astype(np.float64) - baseline[c].astype(np.float64)
+        net += delta
+        moved += np.abs(delta)
+    return float(((moved - np.abs(net)) / 2).sum())
 
 
 def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: float) -> pd.DataFrame:
