@@ -173,7 +173,9 @@ def test_channel_features_read_only_their_own_channel():
     state.records = BuyerRecords.from_dense(  # channel 0's records change, channel 1's do not
         purchases_by_channel=np.array([[50, 50], [1, 2]], dtype=np.uint16),
         spend_by_channel=np.array([[999.0, 999.0], [20.0, 50.0]], dtype=np.float32))
-    history.last_purchase_week[0] = 5
+    history.record(WeekPurchases(person=np.array([0, 1]), channel=np.array([0, 0]),
+                                 net_value=np.array([9.0, 9.0]), order_value=np.array([9.0, 9.0]),
+                                 offered=np.zeros(2, dtype=bool)), week=5)
     np.testing.assert_array_equal(channel_features(state, history, 1, people, week=6), before)
     np.testing.assert_allclose(before[:, 0], np.exp(-1 / 13))  # bought in channel 1 a week ago
     np.testing.assert_allclose(before[:, 1], np.log1p([1, 2]))
