@@ -538,7 +538,8 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> float:
+def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number],
+                     people: NDArray[np.int64] | None = None, n_people: int = 0) -> float:
     """Sales that moved between channels, person by person (unscaled).
 
     Parameters
@@ -547,6 +548,9 @@ def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> 
         Each person's purchases (count) or spend (money) in each channel over the horizon under
         the plan and under the baseline, the same people in the same order (common random
         numbers make person ``i`` the same person under both).
+    people, n_people:
+        When given, ``plan`` and ``baseline`` hold only these of ``n_people`` people (the others
+        bought in neither): the same sum, over every person's term (0 for the others).
 
     Returns
     -------
@@ -563,7 +567,11 @@ def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> 
         delta = plan[c].astype(np.float64) - baseline[c].astype(np.float64)
         net += delta
         moved += np.abs(delta)
-    return float(((moved - np.abs(net)) / 2).sum())
+    terms = (moved - np.abs(net)) / 2
+    if people is not None:
+        terms, some = np.zeros(n_people), terms
+        terms[people] = some
+    return float(terms.sum())
 
 
 def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: float) -> pd.DataFrame:
@@ -577,11 +585,17 @@ def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: flo
     DataFrame
         Index ``strategy``; ``migrated_purchases`` (purchases) and ``migrated_revenue`` (money).
     """
-    base = states[0]
-    rows = {name: {
-        "migrated_purchases": person_migration(state.purchases_by_channel, base.purchases_by_channel) * scale,
-        "migrated_revenue": person_migration(state.spend_by_channel, base.spend_by_channel) * scale,
-    } for name, state in zip(names, states, strict=True)}
+    base = states[0].records
+    rows = {}
+    for name, state in zip(names, states, strict=True):
+        # Only people with purchase records in either plan can have moved (separate runs have
+        # their own buyer slots, so both are read by person).
+        people = np.flatnonzero((state.records.slot > 0) | (base.slot > 0))
+        rows[name] = {
+            record: person_migration(state.records.take(source, people), base.take(source, people),
+                                     people, base.n_people) * scale
+            for record, source in (("migrated_purchases", "purchases_by_channel"),
+                                   ("migrated_revenue", "spend_by_channel"))}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "strategy"
     return frame

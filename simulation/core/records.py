@@ -161,6 +161,17 @@ class BuyerRecords:
         """
         return np.take(self.table(name), self._store.slot, axis=-1)
 
+    def channel_total(self, name: str) -> NDArray[np.float64]:
+        """(N,) one plan's record ``name`` summed over channels in float64, 0 without records.
+
+        What ``dense(name).sum(axis=0, dtype=np.float64)`` gives, reading only the people who
+        bought.
+        """
+        people = np.flatnonzero(self._store.slot)
+        out = np.zeros(self.n_people)
+        out[people] = self.take(name, people).sum(axis=0, dtype=np.float64)
+        return out
+
     def __getitem__(self, plan: int) -> BuyerRecords:
         """The records of plan ``plan`` (a view: the engine's later writes show through)."""
         if self._plan is not None:

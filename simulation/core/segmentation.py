@@ -281,8 +281,8 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
     rows = []
     for s, plan in enumerate(world.plan_names):
         state = run.states[s]
-        purchases = state.purchases_by_channel.sum(axis=0, dtype=np.float64)
-        spend = state.spend_by_channel.sum(axis=0, dtype=np.float64)
+        purchases = state.records.channel_total("purchases_by_channel")
+        spend = state.records.channel_total("spend_by_channel")
         buyers = np.bincount(segment, weights=purchases > 0, minlength=n_groups)
         multi = np.bincount(segment, weights=CHANNELS_IN_MASK[state.channels_bought] >= 2, minlength=n_groups)
         per_purchases = np.bincount(segment, weights=purchases, minlength=n_groups) / safe

@@ -34,6 +34,8 @@ def test_records_read_as_dense_arrays_would():
         np.testing.assert_array_equal(one.take("spend_by_channel", people), spend[plan][:, people])
         np.testing.assert_array_equal(one.take("spend_by_channel", people, 2), spend[plan, 2, people])
     np.testing.assert_array_equal(records[1].dense("revenue_discounted"), [0, 0, 0, 0, 7.0, 0])
+    np.testing.assert_array_equal(records[1].channel_total("spend_by_channel"),
+                                  spend[1].sum(axis=0, dtype=np.float64))
     assert records.dense("purchases_by_channel").sum() == 2
 
 
