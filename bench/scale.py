@@ -4,12 +4,14 @@ Prints, never asserts (issue 19's figures; the README's "Scaling out" section qu
 
 * one run of the default preset at each ``--sizes`` population (learned targeting, three plans
   in lockstep, in a fresh process): seconds, agent-steps per second and peak bytes per person
-  (max RSS above the process's footprint before the run, over the population);
+  (max RSS above the process's footprint before the run, over the population); then, unless
+  ``--no-frames``, the peak again after turning the run into what :func:`simulation.simulate`
+  returns (every result frame and the customer segments; the per-person table stays lazy);
 * ``--replications`` replications of the uncertainty analysis at ``--analysis-population``
   people on a Dask ``LocalCluster`` of 1 and of 2 workers (speed-up), and through joblib with
   the same number of workers for comparison; each also checks its summary equals the others'.
 
-Usage: python bench/scale.py [--sizes 1000000 10000000] [--replications 100]
+Usage: python bench/scale.py [--sizes 1000000 10000000] [--no-frames] [--replications 100]
                              [--analysis-population 1000000]
 Targets (issue 19, 2-core machine): 10M people within 300 bytes per person; 50 M steps/s with
 learned targeting at 1M. The issue's full analysis (100 replications at 1M) takes about an hour
@@ -31,15 +33,12 @@ RUN = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from simulation import Scenario
-from simulation.core.engine import Simulation
-from simulation.core.personalization import PersonalizedTargeting
-from simulation.core.random_streams import RandomStreams
-from simulation.core.world import build_world
+from simulation.core.api import run_plans, valued
 n = {n}
 scenario = Scenario.preset("benchmark_retailer").replace(market__population=n)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-streams = RandomStreams(scenario.seed)
-world = build_world(scenario, streams)
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = peak()
 started = time.perf_counter()
 last = [0.0]
 def progress(done, message):
@@ -48,12 +47,19 @@ def progress(done, message):
         elapsed = time.perf_counter() - started
         left = elapsed / done * (1 - done) if done > 0 else float("nan")
         print(f"  {{done:4.0%}} {{message}}, about {{left:.0f}} s left", file=sys.stderr, flush=True)
-Simulation(world, streams, PersonalizedTargeting()).run(progress)
+part = run_plans(scenario, None, progress=progress)  # learned targeting, the three plans
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-steps = len(world.plan_names) * n * scenario.market.horizon_weeks
-print(json.dumps(dict(n=n, seconds=seconds, steps_per_s=steps / seconds,
-                      bytes_per_person=(peak - before) / n)))
+run_peak = peak()
+out = dict(n=n, seconds=seconds, steps_per_s=len(part.run.world.plan_names) * n
+           * scenario.market.horizon_weeks / seconds, bytes_per_person=(run_peak - before) / n)
+if {frames}:
+    print("  result frames (what simulate() returns, without the per-person table)...",
+          file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    valued(part, scenario).frames()
+    out.update(frames_seconds=time.perf_counter() - started,
+               frames_bytes_per_person=(peak() - before) / n)
+print(json.dumps(out))
 """
 
 ANALYSIS = r"""
@@ -97,15 +103,21 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--replications", type=int, default=100)
     parser.add_argument("--analysis-population", type=int, default=1_000_000)
+    parser.add_argument("--no-frames", action="store_true",
+                        help="measure the run alone, not the result frames after it")
     args = parser.parse_args()
 
     if args.sizes:
-        print(f"{'people':>12} {'seconds':>9} {'M steps/s':>10} {'bytes/person':>13}")
+        print(f"{'people':>12} {'seconds':>9} {'M steps/s':>10} {'bytes/person':>13} "
+              f"{'frames s':>9} {'with frames':>12}")
         for n in args.sizes:
-            r = _child(RUN.format(root=str(ROOT), n=n))
+            r = _child(RUN.format(root=str(ROOT), n=n, frames=not args.no_frames))
+            frames = (f"{r['frames_seconds']:>9.1f} {r['frames_bytes_per_person']:>12.0f}"
+                      if "frames_seconds" in r else "")
             print(f"{n:>12,} {r['seconds']:>9.1f} {float(r['steps_per_s']) / 1e6:>10.1f} "  # type: ignore[arg-type]
-                  f"{r['bytes_per_person']:>13.0f}", flush=True)
-        print("targets: <= 300 bytes per person at 10M; >= 50 M steps/s at 1M (learned targeting)")
+                  f"{r['bytes_per_person']:>13.0f} {frames}", flush=True)
+        print("targets: <= 300 bytes per person at 10M; >= 50 M steps/s at 1M (learned targeting); "
+              "bytes/person is the run's peak, 'with frames' the peak of the whole simulate() call")
 
     if args.replications:
         print(f"\n{args.replications} replications at {args.analysis_population:,} people "

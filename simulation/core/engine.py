@@ -725,10 +725,12 @@ class Simulation:
         returned = uniform[2] < chan.return_rate.take(channel)
         net = np.where(returned, 0.0, order)
         discount = self.discount[week]
-        state.flat("revenue_discounted")[buyers.flat] += (net * discount).astype(np.float32)
+        records = state.records
+        slot = records.place(person)
+        records.add("revenue_discounted", plan, slot, (net * discount).astype(np.float32))
         remote = ~chan.physical.take(channel)
-        state.flat("remote_revenue_discounted")[buyers.flat.compress(remote)] += (
-            net.compress(remote) * discount).astype(np.float32)
+        records.add("remote_revenue_discounted", plan.compress(remote), slot.compress(remote),
+                    (net.compress(remote) * discount).astype(np.float32))
         customer_since = state.flat("customer_since")
         first = customer_since.take(buyers.flat) < 0
         rows = [np.ones(buyers.size), order, net, first]
@@ -758,12 +760,12 @@ class Simulation:
         purchases[buyers.flat] = count
         state.flat("second_purchase_week")[buyers.flat[count == 2]] = week
         state.flat("last_purchase_week")[buyers.flat] = week
-        by_channel = (plan * self.n_channels + channel) * self.n_people + person
-        state.purchases_by_channel.reshape(-1)[by_channel] += 1
-        state.spend_by_channel.reshape(-1)[by_channel] += net.astype(np.float32)
+        records.add("purchases_by_channel", plan, slot, 1, channel)
+        records.add("spend_by_channel", plan, slot, net.astype(np.float32), channel)
         discount32 = np.float32(discount)
-        state.orders_discounted.reshape(-1)[by_channel] += discount32
-        state.flat("network_discounted")[buyers.flat.compress(from_network)] += discount32
+        records.add("orders_discounted", plan, slot, discount32, channel)
+        records.add("network_discounted", plan.compress(from_network), slot.compress(from_network),
+                    discount32)
         n_c = self.n_channels
         self.channel_weekly[:, week, 0] += np.bincount(
             plan * n_c + channel, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
@@ -772,8 +774,7 @@ class Simulation:
         state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
         if exchanged.size:
             store, at = self.return_store, returned.nonzero()[0][exchanged]
-            spend = (plan[at] * n_c + store) * self.n_people + person[at]
-            state.spend_by_channel.reshape(-1)[spend] += exchange.astype(np.float32)
+            records.add("spend_by_channel", plan[at], slot[at], exchange.astype(np.float32), store)
             self.channel_weekly[:, week, 1, store] += np.bincount(
                 plan[at], weights=exchange, minlength=self.n_plans)
         self._dropout_after_purchase(week, tally, buyers, first, repeat)
@@ -831,8 +832,9 @@ class Simulation:
         returns_cost = behaviour.return_processing_cost + ~in_store * chan.return_carriage_cost.take(channel)
         discount = self.discount[week]
         state.flat("cost_discounted")[returns.flat] += (returns_cost * discount).astype(np.float32)
-        at = returns.flat[exchanged]
-        state.flat("revenue_discounted")[at] += (exchange * discount).astype(np.float32)
+        records = state.records
+        records.add("revenue_discounted", returns.plan[exchanged], records.place(returns.person[exchanged]),
+                    (exchange * discount).astype(np.float32))
         self._count_many(tally, _RETURN_TALLIES, returns, np.stack([
             order, np.ones(returns.size), returns_cost, elsewhere, friction, in_store,
             brought, gained, gained, gained]))
@@ -858,8 +860,9 @@ class Simulation:
                                     buyers.person, at, shared)
         hurt = requests.satisfaction_loss > 0
         self.experience[asking.flat.compress(hurt)] -= requests.satisfaction_loss.compress(hurt)
-        self.state.flat("service_contacts_discounted")[asking.flat] += (
-            requests.contacts * self.discount[week]).astype(np.float32)
+        records = self.state.records
+        records.add("service_contacts_discounted", asking.plan, records.place(asking.person),
+                    (requests.contacts * self.discount[week]).astype(np.float32))
         self._count_many(tally, SERVICE_TALLIES, asking, requests.rows())
 
     def _dropout_after_purchase(self, week: int, tally: NDArray[np.float64], buyers: Cohort,

@@ -119,11 +119,12 @@ def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> ND
     scenario = run.world.scenario
     state = run.states[s]
     per_order = serve_cost_per_order(run, s).astype(np.float32)
-    cost = (per_order @ state.orders_discounted[:, who]).astype(np.float64)
-    cost = cost + scenario.economics.network_fulfilment_cost * state.network_discounted[who]
+    records = state.records
+    cost = (per_order @ records.select("orders_discounted", who)).astype(np.float64)
+    cost = cost + scenario.economics.network_fulfilment_cost * records.select("network_discounted", who)
     contact_cost = scenario.economics.service_contact_cost
     if contact_cost > 0:
-        cost = cost + contact_cost * state.service_contacts_discounted[who].astype(np.float64)
+        cost = cost + contact_cost * records.select("service_contacts_discounted", who).astype(np.float64)
     return cost  # type: ignore[no-any-return]
 
 
@@ -174,8 +175,9 @@ def customer_values(run: RunOutput, s: int) -> CustomerValues:
     since = state.customer_since[who].astype(np.float64)
     rebase = (1.0 + d) ** since
     margin = plan_margin(run, s)
-    revenue = (state.revenue_discounted[who].astype(np.float64) + pickup_addon_factor(run, s)
-               * state.remote_revenue_discounted[who].astype(np.float64)) * rebase
+    records = state.records
+    revenue = (records.select("revenue_discounted", who).astype(np.float64) + pickup_addon_factor(run, s)
+               * records.select("remote_revenue_discounted", who).astype(np.float64)) * rebase
     serve = _serve_cost_discounted(run, s, who) * rebase
     costs = state.cost_discounted[who].astype(np.float64) * rebase
     value = margin * revenue - costs - serve
@@ -443,19 +445,19 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
         buyers = np.flatnonzero(state.channels_bought)
         # The buyers' purchases and spend by channel, taken once for the four groupings (as the
         # float64 that np.bincount converts its weights to).
-        bought_by_channel = state.purchases_by_channel[:, buyers].astype(np.float64)
-        spent_by_channel = state.spend_by_channel[:, buyers].astype(np.float64)
+        bought = state.records.select("purchases_by_channel", buyers).astype(np.float64)
+        spent = state.records.select("spend_by_channel", buyers).astype(np.float64)
         for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
             for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
                                            usage_groups(mask, physical_bits), strict=True):
                 n_groups = len(labels)
                 customers = np.bincount(codes, minlength=n_groups)
                 purchases = np.array([
-                    np.bincount(codes, weights=bought_by_channel[c], minlength=n_groups)
+                    np.bincount(codes, weights=bought[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 spend = np.array([
-                    np.bincount(codes, weights=spent_by_channel[c], minlength=n_groups)
+                    np.bincount(codes, weights=spent[c], minlength=n_groups)
                     for c in range(len(names))
                 ])
                 for g, group in enumerate(labels):
@@ -539,7 +541,8 @@ def kpi_frame(run: RunOutput, weekly: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> float:
+def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number],
+                     people: NDArray[np.int64] | None = None, n_people: int = 0) -> float:
     """Sales that moved between channels, person by person (unscaled).
 
     Parameters
@@ -548,6 +551,9 @@ def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> 
         Each person's purchases (count) or spend (money) in each channel over the horizon under
         the plan and under the baseline, the same people in the same order (common random
         numbers make person ``i`` the same person under both).
+    people, n_people:
+        When given, ``plan`` and ``baseline`` hold only these of ``n_people`` people (the others
+        bought in neither): the same sum, over every person's term (0 for the others).
 
     Returns
     -------
@@ -557,9 +563,18 @@ def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number]) -> 
         ``sum_ic delta_ic``, is incremental. A move between weeks within one channel is not
         counted; a move between channels at any time is.
     """
-    delta = plan.astype(np.float64) - baseline.astype(np.float64)
-    net = delta.sum(axis=0)
-    return float(((np.abs(delta).sum(axis=0) - np.abs(net)) / 2).sum())
+    # Channel by channel (temporaries of N, not C x N): the same sums, row after row.
+    net = plan[0].astype(np.float64) - baseline[0].astype(np.float64)
+    moved = np.abs(net)
+    for c in range(1, plan.shape[0]):
+        delta = plan[c].astype(np.float64) - baseline[c].astype(np.float64)
+        net += delta
+        moved += np.abs(delta)
+    terms = (moved - np.abs(net)) / 2
+    if people is not None:
+        terms, some = np.zeros(n_people), terms
+        terms[people] = some
+    return float(terms.sum())
 
 
 def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: float) -> pd.DataFrame:
@@ -573,11 +588,17 @@ def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: flo
     DataFrame
         Index ``strategy``; ``migrated_purchases`` (purchases) and ``migrated_revenue`` (money).
     """
-    base = states[0]
-    rows = {name: {
-        "migrated_purchases": person_migration(state.purchases_by_channel, base.purchases_by_channel) * scale,
-        "migrated_revenue": person_migration(state.spend_by_channel, base.spend_by_channel) * scale,
-    } for name, state in zip(names, states, strict=True)}
+    base = states[0].records
+    rows = {}
+    for name, state in zip(names, states, strict=True):
+        # Only people with purchase records in either plan can have moved (separate runs have
+        # their own buyer slots, so both are read by person).
+        people = np.flatnonzero((state.records.slot > 0) | (base.slot > 0))
+        rows[name] = {
+            record: person_migration(state.records.take(source, people), base.take(source, people),
+                                     people, base.n_people) * scale
+            for record, source in (("migrated_purchases", "purchases_by_channel"),
+                                   ("migrated_revenue", "spend_by_channel"))}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "strategy"
     return frame

@@ -58,15 +58,18 @@ def rfm_features(state: PlanState, horizon: int) -> tuple[NDArray[np.int64], NDA
     Columns: log(1 + weeks since last purchase at the horizon), log(1 + purchases),
     log(1 + net spend), then the share of purchases in each channel.
     """
-    counts = state.purchases_by_channel.astype(np.float64)
+    records = state.records
+    bought = np.flatnonzero(records.slot)  # in some plan: the only people with records
+    counts = records.select("purchases_by_channel", bought).astype(np.float64)
     total = counts.sum(axis=0)
-    people = np.flatnonzero(total > 0)
-    n = total[people]
+    here = total > 0
+    people, counts, n = bought[here], counts[:, here], total[here]
     x = np.empty((people.size, 3 + counts.shape[0]))
     x[:, 0] = np.log1p(horizon - state.last_purchase_week[people].astype(np.float64))
     x[:, 1] = np.log1p(n)
-    x[:, 2] = np.log1p(np.maximum(state.spend_by_channel[:, people].sum(axis=0, dtype=np.float64), 0.0))
-    x[:, 3:] = (counts[:, people] / n).T
+    spend = records.select("spend_by_channel", people).sum(axis=0, dtype=np.float64)
+    x[:, 2] = np.log1p(np.maximum(spend, 0.0))
+    x[:, 3:] = (counts / n).T
     return people, x
 
 
@@ -141,8 +144,8 @@ def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.fl
     frame = pd.DataFrame({
         "segment_id": label,
         "recency_weeks": horizon - state.last_purchase_week[people].astype(np.float64),
-        "purchases": state.purchases_by_channel[:, people].sum(axis=0, dtype=np.float64),
-        "spend": state.spend_by_channel[:, people].sum(axis=0, dtype=np.float64),
+        "purchases": state.records.select("purchases_by_channel", people).sum(axis=0, dtype=np.float64),
+        "spend": state.records.select("spend_by_channel", people).sum(axis=0, dtype=np.float64),
         "channels_bought": CHANNELS_IN_MASK[state.channels_bought[people]],
         "clv": lifetime_values(run, s)[people],
     })
@@ -278,8 +281,8 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
     rows = []
     for s, plan in enumerate(world.plan_names):
         state = run.states[s]
-        purchases = state.purchases_by_channel.sum(axis=0, dtype=np.float64)
-        spend = state.spend_by_channel.sum(axis=0, dtype=np.float64)
+        purchases = state.records.channel_total("purchases_by_channel")
+        spend = state.records.channel_total("spend_by_channel")
         buyers = np.bincount(segment, weights=purchases > 0, minlength=n_groups)
         multi = np.bincount(segment, weights=CHANNELS_IN_MASK[state.channels_bought] >= 2, minlength=n_groups)
         per_purchases = np.bincount(segment, weights=purchases, minlength=n_groups) / safe

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from simulation.core.records import BuyerRecords
 from simulation.core.world import World
 
 ProgressCallback = Callable[[float, str], None]
@@ -38,9 +39,10 @@ def count_dtype(most: int) -> type[np.unsignedinteger[Any]]:
     """The narrowest unsigned integer type that holds per-person purchase counts up to ``most``.
 
     uint8 while the bound is at most 255 (e.g. one journey a week over up to 254 weeks): the
-    (P, C, N) purchase counters then take one byte per person, plan and channel instead of two
-    (issue 19's memory budget); at the default seven journeys a week over 156 weeks, uint16. Every
-    reader widens them (to float or int64) before arithmetic, so results do not depend on it.
+    (P, N) purchase counters then take one byte per person and plan instead of two; at the default
+    seven journeys a week over 156 weeks, uint16. (Counts by channel start in uint8 whatever the
+    bound and widen when a count would overflow, :mod:`simulation.core.records`.) Every reader
+    widens them (to float or int64) before arithmetic, so results do not depend on it.
     """
     return np.uint8 if most <= np.iinfo(np.uint8).max else np.uint16
 
@@ -75,31 +77,62 @@ class PlanState:
     """Bit mask of channels the person bought in."""
     subscribed: NDArray[np.bool_]
     """Still accepts marketing contacts (False after unsubscribing)."""
-    purchases_by_channel: NDArray[np.unsignedinteger[Any]]
-    """(C, N) purchases by channel; :func:`count_dtype`."""
-    spend_by_channel: NDArray[np.float32]
-    """(C, N) net spend (after refunds) by channel, simulated currency."""
-    revenue_discounted: NDArray[np.float32]
-    """Net revenue (after refunds) discounted to week 0, simulated currency."""
     cost_discounted: NDArray[np.float32]
     """Contact, offer and returns-processing costs of the person as a customer, discounted to
     week 0. CLV = gross margin x ``revenue_discounted`` - ``cost_discounted``, rebased to the
     acquisition week (:func:`simulation.core.metrics.horizon_values`); the margin and the costs to
     serve are applied after the run because nothing a simulated person does depends on them."""
-    orders_discounted: NDArray[np.float32]
-    """(C, N) orders by channel discounted to week 0 (their cost to serve is a valuation
-    parameter, applied by :mod:`simulation.core.metrics`)."""
-    network_discounted: NDArray[np.float32]
-    """Orders served from another location's stock (shared inventory), discounted to week 0."""
-    remote_revenue_discounted: NDArray[np.float32]
-    """Net revenue of orders in digital channels, discounted to week 0: the orders a plan with
-    shared inventory may have collected in a store, where some bring an add-on purchase (a
-    valuation effect, :func:`simulation.core.metrics.pickup_addon_factor`)."""
-    service_contacts_discounted: NDArray[np.float32]
-    """Service contacts the person's orders brought (first and repeat contacts), each weighted
-    by its week's discount factor: their cost is a valuation parameter
-    (``economics.service_contact_cost``), applied by :mod:`simulation.core.metrics` as part of
-    the cost to serve (:mod:`simulation.core.service_requests`)."""
+    records: BuyerRecords
+    """The records only purchases write, kept for the people who bought
+    (:mod:`simulation.core.records`); read them as the properties below (every person) or with
+    ``records.take(name, people)`` (some people)."""
+
+    @property
+    def purchases_by_channel(self) -> NDArray[np.unsignedinteger[Any]]:
+        """(C, N) purchases by channel (uint8, widened to uint16 if a count needs it)."""
+        return self.records.dense("purchases_by_channel")
+
+    @property
+    def spend_by_channel(self) -> NDArray[np.float32]:
+        """(C, N) net spend (after refunds) by channel, simulated currency."""
+        return self.records.dense("spend_by_channel")
+
+    @property
+    def orders_discounted(self) -> NDArray[np.float32]:
+        """(C, N) orders by channel discounted to week 0.
+
+        Their cost to serve is a valuation parameter, applied by :mod:`simulation.core.metrics`.
+        """
+        return self.records.dense("orders_discounted")
+
+    @property
+    def revenue_discounted(self) -> NDArray[np.float32]:
+        """Net revenue (after refunds) discounted to week 0, simulated currency."""
+        return self.records.dense("revenue_discounted")
+
+    @property
+    def network_discounted(self) -> NDArray[np.float32]:
+        """Orders served from another location's stock (shared inventory), discounted to week 0."""
+        return self.records.dense("network_discounted")
+
+    @property
+    def remote_revenue_discounted(self) -> NDArray[np.float32]:
+        """Net revenue of orders in digital channels, discounted to week 0.
+
+        The orders a plan with shared inventory may have collected in a store, where some bring an
+        add-on purchase (a valuation effect, :func:`simulation.core.metrics.pickup_addon_factor`).
+        """
+        return self.records.dense("remote_revenue_discounted")
+
+    @property
+    def service_contacts_discounted(self) -> NDArray[np.float32]:
+        """Service contacts the person's orders brought, each weighted by its week's discount.
+
+        First and repeat contacts; their cost is a valuation parameter
+        (``economics.service_contact_cost``), applied by :mod:`simulation.core.metrics` as part of
+        the cost to serve (:mod:`simulation.core.service_requests`).
+        """
+        return self.records.dense("service_contacts_discounted")
 
     @classmethod
     def stacked(cls, world: World, n_plans: int) -> PlanState:
@@ -127,14 +160,8 @@ class PlanState:
             ).astype(np.uint8)),
             channels_bought=np.zeros(shape, dtype=np.uint8),
             subscribed=np.ones(shape, dtype=bool),
-            purchases_by_channel=np.zeros((n_plans, n_channels, n), dtype=counts),
-            spend_by_channel=np.zeros((n_plans, n_channels, n), dtype=np.float32),
-            revenue_discounted=np.zeros(shape, dtype=np.float32),
             cost_discounted=np.zeros(shape, dtype=np.float32),
-            orders_discounted=np.zeros((n_plans, n_channels, n), dtype=np.float32),
-            network_discounted=np.zeros(shape, dtype=np.float32),
-            remote_revenue_discounted=np.zeros(shape, dtype=np.float32),
-            service_contacts_discounted=np.zeros(shape, dtype=np.float32),
+            records=BuyerRecords.empty(n_plans, n_channels, n),
         )
 
     @property

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.recognition import RECOGNITION_STEP, recognised
+from simulation.core.records import lazy_zeros
 from simulation.core.targeting import WeekPurchases
 from simulation.core.world import CHANNELS_IN_MASK
 
@@ -44,19 +45,57 @@ each person's fixed linking draw (week 0)."""
 
 @dataclass
 class PurchaseHistory:
-    """Per-plan records the engine does not keep: week of the last purchase in each channel."""
+    """Per-plan records the engine does not keep: week of the last purchase in each channel.
 
-    last_purchase_week: NDArray[np.int16]
-    """(C, N) week of the person's latest purchase in the channel, -1 if none."""
+    Kept by buyer slot, like the engine's purchase records (:mod:`simulation.core.records`):
+    only people who bought have a week to keep, and a dense (C, N) array took every page.
+    """
+
+    slot: NDArray[np.int32]
+    """(N,) each person's buyer slot (the plan state's ``records.slot``), 0 if they never bought."""
+    weeks: NDArray[np.int16]
+    """(C, S) by slot: week of the latest purchase in the channel plus 1, 0 if none."""
 
     @classmethod
-    def empty(cls, n_channels: int, n_people: int) -> PurchaseHistory:
-        """A history of ``n_people`` people over ``n_channels`` channels with no purchase yet (-1)."""
-        return cls(last_purchase_week=np.full((n_channels, n_people), -1, dtype=np.int16))
+    def empty(cls, n_channels: int, n_people: int,
+              slot: NDArray[np.int32] | None = None) -> PurchaseHistory:
+        """A history of ``n_people`` people over ``n_channels`` channels with no purchase yet.
+
+        ``slot``: the buyer slots of the plan's state to share (they must be handed out before
+        :meth:`record` sees a buyer, as the engine does); None gives each person their own.
+        """
+        if slot is None:
+            slot = np.arange(1, n_people + 1, dtype=np.int32)
+        return cls(slot=slot, weeks=lazy_zeros((n_channels, n_people + 1), np.int16))
+
+    @property
+    def n_channels(self) -> int:
+        """Channels the history covers (C)."""
+        return int(self.weeks.shape[0])
+
+    @property
+    def last_purchase_week(self) -> NDArray[np.int16]:
+        """(C, N) week of each person's latest purchase in each channel, -1 if none (a copy)."""
+        return self.last_week(np.arange(self.slot.size))
+
+    def last_week(self, people: NDArray[np.int64],
+                  channel: int | NDArray[np.int64] | None = None) -> NDArray[np.int16]:
+        """Week of the latest purchase of ``people``, -1 if none.
+
+        (C, P) in every channel; (P,) in ``channel``, one channel or one per person.
+        """
+        slots = self.slot.take(people)
+        if channel is None:
+            weeks = np.take(self.weeks, slots, axis=1)
+        elif isinstance(channel, int):
+            weeks = self.weeks[channel].take(slots)
+        else:
+            weeks = self.weeks[channel, slots]
+        return weeks - np.int16(1)  # type: ignore[no-any-return]
 
     def record(self, purchases: WeekPurchases, week: int) -> None:
         """Set the last purchase week of each buyer's channel in ``purchases`` to ``week``."""
-        self.last_purchase_week[purchases.channel, purchases.person] = week
+        self.weeks[purchases.channel, self.slot.take(purchases.person)] = week + 1
 
 
 def recency(last_week: NDArray[np.int16], week: int,
@@ -88,9 +127,10 @@ def channel_features(state: PlanState, history: PurchaseHistory, channel: int,
     """
     if out is None:
         out = np.empty((people.size, 3), dtype=np.float32, order="F")
-    recency(np.take(history.last_purchase_week[channel], people), week, out=out[:, 0])
-    np.log1p(np.take(state.purchases_by_channel[channel], people), out=out[:, 1], dtype=np.float32)
-    spend = spend_in_usd(np.take(state.spend_by_channel[channel], people), per_usd)
+    recency(history.last_week(people, channel), week, out=out[:, 0])
+    records = state.records
+    np.log1p(records.take("purchases_by_channel", people, channel), out=out[:, 1], dtype=np.float32)
+    spend = spend_in_usd(records.take("spend_by_channel", people, channel), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
     return out
 
@@ -119,7 +159,7 @@ def unified_features(state: PlanState, history: PurchaseHistory,
                      people: NDArray[np.int64], week: int, *,
                      per_usd: float = 1.0) -> NDArray[np.float32]:
     """(P, 4 C + 6) the 360-degree view: every channel's records plus cross-channel features."""
-    n_channels = history.last_purchase_week.shape[0]
+    n_channels = history.n_channels
     # Column-major: every feature is written as one contiguous column.
     out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
     used = np.take(state.channels_used, people)
@@ -127,10 +167,10 @@ def unified_features(state: PlanState, history: PurchaseHistory,
     # Every channel's four columns at once: channel_features' columns plus "known", as a
     # (channel, feature, person) view of the first 4 C columns.
     blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
-    recency(np.take(history.last_purchase_week, people, axis=1), week, out=blocks[:, 0])
-    counts = np.take(state.purchases_by_channel, people, axis=1)
+    recency(history.last_week(people), week, out=blocks[:, 0])
+    counts = state.records.take("purchases_by_channel", people)
     np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
-    spend = spend_in_usd(np.take(state.spend_by_channel, people, axis=1), per_usd)
+    spend = spend_in_usd(state.records.take("spend_by_channel", people), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
     blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
     np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
@@ -158,7 +198,7 @@ class ChannelRecords:
 def channel_records(state: PlanState, history: PurchaseHistory, people: NDArray[np.int64],
                     week: int, *, per_usd: float = 1.0) -> ChannelRecords:
     """Every channel's own view of the people it knows, stacked block-diagonally."""
-    n_channels = history.last_purchase_week.shape[0]
+    n_channels = history.n_channels
     used = state.channels_used[people]
     positions = [np.flatnonzero((used >> c) & 1) for c in range(n_channels)]
     rows = sum(p.size for p in positions)

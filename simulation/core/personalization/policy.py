@@ -241,8 +241,8 @@ class PersonalizedTargeting:
     def _plan(self, index: int, state: PlanState) -> _PlanTargeting:
         plan = self._plans.get(index)
         if plan is None:
-            n_channels, n_people = state.purchases_by_channel.shape
-            plan = _PlanTargeting(history=PurchaseHistory.empty(n_channels, n_people))
+            n_channels, n_people = state.records.n_channels, state.records.n_people
+            plan = _PlanTargeting(history=PurchaseHistory.empty(n_channels, n_people, state.records.slot))
             plan.rounds.append(RoundRecord(index=0, week=0))
             self._plans[index] = plan
         return plan
@@ -300,7 +300,7 @@ class PersonalizedTargeting:
         records = sample.records
         if records is not None and not is_linked.all():
             bought_here = (
-                plan.history.last_purchase_week[records.channel, sample.people[records.person_pos]]
+                plan.history.last_week(sample.people[records.person_pos], records.channel)
                 >= sample.week
             )
             silo_rows = train[records.person_pos]
@@ -328,7 +328,7 @@ class PersonalizedTargeting:
                 unlinked_records, test_linked)
             known = np.bincount(
                 unlinked_records.channel if unlinked_records is not None else np.zeros(0, np.int64),
-                minlength=plan.history.last_purchase_week.shape[0])
+                minlength=plan.history.n_channels)
             quotas = list_quotas(int(np.count_nonzero(test_linked)), known, test.size)
             tie = streams.uniform(Draw.TARGETING, context.week, 1, sample.people[test])
             _, key = merged_priority(entries, quotas, tie, test.size)
@@ -440,7 +440,7 @@ class PersonalizedTargeting:
         """
         state, streams, week = context.state, context.streams, context.week
         eligible = context.eligible
-        n_channels = plan.history.last_purchase_week.shape[0]
+        n_channels = plan.history.n_channels
         is_linked = linked(streams, eligible, context.recognised)
         current.linked_share = float(is_linked.mean()) if eligible.size else float("nan")
         unlinked_used = state.channels_used[eligible[~is_linked]]

@@ -34,6 +34,7 @@ from simulation.core.personalization import (
 )
 from simulation.core.personalization.models import fit_newton_cholesky
 from simulation.core.random_streams import RandomStreams
+from simulation.core.records import BuyerRecords
 from simulation.core.targeting import WeekPurchases
 
 ZERO = CapabilityLevels.uniform(0.0)
@@ -151,8 +152,8 @@ def _state(purchases: list[list[int]], spend: list[list[float]], used: list[int]
     counts = np.array(purchases, dtype=np.uint16)
     n = counts.shape[1]
     return SimpleNamespace(
-        purchases_by_channel=counts,
-        spend_by_channel=np.array(spend, dtype=np.float32),
+        records=BuyerRecords.from_dense(purchases_by_channel=counts,
+                                        spend_by_channel=np.array(spend, dtype=np.float32)),
         channels_used=np.array(used, dtype=np.uint8),
         channels_bought=np.array([sum(1 << c for c in range(counts.shape[0]) if counts[c, i])
                                   for i in range(n)], dtype=np.uint8),
@@ -170,9 +171,12 @@ def test_channel_features_read_only_their_own_channel():
                                  offered=np.zeros(2, dtype=bool)), week=5)
     people = np.array([0, 1])
     before = channel_features(state, history, 1, people, week=6)
-    state.purchases_by_channel[0] = [50, 50]
-    state.spend_by_channel[0] = [999.0, 999.0]
-    history.last_purchase_week[0] = 5
+    state.records = BuyerRecords.from_dense(  # channel 0's records change, channel 1's do not
+        purchases_by_channel=np.array([[50, 50], [1, 2]], dtype=np.uint16),
+        spend_by_channel=np.array([[999.0, 999.0], [20.0, 50.0]], dtype=np.float32))
+    history.record(WeekPurchases(person=np.array([0, 1]), channel=np.array([0, 0]),
+                                 net_value=np.array([9.0, 9.0]), order_value=np.array([9.0, 9.0]),
+                                 offered=np.zeros(2, dtype=bool)), week=5)
     np.testing.assert_array_equal(channel_features(state, history, 1, people, week=6), before)
     np.testing.assert_allclose(before[:, 0], np.exp(-1 / 13))  # bought in channel 1 a week ago
     np.testing.assert_allclose(before[:, 1], np.log1p([1, 2]))
