@@ -259,6 +259,62 @@ def test_analysis_workers_run_at_a_lower_cpu_priority_than_the_interactive_ones(
     assert _nice(analysis[0]) == min(19, base + 10)
 
 
+def _state(pid: int) -> str:
+    """The process's scheduler state: "T" when stopped (paused), "R"/"S" when running or sleeping."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_an_analysis_pauses_while_a_slider_runs_and_then_finishes(pool: WorkerPool):
+    analysis = pool.pids("analysis")[0]
+    long = pool.submit("paused-analysis", pool_jobs.square_slowly, 7, 1.0, priority=Priority.ANALYSIS)
+    assert _wait(lambda: long.state == "running")
+    assert _state(analysis) != "T"
+    slider = pool.submit("paused-slider", pool_jobs.square_slowly, 3, 1.0)
+    assert _wait(lambda: slider.state == "running")
+    assert _wait(lambda: _state(analysis) == "T", 5)  # paused while the slider's run goes on
+    started = time.monotonic()
+    assert slider.wait(30) and slider.result() == 9
+    assert _wait(lambda: _state(analysis) != "T", 5)  # and continues when it is done
+    assert long.wait(30) and long.result() == 49
+    # It slept 1 s of its own, and lost the paused time (about the slider's second).
+    assert time.monotonic() - started < 5
+    for job in (long, slider):
+        job.release()
+
+
+def test_a_long_pause_gives_way_so_the_analysis_still_progresses(pool: WorkerPool):
+    from explorer.pool import PAUSE_SECONDS, RESUME_SECONDS
+
+    long = pool.submit("starved-analysis", pool_jobs.square_slowly, 5, 0.5, priority=Priority.ANALYSIS)
+    assert _wait(lambda: long.state == "running")
+    busy = PAUSE_SECONDS + RESUME_SECONDS + 2
+    sliders = [pool.submit(f"steady-slider-{i}", pool_jobs.square_slowly, i, busy) for i in range(2)]
+    # Both interactive workers stay busy for longer than a pause lasts: the analysis finishes anyway.
+    assert long.wait(PAUSE_SECONDS + RESUME_SECONDS + 1.5) and long.result() == 25
+    assert not all(s.done() for s in sliders)
+    for job in (long, *sliders):
+        assert job.wait(30)
+        job.release()
+
+
+def test_a_cancelled_analysis_paused_for_a_slider_still_stops(pool: WorkerPool, tmp_path: Path):
+    pid_file = tmp_path / "pid"
+    replaced = pool.stats()["replaced_workers"]
+    long = pool.submit("cancel-paused", pool_jobs.steps_until_stopped, str(pid_file), 12000,
+                       priority=Priority.ANALYSIS, cancel_running=True, stoppable=True)
+    assert _wait(lambda: pid_file.exists() and pid_file.read_text() != "")
+    worker = int(pid_file.read_text())
+    slider = pool.submit("cancel-paused-slider", pool_jobs.square_slowly, 2, 1.0)
+    assert _wait(lambda: _state(worker) == "T", 5)
+    long.release()  # the session left while its analysis was paused
+    assert slider.wait(30) and slider.result() == 4
+    assert long.wait(15)  # it read the stop request when it continued
+    with pytest.raises(JobCancelled):
+        long.result()
+    assert _alive(worker) and pool.stats()["replaced_workers"] == replaced  # stopped, not killed
+    slider.release()
+
+
 def test_the_queue_puts_sliders_first_then_analyses_then_background_work(pool: WorkerPool):
     blockers = [pool.submit(f"busy-{i}", pool_jobs.square_slowly, i, 1.0) for i in range(2)]
     busy_lane = pool.submit("busy-analysis", pool_jobs.square_slowly, 9, 1.0, priority=Priority.ANALYSIS)
