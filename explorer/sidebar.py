@@ -31,6 +31,12 @@ from simulation.display.text import has_text, preset_description, text
 from simulation.display.text import language as text_language
 
 PRESET_KEY = "preset"
+CUSTOM_PRESET_KEY = "preset_custom"
+"""The box's key while it shows Custom. It is another widget then: a browser that has not yet
+drawn the switch to Custom keeps reporting the old preset for a while (with its next slider move,
+or with a fragment's rerun alone), and under the one key that echo looked like a person picking
+the preset, which undid the move (the browser test's slider jumped back to 0 in about one run in
+four). The echo of a key the page no longer draws is ignored."""
 UPLOAD_KEY = "upload_scenario"
 COST_KEY = "integration_cost_total"
 WIDGET_PREFIX = "p__"
@@ -162,10 +168,10 @@ def _preset_key(name: str) -> str:
     return Scenario.preset(name).canonical_key()
 
 
-def _on_preset() -> None:
-    if st.session_state[PRESET_KEY] == CUSTOM_PRESET or _moved_in_this_run():
+def _on_preset(key: str) -> None:
+    if st.session_state[key] == CUSTOM_PRESET or _moved_in_this_run():
         return
-    _replace(Scenario.preset(st.session_state[PRESET_KEY]))
+    _replace(Scenario.preset(st.session_state[key]))
 
 
 def _moved_in_this_run() -> bool:
@@ -324,15 +330,16 @@ def render() -> Scenario:
         # The box names the preset only while the scenario is that preset exactly; after a
         # link, an upload or an edit it says so (it used to keep showing the default).
         shown_preset = matching_preset(scenario.canonical_key())
-        st.session_state[PRESET_KEY] = shown_preset or CUSTOM_PRESET
+        box = PRESET_KEY if shown_preset is not None else CUSTOM_PRESET_KEY
+        st.session_state[box] = shown_preset or CUSTOM_PRESET
         options = [*names, CUSTOM_PRESET] if shown_preset is None else names
         # Labels looked up now, in this run's language (a format_func may be called elsewhere).
         shown_names = {n: text("sidebar.custom_preset", name=scenario.name) if n == CUSTOM_PRESET
                        else text(f"preset_name.{n}") if has_text(f"preset_name.{n}")
                        else n.replace("_", " ").capitalize() for n in options}
-        st.selectbox(text("sidebar.preset"), options, key=PRESET_KEY, on_change=_on_preset,
+        st.selectbox(text("sidebar.preset"), options, key=box, on_change=_on_preset, args=(box,),
                      format_func=shown_names.__getitem__,
-                     help=descriptions.get(st.session_state[PRESET_KEY],
+                     help=descriptions.get(st.session_state[box],
                                            text("sidebar.custom_preset_help")))
         st.subheader(text("sidebar.key_assumptions"))
         shown: set[tuple[Any, ...]] = set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -279,11 +280,17 @@ def test_integration_cost_slider_scales_every_capability_cost(small: Scenario):
     assert at.select_slider(key="integration_cost_total").value == pytest.approx(4_000_000.0)
 
 
+def _preset_box(at: AppTest) -> Any:
+    """The preset box: key "preset" while it names a preset, "preset_custom" while it says Custom."""
+    return next(b for b in at.selectbox if b.key in ("preset", "preset_custom"))
+
+
 def test_choosing_a_preset_replaces_the_scenario_and_refills_the_sliders(small: Scenario):
     at = _open(small)
-    other = next(n for n in at.selectbox(key="preset").options if n != "Benchmark retailer")
+    other = next(n for n in _preset_box(at).options
+                 if n != "Benchmark retailer" and not n.startswith("Custom"))
     name = other.lower().replace(" ", "_")
-    at.selectbox(key="preset").set_value(name).run()
+    _preset_box(at).set_value(name).run()
     assert not at.exception
     chosen = Scenario.preset(name)
     assert _scenario(at) == chosen
@@ -291,18 +298,25 @@ def test_choosing_a_preset_replaces_the_scenario_and_refills_the_sliders(small: 
 
 
 def test_a_stale_preset_arriving_with_a_slider_move_does_not_undo_the_move(small: Scenario):
-    """The browser may send its next slider move before drawing the box's switch to Custom; that
-    run then also reports the old preset. The move stands (in CI the slider jumped back to 0)."""
+    """The browser may send its next slider move, or a fragment's rerun, before drawing the box's
+    switch to Custom; those runs then also report the old preset. The move stands (in CI the
+    slider jumped back to 0): the box is another widget while it shows Custom."""
     at = _open(Scenario.preset("benchmark_retailer").replace(market__population=small.market.population))
     at.slider(key="p__custom_plan__inventory").set_value(5).run()
-    assert at.selectbox(key="preset").value == "__custom__"
+    assert at.selectbox(key="preset_custom").value == "__custom__"
+    assert not [b for b in at.selectbox if b.key == "preset"]  # the preset's box is no longer drawn
+    at.session_state["preset"] = "benchmark_retailer"  # the old box's stale value, alone
+    at.run()
+    assert _scenario(at).custom_plan.inventory == 0.05
     at.slider(key="p__custom_plan__inventory").set_value(10)
-    at.selectbox(key="preset").set_value("benchmark_retailer").run()  # the stale echo
+    at.session_state["preset"] = "benchmark_retailer"  # ... and with the next move
+    at.run()
     assert not at.exception
     assert _scenario(at).custom_plan.inventory == 0.10
     assert at.slider(key="p__custom_plan__inventory").value == 10
-    at.selectbox(key="preset").set_value("benchmark_retailer").run()  # a real pick, alone
+    at.selectbox(key="preset_custom").set_value("benchmark_retailer").run()  # a real pick, alone
     assert _scenario(at).custom_plan.inventory == Scenario.preset("benchmark_retailer").custom_plan.inventory
+    assert at.selectbox(key="preset").value == "benchmark_retailer"
 
 
 def test_custom_plan_with_nothing_integrated_is_called_the_same_as_multichannel(small: Scenario):
@@ -324,11 +338,12 @@ def test_preset_box_names_the_preset_only_while_the_scenario_is_that_preset(edit
     if edit:
         scenario = scenario.replace(seed=99)
     at = _open(scenario)
-    box = at.selectbox(key="preset")
+    box = at.selectbox(key="preset_custom" if shows_custom else "preset")
     if shows_custom:
         assert box.value == "__custom__"
         assert "Custom: fashion" in box.format_func(box.value)
     else:
         assert box.value == "fashion"
     at.switch_page("pages/method.py").run()
-    assert (at.selectbox(key="preset").value == "__custom__") == shows_custom
+    box = at.selectbox(key="preset_custom" if shows_custom else "preset")
+    assert (box.value == "__custom__") == shows_custom

@@ -61,7 +61,7 @@ def test_the_sidebar_shows_no_english_widget_label(lang: str):
 
     same = [a for a, b in zip(labels(english), labels(shown), strict=True) if a == b]
     assert not same
-    preset = shown.sidebar.selectbox(key="preset")
+    preset = next(b for b in shown.sidebar.selectbox if b.key in ("preset", "preset_custom"))
     with use_language(lang):
         assert preset.format_func(preset.value) != "Benchmark retailer"
         assert "Market" not in [e.label for e in shown.sidebar.expander]

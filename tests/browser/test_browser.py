@@ -26,7 +26,14 @@ MULTICHANNEL_KPIS = ".st-key-kpis-multichannel [data-testid=stMetricValue]"
 OMNICHANNEL_KPIS = ".st-key-kpis-omnichannel [data-testid=stMetricValue]"
 
 
+KPIS_PER_PLAN = 5
+
+
 def _texts(page: Page, selector: str) -> list[str]:
+    """The plan's KPI values, once the page shows one card of them (a rerun that reshapes the
+    page can show the stale cards beside the fresh ones for a moment: ten values, not five)."""
+    page.wait_for_function("([s, n]) => document.querySelectorAll(s).length === n",
+                           arg=[selector, KPIS_PER_PLAN], timeout=FIRST_RENDER_TIMEOUT_MS)
     return page.locator(selector).all_inner_texts()
 
 
