@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from simulation.core.blocks import add_bincount, blocks
 from simulation.core.capabilities import MECHANISMS, Capability
 from simulation.core.kpis import KPI_COLUMNS
 from simulation.core.state import PlanState, RunOutput
@@ -110,8 +111,8 @@ def pickup_addon_factor(run: RunOutput, s: int) -> float:
             * e.pickup_addon_share * e.pickup_addon_value)
 
 
-def _serve_cost_discounted(run: RunOutput, s: int, who: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Cost to serve of people ``who``, discounted to week 0.
+def serve_costs_of(run: RunOutput, s: int, who: NDArray[np.int64]) -> NDArray[np.float64]:
+    """(len(who),) cost to serve of people ``who`` under plan ``s``, discounted to week 0.
 
     Channel fulfilment + network fulfilment + service contacts
     (``economics.service_contact_cost`` each).
@@ -134,7 +135,10 @@ def serve_costs(run: RunOutput, s: int) -> NDArray[np.float64]:
     Channel fulfilment + network fulfilment + service contacts, discounted to week 0, simulated
     currency.
     """
-    return _serve_cost_discounted(run, s, np.arange(run.world.n_people))
+    out = np.empty(run.world.n_people)
+    for block in blocks(out.size):
+        out[block] = serve_costs_of(run, s, np.arange(block.start, block.stop))
+    return out
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,9 @@ def customer_values(run: RunOutput, s: int) -> CustomerValues:
     acquisition week by ``(1 + d) ** customer_since``. The tail (module docstring): the
     customer's repeat contribution per discounted week, credibility-weighted with the segment's
     pooled rate, carried forward with their churn hazard at the horizon.
+
+    Computed a block of customers at a time (:mod:`simulation.core.blocks`): the same numbers as
+    over every customer at once, with few temporaries over all customers.
     """
     state, world = run.states[s], run.world
     scenario = world.scenario
@@ -172,41 +179,55 @@ def customer_values(run: RunOutput, s: int) -> CustomerValues:
     d = scenario.weekly_discount_rate
     v = 1.0 / (1.0 + d)
     who = np.flatnonzero(state.customer_since >= 0)
-    since = state.customer_since[who].astype(np.float64)
-    rebase = (1.0 + d) ** since
     margin = plan_margin(run, s)
+    addon = pickup_addon_factor(run, s)
     records = state.records
-    revenue = (records.select("revenue_discounted", who).astype(np.float64) + pickup_addon_factor(run, s)
-               * records.select("remote_revenue_discounted", who).astype(np.float64)) * rebase
-    serve = _serve_cost_discounted(run, s, who) * rebase
-    costs = state.cost_discounted[who].astype(np.float64) * rebase
-    value = margin * revenue - costs - serve
-    # Repeat contribution: a new customer's first week holds the purchase that made them one,
-    # so their repeat share of revenue is (n - 1) / n of n purchases; existing customers had
-    # no forced purchase. Exposure: discounted weeks as a customer after that first week.
-    existing = world.people.existing[who]
-    bought = state.purchases[who].astype(np.float64) - existing
-    repeat_share = np.where(existing, 1.0, np.divide(bought - 1, bought, out=np.zeros_like(bought),
-                                                     where=bought > 0))
-    repeat = repeat_share * (margin * revenue - serve) - costs
-    lapse = state.lapse_week[who]
-    weeks = np.maximum(np.where(lapse >= 0, lapse + 1, horizon) - since, 0.0)
-    first = np.where(existing, 0.0, 1.0)
-    exposure = ((v**first - v**weeks) / (1.0 - v) if v < 1.0 else weeks - first).clip(min=0.0)
-    segment = world.people.segment[who]
     n_seg = len(world.segments.names)
-    pooled_value = np.bincount(segment, weights=repeat, minlength=n_seg)
-    pooled_weeks = np.bincount(segment, weights=exposure, minlength=n_seg)
+    value, repeat, exposure = np.empty(who.size), np.empty(who.size), np.empty(who.size)
+    pooled_value, pooled_weeks = np.zeros(n_seg), np.zeros(n_seg)
+    for block in blocks(who.size):
+        people = who[block]
+        since = state.customer_since[people].astype(np.float64)
+        rebase = (1.0 + d) ** since
+        revenue = (records.select("revenue_discounted", people).astype(np.float64) + addon
+                   * records.select("remote_revenue_discounted", people).astype(np.float64)) * rebase
+        serve = serve_costs_of(run, s, people) * rebase
+        costs = state.cost_discounted[people].astype(np.float64) * rebase
+        value[block] = margin * revenue - costs - serve
+        # Repeat contribution: a new customer's first week holds the purchase that made them
+        # one, so their repeat share of revenue is (n - 1) / n of n purchases; existing
+        # customers had no forced purchase. Exposure: discounted weeks as a customer after that
+        # first week.
+        existing = world.people.existing[people]
+        bought = state.purchases[people].astype(np.float64) - existing
+        repeat_share = np.where(existing, 1.0, np.divide(bought - 1, bought, out=np.zeros_like(bought),
+                                                         where=bought > 0))
+        repeat[block] = repeat_share * (margin * revenue - serve) - costs
+        lapse = state.lapse_week[people]
+        weeks = np.maximum(np.where(lapse >= 0, lapse + 1, horizon) - since, 0.0)
+        first = np.where(existing, 0.0, 1.0)
+        exposure[block] = ((v**first - v**weeks) / (1.0 - v) if v < 1.0 else weeks - first).clip(min=0.0)
+        segment = world.people.segment[people]
+        add_bincount(pooled_value, segment, repeat[block])
+        add_bincount(pooled_weeks, segment, exposure[block])
     pooled = np.divide(pooled_value, pooled_weeks, out=np.zeros(n_seg), where=pooled_weeks > 0)
     k = CREDIBILITY_WEEKS
-    rate = (repeat + k * pooled[segment]) / (exposure + k)
-    hazard = churn_hazard(world, segment, state.satisfaction[who], state.purchases[who])
-    q = (1.0 - hazard) * v  # survival and discount of one more week
-    annuity = np.divide(-np.expm1(TAIL_WEEKS * np.log(np.maximum(q, 1e-300))), 1.0 - q,
-                        out=np.full(q.shape, float(TAIL_WEEKS)), where=q < 1.0)
-    at_horizon = np.where(lapse < 0, rate * annuity, 0.0)
-    return CustomerValues(who=who, horizon=value, tail=at_horizon * v ** (horizon - since),
-                          terminal=float((at_horizon * v**horizon).sum()))
+    tail = np.empty(who.size)
+    at_week0 = repeat  # each block of repeat is read before the block's discounted tail replaces it
+    for block in blocks(who.size):
+        people = who[block]
+        since = state.customer_since[people].astype(np.float64)
+        segment = world.people.segment[people]
+        rate = (repeat[block] + k * pooled[segment]) / (exposure[block] + k)
+        hazard = churn_hazard(world, segment, state.satisfaction[people], state.purchases[people])
+        q = (1.0 - hazard) * v  # survival and discount of one more week
+        annuity = np.divide(-np.expm1(TAIL_WEEKS * np.log(np.maximum(q, 1e-300))), 1.0 - q,
+                            out=np.full(q.shape, float(TAIL_WEEKS)), where=q < 1.0)
+        at_horizon = np.where(state.lapse_week[people] < 0, rate * annuity, 0.0)
+        tail[block] = at_horizon * v ** (horizon - since)
+        at_week0[block] = at_horizon * v**horizon
+    del exposure
+    return CustomerValues(who=who, horizon=value, tail=tail, terminal=float(at_week0.sum()))
 
 
 def horizon_values(run: RunOutput, s: int) -> NDArray[np.float64]:
@@ -443,38 +464,46 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
     rows = []
     for strategy, state in zip(run.world.plan_names, run.states, strict=True):
         buyers = np.flatnonzero(state.channels_bought)
-        # The buyers' purchases and spend by channel, taken once for the four groupings (as the
-        # float64 that np.bincount converts its weights to).
-        bought = state.records.select("purchases_by_channel", buyers).astype(np.float64)
-        spent = state.records.select("spend_by_channel", buyers).astype(np.float64)
-        for basis, mask in (("used", state.channels_used[buyers]), ("bought", state.channels_bought[buyers])):
-            for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
-                                           usage_groups(mask, physical_bits), strict=True):
-                n_groups = len(labels)
-                customers = np.bincount(codes, minlength=n_groups)
-                purchases = np.array([
-                    np.bincount(codes, weights=bought[c], minlength=n_groups)
-                    for c in range(len(names))
-                ])
-                spend = np.array([
-                    np.bincount(codes, weights=spent[c], minlength=n_groups)
-                    for c in range(len(names))
-                ])
-                for g, group in enumerate(labels):
-                    if customers[g] == 0:
-                        continue
-                    for c, channel in enumerate(("all", *names)):
-                        p = purchases[:, g].sum() if c == 0 else purchases[c - 1, g]
-                        m = spend[:, g].sum() if c == 0 else spend[c - 1, g]
-                        rows.append({
-                            "strategy": strategy, "basis": basis, "grouping": kind,
-                            "group": group, "channel": channel, "customers": customers[g] * scale,
-                            "share": customers[g] / max(buyers.size, 1), "purchases": p * scale,
-                            "spend": m * scale,
-                            "spend_per_occasion": m / p if p > 0 else np.nan,
-                            "annual_spend_per_customer": m / customers[g] / horizon_years
-                            if c == 0 else np.nan,
-                        })
+        groupings = [(basis, kind, labels) for basis in ("used", "bought")
+                     for kind, labels in (("mix", MIX_GROUPS), ("channels", COUNT_GROUPS))]
+        counted = {(basis, kind): np.zeros(len(labels), dtype=np.int64)
+                   for basis, kind, labels in groupings}
+        bought_sums = {(basis, kind): np.zeros((len(names), len(labels)))
+                       for basis, kind, labels in groupings}
+        spent_sums = {(basis, kind): np.zeros((len(names), len(labels)))
+                      for basis, kind, labels in groupings}
+        for block in blocks(buyers.size):
+            who = buyers[block]
+            # The buyers' purchases and spend by channel, taken once for the four groupings (as
+            # the float64 that np.bincount converts its weights to); per-group totals continue
+            # from block to block in np.bincount's order (simulation.core.blocks).
+            bought = state.records.select("purchases_by_channel", who).astype(np.float64)
+            spent = state.records.select("spend_by_channel", who).astype(np.float64)
+            for basis, mask in (("used", state.channels_used[who]), ("bought", state.channels_bought[who])):
+                for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
+                                               usage_groups(mask, physical_bits), strict=True):
+                    counted[basis, kind] += np.bincount(codes, minlength=len(labels))
+                    for c in range(len(names)):
+                        add_bincount(bought_sums[basis, kind][c], codes, bought[c])
+                        add_bincount(spent_sums[basis, kind][c], codes, spent[c])
+        for basis, kind, labels in groupings:
+            customers = counted[basis, kind]
+            purchases, spend = bought_sums[basis, kind], spent_sums[basis, kind]
+            for g, group in enumerate(labels):
+                if customers[g] == 0:
+                    continue
+                for c, channel in enumerate(("all", *names)):
+                    p = purchases[:, g].sum() if c == 0 else purchases[c - 1, g]
+                    m = spend[:, g].sum() if c == 0 else spend[c - 1, g]
+                    rows.append({
+                        "strategy": strategy, "basis": basis, "grouping": kind,
+                        "group": group, "channel": channel, "customers": customers[g] * scale,
+                        "share": customers[g] / max(buyers.size, 1), "purchases": p * scale,
+                        "spend": m * scale,
+                        "spend_per_occasion": m / p if p > 0 else np.nan,
+                        "annual_spend_per_customer": m / customers[g] / horizon_years
+                        if c == 0 else np.nan,
+                    })
     return pd.DataFrame(rows)
 
 
@@ -563,6 +592,15 @@ def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number],
         ``sum_ic delta_ic``, is incremental. A move between weeks within one channel is not
         counted; a move between channels at any time is.
     """
+    terms = _migration_terms(plan, baseline)
+    if people is not None:
+        terms, some = np.zeros(n_people), terms
+        terms[people] = some
+    return float(terms.sum())
+
+
+def _migration_terms(plan: NDArray[np.number], baseline: NDArray[np.number]) -> NDArray[np.float64]:
+    """Each person's term of :func:`person_migration` (arrays (C, people) as there)."""
     # Channel by channel (temporaries of N, not C x N): the same sums, row after row.
     net = plan[0].astype(np.float64) - baseline[0].astype(np.float64)
     moved = np.abs(net)
@@ -570,11 +608,7 @@ def person_migration(plan: NDArray[np.number], baseline: NDArray[np.number],
         delta = plan[c].astype(np.float64) - baseline[c].astype(np.float64)
         net += delta
         moved += np.abs(delta)
-    terms = (moved - np.abs(net)) / 2
-    if people is not None:
-        terms, some = np.zeros(n_people), terms
-        terms[people] = some
-    return float(terms.sum())
+    return (moved - np.abs(net)) / 2  # type: ignore[no-any-return]
 
 
 def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: float) -> pd.DataFrame:
@@ -594,11 +628,16 @@ def plan_migration(names: Sequence[str], states: Sequence[PlanState], scale: flo
         # Only people with purchase records in either plan can have moved (separate runs have
         # their own buyer slots, so both are read by person).
         people = np.flatnonzero((state.records.slot > 0) | (base.slot > 0))
-        rows[name] = {
-            record: person_migration(state.records.take(source, people), base.take(source, people),
-                                     people, base.n_people) * scale
-            for record, source in (("migrated_purchases", "purchases_by_channel"),
-                                   ("migrated_revenue", "spend_by_channel"))}
+        row = {}
+        for record, source in (("migrated_purchases", "purchases_by_channel"),
+                               ("migrated_revenue", "spend_by_channel")):
+            # person_migration of these people, a block at a time; the one sum over everyone
+            terms = np.zeros(base.n_people)
+            for block in blocks(people.size):
+                some = people[block]
+                terms[some] = _migration_terms(state.records.take(source, some), base.take(source, some))
+            row[record] = float(terms.sum()) * scale
+        rows[name] = row
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "strategy"
     return frame

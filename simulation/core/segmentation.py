@@ -26,7 +26,9 @@ Three frames:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +38,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import ThreadpoolController
 
-from simulation.core.metrics import customer_values, lifetime_values, serve_costs
+from simulation.core.blocks import add_bincount, blocks
+from simulation.core.metrics import customer_values, serve_costs_of
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.state import PlanState, RunOutput
 from simulation.core.world import CHANNELS_IN_MASK
@@ -58,8 +61,16 @@ def rfm_features(state: PlanState, horizon: int) -> tuple[NDArray[np.int64], NDA
     Columns: log(1 + weeks since last purchase at the horizon), log(1 + purchases),
     log(1 + net spend), then the share of purchases in each channel.
     """
+    return _features(state, horizon, np.flatnonzero(state.records.slot))
+
+
+def _features(state: PlanState, horizon: int, bought: NDArray[np.int64]) -> tuple[
+        NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`rfm_features` of the people ``bought`` (people with purchase records).
+
+    The rows of those who bought under this plan: the same numbers as their rows for everyone.
+    """
     records = state.records
-    bought = np.flatnonzero(records.slot)  # in some plan: the only people with records
     counts = records.select("purchases_by_channel", bought).astype(np.float64)
     total = counts.sum(axis=0)
     here = total > 0
@@ -71,6 +82,16 @@ def rfm_features(state: PlanState, horizon: int) -> tuple[NDArray[np.int64], NDA
     x[:, 2] = np.log1p(np.maximum(spend, 0.0))
     x[:, 3:] = (counts / n).T
     return people, x
+
+
+def _buyers(state: PlanState) -> NDArray[np.int64]:
+    """The people of :func:`rfm_features` (a purchase under this plan), without the features."""
+    bought = np.flatnonzero(state.records.slot)
+    here = np.zeros(bought.size, dtype=bool)
+    for block in blocks(bought.size):
+        counts = state.records.select("purchases_by_channel", bought[block])
+        here[block] = counts.sum(axis=0, dtype=np.int64) > 0
+    return bought[here]
 
 
 def block_weights(n_channels: int) -> NDArray[np.float64]:
@@ -135,28 +156,59 @@ def segment_role_parts(key: str) -> tuple[str, str | None, int]:
     return tier, lead or None, len(head) - len(tier)
 
 
-def _profile(run: RunOutput, s: int, people: NDArray[np.int64], x: NDArray[np.float64],
-             label: NDArray[np.int64], n_segments: int) -> pd.DataFrame:
+def _profile(run: RunOutput, s: int, people: NDArray[np.int64], label: NDArray[np.int64],
+             n_segments: int) -> pd.DataFrame:
+    """Mean profile of plan ``s``'s buyers ``people`` by segment ``label``, one row per segment.
+
+    One column at a time, each filled a block of buyers at a time (:mod:`simulation.core.blocks`):
+    the means pandas takes of the whole table, column by column, with few temporaries over
+    every buyer.
+    """
     world = run.world
     state = run.states[s]
+    records = state.records
     horizon = world.scenario.market.horizon_weeks
     channels = world.channels.names
-    frame = pd.DataFrame({
-        "segment_id": label,
-        "recency_weeks": horizon - state.last_purchase_week[people].astype(np.float64),
-        "purchases": state.records.select("purchases_by_channel", people).sum(axis=0, dtype=np.float64),
-        "spend": state.records.select("spend_by_channel", people).sum(axis=0, dtype=np.float64),
-        "channels_bought": CHANNELS_IN_MASK[state.channels_bought[people]],
-        "clv": lifetime_values(run, s)[people],
-    })
-    for c, name in enumerate(channels):
-        frame[f"mix_{name}"] = x[:, 3 + c]
-    hidden = world.people.segment[people]
-    for g, name in enumerate(world.segments.names):
-        frame[f"true_{name}"] = (hidden == g).astype(np.float64)
-    grouped = frame.groupby("segment_id")
-    out = grouped.mean()
-    out.insert(0, "customers", grouped.size().astype(float))
+    values = customer_values(run, s)
+    where = np.minimum(np.searchsorted(values.who, people), max(values.who.size - 1, 0))
+
+    def by_block(column: Callable[[NDArray[np.int64], slice], NDArray[Any]]) -> NDArray[np.float64]:
+        out = np.empty(people.size)
+        for block in blocks(people.size):
+            out[block] = column(people[block], block)
+        return out
+
+    def clv(some: NDArray[np.int64], block: slice) -> NDArray[np.float64]:
+        at = where[block]
+        found = values.who[at] == some if values.who.size else np.zeros(some.size, dtype=bool)
+        return np.where(found, values.horizon[at] + values.tail[at], np.nan)  # lifetime_values
+
+    def mix(c: int) -> Callable[[NDArray[np.int64], slice], NDArray[np.float64]]:
+        def share(some: NDArray[np.int64], block: slice) -> NDArray[np.float64]:
+            counts = records.select("purchases_by_channel", some).astype(np.float64)
+            return counts[c] / counts.sum(axis=0)  # type: ignore[no-any-return]
+        return share
+
+    hidden = world.people.segment
+    columns: list[tuple[str, Callable[[], NDArray[Any]]]] = [
+        ("recency_weeks", lambda: horizon - state.last_purchase_week[people].astype(np.float64)),
+        ("purchases", lambda: by_block(lambda some, _: records.select(
+            "purchases_by_channel", some).sum(axis=0, dtype=np.float64))),
+        ("spend", lambda: by_block(lambda some, _: records.select(
+            "spend_by_channel", some).sum(axis=0, dtype=np.float64))),
+        ("channels_bought", lambda: CHANNELS_IN_MASK[state.channels_bought[people]]),
+        ("clv", lambda: by_block(clv)),
+        *((f"mix_{name}", (lambda c=c: by_block(mix(c)))) for c, name in enumerate(channels)),
+        *((f"true_{name}", (lambda g=g: (hidden[people] == g).astype(np.float64)))
+          for g, name in enumerate(world.segments.names)),
+    ]
+    means = []
+    for name, column in columns:
+        frame = pd.DataFrame({"segment_id": label, name: column()})
+        means.append(frame.groupby("segment_id")[name].mean())
+        del frame
+    out = pd.concat(means, axis=1)
+    out.insert(0, "customers", pd.Series(label).groupby(label).size().astype(float))
     out = out.reindex(range(n_segments))
     out["customers"] = out["customers"].fillna(0.0)
     return out
@@ -184,17 +236,25 @@ def baseline_segments(run: RunOutput, *, n_segments: int = N_SEGMENTS) -> Segmen
     """
     world = run.world
     scenario = world.scenario
-    people, x = rfm_features(run.states[0], scenario.market.horizon_weeks)
+    state = run.states[0]
+    horizon = scenario.market.horizon_weeks
+    people = _buyers(state)
     if people.size < 10 * n_segments:
         return None
     streams = RandomStreams(scenario.seed)
     rate = min(1.0, SAMPLE_MAX / people.size)
-    fit_rows = streams.uniform(Draw.MODEL, 0, _STEP_SAMPLE, people) < rate
-    model = fit_segments(x[fit_rows], n_segments=n_segments,
-                         random_state=streams.seed_for(Draw.MODEL))
+    # The features of the hashed sample, then every buyer's label, a block of buyers at a time
+    # (the rows of rfm_features; simulation.core.blocks).
+    sample = [x[streams.uniform(Draw.MODEL, 0, _STEP_SAMPLE, some) < rate]
+              for some, x in (_features(state, horizon, people[block])
+                              for block in blocks(people.size))]
+    model = fit_segments(np.concatenate(sample) if sample else np.empty((0, 3 + len(world.channels.names))),
+                         n_segments=n_segments, random_state=streams.seed_for(Draw.MODEL))
+    cluster = np.empty(people.size, dtype=np.int64)
     with _THREADS.limit(limits=1):
-        cluster = model.predict(x).astype(np.int64)
-    profile = _profile(run, 0, people, x, cluster, n_segments)
+        for block in blocks(people.size):
+            cluster[block] = model.predict(_features(state, horizon, people[block])[1])
+    profile = _profile(run, 0, people, cluster, n_segments)
     order = profile.sort_values("spend", ascending=False).index.to_numpy()
     names = _names(profile.loc[order].reset_index(drop=True), world.channels.names)
     rank = np.empty(n_segments, dtype=np.int64)
@@ -211,9 +271,9 @@ def plan_segments(run: RunOutput, s: int, assignment: SegmentAssignment) -> pd.D
     """
     world = run.world
     scenario = world.scenario
-    people, x = rfm_features(run.states[s], scenario.market.horizon_weeks)
+    people = _buyers(run.states[s])
     n_groups = len(assignment.names)
-    profile = _profile(run, s, people, x, assignment.label[people], n_groups)
+    profile = _profile(run, s, people, assignment.label[people], n_groups)
     n_customers = max(float(profile["customers"].sum()), 1.0)
     profile.insert(0, "strategy", world.plan_names[s])
     profile.insert(1, "segment", list(assignment.names))
@@ -243,25 +303,34 @@ def segment_change(run: RunOutput, assignment: SegmentAssignment) -> pd.DataFram
     for s, plan in enumerate(world.plan_names):
         state = run.states[s]
         values = customer_values(run, s)
-        at_week0 = (values.horizon + values.tail) / (1.0 + d) ** state.customer_since[values.who]
-        customer = state.customer_since >= 0
-        active = customer & (state.lapse_week < 0)
-        spend = state.revenue_discounted.astype(np.float64)
-        serve = serve_costs(run, s)
-
-        def total(weights: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
-            return np.bincount(label, weights=weights, minlength=n_groups).astype(np.float64) * scale
-
-        value = np.bincount(label[values.who], weights=at_week0, minlength=n_groups) * scale
+        value = np.zeros(n_groups)
+        for block in blocks(values.who.size):
+            who = values.who[block]
+            at_week0 = ((values.horizon[block] + values.tail[block])
+                        / (1.0 + d) ** state.customer_since[who])
+            add_bincount(value, label[who], at_week0)
+        del values
+        # Totals of every person's numbers by segment, a block of people at a time, in
+        # np.bincount's order (simulation.core.blocks).
+        sums = {column: np.zeros(n_groups)
+                for column in ("customers", "active_customers", "spend", "cost_to_serve")}
+        for block in blocks(world.n_people):
+            some = label[block]
+            customer = state.customer_since[block] >= 0
+            add_bincount(sums["customers"], some, customer)
+            add_bincount(sums["active_customers"], some, customer & (state.lapse_week[block] < 0))
+            spend = np.take(state.records.table("revenue_discounted"), state.records.slot[block])
+            add_bincount(sums["spend"], some, spend.astype(np.float64))
+            add_bincount(sums["cost_to_serve"], some,
+                         serve_costs_of(run, s, np.arange(block.start, block.stop)))
         for g, name in enumerate(assignment.names):
             rows.append({"strategy": plan, "segment": name, "rank": g + 1,
                          "people": people[g] * scale})
-        block = rows[-n_groups:]
-        for column, numbers in (("customers", total(customer)), ("active_customers", total(active)),
-                                ("spend", total(spend)), ("cost_to_serve", total(serve)),
-                                ("value", value)):
+        block_rows = rows[-n_groups:]
+        for column, numbers in (*((column, total * scale) for column, total in sums.items()),
+                                ("value", value * scale)):
             for g in range(n_groups):
-                block[g][column] = float(numbers[g])
+                block_rows[g][column] = float(numbers[g])
     return pd.DataFrame(rows)
 
 
@@ -281,12 +350,24 @@ def behavioural_segment_value(run: RunOutput) -> pd.DataFrame:
     rows = []
     for s, plan in enumerate(world.plan_names):
         state = run.states[s]
-        purchases = state.records.channel_total("purchases_by_channel")
-        spend = state.records.channel_total("spend_by_channel")
-        buyers = np.bincount(segment, weights=purchases > 0, minlength=n_groups)
-        multi = np.bincount(segment, weights=CHANNELS_IN_MASK[state.channels_bought] >= 2, minlength=n_groups)
-        per_purchases = np.bincount(segment, weights=purchases, minlength=n_groups) / safe
-        per_spend = np.bincount(segment, weights=spend, minlength=n_groups) / safe
+        records = state.records
+        # Per-segment totals a block of people at a time, in np.bincount's order
+        # (simulation.core.blocks); per person what records.channel_total gives.
+        buyers, multi = np.zeros(n_groups), np.zeros(n_groups)
+        purchases_sum, spend_sum = np.zeros(n_groups), np.zeros(n_groups)
+        for block in blocks(world.n_people):
+            some = segment[block]
+            here = np.flatnonzero(records.slot[block])
+            purchases, spend = np.zeros(some.size), np.zeros(some.size)
+            purchases[here] = records.take("purchases_by_channel", here + block.start).sum(
+                axis=0, dtype=np.float64)
+            spend[here] = records.take("spend_by_channel", here + block.start).sum(axis=0, dtype=np.float64)
+            add_bincount(buyers, some, purchases > 0)
+            add_bincount(multi, some, CHANNELS_IN_MASK[state.channels_bought[block]] >= 2)
+            add_bincount(purchases_sum, some, purchases)
+            add_bincount(spend_sum, some, spend)
+        per_purchases = purchases_sum / safe
+        per_spend = spend_sum / safe
         for g, name in enumerate(world.segments.names):
             rows.append({
                 "strategy": plan, "behavioural_segment": name, "people": size[g] * scale,
