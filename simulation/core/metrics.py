@@ -482,10 +482,13 @@ def channel_usage_frame(run: RunOutput) -> pd.DataFrame:
             for basis, mask in (("used", state.channels_used[who]), ("bought", state.channels_bought[who])):
                 for kind, labels, codes in zip(("mix", "channels"), (MIX_GROUPS, COUNT_GROUPS),
                                                usage_groups(mask, physical_bits), strict=True):
-                    counted[basis, kind] += np.bincount(codes, minlength=len(labels))
-                    for c in range(len(names)):
-                        add_bincount(bought_sums[basis, kind][c], codes, bought[c])
-                        add_bincount(spent_sums[basis, kind][c], codes, spent[c])
+                    n_groups = len(labels)
+                    counted[basis, kind] += np.bincount(codes, minlength=n_groups)
+                    # Channel c's groups are bins c x groups + code: one bincount adds each
+                    # (channel, group) bin's weights in the same order as one per channel.
+                    bins = (np.arange(len(names))[:, None] * n_groups + codes).ravel()
+                    add_bincount(bought_sums[basis, kind].reshape(-1), bins, bought.ravel())
+                    add_bincount(spent_sums[basis, kind].reshape(-1), bins, spent.ravel())
         for basis, kind, labels in groupings:
             customers = counted[basis, kind]
             purchases, spend = bought_sums[basis, kind], spent_sums[basis, kind]

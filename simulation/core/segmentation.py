@@ -179,35 +179,32 @@ def _profile(run: RunOutput, s: int, people: NDArray[np.int64], label: NDArray[n
         return out
 
     def clv(some: NDArray[np.int64], block: slice) -> NDArray[np.float64]:
-        at = where[block]
-        found = values.who[at] == some if values.who.size else np.zeros(some.size, dtype=bool)
-        return np.where(found, values.horizon[at] + values.tail[at], np.nan)  # lifetime_values
+        if not values.who.size:
+            return np.full(some.size, np.nan)
+        at = where[block]  # lifetime_values(run, s)[some]: NaN for people who are no customers
+        return np.where(values.who[at] == some, values.horizon[at] + values.tail[at], np.nan)
 
-    def mix(c: int) -> Callable[[NDArray[np.int64], slice], NDArray[np.float64]]:
-        def share(some: NDArray[np.int64], block: slice) -> NDArray[np.float64]:
-            counts = records.select("purchases_by_channel", some).astype(np.float64)
-            return counts[c] / counts.sum(axis=0)  # type: ignore[no-any-return]
-        return share
+    purchases = by_block(lambda some, _: records.select("purchases_by_channel", some).sum(
+        axis=0, dtype=np.float64))
+
+    def mix(c: int) -> NDArray[np.float64]:  # rfm_features' share of purchases in channel c
+        return by_block(lambda some, block: records.take("purchases_by_channel", some, channel=c)
+                        .astype(np.float64) / purchases[block])
 
     hidden = world.people.segment
     columns: list[tuple[str, Callable[[], NDArray[Any]]]] = [
         ("recency_weeks", lambda: horizon - state.last_purchase_week[people].astype(np.float64)),
-        ("purchases", lambda: by_block(lambda some, _: records.select(
-            "purchases_by_channel", some).sum(axis=0, dtype=np.float64))),
+        ("purchases", lambda: purchases),
         ("spend", lambda: by_block(lambda some, _: records.select(
             "spend_by_channel", some).sum(axis=0, dtype=np.float64))),
         ("channels_bought", lambda: CHANNELS_IN_MASK[state.channels_bought[people]]),
         ("clv", lambda: by_block(clv)),
-        *((f"mix_{name}", (lambda c=c: by_block(mix(c)))) for c, name in enumerate(channels)),
+        *((f"mix_{name}", (lambda c=c: mix(c))) for c, name in enumerate(channels)),
         *((f"true_{name}", (lambda g=g: (hidden[people] == g).astype(np.float64)))
           for g, name in enumerate(world.segments.names)),
     ]
-    means = []
-    for name, column in columns:
-        frame = pd.DataFrame({"segment_id": label, name: column()})
-        means.append(frame.groupby("segment_id")[name].mean())
-        del frame
-    out = pd.concat(means, axis=1)
+    means = [pd.Series(column(), name=name).groupby(label).mean() for name, column in columns]
+    out = pd.concat(means, axis=1).rename_axis("segment_id")
     out.insert(0, "customers", pd.Series(label).groupby(label).size().astype(float))
     out = out.reindex(range(n_segments))
     out["customers"] = out["customers"].fillna(0.0)
