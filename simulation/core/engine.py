@@ -152,22 +152,23 @@ class Simulation:
         self.sentinel = self.layout.sentinel
         self.segment_hazard = world.segments.weekly_churn_hazard.astype(np.float32)
         b, e = self.behaviour, self.economics
-        # Largest journey chance a person can have (reminders and an offer at their maximum).
         # Offer response by person (offer_response_intent_elasticity): None when everyone
         # responds alike, so the key tables' (1 + offer_uplift) stands and nothing changes.
         self.offer_factor: NDArray[np.float32] | None = None
-        offer_factor: NDArray[np.float64] | float = 1.0 + e.offer_uplift
         if e.offer_response_intent_elasticity > 0 and e.offer_uplift > 0:
             response = 1.0 + e.offer_uplift * np.power(
                 np.maximum(world.people.propensity.astype(np.float64), 1e-6),
                 -e.offer_response_intent_elasticity)
-            offer_factor = response
             self.offer_factor = (response / (1.0 + e.offer_uplift)).astype(np.float32)
+        # Largest journey chance a person can have without an offer (reminders at their maximum).
+        # Without the offer's factor: most people get no offer in a given week, and a bound twice
+        # as high (the default offer uplift) would examine twice the people. The week's offered
+        # people are examined against the bound with their offer (_offered_bound).
         self.open_bound = (
             world.segments.intent_rate_weekly[world.people.segment] * (1.0 + b.reminder_max_uplift)
-            * offer_factor * _highest_propensity(world.people)
-            * (1.0 + b.new_customer_intent_boost) * 1.0001
+            * _highest_propensity(world.people) * (1.0 + b.new_customer_intent_boost) * 1.0001
         ).astype(np.float32)
+        self.offer_bound_factor = (1.0 + e.offer_uplift) * 1.0001
         # Each person's fixed recognition draw (identity as the gate, recognition.py), and the
         # share each plan recognises in the week under way (set at the start of each week).
         self.recognition_u = recognition_draw(streams, np.arange(self.n_people))
@@ -350,7 +351,7 @@ class Simulation:
         offered = self._contacts(week, levels, tally, tables)
         unsubscribed = self._unsubscribes(tally, tables)
         self._contact_conflicts(levels, tally, tables)
-        journeys, count = self._open_journeys(week, tally, tables)
+        journeys, count = self._open_journeys(week, tally, tables, offered)
         bought = self._journeys(week, levels, tally, journeys)
         for repeat in range(1, int(count.max(initial=0))):
             # Further journeys of the week, in turn (a person's journeys never share a step);
@@ -425,17 +426,23 @@ class Simulation:
         self._touch(offered.flat.compress(tables["annoyed"][offered_key]))
         return offered
 
-    def _open_journeys(self, week: int, tally: NDArray[np.float64],
-                       tables: dict[str, NDArray[Any]]) -> tuple[Cohort, NDArray[np.int64]]:
+    def _open_journeys(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
+                       offered: Cohort) -> tuple[Cohort, NDArray[np.int64]]:
         """3. Journeys open at each person's intent rate (reminders and offers raise it).
 
         The intent is the expected number of journeys this week: a pair opens its whole part
         and one more with chance equal to the fraction (below 1 journey a week this is the chance
-        of one journey), at most ``behaviour.max_journeys_per_week``. Returns the pairs with a
+        of one journey), at most ``behaviour.max_journeys_per_week``. Only people whose open draw
+        is below their largest possible intent are examined (:attr:`open_bound`, and
+        :meth:`_offered_bound` for this week's ``offered`` pairs). Returns the pairs with a
         journey and how many each opens.
         """
         u_open = self._draw(Draw.OPEN_JOURNEY)
-        could = self._all_plans((u_open < self.open_bound).nonzero()[0])
+        candidate = u_open < self.open_bound
+        if offered.size:
+            person = offered.person
+            candidate[person] |= u_open.take(person) < self._offered_bound(person)
+        could = self._all_plans(candidate.nonzero()[0])
         could_key = self._current_keys(could)
         intent = tables["intent"].take(could_key) * self._propensity(could, could_key)
         if self.behaviour.new_customer_intent_boost > 0:
@@ -455,6 +462,13 @@ class Simulation:
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
                          np.stack([count, count * self.offered.take(journeys.flat)]))
         return journeys, count
+
+    def _offered_bound(self, person: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Largest journey chance of ``person`` with an offer: :attr:`open_bound` x the offer's factor."""
+        bound = self.open_bound.take(person) * self.offer_bound_factor
+        if self.offer_factor is not None:
+            bound *= self.offer_factor.take(person)
+        return bound  # type: ignore[no-any-return]
 
     def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
         """Each pair's purchase propensity.
