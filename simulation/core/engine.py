@@ -279,18 +279,28 @@ class Simulation:
         """The contact keys of ``who`` this week, counting an offer received this week."""
         return self.keys.current(who, self.offered)
 
-    def _refresh_keys(self, who: Cohort, week: int) -> None:
-        """Recompute the contact key of ``who`` from their state (sentinel if not alive)."""
+    def _refresh_keys(self, who: Cohort, week: int, *, aware: bool = False) -> None:
+        """Recompute the contact key of ``who`` from their state (sentinel if not alive).
+
+        ``aware``: whether every pair of ``who`` is known to be aware by now (reached this week,
+        or holding a key, as everyone who opens a journey or unsubscribes does), which saves
+        reading their reach weeks. Only the pairs whose key changes are written.
+        """
         state = self.state
-        alive = (self.world.people.aware_week.take(who.person) <= week) & (
-            state.flat("lapse_week").take(who.flat) < 0)
+        alive = state.flat("lapse_week").take(who.flat) < 0
+        if not aware:
+            alive &= self.world.people.aware_week.take(who.person) <= week
         key = self.layout.compose(
             who.plan, self.world.people.segment.take(who.person),
             state.flat("customer_since").take(who.flat) >= 0,
             state.flat("purchases").take(who.flat) >= self.behaviour.loyalty_threshold_purchases,
             self.recognition_u.take(who.person) < self.recognised_shares.take(who.plan),
             state.flat("channels_used").take(who.flat) * state.flat("subscribed").take(who.flat))
-        self._set_keys(who.flat, np.where(alive, key, self.sentinel))
+        key = np.where(alive, key, self.layout.dtype(self.sentinel))
+        old = self.keys.flat.take(who.flat)
+        # A pair keeping its key changes nothing _set_keys keeps (counts, costs, sums).
+        changed = key != old
+        self._set_keys(who.flat.compress(changed), key.compress(changed), old.compress(changed))
 
     def _update_recognition(self, levels: NDArray[np.float64]) -> None:
         """Set this week's recognised shares; pairs whose recognition changed get new keys.
@@ -310,13 +320,14 @@ class Simulation:
             self._set_keys(flat.compress(live), keys.compress(live) + change)
         self.recognised_shares = shares
 
-    def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int) -> None:
+    def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int,
+                  old: NDArray[np.signedinteger[Any]] | None = None) -> None:
         """Give (plan, person) pairs ``flat`` (distinct) new contact keys.
 
         The key counts, the contact costs charged and the customers' satisfaction sum are kept up to
-        date.
+        date. ``old``: the pairs' keys now, if the caller has read them.
         """
-        old, new = self.keys.assign(flat, keys)
+        old, new = self.keys.assign(flat, keys, old)
         self.annoyed[flat] = self.annoyed_by_key.take(new)
         to_date = self.contact_cost_to_date
         self.state.flat("cost_discounted")[flat] -= (to_date.take(new) - to_date.take(old)
@@ -364,7 +375,7 @@ class Simulation:
         self._churn(week, tally, tables)
         self.offered[offered.flat] = False
         for changed in (journeys, unsubscribed):
-            self._refresh_keys(changed, week)
+            self._refresh_keys(changed, week, aware=True)
         for s, purchases in enumerate(bought):
             self.targeting.observe_week(week, s, self.states[s], purchases)
 
@@ -385,7 +396,7 @@ class Simulation:
         reached = (self.world.people.aware_week == week).nonzero()[0]
         tally[:, Tally.NEW_AWARE] = reached.size
         tally[:, Tally.REACH_COST] = reached.size * self.world.scenario.market.reach_cost
-        self._refresh_keys(self._all_plans(reached), week)
+        self._refresh_keys(self._all_plans(reached), week, aware=True)
 
     def _contacts(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                   tables: dict[str, NDArray[Any]]) -> Cohort:
