@@ -185,6 +185,9 @@ class Simulation:
         self.contact_cost_to_date = np.zeros(self.sentinel + 1)
         # Satisfaction summed over the pairs whose key says customer, kept up to date.
         self.satisfaction_sum = np.zeros(self.n_plans)
+        # A lower bound on every pair's satisfaction (everyone starts at the baseline), kept
+        # through the weekly drift and moves so the churn bound needs no pass over every pair.
+        self.lowest_satisfaction = np.float32(scenario.behaviour.baseline_satisfaction)
         # This week's satisfaction experience by flat (plan, person): zero, and not touched,
         # except for the pairs listed in touched_parts during a week.
         self.experience = np.zeros(self.n_plans * self.n_people, dtype=np.float32)
@@ -523,6 +526,8 @@ class Simulation:
         before = satisfaction.take(moved.flat)
         sat = before + behaviour.satisfaction_smoothing * (target - before)
         satisfaction[moved.flat] = sat
+        if sat.size:
+            self.lowest_satisfaction = min(self.lowest_satisfaction, sat.astype(np.float32, copy=False).min())
         is_customer = self.layout.is_customer.take(self.keys.flat.take(moved.flat))
         change = (sat.astype(np.float64) - before) * is_customer
         self.satisfaction_sum += np.bincount(moved.plan, weights=change, minlength=self.n_plans)
@@ -535,6 +540,8 @@ class Simulation:
         satisfaction -= base
         satisfaction *= keep
         satisfaction += base
+        # The same float32 steps on the bound: each is monotone, so it stays below every pair.
+        self.lowest_satisfaction = (self.lowest_satisfaction - base) * keep + base
         # The customers' sum drifts the same way (sum = base x customers + keep x gap sum).
         customers = self.layout.per_plan(self.keys.per_key, self.layout.is_customer)
         self.satisfaction_sum = base * customers + float(keep) * (
@@ -595,9 +602,15 @@ class Simulation:
         alive = could_key != self.sentinel
         customer = state.flat("customer_since").take(could.flat) >= 0
         u = u_churn.take(could.person)
-        base = self._hazard(could)
-        lapse = alive & customer & (u < base)
-        by_messaging = alive & customer & ~lapse & (u < base + per_excess * tables["excess"].take(could_key))
+        # The hazard only of the live customers among them (a fifth of the pairs examined).
+        at = (alive & customer).nonzero()[0]
+        base = self._hazard(could.take(at))
+        u_at = u.take(at)
+        lapse_at = u_at < base
+        lapse = np.zeros(could.size, dtype=bool)
+        lapse[at] = lapse_at
+        by_messaging = np.zeros(could.size, dtype=bool)
+        by_messaging[at] = ~lapse_at & (u_at < base + per_excess * tables["excess"].take(could_key.take(at)))
         drops = alive & ~customer & (u < dropout)
         lapse_week = state.flat("lapse_week")
         for which, mask in ((Tally.LOST_OVERMESSAGING_CHURN, by_messaging), (Tally.PROSPECT_DROPOUTS, drops)):
@@ -652,11 +665,11 @@ class Simulation:
     def _largest_hazard(self) -> float:
         """An upper bound on every customer's churn hazard this week.
 
-        The riskiest segment at the lowest satisfaction anyone has now (loyalty only lowers it),
-        with float32 headroom.
+        The riskiest segment at the lowest satisfaction anyone may have now
+        (:attr:`lowest_satisfaction`; loyalty only lowers it), with float32 headroom.
         """
         b = self.behaviour
-        lowest = float(self.state.satisfaction.min())
+        lowest = float(self.lowest_satisfaction)
         return float(self.segment_hazard.max()) * float(np.exp(
             b.satisfaction_churn_elasticity * (b.baseline_satisfaction - lowest))) * 1.0001
 
