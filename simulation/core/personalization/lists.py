@@ -85,6 +85,8 @@ _TIE_BITS = 24
 """Resolution of a tie-break draw (:meth:`RandomStreams.uniform`: k / 2**24)."""
 _POSITION_BITS = 63 - _TIE_BITS
 """Bits left for positions in :func:`descending_order`'s packed keys."""
+_SMALL = 2048
+"""Below this many entries lexsort itself is cheaper than :func:`descending_order`'s extra calls."""
 
 
 def descending_order(score: NDArray[np.floating], tie: NDArray[np.floating]) -> NDArray[np.intp]:
@@ -93,9 +95,11 @@ def descending_order(score: NDArray[np.floating], tie: NDArray[np.floating]) -> 
     Two stable sorts instead of lexsort's: the first (by tie, then position) sorts distinct packed
     integers, unstable and fast, where ``tie`` holds 24-bit draws as the tie-breaks do; the second
     is a stable sort by score. Both give the one order lexsort gives (the keys and position
-    decide every comparison).
+    decide every comparison). Short lists are sorted by lexsort itself.
     """
     n = score.size
+    if n < _SMALL:
+        return np.lexsort((-tie, -score))  # type: ignore[no-any-return]
     ties = tie.astype(np.float64) * float(1 << _TIE_BITS)
     whole = ties.astype(np.int64)
     if n >= 1 << _POSITION_BITS or not np.array_equal(whole, ties) or (

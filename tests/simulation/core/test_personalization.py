@@ -335,7 +335,7 @@ def test_descending_order_is_lexsort_order(draws: str) -> None:
     """The ranking sort gives lexsort's order: score, then tie-break, then position, every time."""
     rng = np.random.default_rng(7)
     streams = RandomStreams(11)
-    for n in (0, 1, 2, 17, 500, 4000):
+    for n in (0, 1, 17, 2500, 6000):
         # Few distinct scores (people with the same records score alike), signed zeros, infinities.
         score = rng.choice(np.r_[rng.normal(size=6), 0.0, -0.0, np.inf, -np.inf], size=n)
         tie = {"hashed": streams.uniform(Draw.TARGETING, 3, 1, np.arange(n)),
