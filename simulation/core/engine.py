@@ -441,20 +441,20 @@ class Simulation:
         return offered
 
     def _open_journeys(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
-                       offered: Cohort) -> tuple[Cohort, NDArray[np.int64]]:
+                       offers: Cohort) -> tuple[Cohort, NDArray[np.int64]]:
         """3. Journeys open at each person's intent rate (reminders and offers raise it).
 
         The intent is the expected number of journeys this week: a pair opens its whole part
         and one more with chance equal to the fraction (below 1 journey a week this is the chance
         of one journey), at most ``behaviour.max_journeys_per_week``. Only people whose open draw
         is below their largest possible intent are examined (:attr:`open_bound`, and
-        :meth:`_offered_bound` for this week's ``offered`` pairs). Returns the pairs with a
+        :meth:`_offered_bound` for this week's ``offers``). Returns the pairs with a
         journey and how many each opens.
         """
         u_open = self._draw(Draw.OPEN_JOURNEY)
         candidate = u_open < self.open_bound
-        if offered.size:
-            person = offered.person
+        if offers.size:
+            person = offers.person
             candidate[person] |= u_open.take(person) < self._offered_bound(person)
         could = self._all_plans(candidate.nonzero()[0])
         could_key = self._current_keys(could)
@@ -479,10 +479,10 @@ class Simulation:
 
     def _offered_bound(self, person: NDArray[np.int64]) -> NDArray[np.float64]:
         """Largest journey chance of ``person`` with an offer: :attr:`open_bound` x the offer's factor."""
-        bound = self.open_bound.take(person) * self.offer_bound_factor
+        bound: NDArray[np.float64] = self.open_bound.take(person).astype(np.float64) * self.offer_bound_factor
         if self.offer_factor is not None:
             bound *= self.offer_factor.take(person)
-        return bound  # type: ignore[no-any-return]
+        return bound
 
     def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
         """Each pair's purchase propensity.
