@@ -152,22 +152,23 @@ class Simulation:
         self.sentinel = self.layout.sentinel
         self.segment_hazard = world.segments.weekly_churn_hazard.astype(np.float32)
         b, e = self.behaviour, self.economics
-        # Largest journey chance a person can have (reminders and an offer at their maximum).
         # Offer response by person (offer_response_intent_elasticity): None when everyone
         # responds alike, so the key tables' (1 + offer_uplift) stands and nothing changes.
         self.offer_factor: NDArray[np.float32] | None = None
-        offer_factor: NDArray[np.float64] | float = 1.0 + e.offer_uplift
         if e.offer_response_intent_elasticity > 0 and e.offer_uplift > 0:
             response = 1.0 + e.offer_uplift * np.power(
                 np.maximum(world.people.propensity.astype(np.float64), 1e-6),
                 -e.offer_response_intent_elasticity)
-            offer_factor = response
             self.offer_factor = (response / (1.0 + e.offer_uplift)).astype(np.float32)
+        # Largest journey chance a person can have without an offer (reminders at their maximum).
+        # Without the offer's factor: most people get no offer in a given week, and a bound twice
+        # as high (the default offer uplift) would examine twice the people. The week's offered
+        # people are examined against the bound with their offer (_offered_bound).
         self.open_bound = (
             world.segments.intent_rate_weekly[world.people.segment] * (1.0 + b.reminder_max_uplift)
-            * offer_factor * _highest_propensity(world.people)
-            * (1.0 + b.new_customer_intent_boost) * 1.0001
+            * _highest_propensity(world.people) * (1.0 + b.new_customer_intent_boost) * 1.0001
         ).astype(np.float32)
+        self.offer_bound_factor = (1.0 + e.offer_uplift) * 1.0001
         # Each person's fixed recognition draw (identity as the gate, recognition.py), and the
         # share each plan recognises in the week under way (set at the start of each week).
         self.recognition_u = recognition_draw(streams, np.arange(self.n_people))
@@ -184,6 +185,9 @@ class Simulation:
         self.contact_cost_to_date = np.zeros(self.sentinel + 1)
         # Satisfaction summed over the pairs whose key says customer, kept up to date.
         self.satisfaction_sum = np.zeros(self.n_plans)
+        # A lower bound on every pair's satisfaction (everyone starts at the baseline), kept
+        # through the weekly drift and moves so the churn bound needs no pass over every pair.
+        self.lowest_satisfaction = np.float32(scenario.behaviour.baseline_satisfaction)
         # This week's satisfaction experience by flat (plan, person): zero, and not touched,
         # except for the pairs listed in touched_parts during a week.
         self.experience = np.zeros(self.n_plans * self.n_people, dtype=np.float32)
@@ -278,18 +282,28 @@ class Simulation:
         """The contact keys of ``who`` this week, counting an offer received this week."""
         return self.keys.current(who, self.offered)
 
-    def _refresh_keys(self, who: Cohort, week: int) -> None:
-        """Recompute the contact key of ``who`` from their state (sentinel if not alive)."""
+    def _refresh_keys(self, who: Cohort, week: int, *, aware: bool = False) -> None:
+        """Recompute the contact key of ``who`` from their state (sentinel if not alive).
+
+        ``aware``: whether every pair of ``who`` is known to be aware by now (reached this week,
+        or holding a key, as everyone who opens a journey or unsubscribes does), which saves
+        reading their reach weeks. Only the pairs whose key changes are written.
+        """
         state = self.state
-        alive = (self.world.people.aware_week.take(who.person) <= week) & (
-            state.flat("lapse_week").take(who.flat) < 0)
+        alive = state.flat("lapse_week").take(who.flat) < 0
+        if not aware:
+            alive &= self.world.people.aware_week.take(who.person) <= week
         key = self.layout.compose(
             who.plan, self.world.people.segment.take(who.person),
             state.flat("customer_since").take(who.flat) >= 0,
             state.flat("purchases").take(who.flat) >= self.behaviour.loyalty_threshold_purchases,
             self.recognition_u.take(who.person) < self.recognised_shares.take(who.plan),
             state.flat("channels_used").take(who.flat) * state.flat("subscribed").take(who.flat))
-        self._set_keys(who.flat, np.where(alive, key, self.sentinel))
+        key = np.where(alive, key, self.layout.dtype(self.sentinel))
+        old = self.keys.flat.take(who.flat)
+        # A pair keeping its key changes nothing _set_keys keeps (counts, costs, sums).
+        changed = key != old
+        self._set_keys(who.flat.compress(changed), key.compress(changed), old.compress(changed))
 
     def _update_recognition(self, levels: NDArray[np.float64]) -> None:
         """Set this week's recognised shares; pairs whose recognition changed get new keys.
@@ -309,13 +323,14 @@ class Simulation:
             self._set_keys(flat.compress(live), keys.compress(live) + change)
         self.recognised_shares = shares
 
-    def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int) -> None:
+    def _set_keys(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int,
+                  old: NDArray[np.signedinteger[Any]] | None = None) -> None:
         """Give (plan, person) pairs ``flat`` (distinct) new contact keys.
 
         The key counts, the contact costs charged and the customers' satisfaction sum are kept up to
-        date.
+        date. ``old``: the pairs' keys now, if the caller has read them.
         """
-        old, new = self.keys.assign(flat, keys)
+        old, new = self.keys.assign(flat, keys, old)
         self.annoyed[flat] = self.annoyed_by_key.take(new)
         to_date = self.contact_cost_to_date
         self.state.flat("cost_discounted")[flat] -= (to_date.take(new) - to_date.take(old)
@@ -350,7 +365,7 @@ class Simulation:
         offered = self._contacts(week, levels, tally, tables)
         unsubscribed = self._unsubscribes(tally, tables)
         self._contact_conflicts(levels, tally, tables)
-        journeys, count = self._open_journeys(week, tally, tables)
+        journeys, count = self._open_journeys(week, tally, tables, offered)
         bought = self._journeys(week, levels, tally, journeys)
         for repeat in range(1, int(count.max(initial=0))):
             # Further journeys of the week, in turn (a person's journeys never share a step);
@@ -363,7 +378,7 @@ class Simulation:
         self._churn(week, tally, tables)
         self.offered[offered.flat] = False
         for changed in (journeys, unsubscribed):
-            self._refresh_keys(changed, week)
+            self._refresh_keys(changed, week, aware=True)
         for s, purchases in enumerate(bought):
             self.targeting.observe_week(week, s, self.states[s], purchases)
 
@@ -384,7 +399,7 @@ class Simulation:
         reached = (self.world.people.aware_week == week).nonzero()[0]
         tally[:, Tally.NEW_AWARE] = reached.size
         tally[:, Tally.REACH_COST] = reached.size * self.world.scenario.market.reach_cost
-        self._refresh_keys(self._all_plans(reached), week)
+        self._refresh_keys(self._all_plans(reached), week, aware=True)
 
     def _contacts(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                   tables: dict[str, NDArray[Any]]) -> Cohort:
@@ -425,17 +440,23 @@ class Simulation:
         self._touch(offered.flat.compress(tables["annoyed"][offered_key]))
         return offered
 
-    def _open_journeys(self, week: int, tally: NDArray[np.float64],
-                       tables: dict[str, NDArray[Any]]) -> tuple[Cohort, NDArray[np.int64]]:
+    def _open_journeys(self, week: int, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
+                       offers: Cohort) -> tuple[Cohort, NDArray[np.int64]]:
         """3. Journeys open at each person's intent rate (reminders and offers raise it).
 
         The intent is the expected number of journeys this week: a pair opens its whole part
         and one more with chance equal to the fraction (below 1 journey a week this is the chance
-        of one journey), at most ``behaviour.max_journeys_per_week``. Returns the pairs with a
+        of one journey), at most ``behaviour.max_journeys_per_week``. Only people whose open draw
+        is below their largest possible intent are examined (:attr:`open_bound`, and
+        :meth:`_offered_bound` for this week's ``offers``). Returns the pairs with a
         journey and how many each opens.
         """
         u_open = self._draw(Draw.OPEN_JOURNEY)
-        could = self._all_plans((u_open < self.open_bound).nonzero()[0])
+        candidate = u_open < self.open_bound
+        if offers.size:
+            person = offers.person
+            candidate[person] |= u_open.take(person) < self._offered_bound(person)
+        could = self._all_plans(candidate.nonzero()[0])
         could_key = self._current_keys(could)
         intent = tables["intent"].take(could_key) * self._propensity(could, could_key)
         if self.behaviour.new_customer_intent_boost > 0:
@@ -455,6 +476,13 @@ class Simulation:
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
                          np.stack([count, count * self.offered.take(journeys.flat)]))
         return journeys, count
+
+    def _offered_bound(self, person: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Largest journey chance of ``person`` with an offer: :attr:`open_bound` x the offer's factor."""
+        bound: NDArray[np.float64] = self.open_bound.take(person).astype(np.float64) * self.offer_bound_factor
+        if self.offer_factor is not None:
+            bound *= self.offer_factor.take(person)
+        return bound
 
     def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
         """Each pair's purchase propensity.
@@ -498,6 +526,8 @@ class Simulation:
         before = satisfaction.take(moved.flat)
         sat = before + behaviour.satisfaction_smoothing * (target - before)
         satisfaction[moved.flat] = sat
+        if sat.size:
+            self.lowest_satisfaction = min(self.lowest_satisfaction, sat.astype(np.float32, copy=False).min())
         is_customer = self.layout.is_customer.take(self.keys.flat.take(moved.flat))
         change = (sat.astype(np.float64) - before) * is_customer
         self.satisfaction_sum += np.bincount(moved.plan, weights=change, minlength=self.n_plans)
@@ -510,6 +540,8 @@ class Simulation:
         satisfaction -= base
         satisfaction *= keep
         satisfaction += base
+        # The same float32 steps on the bound: each is monotone, so it stays below every pair.
+        self.lowest_satisfaction = (self.lowest_satisfaction - base) * keep + base
         # The customers' sum drifts the same way (sum = base x customers + keep x gap sum).
         customers = self.layout.per_plan(self.keys.per_key, self.layout.is_customer)
         self.satisfaction_sum = base * customers + float(keep) * (
@@ -570,9 +602,15 @@ class Simulation:
         alive = could_key != self.sentinel
         customer = state.flat("customer_since").take(could.flat) >= 0
         u = u_churn.take(could.person)
-        base = self._hazard(could)
-        lapse = alive & customer & (u < base)
-        by_messaging = alive & customer & ~lapse & (u < base + per_excess * tables["excess"].take(could_key))
+        # The hazard only of the live customers among them (a fifth of the pairs examined).
+        at = (alive & customer).nonzero()[0]
+        base = self._hazard(could.take(at))
+        u_at = u.take(at)
+        lapse_at = u_at < base
+        lapse = np.zeros(could.size, dtype=bool)
+        lapse[at] = lapse_at
+        by_messaging = np.zeros(could.size, dtype=bool)
+        by_messaging[at] = ~lapse_at & (u_at < base + per_excess * tables["excess"].take(could_key.take(at)))
         drops = alive & ~customer & (u < dropout)
         lapse_week = state.flat("lapse_week")
         for which, mask in ((Tally.LOST_OVERMESSAGING_CHURN, by_messaging), (Tally.PROSPECT_DROPOUTS, drops)):
@@ -627,11 +665,11 @@ class Simulation:
     def _largest_hazard(self) -> float:
         """An upper bound on every customer's churn hazard this week.
 
-        The riskiest segment at the lowest satisfaction anyone has now (loyalty only lowers it),
-        with float32 headroom.
+        The riskiest segment at the lowest satisfaction anyone may have now
+        (:attr:`lowest_satisfaction`; loyalty only lowers it), with float32 headroom.
         """
         b = self.behaviour
-        lowest = float(self.state.satisfaction.min())
+        lowest = float(self.lowest_satisfaction)
         return float(self.segment_hazard.max()) * float(np.exp(
             b.satisfaction_churn_elasticity * (b.baseline_satisfaction - lowest))) * 1.0001
 

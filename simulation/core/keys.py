@@ -125,9 +125,12 @@ class ContactKeys:
         keys += offered.take(who.flat) * self.layout.dtype(self.layout.offered_step)
         return keys  # type: ignore[no-any-return]
 
-    def assign(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int
+    def assign(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int,
+               old: NDArray[np.signedinteger[Any]] | None = None,
                ) -> tuple[NDArray[np.signedinteger[Any]], NDArray[np.signedinteger[Any]]]:
         """Give the distinct pairs ``flat`` new ``keys`` and update the counts.
+
+        ``old``: the pairs' current keys, if the caller has read them already.
 
         Returns
         -------
@@ -136,7 +139,8 @@ class ContactKeys:
         """
         key = self.flat
         size = self.per_key.size
-        old = key.take(flat)
+        if old is None:
+            old = key.take(flat)
         key[flat] = keys
         new = key.take(flat)
         self.per_key -= np.bincount(old, minlength=size)

@@ -81,6 +81,36 @@ def list_quotas(n_linked: int, known_unlinked: NDArray[np.int64], n_people: int)
     return np.concatenate([[n_linked / max(n_people, 1)], n_unlinked_share * split])
 
 
+_TIE_BITS = 24
+"""Resolution of a tie-break draw (:meth:`RandomStreams.uniform`: k / 2**24)."""
+_POSITION_BITS = 63 - _TIE_BITS
+"""Bits left for positions in :func:`descending_order`'s packed keys."""
+_SMALL = 2048
+"""Below this many entries lexsort itself is cheaper than :func:`descending_order`'s extra calls."""
+
+
+def descending_order(score: NDArray[np.floating], tie: NDArray[np.floating]) -> NDArray[np.intp]:
+    """``np.lexsort((-tie, -score))``: highest ``score`` first, then highest ``tie``, then position.
+
+    Two stable sorts instead of lexsort's: the first (by tie, then position) sorts distinct packed
+    integers, unstable and fast, where ``tie`` holds 24-bit draws as the tie-breaks do; the second
+    is a stable sort by score. Both give the one order lexsort gives (the keys and position
+    decide every comparison). Short lists are sorted by lexsort itself.
+    """
+    n = score.size
+    if n < _SMALL:
+        return np.lexsort((-tie, -score))  # type: ignore[no-any-return]
+    ties = tie.astype(np.float64) * float(1 << _TIE_BITS)
+    whole = ties.astype(np.int64)
+    if n >= 1 << _POSITION_BITS or not np.array_equal(whole, ties) or (
+            n and (whole.min() < 0 or whole.max() >= 1 << _TIE_BITS)):
+        return np.lexsort((-tie, -score))  # type: ignore[no-any-return]
+    packed = (((1 << _TIE_BITS) - 1 - whole) << _POSITION_BITS) | np.arange(n)
+    packed.sort()
+    by_tie = packed & ((1 << _POSITION_BITS) - 1)
+    return by_tie.take(np.argsort(-score.take(by_tie), kind="stable"))  # type: ignore[no-any-return]
+
+
 def top_per_list(entries: ListEntries, tie: NDArray[np.floating], limit: NDArray[np.int64]
                   ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Row indices of each list's best ``limit[list]`` entries (best first) and their rank."""
@@ -100,7 +130,7 @@ def top_per_list(entries: ListEntries, tie: NDArray[np.floating], limit: NDArray
             continue
         if m < rows.size:
             rows = rows[np.argpartition(-entries.logit[rows], m - 1)[:m]]
-        rows = rows[np.lexsort((-tie[entries.person[rows]], -entries.logit[rows]))]
+        rows = rows[descending_order(entries.logit[rows], tie[entries.person[rows]])]
         rows_out.append(rows)
         ranks_out.append(np.arange(rows.size))
     return np.concatenate(rows_out), np.concatenate(ranks_out)
@@ -129,7 +159,7 @@ def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDAr
         best = np.full(n_people, np.inf)
         best[person] = key
         return person, best
-    order = np.lexsort((-tie[person], key))
+    order = descending_order(-key, tie[person])
     person, key = person[order], key[order]
     _, first = np.unique(person, return_index=True)
     first.sort()
@@ -138,4 +168,5 @@ def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDAr
     return person[first], best
 
 
-__all__ = ["ListEntries", "list_entries", "list_quotas", "merged_priority", "top_per_list"]
+__all__ = ["ListEntries", "descending_order", "list_entries", "list_quotas", "merged_priority",
+           "top_per_list"]

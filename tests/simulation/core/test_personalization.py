@@ -32,8 +32,9 @@ from simulation.core.personalization import (
     unified_features,
     unified_model,
 )
+from simulation.core.personalization.lists import descending_order
 from simulation.core.personalization.models import fit_newton_cholesky
-from simulation.core.random_streams import RandomStreams
+from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.records import BuyerRecords
 from simulation.core.targeting import WeekPurchases
 
@@ -327,3 +328,17 @@ def test_channel_records_of_nobody_is_empty():
     state = _state([[0]], [[0.0]], used=[0])
     records = channel_records(state, PurchaseHistory.empty(1, 1), np.array([0]), week=1)
     assert isinstance(records, ChannelRecords) and records.person_pos.size == 0
+
+
+@pytest.mark.parametrize("draws", ["hashed", "coarse", "not_24_bit"])
+def test_descending_order_is_lexsort_order(draws: str) -> None:
+    """The ranking sort gives lexsort's order: score, then tie-break, then position, every time."""
+    rng = np.random.default_rng(7)
+    streams = RandomStreams(11)
+    for n in (0, 1, 17, 2500, 6000):
+        # Few distinct scores (people with the same records score alike), signed zeros, infinities.
+        score = rng.choice(np.r_[rng.normal(size=6), 0.0, -0.0, np.inf, -np.inf], size=n)
+        tie = {"hashed": streams.uniform(Draw.TARGETING, 3, 1, np.arange(n)),
+               "coarse": (rng.integers(0, 5, size=n) / 2.0**24).astype(np.float32),
+               "not_24_bit": rng.random(n).astype(np.float32)}[draws]
+        np.testing.assert_array_equal(descending_order(score, tie), np.lexsort((-tie, -score)))

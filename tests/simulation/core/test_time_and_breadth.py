@@ -92,6 +92,26 @@ def test_the_customers_satisfaction_sum_follows_the_drift():
     np.testing.assert_allclose(sim.satisfaction_sum, actual, rtol=1e-5)
 
 
+def test_the_satisfaction_bound_of_the_churn_step_stays_below_everyone():
+    """The lower bound the churn step uses (kept without a pass over every pair) is one, week by week."""
+    scenario = Scenario.preset("benchmark_retailer").replace(
+        market__population=3000, market__horizon_weeks=40, behaviour__satisfaction_half_life_weeks=6.0,
+        behaviour__overmessaging_satisfaction_loss=0.05)
+    streams = RandomStreams(scenario.seed)
+    sim = Simulation(build_world(scenario, streams), streams, RandomTargeting())
+    update = sim._update_satisfaction
+    gaps = []
+
+    def checked() -> None:
+        update()
+        gaps.append(float(sim.state.satisfaction.min()) - float(sim.lowest_satisfaction))
+
+    sim._update_satisfaction = checked  # type: ignore[method-assign]
+    sim.run()
+    assert len(gaps) == 40 and min(gaps) >= 0.0
+    assert min(gaps) == 0.0  # tight while the lowest pair has not moved up since
+
+
 def _world(**changes):
     scenario = Scenario.preset("benchmark_retailer").replace(market__population=40_000, **changes)
     return scenario, build_world(scenario, RandomStreams(scenario.seed))
