@@ -97,6 +97,11 @@ run; a behavioural move's runs took 0.47-0.80 s instead of about 0.35-0.45 s (Ap
 scenario). After this long it runs for :data:`RESUME_SECONDS`, so the verdict still refines
 under steady slider traffic."""
 RESUME_SECONDS = 1.0
+BACKLOG_PAUSE_SECONDS = 30.0
+"""Longest pause while slider runs are also *queued* (more of them than interactive workers).
+That is many sessions at once, not one user's steady moves: every core is needed for the
+queue, and a verdict refining in the meantime only delays the runs waited for (twenty sessions:
+the quick estimates took 2.4-3.5 s of CPU during the burst at :data:`PAUSE_SECONDS`)."""
 AGING = 6.0
 """How far a shorter job may go ahead of a longer one in its lane's queue.
 
@@ -850,13 +855,16 @@ class WorkerPool:
         """Pause the analysis workers' jobs while a slider's run has an interactive worker (lock held).
 
         Also a job asked to stop: it reads the request when it continues. A pause lasts at most
-        :data:`PAUSE_SECONDS`, then the job runs at least :data:`RESUME_SECONDS`.
+        :data:`PAUSE_SECONDS` (:data:`BACKLOG_PAUSE_SECONDS` while slider runs are queued too),
+        then the job runs at least :data:`RESUME_SECONDS`.
         """
         if not CAN_PAUSE or not self.settings.pause_analyses:
             return
         now = time.monotonic()
         sliders = not self._closed and any(
             w.lane == "interactive" and w.job is not None for w in self._workers)
+        longest = BACKLOG_PAUSE_SECONDS if any(
+            j.priority.lane == "interactive" for j in self._queue) else PAUSE_SECONDS
         for worker in self._workers:
             if worker.lane != "analysis":
                 continue
@@ -865,7 +873,7 @@ class WorkerPool:
                     worker.pause(now)
             elif not sliders or worker.job is None:
                 worker.resume(now)
-            elif now - worker.paused_since >= PAUSE_SECONDS:
+            elif now - worker.paused_since >= longest:
                 worker.resume(now)
                 worker.run_until = now + RESUME_SECONDS
 

@@ -297,6 +297,27 @@ def test_a_long_pause_gives_way_so_the_analysis_still_progresses(pool: WorkerPoo
         job.release()
 
 
+def test_an_analysis_stays_paused_while_slider_runs_are_queued_and_then_finishes(pool: WorkerPool):
+    from explorer.pool import PAUSE_SECONDS, RESUME_SECONDS
+
+    analysis = pool.pids("analysis")[0]
+    long = pool.submit("backlog-analysis", pool_jobs.square_slowly, 6, 0.5, priority=Priority.ANALYSIS)
+    assert _wait(lambda: long.state == "running")
+    busy = PAUSE_SECONDS + RESUME_SECONDS + 1.5
+    # More slider runs than interactive workers: one waits in the queue all along.
+    sliders = [pool.submit(f"backlog-slider-{i}", pool_jobs.square_slowly, i, busy) for i in range(3)]
+    assert _wait(lambda: _state(analysis) == "T", 5)
+    paused = time.monotonic()
+    while sliders[2].state == "queued":
+        assert _state(analysis) == "T"  # not resumed after PAUSE_SECONDS, as without a queue
+        time.sleep(0.05)
+    assert time.monotonic() - paused > PAUSE_SECONDS + RESUME_SECONDS
+    assert long.wait(busy + 10) and long.result() == 36  # the queue gone, it goes on
+    for job in (long, *sliders):
+        assert job.wait(30)
+        job.release()
+
+
 def test_a_cancelled_analysis_paused_for_a_slider_still_stops(pool: WorkerPool, tmp_path: Path):
     pid_file = tmp_path / "pid"
     replaced = pool.stats()["replaced_workers"]
