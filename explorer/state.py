@@ -238,9 +238,12 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
         for group in filter(None, groups):
             provides: list[Hashable] = [runs.plan_key(scenario, name) for name in group]
             provides += [k for k in runs.valued_keys(scenario, group) if k is not None]
+            # Its expected seconds as the cost: a capability move's one-plan run goes ahead of
+            # queued three-plan runs (explorer.pool.AGING bounds how far).
             jobs.append(workers.submit(("run", *provides), runs.run_plan_parts,
                                        runs.custom_key(scenario), group, provides=provides,
-                                       progress=True, prices=scenario.canonical_key()))
+                                       progress=True, prices=scenario.canonical_key(),
+                                       cost=_expected_seconds(scenario, len(group))))
     except BaseException:
         for job in jobs:
             job.release()

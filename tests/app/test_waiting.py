@@ -68,3 +68,30 @@ def test_progress_from_a_worker_is_shown_in_the_reader_language():
     with use_language("th"):
         kind, text = state._view([_Waiting("running", 0, (0.4, week))], "แผนทั้งสาม", 5.0)  # type: ignore[list-item]
     assert kind == "bar" and text.endswith("สัปดาห์ที่ 60 จาก 156") and "week" not in text
+
+
+def test_a_newer_move_drops_the_queued_run_the_page_no_longer_waits_for(monkeypatch: pytest.MonkeyPatch):
+    from explorer.pool import JobCancelled
+    from tests.explorer import pool_jobs
+
+    workers = state.pool()
+    assert workers.wait_ready(120)
+    busy = [workers.submit(f"busy-{i}", pool_jobs.square_slowly, i, 1.0)
+            for i in range(workers.settings.workers)]
+    old = workers.submit("older-move", pool_jobs.square_slowly, 3, 0.0, cost=0.75)
+    assert old.state == "queued"
+
+    class Rerun(Exception):
+        """Stands for Streamlit's request to rerun the script (the user moved a slider again)."""
+
+    def newer_request() -> None:
+        raise Rerun
+
+    monkeypatch.setattr(state, "get_run_yield_check", lambda: newer_request)
+    with pytest.raises(Rerun):
+        state.wait_for([old], "the three plans")
+    assert old.done() and isinstance(old.error(), JobCancelled)  # dropped, never run
+    assert all(key != "older-move" for key, _ in workers.queued())
+    for job in busy:
+        assert job.wait(30)
+        job.release()

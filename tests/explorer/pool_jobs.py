@@ -61,3 +61,11 @@ def never_looks(pid_file: str, should_cancel=None) -> None:  # type: ignore[no-u
     """A stoppable job that never looks whether to stop."""
     Path(pid_file).write_text(str(os.getpid()))
     time.sleep(600)
+
+
+def wait_for_gate(gate: str, value: int) -> int:
+    """Returns ``value`` once the file ``gate`` exists (the test decides when a job ends)."""
+    path = Path(gate)
+    while not path.exists():
+        time.sleep(0.01)
+    return value

@@ -297,6 +297,27 @@ def test_a_long_pause_gives_way_so_the_analysis_still_progresses(pool: WorkerPoo
         job.release()
 
 
+def test_an_analysis_stays_paused_while_slider_runs_are_queued_and_then_finishes(pool: WorkerPool):
+    from explorer.pool import PAUSE_SECONDS, RESUME_SECONDS
+
+    analysis = pool.pids("analysis")[0]
+    long = pool.submit("backlog-analysis", pool_jobs.square_slowly, 6, 0.5, priority=Priority.ANALYSIS)
+    assert _wait(lambda: long.state == "running")
+    busy = PAUSE_SECONDS + RESUME_SECONDS + 1.5
+    # More slider runs than interactive workers: one waits in the queue all along.
+    sliders = [pool.submit(f"backlog-slider-{i}", pool_jobs.square_slowly, i, busy) for i in range(3)]
+    assert _wait(lambda: _state(analysis) == "T", 5)
+    paused = time.monotonic()
+    while sliders[2].state == "queued":
+        assert _state(analysis) == "T"  # not resumed after PAUSE_SECONDS, as without a queue
+        time.sleep(0.05)
+    assert time.monotonic() - paused > PAUSE_SECONDS + RESUME_SECONDS
+    assert long.wait(busy + 10) and long.result() == 36  # the queue gone, it goes on
+    for job in (long, *sliders):
+        assert job.wait(30)
+        job.release()
+
+
 def test_a_cancelled_analysis_paused_for_a_slider_still_stops(pool: WorkerPool, tmp_path: Path):
     pid_file = tmp_path / "pid"
     replaced = pool.stats()["replaced_workers"]
@@ -331,6 +352,62 @@ def test_the_queue_puts_sliders_first_then_analyses_then_background_work(pool: W
     for job in (*blockers, busy_lane, slider, analysis, quick, full):
         assert job.wait(60)
         job.release()
+
+
+def test_a_queued_one_plan_run_goes_ahead_of_a_queued_three_plan_run(pool: WorkerPool):
+    blockers = [pool.submit(f"full-{i}", pool_jobs.square_slowly, i, 1.0) for i in range(2)]
+    assert _wait(lambda: all(j.state == "running" for j in blockers))
+    # A behavioural move re-simulates three plans, a capability move (after it) one.
+    three = pool.submit("three-plans", pool_jobs.square_slowly, 3, 0.0, cost=0.75)
+    one = pool.submit("one-plan", pool_jobs.square_slowly, 1, 0.0, cost=0.25)
+    assert [key for key, _ in pool.queued()] == ["one-plan", "three-plans"]
+    assert one.ahead() == 0 and three.ahead() == 1
+    # Jobs of equal cost keep their order of arrival.
+    later = pool.submit("one-plan-later", pool_jobs.square_slowly, 2, 0.0, cost=0.25)
+    assert [key for key, _ in pool.queued()] == ["one-plan", "one-plan-later", "three-plans"]
+    for job in (*blockers, three, one, later):
+        assert job.wait(30)
+        job.release()
+    assert (three.result(), one.result(), later.result()) == (9, 1, 4)
+
+
+def test_a_long_run_is_overtaken_by_a_bounded_amount_of_later_work(tmp_path: Path):
+    from explorer.pool import AGING
+
+    single = WorkerPool(_settings(workers=1))
+    try:
+        assert single.wait_ready(120)
+        gates = iter(tmp_path / f"gate-{i}" for i in range(100))
+        gate = next(gates)
+        running = single.submit("blocker", pool_jobs.wait_for_gate, str(gate), 0)
+        assert _wait(lambda: running.state == "running")
+        long_gate = tmp_path / "long"
+        long = single.submit("long", pool_jobs.wait_for_gate, str(long_gate), 9, cost=3.0)
+        overtook, submitted = [], [running]
+        # A steady stream of shorter jobs, one queued whenever the worker frees: each arrives
+        # later in the lane's work than the long job, which runs once the work started since it
+        # came outweighs AGING times the difference in cost.
+        while long.state == "queued" and len(overtook) < 50:
+            next_gate = next(gates)
+            short = single.submit(f"short-{len(overtook)}", pool_jobs.wait_for_gate,
+                                  str(next_gate), len(overtook), cost=1.0)
+            submitted.append(short)
+            gate.touch()  # the running job ends
+            assert _wait(lambda short=short: short.state != "queued" or long.state != "queued")
+            if short.state != "queued":
+                overtook.append(short)
+            gate = next_gate
+        # Overtaken by the shorter jobs that came before the lane had started AGING x (3 - 1)
+        # more work, and by no later one (the one just submitted waits for it).
+        assert long.state == "running" and 1 <= len(overtook) <= AGING * (3.0 - 1.0)
+        long_gate.touch()
+        gate.touch()
+        for job in (*submitted, long):
+            assert job.wait(30)
+            job.release()
+        assert long.result() == 9
+    finally:
+        single.close()
 
 
 def test_a_background_job_is_cancelled_when_its_last_watcher_moves_on_and_frees_its_worker(
