@@ -102,7 +102,7 @@ BACKLOG_PAUSE_SECONDS = 30.0
 That is many sessions at once, not one user's steady moves: every core is needed for the
 queue, and a verdict refining in the meantime only delays the runs waited for (twenty sessions:
 the quick estimates took 2.4-3.5 s of CPU during the burst at :data:`PAUSE_SECONDS`)."""
-AGING = 6.0
+AGING = 9.0
 """How far a shorter job may go ahead of a longer one in its lane's queue.
 
 Jobs are submitted with an expected ``cost`` (the app gives a run's expected seconds: a
@@ -115,7 +115,10 @@ order of arrival. The clock is work started, not seconds, so how far a job may b
 follows the load. Twenty sessions each moving the horizon (three plans) and then a capability
 (one plan), simulated with the measured run times: update median -12% at the same p90 for 6;
 shortest-first without aging (a very large value) halved the median but raised p90 by a
-quarter (the last three-plan runs waited behind every capability run)."""
+quarter (the last three-plan runs waited behind every capability run). Measured on the quiet
+2-core machine (``bench/load.py``, 20 sessions, update median / p90): 6 gave 4.42-5.24 /
+7.05-8.54 s over nine runs, 9 gave 4.00-4.23 / 7.26-7.92 s over three, 12 gave 3.76-4.06 /
+7.93-8.28 s over three: 9 lowers the median and keeps p90 under 8 s."""
 CAN_PAUSE = hasattr(signal, "SIGSTOP") and hasattr(os, "killpg")
 _SINGLE_THREADED = {name: "1" for name in (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
