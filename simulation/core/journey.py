@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from simulation.core.capabilities import Capability
 from simulation.core.channel_shift import StoreChoice, shift_chance, shift_to_store
+from simulation.core.kernels import compared_with_float32, walk_kernel
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.tallies import JourneyEnd
 from simulation.core.world import World
@@ -43,6 +44,10 @@ TOUCHPOINT_DRAWS = (Draw.SWITCH, Draw.NEXT_CHANNEL, Draw.KEEP_CONTEXT, Draw.REST
 TOUCHPOINT_EVENTS = ("switch", "context_lost", "conflict_chance", "conflict", "buy_attempt",
                      "network_fulfilled", "stockout")
 """Touchpoint events counted per journey, in the row order of :attr:`WalkedJourneys.events`."""
+
+_END_CODES = np.array([JourneyEnd.OPEN, JourneyEnd.BOUGHT, JourneyEnd.LOST_CONTEXT, JourneyEnd.STOCK_OUT,
+                       JourneyEnd.CONFLICT, JourneyEnd.ABANDONED], dtype=np.int8)
+"""End codes in the order :func:`simulation.core.kernels.walk_kernel` takes them."""
 
 
 def _open_last(cdf: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -173,82 +178,31 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     seg = world.people.segment.take(person)
     n_j, n_touch = person.size, behaviour.touchpoints_per_journey
 
-    uniform = streams.uniform_block(_walk_draws(repeat, n_touch), week, person)
-    u = {kind: uniform[1 + i :: len(TOUCHPOINT_DRAWS)] for i, kind in enumerate(TOUCHPOINT_DRAWS)}
-
-    # Channel path: a journey starts in the person's home channel unless their breadth has it
-    # choose afresh (start draw below the breadth, then rescaled to a uniform); a switch goes to
-    # another channel by the segment's preferences.
-    channel = np.empty((n_touch, n_j), dtype=np.intp)
-    u_start, breadth = uniform[0], world.people.channel_breadth
-    if breadth is not None:
-        own_breadth = breadth.take(person)
-        u_start = u_start / own_breadth
-    channel[0] = np.argmax(u_start[:, None] < paths.preference_cdf.take(seg, axis=0), axis=1)
-    if breadth is not None:
-        channel[0] = np.where(u_start >= 1.0, world.people.favourite_channel.take(person), channel[0])
-    switch = np.zeros((n_touch, n_j), dtype=bool)
-    if n_channels > 1:
-        switch[1:] = u[Draw.SWITCH][1:] < segs.switch_probability.take(seg)
-    for k in range(1, n_touch):
-        here = channel[k - 1]
-        switch[k] &= paths.can_switch[seg, here]
-        channel[k] = here
-        sw = switch[k].nonzero()[0]
-        cdf = paths.switch_cdf[seg[sw], here[sw]]
-        channel[k, sw] = np.argmax(u[Draw.NEXT_CHANNEL][k, sw][:, None] < cdf, axis=1)
-
-    # Events at each touchpoint, as if the journey were still open there.
-    kept = behaviour.siloed_context_kept
-    context = levels[:, _CAP[Capability.CONTEXT]].take(plan)
-    if recognised is not None:
-        context = context * recognised
-    keep_context = kept + (1.0 - kept) * context
-    conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
-    pooled = levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
+    levels = np.asarray(levels, dtype=np.float64)
+    if recognised is None:
+        recognised = np.ones(n_j, dtype=bool)
+    breadth = world.people.channel_breadth
+    offsets = streams._offsets(_walk_draws(repeat, n_touch), week)  # noqa: SLF001
     # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016), for
     # the people whose returns another channel can accept (recognised); with one channel there
     # is no other channel to return in.
     uplift = behaviour.returns_policy_uplift if n_channels > 1 else 0.0
-    service = levels[:, _CAP[Capability.SERVICE]].take(plan)
-    if recognised is not None:
-        service = service * recognised
-    policy = 1.0 + uplift * service
-    lost = switch & (u[Draw.KEEP_CONTEXT] >= keep_context)
-    gives_up = lost & (u[Draw.RESTART] < behaviour.lost_context_abandon_share)
-    conflict_chance_met = switch & ~gives_up
-    meets = conflict_chance_met & (u[Draw.CONFLICT] < conflict_chance.take(plan))
-    walks = meets & (u[Draw.CONFLICT_WALKAWAY] < segs.conflict_sensitivity.take(seg))
-    # Starting over after lost context spends the touchpoint on finding the way back.
-    decide = ~(lost | walks) & (u[Draw.BUY] < chan.conversion.take(channel) * policy)
-    own = chan.stock_availability.take(channel)
-    in_stock_draw = u[Draw.IN_STOCK]
-    bought = decide & (in_stock_draw < own + (1.0 - own) * pooled.take(plan))
-    network = bought & (in_stock_draw >= own)
-    stockout = decide & ~bought
-    lost_sale = stockout & (u[Draw.STOCKOUT_LOST] < behaviour.stockout_lost_share)
-
-    # The first terminal event ends the journey; later touchpoints never happen.
-    code = (bought * np.int8(JourneyEnd.BOUGHT) + gives_up * np.int8(JourneyEnd.LOST_CONTEXT)
-            + lost_sale * np.int8(JourneyEnd.STOCK_OUT) + walks * np.int8(JourneyEnd.CONFLICT))
-    ends = code > 0
-    reached = np.ones((n_touch, n_j), dtype=bool)
-    reached[1:] = ~np.logical_or.accumulate(ends[:-1], axis=0)
-    # The ending touchpoint, or the last one for a journey that never ends (abandoned).
-    stop = ends.copy()
-    stop[-1] = True
-    last = stop.argmax(axis=0)
-    column = np.arange(n_j)
-    end = code[last, column]
-    end[end == JourneyEnd.OPEN] = JourneyEnd.ABANDONED
-
-    events = np.stack([switch, lost, conflict_chance_met, meets, decide, network, stockout])
-    events &= reached
-    per_journey = events.sum(axis=1, dtype=np.int32)
-    final = channel[last, column]
+    start, final, end, per_journey, channels_used, from_network = walk_kernel(
+        np.asarray(person, dtype=np.int64), np.asarray(plan, dtype=np.int64), seg,
+        np.asarray(recognised, dtype=np.bool_), offsets, n_touch,
+        breadth if breadth is not None else np.ones(1, dtype=np.float32),
+        world.people.favourite_channel, breadth is not None,
+        paths.preference_cdf, paths.switch_cdf, paths.can_switch,
+        segs.switch_probability.astype(np.float64), n_channels > 1,
+        np.ascontiguousarray(levels[:, _CAP[Capability.CONTEXT]]), float(behaviour.siloed_context_kept),
+        compared_with_float32(behaviour.lost_context_abandon_share),
+        behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]]),
+        segs.conflict_sensitivity.astype(np.float64), chan.conversion.astype(np.float64),
+        np.ascontiguousarray(levels[:, _CAP[Capability.SERVICE]]), float(uplift),
+        chan.stock_availability.astype(np.float64),
+        levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate,
+        compared_with_float32(behaviour.stockout_lost_share), _END_CODES)
     researched = final
-    channels_used = np.bitwise_or.reduce(np.left_shift(1, channel) * reached, axis=0)
-    from_network = events[5].any(axis=0)
     # Research online, buy offline: with store stock visible, an online purchase may move to a
     # store, served from its shelf (channel_shift.py).
     moved, store = shift_to_store(
@@ -268,7 +222,7 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
         + np.float32(behaviour.conflict_satisfaction_loss) * conflicted
         + np.float32(behaviour.stockout_satisfaction_loss) * stocked_out).astype(np.float32)
     return WalkedJourneys(
-        segment=seg, start=channel[0], final=final, researched=researched, end=end,
+        segment=seg, start=start, final=final, researched=researched, end=end,
         events=per_journey, channels_used=channels_used, from_network=from_network,
         satisfaction_loss=satisfaction_loss,
     )
