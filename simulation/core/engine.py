@@ -41,7 +41,6 @@ module keeps :class:`Simulation`, whose steps write the state.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 from typing import Any
@@ -53,6 +52,7 @@ from scipy.special import betaincinv
 from simulation.core.capabilities import Capability
 from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
+from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
 from simulation.core.keys import ContactKeys, KeyLayout
 from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
 from simulation.core.recognition import recognised_share, recognition_draw
@@ -70,8 +70,6 @@ _POPULATION_DRAWS = (Draw.UNSUBSCRIBE, Draw.CONTACT_CONFLICT, Draw.OPEN_JOURNEY,
 DRAW_AHEAD_FROM_PEOPLE = 200_000
 """From this population on, each whole-population draw is prepared in a background thread while
 the week works on the step before (below it, handing over costs more than the draw)."""
-WALK_CHUNK = 131_072
-"""Journeys walked at once (:meth:`Simulation._walk`): about 25 MB of temporaries, whatever N."""
 _PURCHASE_DRAWS = [(Draw.ORDER_VALUE, 0), (Draw.ORDER_VALUE, 1), (Draw.RETURN, 0),
                    (Draw.RETURN_ELSEWHERE, 0), (Draw.RETURN_FRICTION, 0)]
 """Event draws of one purchase: two for the order value's normal deviate, three for returns."""
@@ -178,6 +176,9 @@ class Simulation:
         self.state = PlanState.stacked(world, self.n_plans)
         self.states = tuple(self.state.plan(s) for s in range(self.n_plans))
         self.keys = ContactKeys(self.layout, self.n_people)
+        layout = self.layout
+        self._key_steps = np.array([layout.plan_step, layout.segment_step, layout.customer_step,
+                                    layout.loyal_step, layout.recognised_step], dtype=np.int64)
         # Contact costs are charged per key held: contact_cost_to_date[k] is what holding key k
         # has cost (discounted) in every week up to the next one charged. A pair is credited
         # that amount when it takes a key and debited when it leaves it (and at the end), so
@@ -290,20 +291,14 @@ class Simulation:
         reading their reach weeks. Only the pairs whose key changes are written.
         """
         state = self.state
-        alive = state.flat("lapse_week").take(who.flat) < 0
-        if not aware:
-            alive &= self.world.people.aware_week.take(who.person) <= week
-        key = self.layout.compose(
-            who.plan, self.world.people.segment.take(who.person),
-            state.flat("customer_since").take(who.flat) >= 0,
-            state.flat("purchases").take(who.flat) >= self.behaviour.loyalty_threshold_purchases,
-            self.recognition_u.take(who.person) < self.recognised_shares.take(who.plan),
-            state.flat("channels_used").take(who.flat) * state.flat("subscribed").take(who.flat))
-        key = np.where(alive, key, self.layout.dtype(self.sentinel))
-        old = self.keys.flat.take(who.flat)
-        # A pair keeping its key changes nothing _set_keys keeps (counts, costs, sums).
-        changed = key != old
-        self._set_keys(who.flat.compress(changed), key.compress(changed), old.compress(changed))
+        change, any_change = refresh_keys_kernel(
+            who.flat, who.plan, who.person, not aware, week, state.flat("lapse_week"),
+            self.world.people.aware_week, self.world.people.segment, state.flat("customer_since"),
+            state.flat("purchases"), self.behaviour.loyalty_threshold_purchases, self.recognition_u,
+            self.recognised_shares, state.flat("channels_used"), state.flat("subscribed"),
+            self._key_steps, self.sentinel, *self._key_books())
+        if any_change:
+            self.satisfaction_sum += change
 
     def _update_recognition(self, levels: NDArray[np.float64]) -> None:
         """Set this week's recognised shares; pairs whose recognition changed get new keys.
@@ -330,17 +325,20 @@ class Simulation:
         The key counts, the contact costs charged and the customers' satisfaction sum are kept up to
         date. ``old``: the pairs' keys now, if the caller has read them.
         """
-        old, new = self.keys.assign(flat, keys, old)
-        self.annoyed[flat] = self.annoyed_by_key.take(new)
-        to_date = self.contact_cost_to_date
-        self.state.flat("cost_discounted")[flat] -= (to_date.take(new) - to_date.take(old)
-                                                    ).astype(np.float32)
-        is_customer = self.layout.is_customer
-        customer_change = is_customer.take(new) - is_customer.take(old)
-        if customer_change.any():
-            satisfaction = self.state.flat("satisfaction").take(flat)
-            self.satisfaction_sum += np.bincount(
-                flat // self.n_people, weights=customer_change * satisfaction, minlength=self.n_plans)
+        key_flat = self.keys.flat
+        if old is None:
+            old = key_flat.take(flat)
+        if isinstance(keys, int):
+            keys = np.full(flat.size, keys, dtype=key_flat.dtype)
+        change, any_change = set_keys_kernel(flat, keys, old, *self._key_books())
+        if any_change:
+            self.satisfaction_sum += change
+
+    def _key_books(self) -> tuple[Any, ...]:
+        """What :func:`set_keys_kernel` keeps up to date by key, in its argument order."""
+        return (self.keys.flat, self.keys.per_key, self.annoyed, self.annoyed_by_key,
+                self.state.flat("cost_discounted"), self.contact_cost_to_date, self.layout.is_customer,
+                self.state.flat("satisfaction"), self.n_people, self.n_plans)
 
     def _touch(self, flat: NDArray[np.int64]) -> None:
         """Mark pairs whose satisfaction moves this week (their ``experience`` is set)."""
@@ -720,21 +718,13 @@ class Simulation:
 
     def _walk(self, week: int, journeys: Cohort, levels: NDArray[np.float64],
               recognised: NDArray[np.bool_], repeat: int = 0) -> WalkedJourneys:
-        """:func:`walk_journeys` of ``journeys``, :data:`WALK_CHUNK` journeys at a time.
+        """:func:`walk_journeys` of ``journeys``; ``repeat``: which of each person's journeys this week it is.
 
-        A journey's walk depends on its own draws only, so walking in parts gives the same
-        arrays; it bounds the walk's temporaries (a few dozen draws per journey) at large N.
-        ``repeat``: which of each person's journeys this week it is.
+        The walk is compiled (:func:`simulation.core.kernels.walk_kernel`) and keeps no
+        per-touchpoint temporaries, so it takes every journey at once at any N.
         """
-        if journeys.size <= WALK_CHUNK:
-            return walk_journeys(self.world, self.paths, self.streams, week, journeys.person,
-                                 journeys.plan, levels, recognised, repeat=repeat)
-        parts = [walk_journeys(self.world, self.paths, self.streams, week, journeys.person[a:a + WALK_CHUNK],
-                               journeys.plan[a:a + WALK_CHUNK], levels, recognised[a:a + WALK_CHUNK],
-                               repeat=repeat)
-                 for a in range(0, journeys.size, WALK_CHUNK)]
-        return WalkedJourneys(**{f.name: np.concatenate([getattr(p, f.name) for p in parts], axis=-1)
-                                 for f in dataclasses.fields(WalkedJourneys)})
+        return walk_journeys(self.world, self.paths, self.streams, week, journeys.person,
+                             journeys.plan, levels, recognised, repeat=repeat)
 
     def _purchases(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                    buyers: Cohort, channel: NDArray[np.int64],
@@ -964,5 +954,5 @@ def _highest_propensity(people: People) -> NDArray[np.float32]:
 
 
 __all__ = [
-    "DRAW_AHEAD_FROM_PEOPLE", "WALK_CHUNK", "Simulation", "dropout_chance", "dropout_step", "purchase_draws",
+    "DRAW_AHEAD_FROM_PEOPLE", "Simulation", "dropout_chance", "dropout_step", "purchase_draws",
 ]

@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 
 from simulation.core.capabilities import Capability
 from simulation.core.channel_shift import StoreChoice, shift_chance, shift_to_store
-from simulation.core.kernels import compared_with_float32, walk_kernel
+from simulation.core.kernels.common import compared_with_float32
+from simulation.core.kernels.walk import walk_kernel
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.tallies import JourneyEnd
 from simulation.core.world import World
@@ -182,7 +183,7 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     if recognised is None:
         recognised = np.ones(n_j, dtype=bool)
     breadth = world.people.channel_breadth
-    offsets = streams._offsets(_walk_draws(repeat, n_touch), week)  # noqa: SLF001
+    offsets = streams._offsets(_walk_draws(repeat, n_touch), week)
     # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016), for
     # the people whose returns another channel can accept (recognised); with one channel there
     # is no other channel to return in.

@@ -1,39 +1,15 @@
-"""Compiled kernels (numba) for the engine's hottest passes over people.
+"""The journey walk as one compiled loop over journeys (:func:`walk_kernel`).
 
-Each kernel is a loop over people (or journeys, or list entries) that replaces a chain of
-vectorized numpy passes whose temporaries and repeated gathers cost more than the arithmetic.
-They compute exactly what the numpy expressions they replace computed, bit for bit:
-
-* only integer work, gathers, comparisons and ``+ - * /`` in the same order and precision as
-  numpy (float32 where numpy stayed in float32, float64 where it promoted); no transcendental
-  function (``exp``, ``log`` ...) is evaluated here, since LLVM's libm may differ from numpy's
-  SIMD implementations in the last bit;
-* no ``fastmath`` (it would reorder and contract arithmetic), no ``parallel`` (the app and the
-  analyses already use processes), ``error_model="numpy"`` (a division by zero gives inf/nan
-  as in numpy instead of raising);
-* thresholds that numpy compared with a float32 draw in float32 (a Python float meets a float32
-  array as a float32, NEP 50) are passed rounded to float32 by the caller
-  (:func:`compared_with_float32`).
-
-Compiled code is cached on disk (``cache=True``: next to this module in ``__pycache__``, or in
-``NUMBA_CACHE_DIR`` / the user's cache directory where that is read-only), so a process pays
-the compilation once per machine (:func:`warm_up` compiles everything in a worker at start).
+See :mod:`simulation.core.kernels` for the rules every kernel keeps (bit-identical results).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-
-_MASK32 = np.uint64(0xFFFFFFFF)
-_M1 = np.uint64(0x7FEB352D)
-_M2 = np.uint64(0x846CA68B)
-_TO_UNIT = 2.0**-24
+from simulation.core.kernels.common import JIT, uniform
 
 N_TOUCHPOINT_DRAWS = 9
 """Draws per touchpoint (:data:`simulation.core.journey.TOUCHPOINT_DRAWS`), in their order."""
@@ -43,29 +19,7 @@ N_EVENTS = 7
 """Touchpoint events counted per journey (:data:`simulation.core.journey.TOUCHPOINT_EVENTS`)."""
 
 
-def compared_with_float32(value: Any) -> float:
-    """The value a float32 array is compared against when numpy compares it with ``value``.
-
-    A Python float (weak, NEP 50) is rounded to float32; a numpy float64 scalar is not. Returned
-    as a Python float (float64), which compares with a float32 draw exactly as numpy did.
-    """
-    dtype = np.result_type(np.float32, value)
-    return float(dtype.type(value))
-
-
-@numba.njit(**_JIT)
-def _uniform(offset: np.uint64, person: np.int64) -> float:
-    """:meth:`RandomStreams.uniform` of one person at a stream offset (exact, as float64)."""
-    x = (offset ^ np.uint64(person)) & _MASK32
-    x ^= x >> np.uint64(16)
-    x = (x * _M1) & _MASK32
-    x ^= x >> np.uint64(15)
-    x = (x * _M2) & _MASK32
-    x ^= x >> np.uint64(16)
-    return float(x >> np.uint64(8)) * _TO_UNIT
-
-
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _first_above(u: float, cdf: NDArray[np.float64]) -> int:
     """``argmax(u < cdf)``: the first column above ``u``, 0 if none (as numpy's argmax)."""
     for c in range(cdf.size):
@@ -74,7 +28,7 @@ def _first_above(u: float, cdf: NDArray[np.float64]) -> int:
     return 0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray[np.int8],
                 recognised: NDArray[np.bool_], offsets: NDArray[np.uint32], n_touch: int,
                 breadth: NDArray[np.float32], favourite: NDArray[np.int8], has_breadth: bool,
@@ -131,7 +85,6 @@ def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray
         channels-used bit mask and whether the purchase was served from the network.
     """
     n_j = person.size
-    n_channels = preference_cdf.shape[1]
     start = np.empty(n_j, dtype=np.intp)
     final = np.empty(n_j, dtype=np.intp)
     end = np.empty(n_j, dtype=np.int8)
@@ -145,7 +98,7 @@ def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray
         g = seg[j]
         s = plan[j]
         rec = 1.0 if recognised[j] else 0.0
-        u0 = _uniform(np.uint64(offsets[0]), who)
+        u0 = uniform(np.uint64(offsets[0]), who)
         if has_breadth:
             u_start = np.float32(u0) / breadth[who]
             here = _first_above(np.float64(u_start), preference_cdf[g])
@@ -162,31 +115,31 @@ def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray
             base = 1 + k * N_TOUCHPOINT_DRAWS
             switch = False
             if k > 0 and may_switch:
-                switch = (_uniform(np.uint64(offsets[base + _SWITCH]), who) < switch_probability[g]
+                switch = (uniform(np.uint64(offsets[base + _SWITCH]), who) < switch_probability[g]
                           and can_switch[g, here])
                 if switch:
-                    here = _first_above(_uniform(np.uint64(offsets[base + _NEXT_CHANNEL]), who),
+                    here = _first_above(uniform(np.uint64(offsets[base + _NEXT_CHANNEL]), who),
                                         switch_cdf[g, here])
             mask |= 1 << here
-            lost = switch and _uniform(np.uint64(offsets[base + _KEEP_CONTEXT]), who) >= keep_context
-            gives_up = lost and _uniform(np.uint64(offsets[base + _RESTART]), who) < abandon_share
+            lost = switch and uniform(np.uint64(offsets[base + _KEEP_CONTEXT]), who) >= keep_context
+            gives_up = lost and uniform(np.uint64(offsets[base + _RESTART]), who) < abandon_share
             met = switch and not gives_up
-            meets = met and _uniform(np.uint64(offsets[base + _CONFLICT]), who) < conflict_chance[s]
-            walks = meets and (_uniform(np.uint64(offsets[base + _CONFLICT_WALKAWAY]), who)
+            meets = met and uniform(np.uint64(offsets[base + _CONFLICT]), who) < conflict_chance[s]
+            walks = meets and (uniform(np.uint64(offsets[base + _CONFLICT_WALKAWAY]), who)
                                < conflict_sensitivity[g])
             decide = (not (lost or walks)) and (
-                _uniform(np.uint64(offsets[base + _BUY]), who) < conversion[here] * policy)
+                uniform(np.uint64(offsets[base + _BUY]), who) < conversion[here] * policy)
             bought = False
             network = False
             stockout = False
             lost_sale = False
             if decide:
                 own = stock[here]
-                u_in = _uniform(np.uint64(offsets[base + _IN_STOCK]), who)
+                u_in = uniform(np.uint64(offsets[base + _IN_STOCK]), who)
                 bought = u_in < own + (1.0 - own) * pooled[s]
                 network = bought and u_in >= own
                 stockout = not bought
-                lost_sale = stockout and (_uniform(np.uint64(offsets[base + _STOCKOUT_LOST]), who)
+                lost_sale = stockout and (uniform(np.uint64(offsets[base + _STOCKOUT_LOST]), who)
                                           < lost_share)
             events[0, j] += switch
             events[1, j] += lost
@@ -208,14 +161,14 @@ def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) every kernel on tiny inputs, e.g. at a worker's start."""
-    empty_i = np.zeros(1, dtype=np.int64)
+    """Compile (or load from the cache) :func:`walk_kernel` on tiny inputs."""
+    one = np.zeros(1, dtype=np.int64)
     f = np.ones(1)
-    walk_kernel(empty_i, empty_i, np.zeros(1, dtype=np.int8), np.ones(1, dtype=np.bool_),
+    walk_kernel(one, one, np.zeros(1, dtype=np.int8), np.ones(1, dtype=np.bool_),
                 np.zeros(1 + N_TOUCHPOINT_DRAWS, dtype=np.uint32), 1, np.ones(1, dtype=np.float32),
                 np.zeros(1, dtype=np.int8), False, np.full((1, 1), np.inf),
                 np.full((1, 1, 1), np.inf), np.zeros((1, 1), dtype=np.bool_), f, False, f, 0.5, 0.5,
                 f, f, f, f, 0.0, f, f, 0.5, np.arange(6, dtype=np.int8))
 
 
-__all__ = ["N_EVENTS", "N_TOUCHPOINT_DRAWS", "compared_with_float32", "walk_kernel", "warm_up"]
+__all__ = ["N_EVENTS", "N_TOUCHPOINT_DRAWS", "walk_kernel", "warm_up"]

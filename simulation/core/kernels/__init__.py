@@ -1,0 +1,43 @@
+"""Compiled kernels (numba) for the engine's hottest passes over people.
+
+Each kernel is a loop over people (or journeys, or pairs) that replaces a chain of vectorized
+numpy passes whose temporaries and repeated gathers cost more than the arithmetic. They compute
+exactly what the numpy expressions they replace computed, bit for bit:
+
+* only integer work, gathers, comparisons and ``+ - * /`` in the same order and precision as
+  numpy (float32 where numpy stayed in float32, float64 where it promoted); no transcendental
+  function (``exp``, ``log`` ...) is evaluated in a kernel, since LLVM's libm may differ from
+  numpy's SIMD implementations in the last bit;
+* sums in the order numpy adds (``np.bincount`` adds its weights one by one, in order), never
+  a pairwise sum;
+* no ``fastmath`` (it would reorder and contract arithmetic), no ``parallel`` (the app and the
+  analyses already use processes), ``error_model="numpy"`` (a division by zero gives inf/nan as
+  in numpy instead of raising);
+* thresholds that numpy compared with a float32 draw in float32 (a Python float meets a float32
+  array as a float32, NEP 50) are passed rounded to float32
+  (:func:`~simulation.core.kernels.common.compared_with_float32`).
+
+Modules: :mod:`~simulation.core.kernels.common` (options, the hashed draw),
+:mod:`~simulation.core.kernels.walk` (the journey walk), :mod:`~simulation.core.kernels.keys`
+(contact-key bookkeeping), :mod:`~simulation.core.kernels.steps` (weekly steps over people).
+
+Compiled code is cached on disk (``cache=True``): in ``__pycache__`` beside the modules, or,
+where that is read-only, in ``NUMBA_CACHE_DIR`` if set, else the user's cache directory. A fresh
+process loads the cache in well under a second; the first process on a machine compiles (a few
+seconds). :func:`warm_up` does either ahead of the first run (the app's worker processes call it
+at start).
+"""
+
+from __future__ import annotations
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel on tiny inputs."""
+    from simulation.core.kernels import keys, steps, walk
+
+    walk.warm_up()
+    keys.warm_up()
+    steps.warm_up()
+
+
+__all__ = ["warm_up"]

@@ -1,0 +1,116 @@
+"""Contact-key bookkeeping as compiled loops over (plan, person) pairs.
+
+:func:`refresh_keys_kernel` recomputes pairs' keys from their state and
+:func:`set_keys_kernel` gives pairs new keys, each keeping what
+:class:`simulation.core.engine.Simulation` keeps by key (the counts of pairs per key, the
+annoyed flags, the contact costs charged, the customers' satisfaction sum) in the same pass.
+See :mod:`simulation.core.kernels` for the rules every kernel keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.core.kernels.common import JIT
+
+
+@numba.njit(**JIT)
+def _assign(f: int, new: int, old: int, key_flat: NDArray[Any], per_key: NDArray[np.int64],
+            annoyed: NDArray[np.bool_], annoyed_by_key: NDArray[np.bool_], cost: NDArray[np.float32],
+            to_date: NDArray[np.float64], is_customer: NDArray[np.float64],
+            satisfaction: NDArray[np.float32], n_people: int, change: NDArray[np.float64]) -> bool:
+    """Give pair ``f`` key ``new`` (it holds ``old``); whether its customer status changed."""
+    key_flat[f] = new
+    per_key[old] -= 1
+    per_key[new] += 1
+    annoyed[f] = annoyed_by_key[new]
+    cost[f] = cost[f] - np.float32(to_date[new] - to_date[old])
+    customer = is_customer[new] - is_customer[old]
+    change[f // n_people] += customer * np.float64(satisfaction[f])
+    return customer != 0.0
+
+
+@numba.njit(**JIT)
+def set_keys_kernel(flat: NDArray[np.int64], new: NDArray[Any], old: NDArray[Any],
+                    key_flat: NDArray[Any], per_key: NDArray[np.int64], annoyed: NDArray[np.bool_],
+                    annoyed_by_key: NDArray[np.bool_], cost: NDArray[np.float32],
+                    to_date: NDArray[np.float64], is_customer: NDArray[np.float64],
+                    satisfaction: NDArray[np.float32], n_people: int, n_plans: int,
+                    ) -> tuple[NDArray[np.float64], bool]:
+    """Give the distinct pairs ``flat`` keys ``new`` (they hold ``old``), in order.
+
+    Writes ``key_flat``, ``per_key`` (pairs per key), ``annoyed`` (``annoyed_by_key`` at the new
+    key) and ``cost`` (float32, simulated currency: debited the difference of ``to_date``, the
+    contact cost a key has charged so far).
+
+    Returns
+    -------
+    tuple
+        (P,) change of each plan's customers' satisfaction sum (the sum, in order, of
+        ``(is_customer[new] - is_customer[old]) x satisfaction`` as ``np.bincount`` adds its
+        weights) and whether any pair's customer status changed (if not, nothing is to add).
+    """
+    change = np.zeros(n_plans)
+    any_change = False
+    for i in range(flat.size):
+        changed = _assign(flat[i], new[i], old[i], key_flat, per_key, annoyed, annoyed_by_key, cost,
+                          to_date, is_customer, satisfaction, n_people, change)
+        any_change = any_change or changed
+    return change, any_change
+
+
+@numba.njit(**JIT)
+def refresh_keys_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
+                        check_aware: bool, week: int, lapse_week: NDArray[np.int16],
+                        aware_week: NDArray[np.int16], segment: NDArray[np.int8],
+                        customer_since: NDArray[np.int16], purchases: NDArray[Any], loyalty: int,
+                        recognition_u: NDArray[np.float32], shares: NDArray[np.float64],
+                        channels_used: NDArray[np.uint8], subscribed: NDArray[np.bool_],
+                        steps: NDArray[np.int64], sentinel: int, key_flat: NDArray[Any],
+                        per_key: NDArray[np.int64], annoyed: NDArray[np.bool_],
+                        annoyed_by_key: NDArray[np.bool_], cost: NDArray[np.float32],
+                        to_date: NDArray[np.float64], is_customer: NDArray[np.float64],
+                        satisfaction: NDArray[np.float32], n_people: int, n_plans: int,
+                        ) -> tuple[NDArray[np.float64], bool]:
+    """Recompute the keys of pairs (``flat``, ``plan``, ``person``) from their state.
+
+    A live pair's key is plan, segment, customer (``customer_since`` >= 0), loyal (``purchases``
+    >= ``loyalty``), recognised (``recognition_u`` below the plan's share) and the channels that
+    know and may message the person, each times its step (``steps``: plan, segment, customer,
+    loyal, recognised); lapsed pairs (and, with ``check_aware``, those not aware by ``week``) get
+    the ``sentinel``. Pairs whose key changes are given it as by :func:`set_keys_kernel`, in order.
+
+    Returns
+    -------
+    tuple
+        As :func:`set_keys_kernel`.
+    """
+    change = np.zeros(n_plans)
+    any_change = False
+    for i in range(flat.size):
+        f = flat[i]
+        p = person[i]
+        s = plan[i]
+        alive = lapse_week[f] < 0
+        if check_aware:
+            alive = alive and aware_week[p] <= week
+        key = sentinel
+        if alive:
+            key = (s * steps[0] + np.int64(segment[p]) * steps[1]
+                   + (steps[2] if customer_since[f] >= 0 else 0)
+                   + (steps[3] if purchases[f] >= loyalty else 0)
+                   + (steps[4] if np.float64(recognition_u[p]) < shares[s] else 0)
+                   + (np.int64(channels_used[f]) if subscribed[f] else 0))
+        old = np.int64(key_flat[f])
+        if key != old:
+            changed = _assign(f, key, old, key_flat, per_key, annoyed, annoyed_by_key, cost,
+                              to_date, is_customer, satisfaction, n_people, change)
+            any_change = any_change or changed
+    return change, any_change
+
+
+__all__ = ["refresh_keys_kernel", "set_keys_kernel"]
