@@ -52,7 +52,9 @@ from scipy.special import betaincinv
 from simulation.core.capabilities import Capability
 from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
+from simulation.core.kernels.common import compared_with_float32
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
+from simulation.core.kernels.steps import contact_conflicts_kernel, drift_kernel, unsubscribes_kernel
 from simulation.core.keys import ContactKeys, KeyLayout
 from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
 from simulation.core.recognition import recognised_share, recognition_draw
@@ -534,10 +536,7 @@ class Simulation:
         """Every pair's satisfaction gap to baseline shrinks by one week of ``half_life``."""
         base = np.float32(self.behaviour.baseline_satisfaction)
         keep = np.float32(0.5 ** (1.0 / half_life))
-        satisfaction = self.state.flat("satisfaction")
-        satisfaction -= base
-        satisfaction *= keep
-        satisfaction += base
+        drift_kernel(self.state.flat("satisfaction"), base, keep)
         # The same float32 steps on the bound: each is monotone, so it stays below every pair.
         self.lowest_satisfaction = (self.lowest_satisfaction - base) * keep + base
         # The customers' sum drifts the same way (sum = base x customers + keep x gap sum).
@@ -566,10 +565,9 @@ class Simulation:
         largest = per_contact * float(tables["excess"].max())
         if largest <= 0:
             return Cohort.empty(self.n_people)
-        could = self._all_plans((u_unsub < largest).nonzero()[0])
-        could_key = self._current_keys(could)
-        leaves = u_unsub.take(could.person) < per_contact * tables["excess"].take(could_key)
-        gone = could.take(leaves)
+        gone = self._cohort_of(unsubscribes_kernel(
+            u_unsub, compared_with_float32(largest), per_contact, tables["excess"], self.keys.flat,
+            self.offered, self.layout.offered_step, self.n_plans))
         self.state.flat("subscribed")[gone.flat] = False
         self._count(tally, Tally.UNSUBSCRIBES, gone.plan)
         return gone
@@ -581,9 +579,8 @@ class Simulation:
         chance = self.behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
         if chance.max() <= 0:
             return
-        could = self._below(u_conflict, chance)
-        hit = tables["multi"].take(self._current_keys(could))
-        conflicted = could.take(hit)
+        conflicted = self._cohort_of(contact_conflicts_kernel(
+            u_conflict, chance, self.keys.flat, self.offered, self.layout.offered_step, tables["multi"]))
         self.experience[conflicted.flat] -= self.behaviour.conflict_satisfaction_loss
         self._touch(conflicted.flat)
         self._count(tally, Tally.CONTACT_CONFLICTS, conflicted.plan)

@@ -1,0 +1,171 @@
+"""Weekly steps over people as compiled loops: rare events found from the shared draws.
+
+Each kernel scans a whole-population uniform draw for the people whose draw is below a bound,
+then examines them in every plan (plan by plan, people in order: the order of the engine's
+cohorts, sorted by flat index plan x N + person), reading each pair's contact key (with this
+week's offer) where the numpy steps built cohorts, gathered keys and compressed several times.
+See :mod:`simulation.core.kernels` for the rules every kernel keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.core.kernels.common import JIT
+
+
+@numba.njit(**JIT)
+def below(u: NDArray[np.float32], bound: float) -> NDArray[np.int64]:
+    """``(u < bound).nonzero()[0]``, ``bound`` as compared with a float32 draw."""
+    n = 0
+    for p in range(u.size):
+        if u[p] < bound:
+            n += 1
+    out = np.empty(n, dtype=np.int64)
+    n = 0
+    for p in range(u.size):
+        if u[p] < bound:
+            out[n] = p
+            n += 1
+    return out
+
+
+@numba.njit(**JIT)
+def contact_conflicts_kernel(u: NDArray[np.float32], chance: NDArray[np.float64],
+                             key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int,
+                             multi: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Flat indices of the pairs that meet conflicting messages this week.
+
+    Those whose draw ``u[person]`` is below their plan's ``chance`` (share; plans at 0 have
+    none) and whose key (with this week's offer) says several channels message them (``multi``).
+    """
+    n_people = u.size
+    top = 0.0
+    for s in range(chance.size):
+        top = max(top, chance[s])
+    people = below(u, top)
+    out = np.empty(people.size * chance.size, dtype=np.int64)
+    n = 0
+    for s in range(chance.size):
+        b = chance[s]
+        if not b > 0:
+            continue
+        for p in people:
+            if u[p] < b:
+                f = s * n_people + p
+                key = np.int64(key_flat[f]) + (offered_step if offered[f] else 0)
+                if multi[key]:
+                    out[n] = f
+                    n += 1
+    return out[:n]
+
+
+@numba.njit(**JIT)
+def unsubscribes_kernel(u: NDArray[np.float32], largest: float, per_contact: float,
+                        excess: NDArray[np.float64], key_flat: NDArray[Any],
+                        offered: NDArray[np.bool_], offered_step: int, n_plans: int,
+                        ) -> NDArray[np.int64]:
+    """Flat indices of the pairs that unsubscribe this week.
+
+    Those whose ``u[person]`` is below ``per_contact`` (share per contact) x the excess contacts
+    of their key (with this week's offer); only people whose draw is below ``largest`` (as
+    compared with a float32 draw) are examined.
+    """
+    n_people = u.size
+    people = below(u, largest)
+    out = np.empty(people.size * n_plans, dtype=np.int64)
+    n = 0
+    for s in range(n_plans):
+        for p in people:
+            f = s * n_people + p
+            key = np.int64(key_flat[f]) + (offered_step if offered[f] else 0)
+            if u[p] < per_contact * excess[key]:
+                out[n] = f
+                n += 1
+    return out[:n]
+
+
+@numba.njit(**JIT)
+def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: int,
+                         key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int,
+                         sentinel: int, intent_table: NDArray[np.float32],
+                         propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
+                         has_repeat: bool, is_customer: NDArray[np.float64],
+                         offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int,
+                         ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+                                    NDArray[np.int64], NDArray[np.bool_]]:
+    """Journeys opened this week by the candidate ``people`` (sorted) in every plan.
+
+    A pair's intent (expected journeys, float32) is its key's ``intent_table`` entry x its
+    propensity (``repeat_propensity`` for customers when ``has_repeat``) x, with an offer this
+    week and ``has_offer_factor``, its ``offer_factor``; it opens a journey when its key is not
+    the ``sentinel`` and ``u[person]`` is below the intent, and with ``cap`` > 1 opens
+    floor(intent) journeys plus one more with chance the fraction, between 1 and ``cap``.
+
+    Returns
+    -------
+    tuple of arrays
+        Flat index, plan, person and journey count of each opening pair, and whether it got an
+        offer this week.
+    """
+    n_people = u.size
+    size = people.size * n_plans
+    flat_out = np.empty(size, dtype=np.int64)
+    plan_out = np.empty(size, dtype=np.int64)
+    person_out = np.empty(size, dtype=np.int64)
+    count_out = np.empty(size, dtype=np.int64)
+    offered_out = np.empty(size, dtype=np.bool_)
+    n = 0
+    for s in range(n_plans):
+        for p in people:
+            f = s * n_people + p
+            has_offer = offered[f]
+            key = np.int64(key_flat[f]) + (offered_step if has_offer else 0)
+            if key == sentinel:
+                continue
+            prop = propensity[p]
+            if has_repeat and is_customer[key] != 0:
+                prop = repeat_propensity[p]
+            intent = intent_table[key] * prop
+            if has_offer_factor and has_offer:
+                intent = intent * offer_factor[p]
+            if not u[p] < intent:
+                continue
+            count = 1
+            if cap > 1:
+                whole = np.floor(intent)
+                count = min(cap, np.int64(whole) + (1 if u[p] < intent - whole else 0))
+                count = max(count, 1)
+            flat_out[n] = f
+            plan_out[n] = s
+            person_out[n] = p
+            count_out[n] = count
+            offered_out[n] = has_offer
+            n += 1
+    return flat_out[:n], plan_out[:n], person_out[:n], count_out[:n], offered_out[:n]
+
+
+@numba.njit(**JIT)
+def drift_kernel(satisfaction: NDArray[np.float32], base: np.float32, keep: np.float32) -> None:
+    """``satisfaction -= base; satisfaction *= keep; satisfaction += base`` in one pass (float32)."""
+    for i in range(satisfaction.size):
+        satisfaction[i] = (satisfaction[i] - base) * keep + base
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) these kernels on tiny inputs."""
+    u = np.zeros(2, dtype=np.float32)
+    keys = np.zeros(2, dtype=np.int16)
+    flags = np.zeros(2, dtype=np.bool_)
+    contact_conflicts_kernel(u, np.ones(1), keys, flags, 1, np.ones(2, dtype=np.bool_))
+    unsubscribes_kernel(u, 0.5, 0.5, np.ones(2), keys, flags, 1, 1)
+    open_journeys_kernel(u, np.arange(2), 1, keys, flags, 1, 1, u, u, u, False, np.ones(2), u, False, 1)
+    drift_kernel(u, np.float32(0.5), np.float32(0.5))
+
+
+__all__ = ["below", "contact_conflicts_kernel", "drift_kernel", "open_journeys_kernel",
+           "unsubscribes_kernel", "warm_up"]
