@@ -54,7 +54,12 @@ from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.kernels.common import compared_with_float32
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
-from simulation.core.kernels.steps import contact_conflicts_kernel, drift_kernel, unsubscribes_kernel
+from simulation.core.kernels.steps import (
+    contact_conflicts_kernel,
+    drift_kernel,
+    open_journeys_kernel,
+    unsubscribes_kernel,
+)
 from simulation.core.keys import ContactKeys, KeyLayout
 from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
 from simulation.core.recognition import recognised_share, recognition_draw
@@ -456,6 +461,21 @@ class Simulation:
         if offers.size:
             person = offers.person
             candidate[person] |= u_open.take(person) < self._offered_bound(person)
+        cap = self.behaviour.max_journeys_per_week
+        if self.behaviour.new_customer_intent_boost <= 0:
+            people = self.world.people
+            flat, plan, person, count, offered = open_journeys_kernel(
+                u_open, candidate.nonzero()[0], self.n_plans, self.keys.flat, self.offered,
+                self.layout.offered_step, self.sentinel, tables["intent"], people.propensity,
+                people.propensity if people.repeat_propensity is None else people.repeat_propensity,
+                people.repeat_propensity is not None, self.layout.is_customer,
+                people.propensity if self.offer_factor is None else self.offer_factor,
+                self.offer_factor is not None, cap)
+            journeys = Cohort(flat=flat, plan=plan, person=person)
+            self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
+                             np.stack([count, count * offered]))
+            return journeys, count
+        # With the new-customer boost (an exponential, kept in numpy) the steps run one by one.
         could = self._all_plans(candidate.nonzero()[0])
         could_key = self._current_keys(could)
         intent = tables["intent"].take(could_key) * self._propensity(could, could_key)
@@ -467,7 +487,6 @@ class Simulation:
         opens = (could_key != self.sentinel) & (u_open.take(could.person) < intent)
         journeys = could.take(opens)
         count = np.ones(journeys.size, dtype=np.int64)
-        cap = self.behaviour.max_journeys_per_week
         if cap > 1:
             intent = intent.compress(opens)
             whole = np.floor(intent)
