@@ -113,4 +113,17 @@ def refresh_keys_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], person
     return change, any_change
 
 
-__all__ = ["refresh_keys_kernel", "set_keys_kernel"]
+def warm_up() -> None:
+    """Compile (or load from the cache) these kernels on tiny inputs."""
+    flat = np.zeros(1, dtype=np.int64)
+    keys = np.zeros(1, dtype=np.int16)
+    books = (keys, np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.bool_), np.zeros(2, dtype=np.bool_),
+             np.zeros(1, dtype=np.float32), np.zeros(2), np.zeros(2), np.zeros(1, dtype=np.float32), 1, 1)
+    set_keys_kernel(flat, keys, keys, *books)
+    refresh_keys_kernel(flat, flat, flat, True, 0, keys, keys, np.zeros(1, dtype=np.int8), keys,
+                        np.zeros(1, dtype=np.uint16), 4, np.zeros(1, dtype=np.float32), np.ones(1),
+                        np.zeros(1, dtype=np.uint8), np.ones(1, dtype=np.bool_),
+                        np.zeros(5, dtype=np.int64), 1, *books)
+
+
+__all__ = ["refresh_keys_kernel", "set_keys_kernel", "warm_up"]

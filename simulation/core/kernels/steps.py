@@ -20,18 +20,20 @@ from simulation.core.kernels.common import JIT
 
 @numba.njit(**JIT)
 def below(u: NDArray[np.float32], bound: float) -> NDArray[np.int64]:
-    """``(u < bound).nonzero()[0]``, ``bound`` as compared with a float32 draw."""
+    """``(u < bound).nonzero()[0]``, ``bound`` as compared with a float32 draw.
+
+    Branch-free (a count, then a fill that writes every position and advances on a hit): the
+    hits are too frequent for a branch to be predicted.
+    """
     n = 0
     for p in range(u.size):
-        if u[p] < bound:
-            n += 1
-    out = np.empty(n, dtype=np.int64)
+        n += u[p] < bound
+    out = np.empty(n + 1, dtype=np.int64)
     n = 0
     for p in range(u.size):
-        if u[p] < bound:
-            out[n] = p
-            n += 1
-    return out
+        out[n] = p
+        n += u[p] < bound
+    return out[:n]
 
 
 @numba.njit(**JIT)
@@ -48,19 +50,17 @@ def contact_conflicts_kernel(u: NDArray[np.float32], chance: NDArray[np.float64]
     for s in range(chance.size):
         top = max(top, chance[s])
     people = below(u, top)
-    out = np.empty(people.size * chance.size, dtype=np.int64)
+    out = np.empty(people.size * chance.size + 1, dtype=np.int64)
     n = 0
     for s in range(chance.size):
         b = chance[s]
         if not b > 0:
             continue
         for p in people:
-            if u[p] < b:
-                f = s * n_people + p
-                key = np.int64(key_flat[f]) + (offered_step if offered[f] else 0)
-                if multi[key]:
-                    out[n] = f
-                    n += 1
+            f = s * n_people + p
+            key = np.int64(key_flat[f]) + offered_step * np.int64(offered[f])
+            out[n] = f
+            n += (u[p] < b) & multi[key]
     return out[:n]
 
 
@@ -77,15 +77,14 @@ def unsubscribes_kernel(u: NDArray[np.float32], largest: float, per_contact: flo
     """
     n_people = u.size
     people = below(u, largest)
-    out = np.empty(people.size * n_plans, dtype=np.int64)
+    out = np.empty(people.size * n_plans + 1, dtype=np.int64)
     n = 0
     for s in range(n_plans):
         for p in people:
             f = s * n_people + p
-            key = np.int64(key_flat[f]) + (offered_step if offered[f] else 0)
-            if u[p] < per_contact * excess[key]:
-                out[n] = f
-                n += 1
+            key = np.int64(key_flat[f]) + offered_step * np.int64(offered[f])
+            out[n] = f
+            n += u[p] < per_contact * excess[key]
     return out[:n]
 
 
@@ -113,7 +112,7 @@ def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_pl
         offer this week.
     """
     n_people = u.size
-    size = people.size * n_plans
+    size = people.size * n_plans + 1
     flat_out = np.empty(size, dtype=np.int64)
     plan_out = np.empty(size, dtype=np.int64)
     person_out = np.empty(size, dtype=np.int64)
@@ -124,28 +123,26 @@ def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_pl
         for p in people:
             f = s * n_people + p
             has_offer = offered[f]
-            key = np.int64(key_flat[f]) + (offered_step if has_offer else 0)
-            if key == sentinel:
-                continue
+            key = np.int64(key_flat[f]) + offered_step * np.int64(has_offer)
+            live = key != sentinel
+            key = min(key, sentinel)  # the sentinel's entry is read, then ignored
             prop = propensity[p]
             if has_repeat and is_customer[key] != 0:
                 prop = repeat_propensity[p]
             intent = intent_table[key] * prop
             if has_offer_factor and has_offer:
                 intent = intent * offer_factor[p]
-            if not u[p] < intent:
-                continue
+            draw = u[p]
             count = 1
             if cap > 1:
                 whole = np.floor(intent)
-                count = min(cap, np.int64(whole) + (1 if u[p] < intent - whole else 0))
-                count = max(count, 1)
+                count = max(min(cap, np.int64(whole) + np.int64(draw < intent - whole)), 1)
             flat_out[n] = f
             plan_out[n] = s
             person_out[n] = p
             count_out[n] = count
             offered_out[n] = has_offer
-            n += 1
+            n += live & (draw < intent)
     return flat_out[:n], plan_out[:n], person_out[:n], count_out[:n], offered_out[:n]
 
 
