@@ -1,0 +1,232 @@
+"""The numpy forms of the passes :mod:`simulation.core.kernels` replaced, kept as references.
+
+Each function is the engine's vectorized code as it was before the kernels (commit a5b8007), so
+``tests/simulation/core/test_kernels.py`` can check that every kernel computes the same arrays,
+bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.core.capabilities import Capability
+from simulation.core.channel_shift import shift_chance, shift_to_store
+from simulation.core.journey import TOUCHPOINT_DRAWS, JourneyPaths, WalkedJourneys, _walk_draws
+from simulation.core.random_streams import Draw, RandomStreams
+from simulation.core.tallies import JourneyEnd
+from simulation.core.world import World
+
+_CAP = {c: i for i, c in enumerate(Capability)}
+
+
+def numpy_walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, week: int,
+                  person: NDArray[np.int64], plan: NDArray[np.int64],
+                  levels: NDArray[np.float64],
+                  recognised: NDArray[np.bool_] | None = None, repeat: int = 0) -> WalkedJourneys:
+    """The vectorized numpy walk the compiled kernel replaced, as it was (a reference)."""
+    behaviour = world.scenario.behaviour
+    chan, segs = world.channels, world.segments
+    n_channels = len(chan.names)
+    seg = world.people.segment.take(person)
+    n_j, n_touch = person.size, behaviour.touchpoints_per_journey
+
+    uniform = streams.uniform_block(_walk_draws(repeat, n_touch), week, person)
+    u = {kind: uniform[1 + i :: len(TOUCHPOINT_DRAWS)] for i, kind in enumerate(TOUCHPOINT_DRAWS)}
+
+    # Channel path: a journey starts in the person's home channel unless their breadth has it
+    # choose afresh (start draw below the breadth, then rescaled to a uniform); a switch goes to
+    # another channel by the segment's preferences.
+    channel = np.empty((n_touch, n_j), dtype=np.intp)
+    u_start, breadth = uniform[0], world.people.channel_breadth
+    if breadth is not None:
+        own_breadth = breadth.take(person)
+        u_start = u_start / own_breadth
+    channel[0] = np.argmax(u_start[:, None] < paths.preference_cdf.take(seg, axis=0), axis=1)
+    if breadth is not None:
+        channel[0] = np.where(u_start >= 1.0, world.people.favourite_channel.take(person), channel[0])
+    switch = np.zeros((n_touch, n_j), dtype=bool)
+    if n_channels > 1:
+        switch[1:] = u[Draw.SWITCH][1:] < segs.switch_probability.take(seg)
+    for k in range(1, n_touch):
+        here = channel[k - 1]
+        switch[k] &= paths.can_switch[seg, here]
+        channel[k] = here
+        sw = switch[k].nonzero()[0]
+        cdf = paths.switch_cdf[seg[sw], here[sw]]
+        channel[k, sw] = np.argmax(u[Draw.NEXT_CHANNEL][k, sw][:, None] < cdf, axis=1)
+
+    # Events at each touchpoint, as if the journey were still open there.
+    kept = behaviour.siloed_context_kept
+    context = levels[:, _CAP[Capability.CONTEXT]].take(plan)
+    if recognised is not None:
+        context = context * recognised
+    keep_context = kept + (1.0 - kept) * context
+    conflict_chance = behaviour.conflict_rate * (1 - levels[:, _CAP[Capability.CONSISTENCY]])
+    pooled = levels[:, _CAP[Capability.INVENTORY]] * behaviour.network_fill_rate
+    # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016), for
+    # the people whose returns another channel can accept (recognised); with one channel there
+    # is no other channel to return in.
+    uplift = behaviour.returns_policy_uplift if n_channels > 1 else 0.0
+    service = levels[:, _CAP[Capability.SERVICE]].take(plan)
+    if recognised is not None:
+        service = service * recognised
+    policy = 1.0 + uplift * service
+    lost = switch & (u[Draw.KEEP_CONTEXT] >= keep_context)
+    gives_up = lost & (u[Draw.RESTART] < behaviour.lost_context_abandon_share)
+    conflict_chance_met = switch & ~gives_up
+    meets = conflict_chance_met & (u[Draw.CONFLICT] < conflict_chance.take(plan))
+    walks = meets & (u[Draw.CONFLICT_WALKAWAY] < segs.conflict_sensitivity.take(seg))
+    # Starting over after lost context spends the touchpoint on finding the way back.
+    decide = ~(lost | walks) & (u[Draw.BUY] < chan.conversion.take(channel) * policy)
+    own = chan.stock_availability.take(channel)
+    in_stock_draw = u[Draw.IN_STOCK]
+    bought = decide & (in_stock_draw < own + (1.0 - own) * pooled.take(plan))
+    network = bought & (in_stock_draw >= own)
+    stockout = decide & ~bought
+    lost_sale = stockout & (u[Draw.STOCKOUT_LOST] < behaviour.stockout_lost_share)
+
+    # The first terminal event ends the journey; later touchpoints never happen.
+    code = (bought * np.int8(JourneyEnd.BOUGHT) + gives_up * np.int8(JourneyEnd.LOST_CONTEXT)
+            + lost_sale * np.int8(JourneyEnd.STOCK_OUT) + walks * np.int8(JourneyEnd.CONFLICT))
+    ends = code > 0
+    reached = np.ones((n_touch, n_j), dtype=bool)
+    reached[1:] = ~np.logical_or.accumulate(ends[:-1], axis=0)
+    # The ending touchpoint, or the last one for a journey that never ends (abandoned).
+    stop = ends.copy()
+    stop[-1] = True
+    last = stop.argmax(axis=0)
+    column = np.arange(n_j)
+    end = code[last, column]
+    end[end == JourneyEnd.OPEN] = JourneyEnd.ABANDONED
+
+    events = np.stack([switch, lost, conflict_chance_met, meets, decide, network, stockout])
+    events &= reached
+    per_journey = events.sum(axis=1, dtype=np.int32)
+    final = channel[last, column]
+    researched = final
+    channels_used = np.bitwise_or.reduce(np.left_shift(1, channel) * reached, axis=0)
+    from_network = events[5].any(axis=0)
+    # Research online, buy offline: with store stock visible, an online purchase may move to a
+    # store, served from its shelf (channel_shift.py).
+    moved, store = shift_to_store(
+        world, paths.stores, streams, week, person, plan, seg,
+        shift_chance(world, levels, _CAP[Capability.INVENTORY]), end == JourneyEnd.BOUGHT,
+        channels_used, repeat)
+    if moved.size:
+        researched = final.copy()
+        final = final.copy()
+        final[moved] = store
+        channels_used[moved] |= np.left_shift(1, store)
+        from_network[moved] = False
+        per_journey[5, moved] = 0
+    _, context_lost, _, conflicted, _, _, stocked_out = per_journey
+    satisfaction_loss = (
+        np.float32(behaviour.lost_context_satisfaction_loss) * context_lost
+        + np.float32(behaviour.conflict_satisfaction_loss) * conflicted
+        + np.float32(behaviour.stockout_satisfaction_loss) * stocked_out).astype(np.float32)
+    return WalkedJourneys(
+        segment=seg, start=channel[0], final=final, researched=researched, end=end,
+        events=per_journey, channels_used=channels_used, from_network=from_network,
+        satisfaction_loss=satisfaction_loss,
+    )
+
+
+def numpy_set_keys(flat: NDArray[np.int64], new: NDArray[Any], old: NDArray[Any], key_flat: NDArray[Any],
+                   per_key: NDArray[np.int64], annoyed: NDArray[np.bool_], annoyed_by_key: NDArray[np.bool_],
+                   cost: NDArray[np.float32], to_date: NDArray[np.float64], is_customer: NDArray[np.float64],
+                   satisfaction: NDArray[np.float32], n_people: int, n_plans: int,
+                   ) -> tuple[NDArray[np.float64], bool]:
+    """``ContactKeys.assign`` and ``Simulation._set_keys`` as they were; returns the sum change."""
+    key_flat[flat] = new
+    new = key_flat.take(flat)
+    size = per_key.size
+    per_key -= np.bincount(old, minlength=size)
+    per_key += np.bincount(new, minlength=size)
+    annoyed[flat] = annoyed_by_key.take(new)
+    cost[flat] -= (to_date.take(new) - to_date.take(old)).astype(np.float32)
+    customer_change = is_customer.take(new) - is_customer.take(old)
+    if customer_change.any():
+        return np.bincount(flat // n_people, weights=customer_change * satisfaction.take(flat),
+                           minlength=n_plans), True
+    return np.zeros(n_plans), False
+
+
+def numpy_refresh_keys(flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
+                       check_aware: bool, week: int, lapse_week: NDArray[np.int16],
+                       aware_week: NDArray[np.int16], segment: NDArray[np.int8],
+                       customer_since: NDArray[np.int16], purchases: NDArray[Any], loyalty: int,
+                       recognition_u: NDArray[np.float32], shares: NDArray[np.float64],
+                       channels_used: NDArray[np.uint8], subscribed: NDArray[np.bool_],
+                       steps: NDArray[np.int64], sentinel: int, key_flat: NDArray[Any],
+                       *books: Any) -> tuple[NDArray[np.float64], bool]:
+    """``Simulation._refresh_keys`` (with ``KeyLayout.compose``) as it was."""
+    dtype = key_flat.dtype.type
+    alive = lapse_week.take(flat) < 0
+    if check_aware:
+        alive &= aware_week.take(person) <= week
+    key = (plan * steps[0]).astype(dtype)
+    key += segment.take(person) * dtype(steps[1])
+    key += (customer_since.take(flat) >= 0) * dtype(steps[2])
+    key += (purchases.take(flat) >= loyalty) * dtype(steps[3])
+    key += (recognition_u.take(person) < shares.take(plan)) * dtype(steps[4])
+    key += channels_used.take(flat) * subscribed.take(flat)
+    key = np.where(alive, key, dtype(sentinel))
+    old = key_flat.take(flat)
+    changed = key != old
+    return numpy_set_keys(flat.compress(changed), key.compress(changed), old.compress(changed),
+                          key_flat, *books)
+
+
+def numpy_contact_conflicts(u: NDArray[np.float32], chance: NDArray[np.float64], key_flat: NDArray[Any],
+                            offered: NDArray[np.bool_], offered_step: int, multi: NDArray[np.bool_],
+                            ) -> NDArray[np.int64]:
+    """``Simulation._below`` and the key lookup of ``_contact_conflicts`` as they were."""
+    n = u.size
+    parts = [s * n + (u < b).nonzero()[0] for s, b in enumerate(chance) if b > 0]
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    could = np.concatenate(parts)
+    keys = key_flat.take(could) + offered.take(could) * key_flat.dtype.type(offered_step)
+    return could[multi.take(keys)]  # type: ignore[no-any-return]
+
+
+def numpy_unsubscribes(u: NDArray[np.float32], largest: float, per_contact: float,
+                       excess: NDArray[np.float64], key_flat: NDArray[Any], offered: NDArray[np.bool_],
+                       offered_step: int, n_plans: int) -> NDArray[np.int64]:
+    """The pairs ``Simulation._unsubscribes`` chose, as it was (``largest`` a Python float)."""
+    n = u.size
+    person = (u < largest).nonzero()[0]
+    could = (np.arange(n_plans)[:, None] * n + person[None, :]).ravel()
+    who = np.tile(person, n_plans)
+    keys = key_flat.take(could) + offered.take(could) * key_flat.dtype.type(offered_step)
+    return could[u.take(who) < per_contact * excess.take(keys)]  # type: ignore[no-any-return]
+
+
+def numpy_open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: int,
+                        key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int,
+                        sentinel: int, intent_table: NDArray[np.float32], propensity: NDArray[np.float32],
+                        repeat_propensity: NDArray[np.float32] | None, is_customer: NDArray[np.float64],
+                        offer_factor: NDArray[np.float32] | None, cap: int) -> tuple[NDArray[Any], ...]:
+    """``Simulation._open_journeys`` after the candidate scan, as it was (no new-customer boost)."""
+    n = u.size
+    flat = (np.arange(n_plans)[:, None] * n + people[None, :]).ravel()
+    plan = np.repeat(np.arange(n_plans), people.size)
+    person = np.tile(people, n_plans)
+    key = key_flat.take(flat) + offered.take(flat) * key_flat.dtype.type(offered_step)
+    prop = propensity.take(person) if repeat_propensity is None else np.where(
+        is_customer.take(key) != 0, repeat_propensity.take(person), propensity.take(person))
+    intent = intent_table.take(key) * prop
+    if offer_factor is not None:
+        got = offered.take(flat)
+        intent[got] *= offer_factor.take(person.compress(got))
+    opens = (key != sentinel) & (u.take(person) < intent)
+    count = np.ones(int(opens.sum()), dtype=np.int64)
+    if cap > 1:
+        intent = intent.compress(opens)
+        whole = np.floor(intent)
+        count = np.minimum(cap, whole.astype(np.int64)
+                           + (u.take(person.compress(opens)) < intent - whole)).clip(min=1)
+    return flat[opens], plan[opens], person[opens], count, offered.take(flat[opens])
