@@ -3,8 +3,9 @@
 Started by :class:`explorer.pool.WorkerPool` as ``python -m explorer.worker FD [NICE]`` with one
 end of a socket pair as ``FD``; ``NICE`` lowers its CPU priority (the pool's analysis workers,
 which must leave the CPU to the interactive ones first; processes it starts inherit it). It
-imports the engine (never the app script or Streamlit), says it is ready, then runs the jobs
-it is sent one at a time and sends back each result pickled, or the exception it raised. It
+imports the engine (never the app script or Streamlit) and loads its compiled kernels, says it
+is ready, then runs the jobs it is sent one at a time and sends back each result pickled, or
+the exception it raised. It
 exits when the socket closes or its parent process goes away. A thread reads the messages, so
 a stoppable job (an analysis, which polls ``should_cancel`` between its tasks) can be asked to
 stop while it runs; the worker then goes on to the next job instead of being ended and replaced.
@@ -85,6 +86,11 @@ def serve(connection: Connection) -> None:
     """Answer jobs until the connection closes."""
     import simulation.core.api  # noqa: F401  (numpy, pandas, scikit-learn: paid once, before "ready")
     from explorer.pool import release_freed_memory
+    from simulation.core.kernels import warm_up
+
+    # The engine's compiled kernels: loaded from numba's on-disk cache (about 0.6 s), or compiled
+    # once on a fresh machine (seconds), before "ready" rather than in a session's first run.
+    warm_up()
 
     lock = threading.Lock()
     jobs: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
