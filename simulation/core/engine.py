@@ -208,6 +208,8 @@ class Simulation:
         self.offered = np.zeros(self.n_plans * self.n_people, dtype=bool)
         self._tables_for = b""
         self._tables_cache: dict[str, NDArray[Any]] = {}
+        self._most_excess = 0.0
+        """The most excess contacts any key has in the current tables (count)."""
         self._per_plan_tables = np.zeros((len(_PER_PLAN_TABLES), self.sentinel))
         self.weekly = np.zeros((self.n_plans, self.horizon, len(Tally)))
         self.flows = np.zeros((self.n_plans, n_channels, n_channels + 4))
@@ -392,6 +394,7 @@ class Simulation:
         if self._tables_for != levels.tobytes():
             self._tables_cache = contact_tables(self.world, self.layout, self.masks, levels)
             self._tables_for = levels.tobytes()
+            self._most_excess = float(self._tables_cache["excess"].max())
             self._per_plan_tables = np.stack([self._tables_cache[name][:-1]
                                               for _, name in _PER_PLAN_TABLES]).astype(np.float64)
             if not np.array_equal(self._tables_cache["annoyed"], self.annoyed_by_key):
@@ -581,7 +584,7 @@ class Simulation:
         """
         u_unsub = self._draw(Draw.UNSUBSCRIBE)
         per_contact = self.behaviour.unsubscribe_per_excess_contact
-        largest = per_contact * float(tables["excess"].max())
+        largest = per_contact * self._most_excess
         if largest <= 0:
             return Cohort.empty(self.n_people)
         gone = self._cohort_of(unsubscribes_kernel(
@@ -610,7 +613,7 @@ class Simulation:
         behaviour, state = self.behaviour, self.state
         dropout = self.world.scenario.market.prospect_dropout_weekly
         per_excess = behaviour.churn_per_excess_contact
-        bound = max(self._largest_hazard(), dropout) + per_excess * float(tables["excess"].max())
+        bound = max(self._largest_hazard(), dropout) + per_excess * self._most_excess
         could = self._all_plans((u_churn < bound).nonzero()[0])
         could_key = self._current_keys(could)
         alive = could_key != self.sentinel

@@ -22,6 +22,8 @@ def compared_with_float32(value: Any) -> float:
     A Python float (weak, NEP 50) is rounded to float32; a numpy float64 scalar is not. Returned
     as a Python float (float64), which compares with a float32 draw exactly as numpy did.
     """
+    if type(value) is float:  # the usual case, without np.result_type's cost (it runs every week)
+        return float(np.float32(value))
     dtype = np.result_type(np.float32, value)
     return float(dtype.type(value))
 
