@@ -58,6 +58,7 @@ from simulation.core.kernels.steps import (
     contact_conflicts_kernel,
     drift_kernel,
     open_journeys_kernel,
+    settle_satisfaction_kernel,
     unsubscribes_kernel,
 )
 from simulation.core.keys import ContactKeys, KeyLayout
@@ -541,18 +542,19 @@ class Simulation:
         behaviour, experience = self.behaviour, self.experience
         if behaviour.satisfaction_half_life_weeks > 0:
             self._drift_satisfaction(behaviour.satisfaction_half_life_weeks)
-        moved = self._moved()
-        target = np.clip(behaviour.baseline_satisfaction + experience.take(moved.flat), 0.0, 1.0)
-        experience[moved.flat] = 0.0
-        satisfaction = self.state.flat("satisfaction")
-        before = satisfaction.take(moved.flat)
-        sat = before + behaviour.satisfaction_smoothing * (target - before)
-        satisfaction[moved.flat] = sat
-        if sat.size:
-            self.lowest_satisfaction = min(self.lowest_satisfaction, sat.astype(np.float32, copy=False).min())
-        is_customer = self.layout.is_customer.take(self.keys.flat.take(moved.flat))
-        change = (sat.astype(np.float64) - before) * is_customer
-        self.satisfaction_sum += np.bincount(moved.plan, weights=change, minlength=self.n_plans)
+        parts = self.touched_parts
+        self.touched_parts = []
+        touched_flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        ends = np.cumsum([part.size for part in parts], dtype=np.int64)
+        # The parameters are Python floats, which meet float32 arrays as float32 (NEP 50).
+        change, moved, lowest = settle_satisfaction_kernel(
+            touched_flat.astype(np.int64, copy=False), ends, self.touched, experience,
+            self.state.flat("satisfaction"), self.keys.flat, self.layout.is_customer,
+            np.float32(behaviour.baseline_satisfaction), np.float32(behaviour.satisfaction_smoothing),
+            self.n_people, self.n_plans)
+        if moved:
+            self.lowest_satisfaction = min(self.lowest_satisfaction, lowest)
+        self.satisfaction_sum += change
 
     def _drift_satisfaction(self, half_life: float) -> None:
         """Every pair's satisfaction gap to baseline shrinks by one week of ``half_life``."""
@@ -565,16 +567,6 @@ class Simulation:
         customers = self.layout.per_plan(self.keys.per_key, self.layout.is_customer)
         self.satisfaction_sum = base * customers + float(keep) * (
             self.satisfaction_sum - float(base) * customers)
-
-    def _moved(self) -> Cohort:
-        """The pairs touched this week, each once; clears the marks for next week."""
-        parts = []
-        for part in self.touched_parts:
-            fresh = part.compress(self.touched.take(part))
-            self.touched[fresh] = False
-            parts.append(fresh)
-        self.touched_parts = []
-        return self._cohort_of(np.concatenate(parts))
 
     def _unsubscribes(self, tally: NDArray[np.float64], tables: dict[str, NDArray[Any]],
 ) -> Cohort:

@@ -153,6 +153,55 @@ def drift_kernel(satisfaction: NDArray[np.float32], base: np.float32, keep: np.f
         satisfaction[i] = (satisfaction[i] - base) * keep + base
 
 
+@numba.njit(**JIT)
+def settle_satisfaction_kernel(touched_flat: NDArray[np.int64], part_ends: NDArray[np.int64],
+                               touched: NDArray[np.bool_], experience: NDArray[np.float32],
+                               satisfaction: NDArray[np.float32], key_flat: NDArray[Any],
+                               is_customer: NDArray[np.float64], baseline: np.float32,
+                               smoothing: np.float32, n_people: int, n_plans: int,
+                               ) -> tuple[NDArray[np.float64], int, np.float32]:
+    """Move the satisfaction of the pairs touched this week towards their experience.
+
+    ``touched_flat`` holds the parts the week marked (flat indices), one after another, part
+    ``i`` ending at ``part_ends[i]``; a pair counts in the first part that lists it while its
+    ``touched`` mark is set, and the marks are cleared. Each such pair's satisfaction (float32,
+    0-1) moves by ``smoothing`` towards ``clip(baseline + experience, 0, 1)`` and its experience
+    is reset to 0, all in float32 as the numpy steps did.
+
+    Returns
+    -------
+    tuple
+        (P,) change of each plan's customers' satisfaction sum (float64, added in order as
+        ``np.bincount`` adds), how many pairs moved, and the lowest new satisfaction among
+        them (1.0 if none).
+    """
+    moved = np.empty(touched_flat.size, dtype=np.int64)
+    n = 0
+    start = 0
+    for end in part_ends:
+        first = n
+        for i in range(start, end):
+            f = touched_flat[i]
+            moved[n] = f
+            n += touched[f]
+        for i in range(first, n):
+            touched[moved[i]] = False
+        start = end
+    change = np.zeros(n_plans)
+    lowest = np.float32(1.0)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for i in range(n):
+        f = moved[i]
+        target = min(max(baseline + experience[f], zero), one)
+        experience[f] = zero
+        before = satisfaction[f]
+        after = before + smoothing * (target - before)
+        satisfaction[f] = after
+        lowest = min(lowest, after)
+        change[f // n_people] += (np.float64(after) - np.float64(before)) * is_customer[key_flat[f]]
+    return change, n, lowest
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) these kernels on tiny inputs."""
     u = np.zeros(2, dtype=np.float32)
@@ -162,7 +211,9 @@ def warm_up() -> None:
     unsubscribes_kernel(u, 0.5, 0.5, np.ones(2), keys, flags, 1, 1)
     open_journeys_kernel(u, np.arange(2), 1, keys, flags, 1, 1, u, u, u, False, np.ones(2), u, False, 1)
     drift_kernel(u, np.float32(0.5), np.float32(0.5))
+    settle_satisfaction_kernel(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), flags, u, u, keys,
+                               np.ones(2), np.float32(0.5), np.float32(0.5), 2, 1)
 
 
 __all__ = ["below", "contact_conflicts_kernel", "drift_kernel", "open_journeys_kernel",
-           "unsubscribes_kernel", "warm_up"]
+           "settle_satisfaction_kernel", "unsubscribes_kernel", "warm_up"]

@@ -230,3 +230,25 @@ def numpy_open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_pla
         count = np.minimum(cap, whole.astype(np.int64)
                            + (u.take(person.compress(opens)) < intent - whole)).clip(min=1)
     return flat[opens], plan[opens], person[opens], count, offered.take(flat[opens])
+
+
+def numpy_settle_satisfaction(parts: list[NDArray[np.int64]], touched: NDArray[np.bool_],
+                              experience: NDArray[np.float32], satisfaction: NDArray[np.float32],
+                              key_flat: NDArray[Any], is_customer: NDArray[np.float64], baseline: float,
+                              smoothing: float, n_people: int, n_plans: int,
+                              ) -> tuple[NDArray[np.float64], int, Any]:
+    """``Simulation._moved`` and the move of ``_update_satisfaction`` as they were."""
+    fresh_parts = []
+    for part in parts:
+        fresh = part.compress(touched.take(part))
+        touched[fresh] = False
+        fresh_parts.append(fresh)
+    flat = np.concatenate(fresh_parts) if fresh_parts else np.zeros(0, dtype=np.int64)
+    target = np.clip(baseline + experience.take(flat), 0.0, 1.0)
+    experience[flat] = 0.0
+    before = satisfaction.take(flat)
+    sat = before + smoothing * (target - before)
+    satisfaction[flat] = sat
+    lowest = sat.min() if sat.size else np.float32(1.0)
+    change = (sat.astype(np.float64) - before) * is_customer.take(key_flat.take(flat))
+    return np.bincount(flat // n_people, weights=change, minlength=n_plans), int(flat.size), lowest

@@ -25,6 +25,7 @@ from simulation.core.kernels.steps import (
     contact_conflicts_kernel,
     drift_kernel,
     open_journeys_kernel,
+    settle_satisfaction_kernel,
     unsubscribes_kernel,
 )
 from simulation.core.random_streams import Draw, RandomStreams
@@ -35,6 +36,7 @@ from tests.simulation.core.numpy_reference import (
     numpy_open_journeys,
     numpy_refresh_keys,
     numpy_set_keys,
+    numpy_settle_satisfaction,
     numpy_unsubscribes,
     numpy_walk_journeys,
 )
@@ -315,3 +317,38 @@ def test_drift_kernel_is_the_three_numpy_steps(values: list[float], base: float,
     expected += b
     drift_kernel(satisfaction, b, keep)
     same(satisfaction, expected)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n_plans=st.integers(1, 3), n_people=st.integers(1, 60),
+       n_parts=st.integers(0, 4), baseline=st.floats(0.0, 1.0), smoothing=st.floats(0.0, 1.0))
+def test_settle_satisfaction_kernel_is_the_numpy_move(seed: int, n_plans: int, n_people: int, n_parts: int,
+                                                      baseline: float, smoothing: float):
+    rng = np.random.default_rng(seed)
+    pairs = n_plans * n_people
+    # Parts as the week makes them: each distinct, the same pair possibly in several parts.
+    parts = [np.flatnonzero(rng.random(pairs) < 0.3).astype(np.int64) for _ in range(n_parts)]
+    touched = np.zeros(pairs, dtype=bool)
+    for part in parts:
+        touched[part] = True
+    touched[rng.random(pairs) < 0.1] = False  # some marks already cleared
+    # Experience on a grid, so some targets land exactly on the clip limits.
+    experience = (rng.integers(-8, 8, pairs) / 4).astype(np.float32)
+    satisfaction = rng.random(pairs).astype(np.float32)
+    keys = rng.integers(0, 10, pairs).astype(np.int16)
+    is_customer = (rng.random(10) < 0.5).astype(np.float64)
+    mine = (touched.copy(), experience.copy(), satisfaction.copy())
+    theirs = (touched.copy(), experience.copy(), satisfaction.copy())
+    flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    ends = np.cumsum([p.size for p in parts], dtype=np.int64)
+    change, moved, lowest = settle_satisfaction_kernel(
+        flat, ends, *mine, keys, is_customer, np.float32(baseline), np.float32(smoothing), n_people, n_plans)
+    expected, expected_moved, expected_lowest = numpy_settle_satisfaction(
+        parts, *theirs, keys, is_customer, baseline, smoothing, n_people, n_plans)
+    for a, b in zip(mine, theirs, strict=True):
+        same(a, b)
+    # (np.bincount of no pairs gives integer zeros; added to the float64 sum they are 0.0.)
+    same(change, expected.astype(np.float64))
+    assert moved == expected_moved
+    if moved:
+        same(lowest, expected_lowest)
