@@ -553,7 +553,7 @@ class Simulation:
             np.float32(behaviour.baseline_satisfaction), np.float32(behaviour.satisfaction_smoothing),
             self.n_people, self.n_plans)
         if moved:
-            self.lowest_satisfaction = min(self.lowest_satisfaction, lowest)
+            self.lowest_satisfaction = min(self.lowest_satisfaction, np.float32(lowest))
         self.satisfaction_sum += change
 
     def _drift_satisfaction(self, half_life: float) -> None:

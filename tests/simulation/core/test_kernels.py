@@ -351,4 +351,4 @@ def test_settle_satisfaction_kernel_is_the_numpy_move(seed: int, n_plans: int, n
     same(change, expected.astype(np.float64))
     assert moved == expected_moved
     if moved:
-        same(lowest, expected_lowest)
+        same(np.float32(lowest), expected_lowest)  # a float32 value, returned as a Python float
