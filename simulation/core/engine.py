@@ -55,6 +55,8 @@ from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.kernels.common import compared_with_float32
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
 from simulation.core.kernels.steps import (
+    churn_kernel,
+    churn_pairs_kernel,
     contact_conflicts_kernel,
     drift_kernel,
     open_journeys_kernel,
@@ -606,29 +608,21 @@ class Simulation:
         dropout = self.world.scenario.market.prospect_dropout_weekly
         per_excess = behaviour.churn_per_excess_contact
         bound = max(self._largest_hazard(), dropout) + per_excess * self._most_excess
-        could = self._all_plans((u_churn < bound).nonzero()[0])
-        could_key = self._current_keys(could)
-        alive = could_key != self.sentinel
-        customer = state.flat("customer_since").take(could.flat) >= 0
-        u = u_churn.take(could.person)
-        # The hazard only of the live customers among them (a fifth of the pairs examined).
-        at = (alive & customer).nonzero()[0]
-        base = self._hazard(could.take(at))
-        u_at = u.take(at)
-        lapse_at = u_at < base
-        lapse = np.zeros(could.size, dtype=bool)
-        lapse[at] = lapse_at
-        by_messaging = np.zeros(could.size, dtype=bool)
-        by_messaging[at] = ~lapse_at & (u_at < base + per_excess * tables["excess"].take(could_key.take(at)))
-        drops = alive & ~customer & (u < dropout)
-        lapse_week = state.flat("lapse_week")
-        for which, mask in ((Tally.LOST_OVERMESSAGING_CHURN, by_messaging), (Tally.PROSPECT_DROPOUTS, drops)):
-            lapse_week[could.flat.compress(mask)] = week
-            self._count(tally, which, could.plan[mask])
-        lapse_week[could.flat.compress(lapse)] = week
-        state.flat("lapse_overmessaging")[could.flat.compress(by_messaging)] = True
-        self._count(tally, Tally.LAPSES, could.plan[lapse | by_messaging])
-        self._set_keys(could.flat.compress(lapse | by_messaging | drops), self.sentinel)
+        flat, plan, person, key, live_customer = churn_pairs_kernel(
+            (u_churn < bound).nonzero()[0], self.n_plans, self.n_people, self.keys.flat, self.offered,
+            self.layout.offered_step, self.sentinel, state.flat("customer_since"))
+        # The hazard (an exponential, kept in numpy) only of the live customers among them (a
+        # fifth of the pairs examined).
+        at = live_customer.nonzero()[0]
+        hazard = self._hazard(Cohort(flat=flat.take(at), plan=plan.take(at), person=person.take(at)))
+        lapses, messaging, drops, gone = churn_kernel(
+            u_churn, flat, plan, person, key, live_customer, hazard, per_excess, tables["excess"],
+            compared_with_float32(dropout), self.sentinel, week, state.flat("lapse_week"),
+            state.flat("lapse_overmessaging"), self.n_plans)
+        for which, counts in ((Tally.LOST_OVERMESSAGING_CHURN, messaging), (Tally.PROSPECT_DROPOUTS, drops),
+                              (Tally.LAPSES, lapses)):
+            tally[:, which] += counts
+        self._set_keys(gone, self.sentinel)
 
     def _offers(self, week: int, levels: NDArray[np.float64], tables: dict[str, NDArray[Any]],
                 per_key: NDArray[np.int64]) -> Cohort:

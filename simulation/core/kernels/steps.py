@@ -202,6 +202,89 @@ def settle_satisfaction_kernel(touched_flat: NDArray[np.int64], part_ends: NDArr
     return change, n, lowest
 
 
+@numba.njit(**JIT)
+def churn_pairs_kernel(people: NDArray[np.int64], n_plans: int, n_people: int, key_flat: NDArray[Any],
+                       offered: NDArray[np.bool_], offered_step: int, sentinel: int,
+                       customer_since: NDArray[np.int16],
+                       ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+                                  NDArray[np.int64], NDArray[np.bool_]]:
+    """The pairs of the candidate ``people`` (sorted) in every plan, as churn examines them.
+
+    Returns
+    -------
+    tuple of arrays
+        Flat index, plan, person, key (with this week's offer) of each pair, and whether the
+        pair is a live customer (key not the ``sentinel``, ``customer_since`` >= 0).
+    """
+    size = people.size * n_plans
+    flat = np.empty(size, dtype=np.int64)
+    plan = np.empty(size, dtype=np.int64)
+    person = np.empty(size, dtype=np.int64)
+    key = np.empty(size, dtype=np.int64)
+    live_customer = np.empty(size, dtype=np.bool_)
+    i = 0
+    for s in range(n_plans):
+        for p in people:
+            f = s * n_people + p
+            k = np.int64(key_flat[f]) + offered_step * np.int64(offered[f])
+            flat[i] = f
+            plan[i] = s
+            person[i] = p
+            key[i] = k
+            live_customer[i] = (k != sentinel) & (customer_since[f] >= 0)
+            i += 1
+    return flat, plan, person, key, live_customer
+
+
+@numba.njit(**JIT)
+def churn_kernel(u: NDArray[np.float32], flat: NDArray[np.int64], plan: NDArray[np.int64],
+                 person: NDArray[np.int64], key: NDArray[np.int64], live_customer: NDArray[np.bool_],
+                 hazard: NDArray[np.float32], per_excess: float, excess: NDArray[np.float64],
+                 dropout: float, sentinel: int, week: int, lapse_week: NDArray[np.int16],
+                 lapse_overmessaging: NDArray[np.bool_], n_plans: int,
+                 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Who lapses among the pairs of :func:`churn_pairs_kernel`; writes their lapse week.
+
+    A live customer lapses when ``u[person]`` is below its ``hazard`` (float32; one entry per
+    live customer, in order), or else by over-messaging when below the hazard plus
+    ``per_excess`` x its key's ``excess`` contacts (float64); a live prospect drops out when
+    below ``dropout`` (as compared with a float32 draw).
+
+    Returns
+    -------
+    tuple of arrays
+        (P,) lapses (hazard and over-messaging), over-messaging lapses and prospect drop-outs
+        per plan, and the flat indices of every pair that left, in order.
+    """
+    lapses = np.zeros(n_plans, dtype=np.int64)
+    messaging = np.zeros(n_plans, dtype=np.int64)
+    drops = np.zeros(n_plans, dtype=np.int64)
+    gone = np.empty(flat.size + 1, dtype=np.int64)
+    n = 0
+    j = 0
+    for i in range(flat.size):
+        draw = u[person[i]]
+        s = plan[i]
+        if live_customer[i]:
+            base = hazard[j]
+            j += 1
+            lapse = draw < base
+            by_messaging = (not lapse) and np.float64(draw) < np.float64(base) + per_excess * excess[key[i]]
+            lapses[s] += lapse or by_messaging
+            messaging[s] += by_messaging
+            left = lapse or by_messaging
+            if by_messaging:
+                lapse_overmessaging[flat[i]] = True
+        else:
+            left = key[i] != sentinel and draw < dropout
+            drops[s] += left
+        if left:
+            lapse_week[flat[i]] = week
+        gone[n] = flat[i]
+        n += left
+    return lapses, messaging, drops, gone[:n]
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) these kernels on tiny inputs."""
     u = np.zeros(2, dtype=np.float32)
@@ -211,9 +294,13 @@ def warm_up() -> None:
     unsubscribes_kernel(u, 0.5, 0.5, np.ones(2), keys, flags, 1, 1)
     open_journeys_kernel(u, np.arange(2), 1, keys, flags, 1, 1, u, u, u, False, np.ones(2), u, False, 1)
     drift_kernel(u, np.float32(0.5), np.float32(0.5))
+    flat, plan, person, key, live = churn_pairs_kernel(np.arange(2), 1, 2, keys, flags, 1, 1,
+                                                        np.zeros(2, dtype=np.int16))
+    churn_kernel(u, flat, plan, person, key, live, u, 0.5, np.ones(2), 0.5, 1, 0,
+                 np.zeros(2, dtype=np.int16), flags, 1)
     settle_satisfaction_kernel(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), flags, u, u, keys,
                                np.ones(2), np.float32(0.5), np.float32(0.5), 2, 1)
 
 
-__all__ = ["below", "contact_conflicts_kernel", "drift_kernel", "open_journeys_kernel",
-           "settle_satisfaction_kernel", "unsubscribes_kernel", "warm_up"]
+__all__ = ["below", "churn_kernel", "churn_pairs_kernel", "contact_conflicts_kernel", "drift_kernel",
+           "open_journeys_kernel", "settle_satisfaction_kernel", "unsubscribes_kernel", "warm_up"]

@@ -252,3 +252,37 @@ def numpy_settle_satisfaction(parts: list[NDArray[np.int64]], touched: NDArray[n
     lowest = sat.min() if sat.size else np.float32(1.0)
     change = (sat.astype(np.float64) - before) * is_customer.take(key_flat.take(flat))
     return np.bincount(flat // n_people, weights=change, minlength=n_plans), int(flat.size), lowest
+
+
+def numpy_churn(u: NDArray[np.float32], bound: float, n_plans: int, key_flat: NDArray[Any],
+                offered: NDArray[np.bool_], offered_step: int, sentinel: int,
+                customer_since: NDArray[np.int16], hazard_of: NDArray[np.float32], per_excess: float,
+                excess: NDArray[np.float64], dropout: float, week: int, lapse_week: NDArray[np.int16],
+                lapse_overmessaging: NDArray[np.bool_]) -> tuple[NDArray[Any], ...]:
+    """``Simulation._churn`` as it was, with each pair's hazard looked up in ``hazard_of``.
+
+    Returns per-plan lapses, over-messaging lapses and drop-outs, and the pairs that left.
+    """
+    n = u.size
+    person = (u < bound).nonzero()[0]
+    flat = (np.arange(n_plans)[:, None] * n + person[None, :]).ravel()
+    plan = np.repeat(np.arange(n_plans), person.size)
+    who = np.tile(person, n_plans)
+    key = key_flat.take(flat) + offered.take(flat) * key_flat.dtype.type(offered_step)
+    alive = key != sentinel
+    customer = customer_since.take(flat) >= 0
+    draw = u.take(who)
+    at = (alive & customer).nonzero()[0]
+    base = hazard_of.take(flat.take(at))
+    u_at = draw.take(at)
+    lapse_at = u_at < base
+    lapse = np.zeros(flat.size, dtype=bool)
+    lapse[at] = lapse_at
+    by_messaging = np.zeros(flat.size, dtype=bool)
+    by_messaging[at] = ~lapse_at & (u_at < base + per_excess * excess.take(key.take(at)))
+    drops = alive & ~customer & (draw < dropout)
+    for mask in (by_messaging, drops, lapse):
+        lapse_week[flat.compress(mask)] = week
+    lapse_overmessaging[flat.compress(by_messaging)] = True
+    counts = [np.bincount(plan[m], minlength=n_plans) for m in (lapse | by_messaging, by_messaging, drops)]
+    return (*counts, flat.compress(lapse | by_messaging | drops))

@@ -22,6 +22,8 @@ from simulation.core.kernels.common import compared_with_float32, uniform
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
 from simulation.core.kernels.steps import (
     below,
+    churn_kernel,
+    churn_pairs_kernel,
     contact_conflicts_kernel,
     drift_kernel,
     open_journeys_kernel,
@@ -32,6 +34,7 @@ from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 from simulation.core.world import World, build_world
 from tests.simulation.core.numpy_reference import (
+    numpy_churn,
     numpy_contact_conflicts,
     numpy_open_journeys,
     numpy_refresh_keys,
@@ -352,3 +355,31 @@ def test_settle_satisfaction_kernel_is_the_numpy_move(seed: int, n_plans: int, n
     assert moved == expected_moved
     if moved:
         same(np.float32(lowest), expected_lowest)  # a float32 value, returned as a Python float
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n_plans=st.integers(1, 3), n_people=st.integers(0, 80),
+       bound=st.sampled_from([0.0, 0.25, 0.5, 1.0]), per_excess=st.sampled_from([0.0, 0.0625, 0.2]),
+       dropout=st.sampled_from([0.0, 0.125, 0.3]))
+def test_churn_kernels_are_the_numpy_churn(seed: int, n_plans: int, n_people: int, bound: float,
+                                           per_excess: float, dropout: float):
+    rng = np.random.default_rng(seed)
+    n_keys, step = 33, 8
+    sentinel = n_keys - 1
+    u, keys, offered = _pairs(rng, n_plans, n_people, n_keys - step)
+    keys[rng.random(keys.size) < 0.2] = sentinel
+    offered &= keys != sentinel
+    pairs = n_plans * n_people
+    customer_since = np.where(rng.random(pairs) < 0.5, 1, -1).astype(np.int16)
+    hazard_of = (rng.integers(0, 8, pairs) / 16).astype(np.float32)  # some equal to a draw
+    excess = rng.integers(0, 3, n_keys).astype(np.float64)
+    mine = (np.full(pairs, -1, dtype=np.int16), np.zeros(pairs, dtype=bool))
+    theirs = (np.full(pairs, -1, dtype=np.int16), np.zeros(pairs, dtype=bool))
+    flat, plan, person, key, live = churn_pairs_kernel(
+        (u < bound).nonzero()[0], n_plans, n_people, keys, offered, step, sentinel, customer_since)
+    got = churn_kernel(u, flat, plan, person, key, live, hazard_of.take(flat[live]), per_excess, excess,
+                       compared_with_float32(dropout), sentinel, 7, *mine, n_plans)
+    expected = numpy_churn(u, bound, n_plans, keys, offered, step, sentinel, customer_since, hazard_of,
+                           per_excess, excess, dropout, 7, *theirs)
+    for a, b in zip((*got, *mine), (*expected, *theirs), strict=True):
+        same(a, np.asarray(b).astype(np.asarray(a).dtype) if np.asarray(b).size == 0 else b)
