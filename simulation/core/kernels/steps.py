@@ -125,7 +125,7 @@ def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_pl
             has_offer = offered[f]
             key = np.int64(key_flat[f]) + offered_step * np.int64(has_offer)
             live = key != sentinel
-            key = min(key, sentinel)  # the sentinel's entry is read, then ignored
+            key = min(key, np.int64(sentinel))  # the sentinel's entry is read, then ignored
             prop = propensity[p]
             if has_repeat and is_customer[key] != 0:
                 prop = repeat_propensity[p]
@@ -136,7 +136,7 @@ def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_pl
             count = 1
             if cap > 1:
                 whole = np.floor(intent)
-                count = max(min(cap, np.int64(whole) + np.int64(draw < intent - whole)), 1)
+                count = max(min(cap, int(whole) + int(draw < intent - whole)), 1)
             flat_out[n] = f
             plan_out[n] = s
             person_out[n] = p
