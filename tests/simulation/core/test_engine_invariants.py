@@ -75,15 +75,6 @@ def test_drawing_ahead_in_a_thread_gives_identical_numbers(small_scenario, monke
     pd.testing.assert_frame_equal(ahead.customers, alone.customers)
 
 
-def test_walking_journeys_in_parts_gives_identical_numbers(small_scenario, monkeypatch):
-    """At large N a week's journeys are walked a chunk at a time (a bound on temporaries)."""
-    whole = simulate(small_scenario)
-    monkeypatch.setattr(engine, "WALK_CHUNK", 97)  # many parts, the last one short
-    parts = simulate(small_scenario)
-    _frames_equal(parts, whole)
-    pd.testing.assert_frame_equal(parts.customers, whole.customers)
-
-
 def test_plan_results_do_not_depend_on_the_plans_run_beside_it(small_scenario):
     plan = small_scenario.custom_plan
     alone = simulate_plans(small_scenario, {"custom": plan})
