@@ -340,7 +340,7 @@ class Simulation:
         key_flat = self.keys.flat
         if old is None:
             old = key_flat.take(flat)
-        if isinstance(keys, int):
+        if np.ndim(keys) == 0:  # one key for every pair (e.g. the sentinel)
             keys = np.full(flat.size, keys, dtype=key_flat.dtype)
         change, any_change = set_keys_kernel(flat, keys, old, *self._key_books())
         if any_change:
