@@ -284,13 +284,6 @@ class Simulation:
             return Cohort(flat=flat, plan=np.zeros(flat.size, dtype=np.int64), person=flat.copy())
         return Cohort.of(flat, self.n_people)
 
-    def _below(self, u: NDArray[np.float32], bound: NDArray[np.float64]) -> Cohort:
-        """(plan, person) pairs whose shared draw ``u[person]`` is below the plan's ``bound``."""
-        parts = [s * self.n_people + (u < b).nonzero()[0] for s, b in enumerate(bound) if b > 0]
-        if not parts:
-            return Cohort.empty(self.n_people)
-        return self._cohort_of(np.concatenate(parts))
-
     def _current_keys(self, who: Cohort) -> NDArray[np.signedinteger[Any]]:
         """The contact keys of ``who`` this week, counting an offer received this week."""
         return self.keys.current(who, self.offered)
