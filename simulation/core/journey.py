@@ -1,4 +1,4 @@
-"""The journey walk: every touchpoint of a week's journeys at once, as a pure function.
+"""The journey walk: a week's journeys, each to its end, as a pure function.
 
 A journey opens in the person's home channel or, with chance their channel breadth, in one drawn
 from the segment's preferences (always the latter without the breadth trait), and lasts at most
@@ -10,13 +10,13 @@ walk away, and decide to buy; a purchase needs the item in stock, which shared i
 stock visible online (``inventory``), a purchase by a journey that stayed online may move to a
 store (research online, buy offline: :mod:`simulation.core.channel_shift`).
 
-:func:`walk_journeys` evaluates all touchpoints of all journeys as (touchpoint, journey) arrays
-in one ordered pass: the channel path first (the only step that depends on the previous
-touchpoint), then each event from its hashed draw, then which touchpoint ended the journey.
-Events after the end are masked out, so a journey ends at its first terminal event exactly as
-if its touchpoints were walked one by one, which is what the per-person reference model in
-``tests/simulation/core/reference_model.py`` does; ``tests/simulation/core/test_journey.py``
-drives this function against it. The function reads the world and the draws and writes
+:func:`walk_journeys` walks each journey touchpoint by touchpoint in a compiled loop
+(:func:`simulation.core.kernels.walk.walk_kernel`): the channel path, then each event from its
+hashed draw, until the first terminal event ends the journey; a journey's draws are computed
+only for the touchpoints it reaches, exactly as the per-person reference model in
+``tests/simulation/core/reference_model.py`` walks them; ``tests/simulation/core/test_journey.py``
+drives this function against it (and ``test_kernels.py`` against the vectorized numpy walk it
+replaced, bit for bit). The function reads the world and the draws and writes
 nothing: :class:`simulation.core.engine.Simulation` applies the result to the plans' state.
 """
 
