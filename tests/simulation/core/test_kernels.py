@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from simulation.core.journey import JourneyPaths, walk_journeys
+from simulation.core.journey import TOUCHPOINT_DRAWS, JourneyPaths, walk_journeys
 from simulation.core.kernels import warm_up
 from simulation.core.kernels.common import compared_with_float32, uniform
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
@@ -30,6 +30,7 @@ from simulation.core.kernels.steps import (
     settle_satisfaction_kernel,
     unsubscribes_kernel,
 )
+from simulation.core.kernels.walk import N_TOUCHPOINT_DRAWS
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 from simulation.core.world import World, build_world
@@ -62,6 +63,12 @@ def same(a: Any, b: Any) -> None:
 
 def test_warm_up_compiles_every_kernel():
     warm_up()  # raises if a kernel does not compile on the types the engine passes
+
+
+def test_the_walk_kernel_reads_the_touchpoint_draws_in_their_order():
+    assert len(TOUCHPOINT_DRAWS) == N_TOUCHPOINT_DRAWS
+    assert TOUCHPOINT_DRAWS[:2] == (Draw.SWITCH, Draw.NEXT_CHANNEL)
+    assert TOUCHPOINT_DRAWS[-1] == Draw.STOCKOUT_LOST
 
 
 @SETTINGS
