@@ -20,7 +20,10 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
+from streamlit.runtime.scriptrunner_utils.script_run_context import (
+    get_run_yield_check,
+    get_script_run_ctx,
+)
 
 from explorer import runs
 from explorer.pool import Job, JobCancelled, JobFailed, PoolSettings, Priority, WorkerPool
@@ -157,6 +160,14 @@ def wait_for(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> No
     session closing ends the wait (Streamlit's exception passes through), and the jobs are
     released either way: a job nobody waits for any more is dropped from the queue.
     """
+    if get_script_run_ctx() is None:  # off the script thread (a download's callable): no page to draw on
+        try:
+            for job in jobs:
+                job.wait()
+        finally:
+            for job in jobs:
+                job.release()
+        return
     check = get_run_yield_check() or (lambda: None)
     placeholder = st.empty()
     try:
@@ -270,12 +281,36 @@ def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
     The standard plans' valuation is shared by every custom plan (cached in the pool's
     byte-bounded cache, computed once).
     """
-    cache = pool().cache
+    workers = pool()
+    cache = workers.cache
     standard_key, custom_key = runs.valued_keys(scenario, [*runs.STANDARD, *runs.CUSTOM])
     standard = cache.compute(standard_key, lambda: runs.value(lockstep.standard, scenario))
     custom = cache.compute(custom_key, lambda: runs.value(lockstep.custom, scenario))
     return cache.compute(("priced", scenario.canonical_key()), lambda: runs.join(
-        standard, custom, runs.migration(lockstep.standard, lockstep.custom, scenario)))
+        standard, custom, runs.migration(lockstep.standard, lockstep.custom, scenario),
+        frames=_FrameSource(workers, scenario)))
+
+
+class _FrameSource:
+    """The frames a page reads beyond KPIs and weekly (survival, funnel, ...), on first access.
+
+    Computed here from the cached raw runs (simulated again in the pool if they were evicted)
+    and kept in the pool's cache under their own key and measured size: the cached results
+    that ask for them never grow. Holds no run, only the scenario; works off the script thread
+    too (a report download's callable).
+    """
+
+    def __init__(self, workers: WorkerPool, scenario: Scenario) -> None:
+        self.workers = workers
+        self.scenario = scenario
+
+    def __call__(self, name: str) -> Any:
+        return self.workers.cache.compute(("frames", self.scenario.canonical_key()),
+                                          self._compute)[name]
+
+    def _compute(self) -> dict[str, Any]:
+        lockstep = _lockstep(self.scenario)
+        return runs.frames(lockstep.standard, lockstep.custom, self.scenario)
 
 
 def results(scenario: Scenario | None = None, *, details: bool = False) -> Results:
