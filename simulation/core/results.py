@@ -12,7 +12,6 @@ from simulation.core import metrics
 from simulation.core.scenario import Scenario
 from simulation.core.state import RunOutput
 
-
 LAZY_FRAMES: tuple[str, ...] = ("survival", "funnel", "flows", "losses", "channel_usage",
                                  "mechanisms")
 """The frames computed on first access: most readers (the Overview, the analyses' replications)
