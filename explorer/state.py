@@ -218,13 +218,13 @@ def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None 
             return
 
 
-def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
+def _plan_parts(scenario: Scenario, workers: WorkerPool | None = None) -> dict[runs.PlanKey, UnvaluedRun]:
     """The three plans' raw runs of ``scenario`` from the shared cache.
 
     The missing ones are simulated in the pool (joining a run another session has already asked
-    for).
+    for). ``workers``: the pool, when called off the script thread (default :func:`pool`).
     """
-    workers = pool()
+    workers = workers or pool()
     keys = runs.plan_keys(scenario)
     parts = {key: workers.peek(key) for key in keys}
     missing = [key for key, part in parts.items() if part is None]
@@ -271,8 +271,8 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
     return parts
 
 
-def _lockstep(scenario: Scenario) -> runs.LockstepRun:
-    return runs.lockstep_from_parts(scenario, _plan_parts(scenario))
+def _lockstep(scenario: Scenario, workers: WorkerPool | None = None) -> runs.LockstepRun:
+    return runs.lockstep_from_parts(scenario, _plan_parts(scenario, workers))
 
 
 def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
@@ -309,7 +309,7 @@ class _FrameSource:
                                           self._compute)[name]
 
     def _compute(self) -> dict[str, Any]:
-        lockstep = _lockstep(self.scenario)
+        lockstep = _lockstep(self.scenario, self.workers)
         return runs.frames(lockstep.standard, lockstep.custom, self.scenario)
 
 

@@ -24,6 +24,9 @@ class _FakeJob:
     def result(self, key: Hashable) -> Any:
         return self.values[key]
 
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
     def release(self) -> None:
         pass
 
@@ -64,8 +67,7 @@ class _FakePool:
 def app_pool(monkeypatch: pytest.MonkeyPatch) -> _FakePool:
     fake = _FakePool()
     monkeypatch.setattr(state, "pool", lambda: fake)
-    monkeypatch.setattr(state, "wait_for", lambda jobs, what, expected_seconds=0.0: None)
-    return fake
+    return fake  # no script run here: state.wait_for waits without drawing
 
 
 def _shown(scenario: Scenario) -> Any:
@@ -117,10 +119,13 @@ def test_a_page_reading_more_frames_gets_them_from_their_own_cache_entry(
 
 
 def test_frames_are_simulated_again_when_their_runs_were_evicted(
-        app_pool: _FakePool, small_scenario: Scenario):
+        app_pool: _FakePool, small_scenario: Scenario, monkeypatch: pytest.MonkeyPatch):
     shown = _shown(small_scenario)
     for key in runs.plan_keys(small_scenario):
         app_pool.cache._entries.pop(key)
+    # Off the script thread (a report download's callable) the source uses the pool it was
+    # given, never Streamlit's resource cache.
+    monkeypatch.setattr(state, "pool", lambda: pytest.fail("pool() called off the script thread"))
     pd.testing.assert_frame_equal(shown.funnel, simulate(small_scenario).funnel)
     assert len(app_pool.submitted) == 2
 
