@@ -160,14 +160,6 @@ def wait_for(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> No
     session closing ends the wait (Streamlit's exception passes through), and the jobs are
     released either way: a job nobody waits for any more is dropped from the queue.
     """
-    if get_script_run_ctx() is None:  # off the script thread (a download's callable): no page to draw on
-        try:
-            for job in jobs:
-                job.wait()
-        finally:
-            for job in jobs:
-                job.release()
-        return
     check = get_run_yield_check() or (lambda: None)
     placeholder = st.empty()
     try:
@@ -218,12 +210,24 @@ def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None 
             return
 
 
+def _wait_quietly(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> None:
+    """:func:`wait_for` off the script thread (a download's callable): no page to draw on."""
+    try:
+        for job in jobs:
+            job.wait()
+    finally:
+        for job in jobs:
+            job.release()
+
+
 def _plan_parts(scenario: Scenario, workers: WorkerPool | None = None) -> dict[runs.PlanKey, UnvaluedRun]:
     """The three plans' raw runs of ``scenario`` from the shared cache.
 
     The missing ones are simulated in the pool (joining a run another session has already asked
-    for). ``workers``: the pool, when called off the script thread (default :func:`pool`).
+    for). ``workers``: the pool, when called off the script thread (default :func:`pool`); the
+    wait is then not drawn.
     """
+    wait = wait_for if workers is None or get_script_run_ctx() is not None else _wait_quietly
     workers = workers or pool()
     keys = runs.plan_keys(scenario)
     parts = {key: workers.peek(key) for key in keys}
@@ -263,7 +267,7 @@ def _plan_parts(scenario: Scenario, workers: WorkerPool | None = None) -> dict[r
         raise
     what = text("wait.three_plans" if len(missing) == 3 else "wait.custom_plan"
                 if missing == keys[2:] else "wait.standard_plans")
-    wait_for(jobs, what, expected_seconds=_expected_seconds(scenario, len(missing)))
+    wait(jobs, what, expected_seconds=_expected_seconds(scenario, len(missing)))
     for job in jobs:
         for provided in job.provides:
             if provided in parts:

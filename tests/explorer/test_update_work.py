@@ -67,7 +67,8 @@ class _FakePool:
 def app_pool(monkeypatch: pytest.MonkeyPatch) -> _FakePool:
     fake = _FakePool()
     monkeypatch.setattr(state, "pool", lambda: fake)
-    return fake  # no script run here: state.wait_for waits without drawing
+    monkeypatch.setattr(state, "wait_for", lambda jobs, what, expected_seconds=0.0: None)
+    return fake
 
 
 def _shown(scenario: Scenario) -> Any:
@@ -124,8 +125,9 @@ def test_frames_are_simulated_again_when_their_runs_were_evicted(
     for key in runs.plan_keys(small_scenario):
         app_pool.cache._entries.pop(key)
     # Off the script thread (a report download's callable) the source uses the pool it was
-    # given, never Streamlit's resource cache.
+    # given, never Streamlit's resource cache, and waits without drawing.
     monkeypatch.setattr(state, "pool", lambda: pytest.fail("pool() called off the script thread"))
+    monkeypatch.setattr(state, "wait_for", lambda *args, **kwargs: pytest.fail("drawn off the script"))
     pd.testing.assert_frame_equal(shown.funnel, simulate(small_scenario).funnel)
     assert len(app_pool.submitted) == 2
 
