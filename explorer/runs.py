@@ -153,7 +153,8 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
 
     ``prices``: canonical JSON of the scenario a page shows; the parts are then also valued at
     its prices, by :func:`valued_keys` (the standard plans if both ran, the custom plan if it
-    ran), so the app process, which serves every session on one core, need not.
+    ran), and, when all three ran, their :func:`migration` is added (:func:`migration_key`), so
+    the app process, which serves every session on one core, need not.
     """
     scenario = Scenario.from_json(key)
     run = _run_named(scenario, names, progress)
@@ -171,10 +172,18 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
         standard_valued, custom_valued = valued_keys(shown, names)
         if standard_valued is not None:
             multi, omni = (parts[keys[name]] for name in STANDARD)
-            parts[standard_valued] = value(multi.joined(omni), shown)
+            standard = multi.joined(omni)
+            parts[standard_valued] = value(standard, shown)
+            if custom_valued is not None:
+                parts[migration_key(shown)] = migration(standard, parts[keys[CUSTOM[0]]], shown)
         if custom_valued is not None:
             parts[custom_valued] = value(parts[keys[CUSTOM[0]]], shown)
     return parts
+
+
+def migration_key(scenario: Scenario) -> tuple[str, str]:
+    """Cache key of the three plans' :func:`migration` at ``scenario`` (its runs and market scale)."""
+    return ("migration", scenario.canonical_key())
 
 
 def valued_keys(scenario: Scenario, names: list[str]) -> tuple[tuple[str, str] | None,

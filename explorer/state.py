@@ -255,6 +255,8 @@ def _plan_parts(scenario: Scenario, workers: WorkerPool | None = None) -> dict[r
         for group in filter(None, groups):
             provides: list[Hashable] = [runs.plan_key(scenario, name) for name in group]
             provides += [k for k in runs.valued_keys(scenario, group) if k is not None]
+            if len(group) == 3:
+                provides.append(runs.migration_key(scenario))
             # Its expected seconds as the cost: a capability move's one-plan run goes ahead of
             # queued three-plan runs (explorer.pool.AGING bounds how far).
             jobs.append(workers.submit(("run", *provides), runs.run_plan_parts,
@@ -290,9 +292,14 @@ def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
     standard_key, custom_key = runs.valued_keys(scenario, [*runs.STANDARD, *runs.CUSTOM])
     standard = cache.compute(standard_key, lambda: runs.value(lockstep.standard, scenario))
     custom = cache.compute(custom_key, lambda: runs.value(lockstep.custom, scenario))
-    return cache.compute(("priced", scenario.canonical_key()), lambda: runs.join(
-        standard, custom, runs.migration(lockstep.standard, lockstep.custom, scenario),
-        frames=_FrameSource(workers, scenario)))
+    def joined() -> Results:
+        # A three-plan job computed the migration in its worker; a capability move's is here.
+        moved = workers.peek(runs.migration_key(scenario))
+        if moved is None:
+            moved = runs.migration(lockstep.standard, lockstep.custom, scenario)
+        return runs.join(standard, custom, moved, frames=_FrameSource(workers, scenario))
+
+    return cache.compute(("priced", scenario.canonical_key()), joined)
 
 
 class _FrameSource:

@@ -82,6 +82,7 @@ def test_a_capability_move_runs_and_values_the_custom_plan_only(
     (names, provides), = app_pool.submitted
     assert names == ["multichannel", "omnichannel", "custom"]
     assert set(runs.valued_keys(small_scenario, names)) <= set(provides)  # valued in the worker
+    assert runs.migration_key(small_scenario) in provides  # and the plans' migration too
     valued_here: list[str] = []
     value = runs.value
 
@@ -110,6 +111,7 @@ def test_a_page_reading_more_frames_gets_them_from_their_own_cache_entry(
     size = app_pool.cache._entries[priced_key][1]
     assert size == pickled_size(shown)
     expected = simulate(small_scenario)
+    pd.testing.assert_frame_equal(shown.kpis, expected.kpis)  # with the worker's migration
     for name in LAZY_FRAMES:
         pd.testing.assert_frame_equal(getattr(shown, name), getattr(expected, name), obj=name)
     frames_key = ("frames", small_scenario.canonical_key())
