@@ -167,10 +167,13 @@ def wait_for(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> No
             kind, text = _view(pending, what, expected_seconds)
             if kind == "bar" and (progress := pending[0].progress) is not None:
                 placeholder.progress(min(max(progress[0], 0.0), 1.0), text=text)
-                _wait_while(pending, check, text=text)
+                _wait_while(pending, check, lambda: [(job.ahead(), job.progress) for job in pending])
             else:
+                # Redrawn only when its text would change: a running job's progress reports,
+                # which a spinner does not show, redrew it every second (messages to the
+                # browser, a timer thread) for every waiting session.
                 with placeholder.container(), st.spinner(text):
-                    _wait_while(pending, check)
+                    _wait_while(pending, check, lambda: _view(pending, what, expected_seconds))
     finally:
         for job in jobs:
             job.release()
@@ -191,23 +194,25 @@ def _view(pending: list[Job], what: str, expected_seconds: float) -> tuple[str, 
     return "spinner", text("wait.simulating", what=what)
 
 
-def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None = None) -> None:
+def _wait_while(jobs: list[Job], check: Callable[[], None], shown: Callable[[], object]) -> None:
     """Wait until the jobs finish or what the page says about them would change.
 
-    That is: a job starts, or, at most once a second, the queue ahead moves or progress is
-    reported. ``check`` (Streamlit's) raises when the user has moved on.
+    That is: a job starts, or, looked at most once a second, ``shown()`` (what the page draws
+    of them: the spinner's text, or the bar's progress) changes. ``check`` (Streamlit's) raises
+    when the user has moved on.
     """
     states = [job.state for job in jobs]
-    seen = [(job.ahead(), job.progress) for job in jobs]
+    seen = shown()
     since = time.monotonic()
     while not all(job.done() for job in jobs):
         next(job for job in jobs if not job.done()).wait(POLL_SECONDS)
         check()
         if [job.state for job in jobs] != states:
             return
-        if time.monotonic() - since >= REDRAW_SECONDS and [
-                (job.ahead(), job.progress) for job in jobs] != seen:
-            return
+        if time.monotonic() - since >= REDRAW_SECONDS:
+            if shown() != seen:
+                return
+            since = time.monotonic()
 
 
 def _wait_quietly(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> None:

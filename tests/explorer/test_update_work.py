@@ -153,3 +153,52 @@ def test_the_point_verdict_does_not_depend_on_the_custom_plan(small_scenario: Sc
     verdict_view._point.clear()
     point = verdict_view._point(runs.standard_prices_key(moved), simulate(moved))
     assert (point.npv_gain, point.break_even_budget, point.planned_budget) == omni(moved)
+
+
+def test_a_waiting_spinner_is_not_redrawn_for_progress_it_does_not_show(monkeypatch: pytest.MonkeyPatch):
+    import contextlib
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    class Running:
+        state = "running"
+
+        def __init__(self) -> None:
+            self.progress: tuple[float, str] | None = (0.0, "week 0")
+            self.finished = threading.Event()
+
+        def done(self) -> bool:
+            return self.finished.is_set()
+
+        def wait(self, timeout: float | None = None) -> bool:
+            return self.finished.wait(timeout)
+
+        def ahead(self) -> int:
+            return 0
+
+        def release(self) -> None:
+            pass
+
+    job = Running()
+    spinners: list[str] = []
+
+    @contextlib.contextmanager
+    def spinner(text: str):  # type: ignore[no-untyped-def]
+        spinners.append(text)
+        yield
+
+    monkeypatch.setattr(state, "pool", lambda: SimpleNamespace(settings=SimpleNamespace(workers=2)))
+    monkeypatch.setattr(state, "REDRAW_SECONDS", 0.05)
+    monkeypatch.setattr(state, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(state.st, "spinner", spinner)
+
+    def report() -> None:
+        for week in range(1, 30):
+            job.progress = (week / 30, f"week {week}")
+            time.sleep(0.01)
+        job.finished.set()
+
+    threading.Thread(target=report).start()
+    state.wait_for([job], "the custom plan")  # type: ignore[list-item]
+    assert len(spinners) == 1  # progress moved 29 times over about six redraw periods
