@@ -10,7 +10,10 @@
   every other session whose scenario needs it.
 * Market size, gross margin and capability costs only value a run (:mod:`simulation.core.valuation`),
   so runs are cached raw, on the scenario without them, and valued at the scenario's prices
-  afterwards, without simulating again. Valuing computes the result frames once per part.
+  afterwards, without simulating again. Valuing computes the KPIs and the weekly frame once per
+  part; the other frames (:data:`~simulation.core.results.LAZY_FRAMES`: survival, funnel, ...)
+  only for a page that reads them (:func:`frames`, joined as the results' frame source), so a
+  slider move on the Overview never pays for them.
 * The per-person outputs (the customers table, the customer segmentation) are computed apart
   (:func:`details`), only for the pages that show them.
 
@@ -35,7 +38,7 @@ from simulation.analysis.cluster import dask_runner, scheduler_from_environment
 from simulation.analysis.runs import Execution
 from simulation.core.api import UnvaluedRun, run_plans, valued
 from simulation.core.metrics import baseline_comparison, customers_frame, plan_migration
-from simulation.core.results import Results
+from simulation.core.results import LAZY_FRAMES, FrameSource, Results, frame_of
 from simulation.core.scenario import CapabilityLevels
 from simulation.core.segmentation import segment_frames
 from simulation.core.state import ProgressCallback
@@ -45,7 +48,6 @@ T = TypeVar("T")
 
 STANDARD = [Plan.MULTICHANNEL.value, Plan.OMNICHANNEL.value]
 CUSTOM = [Plan.CUSTOM.value]
-_FRAMES = ("weekly", "survival", "funnel", "flows", "losses", "channel_usage", "mechanisms")
 _NEUTRAL_PLAN = CapabilityLevels.uniform(0.0)
 
 
@@ -151,7 +153,8 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
 
     ``prices``: canonical JSON of the scenario a page shows; the parts are then also valued at
     its prices, by :func:`valued_keys` (the standard plans if both ran, the custom plan if it
-    ran), so the app process, which serves every session on one core, need not.
+    ran), and, when all three ran, their :func:`migration` is added (:func:`migration_key`), so
+    the app process, which serves every session on one core, need not.
     """
     scenario = Scenario.from_json(key)
     run = _run_named(scenario, names, progress)
@@ -169,10 +172,18 @@ def run_plan_parts(key: str, names: list[str], progress: ProgressCallback | None
         standard_valued, custom_valued = valued_keys(shown, names)
         if standard_valued is not None:
             multi, omni = (parts[keys[name]] for name in STANDARD)
-            parts[standard_valued] = value(multi.joined(omni), shown)
+            standard = multi.joined(omni)
+            parts[standard_valued] = value(standard, shown)
+            if custom_valued is not None:
+                parts[migration_key(shown)] = migration(standard, parts[keys[CUSTOM[0]]], shown)
         if custom_valued is not None:
             parts[custom_valued] = value(parts[keys[CUSTOM[0]]], shown)
     return parts
+
+
+def migration_key(scenario: Scenario) -> tuple[str, str]:
+    """Cache key of the three plans' :func:`migration` at ``scenario`` (its runs and market scale)."""
+    return ("migration", scenario.canonical_key())
 
 
 def valued_keys(scenario: Scenario, names: list[str]) -> tuple[tuple[str, str] | None,
@@ -227,13 +238,24 @@ def _run_named(scenario: Scenario, names: list[str],
 
 
 def value(part: UnvaluedRun, scenario: Scenario) -> Results:
-    """A part valued at ``scenario``'s prices: frames and KPIs only.
+    """A part valued at ``scenario``'s prices: KPIs, weekly frame and extras only.
 
     The engine's arrays are dropped, so it is small to cache (:func:`details` has the
-    per-person outputs).
+    per-person outputs, :func:`frames` the other frames, which :func:`join` takes as a source).
     """
     results = valued(part, _prices_for(part, scenario), segments=False)
     return _frames_only(results, results.extras)
+
+
+def frames(standard: UnvaluedRun, custom: UnvaluedRun, scenario: Scenario) -> dict[str, pd.DataFrame]:
+    """The frames :func:`value` leaves out (:data:`LAZY_FRAMES`), of the three plans at ``scenario``'s prices.
+
+    Each equals the frame of one :func:`simulation.simulate` run (the standard part's plans, then
+    the custom plan's).
+    """
+    valued_runs = [revalue_run(part.run, _prices_for(part, scenario)) for part in (standard, custom)]
+    return {name: pd.concat([frame_of(run, name) for run in valued_runs], ignore_index=True)
+            for name in LAZY_FRAMES}
 
 
 def details(standard: UnvaluedRun, custom: UnvaluedRun, scenario: Scenario) -> Details:
@@ -266,7 +288,8 @@ def priced(lockstep: LockstepRun, custom: UnvaluedRun | None, scenario: Scenario
     if custom is None:
         raise ValueError("the custom plan of this scenario has not been run")
     joined = join(value(lockstep.standard, scenario), value(custom, scenario),
-                  migration(lockstep.standard, custom, scenario))
+                  migration(lockstep.standard, custom, scenario),
+                  frames=frames(lockstep.standard, custom, scenario))
     return with_details(joined, details(lockstep.standard, custom, scenario))
 
 
@@ -280,16 +303,26 @@ def migration(standard: UnvaluedRun, custom: UnvaluedRun, scenario: Scenario) ->
                           [*standard.run.states, *custom.run.states], scenario.scale)
 
 
-def join(standard: Results, custom: Results, moved: pd.DataFrame | None = None) -> Results:
+def join(standard: Results, custom: Results, moved: pd.DataFrame | None = None, *,
+         frames: dict[str, pd.DataFrame] | FrameSource | None = None) -> Results:
     """One :class:`Results` for the three strategies from the two partial runs.
 
     ``moved`` (from :func:`migration`) replaces the custom plan's migration, which weekly
-    channel totals can only bound from below.
+    channel totals can only bound from below. The frames of :data:`LAZY_FRAMES` are joined
+    from the parts when both hold them, else taken from ``frames``: the dict of
+    :func:`frames`, or a source that gives each on first access (the app's cache of them);
+    without either, reading one raises ValueError.
     """
-    frames = {name: pd.concat([getattr(standard, name), getattr(custom, name)], ignore_index=True)
-              for name in _FRAMES}
+    held = {name: pd.concat([getattr(standard, name), getattr(custom, name)], ignore_index=True)
+            for name in ("weekly", *LAZY_FRAMES)
+            if standard.has_frame(name) and custom.has_frame(name)}
+    source: FrameSource | None = None
+    if isinstance(frames, dict):
+        held = {**frames, **held}
+    else:
+        source = frames
     relative = baseline_comparison(
-        frames["weekly"], baseline=Plan.MULTICHANNEL.value,
+        held["weekly"], baseline=Plan.MULTICHANNEL.value,
         weekly_discount_rate=custom.scenario.weekly_discount_rate,
     )
     kpis = _with_custom_row(pd.concat([standard.kpis, custom.kpis]),
@@ -298,7 +331,8 @@ def join(standard: Results, custom: Results, moved: pd.DataFrame | None = None) 
         name: pd.concat([standard.extras[name], frame], ignore_index=True)
         for name, frame in custom.extras.items() if name in standard.extras
     }
-    return Results(scenario=custom.scenario, kpis=kpis, extras=extras, **frames)
+    return Results(scenario=custom.scenario, kpis=kpis, extras=extras, frame_source=source,
+                   **held)
 
 
 def _with_custom_row(kpis: pd.DataFrame, sources: list[pd.DataFrame]) -> pd.DataFrame:
@@ -333,9 +367,14 @@ def with_details(results: Results, found: Details) -> Results:
 
 
 def _frames_only(results: Results, extras: dict[str, pd.DataFrame]) -> Results:
-    """``results``' frames and KPIs with ``extras``, without the engine's arrays."""
-    return Results(scenario=results.scenario, kpis=results.kpis, extras=dict(extras),
-                   **{name: getattr(results, name) for name in _FRAMES})
+    """``results``' KPIs and the frames it holds, with ``extras``, without the engine's arrays.
+
+    A frame not computed yet stays so: it is left out, or still given by the frame source.
+    """
+    return Results(scenario=results.scenario, kpis=results.kpis, weekly=results.weekly,
+                   extras=dict(extras), frame_source=results.frame_source,
+                   **{name: getattr(results, name) for name in LAZY_FRAMES
+                      if results.has_frame(name)})
 
 
 def _prices_for(part: UnvaluedRun, scenario: Scenario) -> Scenario:

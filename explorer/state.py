@@ -20,7 +20,10 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
+from streamlit.runtime.scriptrunner_utils.script_run_context import (
+    get_run_yield_check,
+    get_script_run_ctx,
+)
 
 from explorer import runs
 from explorer.pool import Job, JobCancelled, JobFailed, PoolSettings, Priority, WorkerPool
@@ -164,10 +167,13 @@ def wait_for(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> No
             kind, text = _view(pending, what, expected_seconds)
             if kind == "bar" and (progress := pending[0].progress) is not None:
                 placeholder.progress(min(max(progress[0], 0.0), 1.0), text=text)
-                _wait_while(pending, check, text=text)
+                _wait_while(pending, check, lambda: [(job.ahead(), job.progress) for job in pending])
             else:
+                # Redrawn only when its text would change: a running job's progress reports,
+                # which a spinner does not show, redrew it every second (messages to the
+                # browser, a timer thread) for every waiting session.
                 with placeholder.container(), st.spinner(text):
-                    _wait_while(pending, check)
+                    _wait_while(pending, check, lambda: _view(pending, what, expected_seconds))
     finally:
         for job in jobs:
             job.release()
@@ -188,32 +194,46 @@ def _view(pending: list[Job], what: str, expected_seconds: float) -> tuple[str, 
     return "spinner", text("wait.simulating", what=what)
 
 
-def _wait_while(jobs: list[Job], check: Callable[[], None], *, text: str | None = None) -> None:
+def _wait_while(jobs: list[Job], check: Callable[[], None], shown: Callable[[], object]) -> None:
     """Wait until the jobs finish or what the page says about them would change.
 
-    That is: a job starts, or, at most once a second, the queue ahead moves or progress is
-    reported. ``check`` (Streamlit's) raises when the user has moved on.
+    That is: a job starts, or, looked at most once a second, ``shown()`` (what the page draws
+    of them: the spinner's text, or the bar's progress) changes. ``check`` (Streamlit's) raises
+    when the user has moved on.
     """
     states = [job.state for job in jobs]
-    seen = [(job.ahead(), job.progress) for job in jobs]
+    seen = shown()
     since = time.monotonic()
     while not all(job.done() for job in jobs):
         next(job for job in jobs if not job.done()).wait(POLL_SECONDS)
         check()
         if [job.state for job in jobs] != states:
             return
-        if time.monotonic() - since >= REDRAW_SECONDS and [
-                (job.ahead(), job.progress) for job in jobs] != seen:
-            return
+        if time.monotonic() - since >= REDRAW_SECONDS:
+            if shown() != seen:
+                return
+            since = time.monotonic()
 
 
-def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
+def _wait_quietly(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> None:
+    """:func:`wait_for` off the script thread (a download's callable): no page to draw on."""
+    try:
+        for job in jobs:
+            job.wait()
+    finally:
+        for job in jobs:
+            job.release()
+
+
+def _plan_parts(scenario: Scenario, workers: WorkerPool | None = None) -> dict[runs.PlanKey, UnvaluedRun]:
     """The three plans' raw runs of ``scenario`` from the shared cache.
 
     The missing ones are simulated in the pool (joining a run another session has already asked
-    for).
+    for). ``workers``: the pool, when called off the script thread (default :func:`pool`); the
+    wait is then not drawn.
     """
-    workers = pool()
+    wait = wait_for if workers is None or get_script_run_ctx() is not None else _wait_quietly
+    workers = workers or pool()
     keys = runs.plan_keys(scenario)
     parts = {key: workers.peek(key) for key in keys}
     missing = [key for key, part in parts.items() if part is None]
@@ -233,11 +253,15 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
         stats = workers.stats()
         idle = stats["ready"] - stats["running"] - stats["queued"]
         # Split a full run in two when two workers are free (about the time of a two-plan run);
-        # under load one lockstep run of the three costs less CPU than two runs.
-        groups = [names[:1], names[1:]] if len(names) == 3 and idle >= 2 else [names]
+        # under load one lockstep run of the three costs less CPU than two runs. Split as the
+        # standard plans and the custom plan, so each worker also values what it ran and this
+        # process (one core for every session) values nothing.
+        groups = [names[:2], names[2:]] if len(names) == 3 and idle >= 2 else [names]
         for group in filter(None, groups):
             provides: list[Hashable] = [runs.plan_key(scenario, name) for name in group]
             provides += [k for k in runs.valued_keys(scenario, group) if k is not None]
+            if len(group) == 3:
+                provides.append(runs.migration_key(scenario))
             # Its expected seconds as the cost: a capability move's one-plan run goes ahead of
             # queued three-plan runs (explorer.pool.AGING bounds how far).
             jobs.append(workers.submit(("run", *provides), runs.run_plan_parts,
@@ -250,7 +274,7 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
         raise
     what = text("wait.three_plans" if len(missing) == 3 else "wait.custom_plan"
                 if missing == keys[2:] else "wait.standard_plans")
-    wait_for(jobs, what, expected_seconds=_expected_seconds(scenario, len(missing)))
+    wait(jobs, what, expected_seconds=_expected_seconds(scenario, len(missing)))
     for job in jobs:
         for provided in job.provides:
             if provided in parts:
@@ -258,8 +282,8 @@ def _plan_parts(scenario: Scenario) -> dict[runs.PlanKey, UnvaluedRun]:
     return parts
 
 
-def _lockstep(scenario: Scenario) -> runs.LockstepRun:
-    return runs.lockstep_from_parts(scenario, _plan_parts(scenario))
+def _lockstep(scenario: Scenario, workers: WorkerPool | None = None) -> runs.LockstepRun:
+    return runs.lockstep_from_parts(scenario, _plan_parts(scenario, workers))
 
 
 def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
@@ -268,12 +292,41 @@ def _priced(scenario: Scenario, lockstep: runs.LockstepRun) -> Results:
     The standard plans' valuation is shared by every custom plan (cached in the pool's
     byte-bounded cache, computed once).
     """
-    cache = pool().cache
+    workers = pool()
+    cache = workers.cache
     standard_key, custom_key = runs.valued_keys(scenario, [*runs.STANDARD, *runs.CUSTOM])
     standard = cache.compute(standard_key, lambda: runs.value(lockstep.standard, scenario))
     custom = cache.compute(custom_key, lambda: runs.value(lockstep.custom, scenario))
-    return cache.compute(("priced", scenario.canonical_key()), lambda: runs.join(
-        standard, custom, runs.migration(lockstep.standard, lockstep.custom, scenario)))
+    def joined() -> Results:
+        # A three-plan job computed the migration in its worker; a capability move's is here.
+        moved = workers.peek(runs.migration_key(scenario))
+        if moved is None:
+            moved = runs.migration(lockstep.standard, lockstep.custom, scenario)
+        return runs.join(standard, custom, moved, frames=_FrameSource(workers, scenario))
+
+    return cache.compute(("priced", scenario.canonical_key()), joined)
+
+
+class _FrameSource:
+    """The frames a page reads beyond KPIs and weekly (survival, funnel, ...), on first access.
+
+    Computed here from the cached raw runs (simulated again in the pool if they were evicted)
+    and kept in the pool's cache under their own key and measured size: the cached results
+    that ask for them never grow. Holds no run, only the scenario; works off the script thread
+    too (a report download's callable).
+    """
+
+    def __init__(self, workers: WorkerPool, scenario: Scenario) -> None:
+        self.workers = workers
+        self.scenario = scenario
+
+    def __call__(self, name: str) -> Any:
+        return self.workers.cache.compute(("frames", self.scenario.canonical_key()),
+                                          self._compute)[name]
+
+    def _compute(self) -> dict[str, Any]:
+        lockstep = _lockstep(self.scenario, self.workers)
+        return runs.frames(lockstep.standard, lockstep.custom, self.scenario)
 
 
 def results(scenario: Scenario | None = None, *, details: bool = False) -> Results:

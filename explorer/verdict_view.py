@@ -19,7 +19,7 @@ from collections.abc import Hashable
 
 import streamlit as st
 
-from explorer import background, language, state
+from explorer import background, language, runs, state
 from explorer.pool import Priority
 from simulation import Scenario
 from simulation.analysis import DecisionAnalysis, DecisionRequest
@@ -103,6 +103,11 @@ def stage_of(scenario: Scenario) -> str:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _point(key: str, _results: Results) -> Verdict:
+    """The verdict from ``_results`` alone; ``key`` is :func:`explorer.runs.standard_prices_key`.
+
+    It compares omnichannel with multichannel, which the custom plan does not change (their rows
+    of the results, their costs): keyed without it, a capability move reuses it (7 ms a run).
+    """
     scenario = Scenario.from_json(key)
     run = PlanOutcome(kpis=_results.kpis, weekly=_results.weekly)
     omni = break_even_from(scenario, plan_levels(standard_plans(scenario)), run, plan="omnichannel")
@@ -119,11 +124,11 @@ def best(scenario: Scenario, results: Results) -> tuple[Verdict, str, DecisionAn
         q = quick_scenario(scenario)
         rough = verdict_from(q, quick)
         # Gain and break-even from the scenario's own run (the cards' numbers), the rest rough.
-        point = _point(scenario.canonical_key(), results)
+        point = _point(runs.standard_prices_key(scenario), results)
         return dataclasses.replace(rough, npv_gain=point.npv_gain,
                                    break_even_budget=point.break_even_budget,
                                    planned_budget=point.planned_budget), "quick", quick
-    return _point(scenario.canonical_key(), results), "point", None
+    return _point(runs.standard_prices_key(scenario), results), "point", None
 
 
 def request_of(stage: str) -> DecisionRequest:

@@ -86,19 +86,25 @@ def is_money(model: type[BaseModel], name: str) -> bool:
     return isinstance(extra, dict) and str(extra.get("unit", "")).startswith("currency")
 
 
+@functools.lru_cache(maxsize=256)
+def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """Each field of ``model`` and whether it is money (:func:`is_money`), in declared order."""
+    return tuple((name, is_money(model, name)) for name in model.model_fields)
+
+
 def money_fields(model: BaseModel, path: str = "") -> Iterator[tuple[BaseModel, str, str]]:
     """Every money field under ``model``: (the part holding it, field name, dotted path)."""
-    for name in type(model).model_fields:
+    for name, money in _fields_of(type(model)):
         value = getattr(model, name)
-        here = f"{path}.{name}" if path else name
         if isinstance(value, BaseModel):
-            yield from money_fields(value, here)
+            yield from money_fields(value, f"{path}.{name}" if path else name)
         elif isinstance(value, tuple):
+            here = f"{path}.{name}" if path else name
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from money_fields(item, f"{here}[{i}]")
-        elif is_money(type(model), name):
-            yield model, name, here
+        elif money:
+            yield model, name, f"{path}.{name}" if path else name
 
 
 def scaled_money(model: BaseModel, factor: float) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -10,6 +11,25 @@ import pandas as pd
 from simulation.core import metrics
 from simulation.core.scenario import Scenario
 from simulation.core.state import RunOutput
+
+LAZY_FRAMES: tuple[str, ...] = ("survival", "funnel", "flows", "losses", "channel_usage",
+                                 "mechanisms")
+"""The frames computed on first access: most readers (the Overview, the analyses' replications)
+need only ``kpis`` and ``weekly``."""
+
+_COMPUTE: dict[str, Callable[[RunOutput], pd.DataFrame]] = {
+    "survival": metrics.survival_frame, "funnel": metrics.funnel_frame,
+    "flows": metrics.flows_frame, "losses": metrics.losses_frame,
+    "channel_usage": metrics.channel_usage_frame, "mechanisms": metrics.mechanisms_frame,
+}
+
+def frame_of(run: RunOutput, name: str) -> pd.DataFrame:
+    """Frame ``name`` of :data:`LAZY_FRAMES` computed from ``run`` (what a lazy frame equals)."""
+    return _COMPUTE[name](run)
+
+
+FrameSource = Callable[[str], pd.DataFrame]
+"""``source(name)``: the frame ``name`` of :data:`LAZY_FRAMES` of some results."""
 
 
 @dataclass(frozen=True)
@@ -29,34 +49,71 @@ class Results:
         See the functions of the same name in :mod:`simulation.core.metrics`.
     customers:
         One row per simulated person and plan (computed on first access).
+
+    The frames of :data:`LAZY_FRAMES` may be left out (None) when the results keep their
+    ``run`` or have a ``frame_source``: each is then computed on first access, and equals the
+    frame computed eagerly. From ``run`` it is kept in the instance (results that keep the
+    per-person arrays are far bigger than their frames); from ``frame_source`` it is not, as
+    such results live in byte-bounded caches whose entry must not grow after it was measured
+    (the source keeps its own, measured, copy). A pickle holds the frames computed so far
+    and the run, never the source.
     """
 
     scenario: Scenario
     kpis: pd.DataFrame
     weekly: pd.DataFrame
-    survival: pd.DataFrame
-    funnel: pd.DataFrame
-    flows: pd.DataFrame
-    losses: pd.DataFrame
-    channel_usage: pd.DataFrame
-    mechanisms: pd.DataFrame
+    survival: pd.DataFrame = None  # type: ignore[assignment]
+    funnel: pd.DataFrame = None  # type: ignore[assignment]
+    flows: pd.DataFrame = None  # type: ignore[assignment]
+    losses: pd.DataFrame = None  # type: ignore[assignment]
+    channel_usage: pd.DataFrame = None  # type: ignore[assignment]
+    mechanisms: pd.DataFrame = None  # type: ignore[assignment]
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     run: RunOutput | None = field(default=None, repr=False, compare=False)
+    frame_source: FrameSource | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        held = vars(self)
+        for name in LAZY_FRAMES:
+            if held.get(name, 0) is None:
+                del held[name]  # absent: __getattr__ computes it on first access
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        """A frame of :data:`LAZY_FRAMES` not computed yet (only called for absent attributes)."""
+        if name not in LAZY_FRAMES:
+            raise AttributeError(name)
+        held = vars(self)
+        run, source = held.get("run"), held.get("frame_source")
+        if run is not None:
+            frame = _COMPUTE[name](run)
+            held[name] = frame
+            return frame
+        if source is not None:
+            return source(name)
+        raise ValueError(f"the {name} frame was not computed for these results and they keep "
+                         "neither the run nor a source to compute it")
+
+    def __getstate__(self) -> dict[str, object]:
+        held = dict(vars(self))
+        held.pop("frame_source", None)  # a closure over the app's caches: never pickled
+        return held
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        vars(self).update(state)
+        vars(self).setdefault("frame_source", None)
+
+    def has_frame(self, name: str) -> bool:
+        """Whether frame ``name`` is held (computed) rather than to be computed on access."""
+        return name in vars(self)
 
     @classmethod
     def from_run(cls, run: RunOutput, extras: dict[str, pd.DataFrame] | None = None) -> Results:
-        """The tidy result frames of ``run`` (KPIs, weekly, survival, funnel, ...), keeping the run."""
+        """The tidy result frames of ``run`` (KPIs, weekly; the rest on first access), keeping the run."""
         weekly = metrics.weekly_frame(run)
         return cls(
             scenario=run.world.scenario,
             kpis=metrics.kpi_frame(run, weekly),
             weekly=weekly,
-            survival=metrics.survival_frame(run),
-            funnel=metrics.funnel_frame(run),
-            flows=metrics.flows_frame(run),
-            losses=metrics.losses_frame(run),
-            channel_usage=metrics.channel_usage_frame(run),
-            mechanisms=metrics.mechanisms_frame(run),
             extras=dict(extras or {}),
             run=run,
         )
@@ -88,3 +145,9 @@ class Results:
         }
         out.update(self.extras)
         return out
+
+
+for _name in LAZY_FRAMES:
+    # The dataclass left each default (None) as a class attribute, which would answer for an
+    # absent frame: without it, an absent frame reaches Results.__getattr__.
+    delattr(Results, _name)

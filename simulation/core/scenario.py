@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
+import weakref
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from simulation.core import currency as fx
 from simulation.core import presets
@@ -1019,8 +1020,18 @@ class Scenario(FrozenModel):
         return text
 
     def canonical_key(self) -> str:
-        """Compact canonical JSON: equal scenarios give equal keys (used for caching)."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Compact canonical JSON: equal scenarios give equal keys (used for caching).
+
+        Remembered per instance (scenarios are frozen): the app asks for the key of the same
+        scenario dozens of times per script run, and each dump is about 0.1 ms.
+        """
+        key = _KEYS.get(id(self))
+        if key is None:
+            key = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+            _KEYS[id(self)] = key
+            # Forgotten when the scenario is collected (before its id can be reused).
+            weakref.finalize(self, _KEYS.pop, id(self), None)
+        return key
 
     def to_url_token(self) -> str:
         """The scenario packed into a URL-safe string (zlib + base64)."""
@@ -1102,6 +1113,10 @@ class Scenario(FrozenModel):
         return self.market.market_size / self.market.population
 
 
+_KEYS: dict[int, str] = {}
+""":meth:`Scenario.canonical_key` of live scenarios by ``id`` (an entry goes with its scenario)."""
+
+
 def _money_problems(scenario: Scenario) -> list[str]:
     """Problems of the scenario's money: a currency without a rate, fields above their bound.
 
@@ -1115,8 +1130,11 @@ def _money_problems(scenario: Scenario) -> list[str]:
         return list(error.problems)
     problems: list[str] = []
     for model, name, path in fx.money_fields(scenario):
-        info = field_info(model, name, path, per_usd=per_usd)
         value = getattr(model, name)
+        maximum = _money_maximum(type(model), name, per_usd)
+        if maximum is None or not value > maximum:
+            continue  # within its bound: the full field metadata is only needed to report it
+        info = field_info(model, name, path, per_usd=per_usd)
         if info.maximum is not None and value > info.maximum:
             usd = info.maximum / per_usd
             bound = f"{info.maximum:,.6g}"
@@ -1125,6 +1143,24 @@ def _money_problems(scenario: Scenario) -> list[str]:
                 "problem.scenario.money_above_usd", value=value, bound=bound, currency=code,
                 usd=f"{usd:,.6g}")))
     return problems
+
+
+@functools.lru_cache(maxsize=1024)
+def _money_maximum(model: type[BaseModel], name: str, per_usd: float) -> float | None:
+    """:func:`field_info`'s ``maximum`` of money field ``name`` of ``model`` at ``per_usd``.
+
+    The same bound, computed once per field and currency: every scenario built (several per
+    slider move) checks its money fields.
+    """
+    field = model.model_fields[name]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    hi = None
+    for item in field.metadata:
+        hi = getattr(item, "le", None) if getattr(item, "le", None) is not None else hi
+        hi = getattr(item, "lt", None) if getattr(item, "lt", None) is not None else hi
+    if "le_usd" in extra:
+        hi = float(extra["le_usd"]) * per_usd  # type: ignore[arg-type]
+    return hi
 
 
 def _as_text_hint(problems: list[str], text: str | bytes) -> list[str]:

@@ -110,4 +110,6 @@ def test_parts_valued_in_the_worker_equal_the_app_valuing_them(small_scenario: S
     expected = runs.join(runs.value(lockstep.standard, shown), runs.value(lockstep.custom, shown))
     pd.testing.assert_frame_equal(joined.kpis, expected.kpis)
     pd.testing.assert_frame_equal(joined.weekly, expected.weekly)
+    pd.testing.assert_frame_equal(parts[runs.migration_key(shown)],
+                                  runs.migration(lockstep.standard, lockstep.custom, shown))
     assert runs.valued_keys(shown, ["custom"])[0] is None

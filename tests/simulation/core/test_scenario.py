@@ -115,3 +115,21 @@ def test_every_preset_simulates_to_finite_kpis(name):
     money = results.kpis[["revenue", "gross_margin", "net_contribution", "npv", "clv"]].to_numpy()
     assert np.isfinite(money).all()
     assert (results.kpis["revenue"] > 0).all()
+
+
+def test_the_remembered_canonical_key_is_each_scenarios_own_and_goes_with_it():
+    import gc
+
+    from simulation.core import scenario as scenario_module
+
+    base = Scenario.preset("benchmark_retailer")
+    moved = base.replace(market__population=1234)
+    assert base.canonical_key() != moved.canonical_key()
+    for s in (base, moved):
+        assert s.canonical_key() == json.dumps(s.model_dump(mode="json"), sort_keys=True,
+                                               separators=(",", ":"))
+        assert Scenario.from_json(s.canonical_key()) == s
+    held = id(moved)
+    del moved, s
+    gc.collect()
+    assert held not in scenario_module._KEYS
