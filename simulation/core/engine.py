@@ -54,6 +54,7 @@ from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.kernels.common import compared_with_float32
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
+from simulation.core.kernels.purchases import counts_overflow, purchase_writes_kernel
 from simulation.core.kernels.steps import (
     churn_kernel,
     churn_pairs_kernel,
@@ -751,14 +752,7 @@ class Simulation:
         returned = uniform[2] < chan.return_rate.take(channel)
         net = np.where(returned, 0.0, order)
         discount = self.discount[week]
-        records = state.records
-        slot = records.place(person)
-        records.add("revenue_discounted", plan, slot, (net * discount).astype(np.float32))
-        remote = ~chan.physical.take(channel)
-        records.add("remote_revenue_discounted", plan.compress(remote), slot.compress(remote),
-                    (net.compress(remote) * discount).astype(np.float32))
-        customer_since = state.flat("customer_since")
-        first = customer_since.take(buyers.flat) < 0
+        first = self._write_purchases(week, buyers, channel, net, from_network)
         rows = [np.ones(buyers.size), order, net, first]
         # The offer's discount is redeemed on every purchase in the offer week, also on those
         # that would have happened without it.
@@ -772,35 +766,17 @@ class Simulation:
                                                       uniform[3].compress(returned),
                                                       uniform[4].compress(returned), repeat)
 
-        experience = self.experience
-        experience[buyers.flat] += behaviour.purchase_satisfaction_gain
         returns = buyers.flat.compress(returned)
-        experience[returns] -= behaviour.return_friction_satisfaction_loss * friction
+        self.experience[returns] -= behaviour.return_friction_satisfaction_loss * friction
         if behaviour.service_request_rate > 0:
             self._service_requests(week, levels, tally, buyers, repeat)
         self._touch(buyers.flat)
 
-        customer_since[buyers.flat[first]] = week
-        purchases = state.flat("purchases")
-        count = purchases.take(buyers.flat) + 1
-        purchases[buyers.flat] = count
-        state.flat("second_purchase_week")[buyers.flat[count == 2]] = week
-        state.flat("last_purchase_week")[buyers.flat] = week
-        records.add("purchases_by_channel", plan, slot, 1, channel)
-        records.add("spend_by_channel", plan, slot, net.astype(np.float32), channel)
-        discount32 = np.float32(discount)
-        records.add("orders_discounted", plan, slot, discount32, channel)
-        records.add("network_discounted", plan.compress(from_network), slot.compress(from_network),
-                    discount32)
-        n_c = self.n_channels
-        self.channel_weekly[:, week, 0] += np.bincount(
-            plan * n_c + channel, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
-        self.channel_weekly[:, week, 1] += np.bincount(
-            plan * n_c + channel, weights=net, minlength=self.n_plans * n_c).reshape(self.n_plans, n_c)
-        state.flat("channels_bought")[buyers.flat] |= np.left_shift(1, channel).astype(np.uint8)
         if exchanged.size:
             store, at = self.return_store, returned.nonzero()[0][exchanged]
-            records.add("spend_by_channel", plan[at], slot[at], exchange.astype(np.float32), store)
+            records = state.records
+            records.add("spend_by_channel", plan[at], records.place(person[at]),
+                        exchange.astype(np.float32), store)
             self.channel_weekly[:, week, 1, store] += np.bincount(
                 plan[at], weights=exchange, minlength=self.n_plans)
         self._dropout_after_purchase(week, tally, buyers, first, repeat)
@@ -812,6 +788,39 @@ class Simulation:
                           order_value=order[a:b], offered=offered[a:b])
             for a, b in itertools.pairwise(bounds)
         ]
+
+    def _write_purchases(self, week: int, buyers: Cohort, channel: NDArray[np.int64],
+                         net: NDArray[np.float64], from_network: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Write the week's purchases into the buyer records, the state and the channel totals.
+
+        One compiled pass (:func:`~simulation.core.kernels.purchases.purchase_writes_kernel`):
+        the records (revenue, remote revenue, purchases, spend and orders by channel, network
+        orders; discounted to week 0), customer since, purchases, second and last purchase week,
+        channels bought, the purchase's satisfaction gain, and this week's orders and net revenue
+        by channel. A purchase counter about to overflow is widened first. ``net``: each order's
+        net value (simulated currency).
+
+        Returns
+        -------
+        NDArray[np.bool_]
+            Which buyers made their first purchase.
+        """
+        state = self.state
+        records = state.records
+        slot = records.place(buyers.person)
+        counts = records.table("purchases_by_channel")
+        if counts_overflow(counts, buyers.plan, channel, slot):
+            counts = records.widen("purchases_by_channel")
+        gain = self.behaviour.purchase_satisfaction_gain
+        gain = np.result_type(np.float32, gain).type(gain)  # as numpy adds it to float32 (NEP 50)
+        return purchase_writes_kernel(  # type: ignore[no-any-return]
+            buyers.flat, buyers.plan, slot, channel, net, from_network, self.world.channels.physical,
+            float(self.discount[week]), week, gain, records.table("revenue_discounted"),
+            records.table("remote_revenue_discounted"), counts, records.table("spend_by_channel"),
+            records.table("orders_discounted"), records.table("network_discounted"),
+            state.flat("customer_since"), state.flat("purchases"), state.flat("second_purchase_week"),
+            state.flat("last_purchase_week"), state.flat("channels_bought"), self.experience,
+            self.channel_weekly[:, week])
 
     def _returns(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
                  returns: Cohort, channel: NDArray[np.int64], order: NDArray[np.float64],

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from simulation.core.kernels.purchases import place_kernel
+
 COUNT_RECORDS = ("purchases_by_channel",)
 """Records that count purchases (unsigned integers, widened when a count would overflow)."""
 CHANNEL_RECORDS = ("purchases_by_channel", "spend_by_channel", "orders_discounted")
@@ -189,16 +191,14 @@ class BuyerRecords:
     # --- writing (the engine, on the records of every plan) ---------------------------------
 
     def place(self, person: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The slots of ``person`` (buyers), handing out new ones to first-time buyers."""
+        """The slots of ``person`` (buyers), handing out new ones to first-time buyers.
+
+        New slots go to the new buyers in the order of their person index, one per person
+        (compiled: :func:`~simulation.core.kernels.purchases.place_kernel`).
+        """
         store = self._store
-        slots = store.slot.take(person)
-        new = slots == 0
-        if new.any():
-            fresh = np.unique(person.compress(new))
-            store.slot[fresh] = np.arange(store.used, store.used + fresh.size, dtype=np.int32)
-            store.used += fresh.size
-            slots = store.slot.take(person)
-        return slots.astype(np.int64)
+        slots, store.used = place_kernel(store.slot, store.used, person)
+        return slots
 
     def add(self, name: str, plan: NDArray[np.int64], slot: NDArray[np.int64],
             values: NDArray[Any] | Any, channel: NDArray[np.int64] | int | None = None) -> None:
@@ -212,11 +212,11 @@ class BuyerRecords:
         if name in COUNT_RECORDS and at.size:
             top = np.iinfo(table.dtype).max
             if int(table.reshape(-1).take(at).max()) + int(np.max(values)) > top:
-                table = self._widen(name)
+                table = self.widen(name)
         flat = table.reshape(-1)
         flat[at] += values
 
-    def _widen(self, name: str) -> NDArray[Any]:
+    def widen(self, name: str) -> NDArray[Any]:
         """Record ``name`` in the next wider unsigned type (the slots in use copied)."""
         store = self._store
         old = store.tables[name]
