@@ -59,10 +59,10 @@ def counts_overflow(counts: NDArray[Any], plan: NDArray[np.int64], channel: NDAr
                     slot: NDArray[np.int64]) -> bool:
     """Whether adding 1 to ``counts[plan, channel, slot]`` would overflow its unsigned type."""
     top = np.iinfo(counts.dtype).max
+    over = False
     for i in range(plan.size):
-        if counts[plan[i], channel[i], slot[i]] >= top:
-            return True
-    return False
+        over |= counts[plan[i], channel[i], slot[i]] >= top
+    return over
 
 
 @numba.njit(**JIT)

@@ -286,3 +286,55 @@ def numpy_churn(u: NDArray[np.float32], bound: float, n_plans: int, key_flat: ND
     lapse_overmessaging[flat.compress(by_messaging)] = True
     counts = [np.bincount(plan[m], minlength=n_plans) for m in (lapse | by_messaging, by_messaging, drops)]
     return (*counts, flat.compress(lapse | by_messaging | drops))
+
+
+def numpy_place(slot: NDArray[np.int32], used: int,
+                person: NDArray[np.int64]) -> tuple[NDArray[np.int64], int]:
+    """``BuyerRecords.place`` before the kernel (commit dcf02c2): slots, slots handed out."""
+    slots = slot.take(person)
+    new = slots == 0
+    if new.any():
+        fresh = np.unique(person.compress(new))
+        slot[fresh] = np.arange(used, used + fresh.size, dtype=np.int32)
+        used += fresh.size
+        slots = slot.take(person)
+    return slots.astype(np.int64), used
+
+
+def numpy_purchase_writes(records: Any, flat: NDArray[np.int64], plan: NDArray[np.int64],
+                          person: NDArray[np.int64], channel: NDArray[np.int64], net: NDArray[np.float64],
+                          from_network: NDArray[np.bool_], physical: NDArray[np.bool_], discount: np.float64,
+                          week: int, gain: Any, state: dict[str, NDArray[Any]],
+                          experience: NDArray[np.float32],
+                          channel_weekly: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """The purchase step's writes before the kernel (commit dcf02c2), on every plan's ``records``.
+
+    ``state``: (P x N,) flat arrays by name; ``channel_weekly``: (P, 2, C) this week's totals.
+    Returns which buyers made their first purchase.
+    """
+    store = records._store
+    slot, store.used = numpy_place(store.slot, store.used, person)
+    records.add("revenue_discounted", plan, slot, (net * discount).astype(np.float32))
+    remote = ~physical.take(channel)
+    records.add("remote_revenue_discounted", plan.compress(remote), slot.compress(remote),
+                (net.compress(remote) * discount).astype(np.float32))
+    customer_since = state["customer_since"]
+    first = customer_since.take(flat) < 0
+    experience[flat] += gain
+    customer_since[flat[first]] = week
+    purchases = state["purchases"]
+    count = purchases.take(flat) + 1
+    purchases[flat] = count
+    state["second_purchase_week"][flat[count == 2]] = week
+    state["last_purchase_week"][flat] = week
+    records.add("purchases_by_channel", plan, slot, 1, channel)
+    records.add("spend_by_channel", plan, slot, net.astype(np.float32), channel)
+    discount32 = np.float32(discount)
+    records.add("orders_discounted", plan, slot, discount32, channel)
+    records.add("network_discounted", plan.compress(from_network), slot.compress(from_network), discount32)
+    n_plans, _, n_c = channel_weekly.shape
+    channel_weekly[:, 0] += np.bincount(plan * n_c + channel, minlength=n_plans * n_c).reshape(n_plans, n_c)
+    channel_weekly[:, 1] += np.bincount(plan * n_c + channel, weights=net,
+                                        minlength=n_plans * n_c).reshape(n_plans, n_c)
+    state["channels_bought"][flat] |= np.left_shift(1, channel).astype(np.uint8)
+    return first
