@@ -41,7 +41,8 @@ def _blocks(rng: np.random.Generator, n_people: int, n_lists: int, block: int, d
         if not grouped:
             shuffle = rng.permutation(ids.size)
             ids, person = ids[shuffle], person[shuffle]
-        out.append(ListEntries(list_id=ids, person=person, logit=rng.choice(values, size=ids.size).astype(np.float64)))
+        logit = rng.choice(values, size=ids.size).astype(np.float64)
+        out.append(ListEntries(list_id=ids, person=person, logit=logit))
     return out
 
 
