@@ -97,6 +97,9 @@ def main() -> None:
         if args.compare:
             row += f"{medians['this'] / medians['other']:>10.2f}"
         print(row)
+    if len(set(args.sizes)) < 2:
+        print("(the fixed and per-person split needs two or more distinct --sizes)")
+        return
     for t in trees:
         cpu = [statistics.median(c for c, _ in results[t][n, "multichannel"]) for n in args.sizes]
         fixed, per_person = line(args.sizes, cpu)

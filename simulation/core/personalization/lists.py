@@ -150,8 +150,17 @@ def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDAr
     if keep is not None:
         limit = np.ceil(keep * quotas).astype(np.int64)
     rows, rank = top_per_list(entries, tie, limit)
-    person = entries.person[rows]
-    lists = entries.list_id[rows]
+    return merge_lists(entries.person[rows], entries.list_id[rows], rank, quotas, tie, n_people)
+
+
+def merge_lists(person: NDArray[np.int64], lists: NDArray[np.int64], rank: NDArray[np.int64],
+                quotas: NDArray[np.float64], tie: NDArray[np.floating], n_people: int
+                ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`merged_priority` of ranked lists: ``person``, ``lists`` and ``rank`` per entry.
+
+    The entries come list after list (ascending list id), each list best first (``rank`` 0, 1,
+    ...), as :func:`top_per_list` gives them.
+    """
     with np.errstate(divide="ignore"):
         key = (rank + 1) / quotas[lists]
     if lists.size and quotas[lists[0]] > 0 and (lists == lists[0]).all():
@@ -168,5 +177,118 @@ def merged_priority(entries: ListEntries, quotas: NDArray[np.float64], tie: NDAr
     return person[first], best
 
 
-__all__ = ["ListEntries", "descending_order", "list_entries", "list_quotas", "merged_priority",
-           "top_per_list"]
+class CandidatePool:
+    """Each list's best entries over blocks of people: ``top_per_list`` of the blocks' ``top_per_list``.
+
+    :meth:`add` keeps a block's best ``limit[list]`` entries of each list, the set
+    :func:`top_per_list` keeps, but without ordering them; :meth:`ranked` then gives exactly
+    what :func:`top_per_list` of the concatenated, ordered blocks gives. The blocks' order only
+    matters when it can decide the result: when the last place of a list is shared by equal
+    scores (argpartition's choice among them follows its input order) or when two chosen
+    entries have equal score and tie-break (their order follows position). Such a list is
+    ranked the slow way, from the ordered blocks; every other list is ranked once, from its
+    chosen entries, and the blocks' sorts are saved.
+
+    Parameters
+    ----------
+    limit:
+        (L,) most entries kept per list.
+    tie:
+        (N,) each person's tie-break draw, indexed by the entries' ``person``.
+    """
+
+    def __init__(self, limit: NDArray[np.int64], tie: NDArray[np.floating]) -> None:
+        self.limit = limit
+        self.tie = tie
+        self._parts: list[list[tuple[NDArray[np.int64], NDArray[np.float64]]]] = [
+            [] for _ in range(limit.size)]
+        self.slow_lists = 0
+        """Lists ranked the slow way (for benchmarks and tests)."""
+
+    def add(self, entries: ListEntries) -> None:
+        """Keep each list's best ``limit`` entries of a block of entries, in no particular order.
+
+        The block's lists may come one after the other, as :func:`list_entries` stacks them, or
+        mixed.
+        """
+        ids = entries.list_id
+        grouped = bool((ids[1:] >= ids[:-1]).all())
+        bounds = np.searchsorted(ids, np.arange(self.limit.size + 1)) if grouped else None
+        for list_id in np.flatnonzero(np.bincount(ids, minlength=self.limit.size)):
+            if bounds is not None:
+                rows = np.arange(bounds[list_id], bounds[list_id + 1])
+            else:
+                rows = np.flatnonzero(ids == list_id)
+            m = int(min(rows.size, self.limit[list_id]))
+            if m <= 0:
+                continue
+            if m < rows.size:
+                rows = rows[np.argpartition(-entries.logit[rows], m - 1)[:m]]
+            self._parts[list_id].append((entries.person[rows], entries.logit[rows]))
+
+    def ranked(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Person, list and rank of each list's best entries, list after list, best first.
+
+        The same as :func:`top_per_list` (then indexed) of the concatenated per-block results of
+        :func:`top_per_list` with the same limits.
+        """
+        people, lists, ranks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [
+            np.zeros(0, dtype=np.int64)]
+        for list_id, parts in enumerate(self._parts):
+            if not parts:
+                continue
+            person = self._fast(list_id, parts)
+            if person is None:
+                self.slow_lists += 1
+                person = self._slow(list_id, parts)
+            if not person.size:
+                continue
+            people.append(person)
+            lists.append(np.full(person.size, list_id, dtype=np.int64))
+            ranks.append(np.arange(person.size))
+        return np.concatenate(people), np.concatenate(lists), np.concatenate(ranks)
+
+    def merged_priority(self, quotas: NDArray[np.float64], n_people: int
+                        ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """:func:`merged_priority` of the blocks added (with ``keep`` giving this pool's limits)."""
+        person, lists, rank = self.ranked()
+        return merge_lists(person, lists, rank, quotas, self.tie, n_people)
+
+    def _fast(self, list_id: int, parts: list[tuple[NDArray[np.int64], NDArray[np.float64]]]
+              ) -> NDArray[np.int64] | None:
+        """The list's best entries, best first, if the blocks' order cannot change them; else None."""
+        person = np.concatenate([p for p, _ in parts])
+        logit = np.concatenate([s for _, s in parts])
+        if np.isnan(logit).any():
+            return None
+        m = int(min(person.size, self.limit[list_id]))
+        if m < person.size:
+            negated = -logit
+            chosen = np.argpartition(negated, m - 1)
+            last = negated[chosen[m - 1]]
+            if not negated[chosen[m:]].min() > last:
+                return None  # equal scores share the last place
+            chosen = chosen[:m]
+            person, logit = person[chosen], logit[chosen]
+        tie = self.tie[person]
+        order = descending_order(logit, tie)
+        logit, tie = logit[order], tie[order]
+        if ((logit[1:] == logit[:-1]) & (tie[1:] == tie[:-1])).any():
+            return None  # two entries only their positions order
+        return person[order]  # type: ignore[no-any-return]
+
+    def _slow(self, list_id: int, parts: list[tuple[NDArray[np.int64], NDArray[np.float64]]]
+              ) -> NDArray[np.int64]:
+        """The list's best entries as :func:`top_per_list` finds them from the ordered blocks."""
+        orders = [descending_order(s, self.tie[p]) for p, s in parts]
+        person = np.concatenate([p[o] for (p, _), o in zip(parts, orders, strict=True)])
+        logit = np.concatenate([s[o] for (_, s), o in zip(parts, orders, strict=True)])
+        m = int(min(person.size, self.limit[list_id]))
+        if m < person.size:
+            chosen = np.argpartition(-logit, m - 1)[:m]
+            person, logit = person[chosen], logit[chosen]
+        return person[descending_order(logit, self.tie[person])]  # type: ignore[no-any-return]
+
+
+__all__ = ["CandidatePool", "ListEntries", "descending_order", "list_entries", "list_quotas",
+           "merge_lists", "merged_priority", "top_per_list"]

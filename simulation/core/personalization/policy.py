@@ -49,11 +49,10 @@ from simulation.core.personalization.features import (
     unified_features,
 )
 from simulation.core.personalization.lists import (
-    ListEntries,
+    CandidatePool,
     list_entries,
     list_quotas,
     merged_priority,
-    top_per_list,
 )
 from simulation.core.personalization.models import (
     LinearScorer,
@@ -451,7 +450,7 @@ class PersonalizedTargeting:
         limit = np.ceil(keep * quotas).astype(np.int64)
         tie = streams.uniform(Draw.TARGETING, week, 1, eligible)
         per_usd = exchange_rate(context.world.scenario.market.currency).per_usd
-        kept = [list_entries(None, None, None, None, is_linked[:0])]
+        pool = CandidatePool(limit, tie)
         for start in range(0, eligible.size, SCORE_CHUNK):
             block = slice(start, start + SCORE_CHUNK)
             people = eligible[block]
@@ -463,10 +462,8 @@ class PersonalizedTargeting:
                                        per_usd=per_usd)
                        if not block_linked.all() else None)
             entries = list_entries(unified, siloed, unified_x, records, block_linked, offset=start)
-            rows, _ = top_per_list(entries, tie, limit)
-            kept.append(ListEntries(list_id=entries.list_id[rows], person=entries.person[rows],
-                                    logit=entries.logit[rows]))
-        order, _ = merged_priority(ListEntries.concat(kept), quotas, tie, eligible.size, keep=keep)
+            pool.add(entries)
+        order, _ = pool.merged_priority(quotas, eligible.size)
         return eligible[order]  # type: ignore[no-any-return]
 
     # Report -----------------------------------------------------------------------------
