@@ -20,7 +20,9 @@ the capability update to the verdict's probability (median / p90 / max, and how 
 saw it within the wait). Memory: the server's
 resident set (the app process plus every process it started, e.g. simulation workers) when
 idle after one warm-up session, its peak under load, and ``--settle`` seconds after the last
-sessions closed (the issue asks for three minutes; pass less for a quick run). CPU: seconds the
+sessions closed (the issue asks for three minutes; pass less for a quick run); idle and after
+``--settle`` also the proportional set size (PSS: pages shared between the processes, such as
+the libraries every worker maps, counted once), what the server costs the machine. CPU: seconds the
 app process used during the level (all its threads), also per script run it finished (whole
 runs and fragment runs; less sensitive to other load on the machine than wall times), and
 seconds its worker processes used, also split by the pool's lane (interactive workers: the
@@ -215,14 +217,25 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _tree_rss_mb(pid: int) -> float:
-    """Resident set of ``pid`` and all its descendants, MB."""
+    """Resident set of ``pid`` and all its descendants, MB (shared pages counted in each)."""
+    return _tree_sum_kb(pid, "status", "VmRSS:") / 1024
+
+
+def _tree_pss_mb(pid: int) -> float:
+    """Proportional set size of ``pid`` and its descendants, MB: a page shared by k of them
+    (a shared library such as numba's 178 MB LLVM, mapped by every worker) counts 1/k in each,
+    so the sum is what the tree costs the machine."""
+    return _tree_sum_kb(pid, "smaps_rollup", "Pss:") / 1024
+
+
+def _tree_sum_kb(pid: int, name: str, field: str) -> int:
     total = 0
     for current in _descendants(pid):
         with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{current}/{name}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
-    return total / 1024
+    return total
 
 
 def _lane(pid: int) -> str | None:
@@ -369,7 +382,8 @@ def main() -> None:
             print(f"warm-up errors: {warm[0].errors}")
         time.sleep(5)
         idle = _tree_rss_mb(server.pid)
-        print(f"idle after one warm-up session: {idle:.0f} MB")
+        idle_pss = _tree_pss_mb(server.pid)
+        print(f"idle after one warm-up session: {idle:.0f} MB resident, {idle_pss:.0f} MB proportional")
         print(f"{'sessions':>8}  {'first render med / p90 / max':>30}  "
               f"{'update med / p90 / max':>26}  {'probability med / p90 / max (seen)':>38}  "
               f"{'wall':>6}  {'app CPU':>7}  {'per run':>7}  {'workers':>7}  errors")
@@ -405,9 +419,10 @@ def main() -> None:
         print(f"memory: idle {idle:.0f} MB, peak {sampler.peak:.0f} MB, "
               f"just after the sessions closed {closed:.0f} MB", flush=True)
         time.sleep(args.settle)
-        after = _tree_rss_mb(server.pid)
+        after, after_pss = _tree_rss_mb(server.pid), _tree_pss_mb(server.pid)
         print(f"memory {args.settle:.0f} s after the sessions closed: {after:.0f} MB "
-              f"({after / idle - 1:+.0%} vs idle)")
+              f"({after / idle - 1:+.0%} vs idle); proportional (shared pages counted once): "
+              f"idle {idle_pss:.0f} MB, after {after_pss:.0f} MB ({after_pss / idle_pss - 1:+.0%})")
     finally:
         server.terminate()
         try:
