@@ -15,8 +15,9 @@ page waits it shows whether its runs are queued or running. Pages call :func:`re
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -321,8 +322,11 @@ class _FrameSource:
         self.scenario = scenario
 
     def __call__(self, name: str) -> Any:
-        return self.workers.cache.compute(("frames", self.scenario.canonical_key()),
-                                          self._compute)[name]
+        """The frame ``name`` (a :class:`~simulation.core.results.Results` field), computed once."""
+        with engine_failures_shown():
+            return self.workers.cache.compute(("frames", self.scenario.canonical_key()),
+                                              self._compute)[name]
+        raise AssertionError("unreachable")  # engine_failures_shown stops the page on a failure
 
     def _compute(self) -> dict[str, Any]:
         lockstep = _lockstep(self.scenario, self.workers)
@@ -338,7 +342,7 @@ def results(scenario: Scenario | None = None, *, details: bool = False) -> Resul
     message and stops the page, never a traceback.
     """
     scenario = scenario or current_scenario()
-    try:
+    with engine_failures_shown():
         key = scenario.canonical_key()
         cache = pool().cache
         shown = cache.get(("priced", key))
@@ -354,11 +358,26 @@ def results(scenario: Scenario | None = None, *, details: bool = False) -> Resul
                     lockstep.standard, lockstep.custom, scenario))
             shown = runs.with_details(shown, found)
         return shown
-    except MemoryError:
-        st.error(text("error.memory"))
-    except (ValueError, ArithmeticError) as error:
-        st.error(text("error.simulation", error=error))
-    except (JobFailed, JobCancelled) as error:
-        st.error(text("error.unfinished", error=error))
-    st.stop()
-    raise AssertionError("unreachable")  # st.stop() raises
+    raise AssertionError("unreachable")  # engine_failures_shown stops the page on a failure
+
+
+@contextlib.contextmanager
+def engine_failures_shown() -> Iterator[None]:
+    """On the script thread, show a failure inside the engine as a message and stop the page.
+
+    Covers what :func:`results` computes and the frames its results compute later, on first
+    access (:class:`_FrameSource`: they may simulate again when their runs were evicted). Off
+    the script thread (a download's callable) the error propagates to the caller's handler.
+    """
+    try:
+        yield
+    except (MemoryError, ValueError, ArithmeticError, JobFailed, JobCancelled) as error:
+        if get_script_run_ctx() is None:
+            raise
+        if isinstance(error, MemoryError):
+            st.error(text("error.memory"))
+        elif isinstance(error, (JobFailed, JobCancelled)):
+            st.error(text("error.unfinished", error=error))
+        else:
+            st.error(text("error.simulation", error=error))
+        st.stop()

@@ -134,6 +134,39 @@ def test_frames_are_simulated_again_when_their_runs_were_evicted(
     assert len(app_pool.submitted) == 2
 
 
+def test_a_failure_computing_a_frame_later_is_a_message_on_the_page_not_a_traceback(
+        app_pool: _FakePool, small_scenario: Scenario, monkeypatch: pytest.MonkeyPatch):
+    """A lazy frame read inside a chart may simulate again (its runs evicted): a failure there
+    is shown the way :func:`explorer.state.results` shows one, and off the script thread (a
+    download's callable) it reaches the caller's handler instead."""
+    from explorer.pool import JobFailed
+
+    shown = _shown(small_scenario)
+    for key in runs.plan_keys(small_scenario):
+        app_pool.cache._entries.pop(key)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise JobFailed("the worker ran out of memory")
+
+    monkeypatch.setattr(app_pool, "submit", failing)
+    with pytest.raises(JobFailed):  # off the script thread: the download's own handler
+        shown.funnel
+    drawn: list[str] = []
+
+    class Stopped(Exception):
+        pass
+
+    def stop() -> None:
+        raise Stopped
+
+    monkeypatch.setattr(state, "get_script_run_ctx", lambda: object())
+    monkeypatch.setattr(state.st, "error", lambda message: drawn.append(str(message)))
+    monkeypatch.setattr(state.st, "stop", stop)
+    with pytest.raises(Stopped):
+        shown.funnel
+    assert len(drawn) == 1 and "the worker ran out of memory" in drawn[0]
+
+
 def test_the_point_verdict_does_not_depend_on_the_custom_plan(small_scenario: Scenario):
     """It is cached on the scenario without its custom plan, so a capability move reuses it."""
     from explorer import verdict_view
