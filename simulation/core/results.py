@@ -23,6 +23,7 @@ _COMPUTE: dict[str, Callable[[RunOutput], pd.DataFrame]] = {
     "channel_usage": metrics.channel_usage_frame, "mechanisms": metrics.mechanisms_frame,
 }
 
+
 def frame_of(run: RunOutput, name: str) -> pd.DataFrame:
     """Frame ``name`` of :data:`LAZY_FRAMES` computed from ``run`` (what a lazy frame equals)."""
     return _COMPUTE[name](run)
@@ -56,18 +57,20 @@ class Results:
     per-person arrays are far bigger than their frames); from ``frame_source`` it is not, as
     such results live in byte-bounded caches whose entry must not grow after it was measured
     (the source keeps its own, measured, copy). A pickle holds the frames computed so far
-    and the run, never the source.
+    and the run, never the source. The lazy frames are left out of ``repr`` and ``==`` (either
+    would compute them); ``copy.copy`` keeps the source; ``dataclasses.replace`` computes every
+    frame.
     """
 
     scenario: Scenario
     kpis: pd.DataFrame
     weekly: pd.DataFrame
-    survival: pd.DataFrame = None  # type: ignore[assignment]
-    funnel: pd.DataFrame = None  # type: ignore[assignment]
-    flows: pd.DataFrame = None  # type: ignore[assignment]
-    losses: pd.DataFrame = None  # type: ignore[assignment]
-    channel_usage: pd.DataFrame = None  # type: ignore[assignment]
-    mechanisms: pd.DataFrame = None  # type: ignore[assignment]
+    survival: pd.DataFrame = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    funnel: pd.DataFrame = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    flows: pd.DataFrame = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    losses: pd.DataFrame = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    channel_usage: pd.DataFrame = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    mechanisms: pd.DataFrame = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     run: RunOutput | None = field(default=None, repr=False, compare=False)
     frame_source: FrameSource | None = field(default=None, repr=False, compare=False)
@@ -101,6 +104,12 @@ class Results:
     def __setstate__(self, state: dict[str, object]) -> None:
         vars(self).update(state)
         vars(self).setdefault("frame_source", None)
+
+    def __copy__(self) -> Results:
+        """A shallow copy that keeps the frame source (a pickle round trip would drop it)."""
+        copied = object.__new__(Results)
+        vars(copied).update(vars(self))
+        return copied
 
     def has_frame(self, name: str) -> bool:
         """Whether frame ``name`` is held (computed) rather than to be computed on access."""
@@ -151,3 +160,4 @@ for _name in LAZY_FRAMES:
     # The dataclass left each default (None) as a class attribute, which would answer for an
     # absent frame: without it, an absent frame reaches Results.__getattr__.
     delattr(Results, _name)
+del _name

@@ -32,8 +32,10 @@ def test_lazy_frames_wait_for_first_access_and_equal_the_eager_ones(tiny: Scenar
     assert set(EAGER) == set(LAZY_FRAMES)
     assert not any(results.has_frame(name) for name in LAZY_FRAMES)
     assert results.has_frame("kpis") and results.has_frame("weekly")
+    # The eager frames of another, independent run of the same scenario (same seed).
+    other = valued(run_plans(tiny, None), tiny).run
     for name, compute in EAGER.items():
-        pd.testing.assert_frame_equal(getattr(results, name), compute(results.run), obj=name)
+        pd.testing.assert_frame_equal(getattr(results, name), compute(other), obj=name)
         assert results.has_frame(name)  # kept: computed once from the kept run
         assert getattr(results, name) is getattr(results, name)
         pd.testing.assert_frame_equal(frame_of(results.run, name), compute(results.run))
@@ -80,3 +82,21 @@ def test_results_without_run_or_source_say_which_frame_is_missing(fresh: Results
         _ = bare.mechanisms
     with pytest.raises(AttributeError):
         _ = bare.no_such_frame  # type: ignore[attr-defined]
+
+
+def test_repr_and_copies_neither_compute_nor_lose_the_lazy_frames(fresh: Results):
+    import copy
+
+    asked: list[str] = []
+
+    def source(name: str) -> pd.DataFrame:
+        asked.append(name)
+        return getattr(fresh, name)
+
+    shown = Results(scenario=fresh.scenario, kpis=fresh.kpis, weekly=fresh.weekly, frame_source=source)
+    assert "kpis" in repr(shown) and asked == []  # repr computes nothing (it could simulate)
+    bare = Results(scenario=fresh.scenario, kpis=fresh.kpis, weekly=fresh.weekly)
+    assert "weekly" in repr(bare)  # and does not raise for frames that cannot be computed
+    copied = copy.copy(shown)
+    pd.testing.assert_frame_equal(copied.funnel, fresh.funnel)  # the source came along
+    assert asked == ["funnel"]
