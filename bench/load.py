@@ -421,8 +421,10 @@ def main() -> None:
         time.sleep(args.settle)
         after, after_pss = _tree_rss_mb(server.pid), _tree_pss_mb(server.pid)
         print(f"memory {args.settle:.0f} s after the sessions closed: {after:.0f} MB "
-              f"({after / idle - 1:+.0%} vs idle); proportional (shared pages counted once): "
-              f"idle {idle_pss:.0f} MB, after {after_pss:.0f} MB ({after_pss / idle_pss - 1:+.0%})")
+              f"({after / idle - 1:+.0%} vs idle)")
+        if idle_pss and after_pss:  # 0: /proc/PID/smaps_rollup was not readable
+            print(f"proportional (shared pages counted once): idle {idle_pss:.0f} MB, "
+                  f"after {after_pss:.0f} MB ({after_pss / idle_pss - 1:+.0%})")
     finally:
         server.terminate()
         try:

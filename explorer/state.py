@@ -217,7 +217,11 @@ def _wait_while(jobs: list[Job], check: Callable[[], None], shown: Callable[[], 
 
 
 def _wait_quietly(jobs: list[Job], what: str, *, expected_seconds: float = 0.0) -> None:
-    """:func:`wait_for` off the script thread (a download's callable): no page to draw on."""
+    """:func:`wait_for` off the script thread (a download's callable): no page to draw on.
+
+    Takes :func:`wait_for`'s arguments so either can be called; ``what`` and
+    ``expected_seconds`` are only what a drawn wait would show.
+    """
     try:
         for job in jobs:
             job.wait()

@@ -8,7 +8,8 @@ Everything contacts do to a person (reminders, fatigue, cost, conflict exposure)
 the key, so the engine computes
 it once per key (:mod:`simulation.core.contacts`) and looks it up; per-week totals come from
 :attr:`ContactKeys.per_key`, the count of pairs holding each key, kept up to date as keys change,
-so no step passes over every person to total them.
+so no step passes over every person to total them. Keys are composed and reassigned by the
+engine's kernels (:mod:`simulation.core.kernels.keys`).
 
 Key layout, most significant first: (((((plan, segment), customer), loyal), recognised), offered),
 mask.
@@ -74,19 +75,6 @@ class KeyLayout:
             is_customer=np.where(key_ids < sentinel, (key_ids // customer_step) % 2, 0).astype(np.float64),
         )
 
-    def compose(self, plan: NDArray[np.int64], segment: NDArray[np.int8], customer: NDArray[np.bool_],
-                loyal: NDArray[np.bool_], recognised: NDArray[np.bool_],
-                mask: NDArray[np.uint8]) -> NDArray[np.signedinteger[Any]]:
-        """Keys (no offer) of pairs with these facts; ``mask`` is 0 for unsubscribed people."""
-        step = self.dtype
-        key = (plan * self.plan_step).astype(self.dtype)
-        key += segment * step(self.segment_step)
-        key += customer * step(self.customer_step)
-        key += loyal * step(self.loyal_step)
-        key += recognised * step(self.recognised_step)
-        key += mask
-        return key  # type: ignore[no-any-return]
-
     def per_plan(self, counts: NDArray[np.int64], table: NDArray[Any]) -> NDArray[np.float64]:
         """(P,) totals of a per-key ``table`` weighted by ``counts`` of pairs holding each key.
 
@@ -124,28 +112,6 @@ class ContactKeys:
         keys = self.flat.take(who.flat)
         keys += offered.take(who.flat) * self.layout.dtype(self.layout.offered_step)
         return keys  # type: ignore[no-any-return]
-
-    def assign(self, flat: NDArray[np.int64], keys: NDArray[np.signedinteger[Any]] | int,
-               old: NDArray[np.signedinteger[Any]] | None = None,
-               ) -> tuple[NDArray[np.signedinteger[Any]], NDArray[np.signedinteger[Any]]]:
-        """Give the distinct pairs ``flat`` new ``keys`` and update the counts.
-
-        ``old``: the pairs' current keys, if the caller has read them already.
-
-        Returns
-        -------
-        tuple of arrays
-            The pairs' old and new keys, for whoever keeps totals by key.
-        """
-        key = self.flat
-        size = self.per_key.size
-        if old is None:
-            old = key.take(flat)
-        key[flat] = keys
-        new = key.take(flat)
-        self.per_key -= np.bincount(old, minlength=size)
-        self.per_key += np.bincount(new, minlength=size)
-        return old, new
 
 
 __all__ = ["ContactKeys", "KeyLayout"]

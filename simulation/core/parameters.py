@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic.fields import FieldInfo
 
 from simulation.inputs import InputError
 from simulation.inputs.problems import Problem, Problems, at, joined, unchanged
@@ -179,13 +180,12 @@ class ParameterInfo:
     step: float | None
 
 
-def field_info(model: BaseModel, name: str, path: str, *, per_usd: float = 1.0) -> ParameterInfo:
-    """Metadata for field ``name`` of ``model`` (bounds, unit, meaning, source).
+def field_bounds(field: FieldInfo, *, per_usd: float = 1.0) -> tuple[float | None, float | None]:
+    """Lower and upper bound of a scenario field (None: unbounded), as declared on it.
 
-    ``per_usd`` is the scenario currency's units per US dollar: a money field's upper bound is
-    declared in dollars and shown in the scenario's currency.
+    The last ``ge``/``gt`` and ``le``/``lt`` of its metadata; a money field's ``le_usd`` (an
+    upper bound in US dollars) times ``per_usd``, the scenario currency's units per dollar.
     """
-    field = type(model).model_fields[name]
     extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     lo = hi = None
     for item in field.metadata:
@@ -195,6 +195,18 @@ def field_info(model: BaseModel, name: str, path: str, *, per_usd: float = 1.0) 
         hi = getattr(item, "lt", None) if getattr(item, "lt", None) is not None else hi
     if "le_usd" in extra:
         hi = float(extra["le_usd"]) * per_usd  # type: ignore[arg-type]
+    return lo, hi
+
+
+def field_info(model: BaseModel, name: str, path: str, *, per_usd: float = 1.0) -> ParameterInfo:
+    """Metadata for field ``name`` of ``model`` (bounds, unit, meaning, source).
+
+    ``per_usd`` is the scenario currency's units per US dollar: a money field's upper bound is
+    declared in dollars and shown in the scenario's currency.
+    """
+    field = type(model).model_fields[name]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    lo, hi = field_bounds(field, per_usd=per_usd)
     return ParameterInfo(
         path=path,
         label=name.replace("_", " ").capitalize(),

@@ -28,6 +28,7 @@ from simulation.core.parameters import (
     Name,
     ScenarioError,
     Title,
+    field_bounds,
     field_info,
     param,
     problems_from,
@@ -1152,15 +1153,7 @@ def _money_maximum(model: type[BaseModel], name: str, per_usd: float) -> float |
     The same bound, computed once per field and currency: every scenario built (several per
     slider move) checks its money fields.
     """
-    field = model.model_fields[name]
-    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    hi = None
-    for item in field.metadata:
-        hi = getattr(item, "le", None) if getattr(item, "le", None) is not None else hi
-        hi = getattr(item, "lt", None) if getattr(item, "lt", None) is not None else hi
-    if "le_usd" in extra:
-        hi = float(extra["le_usd"]) * per_usd  # type: ignore[arg-type]
-    return hi
+    return field_bounds(model.model_fields[name], per_usd=per_usd)[1]
 
 
 def _as_text_hint(problems: list[str], text: str | bytes) -> list[str]:
