@@ -150,7 +150,7 @@ def test_a_failure_computing_a_frame_later_is_a_message_on_the_page_not_a_traceb
 
     monkeypatch.setattr(app_pool, "submit", failing)
     with pytest.raises(JobFailed):  # off the script thread: the download's own handler
-        shown.funnel
+        _ = shown.funnel
     drawn: list[str] = []
 
     class Stopped(Exception):
@@ -163,7 +163,7 @@ def test_a_failure_computing_a_frame_later_is_a_message_on_the_page_not_a_traceb
     monkeypatch.setattr(state.st, "error", lambda message: drawn.append(str(message)))
     monkeypatch.setattr(state.st, "stop", stop)
     with pytest.raises(Stopped):
-        shown.funnel
+        _ = shown.funnel
     assert len(drawn) == 1 and "the worker ran out of memory" in drawn[0]
 
 
