@@ -1,0 +1,464 @@
+"""The engine's wiring of the compiled kernels, checked against the numpy passes they replaced.
+
+``test_kernels.py``, ``test_purchase_kernels.py`` and ``test_feature_tables.py`` compare each kernel
+with its numpy reference (``numpy_reference.py``) on arguments the test builds. Here the engine
+builds them: a run with the kernels is compared, frame by frame and bit for bit, with a run in
+which every kernel name an engine module calls is replaced by its numpy reference.
+
+The reference is not given the call's positional arguments (a transposed argument would then reach
+the kernel and the reference alike, and both runs would agree). Each row of :data:`WIRING` names
+the kernel's arguments itself, from the engine's state and the calling method's locals, and the
+reference computes from those. So a wrong or transposed argument in the engine's call changes the
+kernel run and not the reference run. The call's arguments are also compared with the named ones,
+so a failure says which argument of which call differs.
+
+Adding a kernel to an engine module means adding a row to :data:`WIRING`
+(:func:`test_every_kernel_the_engine_calls_is_wired` fails until then).
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.typing import NDArray
+
+import simulation
+from simulation import Scenario, simulate
+from simulation.core import engine, records
+from simulation.core.capabilities import Capability
+from simulation.core.kernels.common import compared_with_float32
+from simulation.core.keys import KeyLayout
+from simulation.core.personalization import features
+from simulation.core.results import Results
+from simulation.core.state import Cohort
+from simulation.core.targeting import RandomTargeting, TargetingPolicy
+from tests.simulation.core.numpy_reference import (
+    numpy_churn,
+    numpy_contact_conflicts,
+    numpy_open_journeys,
+    numpy_place,
+    numpy_purchase_writes,
+    numpy_refresh_keys,
+    numpy_set_keys,
+    numpy_settle_satisfaction,
+    numpy_unsubscribes,
+    numpy_walk_journeys,
+)
+
+ANY = object()
+"""A named argument the call may pass anything for (a placeholder behind a flag that is off)."""
+
+_CONSISTENCY = list(Capability).index(Capability.CONSISTENCY)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The locals of the method that called a kernel (``self`` is the engine, records ...)."""
+
+    names: dict[str, Any]
+    where: str
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.names:
+            raise KeyError(f"{self.where} has no local {name!r}: update its row of WIRING")
+        return self.names[name]
+
+    @property
+    def sim(self) -> Any:
+        """The calling method's ``self`` (the :class:`~simulation.core.engine.Simulation` mostly)."""
+        return self["self"]
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One kernel name a module calls: its arguments by name, and the numpy reference of the call."""
+
+    module: ModuleType
+    name: str
+    named: Callable[[Caller], dict[str, Any]]
+    """The kernel's arguments, in its parameter order, looked up by name (:data:`ANY` = not read)."""
+    reference: Callable[[Caller, dict[str, Any]], Any]
+    """The call's result (and writes) computed by the numpy reference from the named arguments."""
+
+
+# Arguments by name ----------------------------------------------------------------------------
+
+
+def _key_books(sim: Any) -> dict[str, Any]:
+    """What the key kernels keep up to date, by name (not through ``Simulation._key_books``)."""
+    return {"key_flat": sim.keys.flat, "per_key": sim.keys.per_key, "annoyed": sim.annoyed,
+            "annoyed_by_key": sim.annoyed_by_key, "cost": sim.state.flat("cost_discounted"),
+            "to_date": sim.contact_cost_to_date, "is_customer": sim.layout.is_customer,
+            "satisfaction": sim.state.flat("satisfaction"), "n_people": sim.n_people,
+            "n_plans": sim.n_plans}
+
+
+def _offers(sim: Any) -> dict[str, Any]:
+    """The pairs' keys and this week's offers, as the step kernels read them."""
+    return {"key_flat": sim.keys.flat, "offered": sim.offered, "offered_step": sim.layout.offered_step}
+
+
+def _refresh_keys_args(c: Caller) -> dict[str, Any]:
+    sim, who = c.sim, c["who"]
+    layout, people, state = sim.layout, sim.world.people, sim.state
+    return {"flat": who.flat, "plan": who.plan, "person": who.person, "check_aware": not c["aware"],
+            "week": c["week"], "lapse_week": state.flat("lapse_week"), "aware_week": people.aware_week,
+            "segment": people.segment, "customer_since": state.flat("customer_since"),
+            "purchases": state.flat("purchases"), "loyalty": sim.behaviour.loyalty_threshold_purchases,
+            "recognition_u": sim.recognition_u, "shares": sim.recognised_shares,
+            "channels_used": state.flat("channels_used"), "subscribed": state.flat("subscribed"),
+            "steps": np.array([layout.plan_step, layout.segment_step, layout.customer_step,
+                               layout.loyal_step, layout.recognised_step]),
+            "sentinel": layout.sentinel, **_key_books(sim)}
+
+
+def _set_keys_args(c: Caller) -> dict[str, Any]:
+    sim, flat = c.sim, c["flat"]
+    return {"flat": flat, "new": c["keys"], "old": sim.keys.flat.take(flat), **_key_books(sim)}
+
+
+def _unsubscribes_args(c: Caller) -> dict[str, Any]:
+    sim, excess = c.sim, c["tables"]["excess"]
+    per_contact = sim.behaviour.unsubscribe_per_excess_contact
+    return {"u": c["u_unsub"], "largest": compared_with_float32(per_contact * float(excess.max())),
+            "per_contact": per_contact, "excess": excess, **_offers(sim), "n_plans": sim.n_plans}
+
+
+def _contact_conflicts_args(c: Caller) -> dict[str, Any]:
+    sim = c.sim
+    chance = sim.behaviour.conflict_rate * (1 - c["levels"][:, _CONSISTENCY])
+    return {"u": c["u_conflict"], "chance": chance, **_offers(sim), "multi": c["tables"]["multi"]}
+
+
+def _open_journeys_args(c: Caller) -> dict[str, Any]:
+    sim = c.sim
+    people, factor = sim.world.people, sim.offer_factor
+    repeat = people.repeat_propensity
+    return {"u": c["u_open"], "people": c["candidate"].nonzero()[0], "n_plans": sim.n_plans,
+            **_offers(sim), "sentinel": sim.layout.sentinel, "intent_table": c["tables"]["intent"],
+            "propensity": people.propensity, "repeat_propensity": ANY if repeat is None else repeat,
+            "has_repeat": repeat is not None, "is_customer": sim.layout.is_customer,
+            "offer_factor": ANY if factor is None else factor, "has_offer_factor": factor is not None,
+            "cap": sim.behaviour.max_journeys_per_week}
+
+
+def _drift_args(c: Caller) -> dict[str, Any]:
+    b = c.sim.behaviour
+    return {"satisfaction": c.sim.state.flat("satisfaction"), "base": np.float32(b.baseline_satisfaction),
+            "keep": np.float32(0.5 ** (1.0 / b.satisfaction_half_life_weeks))}
+
+
+def _settle_args(c: Caller) -> dict[str, Any]:
+    sim, parts = c.sim, c["parts"]
+    b = sim.behaviour
+    return {"touched_flat": np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64),
+            "part_ends": np.cumsum([part.size for part in parts], dtype=np.int64), "touched": sim.touched,
+            "experience": sim.experience, "satisfaction": sim.state.flat("satisfaction"),
+            "key_flat": sim.keys.flat, "is_customer": sim.layout.is_customer,
+            "baseline": np.float32(b.baseline_satisfaction),
+            "smoothing": np.float32(b.satisfaction_smoothing), "n_people": sim.n_people,
+            "n_plans": sim.n_plans}
+
+
+def numpy_churn_pairs(people: NDArray[np.int64], n_plans: int, n_people: int, key_flat: NDArray[Any],
+                      offered: NDArray[np.bool_], offered_step: int, sentinel: int,
+                      customer_since: NDArray[np.int16]) -> tuple[NDArray[Any], ...]:
+    """The pairs ``numpy_churn`` examines: flat, plan, person, key (int64), live customer."""
+    flat = (np.arange(n_plans)[:, None] * n_people + people[None, :]).ravel()
+    key = key_flat.take(flat).astype(np.int64) + offered.take(flat) * np.int64(offered_step)
+    live = (key != sentinel) & (customer_since.take(flat) >= 0)
+    return flat, np.repeat(np.arange(n_plans), people.size), np.tile(people, n_plans), key, live
+
+
+def _churn_pairs_args(c: Caller) -> dict[str, Any]:
+    sim = c.sim
+    return {"people": (c["u_churn"] < c["bound"]).nonzero()[0], "n_plans": sim.n_plans,
+            "n_people": sim.n_people, **_offers(sim), "sentinel": sim.layout.sentinel,
+            "customer_since": sim.state.flat("customer_since")}
+
+
+def _churn_args(c: Caller) -> dict[str, Any]:
+    sim = c.sim
+    flat, plan, person, key, live = numpy_churn_pairs(*_churn_pairs_args(c).values())
+    at = live.nonzero()[0]
+    hazard = sim._hazard(Cohort(flat=flat.take(at), plan=plan.take(at), person=person.take(at)))
+    return {"u": c["u_churn"], "flat": flat, "plan": plan, "person": person, "key": key,
+            "live_customer": live, "hazard": hazard, "per_excess": sim.behaviour.churn_per_excess_contact,
+            "excess": c["tables"]["excess"],
+            "dropout": compared_with_float32(sim.world.scenario.market.prospect_dropout_weekly),
+            "sentinel": sim.layout.sentinel, "week": c["week"], "lapse_week": sim.state.flat("lapse_week"),
+            "lapse_overmessaging": sim.state.flat("lapse_overmessaging"), "n_plans": sim.n_plans}
+
+
+_PURCHASE_RECORDS = {"revenue": "revenue_discounted", "remote_revenue": "remote_revenue_discounted",
+                     "counts": "purchases_by_channel", "spend": "spend_by_channel",
+                     "orders": "orders_discounted", "network": "network_discounted"}
+_PURCHASE_STATE = {"customer_since": "customer_since", "purchases": "purchases",
+                   "second_week": "second_purchase_week", "last_week": "last_purchase_week",
+                   "channels_bought": "channels_bought"}
+
+
+def _buyer_slots(c: Caller) -> NDArray[np.int64]:
+    return c.sim.state.records.slot.take(c["buyers"].person).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def _counts_overflow_args(c: Caller) -> dict[str, Any]:
+    return {"counts": c.sim.state.records.table("purchases_by_channel"), "plan": c["buyers"].plan,
+            "channel": c["channel"], "slot": _buyer_slots(c)}
+
+
+def _purchase_writes_args(c: Caller) -> dict[str, Any]:
+    sim, buyers, week = c.sim, c["buyers"], c["week"]
+    table, state = sim.state.records.table, sim.state.flat
+    gain = sim.behaviour.purchase_satisfaction_gain
+    return {"flat": buyers.flat, "plan": buyers.plan, "slot": _buyer_slots(c), "channel": c["channel"],
+            "net": c["net"], "from_network": c["from_network"], "physical": sim.world.channels.physical,
+            "discount": float(sim.discount[week]), "week": week,
+            "gain": np.result_type(np.float32, gain).type(gain),
+            **{arg: table(name) for arg, name in _PURCHASE_RECORDS.items()},
+            **{arg: state(name) for arg, name in _PURCHASE_STATE.items()},
+            "experience": sim.experience, "channel_weekly": sim.channel_weekly[:, week]}
+
+
+def _walk_args(c: Caller) -> dict[str, Any]:
+    sim, journeys = c.sim, c["journeys"]
+    return {"world": sim.world, "paths": sim.paths, "streams": sim.streams, "week": c["week"],
+            "person": journeys.person, "plan": journeys.plan, "levels": c["levels"],
+            "recognised": c["recognised"], "repeat": c["repeat"]}
+
+
+def _place_args(c: Caller) -> dict[str, Any]:
+    store = c.sim._store
+    return {"slot": store.slot, "used": store.used, "person": c["person"]}
+
+
+def _lookup_args(c: Caller) -> dict[str, Any]:
+    return {"table": c["table"], "index": c["last_week"], "lo": c["lo"], "out": c["out"]}
+
+
+# References from the named arguments ----------------------------------------------------------
+
+
+def _unsubscribes(c: Caller, a: dict[str, Any]) -> Any:
+    largest = a["per_contact"] * float(a["excess"].max())  # a Python float, as numpy compared it
+    return numpy_unsubscribes(a["u"], largest, *list(a.values())[2:])
+
+
+def _open_journeys(c: Caller, a: dict[str, Any]) -> Any:
+    return numpy_open_journeys(
+        a["u"], a["people"], a["n_plans"], a["key_flat"], a["offered"], a["offered_step"], a["sentinel"],
+        a["intent_table"], a["propensity"], a["repeat_propensity"] if a["has_repeat"] else None,
+        a["is_customer"], a["offer_factor"] if a["has_offer_factor"] else None, a["cap"])
+
+
+def _drift(c: Caller, a: dict[str, Any]) -> None:
+    satisfaction = a["satisfaction"]
+    satisfaction -= a["base"]
+    satisfaction *= a["keep"]
+    satisfaction += a["base"]
+
+
+def _settle(c: Caller, a: dict[str, Any]) -> Any:
+    b = c.sim.behaviour
+    return numpy_settle_satisfaction(c["parts"], a["touched"], a["experience"], a["satisfaction"],
+                                     a["key_flat"], a["is_customer"], b.baseline_satisfaction,
+                                     b.satisfaction_smoothing, a["n_people"], a["n_plans"])
+
+
+def _churn(c: Caller, a: dict[str, Any]) -> Any:
+    sim = c.sim
+    hazard_of = np.zeros(sim.n_plans * sim.n_people, dtype=np.float32)
+    hazard_of[a["flat"][a["live_customer"]]] = a["hazard"]
+    return numpy_churn(a["u"], c["bound"], a["n_plans"], sim.keys.flat, sim.offered, sim.layout.offered_step,
+                       a["sentinel"], sim.state.flat("customer_since"), hazard_of, a["per_excess"],
+                       a["excess"], sim.world.scenario.market.prospect_dropout_weekly, a["week"],
+                       a["lapse_week"], a["lapse_overmessaging"])
+
+
+def _counts_overflow(c: Caller, a: dict[str, Any]) -> bool:
+    counts = a["counts"]
+    return bool((counts[a["plan"], a["channel"], a["slot"]] >= np.iinfo(counts.dtype).max).any())
+
+
+def _purchase_writes(c: Caller, a: dict[str, Any]) -> Any:
+    sim = c.sim
+    state = {name: a[arg] for arg, name in _PURCHASE_STATE.items()}
+    return numpy_purchase_writes(
+        sim.state.records, a["flat"], a["plan"], c["buyers"].person, a["channel"], a["net"],
+        a["from_network"], a["physical"], sim.discount[a["week"]], a["week"],
+        sim.behaviour.purchase_satisfaction_gain, state, a["experience"], a["channel_weekly"])
+
+
+def _lookup(c: Caller, a: dict[str, Any]) -> Any:
+    return features.exact_recency(a["index"], c["week"], a["out"])
+
+
+def _in_order(reference: Callable[..., Any]) -> Callable[[Caller, dict[str, Any]], Any]:
+    """A reference that takes the kernel's arguments in the kernel's order."""
+    return lambda c, a: reference(*a.values())
+
+
+WIRING: tuple[Wire, ...] = (
+    Wire(engine, "refresh_keys_kernel", _refresh_keys_args, _in_order(numpy_refresh_keys)),
+    Wire(engine, "set_keys_kernel", _set_keys_args, _in_order(numpy_set_keys)),
+    Wire(engine, "unsubscribes_kernel", _unsubscribes_args, _unsubscribes),
+    Wire(engine, "contact_conflicts_kernel", _contact_conflicts_args, _in_order(numpy_contact_conflicts)),
+    Wire(engine, "open_journeys_kernel", _open_journeys_args, _open_journeys),
+    Wire(engine, "drift_kernel", _drift_args, _drift),
+    Wire(engine, "settle_satisfaction_kernel", _settle_args, _settle),
+    Wire(engine, "churn_pairs_kernel", _churn_pairs_args, _in_order(numpy_churn_pairs)),
+    Wire(engine, "churn_kernel", _churn_args, _churn),
+    Wire(engine, "counts_overflow", _counts_overflow_args, _counts_overflow),
+    Wire(engine, "purchase_writes_kernel", _purchase_writes_args, _purchase_writes),
+    # The walk is replaced where the engine calls it: walk_journeys' own call of walk_kernel is
+    # compared with numpy_walk_journeys in test_kernels.py.
+    Wire(engine, "walk_journeys", _walk_args, lambda c, a: numpy_walk_journeys(**a)),
+    Wire(records, "place_kernel", _place_args, _in_order(numpy_place)),
+    Wire(features, "lookup", _lookup_args, _lookup),
+)
+"""Each kernel name an engine module calls, the kernel's arguments by name, and its numpy reference."""
+
+NOT_WIRED = {("simulation.core.journey", "walk_kernel"), ("simulation.core.engine", "compared_with_float32"),
+             ("simulation.core.journey", "compared_with_float32")}
+"""Kernel-package names the engine modules import that :data:`WIRING` leaves alone: the walk kernel
+(see its row) and a helper that rounds a threshold (``test_kernels.py``)."""
+
+
+# Running with the references --------------------------------------------------------------------
+
+
+def _same(given: Any, named: Any) -> bool:
+    """Whether the call passed what the row names: equal arrays, equal numbers, the same object."""
+    if isinstance(given, np.ndarray) or isinstance(named, np.ndarray):
+        given, named = np.asarray(given), np.asarray(named)
+        return given.dtype == named.dtype and given.shape == named.shape and bool(
+            np.array_equal(given, named, equal_nan=given.dtype.kind == "f"))
+    if isinstance(given, (bool, int, float, np.number, np.bool_)):
+        return bool(given == named)
+    return given is named
+
+
+def _patched(wire: Wire, calls: Counter[str], mismatches: list[str]) -> Callable[..., Any]:
+    """What the module calls instead of ``wire.name``: the reference, from the named arguments."""
+    original = getattr(wire.module, wire.name)
+    signature = inspect.signature(getattr(original, "py_func", original))
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        caller = Caller(dict(frame.f_locals), f"{frame.f_code.co_name} (calling {wire.name})")
+        named = wire.named(caller)
+        parameters = list(signature.parameters.values())
+        assert list(named) == [p.name for p in parameters[:len(named)]], (wire.name, list(named))
+        assert all(p.default is not p.empty for p in parameters[len(named):]), wire.name
+        given = signature.bind(*args, **kwargs)
+        given.apply_defaults()
+        mismatches.extend(f"{wire.name}({name}=...) is not the row's {name}"
+                          for name, value in named.items()
+                          if value is not ANY and not _same(given.arguments[name], value))
+        calls[wire.name] += 1
+        return wire.reference(caller, named)
+
+    return call
+
+
+def _frames(results: Results) -> dict[str, pd.DataFrame]:
+    return {**results.frames(), "customers": results.customers}
+
+
+def _run(scenario: Scenario, targeting: Callable[[], TargetingPolicy] | None) -> dict[str, pd.DataFrame]:
+    return _frames(simulate(scenario, targeting=None if targeting is None else targeting()))
+
+
+def _eight_channels(scenario: Scenario) -> Scenario:
+    """Three more digital channels (3 plans x 3 segments x 16 x 2^8 keys: int32 keys)."""
+    extra = ["email", "sms", "catalogue"]
+    web = next(c for c in scenario.channels if c.name == "web")
+    channels = [*scenario.channels, *(web.model_copy(update={"name": n}) for n in extra)]
+    segments = [s.model_copy(update={"channel_preference": s.channel_preference | dict.fromkeys(extra, 0.05)})
+                for s in scenario.segments]
+    return scenario.replace(channels=channels, segments=segments)
+
+
+def _changed(**changes: Any) -> Callable[[Scenario], Scenario]:
+    return lambda scenario: scenario.replace(**changes)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A scenario that reaches some of the engine's paths."""
+
+    scenario: Callable[[Scenario], Scenario]
+    targeting: Callable[[], TargetingPolicy] | None = None
+    """None: the default policy (learned targeting)."""
+    unreached: frozenset[str] = frozenset()
+    """Kernels the variant does not call (so their rows are not checked to be called)."""
+
+
+VARIANTS = {
+    "default": Variant(_changed()),
+    "one journey a week, random offers": Variant(
+        _changed(behaviour__max_journeys_per_week=1), RandomTargeting, frozenset({"lookup"})),
+    "new-customer boost, drop-out after purchase": Variant(
+        _changed(behaviour__new_customer_intent_boost=0.8, behaviour__dropout_after_purchase=0.15),
+        unreached=frozenset({"open_journeys_kernel"})),  # the boost opens journeys in numpy
+    "heavy messaging, no drift, people's own traits": Variant(
+        _changed(behaviour__unsubscribe_per_excess_contact=0.2, behaviour__churn_per_excess_contact=0.05,
+                 behaviour__satisfaction_half_life_weeks=0.0, behaviour__repeat_propensity_correlation=0.5,
+                 behaviour__channel_breadth_mean=0.5, economics__offer_response_intent_elasticity=0.5),
+        unreached=frozenset({"drift_kernel"})),
+    "eight channels (int32 keys)": Variant(_eight_channels, RandomTargeting, frozenset({"lookup"})),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_engine_matches_numpy_reference_steps(small_scenario: Scenario, variant: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    case = VARIANTS[variant]
+    scenario = case.scenario(small_scenario)
+    if variant.startswith("eight channels"):
+        assert KeyLayout.of(3, len(scenario.segments), len(scenario.channels)).dtype == np.int32
+    kernels = _run(scenario, case.targeting)
+
+    calls: Counter[str] = Counter()
+    mismatches: list[str] = []
+    for wire in WIRING:
+        monkeypatch.setattr(wire.module, wire.name, _patched(wire, calls, mismatches))
+    references = _run(scenario, case.targeting)
+
+    problems = sorted(set(mismatches))
+    assert kernels.keys() == references.keys()
+    for name, frame in kernels.items():
+        try:
+            pd.testing.assert_frame_equal(frame, references[name], check_exact=True)
+        except AssertionError as error:
+            problems.append(f"frame {name}: {str(error).splitlines()[0]}")
+    assert not problems, "\n".join(problems)
+    expected = {wire.name for wire in WIRING} - case.unreached
+    assert {name for name in expected if calls[name] == 0} == set(), calls
+
+
+def _kernel_like(value: Any) -> bool:
+    """Whether ``value`` is a function of the kernels package (compiled or not)."""
+    module = getattr(getattr(value, "py_func", value), "__module__", "") or ""
+    return callable(value) and module.startswith("simulation.core.kernels")
+
+
+def test_every_kernel_the_engine_calls_is_wired(small_scenario: Scenario) -> None:
+    """Every kernel-package name a simulation module holds has a row (or is left alone on purpose)."""
+    simulate(small_scenario.replace(market__population=200, market__horizon_weeks=8))  # imports all
+    wired = {(wire.module.__name__, wire.name) for wire in WIRING}
+    used = {(module, name) for module, loaded in list(sys.modules.items())
+            if module.startswith(simulation.__name__ + ".") and ".kernels" not in module
+            for name, value in vars(loaded).items() if _kernel_like(value)}
+    assert used - wired - NOT_WIRED == set()
+    assert {(m, n) for m, n in wired if n != "walk_journeys"} <= used
+
