@@ -55,7 +55,17 @@ from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.kernels.common import compared_with_float32
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
 from simulation.core.kernels.purchases import counts_overflow, purchase_writes_kernel
+from simulation.core.kernels.select import (
+    below_at,
+    below_or_listed,
+    between,
+    equal_to,
+    gather,
+    table_at,
+    where_table,
+)
 from simulation.core.kernels.steps import (
+    below,
     churn_kernel,
     churn_pairs_kernel,
     contact_conflicts_kernel,
@@ -108,12 +118,12 @@ _PER_PLAN_TABLES = [(Tally.CONTACTS, "contacts"), (Tally.CONTACT_COST, "contact_
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
                     person: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which of ``person`` may be contacted, given one plan's contact keys."""
-    return known.take(keys.take(person))  # type: ignore[no-any-return]
+    return table_at(known, keys, np.asarray(person, dtype=np.int64))  # type: ignore[no-any-return]
 
 
 def _all_eligible(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]]) -> NDArray[np.int64]:
     """Every person one plan may contact, sorted."""
-    return known.take(keys).nonzero()[0]
+    return where_table(known, keys)  # type: ignore[no-any-return]
 
 
 class Simulation:
@@ -317,7 +327,7 @@ class Simulation:
         for s in np.flatnonzero(shares != self.recognised_shares):
             low, high = sorted((self.recognised_shares[s], shares[s]))
             u = self.recognition_u
-            flat = s * self.n_people + ((u >= low) & (u < high)).nonzero()[0]
+            flat = s * self.n_people + between(u, low, high)
             keys = self.keys.flat.take(flat)
             live = keys != self.sentinel
             change = step if shares[s] > self.recognised_shares[s] else -step
@@ -396,12 +406,12 @@ class Simulation:
                                               for _, name in _PER_PLAN_TABLES]).astype(np.float64)
             if not np.array_equal(self._tables_cache["annoyed"], self.annoyed_by_key):
                 self.annoyed_by_key = self._tables_cache["annoyed"]
-                self.annoyed = self.annoyed_by_key.take(self.keys.flat)
+                self.annoyed = gather(self.annoyed_by_key, self.keys.flat)
         return self._tables_cache
 
     def _reach(self, week: int, tally: NDArray[np.float64]) -> None:
         """1. People whose reach week has come become aware (and contactable)."""
-        reached = (self.world.people.aware_week == week).nonzero()[0]
+        reached = equal_to(self.world.people.aware_week, week)
         tally[:, Tally.NEW_AWARE] = reached.size
         tally[:, Tally.REACH_COST] = reached.size * self.world.scenario.market.reach_cost
         self._refresh_keys(self._all_plans(reached), week, aware=True)
@@ -457,15 +467,16 @@ class Simulation:
         journey and how many each opens.
         """
         u_open = self._draw(Draw.OPEN_JOURNEY)
-        candidate = u_open < self.open_bound
+        listed = offers.person[:0]
         if offers.size:
             person = offers.person
-            candidate[person] |= u_open.take(person) < self._offered_bound(person)
+            listed = np.unique(person.compress(u_open.take(person) < self._offered_bound(person)))
+        candidates = below_or_listed(u_open, self.open_bound, listed)
         cap = self.behaviour.max_journeys_per_week
         if self.behaviour.new_customer_intent_boost <= 0:
             people = self.world.people
             flat, plan, person, count, offered = open_journeys_kernel(
-                u_open, candidate.nonzero()[0], self.n_plans, self.keys.flat, self.offered,
+                u_open, candidates, self.n_plans, self.keys.flat, self.offered,
                 self.layout.offered_step, self.sentinel, tables["intent"], people.propensity,
                 people.propensity if people.repeat_propensity is None else people.repeat_propensity,
                 people.repeat_propensity is not None, self.layout.is_customer,
@@ -476,7 +487,7 @@ class Simulation:
                              np.stack([count, count * offered]))
             return journeys, count
         # With the new-customer boost (an exponential, kept in numpy) the steps run one by one.
-        could = self._all_plans(candidate.nonzero()[0])
+        could = self._all_plans(candidates)
         could_key = self._current_keys(could)
         intent = tables["intent"].take(could_key) * self._propensity(could, could_key)
         if self.behaviour.new_customer_intent_boost > 0:
@@ -603,8 +614,8 @@ class Simulation:
         per_excess = behaviour.churn_per_excess_contact
         bound = max(self._largest_hazard(), dropout) + per_excess * self._most_excess
         flat, plan, person, key, live_customer = churn_pairs_kernel(
-            (u_churn < bound).nonzero()[0], self.n_plans, self.n_people, self.keys.flat, self.offered,
-            self.layout.offered_step, self.sentinel, state.flat("customer_since"))
+            below(u_churn, compared_with_float32(bound)), self.n_plans, self.n_people, self.keys.flat,
+            self.offered, self.layout.offered_step, self.sentinel, state.flat("customer_since"))
         # The hazard (an exponential, kept in numpy) only of the live customers among them (a
         # fifth of the pairs examined).
         at = live_customer.nonzero()[0]
@@ -657,7 +668,7 @@ class Simulation:
     def _recognised(self, levels: NDArray[np.float64], who: Cohort) -> NDArray[np.bool_]:
         """Whether each (plan, person) of ``who`` is recognised across channels this week."""
         shares = self._recognised_shares(levels)
-        return self.recognition_u.take(who.person) < shares.take(who.plan)  # type: ignore[no-any-return]
+        return below_at(self.recognition_u, who.person, shares, who.plan)  # type: ignore[no-any-return]
 
     def _largest_hazard(self) -> float:
         """An upper bound on every customer's churn hazard this week.

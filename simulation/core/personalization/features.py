@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.kernels.features import lookup
+from simulation.core.kernels.select import gather_columns
 from simulation.core.recognition import RECOGNITION_STEP, recognised
 from simulation.core.records import lazy_zeros
 from simulation.core.targeting import WeekPurchases
@@ -93,6 +94,12 @@ class PurchaseHistory:
         else:
             weeks = self.weeks[channel, slots]
         return weeks - np.int16(1)  # type: ignore[no-any-return]
+
+    def last_week_of_slots(self, slots: NDArray[np.integer]) -> NDArray[np.int16]:
+        """(C, P) :meth:`last_week` in every channel of the people whose slots are ``slots``."""
+        weeks = gather_columns(self.weeks, slots)
+        weeks -= np.int16(1)
+        return weeks
 
     def record(self, purchases: WeekPurchases, week: int) -> None:
         """Set the last purchase week of each buyer's channel in ``purchases`` to ``week``."""
@@ -191,10 +198,14 @@ def unified_features(state: PlanState, history: PurchaseHistory,
     # Every channel's four columns at once: channel_features' columns plus "known", as a
     # (channel, feature, person) view of the first 4 C columns.
     blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
-    recency(history.last_week(people), week, out=blocks[:, 0])
-    counts = state.records.take("purchases_by_channel", people)
+    # The buyer slots once for the three records (the history shares the state's slots).
+    records = state.records
+    slots = records.slot.take(people)
+    history_slots = slots if history.slot is records.slot else history.slot.take(people)
+    recency(history.last_week_of_slots(history_slots), week, out=blocks[:, 0])
+    counts = records.take_slots("purchases_by_channel", slots)
     np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
-    spend = spend_in_usd(state.records.take("spend_by_channel", people), per_usd)
+    spend = spend_in_usd(records.take_slots("spend_by_channel", slots), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
     blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
     np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])

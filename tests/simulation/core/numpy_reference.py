@@ -338,3 +338,68 @@ def numpy_purchase_writes(records: Any, flat: NDArray[np.int64], plan: NDArray[n
                                         minlength=n_plans * n_c).reshape(n_plans, n_c)
     state["channels_bought"][flat] |= np.left_shift(1, channel).astype(np.uint8)
     return first
+
+
+# --- kernels/select.py: the numpy expressions the selections and gathers replaced (0ef5d49) ---
+
+
+def numpy_where_table(table: NDArray[np.bool_], index: NDArray[Any]) -> NDArray[np.int64]:
+    """engine._all_eligible: the people whose key is in ``table``."""
+    return table.take(index).nonzero()[0]
+
+
+def numpy_table_at(table: NDArray[np.bool_], index: NDArray[Any], at: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """engine._eligible_among."""
+    return table.take(index.take(at))
+
+
+def numpy_open_candidates(u: NDArray[np.float32], bound: NDArray[np.float32], person: NDArray[np.int64],
+                          offered_bound: NDArray[np.float64]) -> NDArray[np.int64]:
+    """engine._open_journeys: the people whose open draw is below their bound (with an offer's)."""
+    candidate = u < bound
+    if person.size:
+        candidate[person] |= u.take(person) < offered_bound
+    return candidate.nonzero()[0]
+
+
+def numpy_between(u: NDArray[np.float32], low: np.float64, high: np.float64) -> NDArray[np.int64]:
+    """engine._update_recognition: the people whose recognition flips."""
+    return ((u >= low) & (u < high)).nonzero()[0]
+
+
+def numpy_equal_to(values: NDArray[Any], value: int) -> NDArray[np.int64]:
+    """engine._reach."""
+    return (values == value).nonzero()[0]
+
+
+def numpy_below_at(u: NDArray[np.float32], person: NDArray[np.int64], threshold: NDArray[np.float64],
+                   plan: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """engine._recognised."""
+    return u.take(person) < threshold.take(plan)
+
+
+def numpy_unified_features(state: Any, history: Any, people: NDArray[np.int64], week: int, *,
+                           per_usd: float = 1.0) -> NDArray[np.float32]:
+    """personalization.features.unified_features as it was (a gather per record)."""
+    from simulation.core.personalization.features import recency, spend_in_usd
+    from simulation.core.world import CHANNELS_IN_MASK
+
+    n_channels = history.n_channels
+    out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
+    used = np.take(state.channels_used, people)
+    base = 4 * n_channels
+    blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
+    recency(history.last_week(people), week, out=blocks[:, 0])
+    counts = state.records.take("purchases_by_channel", people)
+    np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
+    spend = spend_in_usd(state.records.take("spend_by_channel", people), per_usd)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
+    blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
+    np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
+    recency(np.take(state.last_purchase_week, people), week, out=out[:, base + 1])
+    out[:, base + 2] = np.take(CHANNELS_IN_MASK, used)
+    out[:, base + 3] = np.take(CHANNELS_IN_MASK, np.take(state.channels_bought, people))
+    since = np.take(state.customer_since, people)
+    out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
+    out[:, base + 5] = since >= 0
+    return out

@@ -1,0 +1,194 @@
+"""Selections and gathers over whole populations, one compiled pass each.
+
+The engine's weekly steps and the learned targeting picked people with numpy chains such as
+``(u < bound).nonzero()[0]`` or ``table.take(keys).nonzero()[0]``: a boolean temporary of every
+person, then a second pass to list its hits. Gathers through narrow indices (int16 contact keys,
+int32 buyer slots) made numpy convert the whole index array to ``intp`` first. These kernels do
+each in one pass, computing exactly what the numpy expressions computed (integer work,
+gathers and comparisons only; see :mod:`simulation.core.kernels` for the rules).
+
+Positions are listed branch-free (a count, then a fill that writes every position and advances
+on a hit): the hits are too frequent and too scattered for a branch to be predicted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.core.kernels.common import JIT
+
+
+@numba.njit(**JIT)
+def gather_kernel(table: NDArray[Any], index: NDArray[np.integer], out: NDArray[Any]) -> None:
+    """``out[i] = table[index[i]]`` (every index valid, not checked)."""
+    for i in range(index.size):
+        out[i] = table[index[i]]
+
+
+def gather(table: NDArray[Any], index: NDArray[np.integer]) -> NDArray[Any]:
+    """``table.take(index)`` for a 1-D ``table`` and a 1-D ``index`` of any integer type.
+
+    Parameters
+    ----------
+    table:
+        (T,) values (any dtype numba handles: bool, integers, floats).
+    index:
+        (M,) positions in ``table``, each in ``[0, T)`` (not checked).
+
+    Returns
+    -------
+    NDArray
+        (M,) a fresh array of ``table``'s dtype.
+    """
+    out = np.empty(index.size, dtype=table.dtype)
+    gather_kernel(table, index, out)
+    return out
+
+
+@numba.njit(**JIT)
+def where_table(table: NDArray[np.bool_], index: NDArray[np.integer]) -> NDArray[np.int64]:
+    """``table.take(index).nonzero()[0]``: positions ``i`` whose ``table[index[i]]`` holds."""
+    n = 0
+    for i in range(index.size):
+        n += table[index[i]]
+    out = np.empty(n + 1, dtype=np.int64)
+    n = 0
+    for i in range(index.size):
+        out[n] = i
+        n += table[index[i]]
+    return out[:n]
+
+
+@numba.njit(**JIT)
+def table_at(table: NDArray[np.bool_], index: NDArray[np.integer],
+             at: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """``table.take(index.take(at))``: whether ``table`` holds at the index of each position ``at``."""
+    out = np.empty(at.size, dtype=np.bool_)
+    for i in range(at.size):
+        out[i] = table[index[at[i]]]
+    return out
+
+
+@numba.njit(**JIT)
+def below_or_listed(u: NDArray[np.float32], bound: NDArray[np.float32],
+                    listed: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Positions ``i`` where ``u[i] < bound[i]`` (float32) or ``i`` is in ``listed``.
+
+    ``listed``: positions sorted ascending, each once (``np.unique`` gives them so). The result
+    is what ``candidate = u < bound; candidate[listed] = True; candidate.nonzero()[0]`` gives.
+    """
+    m = listed.size
+    n = 0
+    j = 0
+    for i in range(u.size):
+        extra = j < m and listed[j] == i
+        j += extra
+        n += (u[i] < bound[i]) | extra
+    out = np.empty(n + 1, dtype=np.int64)
+    n = 0
+    j = 0
+    for i in range(u.size):
+        extra = j < m and listed[j] == i
+        j += extra
+        out[n] = i
+        n += (u[i] < bound[i]) | extra
+    return out[:n]
+
+
+@numba.njit(**JIT)
+def between(u: NDArray[np.float32], low: float, high: float) -> NDArray[np.int64]:
+    """``((u >= low) & (u < high)).nonzero()[0]`` for float64 ``low`` and ``high``.
+
+    A float32 draw meets numpy float64 scalars in float64 (they are not weak, NEP 50), as here.
+    """
+    n = 0
+    for i in range(u.size):
+        x = float(u[i])
+        n += (x >= low) & (x < high)
+    out = np.empty(n + 1, dtype=np.int64)
+    n = 0
+    for i in range(u.size):
+        x = float(u[i])
+        out[n] = i
+        n += (x >= low) & (x < high)
+    return out[:n]
+
+
+@numba.njit(**JIT)
+def equal_to(values: NDArray[np.integer], value: int) -> NDArray[np.int64]:
+    """``(values == value).nonzero()[0]`` for integer ``values``."""
+    n = 0
+    for i in range(values.size):
+        n += values[i] == value
+    out = np.empty(n + 1, dtype=np.int64)
+    n = 0
+    for i in range(values.size):
+        out[n] = i
+        n += values[i] == value
+    return out[:n]
+
+
+@numba.njit(**JIT)
+def below_at(u: NDArray[np.float32], person: NDArray[np.int64], threshold: NDArray[np.float64],
+             plan: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """``u.take(person) < threshold.take(plan)``: a float32 draw against a float64 threshold."""
+    out = np.empty(person.size, dtype=np.bool_)
+    for i in range(person.size):
+        out[i] = np.float64(u[person[i]]) < threshold[plan[i]]
+    return out
+
+
+@numba.njit(**JIT)
+def gather_columns_kernel(table: NDArray[Any], slots: NDArray[np.integer],
+                          out: NDArray[Any]) -> None:
+    """``out[c, i] = table[c, slots[i]]`` for every row ``c`` of a 2-D ``table``."""
+    for c in range(table.shape[0]):
+        row = table[c]
+        for i in range(slots.size):
+            out[c, i] = row[slots[i]]
+
+
+def gather_columns(table: NDArray[Any], slots: NDArray[np.integer]) -> NDArray[Any]:
+    """``np.take(table, slots, axis=-1)`` for a 2-D ``table``, as a fresh C-ordered array.
+
+    Parameters
+    ----------
+    table:
+        (C, S) values by row and slot.
+    slots:
+        (M,) slots in ``[0, S)`` (not checked), any integer type.
+
+    Returns
+    -------
+    NDArray
+        (C, M) of ``table``'s dtype.
+    """
+    out = np.empty((table.shape[0], slots.size), dtype=table.dtype)
+    gather_columns_kernel(table, slots, out)
+    return out
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) these kernels for the types the engine passes."""
+    u = np.zeros(2, dtype=np.float32)
+    people = np.zeros(1, dtype=np.int64)
+    flags = np.zeros(3, dtype=np.bool_)
+    for index in (np.zeros(2, dtype=np.int16), np.zeros(2, dtype=np.int32), people):
+        where_table(flags, index)
+        table_at(flags, index, people)
+        gather(flags, index)
+    below_or_listed(u, u, people)
+    between(u, 0.0, 1.0)
+    equal_to(np.zeros(2, dtype=np.int16), 0)
+    below_at(u, people, np.ones(1), people)
+    slots = np.zeros(2, dtype=np.int32)
+    for dtype in (np.int16, np.uint8, np.uint16, np.uint32, np.float32):
+        gather_columns(np.zeros((2, 3), dtype=dtype), slots)
+
+
+__all__ = ["below_at", "below_or_listed", "between", "equal_to", "gather", "gather_columns",
+           "gather_kernel", "table_at", "warm_up", "where_table"]
