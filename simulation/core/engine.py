@@ -54,6 +54,7 @@ from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.kernels.common import compared_with_float32
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
+from simulation.core.kernels.outcomes import journey_outcomes_kernel
 from simulation.core.kernels.purchases import counts_overflow, purchase_writes_kernel
 from simulation.core.kernels.select import (
     below_at,
@@ -704,27 +705,21 @@ class Simulation:
         state and tallies; ``repeat`` is which of each person's journeys this week it is.
         """
         walk = self._walk(week, journeys, levels, self._recognised(levels, journeys), repeat)
-        self._count_many(tally, _TOUCHPOINT_TALLIES, journeys, walk.events)
-        satisfaction_loss = walk.satisfaction_loss
-        hurt = journeys.flat.compress(satisfaction_loss > 0)
-        self.experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
+        # One pass writes the satisfaction losses, channels used and flows and counts the events
+        # and lost journeys (:func:`journey_outcomes_kernel`); numpy sums the lost value per plan.
+        hurt, bought, events, losses, lost_value = journey_outcomes_kernel(
+            journeys.flat, journeys.plan, walk.start, walk.final, walk.end, walk.segment,
+            walk.satisfaction_loss, walk.channels_used, walk.events, self.paths.expected_order_value,
+            _LOSS_ENDS, int(JourneyEnd.BOUGHT), self.experience, self.state.flat("channels_used"),
+            self.flows.reshape(-1), self.n_plans)
         self._touch(hurt)
-        self.state.flat("channels_used")[journeys.flat] |= walk.channels_used.astype(np.uint8)
+        tally[:, _tally_rows(tuple(_TOUCHPOINT_TALLIES))] += events
+        tally[:, _tally_rows(tuple(_LOSS_TALLIES[:len(JOURNEY_LOSSES)]))] += losses
+        self._count_many(tally, _LOSS_TALLIES[len(JOURNEY_LOSSES):], journeys, lost_value)
 
-        width = self.n_channels + 4
-        end, final, plan = walk.end, walk.final, journeys.plan
-        destination = np.where(end == JourneyEnd.BOUGHT, final, self.n_channels + end - 2)
-        self.flows += np.bincount(
-            (plan * self.n_channels + walk.start) * width + destination, minlength=self.flows.size
-        ).reshape(self.flows.shape)
-        lost_by = end[None, :] == _LOSS_ENDS[:, None]
-        value = self.paths.expected_order_value[walk.segment, final]
-        self._count_many(tally, _LOSS_TALLIES, journeys, np.concatenate([lost_by, lost_by * value]))
-
-        is_bought = end == JourneyEnd.BOUGHT
-        return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought),
-                               walk.from_network.compress(is_bought), repeat,
-                               basket=walk.researched.compress(is_bought))
+        final = walk.final
+        return self._purchases(week, levels, tally, journeys.take(bought), final.take(bought),
+                               walk.from_network.take(bought), repeat, basket=walk.researched.take(bought))
 
     def _walk(self, week: int, journeys: Cohort, levels: NDArray[np.float64],
               recognised: NDArray[np.bool_], repeat: int = 0) -> WalkedJourneys:

@@ -403,3 +403,39 @@ def numpy_unified_features(state: Any, history: Any, people: NDArray[np.int64], 
     out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
     out[:, base + 5] = since >= 0
     return out
+
+
+def numpy_count_many(tally: NDArray[np.float64], rows: list[int], plan: NDArray[np.int64],
+                     values: NDArray[Any], n_plans: int) -> None:
+    """engine.Simulation._count_many: per-plan sums of each row of ``values`` (numpy's pairwise sums)."""
+    if n_plans == 1:
+        tally[0, rows] += values[:, 0:plan.size].sum(axis=1)
+        return
+    bounds = np.searchsorted(plan, np.arange(n_plans + 1))
+    for s in range(n_plans):
+        tally[s, rows] += values[:, bounds[s]:bounds[s + 1]].sum(axis=1)
+
+
+def numpy_journey_outcomes(tally: NDArray[np.float64], event_rows: list[int], loss_rows: list[int],
+                           flat: NDArray[np.int64], plan: NDArray[np.int64], walk: Any,
+                           expected_order_value: NDArray[np.float64], loss_ends: NDArray[np.int8],
+                           experience: NDArray[np.float32], channels_used: NDArray[np.uint8],
+                           flows: NDArray[np.float64], n_plans: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """engine.Simulation._journeys' writes of a walk as they were (0ef5d49): returns hurt and bought."""
+    from simulation.core.tallies import JourneyEnd
+
+    n_channels = expected_order_value.shape[1]
+    numpy_count_many(tally, event_rows, plan, walk.events, n_plans)
+    satisfaction_loss = walk.satisfaction_loss
+    hurt = flat.compress(satisfaction_loss > 0)
+    experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
+    channels_used[flat] |= walk.channels_used.astype(np.uint8)
+    width = n_channels + 4
+    end, final = walk.end, walk.final
+    destination = np.where(end == JourneyEnd.BOUGHT, final, n_channels + end - 2)
+    flows += np.bincount((plan * n_channels + walk.start) * width + destination,
+                         minlength=flows.size).reshape(flows.shape)
+    lost_by = end[None, :] == loss_ends[:, None]
+    value = expected_order_value[walk.segment, final]
+    numpy_count_many(tally, loss_rows, plan, np.concatenate([lost_by, lost_by * value]), n_plans)
+    return hurt, end == JourneyEnd.BOUGHT
