@@ -420,7 +420,8 @@ def numpy_journey_outcomes(tally: NDArray[np.float64], event_rows: list[int], lo
                            flat: NDArray[np.int64], plan: NDArray[np.int64], walk: Any,
                            expected_order_value: NDArray[np.float64], loss_ends: NDArray[np.int8],
                            experience: NDArray[np.float32], channels_used: NDArray[np.uint8],
-                           flows: NDArray[np.float64], n_plans: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+                           flows: NDArray[np.float64], n_plans: int,
+                           ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """engine.Simulation._journeys' writes of a walk as they were (0ef5d49): returns hurt and bought."""
     from simulation.core.tallies import JourneyEnd
 
