@@ -62,6 +62,7 @@ from simulation.core.kernels.select import (
     between,
     equal_to,
     gather,
+    set_annoyance,
     table_at,
     where_table,
 )
@@ -449,9 +450,7 @@ class Simulation:
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
         experience = self.experience
-        annoyed = self.annoyed.nonzero()[0]
-        experience[annoyed] = -tables["annoyance"].take(key.take(annoyed))
-        self._touch(annoyed)
+        self._touch(set_annoyance(self.annoyed, key, tables["annoyance"], experience))
         experience[offered.flat] = -tables["annoyance"][offered_key]
         self._touch(offered.flat.compress(tables["annoyed"][offered_key]))
         return offered

@@ -440,3 +440,11 @@ def numpy_journey_outcomes(tally: NDArray[np.float64], event_rows: list[int], lo
     value = expected_order_value[walk.segment, final]
     numpy_count_many(tally, loss_rows, plan, np.concatenate([lost_by, lost_by * value]), n_plans)
     return hurt, end == JourneyEnd.BOUGHT
+
+
+def numpy_set_annoyance(annoyed: NDArray[np.bool_], key: NDArray[Any], annoyance: NDArray[np.float32],
+                        experience: NDArray[np.float32]) -> NDArray[np.int64]:
+    """engine._contacts: the fatigue of the pairs contacted above tolerance."""
+    at = annoyed.nonzero()[0]
+    experience[at] = -annoyance.take(key.take(at))
+    return at

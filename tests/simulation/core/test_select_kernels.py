@@ -21,6 +21,7 @@ from simulation.core.kernels.select import (
     equal_to,
     gather,
     gather_columns,
+    set_annoyance,
     table_at,
     warm_up,
     where_table,
@@ -33,6 +34,7 @@ from tests.simulation.core.numpy_reference import (
     numpy_between,
     numpy_equal_to,
     numpy_open_candidates,
+    numpy_set_annoyance,
     numpy_table_at,
     numpy_unified_features,
     numpy_where_table,
@@ -148,6 +150,22 @@ def test_gather_columns_is_numpys_take_along_the_last_axis(seed: int, rows: int,
     index = rng.integers(0, slots, size=m).astype(np.int32)
     same(gather_columns(table, index), np.take(table, index, axis=-1))
     same(gather_columns(table[1:], index), np.take(table[1:], index, axis=-1))  # a row view
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), keys=st.integers(1, 30),
+       share=st.sampled_from([0.0, 0.02, 0.5, 1.0]), dtype=st.sampled_from([np.int16, np.int32]))
+def test_set_annoyance_is_numpys_nonzero_then_gathers(seed: int, n: int, keys: int, share: float,
+                                                      dtype: type):
+    rng = np.random.default_rng(seed)
+    annoyed = rng.random(n) < share
+    key = rng.integers(0, keys, size=n).astype(dtype)
+    annoyance = (rng.random(keys) * 0.3).astype(np.float32)
+    experience = rng.normal(size=n).astype(np.float32)
+    expected = experience.copy()
+    same(set_annoyance(annoyed, key, annoyance, experience),
+         numpy_set_annoyance(annoyed, key, annoyance, expected))
+    same(experience, expected)
 
 
 def _records_state(rng: np.random.Generator, n_channels: int, n: int, buyers: float) -> SimpleNamespace:
