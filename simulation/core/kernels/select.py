@@ -207,6 +207,14 @@ def set_annoyance(annoyed: NDArray[np.bool_], key: NDArray[np.integer], annoyanc
     return out
 
 
+@numba.njit(**JIT)
+def set_by_slot(table: NDArray[Any], row: NDArray[np.integer], person: NDArray[np.integer],
+                slot: NDArray[np.int32], value: int) -> None:
+    """``table[row, slot.take(person)] = value`` (a 2-D ``table``; every index valid)."""
+    for i in range(person.size):
+        table[row[i], slot[person[i]]] = value
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) these kernels for the types the engine passes."""
     u = np.zeros(2, dtype=np.float32)
@@ -222,9 +230,10 @@ def warm_up() -> None:
     below_at(u, people, np.ones(1), people)
     set_annoyance(flags, np.zeros(3, dtype=np.int16), u, np.zeros(3, dtype=np.float32))
     slots = np.zeros(2, dtype=np.int32)
+    set_by_slot(np.zeros((2, 3), dtype=np.int16), people, people, slots, 1)
     for dtype in (np.int16, np.uint8, np.uint16, np.uint32, np.float32):
         gather_columns(np.zeros((2, 3), dtype=dtype), slots)
 
 
 __all__ = ["below_at", "below_or_listed", "between", "equal_to", "gather", "gather_columns",
-           "gather_kernel", "set_annoyance", "table_at", "warm_up", "where_table"]
+           "gather_kernel", "set_annoyance", "set_by_slot", "table_at", "warm_up", "where_table"]

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.kernels.features import lookup
-from simulation.core.kernels.select import gather_columns
+from simulation.core.kernels.select import gather_columns, set_by_slot
 from simulation.core.recognition import RECOGNITION_STEP, recognised
 from simulation.core.records import lazy_zeros
 from simulation.core.targeting import WeekPurchases
@@ -103,7 +103,7 @@ class PurchaseHistory:
 
     def record(self, purchases: WeekPurchases, week: int) -> None:
         """Set the last purchase week of each buyer's channel in ``purchases`` to ``week``."""
-        self.weeks[purchases.channel, self.slot.take(purchases.person)] = week + 1
+        set_by_slot(self.weeks, purchases.channel, purchases.person, self.slot, week + 1)
 
 
 _TABLE_WEEKS = 4096

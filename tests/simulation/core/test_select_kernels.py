@@ -22,6 +22,7 @@ from simulation.core.kernels.select import (
     gather,
     gather_columns,
     set_annoyance,
+    set_by_slot,
     table_at,
     warm_up,
     where_table,
@@ -208,3 +209,17 @@ def test_unified_features_are_the_gather_per_record_features(seed: int, n_channe
     week = 31
     same(unified_features(state, history, people, week, per_usd=per_usd),
          numpy_unified_features(state, history, people, week, per_usd=per_usd))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 50), rows=st.integers(1, 4), m=st.integers(0, 80),
+       week=st.integers(0, 600))
+def test_set_by_slot_is_numpys_fancy_assignment(seed: int, n: int, rows: int, m: int, week: int):
+    rng = np.random.default_rng(seed)
+    slot = rng.permutation(n + 1)[:n].astype(np.int32)
+    table = rng.integers(0, 100, size=(rows, n + 1)).astype(np.int16)
+    expected = table.copy()
+    person, row = rng.integers(0, n, size=m), rng.integers(0, rows, size=m)  # people may repeat
+    expected[row, slot.take(person)] = week + 1
+    set_by_slot(table, row, person, slot, week + 1)
+    same(table, expected)
