@@ -31,6 +31,8 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from simulation.core.kernels.draws import uniforms
+
 
 class Draw(IntEnum):
     """Kinds of decision; each gets its own independent stream."""
@@ -146,8 +148,11 @@ class RandomStreams:
         different people, weeks, steps and decision kinds are unrelated. 24-bit resolution (the
         top bits of the hash), float32.
         """
+        offset = self._offset(kind, week, step)
+        if person.ndim == 1 and person.dtype.kind in "iu":
+            return uniforms(np.array([offset], dtype=np.uint32), person)[0]
         x = person.astype(np.uint32)
-        x ^= np.uint32(self._offset(kind, week, step))
+        x ^= np.uint32(offset)
         return self._mix(x)
 
     def uniform_block(self, draws: Sequence[tuple[Draw, int]], week: int,
@@ -157,6 +162,8 @@ class RandomStreams:
         One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
         """
         offsets = self._offsets(tuple(draws), week)
+        if person.ndim == 1 and person.dtype.kind in "iu":
+            return uniforms(offsets, person)
         x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
         return self._mix(x)
 

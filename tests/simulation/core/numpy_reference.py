@@ -448,3 +448,16 @@ def numpy_set_annoyance(annoyed: NDArray[np.bool_], key: NDArray[Any], annoyance
     at = annoyed.nonzero()[0]
     experience[at] = -annoyance.take(key.take(at))
     return at
+
+
+def numpy_uniform_block(streams: RandomStreams, draws: list[tuple[Draw, int]], week: int,
+                        person: NDArray[Any]) -> NDArray[np.float32]:
+    """RandomStreams.uniform_block (and uniform, one row) as numpy computed them (0ef5d49)."""
+    offsets = streams._offsets(tuple(draws), week)
+    x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return np.multiply(x >> np.uint32(8), 2.0**-24, dtype=np.float32)
