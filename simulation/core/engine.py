@@ -62,6 +62,7 @@ from simulation.core.kernels.select import (
     between,
     equal_to,
     gather,
+    mark,
     set_annoyance,
     table_at,
     where_table,
@@ -360,7 +361,7 @@ class Simulation:
 
     def _touch(self, flat: NDArray[np.int64]) -> None:
         """Mark pairs whose satisfaction moves this week (their ``experience`` is set)."""
-        self.touched[flat] = True
+        mark(self.touched, flat)
         self.touched_parts.append(flat)
 
     def _draw(self, kind: Draw) -> NDArray[np.float32]:

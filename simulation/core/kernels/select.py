@@ -215,6 +215,13 @@ def set_by_slot(table: NDArray[Any], row: NDArray[np.integer], person: NDArray[n
         table[row[i], slot[person[i]]] = value
 
 
+@numba.njit(**JIT)
+def mark(flags: NDArray[np.bool_], at: NDArray[np.integer]) -> None:
+    """``flags[at] = True`` (every index valid, not checked)."""
+    for i in range(at.size):
+        flags[at[i]] = True
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) these kernels for the types the engine passes."""
     u = np.zeros(2, dtype=np.float32)
@@ -228,6 +235,7 @@ def warm_up() -> None:
     between(u, 0.0, 1.0)
     equal_to(np.zeros(2, dtype=np.int16), 0)
     below_at(u, people, np.ones(1), people)
+    mark(flags, people)
     set_annoyance(flags, np.zeros(3, dtype=np.int16), u, np.zeros(3, dtype=np.float32))
     slots = np.zeros(2, dtype=np.int32)
     set_by_slot(np.zeros((2, 3), dtype=np.int16), people, people, slots, 1)
@@ -236,4 +244,4 @@ def warm_up() -> None:
 
 
 __all__ = ["below_at", "below_or_listed", "between", "equal_to", "gather", "gather_columns",
-           "gather_kernel", "set_annoyance", "set_by_slot", "table_at", "warm_up", "where_table"]
+           "gather_kernel", "mark", "set_annoyance", "set_by_slot", "table_at", "warm_up", "where_table"]

@@ -21,6 +21,7 @@ from simulation.core.kernels.select import (
     equal_to,
     gather,
     gather_columns,
+    mark,
     set_annoyance,
     set_by_slot,
     table_at,
@@ -223,3 +224,15 @@ def test_set_by_slot_is_numpys_fancy_assignment(seed: int, n: int, rows: int, m:
     expected[row, slot.take(person)] = week + 1
     set_by_slot(table, row, person, slot, week + 1)
     same(table, expected)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 100), m=st.integers(0, 150))
+def test_mark_is_numpys_fancy_assignment(seed: int, n: int, m: int):
+    rng = np.random.default_rng(seed)
+    flags = rng.random(n) < 0.3
+    expected = flags.copy()
+    at = rng.integers(0, n, size=m)  # repeats too
+    expected[at] = True
+    mark(flags, at)
+    same(flags, expected)
