@@ -461,3 +461,41 @@ def numpy_uniform_block(streams: RandomStreams, draws: list[tuple[Draw, int]], w
     x *= np.uint32(0x846CA68B)
     x ^= x >> np.uint32(16)
     return np.multiply(x >> np.uint32(8), 2.0**-24, dtype=np.float32)
+
+
+def numpy_channel_features(state: Any, history: Any, channel: int, people: NDArray[np.int64], week: int,
+                           out: NDArray[np.float32] | None = None, *,
+                           per_usd: float = 1.0) -> NDArray[np.float32]:
+    """personalization.features.channel_features as it was (a slot look-up per record)."""
+    from simulation.core.personalization.features import recency, spend_in_usd
+
+    if out is None:
+        out = np.empty((people.size, 3), dtype=np.float32, order="F")
+    recency(history.last_week(people, channel), week, out=out[:, 0])
+    records = state.records
+    np.log1p(records.take("purchases_by_channel", people, channel), out=out[:, 1], dtype=np.float32)
+    spend = spend_in_usd(records.take("spend_by_channel", people, channel), per_usd)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
+    return out
+
+
+def numpy_channel_records(state: Any, history: Any, people: NDArray[np.int64], week: int, *,
+                          per_usd: float = 1.0) -> Any:
+    """personalization.features.channel_records as it was."""
+    from simulation.core.personalization.features import ChannelRecords
+
+    n_channels = history.n_channels
+    used = state.channels_used[people]
+    positions = [np.flatnonzero((used >> c) & 1) for c in range(n_channels)]
+    rows = sum(p.size for p in positions)
+    design = np.zeros((rows, 4 * n_channels), dtype=np.float32, order="F")
+    start = 0
+    for c, pos in enumerate(positions):
+        block = slice(start, start + pos.size)
+        design[block, 4 * c] = 1.0
+        numpy_channel_features(state, history, c, np.take(people, pos), week,
+                               out=design[block, 4 * c + 1 : 4 * c + 4], per_usd=per_usd)
+        start += pos.size
+    channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
+    person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+    return ChannelRecords(design=design, person_pos=person_pos.astype(np.int64), channel=channel)

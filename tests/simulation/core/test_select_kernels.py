@@ -28,12 +28,19 @@ from simulation.core.kernels.select import (
     warm_up,
     where_table,
 )
-from simulation.core.personalization.features import PurchaseHistory, unified_features
+from simulation.core.personalization.features import (
+    PurchaseHistory,
+    channel_features,
+    channel_records,
+    unified_features,
+)
 from simulation.core.records import BuyerRecords
 from simulation.core.targeting import WeekPurchases
 from tests.simulation.core.numpy_reference import (
     numpy_below_at,
     numpy_between,
+    numpy_channel_features,
+    numpy_channel_records,
     numpy_equal_to,
     numpy_open_candidates,
     numpy_set_annoyance,
@@ -194,7 +201,7 @@ def _records_state(rng: np.random.Generator, n_channels: int, n: int, buyers: fl
 @given(seed=st.integers(0, 2**32 - 1), n_channels=st.integers(1, 5), n=st.integers(1, 120),
        buyers=st.sampled_from([0.0, 0.4, 1.0]), shared=st.booleans(), m=st.integers(0, 120),
        per_usd=st.sampled_from([1.0, 36.5]))
-def test_unified_features_are_the_gather_per_record_features(seed: int, n_channels: int, n: int,
+def test_features_are_the_gather_per_record_features(seed: int, n_channels: int, n: int,
                                                             buyers: float, shared: bool, m: int,
                                                             per_usd: float):
     rng = np.random.default_rng(seed)
@@ -210,6 +217,13 @@ def test_unified_features_are_the_gather_per_record_features(seed: int, n_channe
     week = 31
     same(unified_features(state, history, people, week, per_usd=per_usd),
          numpy_unified_features(state, history, people, week, per_usd=per_usd))
+    new, old = (records(state, history, people, week, per_usd=per_usd)
+                for records in (channel_records, numpy_channel_records))
+    for name in ("design", "person_pos", "channel"):
+        same(getattr(new, name), getattr(old, name))
+    for channel in range(n_channels):
+        same(channel_features(state, history, channel, people, week, per_usd=per_usd),
+             numpy_channel_features(state, history, channel, people, week, per_usd=per_usd))
 
 
 @SETTINGS
