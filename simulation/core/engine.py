@@ -62,7 +62,9 @@ from simulation.core.kernels.select import (
     between,
     equal_to,
     gather,
+    hazard_inputs,
     mark,
+    scale_where,
     set_annoyance,
     table_at,
     where_table,
@@ -689,12 +691,12 @@ class Simulation:
                  x (loyal multiplier if purchases >= loyalty threshold)
         """
         behaviour, state = self.behaviour, self.state
-        seg = self.world.people.segment.take(who.person)
-        gap = state.flat("satisfaction").take(who.flat) - np.float32(behaviour.baseline_satisfaction)
-        hazard = self.segment_hazard.take(seg) * np.exp(
-            np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
-        loyal = state.flat("purchases").take(who.flat) >= behaviour.loyalty_threshold_purchases
-        hazard[loyal] *= np.float32(behaviour.loyal_hazard_multiplier)
+        segment_hazard, gap, loyal = hazard_inputs(
+            who.flat, who.person, self.world.people.segment, self.segment_hazard,
+            state.flat("satisfaction"), np.float32(behaviour.baseline_satisfaction), state.flat("purchases"),
+            behaviour.loyalty_threshold_purchases)
+        hazard = segment_hazard * np.exp(np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
+        scale_where(hazard, loyal, np.float32(behaviour.loyal_hazard_multiplier))
         return hazard  # type: ignore[no-any-return]
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],

@@ -222,6 +222,36 @@ def mark(flags: NDArray[np.bool_], at: NDArray[np.integer]) -> None:
         flags[at[i]] = True
 
 
+@numba.njit(**JIT)
+def hazard_inputs(flat: NDArray[np.int64], person: NDArray[np.int64], segment: NDArray[np.integer],
+                  segment_hazard: NDArray[np.float32], satisfaction: NDArray[np.float32],
+                  baseline: np.float32, purchases: NDArray[np.integer], loyalty_threshold: int,
+                  ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_]]:
+    """The gathers of a churn hazard: segment hazard, satisfaction gap to ``baseline``, loyalty.
+
+    ``segment_hazard.take(segment.take(person))``, ``satisfaction.take(flat) - baseline``
+    (float32) and ``purchases.take(flat) >= loyalty_threshold``.
+    """
+    n = flat.size
+    base = np.empty(n, dtype=np.float32)
+    gap = np.empty(n, dtype=np.float32)
+    loyal = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        f = flat[i]
+        base[i] = segment_hazard[segment[person[i]]]
+        gap[i] = satisfaction[f] - baseline
+        loyal[i] = purchases[f] >= loyalty_threshold
+    return base, gap, loyal
+
+
+@numba.njit(**JIT)
+def scale_where(values: NDArray[np.float32], where: NDArray[np.bool_], factor: np.float32) -> None:
+    """``values[where] *= factor`` (float32)."""
+    for i in range(values.size):
+        if where[i]:
+            values[i] *= factor
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) these kernels for the types the engine passes."""
     u = np.zeros(2, dtype=np.float32)
@@ -236,6 +266,10 @@ def warm_up() -> None:
     equal_to(np.zeros(2, dtype=np.int16), 0)
     below_at(u, people, np.ones(1), people)
     mark(flags, people)
+    for counts in (np.uint8, np.uint16, np.uint32):
+        hazard_inputs(people, people, np.zeros(1, dtype=np.int8), u, u, np.float32(0.5),
+                      np.zeros(1, dtype=counts), 2)
+    scale_where(u, flags[:2], np.float32(0.5))
     set_annoyance(flags, np.zeros(3, dtype=np.int16), u, np.zeros(3, dtype=np.float32))
     slots = np.zeros(2, dtype=np.int32)
     set_by_slot(np.zeros((2, 3), dtype=np.int16), people, people, slots, 1)
@@ -244,4 +278,5 @@ def warm_up() -> None:
 
 
 __all__ = ["below_at", "below_or_listed", "between", "equal_to", "gather", "gather_columns",
-           "gather_kernel", "mark", "set_annoyance", "set_by_slot", "table_at", "warm_up", "where_table"]
+           "gather_kernel", "hazard_inputs", "mark", "scale_where", "set_annoyance",
+           "set_by_slot", "table_at", "warm_up", "where_table"]

@@ -499,3 +499,16 @@ def numpy_channel_records(state: Any, history: Any, people: NDArray[np.int64], w
     channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
     person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
     return ChannelRecords(design=design, person_pos=person_pos.astype(np.int64), channel=channel)
+
+
+def numpy_hazard(flat: NDArray[np.int64], person: NDArray[np.int64], segment: NDArray[Any],
+                 segment_hazard: NDArray[np.float32], satisfaction: NDArray[np.float32], baseline: float,
+                 elasticity: float, purchases: NDArray[Any], threshold: int,
+                 loyal_multiplier: float) -> NDArray[np.float32]:
+    """engine._hazard as it was."""
+    seg = segment.take(person)
+    gap = satisfaction.take(flat) - np.float32(baseline)
+    hazard = segment_hazard.take(seg) * np.exp(np.float32(-elasticity) * gap)
+    loyal = purchases.take(flat) >= threshold
+    hazard[loyal] *= np.float32(loyal_multiplier)
+    return hazard

@@ -21,7 +21,9 @@ from simulation.core.kernels.select import (
     equal_to,
     gather,
     gather_columns,
+    hazard_inputs,
     mark,
+    scale_where,
     set_annoyance,
     set_by_slot,
     table_at,
@@ -42,6 +44,7 @@ from tests.simulation.core.numpy_reference import (
     numpy_channel_features,
     numpy_channel_records,
     numpy_equal_to,
+    numpy_hazard,
     numpy_open_candidates,
     numpy_set_annoyance,
     numpy_table_at,
@@ -250,3 +253,24 @@ def test_mark_is_numpys_fancy_assignment(seed: int, n: int, m: int):
     expected[at] = True
     mark(flags, at)
     same(flags, expected)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 80), m=st.integers(0, 120),
+       counts=st.sampled_from([np.uint8, np.uint16]), threshold=st.sampled_from([0, 2, 300]),
+       elasticity=st.sampled_from([0.0, 1.7, 3.3]), multiplier=st.sampled_from([0.5, 1.0, 0.7]))
+def test_hazard_from_the_gathers_is_numpys(seed: int, n: int, m: int, counts: type, threshold: int,
+                                          elasticity: float, multiplier: float):
+    rng = np.random.default_rng(seed)
+    segment = rng.integers(0, 4, size=n).astype(np.int8)
+    segment_hazard = (rng.random(4) * 0.05).astype(np.float32)
+    satisfaction = rng.random(2 * n).astype(np.float32)
+    purchases = rng.integers(0, 5, size=2 * n).astype(counts)
+    flat = rng.integers(0, 2 * n, size=m)
+    person = flat % n
+    base, gap, loyal = hazard_inputs(flat, person, segment, segment_hazard, satisfaction, np.float32(0.7),
+                                     purchases, threshold)
+    hazard = base * np.exp(np.float32(-elasticity) * gap)
+    scale_where(hazard, loyal, np.float32(multiplier))
+    same(hazard, numpy_hazard(flat, person, segment, segment_hazard, satisfaction, 0.7, elasticity,
+                              purchases, threshold, multiplier))
