@@ -512,3 +512,12 @@ def numpy_hazard(flat: NDArray[np.int64], person: NDArray[np.int64], segment: ND
     loyal = purchases.take(flat) >= threshold
     hazard[loyal] *= np.float32(loyal_multiplier)
     return hazard
+
+
+def numpy_floats_from_raw(raw: NDArray[np.uint64], out: NDArray[np.float32]) -> NDArray[np.float32]:
+    """random_streams._floats_from_raw as it was (numpy, three passes)."""
+    words = raw.view(np.uint32)
+    words >>= np.uint32(8)
+    out[...] = words.view(np.int32)
+    out *= np.float32(2.0**-24)
+    return out

@@ -11,8 +11,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation.core.kernels.draws import floats_from_raw
 from simulation.core.random_streams import Draw, RandomStreams
-from tests.simulation.core.numpy_reference import numpy_uniform_block
+from tests.simulation.core.numpy_reference import numpy_floats_from_raw, numpy_uniform_block
 
 
 def same(a: np.ndarray, b: np.ndarray) -> None:
@@ -44,3 +45,19 @@ def test_hashed_uniforms_at_the_edges():
     grid = np.arange(12).reshape(3, 4)  # not 1-D: the numpy path
     same(streams.uniform(Draw.MODEL, 1, 1, grid).ravel(),
          numpy_uniform_block(streams, [(Draw.MODEL, 1)], 1, grid.ravel())[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**64 - 1), n=st.integers(0, 500))
+def test_floats_from_raw_are_numpys_words(seed: int, n: int):
+    raw = np.random.default_rng(seed % 2**32).integers(0, 2**64, size=n, dtype=np.uint64, endpoint=False)
+    raw[: min(n, 2)] = [2**64 - 1, 0][: min(n, 2)]  # every bit set, and none
+    got = floats_from_raw(raw.copy(), np.empty(2 * n, dtype=np.float32))
+    same(got, numpy_floats_from_raw(raw.copy(), np.empty(2 * n, dtype=np.float32)))
+
+
+def test_floats_from_raw_are_the_generators_uniforms():
+    for n in (0, 2, 10_000):
+        want = np.random.default_rng(11).random(n, dtype=np.float32)
+        raw = np.random.default_rng(11).bit_generator.random_raw(n // 2)
+        same(floats_from_raw(raw, np.empty(n, dtype=np.float32)), want)
