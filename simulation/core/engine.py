@@ -60,7 +60,6 @@ from simulation.core.kernels.select import (
     below_at,
     below_or_listed,
     between,
-    equal_to,
     gather,
     hazard_inputs,
     mark,
@@ -416,7 +415,7 @@ class Simulation:
 
     def _reach(self, week: int, tally: NDArray[np.float64]) -> None:
         """1. People whose reach week has come become aware (and contactable)."""
-        reached = equal_to(self.world.people.aware_week, week)
+        reached = (self.world.people.aware_week == week).nonzero()[0]
         tally[:, Tally.NEW_AWARE] = reached.size
         tally[:, Tally.REACH_COST] = reached.size * self.world.scenario.market.reach_cost
         self._refresh_keys(self._all_plans(reached), week, aware=True)

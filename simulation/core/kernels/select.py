@@ -79,24 +79,33 @@ def below_or_listed(u: NDArray[np.float32], bound: NDArray[np.float32],
     """Positions ``i`` where ``u[i] < bound[i]`` (float32) or ``i`` is in ``listed``.
 
     ``listed``: positions sorted ascending, each once (``np.unique`` gives them so). The result
-    is what ``candidate = u < bound; candidate[listed] = True; candidate.nonzero()[0]`` gives.
+    is what ``candidate = u < bound; candidate[listed] = True; candidate.nonzero()[0]`` gives:
+    the positions below their bound, merged with the listed ones.
     """
+    n = 0
+    for i in range(u.size):
+        n += u[i] < bound[i]
+    below = np.empty(n + 1, dtype=np.int64)
+    n = 0
+    for i in range(u.size):
+        below[n] = i
+        n += u[i] < bound[i]
     m = listed.size
-    n = 0
-    j = 0
-    for i in range(u.size):
-        extra = j < m and listed[j] == i
-        j += extra
-        n += (u[i] < bound[i]) | extra
-    out = np.empty(n + 1, dtype=np.int64)
-    n = 0
-    j = 0
-    for i in range(u.size):
-        extra = j < m and listed[j] == i
-        j += extra
-        out[n] = i
-        n += (u[i] < bound[i]) | extra
-    return out[:n]
+    out = np.empty(n + m, dtype=np.int64)
+    a = b = k = 0
+    while a < n or b < m:
+        if b == m or (a < n and below[a] < listed[b]):
+            out[k] = below[a]
+            a += 1
+        elif a == n or listed[b] < below[a]:
+            out[k] = listed[b]
+            b += 1
+        else:  # in both
+            out[k] = below[a]
+            a += 1
+            b += 1
+        k += 1
+    return out[:k]
 
 
 @numba.njit(**JIT)
@@ -115,20 +124,6 @@ def between(u: NDArray[np.float32], low: float, high: float) -> NDArray[np.int64
         x = float(u[i])
         out[n] = i
         n += (x >= low) & (x < high)
-    return out[:n]
-
-
-@numba.njit(**JIT)
-def equal_to(values: NDArray[np.integer], value: int) -> NDArray[np.int64]:
-    """``(values == value).nonzero()[0]`` for integer ``values``."""
-    n = 0
-    for i in range(values.size):
-        n += values[i] == value
-    out = np.empty(n + 1, dtype=np.int64)
-    n = 0
-    for i in range(values.size):
-        out[n] = i
-        n += values[i] == value
     return out[:n]
 
 
@@ -177,34 +172,19 @@ def set_annoyance(annoyed: NDArray[np.bool_], key: NDArray[np.integer], annoyanc
                   experience: NDArray[np.float32]) -> NDArray[np.int64]:
     """Set ``experience[i] = -annoyance[key[i]]`` where ``annoyed[i]``; returns those ``i``, sorted.
 
-    What ``i = annoyed.nonzero()[0]; experience[i] = -annoyance.take(key.take(i))`` did. Few
-    pairs are annoyed, so the mask is read eight bytes at a time and the empty words skipped.
+    What ``i = annoyed.nonzero()[0]; experience[i] = -annoyance.take(key.take(i))`` did.
     """
-    n = annoyed.size
-    whole = n - n % 8
-    words = annoyed[:whole].view(np.uint64)
-    found = 0
-    for w in range(words.size):
-        if words[w] != 0:
-            for i in range(8 * w, 8 * w + 8):
-                found += annoyed[i]
-    for i in range(whole, n):
-        found += annoyed[i]
-    out = np.empty(found, dtype=np.int64)
-    m = 0
-    for w in range(words.size):
-        if words[w] != 0:
-            for i in range(8 * w, 8 * w + 8):
-                if annoyed[i]:
-                    out[m] = i
-                    m += 1
-    for i in range(whole, n):
-        if annoyed[i]:
-            out[m] = i
-            m += 1
-    for j in range(found):
+    n = 0
+    for i in range(annoyed.size):
+        n += annoyed[i]
+    out = np.empty(n + 1, dtype=np.int64)
+    n = 0
+    for i in range(annoyed.size):
+        out[n] = i
+        n += annoyed[i]
+    for j in range(n):
         experience[out[j]] = -annoyance[key[out[j]]]
-    return out
+    return out[:n]
 
 
 @numba.njit(**JIT)
@@ -263,7 +243,6 @@ def warm_up() -> None:
         gather(flags, index)
     below_or_listed(u, u, people)
     between(u, 0.0, 1.0)
-    equal_to(np.zeros(2, dtype=np.int16), 0)
     below_at(u, people, np.ones(1), people)
     mark(flags, people)
     for counts in (np.uint8, np.uint16, np.uint32):
@@ -277,6 +256,6 @@ def warm_up() -> None:
         gather_columns(np.zeros((2, 3), dtype=dtype), slots)
 
 
-__all__ = ["below_at", "below_or_listed", "between", "equal_to", "gather", "gather_columns",
+__all__ = ["below_at", "below_or_listed", "between", "gather", "gather_columns",
            "gather_kernel", "hazard_inputs", "mark", "scale_where", "set_annoyance",
            "set_by_slot", "table_at", "warm_up", "where_table"]

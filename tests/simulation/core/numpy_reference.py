@@ -367,11 +367,6 @@ def numpy_between(u: NDArray[np.float32], low: np.float64, high: np.float64) -> 
     return ((u >= low) & (u < high)).nonzero()[0]
 
 
-def numpy_equal_to(values: NDArray[Any], value: int) -> NDArray[np.int64]:
-    """engine._reach."""
-    return (values == value).nonzero()[0]
-
-
 def numpy_below_at(u: NDArray[np.float32], person: NDArray[np.int64], threshold: NDArray[np.float64],
                    plan: NDArray[np.int64]) -> NDArray[np.bool_]:
     """engine._recognised."""

@@ -18,7 +18,6 @@ from simulation.core.kernels.select import (
     below_at,
     below_or_listed,
     between,
-    equal_to,
     gather,
     gather_columns,
     hazard_inputs,
@@ -43,7 +42,6 @@ from tests.simulation.core.numpy_reference import (
     numpy_between,
     numpy_channel_features,
     numpy_channel_records,
-    numpy_equal_to,
     numpy_hazard,
     numpy_open_candidates,
     numpy_set_annoyance,
@@ -130,15 +128,6 @@ def test_between_compares_in_float64_not_float32():
     u = np.array([np.float32(0.1), np.float32(0.0999999)], dtype=np.float32)
     same(between(u, np.float64(0.0), np.float64(0.1)), numpy_between(u, np.float64(0.0), np.float64(0.1)))
     same(between(u, np.float64(0.0), np.float64(0.1)), np.array([1], dtype=np.int64))
-
-
-@SETTINGS
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), week=st.integers(-1, 10),
-       dtype=st.sampled_from([np.int16, np.int32]))
-def test_equal_to_is_numpys_comparison(seed: int, n: int, week: int, dtype: type):
-    values = np.random.default_rng(seed).integers(-1, 8, size=n).astype(dtype)
-    same(equal_to(values, week), numpy_equal_to(values, week))
-    same(equal_to(np.full(n, week, dtype=dtype), week), np.arange(n, dtype=np.int64))
 
 
 @SETTINGS
