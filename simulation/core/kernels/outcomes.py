@@ -31,7 +31,7 @@ def journey_outcomes_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], st
     Parameters
     ----------
     flat, plan:
-        (J,) each journey's flat (plan, person) index and plan, sorted by flat index.
+        (J,) each journey's flat (plan, person) index and plan, sorted by plan (as a cohort is).
     start, final, end, segment, satisfaction_loss, used, events:
         The walk's results (:class:`~simulation.core.journey.WalkedJourneys`); ``events`` (E, J).
     expected_order_value:
@@ -60,18 +60,16 @@ def journey_outcomes_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], st
     n_j = flat.size
     n_channels = expected_order_value.shape[1]
     width = n_channels + 4
-    n_events = events.shape[0]
-    n_losses = loss_ends.size
     hurt = np.empty(n_j + 1, dtype=np.int64)
     bought = np.empty(n_j + 1, dtype=np.int64)
-    event_counts = np.zeros((n_plans, n_events), dtype=np.int64)
-    loss_counts = np.zeros((n_plans, n_losses), dtype=np.int64)
-    lost_value = np.empty((n_losses, n_j), dtype=np.float64)
+    value = np.empty(n_j, dtype=np.float64)
+    bounds = np.zeros(n_plans + 1, dtype=np.int64)
     n_hurt = 0
     n_bought = 0
     for j in range(n_j):
         f = flat[j]
         s = plan[j]
+        bounds[s + 1] += 1
         loss = satisfaction_loss[j]
         if loss > 0:
             experience[f] -= loss
@@ -84,13 +82,28 @@ def journey_outcomes_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], st
         flows[(s * n_channels + start[j]) * width + destination] += 1.0
         bought[n_bought] = j
         n_bought += is_bought
-        for k in range(n_events):
-            event_counts[s, k] += events[k, j]
-        value = expected_order_value[segment[j], final[j]]
-        for ell in range(n_losses):
-            lost = e == loss_ends[ell]
-            loss_counts[s, ell] += lost
-            lost_value[ell, j] = np.float64(lost) * value
+        value[j] = expected_order_value[segment[j], final[j]]
+    for s in range(n_plans):
+        bounds[s + 1] += bounds[s]
+    # Row by row over each plan's journeys (contiguous, as the cohort is sorted by plan).
+    event_counts = np.zeros((n_plans, events.shape[0]), dtype=np.int64)
+    loss_counts = np.zeros((n_plans, loss_ends.size), dtype=np.int64)
+    lost_value = np.empty((loss_ends.size, n_j), dtype=np.float64)
+    for s in range(n_plans):
+        a, b = bounds[s], bounds[s + 1]
+        for k in range(events.shape[0]):
+            total = 0
+            for j in range(a, b):
+                total += events[k, j]
+            event_counts[s, k] = total
+        for ell in range(loss_ends.size):
+            code = loss_ends[ell]
+            lost_count = 0
+            for j in range(a, b):
+                lost = end[j] == code
+                lost_count += lost
+                lost_value[ell, j] = np.float64(lost) * value[j]
+            loss_counts[s, ell] = lost_count
     return hurt[:n_hurt], bought[:n_bought], event_counts, loss_counts, lost_value
 
 
