@@ -469,11 +469,9 @@ class Simulation:
         journey and how many each opens.
         """
         u_open = self._draw(Draw.OPEN_JOURNEY)
-        listed = offers.person[:0]
-        if offers.size:
-            person = offers.person
-            listed = np.unique(person.compress(u_open.take(person) < self._offered_bound(person)))
-        candidates = below_or_listed(u_open, self.open_bound, listed)
+        person = offers.person
+        candidates = below_or_listed(u_open, self.open_bound, person,
+                                     u_open.take(person) < self._offered_bound(person))
         cap = self.behaviour.max_journeys_per_week
         if self.behaviour.new_customer_intent_boost <= 0:
             people = self.world.people

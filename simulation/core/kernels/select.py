@@ -74,38 +74,25 @@ def table_at(table: NDArray[np.bool_], index: NDArray[np.integer],
 
 
 @numba.njit(**JIT)
-def below_or_listed(u: NDArray[np.float32], bound: NDArray[np.float32],
-                    listed: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Positions ``i`` where ``u[i] < bound[i]`` (float32) or ``i`` is in ``listed``.
+def below_or_listed(u: NDArray[np.float32], bound: NDArray[np.float32], listed: NDArray[np.int64],
+                    hit: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Positions ``i`` where ``u[i] < bound[i]`` (float32), or listed with a ``hit``.
 
-    ``listed``: positions sorted ascending, each once (``np.unique`` gives them so). The result
-    is what ``candidate = u < bound; candidate[listed] = True; candidate.nonzero()[0]`` gives:
-    the positions below their bound, merged with the listed ones.
+    What ``candidate = u < bound; candidate[listed] |= hit; candidate.nonzero()[0]`` gives
+    (``listed`` may repeat a position; its hits then agree, as each depends on the position).
     """
+    flag = np.zeros(u.size, dtype=np.bool_)
+    for j in range(listed.size):
+        flag[listed[j]] |= hit[j]
     n = 0
     for i in range(u.size):
-        n += u[i] < bound[i]
-    below = np.empty(n + 1, dtype=np.int64)
+        n += (u[i] < bound[i]) | flag[i]
+    out = np.empty(n + 1, dtype=np.int64)
     n = 0
     for i in range(u.size):
-        below[n] = i
-        n += u[i] < bound[i]
-    m = listed.size
-    out = np.empty(n + m, dtype=np.int64)
-    a = b = k = 0
-    while a < n or b < m:
-        if b == m or (a < n and below[a] < listed[b]):
-            out[k] = below[a]
-            a += 1
-        elif a == n or listed[b] < below[a]:
-            out[k] = listed[b]
-            b += 1
-        else:  # in both
-            out[k] = below[a]
-            a += 1
-            b += 1
-        k += 1
-    return out[:k]
+        out[n] = i
+        n += (u[i] < bound[i]) | flag[i]
+    return out[:n]
 
 
 @numba.njit(**JIT)
@@ -241,7 +228,7 @@ def warm_up() -> None:
         where_table(flags, index)
         table_at(flags, index, people)
         gather(flags, index)
-    below_or_listed(u, u, people)
+    below_or_listed(u, u, people, flags[:1])
     between(u, 0.0, 1.0)
     below_at(u, people, np.ones(1), people)
     mark(flags, people)

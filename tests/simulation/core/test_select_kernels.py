@@ -100,18 +100,19 @@ def test_open_candidates_are_numpys_mask_with_the_offered_bound(seed: int, n: in
     person = rng.integers(0, n, size=n_offers) if n else np.zeros(0, dtype=np.int64)
     offered_bound = bound.take(person).astype(np.float64) * (1.0 + rng.random())
     hit = u.take(person) < offered_bound
-    listed = np.unique(person.compress(hit))
-    same(below_or_listed(u, bound, listed), numpy_open_candidates(u, bound, person, offered_bound))
+    same(below_or_listed(u, bound, person, hit), numpy_open_candidates(u, bound, person, offered_bound))
 
 
 def test_open_candidates_at_the_edges():
     u = np.array([0.5, 0.25, 0.0], dtype=np.float32)
     everyone = np.arange(3, dtype=np.int64)
-    same(below_or_listed(u, u, everyone[:0]), everyone[:0])  # equal to the bound: not below
-    same(below_or_listed(u, u, everyone), everyone)  # all listed
-    same(below_or_listed(u, u + np.float32(1), everyone[:0]), everyone)
-    same(below_or_listed(u[:0], u[:0], everyone[:0]), everyone[:0])
-    same(below_or_listed(u[:1], u[:1], everyone[:1]), everyone[:1])
+    hits, misses = np.ones(3, dtype=bool), np.zeros(3, dtype=bool)
+    same(below_or_listed(u, u, everyone[:0], hits[:0]), everyone[:0])  # equal to the bound: not below
+    same(below_or_listed(u, u, everyone, hits), everyone)  # all listed with a hit
+    same(below_or_listed(u, u, everyone, misses), everyone[:0])  # listed without one
+    same(below_or_listed(u, u + np.float32(1), everyone[:0], hits[:0]), everyone)
+    same(below_or_listed(u[:0], u[:0], everyone[:0], hits[:0]), everyone[:0])
+    same(below_or_listed(u[:1], u[:1], everyone[:1], hits[:1]), everyone[:1])
 
 
 @SETTINGS
