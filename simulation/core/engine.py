@@ -58,11 +58,11 @@ from simulation.core.kernels.outcomes import journey_outcomes_kernel
 from simulation.core.kernels.purchases import counts_overflow, purchase_writes_kernel
 from simulation.core.kernels.select import (
     below_at,
-    below_or_listed,
     between,
     gather,
     hazard_inputs,
     mark,
+    open_candidates,
     scale_where,
     set_annoyance,
     table_at,
@@ -186,7 +186,7 @@ class Simulation:
         # Largest journey chance a person can have without an offer (reminders at their maximum).
         # Without the offer's factor: most people get no offer in a given week, and a bound twice
         # as high (the default offer uplift) would examine twice the people. The week's offered
-        # people are examined against the bound with their offer (_offered_bound).
+        # people are examined against the bound with their offer (open_candidates).
         self.open_bound = (
             world.segments.intent_rate_weekly[world.people.segment] * (1.0 + b.reminder_max_uplift)
             * _highest_propensity(world.people) * (1.0 + b.new_customer_intent_boost) * 1.0001
@@ -465,13 +465,13 @@ class Simulation:
         and one more with chance equal to the fraction (below 1 journey a week this is the chance
         of one journey), at most ``behaviour.max_journeys_per_week``. Only people whose open draw
         is below their largest possible intent are examined (:attr:`open_bound`, and
-        :meth:`_offered_bound` for this week's ``offers``). Returns the pairs with a
+        x the offer's factor for this week's ``offers``). Returns the pairs with a
         journey and how many each opens.
         """
         u_open = self._draw(Draw.OPEN_JOURNEY)
-        person = offers.person
-        candidates = below_or_listed(u_open, self.open_bound, person,
-                                     u_open.take(person) < self._offered_bound(person))
+        factor = self.offer_factor
+        candidates = open_candidates(u_open, self.open_bound, offers.person, self.offer_bound_factor,
+                                     self.open_bound if factor is None else factor, factor is not None)
         cap = self.behaviour.max_journeys_per_week
         if self.behaviour.new_customer_intent_boost <= 0:
             people = self.world.people
@@ -506,13 +506,6 @@ class Simulation:
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
                          np.stack([count, count * self.offered.take(journeys.flat)]))
         return journeys, count
-
-    def _offered_bound(self, person: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Largest journey chance of ``person`` with an offer: :attr:`open_bound` x the offer's factor."""
-        bound: NDArray[np.float64] = self.open_bound.take(person).astype(np.float64) * self.offer_bound_factor
-        if self.offer_factor is not None:
-            bound *= self.offer_factor.take(person)
-        return bound
 
     def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
         """Each pair's purchase propensity.

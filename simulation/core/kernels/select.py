@@ -96,6 +96,26 @@ def below_or_listed(u: NDArray[np.float32], bound: NDArray[np.float32], listed: 
 
 
 @numba.njit(**JIT)
+def open_candidates(u: NDArray[np.float32], bound: NDArray[np.float32], offered: NDArray[np.int64],
+                    offer_bound: float, offer_factor: NDArray[np.float32],
+                    has_offer_factor: bool) -> NDArray[np.int64]:
+    """People whose open draw ``u`` is below their ``bound``, or, if ``offered``, below their offer's.
+
+    An offered person's bound is ``float64(bound) x offer_bound`` (x their ``offer_factor`` when
+    ``has_offer_factor``), compared with the draw in float64, as numpy did; ``offered`` may repeat
+    a person (one per plan). :func:`below_or_listed` of those hits.
+    """
+    hit = np.empty(offered.size, dtype=np.bool_)
+    for j in range(offered.size):
+        p = offered[j]
+        b = np.float64(bound[p]) * offer_bound
+        if has_offer_factor:
+            b *= np.float64(offer_factor[p])
+        hit[j] = np.float64(u[p]) < b
+    return below_or_listed(u, bound, offered, hit)
+
+
+@numba.njit(**JIT)
 def between(u: NDArray[np.float32], low: float, high: float) -> NDArray[np.int64]:
     """``((u >= low) & (u < high)).nonzero()[0]`` for float64 ``low`` and ``high``.
 
@@ -229,6 +249,7 @@ def warm_up() -> None:
         table_at(flags, index, people)
         gather(flags, index)
     below_or_listed(u, u, people, flags[:1])
+    open_candidates(u, u, people, 1.5, u, False)
     between(u, 0.0, 1.0)
     below_at(u, people, np.ones(1), people)
     mark(flags, people)
@@ -244,5 +265,5 @@ def warm_up() -> None:
 
 
 __all__ = ["below_at", "below_or_listed", "between", "gather", "gather_columns",
-           "gather_kernel", "hazard_inputs", "mark", "scale_where", "set_annoyance",
+           "gather_kernel", "hazard_inputs", "mark", "open_candidates", "scale_where", "set_annoyance",
            "set_by_slot", "table_at", "warm_up", "where_table"]

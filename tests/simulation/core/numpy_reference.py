@@ -516,3 +516,12 @@ def numpy_floats_from_raw(raw: NDArray[np.uint64], out: NDArray[np.float32]) -> 
     out[...] = words.view(np.int32)
     out *= np.float32(2.0**-24)
     return out
+
+
+def numpy_offered_bound(open_bound: NDArray[np.float32], person: NDArray[np.int64], offer_bound_factor: float,
+                        offer_factor: NDArray[np.float32] | None) -> NDArray[np.float64]:
+    """engine._offered_bound as it was: the open bound of ``person`` with an offer."""
+    bound: NDArray[np.float64] = open_bound.take(person).astype(np.float64) * offer_bound_factor
+    if offer_factor is not None:
+        bound *= offer_factor.take(person)
+    return bound

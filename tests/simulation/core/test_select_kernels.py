@@ -22,6 +22,7 @@ from simulation.core.kernels.select import (
     gather_columns,
     hazard_inputs,
     mark,
+    open_candidates,
     scale_where,
     set_annoyance,
     set_by_slot,
@@ -43,6 +44,7 @@ from tests.simulation.core.numpy_reference import (
     numpy_channel_features,
     numpy_channel_records,
     numpy_hazard,
+    numpy_offered_bound,
     numpy_open_candidates,
     numpy_set_annoyance,
     numpy_table_at,
@@ -101,6 +103,24 @@ def test_open_candidates_are_numpys_mask_with_the_offered_bound(seed: int, n: in
     offered_bound = bound.take(person).astype(np.float64) * (1.0 + rng.random())
     hit = u.take(person) < offered_bound
     same(below_or_listed(u, bound, person, hit), numpy_open_candidates(u, bound, person, offered_bound))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), n_offers=st.integers(0, 60),
+       grid=st.booleans(), uplift=st.sampled_from([0.0, 0.5, 1.0]), by_person=st.booleans())
+def test_open_candidates_are_numpys_with_the_engines_offered_bound(seed: int, n: int, n_offers: int,
+                                                                   grid: bool, uplift: float,
+                                                                   by_person: bool):
+    rng = np.random.default_rng(seed)
+    u = _draws(rng, n, grid)
+    bound = _draws(rng, n, grid) * np.float32(0.5)
+    person = rng.integers(0, n, size=n_offers) if n else np.zeros(0, dtype=np.int64)
+    factor = (rng.random(n) * 2).astype(np.float32) if by_person else None
+    offer_bound = (1.0 + uplift) * 1.0001
+    want = numpy_open_candidates(u, bound, person, numpy_offered_bound(bound, person, offer_bound, factor))
+    got = open_candidates(u, bound, person, offer_bound, bound if factor is None else factor,
+                          factor is not None)
+    same(got, want)
 
 
 def test_open_candidates_at_the_edges():
