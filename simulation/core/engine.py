@@ -66,6 +66,7 @@ from simulation.core.kernels.select import (
     scale_where,
     set_annoyance,
     table_at,
+    totals_by_plan,
     where_table,
 )
 from simulation.core.kernels.steps import (
@@ -483,8 +484,8 @@ class Simulation:
                 people.propensity if self.offer_factor is None else self.offer_factor,
                 self.offer_factor is not None, cap)
             journeys = Cohort(flat=flat, plan=plan, person=person)
-            self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
-                             np.stack([count, count * offered]))
+            tally[:, _tally_rows((Tally.JOURNEYS, Tally.OFFER_JOURNEYS))] += totals_by_plan(
+                plan, count, offered, self.n_plans)
             return journeys, count
         # With the new-customer boost (an exponential, kept in numpy) the steps run one by one.
         could = self._all_plans(candidates)

@@ -239,6 +239,18 @@ def scale_where(values: NDArray[np.float32], where: NDArray[np.bool_], factor: n
             values[i] *= factor
 
 
+@numba.njit(**JIT)
+def totals_by_plan(plan: NDArray[np.int64], count: NDArray[np.int64], flag: NDArray[np.bool_],
+                   n_plans: int) -> NDArray[np.int64]:
+    """(P, 2) per plan: the sum of ``count``, and of ``count`` where ``flag`` (exact integers)."""
+    out = np.zeros((n_plans, 2), dtype=np.int64)
+    for i in range(plan.size):
+        s = plan[i]
+        out[s, 0] += count[i]
+        out[s, 1] += count[i] * flag[i]
+    return out
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) these kernels for the types the engine passes."""
     u = np.zeros(2, dtype=np.float32)
@@ -250,6 +262,7 @@ def warm_up() -> None:
         gather(flags, index)
     below_or_listed(u, u, people, flags[:1])
     open_candidates(u, u, people, 1.5, u, False)
+    totals_by_plan(people, people, flags[:1], 1)
     between(u, 0.0, 1.0)
     below_at(u, people, np.ones(1), people)
     mark(flags, people)
@@ -264,6 +277,21 @@ def warm_up() -> None:
         gather_columns(np.zeros((2, 3), dtype=dtype), slots)
 
 
-__all__ = ["below_at", "below_or_listed", "between", "gather", "gather_columns",
-           "gather_kernel", "hazard_inputs", "mark", "open_candidates", "scale_where", "set_annoyance",
-           "set_by_slot", "table_at", "warm_up", "where_table"]
+__all__ = [
+    "below_at",
+    "below_or_listed",
+    "between",
+    "gather",
+    "gather_columns",
+    "gather_kernel",
+    "hazard_inputs",
+    "mark",
+    "open_candidates",
+    "scale_where",
+    "set_annoyance",
+    "set_by_slot",
+    "table_at",
+    "totals_by_plan",
+    "warm_up",
+    "where_table",
+]

@@ -27,6 +27,7 @@ from simulation.core.kernels.select import (
     set_annoyance,
     set_by_slot,
     table_at,
+    totals_by_plan,
     warm_up,
     where_table,
 )
@@ -43,6 +44,7 @@ from tests.simulation.core.numpy_reference import (
     numpy_between,
     numpy_channel_features,
     numpy_channel_records,
+    numpy_count_many,
     numpy_hazard,
     numpy_offered_bound,
     numpy_open_candidates,
@@ -284,3 +286,15 @@ def test_hazard_from_the_gathers_is_numpys(seed: int, n: int, m: int, counts: ty
     scale_where(hazard, loyal, np.float32(multiplier))
     same(hazard, numpy_hazard(flat, person, segment, segment_hazard, satisfaction, 0.7, elasticity,
                               purchases, threshold, multiplier))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(0, 200), plans=st.integers(1, 4))
+def test_totals_by_plan_are_numpys_slice_sums(seed: int, m: int, plans: int):
+    rng = np.random.default_rng(seed)
+    plan = np.sort(rng.integers(0, plans, size=m))
+    count, flag = rng.integers(1, 4, size=m), rng.random(m) < 0.3
+    tally, expected = np.zeros((plans, 3)), np.zeros((plans, 3))
+    numpy_count_many(expected, [0, 2], plan, np.stack([count, count * flag]), plans)
+    tally[:, [0, 2]] += totals_by_plan(plan, count, flag, plans)
+    same(tally, expected)
