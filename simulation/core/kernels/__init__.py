@@ -24,8 +24,7 @@ Modules: :mod:`~simulation.core.kernels.common` (options, the hashed draw),
 :mod:`~simulation.core.kernels.features` (table look-ups for the personalization features),
 :mod:`~simulation.core.kernels.select` (selections and gathers over whole populations),
 :mod:`~simulation.core.kernels.outcomes` (what a week's walked journeys write),
-:mod:`~simulation.core.kernels.draws` (hashed uniform draws of many people),
-:mod:`~simulation.core.kernels.profiles` (the gathers of the unified customer view).
+:mod:`~simulation.core.kernels.draws` (hashed uniform draws of many people).
 
 Compiled code is cached on disk (``cache=True``): in ``NUMBA_CACHE_DIR`` if set, else in
 ``__pycache__`` beside the modules, or, where that is read-only, in the user's cache directory. A
@@ -39,17 +38,7 @@ from __future__ import annotations
 
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel on tiny inputs."""
-    from simulation.core.kernels import (
-        draws,
-        features,
-        keys,
-        outcomes,
-        profiles,
-        purchases,
-        select,
-        steps,
-        walk,
-    )
+    from simulation.core.kernels import draws, features, keys, outcomes, purchases, select, steps, walk
 
     features.warm_up()
     walk.warm_up()
@@ -59,7 +48,6 @@ def warm_up() -> None:
     select.warm_up()
     outcomes.warm_up()
     draws.warm_up()
-    profiles.warm_up()
 
 
 __all__ = ["warm_up"]

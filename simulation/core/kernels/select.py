@@ -145,6 +145,36 @@ def below_at(u: NDArray[np.float32], person: NDArray[np.int64], threshold: NDArr
 
 
 @numba.njit(**JIT)
+def gather_columns_kernel(table: NDArray[Any], slots: NDArray[np.integer],
+                          out: NDArray[Any]) -> None:
+    """``out[c, i] = table[c, slots[i]]`` for every row ``c`` of a 2-D ``table``."""
+    for c in range(table.shape[0]):
+        row = table[c]
+        for i in range(slots.size):
+            out[c, i] = row[slots[i]]
+
+
+def gather_columns(table: NDArray[Any], slots: NDArray[np.integer]) -> NDArray[Any]:
+    """``np.take(table, slots, axis=-1)`` for a 2-D ``table``, as a fresh C-ordered array.
+
+    Parameters
+    ----------
+    table:
+        (C, S) values by row and slot.
+    slots:
+        (M,) slots in ``[0, S)`` (not checked), any integer type.
+
+    Returns
+    -------
+    NDArray
+        (C, M) of ``table``'s dtype.
+    """
+    out = np.empty((table.shape[0], slots.size), dtype=table.dtype)
+    gather_columns_kernel(table, slots, out)
+    return out
+
+
+@numba.njit(**JIT)
 def set_annoyance(annoyed: NDArray[np.bool_], key: NDArray[np.integer], annoyance: NDArray[np.float32],
                   experience: NDArray[np.float32]) -> NDArray[np.int64]:
     """Set ``experience[i] = -annoyance[key[i]]`` where ``annoyed[i]``; returns those ``i``, sorted.
@@ -243,6 +273,8 @@ def warm_up() -> None:
     set_annoyance(flags, np.zeros(3, dtype=np.int16), u, np.zeros(3, dtype=np.float32))
     slots = np.zeros(2, dtype=np.int32)
     set_by_slot(np.zeros((2, 3), dtype=np.int16), people, people, slots, 1)
+    for dtype in (np.int16, np.uint8, np.uint16, np.uint32, np.float32):
+        gather_columns(np.zeros((2, 3), dtype=dtype), slots)
 
 
 __all__ = [
@@ -250,6 +282,7 @@ __all__ = [
     "below_or_listed",
     "between",
     "gather",
+    "gather_columns",
     "gather_kernel",
     "hazard_inputs",
     "mark",

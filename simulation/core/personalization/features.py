@@ -27,8 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.kernels.features import lookup
-from simulation.core.kernels.profiles import unified_gathers_kernel
-from simulation.core.kernels.select import gather, set_by_slot
+from simulation.core.kernels.select import gather, gather_columns, set_by_slot
 from simulation.core.recognition import RECOGNITION_STEP, recognised
 from simulation.core.records import lazy_zeros
 from simulation.core.targeting import WeekPurchases
@@ -96,6 +95,12 @@ class PurchaseHistory:
         else:
             weeks = self.weeks[channel, slots]
         return weeks - np.int16(1)  # type: ignore[no-any-return]
+
+    def last_week_of_slots(self, slots: NDArray[np.integer]) -> NDArray[np.int16]:
+        """(C, P) :meth:`last_week` in every channel of the people whose slots are ``slots``."""
+        weeks = gather_columns(self.weeks, slots)
+        weeks -= np.int16(1)
+        return weeks
 
     def record(self, purchases: WeekPurchases, week: int) -> None:
         """Set the last purchase week of each buyer's channel in ``purchases`` to ``week``."""
@@ -207,24 +212,28 @@ def unified_features(state: PlanState, history: PurchaseHistory,
     n_channels = history.n_channels
     # Column-major: every feature is written as one contiguous column.
     out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
+    used = np.take(state.channels_used, people)
     base = 4 * n_channels
     # Every channel's four columns at once: channel_features' columns plus "known", as a
     # (channel, feature, person) view of the first 4 C columns.
     blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
-    # One compiled pass reads the records, the history and the state (and writes the bit and
-    # channel-count columns); the exponentials and logarithms below stay in numpy.
+    # The buyer slots once for the three records (the history shares the state's slots).
     records = state.records
-    last, counts, spend, last_any, since = unified_gathers_kernel(
-        np.asarray(people, dtype=np.int64), records.slot, history.slot, history.weeks,
-        records.table("purchases_by_channel"), records.table("spend_by_channel"), state.channels_used,
-        state.last_purchase_week, state.channels_bought, state.customer_since, CHANNELS_IN_MASK, out)
-    recency(last, week, out=blocks[:, 0])
+    slots = records.slot.take(people)
+    history_slots = slots if history.slot is records.slot else history.slot.take(people)
+    recency(history.last_week_of_slots(history_slots), week, out=blocks[:, 0])
+    counts = records.take_slots("purchases_by_channel", slots)
     np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
-    spend = spend_in_usd(spend, per_usd)
+    spend = spend_in_usd(records.take_slots("spend_by_channel", slots), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
+    blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
     np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
-    recency(last_any, week, out=out[:, base + 1])
+    recency(np.take(state.last_purchase_week, people), week, out=out[:, base + 1])
+    out[:, base + 2] = np.take(CHANNELS_IN_MASK, used)
+    out[:, base + 3] = np.take(CHANNELS_IN_MASK, np.take(state.channels_bought, people))
+    since = np.take(state.customer_since, people)
     out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
+    out[:, base + 5] = since >= 0
     return out
 
 
