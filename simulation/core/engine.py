@@ -54,8 +54,23 @@ from simulation.core.contacts import MaskContacts, contact_tables
 from simulation.core.journey import JourneyPaths, WalkedJourneys, walk_journeys
 from simulation.core.kernels.common import compared_with_float32
 from simulation.core.kernels.keys import refresh_keys_kernel, set_keys_kernel
+from simulation.core.kernels.outcomes import journey_outcomes_kernel
 from simulation.core.kernels.purchases import counts_overflow, purchase_writes_kernel
+from simulation.core.kernels.select import (
+    below_at,
+    between,
+    gather,
+    hazard_inputs,
+    mark,
+    open_candidates,
+    scale_where,
+    set_annoyance,
+    table_at,
+    totals_by_plan,
+    where_table,
+)
 from simulation.core.kernels.steps import (
+    below,
     churn_kernel,
     churn_pairs_kernel,
     contact_conflicts_kernel,
@@ -108,12 +123,12 @@ _PER_PLAN_TABLES = [(Tally.CONTACTS, "contacts"), (Tally.CONTACT_COST, "contact_
 def _eligible_among(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]],
                     person: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which of ``person`` may be contacted, given one plan's contact keys."""
-    return known.take(keys.take(person))  # type: ignore[no-any-return]
+    return table_at(known, keys, np.asarray(person, dtype=np.int64))  # type: ignore[no-any-return]
 
 
 def _all_eligible(known: NDArray[np.bool_], keys: NDArray[np.signedinteger[Any]]) -> NDArray[np.int64]:
     """Every person one plan may contact, sorted."""
-    return known.take(keys).nonzero()[0]
+    return where_table(known, keys)  # type: ignore[no-any-return]
 
 
 class Simulation:
@@ -172,7 +187,7 @@ class Simulation:
         # Largest journey chance a person can have without an offer (reminders at their maximum).
         # Without the offer's factor: most people get no offer in a given week, and a bound twice
         # as high (the default offer uplift) would examine twice the people. The week's offered
-        # people are examined against the bound with their offer (_offered_bound).
+        # people are examined against the bound with their offer (open_candidates).
         self.open_bound = (
             world.segments.intent_rate_weekly[world.people.segment] * (1.0 + b.reminder_max_uplift)
             * _highest_propensity(world.people) * (1.0 + b.new_customer_intent_boost) * 1.0001
@@ -317,7 +332,7 @@ class Simulation:
         for s in np.flatnonzero(shares != self.recognised_shares):
             low, high = sorted((self.recognised_shares[s], shares[s]))
             u = self.recognition_u
-            flat = s * self.n_people + ((u >= low) & (u < high)).nonzero()[0]
+            flat = s * self.n_people + between(u, low, high)
             keys = self.keys.flat.take(flat)
             live = keys != self.sentinel
             change = step if shares[s] > self.recognised_shares[s] else -step
@@ -348,7 +363,7 @@ class Simulation:
 
     def _touch(self, flat: NDArray[np.int64]) -> None:
         """Mark pairs whose satisfaction moves this week (their ``experience`` is set)."""
-        self.touched[flat] = True
+        mark(self.touched, flat)
         self.touched_parts.append(flat)
 
     def _draw(self, kind: Draw) -> NDArray[np.float32]:
@@ -396,7 +411,7 @@ class Simulation:
                                               for _, name in _PER_PLAN_TABLES]).astype(np.float64)
             if not np.array_equal(self._tables_cache["annoyed"], self.annoyed_by_key):
                 self.annoyed_by_key = self._tables_cache["annoyed"]
-                self.annoyed = self.annoyed_by_key.take(self.keys.flat)
+                self.annoyed = gather(self.annoyed_by_key, self.keys.flat)
         return self._tables_cache
 
     def _reach(self, week: int, tally: NDArray[np.float64]) -> None:
@@ -438,9 +453,7 @@ class Simulation:
 
         # Fatigue from contacts above tolerance touches satisfaction every week it lasts.
         experience = self.experience
-        annoyed = self.annoyed.nonzero()[0]
-        experience[annoyed] = -tables["annoyance"].take(key.take(annoyed))
-        self._touch(annoyed)
+        self._touch(set_annoyance(self.annoyed, key, tables["annoyance"], experience))
         experience[offered.flat] = -tables["annoyance"][offered_key]
         self._touch(offered.flat.compress(tables["annoyed"][offered_key]))
         return offered
@@ -453,30 +466,29 @@ class Simulation:
         and one more with chance equal to the fraction (below 1 journey a week this is the chance
         of one journey), at most ``behaviour.max_journeys_per_week``. Only people whose open draw
         is below their largest possible intent are examined (:attr:`open_bound`, and
-        :meth:`_offered_bound` for this week's ``offers``). Returns the pairs with a
+        x the offer's factor for this week's ``offers``). Returns the pairs with a
         journey and how many each opens.
         """
         u_open = self._draw(Draw.OPEN_JOURNEY)
-        candidate = u_open < self.open_bound
-        if offers.size:
-            person = offers.person
-            candidate[person] |= u_open.take(person) < self._offered_bound(person)
+        factor = self.offer_factor
+        candidates = open_candidates(u_open, self.open_bound, offers.person, self.offer_bound_factor,
+                                     self.open_bound if factor is None else factor, factor is not None)
         cap = self.behaviour.max_journeys_per_week
         if self.behaviour.new_customer_intent_boost <= 0:
             people = self.world.people
             flat, plan, person, count, offered = open_journeys_kernel(
-                u_open, candidate.nonzero()[0], self.n_plans, self.keys.flat, self.offered,
+                u_open, candidates, self.n_plans, self.keys.flat, self.offered,
                 self.layout.offered_step, self.sentinel, tables["intent"], people.propensity,
                 people.propensity if people.repeat_propensity is None else people.repeat_propensity,
                 people.repeat_propensity is not None, self.layout.is_customer,
                 people.propensity if self.offer_factor is None else self.offer_factor,
                 self.offer_factor is not None, cap)
             journeys = Cohort(flat=flat, plan=plan, person=person)
-            self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
-                             np.stack([count, count * offered]))
+            tally[:, _tally_rows((Tally.JOURNEYS, Tally.OFFER_JOURNEYS))] += totals_by_plan(
+                plan, count, offered, self.n_plans)
             return journeys, count
         # With the new-customer boost (an exponential, kept in numpy) the steps run one by one.
-        could = self._all_plans(candidate.nonzero()[0])
+        could = self._all_plans(candidates)
         could_key = self._current_keys(could)
         intent = tables["intent"].take(could_key) * self._propensity(could, could_key)
         if self.behaviour.new_customer_intent_boost > 0:
@@ -495,13 +507,6 @@ class Simulation:
         self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
                          np.stack([count, count * self.offered.take(journeys.flat)]))
         return journeys, count
-
-    def _offered_bound(self, person: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Largest journey chance of ``person`` with an offer: :attr:`open_bound` x the offer's factor."""
-        bound: NDArray[np.float64] = self.open_bound.take(person).astype(np.float64) * self.offer_bound_factor
-        if self.offer_factor is not None:
-            bound *= self.offer_factor.take(person)
-        return bound
 
     def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
         """Each pair's purchase propensity.
@@ -603,8 +608,8 @@ class Simulation:
         per_excess = behaviour.churn_per_excess_contact
         bound = max(self._largest_hazard(), dropout) + per_excess * self._most_excess
         flat, plan, person, key, live_customer = churn_pairs_kernel(
-            (u_churn < bound).nonzero()[0], self.n_plans, self.n_people, self.keys.flat, self.offered,
-            self.layout.offered_step, self.sentinel, state.flat("customer_since"))
+            below(u_churn, compared_with_float32(bound)), self.n_plans, self.n_people, self.keys.flat,
+            self.offered, self.layout.offered_step, self.sentinel, state.flat("customer_since"))
         # The hazard (an exponential, kept in numpy) only of the live customers among them (a
         # fifth of the pairs examined).
         at = live_customer.nonzero()[0]
@@ -657,7 +662,7 @@ class Simulation:
     def _recognised(self, levels: NDArray[np.float64], who: Cohort) -> NDArray[np.bool_]:
         """Whether each (plan, person) of ``who`` is recognised across channels this week."""
         shares = self._recognised_shares(levels)
-        return self.recognition_u.take(who.person) < shares.take(who.plan)  # type: ignore[no-any-return]
+        return below_at(self.recognition_u, who.person, shares, who.plan)  # type: ignore[no-any-return]
 
     def _largest_hazard(self) -> float:
         """An upper bound on every customer's churn hazard this week.
@@ -677,12 +682,12 @@ class Simulation:
                  x (loyal multiplier if purchases >= loyalty threshold)
         """
         behaviour, state = self.behaviour, self.state
-        seg = self.world.people.segment.take(who.person)
-        gap = state.flat("satisfaction").take(who.flat) - np.float32(behaviour.baseline_satisfaction)
-        hazard = self.segment_hazard.take(seg) * np.exp(
-            np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
-        loyal = state.flat("purchases").take(who.flat) >= behaviour.loyalty_threshold_purchases
-        hazard[loyal] *= np.float32(behaviour.loyal_hazard_multiplier)
+        segment_hazard, gap, loyal = hazard_inputs(
+            who.flat, who.person, self.world.people.segment, self.segment_hazard,
+            state.flat("satisfaction"), np.float32(behaviour.baseline_satisfaction), state.flat("purchases"),
+            behaviour.loyalty_threshold_purchases)
+        hazard = segment_hazard * np.exp(np.float32(-behaviour.satisfaction_churn_elasticity) * gap)
+        scale_where(hazard, loyal, np.float32(behaviour.loyal_hazard_multiplier))
         return hazard  # type: ignore[no-any-return]
 
     def _journeys(self, week: int, levels: NDArray[np.float64], tally: NDArray[np.float64],
@@ -693,27 +698,21 @@ class Simulation:
         state and tallies; ``repeat`` is which of each person's journeys this week it is.
         """
         walk = self._walk(week, journeys, levels, self._recognised(levels, journeys), repeat)
-        self._count_many(tally, _TOUCHPOINT_TALLIES, journeys, walk.events)
-        satisfaction_loss = walk.satisfaction_loss
-        hurt = journeys.flat.compress(satisfaction_loss > 0)
-        self.experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
+        # One pass writes the satisfaction losses, channels used and flows and counts the events
+        # and lost journeys (:func:`journey_outcomes_kernel`); numpy sums the lost value per plan.
+        hurt, bought, events, losses, lost_value = journey_outcomes_kernel(
+            journeys.flat, journeys.plan, walk.start, walk.final, walk.end, walk.segment,
+            walk.satisfaction_loss, walk.channels_used, walk.events, self.paths.expected_order_value,
+            _LOSS_ENDS, int(JourneyEnd.BOUGHT), self.experience, self.state.flat("channels_used"),
+            self.flows.reshape(-1), self.n_plans)
         self._touch(hurt)
-        self.state.flat("channels_used")[journeys.flat] |= walk.channels_used.astype(np.uint8)
+        tally[:, _tally_rows(tuple(_TOUCHPOINT_TALLIES))] += events
+        tally[:, _tally_rows(tuple(_LOSS_TALLIES[:len(JOURNEY_LOSSES)]))] += losses
+        self._count_many(tally, _LOSS_TALLIES[len(JOURNEY_LOSSES):], journeys, lost_value)
 
-        width = self.n_channels + 4
-        end, final, plan = walk.end, walk.final, journeys.plan
-        destination = np.where(end == JourneyEnd.BOUGHT, final, self.n_channels + end - 2)
-        self.flows += np.bincount(
-            (plan * self.n_channels + walk.start) * width + destination, minlength=self.flows.size
-        ).reshape(self.flows.shape)
-        lost_by = end[None, :] == _LOSS_ENDS[:, None]
-        value = self.paths.expected_order_value[walk.segment, final]
-        self._count_many(tally, _LOSS_TALLIES, journeys, np.concatenate([lost_by, lost_by * value]))
-
-        is_bought = end == JourneyEnd.BOUGHT
-        return self._purchases(week, levels, tally, journeys.take(is_bought), final.compress(is_bought),
-                               walk.from_network.compress(is_bought), repeat,
-                               basket=walk.researched.compress(is_bought))
+        final = walk.final
+        return self._purchases(week, levels, tally, journeys.take(bought), final.take(bought),
+                               walk.from_network.take(bought), repeat, basket=walk.researched.take(bought))
 
     def _walk(self, week: int, journeys: Cohort, levels: NDArray[np.float64],
               recognised: NDArray[np.bool_], repeat: int = 0) -> WalkedJourneys:

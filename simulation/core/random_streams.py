@@ -31,6 +31,8 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from simulation.core.kernels.draws import floats_from_raw, uniforms
+
 
 class Draw(IntEnum):
     """Kinds of decision; each gets its own independent stream."""
@@ -146,8 +148,11 @@ class RandomStreams:
         different people, weeks, steps and decision kinds are unrelated. 24-bit resolution (the
         top bits of the hash), float32.
         """
+        offset = self._offset(kind, week, step)
+        if person.ndim == 1 and person.dtype.kind in "iu":
+            return uniforms(np.array([offset], dtype=np.uint32), person)[0]
         x = person.astype(np.uint32)
-        x ^= np.uint32(self._offset(kind, week, step))
+        x ^= np.uint32(offset)
         return self._mix(x)
 
     def uniform_block(self, draws: Sequence[tuple[Draw, int]], week: int,
@@ -157,6 +162,8 @@ class RandomStreams:
         One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
         """
         offsets = self._offsets(tuple(draws), week)
+        if person.ndim == 1 and person.dtype.kind in "iu":
+            return uniforms(offsets, person)
         x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
         return self._mix(x)
 
@@ -175,15 +182,15 @@ class PopulationDraws:
     the low half first (the high half waits in the bit generator for the next value), and keeps
     the top 24 bits. For an even N, generators with no half waiting and a little-endian machine,
     the same floats come from the raw 64-bit outputs viewed as pairs of 32-bit words
-    (:func:`_floats_from_raw`), about a fifth cheaper at 20,000 people; otherwise, and when
-    drawing ahead (large N, where the raw outputs' fresh 8-byte-per-pair array costs more than
-    it saves), ``random`` itself is called.
+    (:func:`~simulation.core.kernels.draws.floats_from_raw`, one compiled pass), about a quarter
+    of the CPU cheaper at 1M people, also when drawing ahead; otherwise ``random`` itself is
+    called.
     """
 
     def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int,
                  weeks: int, *, ahead: bool) -> None:
         self._generators = {kind: streams.generator(kind) for kind in order}
-        self._raw = not ahead and np.little_endian and n_people % 2 == 0 and all(
+        self._raw = np.little_endian and n_people % 2 == 0 and all(
             _no_half_waiting(g) for g in self._generators.values())
         self._order, self._total, self._taken = order, weeks * len(order), 0
         self._buffers = (np.empty(n_people, dtype=np.float32), np.empty(n_people, dtype=np.float32))
@@ -195,7 +202,7 @@ class PopulationDraws:
         generator = self._generators[self._order[index % len(self._order)]]
         out = self._buffers[index % 2]
         if self._raw:
-            return _floats_from_raw(generator.bit_generator.random_raw(out.size // 2), out)
+            return floats_from_raw(generator.bit_generator.random_raw(out.size // 2), out)  # type: ignore[no-any-return]
         return generator.random(dtype=np.float32, out=out)
 
     def take(self, kind: Draw) -> NDArray[np.float32]:
@@ -223,20 +230,6 @@ def _no_half_waiting(generator: np.random.Generator) -> bool:
     """Whether ``generator`` is PCG64 with no 32-bit half of an output kept for its next value."""
     state = generator.bit_generator.state
     return state.get("bit_generator") == "PCG64" and state.get("has_uint32") == 0
-
-
-def _floats_from_raw(raw: NDArray[np.uint64], out: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The float32 uniforms ``Generator.random`` makes of PCG64 outputs ``raw``, into ``out``.
-
-    Each output is two 32-bit words, low first (the view on a little-endian machine); a value
-    is the word's top 24 bits x 2**-24, exact in float32 (integers below 2**24 and a
-    power-of-two scale).
-    """
-    words = raw.view(np.uint32)
-    words >>= np.uint32(8)
-    out[...] = words.view(np.int32)  # below 2**24: int32 converts to float32 exactly, and faster
-    out *= _TO_UNIT
-    return out
 
 
 def _mix_bits(x: NDArray[np.uint32]) -> NDArray[np.uint32]:

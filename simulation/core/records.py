@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.kernels.purchases import place_kernel
+from simulation.core.kernels.select import gather_columns
 
 COUNT_RECORDS = ("purchases_by_channel",)
 """Records that count purchases (unsigned integers, widened when a count would overflow)."""
@@ -146,6 +147,14 @@ class BuyerRecords:
         if channel is not None:
             table = table[..., channel, :]
         return np.take(table, slots, axis=-1)
+
+    def take_slots(self, name: str, slots: NDArray[np.integer[Any]]) -> NDArray[Any]:
+        """:meth:`take` of a (C, S) record for people whose slots (``slot.take(people)``) are ``slots``.
+
+        One compiled gather (:func:`~simulation.core.kernels.select.gather_columns`), with no
+        conversion of the int32 slots to ``intp``; the values and layout of :meth:`take`.
+        """
+        return gather_columns(self.table(name), slots)
 
     def select(self, name: str, people: NDArray[np.integer[Any]]) -> NDArray[Any]:
         """Record ``name`` of ``people`` in the memory layout of ``dense[..., people]``.

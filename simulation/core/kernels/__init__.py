@@ -21,7 +21,10 @@ Modules: :mod:`~simulation.core.kernels.common` (options, the hashed draw),
 :mod:`~simulation.core.kernels.walk` (the journey walk), :mod:`~simulation.core.kernels.keys`
 (contact-key bookkeeping), :mod:`~simulation.core.kernels.steps` (weekly steps over people),
 :mod:`~simulation.core.kernels.purchases` (what a week's purchases write),
-:mod:`~simulation.core.kernels.features` (table look-ups for the personalization features).
+:mod:`~simulation.core.kernels.features` (table look-ups for the personalization features),
+:mod:`~simulation.core.kernels.select` (selections and gathers over whole populations),
+:mod:`~simulation.core.kernels.outcomes` (what a week's walked journeys write),
+:mod:`~simulation.core.kernels.draws` (hashed uniform draws of many people).
 
 Compiled code is cached on disk (``cache=True``): in ``NUMBA_CACHE_DIR`` if set, else in
 ``__pycache__`` beside the modules, or, where that is read-only, in the user's cache directory. A
@@ -35,13 +38,16 @@ from __future__ import annotations
 
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel on tiny inputs."""
-    from simulation.core.kernels import features, keys, purchases, steps, walk
+    from simulation.core.kernels import draws, features, keys, outcomes, purchases, select, steps, walk
 
     features.warm_up()
     walk.warm_up()
     keys.warm_up()
     steps.warm_up()
     purchases.warm_up()
+    select.warm_up()
+    outcomes.warm_up()
+    draws.warm_up()
 
 
 __all__ = ["warm_up"]

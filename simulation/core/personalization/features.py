@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.kernels.features import lookup
+from simulation.core.kernels.select import gather, gather_columns, set_by_slot
 from simulation.core.recognition import RECOGNITION_STEP, recognised
 from simulation.core.records import lazy_zeros
 from simulation.core.targeting import WeekPurchases
@@ -34,6 +35,7 @@ from simulation.core.world import CHANNELS_IN_MASK
 
 if TYPE_CHECKING:
     from simulation.core.random_streams import RandomStreams
+    from simulation.core.records import BuyerRecords
     from simulation.core.state import PlanState
 
 RECENCY_SCALE_WEEKS = 13.0
@@ -94,9 +96,15 @@ class PurchaseHistory:
             weeks = self.weeks[channel, slots]
         return weeks - np.int16(1)  # type: ignore[no-any-return]
 
+    def last_week_of_slots(self, slots: NDArray[np.integer]) -> NDArray[np.int16]:
+        """(C, P) :meth:`last_week` in every channel of the people whose slots are ``slots``."""
+        weeks = gather_columns(self.weeks, slots)
+        weeks -= np.int16(1)
+        return weeks
+
     def record(self, purchases: WeekPurchases, week: int) -> None:
         """Set the last purchase week of each buyer's channel in ``purchases`` to ``week``."""
-        self.weeks[purchases.channel, self.slot.take(purchases.person)] = week + 1
+        set_by_slot(self.weeks, purchases.channel, purchases.person, self.slot, week + 1)
 
 
 _TABLE_WEEKS = 4096
@@ -149,12 +157,30 @@ def channel_features(state: PlanState, history: PurchaseHistory, channel: int,
     ``out``: where to write them (a (P, 3) view, e.g. columns of a larger column-major matrix,
     where each column is contiguous and cheap to fill).
     """
-    if out is None:
-        out = np.empty((people.size, 3), dtype=np.float32, order="F")
-    recency(history.last_week(people, channel), week, out=out[:, 0])
     records = state.records
-    np.log1p(records.take("purchases_by_channel", people, channel), out=out[:, 1], dtype=np.float32)
-    spend = spend_in_usd(records.take("spend_by_channel", people, channel), per_usd)
+    slots = records.slot.take(people)
+    history_slots = slots if history.slot is records.slot else history.slot.take(people)
+    return _channel_features_of_slots(records, history, channel, slots, history_slots, week, out,
+                                      per_usd=per_usd)
+
+
+def _channel_features_of_slots(records: BuyerRecords, history: PurchaseHistory, channel: int,
+                               slots: NDArray[np.int32], history_slots: NDArray[np.int32], week: int,
+                               out: NDArray[np.float32] | None = None, *,
+                               per_usd: float = 1.0) -> NDArray[np.float32]:
+    """:func:`channel_features` of the people whose buyer slots are ``slots``.
+
+    ``history_slots``: their slots in ``history``. One compiled gather per record, with no
+    conversion of the int32 slots to ``intp``.
+    """
+    if out is None:
+        out = np.empty((slots.size, 3), dtype=np.float32, order="F")
+    weeks = gather(history.weeks[channel], history_slots)
+    weeks -= np.int16(1)
+    recency(weeks, week, out=out[:, 0])
+    np.log1p(gather(records.table("purchases_by_channel")[channel], slots), out=out[:, 1],
+             dtype=np.float32)
+    spend = spend_in_usd(gather(records.table("spend_by_channel")[channel], slots), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
     return out
 
@@ -191,10 +217,14 @@ def unified_features(state: PlanState, history: PurchaseHistory,
     # Every channel's four columns at once: channel_features' columns plus "known", as a
     # (channel, feature, person) view of the first 4 C columns.
     blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
-    recency(history.last_week(people), week, out=blocks[:, 0])
-    counts = state.records.take("purchases_by_channel", people)
+    # The buyer slots once for the three records (the history shares the state's slots).
+    records = state.records
+    slots = records.slot.take(people)
+    history_slots = slots if history.slot is records.slot else history.slot.take(people)
+    recency(history.last_week_of_slots(history_slots), week, out=blocks[:, 0])
+    counts = records.take_slots("purchases_by_channel", slots)
     np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
-    spend = spend_in_usd(state.records.take("spend_by_channel", people), per_usd)
+    spend = spend_in_usd(records.take_slots("spend_by_channel", slots), per_usd)
     np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
     blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
     np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
@@ -225,14 +255,17 @@ def channel_records(state: PlanState, history: PurchaseHistory, people: NDArray[
     n_channels = history.n_channels
     used = state.channels_used[people]
     positions = [np.flatnonzero((used >> c) & 1) for c in range(n_channels)]
+    records = state.records
+    slots = records.slot.take(people)
+    history_slots = slots if history.slot is records.slot else history.slot.take(people)
     rows = sum(p.size for p in positions)
     design = np.zeros((rows, 4 * n_channels), dtype=np.float32, order="F")
     start = 0
     for c, pos in enumerate(positions):
         block = slice(start, start + pos.size)
         design[block, 4 * c] = 1.0
-        channel_features(state, history, c, np.take(people, pos), week,
-                         out=design[block, 4 * c + 1 : 4 * c + 4], per_usd=per_usd)
+        _channel_features_of_slots(records, history, c, slots.take(pos), history_slots.take(pos), week,
+                                   out=design[block, 4 * c + 1 : 4 * c + 4], per_usd=per_usd)
         start += pos.size
     channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
     person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)

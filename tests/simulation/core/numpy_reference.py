@@ -338,3 +338,190 @@ def numpy_purchase_writes(records: Any, flat: NDArray[np.int64], plan: NDArray[n
                                         minlength=n_plans * n_c).reshape(n_plans, n_c)
     state["channels_bought"][flat] |= np.left_shift(1, channel).astype(np.uint8)
     return first
+
+
+# --- kernels/select.py: the numpy expressions the selections and gathers replaced (0ef5d49) ---
+
+
+def numpy_where_table(table: NDArray[np.bool_], index: NDArray[Any]) -> NDArray[np.int64]:
+    """engine._all_eligible: the people whose key is in ``table``."""
+    return table.take(index).nonzero()[0]
+
+
+def numpy_table_at(table: NDArray[np.bool_], index: NDArray[Any], at: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """engine._eligible_among."""
+    return table.take(index.take(at))
+
+
+def numpy_open_candidates(u: NDArray[np.float32], bound: NDArray[np.float32], person: NDArray[np.int64],
+                          offered_bound: NDArray[np.float64]) -> NDArray[np.int64]:
+    """engine._open_journeys: the people whose open draw is below their bound (with an offer's)."""
+    candidate = u < bound
+    if person.size:
+        candidate[person] |= u.take(person) < offered_bound
+    return candidate.nonzero()[0]
+
+
+def numpy_between(u: NDArray[np.float32], low: np.float64, high: np.float64) -> NDArray[np.int64]:
+    """engine._update_recognition: the people whose recognition flips."""
+    return ((u >= low) & (u < high)).nonzero()[0]
+
+
+def numpy_below_at(u: NDArray[np.float32], person: NDArray[np.int64], threshold: NDArray[np.float64],
+                   plan: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """engine._recognised."""
+    return u.take(person) < threshold.take(plan)
+
+
+def numpy_unified_features(state: Any, history: Any, people: NDArray[np.int64], week: int, *,
+                           per_usd: float = 1.0) -> NDArray[np.float32]:
+    """personalization.features.unified_features as it was (a gather per record)."""
+    from simulation.core.personalization.features import recency, spend_in_usd
+    from simulation.core.world import CHANNELS_IN_MASK
+
+    n_channels = history.n_channels
+    out = np.empty((people.size, 4 * n_channels + 6), dtype=np.float32, order="F")
+    used = np.take(state.channels_used, people)
+    base = 4 * n_channels
+    blocks = out[:, :base].T.reshape(n_channels, 4, people.size)
+    recency(history.last_week(people), week, out=blocks[:, 0])
+    counts = state.records.take("purchases_by_channel", people)
+    np.log1p(counts, out=blocks[:, 1], dtype=np.float32)
+    spend = spend_in_usd(state.records.take("spend_by_channel", people), per_usd)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=blocks[:, 2])
+    blocks[:, 3] = (used[None, :] >> np.arange(n_channels, dtype=used.dtype)[:, None]) & 1
+    np.log1p(counts.sum(axis=0, dtype=np.float32), out=out[:, base])
+    recency(np.take(state.last_purchase_week, people), week, out=out[:, base + 1])
+    out[:, base + 2] = np.take(CHANNELS_IN_MASK, used)
+    out[:, base + 3] = np.take(CHANNELS_IN_MASK, np.take(state.channels_bought, people))
+    since = np.take(state.customer_since, people)
+    out[:, base + 4] = np.where(since >= 0, np.log1p(np.maximum(week - since, 0)), 0.0)
+    out[:, base + 5] = since >= 0
+    return out
+
+
+def numpy_count_many(tally: NDArray[np.float64], rows: list[int], plan: NDArray[np.int64],
+                     values: NDArray[Any], n_plans: int) -> None:
+    """engine.Simulation._count_many: per-plan sums of each row of ``values`` (numpy's pairwise sums)."""
+    if n_plans == 1:
+        tally[0, rows] += values[:, 0:plan.size].sum(axis=1)
+        return
+    bounds = np.searchsorted(plan, np.arange(n_plans + 1))
+    for s in range(n_plans):
+        tally[s, rows] += values[:, bounds[s]:bounds[s + 1]].sum(axis=1)
+
+
+def numpy_journey_outcomes(tally: NDArray[np.float64], event_rows: list[int], loss_rows: list[int],
+                           flat: NDArray[np.int64], plan: NDArray[np.int64], walk: Any,
+                           expected_order_value: NDArray[np.float64], loss_ends: NDArray[np.int8],
+                           experience: NDArray[np.float32], channels_used: NDArray[np.uint8],
+                           flows: NDArray[np.float64], n_plans: int,
+                           ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """engine.Simulation._journeys' writes of a walk as they were (0ef5d49): returns hurt and bought."""
+    from simulation.core.tallies import JourneyEnd
+
+    n_channels = expected_order_value.shape[1]
+    numpy_count_many(tally, event_rows, plan, walk.events, n_plans)
+    satisfaction_loss = walk.satisfaction_loss
+    hurt = flat.compress(satisfaction_loss > 0)
+    experience[hurt] -= satisfaction_loss[satisfaction_loss > 0]
+    channels_used[flat] |= walk.channels_used.astype(np.uint8)
+    width = n_channels + 4
+    end, final = walk.end, walk.final
+    destination = np.where(end == JourneyEnd.BOUGHT, final, n_channels + end - 2)
+    flows += np.bincount((plan * n_channels + walk.start) * width + destination,
+                         minlength=flows.size).reshape(flows.shape)
+    lost_by = end[None, :] == loss_ends[:, None]
+    value = expected_order_value[walk.segment, final]
+    numpy_count_many(tally, loss_rows, plan, np.concatenate([lost_by, lost_by * value]), n_plans)
+    return hurt, end == JourneyEnd.BOUGHT
+
+
+def numpy_set_annoyance(annoyed: NDArray[np.bool_], key: NDArray[Any], annoyance: NDArray[np.float32],
+                        experience: NDArray[np.float32]) -> NDArray[np.int64]:
+    """engine._contacts: the fatigue of the pairs contacted above tolerance."""
+    at = annoyed.nonzero()[0]
+    experience[at] = -annoyance.take(key.take(at))
+    return at
+
+
+def numpy_uniform_block(streams: RandomStreams, draws: list[tuple[Draw, int]], week: int,
+                        person: NDArray[Any]) -> NDArray[np.float32]:
+    """RandomStreams.uniform_block (and uniform, one row) as numpy computed them (0ef5d49)."""
+    offsets = streams._offsets(tuple(draws), week)
+    x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return np.multiply(x >> np.uint32(8), 2.0**-24, dtype=np.float32)
+
+
+def numpy_channel_features(state: Any, history: Any, channel: int, people: NDArray[np.int64], week: int,
+                           out: NDArray[np.float32] | None = None, *,
+                           per_usd: float = 1.0) -> NDArray[np.float32]:
+    """personalization.features.channel_features as it was (a slot look-up per record)."""
+    from simulation.core.personalization.features import recency, spend_in_usd
+
+    if out is None:
+        out = np.empty((people.size, 3), dtype=np.float32, order="F")
+    recency(history.last_week(people, channel), week, out=out[:, 0])
+    records = state.records
+    np.log1p(records.take("purchases_by_channel", people, channel), out=out[:, 1], dtype=np.float32)
+    spend = spend_in_usd(records.take("spend_by_channel", people, channel), per_usd)
+    np.log1p(np.maximum(spend, 0.0, out=spend), out=out[:, 2])
+    return out
+
+
+def numpy_channel_records(state: Any, history: Any, people: NDArray[np.int64], week: int, *,
+                          per_usd: float = 1.0) -> Any:
+    """personalization.features.channel_records as it was."""
+    from simulation.core.personalization.features import ChannelRecords
+
+    n_channels = history.n_channels
+    used = state.channels_used[people]
+    positions = [np.flatnonzero((used >> c) & 1) for c in range(n_channels)]
+    rows = sum(p.size for p in positions)
+    design = np.zeros((rows, 4 * n_channels), dtype=np.float32, order="F")
+    start = 0
+    for c, pos in enumerate(positions):
+        block = slice(start, start + pos.size)
+        design[block, 4 * c] = 1.0
+        numpy_channel_features(state, history, c, np.take(people, pos), week,
+                               out=design[block, 4 * c + 1 : 4 * c + 4], per_usd=per_usd)
+        start += pos.size
+    channel = np.repeat(np.arange(n_channels), [p.size for p in positions])
+    person_pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+    return ChannelRecords(design=design, person_pos=person_pos.astype(np.int64), channel=channel)
+
+
+def numpy_hazard(flat: NDArray[np.int64], person: NDArray[np.int64], segment: NDArray[Any],
+                 segment_hazard: NDArray[np.float32], satisfaction: NDArray[np.float32], baseline: float,
+                 elasticity: float, purchases: NDArray[Any], threshold: int,
+                 loyal_multiplier: float) -> NDArray[np.float32]:
+    """engine._hazard as it was."""
+    seg = segment.take(person)
+    gap = satisfaction.take(flat) - np.float32(baseline)
+    hazard = segment_hazard.take(seg) * np.exp(np.float32(-elasticity) * gap)
+    loyal = purchases.take(flat) >= threshold
+    hazard[loyal] *= np.float32(loyal_multiplier)
+    return hazard
+
+
+def numpy_floats_from_raw(raw: NDArray[np.uint64], out: NDArray[np.float32]) -> NDArray[np.float32]:
+    """random_streams._floats_from_raw as it was (numpy, three passes)."""
+    words = raw.view(np.uint32)
+    words >>= np.uint32(8)
+    out[...] = words.view(np.int32)
+    out *= np.float32(2.0**-24)
+    return out
+
+
+def numpy_offered_bound(open_bound: NDArray[np.float32], person: NDArray[np.int64], offer_bound_factor: float,
+                        offer_factor: NDArray[np.float32] | None) -> NDArray[np.float64]:
+    """engine._offered_bound as it was: the open bound of ``person`` with an offer."""
+    bound: NDArray[np.float64] = open_bound.take(person).astype(np.float64) * offer_bound_factor
+    if offer_factor is not None:
+        bound *= offer_factor.take(person)
+    return bound
