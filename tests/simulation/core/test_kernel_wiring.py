@@ -596,6 +596,27 @@ def _same(given: Any, named: Any) -> bool:
     return given is named
 
 
+def _bound(wire: Wire, signature: inspect.Signature, named: dict[str, Any], args: tuple[Any, ...],
+           kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The call's arguments by the kernel's parameter names (the row must name them in order).
+
+    A kernel that takes ``*args`` after its first parameters (a dispatcher between a serial and a
+    parallel variant) is given the rest positionally, in the order the row names them.
+    """
+    parameters = list(signature.parameters.values())
+    names = [p.name for p in parameters]
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        first = names[:[p.kind for p in parameters].index(inspect.Parameter.VAR_POSITIONAL)]
+        assert list(named)[:len(first)] == first, (wire.name, list(named))
+        assert not kwargs and len(args) == len(named), (wire.name, len(args), list(named))
+        return dict(zip(named, args, strict=True))
+    assert list(named) == names[:len(named)], (wire.name, list(named))
+    assert all(p.default is not p.empty for p in parameters[len(named):]), wire.name
+    given = signature.bind(*args, **kwargs)
+    given.apply_defaults()
+    return dict(given.arguments)
+
+
 def _patched(wire: Wire, calls: Counter[str], mismatches: list[str]) -> Callable[..., Any]:
     """What the module calls instead of ``wire.name``: the reference, from the named arguments."""
     original = getattr(wire.module, wire.name)
@@ -606,14 +627,10 @@ def _patched(wire: Wire, calls: Counter[str], mismatches: list[str]) -> Callable
         caller = Caller(dict(frame.f_locals), f"{frame.f_code.co_name} (calling {wire.name})",
                         linecache.getline(frame.f_code.co_filename, frame.f_lineno))
         named = wire.named(caller)
-        parameters = list(signature.parameters.values())
-        assert list(named) == [p.name for p in parameters[:len(named)]], (wire.name, list(named))
-        assert all(p.default is not p.empty for p in parameters[len(named):]), wire.name
-        given = signature.bind(*args, **kwargs)
-        given.apply_defaults()
+        given = _bound(wire, signature, named, args, kwargs)
         mismatches.extend(f"{wire.label}({name}=...) is not the row's {name}"
                           for name, value in named.items()
-                          if value is not ANY and not _same(given.arguments[name], value))
+                          if value is not ANY and not _same(given[name], value))
         calls[wire.label] += 1
         return wire.reference(caller, named)
 
