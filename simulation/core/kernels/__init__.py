@@ -34,14 +34,16 @@ from __future__ import annotations
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) every kernel on tiny inputs."""
-    from simulation.core.kernels import features, keys, purchases, steps, walk
+    """Compile (or load from the cache) every kernel variant this process uses, on tiny inputs."""
+    from simulation.core.kernels import features, keys, purchases, steps, threads, walk
 
     features.warm_up()
-    walk.warm_up()
-    keys.warm_up()
-    steps.warm_up()
-    purchases.warm_up()
+    for variant in threads.variants():  # the parallel ones only where this process uses them
+        with variant:
+            walk.warm_up()
+            keys.warm_up()
+            steps.warm_up()
+            purchases.warm_up()
 
 
 __all__ = ["warm_up"]

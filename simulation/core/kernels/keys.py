@@ -15,7 +15,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.core.kernels.common import JIT
+from simulation.core.kernels import threads
+from simulation.core.kernels.common import JIT, PARALLEL_JIT, chunk_bounds, n_chunks
 
 
 @numba.njit(**JIT)
@@ -64,18 +65,84 @@ def set_keys_kernel(flat: NDArray[np.int64], new: NDArray[Any], old: NDArray[Any
 
 
 @numba.njit(**JIT)
+def _pair_key(i: int, flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
+              state: tuple[Any, ...]) -> int:
+    """Pair ``i``'s key from its ``state`` (:func:`refresh_keys_kernel`'s arguments after ``person``)."""
+    (check_aware, week, lapse_week, aware_week, segment, customer_since, purchases, loyalty,
+     recognition_u, shares, channels_used, subscribed, steps, sentinel) = state
+    f = flat[i]
+    p = person[i]
+    s = plan[i]
+    alive = lapse_week[f] < 0
+    if check_aware:
+        alive = alive and aware_week[p] <= week
+    key = sentinel
+    if alive:
+        key = (s * steps[0] + np.int64(segment[p]) * steps[1]
+               + (steps[2] if customer_since[f] >= 0 else 0)
+               + (steps[3] if purchases[f] >= loyalty else 0)
+               + (steps[4] if np.float64(recognition_u[p]) < shares[s] else 0)
+               + (np.int64(channels_used[f]) if subscribed[f] else 0))
+    return key
+
+
+@numba.njit(**JIT)
+def _assign_changed(f: int, key: int, books: tuple[Any, ...], change: NDArray[np.float64]) -> bool:
+    """:func:`_assign` of ``key`` to pair ``f`` if its key differs; whether its customer status changed."""
+    key_flat, per_key, annoyed, annoyed_by_key, cost, to_date, is_customer, satisfaction, n_people, _ = books
+    old = np.int64(key_flat[f])
+    if key == old:
+        return False
+    return _assign(f, key, old, key_flat, per_key, annoyed, annoyed_by_key, cost, to_date, is_customer,
+                   satisfaction, n_people, change)
+
+
+@numba.njit(**JIT)
+def _refresh(flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
+             state: tuple[Any, ...], books: tuple[Any, ...]) -> tuple[NDArray[np.float64], bool]:
+    """:func:`refresh_keys_kernel`, serially (``state`` and ``books``: its other arguments)."""
+    change = np.zeros(books[-1])
+    any_change = False
+    for i in range(flat.size):
+        changed = _assign_changed(flat[i], _pair_key(i, flat, plan, person, state), books, change)
+        any_change = any_change or changed
+    return change, any_change
+
+
+@numba.njit(**PARALLEL_JIT)
+def _refresh_par(chunk: int, flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
+                 state: tuple[Any, ...], books: tuple[Any, ...]) -> tuple[NDArray[np.float64], bool]:
+    """:func:`refresh_keys_kernel` with the keys computed on every thread, in chunks of ``chunk``.
+
+    Each chunk lists its pairs whose key differs; they are then given their keys serially, in
+    order (a pair listed twice is given its key once, as serially: its key is re-read).
+    """
+    key_flat = books[0]
+    count = n_chunks(flat.size, chunk)
+    at = np.empty(flat.size, dtype=np.int64)
+    keys = np.empty(flat.size, dtype=np.int64)
+    hits = np.empty(count, dtype=np.int64)
+    for c in numba.prange(count):
+        lo, hi = chunk_bounds(c, chunk, flat.size)
+        n = lo
+        for i in range(lo, hi):
+            key = _pair_key(i, flat, plan, person, state)
+            at[n] = i
+            keys[n] = key
+            n += key != np.int64(key_flat[flat[i]])
+        hits[c] = n - lo
+    change = np.zeros(books[-1])
+    any_change = False
+    for c in range(count):
+        lo = c * chunk
+        for t in range(lo, lo + hits[c]):
+            changed = _assign_changed(flat[at[t]], keys[t], books, change)
+            any_change = any_change or changed
+    return change, any_change
+
+
 def refresh_keys_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
-                        check_aware: bool, week: int, lapse_week: NDArray[np.int16],
-                        aware_week: NDArray[np.int16], segment: NDArray[np.int8],
-                        customer_since: NDArray[np.int16], purchases: NDArray[Any], loyalty: int,
-                        recognition_u: NDArray[np.float32], shares: NDArray[np.float64],
-                        channels_used: NDArray[np.uint8], subscribed: NDArray[np.bool_],
-                        steps: NDArray[np.int64], sentinel: int, key_flat: NDArray[Any],
-                        per_key: NDArray[np.int64], annoyed: NDArray[np.bool_],
-                        annoyed_by_key: NDArray[np.bool_], cost: NDArray[np.float32],
-                        to_date: NDArray[np.float64], is_customer: NDArray[np.float64],
-                        satisfaction: NDArray[np.float32], n_people: int, n_plans: int,
-                        ) -> tuple[NDArray[np.float64], bool]:
+                        *args: Any) -> tuple[NDArray[np.float64], bool]:
     """Recompute the keys of pairs (``flat``, ``plan``, ``person``) from their state.
 
     A live pair's key is plan, segment, customer (``customer_since`` >= 0), loyal (``purchases``
@@ -89,28 +156,14 @@ def refresh_keys_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], person
     tuple
         As :func:`set_keys_kernel`.
     """
-    change = np.zeros(n_plans)
-    any_change = False
-    for i in range(flat.size):
-        f = flat[i]
-        p = person[i]
-        s = plan[i]
-        alive = lapse_week[f] < 0
-        if check_aware:
-            alive = alive and aware_week[p] <= week
-        key = sentinel
-        if alive:
-            key = (s * steps[0] + np.int64(segment[p]) * steps[1]
-                   + (steps[2] if customer_since[f] >= 0 else 0)
-                   + (steps[3] if purchases[f] >= loyalty else 0)
-                   + (steps[4] if np.float64(recognition_u[p]) < shares[s] else 0)
-                   + (np.int64(channels_used[f]) if subscribed[f] else 0))
-        old = np.int64(key_flat[f])
-        if key != old:
-            changed = _assign(f, key, old, key_flat, per_key, annoyed, annoyed_by_key, cost,
-                              to_date, is_customer, satisfaction, n_people, change)
-            any_change = any_change or changed
-    return change, any_change
+    state, books = args[:_N_STATE], args[_N_STATE:]
+    if threads.parallel(flat.size):
+        return _refresh_par(threads.CHUNK, flat, plan, person, state, books)  # type: ignore[no-any-return]
+    return _refresh(flat, plan, person, state, books)  # type: ignore[no-any-return]
+
+
+_N_STATE = 14
+"""Arguments of :func:`refresh_keys_kernel` from ``check_aware`` to ``sentinel``."""
 
 
 def warm_up() -> None:

@@ -5,10 +5,13 @@ See :mod:`simulation.core.kernels` for the rules every kernel keeps (bit-identic
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from simulation.core.kernels import threads
 from simulation.core.kernels.common import JIT, uniform
 
 N_TOUCHPOINT_DRAWS = 9
@@ -29,19 +32,108 @@ def _first_above(u: float, cdf: NDArray[np.float64]) -> int:
 
 
 @numba.njit(**JIT)
-def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray[np.int8],
-                recognised: NDArray[np.bool_], offsets: NDArray[np.uint32], n_touch: int,
-                breadth: NDArray[np.float32], favourite: NDArray[np.int8], has_breadth: bool,
-                preference_cdf: NDArray[np.float64], switch_cdf: NDArray[np.float64],
-                can_switch: NDArray[np.bool_], switch_probability: NDArray[np.float64],
-                may_switch: bool, context_level: NDArray[np.float64], kept: float,
-                abandon_share: float, conflict_chance: NDArray[np.float64],
-                conflict_sensitivity: NDArray[np.float64], conversion: NDArray[np.float64],
-                service_level: NDArray[np.float64], uplift: float, stock: NDArray[np.float64],
-                pooled: NDArray[np.float64],
-                lost_share: float, codes: NDArray[np.int8],
-                ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int8], NDArray[np.int32],
-                           NDArray[np.intp], NDArray[np.bool_]]:
+def _walk_one(j: int, inputs: tuple[Any, ...], outputs: tuple[Any, ...]) -> None:
+    """Walk journey ``j``: ``inputs`` are :func:`walk_kernel`'s arguments, ``outputs`` its results."""
+    (person, plan, seg, recognised, offsets, n_touch, breadth, favourite, has_breadth,
+     preference_cdf, switch_cdf, can_switch, switch_probability, may_switch, context_level, kept,
+     abandon_share, conflict_chance, conflict_sensitivity, conversion, service_level, uplift, stock,
+     pooled, lost_share, codes) = inputs
+    start, final, end, events, used, network_out = outputs
+    bought_code, context_code, stock_code, conflict_code, abandoned_code = (
+        codes[1], codes[2], codes[3], codes[4], codes[5])
+    who = person[j]
+    g = seg[j]
+    s = plan[j]
+    rec = 1.0 if recognised[j] else 0.0
+    u0 = uniform(np.uint64(offsets[0]), who)
+    if has_breadth:
+        u_start = np.float32(u0) / breadth[who]
+        here = _first_above(np.float64(u_start), preference_cdf[g])
+        if u_start >= np.float32(1.0):
+            here = np.intp(favourite[who])
+    else:
+        here = _first_above(u0, preference_cdf[g])
+    start[j] = here
+    keep_context = kept + (1.0 - kept) * (context_level[s] * rec)
+    policy = 1.0 + uplift * (service_level[s] * rec)
+    code = np.int8(0)
+    mask = 0
+    for k in range(n_touch):
+        base = 1 + k * N_TOUCHPOINT_DRAWS
+        switch = False
+        if k > 0 and may_switch:
+            switch = (uniform(np.uint64(offsets[base + _SWITCH]), who) < switch_probability[g]
+                      and can_switch[g, here])
+            if switch:
+                here = _first_above(uniform(np.uint64(offsets[base + _NEXT_CHANNEL]), who),
+                                    switch_cdf[g, here])
+        mask |= 1 << here
+        lost = switch and uniform(np.uint64(offsets[base + _KEEP_CONTEXT]), who) >= keep_context
+        gives_up = lost and uniform(np.uint64(offsets[base + _RESTART]), who) < abandon_share
+        met = switch and not gives_up
+        meets = met and uniform(np.uint64(offsets[base + _CONFLICT]), who) < conflict_chance[s]
+        walks = meets and (uniform(np.uint64(offsets[base + _CONFLICT_WALKAWAY]), who)
+                           < conflict_sensitivity[g])
+        decide = (not (lost or walks)) and (
+            uniform(np.uint64(offsets[base + _BUY]), who) < conversion[here] * policy)
+        bought = False
+        network = False
+        stockout = False
+        lost_sale = False
+        if decide:
+            own = stock[here]
+            u_in = uniform(np.uint64(offsets[base + _IN_STOCK]), who)
+            bought = u_in < own + (1.0 - own) * pooled[s]
+            network = bought and u_in >= own
+            stockout = not bought
+            lost_sale = stockout and (uniform(np.uint64(offsets[base + _STOCKOUT_LOST]), who)
+                                      < lost_share)
+        events[0, j] += switch
+        events[1, j] += lost
+        events[2, j] += met
+        events[3, j] += meets
+        events[4, j] += decide
+        events[5, j] += network
+        events[6, j] += stockout
+        if network:
+            network_out[j] = True
+        code = np.int8(bought * bought_code + gives_up * context_code + lost_sale * stock_code
+                       + walks * conflict_code)
+        if code > 0:
+            break
+    final[j] = here
+    end[j] = code if code > 0 else abandoned_code
+    used[j] = mask
+
+
+@numba.njit(**JIT)
+def _outputs(n_j: int) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int8], NDArray[np.int32],
+                                NDArray[np.intp], NDArray[np.bool_]]:
+    """:func:`walk_kernel`'s results for ``n_j`` journeys, before the walk."""
+    return (np.empty(n_j, dtype=np.intp), np.empty(n_j, dtype=np.intp), np.empty(n_j, dtype=np.int8),
+            np.zeros((N_EVENTS, n_j), dtype=np.int32), np.empty(n_j, dtype=np.intp),
+            np.zeros(n_j, dtype=np.bool_))
+
+
+@numba.njit(**JIT)
+def _walk(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """:func:`walk_kernel` of the arguments ``inputs``, serially."""
+    outputs = _outputs(inputs[0].size)
+    for j in range(inputs[0].size):
+        _walk_one(j, inputs, outputs)
+    return outputs
+
+
+@numba.njit(parallel=True, **JIT)
+def _walk_par(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """:func:`walk_kernel` of the arguments ``inputs`` on every thread: journeys are independent."""
+    outputs = _outputs(inputs[0].size)
+    for j in numba.prange(inputs[0].size):
+        _walk_one(j, inputs, outputs)
+    return outputs
+
+
+def walk_kernel(person: NDArray[np.int64], *args: Any) -> tuple[Any, ...]:
     """Walk each journey touchpoint by touchpoint until its first terminal event.
 
     The fused form of :func:`simulation.core.journey.walk_journeys`' (touchpoint, journey)
@@ -84,80 +176,9 @@ def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray
         Start channel, channel of the ending touchpoint, end code, (7, J) event counts,
         channels-used bit mask and whether the purchase was served from the network.
     """
-    n_j = person.size
-    start = np.empty(n_j, dtype=np.intp)
-    final = np.empty(n_j, dtype=np.intp)
-    end = np.empty(n_j, dtype=np.int8)
-    events = np.zeros((N_EVENTS, n_j), dtype=np.int32)
-    used = np.empty(n_j, dtype=np.intp)
-    network_out = np.zeros(n_j, dtype=np.bool_)
-    bought_code, context_code, stock_code, conflict_code, abandoned_code = (
-        codes[1], codes[2], codes[3], codes[4], codes[5])
-    for j in range(n_j):
-        who = person[j]
-        g = seg[j]
-        s = plan[j]
-        rec = 1.0 if recognised[j] else 0.0
-        u0 = uniform(np.uint64(offsets[0]), who)
-        if has_breadth:
-            u_start = np.float32(u0) / breadth[who]
-            here = _first_above(np.float64(u_start), preference_cdf[g])
-            if u_start >= np.float32(1.0):
-                here = np.intp(favourite[who])
-        else:
-            here = _first_above(u0, preference_cdf[g])
-        start[j] = here
-        keep_context = kept + (1.0 - kept) * (context_level[s] * rec)
-        policy = 1.0 + uplift * (service_level[s] * rec)
-        code = np.int8(0)
-        mask = 0
-        for k in range(n_touch):
-            base = 1 + k * N_TOUCHPOINT_DRAWS
-            switch = False
-            if k > 0 and may_switch:
-                switch = (uniform(np.uint64(offsets[base + _SWITCH]), who) < switch_probability[g]
-                          and can_switch[g, here])
-                if switch:
-                    here = _first_above(uniform(np.uint64(offsets[base + _NEXT_CHANNEL]), who),
-                                        switch_cdf[g, here])
-            mask |= 1 << here
-            lost = switch and uniform(np.uint64(offsets[base + _KEEP_CONTEXT]), who) >= keep_context
-            gives_up = lost and uniform(np.uint64(offsets[base + _RESTART]), who) < abandon_share
-            met = switch and not gives_up
-            meets = met and uniform(np.uint64(offsets[base + _CONFLICT]), who) < conflict_chance[s]
-            walks = meets and (uniform(np.uint64(offsets[base + _CONFLICT_WALKAWAY]), who)
-                               < conflict_sensitivity[g])
-            decide = (not (lost or walks)) and (
-                uniform(np.uint64(offsets[base + _BUY]), who) < conversion[here] * policy)
-            bought = False
-            network = False
-            stockout = False
-            lost_sale = False
-            if decide:
-                own = stock[here]
-                u_in = uniform(np.uint64(offsets[base + _IN_STOCK]), who)
-                bought = u_in < own + (1.0 - own) * pooled[s]
-                network = bought and u_in >= own
-                stockout = not bought
-                lost_sale = stockout and (uniform(np.uint64(offsets[base + _STOCKOUT_LOST]), who)
-                                          < lost_share)
-            events[0, j] += switch
-            events[1, j] += lost
-            events[2, j] += met
-            events[3, j] += meets
-            events[4, j] += decide
-            events[5, j] += network
-            events[6, j] += stockout
-            if network:
-                network_out[j] = True
-            code = np.int8(bought * bought_code + gives_up * context_code + lost_sale * stock_code
-                           + walks * conflict_code)
-            if code > 0:
-                break
-        final[j] = here
-        end[j] = code if code > 0 else abandoned_code
-        used[j] = mask
-    return start, final, end, events, used, network_out
+    if threads.parallel(person.size):
+        return _walk_par((person, *args))  # type: ignore[no-any-return]
+    return _walk((person, *args))  # type: ignore[no-any-return]
 
 
 def warm_up() -> None:
