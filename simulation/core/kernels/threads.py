@@ -34,8 +34,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-import numba
-
 THREADS_ENV = "OMNICHANNEL_THREADS"
 """Environment variable with the number of threads kernels may use (a whole number >= 1)."""
 MIN_PARALLEL = 1 << 15
@@ -67,12 +65,14 @@ def _validated(value: object, source: str) -> int:
         number = 0
     if isinstance(value, bool) or number < 1:
         raise ThreadSettingError(
-            f"{source} must be a whole number of threads >= 1 (1 = serial), not {value!r}")
+            f"{source} must be a whole number >= 1 (1 = serial), not {value!r}")
     return number
 
 
 def available() -> int:
     """Threads numba may use in this process (``NUMBA_NUM_THREADS``, every core by default)."""
+    import numba  # here, not at the top: the app's server sets its threads without loading numba
+
     config: Any = numba.config
     return int(config.NUMBA_NUM_THREADS)
 
@@ -107,6 +107,8 @@ def _thread_safe_layer() -> bool:
     """Whether numba will load a thread-safe threading layer (asked for on first use)."""
     global _layer_ok
     if _layer_ok is None:
+        import numba
+
         config: Any = numba.config
         layer = str(config.THREADING_LAYER)
         if layer == "default":
@@ -131,6 +133,11 @@ def _loadable(layer: str) -> bool:
     return False
 
 
+def one_thread() -> None:
+    """Run this process's kernels on one thread: for processes that are one of many workers."""
+    set_threads(1)
+
+
 def parallel(size: int) -> bool:
     """Whether a kernel over ``size`` items runs its parallel variant now.
 
@@ -142,6 +149,8 @@ def parallel(size: int) -> bool:
     n = threads()
     if n <= 1 and not _forced:
         return False
+    import numba
+
     if numba.get_num_threads() != n:
         numba.set_num_threads(n)
     return True
@@ -175,4 +184,4 @@ def variants() -> list[AbstractContextManager[None]]:
 
 
 __all__ = ["CHUNK", "MIN_PARALLEL", "THREADS_ENV", "ThreadSettingError", "always_parallel", "available",
-           "parallel", "set_threads", "threads", "variants"]
+           "one_thread", "parallel", "set_threads", "threads", "variants"]
