@@ -65,36 +65,48 @@ def set_keys_kernel(flat: NDArray[np.int64], new: NDArray[Any], old: NDArray[Any
 
 
 @numba.njit(**JIT)
-def _pair_key(i: int, flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
-              state: tuple[Any, ...]) -> int:
-    """Pair ``i``'s key from its ``state`` (:func:`refresh_keys_kernel`'s arguments after ``person``)."""
+def _refresh_range(lo: int, hi: int, flat: NDArray[np.int64], plan: NDArray[np.int64],
+                   person: NDArray[np.int64], state: tuple[Any, ...], books: tuple[Any, ...],
+                   change: NDArray[np.float64], at: NDArray[np.int64], keys: NDArray[np.int64],
+                   apply: bool) -> tuple[int, bool]:
+    """Pairs ``lo`` to ``hi`` of :func:`refresh_keys_kernel` (``state``, ``books``: its arguments).
+
+    With ``apply``, each pair whose key changes is given it (in order; the number given a key and
+    whether any customer status changed are returned). Without, nothing is written but the pairs
+    whose key differs: their index into ``at`` and their key into ``keys``, from position ``lo``
+    (returned: how many). The tuples are unpacked here, once per call: unpacking one per pair
+    would count references to each array at every pair.
+    """
     (check_aware, week, lapse_week, aware_week, segment, customer_since, purchases, loyalty,
      recognition_u, shares, channels_used, subscribed, steps, sentinel) = state
-    f = flat[i]
-    p = person[i]
-    s = plan[i]
-    alive = lapse_week[f] < 0
-    if check_aware:
-        alive = alive and aware_week[p] <= week
-    key = sentinel
-    if alive:
-        key = (s * steps[0] + np.int64(segment[p]) * steps[1]
-               + (steps[2] if customer_since[f] >= 0 else 0)
-               + (steps[3] if purchases[f] >= loyalty else 0)
-               + (steps[4] if np.float64(recognition_u[p]) < shares[s] else 0)
-               + (np.int64(channels_used[f]) if subscribed[f] else 0))
-    return key
-
-
-@numba.njit(**JIT)
-def _assign_changed(f: int, key: int, books: tuple[Any, ...], change: NDArray[np.float64]) -> bool:
-    """:func:`_assign` of ``key`` to pair ``f`` if its key differs; whether its customer status changed."""
     key_flat, per_key, annoyed, annoyed_by_key, cost, to_date, is_customer, satisfaction, n_people, _ = books
-    old = np.int64(key_flat[f])
-    if key == old:
-        return False
-    return _assign(f, key, old, key_flat, per_key, annoyed, annoyed_by_key, cost, to_date, is_customer,
-                   satisfaction, n_people, change)
+    n = lo
+    any_change = False
+    for i in range(lo, hi):
+        f = flat[i]
+        p = person[i]
+        s = plan[i]
+        alive = lapse_week[f] < 0
+        if check_aware:
+            alive = alive and aware_week[p] <= week
+        key = sentinel
+        if alive:
+            key = (s * steps[0] + np.int64(segment[p]) * steps[1]
+                   + (steps[2] if customer_since[f] >= 0 else 0)
+                   + (steps[3] if purchases[f] >= loyalty else 0)
+                   + (steps[4] if np.float64(recognition_u[p]) < shares[s] else 0)
+                   + (np.int64(channels_used[f]) if subscribed[f] else 0))
+        old = np.int64(key_flat[f])
+        if key != old:
+            if apply:
+                changed = _assign(f, key, old, key_flat, per_key, annoyed, annoyed_by_key, cost,
+                                  to_date, is_customer, satisfaction, n_people, change)
+                any_change = any_change or changed
+            else:
+                at[n] = i
+                keys[n] = key
+            n += 1
+    return n - lo, any_change
 
 
 @numba.njit(**JIT)
@@ -102,10 +114,8 @@ def _refresh(flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[n
              state: tuple[Any, ...], books: tuple[Any, ...]) -> tuple[NDArray[np.float64], bool]:
     """:func:`refresh_keys_kernel`, serially (``state`` and ``books``: its other arguments)."""
     change = np.zeros(books[-1])
-    any_change = False
-    for i in range(flat.size):
-        changed = _assign_changed(flat[i], _pair_key(i, flat, plan, person, state), books, change)
-        any_change = any_change or changed
+    none = np.empty(0, dtype=np.int64)
+    _, any_change = _refresh_range(0, flat.size, flat, plan, person, state, books, change, none, none, True)
     return change, any_change
 
 
@@ -117,28 +127,33 @@ def _refresh_par(chunk: int, flat: NDArray[np.int64], plan: NDArray[np.int64], p
     Each chunk lists its pairs whose key differs; they are then given their keys serially, in
     order (a pair listed twice is given its key once, as serially: its key is re-read).
     """
-    key_flat = books[0]
     count = n_chunks(flat.size, chunk)
     at = np.empty(flat.size, dtype=np.int64)
     keys = np.empty(flat.size, dtype=np.int64)
     hits = np.empty(count, dtype=np.int64)
+    change = np.zeros(books[-1])
     for c in numba.prange(count):
         lo, hi = chunk_bounds(c, chunk, flat.size)
-        n = lo
-        for i in range(lo, hi):
-            key = _pair_key(i, flat, plan, person, state)
-            at[n] = i
-            keys[n] = key
-            n += key != np.int64(key_flat[flat[i]])
-        hits[c] = n - lo
-    change = np.zeros(books[-1])
+        hits[c] = _refresh_range(lo, hi, flat, plan, person, state, books, change, at, keys, False)[0]
+    return change, _assign_listed(flat, at, keys, hits, chunk, books, change)
+
+
+@numba.njit(**JIT)
+def _assign_listed(flat: NDArray[np.int64], at: NDArray[np.int64], keys: NDArray[np.int64],
+                   hits: NDArray[np.int64], chunk: int, books: tuple[Any, ...],
+                   change: NDArray[np.float64]) -> bool:
+    """Give the pairs :func:`_refresh_range` listed chunk by chunk their keys, in order."""
+    key_flat, per_key, annoyed, annoyed_by_key, cost, to_date, is_customer, satisfaction, n_people, _ = books
     any_change = False
-    for c in range(count):
-        lo = c * chunk
-        for t in range(lo, lo + hits[c]):
-            changed = _assign_changed(flat[at[t]], keys[t], books, change)
-            any_change = any_change or changed
-    return change, any_change
+    for c in range(hits.size):
+        for t in range(c * chunk, c * chunk + hits[c]):
+            f = flat[at[t]]
+            old = np.int64(key_flat[f])
+            if keys[t] != old:
+                changed = _assign(f, keys[t], old, key_flat, per_key, annoyed, annoyed_by_key, cost,
+                                  to_date, is_customer, satisfaction, n_people, change)
+                any_change = any_change or changed
+    return any_change
 
 
 def refresh_keys_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.kernels import threads
-from simulation.core.kernels.common import JIT, PARALLEL_JIT
+from simulation.core.kernels.common import JIT, PARALLEL_JIT, chunk_bounds, n_chunks
 
 
 @numba.njit(**JIT)
@@ -67,33 +67,37 @@ def counts_overflow(counts: NDArray[Any], plan: NDArray[np.int64], channel: NDAr
 
 
 @numba.njit(**JIT)
-def _write_buyer(i: int, inputs: tuple[Any, ...], first: NDArray[np.bool_]) -> None:
-    """Every write of buyer ``i`` but the channel totals; ``inputs``: the kernel's arguments."""
+def _write_buyers(lo: int, hi: int, inputs: tuple[Any, ...], first: NDArray[np.bool_]) -> None:
+    """Every write of buyers ``lo`` to ``hi`` but the channel totals.
+
+    ``inputs``: the kernel's arguments, unpacked once here (not per buyer).
+    """
     (flat, plan, slot, channel, net, from_network, physical, discount, week, gain, revenue,
      remote_revenue, counts, spend, orders, network, customer_since, purchases, second_week,
      last_week, channels_bought, experience, _) = inputs
-    f, s, p, c = flat[i], slot[i], plan[i], channel[i]
-    v = net[i]
     discount32 = np.float32(discount)
-    revenue[p, s] += np.float32(v * discount)
-    if not physical[c]:
-        remote_revenue[p, s] += np.float32(v * discount)
-    experience[f] = experience[f] + gain
-    is_first = customer_since[f] < 0
-    first[i] = is_first
-    if is_first:
-        customer_since[f] = week
-    count = purchases[f] + 1
-    purchases[f] = count
-    if count == 2:
-        second_week[f] = week
-    last_week[f] = week
-    counts[p, c, s] += 1
-    spend[p, c, s] += np.float32(v)
-    orders[p, c, s] += discount32
-    if from_network[i]:
-        network[p, s] += discount32
-    channels_bought[f] |= np.uint8(1 << c)
+    for i in range(lo, hi):
+        f, s, p, c = flat[i], slot[i], plan[i], channel[i]
+        v = net[i]
+        revenue[p, s] += np.float32(v * discount)
+        if not physical[c]:
+            remote_revenue[p, s] += np.float32(v * discount)
+        experience[f] = experience[f] + gain
+        is_first = customer_since[f] < 0
+        first[i] = is_first
+        if is_first:
+            customer_since[f] = week
+        count = purchases[f] + 1
+        purchases[f] = count
+        if count == 2:
+            second_week[f] = week
+        last_week[f] = week
+        counts[p, c, s] += 1
+        spend[p, c, s] += np.float32(v)
+        orders[p, c, s] += discount32
+        if from_network[i]:
+            network[p, s] += discount32
+        channels_bought[f] |= np.uint8(1 << c)
 
 
 @numba.njit(**JIT)
@@ -119,22 +123,23 @@ def _add_channel_totals(plan: NDArray[np.int64], channel: NDArray[np.int64], net
 def _purchase_writes(inputs: tuple[Any, ...]) -> NDArray[np.bool_]:
     """:func:`purchase_writes_kernel` of the arguments ``inputs``, serially."""
     first = np.empty(inputs[0].size, dtype=np.bool_)
-    for i in range(inputs[0].size):
-        _write_buyer(i, inputs, first)
+    _write_buyers(0, inputs[0].size, inputs, first)
     _add_channel_totals(inputs[1], inputs[3], inputs[4], inputs[-1])
     return first
 
 
 @numba.njit(**PARALLEL_JIT)
-def _purchase_writes_par(inputs: tuple[Any, ...]) -> NDArray[np.bool_]:
+def _purchase_writes_par(chunk: int, inputs: tuple[Any, ...]) -> NDArray[np.bool_]:
     """:func:`purchase_writes_kernel` with the buyers' writes on every thread.
 
     Each buyer writes only its own (plan, person) entries and record cells (each pair buys at
     most once a week); the channel totals, float sums, are then added serially in buyer order.
     """
-    first = np.empty(inputs[0].size, dtype=np.bool_)
-    for i in numba.prange(inputs[0].size):
-        _write_buyer(i, inputs, first)
+    n = inputs[0].size
+    first = np.empty(n, dtype=np.bool_)
+    for c in numba.prange(n_chunks(n, chunk)):
+        lo, hi = chunk_bounds(c, chunk, n)
+        _write_buyers(lo, hi, inputs, first)
     _add_channel_totals(inputs[1], inputs[3], inputs[4], inputs[-1])
     return first
 
@@ -171,7 +176,7 @@ def purchase_writes_kernel(flat: NDArray[np.int64], *args: Any) -> NDArray[np.bo
         Which buyers made their first purchase (before this week they were no customer).
     """
     if threads.parallel(flat.size):
-        return _purchase_writes_par((flat, *args))  # type: ignore[no-any-return]
+        return _purchase_writes_par(threads.CHUNK, (flat, *args))  # type: ignore[no-any-return]
     return _purchase_writes((flat, *args))  # type: ignore[no-any-return]
 
 

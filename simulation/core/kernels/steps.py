@@ -182,14 +182,12 @@ def _open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: i
                          ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
                                     NDArray[np.int64], NDArray[np.bool_]]:
     """:func:`open_journeys_kernel`, serially."""
-    n_people = u.size
     outputs = _opening_outputs(people.size * n_plans + 1)
     n = 0
     for s in range(n_plans):
-        for p in people:
-            n += _open(s * n_people + p, s, p, n, outputs, u, key_flat, offered, offered_step, sentinel,
-                       intent_table, propensity, repeat_propensity, has_repeat, is_customer,
-                       offer_factor, has_offer_factor, cap)
+        n = _open_range(s, 0, people.size, n, people, outputs, u, key_flat, offered, offered_step,
+                        sentinel, intent_table, propensity, repeat_propensity, has_repeat, is_customer,
+                        offer_factor, has_offer_factor, cap)
     flat_out, plan_out, person_out, count_out, offered_out = outputs
     return flat_out[:n], plan_out[:n], person_out[:n], count_out[:n], offered_out[:n]
 
@@ -204,34 +202,44 @@ def _opening_outputs(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64], N
 
 
 @numba.njit(**JIT)
-def _open(f: int, s: int, p: int, n: int, outputs: tuple[Any, ...], u: NDArray[np.float32],
-          key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int, sentinel: int,
-          intent_table: NDArray[np.float32], propensity: NDArray[np.float32],
-          repeat_propensity: NDArray[np.float32], has_repeat: bool, is_customer: NDArray[np.float64],
-          offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int) -> bool:
-    """Write pair ``f`` (plan ``s``, person ``p``) at row ``n`` of ``outputs``; whether it opens."""
+def _open_range(s: int, lo: int, hi: int, n: int, people: NDArray[np.int64], outputs: tuple[Any, ...],
+                u: NDArray[np.float32], key_flat: NDArray[Any], offered: NDArray[np.bool_],
+                offered_step: int, sentinel: int, intent_table: NDArray[np.float32],
+                propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
+                has_repeat: bool, is_customer: NDArray[np.float64], offer_factor: NDArray[np.float32],
+                has_offer_factor: bool, cap: int) -> int:
+    """Candidates ``lo`` to ``hi`` of plan ``s`` (:func:`open_journeys_kernel`); returns the final ``n``.
+
+    Each is written at row ``n`` of ``outputs``, which advances when the pair opens. ``outputs``
+    is unpacked once here (per pair, it would count references to each array at every pair).
+    """
     flat_out, plan_out, person_out, count_out, offered_out = outputs
-    has_offer = offered[f]
-    key = np.int64(key_flat[f]) + offered_step * np.int64(has_offer)
-    live = key != sentinel
-    key = min(key, np.int64(sentinel))  # the sentinel's entry is read, then ignored
-    prop = propensity[p]
-    if has_repeat and is_customer[key] != 0:
-        prop = repeat_propensity[p]
-    intent = intent_table[key] * prop
-    if has_offer_factor and has_offer:
-        intent = intent * offer_factor[p]
-    draw = u[p]
-    count = 1
-    if cap > 1:
-        whole = np.floor(intent)
-        count = max(min(cap, int(whole) + int(draw < intent - whole)), 1)
-    flat_out[n] = f
-    plan_out[n] = s
-    person_out[n] = p
-    count_out[n] = count
-    offered_out[n] = has_offer
-    return live & (draw < intent)
+    n_people = u.size
+    for k in range(lo, hi):
+        p = people[k]
+        f = s * n_people + p
+        has_offer = offered[f]
+        key = np.int64(key_flat[f]) + offered_step * np.int64(has_offer)
+        live = key != sentinel
+        key = min(key, np.int64(sentinel))  # the sentinel's entry is read, then ignored
+        prop = propensity[p]
+        if has_repeat and is_customer[key] != 0:
+            prop = repeat_propensity[p]
+        intent = intent_table[key] * prop
+        if has_offer_factor and has_offer:
+            intent = intent * offer_factor[p]
+        draw = u[p]
+        count = 1
+        if cap > 1:
+            whole = np.floor(intent)
+            count = max(min(cap, int(whole) + int(draw < intent - whole)), 1)
+        flat_out[n] = f
+        plan_out[n] = s
+        person_out[n] = p
+        count_out[n] = count
+        offered_out[n] = has_offer
+        n += live & (draw < intent)
+    return n
 
 
 @numba.njit(**PARALLEL_JIT)
@@ -243,7 +251,6 @@ def _open_journeys_par(chunk: int, u: NDArray[np.float32], people: NDArray[np.in
                        offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int,
                        ) -> tuple[Any, ...]:
     """:func:`open_journeys_kernel` on every thread, in chunks of ``chunk`` candidates a plan."""
-    n_people = u.size
     m = people.size
     per_plan = n_chunks(m, chunk)
     count = n_plans * per_plan
@@ -252,13 +259,10 @@ def _open_journeys_par(chunk: int, u: NDArray[np.float32], people: NDArray[np.in
     hits = np.empty(count, dtype=np.int64)
     for q in numba.prange(count):
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
-        starts[q] = n = s * m + lo
-        for k in range(lo, hi):
-            p = people[k]
-            n += _open(s * n_people + p, s, p, n, scratch, u, key_flat, offered, offered_step, sentinel,
-                       intent_table, propensity, repeat_propensity, has_repeat, is_customer,
-                       offer_factor, has_offer_factor, cap)
-        hits[q] = n - starts[q]
+        starts[q] = s * m + lo
+        hits[q] = _open_range(s, lo, hi, starts[q], people, scratch, u, key_flat, offered, offered_step,
+                              sentinel, intent_table, propensity, repeat_propensity, has_repeat,
+                              is_customer, offer_factor, has_offer_factor, cap) - starts[q]
     flat, plan, person, journeys, has_offer = scratch
     return (gather_chunks(flat, starts, hits), gather_chunks(plan, starts, hits),
             gather_chunks(person, starts, hits), gather_chunks(journeys, starts, hits),
@@ -365,8 +369,8 @@ def _churn_pairs(people: NDArray[np.int64], n_plans: int, n_people: int, key_fla
                                   NDArray[np.int64], NDArray[np.bool_]]:
     """:func:`churn_pairs_kernel`, serially."""
     pairs = _churn_pair_outputs(people.size * n_plans)
-    for i in range(people.size * n_plans):
-        _churn_pair(i, people, n_people, key_flat, offered, offered_step, sentinel, customer_since, pairs)
+    _churn_pair_range(0, people.size * n_plans, people, n_people, key_flat, offered, offered_step,
+                      sentinel, customer_since, pairs)
     return pairs
 
 
@@ -380,30 +384,37 @@ def _churn_pair_outputs(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]
 
 
 @numba.njit(**JIT)
-def _churn_pair(i: int, people: NDArray[np.int64], n_people: int, key_flat: NDArray[Any],
-                offered: NDArray[np.bool_], offered_step: int, sentinel: int,
-                customer_since: NDArray[np.int16], pairs: tuple[Any, ...]) -> None:
-    """Write row ``i`` (plan ``i // people.size``) of :func:`churn_pairs_kernel`'s ``pairs``."""
+def _churn_pair_range(lo: int, hi: int, people: NDArray[np.int64], n_people: int, key_flat: NDArray[Any],
+                      offered: NDArray[np.bool_], offered_step: int, sentinel: int,
+                      customer_since: NDArray[np.int16], pairs: tuple[Any, ...]) -> None:
+    """Write rows ``lo`` to ``hi`` of the ``pairs`` of :func:`churn_pairs_kernel`.
+
+    Row ``i`` is plan ``i // people.size``; ``pairs`` is unpacked once here, not per row.
+    """
     flat, plan, person, key, live_customer = pairs
-    s = i // people.size
-    p = people[i - s * people.size]
-    f = s * n_people + p
-    k = _offered_key(f, key_flat, offered, offered_step)
-    flat[i] = f
-    plan[i] = s
-    person[i] = p
-    key[i] = k
-    live_customer[i] = (k != sentinel) & (customer_since[f] >= 0)
+    for i in range(lo, hi):
+        s = i // people.size
+        p = people[i - s * people.size]
+        f = s * n_people + p
+        k = _offered_key(f, key_flat, offered, offered_step)
+        flat[i] = f
+        plan[i] = s
+        person[i] = p
+        key[i] = k
+        live_customer[i] = (k != sentinel) & (customer_since[f] >= 0)
 
 
 @numba.njit(**PARALLEL_JIT)
-def _churn_pairs_par(people: NDArray[np.int64], n_plans: int, n_people: int, key_flat: NDArray[Any],
-                     offered: NDArray[np.bool_], offered_step: int, sentinel: int,
+def _churn_pairs_par(chunk: int, people: NDArray[np.int64], n_plans: int, n_people: int,
+                     key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int, sentinel: int,
                      customer_since: NDArray[np.int16]) -> tuple[Any, ...]:
-    """:func:`churn_pairs_kernel` on every thread."""
-    pairs = _churn_pair_outputs(people.size * n_plans)
-    for i in numba.prange(people.size * n_plans):
-        _churn_pair(i, people, n_people, key_flat, offered, offered_step, sentinel, customer_since, pairs)
+    """:func:`churn_pairs_kernel` on every thread, ``chunk`` pairs at a time."""
+    size = people.size * n_plans
+    pairs = _churn_pair_outputs(size)
+    for c in numba.prange(n_chunks(size, chunk)):
+        lo, hi = chunk_bounds(c, chunk, size)
+        _churn_pair_range(lo, hi, people, n_people, key_flat, offered, offered_step, sentinel,
+                          customer_since, pairs)
     return pairs
 
 
@@ -417,43 +428,45 @@ def _churn(u: NDArray[np.float32], flat: NDArray[np.int64], plan: NDArray[np.int
     """:func:`churn_kernel`, serially."""
     tallies = np.zeros((3, n_plans), dtype=np.int64)
     gone = np.empty(flat.size + 1, dtype=np.int64)
-    n = 0
-    j = 0
-    for i in range(flat.size):
-        gone[n] = flat[i]
-        n += _churn_one(i, j, u, flat, plan, person, key, live_customer, hazard, per_excess, excess,
-                        dropout, sentinel, week, lapse_week, lapse_overmessaging, tallies)
-        j += live_customer[i]
+    n = _churn_range(0, flat.size, 0, gone, u, flat, plan, person, key, live_customer, hazard, per_excess,
+                     excess, dropout, sentinel, week, lapse_week, lapse_overmessaging, tallies)
     return tallies[0], tallies[1], tallies[2], gone[:n]
 
 
 @numba.njit(**JIT)
-def _churn_one(i: int, j: int, u: NDArray[np.float32], flat: NDArray[np.int64], plan: NDArray[np.int64],
-               person: NDArray[np.int64], key: NDArray[np.int64], live_customer: NDArray[np.bool_],
-               hazard: NDArray[np.float32], per_excess: float, excess: NDArray[np.float64],
-               dropout: float, sentinel: int, week: int, lapse_week: NDArray[np.int16],
-               lapse_overmessaging: NDArray[np.bool_], tallies: NDArray[np.int64]) -> bool:
-    """Decide pair ``i`` (live customer number ``j``); count it in ``tallies``; whether it left.
+def _churn_range(lo: int, hi: int, j: int, gone: NDArray[np.int64], u: NDArray[np.float32],
+                 flat: NDArray[np.int64], plan: NDArray[np.int64], person: NDArray[np.int64],
+                 key: NDArray[np.int64], live_customer: NDArray[np.bool_], hazard: NDArray[np.float32],
+                 per_excess: float, excess: NDArray[np.float64], dropout: float, sentinel: int, week: int,
+                 lapse_week: NDArray[np.int16], lapse_overmessaging: NDArray[np.bool_],
+                 tallies: NDArray[np.int64]) -> int:
+    """Decide pairs ``lo`` to ``hi`` of :func:`churn_kernel` (the first live customer: number ``j``).
 
-    ``tallies``: (3, P) lapses, over-messaging lapses and drop-outs per plan.
+    Counts them in ``tallies`` ((3, P) lapses, over-messaging lapses and drop-outs per plan) and
+    writes those that left into ``gone`` from position ``lo``; returns where they end.
     """
-    draw = u[person[i]]
-    s = plan[i]
-    if live_customer[i]:
-        base = hazard[j]
-        lapse = draw < base
-        by_messaging = (not lapse) and np.float64(draw) < np.float64(base) + per_excess * excess[key[i]]
-        tallies[0, s] += lapse or by_messaging
-        tallies[1, s] += by_messaging
-        left = lapse or by_messaging
-        if by_messaging:
-            lapse_overmessaging[flat[i]] = True
-    else:
-        left = key[i] != sentinel and draw < dropout
-        tallies[2, s] += left
-    if left:
-        lapse_week[flat[i]] = week
-    return left
+    n = lo
+    for i in range(lo, hi):
+        draw = u[person[i]]
+        s = plan[i]
+        if live_customer[i]:
+            base = hazard[j]
+            j += 1
+            lapse = draw < base
+            by_messaging = (not lapse) and np.float64(draw) < np.float64(base) + per_excess * excess[key[i]]
+            tallies[0, s] += lapse or by_messaging
+            tallies[1, s] += by_messaging
+            left = lapse or by_messaging
+            if by_messaging:
+                lapse_overmessaging[flat[i]] = True
+        else:
+            left = key[i] != sentinel and draw < dropout
+            tallies[2, s] += left
+        if left:
+            lapse_week[flat[i]] = week
+        gone[n] = flat[i]
+        n += left
+    return n
 
 
 @numba.njit(**PARALLEL_JIT)
@@ -480,15 +493,10 @@ def _churn_par(chunk: int, u: NDArray[np.float32], flat: NDArray[np.int64], plan
     hits = np.empty(count, dtype=np.int64)
     for c in numba.prange(count):
         lo, hi = chunk_bounds(c, chunk, flat.size)
-        j = first_hazard[c]
-        n = lo
-        for i in range(lo, hi):
-            scratch[n] = flat[i]
-            n += _churn_one(i, j, u, flat, plan, person, key, live_customer, hazard, per_excess,
-                            excess, dropout, sentinel, week, lapse_week, lapse_overmessaging, tallies[c])
-            j += live_customer[i]
         starts[c] = lo
-        hits[c] = n - lo
+        hits[c] = _churn_range(lo, hi, first_hazard[c], scratch, u, flat, plan, person, key, live_customer,
+                               hazard, per_excess, excess, dropout, sentinel, week, lapse_week,
+                               lapse_overmessaging, tallies[c]) - lo
     total = np.zeros((3, n_plans), dtype=np.int64)
     for c in range(count):
         total += tallies[c]
@@ -577,7 +585,7 @@ def churn_pairs_kernel(people: NDArray[Any], *args: Any) -> tuple[NDArray[Any], 
         pair is a live customer (key not the ``sentinel``, ``customer_since`` >= 0).
     """
     if threads.parallel(people.size * args[0]):
-        return _churn_pairs_par(people, *args)  # type: ignore[no-any-return]
+        return _churn_pairs_par(threads.CHUNK, people, *args)  # type: ignore[no-any-return]
     return _churn_pairs(people, *args)  # type: ignore[no-any-return]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.core.kernels import threads
-from simulation.core.kernels.common import JIT, uniform
+from simulation.core.kernels.common import JIT, PARALLEL_JIT, chunk_bounds, n_chunks, uniform
 
 N_TOUCHPOINT_DRAWS = 9
 """Draws per touchpoint (:data:`simulation.core.journey.TOUCHPOINT_DRAWS`), in their order."""
@@ -32,8 +32,12 @@ def _first_above(u: float, cdf: NDArray[np.float64]) -> int:
 
 
 @numba.njit(**JIT)
-def _walk_one(j: int, inputs: tuple[Any, ...], outputs: tuple[Any, ...]) -> None:
-    """Walk journey ``j``: ``inputs`` are :func:`walk_kernel`'s arguments, ``outputs`` its results."""
+def _walk_range(lo: int, hi: int, inputs: tuple[Any, ...], outputs: tuple[Any, ...]) -> None:
+    """Walk journeys ``lo`` to ``hi``.
+
+    ``inputs`` are :func:`walk_kernel`'s arguments, ``outputs`` its results: unpacked once here;
+    per journey, every array's reference count would be touched at every journey.
+    """
     (person, plan, seg, recognised, offsets, n_touch, breadth, favourite, has_breadth,
      preference_cdf, switch_cdf, can_switch, switch_probability, may_switch, context_level, kept,
      abandon_share, conflict_chance, conflict_sensitivity, conversion, service_level, uplift, stock,
@@ -41,69 +45,70 @@ def _walk_one(j: int, inputs: tuple[Any, ...], outputs: tuple[Any, ...]) -> None
     start, final, end, events, used, network_out = outputs
     bought_code, context_code, stock_code, conflict_code, abandoned_code = (
         codes[1], codes[2], codes[3], codes[4], codes[5])
-    who = person[j]
-    g = seg[j]
-    s = plan[j]
-    rec = 1.0 if recognised[j] else 0.0
-    u0 = uniform(np.uint64(offsets[0]), who)
-    if has_breadth:
-        u_start = np.float32(u0) / breadth[who]
-        here = _first_above(np.float64(u_start), preference_cdf[g])
-        if u_start >= np.float32(1.0):
-            here = np.intp(favourite[who])
-    else:
-        here = _first_above(u0, preference_cdf[g])
-    start[j] = here
-    keep_context = kept + (1.0 - kept) * (context_level[s] * rec)
-    policy = 1.0 + uplift * (service_level[s] * rec)
-    code = np.int8(0)
-    mask = 0
-    for k in range(n_touch):
-        base = 1 + k * N_TOUCHPOINT_DRAWS
-        switch = False
-        if k > 0 and may_switch:
-            switch = (uniform(np.uint64(offsets[base + _SWITCH]), who) < switch_probability[g]
-                      and can_switch[g, here])
-            if switch:
-                here = _first_above(uniform(np.uint64(offsets[base + _NEXT_CHANNEL]), who),
-                                    switch_cdf[g, here])
-        mask |= 1 << here
-        lost = switch and uniform(np.uint64(offsets[base + _KEEP_CONTEXT]), who) >= keep_context
-        gives_up = lost and uniform(np.uint64(offsets[base + _RESTART]), who) < abandon_share
-        met = switch and not gives_up
-        meets = met and uniform(np.uint64(offsets[base + _CONFLICT]), who) < conflict_chance[s]
-        walks = meets and (uniform(np.uint64(offsets[base + _CONFLICT_WALKAWAY]), who)
-                           < conflict_sensitivity[g])
-        decide = (not (lost or walks)) and (
-            uniform(np.uint64(offsets[base + _BUY]), who) < conversion[here] * policy)
-        bought = False
-        network = False
-        stockout = False
-        lost_sale = False
-        if decide:
-            own = stock[here]
-            u_in = uniform(np.uint64(offsets[base + _IN_STOCK]), who)
-            bought = u_in < own + (1.0 - own) * pooled[s]
-            network = bought and u_in >= own
-            stockout = not bought
-            lost_sale = stockout and (uniform(np.uint64(offsets[base + _STOCKOUT_LOST]), who)
-                                      < lost_share)
-        events[0, j] += switch
-        events[1, j] += lost
-        events[2, j] += met
-        events[3, j] += meets
-        events[4, j] += decide
-        events[5, j] += network
-        events[6, j] += stockout
-        if network:
-            network_out[j] = True
-        code = np.int8(bought * bought_code + gives_up * context_code + lost_sale * stock_code
-                       + walks * conflict_code)
-        if code > 0:
-            break
-    final[j] = here
-    end[j] = code if code > 0 else abandoned_code
-    used[j] = mask
+    for j in range(lo, hi):
+        who = person[j]
+        g = seg[j]
+        s = plan[j]
+        rec = 1.0 if recognised[j] else 0.0
+        u0 = uniform(np.uint64(offsets[0]), who)
+        if has_breadth:
+            u_start = np.float32(u0) / breadth[who]
+            here = _first_above(np.float64(u_start), preference_cdf[g])
+            if u_start >= np.float32(1.0):
+                here = np.intp(favourite[who])
+        else:
+            here = _first_above(u0, preference_cdf[g])
+        start[j] = here
+        keep_context = kept + (1.0 - kept) * (context_level[s] * rec)
+        policy = 1.0 + uplift * (service_level[s] * rec)
+        code = np.int8(0)
+        mask = 0
+        for k in range(n_touch):
+            base = 1 + k * N_TOUCHPOINT_DRAWS
+            switch = False
+            if k > 0 and may_switch:
+                switch = (uniform(np.uint64(offsets[base + _SWITCH]), who) < switch_probability[g]
+                          and can_switch[g, here])
+                if switch:
+                    here = _first_above(uniform(np.uint64(offsets[base + _NEXT_CHANNEL]), who),
+                                        switch_cdf[g, here])
+            mask |= 1 << here
+            lost = switch and uniform(np.uint64(offsets[base + _KEEP_CONTEXT]), who) >= keep_context
+            gives_up = lost and uniform(np.uint64(offsets[base + _RESTART]), who) < abandon_share
+            met = switch and not gives_up
+            meets = met and uniform(np.uint64(offsets[base + _CONFLICT]), who) < conflict_chance[s]
+            walks = meets and (uniform(np.uint64(offsets[base + _CONFLICT_WALKAWAY]), who)
+                               < conflict_sensitivity[g])
+            decide = (not (lost or walks)) and (
+                uniform(np.uint64(offsets[base + _BUY]), who) < conversion[here] * policy)
+            bought = False
+            network = False
+            stockout = False
+            lost_sale = False
+            if decide:
+                own = stock[here]
+                u_in = uniform(np.uint64(offsets[base + _IN_STOCK]), who)
+                bought = u_in < own + (1.0 - own) * pooled[s]
+                network = bought and u_in >= own
+                stockout = not bought
+                lost_sale = stockout and (uniform(np.uint64(offsets[base + _STOCKOUT_LOST]), who)
+                                          < lost_share)
+            events[0, j] += switch
+            events[1, j] += lost
+            events[2, j] += met
+            events[3, j] += meets
+            events[4, j] += decide
+            events[5, j] += network
+            events[6, j] += stockout
+            if network:
+                network_out[j] = True
+            code = np.int8(bought * bought_code + gives_up * context_code + lost_sale * stock_code
+                           + walks * conflict_code)
+            if code > 0:
+                break
+        final[j] = here
+        end[j] = code if code > 0 else abandoned_code
+        used[j] = mask
 
 
 @numba.njit(**JIT)
@@ -119,17 +124,18 @@ def _outputs(n_j: int) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.i
 def _walk(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     """:func:`walk_kernel` of the arguments ``inputs``, serially."""
     outputs = _outputs(inputs[0].size)
-    for j in range(inputs[0].size):
-        _walk_one(j, inputs, outputs)
+    _walk_range(0, inputs[0].size, inputs, outputs)
     return outputs
 
 
-@numba.njit(parallel=True, **JIT)
-def _walk_par(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
-    """:func:`walk_kernel` of the arguments ``inputs`` on every thread: journeys are independent."""
-    outputs = _outputs(inputs[0].size)
-    for j in numba.prange(inputs[0].size):
-        _walk_one(j, inputs, outputs)
+@numba.njit(**PARALLEL_JIT)
+def _walk_par(chunk: int, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """:func:`walk_kernel` of the arguments ``inputs`` on every thread, ``chunk`` journeys at a time."""
+    n_j = inputs[0].size
+    outputs = _outputs(n_j)
+    for c in numba.prange(n_chunks(n_j, chunk)):
+        lo, hi = chunk_bounds(c, chunk, n_j)
+        _walk_range(lo, hi, inputs, outputs)
     return outputs
 
 
@@ -177,7 +183,7 @@ def walk_kernel(person: NDArray[np.int64], *args: Any) -> tuple[Any, ...]:
         channels-used bit mask and whether the purchase was served from the network.
     """
     if threads.parallel(person.size):
-        return _walk_par((person, *args))  # type: ignore[no-any-return]
+        return _walk_par(threads.CHUNK, (person, *args))  # type: ignore[no-any-return]
     return _walk((person, *args))  # type: ignore[no-any-return]
 
 
