@@ -46,20 +46,34 @@ def below(u: NDArray[np.float32], bound: float) -> NDArray[np.int64]:
 
 @numba.njit(**PARALLEL_JIT)
 def _below_par(chunk: int, u: NDArray[np.float32], bound: float) -> NDArray[np.int64]:
-    """:func:`below` on every thread, in chunks of ``chunk`` people."""
+    """:func:`below` on every thread, in chunks of ``chunk`` people: count, then write at offsets.
+
+    Each chunk reads a view of its draws, indexed from 0: an index numba cannot prove
+    non-negative (``range(lo, hi)``) is checked for wrap-around at every read, which stops the
+    loop's vectorization (4x slower).
+    """
     count = n_chunks(u.size, chunk)
-    scratch = np.empty(u.size, dtype=np.int64)
-    starts = np.empty(count, dtype=np.int64)
     hits = np.empty(count, dtype=np.int64)
     for c in numba.prange(count):
         lo, hi = chunk_bounds(c, chunk, u.size)
-        n = lo
-        for p in range(lo, hi):
-            scratch[n] = p  # n <= p: inside this chunk's region
-            n += u[p] < bound
-        starts[c] = lo
-        hits[c] = n - lo
-    return gather_chunks(scratch, starts, hits)
+        draws = u[lo:hi]
+        k = 0
+        for t in range(draws.size):
+            k += draws[t] < bound
+        hits[c] = k
+    offsets = chunk_offsets(hits)
+    out = np.empty(offsets[-1], dtype=np.int64)
+    for c in numba.prange(count):
+        lo, hi = chunk_bounds(c, chunk, u.size)
+        draws = u[lo:hi]
+        mine = out[offsets[c]:offsets[c + 1]]
+        n = 0
+        for t in range(draws.size):
+            if n == mine.size:  # the chunk's hits are written: the next slot is the next chunk's
+                break
+            mine[n] = lo + t
+            n += draws[t] < bound
+    return out
 
 
 @numba.njit(**JIT)
@@ -68,12 +82,6 @@ def _plan_chunk(q: int, per_plan: int, chunk: int, m: int) -> tuple[int, int, in
     s = q // per_plan
     lo, hi = chunk_bounds(q - s * per_plan, chunk, m)
     return s, lo, hi
-
-
-@numba.njit(**JIT)
-def _offered_key(f: int, key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int) -> Any:
-    """Pair ``f``'s contact key with this week's offer."""
-    return np.int64(key_flat[f]) + offered_step * np.int64(offered[f])
 
 
 @numba.njit(**JIT)
@@ -95,7 +103,7 @@ def _contact_conflicts(u: NDArray[np.float32], chance: NDArray[np.float64],
         for p in people:
             f = s * n_people + p
             out[n] = f
-            n += (u[p] < b) & multi[_offered_key(f, key_flat, offered, offered_step)]
+            n += (u[p] < b) & multi[np.int64(key_flat[f]) + offered_step * np.int64(offered[f])]
     return out[:n]
 
 
@@ -103,7 +111,10 @@ def _contact_conflicts(u: NDArray[np.float32], chance: NDArray[np.float64],
 def _contact_conflicts_par(chunk: int, u: NDArray[np.float32], chance: NDArray[np.float64],
                            key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int,
                            multi: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """:func:`contact_conflicts_kernel` on every thread, in chunks of ``chunk`` candidates a plan."""
+    """:func:`contact_conflicts_kernel` on every thread, in chunks of ``chunk`` candidates a plan.
+
+    Each chunk counts its hits, then writes them at its offset (the serial order).
+    """
     n_people = u.size
     top = 0.0
     for s in range(chance.size):
@@ -112,21 +123,30 @@ def _contact_conflicts_par(chunk: int, u: NDArray[np.float32], chance: NDArray[n
     m = people.size
     per_plan = n_chunks(m, chunk)
     count = chance.size * per_plan
-    scratch = np.empty(chance.size * m, dtype=np.int64)
-    starts = np.empty(count, dtype=np.int64)
     hits = np.zeros(count, dtype=np.int64)
     for q in numba.prange(count):
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
-        starts[q] = n = s * m + lo
         b = chance[s]
         if b > 0:
-            for k in range(lo, hi):
-                p = people[k]
+            k = 0
+            for p in people[lo:hi]:
                 f = s * n_people + p
-                scratch[n] = f
-                n += (u[p] < b) & multi[_offered_key(f, key_flat, offered, offered_step)]
-            hits[q] = n - starts[q]
-    return gather_chunks(scratch, starts, hits)
+                k += (u[p] < b) & multi[np.int64(key_flat[f]) + offered_step * np.int64(offered[f])]
+            hits[q] = k
+    offsets = chunk_offsets(hits)
+    out = np.empty(offsets[-1], dtype=np.int64)
+    for q in numba.prange(count):
+        s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
+        b = chance[s]
+        n, end = offsets[q], offsets[q + 1]
+        for i in range(lo, hi):
+            if n == end:
+                break
+            p = people[i]
+            f = s * n_people + p
+            out[n] = f
+            n += (u[p] < b) & multi[np.int64(key_flat[f]) + offered_step * np.int64(offered[f])]
+    return out
 
 
 @numba.njit(**JIT)
@@ -143,7 +163,7 @@ def _unsubscribes(u: NDArray[np.float32], largest: float, per_contact: float,
         for p in people:
             f = s * n_people + p
             out[n] = f
-            n += u[p] < per_contact * excess[_offered_key(f, key_flat, offered, offered_step)]
+            n += u[p] < per_contact * excess[np.int64(key_flat[f]) + offered_step * np.int64(offered[f])]
     return out[:n]
 
 
@@ -151,25 +171,36 @@ def _unsubscribes(u: NDArray[np.float32], largest: float, per_contact: float,
 def _unsubscribes_par(chunk: int, u: NDArray[np.float32], largest: float, per_contact: float,
                       excess: NDArray[np.float64], key_flat: NDArray[Any], offered: NDArray[np.bool_],
                       offered_step: int, n_plans: int) -> NDArray[np.int64]:
-    """:func:`unsubscribes_kernel` on every thread, in chunks of ``chunk`` candidates a plan."""
+    """:func:`unsubscribes_kernel` on every thread, in chunks of ``chunk`` candidates a plan.
+
+    Each chunk counts its hits, then writes them at its offset (the serial order).
+    """
     n_people = u.size
     people = _below_par(chunk, u, largest)
     m = people.size
     per_plan = n_chunks(m, chunk)
     count = n_plans * per_plan
-    scratch = np.empty(n_plans * m, dtype=np.int64)
-    starts = np.empty(count, dtype=np.int64)
     hits = np.empty(count, dtype=np.int64)
     for q in numba.prange(count):
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
-        starts[q] = n = s * m + lo
-        for k in range(lo, hi):
-            p = people[k]
+        k = 0
+        for p in people[lo:hi]:
             f = s * n_people + p
-            scratch[n] = f
-            n += u[p] < per_contact * excess[_offered_key(f, key_flat, offered, offered_step)]
-        hits[q] = n - starts[q]
-    return gather_chunks(scratch, starts, hits)
+            k += u[p] < per_contact * excess[np.int64(key_flat[f]) + offered_step * np.int64(offered[f])]
+        hits[q] = k
+    offsets = chunk_offsets(hits)
+    out = np.empty(offsets[-1], dtype=np.int64)
+    for q in numba.prange(count):
+        s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
+        n, end = offsets[q], offsets[q + 1]
+        for i in range(lo, hi):
+            if n == end:
+                break
+            p = people[i]
+            f = s * n_people + p
+            out[n] = f
+            n += u[p] < per_contact * excess[np.int64(key_flat[f]) + offered_step * np.int64(offered[f])]
+    return out
 
 
 @numba.njit(**JIT)
@@ -185,7 +216,7 @@ def _open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: i
     outputs = _opening_outputs(people.size * n_plans + 1)
     n = 0
     for s in range(n_plans):
-        n = _open_range(s, 0, people.size, n, people, outputs, u, key_flat, offered, offered_step,
+        n = _open_range(s, 0, people.size, n, -1, True, people, outputs, u, key_flat, offered, offered_step,
                         sentinel, intent_table, propensity, repeat_propensity, has_repeat, is_customer,
                         offer_factor, has_offer_factor, cap)
     flat_out, plan_out, person_out, count_out, offered_out = outputs
@@ -202,7 +233,8 @@ def _opening_outputs(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64], N
 
 
 @numba.njit(**JIT)
-def _open_range(s: int, lo: int, hi: int, n: int, people: NDArray[np.int64], outputs: tuple[Any, ...],
+def _open_range(s: int, lo: int, hi: int, n: int, end: int, write: bool, people: NDArray[np.int64],
+                outputs: tuple[Any, ...],
                 u: NDArray[np.float32], key_flat: NDArray[Any], offered: NDArray[np.bool_],
                 offered_step: int, sentinel: int, intent_table: NDArray[np.float32],
                 propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
@@ -210,12 +242,16 @@ def _open_range(s: int, lo: int, hi: int, n: int, people: NDArray[np.int64], out
                 has_offer_factor: bool, cap: int) -> int:
     """Candidates ``lo`` to ``hi`` of plan ``s`` (:func:`open_journeys_kernel`); returns the final ``n``.
 
-    Each is written at row ``n`` of ``outputs``, which advances when the pair opens. ``outputs``
-    is unpacked once here (per pair, it would count references to each array at every pair).
+    With ``write``, each is written at row ``n`` of ``outputs``, which advances when the pair
+    opens; without, they are only counted. Stops when ``n`` reaches ``end`` (a parallel chunk's
+    last row is written). ``outputs`` is unpacked once here (per pair, it would count
+    references to each array at every pair).
     """
     flat_out, plan_out, person_out, count_out, offered_out = outputs
     n_people = u.size
     for k in range(lo, hi):
+        if n == end:
+            break
         p = people[k]
         f = s * n_people + p
         has_offer = offered[f]
@@ -233,11 +269,12 @@ def _open_range(s: int, lo: int, hi: int, n: int, people: NDArray[np.int64], out
         if cap > 1:
             whole = np.floor(intent)
             count = max(min(cap, int(whole) + int(draw < intent - whole)), 1)
-        flat_out[n] = f
-        plan_out[n] = s
-        person_out[n] = p
-        count_out[n] = count
-        offered_out[n] = has_offer
+        if write:
+            flat_out[n] = f
+            plan_out[n] = s
+            person_out[n] = p
+            count_out[n] = count
+            offered_out[n] = has_offer
         n += live & (draw < intent)
     return n
 
@@ -250,23 +287,28 @@ def _open_journeys_par(chunk: int, u: NDArray[np.float32], people: NDArray[np.in
                        has_repeat: bool, is_customer: NDArray[np.float64],
                        offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int,
                        ) -> tuple[Any, ...]:
-    """:func:`open_journeys_kernel` on every thread, in chunks of ``chunk`` candidates a plan."""
+    """:func:`open_journeys_kernel` on every thread, in chunks of ``chunk`` candidates a plan.
+
+    Each chunk counts its openings, then writes them at its offset (the serial order).
+    """
     m = people.size
     per_plan = n_chunks(m, chunk)
     count = n_plans * per_plan
-    scratch = _opening_outputs(n_plans * m)
-    starts = np.empty(count, dtype=np.int64)
     hits = np.empty(count, dtype=np.int64)
+    none = _opening_outputs(0)
     for q in numba.prange(count):
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
-        starts[q] = s * m + lo
-        hits[q] = _open_range(s, lo, hi, starts[q], people, scratch, u, key_flat, offered, offered_step,
+        hits[q] = _open_range(s, lo, hi, 0, -1, False, people, none, u, key_flat, offered, offered_step,
                               sentinel, intent_table, propensity, repeat_propensity, has_repeat,
-                              is_customer, offer_factor, has_offer_factor, cap) - starts[q]
-    flat, plan, person, journeys, has_offer = scratch
-    return (gather_chunks(flat, starts, hits), gather_chunks(plan, starts, hits),
-            gather_chunks(person, starts, hits), gather_chunks(journeys, starts, hits),
-            gather_chunks(has_offer, starts, hits))
+                              is_customer, offer_factor, has_offer_factor, cap)
+    offsets = chunk_offsets(hits)
+    outputs = _opening_outputs(offsets[-1])
+    for q in numba.prange(count):
+        s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
+        _open_range(s, lo, hi, offsets[q], offsets[q + 1], True, people, outputs, u, key_flat, offered,
+                    offered_step, sentinel, intent_table, propensity, repeat_propensity, has_repeat,
+                    is_customer, offer_factor, has_offer_factor, cap)
+    return outputs
 
 
 @numba.njit(**JIT)
@@ -277,10 +319,11 @@ def _drift(satisfaction: NDArray[np.float32], base: np.float32, keep: np.float32
 
 
 @numba.njit(**PARALLEL_JIT)
-def _drift_par(satisfaction: NDArray[np.float32], base: np.float32, keep: np.float32) -> None:
-    """:func:`drift_kernel` on every thread."""
-    for i in numba.prange(satisfaction.size):
-        satisfaction[i] = (satisfaction[i] - base) * keep + base
+def _drift_par(chunk: int, satisfaction: NDArray[np.float32], base: np.float32, keep: np.float32) -> None:
+    """:func:`drift_kernel` on every thread, ``chunk`` pairs at a time."""
+    for c in numba.prange(n_chunks(satisfaction.size, chunk)):
+        lo, hi = chunk_bounds(c, chunk, satisfaction.size)
+        _drift(satisfaction[lo:hi], base, keep)
 
 
 @numba.njit(**JIT)
@@ -335,7 +378,7 @@ def _move(f: int, experience: NDArray[np.float32], satisfaction: NDArray[np.floa
 
 
 @numba.njit(**PARALLEL_JIT)
-def _settle_par(touched_flat: NDArray[np.int64], part_ends: NDArray[np.int64],
+def _settle_par(chunk: int, touched_flat: NDArray[np.int64], part_ends: NDArray[np.int64],
                 touched: NDArray[np.bool_], experience: NDArray[np.float32],
                 satisfaction: NDArray[np.float32], key_flat: NDArray[Any],
                 is_customer: NDArray[np.float64], baseline: np.float32,
@@ -348,11 +391,13 @@ def _settle_par(touched_flat: NDArray[np.int64], part_ends: NDArray[np.int64],
     moved, n = _fresh(touched_flat, part_ends, touched)
     afters = np.empty(n, dtype=np.float32)
     deltas = np.empty(n)
-    for i in numba.prange(n):
-        f = moved[i]
-        before, after = _move(f, experience, satisfaction, baseline, smoothing)
-        afters[i] = after
-        deltas[i] = (np.float64(after) - np.float64(before)) * is_customer[key_flat[f]]
+    for c in numba.prange(n_chunks(n, chunk)):
+        lo, hi = chunk_bounds(c, chunk, n)
+        for i in range(lo, hi):
+            f = moved[i]
+            before, after = _move(f, experience, satisfaction, baseline, smoothing)
+            afters[i] = after
+            deltas[i] = (np.float64(after) - np.float64(before)) * is_customer[key_flat[f]]
     change = np.zeros(n_plans)
     lowest = np.float32(1.0)
     for i in range(n):
@@ -396,7 +441,7 @@ def _churn_pair_range(lo: int, hi: int, people: NDArray[np.int64], n_people: int
         s = i // people.size
         p = people[i - s * people.size]
         f = s * n_people + p
-        k = _offered_key(f, key_flat, offered, offered_step)
+        k = np.int64(key_flat[f]) + offered_step * np.int64(offered[f])
         flat[i] = f
         plan[i] = s
         person[i] = p
@@ -549,7 +594,7 @@ def open_journeys_kernel(u: NDArray[Any], *args: Any) -> tuple[NDArray[Any], ...
 def drift_kernel(satisfaction: NDArray[Any], *args: Any) -> None:
     """``satisfaction -= base; satisfaction *= keep; satisfaction += base`` in one pass (float32)."""
     if threads.parallel(satisfaction.size):
-        _drift_par(satisfaction, *args)
+        _drift_par(threads.CHUNK, satisfaction, *args)
     else:
         _drift(satisfaction, *args)
 
@@ -571,7 +616,7 @@ def settle_satisfaction_kernel(touched_flat: NDArray[Any], *args: Any) -> tuple[
         them (1.0 if none).
     """
     if threads.parallel(touched_flat.size):
-        return _settle_par(touched_flat, *args)  # type: ignore[no-any-return]
+        return _settle_par(threads.CHUNK, touched_flat, *args)  # type: ignore[no-any-return]
     return _settle(touched_flat, *args)  # type: ignore[no-any-return]
 
 

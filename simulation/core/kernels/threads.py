@@ -20,8 +20,9 @@ A process on one thread never loads numba's threading layer, and never compiles 
 variant (:func:`simulation.core.kernels.warm_up` warms up only the variants the process uses).
 
 Threading layer: numba's ``threadsafe`` choice (TBB, else OpenMP; on this project's Linux
-machines GNU OpenMP), never ``workqueue``, which aborts the process when two Python threads
-launch parallel kernels at once. If no thread-safe layer can be loaded, kernels run serially.
+machines GNU OpenMP, with ``OMP_WAIT_POLICY=PASSIVE`` unless set), never ``workqueue``, which
+aborts the process when two Python threads launch parallel kernels at once. If no thread-safe
+layer can be loaded, kernels run serially.
 GNU OpenMP is not fork-safe: a process that has run parallel kernels must start its workers
 with ``spawn``/``fork+exec`` (``subprocess.Popen``, joblib's loky, Dask's nanny all do).
 """
@@ -29,6 +30,7 @@ with ``spawn``/``fork+exec`` (``subprocess.Popen``, joblib's loky, Dask's nanny 
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -49,6 +51,13 @@ _setting: int | None = None
 """What :func:`set_threads` set (None: the environment or every core)."""
 _forced = False
 """Whether :func:`always_parallel` is in force."""
+SAMPLE_SECONDS = 0.25
+"""How often :func:`core_is_free` looks again at what the machine's other processes use."""
+_sample: tuple[float, float, float] | None = None
+"""(monotonic time, CPU seconds every process has used, CPU seconds this one has used) when
+:func:`core_is_free` last looked."""
+_free = True
+"""Its last answer."""
 _layer_ok: bool | None = None
 """Whether a thread-safe threading layer can be loaded (None: not checked yet)."""
 
@@ -109,6 +118,10 @@ def _thread_safe_layer() -> bool:
     if _layer_ok is None:
         import numba
 
+        # OpenMP threads wait for the next parallel loop asleep, not spinning: between kernels
+        # the main thread runs numpy for milliseconds, and on a machine whose cores are busy a
+        # spinning thread takes CPU from it (a parallel kernel took 5-10x its serial time).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         config: Any = numba.config
         layer = str(config.THREADING_LAYER)
         if layer == "default":
@@ -138,21 +151,68 @@ def one_thread() -> None:
     set_threads(1)
 
 
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes have used since boot (``/proc/stat``), None where unknown."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def core_is_free() -> bool:
+    """Whether the machine's other processes leave this one a core beyond its own thread.
+
+    Looked at every :data:`SAMPLE_SECONDS` at most: the cores the other processes kept busy
+    since the last look (all CPU time less this process's). On a machine whose cores are all
+    busy, a parallel loop waits at its end for a thread the system has not run yet, and the
+    kernels took 1.1-3x their serial time; they then run serially. The answer changes speed
+    only, never a result (the variants give the same bytes).
+    """
+    global _sample, _free
+    now = time.monotonic()
+    if _sample is not None and now - _sample[0] < SAMPLE_SECONDS:
+        return _free
+    busy, ours = _busy_seconds(), time.process_time()
+    if busy is None:
+        return True
+    if _sample is not None:
+        others = (busy - _sample[1] - (ours - _sample[2])) / (now - _sample[0])
+        _free = others <= available() - 1.5
+    _sample = (now, busy, ours)
+    return _free
+
+
 def parallel(size: int) -> bool:
     """Whether a kernel over ``size`` items runs its parallel variant now.
+
+    Only with more than one thread, on at least :data:`MIN_PARALLEL` items, while
+    :func:`core_is_free`, or always within :func:`always_parallel`.
 
     When it does, numba's thread count for the calling thread (a per-thread setting) is set
     to :func:`threads` first.
     """
-    if size < MIN_PARALLEL and not _forced:
-        return False
-    n = threads()
-    if n <= 1 and not _forced:
-        return False
+    if _forced:
+        n = threads()
+    else:
+        if size < MIN_PARALLEL:
+            return False
+        n = threads()
+        if n <= 1 or not core_is_free():
+            return False
     import numba
 
     if numba.get_num_threads() != n:
         numba.set_num_threads(n)
+    if numba.get_parallel_chunksize() != 1:
+        # Every parallel loop runs over chunks of CHUNK items: handed out one at a time, so a
+        # thread that starts late (its core busy with another process) leaves its share to the
+        # others instead of holding up the loop's end with half the work.
+        numba.set_parallel_chunksize(1)
     return True
 
 
@@ -183,5 +243,5 @@ def variants() -> list[AbstractContextManager[None]]:
     return [nullcontext()]
 
 
-__all__ = ["CHUNK", "MIN_PARALLEL", "THREADS_ENV", "ThreadSettingError", "always_parallel", "available",
-           "one_thread", "parallel", "set_threads", "threads", "variants"]
+__all__ = ["CHUNK", "MIN_PARALLEL", "SAMPLE_SECONDS", "THREADS_ENV", "ThreadSettingError", "always_parallel",
+           "available", "core_is_free", "one_thread", "parallel", "set_threads", "threads", "variants"]

@@ -65,13 +65,33 @@ def test_set_threads_refuses_what_is_not_a_number_of_threads(value: object):
         threads.set_threads(value)  # type: ignore[arg-type]
 
 
-def test_small_calls_and_one_thread_run_serially():
+def test_small_calls_one_thread_and_busy_cores_run_serially(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(threads, "core_is_free", lambda: True)
     threads.set_threads(2)
     assert not threads.parallel(threads.MIN_PARALLEL - 1)
     assert threads.parallel(threads.MIN_PARALLEL) == (threads.available() > 1)
+    monkeypatch.setattr(threads, "core_is_free", lambda: False)
+    assert not threads.parallel(10**9)
     threads.set_threads(1)
     assert not threads.parallel(10**9)
     assert len(threads.variants()) == 1  # a one-thread process warms up no parallel variant
+
+
+@pytest.mark.parametrize(("others", "free"), [(0.0, True), (0.4, True), (0.7, False), (1.8, False)])
+def test_a_core_is_free_while_other_processes_use_less_than_half_a_core_of_two(
+        monkeypatch: pytest.MonkeyPatch, others: float, free: bool):
+    # Over one sample: this process used 0.9 s of CPU, all processes 0.9 s + what the others used.
+    clock = iter([100.0, 101.0])
+    cpu = iter([10.0, 10.9])
+    busy = iter([500.0, 500.9 + others])
+    monkeypatch.setattr(threads.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(threads.time, "process_time", lambda: next(cpu))
+    monkeypatch.setattr(threads, "_busy_seconds", lambda: next(busy))
+    monkeypatch.setattr(threads, "available", lambda: 2)
+    monkeypatch.setattr(threads, "_sample", None)
+    monkeypatch.setattr(threads, "_free", True)
+    assert threads.core_is_free()  # the first look has nothing to compare with
+    assert threads.core_is_free() == free
 
 
 @pytest.mark.parametrize("runner", [parallel._indexed, cluster._indexed])
