@@ -213,7 +213,7 @@ def _open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: i
                          ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
                                     NDArray[np.int64], NDArray[np.bool_]]:
     """:func:`open_journeys_kernel`, serially."""
-    outputs = _opening_outputs(people.size * n_plans + 1)
+    outputs = _pair_rows(people.size * n_plans + 1)
     n = 0
     for s in range(n_plans):
         n = _open_range(s, 0, people.size, n, -1, True, people, outputs, u, key_flat, offered, offered_step,
@@ -224,9 +224,13 @@ def _open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: i
 
 
 @numba.njit(**JIT)
-def _opening_outputs(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
-                                         NDArray[np.int64], NDArray[np.bool_]]:
-    """Room for ``size`` openings: flat index, plan, person, journeys, offered."""
+def _pair_rows(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+                                   NDArray[np.int64], NDArray[np.bool_]]:
+    """Room for ``size`` rows of four int64 columns and a flag.
+
+    The pairs of :func:`open_journeys_kernel` (flat index, plan, person, journeys, offered) and
+    of :func:`churn_pairs_kernel` (flat index, plan, person, key, live customer).
+    """
     return (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
             np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
             np.empty(size, dtype=np.bool_))
@@ -295,14 +299,14 @@ def _open_journeys_par(chunk: int, u: NDArray[np.float32], people: NDArray[np.in
     per_plan = n_chunks(m, chunk)
     count = n_plans * per_plan
     hits = np.empty(count, dtype=np.int64)
-    none = _opening_outputs(0)
+    none = _pair_rows(0)
     for q in numba.prange(count):
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
         hits[q] = _open_range(s, lo, hi, 0, -1, False, people, none, u, key_flat, offered, offered_step,
                               sentinel, intent_table, propensity, repeat_propensity, has_repeat,
                               is_customer, offer_factor, has_offer_factor, cap)
     offsets = chunk_offsets(hits)
-    outputs = _opening_outputs(offsets[-1])
+    outputs = _pair_rows(offsets[-1])
     for q in numba.prange(count):
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
         _open_range(s, lo, hi, offsets[q], offsets[q + 1], True, people, outputs, u, key_flat, offered,
@@ -413,19 +417,10 @@ def _churn_pairs(people: NDArray[np.int64], n_plans: int, n_people: int, key_fla
                        ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
                                   NDArray[np.int64], NDArray[np.bool_]]:
     """:func:`churn_pairs_kernel`, serially."""
-    pairs = _churn_pair_outputs(people.size * n_plans)
+    pairs = _pair_rows(people.size * n_plans)
     _churn_pair_range(0, people.size * n_plans, people, n_people, key_flat, offered, offered_step,
                       sentinel, customer_since, pairs)
     return pairs
-
-
-@numba.njit(**JIT)
-def _churn_pair_outputs(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
-                                            NDArray[np.int64], NDArray[np.bool_]]:
-    """Room for ``size`` pairs of :func:`churn_pairs_kernel`."""
-    return (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
-            np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64),
-            np.empty(size, dtype=np.bool_))
 
 
 @numba.njit(**JIT)
@@ -455,7 +450,7 @@ def _churn_pairs_par(chunk: int, people: NDArray[np.int64], n_plans: int, n_peop
                      customer_since: NDArray[np.int16]) -> tuple[Any, ...]:
     """:func:`churn_pairs_kernel` on every thread, ``chunk`` pairs at a time."""
     size = people.size * n_plans
-    pairs = _churn_pair_outputs(size)
+    pairs = _pair_rows(size)
     for c in numba.prange(n_chunks(size, chunk)):
         lo, hi = chunk_bounds(c, chunk, size)
         _churn_pair_range(lo, hi, people, n_people, key_flat, offered, offered_step, sentinel,
