@@ -7,8 +7,12 @@ draws the shared sidebar, keeps the scenario in the address bar and runs the sel
 import streamlit as st
 
 from explorer import heap, language, page_list, sidebar, state, ui
+from simulation.core.kernels import threads
 from simulation.display.text import text
 
+# The server's sessions are threads and its runs go to the worker pool: any kernel that does run
+# in this process stays on one thread (never two parallel launches from two sessions at once).
+threads.one_thread()
 language.activate()  # before any text is looked up
 st.set_page_config(page_title=text("app.title"), page_icon=":material/hub:", layout="wide")
 

@@ -66,6 +66,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from simulation.core.kernels.threads import THREADS_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS_ENV = "EXPLORER_WORKERS"
 ANALYSIS_WORKERS_ENV = "EXPLORER_ANALYSIS_WORKERS"
@@ -121,7 +123,7 @@ quarter (the last three-plan runs waited behind every capability run). Measured 
 7.93-8.28 s over three: 9 lowers the median and keeps p90 under 8 s."""
 CAN_PAUSE = hasattr(signal, "SIGSTOP") and hasattr(os, "killpg")
 _SINGLE_THREADED = {name: "1" for name in (
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", THREADS_ENV)}
 
 log = logging.getLogger(__name__)
 

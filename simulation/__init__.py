@@ -6,6 +6,8 @@
 
 The names below are loaded on first use, so importing a light module of the package (the
 input boundary, the scenario, event logs) does not load the engine and scikit-learn.
+``set_threads(n)`` sets how many threads the compiled kernels use in this process (default:
+``OMNICHANNEL_THREADS``, else every core; see :mod:`simulation.core.kernels.threads`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from simulation.core.api import revalue, simulate, simulate_plans
+    from simulation.core.kernels.threads import set_threads
     from simulation.core.parameters import ScenarioError
     from simulation.core.results import Results
     from simulation.core.scenario import APP_VERSION, Capability, CapabilityLevels, Plan, Scenario
@@ -27,7 +30,7 @@ _HOMES = {
     "Results": "simulation.core.results", "APP_VERSION": "simulation.core.scenario",
     "Capability": "simulation.core.scenario", "CapabilityLevels": "simulation.core.scenario",
     "Scenario": "simulation.core.scenario", "Plan": "simulation.core.scenario",
-    "Strategy": "simulation.core.scenario",
+    "Strategy": "simulation.core.scenario", "set_threads": "simulation.core.kernels.threads",
 }
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "ScenarioError",
     "Strategy",
     "revalue",
+    "set_threads",
     "simulate",
     "simulate_plans",
 ]

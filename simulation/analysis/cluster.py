@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from simulation.analysis.parallel import use_runner
+from simulation.core.kernels.threads import one_thread
 from simulation.inputs import InputError
 
 SCHEDULER_ENV = "OMNICHANNEL_DASK_SCHEDULER"
@@ -57,6 +58,8 @@ class ClusterUnavailable(InputError):
 
 
 def _indexed(function: Callable[[Any], Any], index: int, argument: Any) -> tuple[int, Any]:
+    """``(index, function(argument))`` in a worker: its kernels on one thread (workers fill the cores)."""
+    one_thread()
     return index, function(argument)
 
 

@@ -22,6 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from joblib import Memory, Parallel, delayed
 
+from simulation.core.kernels.threads import one_thread
 from simulation.core.state import ProgressCallback
 from simulation.inputs.problems import Progress, duration
 
@@ -63,6 +64,8 @@ class Task(Generic[T]):
 
 
 def _indexed(function: Callable[[T], R], index: int, argument: T) -> tuple[int, R]:
+    """``(index, function(argument))`` in a worker: its kernels on one thread (workers fill the cores)."""
+    one_thread()
     return index, function(argument)
 
 

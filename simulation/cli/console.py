@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from simulation.core.kernels import threads
+from simulation.core.kernels.threads import THREADS_ENV
 from simulation.core.kpis import SUMMARY
 from simulation.core.scenario import Scenario
 from simulation.core.state import ProgressCallback
@@ -70,7 +72,8 @@ def argparse_language() -> Iterator[None]:
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the scenario options to ``parser``.
 
-    ``--preset | --scenario``, ``--out``, ``--seed``, ``--population``, ``--currency``.
+    ``--preset | --scenario``, ``--out``, ``--seed``, ``--population``, ``--currency``,
+    ``--threads``.
     """
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--preset", default="benchmark_retailer", help=help_text("preset"))
@@ -79,6 +82,23 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help=help_text("seed"))
     parser.add_argument("--population", type=int, help=help_text("population"))
     parser.add_argument("--currency", help=help_text("currency"))
+    parser.add_argument("--threads", type=int, help=help_text("threads", variable=THREADS_ENV))
+
+
+def apply_threads(args: argparse.Namespace) -> None:
+    """Use ``--threads`` (else the environment's setting, checked here) for this process's kernels.
+
+    Raises
+    ------
+    BadInput
+        If the number of threads given, or in the environment, is not a whole number >= 1.
+    """
+    try:
+        if getattr(args, "threads", None) is not None:
+            threads.set_threads(args.threads)
+        threads.threads()
+    except threads.ThreadSettingError as error:
+        raise BadInput(str(error)) from None
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:

@@ -17,6 +17,7 @@ from simulation.cli.calibration_commands import add_commands as add_calibration_
 from simulation.cli.console import (
     BadInput,
     add_scenario_arguments,
+    apply_threads,
     argparse_language,
     comparison_table,
     help_text,
@@ -146,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     with use_language(args.lang or ENGLISH):  # a scenario file's language may replace it
         try:
+            apply_threads(args)
             return int(args.handler(args))
         except InputError as error:  # scenarios, event logs: every input boundary's one type
             print(text("cli.error", message=error.one_line(say)), file=sys.stderr)

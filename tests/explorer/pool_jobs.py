@@ -69,3 +69,13 @@ def wait_for_gate(gate: str, value: int) -> int:
     while not path.exists():
         time.sleep(0.01)
     return value
+
+
+def kernel_threads() -> tuple[int, bool, bool]:
+    """This worker's kernel threads, whether a 1M-person kernel call would run in parallel, and
+    whether numba's threading layer was ever loaded here."""
+    import numba.np.ufunc.parallel as numba_parallel
+
+    from simulation.core.kernels import threads
+
+    return threads.threads(), threads.parallel(10**6), bool(numba_parallel._is_initialized)

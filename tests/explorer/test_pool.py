@@ -592,3 +592,12 @@ def test_a_run_a_page_waits_for_is_not_watched_as_background_work(pool: WorkerPo
     with pytest.raises(JobCancelled):
         job.result()
     assert pool.watch(("analysis", "own"), "overview") is None
+
+
+@pytest.mark.parametrize("priority", [Priority.INTERACTIVE, Priority.ANALYSIS])
+def test_pool_workers_run_their_kernels_on_one_thread(pool: WorkerPool, priority: Priority):
+    # Their processes already fill the cores: a worker never loads numba's threading layer.
+    job = pool.submit(("kernel-threads", priority), pool_jobs.kernel_threads, priority=priority)
+    assert job.wait(60)
+    assert job.result() == (1, False, False)
+    job.release()

@@ -10,9 +10,13 @@ exactly what the numpy expressions they replace computed, bit for bit:
   numpy's SIMD implementations in the last bit;
 * sums in the order numpy adds (``np.bincount`` adds its weights one by one, in order), never
   a pairwise sum;
-* no ``fastmath`` (it would reorder and contract arithmetic), no ``parallel`` (the app and the
-  analyses already use processes), ``error_model="numpy"`` (a division by zero gives inf/nan as
-  in numpy instead of raising);
+* no ``fastmath`` (it would reorder and contract arithmetic), ``error_model="numpy"`` (a
+  division by zero gives inf/nan as in numpy instead of raising);
+* parallel variants (``numba.prange``) only where they give the serial variant's bytes:
+  independent iterations, compactions in two passes over fixed chunks (each chunk's hits at
+  its offset, the serial order), float sums added serially in the serial order afterwards;
+  :mod:`~simulation.core.kernels.threads` chooses the variant per call (one-thread processes,
+  the app's workers, never run or compile a parallel one);
 * thresholds that numpy compared with a float32 draw in float32 (a Python float meets a float32
   array as a float32, NEP 50) are passed rounded to float32
   (:func:`~simulation.core.kernels.common.compared_with_float32`).
@@ -24,30 +28,46 @@ Modules: :mod:`~simulation.core.kernels.common` (options, the hashed draw),
 :mod:`~simulation.core.kernels.features` (table look-ups for the personalization features),
 :mod:`~simulation.core.kernels.select` (selections and gathers over whole populations),
 :mod:`~simulation.core.kernels.outcomes` (what a week's walked journeys write),
-:mod:`~simulation.core.kernels.draws` (hashed uniform draws of many people).
+:mod:`~simulation.core.kernels.draws` (hashed uniform draws of many people),
+:mod:`~simulation.core.kernels.threads` (how many threads the kernels use).
 
 Compiled code is cached on disk (``cache=True``): in ``NUMBA_CACHE_DIR`` if set, else in
 ``__pycache__`` beside the modules, or, where that is read-only, in the user's cache directory. A
 fresh process loads the cache in about 0.35 s of CPU (28 MB); the first process on a machine
-compiles (about 5 s of CPU). :func:`warm_up` does either ahead of the first run (the app's worker
-processes call it at start).
+compiles (about 5 s of CPU, and as much again for the parallel variants). :func:`warm_up` does
+either ahead of the first run (the app's worker processes call it at start), for the variants
+the process uses. numba's cache checks only the calling function's own file: after editing a
+helper in another module (``common.py``), clear the cache (``NUMBA_CACHE_DIR`` or the
+``__pycache__`` ``*.nbi``/``*.nbc`` files) before trusting a test run.
 """
 
 from __future__ import annotations
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) every kernel on tiny inputs."""
-    from simulation.core.kernels import draws, features, keys, outcomes, purchases, select, steps, walk
+    """Compile (or load from the cache) every kernel variant this process uses, on tiny inputs."""
+    from simulation.core.kernels import (
+        draws,
+        features,
+        keys,
+        outcomes,
+        purchases,
+        select,
+        steps,
+        threads,
+        walk,
+    )
 
     features.warm_up()
-    walk.warm_up()
-    keys.warm_up()
-    steps.warm_up()
-    purchases.warm_up()
-    select.warm_up()
+    select.warm_up()  # these have one (serial) variant
     outcomes.warm_up()
     draws.warm_up()
+    for variant in threads.variants():  # the parallel ones only where this process uses them
+        with variant:
+            walk.warm_up()
+            keys.warm_up()
+            steps.warm_up()
+            purchases.warm_up()
 
 
 __all__ = ["warm_up"]

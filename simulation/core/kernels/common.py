@@ -6,6 +6,7 @@ from typing import Any
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 
 JIT: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
 """Options of every kernel: cached on disk, releasing the GIL, numpy's float error model."""
@@ -43,4 +44,50 @@ def uniform(offset: np.uint64, person: np.int64) -> float:
     return float(x >> np.uint64(8)) * _TO_UNIT
 
 
-__all__ = ["JIT", "compared_with_float32", "uniform"]
+PARALLEL_JIT: dict[str, Any] = {**JIT, "parallel": True}
+"""Options of the parallel variants (:mod:`simulation.core.kernels.threads`)."""
+
+
+@numba.njit(**JIT)
+def chunk_offsets(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Exclusive prefix sum of ``counts`` with the total at the end: where each chunk writes."""
+    offsets = np.empty(counts.size + 1, dtype=np.int64)
+    offsets[0] = 0
+    for c in range(counts.size):
+        offsets[c + 1] = offsets[c] + counts[c]
+    return offsets
+
+
+@numba.njit(**PARALLEL_JIT)
+def gather_chunks(scratch: NDArray[Any], starts: NDArray[np.int64],
+                  counts: NDArray[np.int64]) -> NDArray[Any]:
+    """The chunks' hits one after another: ``counts[c]`` items of ``scratch`` from ``starts[c]``.
+
+    The second pass of a parallel compaction: each chunk wrote its hits, in order, at the start
+    of its own region of ``scratch``; here each is copied to its offset, so the result is the
+    serial order whatever the threads.
+    """
+    offsets = chunk_offsets(counts)
+    out = np.empty(offsets[-1], dtype=scratch.dtype)
+    for c in numba.prange(counts.size):
+        at, start = offsets[c], starts[c]
+        for k in range(counts[c]):
+            out[at + k] = scratch[start + k]
+    return out
+
+
+@numba.njit(**JIT)
+def chunk_bounds(c: int, chunk: int, size: int) -> tuple[int, int]:
+    """Items ``[lo, hi)`` of chunk ``c`` of ``size`` items in chunks of ``chunk``."""
+    lo = c * chunk
+    return lo, min(lo + chunk, size)
+
+
+@numba.njit(**JIT)
+def n_chunks(size: int, chunk: int) -> int:
+    """Chunks of ``chunk`` items that ``size`` items take."""
+    return (size + chunk - 1) // chunk
+
+
+__all__ = ["JIT", "PARALLEL_JIT", "chunk_bounds", "chunk_offsets", "compared_with_float32", "gather_chunks",
+           "n_chunks", "uniform"]

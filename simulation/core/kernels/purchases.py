@@ -17,7 +17,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.core.kernels.common import JIT
+from simulation.core.kernels import threads
+from simulation.core.kernels.common import JIT, PARALLEL_JIT, chunk_bounds, n_chunks
 
 
 @numba.njit(**JIT)
@@ -66,17 +67,84 @@ def counts_overflow(counts: NDArray[Any], plan: NDArray[np.int64], channel: NDAr
 
 
 @numba.njit(**JIT)
-def purchase_writes_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64],
-                           slot: NDArray[np.int64], channel: NDArray[np.int64],
-                           net: NDArray[np.float64], from_network: NDArray[np.bool_],
-                           physical: NDArray[np.bool_], discount: float, week: int, gain: Any,
-                           revenue: NDArray[np.float32], remote_revenue: NDArray[np.float32],
-                           counts: NDArray[Any], spend: NDArray[np.float32],
-                           orders: NDArray[np.float32], network: NDArray[np.float32],
-                           customer_since: NDArray[np.int16], purchases: NDArray[Any],
-                           second_week: NDArray[np.int16], last_week: NDArray[np.int16],
-                           channels_bought: NDArray[np.uint8], experience: NDArray[np.float32],
-                           channel_weekly: NDArray[np.float64]) -> NDArray[np.bool_]:
+def _write_buyers(lo: int, hi: int, inputs: tuple[Any, ...], first: NDArray[np.bool_]) -> None:
+    """Every write of buyers ``lo`` to ``hi`` but the channel totals.
+
+    ``inputs``: the kernel's arguments, unpacked once here (not per buyer).
+    """
+    (flat, plan, slot, channel, net, from_network, physical, discount, week, gain, revenue,
+     remote_revenue, counts, spend, orders, network, customer_since, purchases, second_week,
+     last_week, channels_bought, experience, _) = inputs
+    discount32 = np.float32(discount)
+    for i in range(lo, hi):
+        f, s, p, c = flat[i], slot[i], plan[i], channel[i]
+        v = net[i]
+        revenue[p, s] += np.float32(v * discount)
+        if not physical[c]:
+            remote_revenue[p, s] += np.float32(v * discount)
+        experience[f] = experience[f] + gain
+        is_first = customer_since[f] < 0
+        first[i] = is_first
+        if is_first:
+            customer_since[f] = week
+        count = purchases[f] + 1
+        purchases[f] = count
+        if count == 2:
+            second_week[f] = week
+        last_week[f] = week
+        counts[p, c, s] += 1
+        spend[p, c, s] += np.float32(v)
+        orders[p, c, s] += discount32
+        if from_network[i]:
+            network[p, s] += discount32
+        channels_bought[f] |= np.uint8(1 << c)
+
+
+@numba.njit(**JIT)
+def _add_channel_totals(plan: NDArray[np.int64], channel: NDArray[np.int64], net: NDArray[np.float64],
+                        channel_weekly: NDArray[np.float64]) -> None:
+    """Add the buyers' orders and net revenue to ``channel_weekly`` by plan and channel.
+
+    The revenue sums start from 0.0 and add in buyer order, as ``np.bincount`` adds its weights.
+    """
+    n_plans, n_channels = channel_weekly.shape[0], channel_weekly.shape[2]
+    ordered = np.zeros((n_plans, n_channels), dtype=np.int64)
+    value = np.zeros((n_plans, n_channels))
+    for i in range(plan.size):
+        ordered[plan[i], channel[i]] += 1
+        value[plan[i], channel[i]] += net[i]
+    for p in range(n_plans):
+        for c in range(n_channels):
+            channel_weekly[p, 0, c] += ordered[p, c]
+            channel_weekly[p, 1, c] += value[p, c]
+
+
+@numba.njit(**JIT)
+def _purchase_writes(inputs: tuple[Any, ...]) -> NDArray[np.bool_]:
+    """:func:`purchase_writes_kernel` of the arguments ``inputs``, serially."""
+    first = np.empty(inputs[0].size, dtype=np.bool_)
+    _write_buyers(0, inputs[0].size, inputs, first)
+    _add_channel_totals(inputs[1], inputs[3], inputs[4], inputs[-1])
+    return first
+
+
+@numba.njit(**PARALLEL_JIT)
+def _purchase_writes_par(chunk: int, inputs: tuple[Any, ...]) -> NDArray[np.bool_]:
+    """:func:`purchase_writes_kernel` with the buyers' writes on every thread.
+
+    Each buyer writes only its own (plan, person) entries and record cells (each pair buys at
+    most once a week); the channel totals, float sums, are then added serially in buyer order.
+    """
+    n = inputs[0].size
+    first = np.empty(n, dtype=np.bool_)
+    for c in numba.prange(n_chunks(n, chunk)):
+        lo, hi = chunk_bounds(c, chunk, n)
+        _write_buyers(lo, hi, inputs, first)
+    _add_channel_totals(inputs[1], inputs[3], inputs[4], inputs[-1])
+    return first
+
+
+def purchase_writes_kernel(flat: NDArray[np.int64], *args: Any) -> NDArray[np.bool_]:
     """Write this week's purchases into the buyer records, the state and the channel totals.
 
     Parameters
@@ -107,41 +175,9 @@ def purchase_writes_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64],
     NDArray[np.bool_]
         Which buyers made their first purchase (before this week they were no customer).
     """
-    n = flat.size
-    n_plans, n_channels = channel_weekly.shape[0], channel_weekly.shape[2]
-    ordered = np.zeros((n_plans, n_channels), dtype=np.int64)
-    value = np.zeros((n_plans, n_channels))  # np.bincount's weighted sums: from 0.0, in order
-    discount32 = np.float32(discount)
-    first = np.empty(n, dtype=np.bool_)
-    for i in range(n):
-        f, s, p, c = flat[i], slot[i], plan[i], channel[i]
-        v = net[i]
-        revenue[p, s] += np.float32(v * discount)
-        if not physical[c]:
-            remote_revenue[p, s] += np.float32(v * discount)
-        experience[f] = experience[f] + gain
-        is_first = customer_since[f] < 0
-        first[i] = is_first
-        if is_first:
-            customer_since[f] = week
-        count = purchases[f] + 1
-        purchases[f] = count
-        if count == 2:
-            second_week[f] = week
-        last_week[f] = week
-        counts[p, c, s] += 1
-        spend[p, c, s] += np.float32(v)
-        orders[p, c, s] += discount32
-        if from_network[i]:
-            network[p, s] += discount32
-        ordered[p, c] += 1
-        value[p, c] += v
-        channels_bought[f] |= np.uint8(1 << c)
-    for p in range(n_plans):
-        for c in range(n_channels):
-            channel_weekly[p, 0, c] += ordered[p, c]
-            channel_weekly[p, 1, c] += value[p, c]
-    return first
+    if threads.parallel(flat.size):
+        return _purchase_writes_par(threads.CHUNK, (flat, *args))  # type: ignore[no-any-return]
+    return _purchase_writes((flat, *args))  # type: ignore[no-any-return]
 
 
 def warm_up() -> None:

@@ -5,11 +5,14 @@ See :mod:`simulation.core.kernels` for the rules every kernel keeps (bit-identic
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.core.kernels.common import JIT, uniform
+from simulation.core.kernels import threads
+from simulation.core.kernels.common import JIT, PARALLEL_JIT, chunk_bounds, n_chunks, uniform
 
 N_TOUCHPOINT_DRAWS = 9
 """Draws per touchpoint (:data:`simulation.core.journey.TOUCHPOINT_DRAWS`), in their order."""
@@ -29,71 +32,20 @@ def _first_above(u: float, cdf: NDArray[np.float64]) -> int:
 
 
 @numba.njit(**JIT)
-def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray[np.int8],
-                recognised: NDArray[np.bool_], offsets: NDArray[np.uint32], n_touch: int,
-                breadth: NDArray[np.float32], favourite: NDArray[np.int8], has_breadth: bool,
-                preference_cdf: NDArray[np.float64], switch_cdf: NDArray[np.float64],
-                can_switch: NDArray[np.bool_], switch_probability: NDArray[np.float64],
-                may_switch: bool, context_level: NDArray[np.float64], kept: float,
-                abandon_share: float, conflict_chance: NDArray[np.float64],
-                conflict_sensitivity: NDArray[np.float64], conversion: NDArray[np.float64],
-                service_level: NDArray[np.float64], uplift: float, stock: NDArray[np.float64],
-                pooled: NDArray[np.float64],
-                lost_share: float, codes: NDArray[np.int8],
-                ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int8], NDArray[np.int32],
-                           NDArray[np.intp], NDArray[np.bool_]]:
-    """Walk each journey touchpoint by touchpoint until its first terminal event.
+def _walk_range(lo: int, hi: int, inputs: tuple[Any, ...], outputs: tuple[Any, ...]) -> None:
+    """Walk journeys ``lo`` to ``hi``.
 
-    The fused form of :func:`simulation.core.journey.walk_journeys`' (touchpoint, journey)
-    arrays: a journey's draws are hashed only for the touchpoints it reaches.
-
-    Parameters
-    ----------
-    person, plan, seg, recognised:
-        (J,) each journey's person, plan index, segment and whether the person is recognised.
-    offsets:
-        (1 + 9 x n_touch,) stream offsets of the start-channel draw, then each touchpoint's
-        nine draws in :data:`~simulation.core.journey.TOUCHPOINT_DRAWS` order.
-    n_touch:
-        Touchpoints per journey (>= 1).
-    breadth, favourite, has_breadth:
-        (N,) channel breadth (float32) and favourite channel of each person, used when
-        ``has_breadth``.
-    preference_cdf, switch_cdf, can_switch:
-        :class:`~simulation.core.journey.JourneyPaths` tables, (G, C), (G, C, C), (G, C).
-    switch_probability, may_switch:
-        (G,) chance to switch at a touchpoint (share), and whether switching exists (C > 1).
-    context_level:
-        (P,) the plan's ``context`` level (0-1); ``kept``: context kept without it (share).
-    abandon_share, lost_share:
-        Give-up share after lost context and lost-sale share of a stock-out, as compared with a
-        float32 draw (:func:`compared_with_float32`).
-    conflict_chance:
-        (P,) chance of a conflict after a switch; ``conflict_sensitivity`` (G,) walk-away chance.
-    conversion:
-        (C,) chance to buy at a touchpoint; ``service_level`` (P,) the plan's ``service``
-        level and ``uplift`` the returns-policy uplift (share) it scales.
-    stock, pooled:
-        (C,) own stock availability (share) and (P,) the plan's pooled fill chance (share).
-    codes:
-        JourneyEnd codes (OPEN, BOUGHT, LOST_CONTEXT, STOCK_OUT, CONFLICT, ABANDONED).
-
-    Returns
-    -------
-    tuple of arrays
-        Start channel, channel of the ending touchpoint, end code, (7, J) event counts,
-        channels-used bit mask and whether the purchase was served from the network.
+    ``inputs`` are :func:`walk_kernel`'s arguments, ``outputs`` its results: unpacked once here;
+    per journey, every array's reference count would be touched at every journey.
     """
-    n_j = person.size
-    start = np.empty(n_j, dtype=np.intp)
-    final = np.empty(n_j, dtype=np.intp)
-    end = np.empty(n_j, dtype=np.int8)
-    events = np.zeros((N_EVENTS, n_j), dtype=np.int32)
-    used = np.empty(n_j, dtype=np.intp)
-    network_out = np.zeros(n_j, dtype=np.bool_)
+    (person, plan, seg, recognised, offsets, n_touch, breadth, favourite, has_breadth,
+     preference_cdf, switch_cdf, can_switch, switch_probability, may_switch, context_level, kept,
+     abandon_share, conflict_chance, conflict_sensitivity, conversion, service_level, uplift, stock,
+     pooled, lost_share, codes) = inputs
+    start, final, end, events, used, network_out = outputs
     bought_code, context_code, stock_code, conflict_code, abandoned_code = (
         codes[1], codes[2], codes[3], codes[4], codes[5])
-    for j in range(n_j):
+    for j in range(lo, hi):
         who = person[j]
         g = seg[j]
         s = plan[j]
@@ -157,7 +109,82 @@ def walk_kernel(person: NDArray[np.int64], plan: NDArray[np.int64], seg: NDArray
         final[j] = here
         end[j] = code if code > 0 else abandoned_code
         used[j] = mask
-    return start, final, end, events, used, network_out
+
+
+@numba.njit(**JIT)
+def _outputs(n_j: int) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int8], NDArray[np.int32],
+                                NDArray[np.intp], NDArray[np.bool_]]:
+    """:func:`walk_kernel`'s results for ``n_j`` journeys, before the walk."""
+    return (np.empty(n_j, dtype=np.intp), np.empty(n_j, dtype=np.intp), np.empty(n_j, dtype=np.int8),
+            np.zeros((N_EVENTS, n_j), dtype=np.int32), np.empty(n_j, dtype=np.intp),
+            np.zeros(n_j, dtype=np.bool_))
+
+
+@numba.njit(**JIT)
+def _walk(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """:func:`walk_kernel` of the arguments ``inputs``, serially."""
+    outputs = _outputs(inputs[0].size)
+    _walk_range(0, inputs[0].size, inputs, outputs)
+    return outputs
+
+
+@numba.njit(**PARALLEL_JIT)
+def _walk_par(chunk: int, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """:func:`walk_kernel` of the arguments ``inputs`` on every thread, ``chunk`` journeys at a time."""
+    n_j = inputs[0].size
+    outputs = _outputs(n_j)
+    for c in numba.prange(n_chunks(n_j, chunk)):
+        lo, hi = chunk_bounds(c, chunk, n_j)
+        _walk_range(lo, hi, inputs, outputs)
+    return outputs
+
+
+def walk_kernel(person: NDArray[np.int64], *args: Any) -> tuple[Any, ...]:
+    """Walk each journey touchpoint by touchpoint until its first terminal event.
+
+    The fused form of :func:`simulation.core.journey.walk_journeys`' (touchpoint, journey)
+    arrays: a journey's draws are hashed only for the touchpoints it reaches.
+
+    Parameters
+    ----------
+    person, plan, seg, recognised:
+        (J,) each journey's person, plan index, segment and whether the person is recognised.
+    offsets:
+        (1 + 9 x n_touch,) stream offsets of the start-channel draw, then each touchpoint's
+        nine draws in :data:`~simulation.core.journey.TOUCHPOINT_DRAWS` order.
+    n_touch:
+        Touchpoints per journey (>= 1).
+    breadth, favourite, has_breadth:
+        (N,) channel breadth (float32) and favourite channel of each person, used when
+        ``has_breadth``.
+    preference_cdf, switch_cdf, can_switch:
+        :class:`~simulation.core.journey.JourneyPaths` tables, (G, C), (G, C, C), (G, C).
+    switch_probability, may_switch:
+        (G,) chance to switch at a touchpoint (share), and whether switching exists (C > 1).
+    context_level:
+        (P,) the plan's ``context`` level (0-1); ``kept``: context kept without it (share).
+    abandon_share, lost_share:
+        Give-up share after lost context and lost-sale share of a stock-out, as compared with a
+        float32 draw (:func:`compared_with_float32`).
+    conflict_chance:
+        (P,) chance of a conflict after a switch; ``conflict_sensitivity`` (G,) walk-away chance.
+    conversion:
+        (C,) chance to buy at a touchpoint; ``service_level`` (P,) the plan's ``service``
+        level and ``uplift`` the returns-policy uplift (share) it scales.
+    stock, pooled:
+        (C,) own stock availability (share) and (P,) the plan's pooled fill chance (share).
+    codes:
+        JourneyEnd codes (OPEN, BOUGHT, LOST_CONTEXT, STOCK_OUT, CONFLICT, ABANDONED).
+
+    Returns
+    -------
+    tuple of arrays
+        Start channel, channel of the ending touchpoint, end code, (7, J) event counts,
+        channels-used bit mask and whether the purchase was served from the network.
+    """
+    if threads.parallel(person.size):
+        return _walk_par(threads.CHUNK, (person, *args))  # type: ignore[no-any-return]
+    return _walk((person, *args))  # type: ignore[no-any-return]
 
 
 def warm_up() -> None:

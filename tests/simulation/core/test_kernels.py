@@ -34,6 +34,7 @@ from simulation.core.kernels.walk import N_TOUCHPOINT_DRAWS
 from simulation.core.random_streams import Draw, RandomStreams
 from simulation.core.scenario import Capability, CapabilityLevels, Scenario
 from simulation.core.world import World, build_world
+from tests.simulation.core.kernel_variants import kernel_variant  # noqa: F401  (each test on each variant)
 from tests.simulation.core.numpy_reference import (
     numpy_churn,
     numpy_contact_conflicts,

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from simulation.core.kernels.purchases import counts_overflow, place_kernel, purchase_writes_kernel
 from simulation.core.records import RECORDS, BuyerRecords
+from tests.simulation.core.kernel_variants import kernel_variant  # noqa: F401  (each test on each variant)
 from tests.simulation.core.numpy_reference import numpy_place, numpy_purchase_writes
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
