@@ -596,19 +596,39 @@ def _same(given: Any, named: Any) -> bool:
     return given is named
 
 
-def _bound(wire: Wire, signature: inspect.Signature, named: dict[str, Any], args: tuple[Any, ...],
+def _serial_names(dispatcher: Callable[..., Any], n_args: int) -> list[str] | None:
+    """The parameter names of the serial variant a ``*args`` dispatcher calls, if it takes them flat.
+
+    The compiled function (not a ``_par`` one) of the dispatcher's module that it names and that
+    takes ``n_args`` parameters; None if there is none (the key kernels pack theirs in tuples).
+    """
+    module = sys.modules[dispatcher.__module__]
+    for name in dispatcher.__code__.co_names:
+        serial = getattr(getattr(module, name, None), "py_func", None)
+        if serial is not None and not name.endswith("_par"):
+            names = list(inspect.signature(serial).parameters)
+            if len(names) == n_args:
+                return names
+    return None
+
+
+def _bound(wire: Wire, function: Callable[..., Any], named: dict[str, Any], args: tuple[Any, ...],
            kwargs: dict[str, Any]) -> dict[str, Any]:
     """The call's arguments by the kernel's parameter names (the row must name them in order).
 
     A kernel that takes ``*args`` after its first parameters (a dispatcher between a serial and a
-    parallel variant) is given the rest positionally, in the order the row names them.
+    parallel variant, :mod:`simulation.core.kernels.threads`) is checked against its serial
+    variant's names where that takes them flat, else against the names before ``*args``; the
+    call's arguments are then taken in the order the row names them.
     """
+    signature = inspect.signature(function)
     parameters = list(signature.parameters.values())
     names = [p.name for p in parameters]
     if any(p.kind is p.VAR_POSITIONAL for p in parameters):
-        first = names[:[p.kind for p in parameters].index(inspect.Parameter.VAR_POSITIONAL)]
-        assert list(named)[:len(first)] == first, (wire.name, list(named))
         assert not kwargs and len(args) == len(named), (wire.name, len(args), list(named))
+        first = names[:[p.kind for p in parameters].index(inspect.Parameter.VAR_POSITIONAL)]
+        expected = _serial_names(function, len(args)) or [*first, *list(named)[len(first):]]
+        assert list(named) == expected, (wire.name, list(named), expected)
         return dict(zip(named, args, strict=True))
     assert list(named) == names[:len(named)], (wire.name, list(named))
     assert all(p.default is not p.empty for p in parameters[len(named):]), wire.name
@@ -620,14 +640,14 @@ def _bound(wire: Wire, signature: inspect.Signature, named: dict[str, Any], args
 def _patched(wire: Wire, calls: Counter[str], mismatches: list[str]) -> Callable[..., Any]:
     """What the module calls instead of ``wire.name``: the reference, from the named arguments."""
     original = getattr(wire.module, wire.name)
-    signature = inspect.signature(getattr(original, "py_func", original))
+    function = getattr(original, "py_func", original)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         frame = sys._getframe(1)
         caller = Caller(dict(frame.f_locals), f"{frame.f_code.co_name} (calling {wire.name})",
                         linecache.getline(frame.f_code.co_filename, frame.f_lineno))
         named = wire.named(caller)
-        given = _bound(wire, signature, named, args, kwargs)
+        given = _bound(wire, function, named, args, kwargs)
         mismatches.extend(f"{wire.label}({name}=...) is not the row's {name}"
                           for name, value in named.items()
                           if value is not ANY and not _same(given[name], value))
