@@ -40,6 +40,7 @@ import simulation
 from simulation import Scenario, simulate
 from simulation.core import engine, random_streams, records
 from simulation.core.capabilities import Capability
+from simulation.core.kernels import threads
 from simulation.core.kernels.common import compared_with_float32
 from simulation.core.keys import KeyLayout
 from simulation.core.personalization import features
@@ -688,6 +689,8 @@ class Variant:
     """None: the default policy (learned targeting)."""
     unreached: frozenset[str] = frozenset()
     """Kernels the variant does not call (so their rows are not checked to be called)."""
+    parallel: bool = False
+    """Whether the kernel run takes the kernels' parallel variants (two threads, small chunks)."""
 
 
 _LEARNING = frozenset({"features.lookup", "features.gather", "features.gather_columns",
@@ -709,6 +712,7 @@ VARIANTS = {
                  behaviour__channel_breadth_mean=0.5, economics__offer_response_intent_elasticity=0.5),
         unreached=frozenset({"engine.drift_kernel"})),
     "eight channels (int32 keys)": Variant(_eight_channels, RandomTargeting, _LEARNING),
+    "default, parallel kernels": Variant(_changed(), parallel=True),
 }
 
 
@@ -719,7 +723,15 @@ def test_engine_matches_numpy_reference_steps(small_scenario: Scenario, variant:
     scenario = case.scenario(small_scenario)
     if variant.startswith("eight channels"):
         assert KeyLayout.of(3, len(scenario.segments), len(scenario.channels)).dtype == np.int32
-    kernels = _run(scenario, case.targeting)
+    if case.parallel:
+        threads.set_threads(2)
+        try:
+            with threads.always_parallel(64):  # small chunks: a 4000-person run crosses many
+                kernels = _run(scenario, case.targeting)
+        finally:
+            threads.set_threads(None)
+    else:
+        kernels = _run(scenario, case.targeting)
 
     calls: Counter[str] = Counter()
     mismatches: list[str] = []
