@@ -753,9 +753,13 @@ def test_engine_matches_numpy_reference_steps(small_scenario: Scenario, variant:
 
 
 def _kernel_like(value: Any) -> bool:
-    """Whether ``value`` is a function of the kernels package (compiled or not)."""
+    """Whether ``value`` is a function of the kernels package (compiled or not).
+
+    Not the thread setting's (:mod:`simulation.core.kernels.threads`: ``one_thread``, which the
+    analyses' workers call, computes nothing).
+    """
     module = getattr(getattr(value, "py_func", value), "__module__", "") or ""
-    return callable(value) and module.startswith("simulation.core.kernels")
+    return callable(value) and module.startswith("simulation.core.kernels") and module != threads.__name__
 
 
 def test_every_kernel_the_engine_calls_is_wired(small_scenario: Scenario) -> None:
