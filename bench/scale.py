@@ -34,7 +34,7 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from simulation import Scenario
 from simulation.core.api import run_plans, valued
-from simulation.core.kernels import warm_up
+from simulation.core.warm_up import warm_up
 n = {n}
 scenario = Scenario.preset("benchmark_retailer").replace(market__population=n)
 def peak():

@@ -86,13 +86,15 @@ def serve(connection: Connection) -> None:
     """Answer jobs until the connection closes."""
     import simulation.core.api  # noqa: F401  (numpy, pandas, scikit-learn: paid once, before "ready")
     from explorer.pool import release_freed_memory
-    from simulation.core.kernels import threads, warm_up
+    from simulation.core.kernels import threads
+    from simulation.core.warm_up import warm_up
 
     # One worker of several: the pool's processes fill the cores, so kernels run on one thread
     # here (and only their serial variants are loaded).
     threads.one_thread()
-    # The engine's compiled kernels: loaded from numba's on-disk cache (about 0.6 s), or compiled
-    # once on a fresh machine (seconds), before "ready" rather than in a session's first run.
+    # The engine's compiled kernels, every signature a run can call: loaded from numba's on-disk
+    # cache (about 1.4 s), or compiled once on a fresh machine (seconds), before "ready" rather
+    # than in a session's first run.
     warm_up()
 
     lock = threading.Lock()

@@ -32,7 +32,9 @@ Modules: :mod:`~simulation.core.kernels.common` (options, the hashed draw),
 :mod:`~simulation.core.kernels.threads` (how many threads the kernels use).
 
 Compiled code is cached on disk (``cache=True``): in ``NUMBA_CACHE_DIR`` if set, else in
-``__pycache__`` beside the modules, or, where that is read-only, in the user's cache directory. A
+``__pycache__`` beside the modules, or, where that is read-only, in the user's cache directory;
+where none is writable the kernels compile in each process, with a warning
+(:func:`~simulation.core.kernels.common.disk_cache_available`). A
 fresh process loads the cache in about 0.35 s of CPU (28 MB); the first process on a machine
 compiles (about 5 s of CPU, and as much again for the parallel variants). :func:`warm_up` does
 either ahead of the first run (the app's worker processes call it at start), for the variants

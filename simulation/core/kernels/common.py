@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
-JIT: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy"}
-"""Options of every kernel: cached on disk, releasing the GIL, numpy's float error model."""
+
+def _probe() -> int:  # pragma: no cover - compiled only to see whether it could be cached
+    return 0
+
+
+def disk_cache_available() -> bool:
+    """Whether numba can cache this package's kernels on disk.
+
+    numba looks for a writable place when a kernel is decorated (``NUMBA_CACHE_DIR``, the
+    ``__pycache__`` beside the module, the user's cache directory) and raises if there is none,
+    as in a read-only install run by a user without a writable home (a container, a cluster's
+    worker image): the engine would then fail to import. Without one the kernels are compiled
+    once per process instead (seconds of CPU at each process's start), with a warning.
+    """
+    try:
+        numba.njit(cache=True)(_probe)
+    except RuntimeError as error:  # "cannot cache function ...: no locator available"
+        warnings.warn(f"numba cannot cache the engine's kernels on disk ({error}); they are "
+                      "compiled once in each process. Set NUMBA_CACHE_DIR to a writable "
+                      "directory to keep them.", RuntimeWarning, stacklevel=2)
+        return False
+    return True
+
+
+JIT: dict[str, Any] = {"cache": disk_cache_available(), "nogil": True, "error_model": "numpy"}
+"""Options of every kernel: cached on disk (where numba can), releasing the GIL, numpy's float
+error model."""
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _M1 = np.uint64(0x7FEB352D)
