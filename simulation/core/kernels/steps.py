@@ -629,7 +629,8 @@ def churn_pairs_kernel(people: NDArray[Any], *args: Any) -> tuple[NDArray[Any], 
     return _churn_pairs(people, *args)  # type: ignore[no-any-return]
 
 
-def churn_kernel(flat: NDArray[Any], *args: Any) -> tuple[NDArray[np.int64], ...]:
+def churn_kernel(u: NDArray[np.float32], flat: NDArray[np.int64],
+                 *args: Any) -> tuple[NDArray[np.int64], ...]:
     """Who lapses among the pairs of :func:`churn_pairs_kernel`; writes their lapse week.
 
     A live customer lapses when ``u[person]`` is below its ``hazard`` (float32; one entry per
@@ -643,9 +644,9 @@ def churn_kernel(flat: NDArray[Any], *args: Any) -> tuple[NDArray[np.int64], ...
         (P,) lapses (hazard and over-messaging), over-messaging lapses and prospect drop-outs
         per plan, and the flat indices of every pair that left, in order.
     """
-    if threads.parallel(flat.size):
-        return _churn_par(threads.CHUNK, flat, *args)  # type: ignore[no-any-return]
-    return _churn(flat, *args)  # type: ignore[no-any-return]
+    if threads.parallel(flat.size):  # one item per pair examined (the draw is per person)
+        return _churn_par(threads.CHUNK, u, flat, *args)  # type: ignore[no-any-return]
+    return _churn(u, flat, *args)  # type: ignore[no-any-return]
 
 
 def warm_up() -> None:
