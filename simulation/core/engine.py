@@ -718,7 +718,7 @@ class Simulation:
               recognised: NDArray[np.bool_], repeat: int = 0) -> WalkedJourneys:
         """:func:`walk_journeys` of ``journeys``; ``repeat``: which of each person's journeys this week it is.
 
-        The walk is compiled (:func:`simulation.core.kernels.walk_kernel`) and keeps no
+        The walk is compiled (:func:`simulation.core.kernels.walk.walk_kernel`) and keeps no
         per-touchpoint temporaries, so it takes every journey at once at any N.
         """
         return walk_journeys(self.world, self.paths, self.streams, week, journeys.person,

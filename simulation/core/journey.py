@@ -48,7 +48,7 @@ TOUCHPOINT_EVENTS = ("switch", "context_lost", "conflict_chance", "conflict", "b
 
 _END_CODES = np.array([JourneyEnd.OPEN, JourneyEnd.BOUGHT, JourneyEnd.LOST_CONTEXT, JourneyEnd.STOCK_OUT,
                        JourneyEnd.CONFLICT, JourneyEnd.ABANDONED], dtype=np.int8)
-"""End codes in the order :func:`simulation.core.kernels.walk_kernel` takes them."""
+"""End codes in the order :func:`simulation.core.kernels.walk.walk_kernel` takes them."""
 
 
 def _open_last(cdf: NDArray[np.float64]) -> NDArray[np.float64]:
