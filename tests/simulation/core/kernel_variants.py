@@ -1,5 +1,7 @@
 """Every kernel test runs on each kernel variant: serial, and parallel on one and two threads.
 
+Three variants, not more: every kernel test module runs once per variant, and CI has 15
+minutes; chunks of 2 and 3 already put the tests' small inputs across many chunk boundaries.
 Import :func:`kernel_variant` into a test module (an autouse fixture): its tests then run once
 serially and once per parallel case. The parallel cases use tiny chunks, so the small inputs
 of the tests cross many chunk boundaries (sizes 0, 1, chunk - 1, chunk, chunk + 1 and many
@@ -17,9 +19,7 @@ from simulation.core.kernels import threads
 VARIANTS = {
     "serial": (1, None),
     "parallel-1-thread-chunk-2": (1, 2),
-    "parallel-2-threads-chunk-1": (2, 1),
     "parallel-2-threads-chunk-3": (2, 3),
-    "parallel-2-threads-chunk-16": (2, 16),
 }
 """Variant name: (threads, chunk; None = the serial variant)."""
 
