@@ -35,9 +35,10 @@ messages: install
 	$(BIN)/python -m simulation.display.text update
 	$(BIN)/python -m simulation.display.text check
 
-## Install everything and run the whole test suite.
+## Install everything and run the whole test suite, one worker process per core (pytest-xdist);
+## tests are handed out one at a time as workers free up, so the long app and report tests spread.
 test: install-dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 ## Speed and memory figures (printed, never asserted): engine, then the decision-analysis set.
 bench: install-dev

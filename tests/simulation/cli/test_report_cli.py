@@ -19,7 +19,7 @@ needs_chromium = pytest.mark.skipif(chromium_path() is None, reason="Debian's ch
 
 @pytest.fixture(scope="module")
 def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    scenario = Scenario.preset("fashion").replace(market__population=800, market__horizon_weeks=52)
+    scenario = Scenario.preset("fashion").replace(market__population=800, market__horizon_weeks=26)
     path = tmp_path_factory.mktemp("scenario") / "fashion.json"
     path.write_text(scenario.to_json())
     return path
