@@ -37,8 +37,10 @@ messages: install
 
 ## Install everything and run the whole test suite, one worker process per core (pytest-xdist);
 ## tests are handed out one at a time as workers free up, so the long app and report tests spread.
+## numba's cache is filled first, on two cores: otherwise every worker and server compiles at once.
 test: install-dev browser
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	$(BIN)/python -m simulation.core.warm_up
+	$(BIN)/python -m pytest -n auto --dist worksteal --durations=25
 
 ## Speed and memory figures (printed, never asserted): engine, then the decision-analysis set.
 bench: install-dev

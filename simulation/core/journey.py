@@ -183,7 +183,7 @@ def walk_journeys(world: World, paths: JourneyPaths, streams: RandomStreams, wee
     if recognised is None:
         recognised = np.ones(n_j, dtype=bool)
     breadth = world.people.channel_breadth
-    offsets = streams._offsets(_walk_draws(repeat, n_touch), week)
+    offsets = streams.offsets(_walk_draws(repeat, n_touch), week)
     # Returns accepted in any channel make buying less risky (Janakiraman et al. 2016), for
     # the people whose returns another channel can accept (recognised); with one channel there
     # is no other channel to return in.

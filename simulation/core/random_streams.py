@@ -117,11 +117,13 @@ class RandomStreams:
     def _offset(self, kind: Draw, week: int, step: int) -> int:
         return _mix32(_mix32(_mix32(self._keys[kind] ^ week) + 0x9E3779B9 * (step + 1)))
 
-    def _offsets(self, draws: tuple[tuple[Draw, int], ...], week: int) -> NDArray[np.uint32]:
-        """``_offset`` of each (kind, step) of ``draws`` in ``week``.
+    def offsets(self, draws: tuple[tuple[Draw, int], ...], week: int) -> NDArray[np.uint32]:
+        """The stream offset of each (kind, step) of ``draws`` in ``week``: (len(draws),) uint32.
 
-        Computed for :data:`OFFSET_WEEKS` weeks at once, as (weeks, draws) uint32 arithmetic
-        (which wraps like the mask), and kept: a run asks for the same few blocks every week.
+        What :meth:`uniform` XORs into the person index, for a compiled kernel that hashes the draws
+        itself (:func:`simulation.core.kernels.common.uniform`). Computed for
+        :data:`OFFSET_WEEKS` weeks at once, as (weeks, draws) uint32 arithmetic (which wraps
+        like the mask), and kept: a run asks for the same few blocks every week.
         """
         chunk = week // OFFSET_WEEKS
         table = self._offset_tables.get((draws, chunk))
@@ -161,7 +163,7 @@ class RandomStreams:
 
         One vectorized pass instead of one call per (kind, step): the same numbers, cheaper.
         """
-        offsets = self._offsets(tuple(draws), week)
+        offsets = self.offsets(tuple(draws), week)
         if person.ndim == 1 and person.dtype.kind in "iu":
             return uniforms(offsets, person)
         x = offsets[:, None] ^ person.astype(np.uint32)[None, :]

@@ -13,7 +13,11 @@ per kernel on a fresh cache, a fraction of that to load a cached one).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from simulation.core.api import simulate
+from simulation.core.kernels import threads, warm_up_parallel
 from simulation.core.kernels import warm_up as warm_up_kernels
 from simulation.core.presets import DEFAULT_PRESET
 from simulation.core.scenario import Scenario
@@ -56,4 +60,38 @@ def warm_up() -> None:
         simulate(scenario, targeting=None if number % 2 == 0 else RandomTargeting())
 
 
-__all__ = ["warm_up", "warm_up_runs", "with_more_channels"]
+def fill_cache(parallel_variants: bool = False) -> int:
+    """Fill numba's disk cache for the processes that follow, on two cores (``python -m`` this).
+
+    A fresh checkout has no cache, and each process that meets an uncompiled kernel compiles
+    it: when a test suite starts on several workers, each worker, server and CLI subprocess
+    would compile the same kernels at once (about 45 s of CPU for the serial variants and the
+    runs' types, 55 s more for the parallel variants). Here a child process compiles the
+    parallel variants while this one compiles the serial ones and runs :func:`warm_up_runs`.
+
+    Parameters
+    ----------
+    parallel_variants:
+        Compile only the parallel variants (what the child does).
+
+    Returns
+    -------
+    int
+        The exit status: 0, or the child's when it failed.
+    """
+    if parallel_variants:
+        warm_up_parallel()
+        return 0
+    child = None
+    if threads.threads() > 1:
+        child = subprocess.Popen([sys.executable, "-m", "simulation.core.warm_up", "--parallel-variants"])
+    threads.one_thread()
+    warm_up()
+    return child.wait() if child is not None else 0
+
+
+__all__ = ["fill_cache", "warm_up", "warm_up_runs", "with_more_channels"]
+
+
+if __name__ == "__main__":
+    sys.exit(fill_cache(parallel_variants="--parallel-variants" in sys.argv[1:]))

@@ -34,13 +34,15 @@ Modules: :mod:`~simulation.core.kernels.common` (options, the hashed draw),
 Compiled code is cached on disk (``cache=True``): in ``NUMBA_CACHE_DIR`` if set, else in
 ``__pycache__`` beside the modules, or, where that is read-only, in the user's cache directory;
 where none is writable the kernels compile in each process, with a warning
-(:func:`~simulation.core.kernels.common.disk_cache_available`). A
-fresh process loads the cache in about 0.35 s of CPU (28 MB); the first process on a machine
-compiles (about 5 s of CPU, and as much again for the parallel variants). :func:`warm_up` does
-either ahead of the first run (the app's worker processes call it at start), for the variants
-the process uses. numba's cache checks only the calling function's own file: after editing a
-helper in another module (``common.py``), clear the cache (``NUMBA_CACHE_DIR`` or the
-``__pycache__`` ``*.nbi``/``*.nbc`` files) before trusting a test run.
+(:func:`~simulation.core.kernels.common.disk_cache_available`). A fresh process loads the cache
+in well under a second of CPU; the first process on a machine compiles (about 33 s of CPU for
+the serial variants, 55 s for the parallel ones, measured on the 2-core machine).
+:func:`warm_up` does either ahead of the first run (the app's worker processes call it at
+start), for the variants the process uses; ``python -m simulation.core.warm_up`` fills the cache
+on two cores before a test suite starts (``make test``). numba's cache checks only the calling
+function's own file: after editing a helper in another module (``common.py``), clear the cache
+(``NUMBA_CACHE_DIR`` or the ``__pycache__`` ``*.nbi``/``*.nbc`` files) before trusting a test
+run.
 """
 
 from __future__ import annotations
@@ -48,17 +50,7 @@ from __future__ import annotations
 
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel variant this process uses, on tiny inputs."""
-    from simulation.core.kernels import (
-        draws,
-        features,
-        keys,
-        outcomes,
-        purchases,
-        select,
-        steps,
-        threads,
-        walk,
-    )
+    from simulation.core.kernels import draws, features, outcomes, select, threads
 
     features.warm_up()
     select.warm_up()  # these have one (serial) variant
@@ -66,10 +58,25 @@ def warm_up() -> None:
     draws.warm_up()
     for variant in threads.variants():  # the parallel ones only where this process uses them
         with variant:
-            walk.warm_up()
-            keys.warm_up()
-            steps.warm_up()
-            purchases.warm_up()
+            _warm_up_threaded()
 
 
-__all__ = ["warm_up"]
+def warm_up_parallel() -> None:
+    """Compile (or load from the cache) the parallel variants only, whatever the thread count."""
+    from simulation.core.kernels import threads
+
+    with threads.always_parallel():
+        _warm_up_threaded()
+
+
+def _warm_up_threaded() -> None:
+    """The warm-ups of the modules whose kernels have a serial and a parallel variant."""
+    from simulation.core.kernels import keys, purchases, steps, walk
+
+    walk.warm_up()
+    keys.warm_up()
+    steps.warm_up()
+    purchases.warm_up()
+
+
+__all__ = ["warm_up", "warm_up_parallel"]

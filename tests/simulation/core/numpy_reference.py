@@ -448,7 +448,7 @@ def numpy_set_annoyance(annoyed: NDArray[np.bool_], key: NDArray[Any], annoyance
 def numpy_uniform_block(streams: RandomStreams, draws: list[tuple[Draw, int]], week: int,
                         person: NDArray[Any]) -> NDArray[np.float32]:
     """RandomStreams.uniform_block (and uniform, one row) as numpy computed them (0ef5d49)."""
-    offsets = streams._offsets(tuple(draws), week)
+    offsets = streams.offsets(tuple(draws), week)
     x = offsets[:, None] ^ person.astype(np.uint32)[None, :]
     x ^= x >> np.uint32(16)
     x *= np.uint32(0x7FEB352D)

@@ -387,7 +387,7 @@ def _set_by_slot_args(c: Caller) -> dict[str, Any]:
 def _uniforms_args(c: Caller) -> dict[str, Any]:
     streams = c.sim
     if "draws" in c.names:  # uniform_block
-        offsets = streams._offsets(tuple(c["draws"]), c["week"])
+        offsets = streams.offsets(tuple(c["draws"]), c["week"])
     else:  # uniform
         offsets = np.array([streams._offset(c["kind"], c["week"], c["step"])], dtype=np.uint32)
     return {"offsets": offsets, "person": c["person"]}

@@ -80,7 +80,7 @@ def test_hashed_draw_is_the_streams_draw(kind: Draw, week: int, step: int, seed:
     streams = RandomStreams(seed)
     person = np.array(people, dtype=np.int64)
     expected = streams.uniform(kind, week, step, person).astype(np.float64)
-    offset = np.uint64(streams._offsets(((kind, step),), week)[0])
+    offset = np.uint64(streams.offsets(((kind, step),), week)[0])
     same(np.array([uniform(offset, p) for p in person]), expected)
 
 

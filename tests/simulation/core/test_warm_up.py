@@ -63,3 +63,31 @@ def test_warm_up_compiles_every_signature_the_runs_call(tmp_path: Path):
     assert done.stdout.strip().splitlines()[-1] == "{}", (
         "compiled after warm_up (add these signatures to the module's warm_up): "
         + done.stdout.strip().splitlines()[-1])
+
+
+# After the cache is filled, a fresh two-thread process's warm-up must load every kernel it calls
+# (serial and parallel variants) from the cache: a cache miss means a compilation.
+MISSES_AFTER_FILL = r"""
+import importlib, pkgutil
+from simulation.core.warm_up import warm_up
+warm_up()
+import simulation.core.kernels as package
+misses = {}
+for info in pkgutil.iter_modules(package.__path__):
+    module = importlib.import_module(f"{package.__name__}.{info.name}")
+    for name, value in vars(module).items():
+        if hasattr(value, "stats") and hasattr(value, "py_func") and value.stats.cache_misses:
+            misses[f"{info.name}.{name}"] = sorted(map(str, value.stats.cache_misses))
+print(repr(misses))
+"""
+
+
+def test_filling_the_cache_leaves_nothing_to_compile_in_a_two_thread_process():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMNICHANNEL_THREADS": "2"}
+    filled = subprocess.run([sys.executable, "-m", "simulation.core.warm_up"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert filled.returncode == 0, filled.stderr[-3000:]
+    done = subprocess.run([sys.executable, "-c", MISSES_AFTER_FILL], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "{}", done.stdout
