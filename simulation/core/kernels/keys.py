@@ -166,6 +166,18 @@ def refresh_keys_kernel(flat: NDArray[np.int64], plan: NDArray[np.int64], person
     loyal, recognised); lapsed pairs (and, with ``check_aware``, those not aware by ``week``) get
     the ``sentinel``. Pairs whose key changes are given it as by :func:`set_keys_kernel`, in order.
 
+    Parameters
+    ----------
+    flat, plan, person:
+        (M,) the pairs: flat index plan x N + person, plan and person.
+    *args:
+        The state (:data:`_N_STATE` arguments): ``check_aware``, ``week``; ``lapse_week`` (P x N,
+        week, -1 while alive); ``aware_week`` and ``segment`` (N,); ``customer_since`` and
+        ``purchases`` (P x N, week and count); ``loyalty`` (purchases); ``recognition_u`` (N,
+        fixed uniform draw); ``shares`` (P, recognised share); ``channels_used`` and
+        ``subscribed`` (P x N, channel bit mask and flag); ``steps`` (5,) and ``sentinel``.
+        Then the books :func:`set_keys_kernel` writes, in its order.
+
     Returns
     -------
     tuple

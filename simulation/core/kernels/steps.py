@@ -543,65 +543,160 @@ def _churn_par(chunk: int, u: NDArray[np.float32], flat: NDArray[np.int64], plan
     return total[0], total[1], total[2], gather_chunks(scratch, starts, hits)
 
 
-def contact_conflicts_kernel(u: NDArray[Any], *args: Any) -> NDArray[np.int64]:
+def contact_conflicts_kernel(u: NDArray[np.float32], chance: NDArray[np.float64], key_flat: NDArray[Any],
+                             offered: NDArray[np.bool_], offered_step: int,
+                             multi: NDArray[np.bool_]) -> NDArray[np.int64]:
     """Flat indices of the pairs that meet conflicting messages this week.
 
-    Those whose draw ``u[person]`` is below their plan's ``chance`` (share; plans at 0 have
-    none) and whose key (with this week's offer) says several channels message them (``multi``).
+    Parameters
+    ----------
+    u:
+        (N,) this week's conflict draw of each person (uniform [0, 1), float32).
+    chance:
+        (P,) each plan's weekly chance of a conflict (share; a plan at 0 has none).
+    key_flat:
+        (P x N,) each pair's contact key (int16 or int32), by flat index plan x N + person.
+    offered, offered_step:
+        (P x N,) whether the pair got an offer this week, and how far an offer moves a key.
+    multi:
+        (K,) whether a key (with this week's offer) is messaged by several channels.
+
+    Returns
+    -------
+    NDArray[np.int64]
+        Flat indices, plan by plan, people in order: draw below the plan's chance and ``multi``.
     """
+    args = (u, chance, key_flat, offered, offered_step, multi)
     if threads.parallel(u.size):
-        return _contact_conflicts_par(threads.CHUNK, u, *args)  # type: ignore[no-any-return]
-    return _contact_conflicts(u, *args)  # type: ignore[no-any-return]
+        return _contact_conflicts_par(threads.CHUNK, *args)  # type: ignore[no-any-return]
+    return _contact_conflicts(*args)  # type: ignore[no-any-return]
 
 
-def unsubscribes_kernel(u: NDArray[Any], *args: Any) -> NDArray[np.int64]:
+def unsubscribes_kernel(u: NDArray[np.float32], largest: float, per_contact: float,
+                        excess: NDArray[np.float64], key_flat: NDArray[Any], offered: NDArray[np.bool_],
+                        offered_step: int, n_plans: int) -> NDArray[np.int64]:
     """Flat indices of the pairs that unsubscribe this week.
 
-    Those whose ``u[person]`` is below ``per_contact`` (share per contact) x the excess contacts
-    of their key (with this week's offer); only people whose draw is below ``largest`` (as
-    compared with a float32 draw) are examined.
+    Parameters
+    ----------
+    u:
+        (N,) this week's unsubscribe draw of each person (uniform [0, 1), float32).
+    largest:
+        ``per_contact`` x the largest ``excess``, as compared with a float32 draw: only people
+        whose draw is below it are examined.
+    per_contact:
+        Chance to unsubscribe per contact above tolerance (share per contact a week).
+    excess:
+        (K,) contacts a week above the person's tolerance, by key (with this week's offer).
+    key_flat, offered, offered_step:
+        (P x N,) each pair's contact key and whether it got an offer this week; how far an
+        offer moves a key.
+    n_plans:
+        P, the plans run.
+
+    Returns
+    -------
+    NDArray[np.int64]
+        Flat indices, plan by plan, people in order: draw below ``per_contact`` x excess.
     """
+    args = (u, largest, per_contact, excess, key_flat, offered, offered_step, n_plans)
     if threads.parallel(u.size):
-        return _unsubscribes_par(threads.CHUNK, u, *args)  # type: ignore[no-any-return]
-    return _unsubscribes(u, *args)  # type: ignore[no-any-return]
+        return _unsubscribes_par(threads.CHUNK, *args)  # type: ignore[no-any-return]
+    return _unsubscribes(*args)  # type: ignore[no-any-return]
 
 
-def open_journeys_kernel(u: NDArray[Any], *args: Any) -> tuple[NDArray[Any], ...]:
-    """Journeys opened this week by the candidate ``people`` (sorted) in every plan.
+def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: int,
+                         key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int,
+                         sentinel: int, intent_table: NDArray[np.float32],
+                         propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
+                         has_repeat: bool, is_customer: NDArray[np.float64],
+                         offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int,
+                         ) -> tuple[NDArray[Any], ...]:
+    """Journeys opened this week by the candidate ``people`` in every plan.
 
-    A pair's intent (expected journeys, float32) is its key's ``intent_table`` entry x its
+    A pair opens a journey when its key is not the ``sentinel`` and ``u[person]`` is below its
+    intent (expected journeys this week, float32): its key's ``intent_table`` entry x its
     propensity (``repeat_propensity`` for customers when ``has_repeat``) x, with an offer this
-    week and ``has_offer_factor``, its ``offer_factor``; it opens a journey when its key is not
-    the ``sentinel`` and ``u[person]`` is below the intent, and with ``cap`` > 1 opens
-    floor(intent) journeys plus one more with chance the fraction, between 1 and ``cap``.
+    week and ``has_offer_factor``, its ``offer_factor``. With ``cap`` > 1 it opens floor(intent)
+    journeys plus one more with chance the fraction, between 1 and ``cap``.
+
+    Parameters
+    ----------
+    u:
+        (N,) this week's open draw of each person (uniform [0, 1), float32).
+    people:
+        (M,) candidates, sorted: the people whose draw is below some plan's bound.
+    n_plans, sentinel:
+        P, the plans run, and the key of pairs not alive (not yet aware, lapsed or dropped out).
+    key_flat, offered, offered_step:
+        (P x N,) each pair's contact key and whether it got an offer this week; how far an
+        offer moves a key.
+    intent_table, is_customer:
+        (K,) journeys a week by key (float32) and whether a key is a customer's (0 or 1).
+    propensity, repeat_propensity, offer_factor:
+        (N,) each person's purchase propensity, repeat propensity and offer response (float32
+        multipliers).
+    has_repeat, has_offer_factor:
+        Whether ``repeat_propensity`` and ``offer_factor`` apply.
+    cap:
+        Most journeys a person opens in a week (>= 1).
 
     Returns
     -------
     tuple of arrays
-        Flat index, plan, person and journey count of each opening pair, and whether it got an
-        offer this week.
+        Flat index, plan, person and journey count of each opening pair (plan by plan, people
+        in order), and whether it got an offer this week.
     """
-    if threads.parallel(args[0].size * args[1]):  # candidates x plans
-        return _open_journeys_par(threads.CHUNK, u, *args)  # type: ignore[no-any-return]
-    return _open_journeys(u, *args)  # type: ignore[no-any-return]
+    args = (u, people, n_plans, key_flat, offered, offered_step, sentinel, intent_table, propensity,
+            repeat_propensity, has_repeat, is_customer, offer_factor, has_offer_factor, cap)
+    if threads.parallel(people.size * n_plans):
+        return _open_journeys_par(threads.CHUNK, *args)  # type: ignore[no-any-return]
+    return _open_journeys(*args)  # type: ignore[no-any-return]
 
 
-def drift_kernel(satisfaction: NDArray[Any], *args: Any) -> None:
-    """``satisfaction -= base; satisfaction *= keep; satisfaction += base`` in one pass (float32)."""
+def drift_kernel(satisfaction: NDArray[np.float32], base: np.float32, keep: np.float32) -> None:
+    """``satisfaction -= base; satisfaction *= keep; satisfaction += base`` in one pass, in place.
+
+    Parameters
+    ----------
+    satisfaction:
+        (P x N,) every pair's satisfaction (0-1, float32).
+    base, keep:
+        The baseline satisfaction and the share of the gap to it kept this week (float32).
+    """
     if threads.parallel(satisfaction.size):
-        _drift_par(threads.CHUNK, satisfaction, *args)
+        _drift_par(threads.CHUNK, satisfaction, base, keep)
     else:
-        _drift(satisfaction, *args)
+        _drift(satisfaction, base, keep)
 
 
-def settle_satisfaction_kernel(touched_flat: NDArray[Any], *args: Any) -> tuple[Any, ...]:
+def settle_satisfaction_kernel(touched_flat: NDArray[np.int64], part_ends: NDArray[np.int64],
+                               touched: NDArray[np.bool_], experience: NDArray[np.float32],
+                               satisfaction: NDArray[np.float32], key_flat: NDArray[Any],
+                               is_customer: NDArray[np.float64], baseline: np.float32,
+                               smoothing: np.float32, n_people: int, n_plans: int,
+                               ) -> tuple[NDArray[np.float64], int, np.float32]:
     """Move the satisfaction of the pairs touched this week towards their experience.
 
-    ``touched_flat`` holds the parts the week marked (flat indices), one after another, part
-    ``i`` ending at ``part_ends[i]``; a pair counts in the first part that lists it while its
-    ``touched`` mark is set, and the marks are cleared. Each such pair's satisfaction (float32,
-    0-1) moves by ``smoothing`` towards ``clip(baseline + experience, 0, 1)`` and its experience
-    is reset to 0, all in float32 as the numpy steps did.
+    A pair counts in the first part that lists it while its ``touched`` mark is set, and the
+    marks are cleared. Each such pair's satisfaction moves by ``smoothing`` towards
+    ``clip(baseline + experience, 0, 1)`` and its experience is reset to 0, all in float32 as
+    the numpy steps did.
+
+    Parameters
+    ----------
+    touched_flat, part_ends:
+        The flat indices the week's parts marked, one part after another; part ``i`` ends at
+        ``part_ends[i]``.
+    touched, experience, satisfaction:
+        (P x N,) marks, this week's experience (satisfaction points) and satisfaction (0-1,
+        float32), by flat index.
+    key_flat, is_customer:
+        (P x N,) each pair's contact key; (K,) whether a key is a customer's (0 or 1).
+    baseline, smoothing:
+        The baseline satisfaction and the share of the way moved this week (float32).
+    n_people, n_plans:
+        N and P.
 
     Returns
     -------
@@ -610,33 +705,76 @@ def settle_satisfaction_kernel(touched_flat: NDArray[Any], *args: Any) -> tuple[
         ``np.bincount`` adds), how many pairs moved, and the lowest new satisfaction among
         them (1.0 if none).
     """
+    args = (touched_flat, part_ends, touched, experience, satisfaction, key_flat, is_customer, baseline,
+            smoothing, n_people, n_plans)
     if threads.parallel(touched_flat.size):
-        return _settle_par(threads.CHUNK, touched_flat, *args)  # type: ignore[no-any-return]
-    return _settle(touched_flat, *args)  # type: ignore[no-any-return]
+        return _settle_par(threads.CHUNK, *args)  # type: ignore[no-any-return]
+    return _settle(*args)  # type: ignore[no-any-return]
 
 
-def churn_pairs_kernel(people: NDArray[Any], *args: Any) -> tuple[NDArray[Any], ...]:
-    """The pairs of the candidate ``people`` (sorted) in every plan, as churn examines them.
+def churn_pairs_kernel(people: NDArray[np.int64], n_plans: int, n_people: int, key_flat: NDArray[Any],
+                       offered: NDArray[np.bool_], offered_step: int, sentinel: int,
+                       customer_since: NDArray[np.int16]) -> tuple[NDArray[Any], ...]:
+    """The pairs of the candidate ``people`` in every plan, as churn examines them.
+
+    Parameters
+    ----------
+    people:
+        (M,) candidates, sorted: the people whose churn draw is below the week's bound.
+    n_plans, n_people:
+        P and N.
+    key_flat, offered, offered_step:
+        (P x N,) each pair's contact key and whether it got an offer this week; how far an
+        offer moves a key.
+    sentinel:
+        The key of pairs not alive (not yet aware, lapsed or dropped out).
+    customer_since:
+        (P x N,) week of the first purchase, -1 for prospects.
 
     Returns
     -------
     tuple of arrays
-        Flat index, plan, person, key (with this week's offer) of each pair, and whether the
-        pair is a live customer (key not the ``sentinel``, ``customer_since`` >= 0).
+        (P x M,) flat index, plan, person, key (with this week's offer) of each pair, plan by
+        plan, and whether the pair is a live customer (key not the ``sentinel``,
+        ``customer_since`` >= 0).
     """
-    if threads.parallel(people.size * args[0]):
-        return _churn_pairs_par(threads.CHUNK, people, *args)  # type: ignore[no-any-return]
-    return _churn_pairs(people, *args)  # type: ignore[no-any-return]
+    args = (people, n_plans, n_people, key_flat, offered, offered_step, sentinel, customer_since)
+    if threads.parallel(people.size * n_plans):
+        return _churn_pairs_par(threads.CHUNK, *args)  # type: ignore[no-any-return]
+    return _churn_pairs(*args)  # type: ignore[no-any-return]
 
 
-def churn_kernel(u: NDArray[np.float32], flat: NDArray[np.int64],
-                 *args: Any) -> tuple[NDArray[np.int64], ...]:
+def churn_kernel(u: NDArray[np.float32], flat: NDArray[np.int64], plan: NDArray[np.int64],
+                 person: NDArray[np.int64], key: NDArray[np.int64], live_customer: NDArray[np.bool_],
+                 hazard: NDArray[np.float32], per_excess: float, excess: NDArray[np.float64],
+                 dropout: float, sentinel: int, week: int, lapse_week: NDArray[np.int16],
+                 lapse_overmessaging: NDArray[np.bool_], n_plans: int,
+                 ) -> tuple[NDArray[np.int64], ...]:
     """Who lapses among the pairs of :func:`churn_pairs_kernel`; writes their lapse week.
 
-    A live customer lapses when ``u[person]`` is below its ``hazard`` (float32; one entry per
-    live customer, in order), or else by over-messaging when below the hazard plus
-    ``per_excess`` x its key's ``excess`` contacts (float64); a live prospect drops out when
-    below ``dropout`` (as compared with a float32 draw).
+    A live customer lapses when ``u[person]`` is below its ``hazard``, or else by
+    over-messaging when below the hazard plus ``per_excess`` x its key's ``excess`` contacts
+    (float64); a live prospect drops out when below ``dropout``.
+
+    Parameters
+    ----------
+    u:
+        (N,) this week's churn draw of each person (uniform [0, 1), float32).
+    flat, plan, person, key, live_customer:
+        (M,) the pairs examined, as :func:`churn_pairs_kernel` returns them.
+    hazard:
+        Weekly lapse chance (share, float32) of each live customer among the pairs, in order.
+    per_excess, excess:
+        Extra lapse chance per contact above tolerance (share per contact a week), and (K,)
+        the contacts above tolerance by key.
+    dropout:
+        A prospect's weekly drop-out chance (share), as compared with a float32 draw.
+    sentinel, week:
+        The key gone pairs get, and this week's index (written as their lapse week).
+    lapse_week, lapse_overmessaging:
+        (P x N,) state written for the pairs that leave.
+    n_plans:
+        P.
 
     Returns
     -------
@@ -644,9 +782,11 @@ def churn_kernel(u: NDArray[np.float32], flat: NDArray[np.int64],
         (P,) lapses (hazard and over-messaging), over-messaging lapses and prospect drop-outs
         per plan, and the flat indices of every pair that left, in order.
     """
+    args = (u, flat, plan, person, key, live_customer, hazard, per_excess, excess, dropout, sentinel, week,
+            lapse_week, lapse_overmessaging, n_plans)
     if threads.parallel(flat.size):  # one item per pair examined (the draw is per person)
-        return _churn_par(threads.CHUNK, u, flat, *args)  # type: ignore[no-any-return]
-    return _churn(u, flat, *args)  # type: ignore[no-any-return]
+        return _churn_par(threads.CHUNK, *args)  # type: ignore[no-any-return]
+    return _churn(*args)  # type: ignore[no-any-return]
 
 
 def warm_up() -> None:
