@@ -216,9 +216,12 @@ def test_a_waiting_spinner_is_not_redrawn_for_progress_it_does_not_show(monkeypa
     job = Running()
     spinners: list[str] = []
 
+    shown = threading.Event()
+
     @contextlib.contextmanager
     def spinner(text: str):  # type: ignore[no-untyped-def]
         spinners.append(text)
+        shown.set()
         yield
 
     monkeypatch.setattr(state, "pool", lambda: SimpleNamespace(settings=SimpleNamespace(workers=2)))
@@ -227,6 +230,7 @@ def test_a_waiting_spinner_is_not_redrawn_for_progress_it_does_not_show(monkeypa
     monkeypatch.setattr(state.st, "spinner", spinner)
 
     def report() -> None:
+        shown.wait(30)  # progress while the page waits (on a loaded machine it can start late)
         for week in range(1, 30):
             job.progress = (week / 30, f"week {week}")
             time.sleep(0.01)
