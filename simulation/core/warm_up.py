@@ -67,7 +67,8 @@ def fill_cache(parallel_variants: bool = False) -> int:
     it: when a test suite starts on several workers, each worker, server and CLI subprocess
     would compile the same kernels at once (about 45 s of CPU for the serial variants and the
     runs' types, 55 s more for the parallel variants). Here a child process compiles the
-    parallel variants while this one compiles the serial ones and runs :func:`warm_up_runs`.
+    parallel variants while this one (set to one thread for the rest of its life) compiles the
+    serial ones and runs :func:`warm_up_runs`.
 
     Parameters
     ----------
