@@ -116,13 +116,13 @@ NEW_CUSTOMER_BOOST_START = 0.5
 CALIBRATION_REACH = 0.1
 """Weekly reach of the calibration run (at least): most people are reached in its first months."""
 ACQUISITION_WEEKS = 26
+"""Weeks of acquisition before the longest tenure window in the calibration run."""
 LOG_POPULATION = 20_000
 """People simulated per evaluation of a log fit (at most the scenario's population). A
 calibration run acquires about a tenth of them in a log's first weeks, and repeat counts are
 heavy-tailed (CDNOW: standard deviation 1.6 around a mean of 0.8 in 26 weeks), so 2,000
 simulated customers measure the cohort KPIs within about 3-4%; at 5,000 people the fit chases
 the luck of a few hundred customers (bench/calibration.py shows both)."""
-"""Weeks of acquisition before the longest tenure window in the calibration run."""
 LOG_BOUNDS = {Lever.INTENT: (-3.0, 3.0), Lever.DROPOUT: (-5.0, 3.0), Lever.CHURN: (-6.0, 3.0),
               Lever.ORDER_VALUE: (-4.0, 4.0), Lever.CHANNEL_TILT: (-2.5, 2.5),
               Lever.HETEROGENEITY: (-2.0, 1.5), Lever.PURCHASE_DROPOUT: (-4.0, 1.5),

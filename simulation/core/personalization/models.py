@@ -22,10 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import sklearn
 from numpy.typing import NDArray
-from sklearn._loss.loss import HalfBinomialLoss
 from sklearn.linear_model import LogisticRegression
-from sklearn.linear_model._glm._newton_solver import NewtonCholeskySolver
-from sklearn.linear_model._linear_loss import LinearModelLoss
+
+try:  # scikit-learn's private solver (the pinned version's); without it, the public fit
+    from sklearn._loss.loss import HalfBinomialLoss
+    from sklearn.linear_model._glm._newton_solver import NewtonCholeskySolver
+    from sklearn.linear_model._linear_loss import LinearModelLoss
+except ImportError:  # pragma: no cover - only with a scikit-learn that moved them
+    NewtonCholeskySolver = None
 
 MIN_TRAIN_ROWS = 30
 """Fewer training rows (or a single class) and the round falls back to random offers."""
@@ -134,7 +138,9 @@ def fit_newton_cholesky(model: LogisticRegression, x: NDArray[np.float32],
     one thread, coefficients cast to the design's dtype), without its per-call input
     conversion, callback set-up and path machinery: about a third of a round's small fit
     (``tests/simulation/core/test_personalization.py`` checks it against the sklearn pipeline).
-    The solver is scikit-learn's private API, so requirements.txt pins scikit-learn.
+    The solver is scikit-learn's private API, so requirements.txt pins scikit-learn. Where
+    another version has moved it (an import error) or changed its signature (a type error at
+    construction), this falls back to ``model.fit``: the same numbers, a little slower.
 
     Parameters
     ----------
@@ -151,9 +157,9 @@ def fit_newton_cholesky(model: LogisticRegression, x: NDArray[np.float32],
     LogisticRegression
         ``model``, fitted.
     """
-    if (model.solver != "newton-cholesky" or model.penalty not in ("deprecated", "l2")
-            or model.l1_ratio != 0 or not np.isfinite(model.C) or model.class_weight is not None
-            or model.warm_start):
+    if (NewtonCholeskySolver is None or model.solver != "newton-cholesky"
+            or model.penalty not in ("deprecated", "l2") or model.l1_ratio != 0
+            or not np.isfinite(model.C) or model.class_weight is not None or model.warm_start):
         return model.fit(x, labels)  # a path this function does not reproduce
     x = np.ascontiguousarray(x)  # fit's validate_data(order="C")
     classes = np.unique(labels)
@@ -162,11 +168,14 @@ def fit_newton_cholesky(model: LogisticRegression, x: NDArray[np.float32],
     fit_intercept = bool(model.fit_intercept)
     target = np.ones(labels.shape, dtype=x.dtype)
     target[labels != classes[1]] = 0.0
-    solver = NewtonCholeskySolver(
-        coef=np.zeros(x.shape[1] + int(fit_intercept), dtype=x.dtype),
-        linear_loss=LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=fit_intercept),
-        l2_reg_strength=1.0 / (model.C * x.shape[0]), tol=model.tol, max_iter=model.max_iter,
-        n_threads=1, verbose=model.verbose)
+    try:
+        solver = NewtonCholeskySolver(
+            coef=np.zeros(x.shape[1] + int(fit_intercept), dtype=x.dtype),
+            linear_loss=LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=fit_intercept),
+            l2_reg_strength=1.0 / (model.C * x.shape[0]), tol=model.tol, max_iter=model.max_iter,
+            n_threads=1, verbose=model.verbose)
+    except TypeError:  # another scikit-learn's private signature
+        return model.fit(x, labels)
     coef = np.asarray(solver.solve(X=x, y=target, sample_weight=None).copy(), dtype=x.dtype)
     model.classes_ = classes
     model.n_features_in_ = x.shape[1]

@@ -342,3 +342,20 @@ def test_descending_order_is_lexsort_order(draws: str) -> None:
                "coarse": (rng.integers(0, 5, size=n) / 2.0**24).astype(np.float32),
                "not_24_bit": rng.random(n).astype(np.float32)}[draws]
         np.testing.assert_array_equal(descending_order(score, tie), np.lexsort((-tie, -score)))
+
+
+@pytest.mark.parametrize("moved", ["import", "signature"])
+def test_direct_fit_falls_back_to_the_public_fit_where_scikit_learn_moved_its_solver(moved, monkeypatch):
+    """Another scikit-learn may move its private solver or change its arguments: the same fit."""
+    import simulation.core.personalization.models as models
+
+    def changed(**_: object) -> None:
+        raise TypeError("unexpected keyword argument 'coef'")
+
+    monkeypatch.setattr(models, "NewtonCholeskySolver", None if moved == "import" else changed)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 5)).astype(np.float32)
+    y = rng.random(300) < 1 / (1 + np.exp(-x[:, 1]))
+    got = fit_newton_cholesky(unified_model(0).classifier, x, y)
+    want = clone(unified_model(0).classifier).fit(x, y)
+    assert np.array_equal(got.coef_, want.coef_) and np.array_equal(got.intercept_, want.intercept_)
