@@ -1,4 +1,4 @@
-"""Fingerprint every frame of the six presets and of a 60k-person run (sha256 per frame).
+"""Fingerprint every frame of the six presets, a 60k-person run and the calibration-only mechanisms.
 
 Usage: python bench/fingerprint.py [--out FILE]   (run from the project root)
 Two commits that print the same digests give bit-for-bit identical outputs.
@@ -29,10 +29,16 @@ def digest(frame: pd.DataFrame) -> str:
 
 
 def case_frames() -> Iterator[tuple[str, dict[str, pd.DataFrame]]]:
-    """(case name, every frame by name) for the six presets and a 60k-person run."""
+    """(case name, every frame by name) for the six presets, a 60k-person run and the mechanisms
+    only a calibration turns on (no preset does: the new-customer boost, drop-out after a purchase,
+    people's own repeat propensity and spend)."""
     cases = {name: Scenario.preset(name) for name in PRESETS}
     cases["benchmark_retailer_60k"] = Scenario.preset("benchmark_retailer").replace(
         market__population=60_000)
+    cases["benchmark_retailer_calibrated_mechanisms"] = Scenario.preset("benchmark_retailer").replace(
+        behaviour__new_customer_intent_boost=0.8, behaviour__dropout_after_purchase=0.1,
+        behaviour__repeat_propensity_heterogeneity=0.5, behaviour__repeat_propensity_correlation=0.5,
+        behaviour__spend_heterogeneity=0.5)
     for name, scenario in cases.items():
         results = simulate(scenario)
         frames = dict(results.frames())

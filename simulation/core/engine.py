@@ -473,64 +473,35 @@ class Simulation:
         factor = self.offer_factor
         candidates = open_candidates(u_open, self.open_bound, offers.person, self.offer_bound_factor,
                                      self.open_bound if factor is None else factor, factor is not None)
-        cap = self.behaviour.max_journeys_per_week
-        if self.behaviour.new_customer_intent_boost <= 0:
-            people = self.world.people
-            flat, plan, person, count, offered = open_journeys_kernel(
-                u_open, candidates, self.n_plans, self.keys.flat, self.offered,
-                self.layout.offered_step, self.sentinel, tables["intent"], people.propensity,
-                people.propensity if people.repeat_propensity is None else people.repeat_propensity,
-                people.repeat_propensity is not None, self.layout.is_customer,
-                people.propensity if self.offer_factor is None else self.offer_factor,
-                self.offer_factor is not None, cap)
-            journeys = Cohort(flat=flat, plan=plan, person=person)
-            tally[:, _tally_rows((Tally.JOURNEYS, Tally.OFFER_JOURNEYS))] += totals_by_plan(
-                plan, count, offered, self.n_plans)
-            return journeys, count
-        # With the new-customer boost (an exponential, kept in numpy) the steps run one by one.
-        could = self._all_plans(candidates)
-        could_key = self._current_keys(could)
-        intent = tables["intent"].take(could_key) * self._propensity(could, could_key)
-        if self.behaviour.new_customer_intent_boost > 0:
-            intent = intent * self._new_customer_boost(week, could)
-        if self.offer_factor is not None:
-            offered = self.offered.take(could.flat)
-            intent[offered] *= self.offer_factor.take(could.person.compress(offered))
-        opens = (could_key != self.sentinel) & (u_open.take(could.person) < intent)
-        journeys = could.take(opens)
-        count = np.ones(journeys.size, dtype=np.int64)
-        if cap > 1:
-            intent = intent.compress(opens)
-            whole = np.floor(intent)
-            count = np.minimum(cap, whole.astype(np.int64)
-                               + (u_open.take(journeys.person) < intent - whole)).clip(min=1)
-        self._count_many(tally, [Tally.JOURNEYS, Tally.OFFER_JOURNEYS], journeys,
-                         np.stack([count, count * self.offered.take(journeys.flat)]))
+        people = self.world.people
+        has_boost = self.behaviour.new_customer_intent_boost > 0
+        flat, plan, person, count, offered = open_journeys_kernel(
+            u_open, candidates, self.n_plans, self.keys.flat, self.offered,
+            self.layout.offered_step, self.sentinel, tables["intent"], people.propensity,
+            people.propensity if people.repeat_propensity is None else people.repeat_propensity,
+            people.repeat_propensity is not None, self.layout.is_customer,
+            people.propensity if self.offer_factor is None else self.offer_factor,
+            self.offer_factor is not None, self.state.flat("customer_since"), people.existing,
+            self._new_customer_boost(week) if has_boost else people.propensity, has_boost,
+            self.behaviour.max_journeys_per_week)
+        journeys = Cohort(flat=flat, plan=plan, person=person)
+        tally[:, _tally_rows((Tally.JOURNEYS, Tally.OFFER_JOURNEYS))] += totals_by_plan(
+            plan, count, offered, self.n_plans)
         return journeys, count
 
-    def _propensity(self, pairs: Cohort, key: NDArray[Any]) -> NDArray[np.float32]:
-        """Each pair's purchase propensity.
+    def _new_customer_boost(self, week: int) -> NDArray[np.float32]:
+        """Journey intent multiplier of a new customer by the week of their first purchase.
 
-        A customer's own repeat propensity where the scenario separates it from the one that brought
-        them to their first purchase (calibration); otherwise, and for prospects, the propensity.
-        """
-        people = self.world.people
-        if people.repeat_propensity is None:
-            return people.propensity.take(pairs.person)
-        return np.where(self.layout.is_customer.take(key) != 0, people.repeat_propensity.take(pairs.person),
-                        people.propensity.take(pairs.person))
-
-    def _new_customer_boost(self, week: int, pairs: Cohort) -> NDArray[np.float32]:
-        """Journey intent multiplier of each pair: above 1 for new customers, 1 otherwise.
-
-        1 + boost x 0.5^(weeks since the first purchase / half-life) for new customers; 1 for
-        prospects and for customers from before the start.
+        Entry ``w`` (0 to ``week``) is 1 + boost x 0.5^((week - w) / half-life), float32;
+        prospects and customers from before the start are not multiplied. The same float32
+        operations the engine once applied to each pair's first-purchase week, on a contiguous
+        array (numpy's float32 ``exp2`` gives the same bits for a value wherever it sits in such
+        an array).
         """
         b = self.behaviour
-        since = self.state.flat("customer_since").take(pairs.flat).astype(np.float32)
+        since = np.arange(week + 1, dtype=np.float32)
         boost = b.new_customer_intent_boost * np.exp2(-(week - since) / b.new_customer_boost_half_life)
-        new = (since >= 0) & ~self.world.people.existing.take(pairs.person)
-        return np.where(new, 1.0 + boost, 1.0).astype(np.float32)  # type: ignore[no-any-return]
+        return (1.0 + boost).astype(np.float32)  # type: ignore[no-any-return]
 
     def _update_satisfaction(self) -> None:
         """6. Satisfaction drifts back to its baseline, then moves towards this week's experience.

@@ -209,7 +209,9 @@ def _open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: i
                          sentinel: int, intent_table: NDArray[np.float32],
                          propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
                          has_repeat: bool, is_customer: NDArray[np.float64],
-                         offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int,
+                         offer_factor: NDArray[np.float32], has_offer_factor: bool,
+                         customer_since: NDArray[np.int16], existing: NDArray[np.bool_],
+                         boost_by_since: NDArray[np.float32], has_boost: bool, cap: int,
                          ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
                                     NDArray[np.int64], NDArray[np.bool_]]:
     """:func:`open_journeys_kernel`, serially."""
@@ -218,7 +220,8 @@ def _open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_plans: i
     for s in range(n_plans):
         n = _open_range(s, 0, people.size, n, -1, True, people, outputs, u, key_flat, offered, offered_step,
                         sentinel, intent_table, propensity, repeat_propensity, has_repeat, is_customer,
-                        offer_factor, has_offer_factor, cap)
+                        offer_factor, has_offer_factor, customer_since, existing, boost_by_since, has_boost,
+                        cap)
     flat_out, plan_out, person_out, count_out, offered_out = outputs
     return flat_out[:n], plan_out[:n], person_out[:n], count_out[:n], offered_out[:n]
 
@@ -243,7 +246,8 @@ def _open_range(s: int, lo: int, hi: int, n: int, end: int, write: bool, people:
                 offered_step: int, sentinel: int, intent_table: NDArray[np.float32],
                 propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
                 has_repeat: bool, is_customer: NDArray[np.float64], offer_factor: NDArray[np.float32],
-                has_offer_factor: bool, cap: int) -> int:
+                has_offer_factor: bool, customer_since: NDArray[np.int16], existing: NDArray[np.bool_],
+                boost_by_since: NDArray[np.float32], has_boost: bool, cap: int) -> int:
     """Candidates ``lo`` to ``hi`` of plan ``s`` (:func:`open_journeys_kernel`); returns the final ``n``.
 
     With ``write``, each is written at row ``n`` of ``outputs``, which advances when the pair
@@ -266,6 +270,10 @@ def _open_range(s: int, lo: int, hi: int, n: int, end: int, write: bool, people:
         if has_repeat and is_customer[key] != 0:
             prop = repeat_propensity[p]
         intent = intent_table[key] * prop
+        if has_boost:  # numpy multiplied every pair, the others by 1.0 (the same float32)
+            since = customer_since[f]
+            if since >= 0 and not existing[p]:
+                intent = intent * boost_by_since[since]
         if has_offer_factor and has_offer:
             intent = intent * offer_factor[p]
         draw = u[p]
@@ -289,7 +297,9 @@ def _open_journeys_par(chunk: int, u: NDArray[np.float32], people: NDArray[np.in
                        sentinel: int, intent_table: NDArray[np.float32],
                        propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
                        has_repeat: bool, is_customer: NDArray[np.float64],
-                       offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int,
+                       offer_factor: NDArray[np.float32], has_offer_factor: bool,
+                       customer_since: NDArray[np.int16], existing: NDArray[np.bool_],
+                       boost_by_since: NDArray[np.float32], has_boost: bool, cap: int,
                        ) -> tuple[Any, ...]:
     """:func:`open_journeys_kernel` on every thread, in chunks of ``chunk`` candidates a plan.
 
@@ -304,14 +314,16 @@ def _open_journeys_par(chunk: int, u: NDArray[np.float32], people: NDArray[np.in
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
         hits[q] = _open_range(s, lo, hi, 0, -1, False, people, none, u, key_flat, offered, offered_step,
                               sentinel, intent_table, propensity, repeat_propensity, has_repeat,
-                              is_customer, offer_factor, has_offer_factor, cap)
+                              is_customer, offer_factor, has_offer_factor, customer_since, existing,
+                              boost_by_since, has_boost, cap)
     offsets = chunk_offsets(hits)
     outputs = _pair_rows(offsets[-1])
     for q in numba.prange(count):
         s, lo, hi = _plan_chunk(q, per_plan, chunk, m)
         _open_range(s, lo, hi, offsets[q], offsets[q + 1], True, people, outputs, u, key_flat, offered,
                     offered_step, sentinel, intent_table, propensity, repeat_propensity, has_repeat,
-                    is_customer, offer_factor, has_offer_factor, cap)
+                    is_customer, offer_factor, has_offer_factor, customer_since, existing, boost_by_since,
+                    has_boost, cap)
     return outputs
 
 
@@ -610,15 +622,19 @@ def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_pl
                          sentinel: int, intent_table: NDArray[np.float32],
                          propensity: NDArray[np.float32], repeat_propensity: NDArray[np.float32],
                          has_repeat: bool, is_customer: NDArray[np.float64],
-                         offer_factor: NDArray[np.float32], has_offer_factor: bool, cap: int,
+                         offer_factor: NDArray[np.float32], has_offer_factor: bool,
+                         customer_since: NDArray[np.int16], existing: NDArray[np.bool_],
+                         boost_by_since: NDArray[np.float32], has_boost: bool, cap: int,
                          ) -> tuple[NDArray[Any], ...]:
     """Journeys opened this week by the candidate ``people`` in every plan.
 
     A pair opens a journey when its key is not the ``sentinel`` and ``u[person]`` is below its
     intent (expected journeys this week, float32): its key's ``intent_table`` entry x its
-    propensity (``repeat_propensity`` for customers when ``has_repeat``) x, with an offer this
-    week and ``has_offer_factor``, its ``offer_factor``. With ``cap`` > 1 it opens floor(intent)
-    journeys plus one more with chance the fraction, between 1 and ``cap``.
+    propensity (``repeat_propensity`` for customers when ``has_repeat``) x, when ``has_boost``
+    and the pair is a new customer, its first purchase's ``boost_by_since`` entry x, with an
+    offer this week and ``has_offer_factor``, its ``offer_factor``, multiplied in that order.
+    With ``cap`` > 1 it opens floor(intent) journeys plus one more with chance the fraction,
+    between 1 and ``cap``.
 
     Parameters
     ----------
@@ -638,6 +654,12 @@ def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_pl
         multipliers).
     has_repeat, has_offer_factor:
         Whether ``repeat_propensity`` and ``offer_factor`` apply.
+    customer_since, existing:
+        (P x N,) week of each pair's first purchase (-1 for prospects); (N,) whether a person
+        was a customer before the start (never a new customer).
+    boost_by_since, has_boost:
+        The new-customer intent multiplier by week of first purchase (float32, at least this
+        week + 1 entries), and whether it applies.
     cap:
         Most journeys a person opens in a week (>= 1).
 
@@ -648,7 +670,8 @@ def open_journeys_kernel(u: NDArray[np.float32], people: NDArray[np.int64], n_pl
         in order), and whether it got an offer this week.
     """
     args = (u, people, n_plans, key_flat, offered, offered_step, sentinel, intent_table, propensity,
-            repeat_propensity, has_repeat, is_customer, offer_factor, has_offer_factor, cap)
+            repeat_propensity, has_repeat, is_customer, offer_factor, has_offer_factor, customer_since,
+            existing, boost_by_since, has_boost, cap)
     if threads.parallel(people.size * n_plans):
         return _open_journeys_par(threads.CHUNK, *args)  # type: ignore[no-any-return]
     return _open_journeys(*args)  # type: ignore[no-any-return]
@@ -796,10 +819,11 @@ def warm_up() -> None:
     flags = np.zeros(2, dtype=np.bool_)
     contact_conflicts_kernel(u, np.ones(1), keys, flags, 1, np.ones(2, dtype=np.bool_))
     unsubscribes_kernel(u, 0.5, 0.5, np.ones(2), keys, flags, 1, 1)
-    open_journeys_kernel(u, np.arange(2), 1, keys, flags, 1, 1, u, u, u, False, np.ones(2), u, False, 1)
+    since = np.zeros(2, dtype=np.int16)
+    open_journeys_kernel(u, np.arange(2), 1, keys, flags, 1, 1, u, u, u, False, np.ones(2), u, False, since,
+                         flags, u, False, 1)
     drift_kernel(u, np.float32(0.5), np.float32(0.5))
-    flat, plan, person, key, live = churn_pairs_kernel(np.arange(2), 1, 2, keys, flags, 1, 1,
-                                                        np.zeros(2, dtype=np.int16))
+    flat, plan, person, key, live = churn_pairs_kernel(np.arange(2), 1, 2, keys, flags, 1, 1, since)
     churn_kernel(u, flat, plan, person, key, live, u, 0.5, np.ones(2), 0.5, 1, 0,
                  np.zeros(2, dtype=np.int16), flags, 1)
     settle_satisfaction_kernel(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64), flags, u, u, keys,

@@ -209,8 +209,14 @@ def numpy_open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_pla
                         key_flat: NDArray[Any], offered: NDArray[np.bool_], offered_step: int,
                         sentinel: int, intent_table: NDArray[np.float32], propensity: NDArray[np.float32],
                         repeat_propensity: NDArray[np.float32] | None, is_customer: NDArray[np.float64],
-                        offer_factor: NDArray[np.float32] | None, cap: int) -> tuple[NDArray[Any], ...]:
-    """``Simulation._open_journeys`` after the candidate scan, as it was (no new-customer boost)."""
+                        offer_factor: NDArray[np.float32] | None, cap: int,
+                        new_customer: tuple[Any, ...] | None = None) -> tuple[NDArray[Any], ...]:
+    """``Simulation._open_journeys`` after the candidate scan, as it was.
+
+    ``new_customer``: ``(customer_since, existing, boost, half_life, week)`` where the scenario has
+    a new-customer intent boost; each pair's intent is then multiplied as the engine's numpy path
+    did, pair by pair, before the offer's factor.
+    """
     n = u.size
     flat = (np.arange(n_plans)[:, None] * n + people[None, :]).ravel()
     plan = np.repeat(np.arange(n_plans), people.size)
@@ -219,6 +225,12 @@ def numpy_open_journeys(u: NDArray[np.float32], people: NDArray[np.int64], n_pla
     prop = propensity.take(person) if repeat_propensity is None else np.where(
         is_customer.take(key) != 0, repeat_propensity.take(person), propensity.take(person))
     intent = intent_table.take(key) * prop
+    if new_customer is not None:
+        customer_since, existing, boost, half_life, week = new_customer
+        since = customer_since.take(flat).astype(np.float32)
+        extra = boost * np.exp2(-(week - since) / half_life)
+        new = (since >= 0) & ~existing.take(person)
+        intent = intent * np.where(new, 1.0 + extra, 1.0).astype(np.float32)
     if offer_factor is not None:
         got = offered.take(flat)
         intent[got] *= offer_factor.take(person.compress(got))

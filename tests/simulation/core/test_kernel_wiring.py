@@ -180,6 +180,9 @@ def _open_journeys_args(c: Caller) -> dict[str, Any]:
             "propensity": people.propensity, "repeat_propensity": ANY if repeat is None else repeat,
             "has_repeat": repeat is not None, "is_customer": sim.layout.is_customer,
             "offer_factor": ANY if factor is None else factor, "has_offer_factor": factor is not None,
+            "customer_since": sim.state.flat("customer_since"), "existing": people.existing,
+            # the reference computes each pair's boost from the behaviour, not from the table
+            "boost_by_since": ANY, "has_boost": sim.behaviour.new_customer_intent_boost > 0,
             "cap": sim.behaviour.max_journeys_per_week}
 
 
@@ -419,7 +422,9 @@ def _open_journeys(c: Caller, a: dict[str, Any]) -> Any:
     return numpy_open_journeys(
         a["u"], a["people"], a["n_plans"], a["key_flat"], a["offered"], a["offered_step"], a["sentinel"],
         a["intent_table"], a["propensity"], a["repeat_propensity"] if a["has_repeat"] else None,
-        a["is_customer"], a["offer_factor"] if a["has_offer_factor"] else None, a["cap"])
+        a["is_customer"], a["offer_factor"] if a["has_offer_factor"] else None, a["cap"],
+        (a["customer_since"], a["existing"], c.sim.behaviour.new_customer_intent_boost,
+         c.sim.behaviour.new_customer_boost_half_life, c["week"]) if a["has_boost"] else None)
 
 
 def _drift(c: Caller, a: dict[str, Any]) -> None:
@@ -703,9 +708,7 @@ VARIANTS = {
     "one journey a week, random offers": Variant(
         _changed(behaviour__max_journeys_per_week=1), RandomTargeting, _LEARNING),
     "new-customer boost, drop-out after purchase": Variant(
-        _changed(behaviour__new_customer_intent_boost=0.8, behaviour__dropout_after_purchase=0.15),
-        # the boost opens journeys in numpy (and sums them per plan there)
-        unreached=frozenset({"engine.open_journeys_kernel", "engine.totals_by_plan"})),
+        _changed(behaviour__new_customer_intent_boost=0.8, behaviour__dropout_after_purchase=0.15)),
     "heavy messaging, no drift, people's own traits": Variant(
         _changed(behaviour__unsubscribe_per_excess_contact=0.2, behaviour__churn_per_excess_contact=0.05,
                  behaviour__satisfaction_half_life_weeks=0.0, behaviour__repeat_propensity_correlation=0.5,

@@ -290,9 +290,9 @@ def test_unsubscribes_kernel_is_the_numpy_selection(seed: int, n_plans: int, n_p
 
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), n_plans=st.integers(1, 3), n_people=st.integers(0, 80),
-       cap=st.sampled_from([1, 2, 7]), repeat=st.booleans(), factor=st.booleans())
+       cap=st.sampled_from([1, 2, 7]), repeat=st.booleans(), factor=st.booleans(), boost=st.booleans())
 def test_open_journeys_kernel_is_the_numpy_opening(seed: int, n_plans: int, n_people: int, cap: int,
-                                                   repeat: bool, factor: bool):
+                                                   repeat: bool, factor: bool, boost: bool):
     rng = np.random.default_rng(seed)
     n_keys, step = 33, 8
     sentinel = n_keys - 1
@@ -306,12 +306,20 @@ def test_open_journeys_kernel_is_the_numpy_opening(seed: int, n_plans: int, n_pe
     offer_factor = (rng.integers(2, 6, n_people) / 4).astype(np.float32) if factor else None
     is_customer = (rng.random(n_keys) < 0.5).astype(np.float64)
     people = np.flatnonzero(rng.random(n_people) < 0.7).astype(np.int64)
+    # New customers: a first-purchase week up to this week (-1: a prospect), some from before the start.
+    week, strength, half_life = int(rng.integers(0, 60)), float(rng.uniform(0.1, 3.0)), float(rng.uniform(1, 20))
+    customer_since = rng.integers(-1, week + 1, keys.size).astype(np.int16)
+    existing = rng.random(n_people) < 0.3
+    table = (1.0 + strength * np.exp2(-(week - np.arange(week + 1, dtype=np.float32)) / half_life)
+             ).astype(np.float32)  # the engine's table (Simulation._new_customer_boost)
     got = open_journeys_kernel(
         u, people, n_plans, keys, offered, step, sentinel, intent_table, propensity,
         propensity if repeat_propensity is None else repeat_propensity, repeat_propensity is not None,
-        is_customer, propensity if offer_factor is None else offer_factor, offer_factor is not None, cap)
+        is_customer, propensity if offer_factor is None else offer_factor, offer_factor is not None,
+        customer_since, existing, table, boost, cap)
     expected = numpy_open_journeys(u, people, n_plans, keys, offered, step, sentinel, intent_table,
-                                   propensity, repeat_propensity, is_customer, offer_factor, cap)
+                                   propensity, repeat_propensity, is_customer, offer_factor, cap,
+                                   (customer_since, existing, strength, half_life, week) if boost else None)
     for a, b in zip(got, expected, strict=True):
         same(a, b)
 
