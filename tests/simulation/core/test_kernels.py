@@ -307,7 +307,8 @@ def test_open_journeys_kernel_is_the_numpy_opening(seed: int, n_plans: int, n_pe
     is_customer = (rng.random(n_keys) < 0.5).astype(np.float64)
     people = np.flatnonzero(rng.random(n_people) < 0.7).astype(np.int64)
     # New customers: a first-purchase week up to this week (-1: a prospect), some from before the start.
-    week, strength, half_life = int(rng.integers(0, 60)), float(rng.uniform(0.1, 3.0)), float(rng.uniform(1, 20))
+    week, strength = int(rng.integers(0, 60)), float(rng.uniform(0.1, 3.0))
+    half_life = float(rng.uniform(1, 20))
     customer_since = rng.integers(-1, week + 1, keys.size).astype(np.int16)
     existing = rng.random(n_people) < 0.3
     table = (1.0 + strength * np.exp2(-(week - np.arange(week + 1, dtype=np.float32)) / half_life)
