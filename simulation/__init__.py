@@ -7,7 +7,7 @@
 The names below are loaded on first use, so importing a light module of the package (the
 input boundary, the scenario, event logs) does not load the engine and scikit-learn.
 ``set_threads(n)`` sets how many threads the compiled kernels use in this process (default:
-``OMNICHANNEL_THREADS``, else every core; see :mod:`simulation.core.kernels.threads`).
+``OMNICHANNEL_THREADS``, else one thread; see :mod:`simulation.core.kernels.threads`).
 """
 
 from __future__ import annotations

@@ -9,11 +9,15 @@ The setting, highest precedence first:
 
 * :func:`set_threads` (the Python API; the CLI's ``--threads``);
 * the environment variable :data:`THREADS_ENV` (a whole number >= 1);
-* every core numba may use (``NUMBA_NUM_THREADS``): a standalone run (CLI, Python API,
-  benchmarks) uses the machine.
+* one thread. On the 2-core reference machine a 1M-person run with the kernels on every core
+  took 8% longer (median of five alternating pairs, 14.4 s against 13.3 s) and 15% more CPU
+  than on one thread: the run's draw-ahead thread already uses part of the second core, and
+  about half the run is numpy and Python between the kernels, which threads do not shorten.
+  More threads may pay on a machine with idle cores; they are asked for, never assumed.
+  Capped at the cores numba may use (``NUMBA_NUM_THREADS``).
 
-Processes that already fill the cores with processes run on one thread (:func:`set_threads`
-``(1)`` at their start): the app's pool workers (:mod:`explorer.worker`), the analyses' joblib
+Processes that already fill the cores with processes run on one thread whatever the setting
+(:func:`set_threads` ``(1)`` at their start): the app's pool workers (:mod:`explorer.worker`), the analyses' joblib
 and Dask workers (:mod:`simulation.analysis.parallel`, :mod:`simulation.analysis.cluster`) and
 the Streamlit server itself (its sessions are threads; it never launches a parallel kernel).
 A process on one thread never loads numba's threading layer, and never compiles a parallel
@@ -38,6 +42,8 @@ from typing import Any
 
 THREADS_ENV = "OMNICHANNEL_THREADS"
 """Environment variable with the number of threads kernels may use (a whole number >= 1)."""
+DEFAULT_THREADS = 1
+"""Threads when neither :func:`set_threads` nor :data:`THREADS_ENV` says (see the module docstring)."""
 MIN_PARALLEL = 1 << 15
 """Items (people, pairs, journeys) below which a kernel runs serially: a parallel launch costs
 some microseconds, and small calls (the app's 20k-person runs) gain nothing from it."""
@@ -48,7 +54,7 @@ THREAD_SAFE_LAYERS = ("threadsafe", "safe", "tbb", "omp")
 """numba threading layers that tolerate parallel launches from several Python threads."""
 
 _setting: int | None = None
-"""What :func:`set_threads` set (None: the environment or every core)."""
+"""What :func:`set_threads` set (None: the environment, else one thread)."""
 _forced = False
 """Whether :func:`always_parallel` is in force."""
 SAMPLE_SECONDS = 0.25
@@ -87,7 +93,7 @@ def available() -> int:
 
 
 def set_threads(threads: int | None) -> None:
-    """Let the kernels use ``threads`` threads (capped at :func:`available`); None: the default.
+    """Let the kernels use ``threads`` threads (capped at :func:`available`); None: the default (one).
 
     Raises
     ------
@@ -105,7 +111,7 @@ def threads() -> int:
     elif (value := os.environ.get(THREADS_ENV, "").strip()) != "":
         wanted = _validated(value, f"the environment variable {THREADS_ENV}")
     else:
-        wanted = available()
+        return DEFAULT_THREADS
     wanted = min(wanted, available())
     if wanted > 1 and not _thread_safe_layer():
         return 1
@@ -243,5 +249,5 @@ def variants() -> list[AbstractContextManager[None]]:
     return [nullcontext()]
 
 
-__all__ = ["CHUNK", "MIN_PARALLEL", "SAMPLE_SECONDS", "THREADS_ENV", "ThreadSettingError", "always_parallel",
+__all__ = ["CHUNK", "DEFAULT_THREADS", "MIN_PARALLEL", "SAMPLE_SECONDS", "THREADS_ENV", "ThreadSettingError", "always_parallel",
            "available", "core_is_free", "one_thread", "parallel", "set_threads", "threads", "variants"]

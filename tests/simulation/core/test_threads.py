@@ -38,15 +38,16 @@ def default_setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     threads.set_threads(None)
 
 
-def test_the_default_is_every_core_and_the_environment_and_the_api_override_it(
+def test_the_default_is_one_thread_and_the_environment_and_the_api_override_it(
         monkeypatch: pytest.MonkeyPatch):
-    assert threads.threads() == threads.available()
-    monkeypatch.setenv(threads.THREADS_ENV, "1")
     assert threads.threads() == 1
-    threads.set_threads(2)
+    assert len(threads.variants()) == 1  # a default process warms up no parallel variant
+    monkeypatch.setenv(threads.THREADS_ENV, "2")
     assert threads.threads() == min(2, threads.available())
-    threads.set_threads(None)
+    threads.set_threads(1)
     assert threads.threads() == 1
+    threads.set_threads(None)
+    assert threads.threads() == min(2, threads.available())
     monkeypatch.setenv(threads.THREADS_ENV, " 99 ")  # more than there are cores: every core
     assert threads.threads() == threads.available()
 
