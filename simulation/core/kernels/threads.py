@@ -17,8 +17,8 @@ The setting, highest precedence first:
   Capped at the cores numba may use (``NUMBA_NUM_THREADS``).
 
 Processes that already fill the cores with processes run on one thread whatever the setting
-(:func:`set_threads` ``(1)`` at their start): the app's pool workers (:mod:`explorer.worker`), the analyses' joblib
-and Dask workers (:mod:`simulation.analysis.parallel`, :mod:`simulation.analysis.cluster`) and
+(:func:`set_threads` ``(1)`` at their start): the app's pool workers (:mod:`explorer.worker`),
+the analyses' joblib and Dask workers (:mod:`simulation.analysis.parallel`, :mod:`simulation.analysis.cluster`) and
 the Streamlit server itself (its sessions are threads; it never launches a parallel kernel).
 A process on one thread never loads numba's threading layer, and never compiles a parallel
 variant (:func:`simulation.core.kernels.warm_up` warms up only the variants the process uses).
@@ -249,5 +249,5 @@ def variants() -> list[AbstractContextManager[None]]:
     return [nullcontext()]
 
 
-__all__ = ["CHUNK", "DEFAULT_THREADS", "MIN_PARALLEL", "SAMPLE_SECONDS", "THREADS_ENV", "ThreadSettingError", "always_parallel",
-           "available", "core_is_free", "one_thread", "parallel", "set_threads", "threads", "variants"]
+__all__ = ["CHUNK", "DEFAULT_THREADS", "MIN_PARALLEL", "SAMPLE_SECONDS", "THREADS_ENV", "ThreadSettingError",
+           "always_parallel", "available", "core_is_free", "one_thread", "parallel", "set_threads", "threads", "variants"]
