@@ -18,8 +18,9 @@ The setting, highest precedence first:
 
 Processes that already fill the cores with processes run on one thread whatever the setting
 (:func:`set_threads` ``(1)`` at their start): the app's pool workers (:mod:`explorer.worker`),
-the analyses' joblib and Dask workers (:mod:`simulation.analysis.parallel`, :mod:`simulation.analysis.cluster`) and
-the Streamlit server itself (its sessions are threads; it never launches a parallel kernel).
+the analyses' joblib and Dask workers (:mod:`simulation.analysis.parallel`,
+:mod:`simulation.analysis.cluster`) and the Streamlit server itself (its sessions are threads;
+it never launches a parallel kernel).
 A process on one thread never loads numba's threading layer, and never compiles a parallel
 variant (:func:`simulation.core.kernels.warm_up` warms up only the variants the process uses).
 
