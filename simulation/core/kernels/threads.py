@@ -251,4 +251,5 @@ def variants() -> list[AbstractContextManager[None]]:
 
 
 __all__ = ["CHUNK", "DEFAULT_THREADS", "MIN_PARALLEL", "SAMPLE_SECONDS", "THREADS_ENV", "ThreadSettingError",
-           "always_parallel", "available", "core_is_free", "one_thread", "parallel", "set_threads", "threads", "variants"]
+           "always_parallel", "available", "core_is_free", "one_thread", "parallel", "set_threads", "threads",
+           "variants"]
