@@ -552,7 +552,7 @@ class Simulation:
         if largest <= 0:
             return Cohort.empty(self.n_people)
         gone = self._cohort_of(unsubscribes_kernel(
-            u_unsub, compared_with_float32(largest), per_contact, tables["excess"], self.keys.flat,
+            u_unsub, largest, per_contact, tables["excess"], self.keys.flat,
             self.offered, self.layout.offered_step, self.n_plans))
         self.state.flat("subscribed")[gone.flat] = False
         self._count(tally, Tally.UNSUBSCRIBES, gone.plan)
@@ -579,7 +579,7 @@ class Simulation:
         per_excess = behaviour.churn_per_excess_contact
         bound = max(self._largest_hazard(), dropout) + per_excess * self._most_excess
         flat, plan, person, key, live_customer = churn_pairs_kernel(
-            below(u_churn, compared_with_float32(bound)), self.n_plans, self.n_people, self.keys.flat,
+            below(u_churn, bound), self.n_plans, self.n_people, self.keys.flat,
             self.offered, self.layout.offered_step, self.sentinel, state.flat("customer_since"))
         # The hazard (an exponential, kept in numpy) only of the live customers among them (a
         # fifth of the pairs examined).

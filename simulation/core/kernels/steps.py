@@ -594,8 +594,9 @@ def unsubscribes_kernel(u: NDArray[np.float32], largest: float, per_contact: flo
     u:
         (N,) this week's unsubscribe draw of each person (uniform [0, 1), float32).
     largest:
-        ``per_contact`` x the largest ``excess``, as compared with a float32 draw: only people
-        whose draw is below it are examined.
+        ``per_contact`` x the largest ``excess`` (float64, compared exactly with each float32
+        draw): only people whose draw is below it are examined. Rounded to float32 first, it
+        could fall below a pair's exact threshold and skip a draw equal to the rounded value.
     per_contact:
         Chance to unsubscribe per contact above tolerance (share per contact a week).
     excess:

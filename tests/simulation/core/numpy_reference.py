@@ -196,9 +196,14 @@ def numpy_contact_conflicts(u: NDArray[np.float32], chance: NDArray[np.float64],
 def numpy_unsubscribes(u: NDArray[np.float32], largest: float, per_contact: float,
                        excess: NDArray[np.float64], key_flat: NDArray[Any], offered: NDArray[np.bool_],
                        offered_step: int, n_plans: int) -> NDArray[np.int64]:
-    """The pairs ``Simulation._unsubscribes`` chose, as it was (``largest`` a Python float)."""
+    """The pairs ``Simulation._unsubscribes`` chooses: draw below ``per_contact`` x the key's excess.
+
+    ``largest`` (the largest threshold) is compared in float64: numpy compared a Python float
+    with the float32 draws in float32 (NEP 50), which skipped a draw equal to the threshold
+    rounded down to float32.
+    """
     n = u.size
-    person = (u < largest).nonzero()[0]
+    person = (u < np.float64(largest)).nonzero()[0]
     could = (np.arange(n_plans)[:, None] * n + person[None, :]).ravel()
     who = np.tile(person, n_plans)
     keys = key_flat.take(could) + offered.take(could) * key_flat.dtype.type(offered_step)

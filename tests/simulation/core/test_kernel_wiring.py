@@ -153,7 +153,7 @@ def _set_keys_args(c: Caller) -> dict[str, Any]:
 def _unsubscribes_args(c: Caller) -> dict[str, Any]:
     sim, excess = c.sim, c["tables"]["excess"]
     per_contact = sim.behaviour.unsubscribe_per_excess_contact
-    return {"u": c["u_unsub"], "largest": compared_with_float32(per_contact * float(excess.max())),
+    return {"u": c["u_unsub"], "largest": per_contact * float(excess.max()),
             "per_contact": per_contact, "excess": excess, **_offers(sim), "n_plans": sim.n_plans}
 
 
@@ -216,7 +216,7 @@ def numpy_churn_pairs(people: NDArray[np.int64], n_plans: int, n_people: int, ke
 
 def _churn_pairs_args(c: Caller) -> dict[str, Any]:
     sim = c.sim
-    return {"people": (c["u_churn"] < c["bound"]).nonzero()[0], "n_plans": sim.n_plans,
+    return {"people": (c["u_churn"] < np.float64(c["bound"])).nonzero()[0], "n_plans": sim.n_plans,
             "n_people": sim.n_people, **_offers(sim), "sentinel": sim.layout.sentinel,
             "customer_since": sim.state.flat("customer_since")}
 
@@ -285,7 +285,7 @@ def _lookup_args(c: Caller) -> dict[str, Any]:
 
 
 def _below_args(c: Caller) -> dict[str, Any]:
-    return {"u": c["u_churn"], "bound": compared_with_float32(c["bound"])}
+    return {"u": c["u_churn"], "bound": c["bound"]}
 
 
 def _between_args(c: Caller) -> dict[str, Any]:
@@ -414,7 +414,7 @@ def _floats_from_raw_args(c: Caller) -> dict[str, Any]:
 
 
 def _unsubscribes(c: Caller, a: dict[str, Any]) -> Any:
-    largest = a["per_contact"] * float(a["excess"].max())  # a Python float, as numpy compared it
+    largest = a["per_contact"] * float(a["excess"].max())
     return numpy_unsubscribes(a["u"], largest, *list(a.values())[2:])
 
 
@@ -476,7 +476,7 @@ def _open_candidates(c: Caller, a: dict[str, Any]) -> Any:
 
 
 def _below(c: Caller, a: dict[str, Any]) -> Any:
-    return (a["u"] < c["bound"]).nonzero()[0]  # a Python float, as numpy compared it
+    return (a["u"] < np.float64(c["bound"])).nonzero()[0]  # exactly, in float64
 
 
 def _take(c: Caller, a: dict[str, Any]) -> Any:

@@ -283,9 +283,20 @@ def test_unsubscribes_kernel_is_the_numpy_selection(seed: int, n_plans: int, n_p
     u, keys, offered = _pairs(rng, n_plans, n_people, n_keys - step)
     excess = rng.integers(0, 4, n_keys).astype(np.float64)
     largest = per_contact * float(excess.max())
-    same(unsubscribes_kernel(u, compared_with_float32(largest), per_contact, excess, keys, offered, step,
-                             n_plans),
+    same(unsubscribes_kernel(u, largest, per_contact, excess, keys, offered, step, n_plans),
          numpy_unsubscribes(u, largest, per_contact, excess, keys, offered, step, n_plans).astype(np.int64))
+
+
+def test_a_draw_equal_to_the_threshold_rounded_down_to_float32_is_examined():
+    """The candidates' bound is compared exactly: a float32 draw just below the float64 threshold counts."""
+    per_contact, excess = 0.01, np.array([3.0, 0.0])  # the default chance per excess contact
+    threshold = per_contact * 3.0
+    rounded = np.float32(threshold)
+    assert float(rounded) < threshold  # float32 rounds 0.03 down
+    u = np.array([rounded, 0.9], dtype=np.float32)  # person 0's draw: the rounded threshold
+    keys, offered = np.zeros(2, dtype=np.int16), np.zeros(2, dtype=bool)
+    same(unsubscribes_kernel(u, threshold, per_contact, excess, keys, offered, 1, 1), np.array([0]))
+    same(below(u, threshold), np.array([0]))
 
 
 @SETTINGS
