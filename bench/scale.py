@@ -2,17 +2,21 @@
 
 Prints, never asserts (issue 19's figures; the README's "Scaling out" section quotes them):
 
-* one run of the default preset at each ``--sizes`` population (learned targeting, three plans
-  in lockstep, in a fresh process): seconds, agent-steps per second and peak bytes per person
-  (max RSS above the process's footprint before the run, over the population); then, unless
-  ``--no-frames``, the peak again after turning the run into what :func:`simulation.simulate`
-  returns (every result frame and the customer segments; the per-person table stays lazy);
+* one run of the default preset at each ``--sizes`` population and each ``--threads`` setting
+  (learned targeting, three plans, in a fresh process with ``OMNICHANNEL_THREADS`` set: on one
+  thread the plans run in lockstep, on two they are split over two threads,
+  :mod:`simulation.core.plan_threads`): seconds, agent-steps per second and peak bytes per
+  person (max RSS above the process's footprint before the run, over the population); then,
+  unless ``--no-frames``, the peak again after turning the run into what
+  :func:`simulation.simulate` returns (every result frame and the customer segments; the
+  per-person table stays lazy);
 * ``--replications`` replications of the uncertainty analysis at ``--analysis-population``
   people on a Dask ``LocalCluster`` of 1 and of 2 workers (speed-up), and through joblib with
   the same number of workers for comparison; each also checks its summary equals the others'.
 
-Usage: python bench/scale.py [--sizes 1000000 10000000] [--no-frames] [--replications 100]
-                             [--analysis-population 1000000] [--backends dask:1 dask:2 joblib:2]
+Usage: python bench/scale.py [--sizes 1000000 10000000] [--threads 1 2] [--no-frames]
+                             [--replications 100] [--analysis-population 1000000]
+                             [--backends dask:1 dask:2 joblib:2]
 Targets (issue 19, 2-core machine): 10M people within 300 bytes per person; 50 M steps/s with
 learned targeting at 1M. The issue's full analysis (100 replications at 1M, 101 runs of about
 13 s each) takes about 22 minutes per backend on one worker; pass smaller numbers for a quick look.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -91,12 +96,13 @@ if __name__ == "__main__":
 """
 
 
-def _child(code: str) -> dict[str, object]:
+def _child(code: str, threads: int | None = None) -> dict[str, object]:
     path = ROOT / "bench" / f"_scale_child_{time.time_ns()}.py"
     path.write_text(code)  # a file, so Dask's spawned workers can import the main module
+    env = dict(os.environ) if threads is None else {**os.environ, "OMNICHANNEL_THREADS": str(threads)}
     try:
         out = subprocess.run([sys.executable, str(path)], capture_output=False, text=True,
-                             stdout=subprocess.PIPE, check=True, cwd=ROOT)
+                             stdout=subprocess.PIPE, check=True, cwd=ROOT, env=env)
     finally:
         path.unlink(missing_ok=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -110,19 +116,24 @@ def main() -> None:
     parser.add_argument("--backends", nargs="*", default=["dask:1", "dask:2", "joblib:1", "joblib:2"],
                         help="analysis backends as BACKEND:WORKERS (dask or joblib), in order; "
                              "a speed-up is printed against the first of the same backend")
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2],
+                        help="threads per run (OMNICHANNEL_THREADS): 1 runs the plans in lockstep, "
+                             "2 splits them over two threads")
     parser.add_argument("--no-frames", action="store_true",
                         help="measure the run alone, not the result frames after it")
     args = parser.parse_args()
 
     if args.sizes:
-        print(f"{'people':>12} {'seconds':>9} {'M steps/s':>10} {'bytes/person':>13} "
+        print(f"{'people':>12} {'threads':>8} {'seconds':>9} {'M steps/s':>10} {'bytes/person':>13} "
               f"{'frames s':>9} {'with frames':>12}")
         for n in args.sizes:
-            r = _child(RUN.format(root=str(ROOT), n=n, frames=not args.no_frames))
-            frames = (f"{r['frames_seconds']:>9.1f} {r['frames_bytes_per_person']:>12.0f}"
-                      if "frames_seconds" in r else "")
-            print(f"{n:>12,} {r['seconds']:>9.1f} {float(r['steps_per_s']) / 1e6:>10.1f} "  # type: ignore[arg-type]
-                  f"{r['bytes_per_person']:>13.0f} {frames}", flush=True)
+            for threads in args.threads:
+                r = _child(RUN.format(root=str(ROOT), n=n, frames=not args.no_frames), threads)
+                frames = (f"{r['frames_seconds']:>9.1f} {r['frames_bytes_per_person']:>12.0f}"
+                          if "frames_seconds" in r else "")
+                print(f"{n:>12,} {threads:>8} {r['seconds']:>9.1f} "
+                      f"{float(r['steps_per_s']) / 1e6:>10.1f} "  # type: ignore[arg-type]
+                      f"{r['bytes_per_person']:>13.0f} {frames}", flush=True)
         print("targets: <= 300 bytes per person at 10M; >= 50 M steps/s at 1M (learned targeting); "
               "bytes/person is the run's peak, 'with frames' the peak of the whole simulate() call")
 

@@ -15,6 +15,7 @@ import pandas as pd
 from simulation.core.kernels import threads
 from simulation.core.kernels.threads import THREADS_ENV
 from simulation.core.kpis import SUMMARY
+from simulation.core.plan_threads import SPLIT_FROM_PEOPLE
 from simulation.core.scenario import Scenario
 from simulation.core.state import ProgressCallback
 from simulation.display import format as fmt
@@ -82,7 +83,9 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help=help_text("seed"))
     parser.add_argument("--population", type=int, help=help_text("population"))
     parser.add_argument("--currency", help=help_text("currency"))
-    parser.add_argument("--threads", type=int, help=help_text("threads", variable=THREADS_ENV))
+    split_from = fmt.count(SPLIT_FROM_PEOPLE, exact=True)
+    parser.add_argument("--threads", type=int,
+                        help=help_text("threads", variable=THREADS_ENV, people=split_from))
 
 
 def apply_threads(args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from simulation.core.engine import Simulation
 from simulation.core.personalization import PersonalizedTargeting, price_report
+from simulation.core.plan_threads import plan_groups, run_groups
 from simulation.core.random_streams import RandomStreams
 from simulation.core.results import Results
 from simulation.core.scenario import CapabilityLevels, Scenario
@@ -16,7 +17,7 @@ from simulation.core.segmentation import SEGMENT_FRAMES, segment_frames
 from simulation.core.state import ProgressCallback, RunOutput
 from simulation.core.targeting import TargetingPolicy
 from simulation.core.valuation import revalue_run
-from simulation.core.world import build_world
+from simulation.core.world import World, build_world
 
 
 def simulate(
@@ -100,13 +101,37 @@ def run_plans(
     progress: ProgressCallback | None = None,
     targeting: TargetingPolicy | None = None,
 ) -> UnvaluedRun:
-    """The simulation of :func:`simulate_plans` alone: the run and the policy's report."""
+    """The simulation of :func:`simulate_plans` alone: the run and the policy's report.
+
+    With more than one thread (:func:`~simulation.core.kernels.threads.set_threads`, the CLI's
+    ``--threads``, ``OMNICHANNEL_THREADS``) and the default targeting, a large run's plans are
+    split over threads (:mod:`simulation.core.plan_threads`): the same numbers, sooner.
+    """
     streams = RandomStreams(scenario.seed)
     world = build_world(scenario, streams, plans)
+    groups = plan_groups(len(world.plan_names), world.n_people) if targeting is None else []
+    if len(groups) > 1:
+        parts = [UnvaluedRun(run=run, extras=extras)  # type: ignore[arg-type]
+                 for run, extras in run_groups(world, groups, _run_group, progress)]
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = joined.joined(part)
+        return joined
     policy = targeting if targeting is not None else PersonalizedTargeting()
     run = Simulation(world, streams, policy).run(progress)
     report = getattr(policy, "report", None)
     return UnvaluedRun(run=run, extras={"personalization": report()} if callable(report) else {})
+
+
+def _run_group(world: World, progress: ProgressCallback) -> tuple[RunOutput, dict[str, object]]:
+    """One group's run with the default targeting, on random streams of its own.
+
+    Their generators are drawn in turn, so threads cannot share them; every draw is the same as
+    in one run.
+    """
+    policy = PersonalizedTargeting()
+    run = Simulation(world, RandomStreams(world.scenario.seed), policy).run(progress)
+    return run, {"personalization": policy.report()}
 
 
 def valued(part: UnvaluedRun, scenario: Scenario, *, segments: bool = True) -> Results:

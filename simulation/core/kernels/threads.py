@@ -35,6 +35,7 @@ with ``spawn``/``fork+exec`` (``subprocess.Popen``, joblib's loky, Dask's nanny 
 from __future__ import annotations
 
 import os
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -67,6 +68,8 @@ _free = True
 """Its last answer."""
 _layer_ok: bool | None = None
 """Whether a thread-safe threading layer can be loaded (None: not checked yet)."""
+_here = threading.local()
+"""Per Python thread: ``serial`` while :func:`serial_here` is in force in that thread."""
 
 
 class ThreadSettingError(ValueError):
@@ -203,6 +206,8 @@ def parallel(size: int) -> bool:
     When it does, numba's thread count for the calling thread (a per-thread setting) is set
     to :func:`threads` first.
     """
+    if getattr(_here, "serial", False):
+        return False
     if _forced:
         n = threads()
     else:
@@ -221,6 +226,22 @@ def parallel(size: int) -> bool:
         # others instead of holding up the loop's end with half the work.
         numba.set_parallel_chunksize(1)
     return True
+
+
+@contextmanager
+def serial_here() -> Iterator[None]:
+    """Within the block, kernels called from this Python thread take their serial variants.
+
+    For a thread that is one of several running at once in this process (the plans of a run
+    split over threads, :func:`simulation.core.api.run_plans`): the threads already fill the
+    cores, and parallel kernels launched from each would compete for them.
+    """
+    saved = getattr(_here, "serial", False)
+    _here.serial = True
+    try:
+        yield
+    finally:
+        _here.serial = saved
 
 
 @contextmanager
@@ -251,5 +272,5 @@ def variants() -> list[AbstractContextManager[None]]:
 
 
 __all__ = ["CHUNK", "DEFAULT_THREADS", "MIN_PARALLEL", "SAMPLE_SECONDS", "THREADS_ENV", "ThreadSettingError",
-           "always_parallel", "available", "core_is_free", "one_thread", "parallel", "set_threads", "threads",
-           "variants"]
+           "always_parallel", "available", "core_is_free", "one_thread", "parallel", "serial_here",
+           "set_threads", "threads", "variants"]

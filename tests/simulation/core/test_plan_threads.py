@@ -1,0 +1,113 @@
+"""A run's plans split over threads give the lockstep run's numbers; failures stop every group."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from simulation import Scenario, simulate
+from simulation.core import plan_threads
+from simulation.core.kernels import threads
+from simulation.core.results import Results
+from simulation.core.state import ProgressCallback, RunOutput
+from simulation.core.world import World
+
+
+@pytest.fixture
+def two_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Two threads, and runs of any size split (the tests' scenarios are small)."""
+    monkeypatch.setattr(plan_threads, "SPLIT_FROM_PEOPLE", 1)
+    monkeypatch.setattr(threads, "available", lambda: 4)
+    threads.set_threads(2)
+    yield
+    threads.set_threads(None)
+
+
+def _frames(results: Results) -> dict[str, pd.DataFrame]:
+    frames = {**results.frames(), "customers": results.customers}
+    frames.update({f"extras.{k}": v for k, v in results.extras.items() if isinstance(v, pd.DataFrame)})
+    return frames
+
+
+def test_the_plan_groups_follow_the_threads_and_the_size(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(threads, "available", lambda: 8)
+    big = plan_threads.SPLIT_FROM_PEOPLE
+    threads.set_threads(1)
+    assert plan_threads.plan_groups(3, big) == [[0, 1, 2]]
+    threads.set_threads(2)
+    assert plan_threads.plan_groups(3, big) == [[0, 1], [2]]
+    assert plan_threads.plan_groups(3, big - 1) == [[0, 1, 2]]  # too small to pay
+    assert plan_threads.plan_groups(1, big) == [[0]]
+    threads.set_threads(8)
+    assert plan_threads.plan_groups(3, big) == [[0], [1], [2]]
+    threads.set_threads(None)
+
+
+def test_split_plans_give_the_lockstep_runs_numbers_bit_for_bit(small_scenario: Scenario, two_threads: None,
+                                                                monkeypatch: pytest.MonkeyPatch):
+    from simulation.core import api
+
+    groups_run: list[list[list[int]]] = []
+
+    def spy(world, groups, run_group, progress):  # type: ignore[no-untyped-def]
+        groups_run.append(groups)
+        return plan_threads.run_groups(world, groups, run_group, progress)
+
+    monkeypatch.setattr(api, "run_groups", spy)
+    split = simulate(small_scenario)
+    assert groups_run == [[[0, 1], [2]]]
+    threads.set_threads(1)
+    lockstep = simulate(small_scenario)
+    assert split.scenario == lockstep.scenario
+    got, want = _frames(split), _frames(lockstep)
+    assert list(got) == list(want)
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name], check_exact=True, obj=name)
+
+
+def test_progress_is_the_slowest_groups_and_never_goes_back(small_scenario: Scenario, two_threads: None):
+    seen: list[float] = []
+    simulate(small_scenario, progress=lambda fraction, _: seen.append(fraction))
+    assert seen and seen == sorted(seen) and len(set(seen)) == len(seen) and seen[-1] == 1.0
+
+
+def _world(scenario: Scenario) -> World:
+    from simulation.core.random_streams import RandomStreams
+    from simulation.core.world import build_world
+
+    return build_world(scenario, RandomStreams(scenario.seed))
+
+
+def test_a_failing_group_stops_the_others_and_its_error_is_raised(small_scenario: Scenario):
+    stopped = threading.Event()
+
+    def run_group(world: World, progress: ProgressCallback) -> tuple[RunOutput, dict[str, object]]:
+        if world.plan_names[0] == "multichannel":
+            try:
+                while True:  # would run for ever if nobody stopped it
+                    progress(0.1, "week")
+                    time.sleep(0.01)
+            finally:
+                stopped.set()
+        time.sleep(0.05)
+        raise ValueError("the second group failed")
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="the second group failed"):
+        plan_threads.run_groups(_world(small_scenario), [[0], [1, 2]], run_group, None)
+    assert stopped.is_set() and time.monotonic() - started < 5
+
+
+def test_a_callers_progress_that_raises_stops_every_group(small_scenario: Scenario, two_threads: None):
+    """What a cancelled job or Ctrl-C does: the exception reaches the caller, no thread runs on."""
+    def cancel(fraction: float, _: str) -> None:
+        if fraction > 0.2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(small_scenario, progress=cancel)
+    assert not [t for t in threading.enumerate() if t.name.startswith("plans")]
