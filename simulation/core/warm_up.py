@@ -84,7 +84,7 @@ def fill_cache(parallel_variants: bool = False) -> int:
         warm_up_parallel()
         return 0
     child = None
-    if threads.threads() > 1:
+    if threads.available() > 1:  # whatever this process's setting: the processes after it may ask for threads
         child = subprocess.Popen([sys.executable, "-m", "simulation.core.warm_up", "--parallel-variants"])
     threads.one_thread()
     warm_up()
