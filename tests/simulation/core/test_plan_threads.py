@@ -47,9 +47,20 @@ def test_the_plan_groups_follow_the_threads_and_the_size(monkeypatch: pytest.Mon
     threads.set_threads(None)
 
 
+CALIBRATED = {"behaviour__new_customer_intent_boost": 0.8, "behaviour__dropout_after_purchase": 0.1,
+              "behaviour__repeat_propensity_heterogeneity": 0.5,
+              "behaviour__repeat_propensity_correlation": 0.5, "behaviour__spend_heterogeneity": 0.5}
+"""The mechanisms only calibrations turn on (people's own repeat propensity and spend, drawn with
+the world, which the groups share)."""
+
+
+@pytest.mark.parametrize("changes", [{}, CALIBRATED], ids=["default", "calibrated mechanisms"])
 def test_split_plans_give_the_lockstep_runs_numbers_bit_for_bit(small_scenario: Scenario, two_threads: None,
-                                                                monkeypatch: pytest.MonkeyPatch):
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                changes: dict[str, float]):
     from simulation.core import api
+
+    small_scenario = small_scenario.replace(**changes)
 
     groups_run: list[list[list[int]]] = []
 
