@@ -1,20 +1,22 @@
 """One run's plans on several threads: the plans split into groups, each group a run of its own.
 
-A plan's numbers do not depend on which plans run beside it (common random numbers: every draw
-is a function of the seed, the decision, the week and the person), so the plans can be run in
+A plan's numbers do not depend on which plans run beside it (common random numbers: the
+whole-population draws are taken for everyone every week in a fixed order, and the event draws
+are hashed from the seed, the decision, the week and the person), so the plans can be run in
 groups, one Python thread each, and the groups' runs joined in plan order
 (:meth:`~simulation.core.state.RunOutput.joined`) give exactly the lockstep run of them all.
 The engine spends most of a large run in compiled kernels and numpy, which release the GIL, so
-the groups run side by side on a machine's cores.
+the groups run side by side on a machine's cores; between the kernels they wait for each
+other's GIL, which is why small runs do not split (:data:`SPLIT_FROM_PEOPLE`).
 
 Used by :func:`simulation.core.api.run_plans` when the process may use more than one thread
-(:func:`simulation.core.kernels.threads.threads`) and the run is large enough
-(:data:`SPLIT_FROM_PEOPLE`). Measured on the 2-core reference machine (1M people, learned
-targeting, three plans, alternating fresh processes): multichannel on one thread beside
-omnichannel and the custom plan on another took x0.74-0.79 the wall time of the lockstep run
-on one thread, for about x1.2 its CPU (each group scans the whole population for its
-candidates and draws the week's whole-population draws itself); the compiled kernels' own
-threads, by contrast, made the same run 8% slower. Inside a group the kernels run serially
+(:func:`simulation.core.kernels.threads.threads`) and the run is large enough. Measured on the
+2-core reference machine (1M people, learned targeting, three plans, three alternating
+triples): multichannel and omnichannel on one thread beside the custom plan on another took
+x0.89 the wall time of the lockstep run on one thread (pairs x0.70-0.92), for about x1.2 its
+CPU (each group scans the whole population for its candidates and draws the week's
+whole-population draws itself); the compiled kernels' own threads, by contrast, made the same
+run 8% slower. Inside a group the kernels run serially
 (:func:`~simulation.core.kernels.threads.serial_here`): the groups fill the cores.
 
 Progress is the slowest group's. If any group fails, or the caller is interrupted (Ctrl-C),
