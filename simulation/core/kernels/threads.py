@@ -1,4 +1,8 @@
-"""How many threads the compiled kernels may use, declared once for the whole process.
+"""How many threads a run and its compiled kernels may use, declared once for the whole process.
+
+A run of :data:`~simulation.core.plan_threads.SPLIT_FROM_PEOPLE` people or more with several
+plans uses the threads for its plans (:mod:`simulation.core.plan_threads`) and keeps each
+group's kernels serial (:func:`serial_here`); otherwise its kernels may use them, as follows.
 
 Every kernel that runs over people has a serial compiled variant and, where its iterations are
 independent, a parallel one (``numba.prange``) that gives the same bytes. :func:`parallel`
@@ -10,7 +14,7 @@ The setting, highest precedence first:
 * :func:`set_threads` (the Python API; the CLI's ``--threads``);
 * the environment variable :data:`THREADS_ENV` (a whole number >= 1);
 * one thread. On the 2-core reference machine a 1M-person run with the kernels on every core
-  took 8% longer (median of five alternating pairs, 14.4 s against 13.3 s) and 15% more CPU
+  took 8% longer (median of five alternating pairs, 14.4 s against 13.3 s) and 16% more CPU
   than on one thread: the run's draw-ahead thread already uses part of the second core, and
   about half the run is numpy and Python between the kernels, which threads do not shorten.
   More threads may pay on a machine with idle cores; they are asked for, never assumed.
