@@ -84,15 +84,12 @@ def below_or_listed(u: NDArray[np.float32], bound: NDArray[np.float32], listed: 
     flag = np.zeros(u.size, dtype=np.bool_)
     for j in range(listed.size):
         flag[listed[j]] |= hit[j]
-    n = 0
-    for i in range(u.size):
-        n += (u[i] < bound[i]) | flag[i]
-    out = np.empty(n + 1, dtype=np.int64)
+    out = np.empty(u.size + 1, dtype=np.int64)  # one pass, as in steps.below
     n = 0
     for i in range(u.size):
         out[n] = i
         n += (u[i] < bound[i]) | flag[i]
-    return out[:n]
+    return out[:n].copy()
 
 
 @numba.njit(**JIT)
@@ -121,17 +118,13 @@ def between(u: NDArray[np.float32], low: float, high: float) -> NDArray[np.int64
 
     A float32 draw meets numpy float64 scalars in float64 (they are not weak, NEP 50), as here.
     """
-    n = 0
-    for i in range(u.size):
-        x = float(u[i])
-        n += (x >= low) & (x < high)
-    out = np.empty(n + 1, dtype=np.int64)
+    out = np.empty(u.size + 1, dtype=np.int64)  # one pass, as in steps.below
     n = 0
     for i in range(u.size):
         x = float(u[i])
         out[n] = i
         n += (x >= low) & (x < high)
-    return out[:n]
+    return out[:n].copy()
 
 
 @numba.njit(**JIT)

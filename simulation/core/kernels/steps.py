@@ -30,18 +30,17 @@ from simulation.core.kernels.common import (
 def below(u: NDArray[np.float32], bound: float) -> NDArray[np.int64]:
     """``(u < bound).nonzero()[0]``, ``bound`` as compared with a float32 draw.
 
-    Branch-free (a count, then a fill that writes every position and advances on a hit): the
-    hits are too frequent for a branch to be predicted.
+    One branch-free pass (every position is written, the count advances on a hit: the hits are
+    too frequent for a branch to be predicted) into room for every position, of which only the
+    hits' pages are touched; the hits are then copied out. A count first would read the draw
+    twice, and the draw was just written by another thread, so it is not in this core's cache.
     """
-    n = 0
-    for p in range(u.size):
-        n += u[p] < bound
-    out = np.empty(n + 1, dtype=np.int64)
+    out = np.empty(u.size + 1, dtype=np.int64)
     n = 0
     for p in range(u.size):
         out[n] = p
         n += u[p] < bound
-    return out[:n]
+    return out[:n].copy()
 
 
 @numba.njit(**PARALLEL_JIT)
