@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from simulation.core.engine import Simulation
+from simulation.core.engine import POPULATION_DRAWS, Simulation
 from simulation.core.personalization import PersonalizedTargeting, price_report
 from simulation.core.plan_threads import plan_groups, run_groups
-from simulation.core.random_streams import RandomStreams
+from simulation.core.random_streams import RandomStreams, SharedPopulationDraws
 from simulation.core.results import Results
 from simulation.core.scenario import CapabilityLevels, Scenario
 from simulation.core.segmentation import SEGMENT_FRAMES, segment_frames
@@ -111,8 +112,15 @@ def run_plans(
     world = build_world(scenario, streams, plans)
     groups = plan_groups(len(world.plan_names), world.n_people) if targeting is None else []
     if len(groups) > 1:
-        parts = [UnvaluedRun(run=run, extras=extras)  # type: ignore[arg-type]
-                 for run, extras in run_groups(world, groups, _run_group, progress)]
+        # The groups' whole-population draws are taken once, by one thread, for all of them.
+        shared = SharedPopulationDraws(RandomStreams(scenario.seed), POPULATION_DRAWS, world.n_people,
+                                       scenario.market.horizon_weeks, readers=len(groups))
+        try:
+            parts = [UnvaluedRun(run=run, extras=extras)  # type: ignore[arg-type]
+                     for run, extras in run_groups(world, groups, functools.partial(_run_group, shared),
+                                                   progress)]
+        finally:
+            shared.close()
         joined = parts[0]
         for part in parts[1:]:
             joined = joined.joined(part)
@@ -123,14 +131,16 @@ def run_plans(
     return UnvaluedRun(run=run, extras={"personalization": report()} if callable(report) else {})
 
 
-def _run_group(world: World, progress: ProgressCallback) -> tuple[RunOutput, dict[str, object]]:
-    """One group's run with the default targeting, on random streams of its own.
+def _run_group(shared: SharedPopulationDraws, group: int, world: World,
+               progress: ProgressCallback) -> tuple[RunOutput, dict[str, object]]:
+    """Group ``group``'s run with the default targeting, reading the whole-population draws from ``shared``.
 
-    Their generators are drawn in turn, so threads cannot share them; every draw is the same as
-    in one run.
+    Its other draws are hashed from the seed (:meth:`RandomStreams.uniform`), so every draw is
+    the same as in one run.
     """
     policy = PersonalizedTargeting()
-    run = Simulation(world, RandomStreams(world.scenario.seed), policy).run(progress)
+    run = Simulation(world, RandomStreams(world.scenario.seed), policy,
+                     shared_draws=shared.reader(group)).run(progress)
     return run, {"personalization": policy.report()}
 
 

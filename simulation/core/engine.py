@@ -80,7 +80,13 @@ from simulation.core.kernels.steps import (
     unsubscribes_kernel,
 )
 from simulation.core.keys import ContactKeys, KeyLayout
-from simulation.core.random_streams import Draw, PopulationDraws, RandomStreams, normal_from_uniforms
+from simulation.core.random_streams import (
+    Draw,
+    PopulationDraws,
+    RandomStreams,
+    SharedDrawsReader,
+    normal_from_uniforms,
+)
 from simulation.core.recognition import recognised_share, recognition_draw
 from simulation.core.service_requests import SERVICE_TALLIES, requesting, service_requests
 from simulation.core.state import Cohort, PlanState, ProgressCallback, RunOutput
@@ -91,7 +97,7 @@ from simulation.inputs.problems import Progress
 
 _CAP = {c: i for i, c in enumerate(Capability)}
 
-_POPULATION_DRAWS = (Draw.UNSUBSCRIBE, Draw.CONTACT_CONFLICT, Draw.OPEN_JOURNEY, Draw.CHURN)
+POPULATION_DRAWS = (Draw.UNSUBSCRIBE, Draw.CONTACT_CONFLICT, Draw.OPEN_JOURNEY, Draw.CHURN)
 """Whole-population draws of a week, in the order the week takes them."""
 DRAW_AHEAD_FROM_PEOPLE = 200_000
 """From this population on, each whole-population draw is prepared in a background thread while
@@ -149,12 +155,18 @@ class Simulation:
         The scenario's random streams (the ones ``world`` was drawn with).
     targeting:
         Who receives targeted offers; random eligible people by default.
+    shared_draws:
+        Where a plan group of a split run reads the whole-population draws it shares with the
+        other groups (:class:`~simulation.core.random_streams.SharedPopulationDraws`); by
+        default the run takes its own from ``streams``.
     """
 
     def __init__(self, world: World, streams: RandomStreams,
-                 targeting: TargetingPolicy | None = None) -> None:
+                 targeting: TargetingPolicy | None = None, *,
+                 shared_draws: SharedDrawsReader | None = None) -> None:
         self.world = world
         self.streams = streams
+        self._shared_draws = shared_draws
         self.targeting: TargetingPolicy = targeting or RandomTargeting()
         scenario = world.scenario
         self.behaviour = scenario.behaviour
@@ -252,8 +264,9 @@ class Simulation:
         """
         world = self.world
         report_every = max(1, self.horizon // 50)
-        self.draws = PopulationDraws(self.streams, _POPULATION_DRAWS, self.n_people, self.horizon,
-                                     ahead=self.n_people >= DRAW_AHEAD_FROM_PEOPLE)
+        self.draws = self._shared_draws or PopulationDraws(
+            self.streams, POPULATION_DRAWS, self.n_people, self.horizon,
+            ahead=self.n_people >= DRAW_AHEAD_FROM_PEOPLE)
         try:
             for week in range(self.horizon):
                 self._week(week, world.effective_levels(week))
@@ -370,7 +383,7 @@ class Simulation:
         """The week's whole-population uniform draw of ``kind``, shared by every plan.
 
         Each kind has its own generator and is drawn exactly once a week, in the order of
-        ``_POPULATION_DRAWS``, so draws are the same whichever plans run. The array is reused
+        ``POPULATION_DRAWS``, so draws are the same whichever plans run. The array is reused
         two draws later, so each step uses its draw before the next step takes one.
         """
         return self.draws.take(kind)
@@ -931,5 +944,6 @@ def _highest_propensity(people: People) -> NDArray[np.float32]:
 
 
 __all__ = [
-    "DRAW_AHEAD_FROM_PEOPLE", "Simulation", "dropout_chance", "dropout_step", "purchase_draws",
+    "DRAW_AHEAD_FROM_PEOPLE", "POPULATION_DRAWS", "Simulation", "dropout_chance", "dropout_step",
+    "purchase_draws",
 ]

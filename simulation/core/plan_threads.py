@@ -67,9 +67,9 @@ def subset(world: World, plans: list[int]) -> World:
 
 
 def run_groups(world: World, groups: list[list[int]],
-               run_group: Callable[[World, ProgressCallback], tuple[RunOutput, dict[str, object]]],
+               run_group: Callable[[int, World, ProgressCallback], tuple[RunOutput, dict[str, object]]],
                progress: ProgressCallback | None) -> list[tuple[RunOutput, dict[str, object]]]:
-    """``run_group(subset(world, group), progress)`` for every group, each on its own thread.
+    """``run_group(g, subset(world, groups[g]), progress)`` for every group ``g``, each on its own thread.
 
     Parameters
     ----------
@@ -78,7 +78,7 @@ def run_groups(world: World, groups: list[list[int]],
     groups:
         Plan indices per thread (:func:`plan_groups`).
     run_group:
-        Runs one group's world to its end, calling the progress callback it is given; returns
+        Runs group ``g``'s world to its end, calling the progress callback it is given; returns
         what the caller joins (the run and whatever else it keeps).
     progress:
         The caller's callback, called with the slowest group's fraction and message, never
@@ -109,7 +109,7 @@ def run_groups(world: World, groups: list[list[int]],
 
     def one(g: int) -> tuple[RunOutput, dict[str, object]]:
         with threads.serial_here():
-            return run_group(subset(world, groups[g]), reporter(g))
+            return run_group(g, subset(world, groups[g]), reporter(g))
 
     with ThreadPoolExecutor(len(groups), thread_name_prefix="plans") as pool:
         futures: list[Future[tuple[RunOutput, dict[str, object]]]] = [

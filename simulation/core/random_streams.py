@@ -24,6 +24,7 @@ existing stream).
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import IntEnum
@@ -170,6 +171,23 @@ class RandomStreams:
         return self._mix(x)
 
 
+class _Drawer:
+    """Takes a run's whole-population draws in their fixed order (see :class:`PopulationDraws`)."""
+
+    def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int) -> None:
+        self._generators = {kind: streams.generator(kind) for kind in order}
+        self._raw = np.little_endian and n_people % 2 == 0 and all(
+            _no_half_waiting(g) for g in self._generators.values())
+        self._order = order
+
+    def fill(self, index: int, out: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Draw number ``index`` of the run (0, 1, ... in turn) into ``out``."""
+        generator = self._generators[self._order[index % len(self._order)]]
+        if self._raw:
+            return floats_from_raw(generator.bit_generator.random_raw(out.size // 2), out)  # type: ignore[no-any-return]
+        return generator.random(dtype=np.float32, out=out)
+
+
 class PopulationDraws:
     """A run's whole-population uniform draws, taken in a fixed order (one generator per kind).
 
@@ -191,9 +209,7 @@ class PopulationDraws:
 
     def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int,
                  weeks: int, *, ahead: bool) -> None:
-        self._generators = {kind: streams.generator(kind) for kind in order}
-        self._raw = np.little_endian and n_people % 2 == 0 and all(
-            _no_half_waiting(g) for g in self._generators.values())
+        self._drawer = _Drawer(streams, order, n_people)
         self._order, self._total, self._taken = order, weeks * len(order), 0
         self._buffers = (np.empty(n_people, dtype=np.float32), np.empty(n_people, dtype=np.float32))
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws") if ahead else None
@@ -201,11 +217,7 @@ class PopulationDraws:
             self._pool.submit(self._fill, 0) if self._pool is not None and self._total else None)
 
     def _fill(self, index: int) -> NDArray[np.float32]:
-        generator = self._generators[self._order[index % len(self._order)]]
-        out = self._buffers[index % 2]
-        if self._raw:
-            return floats_from_raw(generator.bit_generator.random_raw(out.size // 2), out)  # type: ignore[no-any-return]
-        return generator.random(dtype=np.float32, out=out)
+        return self._drawer.fill(index, self._buffers[index % 2])
 
     def take(self, kind: Draw) -> NDArray[np.float32]:
         """The next draw, which must be of ``kind`` (the order is fixed for the run)."""
@@ -226,6 +238,116 @@ class PopulationDraws:
         """Wait for a draw prepared ahead and stop the background thread, if there is one."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+
+
+class SharedPopulationDraws:
+    """One run's whole-population draws, taken once for several groups of plans run side by side.
+
+    The plan groups of a split run (:mod:`simulation.core.plan_threads`) need the same draws in
+    the same order. One background thread takes each draw once, with the generators and in the
+    order of :class:`PopulationDraws` (so the same numbers), into a ring of :attr:`RING`
+    buffers; each group reads them through its own :meth:`reader`, which keeps
+    :class:`PopulationDraws`' promise: a draw stays valid until the draw after the next one is
+    taken. A buffer is refilled only when no reader can still be using the draw it holds, so a
+    group that runs ahead waits for the slowest one, and the slowest finds its next draw
+    prepared while it worked on the step before, as with :class:`PopulationDraws`.
+
+    A reader that is closed (its run ended or failed) no longer holds the others back; once
+    every reader is closed the thread stops. An error in the thread is raised by every reader
+    that waits for a draw.
+
+    Parameters
+    ----------
+    streams, order, n_people, weeks:
+        As for :class:`PopulationDraws`.
+    readers:
+        How many groups read the draws.
+    """
+
+    RING = 4
+    """Buffers in the ring: the two draws each reader may be using, plus the slowest reader's
+    next draw and the one being drawn. The same memory as two :class:`PopulationDraws`."""
+
+    def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int,
+                 weeks: int, *, readers: int) -> None:
+        self._drawer = _Drawer(streams, order, n_people)
+        self._order, self._total = order, weeks * len(order)
+        self._ring = tuple(np.empty(n_people, dtype=np.float32) for _ in range(self.RING))
+        self._taken = [0] * readers
+        self._open = readers
+        self._drawn = 0
+        self._error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._draw_all, name="draws-shared", daemon=True)
+        self._thread.start()
+
+    def reader(self, index: int) -> SharedDrawsReader:
+        """Reader ``index`` (0 to ``readers`` - 1), for one group's run."""
+        return SharedDrawsReader(self, index)
+
+    def _draw_all(self) -> None:
+        try:
+            for j in range(self._total):
+                with self._changed:
+                    # Draw j replaces draw j - RING, which a reader may still use until it has
+                    # taken the draw two after it (j - RING + 2, so RING - 3 draws more).
+                    self._changed.wait_for(functools.partial(self._may_draw, j))
+                    if self._open == 0:
+                        return
+                self._drawer.fill(j, self._ring[j % self.RING])
+                with self._changed:
+                    self._drawn = j + 1
+                    self._changed.notify_all()
+        except BaseException as error:  # e.g. MemoryError: every reader raises it
+            with self._changed:
+                self._error = error
+                self._changed.notify_all()
+
+    def _may_draw(self, j: int) -> bool:
+        return self._open == 0 or j < self.RING or min(self._taken) >= j - self.RING + 3
+
+    def take(self, index: int, kind: Draw) -> NDArray[np.float32]:
+        """Reader ``index``'s next draw, which must be of ``kind`` (waits until it is drawn)."""
+        i = self._taken[index]
+        expected = self._order[i % len(self._order)]
+        if kind is not expected:
+            raise RuntimeError(f"draw {kind.name} taken where {expected.name} comes next")
+        with self._changed:
+            self._changed.wait_for(lambda: self._drawn > i or self._error is not None)
+            if self._drawn <= i:
+                raise RuntimeError("the shared whole-population draws failed") from self._error
+            self._taken[index] = i + 1
+            self._changed.notify_all()
+        return self._ring[i % self.RING]
+
+    def close_reader(self, index: int) -> None:
+        """Reader ``index`` takes no more draws and no longer holds the others back."""
+        with self._changed:
+            if self._taken[index] <= self._total:
+                self._taken[index] = self._total + self.RING  # holds nobody back any more
+                self._open -= 1
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        """Close every reader and wait for the background thread to end."""
+        for index in range(len(self._taken)):
+            self.close_reader(index)
+        self._thread.join()
+
+
+class SharedDrawsReader:
+    """One group's view of :class:`SharedPopulationDraws`, used as a :class:`PopulationDraws`."""
+
+    def __init__(self, shared: SharedPopulationDraws, index: int) -> None:
+        self._shared, self._index = shared, index
+
+    def take(self, kind: Draw) -> NDArray[np.float32]:
+        """The next draw, which must be of ``kind``; valid until the draw after the next is taken."""
+        return self._shared.take(self._index, kind)
+
+    def close(self) -> None:
+        """Take no more draws (the group's run ended or failed)."""
+        self._shared.close_reader(self._index)
 
 
 def _no_half_waiting(generator: np.random.Generator) -> bool:

@@ -96,7 +96,7 @@ def _world(scenario: Scenario) -> World:
 def test_a_failing_group_stops_the_others_and_its_error_is_raised(small_scenario: Scenario):
     stopped = threading.Event()
 
-    def run_group(world: World, progress: ProgressCallback) -> tuple[RunOutput, dict[str, object]]:
+    def run_group(_: int, world: World, progress: ProgressCallback) -> tuple[RunOutput, dict[str, object]]:
         if world.plan_names[0] == "multichannel":
             try:
                 while True:  # would run for ever if nobody stopped it
@@ -121,4 +121,4 @@ def test_a_callers_progress_that_raises_stops_every_group(small_scenario: Scenar
 
     with pytest.raises(KeyboardInterrupt):
         simulate(small_scenario, progress=cancel)
-    assert not [t for t in threading.enumerate() if t.name.startswith("plans")]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("plans", "draws-shared"))]
