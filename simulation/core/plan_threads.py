@@ -14,10 +14,12 @@ Used by :func:`simulation.core.api.run_plans` when the process may use more than
 2-core reference machine (1M people, learned targeting, three plans, three alternating
 triples): multichannel and omnichannel on one thread beside the custom plan on another took
 x0.89 the wall time of the lockstep run on one thread (pairs x0.70-0.92), for about x1.2 its
-CPU (each group scans the whole population for its candidates and draws the week's
-whole-population draws itself); the compiled kernels' own threads, by contrast, made the same
-run 8% slower. Inside a group the kernels run serially
-(:func:`~simulation.core.kernels.threads.serial_here`): the groups fill the cores.
+CPU (each group scans the whole population for its candidates); the compiled kernels' own
+threads, by contrast, made the same run 8% slower. Inside a group the kernels run serially
+(:func:`~simulation.core.kernels.threads.serial_here`): the groups fill the cores. The week's
+whole-population draws, which each group first drew itself, are taken once for all of them
+(:class:`~simulation.core.random_streams.SharedPopulationDraws`): about 8% less CPU (seven
+alternating pairs), so a group that runs ahead waits for the slowest.
 
 Progress is the slowest group's. If any group fails, or the caller is interrupted (Ctrl-C),
 the other groups stop at their next progress point (a few simulated weeks) and the error is
