@@ -19,7 +19,8 @@ threads, by contrast, made the same run 8% slower. Inside a group the kernels ru
 (:func:`~simulation.core.kernels.threads.serial_here`): the groups fill the cores. The week's
 whole-population draws, which each group first drew itself, are taken once for all of them
 (:class:`~simulation.core.random_streams.SharedPopulationDraws`): about 8% less CPU (seven
-alternating pairs), so a group that runs ahead waits for the slowest.
+alternating pairs), so a group that runs ahead waits for the slowest. Multichannel now runs
+alone, beside omnichannel and the custom plan (:func:`plan_groups`), which balances the groups.
 
 Progress is the slowest group's. If any group fails, or the caller is interrupted (Ctrl-C),
 the other groups stop at their next progress point (a few simulated weeks) and the error is
@@ -53,13 +54,19 @@ class _Stopped(Exception):
 def plan_groups(n_plans: int, n_people: int) -> list[list[int]]:
     """The plan indices each thread runs, in plan order: one group when the run stays on one thread.
 
-    As many groups as threads (at most one per plan), of consecutive plans, the larger groups
-    first (three plans on two threads: the first two, then the third).
+    As many groups as threads (at most one per plan), of consecutive plans, the smaller groups
+    first (three plans on two threads: the first, then the other two). In ``simulate``'s runs
+    the first plan is multichannel, the costliest to run (its targeting is one model and list
+    per channel), so in a group of its own it balances the other two (1M people, four alternating pairs: the run's
+    wall time x0.75-1.32, median x0.87, of the first two plans grouped; the larger group's
+    thread CPU x0.71-1.06).
     """
     n_threads = threads.threads()
     if n_threads < 2 or n_plans < 2 or n_people < SPLIT_FROM_PEOPLE:
         return [list(range(n_plans))]
-    return [list(map(int, group)) for group in np.array_split(np.arange(n_plans), min(n_plans, n_threads))]
+    sizes = [part.size for part in np.array_split(np.arange(n_plans), min(n_plans, n_threads))][::-1]
+    ends = np.cumsum(sizes)
+    return [list(range(int(end - size), int(end))) for size, end in zip(sizes, ends, strict=True)]
 
 
 def subset(world: World, plans: list[int]) -> World:

@@ -39,9 +39,11 @@ def test_the_plan_groups_follow_the_threads_and_the_size(monkeypatch: pytest.Mon
     threads.set_threads(1)
     assert plan_threads.plan_groups(3, big) == [[0, 1, 2]]
     threads.set_threads(2)
-    assert plan_threads.plan_groups(3, big) == [[0, 1], [2]]
+    assert plan_threads.plan_groups(3, big) == [[0], [1, 2]]  # multichannel alone
     assert plan_threads.plan_groups(3, big - 1) == [[0, 1, 2]]  # too small to pay
     assert plan_threads.plan_groups(1, big) == [[0]]
+    assert plan_threads.plan_groups(5, big) == [[0, 1], [2, 3, 4]]
+    assert plan_threads.plan_groups(2, big) == [[0], [1]]
     threads.set_threads(8)
     assert plan_threads.plan_groups(3, big) == [[0], [1], [2]]
     threads.set_threads(None)
@@ -70,7 +72,7 @@ def test_split_plans_give_the_lockstep_runs_numbers_bit_for_bit(small_scenario: 
 
     monkeypatch.setattr(api, "run_groups", spy)
     split = simulate(small_scenario)
-    assert groups_run == [[[0, 1], [2]]]
+    assert groups_run == [[[0], [1, 2]]]
     threads.set_threads(1)
     lockstep = simulate(small_scenario)
     assert split.scenario == lockstep.scenario
