@@ -57,9 +57,9 @@ def plan_groups(n_plans: int, n_people: int) -> list[list[int]]:
     As many groups as threads (at most one per plan), of consecutive plans, the smaller groups
     first (three plans on two threads: the first, then the other two). In ``simulate``'s runs
     the first plan is multichannel, the costliest to run (its targeting is one model and list
-    per channel), so in a group of its own it balances the other two (1M people, four alternating pairs: the run's
-    wall time x0.75-1.32, median x0.87, of the first two plans grouped; the larger group's
-    thread CPU x0.71-1.06).
+    per channel), so in a group of its own it balances the other two (1M people, four
+    alternating pairs: the run's wall time x0.75-1.32, median x0.87, of the first two plans
+    grouped; the larger group's thread CPU x0.71-1.06).
     """
     n_threads = threads.threads()
     if n_threads < 2 or n_plans < 2 or n_people < SPLIT_FROM_PEOPLE:
