@@ -139,8 +139,11 @@ def _run_group(shared: SharedPopulationDraws, group: int, world: World,
     the same as in one run.
     """
     policy = PersonalizedTargeting()
-    run = Simulation(world, RandomStreams(world.scenario.seed), policy,
-                     shared_draws=shared.reader(group)).run(progress)
+    reader = shared.reader(group)
+    try:
+        run = Simulation(world, RandomStreams(world.scenario.seed), policy, shared_draws=reader).run(progress)
+    finally:
+        reader.close()  # also if the run failed before reading: the other groups must not wait for it
     return run, {"personalization": policy.report()}
 
 

@@ -124,3 +124,42 @@ def test_a_callers_progress_that_raises_stops_every_group(small_scenario: Scenar
     with pytest.raises(KeyboardInterrupt):
         simulate(small_scenario, progress=cancel)
     assert not [t for t in threading.enumerate() if t.name.startswith(("plans", "draws-shared"))]
+
+
+def test_a_group_failing_before_its_run_starts_does_not_hold_the_others(
+        small_scenario: Scenario, two_threads: None, monkeypatch: pytest.MonkeyPatch):
+    """A group that fails before it reads a draw closes its reader, so the others are not left
+    waiting for it in the shared draws (which would hang the run)."""
+    from simulation.core import api, random_streams
+    from simulation.core.engine import Simulation
+
+    build, take = Simulation.__init__, random_streams.SharedPopulationDraws.take
+    first_group_waits = threading.Event()
+
+    def watched_take(self, index, kind):  # type: ignore[no-untyped-def]
+        if index == 0 and self._taken[0] >= self.RING:  # beyond the draws taken before anyone reads
+            first_group_waits.set()
+        return take(self, index, kind)
+
+    def failing_init(self, world, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "custom" in world.plan_names:
+            first_group_waits.wait(timeout=30)  # fail once the other group needs this one's reads
+            raise ValueError("the custom plan's group failed to start")
+        build(self, world, *args, **kwargs)
+
+    monkeypatch.setattr(random_streams.SharedPopulationDraws, "take", watched_take)
+    monkeypatch.setattr(api.Simulation, "__init__", failing_init)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            simulate(small_scenario)
+        except BaseException as error:
+            outcome.append(error)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert first_group_waits.is_set()
+    assert not runner.is_alive(), "the run hung waiting for the failed group's draws"
+    assert len(outcome) == 1 and "failed to start" in str(outcome[0])
