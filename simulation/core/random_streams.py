@@ -180,6 +180,12 @@ class _Drawer:
             _no_half_waiting(g) for g in self._generators.values())
         self._order = order
 
+    def check(self, index: int, kind: Draw) -> None:
+        """Raise if draw number ``index`` of the run is not of ``kind`` (the order is fixed)."""
+        expected = self._order[index % len(self._order)]
+        if kind is not expected:
+            raise RuntimeError(f"draw {kind.name} taken where {expected.name} comes next")
+
     def fill(self, index: int, out: NDArray[np.float32]) -> NDArray[np.float32]:
         """Draw number ``index`` of the run (0, 1, ... in turn) into ``out``."""
         generator = self._generators[self._order[index % len(self._order)]]
@@ -210,7 +216,7 @@ class PopulationDraws:
     def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int,
                  weeks: int, *, ahead: bool) -> None:
         self._drawer = _Drawer(streams, order, n_people)
-        self._order, self._total, self._taken = order, weeks * len(order), 0
+        self._total, self._taken = weeks * len(order), 0
         self._buffers = (np.empty(n_people, dtype=np.float32), np.empty(n_people, dtype=np.float32))
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draws") if ahead else None
         self._pending: Future[NDArray[np.float32]] | None = (
@@ -221,9 +227,7 @@ class PopulationDraws:
 
     def take(self, kind: Draw) -> NDArray[np.float32]:
         """The next draw, which must be of ``kind`` (the order is fixed for the run)."""
-        expected = self._order[self._taken % len(self._order)]
-        if kind is not expected:
-            raise RuntimeError(f"draw {kind.name} taken where {expected.name} comes next")
+        self._drawer.check(self._taken, kind)
         if self._pending is None:
             drawn = self._fill(self._taken)
         else:
@@ -271,7 +275,7 @@ class SharedPopulationDraws:
     def __init__(self, streams: RandomStreams, order: tuple[Draw, ...], n_people: int,
                  weeks: int, *, readers: int) -> None:
         self._drawer = _Drawer(streams, order, n_people)
-        self._order, self._total = order, weeks * len(order)
+        self._total = weeks * len(order)
         self._ring = tuple(np.empty(n_people, dtype=np.float32) for _ in range(self.RING))
         self._taken = [0] * readers
         self._open = readers
@@ -309,9 +313,7 @@ class SharedPopulationDraws:
     def take(self, index: int, kind: Draw) -> NDArray[np.float32]:
         """Reader ``index``'s next draw, which must be of ``kind`` (waits until it is drawn)."""
         i = self._taken[index]
-        expected = self._order[i % len(self._order)]
-        if kind is not expected:
-            raise RuntimeError(f"draw {kind.name} taken where {expected.name} comes next")
+        self._drawer.check(i, kind)
         with self._changed:
             self._changed.wait_for(lambda: self._drawn > i or self._error is not None)
             if self._drawn <= i:
