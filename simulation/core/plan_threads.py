@@ -42,9 +42,10 @@ from simulation.core.world import World
 
 SPLIT_FROM_PEOPLE = 1_000_000
 """People from which a run with more than one thread splits its plans over threads. Each group
-has costs of its own (its contact tables, targeting rounds, whole-population scans and draws):
-on the 2-core machine, two threads took x1.2-1.4 the wall time of one at 200,000 people, about
-the same at 500,000 (x0.78-1.11 in two pairs), x0.89 at 1M (three pairs)."""
+has costs of its own (its contact tables, targeting rounds and whole-population scans; the
+draws were its own too when this was measured): on the 2-core machine, two threads took
+x1.2-1.4 the wall time of one at 200,000 people, about the same at 500,000 (x0.78-1.11 in two
+pairs), x0.89 at 1M (three pairs)."""
 
 
 class _Stopped(Exception):
